@@ -1,0 +1,116 @@
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { z } from "zod";
+
+/** Thrown at start when a setting is missing or malformed; the message names the variable. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** Reads `.env` from the working directory if there is one; real environment variables win. */
+export function loadDotEnv(path = resolve(process.cwd(), ".env")): void {
+  if (existsSync(path)) process.loadEnvFile(path);
+}
+
+/** Parses the environment once against a service's schema, naming every bad variable. */
+export function parseConfig<S extends z.ZodType>(
+  schema: S,
+  source: Record<string, string | undefined> = process.env,
+): z.output<S> {
+  const result = schema.safeParse(source);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => {
+    const name = issue.path.join(".") || "(environment)";
+    return `  ${name}: ${issue.message}`;
+  });
+  throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}`);
+}
+
+const postgresUrl = z
+  .string()
+  .regex(/^postgres(ql)?:\/\/[^\s]+$/, "must be a postgres:// URL")
+  .refine((value) => URL.canParse(value), "must be a postgres:// URL");
+const redisUrl = z
+  .string()
+  .regex(/^rediss?:\/\/[^\s]+$/, "must be a redis:// URL")
+  .refine((value) => URL.canParse(value), "must be a redis:// URL");
+export const port = z.coerce.number().int().min(0).max(65535);
+export const positiveInt = z.coerce.number().int().positive();
+/** A URL-ish value for the JWKS, upstreams and the like. */
+export const httpUrl = z.url({ protocol: /^https?$/ });
+
+/** Settings every service reads; each service's `env.ts` spreads the groups it needs. */
+export const baseEnv = {
+  NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  HOST: z.string().min(1).default("127.0.0.1"),
+  /** Where development secrets are generated when they are not set. */
+  SECRETS_DIR: z.string().min(1).default(".secrets"),
+};
+
+export const controlPlaneEnv = {
+  DATABASE_URL: postgresUrl.default("postgres://postgres@127.0.0.1:5432/oryn"),
+  DATABASE_POOL_MAX: positiveInt.default(10),
+};
+
+export const redisEnv = {
+  REDIS_URL: redisUrl.default("redis://127.0.0.1:6379"),
+  /**
+   * Prefix of every Redis key Oryn writes (queues, rate limits). The braces make it a Redis
+   * Cluster hash tag, so a queue's keys stay in one slot.
+   */
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, "letters, digits, '_' and '-' only")
+    .default("oryn"),
+};
+
+export const tenantDatabaseEnv = {
+  /** Admin connection to the PostgreSQL server that holds tenant databases. */
+  TENANT_DATABASE_URL: postgresUrl.default("postgres://postgres@127.0.0.1:5432/postgres"),
+  /** Template every tenant database is cloned from; kept at the latest tenant migration. */
+  TENANT_TEMPLATE_DATABASE: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, "a lower-case PostgreSQL identifier")
+    .default("oryn_tenant_template"),
+  /** Key from which each tenant role's password is derived (HMAC); secret. */
+  TENANT_DB_PASSWORD_SECRET: z.string().min(32, "at least 32 characters").optional(),
+};
+
+export { postgresUrl, redisUrl };
+
+/**
+ * A secret from the environment, or in development one generated once into an ignored file, so
+ * `pnpm start` works on a fresh clone while production refuses to start without the real one.
+ * Files are created exclusively: services starting together agree on one value.
+ */
+export function secretFromEnvOrDevFile(options: {
+  name: string;
+  value: string | undefined;
+  nodeEnv: "development" | "test" | "production";
+  secretsDir: string;
+  generate?: () => string;
+}): string {
+  if (options.value) return options.value;
+  if (options.nodeEnv === "production") {
+    throw new ConfigError(`Invalid configuration:\n  ${options.name}: required in production`);
+  }
+  const dir = resolve(options.secretsDir);
+  const file = join(dir, options.name.toLowerCase());
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const generated = (options.generate ?? (() => randomBytes(32).toString("base64url")))();
+  try {
+    writeFileSync(file, generated, { flag: "wx", mode: 0o600 });
+    return generated;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    // Another service may have created the file an instant ago and not written it yet.
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const existing = readFileSync(file, "utf8").trim();
+      if (existing) return existing;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+    }
+    throw new ConfigError(`Invalid configuration:\n  ${options.name}: ${file} is empty`);
+  }
+}

@@ -1,0 +1,33 @@
+import type { Sql } from "../database.ts";
+
+export const tenantStatuses = [
+  "provisioning",
+  "provisioning_failed",
+  "active",
+  "restricted",
+  "deleting",
+  "deleted",
+] as const;
+export type TenantStatus = (typeof tenantStatuses)[number];
+
+export type TenantRow = {
+  id: string;
+  slug: string;
+  name: string;
+  status: TenantStatus;
+  plan: string;
+  provisioningStep: string | null;
+  provisioningAttempts: number;
+  provisioningError: string | null;
+  schemaVersion: number;
+  createdAt: Date;
+  updatedAt: Date;
+};
+
+export async function findTenant(sql: Sql, id: string): Promise<TenantRow | undefined> {
+  const [row] = await sql<TenantRow[]>`
+    select id, slug, name, status, plan, provisioning_step, provisioning_attempts,
+           provisioning_error, schema_version, created_at, updated_at
+    from tenants where id = ${id}`;
+  return row;
+}

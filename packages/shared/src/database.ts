@@ -1,0 +1,87 @@
+import { createHmac } from "node:crypto";
+import postgres from "postgres";
+
+export type Sql = postgres.Sql;
+export type TransactionSql = postgres.TransactionSql;
+
+/**
+ * A postgres.js pool. Columns come back camelCased so query modules return API-shaped rows;
+ * notices (e.g. "already exists, skipping") are not logged as if they were problems.
+ */
+export function connect(
+  url: string,
+  options: {
+    max?: number;
+    idleTimeoutSeconds?: number;
+    applicationName?: string;
+    username?: string;
+    password?: string;
+    database?: string;
+  } = {},
+): Sql {
+  return postgres(url, {
+    max: options.max ?? 10,
+    idle_timeout: options.idleTimeoutSeconds ?? 60,
+    connect_timeout: 5,
+    onnotice: () => {},
+    transform: { column: { from: postgres.toCamel } },
+    connection: { application_name: options.applicationName ?? "oryn" },
+    ...(options.username ? { username: options.username } : {}),
+    ...(options.password ? { password: options.password } : {}),
+    ...(options.database ? { database: options.database } : {}),
+  });
+}
+
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * The one name a tenant's database and role share. It derives only from the tenant's UUID (ours,
+ * never a string the tenant chose), and is checked again here so nothing else can slip through.
+ */
+export function tenantDatabaseName(tenantId: string): string {
+  if (!uuidPattern.test(tenantId)) throw new Error(`not a tenant id: ${JSON.stringify(tenantId)}`);
+  return `oryn_t_${tenantId.replaceAll("-", "")}`;
+}
+
+export const tenantRoleName = tenantDatabaseName;
+
+/** Each tenant role's password is derived, so it is stored nowhere and differs per tenant. */
+export function tenantRolePassword(secret: string, tenantId: string): string {
+  return createHmac("sha256", secret).update(`tenant-role:${tenantId}`).digest("base64url");
+}
+
+/** The database named in a postgres:// URL. */
+export function databaseOf(url: string): string {
+  return decodeURIComponent(new URL(url).pathname.replace(/^\//, "")) || "postgres";
+}
+
+/** The same server as `url`, another database. */
+export function withDatabase(url: string, database: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${encodeURIComponent(database)}`;
+  return parsed.toString();
+}
+
+/**
+ * Creates the database named in `url` when it is missing (a fresh machine), connecting to the
+ * server's `postgres` database to do it. The name is our own configuration, escaped as an
+ * identifier all the same.
+ */
+export async function ensureDatabase(url: string): Promise<boolean> {
+  const name = databaseOf(url);
+  const admin = connect(withDatabase(url, "postgres"), { max: 1 });
+  try {
+    const [exists] = await admin`select 1 from pg_database where datname = ${name}`;
+    if (exists) return false;
+    try {
+      await admin`create database ${admin(name)}`;
+    } catch (error) {
+      // Another process created it between our check and our create.
+      if ((error as { code?: string }).code !== "42P04") throw error;
+      return false;
+    }
+    return true;
+  } finally {
+    await admin.end();
+  }
+}

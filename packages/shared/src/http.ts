@@ -1,0 +1,173 @@
+import { randomUUID } from "node:crypto";
+import type { AddressInfo } from "node:net";
+import { type ServerType, serve } from "@hono/node-server";
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { Context, MiddlewareHandler } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { ApiError, type FieldError, problemContentType, problemOf } from "./errors.ts";
+import type { Logger } from "./logger.ts";
+import { type Metrics, measureRequests } from "./operations.ts";
+import type { Principal } from "./tokens.ts";
+
+/** The request's variables, the same in every service. */
+export type AppEnv = {
+  Variables: {
+    requestId: string;
+    logger: Logger;
+    /** Set only once a credential has been verified; read it through `principalOf`. */
+    principal: Principal | undefined;
+  };
+};
+
+export type App = OpenAPIHono<AppEnv>;
+
+/** An app whose schema failures all become 422 `validation_failed` with one entry per field. */
+export function createApp(): App {
+  const app = new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (result.success) return;
+      const errors: FieldError[] = result.error.issues.map((issue) => ({
+        path: issue.path.map(String).join(".") || "(body)",
+        message: issue.message,
+      }));
+      throw new ApiError("validation_failed", { errors });
+    },
+  });
+  return app;
+}
+
+const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * Request id (kept from `x-request-id` when it is well formed, so a trace crosses services),
+ * a child logger carrying it, and one log line per request.
+ */
+export function requestContext(logger: Logger): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const incoming = c.req.header("x-request-id");
+    const requestId = incoming && requestIdPattern.test(incoming) ? incoming : randomUUID();
+    const log = logger.child({ requestId });
+    c.set("requestId", requestId);
+    c.set("logger", log);
+    const started = performance.now();
+    await next();
+    c.header("x-request-id", requestId);
+    const ms = Math.round((performance.now() - started) * 10) / 10;
+    log.info({ method: c.req.method, path: c.req.path, status: c.res.status, ms }, "request");
+  };
+}
+
+/**
+ * Bodies are JSON only: a body of another type is refused here with 415 rather than reaching a
+ * schema as an empty object and coming back as a puzzling "required" error.
+ */
+export function requireJsonBodies(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const length = c.req.header("content-length");
+    const hasBody = (length !== undefined && length !== "0") || c.req.header("transfer-encoding");
+    if (hasBody && !["GET", "HEAD", "OPTIONS"].includes(c.req.method)) {
+      const type = c.req.header("content-type")?.split(";")[0]?.trim().toLowerCase() ?? "";
+      if (!/^application\/([\w.-]+\+)?json$/.test(type))
+        throw new ApiError("unsupported_media_type");
+    }
+    await next();
+  };
+}
+
+export function problemResponse(c: Context<AppEnv>, error: ApiError): Response {
+  const requestId = c.get("requestId") ?? randomUUID();
+  for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
+  c.header("content-type", problemContentType);
+  c.header("x-request-id", requestId);
+  return c.body(JSON.stringify(problemOf(error, requestId)), error.status as ContentfulStatusCode);
+}
+
+/** Turns what a handler threw into problem+json; the unexpected is logged and answered as 500. */
+export function handleError(error: Error, c: Context<AppEnv>): Response {
+  if (error instanceof ApiError) return problemResponse(c, error);
+  if (error instanceof HTTPException) {
+    // hono's JSON validator throws this for an unparsable body.
+    if (error.status === 400 && /json/i.test(error.message)) {
+      return problemResponse(c, new ApiError("invalid_json"));
+    }
+    if (error.status === 413) return problemResponse(c, new ApiError("payload_too_large"));
+    if (error.status === 401) return problemResponse(c, new ApiError("unauthorized"));
+    if (error.status < 500) {
+      return problemResponse(c, new ApiError("bad_request", { detail: error.message }));
+    }
+  }
+  if (isDatabaseUnavailable(error)) {
+    (c.get("logger") ?? console).warn({ err: error }, "database unavailable");
+    return problemResponse(
+      c,
+      new ApiError("upstream_unavailable", { status: 503, detail: "A database is unavailable" }),
+    );
+  }
+  (c.get("logger") ?? console).error({ err: error }, "unhandled error");
+  return problemResponse(c, new ApiError("internal_error"));
+}
+
+export function handleNotFound(c: Context<AppEnv>): Response {
+  return problemResponse(
+    c,
+    new ApiError("not_found", { detail: `No route for ${c.req.method} ${c.req.path}` }),
+  );
+}
+
+/** The middleware and handlers every service's app starts with. */
+export function useCommonHandlers(app: App, options: { logger: Logger; metrics: Metrics }): void {
+  app.use("*", requestContext(options.logger));
+  app.use("*", measureRequests(options.metrics));
+  app.use("*", requireJsonBodies());
+  app.onError(handleError);
+  app.notFound(handleNotFound);
+}
+
+export type Listening = { server: ServerType; port: number; close: () => Promise<void> };
+
+/** Starts the HTTP server; `close` stops accepting and waits for in-flight requests. */
+export function listen(
+  app: { fetch: App["fetch"] },
+  options: { port: number; host: string },
+): Promise<Listening> {
+  return new Promise((resolvePromise) => {
+    const server = serve(
+      { fetch: app.fetch, port: options.port, hostname: options.host },
+      (info: AddressInfo) => {
+        resolvePromise({
+          server,
+          port: info.port,
+          close: () =>
+            new Promise<void>((done) => {
+              server.close(() => done());
+              // Idle keep-alive sockets would otherwise hold close() open until they time out.
+              if ("closeIdleConnections" in server) server.closeIdleConnections();
+            }),
+        });
+      },
+    );
+  });
+}
+
+// Connection failures (postgres.js codes and Node's) and PostgreSQL's "shutting down", "cannot
+// connect now" and "too many connections": the database is away, which is a 503, not a bug.
+const unavailableCodes = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "ENOTFOUND",
+  "CONNECT_TIMEOUT",
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+  "57P01",
+  "57P02",
+  "57P03",
+  "53300",
+]);
+
+function isDatabaseUnavailable(error: Error): boolean {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === "string" && unavailableCodes.has(code);
+}

@@ -1,0 +1,110 @@
+import { type Job, type JobsOptions, Queue, Worker } from "bullmq";
+import type { Redis } from "ioredis";
+import { z } from "zod";
+import type { Logger } from "./logger.ts";
+
+/**
+ * Every job Oryn runs: its queue, payload schema, retry policy and deterministic id. Producers
+ * enqueue through `enqueue`, and workers validate the payload against the same schema.
+ */
+export const jobCatalogue = {
+  provisionTenant: {
+    queue: "provisioning",
+    payload: z.object({ tenantId: z.uuid() }),
+    // The tenant id as job id: a second enqueue for the same tenant is a no-op.
+    jobId: (payload: { tenantId: string }) => `provision-${payload.tenantId}`,
+    options: {
+      attempts: 5,
+      backoff: { type: "exponential", delay: 1000 },
+      removeOnComplete: { age: 24 * 3600 },
+      removeOnFail: { age: 7 * 24 * 3600 },
+    } satisfies JobsOptions,
+  },
+} as const;
+
+export type JobName = keyof typeof jobCatalogue;
+export type JobPayload<N extends JobName> = z.infer<(typeof jobCatalogue)[N]["payload"]>;
+export type QueueName = (typeof jobCatalogue)[JobName]["queue"];
+
+/** Braces make the prefix a Redis Cluster hash tag: all of a queue's keys share one slot. */
+export function queuePrefix(prefix: string): string {
+  return `{${prefix}}`;
+}
+
+export type Queues = { get(name: QueueName): Queue; close(): Promise<void> };
+
+export function createQueues(connection: Redis, prefix: string): Queues {
+  const queues = new Map<QueueName, Queue>();
+  return {
+    get(name) {
+      let queue = queues.get(name);
+      if (!queue) {
+        queue = new Queue(name, { connection, prefix: queuePrefix(prefix) });
+        queues.set(name, queue);
+      }
+      return queue;
+    },
+    async close() {
+      await Promise.all([...queues.values()].map((queue) => queue.close()));
+    },
+  };
+}
+
+export async function enqueue<N extends JobName>(
+  queues: Queues,
+  name: N,
+  payload: JobPayload<N>,
+): Promise<void> {
+  const job = jobCatalogue[name];
+  const data = job.payload.parse(payload);
+  await queues.get(job.queue).add(name, data, { ...job.options, jobId: job.jobId(data) });
+}
+
+type JobsOf<Q extends QueueName> = {
+  [N in JobName]: (typeof jobCatalogue)[N]["queue"] extends Q ? N : never;
+}[JobName];
+
+export type JobHandlers<Q extends QueueName> = {
+  [N in JobsOf<Q>]: (payload: JobPayload<N>, job: Job) => Promise<unknown>;
+};
+
+/**
+ * A worker for one queue. It refuses to start unless every job of that queue in the catalogue
+ * has a handler, and validates each payload before its handler sees it.
+ */
+export function createJobWorker<Q extends QueueName>(options: {
+  queue: Q;
+  handlers: JobHandlers<Q>;
+  connection: Redis;
+  prefix: string;
+  concurrency: number;
+  logger: Logger;
+}): Worker {
+  const handlers = options.handlers as Record<
+    string,
+    (payload: unknown, job: Job) => Promise<unknown>
+  >;
+  for (const [name, job] of Object.entries(jobCatalogue)) {
+    if (job.queue === options.queue && !handlers[name])
+      throw new Error(`no handler for job ${name}`);
+  }
+  const worker = new Worker(
+    options.queue,
+    async (job) => {
+      const entry = jobCatalogue[job.name as JobName];
+      const handler = handlers[job.name];
+      if (!entry || !handler) throw new Error(`unknown job ${job.name}`);
+      return handler(entry.payload.parse(job.data), job);
+    },
+    {
+      connection: options.connection,
+      prefix: queuePrefix(options.prefix),
+      concurrency: options.concurrency,
+    },
+  );
+  worker.on("failed", (job, error) =>
+    options.logger.warn({ err: error, jobId: job?.id, attempt: job?.attemptsMade }, "job failed"),
+  );
+  worker.on("error", (error) => options.logger.error({ err: error }, "worker error"));
+  return worker;
+}

@@ -1,0 +1,113 @@
+import type { MiddlewareHandler } from "hono";
+import { collectDefaultMetrics, Histogram, Registry } from "prom-client";
+import { ApiError } from "./errors.ts";
+import type { App, AppEnv } from "./http.ts";
+import type { Logger } from "./logger.ts";
+
+export type Metrics = {
+  registry: Registry;
+  httpDuration: Histogram<"method" | "route" | "status">;
+};
+
+export function createMetrics(service: string): Metrics {
+  const registry = new Registry();
+  registry.setDefaultLabels({ service });
+  collectDefaultMetrics({ register: registry });
+  const httpDuration = new Histogram({
+    name: "http_request_duration_seconds",
+    help: "HTTP requests by method, matched route and status",
+    labelNames: ["method", "route", "status"] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  return { registry, httpDuration };
+}
+
+/** Records each request under its route pattern, never its raw path (ids would explode labels). */
+export function measureRequests(metrics: Metrics): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const end = metrics.httpDuration.startTimer();
+    await next();
+    end({ method: c.req.method, route: c.req.routePath, status: String(c.res.status) });
+  };
+}
+
+export type ReadinessChecks = Record<string, () => Promise<unknown>>;
+
+/** `/healthz` (the process is alive), `/readyz` (its dependencies answer), `/metrics`. */
+export function registerOperationalRoutes(
+  app: App,
+  options: { metrics: Metrics; checks: ReadinessChecks },
+): void {
+  app.get("/healthz", (c) => c.json({ status: "ok" }));
+  app.get("/readyz", async (c) => {
+    const entries = Object.entries(options.checks);
+    const results = await Promise.allSettled(
+      entries.map(([, check]) => withTimeout(check(), 2000)),
+    );
+    const failed = entries
+      .filter((_, index) => results[index]?.status === "rejected")
+      .map(([name]) => name);
+    if (failed.length > 0)
+      throw new ApiError("not_ready", { detail: `Not answering: ${failed.join(", ")}` });
+    return c.json({
+      status: "ready",
+      checks: Object.fromEntries(entries.map(([name]) => [name, "ok"])),
+    });
+  });
+  app.get("/metrics", async (c) => {
+    c.header("content-type", options.metrics.registry.contentType);
+    return c.body(await options.metrics.registry.metrics());
+  });
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}
+
+/**
+ * Runs the shutdown steps in order on SIGTERM or SIGINT (stop accepting, finish in-flight work,
+ * close clients), then exits. A second signal, or steps that take too long, exit at once.
+ */
+export function onShutdown(
+  logger: Logger,
+  steps: Array<() => Promise<unknown>>,
+  graceMs = 10_000,
+): void {
+  let stopping = false;
+  const stop = async (signal: NodeJS.Signals) => {
+    if (stopping) {
+      logger.warn({ signal }, "second signal, exiting now");
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal }, "shutting down");
+    const timer = setTimeout(() => {
+      logger.error("shutdown took too long, exiting");
+      process.exit(1);
+    }, graceMs);
+    timer.unref();
+    try {
+      for (const step of steps) await step();
+      logger.info("stopped");
+      process.exit(0);
+    } catch (error) {
+      logger.error({ err: error }, "shutdown failed");
+      process.exit(1);
+    }
+  };
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+}

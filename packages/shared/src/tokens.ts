@@ -1,0 +1,94 @@
+import type { Context, MiddlewareHandler } from "hono";
+import { type JWTVerifyGetKey, errors as joseErrors, jwtVerify } from "jose";
+import { z } from "zod";
+import { ApiError } from "./errors.ts";
+import type { AppEnv } from "./http.ts";
+
+export const roles = ["owner", "admin", "member"] as const;
+export type Role = (typeof roles)[number];
+const rank: Record<Role, number> = { member: 1, admin: 2, owner: 3 };
+
+export function hasRole(role: Role, atLeast: Role): boolean {
+  return rank[role] >= rank[atLeast];
+}
+
+/** Who is calling: taken only from a verified token, never from a header the client chose. */
+export type Principal = { userId: string; tenantId: string; role: Role; tokenId: string };
+
+/** Access tokens are JWTs of type `at+jwt` (RFC 9068), signed with EdDSA. */
+export const accessTokenType = "at+jwt";
+export const accessTokenAlgorithm = "EdDSA";
+
+const claimsSchema = z.object({
+  sub: z.uuid(),
+  tid: z.uuid(),
+  role: z.enum(roles),
+  jti: z.string().min(1),
+});
+
+export type TokenVerifier = (token: string) => Promise<Principal>;
+
+/**
+ * Algorithm, issuer, audience and type are fixed here, not read from the token (RFC 8725), so a
+ * token signed for something else, or with `alg: none`, is refused.
+ */
+export function createTokenVerifier(options: {
+  keys: JWTVerifyGetKey;
+  issuer: string;
+  audience: string;
+}): TokenVerifier {
+  return async (token) => {
+    try {
+      const { payload } = await jwtVerify(token, options.keys, {
+        algorithms: [accessTokenAlgorithm],
+        issuer: options.issuer,
+        audience: options.audience,
+        typ: accessTokenType,
+        requiredClaims: ["exp", "iat", "sub", "jti"],
+      });
+      const claims = claimsSchema.parse(payload);
+      return { userId: claims.sub, tenantId: claims.tid, role: claims.role, tokenId: claims.jti };
+    } catch (error) {
+      if (
+        error instanceof joseErrors.JWKSTimeout ||
+        !(error instanceof joseErrors.JOSEError || error instanceof z.ZodError)
+      ) {
+        // The key set could not be fetched: that is our outage, not the caller's bad token.
+        throw new ApiError("upstream_unavailable", {
+          status: 503,
+          detail: "The signing keys cannot be fetched",
+          cause: error,
+        });
+      }
+      throw new ApiError("unauthorized", { detail: "The access token is invalid or expired" });
+    }
+  };
+}
+
+export function bearerToken(header: string | undefined): string {
+  const match = header?.match(/^Bearer ([A-Za-z0-9._~+/=-]+)$/i);
+  if (!match?.[1]) throw new ApiError("unauthorized", { detail: "A Bearer token is required" });
+  return match[1];
+}
+
+/** Verifies the bearer token and puts the principal on the request. */
+export function authenticate(verify: TokenVerifier): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    c.set("principal", await verify(bearerToken(c.req.header("authorization"))));
+    await next();
+  };
+}
+
+/** The verified caller; a request that reached here without one is answered 401. */
+export function principalOf(c: Context<AppEnv>): Principal {
+  const principal = c.get("principal");
+  if (!principal) throw new ApiError("unauthorized", { detail: "A Bearer token is required" });
+  return principal;
+}
+
+export function requireRole(atLeast: Role): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    if (!hasRole(principalOf(c).role, atLeast)) throw new ApiError("forbidden");
+    await next();
+  };
+}

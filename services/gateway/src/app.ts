@@ -1,0 +1,66 @@
+import {
+  ApiError,
+  type App,
+  createApp,
+  registerOperationalRoutes,
+  useCommonHandlers,
+} from "@oryn/shared";
+import { bodyLimit } from "hono/body-limit";
+import { secureHeaders } from "hono/secure-headers";
+import { identify } from "./auth/identify.ts";
+import { registerAuth } from "./auth/routes.ts";
+import type { GatewayDeps } from "./deps.ts";
+import { registerProxyRoutes } from "./proxy/routes.ts";
+import { rateLimit } from "./rate-limit/rate-limits.ts";
+import { registerSignup } from "./signup/route.ts";
+import { registerTenant } from "./tenant/route.ts";
+
+export function createGatewayApp(deps: GatewayDeps): App {
+  const app = createApp();
+  useCommonHandlers(app, deps);
+  app.use("*", secureHeaders());
+
+  const limitBody = bodyLimit({
+    maxSize: deps.config.BODY_LIMIT_BYTES,
+    onError: () => {
+      throw new ApiError("payload_too_large", {
+        detail: `Bodies are limited to ${deps.config.BODY_LIMIT_BYTES} bytes`,
+      });
+    },
+  });
+  app.use("/v1/*", limitBody);
+  app.use("/webhooks/*", limitBody);
+  app.use("/v1/*", identify(deps.verify));
+  app.use("/v1/*", rateLimit(deps.rateLimits, deps.clientIp, deps.logger));
+
+  registerSignup(app, deps);
+  registerAuth(app, deps);
+  registerTenant(app, deps);
+  registerProxyRoutes(app, deps);
+
+  app.get("/.well-known/jwks.json", (c) => {
+    c.header("cache-control", "public, max-age=300");
+    return c.json(deps.keys.jwks);
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
+    type: "http",
+    scheme: "bearer",
+    bearerFormat: "JWT",
+  });
+  app.doc31("/openapi.json", {
+    openapi: "3.1.0",
+    info: {
+      title: "Oryn API",
+      version: "1.0.0",
+      description: "The public API of Oryn, served by the gateway.",
+    },
+  });
+  registerOperationalRoutes(app, {
+    metrics: deps.metrics,
+    checks: {
+      postgres: () => deps.sql`select 1`,
+      redis: () => deps.redis.ping(),
+    },
+  });
+  return app;
+}

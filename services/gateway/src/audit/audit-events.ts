@@ -1,0 +1,23 @@
+import type { Sql, TransactionSql } from "@oryn/shared";
+
+/** Where a control-plane change came from. */
+export type AuditContext = { requestId: string; ip: string };
+
+/** Control-plane audit: who did what to which tenant, from where, in which request. */
+export async function recordAuditEvent(
+  sql: Sql | TransactionSql,
+  context: AuditContext,
+  event: {
+    tenantId: string | null;
+    actorId: string | null;
+    action: string;
+    entity: string;
+    entityId: string | null;
+    data?: Record<string, unknown>;
+  },
+): Promise<void> {
+  await sql`
+    insert into audit_events (tenant_id, actor_id, action, entity, entity_id, ip, request_id, data)
+    values (${event.tenantId}, ${event.actorId}, ${event.action}, ${event.entity}, ${event.entityId},
+            ${context.ip}, ${context.requestId}, ${sql.json((event.data ?? {}) as never)})`;
+}

@@ -1,0 +1,71 @@
+import { ApiError, type Role, type Sql } from "@oryn/shared";
+import { type AuditContext, recordAuditEvent } from "../audit/audit-events.ts";
+import { verifyPassword } from "../passwords/passwords.ts";
+import { issueTokens, type TokenSettings, type Tokens } from "../tokens/issue-tokens.ts";
+import type { LoginInput } from "./schemas.ts";
+
+type Membership = { tenantId: string; slug: string; role: Role };
+
+/**
+ * The answer for an unknown email and for a wrong password is the same, and takes about as long
+ * (a decoy hash is verified). A tenant the user is not a member of is answered the same way, so
+ * login reveals nothing about other tenants.
+ */
+export async function logIn(deps: {
+  sql: Sql;
+  tokens: TokenSettings;
+  input: LoginInput;
+  context: AuditContext;
+}): Promise<Tokens> {
+  const { sql, input } = deps;
+  const [user] = await sql<{ id: string; passwordHash: string }[]>`
+    select id, password_hash from users where email = ${input.email}`;
+  const valid = await verifyPassword(user?.passwordHash, input.password);
+  if (!user || !valid) {
+    await recordAuditEvent(sql, deps.context, {
+      tenantId: null,
+      actorId: user?.id ?? null,
+      action: "login_failed",
+      entity: "user",
+      entityId: user?.id ?? null,
+    });
+    throw new ApiError("invalid_credentials");
+  }
+
+  const memberships = await sql<Membership[]>`
+    select m.tenant_id, t.slug, m.role
+    from memberships m join tenants t on t.id = m.tenant_id
+    where m.user_id = ${user.id} and t.status not in ('deleting', 'deleted')
+    order by m.created_at`;
+  const membership = pickMembership(memberships, input.tenant);
+
+  await recordAuditEvent(sql, deps.context, {
+    tenantId: membership.tenantId,
+    actorId: user.id,
+    action: "logged_in",
+    entity: "user",
+    entityId: user.id,
+  });
+  return issueTokens(sql, deps.tokens, {
+    userId: user.id,
+    tenantId: membership.tenantId,
+    role: membership.role,
+  });
+}
+
+function pickMembership(memberships: Membership[], slug: string | undefined): Membership {
+  if (slug !== undefined) {
+    const chosen = memberships.find((membership) => membership.slug === slug);
+    if (!chosen) throw new ApiError("invalid_credentials");
+    return chosen;
+  }
+  const [only, ...others] = memberships;
+  if (!only) throw new ApiError("invalid_credentials");
+  if (others.length > 0) {
+    throw new ApiError("validation_failed", {
+      detail: "This user belongs to several tenants: name one with `tenant`",
+      errors: [{ path: "tenant", message: "required when the user belongs to several tenants" }],
+    });
+  }
+  return only;
+}

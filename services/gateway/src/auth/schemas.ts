@@ -1,0 +1,18 @@
+import { z } from "@hono/zod-openapi";
+import { emailSchema, slugSchema } from "../signup/schemas.ts";
+
+export const loginBody = z
+  .object({
+    email: emailSchema,
+    password: z.string().min(1).max(256),
+    tenant: slugSchema
+      .optional()
+      .openapi({ description: "Needed only when the user belongs to several tenants" }),
+  })
+  .openapi("LoginRequest");
+
+export const refreshBody = z
+  .object({ refreshToken: z.string().min(1).max(200) })
+  .openapi("RefreshRequest");
+
+export type LoginInput = z.infer<typeof loginBody>;

@@ -1,0 +1,123 @@
+import { ApiError, type AppEnv } from "@oryn/shared";
+import type { Context } from "hono";
+import { errors, Pool } from "undici";
+
+// Only these request headers go upstream: anything else a client sends (x-oryn-*, forged
+// x-forwarded-*, hop-by-hop headers) stops here.
+const forwardedRequestHeaders = [
+  "accept",
+  "accept-language",
+  "authorization",
+  "content-type",
+  "idempotency-key",
+  "if-match",
+  "if-none-match",
+  "user-agent",
+  "stripe-signature",
+];
+
+// RFC 9110 §7.6.1 hop-by-hop headers, and our own internal ones, never travel back to clients.
+const droppedResponseHeaders = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-authenticate",
+  "proxy-authorization",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+  "content-length",
+  "date",
+]);
+
+export type Upstream = {
+  forward(c: Context<AppEnv>, options: { clientIp: string }): Promise<Response>;
+  close(): Promise<void>;
+};
+
+/**
+ * A pool of keep-alive connections to one upstream service. Requests and answers are buffered:
+ * bodies are small JSON, the size was already limited, and a buffered answer lets an upstream
+ * failure become a clean problem+json instead of a half-sent response.
+ */
+export function createUpstream(
+  name: string,
+  baseUrl: string,
+  options: { timeoutMs: number },
+): Upstream {
+  const pool = new Pool(baseUrl, {
+    connections: 128,
+    pipelining: 1,
+    keepAliveTimeout: 30_000,
+    connectTimeout: Math.min(options.timeoutMs, 2_000),
+    headersTimeout: options.timeoutMs,
+    bodyTimeout: options.timeoutMs,
+  });
+  return {
+    async forward(c, { clientIp }) {
+      const headers: Record<string, string> = {};
+      for (const header of forwardedRequestHeaders) {
+        const value = c.req.header(header);
+        if (value !== undefined) headers[header] = value;
+      }
+      headers["x-request-id"] = c.get("requestId");
+      headers["x-forwarded-for"] = clientIp;
+      const hasBody = !["GET", "HEAD"].includes(c.req.method);
+      const body = hasBody ? Buffer.from(await c.req.arrayBuffer()) : undefined;
+      const url = new URL(c.req.url);
+      try {
+        const answer = await pool.request({
+          path: url.pathname + url.search,
+          method: c.req.method as "GET",
+          headers,
+          body,
+        });
+        const payload = await answer.body.arrayBuffer();
+        const answerHeaders: Record<string, string | string[]> = {};
+        for (const [key, value] of Object.entries(answer.headers)) {
+          const lower = key.toLowerCase();
+          if (
+            value === undefined ||
+            droppedResponseHeaders.has(lower) ||
+            lower.startsWith("x-oryn-")
+          )
+            continue;
+          answerHeaders[lower] = value;
+        }
+        const nullBody =
+          answer.statusCode === 204 || answer.statusCode === 304 || c.req.method === "HEAD";
+        // newResponse keeps what the gateway already set (rate-limit headers, request id).
+        return c.newResponse(nullBody ? null : payload, answer.statusCode as 200, answerHeaders);
+      } catch (error) {
+        throw upstreamError(name, error);
+      }
+    },
+    close: () => pool.close(),
+  };
+}
+
+function upstreamError(name: string, error: unknown): ApiError {
+  if (
+    error instanceof errors.HeadersTimeoutError ||
+    error instanceof errors.BodyTimeoutError ||
+    error instanceof errors.ConnectTimeoutError
+  ) {
+    return new ApiError("upstream_timeout", {
+      detail: `${name} did not answer in time`,
+      cause: error,
+    });
+  }
+  const code = (error as { code?: string }).code;
+  if (code === "ECONNREFUSED" || code === "ENOTFOUND" || code === "EAI_AGAIN") {
+    return new ApiError("upstream_unavailable", {
+      status: 503,
+      detail: `${name} is unavailable`,
+      cause: error,
+    });
+  }
+  return new ApiError("upstream_unavailable", {
+    status: 502,
+    detail: `${name} gave a broken answer`,
+    cause: error,
+  });
+}

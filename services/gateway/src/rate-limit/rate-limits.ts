@@ -1,0 +1,104 @@
+import { ApiError, type AppEnv, type Logger } from "@oryn/shared";
+import type { Context, MiddlewareHandler } from "hono";
+import type { Redis } from "ioredis";
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
+
+export type Policy = {
+  name: "tenant" | "ip";
+  limiter: RateLimiterRedis;
+  quota: number;
+  windowSeconds: number;
+};
+export type RateLimits = { tenant: Policy; ip: Policy };
+
+function policy(options: {
+  name: Policy["name"];
+  redis: Redis;
+  prefix: string;
+  quota: number;
+  windowSeconds: number;
+}): Policy {
+  const limiter = new RateLimiterRedis({
+    storeClient: options.redis,
+    keyPrefix: `${options.prefix}:rl:${options.name}`,
+    points: options.quota,
+    duration: options.windowSeconds,
+    // While Redis is unreachable each process limits on its own rather than failing requests.
+    insuranceLimiter: new RateLimiterMemory({
+      points: options.quota,
+      duration: options.windowSeconds,
+    }),
+  });
+  return {
+    name: options.name,
+    limiter,
+    quota: options.quota,
+    windowSeconds: options.windowSeconds,
+  };
+}
+
+export function createRateLimits(options: {
+  redis: Redis;
+  prefix: string;
+  tenantPerMinute: number;
+  ipPerMinute: number;
+}): RateLimits {
+  return {
+    tenant: policy({
+      name: "tenant",
+      redis: options.redis,
+      prefix: options.prefix,
+      quota: options.tenantPerMinute,
+      windowSeconds: 60,
+    }),
+    ip: policy({
+      name: "ip",
+      redis: options.redis,
+      prefix: options.prefix,
+      quota: options.ipPerMinute,
+      windowSeconds: 60,
+    }),
+  };
+}
+
+/**
+ * Counts the request against its tenant (when a verified token names one) or its client IP, and
+ * sets the headers of draft-ietf-httpapi-ratelimit-headers on the answer, including errors.
+ */
+export function rateLimit(
+  limits: RateLimits,
+  clientIp: (c: Context<AppEnv>) => string,
+  logger: Logger,
+): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const principal = c.get("principal");
+    const chosen = principal ? limits.tenant : limits.ip;
+    const key = principal ? principal.tenantId : clientIp(c);
+    let state: RateLimiterRes;
+    try {
+      state = await chosen.limiter.consume(key);
+    } catch (rejection) {
+      if (!(rejection instanceof RateLimiterRes)) {
+        // Neither Redis nor the insurance limiter answered: serve rather than refuse wrongly.
+        logger.error({ err: rejection }, "rate limiter failed; request let through");
+        return next();
+      }
+      setHeaders(c, chosen, rejection);
+      const retryAfter = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
+      throw new ApiError("rate_limited", {
+        detail: `Over the ${chosen.name} limit of ${chosen.quota} requests per ${chosen.windowSeconds} s`,
+        headers: { "retry-after": String(retryAfter) },
+      });
+    }
+    setHeaders(c, chosen, state);
+    await next();
+  };
+}
+
+function setHeaders(c: Context<AppEnv>, policy: Policy, state: RateLimiterRes): void {
+  c.header("RateLimit-Policy", `"${policy.name}";q=${policy.quota};w=${policy.windowSeconds}`);
+  c.header(
+    "RateLimit",
+    `"${policy.name}";r=${state.remainingPoints};t=${Math.ceil(state.msBeforeNext / 1000)}`,
+  );
+}

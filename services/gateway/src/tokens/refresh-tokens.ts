@@ -1,0 +1,76 @@
+import { createHash, randomBytes, randomUUID } from "node:crypto";
+import type { Sql, TransactionSql } from "@oryn/shared";
+
+/** Opaque: 32 random bytes. Only the SHA-256 hash is stored, so a database leak yields no token. */
+export function newRefreshToken(): { token: string; hash: Buffer } {
+  const token = `ort_${randomBytes(32).toString("base64url")}`;
+  return { token, hash: hashRefreshToken(token) };
+}
+
+export function hashRefreshToken(token: string): Buffer {
+  return createHash("sha256").update(token).digest();
+}
+
+export async function storeRefreshToken(
+  sql: Sql | TransactionSql,
+  input: { familyId: string; tenantId: string; userId: string; hash: Buffer; ttlSeconds: number },
+): Promise<void> {
+  await sql`
+    insert into refresh_tokens (id, family_id, tenant_id, user_id, token_hash, expires_at)
+    values (${randomUUID()}, ${input.familyId}, ${input.tenantId}, ${input.userId}, ${input.hash},
+            now() + make_interval(secs => ${input.ttlSeconds}))`;
+}
+
+type RefreshTokenRow = {
+  id: string;
+  familyId: string;
+  tenantId: string;
+  userId: string;
+  expired: boolean;
+  usedAt: Date | null;
+  revokedAt: Date | null;
+};
+
+export type Redemption =
+  | { ok: true; familyId: string; tenantId: string; userId: string }
+  | { ok: false; reason: "unknown" | "expired" | "revoked" | "reused" };
+
+/**
+ * Marks the token used. A token presented twice means it was stolen or replayed: the whole family
+ * is revoked. The conditional UPDATE (`used_at is null`) is the race guard: of two concurrent
+ * redemptions exactly one wins, and the loser is treated as a reuse.
+ */
+export async function redeemRefreshToken(sql: Sql, token: string): Promise<Redemption> {
+  return sql.begin(async (tx) => {
+    const [row] = await tx<RefreshTokenRow[]>`
+      select id, family_id, tenant_id, user_id, expires_at <= now() as expired, used_at, revoked_at
+      from refresh_tokens where token_hash = ${hashRefreshToken(token)}`;
+    if (!row) return { ok: false, reason: "unknown" } as const;
+    if (row.revokedAt) return { ok: false, reason: "revoked" } as const;
+    if (row.expired) return { ok: false, reason: "expired" } as const;
+    const claimed = await tx`
+      update refresh_tokens set used_at = now() where id = ${row.id} and used_at is null returning id`;
+    if (claimed.length === 0) {
+      await revokeFamily(tx, row.familyId);
+      return { ok: false, reason: "reused" } as const;
+    }
+    return {
+      ok: true,
+      familyId: row.familyId,
+      tenantId: row.tenantId,
+      userId: row.userId,
+    } as const;
+  });
+}
+
+export async function revokeFamily(sql: Sql | TransactionSql, familyId: string): Promise<void> {
+  await sql`update refresh_tokens set revoked_at = now() where family_id = ${familyId} and revoked_at is null`;
+}
+
+/** Logout: revokes the family of the presented token; unknown tokens change nothing. */
+export async function revokeFamilyOf(sql: Sql, token: string): Promise<void> {
+  await sql`
+    update refresh_tokens set revoked_at = now()
+    where family_id = (select family_id from refresh_tokens where token_hash = ${hashRefreshToken(token)})
+      and revoked_at is null`;
+}

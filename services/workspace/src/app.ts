@@ -1,0 +1,33 @@
+import {
+  type App,
+  authenticate,
+  createApp,
+  registerOperationalRoutes,
+  useCommonHandlers,
+} from "@oryn/shared";
+import type { WorkspaceDeps } from "./deps.ts";
+import { registerProjects } from "./projects/index.ts";
+import { tenantGate } from "./tenants/tenant-gate.ts";
+
+export function createWorkspaceApp(deps: WorkspaceDeps): App {
+  const app = createApp();
+  useCommonHandlers(app, deps);
+  // The gateway checked the token too; workspace does not take its word for it (DESIGN.md).
+  app.use("/v1/*", authenticate(deps.verify));
+  app.use("/v1/*", tenantGate(deps.statuses));
+  registerProjects(app, deps);
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
+    type: "http",
+    scheme: "bearer",
+    bearerFormat: "JWT",
+  });
+  app.doc31("/openapi.json", {
+    openapi: "3.1.0",
+    info: { title: "Oryn workspace", version: "1.0.0" },
+  });
+  registerOperationalRoutes(app, {
+    metrics: deps.metrics,
+    checks: { controlPlane: () => deps.controlPlane`select 1` },
+  });
+  return app;
+}

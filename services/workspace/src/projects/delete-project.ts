@@ -1,0 +1,33 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { type App, principalOf, problemResponses } from "@oryn/shared";
+import type { WorkspaceDeps } from "../deps.ts";
+import { expectedVersion } from "../lib/etag.ts";
+import { assertProjectId, deleteProject } from "./projects.ts";
+import { projectIdParams } from "./schemas.ts";
+
+const route = createRoute({
+  method: "delete",
+  path: "/v1/projects/{id}",
+  tags: ["Projects"],
+  summary: "Delete a project",
+  security: [{ bearer: [] }],
+  request: { params: projectIdParams, headers: z.object({ "if-match": z.string().optional() }) },
+  responses: {
+    204: { description: "Deleted" },
+    ...problemResponses(401, 403, 404, 409, 412, 429, 503),
+  },
+});
+
+export function registerDeleteProject(app: App, deps: WorkspaceDeps): void {
+  app.openapi(route, async (c) => {
+    const principal = principalOf(c);
+    const id = assertProjectId(c.req.valid("param").id);
+    await deleteProject(
+      deps.pools.get(principal.tenantId),
+      { userId: principal.userId, requestId: c.get("requestId") },
+      id,
+      expectedVersion(c.req.valid("header")["if-match"]),
+    );
+    return c.body(null, 204);
+  });
+}

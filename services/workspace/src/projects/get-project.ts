@@ -1,0 +1,28 @@
+import { createRoute } from "@hono/zod-openapi";
+import { type App, principalOf, problemResponses } from "@oryn/shared";
+import type { WorkspaceDeps } from "../deps.ts";
+import { etagOf } from "../lib/etag.ts";
+import { assertProjectId, getProject } from "./projects.ts";
+import { projectIdParams, projectSchema } from "./schemas.ts";
+
+const route = createRoute({
+  method: "get",
+  path: "/v1/projects/{id}",
+  tags: ["Projects"],
+  summary: "Get a project",
+  security: [{ bearer: [] }],
+  request: { params: projectIdParams },
+  responses: {
+    200: { description: "The project", content: { "application/json": { schema: projectSchema } } },
+    ...problemResponses(401, 404, 409, 429, 503),
+  },
+});
+
+export function registerGetProject(app: App, deps: WorkspaceDeps): void {
+  app.openapi(route, async (c) => {
+    const id = assertProjectId(c.req.valid("param").id);
+    const project = await getProject(deps.pools.get(principalOf(c).tenantId), id);
+    c.header("etag", etagOf(project.version));
+    return c.json(project, 200);
+  });
+}

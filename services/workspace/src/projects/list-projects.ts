@@ -1,0 +1,30 @@
+import { createRoute } from "@hono/zod-openapi";
+import { type App, principalOf, problemResponses } from "@oryn/shared";
+import type { WorkspaceDeps } from "../deps.ts";
+import { decodeCursor } from "../lib/cursor.ts";
+import { listProjects } from "./projects.ts";
+import { listQuery, projectListSchema } from "./schemas.ts";
+
+const route = createRoute({
+  method: "get",
+  path: "/v1/projects",
+  tags: ["Projects"],
+  summary: "List projects, oldest first",
+  security: [{ bearer: [] }],
+  request: { query: listQuery },
+  responses: {
+    200: {
+      description: "A page of projects",
+      content: { "application/json": { schema: projectListSchema } },
+    },
+    ...problemResponses(401, 409, 422, 429, 503),
+  },
+});
+
+export function registerListProjects(app: App, deps: WorkspaceDeps): void {
+  app.openapi(route, async (c) => {
+    const { limit, cursor } = c.req.valid("query");
+    const sql = deps.pools.get(principalOf(c).tenantId);
+    return c.json(await listProjects(sql, { limit, after: decodeCursor(cursor) }), 200);
+  });
+}

@@ -1,0 +1,122 @@
+import { ApiError, type Sql, type TransactionSql } from "@oryn/shared";
+import { type Cursor, encodeCursor } from "../lib/cursor.ts";
+import { type Actor, writeAs } from "../lib/write-as.ts";
+import type { CreateProjectInput, Project, UpdateProjectInput } from "./schemas.ts";
+
+type ProjectRow = {
+  id: string;
+  name: string;
+  description: string;
+  status: Project["status"];
+  createdAt: Date;
+  updatedAt: Date;
+  version: number;
+  cursorAt: string;
+};
+
+function toProject(row: ProjectRow): Project {
+  return {
+    id: row.id,
+    name: row.name,
+    description: row.description,
+    status: row.status,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+    version: row.version,
+  };
+}
+
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** An id that cannot be a project's is simply not found: it reveals nothing and needs no query. */
+export function assertProjectId(id: string): string {
+  if (!uuidPattern.test(id)) throw new ApiError("not_found");
+  return id.toLowerCase();
+}
+
+export async function listProjects(
+  sql: Sql,
+  page: { limit: number; after: Cursor | undefined },
+): Promise<{ items: Project[]; nextCursor: string | null }> {
+  // One row more than asked tells whether another page exists.
+  const rows = await sql<ProjectRow[]>`
+    select *, created_at::text as cursor_at from projects
+    ${page.after ? sql`where (created_at, id) > (${page.after.at}::timestamptz, ${page.after.id}::uuid)` : sql``}
+    order by created_at, id
+    limit ${page.limit + 1}`;
+  const items = rows.slice(0, page.limit);
+  const last = items.at(-1);
+  const nextCursor =
+    rows.length > page.limit && last ? encodeCursor({ at: last.cursorAt, id: last.id }) : null;
+  return { items: items.map(toProject), nextCursor };
+}
+
+export async function getProject(sql: Sql, id: string): Promise<Project> {
+  const [row] = await sql<
+    ProjectRow[]
+  >`select *, created_at::text as cursor_at from projects where id = ${id}`;
+  if (!row) throw new ApiError("not_found");
+  return toProject(row);
+}
+
+export async function createProject(
+  sql: Sql,
+  actor: Actor,
+  input: CreateProjectInput,
+): Promise<Project> {
+  return writeAs(sql, actor, async (tx) => {
+    const [row] = await tx<ProjectRow[]>`
+      insert into projects (name, description, status)
+      values (${input.name}, ${input.description ?? ""}, ${input.status ?? "active"})
+      returning *, created_at::text as cursor_at`;
+    return toProject(row as ProjectRow);
+  });
+}
+
+/**
+ * `expectedVersion` comes from If-Match. The version check is in the UPDATE itself: of two
+ * writers holding the same ETag, exactly one matches the row and the other gets 412.
+ */
+export async function updateProject(
+  sql: Sql,
+  actor: Actor,
+  id: string,
+  input: UpdateProjectInput,
+  expectedVersion: number | undefined,
+): Promise<Project> {
+  return writeAs(sql, actor, async (tx) => {
+    const [row] = await tx<ProjectRow[]>`
+      update projects set
+        name = coalesce(${input.name ?? null}, name),
+        description = coalesce(${input.description ?? null}, description),
+        status = coalesce(${input.status ?? null}, status),
+        updated_at = clock_timestamp(),
+        version = version + 1
+      where id = ${id} ${versionGuard(tx, expectedVersion)}
+      returning *, created_at::text as cursor_at`;
+    if (!row) throw await missingOrStale(tx, id);
+    return toProject(row);
+  });
+}
+
+export async function deleteProject(
+  sql: Sql,
+  actor: Actor,
+  id: string,
+  expectedVersion: number | undefined,
+): Promise<void> {
+  await writeAs(sql, actor, async (tx) => {
+    const deleted =
+      await tx`delete from projects where id = ${id} ${versionGuard(tx, expectedVersion)} returning id`;
+    if (deleted.length === 0) throw await missingOrStale(tx, id);
+  });
+}
+
+function versionGuard(tx: TransactionSql, expectedVersion: number | undefined) {
+  return expectedVersion === undefined ? tx`` : tx`and version = ${expectedVersion}`;
+}
+
+async function missingOrStale(tx: TransactionSql, id: string): Promise<ApiError> {
+  const [exists] = await tx`select 1 from projects where id = ${id}`;
+  return exists ? new ApiError("precondition_failed") : new ApiError("not_found");
+}

@@ -1,0 +1,50 @@
+import { z } from "@hono/zod-openapi";
+
+export const projectStatuses = ["active", "archived"] as const;
+
+export const projectSchema = z
+  .object({
+    id: z.uuid(),
+    name: z.string(),
+    description: z.string(),
+    status: z.enum(projectStatuses),
+    createdAt: z.string().openapi({ format: "date-time" }),
+    updatedAt: z.string().openapi({ format: "date-time" }),
+    version: z.number().int(),
+  })
+  .openapi("Project");
+
+const name = z.string().trim().min(1).max(200).openapi({ example: "Website relaunch" });
+const description = z.string().max(10_000);
+
+export const createProjectBody = z
+  .object({ name, description: description.optional(), status: z.enum(projectStatuses).optional() })
+  .strict()
+  .openapi("CreateProject");
+
+export const updateProjectBody = z
+  .object({
+    name: name.optional(),
+    description: description.optional(),
+    status: z.enum(projectStatuses).optional(),
+  })
+  .strict()
+  .refine((body) => Object.keys(body).length > 0, "name at least one field to change")
+  .openapi("UpdateProject");
+
+export const projectIdParams = z.object({
+  id: z.string().openapi({ param: { name: "id", in: "path" }, format: "uuid" }),
+});
+
+export const listQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(200).optional(),
+});
+
+export const projectListSchema = z
+  .object({ items: z.array(projectSchema), nextCursor: z.string().nullable() })
+  .openapi("ProjectList");
+
+export type Project = z.infer<typeof projectSchema>;
+export type CreateProjectInput = z.infer<typeof createProjectBody>;
+export type UpdateProjectInput = z.infer<typeof updateProjectBody>;

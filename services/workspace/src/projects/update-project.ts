@@ -1,0 +1,42 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { type App, principalOf, problemResponses } from "@oryn/shared";
+import type { WorkspaceDeps } from "../deps.ts";
+import { etagOf, expectedVersion } from "../lib/etag.ts";
+import { assertProjectId, updateProject } from "./projects.ts";
+import { projectIdParams, projectSchema, updateProjectBody } from "./schemas.ts";
+
+const route = createRoute({
+  method: "patch",
+  path: "/v1/projects/{id}",
+  tags: ["Projects"],
+  summary: "Change a project; send If-Match with its ETag to refuse lost updates",
+  security: [{ bearer: [] }],
+  request: {
+    params: projectIdParams,
+    headers: z.object({ "if-match": z.string().optional() }),
+    body: { content: { "application/json": { schema: updateProjectBody } }, required: true },
+  },
+  responses: {
+    200: {
+      description: "The changed project",
+      content: { "application/json": { schema: projectSchema } },
+    },
+    ...problemResponses(400, 401, 403, 404, 409, 412, 413, 415, 422, 429, 503),
+  },
+});
+
+export function registerUpdateProject(app: App, deps: WorkspaceDeps): void {
+  app.openapi(route, async (c) => {
+    const principal = principalOf(c);
+    const id = assertProjectId(c.req.valid("param").id);
+    const project = await updateProject(
+      deps.pools.get(principal.tenantId),
+      { userId: principal.userId, requestId: c.get("requestId") },
+      id,
+      c.req.valid("json"),
+      expectedVersion(c.req.valid("header")["if-match"]),
+    );
+    c.header("etag", etagOf(project.version));
+    return c.json(project, 200);
+  });
+}

@@ -1,0 +1,62 @@
+import {
+  connect,
+  type Sql,
+  tenantDatabaseName,
+  tenantRoleName,
+  tenantRolePassword,
+} from "@oryn/shared";
+
+export type TenantPools = {
+  /** The pool for a tenant's database, connecting as that tenant's own role. */
+  get(tenantId: string): Sql;
+  size(): number;
+  closeAll(): Promise<void>;
+};
+
+/**
+ * One postgres.js pool per tenant database, opened on first use (pools connect lazily, so a
+ * burst of first requests shares one pool) and closed least-recently-used past `maxPools`.
+ * Because each pool logs in as the tenant's role, a request routed to the wrong pool still meets
+ * a database that refuses it.
+ */
+export function createTenantPools(options: {
+  serverUrl: string;
+  passwordSecret: string;
+  maxConnectionsPerPool: number;
+  maxPools: number;
+}): TenantPools {
+  // A Map iterates in insertion order; re-inserting on use keeps the least recent first.
+  const pools = new Map<string, Sql>();
+  return {
+    get(tenantId) {
+      const existing = pools.get(tenantId);
+      if (existing) {
+        pools.delete(tenantId);
+        pools.set(tenantId, existing);
+        return existing;
+      }
+      const pool = connect(options.serverUrl, {
+        database: tenantDatabaseName(tenantId),
+        username: tenantRoleName(tenantId),
+        password: tenantRolePassword(options.passwordSecret, tenantId),
+        max: options.maxConnectionsPerPool,
+        idleTimeoutSeconds: 30,
+        applicationName: "oryn-workspace",
+      });
+      pools.set(tenantId, pool);
+      if (pools.size > options.maxPools) {
+        const [oldestId, oldest] = pools.entries().next().value as [string, Sql];
+        pools.delete(oldestId);
+        // Queries already running on it finish; new ones for that tenant open a new pool.
+        void oldest.end({ timeout: 5 });
+      }
+      return pool;
+    },
+    size: () => pools.size,
+    async closeAll() {
+      const all = [...pools.values()];
+      pools.clear();
+      await Promise.all(all.map((pool) => pool.end({ timeout: 5 })));
+    },
+  };
+}
