@@ -1,13 +1,26 @@
-import type { AppEnv, Logger, Metrics, Queues, Sql, TokenVerifier } from "@oryn/shared";
+import {
+  type AppEnv,
+  connect,
+  connectRedisForRequests,
+  createMetrics,
+  createQueues,
+  createTokenVerifier,
+  type Logger,
+  type Metrics,
+  type Queues,
+  type Redis,
+  type Sql,
+  type TokenVerifier,
+} from "@oryn/shared";
 import type { Context } from "hono";
-import type { Redis } from "ioredis";
+import { clientIpResolver } from "./client-ip.ts";
 import type { GatewayConfig } from "./env.ts";
-import type { Upstream } from "./proxy/upstream.ts";
-import type { RateLimits } from "./rate-limit/rate-limits.ts";
+import { createUpstream, type Upstream } from "./proxy/upstream.ts";
+import { createRateLimits, type RateLimits } from "./rate-limit/rate-limits.ts";
 import type { TokenSettings } from "./tokens/issue-tokens.ts";
-import type { SigningKeys } from "./tokens/signing-keys.ts";
+import { loadSigningKeys, type SigningKeys } from "./tokens/signing-keys.ts";
 
-/** Everything the gateway's routes need, built once in main.ts (or by a test). */
+/** Everything the gateway's routes need, built once by `createGatewayDeps` (or by a test). */
 export type GatewayDeps = {
   config: GatewayConfig;
   logger: Logger;
@@ -21,4 +34,74 @@ export type GatewayDeps = {
   rateLimits: RateLimits;
   upstreams: { workspace: Upstream; billing: Upstream };
   clientIp: (c: Context<AppEnv>) => string;
+  /** Closes every client, in the order a graceful shutdown wants. */
+  close(): Promise<void>;
 };
+
+export async function createGatewayDeps(
+  config: GatewayConfig,
+  logger: Logger,
+): Promise<GatewayDeps> {
+  const keys = await loadSigningKeys({
+    value: config.JWT_SIGNING_KEYS,
+    nodeEnv: config.NODE_ENV,
+    secretsDir: config.SECRETS_DIR,
+    issuer: config.JWT_ISSUER,
+    audience: config.JWT_AUDIENCE,
+    ttlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+  });
+  const sql = connect(config.DATABASE_URL, {
+    max: config.DATABASE_POOL_MAX,
+    applicationName: "oryn-gateway",
+  });
+  // Rate limits fail fast when Redis is away; enqueueing a signup's job may wait a little.
+  const redis = connectRedisForRequests(config.REDIS_URL);
+  const queueRedis = connectRedisForRequests(config.REDIS_URL, {
+    enableOfflineQueue: true,
+    commandTimeout: 2000,
+  });
+  redis.on("error", (error) => logger.warn({ err: error }, "redis error"));
+  queueRedis.on("error", (error) => logger.warn({ err: error }, "redis (queues) error"));
+  const queues = createQueues(queueRedis, config.REDIS_PREFIX);
+  const upstreams = {
+    workspace: createUpstream("workspace", config.WORKSPACE_URL, {
+      timeoutMs: config.UPSTREAM_TIMEOUT_MS,
+    }),
+    billing: createUpstream("billing", config.BILLING_URL, {
+      timeoutMs: config.UPSTREAM_TIMEOUT_MS,
+    }),
+  };
+  return {
+    config,
+    logger,
+    metrics: createMetrics("gateway"),
+    sql,
+    redis,
+    queues,
+    keys,
+    tokens: {
+      keys,
+      accessTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+      refreshTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS,
+    },
+    verify: createTokenVerifier({
+      keys: keys.verificationKeys,
+      issuer: config.JWT_ISSUER,
+      audience: config.JWT_AUDIENCE,
+    }),
+    rateLimits: createRateLimits({
+      redis,
+      prefix: config.REDIS_PREFIX,
+      tenantPerMinute: config.RATE_LIMIT_TENANT_PER_MINUTE,
+      ipPerMinute: config.RATE_LIMIT_IP_PER_MINUTE,
+    }),
+    upstreams,
+    clientIp: clientIpResolver(config.TRUST_PROXY),
+    async close() {
+      await Promise.all([upstreams.workspace.close(), upstreams.billing.close()]);
+      await queues.close();
+      await sql.end({ timeout: 5 });
+      await Promise.all([redis.quit(), queueRedis.quit()]);
+    },
+  };
+}

@@ -1,28 +1,15 @@
-import type { Logger, Redis } from "@oryn/shared";
-import {
-  type App,
-  createApp,
-  type Metrics,
-  registerOperationalRoutes,
-  type Sql,
-  useCommonHandlers,
-} from "@oryn/shared";
+import { type App, createApp, registerOperationalRoutes, useCommonHandlers } from "@oryn/shared";
+import type { ProvisionerDeps } from "./deps.ts";
 
 /** The provisioner serves no public API: only health, readiness and metrics, on an internal port. */
-export function createProvisionerApp(deps: {
-  logger: Logger;
-  metrics: Metrics;
-  controlPlane: Sql;
-  admin: Sql;
-  redis: Redis;
-}): App {
+export function createProvisionerApp(deps: ProvisionerDeps): App {
   const app = createApp();
-  useCommonHandlers(app, deps);
+  useCommonHandlers(app, { logger: deps.provisioning.logger, metrics: deps.metrics });
   registerOperationalRoutes(app, {
     metrics: deps.metrics,
     checks: {
-      controlPlane: () => deps.controlPlane`select 1`,
-      tenantServer: () => deps.admin`select 1`,
+      controlPlane: () => deps.provisioning.controlPlane`select 1`,
+      tenantServer: () => deps.provisioning.admin`select 1`,
       redis: () => deps.redis.ping(),
     },
   });

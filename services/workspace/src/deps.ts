@@ -1,6 +1,17 @@
-import type { Logger, Metrics, Sql, TokenVerifier } from "@oryn/shared";
-import type { TenantStatuses } from "./tenants/tenant-gate.ts";
-import type { TenantPools } from "./tenants/tenant-pools.ts";
+import {
+  connect,
+  createMetrics,
+  createTokenVerifier,
+  type Logger,
+  type Metrics,
+  type Sql,
+  secretFromEnvOrDevFile,
+  type TokenVerifier,
+} from "@oryn/shared";
+import { createRemoteJWKSet, type JWTVerifyGetKey } from "jose";
+import type { WorkspaceConfig } from "./env.ts";
+import { createTenantStatuses, type TenantStatuses } from "./tenants/tenant-gate.ts";
+import { createTenantPools, type TenantPools } from "./tenants/tenant-pools.ts";
 
 export type WorkspaceDeps = {
   logger: Logger;
@@ -9,4 +20,52 @@ export type WorkspaceDeps = {
   pools: TenantPools;
   statuses: TenantStatuses;
   verify: TokenVerifier;
+  close(): Promise<void>;
 };
+
+/** `keys` defaults to the gateway's JWKS; tests may hand in a local key set. */
+export function createWorkspaceDeps(
+  config: WorkspaceConfig,
+  logger: Logger,
+  keys?: JWTVerifyGetKey,
+): WorkspaceDeps {
+  const passwordSecret = secretFromEnvOrDevFile({
+    name: "TENANT_DB_PASSWORD_SECRET",
+    value: config.TENANT_DB_PASSWORD_SECRET,
+    nodeEnv: config.NODE_ENV,
+    secretsDir: config.SECRETS_DIR,
+  });
+  const controlPlane = connect(config.DATABASE_URL, {
+    max: config.DATABASE_POOL_MAX,
+    applicationName: "oryn-workspace",
+  });
+  const pools = createTenantPools({
+    serverUrl: config.TENANT_DATABASE_URL,
+    passwordSecret,
+    maxConnectionsPerPool: config.TENANT_POOL_MAX,
+    maxPools: config.TENANT_POOLS_MAX,
+  });
+  // Fetched lazily and cached; a token with an unknown kid refetches (at most every 30 s).
+  const verificationKeys =
+    keys ??
+    createRemoteJWKSet(new URL(config.JWKS_URL), {
+      timeoutDuration: 2000,
+      cooldownDuration: 30_000,
+    });
+  return {
+    logger,
+    metrics: createMetrics("workspace"),
+    controlPlane,
+    pools,
+    statuses: createTenantStatuses(controlPlane, config.TENANT_STATUS_CACHE_MS),
+    verify: createTokenVerifier({
+      keys: verificationKeys,
+      issuer: config.JWT_ISSUER,
+      audience: config.JWT_AUDIENCE,
+    }),
+    async close() {
+      await pools.closeAll();
+      await controlPlane.end({ timeout: 5 });
+    },
+  };
+}

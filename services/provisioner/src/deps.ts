@@ -1,0 +1,62 @@
+import {
+  connect,
+  connectRedisForWorker,
+  createMetrics,
+  createQueues,
+  type Logger,
+  type Metrics,
+  type Queues,
+  type Redis,
+  secretFromEnvOrDevFile,
+} from "@oryn/shared";
+import type { ProvisionerConfig } from "./env.ts";
+import type { ProvisioningDeps } from "./provisioning/provision-tenant.ts";
+
+export type ProvisionerDeps = {
+  config: ProvisionerConfig;
+  metrics: Metrics;
+  redis: Redis;
+  queues: Queues;
+  provisioning: ProvisioningDeps;
+  close(): Promise<void>;
+};
+
+export function createProvisionerDeps(config: ProvisionerConfig, logger: Logger): ProvisionerDeps {
+  const passwordSecret = secretFromEnvOrDevFile({
+    name: "TENANT_DB_PASSWORD_SECRET",
+    value: config.TENANT_DB_PASSWORD_SECRET,
+    nodeEnv: config.NODE_ENV,
+    secretsDir: config.SECRETS_DIR,
+  });
+  const controlPlane = connect(config.DATABASE_URL, {
+    max: config.DATABASE_POOL_MAX,
+    applicationName: "oryn-provisioner",
+  });
+  // CREATE DATABASE holds its connection for the whole copy: one per concurrent job, plus locks.
+  const admin = connect(config.TENANT_DATABASE_URL, {
+    max: config.PROVISIONING_CONCURRENCY * 2 + 1,
+    applicationName: "oryn-provisioner",
+  });
+  const redis = connectRedisForWorker(config.REDIS_URL);
+  redis.on("error", (error) => logger.warn({ err: error }, "redis error"));
+  const queues = createQueues(redis, config.REDIS_PREFIX);
+  return {
+    config,
+    metrics: createMetrics("provisioner"),
+    redis,
+    queues,
+    provisioning: {
+      controlPlane,
+      admin,
+      adminUrl: config.TENANT_DATABASE_URL,
+      template: config.TENANT_TEMPLATE_DATABASE,
+      passwordSecret,
+      logger,
+    },
+    async close() {
+      await queues.close();
+      await Promise.all([controlPlane.end({ timeout: 5 }), admin.end({ timeout: 5 })]);
+      await redis.quit();
+    },
+  };
+}

@@ -1,0 +1,281 @@
+import { connect, tenantDatabaseName, withDatabase } from "@oryn/shared";
+import Stripe from "stripe";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { serviceEnv, testRun } from "./harness/context.ts";
+import { type Oryn, startOryn } from "./harness/processes.ts";
+
+const webhookSecret = "whsec_e2e_test_secret_0123456789";
+const tenantQuota = 40;
+
+type Json = Record<string, any>;
+
+describe("Oryn end to end: four processes, real PostgreSQL and Redis", () => {
+  let oryn: Oryn;
+  const run = testRun();
+
+  beforeAll(async () => {
+    oryn = await startOryn(serviceEnv(run), {
+      gateway: { RATE_LIMIT_TENANT_PER_MINUTE: String(tenantQuota) },
+      billing: { STRIPE_WEBHOOK_SECRET: webhookSecret },
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await oryn?.stop();
+  });
+
+  async function call(
+    method: string,
+    path: string,
+    options: {
+      token?: string;
+      body?: unknown;
+      raw?: string;
+      headers?: Record<string, string>;
+    } = {},
+  ) {
+    const headers: Record<string, string> = { ...options.headers };
+    if (options.token) headers.authorization = `Bearer ${options.token}`;
+    let body: string | undefined;
+    if (options.raw !== undefined || options.body !== undefined) {
+      headers["content-type"] ??= "application/json";
+      body = options.raw ?? JSON.stringify(options.body);
+    }
+    const response = await fetch(`${oryn.gatewayUrl}${path}`, { method, headers, body });
+    const text = await response.text();
+    const json = text ? (JSON.parse(text) as Json) : undefined;
+    return { status: response.status, headers: response.headers, json: json as Json };
+  }
+
+  async function signUpAndWait(slug: string) {
+    const started = performance.now();
+    const signup = await call("POST", "/v1/signup", {
+      body: {
+        company: { name: `Company ${slug}`, slug },
+        owner: { email: `owner@${slug}.test`, password: "a long enough password", name: "Owner" },
+      },
+    });
+    expect(signup.status, JSON.stringify(signup.json)).toBe(202);
+    expect(signup.json.tenant).toMatchObject({ slug, status: "provisioning" });
+    const token = signup.json.tokens.accessToken as string;
+    for (;;) {
+      const tenant = await call("GET", "/v1/tenant", { token });
+      expect(tenant.status).toBe(200);
+      if (tenant.json.status === "active") {
+        expect(tenant.json.provisioning).toMatchObject({ step: "done", error: null });
+        break;
+      }
+      expect(tenant.json.status).toBe("provisioning");
+      expect(performance.now() - started).toBeLessThan(20_000);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    return { signup: signup.json, token, signupToActiveMs: performance.now() - started };
+  }
+
+  let tenantA: Awaited<ReturnType<typeof signUpAndWait>>;
+  let tenantB: Awaited<ReturnType<typeof signUpAndWait>>;
+  let tokenA: string;
+  const requestIds: string[] = [];
+  let projectId: string;
+
+  it("signs a company up and provisions its database in the background", async () => {
+    tenantA = await signUpAndWait(`acme-${run.runId}`);
+    tenantB = await signUpAndWait(`globex-${run.runId}`);
+    console.log(
+      `[e2e] signup-to-active: ${tenantA.signupToActiveMs.toFixed(0)} ms and ${tenantB.signupToActiveMs.toFixed(0)} ms`,
+    );
+  });
+
+  it("logs in with email and password, and refuses a wrong password", async () => {
+    const login = await call("POST", "/v1/auth/login", {
+      body: { email: `owner@acme-${run.runId}.test`, password: "a long enough password" },
+    });
+    expect(login.status).toBe(200);
+    expect(login.json).toMatchObject({ tokenType: "Bearer", expiresIn: expect.any(Number) });
+    tokenA = login.json.accessToken;
+
+    const wrong = await call("POST", "/v1/auth/login", {
+      body: { email: `owner@acme-${run.runId}.test`, password: "not the password" },
+    });
+    expect(wrong.status).toBe(401);
+    expect(wrong.json.code).toBe("invalid_credentials");
+  });
+
+  it("creates, lists, gets, updates and deletes a project through the gateway", async () => {
+    const created = await call("POST", "/v1/projects", {
+      token: tokenA,
+      body: { name: "Relaunch", description: "Q3" },
+    });
+    expect(created.status).toBe(201);
+    expect(created.json).toMatchObject({
+      name: "Relaunch",
+      description: "Q3",
+      status: "active",
+      version: 1,
+    });
+    projectId = created.json.id;
+    expect(created.headers.get("location")).toBe(`/v1/projects/${projectId}`);
+    expect(created.headers.get("etag")).toBe('"1"');
+    requestIds.push(created.headers.get("x-request-id") ?? "");
+
+    const list = await call("GET", "/v1/projects", { token: tokenA });
+    expect(list.status).toBe(200);
+    expect(list.json.items.map((item: Json) => item.id)).toEqual([projectId]);
+    expect(list.json.nextCursor).toBeNull();
+
+    const got = await call("GET", `/v1/projects/${projectId}`, { token: tokenA });
+    expect(got.status).toBe(200);
+    expect(got.json).toEqual(created.json);
+
+    const updated = await call("PATCH", `/v1/projects/${projectId}`, {
+      token: tokenA,
+      body: { name: "Relaunch 2" },
+      headers: { "if-match": '"1"' },
+    });
+    expect(updated.status).toBe(200);
+    expect(updated.json).toMatchObject({ name: "Relaunch 2", version: 2 });
+    expect(updated.headers.get("etag")).toBe('"2"');
+    requestIds.push(updated.headers.get("x-request-id") ?? "");
+
+    const stale = await call("PATCH", `/v1/projects/${projectId}`, {
+      token: tokenA,
+      body: { name: "Lost" },
+      headers: { "if-match": '"1"' },
+    });
+    expect(stale.status).toBe(412);
+    expect(stale.json.code).toBe("precondition_failed");
+  });
+
+  it("answers 404 to another tenant's token for that project, for reads and writes", async () => {
+    const tokenB = tenantB.token;
+    for (const [method, body] of [["GET"], ["PATCH", { name: "Stolen" }], ["DELETE"]] as const) {
+      const answer = await call(method, `/v1/projects/${projectId}`, { token: tokenB, body });
+      expect(answer.status, method).toBe(404);
+      expect(answer.json.code).toBe("not_found");
+    }
+    const listB = await call("GET", "/v1/projects", { token: tokenB });
+    expect(listB.json.items).toEqual([]);
+    const stillThere = await call("GET", `/v1/projects/${projectId}`, { token: tokenA });
+    expect(stillThere.json.name).toBe("Relaunch 2");
+  });
+
+  it("refuses a missing or forged token with 401 problem+json", async () => {
+    const none = await call("GET", "/v1/projects");
+    expect(none.status).toBe(401);
+    expect(none.headers.get("content-type")).toContain("application/problem+json");
+    expect(none.json).toMatchObject({
+      status: 401,
+      code: "unauthorized",
+      requestId: expect.any(String),
+    });
+    expect(none.headers.get("ratelimit-policy")).toMatch(/^"ip";q=\d+;w=60$/);
+
+    const [header, payload] = tokenA.split(".");
+    const forged = `${header}.${payload}.${"A".repeat(86)}`;
+    expect((await call("GET", "/v1/projects", { token: forged })).status).toBe(401);
+  });
+
+  it("answers malformed JSON with 400 invalid_json and wrong types with 422 validation_failed", async () => {
+    const malformed = await call("POST", "/v1/projects", {
+      token: tokenA,
+      raw: '{"name": "unterminated',
+    });
+    expect(malformed.status).toBe(400);
+    expect(malformed.json.code).toBe("invalid_json");
+
+    const wrongTypes = await call("POST", "/v1/projects", {
+      token: tokenA,
+      body: { name: 42, status: "sideways" },
+    });
+    expect(wrongTypes.status).toBe(422);
+    expect(wrongTypes.json.code).toBe("validation_failed");
+    expect(wrongTypes.json.errors.map((error: Json) => error.path).sort()).toEqual([
+      "name",
+      "status",
+    ]);
+
+    const badSignup = await call("POST", "/v1/signup", {
+      body: { company: { name: "X", slug: "'; drop table tenants; --" }, owner: {} },
+    });
+    expect(badSignup.status).toBe(422);
+  });
+
+  it("deletes the project", async () => {
+    const deleted = await call("DELETE", `/v1/projects/${projectId}`, { token: tokenA });
+    expect(deleted.status).toBe(204);
+    requestIds.push(deleted.headers.get("x-request-id") ?? "");
+    expect((await call("GET", `/v1/projects/${projectId}`, { token: tokenA })).status).toBe(404);
+  });
+
+  it("writes an audit row for each change, with the actor and the request id", async () => {
+    const sql = connect(
+      withDatabase(run.postgresUrl, tenantDatabaseName(tenantA.signup.tenant.id)),
+      { max: 1 },
+    );
+    try {
+      const rows = await sql<
+        Json[]
+      >`select action, entity, entity_id, actor_id, request_id, before, after from audit_log order by id`;
+      expect(rows.map((row) => row.action)).toEqual(["created", "updated", "deleted"]);
+      for (const row of rows) {
+        expect(row).toMatchObject({
+          entity: "project",
+          entityId: projectId,
+          actorId: tenantA.signup.user.id,
+        });
+      }
+      expect(rows.map((row) => row.requestId)).toEqual(requestIds);
+      expect(rows[1]?.before).toMatchObject({ name: "Relaunch", version: 1 });
+      expect(rows[1]?.after).toMatchObject({ name: "Relaunch 2", version: 2 });
+      expect(rows[2]?.after).toBeNull();
+    } finally {
+      await sql.end();
+    }
+  });
+
+  it("records a signed Stripe webhook once and refuses a badly signed one", async () => {
+    const stripe = new Stripe("sk_test_unused");
+    const payload = JSON.stringify({
+      id: `evt_e2e_${run.runId}`,
+      object: "event",
+      type: "customer.created",
+      data: { object: {} },
+    });
+    const signature = await stripe.webhooks.generateTestHeaderStringAsync({
+      payload,
+      secret: webhookSecret,
+    });
+    const post = (sig: string) =>
+      call("POST", "/webhooks/stripe", { raw: payload, headers: { "stripe-signature": sig } });
+
+    const first = await post(signature);
+    expect(first.status).toBe(200);
+    expect(first.json).toEqual({ received: true, duplicate: false });
+    expect((await post(signature)).json).toEqual({ received: true, duplicate: true });
+
+    const forged = await stripe.webhooks.generateTestHeaderStringAsync({
+      payload,
+      secret: "whsec_not_the_secret",
+    });
+    const refused = await post(forged);
+    expect(refused.status).toBe(400);
+    expect(refused.json.code).toBe("invalid_signature");
+  });
+
+  it("limits a tenant over its quota with 429 and Retry-After while another tenant is served", async () => {
+    let limited: Awaited<ReturnType<typeof call>> | undefined;
+    for (let sent = 0; sent <= tenantQuota && !limited; sent++) {
+      const answer = await call("GET", "/v1/projects", { token: tokenA });
+      expect(answer.headers.get("ratelimit-policy")).toBe(`"tenant";q=${tenantQuota};w=60`);
+      if (answer.status === 429) limited = answer;
+      else expect(answer.status).toBe(200);
+    }
+    expect(limited, "no 429 within the quota").toBeDefined();
+    expect(limited?.json.code).toBe("rate_limited");
+    expect(Number(limited?.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(limited?.headers.get("ratelimit")).toMatch(/^"tenant";r=0;t=\d+$/);
+
+    const other = await call("GET", "/v1/projects", { token: tenantB.token });
+    expect(other.status).toBe(200);
+  });
+});

@@ -1,0 +1,60 @@
+import { connect, tenantDatabaseName, tenantRoleName } from "@oryn/shared";
+import { Redis } from "ioredis";
+
+/**
+ * Removes what one run made: its tenants' databases and roles, the template, the control-plane
+ * database, and every Redis key under its prefix. The shared `oryn_tenant` group role goes too,
+ * unless another database still grants it something (then PostgreSQL refuses, and it stays).
+ */
+export async function removeRun(options: {
+  postgresUrl: string;
+  controlPlaneDatabase: string;
+  templateDatabase: string;
+  redisUrl: string;
+  redisPrefix: string;
+}): Promise<void> {
+  const admin = connect(options.postgresUrl, { max: 1 });
+  try {
+    const [exists] =
+      await admin`select 1 from pg_database where datname = ${options.controlPlaneDatabase}`;
+    let tenantIds: string[] = [];
+    if (exists) {
+      const controlPlane = connect(
+        options.postgresUrl.replace(/\/[^/]*$/, `/${options.controlPlaneDatabase}`),
+        { max: 1 },
+      );
+      try {
+        tenantIds = (await controlPlane<{ id: string }[]>`select id from tenants`).map(
+          (row) => row.id,
+        );
+      } catch {
+        // Migrations never ran: no tenants.
+      } finally {
+        await controlPlane.end();
+      }
+    }
+    for (const id of tenantIds) {
+      await admin`drop database if exists ${admin(tenantDatabaseName(id))} with (force)`;
+      await admin`drop role if exists ${admin(tenantRoleName(id))}`;
+    }
+    await admin`drop database if exists ${admin(options.templateDatabase)} with (force)`;
+    await admin`drop database if exists ${admin(options.controlPlaneDatabase)} with (force)`;
+    await admin`drop role if exists oryn_tenant`.catch(() => {});
+  } finally {
+    await admin.end();
+  }
+
+  const redis = new Redis(options.redisUrl);
+  try {
+    for (const pattern of [`{${options.redisPrefix}}:*`, `${options.redisPrefix}:*`]) {
+      let cursor = "0";
+      do {
+        const [next, keys] = await redis.scan(cursor, "MATCH", pattern, "COUNT", 1000);
+        cursor = next;
+        if (keys.length > 0) await redis.unlink(...keys);
+      } while (cursor !== "0");
+    }
+  } finally {
+    redis.disconnect();
+  }
+}

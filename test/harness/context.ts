@@ -1,0 +1,43 @@
+import { inject } from "vitest";
+
+/** What the global setup hands every test file. */
+export type TestRun = {
+  runId: string;
+  source: string;
+  /** Admin URL of the PostgreSQL server (its `postgres` database). */
+  postgresUrl: string;
+  controlPlaneUrl: string;
+  redisUrl: string;
+  redisPrefix: string;
+  templateDatabase: string;
+  secretsDir: string;
+  tenantDbPasswordSecret: string;
+};
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    testRun: TestRun;
+  }
+}
+
+export function testRun(): TestRun {
+  return inject("testRun");
+}
+
+/** The environment every service gets in tests, before a test's own overrides. */
+export function serviceEnv(run: TestRun = testRun()): Record<string, string> {
+  return {
+    NODE_ENV: "test",
+    LOG_LEVEL: process.env.ORYN_TEST_LOG_LEVEL ?? "warn",
+    DATABASE_URL: run.controlPlaneUrl,
+    DATABASE_POOL_MAX: "5",
+    REDIS_URL: run.redisUrl,
+    REDIS_PREFIX: run.redisPrefix,
+    TENANT_DATABASE_URL: run.postgresUrl,
+    TENANT_TEMPLATE_DATABASE: run.templateDatabase,
+    TENANT_DB_PASSWORD_SECRET: run.tenantDbPasswordSecret,
+    SECRETS_DIR: run.secretsDir,
+    // Anonymous routes are limited per IP, and in-process tests all come from one "IP".
+    RATE_LIMIT_IP_PER_MINUTE: "100000",
+  };
+}

@@ -1,0 +1,141 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { createServer } from "node:net";
+import { join } from "node:path";
+
+const root = join(import.meta.dirname, "..", "..");
+
+export type ServiceName = "gateway" | "workspace" | "billing" | "provisioner";
+
+export type RunningService = {
+  name: ServiceName;
+  port: number;
+  url: string;
+  process: ChildProcess;
+  /** Everything the process printed, for the failure message of a test that needs it. */
+  output(): string;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+};
+
+/** A port nothing listens on right now (the OS picks it; the tiny race is acceptable in tests). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const address = server.address();
+  server.close();
+  if (!address || typeof address === "string") throw new Error("no port");
+  return address.port;
+}
+
+/** Starts `node services/<name>/src/main.ts` as its own process and waits for /healthz. */
+export async function startService(
+  name: ServiceName,
+  port: number,
+  env: Record<string, string>,
+): Promise<RunningService> {
+  const child = spawn(process.execPath, [join(root, "services", name, "src", "main.ts")], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? "", ...env, PORT: String(port), HOST: "127.0.0.1" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout?.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr?.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const service: RunningService = {
+    name,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    process: child,
+    output: () => output,
+    async stop(signal = "SIGTERM") {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      const exited = once(child, "exit");
+      child.kill(signal);
+      const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+      const [code] = (await exited) as [number | null];
+      clearTimeout(timer);
+      return code;
+    },
+  };
+  await waitForHealth(service);
+  return service;
+}
+
+async function waitForHealth(service: RunningService, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (service.process.exitCode !== null) {
+      throw new Error(
+        `${service.name} exited with ${service.process.exitCode}:\n${service.output()}`,
+      );
+    }
+    try {
+      const answer = await fetch(`${service.url}/healthz`);
+      if (answer.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  await service.stop("SIGKILL");
+  throw new Error(
+    `${service.name} did not become healthy in ${timeoutMs} ms:\n${service.output()}`,
+  );
+}
+
+export type Oryn = {
+  gatewayUrl: string;
+  services: Record<ServiceName, RunningService>;
+  stop(): Promise<void>;
+};
+
+/** All four services as real processes on free ports, wired to each other. */
+export async function startOryn(
+  env: Record<string, string>,
+  overrides: Partial<Record<ServiceName, Record<string, string>>> = {},
+): Promise<Oryn> {
+  const ports = {
+    gateway: await freePort(),
+    workspace: await freePort(),
+    billing: await freePort(),
+    provisioner: await freePort(),
+  };
+  const wiring = {
+    WORKSPACE_URL: `http://127.0.0.1:${ports.workspace}`,
+    BILLING_URL: `http://127.0.0.1:${ports.billing}`,
+    JWKS_URL: `http://127.0.0.1:${ports.gateway}/.well-known/jwks.json`,
+  };
+  const started: RunningService[] = [];
+  const start = async (name: ServiceName) => {
+    const service = await startService(name, ports[name], {
+      ...env,
+      ...wiring,
+      ...overrides[name],
+    });
+    started.push(service);
+    return service;
+  };
+  try {
+    const [gateway, workspace, billing, provisioner] = await Promise.all([
+      start("gateway"),
+      start("workspace"),
+      start("billing"),
+      start("provisioner"),
+    ]);
+    return {
+      gatewayUrl: gateway.url,
+      services: { gateway, workspace, billing, provisioner },
+      async stop() {
+        await Promise.all(started.map((service) => service.stop()));
+      },
+    };
+  } catch (error) {
+    await Promise.all(started.map((service) => service.stop("SIGKILL")));
+    throw error;
+  }
+}
