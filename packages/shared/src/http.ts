@@ -97,6 +97,13 @@ export function handleError(error: Error, c: Context<AppEnv>): Response {
       return problemResponse(c, new ApiError("bad_request", { detail: error.message }));
     }
   }
+  if (isUnstorableText(error)) {
+    // A backstop: schemas refuse NUL characters, PostgreSQL text cannot hold them.
+    return problemResponse(
+      c,
+      new ApiError("validation_failed", { detail: "Text must not contain NUL characters" }),
+    );
+  }
   if (isDatabaseUnavailable(error)) {
     (c.get("logger") ?? console).warn({ err: error }, "database unavailable");
     return problemResponse(
@@ -170,4 +177,9 @@ const unavailableCodes = new Set([
 function isDatabaseUnavailable(error: Error): boolean {
   const code = (error as { code?: unknown }).code;
   return typeof code === "string" && unavailableCodes.has(code);
+}
+
+function isUnstorableText(error: Error): boolean {
+  const code = (error as { code?: unknown }).code;
+  return code === "22021" || code === "22P05";
 }

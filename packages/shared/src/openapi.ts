@@ -38,3 +38,15 @@ export function problemResponses(...statuses: number[]) {
     ]),
   );
 }
+
+/**
+ * Text a person typed: trimmed, bounded, and free of NUL, which PostgreSQL text cannot store
+ * (it would otherwise surface as a database error instead of a 422 naming the field).
+ */
+export function text(options: { min?: number; max: number; trim?: boolean }) {
+  const base = options.trim === false ? z.string() : z.string().trim();
+  return base
+    .min(options.min ?? 0)
+    .max(options.max)
+    .refine((value) => !value.includes("\u0000"), "must not contain NUL characters");
+}

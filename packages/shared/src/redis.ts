@@ -22,3 +22,12 @@ export function connectRedisForRequests(url: string, options: RedisOptions = {})
     ...options,
   });
 }
+
+/** QUIT when connected (lets pending replies arrive); otherwise just drop the socket. */
+export async function closeRedis(redis: Redis): Promise<void> {
+  if (redis.status === "ready") {
+    await redis.quit().catch(() => redis.disconnect());
+  } else {
+    redis.disconnect();
+  }
+}

@@ -1,5 +1,6 @@
 import {
   type AppEnv,
+  closeRedis,
   connect,
   connectRedisForRequests,
   createMetrics,
@@ -101,7 +102,7 @@ export async function createGatewayDeps(
       await Promise.all([upstreams.workspace.close(), upstreams.billing.close()]);
       await queues.close();
       await sql.end({ timeout: 5 });
-      await Promise.all([redis.quit(), queueRedis.quit()]);
+      await Promise.all([closeRedis(redis), closeRedis(queueRedis)]);
     },
   };
 }

@@ -1,4 +1,5 @@
 import {
+  closeRedis,
   connect,
   connectRedisForWorker,
   createMetrics,
@@ -56,7 +57,7 @@ export function createProvisionerDeps(config: ProvisionerConfig, logger: Logger)
     async close() {
       await queues.close();
       await Promise.all([controlPlane.end({ timeout: 5 }), admin.end({ timeout: 5 })]);
-      await redis.quit();
+      await closeRedis(redis);
     },
   };
 }

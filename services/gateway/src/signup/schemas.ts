@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { text } from "@oryn/shared";
 import { tokensSchema } from "../tokens/issue-tokens.ts";
 
 // Lower-case letters, digits and inner hyphens: safe in a URL and never an identifier in SQL.
@@ -20,7 +21,7 @@ export const emailSchema = z
 
 export const passwordSchema = z.string().min(10, "at least 10 characters").max(256);
 
-const displayName = z.string().trim().min(1).max(200);
+const displayName = text({ min: 1, max: 200 });
 
 export const signupBody = z
   .object({

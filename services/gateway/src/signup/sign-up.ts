@@ -82,6 +82,7 @@ function conflictOf(error: unknown): ApiError | undefined {
 export function slugFromName(name: string): string {
   const base = name
     .normalize("NFKD")
+    .replace(/\p{M}/gu, "")
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, "-")
     .replace(/^-+|-+$/g, "")

@@ -1,9 +1,32 @@
 import { createJobWorker, jobCatalogue, type Logger, type Redis } from "@oryn/shared";
 import {
   type ProvisioningDeps,
+  type ProvisioningOutcome,
   provisionTenant,
   recordProvisioningFailure,
 } from "./provision-tenant.ts";
+
+const maxAttempts = jobCatalogue.provisionTenant.options.attempts;
+
+/** One attempt of the job: on failure the reason is recorded, and the last attempt gives up. */
+export async function runProvisioningAttempt(
+  deps: ProvisioningDeps,
+  tenantId: string,
+  attempt: number,
+): Promise<ProvisioningOutcome> {
+  const started = performance.now();
+  try {
+    const outcome = await provisionTenant(deps, tenantId, attempt);
+    deps.logger.info(
+      { tenantId, attempt, outcome, ms: Math.round(performance.now() - started) },
+      "provisioning finished",
+    );
+    return outcome;
+  } catch (error) {
+    await recordProvisioningFailure(deps.controlPlane, tenantId, error, attempt >= maxAttempts);
+    throw error;
+  }
+}
 
 export function startProvisioningWorker(options: {
   deps: ProvisioningDeps;
@@ -12,7 +35,6 @@ export function startProvisioningWorker(options: {
   concurrency: number;
   logger: Logger;
 }) {
-  const attempts = jobCatalogue.provisionTenant.options.attempts;
   return createJobWorker({
     queue: "provisioning",
     connection: options.connection,
@@ -20,27 +42,8 @@ export function startProvisioningWorker(options: {
     concurrency: options.concurrency,
     logger: options.logger,
     handlers: {
-      provisionTenant: async ({ tenantId }, job) => {
-        const attempt = job.attemptsMade + 1;
-        const log = options.logger.child({ tenantId, jobId: job.id, attempt });
-        const started = performance.now();
-        try {
-          const outcome = await provisionTenant(options.deps, tenantId, attempt);
-          log.info(
-            { outcome, ms: Math.round(performance.now() - started) },
-            "provisioning finished",
-          );
-          return outcome;
-        } catch (error) {
-          await recordProvisioningFailure(
-            options.deps.controlPlane,
-            tenantId,
-            error,
-            attempt >= attempts,
-          );
-          throw error;
-        }
-      },
+      provisionTenant: ({ tenantId }, job) =>
+        runProvisioningAttempt(options.deps, tenantId, job.attemptsMade + 1),
     },
   });
 }

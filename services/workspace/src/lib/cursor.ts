@@ -6,7 +6,11 @@ import { z } from "zod";
  * its microseconds survive the round trip (a JS Date would cut them to milliseconds and skip or
  * repeat rows at page boundaries).
  */
-const cursorSchema = z.tuple([z.string().min(1).max(64), z.uuid()]);
+const cursorSchema = z.tuple([
+  // PostgreSQL's text form of a timestamptz, e.g. "2026-11-26 12:21:03.227547+00".
+  z.string().regex(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2}){0,2}$/),
+  z.uuid(),
+]);
 
 export type Cursor = { at: string; id: string };
 

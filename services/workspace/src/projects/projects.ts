@@ -38,10 +38,12 @@ export async function listProjects(
   sql: Sql,
   page: { limit: number; after: Cursor | undefined },
 ): Promise<{ items: Project[]; nextCursor: string | null }> {
-  // One row more than asked tells whether another page exists.
+  // One row more than asked tells whether another page exists. The cursor's time goes in as
+  // text and is cast in SQL: postgres.js would send a parameter it knows to be a timestamptz
+  // through a JS Date, cutting the microseconds and repeating the boundary row.
   const rows = await sql<ProjectRow[]>`
     select *, created_at::text as cursor_at from projects
-    ${page.after ? sql`where (created_at, id) > (${page.after.at}::timestamptz, ${page.after.id}::uuid)` : sql``}
+    ${page.after ? sql`where (created_at, id) > (${page.after.at}::text::timestamptz, ${page.after.id}::uuid)` : sql``}
     order by created_at, id
     limit ${page.limit + 1}`;
   const items = rows.slice(0, page.limit);

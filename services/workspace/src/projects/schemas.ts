@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { text } from "@oryn/shared";
 
 export const projectStatuses = ["active", "archived"] as const;
 
@@ -14,8 +15,9 @@ export const projectSchema = z
   })
   .openapi("Project");
 
-const name = z.string().trim().min(1).max(200).openapi({ example: "Website relaunch" });
-const description = z.string().max(10_000);
+const name = text({ min: 1, max: 200 }).openapi({ example: "Website relaunch" });
+// Descriptions keep their whitespace: it may be formatting.
+const description = text({ max: 10_000, trim: false });
 
 export const createProjectBody = z
   .object({ name, description: description.optional(), status: z.enum(projectStatuses).optional() })

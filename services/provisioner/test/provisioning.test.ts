@@ -1,0 +1,140 @@
+import {
+  createQueues,
+  enqueue,
+  findTenant,
+  jobCatalogue,
+  Redis,
+  tenantDatabaseName,
+} from "@oryn/shared";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { testRun } from "../../../test/harness/context.ts";
+import {
+  countTenantObjects,
+  insertTenant,
+  provisioningDeps,
+} from "../../../test/harness/tenants.ts";
+import { provisionTenant, stepNames } from "../src/provisioning/provision-tenant.ts";
+import { runProvisioningAttempt, startProvisioningWorker } from "../src/provisioning/worker.ts";
+
+const run = testRun();
+const deps = provisioningDeps(run);
+
+afterAll(() => deps.close());
+
+describe("provisioning a tenant", () => {
+  it("creates one database and one role, and marks the tenant active", async () => {
+    const tenantId = await insertTenant(deps.controlPlane);
+    expect(await provisionTenant(deps, tenantId, 1)).toBe("activated");
+    expect(await countTenantObjects(deps.admin, tenantId)).toEqual({ databases: 1, roles: 1 });
+    const tenant = await findTenant(deps.controlPlane, tenantId);
+    expect(tenant).toMatchObject({
+      status: "active",
+      provisioningStep: "done",
+      provisioningAttempts: 1,
+      schemaVersion: 1,
+    });
+  });
+
+  it("changes nothing when the job runs again", async () => {
+    const tenantId = await insertTenant(deps.controlPlane);
+    await provisionTenant(deps, tenantId, 1);
+    const oid = async () =>
+      (
+        await deps.admin`select oid from pg_database where datname = ${tenantDatabaseName(tenantId)}`
+      )[0]?.oid;
+    const before = await oid();
+    expect(await provisionTenant(deps, tenantId, 2)).toBe("already_done");
+    expect(await oid()).toBe(before);
+    expect(await countTenantObjects(deps.admin, tenantId)).toEqual({ databases: 1, roles: 1 });
+  });
+
+  it.each(stepNames)(
+    "recovers from a failure at step %s: one database, one role, active",
+    async (failingStep) => {
+      const tenantId = await insertTenant(deps.controlPlane);
+      const failing = {
+        ...deps,
+        beforeStep: (step: string) => {
+          if (step === failingStep) throw new Error(`injected failure at ${step}`);
+        },
+      };
+      await expect(runProvisioningAttempt(failing, tenantId, 1)).rejects.toThrow(
+        `injected failure at ${failingStep}`,
+      );
+      const failed = await findTenant(deps.controlPlane, tenantId);
+      expect(failed).toMatchObject({
+        status: "provisioning",
+        provisioningStep: failingStep,
+        provisioningError: `injected failure at ${failingStep}`,
+      });
+
+      expect(await runProvisioningAttempt(deps, tenantId, 2)).toBe("activated");
+      expect(await countTenantObjects(deps.admin, tenantId)).toEqual({ databases: 1, roles: 1 });
+      expect(await findTenant(deps.controlPlane, tenantId)).toMatchObject({
+        status: "active",
+        provisioningAttempts: 2,
+        provisioningError: null,
+      });
+    },
+  );
+
+  it("gives up after the last attempt: provisioning_failed with the reason", async () => {
+    const tenantId = await insertTenant(deps.controlPlane);
+    const broken = { ...deps, template: "no_such_template_database" };
+    // Only the template step is cached per process; a broken clone source fails create_database.
+    const attempts = jobCatalogue.provisionTenant.options.attempts;
+    await expect(runProvisioningAttempt(broken, tenantId, attempts - 1)).rejects.toThrow();
+    expect((await findTenant(deps.controlPlane, tenantId))?.status).toBe("provisioning");
+    await expect(runProvisioningAttempt(broken, tenantId, attempts)).rejects.toThrow();
+    const tenant = await findTenant(deps.controlPlane, tenantId);
+    expect(tenant?.status).toBe("provisioning_failed");
+    expect(tenant?.provisioningError).toContain("no_such_template_database");
+    expect(await countTenantObjects(deps.admin, tenantId)).toEqual({ databases: 0, roles: 1 });
+  });
+});
+
+describe("the provisioning queue", () => {
+  const redis = new Redis(run.redisUrl, { maxRetriesPerRequest: null });
+  const queues = createQueues(redis, run.redisPrefix);
+  let worker: ReturnType<typeof startProvisioningWorker>;
+
+  beforeAll(() => {
+    worker = startProvisioningWorker({
+      deps,
+      connection: redis,
+      prefix: run.redisPrefix,
+      concurrency: 2,
+      logger: deps.logger,
+    });
+  });
+  afterAll(async () => {
+    await worker.close();
+    await queues.close();
+    redis.disconnect();
+  });
+
+  it("runs an enqueued job to an active tenant, and a second enqueue adds no second job", async () => {
+    const tenantId = await insertTenant(deps.controlPlane);
+    await enqueue(queues, "provisionTenant", { tenantId });
+    await enqueue(queues, "provisionTenant", { tenantId });
+    const queue = queues.get("provisioning");
+    const jobId = jobCatalogue.provisionTenant.jobId({ tenantId });
+    for (
+      let waited = 0;
+      (await findTenant(deps.controlPlane, tenantId))?.status !== "active";
+      waited += 20
+    ) {
+      expect(waited).toBeLessThan(15_000);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const jobs = await queue.getJobs(["completed", "active", "waiting", "delayed", "failed"]);
+    const forTenant = jobs.filter((job) => job.data.tenantId === tenantId);
+    expect(forTenant.map((job) => job.id)).toEqual([jobId]);
+    expect(forTenant[0]?.returnvalue).toBe("activated");
+    expect(await countTenantObjects(deps.admin, tenantId)).toEqual({ databases: 1, roles: 1 });
+  });
+
+  it("refuses a payload that does not fit the job's schema", async () => {
+    await expect(enqueue(queues, "provisionTenant", { tenantId: "not-a-uuid" })).rejects.toThrow();
+  });
+});

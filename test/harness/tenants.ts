@@ -1,0 +1,50 @@
+import { randomUUID } from "node:crypto";
+import { connect, createLogger, type Sql, tenantDatabaseName, tenantRoleName } from "@oryn/shared";
+import {
+  type ProvisioningDeps,
+  provisionTenant,
+} from "../../services/provisioner/src/provisioning/provision-tenant.ts";
+import type { TestRun } from "./context.ts";
+
+/** Provisioning dependencies against this run's servers, as main.ts would build them. */
+export function provisioningDeps(run: TestRun): ProvisioningDeps & { close(): Promise<void> } {
+  const controlPlane = connect(run.controlPlaneUrl, { max: 3 });
+  const admin = connect(run.postgresUrl, { max: 5 });
+  return {
+    controlPlane,
+    admin,
+    adminUrl: run.postgresUrl,
+    template: run.templateDatabase,
+    passwordSecret: run.tenantDbPasswordSecret,
+    logger: createLogger("provisioner-test", "silent"),
+    async close() {
+      await Promise.all([controlPlane.end(), admin.end()]);
+    },
+  };
+}
+
+/** A tenant row as signup leaves it: `provisioning`, no database yet. */
+export async function insertTenant(controlPlane: Sql): Promise<string> {
+  const id = randomUUID();
+  await controlPlane`insert into tenants (id, slug, name) values (${id}, ${`t-${id.slice(0, 8)}`}, 'Test tenant')`;
+  return id;
+}
+
+/** How many databases and roles carry this tenant's name (each must be exactly one). */
+export async function countTenantObjects(
+  admin: Sql,
+  tenantId: string,
+): Promise<{ databases: number; roles: number }> {
+  const [row] = await admin<{ databases: number; roles: number }[]>`
+    select (select count(*)::int from pg_database where datname = ${tenantDatabaseName(tenantId)}) as databases,
+           (select count(*)::int from pg_roles where rolname = ${tenantRoleName(tenantId)}) as roles`;
+  return row ?? { databases: 0, roles: 0 };
+}
+
+/** A tenant that went through the real provisioning steps and is `active`. */
+export async function activeTenant(deps: ProvisioningDeps): Promise<string> {
+  const id = await insertTenant(deps.controlPlane);
+  if ((await provisionTenant(deps, id, 1)) !== "activated")
+    throw new Error("tenant did not activate");
+  return id;
+}
