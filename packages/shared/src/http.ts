@@ -138,7 +138,7 @@ export function listen(
   app: { fetch: App["fetch"] },
   options: { port: number; host: string },
 ): Promise<Listening> {
-  return new Promise((resolvePromise) => {
+  return new Promise((resolvePromise, rejectPromise) => {
     const server = serve(
       { fetch: app.fetch, port: options.port, hostname: options.host },
       (info: AddressInfo) => {
@@ -154,6 +154,13 @@ export function listen(
         });
       },
     );
+    server.once("error", (error: NodeJS.ErrnoException) => {
+      const reason =
+        error.code === "EADDRINUSE" ? "is already in use" : `cannot be listened on (${error.code})`;
+      rejectPromise(
+        new Error(`${options.host}:${options.port} ${reason}; set PORT or HOST`, { cause: error }),
+      );
+    });
   });
 }
 

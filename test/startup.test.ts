@@ -1,0 +1,80 @@
+import { spawn } from "node:child_process";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { serviceEnv, testRun } from "./harness/context.ts";
+
+const root = join(import.meta.dirname, "..");
+
+/** Starts a service that is expected to refuse; returns its exit code and what it printed. */
+function startExpectingRefusal(
+  service: string,
+  env: Record<string, string>,
+): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(root, "services", service, "src", "main.ts")], {
+      cwd: root,
+      env: { PATH: process.env.PATH ?? "", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      output += chunk;
+    });
+    child.stderr.on("data", (chunk: Buffer) => {
+      output += chunk;
+    });
+    const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
+  });
+}
+
+describe("a service with a bad setting stops at start with a message naming it", () => {
+  const cases: Array<[string, Record<string, string>, RegExp]> = [
+    ["gateway", { PORT: "eighty" }, /PORT: /],
+    [
+      "gateway",
+      { NODE_ENV: "production", JWT_SIGNING_KEYS: "" },
+      /JWT_SIGNING_KEYS: required in production/,
+    ],
+    [
+      "gateway",
+      { JWT_SIGNING_KEYS: '{"keys":[{"kty":"RSA"}]}' },
+      /JWT_SIGNING_KEYS: must be a JWK Set/,
+    ],
+    ["workspace", { JWKS_URL: "not a url" }, /JWKS_URL: /],
+    [
+      "workspace",
+      { NODE_ENV: "production", TENANT_DB_PASSWORD_SECRET: "" },
+      /TENANT_DB_PASSWORD_SECRET: required in production/,
+    ],
+    [
+      "workspace",
+      { TENANT_DB_PASSWORD_SECRET: "short" },
+      /TENANT_DB_PASSWORD_SECRET: at least 32 characters/,
+    ],
+    [
+      "billing",
+      { STRIPE_WEBHOOK_SECRET: "not-a-whsec" },
+      /STRIPE_WEBHOOK_SECRET: must start with whsec_/,
+    ],
+    [
+      "billing",
+      { NODE_ENV: "production", STRIPE_WEBHOOK_SECRET: "" },
+      /STRIPE_WEBHOOK_SECRET: required in production/,
+    ],
+    ["provisioner", { REDIS_URL: "http://127.0.0.1:6379" }, /REDIS_URL: must be a redis:\/\/ URL/],
+    ["provisioner", { TENANT_TEMPLATE_DATABASE: "Template; DROP" }, /TENANT_TEMPLATE_DATABASE: /],
+  ];
+  it.each(cases)("%s with %j", async (service, bad, message) => {
+    const env = { ...serviceEnv(testRun()), ...bad };
+    // An empty value stands for "unset" here.
+    for (const [name, value] of Object.entries(bad)) if (value === "") delete env[name];
+    const { code, output } = await startExpectingRefusal(service, env);
+    expect(code).toBe(1);
+    expect(output).toMatch(message);
+    expect(output).not.toMatch(/^\s+at /m);
+  });
+});
