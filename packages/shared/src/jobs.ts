@@ -10,7 +10,8 @@ import type { Logger } from "./logger.ts";
 export const jobCatalogue = {
   provisionTenant: {
     queue: "provisioning",
-    payload: z.object({ tenantId: z.uuid() }),
+    // The request id of the signup travels with the job, so its logs join the request's.
+    payload: z.object({ tenantId: z.uuid(), requestId: z.string().max(128).optional() }),
     // The tenant id as job id: a second enqueue for the same tenant is a no-op.
     jobId: (payload: { tenantId: string }) => `provision-${payload.tenantId}`,
     options: {

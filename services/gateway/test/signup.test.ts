@@ -33,7 +33,7 @@ describe("POST /v1/signup", () => {
     const job = await gateway.deps.queues
       .get("provisioning")
       .getJob(jobCatalogue.provisionTenant.jobId({ tenantId }));
-    expect(job?.data).toEqual({ tenantId });
+    expect(job?.data).toEqual({ tenantId, requestId: answer.headers.get("x-request-id") });
     const [audit] =
       await sql`select action, actor_id, request_id from audit_events where tenant_id = ${tenantId}`;
     expect(audit).toMatchObject({

@@ -68,6 +68,13 @@ describe("provisioning a tenant", () => {
         provisioningError: `injected failure at ${failingStep}`,
       });
 
+      // Whatever step failed, PUBLIC cannot connect to a database that exists.
+      const [acl] = await deps.admin<{ exists: boolean; publicCanConnect: boolean }[]>`
+      select count(*) > 0 as exists,
+             coalesce(bool_or(has_database_privilege('public', datname, 'connect')), false) as public_can_connect
+      from pg_database where datname = ${tenantDatabaseName(tenantId)}`;
+      expect(acl?.publicCanConnect).toBe(false);
+
       expect(await runProvisioningAttempt(deps, tenantId, 2)).toBe("activated");
       expect(await countTenantObjects(deps.admin, tenantId)).toEqual({ databases: 1, roles: 1 });
       expect(await findTenant(deps.controlPlane, tenantId)).toMatchObject({

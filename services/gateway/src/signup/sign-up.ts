@@ -51,7 +51,7 @@ export async function signUp(deps: {
     });
 
   try {
-    await enqueue(deps.queues, "provisionTenant", { tenantId });
+    await enqueue(deps.queues, "provisionTenant", { tenantId, requestId: deps.context.requestId });
   } catch (error) {
     // The tenant exists and stays `provisioning`; the provisioner's sweep re-enqueues it.
     deps.logger.error(

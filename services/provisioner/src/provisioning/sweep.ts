@@ -1,9 +1,10 @@
-import { enqueue, type Logger, type Queues, type Sql } from "@oryn/shared";
+import { enqueue, jobCatalogue, type Logger, type Queues, type Sql } from "@oryn/shared";
 
 /**
- * Signup enqueues after its transaction commits; if Redis was away at that instant the tenant
- * waits in `provisioning` with no job. This finds such tenants and enqueues them again, which is
- * a no-op for those whose job exists (the job id is derived from the tenant id).
+ * Finds tenants left in `provisioning` with nothing moving them, and sets a job going again:
+ * - no job (signup committed but Redis was away when it enqueued): enqueue one;
+ * - a failed job whose final failure could not be recorded: retry it;
+ * - waiting, delayed or active jobs are left alone (their tenant is on its way).
  */
 export async function requeueWaitingTenants(deps: {
   controlPlane: Sql;
@@ -15,8 +16,21 @@ export async function requeueWaitingTenants(deps: {
     select id from tenants
     where status = 'provisioning' and updated_at < now() - make_interval(secs => ${deps.olderThanSeconds})
     order by created_at limit 1000`;
-  for (const { id } of waiting) await enqueue(deps.queues, "provisionTenant", { tenantId: id });
-  if (waiting.length > 0)
-    deps.logger.info({ count: waiting.length }, "re-enqueued waiting tenants");
-  return waiting.length;
+  const queue = deps.queues.get(jobCatalogue.provisionTenant.queue);
+  let restarted = 0;
+  for (const { id: tenantId } of waiting) {
+    const job = await queue.getJob(jobCatalogue.provisionTenant.jobId({ tenantId }));
+    const state = job ? await job.getState() : "missing";
+    if (state === "failed" && job) {
+      await job.retry("failed");
+    } else if (state === "completed" || state === "missing" || state === "unknown") {
+      await job?.remove();
+      await enqueue(deps.queues, "provisionTenant", { tenantId });
+    } else {
+      continue;
+    }
+    restarted++;
+    deps.logger.info({ tenantId, state }, "provisioning restarted by the sweep");
+  }
+  return restarted;
 }

@@ -111,15 +111,19 @@ export async function ensureTenantDatabase(
   template: string,
 ): Promise<void> {
   const name = tenantDatabaseName(tenantId);
-  if (await databaseExists(admin, name)) return;
-  await withAdvisoryLock(admin, "shared", async () => {
-    try {
-      // CREATE DATABASE is atomic: after a crash the database either exists whole or not at all.
-      await admin`create database ${admin(name)} template ${admin(template)}`;
-    } catch (error) {
-      if (!isPgError(error, duplicateDatabase)) throw error;
-    }
-  });
+  if (!(await databaseExists(admin, name))) {
+    await withAdvisoryLock(admin, "shared", async () => {
+      try {
+        // CREATE DATABASE is atomic: after a crash the database either exists whole or not at all.
+        await admin`create database ${admin(name)} template ${admin(template)}`;
+      } catch (error) {
+        if (!isPgError(error, duplicateDatabase)) throw error;
+      }
+    });
+  }
+  // A new database does not inherit the template's ACL: PUBLIC may connect until this runs, so
+  // it runs at once (and again on a retry), not only in the later grant step.
+  await admin`revoke all on database ${admin(name)} from public`;
 }
 
 /** Only the tenant's own role may connect to its database. */

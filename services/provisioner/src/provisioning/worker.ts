@@ -13,16 +13,16 @@ export async function runProvisioningAttempt(
   deps: ProvisioningDeps,
   tenantId: string,
   attempt: number,
+  requestId?: string,
 ): Promise<ProvisioningOutcome> {
   const started = performance.now();
+  const logger = deps.logger.child({ tenantId, attempt, requestId });
   try {
-    const outcome = await provisionTenant(deps, tenantId, attempt);
-    deps.logger.info(
-      { tenantId, attempt, outcome, ms: Math.round(performance.now() - started) },
-      "provisioning finished",
-    );
+    const outcome = await provisionTenant({ ...deps, logger }, tenantId, attempt);
+    logger.info({ outcome, ms: Math.round(performance.now() - started) }, "provisioning finished");
     return outcome;
   } catch (error) {
+    logger.warn({ err: error, final: attempt >= maxAttempts }, "provisioning attempt failed");
     await recordProvisioningFailure(deps.controlPlane, tenantId, error, attempt >= maxAttempts);
     throw error;
   }
@@ -42,8 +42,8 @@ export function startProvisioningWorker(options: {
     concurrency: options.concurrency,
     logger: options.logger,
     handlers: {
-      provisionTenant: ({ tenantId }, job) =>
-        runProvisioningAttempt(options.deps, tenantId, job.attemptsMade + 1),
+      provisionTenant: ({ tenantId, requestId }, job) =>
+        runProvisioningAttempt(options.deps, tenantId, job.attemptsMade + 1, requestId),
     },
   });
 }
