@@ -2,6 +2,7 @@ import { connect, tenantDatabaseName, withDatabase } from "@oryn/shared";
 import Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serviceEnv, testRun } from "./harness/context.ts";
+import { jsonCaller } from "./harness/http.ts";
 import { type Oryn, startOryn } from "./harness/processes.ts";
 
 const webhookSecret = "whsec_e2e_test_secret_0123456789";
@@ -24,28 +25,7 @@ describe("Oryn end to end: four processes, real PostgreSQL and Redis", () => {
     await oryn?.stop();
   });
 
-  async function call(
-    method: string,
-    path: string,
-    options: {
-      token?: string;
-      body?: unknown;
-      raw?: string;
-      headers?: Record<string, string>;
-    } = {},
-  ) {
-    const headers: Record<string, string> = { ...options.headers };
-    if (options.token) headers.authorization = `Bearer ${options.token}`;
-    let body: string | undefined;
-    if (options.raw !== undefined || options.body !== undefined) {
-      headers["content-type"] ??= "application/json";
-      body = options.raw ?? JSON.stringify(options.body);
-    }
-    const response = await fetch(`${oryn.gatewayUrl}${path}`, { method, headers, body });
-    const text = await response.text();
-    const json = text ? (JSON.parse(text) as Json) : undefined;
-    return { status: response.status, headers: response.headers, json: json as Json };
-  }
+  const call = jsonCaller((path, init) => fetch(`${oryn.gatewayUrl}${path}`, init));
 
   async function signUpAndWait(slug: string) {
     const started = performance.now();

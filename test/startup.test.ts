@@ -1,38 +1,22 @@
-import { spawn } from "node:child_process";
-import { join } from "node:path";
+import { once } from "node:events";
 import { describe, expect, it } from "vitest";
 import { serviceEnv, testRun } from "./harness/context.ts";
-
-const root = join(import.meta.dirname, "..");
+import { type ServiceName, spawnService } from "./harness/processes.ts";
 
 /** Starts a service that is expected to refuse; returns its exit code and what it printed. */
-function startExpectingRefusal(
-  service: string,
+async function startExpectingRefusal(
+  service: ServiceName,
   env: Record<string, string>,
 ): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(root, "services", service, "src", "main.ts")], {
-      cwd: root,
-      env: { PATH: process.env.PATH ?? "", ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      output += chunk;
-    });
-    child.stderr.on("data", (chunk: Buffer) => {
-      output += chunk;
-    });
-    const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
-    child.on("exit", (code) => {
-      clearTimeout(timer);
-      resolve({ code, output });
-    });
-  });
+  const { child, output } = spawnService(service, env);
+  const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+  const [code] = (await once(child, "exit")) as [number | null];
+  clearTimeout(timer);
+  return { code, output: output() };
 }
 
 describe("a service with a bad setting stops at start with a message naming it", () => {
-  const cases: Array<[string, Record<string, string>, RegExp]> = [
+  const cases: Array<[ServiceName, Record<string, string>, RegExp]> = [
     ["gateway", { PORT: "eighty" }, /PORT: /],
     [
       "gateway",

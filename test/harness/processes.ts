@@ -28,30 +28,38 @@ export async function freePort(): Promise<number> {
   return address.port;
 }
 
-/** Starts `node services/<name>/src/main.ts` as its own process and waits for /healthz. */
+/** `node services/<name>/src/main.ts` as its own process, collecting what it prints. */
+export function spawnService(
+  name: ServiceName,
+  env: Record<string, string>,
+): { child: ChildProcess; output(): string } {
+  const child = spawn(process.execPath, [join(root, "services", name, "src", "main.ts")], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? "", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  const collect = (chunk: Buffer) => {
+    output += chunk.toString();
+  };
+  child.stdout?.on("data", collect);
+  child.stderr?.on("data", collect);
+  return { child, output: () => output };
+}
+
+/** Starts a service on `port` and waits for its /healthz. */
 export async function startService(
   name: ServiceName,
   port: number,
   env: Record<string, string>,
 ): Promise<RunningService> {
-  const child = spawn(process.execPath, [join(root, "services", name, "src", "main.ts")], {
-    cwd: root,
-    env: { PATH: process.env.PATH ?? "", ...env, PORT: String(port), HOST: "127.0.0.1" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout?.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  child.stderr?.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
-  });
+  const { child, output } = spawnService(name, { ...env, PORT: String(port), HOST: "127.0.0.1" });
   const service: RunningService = {
     name,
     port,
     url: `http://127.0.0.1:${port}`,
     process: child,
-    output: () => output,
+    output,
     async stop(signal = "SIGTERM") {
       if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
       const exited = once(child, "exit");

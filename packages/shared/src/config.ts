@@ -114,3 +114,17 @@ export function secretFromEnvOrDevFile(options: {
     throw new ConfigError(`Invalid configuration:\n  ${options.name}: ${file} is empty`);
   }
 }
+
+/** The key tenant role passwords derive from; provisioner and workspace must read the same one. */
+export function tenantDbPasswordSecret(config: {
+  TENANT_DB_PASSWORD_SECRET?: string | undefined;
+  NODE_ENV: "development" | "test" | "production";
+  SECRETS_DIR: string;
+}): string {
+  return secretFromEnvOrDevFile({
+    name: "TENANT_DB_PASSWORD_SECRET",
+    value: config.TENANT_DB_PASSWORD_SECRET,
+    nodeEnv: config.NODE_ENV,
+    secretsDir: config.SECRETS_DIR,
+  });
+}

@@ -8,7 +8,7 @@ import {
   type Metrics,
   type Queues,
   type Redis,
-  secretFromEnvOrDevFile,
+  tenantDbPasswordSecret,
 } from "@oryn/shared";
 import type { ProvisionerConfig } from "./env.ts";
 import type { ProvisioningDeps } from "./provisioning/provision-tenant.ts";
@@ -23,12 +23,7 @@ export type ProvisionerDeps = {
 };
 
 export function createProvisionerDeps(config: ProvisionerConfig, logger: Logger): ProvisionerDeps {
-  const passwordSecret = secretFromEnvOrDevFile({
-    name: "TENANT_DB_PASSWORD_SECRET",
-    value: config.TENANT_DB_PASSWORD_SECRET,
-    nodeEnv: config.NODE_ENV,
-    secretsDir: config.SECRETS_DIR,
-  });
+  const passwordSecret = tenantDbPasswordSecret(config);
   const controlPlane = connect(config.DATABASE_URL, {
     max: config.DATABASE_POOL_MAX,
     applicationName: "oryn-provisioner",

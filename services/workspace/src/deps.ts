@@ -5,8 +5,8 @@ import {
   type Logger,
   type Metrics,
   type Sql,
-  secretFromEnvOrDevFile,
   type TokenVerifier,
+  tenantDbPasswordSecret,
 } from "@oryn/shared";
 import { createRemoteJWKSet, type JWTVerifyGetKey } from "jose";
 import type { WorkspaceConfig } from "./env.ts";
@@ -29,12 +29,7 @@ export function createWorkspaceDeps(
   logger: Logger,
   keys?: JWTVerifyGetKey,
 ): WorkspaceDeps {
-  const passwordSecret = secretFromEnvOrDevFile({
-    name: "TENANT_DB_PASSWORD_SECRET",
-    value: config.TENANT_DB_PASSWORD_SECRET,
-    nodeEnv: config.NODE_ENV,
-    secretsDir: config.SECRETS_DIR,
-  });
+  const passwordSecret = tenantDbPasswordSecret(config);
   const controlPlane = connect(config.DATABASE_URL, {
     max: config.DATABASE_POOL_MAX,
     applicationName: "oryn-workspace",

@@ -8,11 +8,10 @@ import {
 } from "@oryn/shared";
 import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT } from "jose";
 import { serviceEnv, testRun } from "../../../test/harness/context.ts";
+import { jsonCaller } from "../../../test/harness/http.ts";
 import { createWorkspaceApp } from "../src/app.ts";
 import { createWorkspaceDeps } from "../src/deps.ts";
 import { workspaceEnv } from "../src/env.ts";
-
-export type Answer = { status: number; headers: Headers; json: any };
 
 /** Workspace in-process, verifying tokens against a key pair this test holds. */
 export async function workspaceInProcess() {
@@ -44,31 +43,6 @@ export async function workspaceInProcess() {
       .sign(privateKey);
   }
 
-  async function call(
-    method: string,
-    path: string,
-    options: {
-      token?: string;
-      body?: unknown;
-      raw?: string;
-      headers?: Record<string, string>;
-    } = {},
-  ): Promise<Answer> {
-    const headers: Record<string, string> = { ...options.headers };
-    if (options.token) headers.authorization = `Bearer ${options.token}`;
-    let body: string | undefined;
-    if (options.raw !== undefined || options.body !== undefined) {
-      headers["content-type"] ??= "application/json";
-      body = options.raw ?? JSON.stringify(options.body);
-      headers["content-length"] ??= String(Buffer.byteLength(body));
-    }
-    const response = await app.request(path, { method, headers, body });
-    const text = await response.text();
-    return {
-      status: response.status,
-      headers: response.headers,
-      json: text ? JSON.parse(text) : undefined,
-    };
-  }
+  const call = jsonCaller((path, init) => Promise.resolve(app.request(path, init)));
   return { deps, call, tokenFor, close: () => deps.close() };
 }

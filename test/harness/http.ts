@@ -1,0 +1,33 @@
+/** A JSON answer as tests look at it. */
+export type Answer = { status: number; headers: Headers; json: any };
+
+export type CallOptions = {
+  token?: string;
+  body?: unknown;
+  raw?: string;
+  headers?: Record<string, string>;
+};
+
+/**
+ * `call(method, path, options)` over any way of sending a Request: `app.request` in-process, or
+ * `fetch` against a running gateway. `body` is sent as JSON, `raw` as given.
+ */
+export function jsonCaller(send: (path: string, init: RequestInit) => Promise<Response>) {
+  return async (method: string, path: string, options: CallOptions = {}): Promise<Answer> => {
+    const headers: Record<string, string> = { ...options.headers };
+    if (options.token) headers.authorization = `Bearer ${options.token}`;
+    let body: string | undefined;
+    if (options.raw !== undefined || options.body !== undefined) {
+      headers["content-type"] ??= "application/json";
+      body = options.raw ?? JSON.stringify(options.body);
+      headers["content-length"] ??= String(Buffer.byteLength(body));
+    }
+    const response = await send(path, { method, headers, body });
+    const text = await response.text();
+    return {
+      status: response.status,
+      headers: response.headers,
+      json: text ? JSON.parse(text) : undefined,
+    };
+  };
+}
