@@ -107,6 +107,26 @@ describe("POST /v1/signup", () => {
     });
   });
 
+  it("lets exactly one of several concurrent signups for one slug in, leaving nothing of the others", async () => {
+    const bodies = Array.from({ length: 6 }, () => uniqueSignup());
+    const slug = bodies[0]?.company.slug ?? "";
+    const answers = await Promise.all(
+      bodies.map((body) =>
+        gateway.call("POST", "/v1/signup", {
+          body: { ...body, company: { ...body.company, slug } },
+        }),
+      ),
+    );
+    expect(answers.map((answer) => answer.status).sort()).toEqual([202, 409, 409, 409, 409, 409]);
+    const winner = answers.find((answer) => answer.status === 202)?.json.user.email;
+    for (const body of bodies) {
+      const [row] = await sql<
+        { users: number }[]
+      >`select count(*)::int as users from users where email = ${body.owner.email}`;
+      expect(row?.users).toBe(body.owner.email === winner ? 1 : 0);
+    }
+  });
+
   it("refuses malformed JSON (400), another media type (415) and a weak password (422)", async () => {
     const malformed = await gateway.call("POST", "/v1/signup", { raw: "{company:" });
     expect(malformed.status).toBe(400);
