@@ -113,6 +113,7 @@ export async function startOryn(
     billing: await freePort(),
     provisioner: await freePort(),
   };
+  const opsPort = await freePort();
   const wiring = {
     WORKSPACE_URL: `http://127.0.0.1:${ports.workspace}`,
     BILLING_URL: `http://127.0.0.1:${ports.billing}`,
@@ -120,9 +121,12 @@ export async function startOryn(
   };
   const started: RunningService[] = [];
   const start = async (name: ServiceName) => {
+    // The gateway's operations port must be free too (its default is the dev server's).
+    const own: Record<string, string> = name === "gateway" ? { OPS_PORT: String(opsPort) } : {};
     const service = await startService(name, ports[name], {
       ...env,
       ...wiring,
+      ...own,
       ...overrides[name],
     });
     started.push(service);

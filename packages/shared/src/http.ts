@@ -40,14 +40,21 @@ export function createApp(): App {
 const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /**
- * Request id (kept from `x-request-id` when it is well formed, so a trace crosses services),
- * a child logger carrying it, and one log line per request.
+ * Request id, a child logger carrying it, and one log line per request. Internal services keep a
+ * well-formed incoming `x-request-id` so one id follows a request across services; the public
+ * edge (`trustIncomingId: false`) makes its own, so no client chooses the id that lands in audit
+ * rows, and logs the client's as `clientRequestId`.
  */
-export function requestContext(logger: Logger): MiddlewareHandler<AppEnv> {
+export function requestContext(
+  logger: Logger,
+  options: { trustIncomingId: boolean },
+): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const incoming = c.req.header("x-request-id");
-    const requestId = incoming && requestIdPattern.test(incoming) ? incoming : randomUUID();
-    const log = logger.child({ requestId });
+    const wellFormed = incoming !== undefined && requestIdPattern.test(incoming);
+    const requestId = options.trustIncomingId && wellFormed ? incoming : randomUUID();
+    const clientRequestId = !options.trustIncomingId && wellFormed ? incoming : undefined;
+    const log = logger.child(clientRequestId ? { requestId, clientRequestId } : { requestId });
     c.set("requestId", requestId);
     c.set("logger", log);
     const started = performance.now();
@@ -122,11 +129,20 @@ export function handleNotFound(c: Context<AppEnv>): Response {
   );
 }
 
-/** The middleware and handlers every service's app starts with. */
-export function useCommonHandlers(app: App, options: { logger: Logger; metrics: Metrics }): void {
-  app.use("*", requestContext(options.logger));
+/**
+ * The middleware and handlers every service's app starts with. Body checks (`requireJsonBodies`,
+ * size limits) are left to each app, so the gateway can count a request against its rate limit
+ * before refusing its body.
+ */
+export function useCommonHandlers(
+  app: App,
+  options: { logger: Logger; metrics: Metrics; trustIncomingRequestId?: boolean },
+): void {
+  app.use(
+    "*",
+    requestContext(options.logger, { trustIncomingId: options.trustIncomingRequestId ?? true }),
+  );
   app.use("*", measureRequests(options.metrics));
-  app.use("*", requireJsonBodies());
   app.onError(handleError);
   app.notFound(handleNotFound);
 }

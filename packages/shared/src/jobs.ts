@@ -34,13 +34,15 @@ export function queuePrefix(prefix: string): string {
 
 export type Queues = { get(name: QueueName): Queue; close(): Promise<void> };
 
-export function createQueues(connection: Redis, prefix: string): Queues {
+export function createQueues(connection: Redis, prefix: string, logger?: Logger): Queues {
   const queues = new Map<QueueName, Queue>();
   return {
     get(name) {
       let queue = queues.get(name);
       if (!queue) {
         queue = new Queue(name, { connection, prefix: queuePrefix(prefix) });
+        // Without a listener an 'error' (Redis away) would be printed raw or thrown.
+        queue.on("error", (error) => logger?.warn({ err: error, queue: name }, "queue error"));
         queues.set(name, queue);
       }
       return queue;
@@ -51,14 +53,37 @@ export function createQueues(connection: Redis, prefix: string): Queues {
   };
 }
 
+/**
+ * Adds a job through the catalogue. With `timeoutMs`, gives up waiting after that long (BullMQ
+ * otherwise waits for Redis indefinitely); an add still in flight may land later, which is
+ * harmless because job ids are deterministic.
+ */
 export async function enqueue<N extends JobName>(
   queues: Queues,
   name: N,
   payload: JobPayload<N>,
+  options: { timeoutMs?: number } = {},
 ): Promise<void> {
   const job = jobCatalogue[name];
   const data = job.payload.parse(payload);
-  await queues.get(job.queue).add(name, data, { ...job.options, jobId: job.jobId(data) });
+  const adding = queues.get(job.queue).add(name, data, { ...job.options, jobId: job.jobId(data) });
+  if (options.timeoutMs === undefined) {
+    await adding;
+    return;
+  }
+  adding.catch(() => {}); // its failure after a time-out is not ours to report
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`enqueueing ${name} timed out after ${options.timeoutMs} ms`)),
+      options.timeoutMs,
+    );
+  });
+  try {
+    await Promise.race([adding, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 type JobsOf<Q extends QueueName> = {

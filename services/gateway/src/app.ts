@@ -1,10 +1,4 @@
-import {
-  ApiError,
-  type App,
-  createApp,
-  registerOperationalRoutes,
-  useCommonHandlers,
-} from "@oryn/shared";
+import { ApiError, type App, createApp, requireJsonBodies, useCommonHandlers } from "@oryn/shared";
 import { bodyLimit } from "hono/body-limit";
 import { secureHeaders } from "hono/secure-headers";
 import { identify } from "./auth/identify.ts";
@@ -15,10 +9,19 @@ import { rateLimit } from "./rate-limit/rate-limits.ts";
 import { registerSignup } from "./signup/route.ts";
 import { registerTenant } from "./tenant/route.ts";
 
+/**
+ * The public app. Its /readyz and /metrics are not here: they are on the operations app
+ * (`createGatewayOperationsApp`), on a port that is not published.
+ */
 export function createGatewayApp(deps: GatewayDeps): App {
   const app = createApp();
-  useCommonHandlers(app, deps);
+  // The public edge makes its own request ids: a client must not choose the one in audit rows.
+  useCommonHandlers(app, { ...deps, trustIncomingRequestId: false });
   app.use("*", secureHeaders());
+
+  // Counted first, so every /v1 answer, a refused body included, carries the rate-limit headers.
+  app.use("/v1/*", identify(deps.verify));
+  app.use("/v1/*", rateLimit(deps.rateLimits, deps.clientIp, deps.logger));
 
   const limitBody = bodyLimit({
     maxSize: deps.config.BODY_LIMIT_BYTES,
@@ -30,8 +33,7 @@ export function createGatewayApp(deps: GatewayDeps): App {
   });
   app.use("/v1/*", limitBody);
   app.use("/webhooks/*", limitBody);
-  app.use("/v1/*", identify(deps.verify));
-  app.use("/v1/*", rateLimit(deps.rateLimits, deps.clientIp, deps.logger));
+  app.use("/v1/*", requireJsonBodies());
 
   registerSignup(app, deps);
   registerAuth(app, deps);
@@ -42,6 +44,7 @@ export function createGatewayApp(deps: GatewayDeps): App {
     c.header("cache-control", "public, max-age=300");
     return c.json(deps.keys.jwks);
   });
+  app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",
     scheme: "bearer",
@@ -53,13 +56,6 @@ export function createGatewayApp(deps: GatewayDeps): App {
       title: "Oryn API",
       version: "1.0.0",
       description: "The public API of Oryn, served by the gateway.",
-    },
-  });
-  registerOperationalRoutes(app, {
-    metrics: deps.metrics,
-    checks: {
-      postgres: () => deps.sql`select 1`,
-      redis: () => deps.redis.ping(),
     },
   });
   return app;

@@ -63,7 +63,7 @@ export async function createGatewayDeps(
   });
   redis.on("error", (error) => logger.warn({ err: error }, "redis error"));
   queueRedis.on("error", (error) => logger.warn({ err: error }, "redis (queues) error"));
-  const queues = createQueues(queueRedis, config.REDIS_PREFIX);
+  const queues = createQueues(queueRedis, config.REDIS_PREFIX, logger);
   const upstreams = {
     workspace: createUpstream("workspace", config.WORKSPACE_URL, {
       timeoutMs: config.UPSTREAM_TIMEOUT_MS,

@@ -6,6 +6,8 @@ export const gatewayEnv = z.object({
   ...controlPlaneEnv,
   ...redisEnv,
   PORT: port.default(8080),
+  /** Internal port for /healthz, /readyz and /metrics; do not publish it. */
+  OPS_PORT: port.default(9080),
   WORKSPACE_URL: httpUrl.default("http://127.0.0.1:8081"),
   BILLING_URL: httpUrl.default("http://127.0.0.1:8082"),
   /** Private signing keys as a JWK Set (JSON); the first key signs, all verify. Secret. */

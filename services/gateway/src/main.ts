@@ -9,6 +9,7 @@ import {
 import { createGatewayApp } from "./app.ts";
 import { createGatewayDeps, type GatewayDeps } from "./deps.ts";
 import { gatewayEnv } from "./env.ts";
+import { createGatewayOperationsApp } from "./operations-app.ts";
 
 loadDotEnv();
 let deps: GatewayDeps;
@@ -25,6 +26,13 @@ const server = await listen(createGatewayApp(deps), {
   port: deps.config.PORT,
   host: deps.config.HOST,
 });
-deps.logger.info({ port: server.port, host: deps.config.HOST }, "gateway listening");
+const operations = await listen(createGatewayOperationsApp(deps), {
+  port: deps.config.OPS_PORT,
+  host: deps.config.HOST,
+});
+deps.logger.info(
+  { port: server.port, opsPort: operations.port, host: deps.config.HOST },
+  "gateway listening",
+);
 
-onShutdown(deps.logger, [() => server.close(), () => deps.close()]);
+onShutdown(deps.logger, [() => server.close(), () => operations.close(), () => deps.close()]);

@@ -11,6 +11,13 @@ export async function gatewayInProcess(overrides: Record<string, string> = {}) {
   const config = parseConfig(gatewayEnv, { ...serviceEnv(testRun()), ...overrides });
   const deps = await createGatewayDeps(config, createLogger("gateway-test", "silent"));
   const app = createGatewayApp(deps);
+  // Until Redis is connected the limiter counts in memory; tests that count want Redis itself.
+  if (deps.redis.status !== "ready") {
+    await Promise.race([
+      new Promise((resolve) => deps.redis.once("ready", resolve)),
+      new Promise((resolve) => setTimeout(resolve, 2000)),
+    ]);
+  }
   const call = jsonCaller((path, init) => Promise.resolve(app.request(path, init)));
   return { app, deps, call, close: () => deps.close() };
 }

@@ -35,7 +35,7 @@ export function createProvisionerDeps(config: ProvisionerConfig, logger: Logger)
   });
   const redis = connectRedisForWorker(config.REDIS_URL);
   redis.on("error", (error) => logger.warn({ err: error }, "redis error"));
-  const queues = createQueues(redis, config.REDIS_PREFIX);
+  const queues = createQueues(redis, config.REDIS_PREFIX, logger);
   return {
     config,
     metrics: createMetrics("provisioner"),

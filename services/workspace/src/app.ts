@@ -3,6 +3,7 @@ import {
   authenticate,
   createApp,
   registerOperationalRoutes,
+  requireJsonBodies,
   useCommonHandlers,
 } from "@oryn/shared";
 import type { WorkspaceDeps } from "./deps.ts";
@@ -12,6 +13,7 @@ import { tenantGate } from "./tenants/tenant-gate.ts";
 export function createWorkspaceApp(deps: WorkspaceDeps): App {
   const app = createApp();
   useCommonHandlers(app, deps);
+  app.use("*", requireJsonBodies());
   // The gateway checked the token too; workspace does not take its word for it (DESIGN.md).
   app.use("/v1/*", authenticate(deps.verify));
   app.use("/v1/*", tenantGate(deps.statuses));

@@ -62,8 +62,28 @@ export function createRateLimits(options: {
 }
 
 /**
- * Counts the request against its tenant (when a verified token names one) or its client IP, and
- * sets the headers of draft-ietf-httpapi-ratelimit-headers on the answer, including errors.
+ * Which bucket a request is counted in. Anonymous routes (signup, login, refresh, logout) always
+ * count against the client's IP, whatever token comes with them: otherwise one free signup's
+ * token would lift the IP limit on password guessing. Elsewhere a verified token's tenant pays.
+ */
+export function bucketOf(
+  limits: RateLimits,
+  c: Context<AppEnv>,
+  clientIp: (c: Context<AppEnv>) => string,
+): { policy: Policy; key: string } {
+  const principal = c.get("principal");
+  if (principal && !isAnonymousRoute(c.req.path))
+    return { policy: limits.tenant, key: principal.tenantId };
+  return { policy: limits.ip, key: clientIp(c) };
+}
+
+export function isAnonymousRoute(path: string): boolean {
+  return path === "/v1/signup" || path.startsWith("/v1/auth/");
+}
+
+/**
+ * Counts the request in its bucket and sets the headers of draft-ietf-httpapi-ratelimit-headers
+ * on the answer, errors included.
  */
 export function rateLimit(
   limits: RateLimits,
@@ -71,26 +91,24 @@ export function rateLimit(
   logger: Logger,
 ): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const principal = c.get("principal");
-    const chosen = principal ? limits.tenant : limits.ip;
-    const key = principal ? principal.tenantId : clientIp(c);
+    const { policy, key } = bucketOf(limits, c, clientIp);
     let state: RateLimiterRes;
     try {
-      state = await chosen.limiter.consume(key);
+      state = await policy.limiter.consume(key);
     } catch (rejection) {
       if (!(rejection instanceof RateLimiterRes)) {
         // Neither Redis nor the insurance limiter answered: serve rather than refuse wrongly.
         logger.error({ err: rejection }, "rate limiter failed; request let through");
         return next();
       }
-      setHeaders(c, chosen, rejection);
+      setHeaders(c, policy, rejection);
       const retryAfter = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
       throw new ApiError("rate_limited", {
-        detail: `Over the ${chosen.name} limit of ${chosen.quota} requests per ${chosen.windowSeconds} s`,
+        detail: `Over the ${policy.name} limit of ${policy.quota} requests per ${policy.windowSeconds} s`,
         headers: { "retry-after": String(retryAfter) },
       });
     }
-    setHeaders(c, chosen, state);
+    setHeaders(c, policy, state);
     await next();
   };
 }

@@ -51,7 +51,13 @@ export async function signUp(deps: {
     });
 
   try {
-    await enqueue(deps.queues, "provisionTenant", { tenantId, requestId: deps.context.requestId });
+    // Bounded: with Redis away, the answer must not hang on a job the sweep will enqueue anyway.
+    await enqueue(
+      deps.queues,
+      "provisionTenant",
+      { tenantId, requestId: deps.context.requestId },
+      { timeoutMs: 2000 },
+    );
   } catch (error) {
     // The tenant exists and stays `provisioning`; the provisioner's sweep re-enqueues it.
     deps.logger.error(

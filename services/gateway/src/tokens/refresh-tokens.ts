@@ -36,31 +36,25 @@ export type Redemption =
   | { ok: false; reason: "unknown" | "expired" | "revoked" | "reused" };
 
 /**
- * Marks the token used. A token presented twice means it was stolen or replayed: the whole family
- * is revoked. The conditional UPDATE (`used_at is null`) is the race guard: of two concurrent
- * redemptions exactly one wins, and the loser is treated as a reuse.
+ * Marks the token used, inside the caller's transaction, which must also store its successor.
+ * A token presented twice means it was stolen or replayed: the whole family is revoked. The row
+ * lock (FOR UPDATE) makes a concurrent second redemption wait until the first has committed its
+ * successor, so the revocation it then makes reaches that successor too.
  */
-export async function redeemRefreshToken(sql: Sql, token: string): Promise<Redemption> {
-  return sql.begin(async (tx) => {
-    const [row] = await tx<RefreshTokenRow[]>`
-      select id, family_id, tenant_id, user_id, expires_at <= now() as expired, used_at, revoked_at
-      from refresh_tokens where token_hash = ${hashRefreshToken(token)}`;
-    if (!row) return { ok: false, reason: "unknown" } as const;
-    if (row.revokedAt) return { ok: false, reason: "revoked" } as const;
-    if (row.expired) return { ok: false, reason: "expired" } as const;
-    const claimed = await tx`
-      update refresh_tokens set used_at = now() where id = ${row.id} and used_at is null returning id`;
-    if (claimed.length === 0) {
-      await revokeFamily(tx, row.familyId);
-      return { ok: false, reason: "reused" } as const;
-    }
-    return {
-      ok: true,
-      familyId: row.familyId,
-      tenantId: row.tenantId,
-      userId: row.userId,
-    } as const;
-  });
+export async function redeemRefreshToken(tx: TransactionSql, token: string): Promise<Redemption> {
+  const [row] = await tx<RefreshTokenRow[]>`
+    select id, family_id, tenant_id, user_id, expires_at <= now() as expired, used_at, revoked_at
+    from refresh_tokens where token_hash = ${hashRefreshToken(token)}
+    for update`;
+  if (!row) return { ok: false, reason: "unknown" };
+  if (row.revokedAt) return { ok: false, reason: "revoked" };
+  if (row.expired) return { ok: false, reason: "expired" };
+  if (row.usedAt) {
+    await revokeFamily(tx, row.familyId);
+    return { ok: false, reason: "reused" };
+  }
+  await tx`update refresh_tokens set used_at = now() where id = ${row.id}`;
+  return { ok: true, familyId: row.familyId, tenantId: row.tenantId, userId: row.userId };
 }
 
 export async function revokeFamily(sql: Sql | TransactionSql, familyId: string): Promise<void> {

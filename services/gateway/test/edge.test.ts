@@ -1,0 +1,122 @@
+import { randomBytes } from "node:crypto";
+import { findTenant } from "@oryn/shared";
+import { afterAll, describe, expect, it } from "vitest";
+import { freePort } from "../../../test/harness/processes.ts";
+import { createGatewayOperationsApp } from "../src/operations-app.ts";
+import { gatewayInProcess, password, uniqueSignup } from "./fixtures.ts";
+
+// TRUST_PROXY lets each test come from an IP of its own, so IP buckets are not shared with
+// other test files running at the same time.
+const gateway = await gatewayInProcess({ RATE_LIMIT_IP_PER_MINUTE: "5", TRUST_PROXY: "true" });
+afterAll(() => gateway.close());
+const uniqueIp = () => `198.51.100.${randomBytes(1)[0]}-${randomBytes(4).toString("hex")}`;
+
+describe("rate limits at the edge", () => {
+  it("count signup and login against the client's IP even when a valid token comes along", async () => {
+    const ip = uniqueIp();
+    const signup = await gateway.call("POST", "/v1/signup", {
+      body: uniqueSignup(),
+      headers: { "x-forwarded-for": ip },
+    });
+    expect(signup.status).toBe(202);
+    const token = signup.json.tokens.accessToken;
+    const statuses: number[] = [];
+    for (let attempt = 0; attempt < 6; attempt++) {
+      const answer = await gateway.call("POST", "/v1/auth/login", {
+        token,
+        body: { email: signup.json.user.email, password: "wrong password!" },
+        headers: { "x-forwarded-for": ip },
+      });
+      expect(answer.headers.get("ratelimit-policy")).toBe('"ip";q=5;w=60');
+      statuses.push(answer.status);
+    }
+    // 1 signup + 4 failed logins use the 5 points; then 429.
+    expect(statuses).toEqual([401, 401, 401, 401, 429, 429]);
+    // The tenant's own bucket still serves its authenticated calls.
+    expect(
+      (await gateway.call("GET", "/v1/tenant", { token, headers: { "x-forwarded-for": ip } }))
+        .status,
+    ).toBe(200);
+  });
+
+  it("put the rate-limit headers on refused bodies too (413, 415)", async () => {
+    const small = await gatewayInProcess({ BODY_LIMIT_BYTES: "64" });
+    try {
+      const tooBig = await small.call("POST", "/v1/auth/login", {
+        body: { email: "a@b.test", password: "x".repeat(100) },
+      });
+      expect(tooBig.status).toBe(413);
+      const wrongType = await small.call("POST", "/v1/auth/login", {
+        raw: "a=b",
+        headers: { "content-type": "text/plain" },
+      });
+      expect(wrongType.status).toBe(415);
+      for (const answer of [tooBig, wrongType]) {
+        expect(answer.headers.get("ratelimit-policy")).toMatch(/^"ip";q=\d+;w=60$/);
+        expect(answer.headers.get("ratelimit")).toMatch(/^"ip";r=\d+;t=\d+$/);
+      }
+    } finally {
+      await small.close();
+    }
+  });
+});
+
+describe("request ids at the edge", () => {
+  it("are made by the gateway, not taken from the client", async () => {
+    const answer = await gateway.call("POST", "/v1/auth/login", {
+      body: { email: "nobody@example.test", password },
+      headers: { "x-request-id": "chosen-by-client", "x-forwarded-for": uniqueIp() },
+    });
+    expect(answer.headers.get("x-request-id")).not.toBe("chosen-by-client");
+    expect(answer.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+    expect(answer.json.requestId).toBe(answer.headers.get("x-request-id"));
+  });
+});
+
+describe("operations endpoints", () => {
+  it("are not served on the public port, only on the operations app", async () => {
+    for (const path of ["/metrics", "/readyz"])
+      expect((await gateway.call("GET", path)).status).toBe(404);
+    expect((await gateway.call("GET", "/healthz")).status).toBe(200);
+    const operations = createGatewayOperationsApp(gateway.deps);
+    expect((await operations.request("/readyz")).status).toBe(200);
+    const metrics = await operations.request("/metrics");
+    expect(await metrics.text()).toContain("http_request_duration_seconds");
+  });
+});
+
+describe("refresh tokens under concurrency", () => {
+  it("let exactly one of many concurrent refreshes win, and the replay revokes the winner's successor", async () => {
+    const signup = await gateway.call("POST", "/v1/signup", {
+      body: uniqueSignup(),
+      headers: { "x-forwarded-for": uniqueIp() },
+    });
+    const refreshToken = signup.json.tokens.refreshToken;
+    const refresh = (token: string) =>
+      gateway.call("POST", "/v1/auth/refresh", {
+        body: { refreshToken: token },
+        headers: { "x-forwarded-for": uniqueIp() },
+      });
+    const answers = await Promise.all(Array.from({ length: 8 }, () => refresh(refreshToken)));
+    const winners = answers.filter((answer) => answer.status === 200);
+    expect(winners).toHaveLength(1);
+    expect(answers.filter((answer) => answer.status === 401)).toHaveLength(7);
+    // The losers were replays: the family, the winner's new token included, is revoked.
+    expect((await refresh(winners[0]?.json.refreshToken)).status).toBe(401);
+  });
+});
+
+describe("signup while Redis is down", () => {
+  it("still answers 202 with the tenant committed, left for the sweep to enqueue", async () => {
+    const down = await gatewayInProcess({ REDIS_URL: `redis://127.0.0.1:${await freePort()}` });
+    try {
+      const answer = await down.call("POST", "/v1/signup", { body: uniqueSignup() });
+      expect(answer.status).toBe(202);
+      expect(await findTenant(down.deps.sql, answer.json.tenant.id)).toMatchObject({
+        status: "provisioning",
+      });
+    } finally {
+      await down.close();
+    }
+  });
+});
