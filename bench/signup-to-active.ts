@@ -57,6 +57,7 @@ const oryn = await startOryn({
   REDIS_URL: infrastructure.redisUrl,
   REDIS_PREFIX: redisPrefix,
   TENANT_DATABASE_URL: infrastructure.postgresUrl,
+  TENANT_DATABASE_SERVER: `postgres://${new URL(infrastructure.postgresUrl).host}`,
   TENANT_TEMPLATE_DATABASE: templateDatabase,
   TENANT_DB_PASSWORD_SECRET: randomBytes(32).toString("base64url"),
   SECRETS_DIR: secretsDir,

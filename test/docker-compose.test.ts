@@ -74,6 +74,7 @@ const sharedSettings = [
   "REDIS_URL",
   "REDIS_PREFIX",
   "TENANT_DATABASE_URL",
+  "TENANT_DATABASE_SERVER",
   "TENANT_TEMPLATE_DATABASE",
   "TENANT_DB_PASSWORD_SECRET",
   "JWT_ISSUER",
@@ -464,7 +465,8 @@ describe("docker-compose.yml", () => {
         expect(serviceNames, where).toContain(url.hostname);
         const port = url.port ? Number(url.port) : defaultPorts[url.protocol];
         expect(port, where).toBe(listeningPort(url.hostname));
-        if (url.protocol.startsWith("postgres")) {
+        // A credential-free address (TENANT_DATABASE_SERVER) logs in with per-tenant roles.
+        if (url.protocol.startsWith("postgres") && url.username) {
           const server = environmentOf(url.hostname);
           expect(decodeURIComponent(url.username), `${where}: user`).toBe(
             server.POSTGRES_USER ?? "postgres",
@@ -475,6 +477,13 @@ describe("docker-compose.yml", () => {
         }
       }
     }
+  });
+
+  it("has workspace look for tenant databases on the server where the provisioner makes them", () => {
+    const made = new URL(String(settingsOf("provisioner").TENANT_DATABASE_URL));
+    const sought = new URL(String(settingsOf("workspace").TENANT_DATABASE_SERVER));
+    expect(sought.host).toBe(made.host);
+    expect(sought.username).toBe("");
   });
 
   it("agrees across services on the settings they share", () => {

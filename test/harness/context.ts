@@ -34,6 +34,7 @@ export function serviceEnv(run: TestRun = testRun()): Record<string, string> {
     REDIS_URL: run.redisUrl,
     REDIS_PREFIX: run.redisPrefix,
     TENANT_DATABASE_URL: run.postgresUrl,
+    TENANT_DATABASE_SERVER: `postgres://${new URL(run.postgresUrl).host}`,
     TENANT_TEMPLATE_DATABASE: run.templateDatabase,
     TENANT_DB_PASSWORD_SECRET: run.tenantDbPasswordSecret,
     SECRETS_DIR: run.secretsDir,

@@ -66,16 +66,34 @@ export const redisEnv = {
     .default("oryn"),
 };
 
-export const tenantDatabaseEnv = {
-  /** Admin connection to the PostgreSQL server that holds tenant databases. */
+/** The provisioner's view of the tenant server: an admin connection and the template. */
+export const tenantServerAdminEnv = {
+  /** Admin connection (a role that may create roles and databases) to the tenant server. */
   TENANT_DATABASE_URL: postgresUrl.default("postgres://postgres@127.0.0.1:5432/postgres"),
   /** Template every tenant database is cloned from; kept at the latest tenant migration. */
   TENANT_TEMPLATE_DATABASE: z
     .string()
     .regex(/^[a-z_][a-z0-9_]{0,62}$/, "a lower-case PostgreSQL identifier")
     .default("oryn_tenant_template"),
-  /** Key from which each tenant role's password is derived (HMAC); secret. */
+};
+
+/** Key from which each tenant role's password is derived (HMAC); provisioner and workspace. */
+export const tenantPasswordEnv = {
   TENANT_DB_PASSWORD_SECRET: z.string().min(32, "at least 32 characters").optional(),
+};
+
+/**
+ * The workspace's view of the tenant server: where it is, and nothing to log in with. It logs in
+ * to each tenant database as that tenant's role, so it never holds the admin's credentials.
+ */
+export const tenantServerEnv = {
+  TENANT_DATABASE_SERVER: z
+    .url({ protocol: /^postgres(ql)?$/ })
+    .refine((value) => {
+      const url = new URL(value);
+      return !url.username && !url.password && (url.pathname === "" || url.pathname === "/");
+    }, "postgres://host:port only, with no user, password or database")
+    .default("postgres://127.0.0.1:5432"),
 };
 
 export { postgresUrl, redisUrl };

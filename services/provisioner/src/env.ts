@@ -4,7 +4,8 @@ import {
   port,
   positiveInt,
   redisEnv,
-  tenantDatabaseEnv,
+  tenantPasswordEnv,
+  tenantServerAdminEnv,
 } from "@oryn/shared";
 import { z } from "zod";
 
@@ -12,7 +13,8 @@ export const provisionerEnv = z.object({
   ...baseEnv,
   ...controlPlaneEnv,
   ...redisEnv,
-  ...tenantDatabaseEnv,
+  ...tenantServerAdminEnv,
+  ...tenantPasswordEnv,
   /** Internal port for /healthz, /readyz and /metrics only; the provisioner serves no public API. */
   PORT: port.default(8083),
   /** Provisioning jobs run at once in this process. */

@@ -48,6 +48,22 @@ describe("provisioning a tenant", () => {
     expect(await countTenantObjects(deps.admin, tenantId)).toEqual({ databases: 1, roles: 1 });
   });
 
+  it("ends with one database and one role when two jobs for one tenant run at once", async () => {
+    const tenantId = await insertTenant(deps.controlPlane);
+    // BullMQ's job id normally prevents this; the steps must not depend on it.
+    const outcomes = await Promise.allSettled([
+      provisionTenant(deps, tenantId, 1),
+      provisionTenant(deps, tenantId, 1),
+    ]);
+    const rejected = outcomes.filter((outcome) => outcome.status === "rejected");
+    // The loser may fail on a catalog row the winner is changing ("tuple concurrently updated");
+    // like any failed attempt it is retried, and the retry must reach the same end.
+    if (rejected.length > 0)
+      expect(["activated", "already_done"]).toContain(await provisionTenant(deps, tenantId, 2));
+    expect(await countTenantObjects(deps.admin, tenantId)).toEqual({ databases: 1, roles: 1 });
+    expect((await findTenant(deps.controlPlane, tenantId))?.status).toBe("active");
+  });
+
   it.each(stepNames)(
     "recovers from a failure at step %s: one database, one role, active",
     async (failingStep) => {
@@ -65,7 +81,7 @@ describe("provisioning a tenant", () => {
       expect(failed).toMatchObject({
         status: "provisioning",
         provisioningStep: failingStep,
-        provisioningError: `injected failure at ${failingStep}`,
+        provisioningError: `Step ${failingStep} failed; it will be retried`,
       });
 
       // Whatever step failed, PUBLIC cannot connect to a database that exists.
@@ -85,18 +101,29 @@ describe("provisioning a tenant", () => {
     },
   );
 
-  it("gives up after the last attempt: provisioning_failed with the reason", async () => {
+  it("gives up after the last attempt: provisioning_failed, telling the tenant the step and operators the reason", async () => {
     const tenantId = await insertTenant(deps.controlPlane);
-    const broken = { ...deps, template: "no_such_template_database" };
-    // Only the template step is cached per process; a broken clone source fails create_database.
+    const broken = {
+      ...deps,
+      beforeStep: (step: string) => {
+        if (step === "create_database") throw new Error("could not reach 10.0.0.7:5432");
+      },
+    };
     const attempts = jobCatalogue.provisionTenant.options.attempts;
     await expect(runProvisioningAttempt(broken, tenantId, attempts - 1)).rejects.toThrow();
-    expect((await findTenant(deps.controlPlane, tenantId))?.status).toBe("provisioning");
+    expect(await findTenant(deps.controlPlane, tenantId)).toMatchObject({
+      status: "provisioning",
+      provisioningError: "Step create_database failed; it will be retried",
+    });
     await expect(runProvisioningAttempt(broken, tenantId, attempts)).rejects.toThrow();
     const tenant = await findTenant(deps.controlPlane, tenantId);
-    expect(tenant?.status).toBe("provisioning_failed");
-    expect(tenant?.provisioningError).toContain("no_such_template_database");
-    expect(await countTenantObjects(deps.admin, tenantId)).toEqual({ databases: 0, roles: 1 });
+    expect(tenant).toMatchObject({
+      status: "provisioning_failed",
+      provisioningError: "Provisioning stopped at step create_database after the last attempt",
+    });
+    const [row] =
+      await deps.controlPlane`select provisioning_error_detail from tenants where id = ${tenantId}`;
+    expect(row?.provisioningErrorDetail).toBe("could not reach 10.0.0.7:5432");
   });
 });
 

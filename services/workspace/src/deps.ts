@@ -35,7 +35,7 @@ export function createWorkspaceDeps(
     applicationName: "oryn-workspace",
   });
   const pools = createTenantPools({
-    serverUrl: config.TENANT_DATABASE_URL,
+    serverUrl: config.TENANT_DATABASE_SERVER,
     passwordSecret,
     maxConnectionsPerPool: config.TENANT_POOL_MAX,
     maxPools: config.TENANT_POOLS_MAX,

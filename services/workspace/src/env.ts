@@ -4,14 +4,16 @@ import {
   httpUrl,
   port,
   positiveInt,
-  tenantDatabaseEnv,
+  tenantPasswordEnv,
+  tenantServerEnv,
 } from "@oryn/shared";
 import { z } from "zod";
 
 export const workspaceEnv = z.object({
   ...baseEnv,
   ...controlPlaneEnv,
-  ...tenantDatabaseEnv,
+  ...tenantServerEnv,
+  ...tenantPasswordEnv,
   PORT: port.default(8081),
   /** The gateway's public keys; workspace verifies every token itself. */
   JWKS_URL: httpUrl.default("http://127.0.0.1:8080/.well-known/jwks.json"),

@@ -46,7 +46,8 @@ const steps: Record<StepName, (deps: ProvisioningDeps, tenantId: string) => Prom
   prepare_template: (deps) => prepareTemplate(deps),
   create_role: (deps, tenantId) =>
     ensureTenantRole(deps.admin, tenantId, tenantRolePassword(deps.passwordSecret, tenantId)),
-  create_database: (deps, tenantId) => ensureTenantDatabase(deps.admin, tenantId, deps.template),
+  create_database: (deps, tenantId) =>
+    ensureTenantDatabase(deps.admin, deps.controlPlane, tenantId, deps.template),
   migrate: async (deps, tenantId) => {
     // The clone is as new as the template; this applies anything newer than it.
     const { version } = await withDatabaseConnection(
@@ -60,27 +61,35 @@ const steps: Record<StepName, (deps: ProvisioningDeps, tenantId: string) => Prom
   activate: async (deps, tenantId) => {
     await deps.controlPlane`
       update tenants
-      set status = 'active', provisioning_step = 'done', provisioning_error = null,
+      set status = 'active', provisioning_step = 'done', provisioning_error = null, provisioning_error_detail = null,
           activated_at = now(), updated_at = now()
       where id = ${tenantId} and status = 'provisioning'`;
   },
 };
 
-// Migrating the template once per process is enough: later migrations reach new tenants through
-// the `migrate` step until the next process start brings the template forward.
-let templateReady: Promise<void> | undefined;
+// Migrating a template once per process is enough: later migrations reach new tenants through
+// the `migrate` step until the next process start brings the template forward. Keyed by server
+// and template, so a process serving several of either prepares each.
+const templatesReady = new Map<string, Promise<void>>();
 
 export function prepareTemplate(deps: ProvisioningDeps): Promise<void> {
-  templateReady ??= ensureTemplate(deps.admin, deps.template, async () => {
-    const { applied, version } = await withDatabaseConnection(deps.adminUrl, deps.template, (sql) =>
-      migrate(sql, tenantMigrations),
-    );
-    deps.logger.info({ template: deps.template, applied, version }, "tenant template ready");
-  }).catch((error: unknown) => {
-    templateReady = undefined;
-    throw error;
-  });
-  return templateReady;
+  const key = `${deps.adminUrl} ${deps.template}`;
+  let ready = templatesReady.get(key);
+  if (!ready) {
+    ready = ensureTemplate(deps.admin, deps.controlPlane, deps.template, async () => {
+      const { applied, version } = await withDatabaseConnection(
+        deps.adminUrl,
+        deps.template,
+        (sql) => migrate(sql, tenantMigrations),
+      );
+      deps.logger.info({ template: deps.template, applied, version }, "tenant template ready");
+    }).catch((error: unknown) => {
+      templatesReady.delete(key);
+      throw error;
+    });
+    templatesReady.set(key, ready);
+  }
+  return ready;
 }
 
 export type ProvisioningOutcome = "activated" | "already_done" | "no_such_tenant";
@@ -110,10 +119,16 @@ export async function recordProvisioningFailure(
   error: unknown,
   final: boolean,
 ): Promise<void> {
-  const reason = error instanceof Error ? error.message : String(error);
+  // The tenant reads `provisioning_error` in GET /v1/tenant: it names the step, never the
+  // underlying error, which can carry server names and addresses. That goes to the detail column.
+  const detail = error instanceof Error ? error.message : String(error);
   await controlPlane`
     update tenants
-    set provisioning_error = ${reason.slice(0, 1000)},
+    set provisioning_error = case
+          when ${final} then 'Provisioning stopped at step ' || coalesce(provisioning_step, 'unknown') || ' after the last attempt'
+          else 'Step ' || coalesce(provisioning_step, 'unknown') || ' failed; it will be retried'
+        end,
+        provisioning_error_detail = ${detail.slice(0, 2000)},
         status = case when ${final} and status = 'provisioning' then 'provisioning_failed' else status end,
         updated_at = now()
     where id = ${tenantId}`;

@@ -1,38 +1,58 @@
 import { connect, type Sql, tenantDatabaseName, tenantRoleName, withDatabase } from "@oryn/shared";
+import { scramSha256Verifier } from "./scram.ts";
 
 /**
  * The group role whose privileges every tenant role inherits. Tenant migrations grant table
- * privileges to it; it has no CONNECT anywhere, so membership reaches only the database whose
- * CONNECT was granted to the tenant's own role.
+ * privileges to it and it is granted CONNECT on no database, so membership reaches only the
+ * database whose CONNECT was granted to the tenant's own role.
  */
 export const tenantGroupRole = "oryn_tenant";
 
-// Session-level advisory locks on the admin database. Cloning takes the template lock shared;
-// migrating the template takes it exclusively, because PostgreSQL refuses to clone a template
-// that anyone is connected to.
-const templateLockKey = 7_310_002;
+/**
+ * Cloning takes the template's lock shared; migrating the template takes it exclusively, because
+ * PostgreSQL refuses to clone a template anyone is connected to. The locks live in the control
+ * plane, which tenant roles cannot reach: on the tenant server's maintenance database any role
+ * may connect and could hold them to stall provisioning.
+ */
+const templateLockClass = 7_310_002;
 
 const duplicateObject = "42710";
 const duplicateDatabase = "42P04";
+const uniqueViolation = "23505";
 
 function isPgError(error: unknown, code: string): boolean {
   return (error as { code?: string }).code === code;
 }
 
-async function withAdvisoryLock<T>(
-  admin: Sql,
+/**
+ * Another worker created it first. Two concurrent CREATEs of one name can also meet on the
+ * catalog's unique index (23505) instead of the friendlier "already exists".
+ */
+function isAlreadyThere(error: unknown): boolean {
+  return (
+    isPgError(error, duplicateObject) ||
+    isPgError(error, duplicateDatabase) ||
+    isPgError(error, uniqueViolation)
+  );
+}
+
+async function withTemplateLock<T>(
+  locks: Sql,
+  template: string,
   mode: "shared" | "exclusive",
   work: () => Promise<T>,
 ): Promise<T> {
-  const connection = await admin.reserve();
+  const connection = await locks.reserve();
+  const lock =
+    mode === "shared" ? connection`pg_advisory_lock_shared` : connection`pg_advisory_lock`;
+  const unlock =
+    mode === "shared" ? connection`pg_advisory_unlock_shared` : connection`pg_advisory_unlock`;
   try {
-    if (mode === "shared") await connection`select pg_advisory_lock_shared(${templateLockKey})`;
-    else await connection`select pg_advisory_lock(${templateLockKey})`;
+    await connection`select ${lock}(${templateLockClass}, hashtext(${template}))`;
     try {
       return await work();
     } finally {
-      if (mode === "shared") await connection`select pg_advisory_unlock_shared(${templateLockKey})`;
-      else await connection`select pg_advisory_unlock(${templateLockKey})`;
+      await connection`select ${unlock}(${templateLockClass}, hashtext(${template}))`;
     }
   } finally {
     connection.release();
@@ -54,7 +74,7 @@ export async function ensureGroupRole(admin: Sql): Promise<void> {
   try {
     await admin`create role ${admin(tenantGroupRole)} nologin`;
   } catch (error) {
-    if (!isPgError(error, duplicateObject)) throw error;
+    if (!isAlreadyThere(error)) throw error;
   }
 }
 
@@ -64,16 +84,17 @@ export async function ensureGroupRole(admin: Sql): Promise<void> {
  */
 export async function ensureTemplate(
   admin: Sql,
+  locks: Sql,
   template: string,
   migrateTemplate: () => Promise<void>,
 ): Promise<void> {
   await ensureGroupRole(admin);
-  await withAdvisoryLock(admin, "exclusive", async () => {
+  await withTemplateLock(locks, template, "exclusive", async () => {
     if (!(await databaseExists(admin, template))) {
       try {
         await admin`create database ${admin(template)}`;
       } catch (error) {
-        if (!isPgError(error, duplicateDatabase)) throw error;
+        if (!isAlreadyThere(error)) throw error;
       }
     }
     // Nobody but the platform's admin connects to the template.
@@ -82,42 +103,50 @@ export async function ensureTemplate(
   });
 }
 
-/** The tenant's login role, with the derived password; re-running sets the same password again. */
+/**
+ * The tenant's login role, with the derived password; re-running sets it again (a new salt, the
+ * same password). Only a SCRAM verifier travels, never the password itself.
+ */
 export async function ensureTenantRole(
   admin: Sql,
   tenantId: string,
   password: string,
 ): Promise<void> {
   const role = tenantRoleName(tenantId);
-  // CREATE/ALTER ROLE take no bind parameters; the password is base64url, checked to be so.
-  if (!/^[A-Za-z0-9_-]+$/.test(password))
-    throw new Error("derived password has unexpected characters");
+  const verifier = scramSha256Verifier(password);
+  // CREATE/ALTER ROLE take no bind parameters: the verifier is a literal, checked to hold only
+  // base64 and SCRAM punctuation, which cannot end a quoted string.
+  if (!/^SCRAM-SHA-256\$\d+:[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+$/.test(verifier)) {
+    throw new Error("unexpected SCRAM verifier");
+  }
+  const literal = admin.unsafe(`'${verifier}'`);
   if (!(await roleExists(admin, role))) {
     try {
       await admin`
         create role ${admin(role)} login nosuperuser nocreatedb nocreaterole noreplication
-        connection limit 50 in role ${admin(tenantGroupRole)} password ${admin.unsafe(`'${password}'`)}`;
+        connection limit 50 in role ${admin(tenantGroupRole)} password ${literal}`;
       return;
     } catch (error) {
-      if (!isPgError(error, duplicateObject)) throw error;
+      if (!isAlreadyThere(error)) throw error;
     }
   }
-  await admin`alter role ${admin(role)} with login password ${admin.unsafe(`'${password}'`)}`;
+  await admin`alter role ${admin(role)} with login password ${literal}`;
 }
 
 export async function ensureTenantDatabase(
   admin: Sql,
+  locks: Sql,
   tenantId: string,
   template: string,
 ): Promise<void> {
   const name = tenantDatabaseName(tenantId);
   if (!(await databaseExists(admin, name))) {
-    await withAdvisoryLock(admin, "shared", async () => {
+    await withTemplateLock(locks, template, "shared", async () => {
       try {
         // CREATE DATABASE is atomic: after a crash the database either exists whole or not at all.
         await admin`create database ${admin(name)} template ${admin(template)}`;
       } catch (error) {
-        if (!isPgError(error, duplicateDatabase)) throw error;
+        if (!isAlreadyThere(error)) throw error;
       }
     });
   }

@@ -1,0 +1,42 @@
+import { connect, tenantRoleName } from "@oryn/shared";
+import { afterAll, describe, expect, it } from "vitest";
+import { testRun } from "../../../test/harness/context.ts";
+import { activeTenant, provisioningDeps } from "../../../test/harness/tenants.ts";
+import { scramSha256Verifier } from "../src/provisioning/scram.ts";
+
+const run = testRun();
+const deps = provisioningDeps(run);
+afterAll(() => deps.close());
+
+describe("SCRAM-SHA-256 verifiers", () => {
+  it("match what PostgreSQL itself computes for the same password, salt and iterations", async () => {
+    const admin = connect(run.postgresUrl, { max: 1 });
+    const role = `oryn_scram_check_${run.runId}`;
+    try {
+      await admin.begin(async (tx) => {
+        await tx`set local password_encryption = 'scram-sha-256'`;
+        await tx`create role ${tx(role)} nologin password 'correct horse battery staple'`;
+      });
+      const [row] = await admin<
+        { rolpassword: string }[]
+      >`select rolpassword from pg_authid where rolname = ${role}`;
+      const match = row?.rolpassword.match(/^SCRAM-SHA-256\$(\d+):([^$]+)\$/);
+      expect(match).not.toBeNull();
+      const ours = scramSha256Verifier("correct horse battery staple", {
+        iterations: Number(match?.[1]),
+        salt: Buffer.from(match?.[2] ?? "", "base64"),
+      });
+      expect(ours).toBe(row?.rolpassword);
+    } finally {
+      await admin`drop role if exists ${admin(role)}`;
+      await admin.end();
+    }
+  });
+
+  it("are what a provisioned tenant role carries, never the password in clear", async () => {
+    const tenantId = await activeTenant(deps);
+    const [row] = await deps.admin<{ rolpassword: string }[]>`
+      select rolpassword from pg_authid where rolname = ${tenantRoleName(tenantId)}`;
+    expect(row?.rolpassword).toMatch(/^SCRAM-SHA-256\$4096:/);
+  });
+});
