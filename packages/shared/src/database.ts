@@ -34,12 +34,17 @@ export function connect(
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
+/** A UUID in its canonical lower-case form, as PostgreSQL prints and we issue them. */
+export function isUuid(value: string): boolean {
+  return uuidPattern.test(value);
+}
+
 /**
  * The one name a tenant's database and role share. It derives only from the tenant's UUID (ours,
  * never a string the tenant chose), and is checked again here so nothing else can slip through.
  */
 export function tenantDatabaseName(tenantId: string): string {
-  if (!uuidPattern.test(tenantId)) throw new Error(`not a tenant id: ${JSON.stringify(tenantId)}`);
+  if (!isUuid(tenantId)) throw new Error(`not a tenant id: ${JSON.stringify(tenantId)}`);
   return `oryn_t_${tenantId.replaceAll("-", "")}`;
 }
 

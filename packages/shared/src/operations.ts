@@ -84,7 +84,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 export function onShutdown(
   logger: Logger,
   steps: Array<() => Promise<unknown>>,
-  graceMs = 10_000,
+  graceMs = 25_000,
 ): void {
   let stopping = false;
   const stop = async (signal: NodeJS.Signals) => {

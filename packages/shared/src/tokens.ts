@@ -28,6 +28,14 @@ const claimsSchema = z.object({
 
 export type TokenVerifier = (token: string) => Promise<Principal>;
 
+// jose's codes for a JWKS endpoint that timed out, answered non-200 (a generic JOSEError) or
+// served something that is not a key set. Every other JOSE error is about the token itself.
+const keySetTrouble = new Set(["ERR_JWKS_TIMEOUT", "ERR_JWKS_INVALID", "ERR_JOSE_GENERIC"]);
+
+function unauthorized(): ApiError {
+  return new ApiError("unauthorized", { detail: "The access token is invalid or expired" });
+}
+
 /**
  * Algorithm, issuer, audience and type are fixed here, not read from the token (RFC 8725), so a
  * token signed for something else, or with `alg: none`, is refused.
@@ -49,18 +57,15 @@ export function createTokenVerifier(options: {
       const claims = claimsSchema.parse(payload);
       return { userId: claims.sub, tenantId: claims.tid, role: claims.role, tokenId: claims.jti };
     } catch (error) {
-      if (
-        error instanceof joseErrors.JWKSTimeout ||
-        !(error instanceof joseErrors.JOSEError || error instanceof z.ZodError)
-      ) {
-        // The key set could not be fetched: that is our outage, not the caller's bad token.
-        throw new ApiError("upstream_unavailable", {
-          status: 503,
-          detail: "The signing keys cannot be fetched",
-          cause: error,
-        });
-      }
-      throw new ApiError("unauthorized", { detail: "The access token is invalid or expired" });
+      if (error instanceof z.ZodError) throw unauthorized();
+      if (error instanceof joseErrors.JOSEError && !keySetTrouble.has(error.code))
+        throw unauthorized();
+      // The key set could not be fetched or read: our outage, not the caller's bad token.
+      throw new ApiError("upstream_unavailable", {
+        status: 503,
+        detail: "The signing keys cannot be fetched",
+        cause: error,
+      });
     }
   };
 }

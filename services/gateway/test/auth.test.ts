@@ -1,8 +1,20 @@
-import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, SignJWT, UnsecuredJWT } from "jose";
+import {
+  createLocalJWKSet,
+  decodeProtectedHeader,
+  generateKeyPair,
+  importJWK,
+  jwtVerify,
+  SignJWT,
+  UnsecuredJWT,
+} from "jose";
 import { afterAll, describe, expect, it } from "vitest";
+import { generateSigningKeySet } from "../src/tokens/signing-keys.ts";
 import { gatewayInProcess, password, uniqueSignup } from "./fixtures.ts";
 
-const gateway = await gatewayInProcess();
+// The test holds the gateway's signing key, to forge tokens the gateway's key really signed.
+const keySet = generateSigningKeySet();
+const gateway = await gatewayInProcess({ JWT_SIGNING_KEYS: keySet });
+const realKey = await importJWK(JSON.parse(keySet).keys[0], "EdDSA");
 afterAll(() => gateway.close());
 const { sql } = gateway.deps;
 
@@ -34,7 +46,7 @@ describe("access tokens", () => {
     expect((payload.exp ?? 0) - (payload.iat ?? 0)).toBe(600);
   });
 
-  it("refuses alg none, a foreign key, the wrong audience and an expired token", async () => {
+  it("refuses alg none, a foreign key, and tokens of our own key with the wrong audience, issuer, type or lifetime", async () => {
     const { tokens, tenant, user } = await signUp();
     const claims = { tid: tenant.id, role: "owner" };
     const none = new UnsecuredJWT(claims)
@@ -43,32 +55,41 @@ describe("access tokens", () => {
       .setAudience("oryn-api")
       .setExpirationTime("5m")
       .encode();
-    const { generateKeyPair } = await import("jose");
     const foreign = await generateKeyPair("EdDSA");
     const kid = decodeProtectedHeader(tokens.accessToken).kid ?? "";
-    const sign = (audience: string, expires: string | number, key = foreign.privateKey) =>
+    const sign = (changes: {
+      audience?: string;
+      issuer?: string;
+      typ?: string;
+      expires?: number | string;
+      key?: CryptoKey | Uint8Array;
+    }) =>
       new SignJWT(claims)
-        .setProtectedHeader({ alg: "EdDSA", typ: "at+jwt", kid })
+        .setProtectedHeader({ alg: "EdDSA", typ: changes.typ ?? "at+jwt", kid })
         .setSubject(user.id)
         .setJti("x")
-        .setIssuer("oryn")
-        .setAudience(audience)
+        .setIssuer(changes.issuer ?? "oryn")
+        .setAudience(changes.audience ?? "oryn-api")
         .setIssuedAt()
-        .setExpirationTime(expires)
-        .sign(key);
-    for (const token of [
-      none,
-      await sign("oryn-api", "5m"),
-      `${tokens.accessToken}x`,
-      "not.a.jwt",
-    ]) {
+        .setExpirationTime(changes.expires ?? "5m")
+        .sign(changes.key ?? realKey);
+    // Our key with the right claims is accepted: the refusals below are for what was changed.
+    expect((await gateway.call("GET", "/v1/tenant", { token: await sign({}) })).status).toBe(200);
+    const refused = {
+      "alg none": none,
+      "a foreign key": await sign({ key: foreign.privateKey }),
+      "another audience": await sign({ audience: "elsewhere" }),
+      "another issuer": await sign({ issuer: "someone-else" }),
+      "type JWT, not at+jwt": await sign({ typ: "JWT" }),
+      expired: await sign({ expires: Math.floor(Date.now() / 1000) - 60 }),
+      "a tampered signature": `${tokens.accessToken}x`,
+      "not a JWT": "not.a.jwt",
+    };
+    for (const [what, token] of Object.entries(refused)) {
       const answer = await gateway.call("GET", "/v1/tenant", { token });
-      expect(answer.status).toBe(401);
+      expect(answer.status, what).toBe(401);
       expect(answer.json.code).toBe("unauthorized");
     }
-    expect((await gateway.call("GET", "/v1/tenant", { token: tokens.accessToken })).status).toBe(
-      200,
-    );
   });
 });
 

@@ -156,7 +156,7 @@ describe("POST /v1/signup", () => {
     try {
       const body = uniqueSignup();
       const answer = await small.call("POST", "/v1/signup", {
-        body: { ...body, company: { name: "x".repeat(2000) } },
+        body: { ...body, company: { ...body.company, name: "x".repeat(2000) } },
       });
       expect(answer.status).toBe(413);
       expect(answer.json.code).toBe("payload_too_large");

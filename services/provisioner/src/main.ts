@@ -34,13 +34,17 @@ const worker = startProvisioningWorker({
   concurrency: config.PROVISIONING_CONCURRENCY,
   logger,
 });
+// One sweep at a time; shutdown waits for the one running, so it never meets closed clients.
+let sweeping: Promise<unknown> = Promise.resolve();
 const sweep = setInterval(() => {
-  requeueWaitingTenants({
-    controlPlane: provisioning.controlPlane,
-    queues: deps.queues,
-    logger,
-    olderThanSeconds: config.PROVISIONING_SWEEP_SECONDS,
-  }).catch((error: unknown) => logger.warn({ err: error }, "sweep failed"));
+  sweeping = sweeping.then(() =>
+    requeueWaitingTenants({
+      controlPlane: provisioning.controlPlane,
+      queues: deps.queues,
+      logger,
+      olderThanSeconds: config.PROVISIONING_SWEEP_SECONDS,
+    }).catch((error: unknown) => logger.warn({ err: error }, "sweep failed")),
+  );
 }, config.PROVISIONING_SWEEP_SECONDS * 1000);
 
 const server = await listen(createProvisionerApp(deps), { port: config.PORT, host: config.HOST });
@@ -50,7 +54,10 @@ logger.info(
 );
 
 onShutdown(logger, [
-  async () => clearInterval(sweep),
+  async () => {
+    clearInterval(sweep);
+    await sweeping;
+  },
   // Waits for the jobs in hand to finish; the others stay queued for the next worker.
   () => worker.close(),
   () => server.close(),

@@ -66,7 +66,8 @@ describe("projects: happy path", () => {
     });
     expect(fresh.status).toBe(200);
     expect(fresh.json).toMatchObject({ status: "archived", version: 2 });
-    for (const ifMatch of ['"1"', "garbage", 'W/"7"']) {
+    // Stale, malformed, and weak (If-Match compares strongly, so W/"2" does not match version 2).
+    for (const ifMatch of ['"1"', "garbage", 'W/"2"', '"1", W/"2"']) {
       const stale = await workspace.call("PATCH", path, {
         token,
         body: { name: "x" },
@@ -78,8 +79,16 @@ describe("projects: happy path", () => {
     expect(
       (await workspace.call("DELETE", path, { token, headers: { "if-match": '"1"' } })).status,
     ).toBe(412);
+    // A list matches when any strong tag in it does.
+    const listed = await workspace.call("PATCH", path, {
+      token,
+      body: { name: "listed" },
+      headers: { "if-match": '"9", "2"' },
+    });
+    expect(listed.status).toBe(200);
+    expect(listed.json.version).toBe(3);
     expect(
-      (await workspace.call("DELETE", path, { token, headers: { "if-match": '"2"' } })).status,
+      (await workspace.call("DELETE", path, { token, headers: { "if-match": '"3"' } })).status,
     ).toBe(204);
   });
 

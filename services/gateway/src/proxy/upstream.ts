@@ -73,17 +73,7 @@ export function createUpstream(
           body,
         });
         const payload = await answer.body.arrayBuffer();
-        const answerHeaders: Record<string, string | string[]> = {};
-        for (const [key, value] of Object.entries(answer.headers)) {
-          const lower = key.toLowerCase();
-          if (
-            value === undefined ||
-            droppedResponseHeaders.has(lower) ||
-            lower.startsWith("x-oryn-")
-          )
-            continue;
-          answerHeaders[lower] = value;
-        }
+        const answerHeaders = endToEndHeaders(answer.headers);
         const nullBody =
           answer.statusCode === 204 || answer.statusCode === 304 || c.req.method === "HEAD";
         // newResponse keeps what the gateway already set (rate-limit headers, request id).
@@ -94,6 +84,36 @@ export function createUpstream(
     },
     close: () => pool.close(),
   };
+}
+
+/**
+ * The answer's headers without hop-by-hop ones: the fixed list, any the `Connection` header names
+ * (RFC 9110 §7.6.1), and our internal `x-oryn-*`.
+ */
+function endToEndHeaders(
+  headers: Record<string, string | string[] | undefined>,
+): Record<string, string | string[]> {
+  const connection = [headers.connection ?? []].flat().join(",");
+  const named = new Set(
+    connection
+      .split(",")
+      .map((token) => token.trim().toLowerCase())
+      .filter(Boolean),
+  );
+  const kept: Record<string, string | string[]> = {};
+  for (const [key, value] of Object.entries(headers)) {
+    const lower = key.toLowerCase();
+    if (
+      value === undefined ||
+      droppedResponseHeaders.has(lower) ||
+      named.has(lower) ||
+      lower.startsWith("x-oryn-")
+    ) {
+      continue;
+    }
+    kept[lower] = value;
+  }
+  return kept;
 }
 
 function upstreamError(name: string, error: unknown): ApiError {

@@ -19,18 +19,23 @@ export async function requeueWaitingTenants(deps: {
   const queue = deps.queues.get(jobCatalogue.provisionTenant.queue);
   let restarted = 0;
   for (const { id: tenantId } of waiting) {
-    const job = await queue.getJob(jobCatalogue.provisionTenant.jobId({ tenantId }));
-    const state = job ? await job.getState() : "missing";
-    if (state === "failed" && job) {
-      await job.retry("failed");
-    } else if (state === "completed" || state === "missing" || state === "unknown") {
-      await job?.remove();
-      await enqueue(deps.queues, "provisionTenant", { tenantId });
-    } else {
-      continue;
+    // One tenant's trouble (a locked job, Redis hiccup) must not starve the ones after it.
+    try {
+      const job = await queue.getJob(jobCatalogue.provisionTenant.jobId({ tenantId }));
+      const state = job ? await job.getState() : "missing";
+      if (state === "failed" && job) {
+        await job.retry("failed");
+      } else if (state === "completed" || state === "missing" || state === "unknown") {
+        await job?.remove();
+        await enqueue(deps.queues, "provisionTenant", { tenantId });
+      } else {
+        continue;
+      }
+      restarted++;
+      deps.logger.info({ tenantId, state }, "provisioning restarted by the sweep");
+    } catch (error) {
+      deps.logger.warn({ err: error, tenantId }, "sweep could not restart provisioning");
     }
-    restarted++;
-    deps.logger.info({ tenantId, state }, "provisioning restarted by the sweep");
   }
   return restarted;
 }

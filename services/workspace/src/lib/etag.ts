@@ -5,13 +5,19 @@ export function etagOf(version: number): string {
 }
 
 /**
- * The version an `If-Match` header asks for: undefined when there is none (or `*`), so the
- * write is unconditional. A value that names no version of ours cannot match: 412.
+ * The versions an `If-Match` header accepts: undefined when there is none (or `*`), so the write
+ * is unconditional. If-Match compares strongly (RFC 9110 §13.1.1): weak tags (`W/"1"`) never
+ * match. A header naming no version of ours cannot match anything: 412 at once.
  */
-export function expectedVersion(ifMatch: string | undefined): number | undefined {
+export function acceptedVersions(ifMatch: string | undefined): number[] | undefined {
   if (ifMatch === undefined || ifMatch.trim() === "*") return undefined;
-  const match = ifMatch.trim().match(/^(?:W\/)?"(\d{1,9})"$/);
-  if (!match?.[1])
-    throw new ApiError("precondition_failed", { detail: "If-Match does not name a current ETag" });
-  return Number(match[1]);
+  const versions = ifMatch
+    .split(",")
+    .map((tag) => tag.trim().match(/^"(\d{1,9})"$/)?.[1])
+    .filter((version): version is string => version !== undefined)
+    .map(Number);
+  if (versions.length === 0) {
+    throw new ApiError("precondition_failed", { detail: "If-Match names no current ETag" });
+  }
+  return versions;
 }

@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { type App, principalOf, problemResponses } from "@oryn/shared";
 import type { WorkspaceDeps } from "../deps.ts";
-import { expectedVersion } from "../lib/etag.ts";
+import { acceptedVersions } from "../lib/etag.ts";
 import { assertProjectId, deleteProject } from "./projects.ts";
 import { projectIdParams } from "./schemas.ts";
 
@@ -26,7 +26,7 @@ export function registerDeleteProject(app: App, deps: WorkspaceDeps): void {
       deps.pools.get(principal.tenantId),
       { userId: principal.userId, requestId: c.get("requestId") },
       id,
-      expectedVersion(c.req.valid("header")["if-match"]),
+      acceptedVersions(c.req.valid("header")["if-match"]),
     );
     return c.body(null, 204);
   });

@@ -1,4 +1,4 @@
-import { ApiError, type Sql, type TransactionSql } from "@oryn/shared";
+import { ApiError, isUuid, type Sql, type TransactionSql } from "@oryn/shared";
 import { type Cursor, encodeCursor } from "../lib/cursor.ts";
 import { type Actor, writeAs } from "../lib/write-as.ts";
 import type { CreateProjectInput, Project, UpdateProjectInput } from "./schemas.ts";
@@ -26,12 +26,11 @@ function toProject(row: ProjectRow): Project {
   };
 }
 
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** An id that cannot be a project's is simply not found: it reveals nothing and needs no query. */
 export function assertProjectId(id: string): string {
-  if (!uuidPattern.test(id)) throw new ApiError("not_found");
-  return id.toLowerCase();
+  const lower = id.toLowerCase();
+  if (!isUuid(lower)) throw new ApiError("not_found");
+  return lower;
 }
 
 export async function listProjects(
@@ -76,7 +75,7 @@ export async function createProject(
 }
 
 /**
- * `expectedVersion` comes from If-Match. The version check is in the UPDATE itself: of two
+ * `acceptedVersions` come from If-Match. The version check is in the UPDATE itself: of two
  * writers holding the same ETag, exactly one matches the row and the other gets 412.
  */
 export async function updateProject(
@@ -84,7 +83,7 @@ export async function updateProject(
   actor: Actor,
   id: string,
   input: UpdateProjectInput,
-  expectedVersion: number | undefined,
+  acceptedVersions: number[] | undefined,
 ): Promise<Project> {
   return writeAs(sql, actor, async (tx) => {
     const [row] = await tx<ProjectRow[]>`
@@ -94,7 +93,7 @@ export async function updateProject(
         status = coalesce(${input.status ?? null}, status),
         updated_at = clock_timestamp(),
         version = version + 1
-      where id = ${id} ${versionGuard(tx, expectedVersion)}
+      where id = ${id} ${versionGuard(tx, acceptedVersions)}
       returning *, created_at::text as cursor_at`;
     if (!row) throw await missingOrStale(tx, id);
     return toProject(row);
@@ -105,17 +104,17 @@ export async function deleteProject(
   sql: Sql,
   actor: Actor,
   id: string,
-  expectedVersion: number | undefined,
+  acceptedVersions: number[] | undefined,
 ): Promise<void> {
   await writeAs(sql, actor, async (tx) => {
     const deleted =
-      await tx`delete from projects where id = ${id} ${versionGuard(tx, expectedVersion)} returning id`;
+      await tx`delete from projects where id = ${id} ${versionGuard(tx, acceptedVersions)} returning id`;
     if (deleted.length === 0) throw await missingOrStale(tx, id);
   });
 }
 
-function versionGuard(tx: TransactionSql, expectedVersion: number | undefined) {
-  return expectedVersion === undefined ? tx`` : tx`and version = ${expectedVersion}`;
+function versionGuard(tx: TransactionSql, acceptedVersions: number[] | undefined) {
+  return acceptedVersions === undefined ? tx`` : tx`and version = any(${acceptedVersions}::int[])`;
 }
 
 async function missingOrStale(tx: TransactionSql, id: string): Promise<ApiError> {

@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { type App, principalOf, problemResponses } from "@oryn/shared";
 import type { WorkspaceDeps } from "../deps.ts";
-import { etagOf, expectedVersion } from "../lib/etag.ts";
+import { acceptedVersions, etagOf } from "../lib/etag.ts";
 import { assertProjectId, updateProject } from "./projects.ts";
 import { projectIdParams, projectSchema, updateProjectBody } from "./schemas.ts";
 
@@ -34,7 +34,7 @@ export function registerUpdateProject(app: App, deps: WorkspaceDeps): void {
       { userId: principal.userId, requestId: c.get("requestId") },
       id,
       c.req.valid("json"),
-      expectedVersion(c.req.valid("header")["if-match"]),
+      acceptedVersions(c.req.valid("header")["if-match"]),
     );
     c.header("etag", etagOf(project.version));
     return c.json(project, 200);

@@ -53,7 +53,7 @@ export function tenantGate(statuses: TenantStatuses): MiddlewareHandler<AppEnv> 
         throw new ApiError("tenant_not_ready", { headers: { "retry-after": "2" } });
       case "provisioning_failed":
         throw new ApiError("tenant_not_ready", {
-          detail: "Provisioning failed; the operators have been told",
+          detail: "Provisioning failed; GET /v1/tenant shows where",
         });
       default:
         // deleting, deleted, or no such tenant: as if it did not exist.

@@ -27,6 +27,8 @@ export function createTenantPools(options: {
 }): TenantPools {
   // A Map iterates in insertion order; re-inserting on use keeps the least recent first.
   const pools = new Map<string, Sql>();
+  // Evicted pools finishing their last queries; closeAll waits for them too.
+  const closing = new Set<Promise<void>>();
   return {
     get(tenantId) {
       const existing = pools.get(tenantId);
@@ -48,7 +50,8 @@ export function createTenantPools(options: {
         const [oldestId, oldest] = pools.entries().next().value as [string, Sql];
         pools.delete(oldestId);
         // Queries already running on it finish; new ones for that tenant open a new pool.
-        void oldest.end({ timeout: 5 });
+        const ended = oldest.end({ timeout: 5 }).finally(() => closing.delete(ended));
+        closing.add(ended);
       }
       return pool;
     },
@@ -56,7 +59,7 @@ export function createTenantPools(options: {
     async closeAll() {
       const all = [...pools.values()];
       pools.clear();
-      await Promise.all(all.map((pool) => pool.end({ timeout: 5 })));
+      await Promise.all([...all.map((pool) => pool.end({ timeout: 5 })), ...closing]);
     },
   };
 }

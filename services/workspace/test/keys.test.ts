@@ -1,0 +1,53 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { createLogger, parseConfig } from "@oryn/shared";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { serviceEnv, testRun } from "../../../test/harness/context.ts";
+import { jsonCaller } from "../../../test/harness/http.ts";
+import { freePort } from "../../../test/harness/processes.ts";
+import { createWorkspaceApp } from "../src/app.ts";
+import { createWorkspaceDeps } from "../src/deps.ts";
+import { workspaceEnv } from "../src/env.ts";
+import { workspaceInProcess } from "./fixtures.ts";
+
+/** A JWKS endpoint that is broken in the way a test asks for. */
+let broken: Server;
+let brokenUrl: string;
+beforeAll(async () => {
+  broken = createServer((request, response) => {
+    if (request.url === "/500") {
+      response.statusCode = 500;
+      return void response.end("oops");
+    }
+    response.setHeader("content-type", "application/json");
+    response.end('{"not":"a key set"}');
+  });
+  await new Promise<void>((resolve) => broken.listen(0, "127.0.0.1", resolve));
+  brokenUrl = `http://127.0.0.1:${(broken.address() as AddressInfo).port}`;
+});
+afterAll(() => new Promise<void>((resolve) => broken.close(() => resolve())));
+
+describe("when the gateway's signing keys cannot be had", () => {
+  it("answers 503 upstream_unavailable, not 401: the token may well be good", async () => {
+    const signer = await workspaceInProcess();
+    const token = await signer.tokenFor("00000000-0000-4000-8000-000000000000");
+    await signer.close();
+    for (const jwksUrl of [
+      `${brokenUrl}/500`,
+      `${brokenUrl}/garbage`,
+      `http://127.0.0.1:${await freePort()}/jwks`,
+    ]) {
+      const config = parseConfig(workspaceEnv, { ...serviceEnv(testRun()), JWKS_URL: jwksUrl });
+      const deps = createWorkspaceDeps(config, createLogger("workspace-test", "silent"));
+      const app = createWorkspaceApp(deps);
+      const call = jsonCaller((path, init) => Promise.resolve(app.request(path, init)));
+      try {
+        const answer = await call("GET", "/v1/projects", { token });
+        expect(answer.status, jwksUrl).toBe(503);
+        expect(answer.json.code).toBe("upstream_unavailable");
+      } finally {
+        await deps.close();
+      }
+    }
+  });
+});
