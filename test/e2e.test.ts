@@ -58,6 +58,25 @@ describe("Oryn end to end: four processes, real PostgreSQL and Redis", () => {
   const requestIds: string[] = [];
   let projectId: string;
 
+  it("reports every service ready once its dependencies answer", async () => {
+    const readyz = {
+      gateway: `${oryn.gatewayOpsUrl}/readyz`,
+      workspace: `${oryn.services.workspace.url}/readyz`,
+      billing: `${oryn.services.billing.url}/readyz`,
+      provisioner: `${oryn.services.provisioner.url}/readyz`,
+    };
+    for (const [service, url] of Object.entries(readyz)) {
+      const answer = await fetch(url);
+      expect(answer.status, service).toBe(200);
+    }
+    const workspace = (await (await fetch(readyz.workspace)).json()) as Json;
+    expect(Object.keys(workspace.checks).sort()).toEqual([
+      "controlPlane",
+      "signingKeys",
+      "tenantServer",
+    ]);
+  });
+
   it("signs a company up and provisions its database in the background", async () => {
     tenantA = await signUpAndWait(`acme-${run.runId}`);
     tenantB = await signUpAndWait(`globex-${run.runId}`);

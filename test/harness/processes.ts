@@ -98,6 +98,8 @@ async function waitForHealth(service: RunningService, timeoutMs = 20_000): Promi
 
 export type Oryn = {
   gatewayUrl: string;
+  /** The gateway's operations port: /readyz and /metrics. */
+  gatewayOpsUrl: string;
   services: Record<ServiceName, RunningService>;
   stop(): Promise<void>;
 };
@@ -141,6 +143,7 @@ export async function startOryn(
     ]);
     return {
       gatewayUrl: gateway.url,
+      gatewayOpsUrl: `http://127.0.0.1:${opsPort}`,
       services: { gateway, workspace, billing, provisioner },
       async stop() {
         await Promise.all(started.map((service) => service.stop()));

@@ -1,3 +1,4 @@
+import { connect as connectTcp } from "node:net";
 import type { MiddlewareHandler } from "hono";
 import { collectDefaultMetrics, Histogram, Registry } from "prom-client";
 import { ApiError } from "./errors.ts";
@@ -110,4 +111,21 @@ export function onShutdown(
   };
   process.on("SIGTERM", stop);
   process.on("SIGINT", stop);
+}
+
+/** A readiness check for a server we have no credentials for: does its port accept a connection? */
+export function portAccepts(url: string, timeoutMs = 2000): () => Promise<void> {
+  const { hostname, port } = new URL(url);
+  return () =>
+    new Promise((resolve, reject) => {
+      const socket = connectTcp({ host: hostname, port: Number(port || 5432) });
+      socket.setTimeout(timeoutMs, () =>
+        socket.destroy(new Error(`${hostname}:${port} timed out`)),
+      );
+      socket.once("connect", () => {
+        socket.end();
+        resolve();
+      });
+      socket.once("error", reject);
+    });
 }

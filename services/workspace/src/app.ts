@@ -29,7 +29,7 @@ export function createWorkspaceApp(deps: WorkspaceDeps): App {
   });
   registerOperationalRoutes(app, {
     metrics: deps.metrics,
-    checks: { controlPlane: () => deps.controlPlane`select 1` },
+    checks: deps.readiness,
   });
   return app;
 }

@@ -4,6 +4,8 @@ import {
   createTokenVerifier,
   type Logger,
   type Metrics,
+  portAccepts,
+  type ReadinessChecks,
   type Sql,
   type TokenVerifier,
   tenantDbPasswordSecret,
@@ -20,6 +22,8 @@ export type WorkspaceDeps = {
   pools: TenantPools;
   statuses: TenantStatuses;
   verify: TokenVerifier;
+  /** What /readyz asks: the control plane, the tenant server, and the gateway's keys. */
+  readiness: ReadinessChecks;
   close(): Promise<void>;
 };
 
@@ -53,6 +57,11 @@ export function createWorkspaceDeps(
     controlPlane,
     pools,
     statuses: createTenantStatuses(controlPlane, config.TENANT_STATUS_CACHE_MS),
+    readiness: {
+      controlPlane: () => controlPlane`select 1`,
+      tenantServer: portAccepts(config.TENANT_DATABASE_SERVER),
+      ...(keys ? {} : { signingKeys: () => fetchOk(config.JWKS_URL) }),
+    },
     verify: createTokenVerifier({
       keys: verificationKeys,
       issuer: config.JWT_ISSUER,
@@ -63,4 +72,9 @@ export function createWorkspaceDeps(
       await controlPlane.end({ timeout: 5 });
     },
   };
+}
+
+async function fetchOk(url: string): Promise<void> {
+  const answer = await fetch(url, { signal: AbortSignal.timeout(2000) });
+  if (!answer.ok) throw new Error(`${url} answered ${answer.status}`);
 }

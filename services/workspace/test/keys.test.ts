@@ -51,3 +51,25 @@ describe("when the gateway's signing keys cannot be had", () => {
     }
   });
 });
+
+describe("workspace readiness", () => {
+  it("names the dependency that does not answer", async () => {
+    const config = parseConfig(workspaceEnv, {
+      ...serviceEnv(testRun()),
+      TENANT_DATABASE_SERVER: `postgres://127.0.0.1:${await freePort()}`,
+      JWKS_URL: `${brokenUrl}/500`,
+    });
+    const deps = createWorkspaceDeps(config, createLogger("workspace-test", "silent"));
+    const call = jsonCaller((path, init) =>
+      Promise.resolve(createWorkspaceApp(deps).request(path, init)),
+    );
+    try {
+      const answer = await call("GET", "/readyz");
+      expect(answer.status).toBe(503);
+      expect(answer.json.code).toBe("not_ready");
+      expect(answer.json.detail).toBe("Not answering: tenantServer, signingKeys");
+    } finally {
+      await deps.close();
+    }
+  });
+});
