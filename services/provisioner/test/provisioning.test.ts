@@ -3,8 +3,10 @@ import {
   enqueue,
   findTenant,
   jobCatalogue,
+  latestVersion,
   Redis,
   tenantDatabaseName,
+  tenantMigrations,
 } from "@oryn/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testRun } from "../../../test/harness/context.ts";
@@ -31,7 +33,7 @@ describe("provisioning a tenant", () => {
       status: "active",
       provisioningStep: "done",
       provisioningAttempts: 1,
-      schemaVersion: 1,
+      schemaVersion: latestVersion(tenantMigrations),
     });
   });
 

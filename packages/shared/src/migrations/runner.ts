@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Sql } from "../database.ts";
@@ -40,25 +41,44 @@ const migrationLockKey = 7_310_001;
  * Applies what is missing, each file in its own transaction together with its row in
  * `schema_migrations`. The advisory lock, taken inside each transaction, makes two migrators on
  * one database take turns; the second sees the row the first wrote and skips the file.
+ * Migrations are forward-only: a file changed after it was applied stops the run (its checksum
+ * no longer matches), because the databases that ran the old text would never see the new one.
  */
 export async function migrate(
   sql: Sql,
   dir: string,
 ): Promise<{ applied: number[]; version: number }> {
-  await sql`
-    create table if not exists schema_migrations (
-      version integer primary key,
-      name text not null,
-      applied_at timestamptz not null default now()
-    )`;
+  // Under the lock too: two first migrators would race on CREATE TABLE IF NOT EXISTS.
+  await sql.begin(async (tx) => {
+    await tx`select pg_advisory_xact_lock(${migrationLockKey})`;
+    await tx`
+      create table if not exists schema_migrations (
+        version integer primary key,
+        name text not null,
+        checksum text,
+        applied_at timestamptz not null default now()
+      )`;
+  });
   const applied: number[] = [];
   for (const migration of listMigrations(dir)) {
+    const text = readFileSync(migration.file, "utf8");
+    const checksum = createHash("sha256").update(text).digest("hex");
     const didApply = await sql.begin(async (tx) => {
       await tx`select pg_advisory_xact_lock(${migrationLockKey})`;
-      const [done] = await tx`select 1 from schema_migrations where version = ${migration.version}`;
-      if (done) return false;
-      await tx.unsafe(readFileSync(migration.file, "utf8"));
-      await tx`insert into schema_migrations (version, name) values (${migration.version}, ${migration.name})`;
+      const [done] = await tx<{ checksum: string | null }[]>`
+        select checksum from schema_migrations where version = ${migration.version}`;
+      if (done) {
+        if (done.checksum !== null && done.checksum !== checksum) {
+          throw new Error(
+            `migration ${migration.file} was changed after it was applied; add a new migration instead`,
+          );
+        }
+        return false;
+      }
+      await tx.unsafe(text);
+      await tx`
+        insert into schema_migrations (version, name, checksum)
+        values (${migration.version}, ${migration.name}, ${checksum})`;
       return true;
     });
     if (didApply) applied.push(migration.version);

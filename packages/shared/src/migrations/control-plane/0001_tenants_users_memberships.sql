@@ -16,9 +16,7 @@ create table tenants (
   plan text not null default 'free',
   provisioning_step text,
   provisioning_attempts integer not null default 0,
-  -- What tenants see (no server names or addresses), and what operators see.
   provisioning_error text,
-  provisioning_error_detail text,
   schema_version integer not null default 0,
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),

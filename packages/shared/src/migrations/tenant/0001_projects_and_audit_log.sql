@@ -1,9 +1,6 @@
 -- A tenant's own database. Tables are owned by the platform's admin role; the tenant's login
 -- role reaches them only through the privileges granted to the group role `oryn_tenant`.
 
--- PostgreSQL 15 already refuses CREATE on schema public to PUBLIC; older servers do not.
-revoke create on schema public from public;
-
 create table projects (
   id uuid primary key default gen_random_uuid(),
   name text not null check (char_length(name) between 1 and 200),
