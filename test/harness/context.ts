@@ -40,5 +40,6 @@ export function serviceEnv(run: TestRun = testRun()): Record<string, string> {
     SECRETS_DIR: run.secretsDir,
     // Anonymous routes are limited per IP, and in-process tests all come from one "IP".
     RATE_LIMIT_IP_PER_MINUTE: "100000",
+    RATE_LIMIT_SESSION_PER_MINUTE: "100000",
   };
 }

@@ -104,11 +104,13 @@ export function handleError(error: Error, c: Context<AppEnv>): Response {
       return problemResponse(c, new ApiError("bad_request", { detail: error.message }));
     }
   }
-  if (isUnstorableText(error)) {
-    // A backstop: schemas refuse NUL characters, PostgreSQL text cannot hold them.
+  if (isUnstorableValue(error)) {
+    // A backstop: schemas should refuse these values before PostgreSQL sees them.
     return problemResponse(
       c,
-      new ApiError("validation_failed", { detail: "Text must not contain NUL characters" }),
+      new ApiError("validation_failed", {
+        detail: "A value cannot be stored: NUL in text, or an impossible date",
+      }),
     );
   }
   if (isDatabaseUnavailable(error)) {
@@ -152,7 +154,7 @@ export type Listening = { server: ServerType; port: number; close: () => Promise
 /** Starts the HTTP server; `close` stops accepting and waits for in-flight requests. */
 export function listen(
   app: { fetch: App["fetch"] },
-  options: { port: number; host: string },
+  options: { port: number; host: string; portVariable?: string },
 ): Promise<Listening> {
   return new Promise((resolvePromise, rejectPromise) => {
     const server = serve(
@@ -174,7 +176,12 @@ export function listen(
       const reason =
         error.code === "EADDRINUSE" ? "is already in use" : `cannot be listened on (${error.code})`;
       rejectPromise(
-        new Error(`${options.host}:${options.port} ${reason}; set PORT or HOST`, { cause: error }),
+        new Error(
+          `${options.host}:${options.port} ${reason}; set ${options.portVariable ?? "PORT"} or HOST`,
+          {
+            cause: error,
+          },
+        ),
       );
     });
   });
@@ -202,7 +209,8 @@ function isDatabaseUnavailable(error: Error): boolean {
   return typeof code === "string" && unavailableCodes.has(code);
 }
 
-function isUnstorableText(error: Error): boolean {
+function isUnstorableValue(error: Error): boolean {
   const code = (error as { code?: unknown }).code;
-  return code === "22021" || code === "22P05";
+  // NUL in text, bad encoding, and dates or times PostgreSQL cannot represent.
+  return ["22021", "22P05", "22007", "22008", "22009"].includes(code as string);
 }

@@ -45,8 +45,12 @@ export function problemResponses(...statuses: number[]) {
  */
 export function text(options: { min?: number; max: number; trim?: boolean }) {
   const base = options.trim === false ? z.string() : z.string().trim();
-  return base
-    .min(options.min ?? 0)
-    .max(options.max)
-    .refine((value) => !value.includes("\u0000"), "must not contain NUL characters");
+  return (
+    base
+      .min(options.min ?? 0)
+      .max(options.max)
+      .refine((value) => !value.includes("\u0000"), "must not contain NUL characters")
+      // A lone surrogate would be stored as U+FFFD: the text would not round-trip.
+      .refine((value) => value.isWellFormed(), "must be well-formed Unicode")
+  );
 }

@@ -115,7 +115,9 @@ export function onShutdown(
 
 /** A readiness check for a server we have no credentials for: does its port accept a connection? */
 export function portAccepts(url: string, timeoutMs = 2000): () => Promise<void> {
-  const { hostname, port } = new URL(url);
+  const { hostname: bracketed, port } = new URL(url);
+  // URL keeps IPv6 literals in brackets ("[::1]"); sockets want them bare.
+  const hostname = bracketed.replace(/^\[(.*)\]$/, "$1");
   return () =>
     new Promise((resolve, reject) => {
       const socket = connectTcp({ host: hostname, port: Number(port || 5432) });

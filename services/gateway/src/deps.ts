@@ -95,6 +95,7 @@ export async function createGatewayDeps(
       prefix: config.REDIS_PREFIX,
       tenantPerMinute: config.RATE_LIMIT_TENANT_PER_MINUTE,
       ipPerMinute: config.RATE_LIMIT_IP_PER_MINUTE,
+      sessionPerMinute: config.RATE_LIMIT_SESSION_PER_MINUTE,
     }),
     upstreams,
     clientIp: clientIpResolver(config.TRUST_PROXY),

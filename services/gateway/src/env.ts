@@ -1,33 +1,40 @@
 import { baseEnv, controlPlaneEnv, httpUrl, port, positiveInt, redisEnv } from "@oryn/shared";
 import { z } from "zod";
 
-export const gatewayEnv = z.object({
-  ...baseEnv,
-  ...controlPlaneEnv,
-  ...redisEnv,
-  PORT: port.default(8080),
-  /** Internal port for /healthz, /readyz and /metrics; do not publish it. */
-  OPS_PORT: port.default(9080),
-  WORKSPACE_URL: httpUrl.default("http://127.0.0.1:8081"),
-  BILLING_URL: httpUrl.default("http://127.0.0.1:8082"),
-  /** Private signing keys as a JWK Set (JSON); the first key signs, all verify. Secret. */
-  JWT_SIGNING_KEYS: z.string().optional(),
-  JWT_ISSUER: z.string().min(1).default("oryn"),
-  JWT_AUDIENCE: z.string().min(1).default("oryn-api"),
-  ACCESS_TOKEN_TTL_SECONDS: positiveInt.max(3600).default(600),
-  REFRESH_TOKEN_TTL_SECONDS: positiveInt.default(30 * 24 * 3600),
-  /** Sustained requests per minute per tenant (plans refine this later). */
-  RATE_LIMIT_TENANT_PER_MINUTE: positiveInt.default(600),
-  /** Requests per minute per client IP on anonymous routes (signup, login, refresh). */
-  RATE_LIMIT_IP_PER_MINUTE: positiveInt.default(60),
-  /** Largest request body accepted, in bytes. */
-  BODY_LIMIT_BYTES: positiveInt.default(1024 * 1024),
-  UPSTREAM_TIMEOUT_MS: positiveInt.default(10_000),
-  /** Trust X-Forwarded-For from a load balancer in front (only when there is one). */
-  TRUST_PROXY: z
-    .enum(["true", "false"])
-    .default("false")
-    .transform((value) => value === "true"),
-});
+export const gatewayEnv = z
+  .object({
+    ...baseEnv,
+    ...controlPlaneEnv,
+    ...redisEnv,
+    PORT: port.default(8080),
+    /** Internal port for /healthz, /readyz and /metrics; do not publish it. */
+    OPS_PORT: port.default(9080),
+    WORKSPACE_URL: httpUrl.default("http://127.0.0.1:8081"),
+    BILLING_URL: httpUrl.default("http://127.0.0.1:8082"),
+    /** Private signing keys as a JWK Set (JSON); the first key signs, all verify. Secret. */
+    JWT_SIGNING_KEYS: z.string().optional(),
+    JWT_ISSUER: z.string().min(1).default("oryn"),
+    JWT_AUDIENCE: z.string().min(1).default("oryn-api"),
+    ACCESS_TOKEN_TTL_SECONDS: positiveInt.max(3600).default(600),
+    REFRESH_TOKEN_TTL_SECONDS: positiveInt.default(30 * 24 * 3600),
+    /** Sustained requests per minute per tenant (plans refine this later). */
+    RATE_LIMIT_TENANT_PER_MINUTE: positiveInt.default(600),
+    /** Requests per minute per client IP on signup, login, and any /v1 request without a token. */
+    RATE_LIMIT_IP_PER_MINUTE: positiveInt.default(60),
+    /** Requests per minute per client IP on refresh and logout. */
+    RATE_LIMIT_SESSION_PER_MINUTE: positiveInt.default(600),
+    /** Largest request body accepted, in bytes. */
+    BODY_LIMIT_BYTES: positiveInt.default(1024 * 1024),
+    UPSTREAM_TIMEOUT_MS: positiveInt.default(10_000),
+    /** Trust X-Forwarded-For from a load balancer in front (only when there is one). */
+    TRUST_PROXY: z
+      .enum(["true", "false"])
+      .default("false")
+      .transform((value) => value === "true"),
+  })
+  .refine((config) => config.PORT === 0 || config.OPS_PORT !== config.PORT, {
+    path: ["OPS_PORT"],
+    message: "must differ from PORT: operations endpoints are not served on the public port",
+  });
 
 export type GatewayConfig = z.output<typeof gatewayEnv>;

@@ -29,6 +29,7 @@ const server = await listen(createGatewayApp(deps), {
 const operations = await listen(createGatewayOperationsApp(deps), {
   port: deps.config.OPS_PORT,
   host: deps.config.HOST,
+  portVariable: "OPS_PORT",
 });
 deps.logger.info(
   { port: server.port, opsPort: operations.port, host: deps.config.HOST },

@@ -3,6 +3,11 @@ import { findTenant } from "@oryn/shared";
 import { afterAll, describe, expect, it } from "vitest";
 import { freePort } from "../../../test/harness/processes.ts";
 import { createGatewayOperationsApp } from "../src/operations-app.ts";
+import {
+  hashRefreshToken,
+  newRefreshToken,
+  storeRefreshToken,
+} from "../src/tokens/refresh-tokens.ts";
 import { gatewayInProcess, password, uniqueSignup } from "./fixtures.ts";
 
 // TRUST_PROXY lets each test come from an IP of its own, so IP buckets are not shared with
@@ -37,6 +42,15 @@ describe("rate limits at the edge", () => {
       (await gateway.call("GET", "/v1/tenant", { token, headers: { "x-forwarded-for": ip } }))
         .status,
     ).toBe(200);
+  });
+
+  it("count refresh and logout in a looser per-IP bucket of their own", async () => {
+    const answer = await gateway.call("POST", "/v1/auth/refresh", {
+      body: { refreshToken: "ort_unknown" },
+      headers: { "x-forwarded-for": uniqueIp() },
+    });
+    expect(answer.status).toBe(401);
+    expect(answer.headers.get("ratelimit-policy")).toMatch(/^"session";q=\d+;w=60$/);
   });
 
   it("put the rate-limit headers on refused bodies too (413, 415)", async () => {
@@ -103,6 +117,48 @@ describe("refresh tokens under concurrency", () => {
     expect(answers.filter((answer) => answer.status === 401)).toHaveLength(7);
     // The losers were replays: the family, the winner's new token included, is revoked.
     expect((await refresh(winners[0]?.json.refreshToken)).status).toBe(401);
+  });
+});
+
+describe("logout racing a refresh", () => {
+  it("revokes the successor the refresh commits meanwhile", async () => {
+    const signup = await gateway.call("POST", "/v1/signup", {
+      body: uniqueSignup(),
+      headers: { "x-forwarded-for": uniqueIp() },
+    });
+    const { refreshToken } = signup.json.tokens;
+    const { sql } = gateway.deps;
+    // Hold the token's row as a refresh in flight would, then let logout queue up behind it.
+    let refreshed = "";
+    const holding = sql.begin(async (tx) => {
+      await tx`select 1 from refresh_tokens where token_hash = ${hashRefreshToken(refreshToken)} for update`;
+      const logout = gateway.call("POST", "/v1/auth/logout", {
+        body: { refreshToken },
+        headers: { "x-forwarded-for": uniqueIp() },
+      });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      // What the refresh would commit: the old token spent, a successor in the same family.
+      const [row] = await tx<{ familyId: string; tenantId: string; userId: string }[]>`
+        update refresh_tokens set used_at = now() where token_hash = ${hashRefreshToken(refreshToken)}
+        returning family_id, tenant_id, user_id`;
+      const successor = newRefreshToken();
+      refreshed = successor.token;
+      await storeRefreshToken(tx, {
+        familyId: row?.familyId ?? "",
+        tenantId: row?.tenantId ?? "",
+        userId: row?.userId ?? "",
+        hash: successor.hash,
+        ttlSeconds: 600,
+      });
+      // Wrapped: a promise returned from the callback would be awaited before the commit.
+      return { logout };
+    });
+    expect((await (await holding).logout).status).toBe(204);
+    const after = await gateway.call("POST", "/v1/auth/refresh", {
+      body: { refreshToken: refreshed },
+      headers: { "x-forwarded-for": uniqueIp() },
+    });
+    expect(after.status).toBe(401);
   });
 });
 

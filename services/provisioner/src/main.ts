@@ -34,17 +34,19 @@ const worker = startProvisioningWorker({
   concurrency: config.PROVISIONING_CONCURRENCY,
   logger,
 });
-// One sweep at a time; shutdown waits for the one running, so it never meets closed clients.
-let sweeping: Promise<unknown> = Promise.resolve();
+// One sweep at a time: a tick that finds one still running (Redis slow or away) is skipped.
+let sweeping: Promise<unknown> | undefined;
 const sweep = setInterval(() => {
-  sweeping = sweeping.then(() =>
-    requeueWaitingTenants({
-      controlPlane: provisioning.controlPlane,
-      queues: deps.queues,
-      logger,
-      olderThanSeconds: config.PROVISIONING_SWEEP_SECONDS,
-    }).catch((error: unknown) => logger.warn({ err: error }, "sweep failed")),
-  );
+  sweeping ??= requeueWaitingTenants({
+    controlPlane: provisioning.controlPlane,
+    queues: deps.queues,
+    logger,
+    olderThanSeconds: config.PROVISIONING_SWEEP_SECONDS,
+  })
+    .catch((error: unknown) => logger.warn({ err: error }, "sweep failed"))
+    .finally(() => {
+      sweeping = undefined;
+    });
 }, config.PROVISIONING_SWEEP_SECONDS * 1000);
 
 const server = await listen(createProvisionerApp(deps), { port: config.PORT, host: config.HOST });
@@ -56,7 +58,8 @@ logger.info(
 onShutdown(logger, [
   async () => {
     clearInterval(sweep);
-    await sweeping;
+    // A sweep blocked on Redis must not keep the worker from closing: wait a little, not forever.
+    await Promise.race([sweeping, new Promise((resolve) => setTimeout(resolve, 5000))]);
   },
   // Waits for the jobs in hand to finish; the others stay queued for the next worker.
   () => worker.close(),

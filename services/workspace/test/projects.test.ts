@@ -67,7 +67,7 @@ describe("projects: happy path", () => {
     expect(fresh.status).toBe(200);
     expect(fresh.json).toMatchObject({ status: "archived", version: 2 });
     // Stale, malformed, and weak (If-Match compares strongly, so W/"2" does not match version 2).
-    for (const ifMatch of ['"1"', "garbage", 'W/"2"', '"1", W/"2"']) {
+    for (const ifMatch of ['"1"', "garbage", 'W/"2"', '"1", W/"2"', '"02"']) {
       const stale = await workspace.call("PATCH", path, {
         token,
         body: { name: "x" },
@@ -122,6 +122,7 @@ describe("projects: errors", () => {
       ["POST", "/v1/projects", { name: "" }, "name"],
       ["POST", "/v1/projects", { name: "x".repeat(201) }, "name"],
       ["POST", "/v1/projects", { name: "a\u0000b" }, "name"],
+      ["POST", "/v1/projects", { name: "lone \ud800 surrogate" }, "name"],
       ["POST", "/v1/projects", { name: "ok", owner: "me" }, "(body)"],
       ["POST", "/v1/projects", [1, 2], "(body)"],
     ];
@@ -142,17 +143,23 @@ describe("projects: errors", () => {
       "?limit=0",
       "?limit=201",
       "?limit=abc",
+      "?limit=0x10",
+      "?limit=1e2",
       "?cursor=bm90LWEtY3Vyc29y",
       "?cursor=%00",
     ];
-    for (const at of [
-      "1",
+    // Times PostgreSQL cannot represent, and strings that are not our microsecond counts.
+    const forgedTimes = [
+      "2026-02-30 00:00:00+00",
       "2026-13-45 99:99:99+00",
       "now",
-      "2026-01-01 00:00:00+00'; select 1; --",
-    ]) {
-      badQueries.push(`?cursor=${forged(at)}`);
-    }
+      "-1",
+      "1.5",
+      "1e3",
+      "12345678901234567",
+      "1'; select 1; --",
+    ];
+    for (const at of forgedTimes) badQueries.push(`?cursor=${forged(at)}`);
     for (const query of badQueries) {
       const answer = await workspace.call("GET", `/v1/projects${query}`, { token });
       expect(answer.status, query).toBe(422);

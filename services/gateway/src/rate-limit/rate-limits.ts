@@ -4,12 +4,12 @@ import type { Redis } from "ioredis";
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
 
 export type Policy = {
-  name: "tenant" | "ip";
+  name: "tenant" | "ip" | "session";
   limiter: RateLimiterRedis;
   quota: number;
   windowSeconds: number;
 };
-export type RateLimits = { tenant: Policy; ip: Policy };
+export type RateLimits = { tenant: Policy; ip: Policy; session: Policy };
 
 function policy(options: {
   name: Policy["name"];
@@ -42,44 +42,39 @@ export function createRateLimits(options: {
   prefix: string;
   tenantPerMinute: number;
   ipPerMinute: number;
+  sessionPerMinute: number;
 }): RateLimits {
+  const perMinute = (name: Policy["name"], quota: number) =>
+    policy({ name, redis: options.redis, prefix: options.prefix, quota, windowSeconds: 60 });
   return {
-    tenant: policy({
-      name: "tenant",
-      redis: options.redis,
-      prefix: options.prefix,
-      quota: options.tenantPerMinute,
-      windowSeconds: 60,
-    }),
-    ip: policy({
-      name: "ip",
-      redis: options.redis,
-      prefix: options.prefix,
-      quota: options.ipPerMinute,
-      windowSeconds: 60,
-    }),
+    tenant: perMinute("tenant", options.tenantPerMinute),
+    ip: perMinute("ip", options.ipPerMinute),
+    session: perMinute("session", options.sessionPerMinute),
   };
 }
 
 /**
- * Which bucket a request is counted in. Anonymous routes (signup, login, refresh, logout) always
+ * Which bucket a request is counted in. Signup and login (where passwords are guessed) always
  * count against the client's IP, whatever token comes with them: otherwise one free signup's
- * token would lift the IP limit on password guessing. Elsewhere a verified token's tenant pays.
+ * token would lift the IP limit. Refresh and logout also go by IP, in a looser bucket of their
+ * own: a refresh token cannot be guessed, and many users behind one NAT refresh every few
+ * minutes. Elsewhere a verified token's tenant pays, and a request without one its IP.
  */
 export function bucketOf(
   limits: RateLimits,
   c: Context<AppEnv>,
   clientIp: (c: Context<AppEnv>) => string,
 ): { policy: Policy; key: string } {
+  const path = c.req.path;
+  if (passwordRoutes.has(path)) return { policy: limits.ip, key: clientIp(c) };
+  if (sessionRoutes.has(path)) return { policy: limits.session, key: clientIp(c) };
   const principal = c.get("principal");
-  if (principal && !isAnonymousRoute(c.req.path))
-    return { policy: limits.tenant, key: principal.tenantId };
+  if (principal) return { policy: limits.tenant, key: principal.tenantId };
   return { policy: limits.ip, key: clientIp(c) };
 }
 
-export function isAnonymousRoute(path: string): boolean {
-  return path === "/v1/signup" || path.startsWith("/v1/auth/");
-}
+const passwordRoutes = new Set(["/v1/signup", "/v1/auth/login"]);
+const sessionRoutes = new Set(["/v1/auth/refresh", "/v1/auth/logout"]);
 
 /**
  * Counts the request in its bucket and sets the headers of draft-ietf-httpapi-ratelimit-headers

@@ -61,10 +61,15 @@ export async function revokeFamily(sql: Sql | TransactionSql, familyId: string):
   await sql`update refresh_tokens set revoked_at = now() where family_id = ${familyId} and revoked_at is null`;
 }
 
-/** Logout: revokes the family of the presented token; unknown tokens change nothing. */
+/**
+ * Logout: revokes the family of the presented token; unknown tokens change nothing. The row lock
+ * orders it after a refresh of the same token in flight, and the UPDATE, a statement of its own,
+ * then sees (and revokes) the successor that refresh committed.
+ */
 export async function revokeFamilyOf(sql: Sql, token: string): Promise<void> {
-  await sql`
-    update refresh_tokens set revoked_at = now()
-    where family_id = (select family_id from refresh_tokens where token_hash = ${hashRefreshToken(token)})
-      and revoked_at is null`;
+  await sql.begin(async (tx) => {
+    const [row] = await tx<{ familyId: string }[]>`
+      select family_id from refresh_tokens where token_hash = ${hashRefreshToken(token)} for update`;
+    if (row) await revokeFamily(tx, row.familyId);
+  });
 }

@@ -12,30 +12,48 @@ export async function requeueWaitingTenants(deps: {
   logger: Logger;
   olderThanSeconds: number;
 }): Promise<number> {
-  const waiting = await deps.controlPlane<{ id: string }[]>`
-    select id from tenants
-    where status = 'provisioning' and updated_at < now() - make_interval(secs => ${deps.olderThanSeconds})
-    order by created_at limit 1000`;
   const queue = deps.queues.get(jobCatalogue.provisionTenant.queue);
   let restarted = 0;
-  for (const { id: tenantId } of waiting) {
-    // One tenant's trouble (a locked job, Redis hiccup) must not starve the ones after it.
-    try {
-      const job = await queue.getJob(jobCatalogue.provisionTenant.jobId({ tenantId }));
-      const state = job ? await job.getState() : "missing";
-      if (state === "failed" && job) {
-        await job.retry("failed");
-      } else if (state === "completed" || state === "missing" || state === "unknown") {
-        await job?.remove();
-        await enqueue(deps.queues, "provisionTenant", { tenantId });
-      } else {
-        continue;
-      }
-      restarted++;
-      deps.logger.info({ tenantId, state }, "provisioning restarted by the sweep");
-    } catch (error) {
-      deps.logger.warn({ err: error, tenantId }, "sweep could not restart provisioning");
+  // In pages by id, so that a thousand tenants whose jobs are merely waiting cannot hide one
+  // behind them.
+  let after: { id: string } | undefined;
+  for (;;) {
+    const waiting = await deps.controlPlane<{ id: string }[]>`
+      select id from tenants
+      where status = 'provisioning' and updated_at < now() - make_interval(secs => ${deps.olderThanSeconds})
+        ${after ? deps.controlPlane`and id > ${after.id}` : deps.controlPlane``}
+      order by id limit 500`;
+    for (const { id: tenantId } of waiting) {
+      if (await restartIfStalled(queue, deps, tenantId)) restarted++;
     }
+    const last = waiting.at(-1);
+    if (!last || waiting.length < 500) break;
+    after = last;
   }
   return restarted;
+}
+
+async function restartIfStalled(
+  queue: ReturnType<Queues["get"]>,
+  deps: { queues: Queues; logger: Logger },
+  tenantId: string,
+): Promise<boolean> {
+  // One tenant's trouble (a locked job, a Redis hiccup) must not starve the ones after it.
+  try {
+    const job = await queue.getJob(jobCatalogue.provisionTenant.jobId({ tenantId }));
+    const state = job ? await job.getState() : "missing";
+    if (state === "failed" && job) {
+      await job.retry("failed");
+    } else if (state === "completed" || state === "missing" || state === "unknown") {
+      await job?.remove();
+      await enqueue(deps.queues, "provisionTenant", { tenantId });
+    } else {
+      return false;
+    }
+    deps.logger.info({ tenantId, state }, "provisioning restarted by the sweep");
+    return true;
+  } catch (error) {
+    deps.logger.warn({ err: error, tenantId }, "sweep could not restart provisioning");
+    return false;
+  }
 }

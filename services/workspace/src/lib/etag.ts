@@ -13,7 +13,7 @@ export function acceptedVersions(ifMatch: string | undefined): number[] | undefi
   if (ifMatch === undefined || ifMatch.trim() === "*") return undefined;
   const versions = ifMatch
     .split(",")
-    .map((tag) => tag.trim().match(/^"(\d{1,9})"$/)?.[1])
+    .map((tag) => tag.trim().match(/^"(0|[1-9]\d{0,8})"$/)?.[1])
     .filter((version): version is string => version !== undefined)
     .map(Number);
   if (versions.length === 0) {

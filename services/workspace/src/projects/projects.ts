@@ -11,7 +11,6 @@ type ProjectRow = {
   createdAt: Date;
   updatedAt: Date;
   version: number;
-  cursorAt: string;
 };
 
 function toProject(row: ProjectRow): Project {
@@ -37,25 +36,24 @@ export async function listProjects(
   sql: Sql,
   page: { limit: number; after: Cursor | undefined },
 ): Promise<{ items: Project[]; nextCursor: string | null }> {
-  // One row more than asked tells whether another page exists. The cursor's time goes in as
-  // text and is cast in SQL: postgres.js would send a parameter it knows to be a timestamptz
-  // through a JS Date, cutting the microseconds and repeating the boundary row.
-  const rows = await sql<ProjectRow[]>`
-    select *, created_at::text as cursor_at from projects
-    ${page.after ? sql`where (created_at, id) > (${page.after.at}::text::timestamptz, ${page.after.id}::uuid)` : sql``}
+  // One row more than asked tells whether another page exists. The cursor's microseconds become
+  // an interval through float8, exact for every time before 2255 (below 2^53 microseconds).
+  const rows = await sql<(ProjectRow & { cursorAt: string })[]>`
+    select *, (extract(epoch from created_at) * 1000000)::bigint::text as cursor_at from projects
+    ${page.after ? sql`where (created_at, id) > (timestamptz 'epoch' + ${page.after.atMicros}::bigint * interval '1 microsecond', ${page.after.id}::uuid)` : sql``}
     order by created_at, id
     limit ${page.limit + 1}`;
   const items = rows.slice(0, page.limit);
   const last = items.at(-1);
   const nextCursor =
-    rows.length > page.limit && last ? encodeCursor({ at: last.cursorAt, id: last.id }) : null;
+    rows.length > page.limit && last
+      ? encodeCursor({ atMicros: last.cursorAt, id: last.id })
+      : null;
   return { items: items.map(toProject), nextCursor };
 }
 
 export async function getProject(sql: Sql, id: string): Promise<Project> {
-  const [row] = await sql<
-    ProjectRow[]
-  >`select *, created_at::text as cursor_at from projects where id = ${id}`;
+  const [row] = await sql<ProjectRow[]>`select * from projects where id = ${id}`;
   if (!row) throw new ApiError("not_found");
   return toProject(row);
 }
@@ -69,7 +67,7 @@ export async function createProject(
     const [row] = await tx<ProjectRow[]>`
       insert into projects (name, description, status)
       values (${input.name}, ${input.description ?? ""}, ${input.status ?? "active"})
-      returning *, created_at::text as cursor_at`;
+      returning *`;
     return toProject(row as ProjectRow);
   });
 }
@@ -94,7 +92,7 @@ export async function updateProject(
         updated_at = clock_timestamp(),
         version = version + 1
       where id = ${id} ${versionGuard(tx, acceptedVersions)}
-      returning *, created_at::text as cursor_at`;
+      returning *`;
     if (!row) throw await missingOrStale(tx, id);
     return toProject(row);
   });

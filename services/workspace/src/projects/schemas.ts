@@ -39,7 +39,14 @@ export const projectIdParams = z.object({
 });
 
 export const listQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(200).default(50),
+  // Plain decimal digits: Number() would also take "0x10", "1e2" or " 5 ".
+  limit: z
+    .string()
+    .regex(/^\d{1,3}$/, "a whole number from 1 to 200")
+    .transform(Number)
+    .pipe(z.number().int().min(1).max(200))
+    .optional()
+    .transform((limit) => limit ?? 50),
   cursor: z.string().max(200).optional(),
 });
 
