@@ -58,6 +58,8 @@ export async function migrate(
         checksum text,
         applied_at timestamptz not null default now()
       )`;
+    // Databases migrated before checksums were kept have the table without the column.
+    await tx`alter table schema_migrations add column if not exists checksum text`;
   });
   const applied: number[] = [];
   for (const migration of listMigrations(dir)) {
