@@ -62,6 +62,7 @@ const oryn = await startOryn({
   TENANT_DB_PASSWORD_SECRET: randomBytes(32).toString("base64url"),
   SECRETS_DIR: secretsDir,
   RATE_LIMIT_IP_PER_MINUTE: "1000000",
+  PROVISIONING_CONCURRENCY: process.env.PROVISIONING_CONCURRENCY ?? "4",
 });
 
 /** One signup, then GET /v1/tenant every `pollMs` until it is active; returns the client's view. */
