@@ -16,15 +16,36 @@ describe("Oryn end to end: four processes, real PostgreSQL and Redis", () => {
   let oryn: Oryn;
   const run = testRun();
 
+  // Each service reaches the control plane as a login role holding only its service role's
+  // grants (migration 0003), as in production: a missing grant fails this test.
+  const services = ["gateway", "workspace", "billing", "provisioner"] as const;
+  const loginRole = (service: string) => `oryn_e2e_${run.runId}_${service}`;
+  const asRole = (service: string) => {
+    const url = new URL(run.controlPlaneUrl);
+    url.username = loginRole(service);
+    return url.toString();
+  };
+  const admin = connect(run.postgresUrl, { max: 1 });
+
   beforeAll(async () => {
+    for (const service of services) {
+      await admin`create role ${admin(loginRole(service))} login in role ${admin(`oryn_${service}`)}`;
+    }
     oryn = await startOryn(serviceEnv(run), {
-      gateway: { RATE_LIMIT_TENANT_PER_MINUTE: String(tenantQuota) },
-      billing: { STRIPE_WEBHOOK_SECRET: webhookSecret },
+      gateway: {
+        RATE_LIMIT_TENANT_PER_MINUTE: String(tenantQuota),
+        DATABASE_URL: asRole("gateway"),
+      },
+      workspace: { DATABASE_URL: asRole("workspace") },
+      billing: { STRIPE_WEBHOOK_SECRET: webhookSecret, DATABASE_URL: asRole("billing") },
+      provisioner: { DATABASE_URL: asRole("provisioner") },
     });
   }, 60_000);
 
   afterAll(async () => {
     await oryn?.stop();
+    for (const service of services) await admin`drop role if exists ${admin(loginRole(service))}`;
+    await admin.end();
   });
 
   const call = jsonCaller((path, init) => fetch(`${oryn.gatewayUrl}${path}`, init));
@@ -70,6 +91,16 @@ describe("Oryn end to end: four processes, real PostgreSQL and Redis", () => {
     for (const [service, url] of Object.entries(readyz)) {
       const answer = await fetch(url);
       expect(answer.status, service).toBe(200);
+    }
+    // Their control-plane sessions are the least-privileged login roles, not the superuser.
+    const sessions = await admin<{ usename: string; applicationName: string }[]>`
+      select distinct usename, application_name from pg_stat_activity
+      where datname = ${new URL(run.controlPlaneUrl).pathname.slice(1)} and application_name like 'oryn-%'`;
+    for (const service of services) {
+      expect(sessions, service).toContainEqual({
+        usename: loginRole(service),
+        applicationName: `oryn-${service}`,
+      });
     }
     const workspace = (await (await fetch(readyz.workspace)).json()) as Json;
     expect(Object.keys(workspace.checks).sort()).toEqual([

@@ -39,7 +39,16 @@ export async function removeRun(options: {
     }
     await admin`drop database if exists ${admin(options.templateDatabase)} with (force)`;
     await admin`drop database if exists ${admin(options.controlPlaneDatabase)} with (force)`;
-    await admin`drop role if exists oryn_tenant`.catch(() => {});
+    // Server-wide roles the migrations made; PostgreSQL refuses while another database uses them.
+    for (const role of [
+      "oryn_tenant",
+      "oryn_gateway",
+      "oryn_workspace",
+      "oryn_billing",
+      "oryn_provisioner",
+    ]) {
+      await admin`drop role if exists ${admin(role)}`.catch(() => {});
+    }
   } finally {
     await admin.end();
   }

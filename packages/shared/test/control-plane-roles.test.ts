@@ -1,0 +1,52 @@
+import { afterAll, describe, expect, it } from "vitest";
+import { testRun } from "../../../test/harness/context.ts";
+import { connect } from "../src/database.ts";
+
+const run = testRun();
+const sql = connect(run.controlPlaneUrl, { max: 1 });
+afterAll(() => sql.end());
+
+/** Runs `statement` as `role` inside a transaction that is rolled back; returns the SQLSTATE. */
+async function as(role: string, statement: string): Promise<string | undefined> {
+  try {
+    await sql.begin(async (tx) => {
+      await tx`select set_config('role', ${role}, true)`;
+      await tx.unsafe(statement);
+      throw new Error("rollback");
+    });
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    return code ?? undefined;
+  }
+  return undefined;
+}
+
+describe("control-plane service roles", () => {
+  const cases: Array<[string, string, "allowed" | "denied"]> = [
+    ["oryn_workspace", "select status from tenants", "allowed"],
+    ["oryn_workspace", "select password_hash from users", "denied"],
+    ["oryn_workspace", "update tenants set status = 'active'", "denied"],
+    ["oryn_workspace", "select * from refresh_tokens", "denied"],
+    [
+      "oryn_billing",
+      "insert into stripe_events (id, type, payload) values ('evt_x', 't', '{}')",
+      "allowed",
+    ],
+    ["oryn_billing", "select * from tenants", "denied"],
+    ["oryn_billing", "select * from users", "denied"],
+    ["oryn_provisioner", "update tenants set provisioning_step = 'x' where false", "allowed"],
+    ["oryn_provisioner", "select * from users", "denied"],
+    ["oryn_provisioner", "delete from tenants where false", "denied"],
+    ["oryn_gateway", "select password_hash from users", "allowed"],
+    ["oryn_gateway", "update refresh_tokens set revoked_at = now() where false", "allowed"],
+    ["oryn_gateway", "select * from stripe_events", "denied"],
+    ["oryn_gateway", "update tenants set status = 'active' where false", "denied"],
+    ["oryn_gateway", "delete from users where false", "denied"],
+    ["oryn_gateway", "select * from audit_events", "denied"],
+  ];
+  it.each(cases)("%s: %s is %s", async (role, statement, expected) => {
+    // 42501: insufficient_privilege. Allowed statements reach the rollback without an error code.
+    const code = await as(role, statement);
+    expect(code).toBe(expected === "denied" ? "42501" : undefined);
+  });
+});
