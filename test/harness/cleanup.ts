@@ -55,7 +55,14 @@ export async function removeRun(options: {
 
   const redis = new Redis(options.redisUrl);
   try {
-    for (const pattern of [`{${options.redisPrefix}}:*`, `${options.redisPrefix}:*`]) {
+    // Queue keys ({prefix}:…, and {prefix-suffix}:… for tests that need a queue of their own)
+    // and plain keys (prefix:…, the rate limits).
+    const patterns = [
+      `{${options.redisPrefix}}:*`,
+      `{${options.redisPrefix}-*`,
+      `${options.redisPrefix}:*`,
+    ];
+    for (const pattern of patterns) {
       let cursor = "0";
       do {
         const [next, keys] = await redis.scan(cursor, "MATCH", pattern, "COUNT", 1000);
