@@ -13,7 +13,7 @@ export const jobCatalogue = {
     // The request id of the signup travels with the job, so its logs join the request's.
     payload: z.object({ tenantId: z.uuid(), requestId: z.string().max(128).optional() }),
     // The tenant id as job id: a second enqueue for the same tenant is a no-op.
-    jobId: (payload: { tenantId: string }) => `provision-${payload.tenantId}`,
+    jobId: (payload: { tenantId: string }) => payload.tenantId,
     options: {
       attempts: 5,
       backoff: { type: "exponential", delay: 1000 },
