@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
 import { type ServerType, serve } from "@hono/node-server";
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
@@ -172,6 +173,7 @@ export function listen(
         });
       },
     );
+    answerClientErrors(server);
     server.once("error", (error: NodeJS.ErrnoException) => {
       const reason =
         error.code === "EADDRINUSE" ? "is already in use" : `cannot be listened on (${error.code})`;
@@ -213,4 +215,27 @@ function isUnstorableValue(error: Error): boolean {
   const code = (error as { code?: unknown }).code;
   // NUL in text, bad encoding, and dates or times PostgreSQL cannot represent.
   return ["22021", "22P05", "22007", "22008", "22009"].includes(code as string);
+}
+
+/**
+ * Requests Node's HTTP parser refuses before any app sees them (headers over the limit, a
+ * malformed request line) get problem+json too, instead of Node's bare status line.
+ */
+function answerClientErrors(server: ServerType): void {
+  server.on("clientError", (error: NodeJS.ErrnoException, socket: Duplex) => {
+    if (error.code === "ECONNRESET" || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const apiError =
+      error.code === "HPE_HEADER_OVERFLOW"
+        ? new ApiError("headers_too_large")
+        : new ApiError("bad_request", { detail: "The request could not be parsed as HTTP" });
+    const body = JSON.stringify(problemOf(apiError, randomUUID()));
+    socket.end(
+      `HTTP/1.1 ${apiError.status} ${apiError.message}\r\n` +
+        `content-type: ${problemContentType}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
+        `connection: close\r\n\r\n${body}`,
+    );
+  });
 }
