@@ -57,8 +57,8 @@ export const controlPlaneEnv = {
 export const redisEnv = {
   REDIS_URL: redisUrl.default("redis://127.0.0.1:6379"),
   /**
-   * Prefix of every Redis key Oryn writes (queues, rate limits). The braces make it a Redis
-   * Cluster hash tag, so a queue's keys stay in one slot.
+   * Prefix of every Redis key Oryn writes (queues, rate limits). Queues wrap it in braces, a
+   * Redis Cluster hash tag, so all of a queue's keys stay in one slot (`queuePrefix`).
    */
   REDIS_PREFIX: z
     .string()
@@ -95,8 +95,6 @@ export const tenantServerEnv = {
     }, "postgres://host:port only, with no user, password or database")
     .default("postgres://127.0.0.1:5432"),
 };
-
-export { postgresUrl, redisUrl };
 
 /**
  * A secret from the environment, or in development one generated once into an ignored file, so

@@ -9,4 +9,5 @@ export * from "./migrations/runner.ts";
 export * from "./openapi.ts";
 export * from "./operations.ts";
 export * from "./redis.ts";
+export * from "./timeouts.ts";
 export * from "./tokens.ts";

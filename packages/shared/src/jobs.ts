@@ -2,6 +2,7 @@ import { type Job, type JobsOptions, Queue, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import { z } from "zod";
 import type { Logger } from "./logger.ts";
+import { withTimeout } from "./timeouts.ts";
 
 /**
  * Every job Oryn runs: its queue, payload schema, retry policy and deterministic id. Producers
@@ -67,23 +68,9 @@ export async function enqueue<N extends JobName>(
   const job = jobCatalogue[name];
   const data = job.payload.parse(payload);
   const adding = queues.get(job.queue).add(name, data, { ...job.options, jobId: job.jobId(data) });
-  if (options.timeoutMs === undefined) {
-    await adding;
-    return;
-  }
-  adding.catch(() => {}); // its failure after a time-out is not ours to report
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`enqueueing ${name} timed out after ${options.timeoutMs} ms`)),
-      options.timeoutMs,
-    );
-  });
-  try {
-    await Promise.race([adding, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+  await (options.timeoutMs === undefined
+    ? adding
+    : withTimeout(adding, options.timeoutMs, `enqueueing ${name}`));
 }
 
 type JobsOf<Q extends QueueName> = {

@@ -4,6 +4,7 @@ import { collectDefaultMetrics, Histogram, Registry } from "prom-client";
 import { ApiError } from "./errors.ts";
 import type { App, AppEnv } from "./http.ts";
 import type { Logger } from "./logger.ts";
+import { withTimeout } from "./timeouts.ts";
 
 export type Metrics = {
   registry: Registry;
@@ -44,7 +45,7 @@ export function registerOperationalRoutes(
   app.get("/readyz", async (c) => {
     const entries = Object.entries(options.checks);
     const results = await Promise.allSettled(
-      entries.map(([, check]) => withTimeout(check(), 2000)),
+      entries.map(([name, check]) => withTimeout(check(), 2000, `readiness check ${name}`)),
     );
     const failed = entries
       .filter((_, index) => results[index]?.status === "rejected")
@@ -59,22 +60,6 @@ export function registerOperationalRoutes(
   app.get("/metrics", async (c) => {
     c.header("content-type", options.metrics.registry.contentType);
     return c.body(await options.metrics.registry.metrics());
-  });
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
   });
 }
 

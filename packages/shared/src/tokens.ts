@@ -6,11 +6,6 @@ import type { AppEnv } from "./http.ts";
 
 export const roles = ["owner", "admin", "member"] as const;
 export type Role = (typeof roles)[number];
-const rank: Record<Role, number> = { member: 1, admin: 2, owner: 3 };
-
-export function hasRole(role: Role, atLeast: Role): boolean {
-  return rank[role] >= rank[atLeast];
-}
 
 /** Who is calling: taken only from a verified token, never from a header the client chose. */
 export type Principal = { userId: string; tenantId: string; role: Role; tokenId: string };
@@ -89,11 +84,4 @@ export function principalOf(c: Context<AppEnv>): Principal {
   const principal = c.get("principal");
   if (!principal) throw new ApiError("unauthorized", { detail: "A Bearer token is required" });
   return principal;
-}
-
-export function requireRole(atLeast: Role): MiddlewareHandler<AppEnv> {
-  return async (c, next) => {
-    if (!hasRole(principalOf(c).role, atLeast)) throw new ApiError("forbidden");
-    await next();
-  };
 }

@@ -42,7 +42,7 @@ export function createGatewayApp(deps: GatewayDeps): App {
 
   app.get("/.well-known/jwks.json", (c) => {
     c.header("cache-control", "public, max-age=300");
-    return c.json(deps.keys.jwks);
+    return c.json(deps.tokens.keys.jwks);
   });
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {

@@ -19,7 +19,7 @@ import type { GatewayConfig } from "./env.ts";
 import { createUpstream, type Upstream } from "./proxy/upstream.ts";
 import { createRateLimits, type RateLimits } from "./rate-limit/rate-limits.ts";
 import type { TokenSettings } from "./tokens/issue-tokens.ts";
-import { loadSigningKeys, type SigningKeys } from "./tokens/signing-keys.ts";
+import { loadSigningKeys } from "./tokens/signing-keys.ts";
 
 /** Everything the gateway's routes need, built once by `createGatewayDeps` (or by a test). */
 export type GatewayDeps = {
@@ -29,7 +29,6 @@ export type GatewayDeps = {
   sql: Sql;
   redis: Redis;
   queues: Queues;
-  keys: SigningKeys;
   tokens: TokenSettings;
   verify: TokenVerifier;
   rateLimits: RateLimits;
@@ -79,7 +78,6 @@ export async function createGatewayDeps(
     sql,
     redis,
     queues,
-    keys,
     tokens: {
       keys,
       accessTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,

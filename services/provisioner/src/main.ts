@@ -5,6 +5,7 @@ import {
   loadDotEnv,
   onShutdown,
   parseConfig,
+  withTimeout,
 } from "@oryn/shared";
 import { createProvisionerApp } from "./app.ts";
 import { createProvisionerDeps, type ProvisionerDeps } from "./deps.ts";
@@ -59,7 +60,7 @@ onShutdown(logger, [
   async () => {
     clearInterval(sweep);
     // A sweep blocked on Redis must not keep the worker from closing: wait a little, not forever.
-    await Promise.race([sweeping, new Promise((resolve) => setTimeout(resolve, 5000))]);
+    await withTimeout(sweeping ?? Promise.resolve(), 5000, "the running sweep").catch(() => {});
   },
   // Waits for the jobs in hand to finish; the others stay queued for the next worker.
   () => worker.close(),

@@ -14,12 +14,13 @@ import { createWorkspaceDeps } from "../src/deps.ts";
 import { workspaceEnv } from "../src/env.ts";
 
 /** Workspace in-process, verifying tokens against a key pair this test holds. */
-export async function workspaceInProcess() {
+export async function workspaceInProcess(overrides: Record<string, string> = {}) {
   const { publicKey, privateKey } = await generateKeyPair(accessTokenAlgorithm);
   const jwk = { ...(await exportJWK(publicKey)), kid: "test-key", alg: accessTokenAlgorithm };
   const config = parseConfig(workspaceEnv, {
     ...serviceEnv(testRun()),
     TENANT_STATUS_CACHE_MS: "0",
+    ...overrides,
   });
   const deps = createWorkspaceDeps(
     config,

@@ -22,7 +22,6 @@ export async function runProvisioningAttempt(
     logger.info({ outcome, ms: Math.round(performance.now() - started) }, "provisioning finished");
     return outcome;
   } catch (error) {
-    logger.warn({ err: error, final: attempt >= maxAttempts }, "provisioning attempt failed");
     await recordProvisioningFailure(deps.controlPlane, tenantId, error, attempt >= maxAttempts);
     throw error;
   }

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serviceEnv, testRun } from "../../../test/harness/context.ts";
 import { jsonCaller } from "../../../test/harness/http.ts";
 import { freePort } from "../../../test/harness/processes.ts";
+import { activeTenant, provisioningDeps } from "../../../test/harness/tenants.ts";
 import { createWorkspaceApp } from "../src/app.ts";
 import { createWorkspaceDeps } from "../src/deps.ts";
 import { workspaceEnv } from "../src/env.ts";
@@ -70,6 +71,30 @@ describe("workspace readiness", () => {
       expect(answer.json.detail).toBe("Not answering: tenantServer, signingKeys");
     } finally {
       await deps.close();
+    }
+  });
+});
+
+describe("when a tenant's database server is down", () => {
+  it("answers 503 upstream_unavailable as problem+json, not a 500", async () => {
+    const provisioning = provisioningDeps(testRun());
+    const tenantId = await activeTenant(provisioning);
+    await provisioning.close();
+    // The workspace wiring as usual, with the tenant server where nothing listens.
+    const down = await workspaceInProcess({
+      TENANT_DATABASE_SERVER: `postgres://127.0.0.1:${await freePort()}`,
+    });
+    const token = await down.tokenFor(tenantId);
+    try {
+      const answer = await down.call("GET", "/v1/projects", { token });
+      expect(answer.status).toBe(503);
+      expect(answer.headers.get("content-type")).toBe("application/problem+json");
+      expect(answer.json).toMatchObject({
+        code: "upstream_unavailable",
+        detail: "A database is unavailable",
+      });
+    } finally {
+      await down.close();
     }
   });
 });
