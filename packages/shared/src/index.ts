@@ -1,3 +1,4 @@
+export * from "./access.ts";
 export * from "./config.ts";
 export * from "./control-plane/tenants.ts";
 export * from "./database.ts";
@@ -8,6 +9,7 @@ export * from "./logger.ts";
 export * from "./migrations/runner.ts";
 export * from "./openapi.ts";
 export * from "./operations.ts";
+export * from "./plans.ts";
 export * from "./redis.ts";
 export * from "./timeouts.ts";
 export * from "./tokens.ts";

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { ApiError, type App, problemResponses } from "@oryn/shared";
+import { ApiError, type App, problemResponses, publicAccess } from "@oryn/shared";
 import type Stripe from "stripe";
 import type { BillingDeps } from "../deps.ts";
 import { recordStripeEvent } from "./record-event.ts";
@@ -7,6 +7,7 @@ import { recordStripeEvent } from "./record-event.ts";
 const route = createRoute({
   method: "post",
   path: "/webhooks/stripe",
+  ...publicAccess("stripe"),
   tags: ["Webhooks"],
   summary: "Stripe events; the Stripe-Signature header must verify over the raw body",
   request: { headers: z.object({ "stripe-signature": z.string().optional() }) },

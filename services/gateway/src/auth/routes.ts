@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import { type App, problemResponses } from "@oryn/shared";
+import { type App, problemResponses, publicAccess } from "@oryn/shared";
 import type { GatewayDeps } from "../deps.ts";
 import { tokensSchema } from "../tokens/issue-tokens.ts";
 import { revokeFamilyOf } from "../tokens/refresh-tokens.ts";
@@ -12,6 +12,7 @@ const json = <T>(schema: T) => ({ content: { "application/json": { schema } }, r
 const loginRoute = createRoute({
   method: "post",
   path: "/v1/auth/login",
+  ...publicAccess("anyone"),
   tags: ["Auth"],
   summary: "Exchange email and password for tokens",
   request: { body: json(loginBody) },
@@ -24,6 +25,7 @@ const loginRoute = createRoute({
 const refreshRoute = createRoute({
   method: "post",
   path: "/v1/auth/refresh",
+  ...publicAccess("anyone"),
   tags: ["Auth"],
   summary: "Rotate a refresh token; a reused one revokes its whole family",
   request: { body: json(refreshBody) },
@@ -36,6 +38,7 @@ const refreshRoute = createRoute({
 const logoutRoute = createRoute({
   method: "post",
   path: "/v1/auth/logout",
+  ...publicAccess("anyone"),
   tags: ["Auth"],
   summary: "Revoke the refresh token's family",
   request: { body: json(refreshBody) },

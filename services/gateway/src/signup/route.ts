@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import { type App, problemResponses } from "@oryn/shared";
+import { type App, problemResponses, publicAccess } from "@oryn/shared";
 import type { GatewayDeps } from "../deps.ts";
 import { signupAnswer, signupBody } from "./schemas.ts";
 import { signUp } from "./sign-up.ts";
@@ -7,6 +7,7 @@ import { signUp } from "./sign-up.ts";
 const route = createRoute({
   method: "post",
   path: "/v1/signup",
+  ...publicAccess("anyone"),
   tags: ["Signup"],
   summary: "Sign a company up; its workspace is provisioned in the background",
   request: { body: { content: { "application/json": { schema: signupBody } }, required: true } },

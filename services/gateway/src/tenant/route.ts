@@ -2,6 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import {
   ApiError,
   type App,
+  access,
   findTenant,
   principalOf,
   problemResponses,
@@ -30,7 +31,7 @@ const route = createRoute({
   path: "/v1/tenant",
   tags: ["Tenant"],
   summary: "The caller's tenant, with its provisioning progress",
-  security: [{ bearer: [] }],
+  ...access("member"),
   responses: {
     200: { description: "The tenant", content: { "application/json": { schema: tenantSchema } } },
     ...problemResponses(401, 404, 429),

@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import { type App, principalOf, problemResponses } from "@oryn/shared";
+import { type App, access, principalOf, problemResponses } from "@oryn/shared";
 import type { WorkspaceDeps } from "../deps.ts";
 import { etagOf } from "../lib/etag.ts";
 import { assertProjectId, getProject } from "./projects.ts";
@@ -10,7 +10,7 @@ const route = createRoute({
   path: "/v1/projects/{id}",
   tags: ["Projects"],
   summary: "Get a project",
-  security: [{ bearer: [] }],
+  ...access("member"),
   request: { params: projectIdParams },
   responses: {
     200: { description: "The project", content: { "application/json": { schema: projectSchema } } },

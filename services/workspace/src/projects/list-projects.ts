@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import { type App, principalOf, problemResponses } from "@oryn/shared";
+import { type App, access, principalOf, problemResponses } from "@oryn/shared";
 import type { WorkspaceDeps } from "../deps.ts";
 import { decodeCursor } from "../lib/cursor.ts";
 import { listProjects } from "./projects.ts";
@@ -10,7 +10,7 @@ const route = createRoute({
   path: "/v1/projects",
   tags: ["Projects"],
   summary: "List projects, oldest first",
-  security: [{ bearer: [] }],
+  ...access("member"),
   request: { query: listQuery },
   responses: {
     200: {

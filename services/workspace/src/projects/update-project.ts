@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { type App, principalOf, problemResponses } from "@oryn/shared";
+import { type App, access, principalOf, problemResponses } from "@oryn/shared";
 import type { WorkspaceDeps } from "../deps.ts";
 import { acceptedVersions, etagOf } from "../lib/etag.ts";
 import { assertProjectId, updateProject } from "./projects.ts";
@@ -10,7 +10,7 @@ const route = createRoute({
   path: "/v1/projects/{id}",
   tags: ["Projects"],
   summary: "Change a project; send If-Match with its ETag to refuse lost updates",
-  security: [{ bearer: [] }],
+  ...access("member"),
   request: {
     params: projectIdParams,
     headers: z.object({ "if-match": z.string().optional() }),
