@@ -7,8 +7,19 @@ import type { AppEnv } from "./http.ts";
 export const roles = ["owner", "admin", "member"] as const;
 export type Role = (typeof roles)[number];
 
-/** Who is calling: taken only from a verified token, never from a header the client chose. */
-export type Principal = { userId: string; tenantId: string; role: Role; tokenId: string };
+/**
+ * Who is calling: taken only from a verified credential, never from a header the client chose.
+ * For an API key, `userId` is the key's id and `kind` is `api_key`. `membershipVersion` is the
+ * membership version the token was issued under (see access revocations in the gateway).
+ */
+export type Principal = {
+  userId: string;
+  tenantId: string;
+  role: Role;
+  tokenId: string;
+  kind: "user" | "api_key";
+  membershipVersion: number;
+};
 
 /** Access tokens are JWTs of type `at+jwt` (RFC 9068), signed with EdDSA. */
 export const accessTokenType = "at+jwt";
@@ -19,6 +30,8 @@ const claimsSchema = z.object({
   tid: z.uuid(),
   role: z.enum(roles),
   jti: z.string().min(1),
+  kind: z.enum(["user", "api_key"]).default("user"),
+  mv: z.number().int().nonnegative().default(0),
 });
 
 export type TokenVerifier = (token: string) => Promise<Principal>;
@@ -50,7 +63,14 @@ export function createTokenVerifier(options: {
         requiredClaims: ["exp", "iat", "sub", "jti"],
       });
       const claims = claimsSchema.parse(payload);
-      return { userId: claims.sub, tenantId: claims.tid, role: claims.role, tokenId: claims.jti };
+      return {
+        userId: claims.sub,
+        tenantId: claims.tid,
+        role: claims.role,
+        tokenId: claims.jti,
+        kind: claims.kind,
+        membershipVersion: claims.mv,
+      };
     } catch (error) {
       if (error instanceof z.ZodError) throw unauthorized();
       if (error instanceof joseErrors.JOSEError && !keySetTrouble.has(error.code))

@@ -1,9 +1,12 @@
 import { ApiError, type App, createApp, requireJsonBodies, useCommonHandlers } from "@oryn/shared";
 import { bodyLimit } from "hono/body-limit";
 import { secureHeaders } from "hono/secure-headers";
+import { registerApiKeys } from "./api-keys/routes.ts";
 import { identify } from "./auth/identify.ts";
 import { registerAuth } from "./auth/routes.ts";
 import type { GatewayDeps } from "./deps.ts";
+import { registerInvitations } from "./invitations/routes.ts";
+import { registerMembers } from "./members/routes.ts";
 import { registerProxyRoutes } from "./proxy/routes.ts";
 import { rateLimit } from "./rate-limit/rate-limits.ts";
 import { registerSignup } from "./signup/route.ts";
@@ -20,7 +23,7 @@ export function createGatewayApp(deps: GatewayDeps): App {
   app.use("*", secureHeaders());
 
   // Counted first, so every /v1 answer, a refused body included, carries the rate-limit headers.
-  app.use("/v1/*", identify(deps.verify));
+  app.use("/v1/*", identify(deps));
   app.use("/v1/*", rateLimit(deps.rateLimits, deps.clientIp, deps.logger));
 
   const limitBody = bodyLimit({
@@ -38,6 +41,9 @@ export function createGatewayApp(deps: GatewayDeps): App {
   registerSignup(app, deps);
   registerAuth(app, deps);
   registerTenant(app, deps);
+  registerMembers(app, deps);
+  registerInvitations(app, deps);
+  registerApiKeys(app, deps);
   registerProxyRoutes(app, deps);
 
   app.get("/.well-known/jwks.json", (c) => {

@@ -14,6 +14,9 @@ import {
   type TokenVerifier,
 } from "@oryn/shared";
 import type { Context } from "hono";
+import { createRevocations, type Revocations } from "./access/revocations.ts";
+import { type ApiKeyAuthenticator, createApiKeyAuthenticator } from "./api-keys/api-keys.ts";
+import { createLoginLimiter, type LoginLimiter } from "./auth/login-limiter.ts";
 import { clientIpResolver } from "./client-ip.ts";
 import type { GatewayConfig } from "./env.ts";
 import { createUpstream, type Upstream } from "./proxy/upstream.ts";
@@ -32,6 +35,9 @@ export type GatewayDeps = {
   tokens: TokenSettings;
   verify: TokenVerifier;
   rateLimits: RateLimits;
+  loginLimiter: LoginLimiter;
+  revocations: Revocations;
+  apiKeys: ApiKeyAuthenticator;
   upstreams: { workspace: Upstream; billing: Upstream };
   clientIp: (c: Context<AppEnv>) => string;
   /** Closes every client, in the order a graceful shutdown wants. */
@@ -71,6 +77,14 @@ export async function createGatewayDeps(
       timeoutMs: config.UPSTREAM_TIMEOUT_MS,
     }),
   };
+  const revocations = createRevocations({
+    sql,
+    logger,
+    pollMs: config.REVOCATION_POLL_MS,
+    accessTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+  });
+  // Tokens issued before a revocation are refused from the first request on.
+  await revocations.refresh();
   return {
     config,
     logger,
@@ -82,6 +96,7 @@ export async function createGatewayDeps(
       keys,
       accessTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
       refreshTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS,
+      refreshGraceSeconds: config.REFRESH_REUSE_GRACE_SECONDS,
     },
     verify: createTokenVerifier({
       keys: keys.verificationKeys,
@@ -95,9 +110,19 @@ export async function createGatewayDeps(
       ipPerMinute: config.RATE_LIMIT_IP_PER_MINUTE,
       sessionPerMinute: config.RATE_LIMIT_SESSION_PER_MINUTE,
     }),
+    loginLimiter: createLoginLimiter({
+      redis,
+      prefix: config.REDIS_PREFIX,
+      consecutiveFailures: config.LOGIN_MAX_CONSECUTIVE_FAILURES,
+      failureWindowSeconds: config.LOGIN_FAILURE_WINDOW_SECONDS,
+      failuresPerIpPerDay: config.LOGIN_MAX_FAILURES_PER_IP_PER_DAY,
+    }),
+    revocations,
+    apiKeys: createApiKeyAuthenticator({ sql, keys, logger }),
     upstreams,
     clientIp: clientIpResolver(config.TRUST_PROXY),
     async close() {
+      revocations.close();
       await Promise.all([upstreams.workspace.close(), upstreams.billing.close()]);
       await queues.close();
       await sql.end({ timeout: 5 });

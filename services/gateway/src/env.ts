@@ -17,6 +17,19 @@ export const gatewayEnv = z
     JWT_AUDIENCE: z.string().min(1).default("oryn-api"),
     ACCESS_TOKEN_TTL_SECONDS: positiveInt.max(3600).default(600),
     REFRESH_TOKEN_TTL_SECONDS: positiveInt.default(30 * 24 * 3600),
+    /**
+     * A refresh token used again within this many seconds yields the same successor instead of
+     * revoking its family: two tabs, or a retry after a lost answer, refresh at once.
+     */
+    REFRESH_REUSE_GRACE_SECONDS: z.coerce.number().int().min(0).max(60).default(10),
+    /** How often each gateway reads access revocations (removed members, changed roles). */
+    REVOCATION_POLL_MS: positiveInt.min(100).max(30_000).default(1000),
+    INVITATION_TTL_SECONDS: positiveInt.default(7 * 24 * 3600),
+    /** Failed logins in a row for one email from one IP before it is locked out for the window. */
+    LOGIN_MAX_CONSECUTIVE_FAILURES: positiveInt.default(5),
+    LOGIN_FAILURE_WINDOW_SECONDS: positiveInt.default(15 * 60),
+    /** Failed logins from one IP, whatever the email, per day. */
+    LOGIN_MAX_FAILURES_PER_IP_PER_DAY: positiveInt.default(100),
     /** Sustained requests per minute per tenant (plans refine this later). */
     RATE_LIMIT_TENANT_PER_MINUTE: positiveInt.default(600),
     /** Requests per minute per client IP on signup, login, and any /v1 request without a token. */

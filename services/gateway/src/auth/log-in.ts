@@ -2,9 +2,10 @@ import { ApiError, type Role, type Sql } from "@oryn/shared";
 import { type AuditContext, recordAuditEvent } from "../audit/audit-events.ts";
 import { verifyPassword } from "../passwords/passwords.ts";
 import { issueTokens, type TokenSettings, type Tokens } from "../tokens/issue-tokens.ts";
+import type { LoginLimiter } from "./login-limiter.ts";
 import type { LoginInput } from "./schemas.ts";
 
-type Membership = { tenantId: string; slug: string; role: Role };
+type Membership = { tenantId: string; slug: string; role: Role; version: string };
 
 /**
  * The answer for an unknown email and for a wrong password is the same, and takes about as long
@@ -14,14 +15,17 @@ type Membership = { tenantId: string; slug: string; role: Role };
 export async function logIn(deps: {
   sql: Sql;
   tokens: TokenSettings;
+  limiter: LoginLimiter;
   input: LoginInput;
   context: AuditContext;
 }): Promise<Tokens> {
   const { sql, input } = deps;
+  await deps.limiter.assertAllowed(input.email, deps.context.ip);
   const [user] = await sql<{ id: string; passwordHash: string }[]>`
     select id, password_hash from users where email = ${input.email}`;
   const valid = await verifyPassword(user?.passwordHash, input.password);
   if (!user || !valid) {
+    await deps.limiter.failed(input.email, deps.context.ip);
     await recordAuditEvent(sql, deps.context, {
       tenantId: null,
       actorId: user?.id ?? null,
@@ -33,11 +37,12 @@ export async function logIn(deps: {
   }
 
   const memberships = await sql<Membership[]>`
-    select m.tenant_id, t.slug, m.role
+    select m.tenant_id, t.slug, m.role, m.version
     from memberships m join tenants t on t.id = m.tenant_id
     where m.user_id = ${user.id} and t.status not in ('deleting', 'deleted')
     order by m.created_at`;
   const membership = pickMembership(memberships, input.tenant);
+  await deps.limiter.succeeded(input.email, deps.context.ip);
 
   await recordAuditEvent(sql, deps.context, {
     tenantId: membership.tenantId,
@@ -50,6 +55,7 @@ export async function logIn(deps: {
     userId: user.id,
     tenantId: membership.tenantId,
     role: membership.role,
+    membershipVersion: Number(membership.version),
   });
 }
 

@@ -50,6 +50,7 @@ export function registerAuth(app: App, deps: GatewayDeps): void {
     const tokens = await logIn({
       sql: deps.sql,
       tokens: deps.tokens,
+      limiter: deps.loginLimiter,
       input: c.req.valid("json"),
       context: { requestId: c.get("requestId"), ip: deps.clientIp(c) },
     });

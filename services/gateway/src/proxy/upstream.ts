@@ -31,7 +31,11 @@ const droppedResponseHeaders = new Set([
 ]);
 
 export type Upstream = {
-  forward(c: Context<AppEnv>, options: { clientIp: string }): Promise<Response>;
+  /** `authorization` replaces the client's header (an API key travels upstream as a JWT). */
+  forward(
+    c: Context<AppEnv>,
+    options: { clientIp: string; authorization?: string },
+  ): Promise<Response>;
   close(): Promise<void>;
 };
 
@@ -54,12 +58,13 @@ export function createUpstream(
     bodyTimeout: options.timeoutMs,
   });
   return {
-    async forward(c, { clientIp }) {
+    async forward(c, { clientIp, authorization }) {
       const headers: Record<string, string> = {};
       for (const header of forwardedRequestHeaders) {
         const value = c.req.header(header);
         if (value !== undefined) headers[header] = value;
       }
+      if (authorization !== undefined) headers.authorization = authorization;
       headers["x-request-id"] = c.get("requestId");
       headers["x-forwarded-for"] = clientIp;
       const hasBody = !["GET", "HEAD"].includes(c.req.method);

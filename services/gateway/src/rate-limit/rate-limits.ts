@@ -54,7 +54,8 @@ export function createRateLimits(options: {
 }
 
 /**
- * Which bucket a request is counted in. Signup and login (where passwords are guessed) always
+ * Which bucket a request is counted in. Signup, login and accepting an invitation (where
+ * passwords are guessed) always
  * count against the client's IP, whatever token comes with them: otherwise one free signup's
  * token would lift the IP limit. Refresh and logout also go by IP, in a looser bucket of their
  * own: a refresh token cannot be guessed, and many users behind one NAT refresh every few
@@ -73,7 +74,7 @@ export function bucketOf(
   return { policy: limits.ip, key: clientIp(c) };
 }
 
-const passwordRoutes = new Set(["/v1/signup", "/v1/auth/login"]);
+const passwordRoutes = new Set(["/v1/signup", "/v1/auth/login", "/v1/invitations/accept"]);
 const sessionRoutes = new Set(["/v1/auth/refresh", "/v1/auth/logout"]);
 
 /**

@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { ApiError, enqueue, type Logger, type Queues, type Sql } from "@oryn/shared";
 import { type AuditContext, recordAuditEvent } from "../audit/audit-events.ts";
+import { addMembership } from "../members/memberships.ts";
 import { hashPassword } from "../passwords/passwords.ts";
 import { issueTokens, type TokenSettings, type Tokens } from "../tokens/issue-tokens.ts";
 import type { SignupInput } from "./schemas.ts";
@@ -35,7 +36,7 @@ export async function signUp(deps: {
       await tx`
         insert into users (id, email, name, password_hash)
         values (${userId}, ${input.owner.email}, ${input.owner.name}, ${passwordHash})`;
-      await tx`insert into memberships (tenant_id, user_id, role) values (${tenantId}, ${userId}, 'owner')`;
+      const membershipVersion = await addMembership(tx, { tenantId, userId, role: "owner" });
       await recordAuditEvent(tx, deps.context, {
         tenantId,
         actorId: userId,
@@ -44,7 +45,12 @@ export async function signUp(deps: {
         entityId: tenantId,
         data: { slug },
       });
-      return issueTokens(tx, deps.tokens, { userId, tenantId, role: "owner" });
+      return issueTokens(tx, deps.tokens, {
+        userId,
+        tenantId,
+        role: "owner",
+        membershipVersion,
+      });
     })
     .catch((error: unknown) => {
       throw conflictOf(error) ?? error;

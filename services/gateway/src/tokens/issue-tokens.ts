@@ -19,32 +19,48 @@ export type TokenSettings = {
   keys: SigningKeys;
   accessTtlSeconds: number;
   refreshTtlSeconds: number;
+  /** How long a used refresh token still yields its (unused) successor instead of a revocation. */
+  refreshGraceSeconds: number;
 };
 
-/** An access token and a refresh token; a new family unless one is being rotated. */
+/** The member a token is for, with the membership version it is issued under. */
+export type TokenSubject = {
+  userId: string;
+  tenantId: string;
+  role: Role;
+  membershipVersion: number;
+};
+
+export function signAccessToken(settings: TokenSettings, subject: TokenSubject): Promise<string> {
+  return settings.keys.sign({ ...subject, tokenId: randomUUID(), kind: "user" });
+}
+
+export async function tokensWith(
+  settings: TokenSettings,
+  subject: TokenSubject,
+  refreshToken: string,
+): Promise<Tokens> {
+  return {
+    accessToken: await signAccessToken(settings, subject),
+    refreshToken,
+    tokenType: "Bearer",
+    expiresIn: settings.accessTtlSeconds,
+  };
+}
+
+/** An access token and the first refresh token of a new family (login, signup, invitation). */
 export async function issueTokens(
   sql: Sql | TransactionSql,
   settings: TokenSettings,
-  subject: { userId: string; tenantId: string; role: Role; familyId?: string },
+  subject: TokenSubject,
 ): Promise<Tokens> {
   const refresh = newRefreshToken();
   await storeRefreshToken(sql, {
-    familyId: subject.familyId ?? randomUUID(),
+    familyId: randomUUID(),
     tenantId: subject.tenantId,
     userId: subject.userId,
     hash: refresh.hash,
     ttlSeconds: settings.refreshTtlSeconds,
   });
-  const accessToken = await settings.keys.sign({
-    userId: subject.userId,
-    tenantId: subject.tenantId,
-    role: subject.role,
-    tokenId: randomUUID(),
-  });
-  return {
-    accessToken,
-    refreshToken: refresh.token,
-    tokenType: "Bearer",
-    expiresIn: settings.accessTtlSeconds,
-  };
+  return tokensWith(settings, subject, refresh.token);
 }

@@ -1,9 +1,11 @@
-import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
 import type { Sql, TransactionSql } from "@oryn/shared";
+
+const tokenPrefix = "ort_";
 
 /** Opaque: 32 random bytes. Only the SHA-256 hash is stored, so a database leak yields no token. */
 export function newRefreshToken(): { token: string; hash: Buffer } {
-  const token = `ort_${randomBytes(32).toString("base64url")}`;
+  const token = `${tokenPrefix}${randomBytes(32).toString("base64url")}`;
   return { token, hash: hashRefreshToken(token) };
 }
 
@@ -11,14 +13,25 @@ export function hashRefreshToken(token: string): Buffer {
   return createHash("sha256").update(token).digest();
 }
 
+/**
+ * A token's successor is derived from it with a server key, not drawn at random: a second refresh
+ * of the same token inside the grace window can then be given the very successor the first one
+ * got, although only hashes are stored. Without the key nobody can derive it.
+ */
+export function successorOf(token: string, key: Buffer): string {
+  return `${tokenPrefix}${createHmac("sha256", key).update(token).digest("base64url")}`;
+}
+
 export async function storeRefreshToken(
   sql: Sql | TransactionSql,
   input: { familyId: string; tenantId: string; userId: string; hash: Buffer; ttlSeconds: number },
-): Promise<void> {
+): Promise<string> {
+  const id = randomUUID();
   await sql`
     insert into refresh_tokens (id, family_id, tenant_id, user_id, token_hash, expires_at)
-    values (${randomUUID()}, ${input.familyId}, ${input.tenantId}, ${input.userId}, ${input.hash},
+    values (${id}, ${input.familyId}, ${input.tenantId}, ${input.userId}, ${input.hash},
             now() + make_interval(secs => ${input.ttlSeconds}))`;
+  return id;
 }
 
 type RefreshTokenRow = {
@@ -29,36 +42,105 @@ type RefreshTokenRow = {
   expired: boolean;
   usedAt: Date | null;
   revokedAt: Date | null;
+  withinGrace: boolean;
+  replacedBy: string | null;
 };
 
 export type Redemption =
-  | { ok: true; familyId: string; tenantId: string; userId: string }
+  | {
+      ok: true;
+      familyId: string;
+      tenantId: string;
+      userId: string;
+      /** The successor to hand out. */
+      successor: string;
+      /** Stores the successor; absent when it was stored by the refresh this one raced. */
+      storeSuccessor?: (ttlSeconds: number) => Promise<void>;
+    }
   | { ok: false; reason: "unknown" | "expired" | "revoked" | "reused" };
 
 /**
- * Marks the token used, inside the caller's transaction, which must also store its successor.
- * A token presented twice means it was stolen or replayed: the whole family is revoked. The row
- * lock (FOR UPDATE) makes a concurrent second redemption wait until the first has committed its
- * successor, so the revocation it then makes reaches that successor too.
+ * Marks the token used, inside the caller's transaction, and says which successor to hand out.
+ *
+ * A token presented twice means it was stolen or replayed, and the whole family is revoked, with
+ * one exception: a client that sent two refreshes at once (two tabs, a retry after a timeout)
+ * gets, within `graceSeconds` of the first, the same successor again, as long as that successor
+ * is still unused. The row lock (FOR UPDATE) makes a concurrent second redemption wait until the
+ * first has committed its successor.
  */
-export async function redeemRefreshToken(tx: TransactionSql, token: string): Promise<Redemption> {
+export async function redeemRefreshToken(
+  tx: TransactionSql,
+  token: string,
+  options: { keys: Buffer[]; graceSeconds: number },
+): Promise<Redemption> {
   const [row] = await tx<RefreshTokenRow[]>`
-    select id, family_id, tenant_id, user_id, expires_at <= now() as expired, used_at, revoked_at
+    select id, family_id, tenant_id, user_id, expires_at <= now() as expired, used_at, revoked_at,
+           replaced_by, used_at > now() - make_interval(secs => ${options.graceSeconds}) as within_grace
     from refresh_tokens where token_hash = ${hashRefreshToken(token)}
     for update`;
   if (!row) return { ok: false, reason: "unknown" };
   if (row.revokedAt) return { ok: false, reason: "revoked" };
   if (row.expired) return { ok: false, reason: "expired" };
+  const subject = { familyId: row.familyId, tenantId: row.tenantId, userId: row.userId };
+
   if (row.usedAt) {
+    const successor = row.withinGrace ? await unusedSuccessor(tx, row, token, options.keys) : null;
+    if (successor) return { ok: true, ...subject, successor };
     await revokeFamily(tx, row.familyId);
     return { ok: false, reason: "reused" };
   }
-  await tx`update refresh_tokens set used_at = now() where id = ${row.id}`;
-  return { ok: true, familyId: row.familyId, tenantId: row.tenantId, userId: row.userId };
+
+  const [currentKey] = options.keys;
+  if (!currentKey) throw new Error("no refresh-token key");
+  const successor = successorOf(token, currentKey);
+  return {
+    ok: true,
+    ...subject,
+    successor,
+    storeSuccessor: async (ttlSeconds) => {
+      const id = await storeRefreshToken(tx, {
+        ...subject,
+        hash: hashRefreshToken(successor),
+        ttlSeconds,
+      });
+      await tx`update refresh_tokens set used_at = now(), replaced_by = ${id} where id = ${row.id}`;
+    },
+  };
+}
+
+/** The successor a first redemption stored, re-derived, if nobody has used or revoked it since. */
+async function unusedSuccessor(
+  tx: TransactionSql,
+  row: RefreshTokenRow,
+  token: string,
+  keys: Buffer[],
+): Promise<string | null> {
+  if (!row.replacedBy) return null;
+  const [next] = await tx<{ tokenHash: Buffer }[]>`
+    select token_hash from refresh_tokens
+    where id = ${row.replacedBy} and used_at is null and revoked_at is null and expires_at > now()`;
+  if (!next) return null;
+  // Any key of the set may have derived it: the signing keys may have rotated in between.
+  for (const key of keys) {
+    const candidate = successorOf(token, key);
+    if (timingSafeEqual(hashRefreshToken(candidate), next.tokenHash)) return candidate;
+  }
+  return null;
 }
 
 export async function revokeFamily(sql: Sql | TransactionSql, familyId: string): Promise<void> {
   await sql`update refresh_tokens set revoked_at = now() where family_id = ${familyId} and revoked_at is null`;
+}
+
+/** Revokes every refresh token a user holds in a tenant (the user was removed from it). */
+export async function revokeUserSessions(
+  sql: Sql | TransactionSql,
+  tenantId: string,
+  userId: string,
+): Promise<void> {
+  await sql`
+    update refresh_tokens set revoked_at = now()
+    where tenant_id = ${tenantId} and user_id = ${userId} and revoked_at is null`;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { generateKeyPairSync, randomBytes } from "node:crypto";
+import { generateKeyPairSync, hkdfSync, randomBytes } from "node:crypto";
 import {
   accessTokenAlgorithm,
   accessTokenType,
@@ -25,9 +25,27 @@ const privateJwk = z.object({
 });
 const privateJwkSet = z.object({ keys: z.array(privateJwk).min(1) });
 
+export type AccessClaims = {
+  userId: string;
+  tenantId: string;
+  role: Role;
+  tokenId: string;
+  kind: "user" | "api_key";
+  membershipVersion: number;
+  /** Shorter than the configured lifetime, for the internal tokens standing in for API keys. */
+  ttlSeconds?: number;
+};
+
 export type SigningKeys = {
   /** Signs an access token with the newest key. */
-  sign(claims: { userId: string; tenantId: string; role: Role; tokenId: string }): Promise<string>;
+  sign(claims: AccessClaims): Promise<string>;
+  /**
+   * Keys that derive refresh-token successors (see `successorOf`), one per signing key, the
+   * current one first: rotating the signing keys rotates these too.
+   */
+  refreshTokenKeys: Buffer[];
+  /** The `kid` of the key that signs. */
+  signingKid: string;
   /** The public keys, for `/.well-known/jwks.json` and for local verification. */
   jwks: JSONWebKeySet;
   verificationKeys: ReturnType<typeof createLocalJWKSet>;
@@ -82,15 +100,26 @@ export async function loadSigningKeys(options: {
   return {
     jwks,
     verificationKeys: createLocalJWKSet(jwks),
+    signingKid: current.kid,
+    refreshTokenKeys: parsed.keys.map((key) =>
+      Buffer.from(
+        hkdfSync("sha256", Buffer.from(key.d, "base64url"), "", "oryn refresh-token successor", 32),
+      ),
+    ),
     sign: (claims) =>
-      new SignJWT({ tid: claims.tenantId, role: claims.role })
+      new SignJWT({
+        tid: claims.tenantId,
+        role: claims.role,
+        mv: claims.membershipVersion,
+        ...(claims.kind === "api_key" ? { kind: "api_key" } : {}),
+      })
         .setProtectedHeader({ alg: accessTokenAlgorithm, kid: current.kid, typ: accessTokenType })
         .setSubject(claims.userId)
         .setJti(claims.tokenId)
         .setIssuer(options.issuer)
         .setAudience(options.audience)
         .setIssuedAt()
-        .setExpirationTime(`${options.ttlSeconds}s`)
+        .setExpirationTime(`${claims.ttlSeconds ?? options.ttlSeconds}s`)
         .sign(signingKey),
   };
 }

@@ -1,0 +1,94 @@
+import type { Logger, Principal, Sql, TransactionSql } from "@oryn/shared";
+
+/**
+ * Access tokens are verified without a database round trip, so a removed member's token would
+ * work until it expires. Removing a member or changing their role writes a revocation (in the
+ * same transaction): the lowest membership version still good for that (tenant, user). Each
+ * gateway process polls them into memory every `pollMs` and refuses older tokens, so the hot
+ * path costs a map lookup and a revocation takes effect within about one poll.
+ */
+export type Revocations = {
+  isRevoked(principal: Principal): boolean;
+  /** Reads new revocations now (the poll does this every `pollMs`). */
+  refresh(): Promise<void>;
+  close(): void;
+};
+
+/** Revokes every access token a user holds in a tenant; a later membership gets a new version. */
+export async function revokeAccess(
+  tx: TransactionSql,
+  tenantId: string,
+  userId: string,
+  minVersion?: number,
+): Promise<void> {
+  await tx`
+    insert into access_revocations (tenant_id, user_id, min_version)
+    values (${tenantId}, ${userId}, ${minVersion ?? tx`nextval('membership_versions')`})`;
+}
+
+export function createRevocations(options: {
+  sql: Sql;
+  logger: Logger;
+  pollMs: number;
+  /** Revocations older than the longest access-token lifetime have nothing left to refuse. */
+  accessTtlSeconds: number;
+}): Revocations {
+  const { sql } = options;
+  const minVersions = new Map<string, { minVersion: number; at: number }>();
+  const keep = (options.accessTtlSeconds + 60) * 1000;
+  // Rows are read again with an overlap: a transaction that started earlier can commit after a
+  // poll that already saw later rows, and applying a revocation twice changes nothing.
+  const overlapMs = 30_000;
+  // Times are the database's, so a clock skew between this host and it cannot hide a row.
+  let since: Date | undefined;
+  let polling: Promise<void> | undefined;
+
+  async function poll(): Promise<void> {
+    const [clock] = await sql<{ now: Date }[]>`select now()`;
+    const started = clock?.now.getTime() ?? Date.now();
+    const from = since ?? new Date(started - keep);
+    const rows = await sql<{ tenantId: string; userId: string; minVersion: string; at: Date }[]>`
+      select tenant_id, user_id, min_version, created_at as at from access_revocations
+      where created_at > ${from}`;
+    for (const row of rows) {
+      const key = `${row.tenantId}:${row.userId}`;
+      const minVersion = Number(row.minVersion);
+      const known = minVersions.get(key);
+      if (!known || known.minVersion < minVersion) {
+        minVersions.set(key, { minVersion, at: row.at.getTime() });
+      }
+    }
+    for (const [key, entry] of minVersions) if (started - entry.at > keep) minVersions.delete(key);
+    since = new Date(started - overlapMs);
+  }
+
+  const refresh = () => {
+    polling ??= poll().finally(() => {
+      polling = undefined;
+    });
+    return polling;
+  };
+  const timer = setInterval(() => {
+    refresh().catch((error: unknown) =>
+      options.logger.warn({ err: error }, "could not read access revocations; will retry"),
+    );
+  }, options.pollMs);
+  timer.unref();
+
+  return {
+    isRevoked(principal) {
+      if (principal.kind !== "user") return false;
+      const entry = minVersions.get(`${principal.tenantId}:${principal.userId}`);
+      return entry !== undefined && principal.membershipVersion < entry.minVersion;
+    },
+    refresh,
+    close: () => clearInterval(timer),
+  };
+}
+
+/** Revocations past every token's lifetime are dropped now and then. */
+export async function pruneRevocations(sql: Sql, accessTtlSeconds: number): Promise<void> {
+  await sql`
+    delete from access_revocations
+    where created_at < now() - make_interval(secs => ${accessTtlSeconds + 3600})`;
+}

@@ -1,0 +1,124 @@
+import { createHash, randomBytes, randomUUID } from "node:crypto";
+import type { Logger, Principal, Role, Sql, TransactionSql } from "@oryn/shared";
+import type { SigningKeys } from "../tokens/signing-keys.ts";
+
+export const apiKeyPrefix = "oryn_";
+
+export type ApiKey = {
+  id: string;
+  name: string;
+  role: Role;
+  keyPrefix: string;
+  createdBy: string;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+};
+
+export function hashApiKey(key: string): Buffer {
+  return createHash("sha256").update(key).digest();
+}
+
+/** A new key: `oryn_` and 32 random bytes; the caller sees it once, the database its hash. */
+export function newApiKey(): { key: string; hash: Buffer; displayPrefix: string } {
+  const key = `${apiKeyPrefix}${randomBytes(32).toString("base64url")}`;
+  return { key, hash: hashApiKey(key), displayPrefix: key.slice(0, apiKeyPrefix.length + 6) };
+}
+
+export async function createApiKey(
+  sql: Sql | TransactionSql,
+  input: { tenantId: string; name: string; role: Role; createdBy: string },
+): Promise<{ apiKey: ApiKey; key: string }> {
+  const generated = newApiKey();
+  const [apiKey] = await sql<ApiKey[]>`
+    insert into api_keys (id, tenant_id, name, role, key_hash, key_prefix, created_by)
+    values (${randomUUID()}, ${input.tenantId}, ${input.name}, ${input.role}, ${generated.hash},
+            ${generated.displayPrefix}, ${input.createdBy})
+    returning id, name, role, key_prefix, created_by, created_at, last_used_at`;
+  if (!apiKey) throw new Error("insert returned nothing");
+  return { apiKey, key: generated.key };
+}
+
+export async function listApiKeys(
+  sql: Sql,
+  tenantId: string,
+  page: { limit: number; after?: string },
+): Promise<ApiKey[]> {
+  return sql<ApiKey[]>`
+    select id, name, role, key_prefix, created_by, created_at, last_used_at from api_keys
+    where tenant_id = ${tenantId} ${page.after ? sql`and id > ${page.after}` : sql``}
+    order by id limit ${page.limit}`;
+}
+
+/** Deletes the key; answers what was deleted, or nothing when the tenant has no such key. */
+export async function deleteApiKey(
+  sql: Sql | TransactionSql,
+  tenantId: string,
+  id: string,
+): Promise<{ name: string; role: Role } | undefined> {
+  const [deleted] = await sql<{ name: string; role: Role }[]>`
+    delete from api_keys where tenant_id = ${tenantId} and id = ${id} returning name, role`;
+  return deleted;
+}
+
+export type ApiKeyAuthenticator = {
+  /** The key's principal, or nothing for an unknown or deleted key. */
+  authenticate(key: string): Promise<Principal | undefined>;
+  /**
+   * A short-lived access token standing for the key, for the upstream services, which verify
+   * JWTs only and never see the key itself.
+   */
+  upstreamToken(principal: Principal): Promise<string>;
+};
+
+/**
+ * Keys are looked up on every request, without a cache, so a deleted key stops working at once.
+ * `last_used_at` is written at most once a minute per key and process, off the request path.
+ */
+export function createApiKeyAuthenticator(options: {
+  sql: Sql;
+  keys: SigningKeys;
+  logger: Logger;
+}): ApiKeyAuthenticator {
+  const { sql } = options;
+  const lastTouched = new Map<string, number>();
+  const upstreamTokens = new Map<string, { token: string; until: number }>();
+  const upstreamTtlSeconds = 60;
+
+  function touch(id: string): void {
+    const now = Date.now();
+    if (now - (lastTouched.get(id) ?? 0) < 60_000) return;
+    if (lastTouched.size > 100_000) lastTouched.clear();
+    lastTouched.set(id, now);
+    sql`update api_keys set last_used_at = now() where id = ${id}`.catch((error: unknown) =>
+      options.logger.warn({ err: error, apiKeyId: id }, "could not record an API key's last use"),
+    );
+  }
+
+  return {
+    async authenticate(key) {
+      const [row] = await sql<{ id: string; tenantId: string; role: Role }[]>`
+        select k.id, k.tenant_id, k.role from api_keys k join tenants t on t.id = k.tenant_id
+        where k.key_hash = ${hashApiKey(key)} and t.status not in ('deleting', 'deleted')`;
+      if (!row) return undefined;
+      touch(row.id);
+      return {
+        userId: row.id,
+        tenantId: row.tenantId,
+        role: row.role,
+        tokenId: row.id,
+        kind: "api_key",
+        membershipVersion: 0,
+      };
+    },
+    async upstreamToken(principal) {
+      const cacheKey = `${principal.userId}:${principal.role}`;
+      const cached = upstreamTokens.get(cacheKey);
+      // Reused for half its life, so an upstream never receives one about to expire.
+      if (cached && cached.until > Date.now()) return cached.token;
+      const token = await options.keys.sign({ ...principal, ttlSeconds: upstreamTtlSeconds });
+      if (upstreamTokens.size > 10_000) upstreamTokens.clear();
+      upstreamTokens.set(cacheKey, { token, until: Date.now() + (upstreamTtlSeconds * 1000) / 2 });
+      return token;
+    },
+  };
+}
