@@ -51,12 +51,64 @@ export type SigningKeys = {
   verificationKeys: ReturnType<typeof createLocalJWKSet>;
 };
 
+function newPrivateJwk(): z.output<typeof privateJwk> & { alg: string; use: string } {
+  const { privateKey } = generateKeyPairSync("ed25519");
+  const jwk = privateKeyJwk.parse(privateKey.export({ format: "jwk" }));
+  const kid = `${new Date().toISOString().slice(0, 10)}-${randomBytes(4).toString("hex")}`;
+  return { ...jwk, kid, alg: accessTokenAlgorithm, use: "sig" };
+}
+const privateKeyJwk = privateJwk.omit({ kid: true });
+
 /** A new Ed25519 key set, as the development secret file holds it. */
 export function generateSigningKeySet(): string {
-  const { privateKey } = generateKeyPairSync("ed25519");
-  const jwk = privateKey.export({ format: "jwk" });
-  const kid = `${new Date().toISOString().slice(0, 10)}-${randomBytes(4).toString("hex")}`;
-  return JSON.stringify({ keys: [{ ...jwk, kid, alg: accessTokenAlgorithm, use: "sig" }] });
+  return JSON.stringify({ keys: [newPrivateJwk()] });
+}
+
+/**
+ * Key rotation, as pure edits of a JWK Set (see `pnpm keys` and the README). The first key signs;
+ * every key verifies. With several gateways, a new key is first added (published and trusted
+ * everywhere), then promoted, and the old one retired once its last tokens have expired.
+ */
+export const keyRotation = {
+  /** Appends a new key: published and trusted, not yet signing. */
+  add(set: string): { set: string; kid: string } {
+    const parsed = parseKeySet(set);
+    const key = newPrivateJwk();
+    return { set: JSON.stringify({ keys: [...parsed.keys, key] }), kid: key.kid };
+  },
+  /** Makes `kid` the signing key. */
+  promote(set: string, kid: string): string {
+    const parsed = parseKeySet(set);
+    const key = parsed.keys.find((candidate) => candidate.kid === kid);
+    if (!key) throw new ConfigError(`no key ${kid} in the set`);
+    return JSON.stringify({ keys: [key, ...parsed.keys.filter((other) => other !== key)] });
+  },
+  /** Drops `kid`; the signing key cannot be retired. */
+  retire(set: string, kid: string): string {
+    const parsed = parseKeySet(set);
+    if (parsed.keys[0]?.kid === kid) throw new ConfigError(`${kid} signs: promote another first`);
+    if (!parsed.keys.some((key) => key.kid === kid))
+      throw new ConfigError(`no key ${kid} in the set`);
+    return JSON.stringify({ keys: parsed.keys.filter((key) => key.kid !== kid) });
+  },
+  /** Add and promote at once: safe with one gateway, or when tokens may be refused briefly. */
+  rotate(set: string): { set: string; kid: string } {
+    const added = keyRotation.add(set);
+    return { set: keyRotation.promote(added.set, added.kid), kid: added.kid };
+  },
+  list(set: string): { kid: string; signs: boolean }[] {
+    return parseKeySet(set).keys.map((key, index) => ({ kid: key.kid, signs: index === 0 }));
+  },
+};
+
+function parseKeySet(raw: string): z.output<typeof privateJwkSet> {
+  try {
+    return privateJwkSet.parse(JSON.parse(raw));
+  } catch {
+    throw new ConfigError(
+      "Invalid configuration:\n  JWT_SIGNING_KEYS: must be a JWK Set of Ed25519 private keys",
+    );
+  }
 }
 
 export async function loadSigningKeys(options: {
@@ -74,14 +126,7 @@ export async function loadSigningKeys(options: {
     secretsDir: options.secretsDir,
     generate: generateSigningKeySet,
   });
-  let parsed: z.output<typeof privateJwkSet>;
-  try {
-    parsed = privateJwkSet.parse(JSON.parse(raw));
-  } catch {
-    throw new ConfigError(
-      "Invalid configuration:\n  JWT_SIGNING_KEYS: must be a JWK Set of Ed25519 private keys",
-    );
-  }
+  const parsed = parseKeySet(raw);
   const [current] = parsed.keys;
   if (!current) throw new ConfigError("Invalid configuration:\n  JWT_SIGNING_KEYS: no key");
   const signingKey = (await importJWK(
