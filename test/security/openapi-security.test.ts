@@ -1,0 +1,460 @@
+/**
+ * The access-control suite, generated from the OpenAPI documents of the gateway, workspace and
+ * billing: every operation there now, or added later, is attacked the same way.
+ *
+ * - It must declare its minimum role (`x-oryn-min-role`); the suite fails otherwise.
+ * - No credential, and each hostile credential, answers 401.
+ * - A role one step below the minimum answers 403.
+ * - Every path with an object id, given tenant A's ids and tenant B's credential, answers 404,
+ *   and A's objects are all still there afterwards.
+ * Operations served by workspace and billing are also attacked directly, past the gateway:
+ * those services verify tokens themselves (DESIGN.md), so the gateway is not the only wall.
+ */
+import { createPublicKey, randomBytes } from "node:crypto";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  decodeProtectedHeader,
+  generateKeyPair,
+  importJWK,
+  type JWTPayload,
+  SignJWT,
+  UnsecuredJWT,
+} from "jose";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { generateSigningKeySet } from "../../services/gateway/src/tokens/signing-keys.ts";
+import { serviceEnv, testRun } from "../harness/context.ts";
+import { type Answer, jsonCaller } from "../harness/http.ts";
+import { type Oryn, startOryn } from "../harness/processes.ts";
+import { type OpenApiDocument, type Operation, sampleBody } from "./sample-body.ts";
+
+const password = "a long enough password";
+const roleBelow: Record<string, string | undefined> = { owner: "admin", admin: "member" };
+const methods = ["get", "post", "put", "patch", "delete"] as const;
+
+type Endpoint = {
+  method: string;
+  path: string;
+  operation: Operation;
+  document: OpenApiDocument;
+  /** Where the operation is implemented, for direct attacks past the gateway. */
+  serviceUrl: string | undefined;
+};
+
+const run = testRun();
+const keySet = generateSigningKeySet();
+let oryn: Oryn;
+let endpoints: Endpoint[] = [];
+const casesRun = { unauthenticated: 0, hostileTokens: 0, roleBelow: 0, crossTenant: 0, direct: 0 };
+
+const call = jsonCaller((path, init) => fetch(`${oryn.gatewayUrl}${path}`, init));
+
+type Tenant = {
+  id: string;
+  slug: string;
+  owner: { userId: string; token: string };
+  admin: { userId: string; token: string };
+  member: { userId: string; token: string; refreshToken: string };
+  /** Object ids, by the collection they belong to (the path segment before the id). */
+  ids: Record<string, string>;
+};
+let tenantA: Tenant;
+let tenantB: Tenant;
+const hostile: Record<string, string> = {};
+
+const claimsOf = (token: string): JWTPayload =>
+  JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString());
+
+async function expectStatus(answer: Promise<Answer>, status: number, what: string) {
+  const got = await answer;
+  expect(got.status, `${what}: ${JSON.stringify(got.json)}`).toBe(status);
+  expect(got.json?.code, `${what}: problem+json code`).toEqual(expect.any(String));
+}
+
+async function signUp(label: string) {
+  const slug = `sec-${label}-${randomBytes(3).toString("hex")}`;
+  const signup = await call("POST", "/v1/signup", {
+    body: {
+      company: { name: `Security ${label}`, slug },
+      owner: { email: `owner@${slug}.test`, password, name: "Owner" },
+    },
+  });
+  expect(signup.status).toBe(202);
+  const token = signup.json.tokens.accessToken as string;
+  const deadline = Date.now() + 30_000;
+  while ((await call("GET", "/v1/tenant", { token })).json.status !== "active") {
+    if (Date.now() > deadline) throw new Error(`${slug} did not become active`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return {
+    id: signup.json.tenant.id as string,
+    slug,
+    userId: signup.json.user.id as string,
+    token,
+  };
+}
+
+async function joinTenant(ownerToken: string, role: string) {
+  const email = `${role}-${randomBytes(4).toString("hex")}@example.test`;
+  const invitation = await call("POST", "/v1/invitations", {
+    token: ownerToken,
+    body: { email, role },
+  });
+  expect(invitation.status).toBe(201);
+  const accepted = await call("POST", "/v1/invitations/accept", {
+    body: { token: invitation.json.token, name: role, password },
+  });
+  expect(accepted.status).toBe(200);
+  return {
+    userId: claimsOf(accepted.json.accessToken).sub as string,
+    token: accepted.json.accessToken as string,
+    refreshToken: accepted.json.refreshToken as string,
+  };
+}
+
+/** A tenant with one object of every kind the API has, and a member of every role. */
+async function populatedTenant(label: string): Promise<Tenant> {
+  const signed = await signUp(label);
+  const owner = { userId: signed.userId, token: signed.token };
+  // Room for every fixture below: the free plan's caps are tested elsewhere.
+  const { connect } = await import("@oryn/shared");
+  const admin = connect(run.controlPlaneUrl, { max: 1 });
+  await admin`update tenants set plan = 'business' where id = ${signed.id}`;
+  await admin.end();
+  const adminMember = await joinTenant(owner.token, "admin");
+  const member = await joinTenant(owner.token, "member");
+  const ids: Record<string, string> = { members: member.userId };
+
+  const project = await call("POST", "/v1/projects", {
+    token: owner.token,
+    body: { name: `Project of ${label}` },
+  });
+  expect(project.status).toBe(201);
+  ids.projects = project.json.id;
+  const task = await call("POST", `/v1/projects/${ids.projects}/tasks`, {
+    token: owner.token,
+    body: { title: `Task of ${label}` },
+  });
+  // Tasks exist once the workspace serves them; the suite then needs a task id.
+  if (task.status === 201) ids.tasks = task.json.id;
+  const invitation = await call("POST", "/v1/invitations", {
+    token: owner.token,
+    body: { email: `pending-${label}@example.test`, role: "member" },
+  });
+  ids.invitations = invitation.json.id;
+  const key = await call("POST", "/v1/api-keys", {
+    token: owner.token,
+    body: { name: `Key of ${label}`, role: "member" },
+  });
+  ids["api-keys"] = key.json.id;
+  return { id: signed.id, slug: signed.slug, owner, admin: adminMember, member, ids };
+}
+
+async function documentOf(url: string): Promise<OpenApiDocument> {
+  const answer = await fetch(`${url}/openapi.json`);
+  expect(answer.status, `${url}/openapi.json`).toBe(200);
+  return (await answer.json()) as OpenApiDocument;
+}
+
+/** Every operation of the three documents; the gateway's entry wins for a path it serves. */
+async function collectEndpoints(): Promise<Endpoint[]> {
+  const sources = [
+    { document: await documentOf(oryn.gatewayUrl), serviceUrl: undefined },
+    {
+      document: await documentOf(oryn.services.workspace.url),
+      serviceUrl: oryn.services.workspace.url,
+    },
+    {
+      document: await documentOf(oryn.services.billing.url),
+      serviceUrl: oryn.services.billing.url,
+    },
+  ];
+  const byKey = new Map<string, Endpoint>();
+  for (const { document, serviceUrl } of sources) {
+    for (const [path, item] of Object.entries(document.paths)) {
+      for (const method of methods) {
+        const operation = item[method];
+        const key = `${method.toUpperCase()} ${path}`;
+        if (operation && !byKey.has(key)) {
+          byKey.set(key, { method: method.toUpperCase(), path, operation, document, serviceUrl });
+        }
+      }
+    }
+  }
+  return [...byKey.values()];
+}
+
+/** The path with tenant A's id of the right kind in each `{param}`. */
+function pathWithIds(path: string, ids: Record<string, string>): string {
+  const segments = path.split("/");
+  return segments
+    .map((segment, index) => {
+      if (!segment.startsWith("{")) return segment;
+      const collection = segments[index - 1] ?? "";
+      const id = ids[collection];
+      if (!id) throw new Error(`the security suite has no ${collection} id for ${path}: add one`);
+      return id;
+    })
+    .join("/");
+}
+
+async function makeHostileTokens(): Promise<void> {
+  const [signingKey] = JSON.parse(keySet).keys;
+  const realKey = await importJWK({ ...signingKey, alg: "EdDSA" }, "EdDSA");
+  const kid = signingKey.kid as string;
+  const valid = claimsOf(tenantA.member.token);
+  const base = { tid: valid.tid, role: "owner", mv: valid.mv };
+  const sign = (options: {
+    header?: Record<string, unknown>;
+    issuer?: string;
+    audience?: string;
+    issuedAt?: number;
+    notBefore?: number;
+    expires?: number;
+    key?: CryptoKey | Uint8Array;
+    alg?: string;
+  }) => {
+    const now = Math.floor(Date.now() / 1000);
+    const jwt = new SignJWT(base)
+      .setProtectedHeader({ alg: options.alg ?? "EdDSA", typ: "at+jwt", kid, ...options.header })
+      .setSubject(valid.sub ?? "")
+      .setJti(crypto.randomUUID())
+      .setIssuer(options.issuer ?? "oryn")
+      .setAudience(options.audience ?? "oryn-api")
+      .setIssuedAt(options.issuedAt ?? now)
+      .setExpirationTime(options.expires ?? now + 300);
+    if (options.notBefore) jwt.setNotBefore(options.notBefore);
+    return jwt.sign(options.key ?? realKey);
+  };
+  const now = Math.floor(Date.now() / 1000);
+  // The classic key-confusion attack: HS256 with the public key as the HMAC secret.
+  const publicPem = createPublicKey({
+    key: { kty: "OKP", crv: "Ed25519", x: signingKey.x },
+    format: "jwk",
+  }).export({ type: "spki", format: "pem" });
+  const foreign = await generateKeyPair("EdDSA");
+  const [header, , signature] = tenantA.member.token.split(".");
+  const tampered = Buffer.from(
+    JSON.stringify({ ...valid, role: "owner", tid: tenantB.id }),
+  ).toString("base64url");
+
+  Object.assign(hostile, {
+    "alg none": new UnsecuredJWT(base)
+      .setSubject(valid.sub ?? "")
+      .setIssuer("oryn")
+      .setAudience("oryn-api")
+      .setIssuedAt()
+      .setExpirationTime("5m")
+      .encode(),
+    "HS256 signed with the public key": await sign({
+      alg: "HS256",
+      key: new TextEncoder().encode(String(publicPem)),
+    }),
+    expired: await sign({ issuedAt: now - 3600, expires: now - 60 }),
+    "not yet valid": await sign({ notBefore: now + 3600 }),
+    "wrong issuer": await sign({ issuer: "someone-else" }),
+    "wrong audience": await sign({ audience: "another-api" }),
+    "wrong typ": await sign({ header: { typ: "JWT" } }),
+    "unknown kid": await sign({ header: { kid: "not-a-key-we-have" }, key: foreign.privateKey }),
+    "foreign key under our kid": await sign({ key: foreign.privateKey }),
+    "tampered claims": `${header}.${tampered}.${signature}`,
+    "not a JWT": `${randomBytes(24).toString("base64url")}`,
+    "made-up API key": `oryn_${randomBytes(32).toString("base64url")}`,
+  });
+  expect(decodeProtectedHeader(hostile["wrong typ"] ?? "").typ).toBe("JWT");
+
+  // A deleted API key, and a removed member's still-unexpired access token.
+  const key = await call("POST", "/v1/api-keys", {
+    token: tenantA.owner.token,
+    body: { name: "to be deleted", role: "owner" },
+  });
+  expect((await call("GET", "/v1/members", { token: key.json.key })).status).toBe(200);
+  expect(
+    (await call("DELETE", `/v1/api-keys/${key.json.id}`, { token: tenantA.owner.token })).status,
+  ).toBe(204);
+  hostile["deleted API key"] = key.json.key;
+  const leaving = await joinTenant(tenantA.owner.token, "admin");
+  expect(
+    (await call("DELETE", `/v1/members/${leaving.userId}`, { token: tenantA.owner.token })).status,
+  ).toBe(204);
+  const deadline = Date.now() + 10_000;
+  while ((await call("GET", "/v1/tenant", { token: leaving.token })).status !== 401) {
+    if (Date.now() > deadline) throw new Error("the removed member's token still works");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  hostile["removed member's token"] = leaving.token;
+}
+
+describe("access control, generated from the OpenAPI documents", () => {
+  beforeAll(async () => {
+    oryn = await startOryn(serviceEnv(run), {
+      gateway: {
+        JWT_SIGNING_KEYS: keySet,
+        RATE_LIMIT_TENANT_PER_MINUTE: "1000000",
+        REVOCATION_POLL_MS: "200",
+      },
+    });
+    [tenantA, tenantB] = await Promise.all([populatedTenant("a"), populatedTenant("b")]);
+    await makeHostileTokens();
+    endpoints = await collectEndpoints();
+  }, 120_000);
+
+  afterAll(async () => {
+    mkdirSync("test-results", { recursive: true });
+    writeFileSync(
+      join("test-results", "security-suite.json"),
+      JSON.stringify(
+        {
+          endpoints: endpoints.map(
+            (e) => `${e.method} ${e.path} (${e.operation["x-oryn-min-role"]})`,
+          ),
+          hostileCredentials: Object.keys(hostile),
+          cases: casesRun,
+          total: Object.values(casesRun).reduce((sum, n) => sum + n, 0),
+        },
+        null,
+        2,
+      ),
+    );
+    await oryn?.stop();
+  });
+
+  it("finds the public API's endpoints in the documents", () => {
+    const names = endpoints.map((endpoint) => `${endpoint.method} ${endpoint.path}`);
+    for (const expected of [
+      "POST /v1/signup",
+      "GET /v1/tenant",
+      "GET /v1/members",
+      "POST /v1/invitations",
+      "POST /v1/api-keys",
+      "GET /v1/projects",
+      "DELETE /v1/projects/{id}",
+      "POST /webhooks/stripe",
+    ]) {
+      expect(names).toContain(expected);
+    }
+  });
+
+  it("every endpoint declares its minimum role, and authenticated ones declare bearer security", () => {
+    const undeclared = endpoints.filter(
+      (endpoint) =>
+        !["anyone", "stripe", "member", "admin", "owner"].includes(
+          String(endpoint.operation["x-oryn-min-role"]),
+        ),
+    );
+    expect(undeclared.map((endpoint) => `${endpoint.method} ${endpoint.path}`)).toEqual([]);
+    for (const endpoint of endpoints) {
+      const role = endpoint.operation["x-oryn-min-role"];
+      const needsBearer = role !== "anyone" && role !== "stripe";
+      expect(
+        (endpoint.operation.security ?? []).length > 0,
+        `${endpoint.method} ${endpoint.path} security`,
+      ).toBe(needsBearer);
+    }
+  });
+
+  it("answers 401 to no credential and to every hostile one, at the gateway and past it", async () => {
+    for (const endpoint of endpoints) {
+      const role = endpoint.operation["x-oryn-min-role"];
+      if (role === "anyone" || role === "stripe") continue;
+      const path = pathWithIds(endpoint.path, tenantA.ids);
+      const body = sampleBody(endpoint.document, endpoint.operation);
+      const what = `${endpoint.method} ${endpoint.path}`;
+      await expectStatus(call(endpoint.method, path, { body }), 401, `${what} without credential`);
+      casesRun.unauthenticated++;
+      for (const [name, token] of Object.entries(hostile)) {
+        await expectStatus(
+          call(endpoint.method, path, { body, token }),
+          401,
+          `${what} with ${name}`,
+        );
+        casesRun.hostileTokens++;
+      }
+      if (endpoint.serviceUrl) {
+        const direct = jsonCaller((p, init) => fetch(`${endpoint.serviceUrl}${p}`, init));
+        await expectStatus(direct(endpoint.method, path, { body }), 401, `${what} direct, none`);
+        casesRun.direct++;
+        for (const [name, token] of Object.entries(hostile)) {
+          // Revocations and API keys are the gateway's to check; signatures everyone's.
+          if (name === "removed member's token" || name.includes("API key")) continue;
+          await expectStatus(
+            direct(endpoint.method, path, { body, token }),
+            401,
+            `${what} direct, ${name}`,
+          );
+          casesRun.direct++;
+        }
+      }
+    }
+  }, 120_000);
+
+  it("answers 403 to a role below the endpoint's minimum", async () => {
+    for (const endpoint of endpoints) {
+      const below = roleBelow[String(endpoint.operation["x-oryn-min-role"])];
+      if (!below) continue;
+      const token = below === "admin" ? tenantA.admin.token : tenantA.member.token;
+      const path = pathWithIds(endpoint.path, tenantA.ids);
+      const body = sampleBody(endpoint.document, endpoint.operation);
+      await expectStatus(
+        call(endpoint.method, path, { body, token }),
+        403,
+        `${endpoint.method} ${endpoint.path} as ${below}`,
+      );
+      casesRun.roleBelow++;
+    }
+  }, 60_000);
+
+  it("answers 404 to tenant B's owner for every object id of tenant A, and changes nothing of A's", async () => {
+    for (const endpoint of endpoints) {
+      const role = endpoint.operation["x-oryn-min-role"];
+      if (role === "anyone" || role === "stripe" || !endpoint.path.includes("{")) continue;
+      const path = pathWithIds(endpoint.path, tenantA.ids);
+      const body = sampleBody(endpoint.document, endpoint.operation);
+      await expectStatus(
+        call(endpoint.method, path, { body, token: tenantB.owner.token }),
+        404,
+        `${endpoint.method} ${endpoint.path} with B's credential`,
+      );
+      casesRun.crossTenant++;
+    }
+    // Every object of A is still there, as A sees it.
+    const asA = (path: string) => call("GET", path, { token: tenantA.owner.token });
+    expect((await asA(`/v1/projects/${tenantA.ids.projects}`)).status).toBe(200);
+    if (tenantA.ids.tasks) {
+      expect(
+        (await asA(`/v1/projects/${tenantA.ids.projects}/tasks/${tenantA.ids.tasks}`)).status,
+      ).toBe(200);
+    }
+    const members = await asA("/v1/members");
+    expect(members.json.items.map((m: { userId: string }) => m.userId)).toContain(
+      tenantA.ids.members,
+    );
+    const keys = await asA("/v1/api-keys");
+    expect(keys.json.items.map((k: { id: string }) => k.id)).toContain(tenantA.ids["api-keys"]);
+    const invitations = await asA("/v1/invitations");
+    expect(invitations.json.items.map((i: { id: string }) => i.id)).toContain(
+      tenantA.ids.invitations,
+    );
+    // B's lists hold nothing of A's.
+    const bMembers = await call("GET", "/v1/members", { token: tenantB.owner.token });
+    expect(JSON.stringify(bMembers.json)).not.toContain(tenantA.ids.members);
+  }, 60_000);
+
+  // Last, as it changes A: it shows the refusals above were about the credential, since the
+  // right one gets past authentication and authorization on every endpoint.
+  it("lets tenant A's owner through every endpoint", async () => {
+    for (const endpoint of endpoints) {
+      const role = endpoint.operation["x-oryn-min-role"];
+      if (role === "anyone" || role === "stripe") continue;
+      const answer = await call(endpoint.method, pathWithIds(endpoint.path, tenantA.ids), {
+        body: sampleBody(endpoint.document, endpoint.operation),
+        token: tenantA.owner.token,
+      });
+      expect(
+        [401, 403],
+        `${endpoint.method} ${endpoint.path}: ${JSON.stringify(answer.json)}`,
+      ).not.toContain(answer.status);
+      expect(answer.status, `${endpoint.method} ${endpoint.path}`).toBeLessThan(500);
+    }
+  }, 60_000);
+});
