@@ -21,6 +21,7 @@ import { clientIpResolver } from "./client-ip.ts";
 import type { GatewayConfig } from "./env.ts";
 import { createUpstream, type Upstream } from "./proxy/upstream.ts";
 import { createRateLimits, type RateLimits } from "./rate-limit/rate-limits.ts";
+import { createTenantPlans } from "./rate-limit/tenant-plans.ts";
 import type { TokenSettings } from "./tokens/issue-tokens.ts";
 import { loadSigningKeys } from "./tokens/signing-keys.ts";
 
@@ -107,6 +108,7 @@ export async function createGatewayDeps(
       redis,
       prefix: config.REDIS_PREFIX,
       tenantPerMinute: config.RATE_LIMIT_TENANT_PER_MINUTE,
+      planOf: createTenantPlans(sql, config.PLAN_CACHE_TTL_MS),
       ipPerMinute: config.RATE_LIMIT_IP_PER_MINUTE,
       sessionPerMinute: config.RATE_LIMIT_SESSION_PER_MINUTE,
     }),

@@ -30,8 +30,13 @@ export const gatewayEnv = z
     LOGIN_FAILURE_WINDOW_SECONDS: positiveInt.default(15 * 60),
     /** Failed logins from one IP, whatever the email, per day. */
     LOGIN_MAX_FAILURES_PER_IP_PER_DAY: positiveInt.default(100),
-    /** Sustained requests per minute per tenant (plans refine this later). */
-    RATE_LIMIT_TENANT_PER_MINUTE: positiveInt.default(600),
+    /**
+     * Requests per minute per tenant for every plan, overriding the plans' own rates
+     * (packages/shared/src/plans.ts). Unset, each tenant gets its plan's rate.
+     */
+    RATE_LIMIT_TENANT_PER_MINUTE: positiveInt.optional(),
+    /** How long a tenant's plan is cached for the rate limits: a plan change applies within it. */
+    PLAN_CACHE_TTL_MS: positiveInt.max(60_000).default(5_000),
     /** Requests per minute per client IP on signup, login, and any /v1 request without a token. */
     RATE_LIMIT_IP_PER_MINUTE: positiveInt.default(60),
     /** Requests per minute per client IP on refresh and logout. */

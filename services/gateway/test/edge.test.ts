@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { findTenant } from "@oryn/shared";
+import { findTenant, planLimits } from "@oryn/shared";
 import { afterAll, describe, expect, it } from "vitest";
 import { freePort } from "../../../test/harness/processes.ts";
 import { createGatewayOperationsApp } from "../src/operations-app.ts";
@@ -203,6 +203,32 @@ describe("signup while Redis is down", () => {
       });
     } finally {
       await down.close();
+    }
+  });
+});
+
+describe("per-tenant limits by plan", () => {
+  it("follow the tenant's plan, and a plan change applies within the cache time, without a restart", async () => {
+    const quick = await gatewayInProcess({ PLAN_CACHE_TTL_MS: "200", TRUST_PROXY: "true" });
+    try {
+      const signup = await quick.call("POST", "/v1/signup", {
+        body: uniqueSignup(),
+        headers: { "x-forwarded-for": uniqueIp() },
+      });
+      const token = signup.json.tokens.accessToken;
+      const policy = async () =>
+        (await quick.call("GET", "/v1/tenant", { token })).headers.get("ratelimit-policy");
+      expect(await policy()).toBe(`"tenant";q=${planLimits.free.requestsPerMinute};w=60`);
+      await quick.deps.sql`update tenants set plan = 'pro' where id = ${signup.json.tenant.id}`;
+      const deadline = Date.now() + 5_000;
+      let seen = await policy();
+      while (seen?.includes(`q=${planLimits.free.requestsPerMinute};`) && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        seen = await policy();
+      }
+      expect(seen).toBe(`"tenant";q=${planLimits.pro.requestsPerMinute};w=60`);
+    } finally {
+      await quick.close();
     }
   });
 });

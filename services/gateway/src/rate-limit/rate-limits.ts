@@ -1,4 +1,11 @@
-import { ApiError, type AppEnv, type Logger } from "@oryn/shared";
+import {
+  ApiError,
+  type AppEnv,
+  type Logger,
+  type PlanName,
+  planLimits,
+  planNames,
+} from "@oryn/shared";
 import type { Context, MiddlewareHandler } from "hono";
 import type { Redis } from "ioredis";
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
@@ -9,18 +16,26 @@ export type Policy = {
   quota: number;
   windowSeconds: number;
 };
-export type RateLimits = { tenant: Policy; ip: Policy; session: Policy };
+
+/** The per-tenant policy of each plan; the IP and session policies are the same for all. */
+export type RateLimits = {
+  tenant: Record<PlanName, Policy>;
+  ip: Policy;
+  session: Policy;
+  /** The plan a tenant is on, as the limits need it (cached briefly). */
+  planOf(tenantId: string): Promise<PlanName>;
+};
 
 function policy(options: {
   name: Policy["name"];
+  keyPrefix: string;
   redis: Redis;
-  prefix: string;
   quota: number;
   windowSeconds: number;
 }): Policy {
   const limiter = new RateLimiterRedis({
     storeClient: options.redis,
-    keyPrefix: `${options.prefix}:rl:${options.name}`,
+    keyPrefix: options.keyPrefix,
     points: options.quota,
     duration: options.windowSeconds,
     // While Redis is unreachable each process limits on its own rather than failing requests.
@@ -40,16 +55,36 @@ function policy(options: {
 export function createRateLimits(options: {
   redis: Redis;
   prefix: string;
-  tenantPerMinute: number;
+  /** Overrides every plan's rate when set (an operator's emergency brake, or a test's). */
+  tenantPerMinute: number | undefined;
   ipPerMinute: number;
   sessionPerMinute: number;
+  planOf(tenantId: string): Promise<PlanName>;
 }): RateLimits {
-  const perMinute = (name: Policy["name"], quota: number) =>
-    policy({ name, redis: options.redis, prefix: options.prefix, quota, windowSeconds: 60 });
+  const perMinute = (name: Policy["name"], quota: number, bucket: string = name) =>
+    policy({
+      name,
+      keyPrefix: `${options.prefix}:rl:${bucket}`,
+      redis: options.redis,
+      quota,
+      windowSeconds: 60,
+    });
+  const tenant = Object.fromEntries(
+    planNames.map((plan) => [
+      plan,
+      // One counter per plan: a plan change starts the tenant on its new plan's full quota.
+      perMinute(
+        "tenant",
+        options.tenantPerMinute ?? planLimits[plan].requestsPerMinute,
+        `tenant:${plan}`,
+      ),
+    ]),
+  ) as Record<PlanName, Policy>;
   return {
-    tenant: perMinute("tenant", options.tenantPerMinute),
+    tenant,
     ip: perMinute("ip", options.ipPerMinute),
     session: perMinute("session", options.sessionPerMinute),
+    planOf: options.planOf,
   };
 }
 
@@ -59,18 +94,24 @@ export function createRateLimits(options: {
  * count against the client's IP, whatever token comes with them: otherwise one free signup's
  * token would lift the IP limit. Refresh and logout also go by IP, in a looser bucket of their
  * own: a refresh token cannot be guessed, and many users behind one NAT refresh every few
- * minutes. Elsewhere a verified token's tenant pays, and a request without one its IP.
+ * minutes. Elsewhere a verified credential's tenant pays, at its plan's rate, and a request
+ * without one its IP.
  */
-export function bucketOf(
+export async function bucketOf(
   limits: RateLimits,
   c: Context<AppEnv>,
   clientIp: (c: Context<AppEnv>) => string,
-): { policy: Policy; key: string } {
+): Promise<{ policy: Policy; key: string }> {
   const path = c.req.path;
   if (passwordRoutes.has(path)) return { policy: limits.ip, key: clientIp(c) };
   if (sessionRoutes.has(path)) return { policy: limits.session, key: clientIp(c) };
   const principal = c.get("principal");
-  if (principal) return { policy: limits.tenant, key: principal.tenantId };
+  if (principal) {
+    return {
+      policy: limits.tenant[await limits.planOf(principal.tenantId)],
+      key: principal.tenantId,
+    };
+  }
   return { policy: limits.ip, key: clientIp(c) };
 }
 
@@ -87,7 +128,7 @@ export function rateLimit(
   logger: Logger,
 ): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const { policy, key } = bucketOf(limits, c, clientIp);
+    const { policy, key } = await bucketOf(limits, c, clientIp);
     let state: RateLimiterRes;
     try {
       state = await policy.limiter.consume(key);
