@@ -440,6 +440,27 @@ describe("access control, generated from the OpenAPI documents", () => {
     expect(JSON.stringify(bMembers.json)).not.toContain(tenantA.ids.members);
   }, 60_000);
 
+  it("lets an API key act on workspace routes through the gateway, as itself, never forwarding the key", async () => {
+    const created = await call("POST", "/v1/api-keys", {
+      token: tenantA.owner.token,
+      body: { name: "automation", role: "member" },
+    });
+    const project = await call("POST", "/v1/projects", {
+      token: created.json.key,
+      body: { name: "Made by a key" },
+    });
+    expect(project.status).toBe(201);
+    const listed = await call("GET", `/v1/projects/${project.json.id}`, {
+      token: created.json.key,
+    });
+    expect(listed.json.name).toBe("Made by a key");
+    // The workspace never saw the key: it only accepts JWTs.
+    const direct = await fetch(`${oryn.services.workspace.url}/v1/projects`, {
+      headers: { authorization: `Bearer ${created.json.key}` },
+    });
+    expect(direct.status).toBe(401);
+  });
+
   // Last, as it changes A: it shows the refusals above were about the credential, since the
   // right one gets past authentication and authorization on every endpoint.
   it("lets tenant A's owner through every endpoint", async () => {

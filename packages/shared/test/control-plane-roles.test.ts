@@ -43,6 +43,15 @@ describe("control-plane service roles", () => {
     ["oryn_gateway", "update tenants set status = 'active' where false", "denied"],
     ["oryn_gateway", "delete from users where false", "denied"],
     ["oryn_gateway", "select * from audit_events", "denied"],
+    ["oryn_gateway", "delete from memberships where false", "allowed"],
+    ["oryn_gateway", "update api_keys set last_used_at = now() where false", "allowed"],
+    ["oryn_gateway", "update api_keys set role = 'owner' where false", "denied"],
+    ["oryn_gateway", "update api_keys set key_hash = '' where false", "denied"],
+    ["oryn_gateway", "delete from invitations where false", "denied"],
+    ["oryn_gateway", "update access_revocations set min_version = 0 where false", "denied"],
+    ["oryn_workspace", "select * from api_keys", "denied"],
+    ["oryn_workspace", "select * from invitations", "denied"],
+    ["oryn_billing", "select * from api_keys", "denied"],
   ];
   it.each(cases)("%s: %s is %s", async (role, statement, expected) => {
     // 42501: insufficient_privilege. Allowed statements reach the rollback without an error code.
