@@ -5,6 +5,7 @@ import { registerApiKeys } from "./api-keys/routes.ts";
 import { identify } from "./auth/identify.ts";
 import { registerAuth } from "./auth/routes.ts";
 import type { GatewayDeps } from "./deps.ts";
+import { registerDocs } from "./docs/routes.ts";
 import { registerInvitations } from "./invitations/routes.ts";
 import { registerMembers } from "./members/routes.ts";
 import { registerProxyRoutes } from "./proxy/routes.ts";
@@ -56,13 +57,16 @@ export function createGatewayApp(deps: GatewayDeps): App {
     scheme: "bearer",
     bearerFormat: "JWT",
   });
-  app.doc31("/openapi.json", {
+  const documentConfig = {
     openapi: "3.1.0",
     info: {
       title: "Oryn API",
       version: "1.0.0",
-      description: "The public API of Oryn, served by the gateway.",
+      description:
+        "The public API of Oryn. Errors are application/problem+json (RFC 9457) with a stable `code`. " +
+        "Every operation's `x-oryn-min-role` names the lowest role that may call it.",
     },
-  });
+  };
+  registerDocs(app, deps, () => app.getOpenAPI31Document(documentConfig));
   return app;
 }

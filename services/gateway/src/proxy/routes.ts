@@ -2,12 +2,27 @@ import { type App, type AppEnv, principalOf } from "@oryn/shared";
 import type { Context } from "hono";
 import type { GatewayDeps } from "../deps.ts";
 
+/**
+ * Which upstream serves which public paths: the routes below, and the merged OpenAPI document,
+ * which takes exactly these paths from each upstream's own document.
+ */
+export const upstreamPaths = {
+  workspace: ["/v1/projects", "/v1/audit-log"],
+  billing: ["/v1/billing", "/webhooks/stripe"],
+} as const;
+
+export function servedBy(upstream: keyof typeof upstreamPaths, path: string): boolean {
+  return upstreamPaths[upstream].some((prefix) => path === prefix || path.startsWith(`${prefix}/`));
+}
+
 /** Paths the gateway forwards, and to which upstream. Each upstream verifies the token again. */
 export function registerProxyRoutes(app: App, deps: GatewayDeps): void {
   const toWorkspace = async (c: Context<AppEnv>) =>
     deps.upstreams.workspace.forward(c, await forwardOptions(deps, c));
-  app.all("/v1/projects", toWorkspace);
-  app.all("/v1/projects/*", toWorkspace);
+  for (const prefix of upstreamPaths.workspace) {
+    app.all(prefix, toWorkspace);
+    app.all(`${prefix}/*`, toWorkspace);
+  }
 
   const toBilling = async (c: Context<AppEnv>) =>
     deps.upstreams.billing.forward(c, await forwardOptions(deps, c));
