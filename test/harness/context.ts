@@ -41,5 +41,8 @@ export function serviceEnv(run: TestRun = testRun()): Record<string, string> {
     // Anonymous routes are limited per IP, and in-process tests all come from one "IP".
     RATE_LIMIT_IP_PER_MINUTE: "100000",
     RATE_LIMIT_SESSION_PER_MINUTE: "100000",
+    // Tests poll tenants while they provision, faster than a plan's burst allows; the burst
+    // window has tests of its own.
+    RATE_LIMIT_TENANT_PER_SECOND: "100000",
   };
 }

@@ -6,6 +6,8 @@ import type { App, AppEnv } from "./http.ts";
 import type { Logger } from "./logger.ts";
 import { withTimeout } from "./timeouts.ts";
 
+export { Counter, Gauge, Histogram } from "prom-client";
+
 export type Metrics = {
   registry: Registry;
   httpDuration: Histogram<"method" | "route" | "status">;

@@ -1,5 +1,6 @@
 import {
   type AppEnv,
+  Counter,
   closeRedis,
   connect,
   connectRedisForRequests,
@@ -78,6 +79,7 @@ export async function createGatewayDeps(
       timeoutMs: config.UPSTREAM_TIMEOUT_MS,
     }),
   };
+  const metrics = createMetrics("gateway");
   const revocations = createRevocations({
     sql,
     logger,
@@ -89,7 +91,7 @@ export async function createGatewayDeps(
   return {
     config,
     logger,
-    metrics: createMetrics("gateway"),
+    metrics,
     sql,
     redis,
     queues,
@@ -108,6 +110,13 @@ export async function createGatewayDeps(
       redis,
       prefix: config.REDIS_PREFIX,
       tenantPerMinute: config.RATE_LIMIT_TENANT_PER_MINUTE,
+      tenantPerSecond: config.RATE_LIMIT_TENANT_PER_SECOND,
+      decisions: new Counter({
+        name: "oryn_rate_limit_decisions_total",
+        help: "Rate-limit decisions by bucket (tenant, ip, session) and outcome (allowed, limited, unlimited)",
+        labelNames: ["bucket", "outcome"] as const,
+        registers: [metrics.registry],
+      }),
       planOf: createTenantPlans(sql, config.PLAN_CACHE_TTL_MS),
       ipPerMinute: config.RATE_LIMIT_IP_PER_MINUTE,
       sessionPerMinute: config.RATE_LIMIT_SESSION_PER_MINUTE,

@@ -1,6 +1,10 @@
 import { baseEnv, controlPlaneEnv, httpUrl, port, positiveInt, redisEnv } from "@oryn/shared";
 import { z } from "zod";
 
+/** An empty value means unset (compose files and shells write `NAME=` for that). */
+const unsetWhenEmpty = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((value) => (value === "" ? undefined : value), schema);
+
 export const gatewayEnv = z
   .object({
     ...baseEnv,
@@ -34,7 +38,9 @@ export const gatewayEnv = z
      * Requests per minute per tenant for every plan, overriding the plans' own rates
      * (packages/shared/src/plans.ts). Unset, each tenant gets its plan's rate.
      */
-    RATE_LIMIT_TENANT_PER_MINUTE: positiveInt.optional(),
+    RATE_LIMIT_TENANT_PER_MINUTE: unsetWhenEmpty(positiveInt.optional()),
+    /** Like RATE_LIMIT_TENANT_PER_MINUTE, for the burst window (requests per second). */
+    RATE_LIMIT_TENANT_PER_SECOND: unsetWhenEmpty(positiveInt.optional()),
     /** How long a tenant's plan is cached for the rate limits: a plan change applies within it. */
     PLAN_CACHE_TTL_MS: positiveInt.max(60_000).default(5_000),
     /** Requests per minute per client IP on signup, login, and any /v1 request without a token. */

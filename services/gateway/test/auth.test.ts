@@ -105,7 +105,9 @@ describe("GET /v1/tenant", () => {
       plan: "free",
       provisioning: { step: "create_database", attempts: 2, error: "boom" },
     });
-    expect(answer.headers.get("ratelimit-policy")).toMatch(/^"tenant";q=\d+;w=60$/);
+    expect(answer.headers.get("ratelimit-policy")).toMatch(
+      /^"tenant-burst";q=\d+;w=1, "tenant";q=\d+;w=60$/,
+    );
   });
 
   it("answers 401 problem+json, with rate-limit headers, without a token", async () => {

@@ -209,7 +209,11 @@ describe("signup while Redis is down", () => {
 
 describe("per-tenant limits by plan", () => {
   it("follow the tenant's plan, and a plan change applies within the cache time, without a restart", async () => {
-    const quick = await gatewayInProcess({ PLAN_CACHE_TTL_MS: "200", TRUST_PROXY: "true" });
+    const quick = await gatewayInProcess({
+      PLAN_CACHE_TTL_MS: "200",
+      TRUST_PROXY: "true",
+      RATE_LIMIT_TENANT_PER_SECOND: "",
+    });
     try {
       const signup = await quick.call("POST", "/v1/signup", {
         body: uniqueSignup(),
@@ -218,7 +222,9 @@ describe("per-tenant limits by plan", () => {
       const token = signup.json.tokens.accessToken;
       const policy = async () =>
         (await quick.call("GET", "/v1/tenant", { token })).headers.get("ratelimit-policy");
-      expect(await policy()).toBe(`"tenant";q=${planLimits.free.requestsPerMinute};w=60`);
+      const header = (plan: "free" | "pro") =>
+        `"tenant-burst";q=${planLimits[plan].requestsPerSecond};w=1, "tenant";q=${planLimits[plan].requestsPerMinute};w=60`;
+      expect(await policy()).toBe(header("free"));
       await quick.deps.sql`update tenants set plan = 'pro' where id = ${signup.json.tenant.id}`;
       const deadline = Date.now() + 5_000;
       let seen = await policy();
@@ -226,9 +232,69 @@ describe("per-tenant limits by plan", () => {
         await new Promise((resolve) => setTimeout(resolve, 50));
         seen = await policy();
       }
-      expect(seen).toBe(`"tenant";q=${planLimits.pro.requestsPerMinute};w=60`);
+      expect(seen).toBe(header("pro"));
     } finally {
       await quick.close();
+    }
+  });
+});
+
+describe("the burst window", () => {
+  it("refuses a tenant's burst past its per-second rate, with Retry-After, and serves it again a second later", async () => {
+    const bursty = await gatewayInProcess({
+      TRUST_PROXY: "true",
+      RATE_LIMIT_TENANT_PER_SECOND: "5",
+    });
+    try {
+      const signup = await bursty.call("POST", "/v1/signup", {
+        body: uniqueSignup(),
+        headers: { "x-forwarded-for": uniqueIp() },
+      });
+      const token = signup.json.tokens.accessToken;
+      const answers = await Promise.all(
+        Array.from({ length: 8 }, () => bursty.call("GET", "/v1/tenant", { token })),
+      );
+      const refused = answers.filter((answer) => answer.status === 429);
+      expect(answers.filter((answer) => answer.status === 200)).toHaveLength(5);
+      expect(refused).toHaveLength(3);
+      expect(refused[0]?.json.detail).toMatch(/tenant-burst limit of 5 requests per 1 s/);
+      expect(refused[0]?.headers.get("ratelimit")).toMatch(/^"tenant-burst";r=0;t=1$/);
+      expect(Number(refused[0]?.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      expect((await bursty.call("GET", "/v1/tenant", { token })).status).toBe(200);
+    } finally {
+      await bursty.close();
+    }
+  });
+
+  it("does not charge a tenant for requests refused 401 or 403", async () => {
+    const strict = await gatewayInProcess({
+      TRUST_PROXY: "true",
+      RATE_LIMIT_TENANT_PER_MINUTE: "3",
+    });
+    try {
+      const signup = await strict.call("POST", "/v1/signup", {
+        body: uniqueSignup(),
+        headers: { "x-forwarded-for": uniqueIp() },
+      });
+      const owner = signup.json.tokens.accessToken;
+      // A member's key, refused 403 on admin routes, many more times than the quota.
+      const key = await strict.call("POST", "/v1/api-keys", {
+        token: owner,
+        body: { name: "reader", role: "member" },
+      });
+      expect(key.status).toBe(201);
+      for (let attempt = 0; attempt < 6; attempt++) {
+        expect((await strict.call("GET", "/v1/api-keys", { token: key.json.key })).status).toBe(
+          403,
+        );
+      }
+      // The tenant has paid for one request (the key's creation): two are left.
+      const after = await strict.call("GET", "/v1/tenant", { token: owner });
+      expect(after.status).toBe(200);
+      expect(after.headers.get("ratelimit")).toMatch(/^"tenant";r=1;t=\d+$/);
+    } finally {
+      await strict.close();
     }
   });
 });

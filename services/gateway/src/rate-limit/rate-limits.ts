@@ -1,6 +1,8 @@
+import { randomInt } from "node:crypto";
 import {
   ApiError,
   type AppEnv,
+  type Counter,
   type Logger,
   type PlanName,
   planLimits,
@@ -10,24 +12,31 @@ import type { Context, MiddlewareHandler } from "hono";
 import type { Redis } from "ioredis";
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
 
+/** One window of one bucket: `quota` requests per `windowSeconds`. */
 export type Policy = {
-  name: "tenant" | "ip" | "session";
+  name: string;
   limiter: RateLimiterRedis;
   quota: number;
   windowSeconds: number;
 };
 
-/** The per-tenant policy of each plan; the IP and session policies are the same for all. */
+/**
+ * A tenant's bucket has a burst window (per second) and a sustained one (per minute), at its
+ * plan's rates; a request must fit both. IPs (anonymous requests) and sessions (refresh,
+ * logout) have one window of a minute, at the configured rates.
+ */
 export type RateLimits = {
-  tenant: Record<PlanName, Policy>;
-  ip: Policy;
-  session: Policy;
+  tenant: Record<PlanName, Policy[]>;
+  ip: Policy[];
+  session: Policy[];
   /** The plan a tenant is on, as the limits need it (cached briefly). */
   planOf(tenantId: string): Promise<PlanName>;
+  /** Decisions by bucket and outcome: allowed, limited, or let through because no limiter answered. */
+  decisions: Counter<"bucket" | "outcome">;
 };
 
 function policy(options: {
-  name: Policy["name"];
+  name: string;
   keyPrefix: string;
   redis: Redis;
   quota: number;
@@ -38,6 +47,9 @@ function policy(options: {
     keyPrefix: options.keyPrefix,
     points: options.quota,
     duration: options.windowSeconds,
+    // A key over its limit is refused from memory until its window ends: a client hammering
+    // while limited costs no Redis round trip.
+    inMemoryBlockOnConsumed: options.quota + 1,
     // While Redis is unreachable each process limits on its own rather than failing requests.
     insuranceLimiter: new RateLimiterMemory({
       points: options.quota,
@@ -55,72 +67,89 @@ function policy(options: {
 export function createRateLimits(options: {
   redis: Redis;
   prefix: string;
-  /** Overrides every plan's rate when set (an operator's emergency brake, or a test's). */
+  /** Override every plan's rates when set (an operator's emergency brake, or a test's). */
   tenantPerMinute: number | undefined;
+  tenantPerSecond: number | undefined;
   ipPerMinute: number;
   sessionPerMinute: number;
   planOf(tenantId: string): Promise<PlanName>;
+  decisions: Counter<"bucket" | "outcome">;
 }): RateLimits {
-  const perMinute = (name: Policy["name"], quota: number, bucket: string = name) =>
+  const window = (name: string, bucket: string, quota: number, windowSeconds: number) =>
     policy({
       name,
       keyPrefix: `${options.prefix}:rl:${bucket}`,
       redis: options.redis,
       quota,
-      windowSeconds: 60,
+      windowSeconds,
     });
   const tenant = Object.fromEntries(
     planNames.map((plan) => [
       plan,
-      // One counter per plan: a plan change starts the tenant on its new plan's full quota.
-      perMinute(
-        "tenant",
-        options.tenantPerMinute ?? planLimits[plan].requestsPerMinute,
-        `tenant:${plan}`,
-      ),
+      // Counters per plan: a plan change starts the tenant on its new plan's full quota.
+      [
+        window(
+          "tenant-burst",
+          `tenant:${plan}:s`,
+          options.tenantPerSecond ?? planLimits[plan].requestsPerSecond,
+          1,
+        ),
+        window(
+          "tenant",
+          `tenant:${plan}`,
+          options.tenantPerMinute ?? planLimits[plan].requestsPerMinute,
+          60,
+        ),
+      ],
     ]),
-  ) as Record<PlanName, Policy>;
+  ) as Record<PlanName, Policy[]>;
   return {
     tenant,
-    ip: perMinute("ip", options.ipPerMinute),
-    session: perMinute("session", options.sessionPerMinute),
+    ip: [window("ip", "ip", options.ipPerMinute, 60)],
+    session: [window("session", "session", options.sessionPerMinute, 60)],
     planOf: options.planOf,
+    decisions: options.decisions,
   };
 }
 
+type Bucket = { kind: "tenant" | "ip" | "session"; policies: Policy[]; key: string };
+
 /**
  * Which bucket a request is counted in. Signup, login and accepting an invitation (where
- * passwords are guessed) always
- * count against the client's IP, whatever token comes with them: otherwise one free signup's
- * token would lift the IP limit. Refresh and logout also go by IP, in a looser bucket of their
- * own: a refresh token cannot be guessed, and many users behind one NAT refresh every few
- * minutes. Elsewhere a verified credential's tenant pays, at its plan's rate, and a request
- * without one its IP.
+ * passwords are guessed) always count against the client's IP, whatever token comes with them:
+ * otherwise one free signup's token would lift the IP limit. Refresh and logout also go by IP, in
+ * a looser bucket of their own: a refresh token cannot be guessed, and many users behind one NAT
+ * refresh every few minutes. Elsewhere a verified credential's tenant pays, at its plan's rate,
+ * and a request without one its IP.
  */
 export async function bucketOf(
   limits: RateLimits,
   c: Context<AppEnv>,
   clientIp: (c: Context<AppEnv>) => string,
-): Promise<{ policy: Policy; key: string }> {
+): Promise<Bucket> {
   const path = c.req.path;
-  if (passwordRoutes.has(path)) return { policy: limits.ip, key: clientIp(c) };
-  if (sessionRoutes.has(path)) return { policy: limits.session, key: clientIp(c) };
+  if (passwordRoutes.has(path)) return { kind: "ip", policies: limits.ip, key: clientIp(c) };
+  if (sessionRoutes.has(path)) {
+    return { kind: "session", policies: limits.session, key: clientIp(c) };
+  }
   const principal = c.get("principal");
   if (principal) {
-    return {
-      policy: limits.tenant[await limits.planOf(principal.tenantId)],
-      key: principal.tenantId,
-    };
+    const plan = await limits.planOf(principal.tenantId);
+    return { kind: "tenant", policies: limits.tenant[plan], key: principal.tenantId };
   }
-  return { policy: limits.ip, key: clientIp(c) };
+  return { kind: "ip", policies: limits.ip, key: clientIp(c) };
 }
 
 const passwordRoutes = new Set(["/v1/signup", "/v1/auth/login", "/v1/invitations/accept"]);
 const sessionRoutes = new Set(["/v1/auth/refresh", "/v1/auth/logout"]);
 
+type Outcome = { policy: Policy; state: RateLimiterRes; refused: boolean };
+
 /**
- * Counts the request in its bucket and sets the headers of draft-ietf-httpapi-ratelimit-headers
- * on the answer, errors included.
+ * Counts the request in every window of its bucket and sets the headers of
+ * draft-ietf-httpapi-ratelimit-headers on the answer, errors included: `RateLimit-Policy` lists
+ * the bucket's windows, `RateLimit` the one closest to running out. A tenant's request answered
+ * 401 or 403 is given back: a tenant does not pay for requests it was refused.
  */
 export function rateLimit(
   limits: RateLimits,
@@ -128,32 +157,63 @@ export function rateLimit(
   logger: Logger,
 ): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const { policy, key } = await bucketOf(limits, c, clientIp);
-    let state: RateLimiterRes;
+    const bucket = await bucketOf(limits, c, clientIp);
+    c.header(
+      "RateLimit-Policy",
+      bucket.policies.map((p) => `"${p.name}";q=${p.quota};w=${p.windowSeconds}`).join(", "),
+    );
+    let outcomes: Outcome[];
     try {
-      state = await policy.limiter.consume(key);
-    } catch (rejection) {
-      if (!(rejection instanceof RateLimiterRes)) {
-        // Neither Redis nor the insurance limiter answered: serve rather than refuse wrongly.
-        logger.error({ err: rejection }, "rate limiter failed; request let through");
-        return next();
-      }
-      setHeaders(c, policy, rejection);
-      const retryAfter = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
+      outcomes = await Promise.all(
+        bucket.policies.map((policy) =>
+          policy.limiter.consume(bucket.key).then(
+            (state) => ({ policy, state, refused: false }),
+            (rejection: unknown) => {
+              if (rejection instanceof RateLimiterRes)
+                return { policy, state: rejection, refused: true };
+              throw rejection;
+            },
+          ),
+        ),
+      );
+    } catch (error) {
+      // Neither Redis nor the insurance limiter answered: serve rather than refuse wrongly.
+      limits.decisions.inc({ bucket: bucket.kind, outcome: "unlimited" });
+      logger.error({ err: error }, "rate limiter failed; request let through");
+      return next();
+    }
+
+    const refused = outcomes.filter((outcome) => outcome.refused);
+    if (refused.length > 0) {
+      const worst = refused.reduce((a, b) => (b.state.msBeforeNext > a.state.msBeforeNext ? b : a));
+      setRateLimit(c, worst);
+      limits.decisions.inc({ bucket: bucket.kind, outcome: "limited" });
+      const seconds = Math.max(1, Math.ceil(worst.state.msBeforeNext / 1000));
+      // Jitter, so that clients refused together do not all come back in the same instant.
+      const retryAfter = seconds + randomInt(0, Math.max(1, Math.ceil(seconds / 10)) + 1);
       throw new ApiError("rate_limited", {
-        detail: `Over the ${policy.name} limit of ${policy.quota} requests per ${policy.windowSeconds} s`,
+        detail: `Over the ${worst.policy.name} limit of ${worst.policy.quota} requests per ${worst.policy.windowSeconds} s`,
         headers: { "retry-after": String(retryAfter) },
       });
     }
-    setHeaders(c, policy, state);
+    setRateLimit(c, closestToLimit(outcomes));
+    limits.decisions.inc({ bucket: bucket.kind, outcome: "allowed" });
     await next();
+    if (bucket.kind === "tenant" && (c.res.status === 401 || c.res.status === 403)) {
+      await Promise.allSettled(bucket.policies.map((p) => p.limiter.reward(bucket.key, 1)));
+    }
   };
 }
 
-function setHeaders(c: Context<AppEnv>, policy: Policy, state: RateLimiterRes): void {
-  c.header("RateLimit-Policy", `"${policy.name}";q=${policy.quota};w=${policy.windowSeconds}`);
+function closestToLimit(outcomes: Outcome[]): Outcome {
+  return outcomes.reduce((a, b) =>
+    b.state.remainingPoints / b.policy.quota < a.state.remainingPoints / a.policy.quota ? b : a,
+  );
+}
+
+function setRateLimit(c: Context<AppEnv>, { policy, state }: Outcome): void {
   c.header(
     "RateLimit",
-    `"${policy.name}";r=${state.remainingPoints};t=${Math.ceil(state.msBeforeNext / 1000)}`,
+    `"${policy.name}";r=${Math.max(0, state.remainingPoints)};t=${Math.ceil(state.msBeforeNext / 1000)}`,
   );
 }
