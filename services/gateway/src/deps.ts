@@ -113,10 +113,11 @@ export async function createGatewayDeps(
       tenantPerSecond: config.RATE_LIMIT_TENANT_PER_SECOND,
       decisions: new Counter({
         name: "oryn_rate_limit_decisions_total",
-        help: "Rate-limit decisions by bucket (tenant, ip, session) and outcome (allowed, limited, unlimited)",
-        labelNames: ["bucket", "outcome"] as const,
+        help: "Rate-limit decisions by bucket (tenant, ip, session), outcome (allowed, limited, unlimited) and store (redis, memory)",
+        labelNames: ["bucket", "outcome", "store"] as const,
         registers: [metrics.registry],
       }),
+      logger,
       planOf: createTenantPlans(sql, config.PLAN_CACHE_TTL_MS),
       ipPerMinute: config.RATE_LIMIT_IP_PER_MINUTE,
       sessionPerMinute: config.RATE_LIMIT_SESSION_PER_MINUTE,

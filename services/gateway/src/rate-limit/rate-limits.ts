@@ -31,8 +31,13 @@ export type RateLimits = {
   session: Policy[];
   /** The plan a tenant is on, as the limits need it (cached briefly). */
   planOf(tenantId: string): Promise<PlanName>;
-  /** Decisions by bucket and outcome: allowed, limited, or let through because no limiter answered. */
-  decisions: Counter<"bucket" | "outcome">;
+  /**
+   * Decisions by bucket, outcome (allowed, limited, or unlimited: let through because no
+   * limiter answered) and store (redis, or memory: the per-process fallback while Redis is away).
+   */
+  decisions: Counter<"bucket" | "outcome" | "store">;
+  /** Where the counts are kept right now. */
+  store(): "redis" | "memory";
 };
 
 function policy(options: {
@@ -73,7 +78,8 @@ export function createRateLimits(options: {
   ipPerMinute: number;
   sessionPerMinute: number;
   planOf(tenantId: string): Promise<PlanName>;
-  decisions: Counter<"bucket" | "outcome">;
+  decisions: Counter<"bucket" | "outcome" | "store">;
+  logger: Logger;
 }): RateLimits {
   const window = (name: string, bucket: string, quota: number, windowSeconds: number) =>
     policy({
@@ -109,6 +115,24 @@ export function createRateLimits(options: {
     session: [window("session", "session", options.sessionPerMinute, 60)],
     planOf: options.planOf,
     decisions: options.decisions,
+    store: fallbackWatch(options.redis, options.logger),
+  };
+}
+
+/**
+ * rate-limiter-flexible moves to its insurance limiter by itself when a Redis command fails; this
+ * says which store is in use (ioredis is `ready` only while connected) and logs each switch.
+ */
+function fallbackWatch(redis: Redis, logger: Logger): () => "redis" | "memory" {
+  let last: "redis" | "memory" = "redis";
+  return () => {
+    const now = redis.status === "ready" ? "redis" : "memory";
+    if (now !== last) {
+      if (now === "memory") logger.warn("Redis unavailable: rate limits are counted per process");
+      else logger.info("Redis is back: rate limits are counted in Redis again");
+      last = now;
+    }
+    return now;
   };
 }
 
@@ -178,7 +202,7 @@ export function rateLimit(
       );
     } catch (error) {
       // Neither Redis nor the insurance limiter answered: serve rather than refuse wrongly.
-      limits.decisions.inc({ bucket: bucket.kind, outcome: "unlimited" });
+      limits.decisions.inc({ bucket: bucket.kind, outcome: "unlimited", store: limits.store() });
       logger.error({ err: error }, "rate limiter failed; request let through");
       return next();
     }
@@ -187,7 +211,7 @@ export function rateLimit(
     if (refused.length > 0) {
       const worst = refused.reduce((a, b) => (b.state.msBeforeNext > a.state.msBeforeNext ? b : a));
       setRateLimit(c, worst);
-      limits.decisions.inc({ bucket: bucket.kind, outcome: "limited" });
+      limits.decisions.inc({ bucket: bucket.kind, outcome: "limited", store: limits.store() });
       const seconds = Math.max(1, Math.ceil(worst.state.msBeforeNext / 1000));
       // Jitter, so that clients refused together do not all come back in the same instant.
       const retryAfter = seconds + randomInt(0, Math.max(1, Math.ceil(seconds / 10)) + 1);
@@ -197,7 +221,7 @@ export function rateLimit(
       });
     }
     setRateLimit(c, closestToLimit(outcomes));
-    limits.decisions.inc({ bucket: bucket.kind, outcome: "allowed" });
+    limits.decisions.inc({ bucket: bucket.kind, outcome: "allowed", store: limits.store() });
     await next();
     if (bucket.kind === "tenant" && (c.res.status === 401 || c.res.status === 403)) {
       await Promise.allSettled(bucket.policies.map((p) => p.limiter.reward(bucket.key, 1)));

@@ -1,0 +1,78 @@
+import { Redis } from "ioredis";
+import { afterAll, describe, expect, it } from "vitest";
+import { startPrivateRedis } from "../../../test/harness/redis-server.ts";
+import { gatewayInProcess, uniqueSignup } from "./fixtures.ts";
+
+// The gateway's Redis is a private server this test stops and restarts.
+let redis = await startPrivateRedis();
+const quota = 40;
+const gateway = await gatewayInProcess({
+  REDIS_URL: redis.url,
+  RATE_LIMIT_TENANT_PER_MINUTE: String(quota),
+});
+afterAll(async () => {
+  await gateway.close();
+  await redis.stop();
+});
+
+/** Answers within `ms`, or fails the test: a hung request is the failure this file looks for. */
+async function within<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function metric(pattern: RegExp): Promise<number> {
+  const text = await gateway.deps.metrics.registry.metrics();
+  return text
+    .split("\n")
+    .filter((line) => pattern.test(line))
+    .reduce((sum, line) => sum + Number(line.split(" ").at(-1)), 0);
+}
+
+describe("rate limits while Redis is away", () => {
+  it("never hang or refuse wrongly, keep limiting per process, and return to Redis when it is back", async () => {
+    const signup = await gateway.call("POST", "/v1/signup", { body: uniqueSignup() });
+    expect(signup.status).toBe(202);
+    const token = signup.json.tokens.accessToken;
+    const tenantId = signup.json.tenant.id;
+    const get = () => within(gateway.call("GET", "/v1/tenant", { token }), 3_000);
+
+    // Redis counts while it is there.
+    for (let sent = 0; sent < 5; sent++) expect((await get()).status).toBe(200);
+    const inspect = new Redis(redis.url);
+    expect(await inspect.keys(`*rl:tenant:free:${tenantId}`)).toHaveLength(1);
+    inspect.disconnect();
+
+    await redis.stop();
+    // Load while Redis is down: every request answers, quickly, and nothing but 200 and 429.
+    const during: number[] = [];
+    for (let sent = 0; sent < quota + 10; sent++) during.push((await get()).status);
+    expect(new Set(during)).toEqual(new Set([200, 429]));
+    // Per process, from zero: the quota's worth is served, then the limit holds.
+    expect(during.filter((status) => status === 200)).toHaveLength(quota);
+    expect(await metric(/^oryn_rate_limit_decisions_total\{.*store="memory"/)).toBeGreaterThan(0);
+    // Anything else that does not need Redis keeps working, e.g. members.
+    expect((await within(gateway.call("GET", "/v1/members", { token }), 3_000)).status).toBe(429);
+
+    // Redis returns on the same port: the gateway reconnects and counts there again.
+    redis = await startPrivateRedis(redis.port);
+    const deadline = Date.now() + 10_000;
+    while (gateway.deps.redis.status !== "ready" && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(gateway.deps.redis.status).toBe("ready");
+    const back = await get();
+    expect(back.status).toBe(200);
+    const again = new Redis(redis.url);
+    expect(await again.keys(`*rl:tenant:free:${tenantId}`)).toHaveLength(1);
+    again.disconnect();
+    expect(await metric(/^oryn_rate_limit_decisions_total\{.*store="redis"/)).toBeGreaterThan(0);
+  }, 60_000);
+});
