@@ -76,6 +76,10 @@ describe("API documentation", () => {
       const page = await browser.newPage();
       const failed: string[] = [];
       page.on("requestfailed", (request) => failed.push(request.url()));
+      // A Content-Security-Policy that blocked part of the page would show up here.
+      page.on("console", (message) => {
+        if (message.type() === "error") failed.push(message.text());
+      });
       await page.goto(`${oryn.gatewayUrl}/docs`);
       await page.waitForSelector(".opblock", { timeout: 20_000 });
       const listed = await page.locator(".opblock-summary-path").allTextContents();

@@ -1,11 +1,11 @@
 import { ApiError, type App, createApp, requireJsonBodies, useCommonHandlers } from "@oryn/shared";
 import { bodyLimit } from "hono/body-limit";
-import { secureHeaders } from "hono/secure-headers";
 import { registerApiKeys } from "./api-keys/routes.ts";
 import { identify } from "./auth/identify.ts";
 import { registerAuth } from "./auth/routes.ts";
 import type { GatewayDeps } from "./deps.ts";
 import { registerDocs } from "./docs/routes.ts";
+import { edgeCors, edgeSecurityHeaders } from "./edge-headers.ts";
 import { registerInvitations } from "./invitations/routes.ts";
 import { registerMembers } from "./members/routes.ts";
 import { registerProxyRoutes } from "./proxy/routes.ts";
@@ -21,7 +21,9 @@ export function createGatewayApp(deps: GatewayDeps): App {
   const app = createApp();
   // The public edge makes its own request ids: a client must not choose the one in audit rows.
   useCommonHandlers(app, { ...deps, trustIncomingRequestId: false });
-  app.use("*", secureHeaders());
+  app.use("*", edgeSecurityHeaders());
+  // Before the limits: a browser's preflight is answered here and costs nobody anything.
+  if (deps.config.CORS_ORIGINS.length > 0) app.use("*", edgeCors(deps.config.CORS_ORIGINS));
 
   // Counted first, so every /v1 answer, a refused body included, carries the rate-limit headers.
   app.use("/v1/*", identify(deps));

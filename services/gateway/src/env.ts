@@ -47,6 +47,24 @@ export const gatewayEnv = z
     RATE_LIMIT_IP_PER_MINUTE: positiveInt.default(60),
     /** Requests per minute per client IP on refresh and logout. */
     RATE_LIMIT_SESSION_PER_MINUTE: positiveInt.default(600),
+    /**
+     * Browser origins allowed to call the API (CORS), comma-separated, e.g.
+     * `https://app.example.com,https://admin.example.com`. Empty: no CORS headers at all.
+     */
+    CORS_ORIGINS: z
+      .string()
+      .default("")
+      .transform((value) =>
+        value
+          .split(",")
+          .map((origin) => origin.trim())
+          .filter(Boolean),
+      )
+      .pipe(
+        z.array(
+          z.url({ protocol: /^https?$/ }).refine((url) => !url.endsWith("/"), "no trailing slash"),
+        ),
+      ),
     /** Largest request body accepted, in bytes. */
     BODY_LIMIT_BYTES: positiveInt.default(1024 * 1024),
     UPSTREAM_TIMEOUT_MS: positiveInt.default(10_000),

@@ -298,3 +298,55 @@ describe("the burst window", () => {
     }
   });
 });
+
+describe("browser clients", () => {
+  it("get CORS headers for configured origins only, and preflights are not rate limited", async () => {
+    const withCors = await gatewayInProcess({
+      CORS_ORIGINS: "https://app.example.test, https://admin.example.test",
+      RATE_LIMIT_IP_PER_MINUTE: "1",
+    });
+    try {
+      const preflight = (origin: string) =>
+        withCors.app.request("/v1/projects", {
+          method: "OPTIONS",
+          headers: {
+            origin,
+            "access-control-request-method": "POST",
+            "access-control-request-headers": "authorization, content-type, idempotency-key",
+          },
+        });
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const allowed = await preflight("https://app.example.test");
+        expect(allowed.status).toBe(204);
+        expect(allowed.headers.get("access-control-allow-origin")).toBe("https://app.example.test");
+        expect(allowed.headers.get("access-control-allow-headers")).toContain("idempotency-key");
+      }
+      const other = await preflight("https://evil.example.test");
+      expect(other.headers.get("access-control-allow-origin")).toBeNull();
+      const simple = await withCors.app.request("/healthz", {
+        headers: { origin: "https://admin.example.test" },
+      });
+      expect(simple.headers.get("access-control-expose-headers")).toContain("ratelimit");
+    } finally {
+      await withCors.close();
+    }
+  });
+
+  it("get no CORS headers when no origin is configured, and security headers everywhere", async () => {
+    const answer = await gateway.app.request("/healthz", { headers: { origin: "https://x.test" } });
+    expect(answer.headers.get("access-control-allow-origin")).toBeNull();
+    expect(answer.headers.get("content-security-policy")).toBe(
+      "default-src 'none'; frame-ancestors 'none'",
+    );
+    expect(answer.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(answer.headers.get("strict-transport-security")).toMatch(/max-age=\d+/);
+    const docs = await gateway.app.request("/docs");
+    expect(docs.headers.get("content-security-policy")).toContain("script-src 'self'");
+  });
+
+  it("refuse a malformed CORS_ORIGINS at start, naming it", async () => {
+    await expect(gatewayInProcess({ CORS_ORIGINS: "app.example.test" })).rejects.toThrow(
+      /CORS_ORIGINS/,
+    );
+  });
+});

@@ -12,6 +12,7 @@ const swaggerUiDir = dirname(
 const assets: Record<string, { file: string; type: string }> = {
   "swagger-ui.css": { file: "swagger-ui.css", type: "text/css; charset=utf-8" },
   "swagger-ui-bundle.js": { file: "swagger-ui-bundle.js", type: "text/javascript; charset=utf-8" },
+  "favicon.png": { file: "favicon-32x32.png", type: "image/png" },
 };
 
 const page = `<!doctype html>
@@ -21,6 +22,7 @@ const page = `<!doctype html>
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <title>Oryn API reference</title>
   <link rel="stylesheet" href="/docs/swagger-ui.css">
+  <link rel="icon" type="image/png" href="/docs/favicon.png">
 </head>
 <body>
   <div id="api-reference"></div>

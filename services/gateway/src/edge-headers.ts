@@ -1,0 +1,51 @@
+import type { AppEnv } from "@oryn/shared";
+import type { MiddlewareHandler } from "hono";
+import { cors } from "hono/cors";
+import { secureHeaders } from "hono/secure-headers";
+
+/**
+ * The usual security headers on every answer. JSON answers get a CSP that allows nothing (they
+ * are never meant to render); the /docs page one that allows its own scripts and styles only
+ * (Swagger UI sets inline styles and data: images).
+ */
+export function edgeSecurityHeaders(): MiddlewareHandler<AppEnv> {
+  const api = secureHeaders({
+    contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
+  });
+  const docs = secureHeaders({
+    contentSecurityPolicy: {
+      defaultSrc: ["'self'"],
+      scriptSrc: ["'self'"],
+      styleSrc: ["'self'", "'unsafe-inline'"],
+      imgSrc: ["'self'", "data:"],
+      fontSrc: ["'self'", "data:"],
+      connectSrc: ["'self'"],
+      objectSrc: ["'none'"],
+      frameAncestors: ["'none'"],
+    },
+  });
+  return (c, next) =>
+    (c.req.path === "/docs" || c.req.path.startsWith("/docs/") ? docs : api)(c, next);
+}
+
+/**
+ * CORS for browser clients on the listed origins (none by default: server-to-server clients do
+ * not need it). Credentials travel in the Authorization header, never in cookies, so
+ * `credentials` stays off. Clients may read the rate-limit, ETag and request-id headers.
+ */
+export function edgeCors(origins: string[]): MiddlewareHandler<AppEnv> {
+  return cors({
+    origin: origins,
+    allowMethods: ["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
+    allowHeaders: ["authorization", "content-type", "idempotency-key", "if-match", "if-none-match"],
+    exposeHeaders: [
+      "ratelimit",
+      "ratelimit-policy",
+      "retry-after",
+      "etag",
+      "location",
+      "x-request-id",
+    ],
+    maxAge: 600,
+  });
+}
