@@ -16,7 +16,7 @@ export function createWorkspaceApp(deps: WorkspaceDeps): App {
   app.use("*", requireJsonBodies());
   // The gateway checked the token too; workspace does not take its word for it (DESIGN.md).
   app.use("/v1/*", authenticate(deps.verify));
-  app.use("/v1/*", tenantGate(deps.statuses));
+  app.use("/v1/*", tenantGate(deps.tenants, deps.pools));
   registerProjects(app, deps);
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",
