@@ -10,6 +10,8 @@ export function registerProxyRoutes(app: App, deps: GatewayDeps): void {
   };
   app.all("/v1/projects", toWorkspace);
   app.all("/v1/projects/*", toWorkspace);
+  app.all("/v1/audit-log", toWorkspace);
+  app.all("/v1/audit-log/*", toWorkspace);
 
   const toBilling = async (c: Context<AppEnv>) => {
     principalOf(c);
