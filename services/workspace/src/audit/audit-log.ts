@@ -80,7 +80,7 @@ export async function listAuditLog(
     ${filter.from ? sql`and at >= ${filter.from}::timestamptz` : sql``}
     ${filter.to ? sql`and at < ${filter.to}::timestamptz` : sql``}
     ${before ? sql`and id < ${before}::bigint` : sql``}
-    order by id desc
+    order by audit_log.id desc
     limit ${page.limit + 1}`;
   const items = rows.slice(0, page.limit);
   const last = items.at(-1);
@@ -105,11 +105,11 @@ export async function verifyAuditChain(sql: Sql): Promise<ChainReport> {
     )
     select id::text as id, hash is distinct from recomputed as content_changed from chain
     where hash is distinct from recomputed or prev_hash is distinct from previous_hash
-    order by id limit 1`;
+    order by chain.id limit 1`;
   const [counts] = await sql<{ checked: number; lastId: string | null; lastHash: Buffer | null }[]>`
-    select (select count(*)::int from audit_log) as checked,
-           (select id::text from audit_log order by id desc limit 1) as last_id,
-           (select hash from audit_log order by id desc limit 1) as last_hash`;
+    select count(*)::int as checked, max(id)::text as last_id,
+           (select hash from audit_log order by id desc limit 1) as last_hash
+    from audit_log`;
   const [head] = await sql<{ lastId: string | null; lastHash: Buffer | null }[]>`
     select last_id::text as last_id, last_hash from audit_chain_head`;
   const checked = counts?.checked ?? 0;
