@@ -48,3 +48,41 @@ export async function activeTenant(deps: ProvisioningDeps): Promise<string> {
     throw new Error("tenant did not activate");
   return id;
 }
+
+/** `count` active tenants, provisioned `concurrency` at a time through the real steps. */
+export async function activeTenants(
+  deps: ProvisioningDeps,
+  count: number,
+  concurrency = 4,
+): Promise<string[]> {
+  const ids: string[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) {
+        next++;
+        ids.push(await activeTenant(deps));
+      }
+    }),
+  );
+  return ids;
+}
+
+/** Drops tenants' databases and roles and their rows, `concurrency` at a time (tests that make many). */
+export async function removeTenants(
+  admin: Sql,
+  controlPlane: Sql,
+  tenantIds: string[],
+  concurrency = 4,
+): Promise<void> {
+  const queue = [...tenantIds];
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (let id = queue.pop(); id !== undefined; id = queue.pop()) {
+        await admin`drop database if exists ${admin(tenantDatabaseName(id))} with (force)`;
+        await admin`drop role if exists ${admin(tenantRoleName(id))}`;
+        await controlPlane`delete from tenants where id = ${id}`;
+      }
+    }),
+  );
+}

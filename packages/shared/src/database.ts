@@ -12,7 +12,10 @@ export function connect(
   url: string,
   options: {
     max?: number;
+    /** 0: connections are never closed for being idle. */
     idleTimeoutSeconds?: number;
+    /** null: connections are never recycled for their age (postgres.js default: 30-60 min). */
+    maxLifetimeSeconds?: number | null;
     applicationName?: string;
     username?: string;
     password?: string;
@@ -23,6 +26,9 @@ export function connect(
     max: options.max ?? 10,
     idle_timeout: options.idleTimeoutSeconds ?? 60,
     connect_timeout: 5,
+    ...(options.maxLifetimeSeconds !== undefined
+      ? { max_lifetime: options.maxLifetimeSeconds }
+      : {}),
     onnotice: () => {},
     transform: { column: { from: postgres.toCamel } },
     connection: { application_name: options.applicationName ?? "oryn" },

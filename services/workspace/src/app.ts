@@ -6,8 +6,10 @@ import {
   requireJsonBodies,
   useCommonHandlers,
 } from "@oryn/shared";
+import { registerAuditLog } from "./audit/index.ts";
 import type { WorkspaceDeps } from "./deps.ts";
 import { registerProjects } from "./projects/index.ts";
+import { registerTasks } from "./tasks/index.ts";
 import { tenantGate } from "./tenants/tenant-gate.ts";
 
 export function createWorkspaceApp(deps: WorkspaceDeps): App {
@@ -16,8 +18,10 @@ export function createWorkspaceApp(deps: WorkspaceDeps): App {
   app.use("*", requireJsonBodies());
   // The gateway checked the token too; workspace does not take its word for it (DESIGN.md).
   app.use("/v1/*", authenticate(deps.verify));
-  app.use("/v1/*", tenantGate(deps.statuses));
+  app.use("/v1/*", tenantGate(deps.tenants, deps.pools));
   registerProjects(app, deps);
+  registerTasks(app, deps);
+  registerAuditLog(app, deps);
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",
     scheme: "bearer",

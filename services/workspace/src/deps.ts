@@ -12,7 +12,7 @@ import {
 } from "@oryn/shared";
 import { createRemoteJWKSet, type JWTVerifyGetKey } from "jose";
 import type { WorkspaceConfig } from "./env.ts";
-import { createTenantStatuses, type TenantStatuses } from "./tenants/tenant-gate.ts";
+import { createTenantStates, type TenantStates } from "./tenants/tenant-gate.ts";
 import { createTenantPools, type TenantPools } from "./tenants/tenant-pools.ts";
 
 export type WorkspaceDeps = {
@@ -20,7 +20,8 @@ export type WorkspaceDeps = {
   metrics: Metrics;
   controlPlane: Sql;
   pools: TenantPools;
-  statuses: TenantStatuses;
+  /** Status and plan of each tenant, from the control plane, cached briefly. */
+  tenants: TenantStates;
   verify: TokenVerifier;
   /** What /readyz asks: the control plane, the tenant server, and the gateway's keys. */
   readiness: ReadinessChecks;
@@ -38,11 +39,16 @@ export function createWorkspaceDeps(
     max: config.DATABASE_POOL_MAX,
     applicationName: "oryn-workspace",
   });
+  const metrics = createMetrics("workspace");
   const pools = createTenantPools({
     serverUrl: config.TENANT_DATABASE_SERVER,
     passwordSecret,
     maxConnectionsPerPool: config.TENANT_POOL_MAX,
+    maxConnections: config.TENANT_CONNECTIONS_MAX,
     maxPools: config.TENANT_POOLS_MAX,
+    idleMs: config.TENANT_POOL_IDLE_MS,
+    waitMs: config.TENANT_CONNECTION_WAIT_MS,
+    metrics,
   });
   // Fetched lazily and cached; a token with an unknown kid refetches (at most every 30 s).
   const verificationKeys =
@@ -53,10 +59,10 @@ export function createWorkspaceDeps(
     });
   return {
     logger,
-    metrics: createMetrics("workspace"),
+    metrics,
     controlPlane,
     pools,
-    statuses: createTenantStatuses(controlPlane, config.TENANT_STATUS_CACHE_MS),
+    tenants: createTenantStates(controlPlane, config.TENANT_STATUS_CACHE_MS),
     readiness: {
       controlPlane: () => controlPlane`select 1`,
       tenantServer: portAccepts(config.TENANT_DATABASE_SERVER),

@@ -89,9 +89,10 @@ describe("when a tenant's database server is down", () => {
       const answer = await down.call("GET", "/v1/projects", { token });
       expect(answer.status).toBe(503);
       expect(answer.headers.get("content-type")).toBe("application/problem+json");
+      expect(answer.headers.get("retry-after")).toBe("5");
       expect(answer.json).toMatchObject({
         code: "upstream_unavailable",
-        detail: "A database is unavailable",
+        detail: "The tenant's database is unavailable",
       });
     } finally {
       await down.close();

@@ -5,6 +5,7 @@ import {
   createLogger,
   parseConfig,
   type Role,
+  type Sql,
 } from "@oryn/shared";
 import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT } from "jose";
 import { serviceEnv, testRun } from "../../../test/harness/context.ts";
@@ -46,4 +47,24 @@ export async function workspaceInProcess(overrides: Record<string, string> = {})
 
   const call = jsonCaller((path, init) => Promise.resolve(app.request(path, init)));
   return { deps, call, tokenFor, close: () => deps.close() };
+}
+
+/** A user who is a member of the tenant in the control plane (an assignee, an audit actor). */
+export async function addMember(
+  controlPlane: Sql,
+  tenantId: string,
+  role: Role = "member",
+): Promise<string> {
+  const userId = randomUUID();
+  await controlPlane`
+    insert into users (id, email, name, password_hash)
+    values (${userId}, ${`${userId}@members.test`}, 'Member', 'not a real hash')`;
+  await controlPlane`
+    insert into memberships (tenant_id, user_id, role) values (${tenantId}, ${userId}, ${role})`;
+  return userId;
+}
+
+/** Moves a tenant to another plan, as billing would. */
+export async function setPlan(controlPlane: Sql, tenantId: string, plan: string): Promise<void> {
+  await controlPlane`update tenants set plan = ${plan} where id = ${tenantId}`;
 }

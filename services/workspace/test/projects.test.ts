@@ -12,6 +12,8 @@ let token: string;
 
 beforeAll(async () => {
   tenant = await activeTenant(provisioning);
+  // These tests create more projects than the free plan's cap; the cap has tests of its own.
+  await provisioning.controlPlane`update tenants set plan = 'business' where id = ${tenant}`;
   token = await workspace.tokenFor(tenant);
 });
 afterAll(async () => {
@@ -26,6 +28,7 @@ describe("projects: happy path", () => {
   it("pages through every project exactly once, also while rows are added and removed between pages", async () => {
     const own = workspace;
     const pagingTenant = await activeTenant(provisioning);
+    await provisioning.controlPlane`update tenants set plan = 'pro' where id = ${pagingTenant}`;
     const pagingToken = await own.tokenFor(pagingTenant);
     const ids: string[] = [];
     for (let index = 0; index < 7; index++)

@@ -1,7 +1,10 @@
-import { createRoute } from "@hono/zod-openapi";
-import { type App, access, principalOf, problemResponses } from "@oryn/shared";
+import { createRoute, z } from "@hono/zod-openapi";
+import { type App, access, limitsOf, principalOf, problemResponses } from "@oryn/shared";
 import type { WorkspaceDeps } from "../deps.ts";
+import { idempotencyKeyHeader, once } from "../idempotency/idempotency.ts";
 import { etagOf } from "../lib/etag.ts";
+import { actorOf, idempotencyOf, setAnswerHeaders } from "../lib/request.ts";
+import { writeAs } from "../lib/write-as.ts";
 import { createProject } from "./projects.ts";
 import { createProjectBody, projectSchema } from "./schemas.ts";
 
@@ -9,27 +12,41 @@ const route = createRoute({
   method: "post",
   path: "/v1/projects",
   tags: ["Projects"],
-  summary: "Create a project",
+  summary: "Create a project, within the plan's cap",
   ...access("member"),
   request: {
+    headers: z.object({ "idempotency-key": idempotencyKeyHeader }),
     body: { content: { "application/json": { schema: createProjectBody } }, required: true },
   },
   responses: {
     201: { description: "Created", content: { "application/json": { schema: projectSchema } } },
-    ...problemResponses(400, 401, 403, 409, 413, 415, 422, 429, 503),
+    ...problemResponses(400, 401, 402, 403, 409, 413, 415, 422, 429, 503),
   },
 });
 
 export function registerCreateProject(app: App, deps: WorkspaceDeps): void {
   app.openapi(route, async (c) => {
-    const principal = principalOf(c);
-    const project = await createProject(
-      deps.pools.get(principal.tenantId),
-      { userId: principal.userId, requestId: c.get("requestId") },
-      c.req.valid("json"),
+    const { tenantId } = principalOf(c);
+    const input = c.req.valid("json");
+    const idempotency = idempotencyOf(c, c.req.valid("header")["idempotency-key"], input);
+    // Cached by the tenant gate a moment ago; a plan change reaches here within the cache's TTL.
+    const plan = (await deps.tenants.get(tenantId))?.plan ?? "free";
+    const answer = await deps.pools.run(tenantId, (sql) =>
+      writeAs(sql, actorOf(c), (tx) =>
+        once(tx, idempotency, async () => {
+          const project = await createProject(tx, input, {
+            plan,
+            maxProjects: limitsOf(plan).projects,
+          });
+          return {
+            status: 201,
+            body: project,
+            headers: { location: `/v1/projects/${project.id}`, etag: etagOf(project.version) },
+          };
+        }),
+      ),
     );
-    c.header("location", `/v1/projects/${project.id}`);
-    c.header("etag", etagOf(project.version));
-    return c.json(project, 201);
+    setAnswerHeaders(c, answer);
+    return c.json(answer.body, 201);
   });
 }

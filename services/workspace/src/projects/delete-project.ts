@@ -2,6 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { type App, access, principalOf, problemResponses } from "@oryn/shared";
 import type { WorkspaceDeps } from "../deps.ts";
 import { acceptedVersions } from "../lib/etag.ts";
+import { actorOf } from "../lib/request.ts";
 import { assertProjectId, deleteProject } from "./projects.ts";
 import { projectIdParams } from "./schemas.ts";
 
@@ -22,12 +23,8 @@ export function registerDeleteProject(app: App, deps: WorkspaceDeps): void {
   app.openapi(route, async (c) => {
     const principal = principalOf(c);
     const id = assertProjectId(c.req.valid("param").id);
-    await deleteProject(
-      deps.pools.get(principal.tenantId),
-      { userId: principal.userId, requestId: c.get("requestId") },
-      id,
-      acceptedVersions(c.req.valid("header")["if-match"]),
-    );
+    const versions = acceptedVersions(c.req.valid("header")["if-match"]);
+    await deps.pools.run(principal.tenantId, (sql) => deleteProject(sql, actorOf(c), id, versions));
     return c.body(null, 204);
   });
 }

@@ -21,7 +21,7 @@ const route = createRoute({
 export function registerGetProject(app: App, deps: WorkspaceDeps): void {
   app.openapi(route, async (c) => {
     const id = assertProjectId(c.req.valid("param").id);
-    const project = await getProject(deps.pools.get(principalOf(c).tenantId), id);
+    const project = await deps.pools.run(principalOf(c).tenantId, (sql) => getProject(sql, id));
     c.header("etag", etagOf(project.version));
     return c.json(project, 200);
   });

@@ -24,7 +24,10 @@ const route = createRoute({
 export function registerListProjects(app: App, deps: WorkspaceDeps): void {
   app.openapi(route, async (c) => {
     const { limit, cursor } = c.req.valid("query");
-    const sql = deps.pools.get(principalOf(c).tenantId);
-    return c.json(await listProjects(sql, { limit, after: decodeCursor(cursor) }), 200);
+    const after = decodeCursor(cursor);
+    const page = await deps.pools.run(principalOf(c).tenantId, (sql) =>
+      listProjects(sql, { limit, after }),
+    );
+    return c.json(page, 200);
   });
 }

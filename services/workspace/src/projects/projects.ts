@@ -58,18 +58,32 @@ export async function getProject(sql: Sql, id: string): Promise<Project> {
   return toProject(row);
 }
 
+// Advisory lock held while a project is counted and created: creates in one tenant take turns,
+// so two at the cap cannot both see room (each tenant has its own database, so one key is enough).
+const projectCapLock = 7_310_005;
+
+/**
+ * Creates a project inside the caller's write transaction, refusing with 402 past the plan's
+ * cap. The count and the insert happen under a lock, so concurrent creates at the cap cannot
+ * overshoot it.
+ */
 export async function createProject(
-  sql: Sql,
-  actor: Actor,
+  tx: TransactionSql,
   input: CreateProjectInput,
+  cap: { plan: string; maxProjects: number },
 ): Promise<Project> {
-  return writeAs(sql, actor, async (tx) => {
-    const [row] = await tx<ProjectRow[]>`
-      insert into projects (name, description, status)
-      values (${input.name}, ${input.description ?? ""}, ${input.status ?? "active"})
-      returning *`;
-    return toProject(row as ProjectRow);
-  });
+  await tx`select pg_advisory_xact_lock(${projectCapLock}, 0)`;
+  const [held] = await tx<{ count: number }[]>`select count(*)::int as count from projects`;
+  if ((held?.count ?? 0) >= cap.maxProjects) {
+    throw new ApiError("plan_limit_reached", {
+      detail: `The ${cap.plan} plan allows ${cap.maxProjects} projects; delete one or upgrade`,
+    });
+  }
+  const [row] = await tx<ProjectRow[]>`
+    insert into projects (name, description, status)
+    values (${input.name}, ${input.description ?? ""}, ${input.status ?? "active"})
+    returning *`;
+  return toProject(row as ProjectRow);
 }
 
 /**

@@ -2,6 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { type App, access, principalOf, problemResponses } from "@oryn/shared";
 import type { WorkspaceDeps } from "../deps.ts";
 import { acceptedVersions, etagOf } from "../lib/etag.ts";
+import { actorOf } from "../lib/request.ts";
 import { assertProjectId, updateProject } from "./projects.ts";
 import { projectIdParams, projectSchema, updateProjectBody } from "./schemas.ts";
 
@@ -29,12 +30,10 @@ export function registerUpdateProject(app: App, deps: WorkspaceDeps): void {
   app.openapi(route, async (c) => {
     const principal = principalOf(c);
     const id = assertProjectId(c.req.valid("param").id);
-    const project = await updateProject(
-      deps.pools.get(principal.tenantId),
-      { userId: principal.userId, requestId: c.get("requestId") },
-      id,
-      c.req.valid("json"),
-      acceptedVersions(c.req.valid("header")["if-match"]),
+    const input = c.req.valid("json");
+    const versions = acceptedVersions(c.req.valid("header")["if-match"]);
+    const project = await deps.pools.run(principal.tenantId, (sql) =>
+      updateProject(sql, actorOf(c), id, input, versions),
     );
     c.header("etag", etagOf(project.version));
     return c.json(project, 200);

@@ -2,32 +2,44 @@ import {
   ApiError,
   type AppEnv,
   findTenant,
+  type PlanName,
+  planSchema,
   principalOf,
   type Sql,
   type TenantStatus,
 } from "@oryn/shared";
 import type { MiddlewareHandler } from "hono";
+import type { TenantPools } from "./tenant-pools.ts";
 
-export type TenantStatuses = { get(tenantId: string): Promise<TenantStatus | undefined> };
+/** What workspace needs to know of a tenant from the control plane. */
+export type TenantState = { status: TenantStatus; plan: PlanName };
+
+export type TenantStates = { get(tenantId: string): Promise<TenantState | undefined> };
 
 /**
- * Tenant status from the control plane, cached briefly so the hot path does not ask on every
- * request; concurrent misses for one tenant share one query.
+ * Tenant status and plan from the control plane, cached for `ttlMs` so the hot path does not ask
+ * on every request, yet a plan change or a suspension takes effect within that time without a
+ * restart. Concurrent misses for one tenant share one query.
  */
-export function createTenantStatuses(sql: Sql, ttlMs: number): TenantStatuses {
-  const cache = new Map<string, { status: TenantStatus | undefined; at: number }>();
-  const inFlight = new Map<string, Promise<TenantStatus | undefined>>();
+export function createTenantStates(sql: Sql, ttlMs: number): TenantStates {
+  const cache = new Map<string, { state: TenantState | undefined; at: number }>();
+  const inFlight = new Map<string, Promise<TenantState | undefined>>();
   return {
     async get(tenantId) {
       const hit = cache.get(tenantId);
-      if (hit && performance.now() - hit.at < ttlMs) return hit.status;
+      if (hit && performance.now() - hit.at < ttlMs) return hit.state;
       let pending = inFlight.get(tenantId);
       if (!pending) {
         pending = findTenant(sql, tenantId)
           .then((tenant) => {
+            // An unknown plan name gets the free plan's limits rather than none.
+            const state: TenantState | undefined = tenant && {
+              status: tenant.status,
+              plan: planSchema.safeParse(tenant.plan).data ?? "free",
+            };
             if (cache.size > 50_000) cache.clear();
-            cache.set(tenantId, { status: tenant?.status, at: performance.now() });
-            return tenant?.status;
+            cache.set(tenantId, { state, at: performance.now() });
+            return state;
           })
           .finally(() => inFlight.delete(tenantId));
         inFlight.set(tenantId, pending);
@@ -39,11 +51,15 @@ export function createTenantStatuses(sql: Sql, ttlMs: number): TenantStatuses {
 
 const readMethods = new Set(["GET", "HEAD", "OPTIONS"]);
 
-/** What each tenant state lets through: see the tenant lifecycle in DESIGN.md. */
-export function tenantGate(statuses: TenantStatuses): MiddlewareHandler<AppEnv> {
+/**
+ * What each tenant state lets through: see the tenant lifecycle in DESIGN.md. A tenant that is
+ * gone (or going) has its connection pool closed here, the first time it is seen so.
+ */
+export function tenantGate(states: TenantStates, pools: TenantPools): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const status = await statuses.get(principalOf(c).tenantId);
-    switch (status) {
+    const tenantId = principalOf(c).tenantId;
+    const state = await states.get(tenantId);
+    switch (state?.status) {
       case "active":
         break;
       case "restricted":
@@ -57,6 +73,7 @@ export function tenantGate(statuses: TenantStatuses): MiddlewareHandler<AppEnv> 
         });
       default:
         // deleting, deleted, or no such tenant: as if it did not exist.
+        pools.close(tenantId);
         throw new ApiError("not_found");
     }
     await next();

@@ -1,65 +1,360 @@
 import {
+  ApiError,
   connect,
+  type Metrics,
   type Sql,
   tenantDatabaseName,
   tenantRoleName,
   tenantRolePassword,
 } from "@oryn/shared";
+import { Counter, Gauge } from "prom-client";
 
 export type TenantPools = {
-  /** The pool for a tenant's database, connecting as that tenant's own role. */
-  get(tenantId: string): Sql;
-  size(): number;
+  /**
+   * Runs `work` with the tenant's pool once a connection is free for it, within the process's
+   * budget; after `waitMs` without one, 503 `upstream_unavailable` with Retry-After. `work` must
+   * use one connection at a time (sequential queries, or one transaction): the budget counts one
+   * connection per running `work`.
+   */
+  run<T>(tenantId: string, work: (sql: Sql) => Promise<T>): Promise<T>;
+  /** Closes a tenant's pool now (a deleted tenant's); queries already running finish first. */
+  close(tenantId: string): void;
+  stats(): PoolStats;
   closeAll(): Promise<void>;
 };
 
-/**
- * One postgres.js pool per tenant database, opened on first use (pools connect lazily, so a
- * burst of first requests shares one pool) and closed least-recently-used past `maxPools`.
- * Because each pool logs in as the tenant's role, a request routed to the wrong pool still meets
- * a database that refuses it.
- */
-export function createTenantPools(options: {
+export type PoolStats = {
+  /** Pools open, including those closing. */
+  pools: number;
+  /** Connections the pools may hold open: each pool's share of the budget. */
+  connections: number;
+  inUse: number;
+  waiting: number;
+};
+
+export type TenantPoolOptions = {
   serverUrl: string;
   passwordSecret: string;
+  /** Connections one tenant's pool may open. */
   maxConnectionsPerPool: number;
+  /** Connections all tenant pools of this process may have open together. */
+  maxConnections: number;
+  /** Pools open at once. */
   maxPools: number;
-}): TenantPools {
-  // A Map iterates in insertion order; re-inserting on use keeps the least recent first.
-  const pools = new Map<string, Sql>();
-  // Evicted pools finishing their last queries; closeAll waits for them too.
+  /** A pool with nothing in flight for this long is closed. */
+  idleMs: number;
+  /** How long a request waits for a connection before it is answered 503. */
+  waitMs: number;
+  metrics?: Metrics;
+};
+
+type Pool = {
+  tenantId: string;
+  sql: Sql;
+  /** Connections this pool may open: its share of the budget, kept until the pool closes. */
+  slots: number;
+  /** Running `work` calls, never more than `slots`. */
+  busy: number;
+  lastUsed: number;
+};
+
+type Waiter = {
+  tenantId: string;
+  admit: (pool: Pool) => void;
+  fail: (error: ApiError) => void;
+  timer: NodeJS.Timeout;
+};
+
+/**
+ * One postgres.js pool per tenant database, each logging in as that tenant's own role, under a
+ * per-process budget of open connections and open pools.
+ *
+ * Why the budget is exact: postgres.js opens a connection only when a query finds none idle,
+ * and here a pool never runs more `work` than its `slots`, while its connections are never
+ * closed on a timer of their own (no idle timeout or max lifetime in postgres.js: a closing
+ * connection would otherwise briefly overlap its replacement). So a pool's open connections
+ * never exceed its slots, and the slots of all pools, open or closing, never exceed
+ * `maxConnections`. Slots return to the budget only when the whole pool has closed: when it has
+ * been idle for `idleMs`, or at once when someone is waiting and it has nothing in flight (least
+ * recently used first).
+ *
+ * A tenant whose database is slow or down can hold at most `maxConnectionsPerPool` of the
+ * budget, so it cannot starve the others; its own requests answer 503.
+ */
+export function createTenantPools(options: TenantPoolOptions): TenantPools {
+  // Map order is use order: a used pool is re-inserted, so the least recently used comes first.
+  const pools = new Map<string, Pool>();
+  const waiters: Waiter[] = [];
   const closing = new Set<Promise<void>>();
-  return {
-    get(tenantId) {
-      const existing = pools.get(tenantId);
-      if (existing) {
-        pools.delete(tenantId);
-        pools.set(tenantId, existing);
-        return existing;
-      }
-      const pool = connect(options.serverUrl, {
+  let heldSlots = 0;
+  let closingSlots = 0;
+  let closingPools = 0;
+  let shutDown = false;
+
+  const metrics = poolMetrics(options.metrics, () => stats());
+  const freeSlots = () => options.maxConnections - heldSlots - closingSlots;
+  const openPools = () => pools.size + closingPools;
+
+  function stats(): PoolStats {
+    let inUse = 0;
+    for (const pool of pools.values()) inUse += pool.busy;
+    return {
+      pools: openPools(),
+      connections: heldSlots + closingSlots,
+      inUse,
+      waiting: waiters.length,
+    };
+  }
+
+  function openPool(tenantId: string): Pool {
+    const pool: Pool = {
+      tenantId,
+      sql: connect(options.serverUrl, {
         database: tenantDatabaseName(tenantId),
         username: tenantRoleName(tenantId),
         password: tenantRolePassword(options.passwordSecret, tenantId),
         max: options.maxConnectionsPerPool,
-        idleTimeoutSeconds: 30,
+        // Never closed one by one: see above. The pool as a whole closes when idle.
+        idleTimeoutSeconds: 0,
+        maxLifetimeSeconds: null,
         applicationName: "oryn-workspace",
+      }),
+      slots: 0,
+      busy: 0,
+      lastUsed: performance.now(),
+    };
+    pools.set(tenantId, pool);
+    metrics?.opened.inc();
+    return pool;
+  }
+
+  /** A pool with a free slot for this tenant, taken, or undefined. Synchronous: single-flight. */
+  function tryAdmit(tenantId: string): Pool | undefined {
+    let pool = pools.get(tenantId);
+    if (pool && pool.busy >= pool.slots) {
+      if (pool.slots >= options.maxConnectionsPerPool || freeSlots() <= 0) return undefined;
+      pool.slots++;
+      heldSlots++;
+    }
+    if (!pool) {
+      if (openPools() >= options.maxPools || freeSlots() <= 0) return undefined;
+      pool = openPool(tenantId);
+      pool.slots = 1;
+      heldSlots++;
+    }
+    pool.busy++;
+    pool.lastUsed = performance.now();
+    pools.delete(tenantId);
+    pools.set(tenantId, pool);
+    return pool;
+  }
+
+  function closePool(pool: Pool, reason: "idle" | "pressure" | "tenant_gone" | "shutdown") {
+    if (pools.get(pool.tenantId) !== pool) return;
+    pools.delete(pool.tenantId);
+    const slots = pool.slots;
+    heldSlots -= slots;
+    closingSlots += slots;
+    closingPools++;
+    metrics?.closed.inc({ reason });
+    // The slots stay counted until every connection of the pool has really closed.
+    const ended: Promise<void> = pool.sql
+      .end({ timeout: 5 })
+      .catch(() => {})
+      .finally(() => {
+        closingSlots -= slots;
+        closingPools--;
+        closing.delete(ended);
+        pump();
       });
-      pools.set(tenantId, pool);
-      if (pools.size > options.maxPools) {
-        const [oldestId, oldest] = pools.entries().next().value as [string, Sql];
-        pools.delete(oldestId);
-        // Queries already running on it finish; new ones for that tenant open a new pool.
-        const ended = oldest.end({ timeout: 5 }).finally(() => closing.delete(ended));
-        closing.add(ended);
+    closing.add(ended);
+  }
+
+  /** Lets in whoever can go now, oldest first; then frees room for the rest if it can. */
+  function pump() {
+    for (let index = 0; index < waiters.length; ) {
+      const waiter = waiters[index] as Waiter;
+      const pool = tryAdmit(waiter.tenantId);
+      if (!pool) {
+        index++;
+        continue;
       }
-      return pool;
+      waiters.splice(index, 1);
+      clearTimeout(waiter.timer);
+      waiter.admit(pool);
+    }
+    reclaim();
+  }
+
+  /**
+   * Closes idle pools (nothing in flight), least recently used first, until the slots and pools
+   * being freed cover those waiting. Pools with work in flight are never closed for room.
+   */
+  function reclaim() {
+    if (waiters.length === 0) return;
+    const waitingTenants = new Set(waiters.map((waiter) => waiter.tenantId));
+    let slotDeficit = waiters.length - closingSlots - Math.max(0, freeSlots());
+    let poolDeficit =
+      [...waitingTenants].filter((tenantId) => !pools.has(tenantId)).length -
+      closingPools -
+      Math.max(0, options.maxPools - openPools());
+    for (const pool of [...pools.values()]) {
+      if (slotDeficit <= 0 && poolDeficit <= 0) break;
+      if (pool.busy > 0 || waitingTenants.has(pool.tenantId)) continue;
+      slotDeficit -= pool.slots;
+      poolDeficit--;
+      closePool(pool, "pressure");
+    }
+  }
+
+  function acquire(tenantId: string): Promise<Pool> {
+    if (shutDown) return Promise.reject(unavailable("The service is shutting down"));
+    const pool = tryAdmit(tenantId);
+    if (pool) return Promise.resolve(pool);
+    metrics?.waits.inc();
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = {
+        tenantId,
+        admit: resolve,
+        fail: reject,
+        timer: setTimeout(() => {
+          const index = waiters.indexOf(waiter);
+          if (index >= 0) waiters.splice(index, 1);
+          metrics?.timeouts.inc();
+          waiter.fail(
+            unavailable("Every tenant database connection of this process is busy; retry shortly"),
+          );
+        }, options.waitMs),
+      };
+      waiters.push(waiter);
+      reclaim();
+    });
+  }
+
+  const sweep = setInterval(
+    () => {
+      const now = performance.now();
+      for (const pool of [...pools.values()]) {
+        if (pool.busy === 0 && now - pool.lastUsed >= options.idleMs) closePool(pool, "idle");
+      }
     },
-    size: () => pools.size,
+    Math.max(50, Math.min(options.idleMs / 2, 10_000)),
+  );
+  sweep.unref();
+
+  return {
+    async run(tenantId, work) {
+      const pool = await acquire(tenantId);
+      try {
+        return await work(pool.sql);
+      } catch (error) {
+        throw databaseUnavailable(error) ?? error;
+      } finally {
+        pool.busy--;
+        pool.lastUsed = performance.now();
+        pump();
+      }
+    },
+    close(tenantId) {
+      const pool = pools.get(tenantId);
+      if (pool) closePool(pool, "tenant_gone");
+    },
+    stats,
     async closeAll() {
-      const all = [...pools.values()];
-      pools.clear();
-      await Promise.all([...all.map((pool) => pool.end({ timeout: 5 })), ...closing]);
+      shutDown = true;
+      clearInterval(sweep);
+      for (const waiter of waiters.splice(0)) {
+        clearTimeout(waiter.timer);
+        waiter.fail(unavailable("The service is shutting down"));
+      }
+      for (const pool of [...pools.values()]) closePool(pool, "shutdown");
+      await Promise.all([...closing]);
     },
+  };
+}
+
+function unavailable(detail: string): ApiError {
+  return new ApiError("upstream_unavailable", {
+    status: 503,
+    detail,
+    headers: { "retry-after": "1" },
+  });
+}
+
+// The tenant's database cannot be reached or refuses the connection: connection failures
+// (postgres.js and Node codes), "shutting down"/"cannot connect now", "too many connections",
+// a missing database and a refused login. Anything else is a bug or a bad value, not an outage.
+const unavailableCodes = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "ENOTFOUND",
+  "EHOSTUNREACH",
+  "CONNECT_TIMEOUT",
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+  "57P01",
+  "57P02",
+  "57P03",
+  "53300",
+  "3D000",
+  "28000",
+  "28P01",
+]);
+
+function databaseUnavailable(error: unknown): ApiError | undefined {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code !== "string" || !unavailableCodes.has(code)) return undefined;
+  return new ApiError("upstream_unavailable", {
+    status: 503,
+    detail: "The tenant's database is unavailable",
+    headers: { "retry-after": "5" },
+    cause: error,
+  });
+}
+
+function poolMetrics(metrics: Metrics | undefined, stats: () => PoolStats) {
+  if (!metrics) return undefined;
+  const registers = [metrics.registry];
+  const gauge = (name: string, help: string, pick: (stats: PoolStats) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers,
+      collect() {
+        this.set(pick(stats()));
+      },
+    });
+  gauge("tenant_pools_open", "Tenant connection pools open (or closing)", (s) => s.pools);
+  gauge(
+    "tenant_connections_budgeted",
+    "Connections the open tenant pools may hold, out of TENANT_CONNECTIONS_MAX",
+    (s) => s.connections,
+  );
+  gauge("tenant_connections_in_use", "Tenant connections running a query", (s) => s.inUse);
+  gauge("tenant_connection_waiting", "Requests waiting for a tenant connection", (s) => s.waiting);
+  return {
+    opened: new Counter({
+      name: "tenant_pools_opened_total",
+      help: "Tenant pools opened",
+      registers,
+    }),
+    closed: new Counter({
+      name: "tenant_pools_closed_total",
+      help: "Tenant pools closed, by reason",
+      labelNames: ["reason"] as const,
+      registers,
+    }),
+    waits: new Counter({
+      name: "tenant_connection_waits_total",
+      help: "Requests that had to wait for a tenant connection",
+      registers,
+    }),
+    timeouts: new Counter({
+      name: "tenant_connection_wait_timeouts_total",
+      help: "Requests answered 503 after waiting TENANT_CONNECTION_WAIT_MS for a connection",
+      registers,
+    }),
   };
 }

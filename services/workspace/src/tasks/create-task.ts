@@ -1,0 +1,54 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { type App, access, principalOf, problemResponses } from "@oryn/shared";
+import type { WorkspaceDeps } from "../deps.ts";
+import { idempotencyKeyHeader, once } from "../idempotency/idempotency.ts";
+import { etagOf } from "../lib/etag.ts";
+import { actorOf, idempotencyOf, setAnswerHeaders } from "../lib/request.ts";
+import { writeAs } from "../lib/write-as.ts";
+import { assertMember } from "../tenants/memberships.ts";
+import { createTaskBody, projectParams, taskSchema } from "./schemas.ts";
+import { assertId, createTask } from "./tasks.ts";
+
+const route = createRoute({
+  method: "post",
+  path: "/v1/projects/{id}/tasks",
+  tags: ["Tasks"],
+  summary: "Create a task in a project",
+  ...access("member"),
+  request: {
+    params: projectParams,
+    headers: z.object({ "idempotency-key": idempotencyKeyHeader }),
+    body: { content: { "application/json": { schema: createTaskBody } }, required: true },
+  },
+  responses: {
+    201: { description: "Created", content: { "application/json": { schema: taskSchema } } },
+    ...problemResponses(400, 401, 403, 404, 409, 413, 415, 422, 429, 503),
+  },
+});
+
+export function registerCreateTask(app: App, deps: WorkspaceDeps): void {
+  app.openapi(route, async (c) => {
+    const { tenantId } = principalOf(c);
+    const projectId = assertId(c.req.valid("param").id);
+    const input = c.req.valid("json");
+    const idempotency = idempotencyOf(c, c.req.valid("header")["idempotency-key"], input);
+    await assertMember(deps.controlPlane, tenantId, input.assigneeId);
+    const answer = await deps.pools.run(tenantId, (sql) =>
+      writeAs(sql, actorOf(c), (tx) =>
+        once(tx, idempotency, async () => {
+          const task = await createTask(tx, projectId, input);
+          return {
+            status: 201,
+            body: task,
+            headers: {
+              location: `/v1/projects/${projectId}/tasks/${task.id}`,
+              etag: etagOf(task.version),
+            },
+          };
+        }),
+      ),
+    );
+    setAnswerHeaders(c, answer);
+    return c.json(answer.body, 201);
+  });
+}

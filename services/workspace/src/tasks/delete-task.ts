@@ -1,0 +1,32 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { type App, access, principalOf, problemResponses } from "@oryn/shared";
+import type { WorkspaceDeps } from "../deps.ts";
+import { acceptedVersions } from "../lib/etag.ts";
+import { actorOf } from "../lib/request.ts";
+import { taskParams } from "./schemas.ts";
+import { assertId, deleteTask } from "./tasks.ts";
+
+const route = createRoute({
+  method: "delete",
+  path: "/v1/projects/{id}/tasks/{taskId}",
+  tags: ["Tasks"],
+  summary: "Delete a task",
+  ...access("member"),
+  request: { params: taskParams, headers: z.object({ "if-match": z.string().optional() }) },
+  responses: {
+    204: { description: "Deleted" },
+    ...problemResponses(401, 403, 404, 409, 412, 429, 503),
+  },
+});
+
+export function registerDeleteTask(app: App, deps: WorkspaceDeps): void {
+  app.openapi(route, async (c) => {
+    const params = c.req.valid("param");
+    const ids = { projectId: assertId(params.id), taskId: assertId(params.taskId) };
+    const versions = acceptedVersions(c.req.valid("header")["if-match"]);
+    await deps.pools.run(principalOf(c).tenantId, (sql) =>
+      deleteTask(sql, actorOf(c), ids, versions),
+    );
+    return c.body(null, 204);
+  });
+}

@@ -1,0 +1,21 @@
+import { ApiError, type Sql } from "@oryn/shared";
+
+/**
+ * A task's assignee must be a member of the tenant. Memberships live in the control plane, so a
+ * foreign key cannot say it; this is checked before the tenant write. A member removed in the
+ * instant between the check and the write keeps the task (as any task of a member who leaves).
+ */
+export async function assertMember(
+  controlPlane: Sql,
+  tenantId: string,
+  userId: string | null | undefined,
+): Promise<void> {
+  if (userId === null || userId === undefined) return;
+  const [member] = await controlPlane`
+    select 1 from memberships where tenant_id = ${tenantId} and user_id = ${userId}`;
+  if (!member) {
+    throw new ApiError("validation_failed", {
+      errors: [{ path: "assigneeId", message: "not a member of this tenant" }],
+    });
+  }
+}

@@ -1,0 +1,145 @@
+import {
+  ConfigError,
+  connect,
+  parseConfig,
+  tenantDatabaseName,
+  tenantRoleName,
+} from "@oryn/shared";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { serviceEnv, testRun } from "../../../test/harness/context.ts";
+import { activeTenant, provisioningDeps } from "../../../test/harness/tenants.ts";
+import { workspaceEnv } from "../src/env.ts";
+import { workspaceInProcess } from "./fixtures.ts";
+
+const run = testRun();
+const provisioning = provisioningDeps(run);
+const superuser = connect(run.postgresUrl, { max: 2 });
+let tenants: string[];
+
+beforeAll(async () => {
+  tenants = [];
+  for (let index = 0; index < 3; index++) tenants.push(await activeTenant(provisioning));
+});
+afterAll(async () => {
+  await superuser.end();
+  await provisioning.close();
+});
+
+type Workspace = Awaited<ReturnType<typeof workspaceInProcess>>;
+
+async function metric(workspace: Workspace, name: string): Promise<number> {
+  const text = await workspace.deps.metrics.registry.metrics();
+  const line = text
+    .split("\n")
+    .find((row) => row.startsWith(`${name}{`) || row.startsWith(`${name} `));
+  return Number(line?.split(" ").at(-1) ?? Number.NaN);
+}
+
+async function connectionsTo(tenantId: string): Promise<number> {
+  const [row] = await superuser<{ count: number }[]>`
+    select count(*)::int as count from pg_stat_activity
+    where datname = ${tenantDatabaseName(tenantId)} and application_name = 'oryn-workspace'`;
+  return row?.count ?? 0;
+}
+
+describe("tenant pools", () => {
+  it("opens one pool for a burst of first requests", async () => {
+    const workspace = await workspaceInProcess();
+    try {
+      const token = await workspace.tokenFor(tenants[0] as string);
+      const answers = await Promise.all(
+        Array.from({ length: 20 }, () => workspace.call("GET", "/v1/projects", { token })),
+      );
+      expect(answers.every((answer) => answer.status === 200)).toBe(true);
+      expect(await metric(workspace, "tenant_pools_opened_total")).toBe(1);
+      expect(await connectionsTo(tenants[0] as string)).toBeLessThanOrEqual(5);
+    } finally {
+      await workspace.close();
+    }
+  });
+
+  it("answers 503 with Retry-After when the budget stays used past the wait, then serves again", async () => {
+    const workspace = await workspaceInProcess({
+      TENANT_CONNECTIONS_MAX: "1",
+      TENANT_POOL_MAX: "1",
+      TENANT_CONNECTION_WAIT_MS: "200",
+    });
+    try {
+      const [busy, waiting] = tenants as [string, string];
+      // The one connection of the budget, held for a second by another tenant's work.
+      const holding = workspace.deps.pools.run(busy, (sql) => sql`select pg_sleep(1)`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const token = await workspace.tokenFor(waiting);
+      const refused = await workspace.call("GET", "/v1/projects", { token });
+      expect(refused.status).toBe(503);
+      expect(refused.json.code).toBe("upstream_unavailable");
+      expect(refused.headers.get("retry-after")).toBe("1");
+      expect(await metric(workspace, "tenant_connection_wait_timeouts_total")).toBe(1);
+      await holding;
+      // The idle pool is closed for room as soon as someone waits, and the waiter gets in.
+      expect((await workspace.call("GET", "/v1/projects", { token })).status).toBe(200);
+      expect(await connectionsTo(busy)).toBe(0);
+      expect(workspace.deps.pools.stats()).toMatchObject({ pools: 1, connections: 1 });
+    } finally {
+      await workspace.close();
+    }
+  });
+
+  it("answers 503 for a tenant whose database refuses connections, and serves the others", async () => {
+    const workspace = await workspaceInProcess();
+    const [down, up] = tenants as [string, string];
+    await superuser`alter role ${superuser(tenantRoleName(down))} connection limit 0`;
+    try {
+      const [refused, served] = await Promise.all([
+        workspace.call("GET", "/v1/projects", { token: await workspace.tokenFor(down) }),
+        workspace.call("GET", "/v1/projects", { token: await workspace.tokenFor(up) }),
+      ]);
+      expect(refused.status).toBe(503);
+      expect(refused.json).toMatchObject({
+        code: "upstream_unavailable",
+        detail: "The tenant's database is unavailable",
+      });
+      expect(refused.headers.get("retry-after")).toBe("5");
+      expect(served.status).toBe(200);
+    } finally {
+      await superuser`alter role ${superuser(tenantRoleName(down))} connection limit 50`;
+      await workspace.close();
+    }
+  });
+
+  it("closes the pool of a tenant that is deleted, and of one left idle", async () => {
+    const workspace = await workspaceInProcess({ TENANT_POOL_IDLE_MS: "150" });
+    try {
+      const gone = await activeTenant(provisioning);
+      const token = await workspace.tokenFor(gone);
+      expect((await workspace.call("GET", "/v1/projects", { token })).status).toBe(200);
+      expect(await connectionsTo(gone)).toBe(1);
+      await provisioning.controlPlane`update tenants set status = 'deleting' where id = ${gone}`;
+      expect((await workspace.call("GET", "/v1/projects", { token })).status).toBe(404);
+      await expect.poll(() => connectionsTo(gone), { timeout: 2000 }).toBe(0);
+
+      const idle = tenants[2] as string;
+      const idleToken = await workspace.tokenFor(idle);
+      expect((await workspace.call("GET", "/v1/projects", { token: idleToken })).status).toBe(200);
+      expect(workspace.deps.pools.stats().pools).toBe(1);
+      await expect.poll(() => workspace.deps.pools.stats().pools, { timeout: 2000 }).toBe(0);
+      await expect.poll(() => connectionsTo(idle), { timeout: 2000 }).toBe(0);
+      expect(await metric(workspace, "tenant_pools_closed_total")).toBeGreaterThan(0);
+    } finally {
+      await workspace.close();
+    }
+  });
+
+  it("refuses a per-pool maximum above the process budget at start, naming it", () => {
+    expect(() =>
+      parseConfig(workspaceEnv, {
+        ...serviceEnv(run),
+        TENANT_POOL_MAX: "10",
+        TENANT_CONNECTIONS_MAX: "5",
+      }),
+    ).toThrow(/TENANT_POOL_MAX: must not be more than TENANT_CONNECTIONS_MAX/);
+    expect(() =>
+      parseConfig(workspaceEnv, { ...serviceEnv(run), TENANT_CONNECTION_WAIT_MS: "soon" }),
+    ).toThrow(ConfigError);
+  });
+});
