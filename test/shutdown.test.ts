@@ -1,0 +1,105 @@
+import { once } from "node:events";
+import { createServer } from "node:http";
+import { connect, tenantDatabaseName, withDatabase } from "@oryn/shared";
+import { afterAll, describe, expect, it } from "vitest";
+import { serviceEnv, testRun } from "./harness/context.ts";
+import { jsonCaller } from "./harness/http.ts";
+import { freePort, type Oryn, startOryn, startService } from "./harness/processes.ts";
+
+const run = testRun();
+const password = "a long enough password";
+
+async function signUp(call: ReturnType<typeof jsonCaller>, waitActive: boolean) {
+  const slug = `stop-${crypto.randomUUID().slice(0, 8)}`;
+  const signup = await call("POST", "/v1/signup", {
+    body: {
+      company: { name: slug, slug },
+      owner: { email: `o@${slug}.test`, password, name: "O" },
+    },
+  });
+  expect(signup.status).toBe(202);
+  const token = signup.json.tokens.accessToken as string;
+  const deadline = Date.now() + 30_000;
+  while (waitActive && (await call("GET", "/v1/tenant", { token })).json.status !== "active") {
+    if (Date.now() > deadline) throw new Error("tenant did not become active");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return { token, tenantId: signup.json.tenant.id as string };
+}
+
+describe("graceful shutdown: SIGTERM lets the request in flight finish", () => {
+  let oryn: Oryn | undefined;
+  afterAll(() => oryn?.stop());
+
+  it("in the gateway, while an upstream is slow", async () => {
+    // An upstream that takes a second to answer.
+    const slow = createServer((_, res) => {
+      setTimeout(
+        () => res.writeHead(200, { "content-type": "application/json" }).end('{"items":[]}'),
+        1_000,
+      );
+    });
+    slow.listen(0, "127.0.0.1");
+    await once(slow, "listening");
+    const address = slow.address();
+    if (!address || typeof address === "string") throw new Error("no address");
+    const gateway = await startService("gateway", await freePort(), {
+      ...serviceEnv(run),
+      OPS_PORT: String(await freePort()),
+      WORKSPACE_URL: `http://127.0.0.1:${address.port}`,
+    });
+    try {
+      const call = jsonCaller((path, init) => fetch(`${gateway.url}${path}`, init));
+      const { token } = await signUp(call, false);
+      const inFlight = call("GET", "/v1/projects", { token });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const exited = gateway.stop("SIGTERM");
+      const answer = await inFlight;
+      expect(answer.status).toBe(200);
+      expect(answer.json).toEqual({ items: [] });
+      expect(await exited).toBe(0);
+      // And it no longer accepts.
+      await expect(fetch(`${gateway.url}/healthz`)).rejects.toThrow();
+    } finally {
+      await gateway.stop("SIGKILL");
+      slow.close();
+    }
+  }, 60_000);
+
+  it("in the workspace, while the tenant's database is slow", async () => {
+    oryn = await startOryn(serviceEnv(run));
+    const gatewayUrl = oryn.gatewayUrl;
+    const call = jsonCaller((path, init) => fetch(`${gatewayUrl}${path}`, init));
+    const { token, tenantId } = await signUp(call, true);
+    expect((await call("POST", "/v1/projects", { token, body: { name: "Before" } })).status).toBe(
+      201,
+    );
+    // Hold the projects table, so the list below waits inside the workspace.
+    const tenantDb = connect(withDatabase(run.postgresUrl, tenantDatabaseName(tenantId)), {
+      max: 1,
+    });
+    try {
+      let release: () => void = () => undefined;
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const locking = tenantDb.begin(async (tx) => {
+        await tx`lock table projects in access exclusive mode`;
+        await held;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const inFlight = call("GET", "/v1/projects", { token });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const exited = oryn.services.workspace.stop("SIGTERM");
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      release();
+      await locking;
+      const answer = await inFlight;
+      expect(answer.status).toBe(200);
+      expect(answer.json.items.map((item: { name: string }) => item.name)).toEqual(["Before"]);
+      expect(await exited).toBe(0);
+    } finally {
+      await tenantDb.end();
+    }
+  }, 90_000);
+});
