@@ -24,6 +24,7 @@ RUN npm i -g -E pnpm@12.4.2 && npm cache clean --force
 WORKDIR /app
 COPY package.json pnpm-lock.yaml pnpm-workspace.yaml ./
 COPY packages/shared/package.json packages/shared/
+COPY packages/client/package.json packages/client/
 COPY services/gateway/package.json services/gateway/
 COPY services/workspace/package.json services/workspace/
 COPY services/billing/package.json services/billing/
