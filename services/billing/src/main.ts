@@ -1,10 +1,7 @@
 import { randomBytes } from "node:crypto";
 import {
   ConfigError,
-  closeRedis,
-  connectRedisForWorker,
   createLogger,
-  createQueues,
   listen,
   loadDotEnv,
   onShutdown,
@@ -13,10 +10,9 @@ import {
   withTimeout,
 } from "@oryn/shared";
 import { createBillingApp } from "./app.ts";
-import { type BillingDeps, createBillingDeps, createJobStripeClient } from "./deps.ts";
+import { type BillingDeps, createBillingDeps } from "./deps.ts";
 import { type BillingConfig, billingEnv, checkProductionSettings } from "./env.ts";
-import { sweepBilling } from "./jobs/sweep.ts";
-import { startBillingWorker } from "./jobs/worker.ts";
+import { createBillingJobs } from "./jobs/billing-jobs.ts";
 
 loadDotEnv();
 let config: BillingConfig;
@@ -42,37 +38,14 @@ if (!config.STRIPE_SECRET_KEY) {
   logger.warn("STRIPE_SECRET_KEY is not set: webhooks are recorded, but nothing calls Stripe");
 }
 
-// The worker's own connection: BullMQ's blocking reads need `maxRetriesPerRequest: null`.
-const workerRedis = connectRedisForWorker(config.REDIS_URL);
-workerRedis.on("error", (error) => logger.warn({ err: error }, "redis (worker) error"));
-const jobQueues = createQueues(workerRedis, config.REDIS_PREFIX, logger);
-const syncDeps = {
-  sql: deps.sql,
-  stripe: createJobStripeClient(config),
-  prices: deps.prices,
-  queues: jobQueues,
-  logger,
-  graceSeconds: config.BILLING_PAYMENT_GRACE_SECONDS,
-};
-const worker = startBillingWorker({
-  deps: syncDeps,
-  connection: workerRedis,
-  prefix: config.REDIS_PREFIX,
-  concurrency: config.BILLING_CONCURRENCY,
-  logger,
-});
+const jobs = createBillingJobs(config, deps);
+const worker = jobs.startWorker();
 
 // One sweep at a time: a tick that finds one still running (Redis or the database slow) is skipped.
 let sweeping: Promise<unknown> | undefined;
 const runSweep = () => {
-  sweeping ??= sweepBilling({
-    sql: deps.sql,
-    queues: jobQueues,
-    logger,
-    olderThanSeconds: config.BILLING_SWEEP_SECONDS,
-    graceSeconds: config.BILLING_PAYMENT_GRACE_SECONDS,
-    stripeConfigured: syncDeps.stripe !== undefined,
-  })
+  sweeping ??= jobs
+    .sweep()
     .catch((error: unknown) => logger.warn({ err: error }, "billing sweep failed"))
     .finally(() => {
       sweeping = undefined;
@@ -96,7 +69,6 @@ onShutdown(logger, [
   () => server.close(),
   // Waits for the jobs in hand to finish; the others stay queued for the next worker.
   () => worker.close(),
-  () => jobQueues.close(),
+  () => jobs.close(),
   () => deps.close(),
-  () => closeRedis(workerRedis),
 ]);

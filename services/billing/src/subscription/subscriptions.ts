@@ -61,13 +61,13 @@ export async function createCheckoutSession(
     urls: { checkoutSuccess: string; checkoutCancel: string };
   },
 ): Promise<{ url: string }> {
+  const stripe = requireStripe(deps.stripe);
   const price = deps.prices.priceOf(deps.plan);
   if (!price) {
     throw new ApiError("validation_failed", {
       errors: [{ path: "plan", message: `The ${deps.plan} plan is not on sale on this server` }],
     });
   }
-  const stripe = requireStripe(deps.stripe);
   const account = await findAccount(deps.sql, deps.tenantId);
   if (account?.subscriptionStatus && running.has(account.subscriptionStatus)) {
     throw new ApiError("conflict", {
