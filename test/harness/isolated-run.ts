@@ -1,4 +1,10 @@
-import { connect, controlPlaneMigrations, ensureDatabase, migrate, withDatabase } from "@oryn/shared";
+import {
+  connect,
+  controlPlaneMigrations,
+  ensureDatabase,
+  migrate,
+  withDatabase,
+} from "@oryn/shared";
 import { removeRun } from "./cleanup.ts";
 import { type TestRun, testRun } from "./context.ts";
 

@@ -85,7 +85,10 @@ export async function billingInProcess(
     activeTenant,
     /** Posts a webhook body with the given Stripe-Signature. */
     webhook: (payload: string, signature: string) =>
-      call("POST", "/webhooks/stripe", { raw: payload, headers: { "stripe-signature": signature } }),
+      call("POST", "/webhooks/stripe", {
+        raw: payload,
+        headers: { "stripe-signature": signature },
+      }),
     startWorker() {
       const worker = jobs.startWorker();
       workers.push(worker);
@@ -109,7 +112,8 @@ export async function eventually<T>(
   const deadline = Date.now() + timeoutMs;
   let value = await read();
   while (!done(value)) {
-    if (Date.now() > deadline) throw new Error(`not reached in time; last: ${JSON.stringify(value)}`);
+    if (Date.now() > deadline)
+      throw new Error(`not reached in time; last: ${JSON.stringify(value)}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
     value = await read();
   }

@@ -90,7 +90,8 @@ describe("POST /v1/billing/checkout", () => {
     expect(again.status).toBe(200);
     expect(fake.checkoutSessions.at(-1)?.params["line_items[0][price]"]).toBe(fake.prices.business);
     expect(customersOf(tenantId)).toHaveLength(1);
-    const [row] = await billing.admin`select stripe_customer_id from billing_accounts where tenant_id = ${tenantId}`;
+    const [row] =
+      await billing.admin`select stripe_customer_id from billing_accounts where tenant_id = ${tenantId}`;
     expect(row?.stripeCustomerId).toBe(customer?.id);
   });
 
@@ -112,7 +113,10 @@ describe("POST /v1/billing/checkout", () => {
       expect(answer.json.code).toBe("validation_failed");
       expect(answer.json.errors[0].path).toBe("plan");
     }
-    const broken = await billing.call("POST", "/v1/billing/checkout", { token: admin, raw: "{plan" });
+    const broken = await billing.call("POST", "/v1/billing/checkout", {
+      token: admin,
+      raw: "{plan",
+    });
     expect(broken.status).toBe(400);
     expect(broken.json.code).toBe("invalid_json");
     // None of these reached Stripe.
@@ -142,7 +146,10 @@ describe("POST /v1/billing/checkout", () => {
     const token = await billing.tokenFor(tenantId, "admin");
     fake.failWith(500);
     try {
-      const down = await billing.call("POST", "/v1/billing/checkout", { token, body: { plan: "pro" } });
+      const down = await billing.call("POST", "/v1/billing/checkout", {
+        token,
+        body: { plan: "pro" },
+      });
       expect(down.status).toBe(503);
       expect(down.headers.get("content-type")).toBe("application/problem+json");
       expect(down.json.code).toBe("upstream_unavailable");

@@ -58,7 +58,7 @@ export async function sweepBilling(deps: SweepDeps): Promise<SweepReport> {
     select a.tenant_id, a.payment_failed_at + make_interval(secs => ${deps.graceSeconds}) as due_at
     from billing_accounts a join tenants t on t.id = a.tenant_id
     where t.status = 'active'
-      and a.payment_failed_at + make_interval(secs => ${deps.graceSeconds} + ${deps.olderThanSeconds}) < now()
+      and a.payment_failed_at + make_interval(secs => ${deps.graceSeconds + deps.olderThanSeconds}) < now()
     limit 1000`;
   for (const { tenantId, dueAt } of overdue) {
     const payload = { tenantId, dueAt: dueAt.getTime() };
