@@ -77,6 +77,11 @@ export async function billingInProcess(
   return {
     config,
     deps,
+    /** The request-path Stripe client; only with a fake Stripe. */
+    get stripe() {
+      if (!deps.stripe) throw new Error("billing was built without a Stripe key");
+      return deps.stripe;
+    },
     app,
     jobs,
     admin,

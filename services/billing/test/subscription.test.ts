@@ -127,10 +127,10 @@ describe("POST /v1/billing/checkout", () => {
     const tenantId = await billing.activeTenant();
     const customerId = await ensureStripeCustomer({
       ...billing.deps,
-      stripe: billing.deps.stripe!,
+      stripe: billing.stripe,
       tenantId,
     });
-    fake.setSubscription(customerId!, { plan: "pro", status: "active" });
+    fake.setSubscription(customerId as string, { plan: "pro", status: "active" });
     await syncTenantBilling(billing.jobs.syncDeps, tenantId, { cause: "test" });
     const answer = await billing.call("POST", "/v1/billing/checkout", {
       token: await billing.tokenFor(tenantId, "owner"),
@@ -193,7 +193,7 @@ describe("POST /v1/billing/portal", () => {
 describe("the Stripe customer", () => {
   it("is made once per tenant when the job and a request race, by the idempotency key", async () => {
     const tenantId = await billing.activeTenant();
-    const stripe = billing.deps.stripe!;
+    const stripe = billing.stripe;
     const ids = await Promise.all(
       Array.from({ length: 4 }, () => ensureStripeCustomer({ ...billing.deps, stripe, tenantId })),
     );
