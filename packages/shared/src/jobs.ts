@@ -1,4 +1,8 @@
 import { type Job, type JobsOptions, Queue, Worker } from "bullmq";
+
+/** Thrown by a handler, fails its job at once: for failures no retry can mend. */
+export { UnrecoverableError } from "bullmq";
+
 import type { Redis } from "ioredis";
 import { z } from "zod";
 import type { Logger } from "./logger.ts";
