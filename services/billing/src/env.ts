@@ -69,6 +69,7 @@ export type BillingConfig = z.output<typeof billingEnv>;
 export function checkProductionSettings(config: BillingConfig): void {
   if (config.NODE_ENV !== "production") return;
   const required = [
+    "STRIPE_WEBHOOK_SECRET",
     "STRIPE_SECRET_KEY",
     "STRIPE_PRICE_PRO",
     "STRIPE_PRICE_BUSINESS",
