@@ -218,3 +218,25 @@ describe("the Stripe customer", () => {
     }
   });
 });
+
+describe("billing's OpenAPI document", () => {
+  it("declares who may call each operation, as the access helpers enforce it", async () => {
+    const answer = await billing.call("GET", "/openapi.json");
+    const audiences = Object.fromEntries(
+      Object.entries(
+        answer.json.paths as Record<string, Record<string, Record<string, unknown>>>,
+      ).flatMap(([path, operations]) =>
+        Object.entries(operations).map(([method, operation]) => [
+          `${method.toUpperCase()} ${path}`,
+          operation["x-oryn-min-role"],
+        ]),
+      ),
+    );
+    expect(audiences).toEqual({
+      "GET /v1/billing/subscription": "member",
+      "POST /v1/billing/checkout": "admin",
+      "POST /v1/billing/portal": "admin",
+      "POST /webhooks/stripe": "stripe",
+    });
+  });
+});
