@@ -36,6 +36,11 @@ export type FakeStripe = {
   subscriptionsOf(customerId: string): Array<Record<string, any>>;
   /** While set, every API call is answered with this status (500, 503, 429). */
   failWith(status: number | undefined): void;
+  /**
+   * The next call to `path` is answered `ms` late, with what was true when it arrived: a slow
+   * read that returns an older state than Stripe holds by the time it lands.
+   */
+  delayNext(path: string, ms: number): void;
   /** An event as Stripe would send it, around a copy of `object` as it is now. */
   event(type: string, object: Record<string, any>, options?: { created?: number }): string;
   /** A Stripe-Signature header for `payload`, with the real scheme. */
@@ -63,6 +68,7 @@ export async function startFakeStripe(): Promise<FakeStripe> {
   const portalSessions: FakeStripe["portalSessions"] = [];
   const calls: FakeStripe["calls"] = [];
   let failing: number | undefined;
+  const delays = new Map<string, number>();
 
   function priceObject(plan: "pro" | "business") {
     return {
@@ -276,10 +282,16 @@ export async function startFakeStripe(): Promise<FakeStripe> {
       if (method === "POST" && key && status < 500) idempotent.set(key, { status, body: answer });
     }
     calls.push({ method, path: url.pathname, status, ...(key ? { idempotencyKey: key } : {}) });
+    const encoded = JSON.stringify(answer);
+    const delay = delays.get(url.pathname);
+    if (delay !== undefined) {
+      delays.delete(url.pathname);
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
     response.statusCode = status;
     response.setHeader("content-type", "application/json");
     response.setHeader("request-id", id("req"));
-    response.end(JSON.stringify(answer));
+    response.end(encoded);
   }
 
   const server = createServer((request, response) => {
@@ -315,6 +327,9 @@ export async function startFakeStripe(): Promise<FakeStripe> {
     subscriptionsOf,
     failWith(status) {
       failing = status;
+    },
+    delayNext(path, ms) {
+      delays.set(path, ms);
     },
     event(type, object, options = {}) {
       return JSON.stringify({

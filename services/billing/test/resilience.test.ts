@@ -9,6 +9,7 @@ import { type FakeStripe, startFakeStripe } from "../../../test/harness/fake-str
 import { isolatedRun } from "../../../test/harness/isolated-run.ts";
 import { freePort } from "../../../test/harness/processes.ts";
 import { ensureStripeCustomer } from "../src/customers/ensure-customer.ts";
+import { syncTenantBilling } from "../src/sync/sync-tenant.ts";
 import { billingInProcess, eventually, webhookSecret } from "./fixtures.ts";
 
 /** Outages of Stripe and of Redis, and work that went missing: no event may be lost. */
@@ -226,6 +227,28 @@ describe("work that went missing", () => {
       subscriptionStatus: "past_due",
     });
     await worker.close();
+  });
+});
+
+describe("two syncs of one tenant at once", () => {
+  it("never write an older Stripe answer over a newer one: the later sync waits and reads later", async () => {
+    const { tenantId, customerId } = await tenantWithCustomer();
+    fake.setSubscription(customerId, { plan: "pro", status: "active" });
+    // The first read answers late with "pro"; by the time it lands Stripe says "business".
+    fake.delayNext("/v1/subscriptions", 400);
+    const first = syncTenantBilling(billing.jobs.syncDeps, tenantId, { cause: "test-first" });
+    await eventually(
+      async () => fake.calls.filter((call) => call.path === "/v1/subscriptions").length,
+      (n) => n > 0 && fake.calls.at(-1)?.path === "/v1/subscriptions",
+    );
+    fake.setSubscription(customerId, { plan: "business", status: "active" });
+    const second = syncTenantBilling(billing.jobs.syncDeps, tenantId, { cause: "test-second" });
+    await Promise.all([first, second]);
+    expect(await tenantRow(tenantId)).toEqual({ plan: "business", status: "active" });
+    // The audit log shows the order: pro first, then business.
+    const changes = await billing.admin<{ data: { to: string } }[]>`
+      select data from audit_events where tenant_id = ${tenantId} and action = 'plan_changed' order by id`;
+    expect(changes.map((row) => row.data.to)).toEqual(["pro", "business"]);
   });
 });
 
