@@ -24,6 +24,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateSigningKeySet } from "../../services/gateway/src/tokens/signing-keys.ts";
 import { serviceEnv, testRun } from "../harness/context.ts";
+import { type FakeStripe, startFakeStripe } from "../harness/fake-stripe.ts";
 import { type Answer, jsonCaller } from "../harness/http.ts";
 import { type Oryn, startOryn } from "../harness/processes.ts";
 import { type OpenApiDocument, type Operation, sampleBody } from "./sample-body.ts";
@@ -44,6 +45,7 @@ type Endpoint = {
 const run = testRun();
 const keySet = generateSigningKeySet();
 let oryn: Oryn;
+let stripe: FakeStripe | undefined;
 let endpoints: Endpoint[] = [];
 const casesRun = { unauthenticated: 0, hostileTokens: 0, roleBelow: 0, crossTenant: 0, direct: 0 };
 
@@ -290,7 +292,10 @@ async function makeHostileTokens(): Promise<void> {
 
 describe("access control, generated from the OpenAPI documents", () => {
   beforeAll(async () => {
+    stripe = await startFakeStripe();
     oryn = await startOryn(serviceEnv(run), {
+      // Billing's routes call Stripe: ours, so the positive control can reach them.
+      billing: stripe.env(),
       gateway: {
         JWT_SIGNING_KEYS: keySet,
         RATE_LIMIT_TENANT_PER_MINUTE: "1000000",
@@ -320,6 +325,7 @@ describe("access control, generated from the OpenAPI documents", () => {
       ),
     );
     await oryn?.stop();
+    await stripe?.close();
   });
 
   it("finds the public API's endpoints in the documents", () => {

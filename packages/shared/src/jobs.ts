@@ -1,4 +1,8 @@
 import { type Job, type JobsOptions, Queue, Worker } from "bullmq";
+
+/** Thrown by a handler, fails its job at once: for failures no retry can mend. */
+export { UnrecoverableError } from "bullmq";
+
 import type { Redis } from "ioredis";
 import { z } from "zod";
 import type { Logger } from "./logger.ts";
@@ -17,6 +21,51 @@ export const jobCatalogue = {
     jobId: (payload: { tenantId: string }) => payload.tenantId,
     options: {
       attempts: 5,
+      backoff: { type: "exponential", delay: 1000 },
+      removeOnComplete: { age: 24 * 3600 },
+      removeOnFail: { age: 7 * 24 * 3600 },
+    } satisfies JobsOptions,
+  },
+  /** Billing: the tenant's Stripe customer, made once (Stripe idempotency key from the tenant id). */
+  createStripeCustomer: {
+    queue: "billing",
+    payload: z.object({ tenantId: z.uuid() }),
+    // BullMQ refuses ':' in custom ids; the prefix keeps these apart from event ids.
+    jobId: (payload: { tenantId: string }) => `customer-${payload.tenantId}`,
+    options: {
+      attempts: 8,
+      backoff: { type: "exponential", delay: 1000 },
+      removeOnComplete: { age: 24 * 3600 },
+      removeOnFail: { age: 7 * 24 * 3600 },
+    } satisfies JobsOptions,
+  },
+  /**
+   * Billing: one recorded Stripe event. The event id is the job id, so Stripe's retries and
+   * duplicates add nothing; the row's `processed_at` makes processing itself happen once.
+   */
+  processStripeEvent: {
+    queue: "billing",
+    payload: z.object({ eventId: z.string().regex(/^evt_[A-Za-z0-9_]+$/) }),
+    jobId: (payload: { eventId: string }) => payload.eventId,
+    options: {
+      // 1 s doubling to about 8.5 min in all; past that, billing's sweep retries it.
+      attempts: 10,
+      backoff: { type: "exponential", delay: 1000 },
+      removeOnComplete: { age: 24 * 3600 },
+      removeOnFail: { age: 7 * 24 * 3600 },
+    } satisfies JobsOptions,
+  },
+  /**
+   * Billing: bring a tenant's plan and status in step with Stripe at a given moment, e.g. when
+   * a failed payment's grace period ends. One job per tenant and moment.
+   */
+  syncTenantBilling: {
+    queue: "billing",
+    payload: z.object({ tenantId: z.uuid(), dueAt: z.number().int().nonnegative() }),
+    jobId: (payload: { tenantId: string; dueAt: number }) =>
+      `sync-${payload.tenantId}-${payload.dueAt}`,
+    options: {
+      attempts: 10,
       backoff: { type: "exponential", delay: 1000 },
       removeOnComplete: { age: 24 * 3600 },
       removeOnFail: { age: 7 * 24 * 3600 },
@@ -55,7 +104,8 @@ export function createQueues(connection: Redis, prefix: string, logger?: Logger)
 }
 
 /**
- * Adds a job through the catalogue. With `timeoutMs`, gives up waiting after that long (BullMQ
+ * Adds a job through the catalogue; `delayMs` makes it run no earlier than that from now.
+ * With `timeoutMs`, gives up waiting after that long (BullMQ
  * otherwise waits for Redis indefinitely); an add still in flight may land later, which is
  * harmless because job ids are deterministic.
  */
@@ -63,11 +113,15 @@ export async function enqueue<N extends JobName>(
   queues: Queues,
   name: N,
   payload: JobPayload<N>,
-  options: { timeoutMs?: number } = {},
+  options: { timeoutMs?: number; delayMs?: number } = {},
 ): Promise<void> {
   const job = jobCatalogue[name];
-  const data = job.payload.parse(payload);
-  const adding = queues.get(job.queue).add(name, data, { ...job.options, jobId: job.jobId(data) });
+  const data = job.payload.parse(payload) as never;
+  const adding = queues.get(job.queue).add(name, data, {
+    ...job.options,
+    jobId: job.jobId(data),
+    ...(options.delayMs ? { delay: Math.max(0, Math.ceil(options.delayMs)) } : {}),
+  });
   await (options.timeoutMs === undefined
     ? adding
     : withTimeout(adding, options.timeoutMs, `enqueueing ${name}`));

@@ -31,3 +31,40 @@ export const planSchema = z.enum(planNames);
 export function limitsOf(plan: string): PlanLimits {
   return planLimits[planSchema.safeParse(plan).data ?? "free"];
 }
+
+/** The plans sold through Stripe Checkout; `free` is what a tenant has without a subscription. */
+export const paidPlanNames = ["pro", "business"] as const satisfies readonly PlanName[];
+export type PaidPlanName = (typeof paidPlanNames)[number];
+export const paidPlanSchema = z.enum(paidPlanNames);
+
+const priceId = z.string().regex(/^price_[A-Za-z0-9_]+$/, "must be a Stripe price id (price_...)");
+
+/**
+ * The Stripe price behind each paid plan: ids differ per Stripe account and mode (test/live), so
+ * they come from the environment. Billing's `env.ts` spreads this group.
+ */
+export const planPriceEnv = {
+  STRIPE_PRICE_PRO: priceId.optional(),
+  STRIPE_PRICE_BUSINESS: priceId.optional(),
+};
+
+export type PlanPrices = {
+  /** The price to sell a plan at; undefined when that plan's price is not configured. */
+  priceOf(plan: PaidPlanName): string | undefined;
+  /** The plan a Stripe price stands for; undefined for a price that is none of ours. */
+  planOf(priceId: string): PaidPlanName | undefined;
+};
+
+export function planPrices(config: {
+  STRIPE_PRICE_PRO?: string | undefined;
+  STRIPE_PRICE_BUSINESS?: string | undefined;
+}): PlanPrices {
+  const byPlan: Record<PaidPlanName, string | undefined> = {
+    pro: config.STRIPE_PRICE_PRO,
+    business: config.STRIPE_PRICE_BUSINESS,
+  };
+  return {
+    priceOf: (plan) => byPlan[plan],
+    planOf: (price) => paidPlanNames.find((plan) => byPlan[plan] === price),
+  };
+}

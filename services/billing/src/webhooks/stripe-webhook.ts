@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { ApiError, type App, problemResponses, publicAccess } from "@oryn/shared";
+import { ApiError, type App, enqueue, problemResponses, publicAccess } from "@oryn/shared";
 import type Stripe from "stripe";
 import type { BillingDeps } from "../deps.ts";
 import { recordStripeEvent } from "./record-event.ts";
@@ -32,7 +32,7 @@ export function registerStripeWebhook(app: App, deps: BillingDeps): void {
     let event: Stripe.Event;
     try {
       if (!signature) throw new Error("no Stripe-Signature header");
-      event = await deps.stripe.webhooks.constructEventAsync(
+      event = await deps.webhookVerifier.webhooks.constructEventAsync(
         raw,
         signature,
         deps.webhookSecret,
@@ -47,6 +47,18 @@ export function registerStripeWebhook(app: App, deps: BillingDeps): void {
       { eventId: event.id, type: event.type, duplicate },
       "stripe event recorded",
     );
+    try {
+      // A duplicate is enqueued too: its first enqueue may be the one that was lost. The event id
+      // is the job id, so this adds nothing when the job exists.
+      await enqueue(deps.queues, "processStripeEvent", { eventId: event.id }, { timeoutMs: 2000 });
+    } catch (error) {
+      // Recorded is what Stripe needs to hear: answering 5xx would only make it send again. The
+      // sweep enqueues recorded events that are still unprocessed.
+      c.get("logger").error(
+        { err: error, eventId: event.id },
+        "could not enqueue a recorded stripe event; the sweep will",
+      );
+    }
     return c.json({ received: true as const, duplicate }, 200);
   });
 }

@@ -1,0 +1,35 @@
+import { createRoute } from "@hono/zod-openapi";
+import { type App, access, principalOf, problemResponses } from "@oryn/shared";
+import type { BillingDeps } from "../deps.ts";
+import { checkoutBody, sessionSchema } from "./schemas.ts";
+import { createCheckoutSession } from "./subscriptions.ts";
+
+const route = createRoute({
+  method: "post",
+  path: "/v1/billing/checkout",
+  tags: ["Billing"],
+  summary: "A Stripe Checkout page that subscribes the tenant to a paid plan",
+  ...access("admin"),
+  request: {
+    body: { content: { "application/json": { schema: checkoutBody } }, required: true },
+  },
+  responses: {
+    200: {
+      description: "Where to send the browser",
+      content: { "application/json": { schema: sessionSchema } },
+    },
+    ...problemResponses(400, 401, 403, 404, 409, 415, 422, 429, 502, 503),
+  },
+});
+
+export function registerCreateCheckout(app: App, deps: BillingDeps): void {
+  app.openapi(route, async (c) => {
+    const session = await createCheckoutSession({
+      ...deps,
+      tenantId: principalOf(c).tenantId,
+      plan: c.req.valid("json").plan,
+      logger: c.get("logger"),
+    });
+    return c.json(session, 200);
+  });
+}

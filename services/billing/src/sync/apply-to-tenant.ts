@@ -1,0 +1,43 @@
+import type { PlanName, TransactionSql } from "@oryn/shared";
+import { isClosing } from "../accounts/billing-accounts.ts";
+
+export type TenantChange = { field: "plan" | "status"; from: string; to: string };
+
+/**
+ * Writes the plan and access billing decided to the tenant row that gateway and workspace read,
+ * with a control-plane audit entry per change. Billing moves a tenant only between `active` and
+ * `restricted`: one still provisioning (or failed at it) keeps its status, one being deleted is
+ * not touched at all. The row lock orders this against the gateway's deletion.
+ */
+export async function applyToTenant(
+  tx: TransactionSql,
+  change: {
+    tenantId: string;
+    plan: PlanName;
+    access: "active" | "restricted";
+    /** Stored as the audit entry's request id: the Stripe event, or the sync job. */
+    cause: string;
+    details: Record<string, unknown>;
+  },
+): Promise<TenantChange[]> {
+  const [tenant] = await tx<{ status: string; plan: string }[]>`
+    select status, plan from tenants where id = ${change.tenantId} for update`;
+  if (!tenant || isClosing(tenant.status as never)) return [];
+  const mayMove = tenant.status === "active" || tenant.status === "restricted";
+  const status = mayMove ? change.access : tenant.status;
+  const changes: TenantChange[] = [];
+  if (tenant.plan !== change.plan)
+    changes.push({ field: "plan", from: tenant.plan, to: change.plan });
+  if (tenant.status !== status) changes.push({ field: "status", from: tenant.status, to: status });
+  if (changes.length === 0) return [];
+  await tx`
+    update tenants set plan = ${change.plan}, status = ${status}, updated_at = now()
+    where id = ${change.tenantId}`;
+  for (const { field, from, to } of changes) {
+    await tx`
+      insert into audit_events (tenant_id, action, entity, entity_id, request_id, data)
+      values (${change.tenantId}, ${field === "plan" ? "plan_changed" : "status_changed"}, 'tenant',
+              ${change.tenantId}, ${change.cause}, ${tx.json({ from, to, ...change.details } as never)})`;
+  }
+  return changes;
+}

@@ -1,0 +1,126 @@
+import { randomUUID } from "node:crypto";
+import {
+  accessTokenAlgorithm,
+  accessTokenType,
+  connect,
+  createLogger,
+  parseConfig,
+  type Role,
+  type Sql,
+} from "@oryn/shared";
+import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT } from "jose";
+import { serviceEnv, type TestRun } from "../../../test/harness/context.ts";
+import type { FakeStripe } from "../../../test/harness/fake-stripe.ts";
+import { jsonCaller } from "../../../test/harness/http.ts";
+import { createBillingApp } from "../src/app.ts";
+import { createBillingDeps } from "../src/deps.ts";
+import { billingEnv } from "../src/env.ts";
+import { createBillingJobs } from "../src/jobs/billing-jobs.ts";
+
+export const webhookSecret = "whsec_billing_test_secret_0123456789";
+
+/**
+ * Billing in-process against `run`'s control plane and Redis and a fake Stripe, wired as main.ts
+ * wires it; the worker starts only when a test asks. Tokens are signed with a key pair this
+ * fixture holds.
+ */
+export async function billingInProcess(
+  run: TestRun,
+  fake: FakeStripe | undefined,
+  overrides: Record<string, string> = {},
+) {
+  const { publicKey, privateKey } = await generateKeyPair(accessTokenAlgorithm);
+  const jwk = { ...(await exportJWK(publicKey)), kid: "test-key", alg: accessTokenAlgorithm };
+  const config = parseConfig(billingEnv, {
+    ...serviceEnv(run),
+    ...(fake?.env() ?? {}),
+    STRIPE_WEBHOOK_SECRET: webhookSecret,
+    // Straight to BullMQ's retries: the stripe client's own would only slow the tests.
+    STRIPE_MAX_NETWORK_RETRIES: "0",
+    STRIPE_TIMEOUT_MS: "3000",
+    BILLING_CONCURRENCY: "8",
+    ...overrides,
+  });
+  const logger = createLogger("billing-test", process.env.ORYN_TEST_LOG_LEVEL ?? "silent");
+  const deps = createBillingDeps(config, logger, {
+    webhookSecret,
+    keys: createLocalJWKSet({ keys: [jwk] }),
+  });
+  const app = createBillingApp(deps);
+  const jobs = createBillingJobs(config, deps);
+  const workers: Array<ReturnType<typeof jobs.startWorker>> = [];
+  const admin: Sql = connect(run.controlPlaneUrl, { max: 4 });
+
+  function tokenFor(tenantId: string, role: Role = "owner") {
+    return new SignJWT({ tid: tenantId, role })
+      .setProtectedHeader({ alg: accessTokenAlgorithm, typ: accessTokenType, kid: "test-key" })
+      .setSubject(randomUUID())
+      .setJti(randomUUID())
+      .setIssuer("oryn")
+      .setAudience("oryn-api")
+      .setIssuedAt()
+      .setExpirationTime("5m")
+      .sign(privateKey);
+  }
+
+  /** A tenant row as the provisioner leaves it: active, on the free plan. */
+  async function activeTenant(status = "active"): Promise<string> {
+    const id = randomUUID();
+    await admin`
+      insert into tenants (id, slug, name, status)
+      values (${id}, ${`b-${id.slice(0, 8)}`}, 'Billing test', ${status})`;
+    return id;
+  }
+
+  const call = jsonCaller((path, init) => Promise.resolve(app.request(path, init)));
+
+  return {
+    config,
+    deps,
+    /** The request-path Stripe client; only with a fake Stripe. */
+    get stripe() {
+      if (!deps.stripe) throw new Error("billing was built without a Stripe key");
+      return deps.stripe;
+    },
+    app,
+    jobs,
+    admin,
+    call,
+    tokenFor,
+    activeTenant,
+    /** Posts a webhook body with the given Stripe-Signature. */
+    webhook: (payload: string, signature: string) =>
+      call("POST", "/webhooks/stripe", {
+        raw: payload,
+        headers: { "stripe-signature": signature },
+      }),
+    startWorker() {
+      const worker = jobs.startWorker();
+      workers.push(worker);
+      return worker;
+    },
+    async close() {
+      await Promise.all(workers.map((worker) => worker.close()));
+      await jobs.close();
+      await deps.close();
+      await admin.end();
+    },
+  };
+}
+
+/** Polls `read` until `done` holds of its value; fails with the last value after `timeoutMs`. */
+export async function eventually<T>(
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let value = await read();
+  while (!done(value)) {
+    if (Date.now() > deadline)
+      throw new Error(`not reached in time; last: ${JSON.stringify(value)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    value = await read();
+  }
+  return value;
+}

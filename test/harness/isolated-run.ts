@@ -1,0 +1,79 @@
+import {
+  connect,
+  controlPlaneMigrations,
+  ensureDatabase,
+  migrate,
+  tenantDatabaseName,
+  tenantRoleName,
+  withDatabase,
+} from "@oryn/shared";
+import { Redis } from "ioredis";
+import { type TestRun, testRun } from "./context.ts";
+
+/**
+ * A control plane, template and Redis prefix of a test file's own, inside this run. Billing's
+ * sweep acts on every tenant and event of its control plane (it makes Stripe customers, re-reads
+ * subscriptions), so a billing test that shared the run's control plane with other files would
+ * make customers for their tenants at its own fake Stripe, and theirs for its. Names start with
+ * the run's, so a crashed file's leftovers are recognisable.
+ */
+export async function isolatedRun(name: string): Promise<TestRun & { drop(): Promise<void> }> {
+  const run = testRun();
+  const controlPlaneDatabase = `oryn_test_${run.runId}_${name}`;
+  const isolated: TestRun = {
+    ...run,
+    controlPlaneUrl: withDatabase(run.postgresUrl, controlPlaneDatabase),
+    templateDatabase: `oryn_tpl_${run.runId}_${name}`,
+    redisPrefix: `${run.redisPrefix}-${name}`,
+  };
+  await ensureDatabase(isolated.controlPlaneUrl);
+  const sql = connect(isolated.controlPlaneUrl, { max: 1 });
+  try {
+    await migrate(sql, controlPlaneMigrations);
+  } finally {
+    await sql.end();
+  }
+  return { ...isolated, drop: () => dropIsolated(isolated, controlPlaneDatabase) };
+}
+
+/**
+ * Removes what the file made: its tenants' databases and roles, its template and control plane,
+ * its Redis keys. Unlike the run's own cleanup it leaves the server-wide roles (`oryn_tenant`,
+ * `oryn_billing`, ...) alone: other files of this run, and other runs on the same server, are
+ * using them right now.
+ */
+async function dropIsolated(run: TestRun, controlPlaneDatabase: string): Promise<void> {
+  const admin = connect(run.postgresUrl, { max: 1 });
+  try {
+    const controlPlane = connect(run.controlPlaneUrl, { max: 1 });
+    let tenantIds: string[] = [];
+    try {
+      tenantIds = (await controlPlane<{ id: string }[]>`select id from tenants`).map(
+        (row) => row.id,
+      );
+    } finally {
+      await controlPlane.end();
+    }
+    for (const id of tenantIds) {
+      await admin`drop database if exists ${admin(tenantDatabaseName(id))} with (force)`;
+      await admin`drop role if exists ${admin(tenantRoleName(id))}`;
+    }
+    await admin`drop database if exists ${admin(run.templateDatabase)} with (force)`;
+    await admin`drop database if exists ${admin(controlPlaneDatabase)} with (force)`;
+  } finally {
+    await admin.end();
+  }
+  const redis = new Redis(run.redisUrl);
+  try {
+    for (const pattern of [`{${run.redisPrefix}}:*`, `${run.redisPrefix}:*`]) {
+      let cursor = "0";
+      do {
+        const [next, keys] = await redis.scan(cursor, "MATCH", pattern, "COUNT", 1000);
+        cursor = next;
+        if (keys.length > 0) await redis.unlink(...keys);
+      } while (cursor !== "0");
+    }
+  } finally {
+    redis.disconnect();
+  }
+}
