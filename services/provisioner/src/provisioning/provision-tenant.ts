@@ -7,7 +7,7 @@ import {
   tenantMigrations,
   tenantRolePassword,
 } from "@oryn/shared";
-
+import { type StepName, stepNames } from "./steps.ts";
 import {
   ensureTemplate,
   ensureTenantDatabase,
@@ -28,15 +28,7 @@ export type ProvisioningDeps = {
   beforeStep?: (step: StepName) => Promise<void> | void;
 };
 
-export const stepNames = [
-  "prepare_template",
-  "create_role",
-  "create_database",
-  "migrate",
-  "grant_access",
-  "activate",
-] as const;
-export type StepName = (typeof stepNames)[number];
+export { type StepName, stepNames } from "./steps.ts";
 
 /**
  * Every step checks what exists before it acts, so a job killed or failed anywhere is retried to
