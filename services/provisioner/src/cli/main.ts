@@ -1,0 +1,45 @@
+/**
+ * `pnpm oryn <command>`: the operator's CLI. It acts with the provisioner's settings and rights
+ * (the same environment as services/provisioner), prints its answer on stdout (JSON with
+ * --json) and its logs and progress on stderr.
+ */
+import { parseArgs } from "node:util";
+import { createCliContext } from "./context.ts";
+import { reconcileCommand } from "./reconcile.ts";
+
+const usage = `usage: pnpm oryn <command> [--json]
+  reconcile [--remove]     restart tenants stuck in provisioning; report (or drop) orphan databases and roles`;
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    json: { type: "boolean", default: false },
+    remove: { type: "boolean", default: false },
+    help: { type: "boolean", default: false },
+  },
+});
+
+const [command] = positionals;
+if (values.help || !command) {
+  console.log(usage);
+  process.exit(values.help ? 0 : 2);
+}
+
+const context = createCliContext();
+let code = 0;
+try {
+  switch (command) {
+    case "reconcile":
+      code = await reconcileCommand(context, { json: values.json, remove: values.remove });
+      break;
+    default:
+      console.error(`oryn: unknown command ${command}\n${usage}`);
+      code = 2;
+  }
+} catch (error) {
+  console.error(`oryn ${command}: ${error instanceof Error ? error.message : String(error)}`);
+  code = 1;
+} finally {
+  await context.close();
+}
+process.exit(code);
