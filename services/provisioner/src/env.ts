@@ -26,6 +26,11 @@ export const provisionerEnv = z.object({
    * How long a running job's lock lasts without renewal: a worker that died (SIGKILL, OOM, a lost
    * machine) holds its job this long before another worker takes it over from the step it was in.
    */
+  /**
+   * Capacity given to the TENANT_DATABASE_URL server when the provisioner registers it as
+   * `default` (on a first start with no database server registered).
+   */
+  TENANT_SERVER_DEFAULT_CAPACITY: positiveInt.default(1000),
   PROVISIONING_JOB_LOCK_SECONDS: positiveInt.default(30),
   /**
    * Tests only (honoured only with NODE_ENV=test): the process SIGKILLs itself when a job reaches

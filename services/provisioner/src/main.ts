@@ -12,7 +12,9 @@ import { createProvisionerDeps, type ProvisionerDeps } from "./deps.ts";
 import { provisionerEnv } from "./env.ts";
 import { prepareTemplate } from "./provisioning/provision-tenant.ts";
 import { startProvisioningWorker } from "./provisioning/worker.ts";
+import { reconciledServers } from "./reconcile/orphans.ts";
 import { reconcile } from "./reconcile/reconcile.ts";
+import { ensureDefaultServer } from "./servers/registry.ts";
 
 loadDotEnv();
 let deps: ProvisionerDeps;
@@ -35,6 +37,12 @@ if (crashAt) {
   };
 }
 
+// The registry starts with the TENANT_DATABASE_URL server, so a single-server setup keeps working.
+await ensureDefaultServer(
+  provisioning.controlPlane,
+  config.TENANT_DATABASE_URL,
+  config.TENANT_SERVER_DEFAULT_CAPACITY,
+);
 await prepareTemplate(provisioning);
 const worker = startProvisioningWorker({
   deps: provisioning,
@@ -49,13 +57,14 @@ const worker = startProvisioningWorker({
 // only an operator (`pnpm oryn reconcile --remove`) drops anything.
 let sweeping: Promise<unknown> | undefined;
 const sweep = setInterval(() => {
-  sweeping ??= reconcile({
-    controlPlane: provisioning.controlPlane,
-    queues: deps.queues,
-    servers: [{ name: "default", admin: provisioning.admin }],
-    logger,
-    olderThanSeconds: config.PROVISIONING_SWEEP_SECONDS,
-  })
+  sweeping ??= (async () =>
+    reconcile({
+      controlPlane: provisioning.controlPlane,
+      queues: deps.queues,
+      servers: await reconciledServers(provisioning.controlPlane, deps.servers),
+      logger,
+      olderThanSeconds: config.PROVISIONING_SWEEP_SECONDS,
+    }))()
     .catch((error: unknown) => logger.warn({ err: error }, "sweep failed"))
     .finally(() => {
       sweeping = undefined;

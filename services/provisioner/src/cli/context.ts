@@ -13,6 +13,7 @@ import {
   type Sql,
 } from "@oryn/shared";
 import { type ProvisionerConfig, provisionerEnv } from "../env.ts";
+import { createServerAdmins, type ServerAdmins } from "../servers/admins.ts";
 
 /** What a CLI command works with: the provisioner's own settings and connections, opened lazily. */
 export type CliContext = {
@@ -21,6 +22,8 @@ export type CliContext = {
   controlPlane: Sql;
   /** Admin pool on the TENANT_DATABASE_URL server. */
   admin: Sql;
+  /** Admin pools per registered server, with the TENANT_DATABASE_URL credentials. */
+  servers: ServerAdmins;
   queues(): Queues;
   close(): Promise<void>;
 };
@@ -42,6 +45,11 @@ export function createCliContext(): CliContext {
   });
   const controlPlane = connect(config.DATABASE_URL, { max: 4, applicationName: "oryn-cli" });
   const admin = connect(config.TENANT_DATABASE_URL, { max: 2, applicationName: "oryn-cli" });
+  const servers = createServerAdmins({
+    defaultAdmin: admin,
+    adminUrl: config.TENANT_DATABASE_URL,
+    maxPerServer: 4,
+  });
   let redis: Redis | undefined;
   let queues: Queues | undefined;
   return {
@@ -49,6 +57,7 @@ export function createCliContext(): CliContext {
     logger,
     controlPlane,
     admin,
+    servers,
     queues() {
       redis ??= connectRedisForWorker(config.REDIS_URL);
       queues ??= createQueues(redis, config.REDIS_PREFIX, logger);
@@ -57,6 +66,7 @@ export function createCliContext(): CliContext {
     async close() {
       await queues?.close();
       if (redis) await closeRedis(redis);
+      await servers.close();
       await Promise.all([controlPlane.end({ timeout: 5 }), admin.end({ timeout: 5 })]);
     },
   };

@@ -1,3 +1,4 @@
+import { reconciledServers } from "../reconcile/orphans.ts";
 import { reconcile } from "../reconcile/reconcile.ts";
 import type { CliContext } from "./context.ts";
 import { printAnswer } from "./output.ts";
@@ -10,7 +11,7 @@ export async function reconcileCommand(
   const report = await reconcile({
     controlPlane: context.controlPlane,
     queues: context.queues(),
-    servers: [{ name: "default", admin: context.admin }],
+    servers: await reconciledServers(context.controlPlane, context.servers),
     logger: context.logger,
     // On demand, a tenant untouched for a minute is stuck enough to be looked at.
     olderThanSeconds: 60,

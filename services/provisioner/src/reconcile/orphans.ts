@@ -1,7 +1,29 @@
 import { type Sql, tenantDatabaseName } from "@oryn/shared";
+import type { ServerAdmins } from "../servers/admins.ts";
 
 /** A tenant database server as the reconciler sees it: a name for reports, an admin pool. */
 export type ReconciledServer = { name: string; admin: Sql };
+
+/**
+ * Every registered server, and the TENANT_DATABASE_URL server when it is not registered (tenants
+ * from before the registry live there).
+ */
+export async function reconciledServers(
+  controlPlane: Sql,
+  admins: ServerAdmins,
+): Promise<ReconciledServer[]> {
+  const registered = await controlPlane<{ id: string; name: string; host: string; port: number }[]>`
+    select id, name, host, port from database_servers order by name`;
+  const servers = registered.map((server) => ({
+    name: server.name,
+    admin: admins.forPlacement(server).admin,
+  }));
+  const fallback = admins.forPlacement(null).admin;
+  if (!servers.some((server) => server.admin === fallback)) {
+    servers.push({ name: "TENANT_DATABASE_URL", admin: fallback });
+  }
+  return servers;
+}
 
 export type OrphanReason = "no_tenant" | "provisioning_failed" | "deleted";
 
