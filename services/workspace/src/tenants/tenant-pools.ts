@@ -1,3 +1,4 @@
+import type { Socket } from "node:net";
 import {
   connect,
   type Sql,
@@ -24,6 +25,8 @@ export function createTenantPools(options: {
   passwordSecret: string;
   maxConnectionsPerPool: number;
   maxPools: number;
+  /** Where each tenant's server is (tenant-servers.ts); without it, always `serverUrl`. */
+  socketFor?: (tenantId: string) => Promise<Socket>;
 }): TenantPools {
   // A Map iterates in insertion order; re-inserting on use keeps the least recent first.
   const pools = new Map<string, Sql>();
@@ -44,6 +47,7 @@ export function createTenantPools(options: {
         max: options.maxConnectionsPerPool,
         idleTimeoutSeconds: 30,
         applicationName: "oryn-workspace",
+        ...(options.socketFor && { socket: options.socketFor.bind(null, tenantId) }),
       });
       pools.set(tenantId, pool);
       if (pools.size > options.maxPools) {
