@@ -6,15 +6,22 @@
 import { parseArgs } from "node:util";
 import { createCliContext } from "./context.ts";
 import { reconcileCommand } from "./reconcile.ts";
+import { serversCommand } from "./servers.ts";
 
 const usage = `usage: pnpm oryn <command> [--json]
-  reconcile [--remove]     restart tenants stuck in provisioning; report (or drop) orphan databases and roles`;
+  reconcile [--remove]     restart tenants stuck in provisioning; report (or drop) orphan databases and roles
+  servers list             the registered tenant database servers, their state and load
+  servers add <name> --host <host> [--port 5432] --capacity <n>
+  servers drain <name>     take no new tenants there (its tenants stay); servers accept <name> undoes it`;
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
     json: { type: "boolean", default: false },
     remove: { type: "boolean", default: false },
+    host: { type: "string" },
+    port: { type: "string" },
+    capacity: { type: "string" },
     help: { type: "boolean", default: false },
   },
 });
@@ -31,6 +38,9 @@ try {
   switch (command) {
     case "reconcile":
       code = await reconcileCommand(context, { json: values.json, remove: values.remove });
+      break;
+    case "servers":
+      code = await serversCommand(context, positionals.slice(1), values);
       break;
     default:
       console.error(`oryn: unknown command ${command}\n${usage}`);
