@@ -44,7 +44,8 @@ export async function startThrowawayPostgres(
     `-k ${dir}`,
     "-c listen_addresses=127.0.0.1",
     "-c fsync=off",
-    "-c synchronous_commit=off",
+    // Not synchronous_commit=off: an immediate stop would then lose the last commits, and tests
+    // stop servers to check that a tenant's data is there when its server returns.
     "-c full_page_writes=off",
     "-c max_connections=300",
   ].join(" ");
