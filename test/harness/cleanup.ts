@@ -39,6 +39,12 @@ export async function removeRun(options: {
     }
     await admin`drop database if exists ${admin(options.templateDatabase)} with (force)`;
     await admin`drop database if exists ${admin(options.controlPlaneDatabase)} with (force)`;
+    // Control planes of tests' own (harness/control-planes.ts) that a failed test left behind.
+    const extra = await admin<{ datname: string }[]>`
+      select datname from pg_database where starts_with(datname, ${`${options.controlPlaneDatabase}_`})`;
+    for (const { datname } of extra) {
+      await admin`drop database if exists ${admin(datname)} with (force)`;
+    }
     // Server-wide roles the migrations made; PostgreSQL refuses while another database uses them.
     for (const role of [
       "oryn_tenant",
@@ -61,6 +67,8 @@ export async function removeRun(options: {
       `{${options.redisPrefix}}:*`,
       `{${options.redisPrefix}-*`,
       `${options.redisPrefix}:*`,
+      // Rate limits of processes started with a prefix of their own (`<prefix>-<test>`).
+      `${options.redisPrefix}-*`,
     ];
     for (const pattern of patterns) {
       let cursor = "0";

@@ -1,4 +1,5 @@
 import { createHmac } from "node:crypto";
+import type { Socket } from "node:net";
 import postgres from "postgres";
 
 export type Sql = postgres.Sql;
@@ -20,6 +21,11 @@ export function connect(
     username?: string;
     password?: string;
     database?: string;
+    /**
+     * Opens each connection's socket (already connected) instead of dialling the URL's host, for
+     * pools whose server is looked up when a connection is made.
+     */
+    socket?: () => Promise<Socket>;
   } = {},
 ): Sql {
   return postgres(url, {
@@ -35,6 +41,7 @@ export function connect(
     ...(options.username ? { username: options.username } : {}),
     ...(options.password ? { password: options.password } : {}),
     ...(options.database ? { database: options.database } : {}),
+    ...(options.socket ? { socket: options.socket } : {}),
   });
 }
 

@@ -146,6 +146,11 @@ export function createJobWorker<Q extends QueueName>(options: {
   prefix: string;
   concurrency: number;
   logger: Logger;
+  /**
+   * How long a job's lock lasts without renewal (BullMQ's default is 30 s). A worker that dies
+   * mid-job leaves the job locked this long; stalled jobs are looked for at the same interval.
+   */
+  lockDurationMs?: number;
 }): Worker {
   const handlers = options.handlers as Record<
     string,
@@ -167,6 +172,9 @@ export function createJobWorker<Q extends QueueName>(options: {
       connection: options.connection,
       prefix: queuePrefix(options.prefix),
       concurrency: options.concurrency,
+      ...(options.lockDurationMs
+        ? { lockDuration: options.lockDurationMs, stalledInterval: options.lockDurationMs }
+        : {}),
     },
   );
   worker.on("failed", (job, error) =>

@@ -2,9 +2,16 @@ import { type Logger, pino } from "pino";
 
 export type { Logger };
 
-/** JSON logs to stdout; `service` on every line so merged logs stay readable. */
-export function createLogger(service: string, level: string): Logger {
-  return pino({
+/**
+ * JSON logs to stdout; `service` on every line so merged logs stay readable. `destination: 2`
+ * sends them to stderr instead, for commands whose stdout is their answer.
+ */
+export function createLogger(
+  service: string,
+  level: string,
+  options: { destination?: 1 | 2 } = {},
+): Logger {
+  const settings = {
     level,
     base: { service },
     timestamp: pino.stdTimeFunctions.isoTime,
@@ -12,5 +19,6 @@ export function createLogger(service: string, level: string): Logger {
       paths: ["req.headers.authorization", "password", "*.password", "refreshToken"],
       censor: "[redacted]",
     },
-  });
+  } satisfies pino.LoggerOptions;
+  return options.destination === 2 ? pino(settings, pino.destination(2)) : pino(settings);
 }

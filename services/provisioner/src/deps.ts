@@ -12,6 +12,7 @@ import {
 } from "@oryn/shared";
 import type { ProvisionerConfig } from "./env.ts";
 import type { ProvisioningDeps } from "./provisioning/provision-tenant.ts";
+import { createServerAdmins, type ServerAdmins } from "./servers/admins.ts";
 
 export type ProvisionerDeps = {
   config: ProvisionerConfig;
@@ -19,6 +20,7 @@ export type ProvisionerDeps = {
   redis: Redis;
   queues: Queues;
   provisioning: ProvisioningDeps;
+  servers: ServerAdmins;
   close(): Promise<void>;
 };
 
@@ -33,6 +35,11 @@ export function createProvisionerDeps(config: ProvisionerConfig, logger: Logger)
     max: config.PROVISIONING_CONCURRENCY * 2 + 1,
     applicationName: "oryn-provisioner",
   });
+  const servers = createServerAdmins({
+    defaultAdmin: admin,
+    adminUrl: config.TENANT_DATABASE_URL,
+    maxPerServer: config.PROVISIONING_CONCURRENCY * 2 + 1,
+  });
   const redis = connectRedisForWorker(config.REDIS_URL);
   redis.on("error", (error) => logger.warn({ err: error }, "redis error"));
   const queues = createQueues(redis, config.REDIS_PREFIX, logger);
@@ -41,16 +48,19 @@ export function createProvisionerDeps(config: ProvisionerConfig, logger: Logger)
     metrics: createMetrics("provisioner"),
     redis,
     queues,
+    servers,
     provisioning: {
       controlPlane,
       admin,
       adminUrl: config.TENANT_DATABASE_URL,
+      servers,
       template: config.TENANT_TEMPLATE_DATABASE,
       passwordSecret,
       logger,
     },
     async close() {
       await queues.close();
+      await servers.close();
       await Promise.all([controlPlane.end({ timeout: 5 }), admin.end({ timeout: 5 })]);
       await closeRedis(redis);
     },

@@ -8,6 +8,7 @@ import {
   tenantServerAdminEnv,
 } from "@oryn/shared";
 import { z } from "zod";
+import { stepNames } from "./provisioning/steps.ts";
 
 export const provisionerEnv = z.object({
   ...baseEnv,
@@ -21,6 +22,21 @@ export const provisionerEnv = z.object({
   PROVISIONING_CONCURRENCY: positiveInt.default(4),
   /** How often tenants left in `provisioning` without a job are enqueued again. */
   PROVISIONING_SWEEP_SECONDS: positiveInt.default(30),
+  /**
+   * How long a running job's lock lasts without renewal: a worker that died (SIGKILL, OOM, a lost
+   * machine) holds its job this long before another worker takes it over from the step it was in.
+   */
+  /**
+   * Capacity given to the TENANT_DATABASE_URL server when the provisioner registers it as
+   * `default` (on a first start with no database server registered).
+   */
+  TENANT_SERVER_DEFAULT_CAPACITY: positiveInt.default(1000),
+  PROVISIONING_JOB_LOCK_SECONDS: positiveInt.default(30),
+  /**
+   * Tests only (honoured only with NODE_ENV=test): the process SIGKILLs itself when a job reaches
+   * this step, so a test can prove that provisioning survives a crash at every step.
+   */
+  ORYN_TEST_CRASH_AT_STEP: z.enum(stepNames).optional(),
 });
 
 export type ProvisionerConfig = z.output<typeof provisionerEnv>;

@@ -11,8 +11,10 @@ import { createProvisionerApp } from "./app.ts";
 import { createProvisionerDeps, type ProvisionerDeps } from "./deps.ts";
 import { provisionerEnv } from "./env.ts";
 import { prepareTemplate } from "./provisioning/provision-tenant.ts";
-import { requeueWaitingTenants } from "./provisioning/sweep.ts";
 import { startProvisioningWorker } from "./provisioning/worker.ts";
+import { reconciledServers } from "./reconcile/orphans.ts";
+import { reconcile } from "./reconcile/reconcile.ts";
+import { ensureDefaultServer } from "./servers/registry.ts";
 
 loadDotEnv();
 let deps: ProvisionerDeps;
@@ -27,23 +29,42 @@ try {
 const { config, provisioning } = deps;
 const logger = provisioning.logger;
 
+const crashAt = config.NODE_ENV === "test" ? config.ORYN_TEST_CRASH_AT_STEP : undefined;
+if (crashAt) {
+  // A crash test's hook: die as abruptly as an OOM kill would, mid-job, holding its lock.
+  provisioning.beforeStep = (step) => {
+    if (step === crashAt) process.kill(process.pid, "SIGKILL");
+  };
+}
+
+// The registry starts with the TENANT_DATABASE_URL server, so a single-server setup keeps working.
+await ensureDefaultServer(
+  provisioning.controlPlane,
+  config.TENANT_DATABASE_URL,
+  config.TENANT_SERVER_DEFAULT_CAPACITY,
+);
 await prepareTemplate(provisioning);
 const worker = startProvisioningWorker({
   deps: provisioning,
+  lockDurationMs: config.PROVISIONING_JOB_LOCK_SECONDS * 1000,
   connection: deps.redis,
   prefix: config.REDIS_PREFIX,
   concurrency: config.PROVISIONING_CONCURRENCY,
   logger,
 });
 // One sweep at a time: a tick that finds one still running (Redis slow or away) is skipped.
+// The sweep is the reconciler in report-only mode: it restarts stuck tenants and logs orphans;
+// only an operator (`pnpm oryn reconcile --remove`) drops anything.
 let sweeping: Promise<unknown> | undefined;
 const sweep = setInterval(() => {
-  sweeping ??= requeueWaitingTenants({
-    controlPlane: provisioning.controlPlane,
-    queues: deps.queues,
-    logger,
-    olderThanSeconds: config.PROVISIONING_SWEEP_SECONDS,
-  })
+  sweeping ??= (async () =>
+    reconcile({
+      controlPlane: provisioning.controlPlane,
+      queues: deps.queues,
+      servers: await reconciledServers(provisioning.controlPlane, deps.servers),
+      logger,
+      olderThanSeconds: config.PROVISIONING_SWEEP_SECONDS,
+    }))()
     .catch((error: unknown) => logger.warn({ err: error }, "sweep failed"))
     .finally(() => {
       sweeping = undefined;

@@ -14,6 +14,7 @@ import { createRemoteJWKSet, type JWTVerifyGetKey } from "jose";
 import type { WorkspaceConfig } from "./env.ts";
 import { createTenantStates, type TenantStates } from "./tenants/tenant-gate.ts";
 import { createTenantPools, type TenantPools } from "./tenants/tenant-pools.ts";
+import { createTenantServers } from "./tenants/tenant-servers.ts";
 
 export type WorkspaceDeps = {
   logger: Logger;
@@ -49,6 +50,11 @@ export function createWorkspaceDeps(
     idleMs: config.TENANT_POOL_IDLE_MS,
     waitMs: config.TENANT_CONNECTION_WAIT_MS,
     metrics,
+    socketFor: createTenantServers({
+      controlPlane,
+      fallbackUrl: config.TENANT_DATABASE_SERVER,
+      ttlMs: config.TENANT_STATUS_CACHE_MS,
+    }).socketFor,
   });
   // Fetched lazily and cached; a token with an unknown kid refetches (at most every 30 s).
   const verificationKeys =

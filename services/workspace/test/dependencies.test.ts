@@ -79,6 +79,9 @@ describe("when a tenant's database server is down", () => {
   it("answers 503 upstream_unavailable as problem+json, not a 500", async () => {
     const provisioning = provisioningDeps(testRun());
     const tenantId = await activeTenant(provisioning);
+    // A tenant from before servers were registered: it lives on TENANT_DATABASE_SERVER. (Another
+    // test file's provisioner may have registered this run's server and placed it there.)
+    await provisioning.controlPlane`update tenants set server_id = null where id = ${tenantId}`;
     await provisioning.close();
     // The workspace wiring as usual, with the tenant server where nothing listens.
     const down = await workspaceInProcess({

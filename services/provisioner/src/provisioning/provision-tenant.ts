@@ -7,7 +7,9 @@ import {
   tenantMigrations,
   tenantRolePassword,
 } from "@oryn/shared";
-
+import type { ServerAdmin, ServerAdmins } from "../servers/admins.ts";
+import { placeTenant, tenantPlacement } from "../servers/placement.ts";
+import { type StepName, stepNames } from "./steps.ts";
 import {
   ensureTemplate,
   ensureTenantDatabase,
@@ -18,9 +20,11 @@ import {
 
 export type ProvisioningDeps = {
   controlPlane: Sql;
-  /** Admin connection to the tenant server's maintenance database. */
+  /** Admin connection to the TENANT_DATABASE_URL server's maintenance database. */
   admin: Sql;
   adminUrl: string;
+  /** Admin pools for registered servers; without it every tenant goes to `admin`. */
+  servers?: ServerAdmins;
   template: string;
   passwordSecret: string;
   logger: Logger;
@@ -28,36 +32,34 @@ export type ProvisioningDeps = {
   beforeStep?: (step: StepName) => Promise<void> | void;
 };
 
-export const stepNames = [
-  "prepare_template",
-  "create_role",
-  "create_database",
-  "migrate",
-  "grant_access",
-  "activate",
-] as const;
-export type StepName = (typeof stepNames)[number];
+export { type StepName, stepNames } from "./steps.ts";
 
 /**
  * Every step checks what exists before it acts, so a job killed or failed anywhere is retried to
  * the same end: one role, one database, the tenant active.
  */
-const steps: Record<StepName, (deps: ProvisioningDeps, tenantId: string) => Promise<void>> = {
-  prepare_template: (deps) => prepareTemplate(deps),
-  create_role: (deps, tenantId) =>
-    ensureTenantRole(deps.admin, tenantId, tenantRolePassword(deps.passwordSecret, tenantId)),
-  create_database: (deps, tenantId) =>
-    ensureTenantDatabase(deps.admin, deps.controlPlane, tenantId, deps.template),
-  migrate: async (deps, tenantId) => {
+type Step = (deps: ProvisioningDeps, tenantId: string, target: ServerAdmin) => Promise<void>;
+
+const steps: Record<StepName, Step> = {
+  // Placement is recorded before anything is created, so a retry builds on the same server.
+  place: async (deps, tenantId) => {
+    await placeTenant(deps.controlPlane, tenantId);
+  },
+  prepare_template: (deps, _tenantId, target) => prepareTemplate(deps, target),
+  create_role: (deps, tenantId, target) =>
+    ensureTenantRole(target.admin, tenantId, tenantRolePassword(deps.passwordSecret, tenantId)),
+  create_database: (deps, tenantId, target) =>
+    ensureTenantDatabase(target.admin, deps.controlPlane, tenantId, deps.template),
+  migrate: async (deps, tenantId, target) => {
     // The clone is as new as the template; this applies anything newer than it.
     const { version } = await withDatabaseConnection(
-      deps.adminUrl,
+      target.adminUrl,
       tenantDatabaseName(tenantId),
       (sql) => migrate(sql, tenantMigrations),
     );
     await deps.controlPlane`update tenants set schema_version = ${version} where id = ${tenantId}`;
   },
-  grant_access: (deps, tenantId) => grantTenantAccess(deps.admin, tenantId),
+  grant_access: (_deps, tenantId, target) => grantTenantAccess(target.admin, tenantId),
   activate: async (deps, tenantId) => {
     await deps.controlPlane`
       update tenants
@@ -67,18 +69,30 @@ const steps: Record<StepName, (deps: ProvisioningDeps, tenantId: string) => Prom
   },
 };
 
+/** Where a tenant's database is (or goes): its placement's server, else TENANT_DATABASE_URL's. */
+export async function tenantServerAdmin(
+  deps: ProvisioningDeps,
+  tenantId: string,
+): Promise<ServerAdmin> {
+  const placement = deps.servers ? await tenantPlacement(deps.controlPlane, tenantId) : null;
+  return deps.servers?.forPlacement(placement) ?? { admin: deps.admin, adminUrl: deps.adminUrl };
+}
+
 // Migrating a template once per process is enough: later migrations reach new tenants through
 // the `migrate` step until the next process start brings the template forward. Keyed by server
 // and template, so a process serving several of either prepares each.
 const templatesReady = new Map<string, Promise<void>>();
 
-export function prepareTemplate(deps: ProvisioningDeps): Promise<void> {
-  const key = `${deps.adminUrl} ${deps.template}`;
+export function prepareTemplate(
+  deps: ProvisioningDeps,
+  target: ServerAdmin = { admin: deps.admin, adminUrl: deps.adminUrl },
+): Promise<void> {
+  const key = `${target.adminUrl} ${deps.template}`;
   let ready = templatesReady.get(key);
   if (!ready) {
-    ready = ensureTemplate(deps.admin, deps.controlPlane, deps.template, async () => {
+    ready = ensureTemplate(target.admin, deps.controlPlane, deps.template, async () => {
       const { applied, version } = await withDatabaseConnection(
-        deps.adminUrl,
+        target.adminUrl,
         deps.template,
         (sql) => migrate(sql, tenantMigrations),
       );
@@ -107,7 +121,8 @@ export async function provisionTenant(
       update tenants set provisioning_step = ${step}, provisioning_attempts = ${attempt}, updated_at = now()
       where id = ${tenantId}`;
     await deps.beforeStep?.(step);
-    await steps[step](deps, tenantId);
+    // Looked up per step: `place` decides it, and a retried job finds it recorded.
+    await steps[step](deps, tenantId, await tenantServerAdmin(deps, tenantId));
   }
   return "activated";
 }

@@ -33,6 +33,7 @@ export function startProvisioningWorker(options: {
   prefix: string;
   concurrency: number;
   logger: Logger;
+  lockDurationMs?: number;
 }) {
   return createJobWorker({
     queue: "provisioning",
@@ -40,6 +41,7 @@ export function startProvisioningWorker(options: {
     prefix: options.prefix,
     concurrency: options.concurrency,
     logger: options.logger,
+    ...(options.lockDurationMs ? { lockDurationMs: options.lockDurationMs } : {}),
     handlers: {
       provisionTenant: ({ tenantId, requestId }, job) =>
         runProvisioningAttempt(options.deps, tenantId, job.attemptsMade + 1, requestId),

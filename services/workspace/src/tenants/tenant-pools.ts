@@ -1,3 +1,4 @@
+import type { Socket } from "node:net";
 import {
   ApiError,
   connect,
@@ -46,6 +47,8 @@ export type TenantPoolOptions = {
   /** How long a request waits for a connection before it is answered 503. */
   waitMs: number;
   metrics?: Metrics;
+  /** Where each tenant's server is (tenant-servers.ts); without it, always `serverUrl`. */
+  socketFor?: (tenantId: string) => Promise<Socket>;
 };
 
 type Pool = {
@@ -118,6 +121,7 @@ export function createTenantPools(options: TenantPoolOptions): TenantPools {
         idleTimeoutSeconds: 0,
         maxLifetimeSeconds: null,
         applicationName: "oryn-workspace",
+        ...(options.socketFor && { socket: options.socketFor.bind(null, tenantId) }),
       }),
       slots: 0,
       busy: 0,

@@ -1,0 +1,55 @@
+/**
+ * `pnpm oryn <command>`: the operator's CLI. It acts with the provisioner's settings and rights
+ * (the same environment as services/provisioner), prints its answer on stdout (JSON with
+ * --json) and its logs and progress on stderr.
+ */
+import { parseArgs } from "node:util";
+import { createCliContext } from "./context.ts";
+import { reconcileCommand } from "./reconcile.ts";
+import { serversCommand } from "./servers.ts";
+
+const usage = `usage: pnpm oryn <command> [--json]
+  reconcile [--remove]     restart tenants stuck in provisioning; report (or drop) orphan databases and roles
+  servers list             the registered tenant database servers, their state and load
+  servers add <name> --host <host> [--port 5432] --capacity <n>
+  servers drain <name>     take no new tenants there (its tenants stay); servers accept <name> undoes it`;
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    json: { type: "boolean", default: false },
+    remove: { type: "boolean", default: false },
+    host: { type: "string" },
+    port: { type: "string" },
+    capacity: { type: "string" },
+    help: { type: "boolean", default: false },
+  },
+});
+
+const [command] = positionals;
+if (values.help || !command) {
+  console.log(usage);
+  process.exit(values.help ? 0 : 2);
+}
+
+const context = createCliContext();
+let code = 0;
+try {
+  switch (command) {
+    case "reconcile":
+      code = await reconcileCommand(context, { json: values.json, remove: values.remove });
+      break;
+    case "servers":
+      code = await serversCommand(context, positionals.slice(1), values);
+      break;
+    default:
+      console.error(`oryn: unknown command ${command}\n${usage}`);
+      code = 2;
+  }
+} catch (error) {
+  console.error(`oryn ${command}: ${error instanceof Error ? error.message : String(error)}`);
+  code = 1;
+} finally {
+  await context.close();
+}
+process.exit(code);

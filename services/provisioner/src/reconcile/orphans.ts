@@ -1,0 +1,108 @@
+import { type Sql, tenantDatabaseName } from "@oryn/shared";
+import type { ServerAdmins } from "../servers/admins.ts";
+
+/** A tenant database server as the reconciler sees it: a name for reports, an admin pool. */
+export type ReconciledServer = { name: string; admin: Sql };
+
+/**
+ * Every registered server, and the TENANT_DATABASE_URL server when it is not registered (tenants
+ * from before the registry live there).
+ */
+export async function reconciledServers(
+  controlPlane: Sql,
+  admins: ServerAdmins,
+): Promise<ReconciledServer[]> {
+  const registered = await controlPlane<{ id: string; name: string; host: string; port: number }[]>`
+    select id, name, host, port from database_servers order by name`;
+  const servers = registered.map((server) => ({
+    name: server.name,
+    admin: admins.forPlacement(server).admin,
+  }));
+  const fallback = admins.forPlacement(null).admin;
+  if (!servers.some((server) => server.admin === fallback)) {
+    servers.push({ name: "TENANT_DATABASE_URL", admin: fallback });
+  }
+  return servers;
+}
+
+export type OrphanReason = "no_tenant" | "provisioning_failed" | "deleted";
+
+export type Orphan = {
+  server: string;
+  kind: "database" | "role";
+  name: string;
+  /** The tenant the name derives from, when one exists. */
+  tenantId: string | null;
+  reason: OrphanReason;
+};
+
+/**
+ * Exactly the names `tenantDatabaseName` makes. LIKE would not do: `_` is its wildcard, so
+ * 'oryn_t_%' also matches the template `oryn_tpl_…`.
+ */
+const tenantObjectPattern = "^oryn_t_[0-9a-f]{32}$";
+
+/** Tenants in these states own their database and role; any other state's are leftovers. */
+const ownerStates = new Set(["provisioning", "active", "restricted", "deleting"]);
+
+/**
+ * Databases and roles named like a tenant's that no live tenant owns: crashed signups from
+ * before provisioning was idempotent, tenants whose provisioning was given up, deleted tenants
+ * whose cleanup did not finish. A server must belong to one control plane: every oryn_t_… on it
+ * is judged against this control plane's tenants.
+ */
+export async function findOrphans(
+  controlPlane: Sql,
+  servers: ReconciledServer[],
+): Promise<Orphan[]> {
+  const found: { server: string; kind: Orphan["kind"]; name: string }[] = [];
+  // Objects first, tenants second: a database is created only after its tenant row committed, so
+  // every object listed here has its tenant (if any) in the list read afterwards. The other order
+  // would report a signup made in between as an orphan.
+  for (const server of servers) {
+    const rows = await server.admin<{ kind: Orphan["kind"]; name: string }[]>`
+      select 'database' as kind, datname as name from pg_database where datname ~ ${tenantObjectPattern}
+      union all
+      select 'role', rolname from pg_roles where rolname ~ ${tenantObjectPattern}
+      order by 1, 2`;
+    for (const row of rows) found.push({ server: server.name, ...row });
+  }
+  if (found.length === 0) return [];
+  const tenants = await controlPlane<
+    { id: string; status: string }[]
+  >`select id, status from tenants`;
+  const byName = new Map(tenants.map((tenant) => [tenantDatabaseName(tenant.id), tenant]));
+  const orphans: Orphan[] = [];
+  for (const object of found) {
+    const tenant = byName.get(object.name);
+    if (tenant && ownerStates.has(tenant.status)) continue;
+    orphans.push({
+      ...object,
+      tenantId: tenant?.id ?? null,
+      reason: tenant ? (tenant.status as OrphanReason) : "no_tenant",
+    });
+  }
+  return orphans;
+}
+
+/**
+ * Drops what `findOrphans` reported, databases before roles (a role cannot go while a database
+ * still grants it CONNECT). Names come from the server's own catalogue and match the tenant
+ * pattern, and still go through identifier escaping.
+ */
+export async function removeOrphans(servers: ReconciledServer[], orphans: Orphan[]): Promise<void> {
+  const ordered = [...orphans].sort((a, b) =>
+    a.kind === b.kind ? 0 : a.kind === "database" ? -1 : 1,
+  );
+  for (const orphan of ordered) {
+    const server = servers.find((candidate) => candidate.name === orphan.server);
+    if (!server) continue;
+    if (!new RegExp(tenantObjectPattern).test(orphan.name))
+      throw new Error(`not a tenant object: ${orphan.name}`);
+    if (orphan.kind === "database") {
+      await server.admin`drop database if exists ${server.admin(orphan.name)} with (force)`;
+    } else {
+      await server.admin`drop role if exists ${server.admin(orphan.name)}`;
+    }
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * Provisioning survives a crash at any step: a real provisioner process SIGKILLs itself when a
+ * job reaches step N (ORYN_TEST_CRASH_AT_STEP, honoured only with NODE_ENV=test), for each step
+ * in turn; a fresh process then finishes every tenant with exactly one database and one role, and
+ * the reconciler finds nothing left over. Runs on a PostgreSQL server of its own so that the
+ * reconciler's "nothing left over" is about this test's objects alone.
+ */
+import { once } from "node:events";
+import { connect, createQueues, enqueue, findTenant, Redis, type Sql } from "@oryn/shared";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli } from "../../../test/harness/cli.ts";
+import { serviceEnv, testRun } from "../../../test/harness/context.ts";
+import { createControlPlane } from "../../../test/harness/control-planes.ts";
+import {
+  startThrowawayPostgres,
+  type ThrowawayPostgres,
+} from "../../../test/harness/postgres-server.ts";
+import { freePort, type RunningService, startService } from "../../../test/harness/processes.ts";
+import { countTenantObjects, insertTenant } from "../../../test/harness/tenants.ts";
+import { stepNames } from "../src/provisioning/steps.ts";
+
+const run = testRun();
+const prefix = `${run.redisPrefix}-crash`;
+let server: ThrowawayPostgres;
+let controlPlane: Awaited<ReturnType<typeof createControlPlane>>;
+let cp: Sql;
+let admin: Sql;
+const redis = new Redis(run.redisUrl, { maxRetriesPerRequest: null });
+const queues = createQueues(redis, prefix);
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  [server, controlPlane] = await Promise.all([
+    startThrowawayPostgres({ label: "crash" }),
+    createControlPlane(run, "crash"),
+  ]);
+  cp = connect(controlPlane.url, { max: 2 });
+  admin = connect(server.url, { max: 2 });
+  env = {
+    ...serviceEnv(run),
+    DATABASE_URL: controlPlane.url,
+    REDIS_PREFIX: prefix,
+    TENANT_DATABASE_URL: server.url,
+    TENANT_DATABASE_SERVER: `postgres://127.0.0.1:${server.port}`,
+    PROVISIONING_CONCURRENCY: "1",
+    // A dead worker's job is taken over after this: short, so the test does not wait 30 s.
+    PROVISIONING_JOB_LOCK_SECONDS: "1",
+  };
+}, 60_000);
+
+afterAll(async () => {
+  await queues.close();
+  redis.disconnect();
+  await Promise.all([cp?.end(), admin?.end()]);
+  await server?.remove();
+  await controlPlane?.drop();
+});
+
+async function until(condition: () => Promise<boolean>, what: string, ms = 30_000) {
+  for (const deadline = Date.now() + ms; !(await condition()); ) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe("a provisioner killed at every step", () => {
+  it("leaves every tenant active with one database and one role once a new process runs", async () => {
+    const tenants: { id: string; step: string }[] = [];
+    // One step at a time, each crash recovered before the next: otherwise the next crashing
+    // process would take over the previous one's stalled job and die on that tenant instead.
+    for (const step of stepNames) {
+      const crashing: RunningService = await startService("provisioner", await freePort(), {
+        ...env,
+        ORYN_TEST_CRASH_AT_STEP: step,
+      });
+      const exited = once(crashing.process, "exit");
+      const id = await insertTenant(cp);
+      await enqueue(queues, "provisionTenant", { tenantId: id });
+      const [code, signal] = (await exited) as [number | null, string | null];
+      expect({ code, signal }, crashing.output()).toEqual({ code: null, signal: "SIGKILL" });
+      // It died in the middle: the tenant shows the step it was in, and is not active.
+      expect(await findTenant(cp, id)).toMatchObject({
+        status: "provisioning",
+        provisioningStep: step,
+      });
+      tenants.push({ id, step });
+
+      // A new process takes the dead worker's job over once its lock expires.
+      const survivor = await startService("provisioner", await freePort(), env);
+      try {
+        await until(
+          async () => (await findTenant(cp, id))?.status === "active",
+          `the tenant killed at ${step} to become active`,
+        );
+      } finally {
+        await survivor.stop();
+      }
+    }
+    for (const tenant of tenants) {
+      expect({ step: tenant.step, ...(await countTenantObjects(admin, tenant.id)) }).toEqual({
+        step: tenant.step,
+        databases: 1,
+        roles: 1,
+      });
+    }
+    const report = await runCli(["reconcile", "--json"], env);
+    expect(report.code, report.stderr).toBe(0);
+    expect(JSON.parse(report.stdout)).toMatchObject({ orphans: [], removed: false });
+  }, 120_000);
+});

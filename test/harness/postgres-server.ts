@@ -1,0 +1,75 @@
+import { execFile } from "node:child_process";
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { freePort } from "./processes.ts";
+
+const run = promisify(execFile);
+const bin = "/usr/lib/postgresql/15/bin";
+
+/** A PostgreSQL server of our own, on its own port, gone again after `remove()`. */
+export type ThrowawayPostgres = {
+  port: number;
+  /** Admin URL to its `postgres` database (trust auth, user `postgres`). */
+  url: string;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  /** Stops it and deletes its data directory. */
+  remove(): Promise<void>;
+};
+
+/** Runs a PostgreSQL binary as the `postgres` user: initdb and pg_ctl refuse to run as root. */
+async function asPostgres(command: string): Promise<void> {
+  if (process.getuid?.() === 0) {
+    await run("su", ["postgres", "-s", "/bin/bash", "-c", command]);
+  } else {
+    await run("/bin/bash", ["-c", command]);
+  }
+}
+
+/**
+ * initdb + pg_ctl on a free port with fsync off: a throwaway server for tests and benchmarks,
+ * never for data anyone wants back. Data and socket live in one temporary directory.
+ */
+export async function startThrowawayPostgres(
+  options: { label?: string } = {},
+): Promise<ThrowawayPostgres> {
+  const dir = mkdtempSync(join(tmpdir(), `oryn-pg-${options.label ?? "test"}-`));
+  chmodSync(dir, 0o777);
+  const data = join(dir, "data");
+  const port = await freePort();
+  const settings = [
+    `-p ${port}`,
+    `-k ${dir}`,
+    "-c listen_addresses=127.0.0.1",
+    "-c fsync=off",
+    // Not synchronous_commit=off: an immediate stop would then lose the last commits, and tests
+    // stop servers to check that a tenant's data is there when its server returns.
+    "-c full_page_writes=off",
+    "-c max_connections=300",
+  ].join(" ");
+  if (process.getuid?.() === 0) await run("chown", ["postgres", dir]);
+  await asPostgres(
+    `${bin}/initdb -D ${data} -U postgres --auth=trust -E UTF8 --no-sync >/dev/null`,
+  );
+  const server: ThrowawayPostgres = {
+    port,
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    start: () =>
+      asPostgres(`${bin}/pg_ctl -D ${data} -o "${settings}" -w -l ${dir}/log start >/dev/null`),
+    // Immediate: tests stop it to see what clients do when a server vanishes, not to shut down.
+    stop: () => asPostgres(`${bin}/pg_ctl -D ${data} -m immediate -w stop >/dev/null`),
+    async remove() {
+      await server.stop().catch(() => {});
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  try {
+    await server.start();
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+  return server;
+}
