@@ -6,6 +6,7 @@ export { UnrecoverableError } from "bullmq";
 import type { Redis } from "ioredis";
 import { z } from "zod";
 import type { Logger } from "./logger.ts";
+import type { Metrics } from "./operations.ts";
 import { withTimeout } from "./timeouts.ts";
 
 /**
@@ -151,6 +152,8 @@ export function createJobWorker<Q extends QueueName>(options: {
    * mid-job leaves the job locked this long; stalled jobs are looked for at the same interval.
    */
   lockDurationMs?: number;
+  /** When given, each job's duration and outcome is recorded in `jobDuration`. */
+  metrics?: Metrics;
 }): Worker {
   const handlers = options.handlers as Record<
     string,
@@ -166,7 +169,15 @@ export function createJobWorker<Q extends QueueName>(options: {
       const entry = jobCatalogue[job.name as JobName];
       const handler = handlers[job.name];
       if (!entry || !handler) throw new Error(`unknown job ${job.name}`);
-      return handler(entry.payload.parse(job.data), job);
+      const end = options.metrics?.jobDuration.startTimer({ queue: options.queue, job: job.name });
+      try {
+        const result = await handler(entry.payload.parse(job.data), job);
+        end?.({ outcome: "completed" });
+        return result;
+      } catch (error) {
+        end?.({ outcome: "failed" });
+        throw error;
+      }
     },
     {
       connection: options.connection,

@@ -1,6 +1,6 @@
 import { connect as connectTcp } from "node:net";
 import type { MiddlewareHandler } from "hono";
-import { collectDefaultMetrics, Histogram, Registry } from "prom-client";
+import { collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import { ApiError } from "./errors.ts";
 import type { App, AppEnv } from "./http.ts";
 import type { Logger } from "./logger.ts";
@@ -11,6 +11,8 @@ export { Counter, Gauge, Histogram } from "prom-client";
 export type Metrics = {
   registry: Registry;
   httpDuration: Histogram<"method" | "route" | "status">;
+  /** How long jobs take, by queue, job name and outcome (used by services that run workers). */
+  jobDuration: Histogram<"queue" | "job" | "outcome">;
 };
 
 export function createMetrics(service: string): Metrics {
@@ -24,7 +26,14 @@ export function createMetrics(service: string): Metrics {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [registry],
   });
-  return { registry, httpDuration };
+  const jobDuration = new Histogram({
+    name: "oryn_job_duration_seconds",
+    help: "Jobs by queue, job name and outcome (completed, failed)",
+    labelNames: ["queue", "job", "outcome"] as const,
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [registry],
+  });
+  return { registry, httpDuration, jobDuration };
 }
 
 /** Records each request under its route pattern, never its raw path (ids would explode labels). */
@@ -117,4 +126,27 @@ export function portAccepts(url: string, timeoutMs = 2000): () => Promise<void> 
       });
       socket.once("error", reject);
     });
+}
+
+/** The jobs each queue holds, by state, read from Redis when /metrics is scraped. */
+export function observeQueueDepth(
+  metrics: Metrics,
+  queues: { name: string; getJobCounts(): Promise<Record<string, number>> }[],
+): void {
+  new Gauge({
+    name: "oryn_queue_jobs",
+    help: "Jobs in each queue by state (waiting, active, delayed, failed, ...), at scrape time",
+    labelNames: ["queue", "state"] as const,
+    registers: [metrics.registry],
+    async collect() {
+      this.reset();
+      for (const queue of queues) {
+        // A scrape while Redis is away shows no depth rather than failing the whole /metrics.
+        const counts = await queue.getJobCounts().catch(() => ({}));
+        for (const [state, count] of Object.entries(counts)) {
+          this.set({ queue: queue.name, state }, count);
+        }
+      }
+    },
+  });
 }

@@ -4,6 +4,7 @@ import {
   createLogger,
   listen,
   loadDotEnv,
+  observeQueueDepth,
   onShutdown,
   parseConfig,
   secretFromEnvOrDevFile,
@@ -40,6 +41,7 @@ if (!config.STRIPE_SECRET_KEY) {
 
 const jobs = createBillingJobs(config, deps);
 const worker = jobs.startWorker();
+observeQueueDepth(deps.metrics, [jobs.queues.get("billing")]);
 
 // One sweep at a time: a tick that finds one still running (Redis or the database slow) is skipped.
 let sweeping: Promise<unknown> | undefined;

@@ -3,6 +3,7 @@ import {
   createLogger,
   listen,
   loadDotEnv,
+  observeQueueDepth,
   onShutdown,
   parseConfig,
   withTimeout,
@@ -51,7 +52,9 @@ const worker = startProvisioningWorker({
   prefix: config.REDIS_PREFIX,
   concurrency: config.PROVISIONING_CONCURRENCY,
   logger,
+  metrics: deps.metrics,
 });
+observeQueueDepth(deps.metrics, [deps.queues.get("provisioning")]);
 // One sweep at a time: a tick that finds one still running (Redis slow or away) is skipped.
 // The sweep is the reconciler in report-only mode: it restarts stuck tenants and logs orphans;
 // only an operator (`pnpm oryn reconcile --remove`) drops anything.

@@ -3,6 +3,7 @@ import {
   connectRedisForWorker,
   createQueues,
   type Logger,
+  type Metrics,
   type Queues,
   type Sql,
 } from "@oryn/shared";
@@ -28,7 +29,7 @@ export type BillingJobs = {
  */
 export function createBillingJobs(
   config: BillingConfig,
-  deps: { sql: Sql; logger: Logger; prices: BillingDeps["prices"] },
+  deps: { sql: Sql; logger: Logger; prices: BillingDeps["prices"]; metrics?: Metrics },
 ): BillingJobs {
   const redis = connectRedisForWorker(config.REDIS_URL);
   redis.on("error", (error) => deps.logger.warn({ err: error }, "redis (worker) error"));
@@ -51,6 +52,7 @@ export function createBillingJobs(
         prefix: config.REDIS_PREFIX,
         concurrency: config.BILLING_CONCURRENCY,
         logger: deps.logger,
+        ...(deps.metrics ? { metrics: deps.metrics } : {}),
       }),
     sweep: (options = {}) =>
       sweepBilling({

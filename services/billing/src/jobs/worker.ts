@@ -1,4 +1,4 @@
-import { createJobWorker, type Logger, type Redis } from "@oryn/shared";
+import { createJobWorker, type Logger, type Metrics, type Redis } from "@oryn/shared";
 import { ensureStripeCustomer } from "../customers/ensure-customer.ts";
 import { processStripeEvent } from "../events/process-event.ts";
 import { type SyncDeps, syncTenantBilling } from "../sync/sync-tenant.ts";
@@ -13,6 +13,7 @@ export function startBillingWorker(options: {
   prefix: string;
   concurrency: number;
   logger: Logger;
+  metrics?: Metrics;
 }): ReturnType<typeof createJobWorker> {
   const { deps } = options;
   return createJobWorker({
@@ -21,6 +22,7 @@ export function startBillingWorker(options: {
     prefix: options.prefix,
     concurrency: options.concurrency,
     logger: options.logger,
+    ...(options.metrics ? { metrics: options.metrics } : {}),
     handlers: {
       createStripeCustomer: async ({ tenantId }) => {
         if (!deps.stripe) throw new Error("STRIPE_SECRET_KEY is not set: no customer can be made");

@@ -1,4 +1,11 @@
-import { createJobWorker, jobCatalogue, type Logger, type Redis } from "@oryn/shared";
+import {
+  createJobWorker,
+  Histogram,
+  jobCatalogue,
+  type Logger,
+  type Metrics,
+  type Redis,
+} from "@oryn/shared";
 import {
   type ProvisioningDeps,
   type ProvisioningOutcome,
@@ -34,8 +41,20 @@ export function startProvisioningWorker(options: {
   concurrency: number;
   logger: Logger;
   lockDurationMs?: number;
+  metrics?: Metrics;
 }) {
+  const { metrics } = options;
+  // Signup to active, as the tenant waited for it: created_at to activated_at, all attempts.
+  const provisioningTime =
+    metrics &&
+    new Histogram({
+      name: "oryn_provisioning_seconds",
+      help: "Time from signup to an active tenant",
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+      registers: [metrics.registry],
+    });
   return createJobWorker({
+    ...(metrics ? { metrics } : {}),
     queue: "provisioning",
     connection: options.connection,
     prefix: options.prefix,
@@ -43,8 +62,21 @@ export function startProvisioningWorker(options: {
     logger: options.logger,
     ...(options.lockDurationMs ? { lockDurationMs: options.lockDurationMs } : {}),
     handlers: {
-      provisionTenant: ({ tenantId, requestId }, job) =>
-        runProvisioningAttempt(options.deps, tenantId, job.attemptsMade + 1, requestId),
+      provisionTenant: async ({ tenantId, requestId }, job) => {
+        const outcome = await runProvisioningAttempt(
+          options.deps,
+          tenantId,
+          job.attemptsMade + 1,
+          requestId,
+        );
+        if (outcome === "activated" && provisioningTime) {
+          const [row] = await options.deps.controlPlane<{ seconds: number }[]>`
+            select extract(epoch from activated_at - created_at)::float8 as seconds
+            from tenants where id = ${tenantId} and activated_at is not null`;
+          if (row) provisioningTime.observe(row.seconds);
+        }
+        return outcome;
+      },
     },
   });
 }

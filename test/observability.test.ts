@@ -15,7 +15,7 @@ function logLinesWith(output: string, requestId: string): Record<string, unknown
     .filter((line) => line.requestId === requestId);
 }
 
-describe("one request's id", () => {
+describe("observability across the services", () => {
   let oryn: Oryn;
   beforeAll(async () => {
     const env = { ...serviceEnv(run), LOG_LEVEL: "info" };
@@ -23,7 +23,7 @@ describe("one request's id", () => {
   }, 60_000);
   afterAll(() => oryn?.stop());
 
-  it("appears in the gateway's log, the workspace's log and the tenant's audit row", async () => {
+  it("one request's id appears in the gateway's log, the workspace's log and the tenant's audit row", async () => {
     const call = jsonCaller((path, init) => fetch(`${oryn.gatewayUrl}${path}`, init));
     const slug = `rid-${crypto.randomUUID().slice(0, 8)}`;
     const signup = await call("POST", "/v1/signup", {
@@ -75,4 +75,52 @@ describe("one request's id", () => {
       await tenantDb.end();
     }
   }, 60_000);
+
+  it("is measured in every service's /metrics: requests, rate limits, pools, queues, jobs, provisioning", async () => {
+    // Runs after the test above: a tenant was provisioned and served.
+    const scrape = async (url: string) => {
+      const answer = await fetch(`${url}/metrics`);
+      expect(answer.status).toBe(200);
+      return answer.text();
+    };
+    const count = (text: string, name: string, ...labels: string[]) =>
+      text
+        .split("\n")
+        .filter((line) => line.startsWith(name) && labels.every((label) => line.includes(label)))
+        .reduce((sum, line) => sum + Number(line.split(" ").at(-1)), 0);
+
+    const gateway = await scrape(oryn.gatewayOpsUrl);
+    expect(
+      count(gateway, "http_request_duration_seconds_count", 'route="/v1/signup"', 'status="202"'),
+    ).toBeGreaterThan(0);
+    expect(
+      count(gateway, "oryn_rate_limit_decisions_total", 'bucket="tenant"', 'outcome="allowed"'),
+    ).toBeGreaterThan(0);
+
+    const workspace = await scrape(oryn.services.workspace.url);
+    expect(count(workspace, "tenant_pools_opened_total")).toBeGreaterThan(0);
+    expect(
+      count(
+        workspace,
+        "http_request_duration_seconds_count",
+        'route="/v1/projects"',
+        'status="201"',
+      ),
+    ).toBeGreaterThan(0);
+
+    const provisioner = await scrape(oryn.services.provisioner.url);
+    expect(count(provisioner, "oryn_provisioning_seconds_count")).toBeGreaterThan(0);
+    expect(
+      count(
+        provisioner,
+        "oryn_job_duration_seconds_count",
+        'queue="provisioning"',
+        'outcome="completed"',
+      ),
+    ).toBeGreaterThan(0);
+    expect(provisioner).toMatch(/oryn_queue_jobs\{[^}]*queue="provisioning"/);
+
+    const billing = await scrape(oryn.services.billing.url);
+    expect(billing).toMatch(/oryn_queue_jobs\{[^}]*queue="billing"/);
+  });
 });
