@@ -18,7 +18,9 @@ function logLinesWith(output: string, requestId: string): Record<string, unknown
 describe("observability across the services", () => {
   let oryn: Oryn;
   beforeAll(async () => {
-    const env = { ...serviceEnv(run), LOG_LEVEL: "info" };
+    // A queue prefix of its own: other files' provisioners must not take this file's jobs, or
+    // this provisioner's metrics would miss them.
+    const env = { ...serviceEnv(run), LOG_LEVEL: "info", REDIS_PREFIX: `${run.redisPrefix}-obs` };
     oryn = await startOryn(env);
   }, 60_000);
   afterAll(() => oryn?.stop());

@@ -45,6 +45,8 @@ export const baseEnv = {
   NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   HOST: z.string().min(1).default("127.0.0.1"),
+  /** OTLP/HTTP collector for traces (e.g. http://otel-collector:4318); unset: no tracing. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: httpUrl.optional(),
   /** Where development secrets are generated when they are not set. */
   SECRETS_DIR: z.string().min(1).default(".secrets"),
 };

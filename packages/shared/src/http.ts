@@ -10,6 +10,7 @@ import { ApiError, type FieldError, problemContentType, problemOf } from "./erro
 import type { Logger } from "./logger.ts";
 import { type Metrics, measureRequests } from "./operations.ts";
 import type { Principal } from "./tokens.ts";
+import { traceRequests } from "./tracing.ts";
 
 /** The request's variables, the same in every service. */
 export type AppEnv = {
@@ -145,6 +146,7 @@ export function useCommonHandlers(
     "*",
     requestContext(options.logger, { trustIncomingId: options.trustIncomingRequestId ?? true }),
   );
+  app.use("*", traceRequests({ trustIncoming: options.trustIncomingRequestId ?? true }));
   app.use("*", measureRequests(options.metrics));
   app.onError(handleError);
   app.notFound(handleNotFound);

@@ -13,3 +13,4 @@ export * from "./plans.ts";
 export * from "./redis.ts";
 export * from "./timeouts.ts";
 export * from "./tokens.ts";
+export * from "./tracing.ts";

@@ -8,6 +8,7 @@ import {
   onShutdown,
   parseConfig,
   secretFromEnvOrDevFile,
+  startTracing,
   withTimeout,
 } from "@oryn/shared";
 import { createBillingApp } from "./app.ts";
@@ -34,6 +35,8 @@ try {
   console.error(`billing: ${error.message}`);
   process.exit(1);
 }
+// Before anything serves: every span from here on is exported when an endpoint is set.
+const tracing = startTracing({ service: "billing", endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
 const { logger } = deps;
 if (!config.STRIPE_SECRET_KEY) {
   logger.warn("STRIPE_SECRET_KEY is not set: webhooks are recorded, but nothing calls Stripe");
@@ -73,4 +76,5 @@ onShutdown(logger, [
   () => worker.close(),
   () => jobs.close(),
   () => deps.close(),
+  () => tracing.shutdown(),
 ]);

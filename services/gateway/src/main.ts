@@ -5,6 +5,7 @@ import {
   loadDotEnv,
   onShutdown,
   parseConfig,
+  startTracing,
 } from "@oryn/shared";
 import { createGatewayApp } from "./app.ts";
 import { createGatewayDeps, type GatewayDeps } from "./deps.ts";
@@ -21,6 +22,11 @@ try {
   console.error(`gateway: ${error.message}`);
   process.exit(1);
 }
+// Before anything serves: every span from here on is exported when an endpoint is set.
+const tracing = startTracing({
+  service: "gateway",
+  endpoint: deps.config.OTEL_EXPORTER_OTLP_ENDPOINT,
+});
 
 const server = await listen(createGatewayApp(deps), {
   port: deps.config.PORT,
@@ -36,4 +42,9 @@ deps.logger.info(
   "gateway listening",
 );
 
-onShutdown(deps.logger, [() => server.close(), () => operations.close(), () => deps.close()]);
+onShutdown(deps.logger, [
+  () => server.close(),
+  () => operations.close(),
+  () => deps.close(),
+  () => tracing.shutdown(),
+]);

@@ -6,6 +6,7 @@ import {
   observeQueueDepth,
   onShutdown,
   parseConfig,
+  startTracing,
   withTimeout,
 } from "@oryn/shared";
 import { createProvisionerApp } from "./app.ts";
@@ -28,6 +29,11 @@ try {
   process.exit(1);
 }
 const { config, provisioning } = deps;
+// Before anything serves: every span from here on is exported when an endpoint is set.
+const tracing = startTracing({
+  service: "provisioner",
+  endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
+});
 const logger = provisioning.logger;
 
 const crashAt = config.NODE_ENV === "test" ? config.ORYN_TEST_CRASH_AT_STEP : undefined;
@@ -90,4 +96,5 @@ onShutdown(logger, [
   () => worker.close(),
   () => server.close(),
   () => deps.close(),
+  () => tracing.shutdown(),
 ]);

@@ -1,4 +1,4 @@
-import { ApiError, type AppEnv } from "@oryn/shared";
+import { ApiError, type AppEnv, injectTraceContext } from "@oryn/shared";
 import type { Context } from "hono";
 import { errors, Pool } from "undici";
 
@@ -67,6 +67,7 @@ export function createUpstream(
       if (authorization !== undefined) headers.authorization = authorization;
       headers["x-request-id"] = c.get("requestId");
       headers["x-forwarded-for"] = clientIp;
+      injectTraceContext(headers);
       const hasBody = !["GET", "HEAD"].includes(c.req.method);
       const body = hasBody ? Buffer.from(await c.req.arrayBuffer()) : undefined;
       const url = new URL(c.req.url);

@@ -2,6 +2,7 @@ import type { Socket } from "node:net";
 import {
   ApiError,
   connect,
+  inSpan,
   type Metrics,
   type Sql,
   tenantDatabaseName,
@@ -250,7 +251,11 @@ export function createTenantPools(options: TenantPoolOptions): TenantPools {
     async run(tenantId, work) {
       const pool = await acquire(tenantId);
       try {
-        return await work(pool.sql);
+        return await inSpan(
+          "tenant database",
+          { "db.system.name": "postgresql", "oryn.tenant_id": tenantId },
+          () => work(pool.sql),
+        );
       } catch (error) {
         throw databaseUnavailable(error) ?? error;
       } finally {
