@@ -121,6 +121,7 @@ export async function createGatewayDeps(
       planOf: createTenantPlans(sql, config.PLAN_CACHE_TTL_MS),
       ipPerMinute: config.RATE_LIMIT_IP_PER_MINUTE,
       sessionPerMinute: config.RATE_LIMIT_SESSION_PER_MINUTE,
+      refusedPerMinute: config.RATE_LIMIT_REFUSED_PER_MINUTE,
     }),
     loginLimiter: createLoginLimiter({
       redis,

@@ -45,6 +45,8 @@ export const gatewayEnv = z
     PLAN_CACHE_TTL_MS: positiveInt.max(60_000).default(5_000),
     /** Requests per minute per client IP on signup, login, and any /v1 request without a token. */
     RATE_LIMIT_IP_PER_MINUTE: positiveInt.default(60),
+    /** Requests per minute per tenant answered 401/403 that are not charged to the tenant. */
+    RATE_LIMIT_REFUSED_PER_MINUTE: positiveInt.default(120),
     /** Requests per minute per client IP on refresh and logout. */
     RATE_LIMIT_SESSION_PER_MINUTE: positiveInt.default(600),
     /**

@@ -297,6 +297,32 @@ describe("the burst window", () => {
       await strict.close();
     }
   });
+
+  it("charges refused requests past the free allowance, so hammering a forbidden route is limited", async () => {
+    const strict = await gatewayInProcess({
+      TRUST_PROXY: "true",
+      RATE_LIMIT_TENANT_PER_MINUTE: "5",
+      RATE_LIMIT_REFUSED_PER_MINUTE: "3",
+    });
+    try {
+      const signup = await strict.call("POST", "/v1/signup", {
+        body: uniqueSignup(),
+        headers: { "x-forwarded-for": uniqueIp() },
+      });
+      const key = await strict.call("POST", "/v1/api-keys", {
+        token: signup.json.tokens.accessToken,
+        body: { name: "reader", role: "member" },
+      });
+      const statuses: number[] = [];
+      for (let attempt = 0; attempt < 10; attempt++) {
+        statuses.push((await strict.call("GET", "/v1/api-keys", { token: key.json.key })).status);
+      }
+      // 1 paid (the key's creation) + 3 free refusals + 4 paid refusals = the quota of 5, then 429.
+      expect(statuses).toEqual([403, 403, 403, 403, 403, 403, 403, 429, 429, 429]);
+    } finally {
+      await strict.close();
+    }
+  });
 });
 
 describe("browser clients", () => {

@@ -42,6 +42,7 @@ export function createRevocations(options: {
   // Times are the database's, so a clock skew between this host and it cannot hide a row.
   let since: Date | undefined;
   let polling: Promise<void> | undefined;
+  let pollAgain: Promise<void> | undefined;
 
   async function poll(): Promise<void> {
     const [clock] = await sql<{ now: Date }[]>`select now()`;
@@ -62,11 +63,22 @@ export function createRevocations(options: {
     since = new Date(started - overlapMs);
   }
 
-  const refresh = () => {
-    polling ??= poll().finally(() => {
-      polling = undefined;
-    });
-    return polling;
+  // A poll already running may have read before the caller's revocation committed: the caller
+  // then waits for one more poll after it (shared by everyone who asks meanwhile).
+  const refresh = (): Promise<void> => {
+    if (!polling) {
+      polling = poll().finally(() => {
+        polling = undefined;
+      });
+      return polling;
+    }
+    pollAgain ??= polling
+      .catch(() => undefined)
+      .then(() => {
+        pollAgain = undefined;
+        return refresh();
+      });
+    return pollAgain;
   };
   const timer = setInterval(() => {
     refresh().catch((error: unknown) =>

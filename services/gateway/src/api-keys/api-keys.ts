@@ -96,9 +96,16 @@ export function createApiKeyAuthenticator(options: {
 
   return {
     async authenticate(key) {
+      // A key is only as good as its creator's membership: once they are removed, or demoted
+      // below the key's role, the key stops working, so nobody keeps power through a key they
+      // made before losing it.
       const [row] = await sql<{ id: string; tenantId: string; role: Role }[]>`
-        select k.id, k.tenant_id, k.role from api_keys k join tenants t on t.id = k.tenant_id
-        where k.key_hash = ${hashApiKey(key)} and t.status not in ('deleting', 'deleted')`;
+        select k.id, k.tenant_id, k.role
+        from api_keys k
+        join tenants t on t.id = k.tenant_id
+        join memberships m on m.tenant_id = k.tenant_id and m.user_id = k.created_by
+        where k.key_hash = ${hashApiKey(key)} and t.status not in ('deleting', 'deleted')
+          and oryn_role_rank(m.role) >= oryn_role_rank(k.role)`;
       if (!row) return undefined;
       touch(row.id);
       return {

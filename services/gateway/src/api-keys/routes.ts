@@ -93,6 +93,11 @@ export function registerApiKeys(app: App, deps: GatewayDeps): void {
     if (!roleAtLeast(actor.role, role)) {
       throw new ApiError("forbidden", { detail: "A key cannot have a role above yours" });
     }
+    // A key's life is tied to the person who made it (see authenticate): a key making keys would
+    // cut that tie.
+    if (actor.kind === "api_key") {
+      throw new ApiError("forbidden", { detail: "API keys are made by people, not by other keys" });
+    }
     const context = { requestId: c.get("requestId"), ip: deps.clientIp(c) };
     const { apiKey, key } = await deps.sql.begin(async (tx) => {
       const created = await createApiKey(tx, {
@@ -134,6 +139,10 @@ export function registerApiKeys(app: App, deps: GatewayDeps): void {
     await deps.sql.begin(async (tx) => {
       const deleted = await deleteApiKey(tx, actor.tenantId, id);
       if (!deleted) throw new ApiError("not_found");
+      // Owners' keys are owners' business: throwing rolls the deletion back.
+      if (!roleAtLeast(actor.role, deleted.role)) {
+        throw new ApiError("forbidden", { detail: "Only owners delete an owner's key" });
+      }
       await recordAuditEvent(tx, context, {
         tenantId: actor.tenantId,
         actorId: actor.userId,

@@ -1,5 +1,12 @@
 import { createHash, randomBytes, randomUUID } from "node:crypto";
-import { ApiError, limitsOf, type Role, type Sql, type TransactionSql } from "@oryn/shared";
+import {
+  ApiError,
+  limitsOf,
+  type Role,
+  roleAtLeast,
+  type Sql,
+  type TransactionSql,
+} from "@oryn/shared";
 import { type AuditContext, recordAuditEvent } from "../audit/audit-events.ts";
 import type { LoginLimiter } from "../auth/login-limiter.ts";
 import { addMembership, lockMemberships } from "../members/memberships.ts";
@@ -87,15 +94,19 @@ export async function listPendingInvitations(
 export async function revokeInvitation(
   sql: Sql,
   context: AuditContext,
-  input: { tenantId: string; id: string; actorId: string },
+  input: { tenantId: string; id: string; actorId: string; actorRole: Role },
 ): Promise<boolean> {
   return sql.begin(async (tx) => {
-    const [revoked] = await tx`
+    const [revoked] = await tx<{ role: Role }[]>`
       update invitations set revoked_at = now()
       where tenant_id = ${input.tenantId} and id = ${input.id}
         and accepted_at is null and revoked_at is null
-      returning id`;
+      returning role`;
     if (!revoked) return false;
+    // Owners' business stays owners': throwing rolls the revocation back.
+    if (!roleAtLeast(input.actorRole, revoked.role)) {
+      throw new ApiError("forbidden", { detail: "Only owners revoke an invitation to be owner" });
+    }
     await recordAuditEvent(tx, context, {
       tenantId: input.tenantId,
       actorId: input.actorId,
@@ -118,9 +129,21 @@ async function pendingInvitation(
     select i.id, i.tenant_id, i.email, i.role from invitations i join tenants t on t.id = i.tenant_id
     where i.token_hash = ${hashInvitationToken(token)} and i.accepted_at is null
       and i.revoked_at is null and i.expires_at > now() and t.status not in ('deleting', 'deleted')
+      -- An invitation is only as good as its sender's standing now: one sent by someone since
+      -- removed or demoted below its role (or by a key that no longer stands) admits nobody.
+      and (exists (select 1 from memberships m
+                   where m.tenant_id = i.tenant_id and m.user_id = i.invited_by
+                     and oryn_role_rank(m.role) >= oryn_role_rank(i.role))
+           or exists (select 1 from api_keys k
+                      join memberships m on m.tenant_id = k.tenant_id and m.user_id = k.created_by
+                      where k.id = i.invited_by and k.tenant_id = i.tenant_id
+                        and oryn_role_rank(k.role) >= oryn_role_rank(i.role)
+                        and oryn_role_rank(m.role) >= oryn_role_rank(i.role)))
     ${lock ? sql`for update of i` : sql``}`;
   if (!invitation) {
-    throw new ApiError("invalid_token", { detail: "The invitation is unknown, used or expired" });
+    throw new ApiError("invalid_token", {
+      detail: "The invitation is unknown, used, expired, or its sender can no longer grant it",
+    });
   }
   return invitation;
 }

@@ -158,7 +158,12 @@ export function registerInvitations(app: App, deps: GatewayDeps): void {
     const revoked = await revokeInvitation(
       deps.sql,
       { requestId: c.get("requestId"), ip: deps.clientIp(c) },
-      { tenantId: actor.tenantId, id: c.req.valid("param").id, actorId: actor.userId },
+      {
+        tenantId: actor.tenantId,
+        id: c.req.valid("param").id,
+        actorId: actor.userId,
+        actorRole: actor.role,
+      },
     );
     if (!revoked) throw new ApiError("not_found");
     return c.body(null, 204);

@@ -29,6 +29,11 @@ export type RateLimits = {
   tenant: Record<PlanName, Policy[]>;
   ip: Policy[];
   session: Policy[];
+  /**
+   * Requests answered 401 or 403 that a tenant is not charged for, per minute: past it, refused
+   * requests count like any other, so hammering a forbidden route is still limited.
+   */
+  refused: Policy;
   /** The plan a tenant is on, as the limits need it (cached briefly). */
   planOf(tenantId: string): Promise<PlanName>;
   /**
@@ -77,6 +82,7 @@ export function createRateLimits(options: {
   tenantPerSecond: number | undefined;
   ipPerMinute: number;
   sessionPerMinute: number;
+  refusedPerMinute: number;
   planOf(tenantId: string): Promise<PlanName>;
   decisions: Counter<"bucket" | "outcome" | "store">;
   logger: Logger;
@@ -113,6 +119,7 @@ export function createRateLimits(options: {
     tenant,
     ip: [window("ip", "ip", options.ipPerMinute, 60)],
     session: [window("session", "session", options.sessionPerMinute, 60)],
+    refused: window("tenant-refused", "tenant-refused", options.refusedPerMinute, 60),
     planOf: options.planOf,
     decisions: options.decisions,
     store: fallbackWatch(options.redis, options.logger),
@@ -173,7 +180,8 @@ type Outcome = { policy: Policy; state: RateLimiterRes; refused: boolean };
  * Counts the request in every window of its bucket and sets the headers of
  * draft-ietf-httpapi-ratelimit-headers on the answer, errors included: `RateLimit-Policy` lists
  * the bucket's windows, `RateLimit` the one closest to running out. A tenant's request answered
- * 401 or 403 is given back: a tenant does not pay for requests it was refused.
+ * 401 or 403 is given back, up to `refused` a minute: a tenant does not pay for requests it was
+ * refused, but cannot send unlimited refused ones either.
  */
 export function rateLimit(
   limits: RateLimits,
@@ -224,7 +232,12 @@ export function rateLimit(
     limits.decisions.inc({ bucket: bucket.kind, outcome: "allowed", store: limits.store() });
     await next();
     if (bucket.kind === "tenant" && (c.res.status === 401 || c.res.status === 403)) {
-      await Promise.allSettled(bucket.policies.map((p) => p.limiter.reward(bucket.key, 1)));
+      const free = await limits.refused.limiter.consume(bucket.key).then(
+        () => true,
+        () => false,
+      );
+      if (free)
+        await Promise.allSettled(bucket.policies.map((p) => p.limiter.reward(bucket.key, 1)));
     }
   };
 }

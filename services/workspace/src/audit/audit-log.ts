@@ -1,4 +1,4 @@
-import { ApiError, type Sql } from "@oryn/shared";
+import { ApiError, type Sql, type TransactionSql } from "@oryn/shared";
 import { z } from "zod";
 import type { AuditEntry, ChainReport } from "./schemas.ts";
 
@@ -96,6 +96,12 @@ export async function listAuditLog(
  * row before it, is named; so is a chain head pointing past the last row (rows removed at the end).
  */
 export async function verifyAuditChain(sql: Sql): Promise<ChainReport> {
+  // One snapshot for the three reads: a write committing between them would otherwise look like
+  // a chain head pointing past the last row.
+  return sql.begin("isolation level repeatable read read only", (tx) => verifyIn(tx));
+}
+
+async function verifyIn(sql: TransactionSql): Promise<ChainReport> {
   const [firstBroken] = await sql<{ id: string; contentChanged: boolean }[]>`
     with chain as (
       select id, prev_hash, hash, lag(hash) over (order by id) as previous_hash,

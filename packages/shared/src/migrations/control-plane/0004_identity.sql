@@ -5,6 +5,11 @@
 -- tokens carry the number they were issued under (`mv`); a revocation names the lowest number
 -- still good for a (tenant, user), so tokens issued before a removal or a role change are
 -- refused without any clock comparison, and a later re-invitation gets a fresh, higher number.
+-- owner > admin > member, for comparing roles in queries (an API key against its creator's).
+create function oryn_role_rank(role text) returns integer
+  language sql immutable strict
+  return case role when 'owner' then 3 when 'admin' then 2 when 'member' then 1 else 0 end;
+
 create sequence membership_versions;
 alter table memberships add column version bigint not null default nextval('membership_versions');
 
@@ -13,7 +18,9 @@ create table access_revocations (
   tenant_id uuid not null,
   user_id uuid not null,
   min_version bigint not null,
-  created_at timestamptz not null default now()
+  -- The insert's own time, not its transaction's start: gateways read rows by this time, with an
+  -- overlap, and a transaction that waited on a lock must not commit a row already "old".
+  created_at timestamptz not null default clock_timestamp()
 );
 create index access_revocations_created_at on access_revocations (created_at);
 
