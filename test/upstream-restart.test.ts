@@ -1,0 +1,75 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { serviceEnv, testRun } from "./harness/context.ts";
+import { jsonCaller } from "./harness/http.ts";
+import { type Oryn, type RunningService, startOryn, startService } from "./harness/processes.ts";
+
+const run = testRun();
+
+describe("a restarting upstream", () => {
+  let oryn: Oryn;
+  let restarted: RunningService | undefined;
+  beforeAll(async () => {
+    // The client below sends as fast as it can; the plan's rate is not what is tested here.
+    oryn = await startOryn(serviceEnv(run), {
+      gateway: { RATE_LIMIT_TENANT_PER_MINUTE: "1000000" },
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await restarted?.stop();
+    await oryn?.stop();
+  });
+
+  it("never leaves a client hanging: while workspace is killed and restarted, each request answers quickly", async () => {
+    const call = jsonCaller((path, init) =>
+      fetch(`${oryn.gatewayUrl}${path}`, { ...init, signal: AbortSignal.timeout(5_000) }),
+    );
+    const slug = `restart-${crypto.randomUUID().slice(0, 8)}`;
+    const signup = await call("POST", "/v1/signup", {
+      body: {
+        company: { name: slug, slug },
+        owner: { email: `o@${slug}.test`, password: "a long enough password", name: "O" },
+      },
+    });
+    const token = signup.json.tokens.accessToken;
+    const deadline = Date.now() + 30_000;
+    while ((await call("GET", "/v1/tenant", { token })).json.status !== "active") {
+      if (Date.now() > deadline) throw new Error("tenant did not become active");
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+
+    const statuses: number[] = [];
+    let stop = false;
+    // A client sending one request after another; an abort after 5 s (a hang) fails the test.
+    const client = (async () => {
+      while (!stop) {
+        const answer = await call("GET", "/v1/projects", { token });
+        statuses.push(answer.status);
+        if (answer.status !== 200) {
+          expect(answer.json.code).toMatch(/^upstream_(unavailable|timeout)$/);
+        }
+      }
+    })();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const workspace = oryn.services.workspace;
+    await workspace.stop("SIGKILL");
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    restarted = await startService("workspace", workspace.port, {
+      ...serviceEnv(run),
+      JWKS_URL: `${oryn.gatewayUrl}/.well-known/jwks.json`,
+    });
+    const recovered = Date.now() + 10_000;
+    while (statuses.at(-1) !== 200 || statuses.filter((s) => s !== 200).length === 0) {
+      if (Date.now() > recovered) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    stop = true;
+    await client;
+    // Served, then refused cleanly while it was down, then served again.
+    expect(statuses[0]).toBe(200);
+    expect(statuses.some((status) => status === 502 || status === 503)).toBe(true);
+    expect(statuses.at(-1)).toBe(200);
+    expect(new Set(statuses.filter((status) => status !== 200))).toSatisfy((set: Set<number>) =>
+      [...set].every((status) => status === 502 || status === 503),
+    );
+  }, 90_000);
+});
