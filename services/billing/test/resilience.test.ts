@@ -201,7 +201,11 @@ describe("work that went missing", () => {
     expect(await tenantRow(tenantId)).toEqual({ plan: "business", status: "active" });
     // A second sweep finds nothing to do, and the event is not processed again.
     await billing.jobs.sweep({ olderThanSeconds: 0 });
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Whatever that sweep enqueued has run before the count is read.
+    await eventually(
+      () => billing.jobs.queues.get("billing").getJobCounts("waiting", "active", "delayed"),
+      (counts) => (counts.waiting ?? 0) + (counts.active ?? 0) + (counts.delayed ?? 0) === 0,
+    );
     expect(fake.count("/v1/subscriptions", "GET") - reads).toBe(1);
     await worker.close();
   });

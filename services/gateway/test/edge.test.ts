@@ -166,7 +166,17 @@ describe("logout racing a refresh", () => {
         body: { refreshToken },
         headers: { "x-forwarded-for": uniqueIp() },
       });
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      // Wait until the logout really is queued behind this lock: otherwise the race is not run.
+      const until = Date.now() + 5_000;
+      for (;;) {
+        const [waiting] = await sql<{ n: number }[]>`
+          select count(*)::int as n from pg_stat_activity
+          where datname = current_database() and wait_event_type = 'Lock'
+            and query like '%from refresh_tokens where token_hash%for update%'`;
+        if ((waiting?.n ?? 0) > 0) break;
+        if (Date.now() > until) throw new Error("the logout never waited for the lock");
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
       // What the refresh would commit: the old token spent, a successor in the same family.
       const [row] = await tx<{ familyId: string; tenantId: string; userId: string }[]>`
         update refresh_tokens set used_at = now() where token_hash = ${hashRefreshToken(refreshToken)}

@@ -78,6 +78,11 @@ describe("tenant pools", () => {
       await holding;
       // The idle pool is closed for room as soon as someone waits, and the waiter gets in.
       expect((await workspace.call("GET", "/v1/projects", { token })).status).toBe(200);
+      // The closed pool's backends leave pg_stat_activity a moment after their Terminate.
+      const until = Date.now() + 5_000;
+      while ((await connectionsTo(busy)) > 0 && Date.now() < until) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
       expect(await connectionsTo(busy)).toBe(0);
       expect(workspace.deps.pools.stats()).toMatchObject({ pools: 1, connections: 1 });
     } finally {
