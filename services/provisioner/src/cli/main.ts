@@ -5,10 +5,14 @@
  */
 import { parseArgs } from "node:util";
 import { createCliContext } from "./context.ts";
+import { migrateCommand } from "./migrate.ts";
 import { reconcileCommand } from "./reconcile.ts";
 import { serversCommand } from "./servers.ts";
 
 const usage = `usage: pnpm oryn <command> [--json]
+  migrate [--canary N] [--concurrency 4]
+                           apply this release's tenant migrations: every server's template, then
+                           every active or restricted tenant database (only those behind)
   reconcile [--remove]     restart tenants stuck in provisioning; report (or drop) orphan databases and roles
   servers list             the registered tenant database servers, their state and load
   servers add <name> --host <host> [--port 5432] --capacity <n>
@@ -22,6 +26,8 @@ const { values, positionals } = parseArgs({
     host: { type: "string" },
     port: { type: "string" },
     capacity: { type: "string" },
+    canary: { type: "string" },
+    concurrency: { type: "string" },
     help: { type: "boolean", default: false },
   },
 });
@@ -36,6 +42,9 @@ const context = createCliContext();
 let code = 0;
 try {
   switch (command) {
+    case "migrate":
+      code = await migrateCommand(context, values);
+      break;
     case "reconcile":
       code = await reconcileCommand(context, { json: values.json, remove: values.remove });
       break;
