@@ -7,6 +7,7 @@ export * from "./http.ts";
 export * from "./jobs.ts";
 export * from "./logger.ts";
 export * from "./migrations/runner.ts";
+export * from "./migrations/tenant-schema.ts";
 export * from "./openapi.ts";
 export * from "./operations.ts";
 export * from "./plans.ts";

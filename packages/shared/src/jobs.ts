@@ -72,6 +72,21 @@ export const jobCatalogue = {
       removeOnFail: { age: 7 * 24 * 3600 },
     } satisfies JobsOptions,
   },
+  /**
+   * Provisioner: bring one tenant database to the fleet migration's target version
+   * (`pnpm oryn migrate`). One job per tenant; a failure is final for the run (a conflicting
+   * object does not mend itself) and is reported, and re-running the command tries it again.
+   */
+  migrateTenantDatabase: {
+    queue: "fleet-migrations",
+    payload: z.object({ tenantId: z.uuid(), targetVersion: z.number().int().positive() }),
+    jobId: (payload: { tenantId: string }) => `tenant-${payload.tenantId}`,
+    options: {
+      attempts: 1,
+      removeOnComplete: { age: 24 * 3600 },
+      removeOnFail: { age: 7 * 24 * 3600 },
+    } satisfies JobsOptions,
+  },
 } as const;
 
 export type JobName = keyof typeof jobCatalogue;
@@ -126,6 +141,20 @@ export async function enqueue<N extends JobName>(
   await (options.timeoutMs === undefined
     ? adding
     : withTimeout(adding, options.timeoutMs, `enqueueing ${name}`));
+}
+
+/** Adds many jobs of one name in one round trip (a fleet of tenants), each with its own id. */
+export async function enqueueMany<N extends JobName>(
+  queues: Queues,
+  name: N,
+  payloads: JobPayload<N>[],
+): Promise<void> {
+  const job = jobCatalogue[name];
+  const jobs = payloads.map((payload) => {
+    const data = job.payload.parse(payload) as never;
+    return { name, data, opts: { ...job.options, jobId: job.jobId(data) } };
+  });
+  if (jobs.length > 0) await queues.get(job.queue).addBulk(jobs);
 }
 
 type JobsOf<Q extends QueueName> = {

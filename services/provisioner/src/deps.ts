@@ -10,7 +10,7 @@ import {
   type Redis,
   tenantDbPasswordSecret,
 } from "@oryn/shared";
-import type { ProvisionerConfig } from "./env.ts";
+import { type ProvisionerConfig, tenantMigrationsDir } from "./env.ts";
 import type { ProvisioningDeps } from "./provisioning/provision-tenant.ts";
 import { createServerAdmins, type ServerAdmins } from "./servers/admins.ts";
 
@@ -55,6 +55,7 @@ export function createProvisionerDeps(config: ProvisionerConfig, logger: Logger)
       adminUrl: config.TENANT_DATABASE_URL,
       servers,
       template: config.TENANT_TEMPLATE_DATABASE,
+      migrations: tenantMigrationsDir(config),
       passwordSecret,
       logger,
     },

@@ -4,6 +4,7 @@ import {
   port,
   positiveInt,
   redisEnv,
+  tenantMigrations,
   tenantPasswordEnv,
   tenantServerAdminEnv,
 } from "@oryn/shared";
@@ -37,6 +38,20 @@ export const provisionerEnv = z.object({
    * this step, so a test can prove that provisioning survives a crash at every step.
    */
   ORYN_TEST_CRASH_AT_STEP: z.enum(stepNames).optional(),
+  /**
+   * Tests only (honoured only with NODE_ENV=test): tenant migrations from this directory instead
+   * of packages/shared/src/migrations/tenant, so a test can add a migration without adding one
+   * to the real history.
+   */
+  ORYN_TEST_TENANT_MIGRATIONS_DIR: z.string().min(1).optional(),
 });
+
+/** The tenant migration history this process applies. */
+export function tenantMigrationsDir(config: ProvisionerConfig): string {
+  return (
+    (config.NODE_ENV === "test" ? config.ORYN_TEST_TENANT_MIGRATIONS_DIR : undefined) ??
+    tenantMigrations
+  );
+}
 
 export type ProvisionerConfig = z.output<typeof provisionerEnv>;

@@ -30,6 +30,24 @@ export function listMigrations(dir: string): Migration[] {
   return migrations;
 }
 
+/**
+ * A migration file that failed, named, so a fleet report can say which one stopped a database.
+ * The driver's error stays as `cause`, and its SQLSTATE is kept as `code`.
+ */
+export class MigrationFailedError extends Error {
+  readonly migration: string;
+  readonly code: string | undefined;
+  constructor(migration: Migration, cause: unknown) {
+    const name = `${String(migration.version).padStart(4, "0")}_${migration.name}`;
+    super(`migration ${name} failed: ${cause instanceof Error ? cause.message : String(cause)}`, {
+      cause,
+    });
+    this.name = "MigrationFailedError";
+    this.migration = name;
+    this.code = (cause as { code?: string }).code;
+  }
+}
+
 export function latestVersion(dir: string): number {
   return listMigrations(dir).at(-1)?.version ?? 0;
 }
@@ -65,24 +83,28 @@ export async function migrate(
   for (const migration of listMigrations(dir)) {
     const text = readFileSync(migration.file, "utf8");
     const checksum = createHash("sha256").update(text).digest("hex");
-    const didApply = await sql.begin(async (tx) => {
-      await tx`select pg_advisory_xact_lock(${migrationLockKey})`;
-      const [done] = await tx<{ checksum: string | null }[]>`
+    const didApply = await sql
+      .begin(async (tx) => {
+        await tx`select pg_advisory_xact_lock(${migrationLockKey})`;
+        const [done] = await tx<{ checksum: string | null }[]>`
         select checksum from schema_migrations where version = ${migration.version}`;
-      if (done) {
-        if (done.checksum !== null && done.checksum !== checksum) {
-          throw new Error(
-            `migration ${migration.file} was changed after it was applied; add a new migration instead`,
-          );
+        if (done) {
+          if (done.checksum !== null && done.checksum !== checksum) {
+            throw new Error(
+              `migration ${migration.file} was changed after it was applied; add a new migration instead`,
+            );
+          }
+          return false;
         }
-        return false;
-      }
-      await tx.unsafe(text);
-      await tx`
+        await tx.unsafe(text);
+        await tx`
         insert into schema_migrations (version, name, checksum)
         values (${migration.version}, ${migration.name}, ${checksum})`;
-      return true;
-    });
+        return true;
+      })
+      .catch((error: unknown) => {
+        throw new MigrationFailedError(migration, error);
+      });
     if (didApply) applied.push(migration.version);
   }
   return { applied, version: await currentVersion(sql) };

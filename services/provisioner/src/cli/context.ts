@@ -24,6 +24,7 @@ export type CliContext = {
   admin: Sql;
   /** Admin pools per registered server, with the TENANT_DATABASE_URL credentials. */
   servers: ServerAdmins;
+  redis(): Redis;
   queues(): Queues;
   close(): Promise<void>;
 };
@@ -43,7 +44,8 @@ export function createCliContext(): CliContext {
   const logger = createLogger("oryn-cli", config.LOG_LEVEL === "info" ? "warn" : config.LOG_LEVEL, {
     destination: 2,
   });
-  const controlPlane = connect(config.DATABASE_URL, { max: 4, applicationName: "oryn-cli" });
+  // A fleet migration holds one connection for its lock while its jobs query beside it.
+  const controlPlane = connect(config.DATABASE_URL, { max: 8, applicationName: "oryn-cli" });
   const admin = connect(config.TENANT_DATABASE_URL, { max: 2, applicationName: "oryn-cli" });
   const servers = createServerAdmins({
     defaultAdmin: admin,
@@ -58,9 +60,12 @@ export function createCliContext(): CliContext {
     controlPlane,
     admin,
     servers,
-    queues() {
+    redis() {
       redis ??= connectRedisForWorker(config.REDIS_URL);
-      queues ??= createQueues(redis, config.REDIS_PREFIX, logger);
+      return redis;
+    },
+    queues() {
+      queues ??= createQueues(this.redis(), config.REDIS_PREFIX, logger);
       return queues;
     },
     async close() {

@@ -5,11 +5,19 @@
  */
 import { parseArgs } from "node:util";
 import { createCliContext } from "./context.ts";
+import { migrateCommand } from "./migrate.ts";
 import { reconcileCommand } from "./reconcile.ts";
 import { serversCommand } from "./servers.ts";
+import { tenantsCommand } from "./tenants.ts";
 
 const usage = `usage: pnpm oryn <command> [--json]
+  migrate [--canary N] [--concurrency 4]
+                           apply this release's tenant migrations: every server's template, then
+                           every active or restricted tenant database (only those behind)
   reconcile [--remove]     restart tenants stuck in provisioning; report (or drop) orphan databases and roles
+  tenants list [--status <status>] [--server <name>]
+  tenants show <id|slug>   everything the control plane knows of a tenant, error detail included
+  tenants retry <id|slug>  a provisioning_failed tenant back to provisioning, with a fresh job
   servers list             the registered tenant database servers, their state and load
   servers add <name> --host <host> [--port 5432] --capacity <n>
   servers drain <name>     take no new tenants there (its tenants stay); servers accept <name> undoes it`;
@@ -22,6 +30,10 @@ const { values, positionals } = parseArgs({
     host: { type: "string" },
     port: { type: "string" },
     capacity: { type: "string" },
+    canary: { type: "string" },
+    status: { type: "string" },
+    server: { type: "string" },
+    concurrency: { type: "string" },
     help: { type: "boolean", default: false },
   },
 });
@@ -36,8 +48,14 @@ const context = createCliContext();
 let code = 0;
 try {
   switch (command) {
+    case "migrate":
+      code = await migrateCommand(context, values);
+      break;
     case "reconcile":
       code = await reconcileCommand(context, { json: values.json, remove: values.remove });
+      break;
+    case "tenants":
+      code = await tenantsCommand(context, positionals.slice(1), values);
       break;
     case "servers":
       code = await serversCommand(context, positionals.slice(1), values);

@@ -26,6 +26,8 @@ export type ProvisioningDeps = {
   /** Admin pools for registered servers; without it every tenant goes to `admin`. */
   servers?: ServerAdmins;
   template: string;
+  /** The tenant migration history; default packages/shared/src/migrations/tenant. */
+  migrations?: string;
   passwordSecret: string;
   logger: Logger;
   /** Tests use this to fail a given step; production leaves it unset. */
@@ -55,7 +57,7 @@ const steps: Record<StepName, Step> = {
     const { version } = await withDatabaseConnection(
       target.adminUrl,
       tenantDatabaseName(tenantId),
-      (sql) => migrate(sql, tenantMigrations),
+      (sql) => migrate(sql, deps.migrations ?? tenantMigrations),
     );
     await deps.controlPlane`update tenants set schema_version = ${version} where id = ${tenantId}`;
   },
@@ -94,7 +96,7 @@ export function prepareTemplate(
       const { applied, version } = await withDatabaseConnection(
         target.adminUrl,
         deps.template,
-        (sql) => migrate(sql, tenantMigrations),
+        (sql) => migrate(sql, deps.migrations ?? tenantMigrations),
       );
       deps.logger.info({ template: deps.template, applied, version }, "tenant template ready");
     }).catch((error: unknown) => {

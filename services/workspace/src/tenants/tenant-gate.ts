@@ -5,6 +5,7 @@ import {
   type PlanName,
   planSchema,
   principalOf,
+  requiredTenantSchemaVersion,
   type Sql,
   type TenantStatus,
 } from "@oryn/shared";
@@ -12,7 +13,7 @@ import type { MiddlewareHandler } from "hono";
 import type { TenantPools } from "./tenant-pools.ts";
 
 /** What workspace needs to know of a tenant from the control plane. */
-export type TenantState = { status: TenantStatus; plan: PlanName };
+export type TenantState = { status: TenantStatus; plan: PlanName; schemaVersion: number };
 
 export type TenantStates = { get(tenantId: string): Promise<TenantState | undefined> };
 
@@ -36,6 +37,7 @@ export function createTenantStates(sql: Sql, ttlMs: number): TenantStates {
             const state: TenantState | undefined = tenant && {
               status: tenant.status,
               plan: planSchema.safeParse(tenant.plan).data ?? "free",
+              schemaVersion: tenant.schemaVersion,
             };
             if (cache.size > 50_000) cache.clear();
             cache.set(tenantId, { state, at: performance.now() });
@@ -75,6 +77,16 @@ export function tenantGate(states: TenantStates, pools: TenantPools): Middleware
         // deleting, deleted, or no such tenant: as if it did not exist.
         pools.close(tenantId);
         throw new ApiError("not_found");
+    }
+    // A database behind what this code needs would fail on a missing column or table: say it is
+    // unavailable for now instead. `pnpm oryn migrate` brings it forward, and the cached state
+    // (TENANT_STATUS_CACHE_MS) lets requests through again soon after.
+    if (state.schemaVersion < requiredTenantSchemaVersion) {
+      throw new ApiError("upstream_unavailable", {
+        status: 503,
+        detail: "The tenant's database is being migrated to a newer version; retry shortly",
+        headers: { "retry-after": "10" },
+      });
     }
     await next();
   };

@@ -1,0 +1,87 @@
+import {
+  enqueue,
+  isUuid,
+  jobCatalogue,
+  type Queues,
+  type Sql,
+  type TenantStatus,
+  tenantStatuses,
+} from "@oryn/shared";
+import { unregisteredServer } from "../fleet/servers.ts";
+
+/** A tenant as an operator sees it: everything the control plane knows, error detail included. */
+export type OperatorTenant = {
+  id: string;
+  slug: string;
+  name: string;
+  status: TenantStatus;
+  plan: string;
+  server: string;
+  schemaVersion: number;
+  provisioningStep: string | null;
+  provisioningAttempts: number;
+  provisioningError: string | null;
+  provisioningErrorDetail: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+  activatedAt: Date | null;
+};
+
+export function isTenantStatus(value: string): value is TenantStatus {
+  return (tenantStatuses as readonly string[]).includes(value);
+}
+
+function selectTenants(sql: Sql) {
+  return sql`
+    select t.id, t.slug, t.name, t.status, t.plan, coalesce(s.name, ${unregisteredServer}) as server,
+           t.schema_version, t.provisioning_step, t.provisioning_attempts, t.provisioning_error,
+           t.provisioning_error_detail, t.created_at, t.updated_at, t.activated_at
+    from tenants t left join database_servers s on s.id = t.server_id`;
+}
+
+/** Oldest first. `server` is a registered server's name (or TENANT_DATABASE_URL for unplaced). */
+export async function listTenants(
+  sql: Sql,
+  filter: { status?: TenantStatus; server?: string } = {},
+): Promise<OperatorTenant[]> {
+  return sql<OperatorTenant[]>`
+    ${selectTenants(sql)}
+    where true
+      ${filter.status ? sql`and t.status = ${filter.status}` : sql``}
+      ${filter.server ? sql`and coalesce(s.name, ${unregisteredServer}) = ${filter.server}` : sql``}
+    order by t.created_at, t.id`;
+}
+
+/** By id or slug; a slug is only ever a bound value here, never SQL text. */
+export async function findTenantByRef(sql: Sql, ref: string): Promise<OperatorTenant | undefined> {
+  const [row] = await sql<OperatorTenant[]>`
+    ${selectTenants(sql)}
+    where ${isUuid(ref) ? sql`t.id = ${ref}` : sql`t.slug = ${ref}`}`;
+  return row;
+}
+
+export type RetryOutcome = "requeued" | "not_failed";
+
+/**
+ * Gives a `provisioning_failed` tenant another full set of attempts: back to `provisioning` with
+ * its error cleared, and a fresh job. The status condition is the race guard: two operators (or
+ * an operator and a deletion) cannot both act on one failure. The old failed job still holds the
+ * tenant's job id, so it is removed first; were the enqueue to fail after the update, the
+ * provisioner's sweep enqueues a `provisioning` tenant that has no job.
+ */
+export async function retryProvisioning(
+  sql: Sql,
+  queues: Queues,
+  tenantId: string,
+): Promise<RetryOutcome> {
+  const updated = await sql`
+    update tenants
+    set status = 'provisioning', provisioning_attempts = 0, provisioning_error = null,
+        provisioning_error_detail = null, updated_at = now()
+    where id = ${tenantId} and status = 'provisioning_failed'`;
+  if (updated.count !== 1) return "not_failed";
+  const queue = queues.get(jobCatalogue.provisionTenant.queue);
+  await (await queue.getJob(jobCatalogue.provisionTenant.jobId({ tenantId })))?.remove();
+  await enqueue(queues, "provisionTenant", { tenantId });
+  return "requeued";
+}
