@@ -101,7 +101,17 @@ export function handleError(error: Error, c: Context<AppEnv>): Response {
       return problemResponse(c, new ApiError("invalid_json"));
     }
     if (error.status === 413) return problemResponse(c, new ApiError("payload_too_large"));
-    if (error.status === 401) return problemResponse(c, new ApiError("unauthorized"));
+    if (error.status === 401) {
+      // Basic auth's challenge must survive, or a browser never asks for the password.
+      const challenge = error.getResponse().headers.get("www-authenticate");
+      return problemResponse(
+        c,
+        new ApiError(
+          "unauthorized",
+          challenge ? { headers: { "www-authenticate": challenge } } : {},
+        ),
+      );
+    }
     if (error.status < 500) {
       return problemResponse(c, new ApiError("bad_request", { detail: error.message }));
     }

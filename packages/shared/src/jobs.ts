@@ -93,6 +93,11 @@ export type JobName = keyof typeof jobCatalogue;
 export type JobPayload<N extends JobName> = z.infer<(typeof jobCatalogue)[N]["payload"]>;
 export type QueueName = (typeof jobCatalogue)[JobName]["queue"];
 
+/** Every queue the catalogue uses. */
+export const queueNames = [
+  ...new Set(Object.values(jobCatalogue).map((job) => job.queue)),
+] as QueueName[];
+
 /** Braces make the prefix a Redis Cluster hash tag: all of a queue's keys share one slot. */
 export function queuePrefix(prefix: string): string {
   return `{${prefix}}`;

@@ -1,7 +1,11 @@
 import { type App, createApp, registerOperationalRoutes, useCommonHandlers } from "@oryn/shared";
 import type { ProvisionerDeps } from "./deps.ts";
+import { registerQueueBoard } from "./queue-board.ts";
 
-/** The provisioner serves no public API: only health, readiness and metrics, on an internal port. */
+/**
+ * The provisioner serves no public API: health, readiness and metrics, and the operators' queue
+ * board, on an internal port.
+ */
 export function createProvisionerApp(deps: ProvisionerDeps): App {
   const app = createApp();
   useCommonHandlers(app, { logger: deps.provisioning.logger, metrics: deps.metrics });
@@ -12,6 +16,10 @@ export function createProvisionerApp(deps: ProvisionerDeps): App {
       tenantServer: () => deps.provisioning.admin`select 1`,
       redis: () => deps.redis.ping(),
     },
+  });
+  registerQueueBoard(app, {
+    queues: deps.queues,
+    operatorToken: deps.operatorToken,
   });
   return app;
 }

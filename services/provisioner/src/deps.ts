@@ -8,6 +8,7 @@ import {
   type Metrics,
   type Queues,
   type Redis,
+  secretFromEnvOrDevFile,
   tenantDbPasswordSecret,
 } from "@oryn/shared";
 import { type ProvisionerConfig, tenantMigrationsDir } from "./env.ts";
@@ -21,11 +22,20 @@ export type ProvisionerDeps = {
   queues: Queues;
   provisioning: ProvisioningDeps;
   servers: ServerAdmins;
+  /** The password of the queue board (OPERATOR_TOKEN, or the development secret file). */
+  operatorToken: string;
   close(): Promise<void>;
 };
 
 export function createProvisionerDeps(config: ProvisionerConfig, logger: Logger): ProvisionerDeps {
   const passwordSecret = tenantDbPasswordSecret(config);
+  // Read before anything connects: production without it stops here, naming it.
+  const operatorToken = secretFromEnvOrDevFile({
+    name: "OPERATOR_TOKEN",
+    value: config.OPERATOR_TOKEN,
+    nodeEnv: config.NODE_ENV,
+    secretsDir: config.SECRETS_DIR,
+  });
   const controlPlane = connect(config.DATABASE_URL, {
     max: config.DATABASE_POOL_MAX,
     applicationName: "oryn-provisioner",
@@ -45,6 +55,7 @@ export function createProvisionerDeps(config: ProvisionerConfig, logger: Logger)
   const queues = createQueues(redis, config.REDIS_PREFIX, logger);
   return {
     config,
+    operatorToken,
     metrics: createMetrics("provisioner"),
     redis,
     queues,

@@ -34,6 +34,11 @@ export const provisionerEnv = z.object({
   TENANT_SERVER_DEFAULT_CAPACITY: positiveInt.default(1000),
   PROVISIONING_JOB_LOCK_SECONDS: positiveInt.default(30),
   /**
+   * Secret: the password (user `operator`) of Bull Board at /admin/queues on this internal port.
+   * Generated into SECRETS_DIR outside production; production refuses to start without it.
+   */
+  OPERATOR_TOKEN: z.string().min(32, "at least 32 characters").optional(),
+  /**
    * Tests only (honoured only with NODE_ENV=test): the process SIGKILLs itself when a job reaches
    * this step, so a test can prove that provisioning survives a crash at every step.
    */

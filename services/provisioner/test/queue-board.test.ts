@@ -1,0 +1,60 @@
+import { randomBytes } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { serviceEnv, testRun } from "../../../test/harness/context.ts";
+import { freePort, type RunningService, startService } from "../../../test/harness/processes.ts";
+
+const token = randomBytes(24).toString("base64url");
+const basic = (user: string, password: string) =>
+  `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
+
+describe("Bull Board on the provisioner's internal port", () => {
+  let provisioner: RunningService;
+  beforeAll(async () => {
+    provisioner = await startService("provisioner", await freePort(), {
+      ...serviceEnv(testRun()),
+      OPERATOR_TOKEN: token,
+    });
+  }, 60_000);
+  afterAll(() => provisioner?.stop());
+
+  it("asks for the operator token and refuses a wrong one", async () => {
+    const none = await fetch(`${provisioner.url}/admin/queues`);
+    expect(none.status).toBe(401);
+    expect(none.headers.get("www-authenticate")).toMatch(/^Basic realm="Oryn operators"/);
+    const wrong = await fetch(`${provisioner.url}/admin/queues/api/queues`, {
+      headers: { authorization: basic("operator", `${token}x`) },
+    });
+    expect(wrong.status).toBe(401);
+  });
+
+  it("shows every queue of the catalogue to an operator", async () => {
+    const page = await fetch(`${provisioner.url}/admin/queues`, {
+      headers: { authorization: basic("operator", token) },
+    });
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain("Oryn queues");
+    const api = await fetch(`${provisioner.url}/admin/queues/api/queues`, {
+      headers: { authorization: basic("operator", token) },
+    });
+    expect(api.status).toBe(200);
+    const { queues } = await api.json();
+    expect(queues.map((queue: { name: string }) => queue.name).sort()).toEqual([
+      "billing",
+      "fleet-migrations",
+      "provisioning",
+    ]);
+  });
+
+  it("refuses to start in production without an operator token", async () => {
+    const { spawnService } = await import("../../../test/harness/processes.ts");
+    const { child, output } = spawnService("provisioner", {
+      ...serviceEnv(testRun()),
+      NODE_ENV: "production",
+      PORT: String(await freePort()),
+      TENANT_DB_PASSWORD_SECRET: randomBytes(32).toString("hex"),
+    });
+    const code = await new Promise((resolve) => child.on("exit", resolve));
+    expect(code).not.toBe(0);
+    expect(output()).toMatch(/OPERATOR_TOKEN: required in production/);
+  }, 30_000);
+});
