@@ -57,7 +57,14 @@ export const controlPlaneEnv = {
 };
 
 export const redisEnv = {
-  REDIS_URL: redisUrl.default("redis://127.0.0.1:6379"),
+  /** One server, or comma-separated seed nodes of a Redis Cluster. */
+  REDIS_URL: z
+    .string()
+    .default("redis://127.0.0.1:6379")
+    .refine(
+      (value) => value.split(",").every((seed) => redisUrl.safeParse(seed.trim()).success),
+      "must be a redis:// URL, or several separated by commas (a Redis Cluster's seed nodes)",
+    ),
   /**
    * Prefix of every Redis key Oryn writes (queues, rate limits). Queues wrap it in braces, a
    * Redis Cluster hash tag, so all of a queue's keys stay in one slot (`queuePrefix`).

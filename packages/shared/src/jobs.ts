@@ -3,10 +3,10 @@ import { type Job, type JobsOptions, Queue, Worker } from "bullmq";
 /** Thrown by a handler, fails its job at once: for failures no retry can mend. */
 export { UnrecoverableError } from "bullmq";
 
-import type { Redis } from "ioredis";
 import { z } from "zod";
 import type { Logger } from "./logger.ts";
 import type { Metrics } from "./operations.ts";
+import type { RedisClient } from "./redis.ts";
 import { withTimeout } from "./timeouts.ts";
 
 /**
@@ -105,7 +105,7 @@ export function queuePrefix(prefix: string): string {
 
 export type Queues = { get(name: QueueName): Queue; close(): Promise<void> };
 
-export function createQueues(connection: Redis, prefix: string, logger?: Logger): Queues {
+export function createQueues(connection: RedisClient, prefix: string, logger?: Logger): Queues {
   const queues = new Map<QueueName, Queue>();
   return {
     get(name) {
@@ -177,7 +177,7 @@ export type JobHandlers<Q extends QueueName> = {
 export function createJobWorker<Q extends QueueName>(options: {
   queue: Q;
   handlers: JobHandlers<Q>;
-  connection: Redis;
+  connection: RedisClient;
   prefix: string;
   concurrency: number;
   logger: Logger;

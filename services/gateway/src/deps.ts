@@ -10,7 +10,7 @@ import {
   type Logger,
   type Metrics,
   type Queues,
-  type Redis,
+  type RedisClient,
   type Sql,
   type TokenVerifier,
 } from "@oryn/shared";
@@ -32,7 +32,7 @@ export type GatewayDeps = {
   logger: Logger;
   metrics: Metrics;
   sql: Sql;
-  redis: Redis;
+  redis: RedisClient;
   queues: Queues;
   tokens: TokenSettings;
   verify: TokenVerifier;

@@ -7,7 +7,7 @@ import {
   type Logger,
   type Metrics,
   type Queues,
-  type Redis,
+  type RedisClient,
   secretFromEnvOrDevFile,
   tenantDbPasswordSecret,
 } from "@oryn/shared";
@@ -18,7 +18,7 @@ import { createServerAdmins, type ServerAdmins } from "./servers/admins.ts";
 export type ProvisionerDeps = {
   config: ProvisionerConfig;
   metrics: Metrics;
-  redis: Redis;
+  redis: RedisClient;
   queues: Queues;
   provisioning: ProvisioningDeps;
   servers: ServerAdmins;

@@ -4,7 +4,7 @@ import {
   createJobWorker,
   createLogger,
   createQueues,
-  type Redis,
+  type RedisClient,
 } from "@oryn/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../../../test/harness/cli.ts";
@@ -16,7 +16,7 @@ import type { OperatorTenant } from "../src/tenants/operator-view.ts";
 
 let run: Awaited<ReturnType<typeof isolatedRun>>;
 let deps: ReturnType<typeof provisioningDeps>;
-let redis: Redis;
+let redis: RedisClient;
 let env: Record<string, string>;
 let active: string;
 let failed: string;

@@ -1,4 +1,4 @@
-import { createJobWorker, type Logger, type Metrics, type Redis } from "@oryn/shared";
+import { createJobWorker, type Logger, type Metrics, type RedisClient } from "@oryn/shared";
 import { ensureStripeCustomer } from "../customers/ensure-customer.ts";
 import { processStripeEvent } from "../events/process-event.ts";
 import { type SyncDeps, syncTenantBilling } from "../sync/sync-tenant.ts";
@@ -9,7 +9,7 @@ import { type SyncDeps, syncTenantBilling } from "../sync/sync-tenant.ts";
  */
 export function startBillingWorker(options: {
   deps: SyncDeps;
-  connection: Redis;
+  connection: RedisClient;
   prefix: string;
   concurrency: number;
   logger: Logger;

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { ApiError, type Redis } from "@oryn/shared";
+import { ApiError, type RedisClient } from "@oryn/shared";
 import { RateLimiterMemory, RateLimiterRedis, type RateLimiterRes } from "rate-limiter-flexible";
 
 /**
@@ -15,7 +15,7 @@ export type LoginLimiter = {
 };
 
 export function createLoginLimiter(options: {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   consecutiveFailures: number;
   failureWindowSeconds: number;
@@ -37,7 +37,7 @@ export function createLoginLimiter(options: {
     options.failureWindowSeconds,
   );
   const byIp = limiter("login-fail-ip", options.failuresPerIpPerDay, 24 * 3600);
-  // The email is hashed: Redis keys should not carry personal data.
+  // The email is hashed: RedisClient keys should not carry personal data.
   const emailIpKey = (email: string, ip: string) =>
     `${createHash("sha256").update(email).digest("base64url").slice(0, 22)}:${ip}`;
 

@@ -1,4 +1,5 @@
 import { randomInt } from "node:crypto";
+import type { RedisClient } from "@oryn/shared";
 import {
   ApiError,
   type AppEnv,
@@ -9,7 +10,6 @@ import {
   planNames,
 } from "@oryn/shared";
 import type { Context, MiddlewareHandler } from "hono";
-import type { Redis } from "ioredis";
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
 
 /** One window of one bucket: `quota` requests per `windowSeconds`. */
@@ -48,7 +48,7 @@ export type RateLimits = {
 function policy(options: {
   name: string;
   keyPrefix: string;
-  redis: Redis;
+  redis: RedisClient;
   quota: number;
   windowSeconds: number;
 }): Policy {
@@ -75,7 +75,7 @@ function policy(options: {
 }
 
 export function createRateLimits(options: {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   /** Override every plan's rates when set (an operator's emergency brake, or a test's). */
   tenantPerMinute: number | undefined;
@@ -130,7 +130,7 @@ export function createRateLimits(options: {
  * rate-limiter-flexible moves to its insurance limiter by itself when a Redis command fails; this
  * says which store is in use (ioredis is `ready` only while connected) and logs each switch.
  */
-function fallbackWatch(redis: Redis, logger: Logger): () => "redis" | "memory" {
+function fallbackWatch(redis: RedisClient, logger: Logger): () => "redis" | "memory" {
   let last: "redis" | "memory" = "redis";
   return () => {
     const now = redis.status === "ready" ? "redis" : "memory";

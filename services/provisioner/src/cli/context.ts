@@ -9,7 +9,7 @@ import {
   loadDotEnv,
   parseConfig,
   type Queues,
-  type Redis,
+  type RedisClient,
   type Sql,
 } from "@oryn/shared";
 import { type ProvisionerConfig, provisionerEnv } from "../env.ts";
@@ -24,7 +24,7 @@ export type CliContext = {
   admin: Sql;
   /** Admin pools per registered server, with the TENANT_DATABASE_URL credentials. */
   servers: ServerAdmins;
-  redis(): Redis;
+  redis(): RedisClient;
   queues(): Queues;
   close(): Promise<void>;
 };
@@ -52,7 +52,7 @@ export function createCliContext(): CliContext {
     adminUrl: config.TENANT_DATABASE_URL,
     maxPerServer: 4,
   });
-  let redis: Redis | undefined;
+  let redis: RedisClient | undefined;
   let queues: Queues | undefined;
   return {
     config,

@@ -5,7 +5,7 @@ import {
   latestVersion,
   MigrationFailedError,
   type Queues,
-  type Redis,
+  type RedisClient,
   type Sql,
 } from "@oryn/shared";
 import type { ServerAdmins } from "../servers/admins.ts";
@@ -25,7 +25,7 @@ export type FleetDeps = {
   migrations: string;
   queues: Queues;
   /** Redis for the worker this run starts. */
-  connection: Redis;
+  connection: RedisClient;
   prefix: string;
   logger: Logger;
 };

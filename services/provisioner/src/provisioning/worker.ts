@@ -4,7 +4,7 @@ import {
   jobCatalogue,
   type Logger,
   type Metrics,
-  type Redis,
+  type RedisClient,
 } from "@oryn/shared";
 import {
   type ProvisioningDeps,
@@ -36,7 +36,7 @@ export async function runProvisioningAttempt(
 
 export function startProvisioningWorker(options: {
   deps: ProvisioningDeps;
-  connection: Redis;
+  connection: RedisClient;
   prefix: string;
   concurrency: number;
   logger: Logger;
