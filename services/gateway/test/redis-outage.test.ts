@@ -36,6 +36,32 @@ async function metric(pattern: RegExp): Promise<number> {
     .reduce((sum, line) => sum + Number(line.split(" ").at(-1)), 0);
 }
 
+describe("a key over its limit", () => {
+  it("is refused from memory, without asking Redis, until its window ends", async () => {
+    const signup = await gateway.call("POST", "/v1/signup", { body: uniqueSignup() });
+    const token = signup.json.tokens.accessToken;
+    const inspect = new Redis(redis.url);
+    try {
+      let last = 0;
+      for (let sent = 0; sent <= quota && last !== 429; sent++) {
+        last = (await gateway.call("GET", "/v1/tenant", { token })).status;
+      }
+      expect(last).toBe(429);
+      const commands = async () =>
+        Number((await inspect.info("stats")).match(/total_commands_processed:(\d+)/)?.[1]);
+      const before = await commands();
+      for (let sent = 0; sent < 30; sent++) {
+        expect((await gateway.call("GET", "/v1/tenant", { token })).status).toBe(429);
+      }
+      // Thirty refusals cost Redis nothing: the INFO calls themselves are all it saw, give or
+      // take a stray command from the gateway's own background work.
+      expect((await commands()) - before).toBeLessThan(5);
+    } finally {
+      inspect.disconnect();
+    }
+  });
+});
+
 describe("rate limits while Redis is away", () => {
   it("never hang or refuse wrongly, keep limiting per process, and return to Redis when it is back", async () => {
     const signup = await gateway.call("POST", "/v1/signup", { body: uniqueSignup() });

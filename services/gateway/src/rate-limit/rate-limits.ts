@@ -196,18 +196,10 @@ export function rateLimit(
     );
     let outcomes: Outcome[];
     try {
-      outcomes = await Promise.all(
-        bucket.policies.map((policy) =>
-          policy.limiter.consume(bucket.key).then(
-            (state) => ({ policy, state, refused: false }),
-            (rejection: unknown) => {
-              if (rejection instanceof RateLimiterRes)
-                return { policy, state: rejection, refused: true };
-              throw rejection;
-            },
-          ),
-        ),
-      );
+      // A window already over its limit was noted in memory: refuse now, asking Redis nothing
+      // (not even for the bucket's other windows).
+      const blocked = inMemoryBlock(bucket);
+      outcomes = blocked ? [blocked] : await consumeAll(bucket);
     } catch (error) {
       // Neither Redis nor the insurance limiter answered: serve rather than refuse wrongly.
       limits.decisions.inc({ bucket: bucket.kind, outcome: "unlimited", store: limits.store() });
@@ -253,4 +245,35 @@ function setRateLimit(c: Context<AppEnv>, { policy, state }: Outcome): void {
     "RateLimit",
     `"${policy.name}";r=${Math.max(0, state.remainingPoints)};t=${Math.ceil(state.msBeforeNext / 1000)}`,
   );
+}
+
+/** Counts the request in every window of the bucket; a window over its limit is `refused`. */
+function consumeAll(bucket: Bucket): Promise<Outcome[]> {
+  return Promise.all(
+    bucket.policies.map((policy) =>
+      policy.limiter.consume(bucket.key).then(
+        (state) => ({ policy, state, refused: false }),
+        (rejection: unknown) => {
+          if (rejection instanceof RateLimiterRes)
+            return { policy, state: rejection, refused: true };
+          throw rejection;
+        },
+      ),
+    ),
+  );
+}
+
+// Public in rate-limiter-flexible's store limiters (RateLimiterStoreAbstract), but missing from
+// its type definitions.
+type InMemoryBlocks = { getInMemoryBlockMsBeforeExpire(rlKey: string): number };
+
+function inMemoryBlock(bucket: Bucket): Outcome | undefined {
+  for (const policy of bucket.policies) {
+    const blocks = policy.limiter as unknown as InMemoryBlocks;
+    const ms = blocks.getInMemoryBlockMsBeforeExpire(policy.limiter.getKey(bucket.key));
+    if (ms > 0) {
+      return { policy, state: new RateLimiterRes(0, ms, policy.quota + 1, false), refused: true };
+    }
+  }
+  return undefined;
 }
