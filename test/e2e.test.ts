@@ -1,3 +1,4 @@
+import { createOrynClient } from "@oryn/client";
 import { connect, tenantDatabaseName, withDatabase } from "@oryn/shared";
 import Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -118,64 +119,65 @@ describe("Oryn end to end: four processes, real PostgreSQL and Redis", () => {
     );
   });
 
+  // These two go through the typed client (@oryn/client), as a user's code would.
   it("logs in with email and password, and refuses a wrong password", async () => {
-    const login = await call("POST", "/v1/auth/login", {
+    const client = createOrynClient({ baseUrl: oryn.gatewayUrl });
+    const login = await client.POST("/v1/auth/login", {
       body: { email: `owner@acme-${run.runId}.test`, password: "a long enough password" },
     });
-    expect(login.status).toBe(200);
-    expect(login.json).toMatchObject({ tokenType: "Bearer", expiresIn: expect.any(Number) });
-    tokenA = login.json.accessToken;
+    expect(login.response.status).toBe(200);
+    expect(login.data).toMatchObject({ tokenType: "Bearer", expiresIn: expect.any(Number) });
+    tokenA = login.data?.accessToken ?? "";
 
-    const wrong = await call("POST", "/v1/auth/login", {
+    const wrong = await client.POST("/v1/auth/login", {
       body: { email: `owner@acme-${run.runId}.test`, password: "not the password" },
     });
-    expect(wrong.status).toBe(401);
-    expect(wrong.json.code).toBe("invalid_credentials");
+    expect(wrong.response.status).toBe(401);
+    expect(wrong.error?.code).toBe("invalid_credentials");
   });
 
   it("creates, lists, gets, updates and deletes a project through the gateway", async () => {
-    const created = await call("POST", "/v1/projects", {
-      token: tokenA,
+    const client = createOrynClient({ baseUrl: oryn.gatewayUrl, token: tokenA });
+    const created = await client.POST("/v1/projects", {
       body: { name: "Relaunch", description: "Q3" },
     });
-    expect(created.status).toBe(201);
-    expect(created.json).toMatchObject({
+    expect(created.response.status).toBe(201);
+    expect(created.data).toMatchObject({
       name: "Relaunch",
       description: "Q3",
       status: "active",
       version: 1,
     });
-    projectId = created.json.id;
-    expect(created.headers.get("location")).toBe(`/v1/projects/${projectId}`);
-    expect(created.headers.get("etag")).toBe('"1"');
-    requestIds.push(created.headers.get("x-request-id") ?? "");
+    projectId = created.data?.id ?? "";
+    expect(created.response.headers.get("location")).toBe(`/v1/projects/${projectId}`);
+    expect(created.response.headers.get("etag")).toBe('"1"');
+    requestIds.push(created.response.headers.get("x-request-id") ?? "");
 
-    const list = await call("GET", "/v1/projects", { token: tokenA });
-    expect(list.status).toBe(200);
-    expect(list.json.items.map((item: Json) => item.id)).toEqual([projectId]);
-    expect(list.json.nextCursor).toBeNull();
+    const list = await client.GET("/v1/projects");
+    expect(list.response.status).toBe(200);
+    expect(list.data?.items.map((item) => item.id)).toEqual([projectId]);
+    expect(list.data?.nextCursor).toBeNull();
 
-    const got = await call("GET", `/v1/projects/${projectId}`, { token: tokenA });
-    expect(got.status).toBe(200);
-    expect(got.json).toEqual(created.json);
+    const path = { path: { id: projectId } };
+    const got = await client.GET("/v1/projects/{id}", { params: path });
+    expect(got.response.status).toBe(200);
+    expect(got.data).toEqual(created.data);
 
-    const updated = await call("PATCH", `/v1/projects/${projectId}`, {
-      token: tokenA,
+    const updated = await client.PATCH("/v1/projects/{id}", {
+      params: { ...path, header: { "if-match": '"1"' } },
       body: { name: "Relaunch 2" },
-      headers: { "if-match": '"1"' },
     });
-    expect(updated.status).toBe(200);
-    expect(updated.json).toMatchObject({ name: "Relaunch 2", version: 2 });
-    expect(updated.headers.get("etag")).toBe('"2"');
-    requestIds.push(updated.headers.get("x-request-id") ?? "");
+    expect(updated.response.status).toBe(200);
+    expect(updated.data).toMatchObject({ name: "Relaunch 2", version: 2 });
+    expect(updated.response.headers.get("etag")).toBe('"2"');
+    requestIds.push(updated.response.headers.get("x-request-id") ?? "");
 
-    const stale = await call("PATCH", `/v1/projects/${projectId}`, {
-      token: tokenA,
+    const stale = await client.PATCH("/v1/projects/{id}", {
+      params: { ...path, header: { "if-match": '"1"' } },
       body: { name: "Lost" },
-      headers: { "if-match": '"1"' },
     });
-    expect(stale.status).toBe(412);
-    expect(stale.json.code).toBe("precondition_failed");
+    expect(stale.response.status).toBe(412);
+    expect(stale.error?.code).toBe("precondition_failed");
   });
 
   it("answers 404 to another tenant's token for that project, for reads and writes", async () => {
