@@ -76,7 +76,13 @@ FROM runtime AS billing
 EXPOSE 8082
 CMD ["node", "services/billing/src/main.ts"]
 
-# Internal port: /healthz, /readyz and /metrics only.
+# Internal port: /healthz, /readyz, /metrics and the queue board. pg_dump and pg_restore (Debian
+# bookworm's, PostgreSQL 15) move a tenant between servers (`pnpm oryn tenants move`).
 FROM runtime AS provisioner
+USER root
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends postgresql-client \
+    && rm -rf /var/lib/apt/lists/*
+USER node
 EXPOSE 8083
 CMD ["node", "services/provisioner/src/main.ts"]

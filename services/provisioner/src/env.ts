@@ -33,6 +33,8 @@ export const provisionerEnv = z.object({
    */
   TENANT_SERVER_DEFAULT_CAPACITY: positiveInt.default(1000),
   PROVISIONING_JOB_LOCK_SECONDS: positiveInt.default(30),
+  /** Where pg_dump and pg_restore are (for `pnpm oryn tenants move`); unset: found on PATH. */
+  PG_BIN_DIR: z.string().min(1).optional(),
   /**
    * Secret: the password (user `operator`) of Bull Board at /admin/queues on this internal port.
    * Generated into SECRETS_DIR outside production; production refuses to start without it.

@@ -20,6 +20,8 @@ export type TenantRow = {
   provisioningAttempts: number;
   provisioningError: string | null;
   schemaVersion: number;
+  /** Set while an operator moves the tenant to another server: writes wait. */
+  movingSince: Date | null;
   createdAt: Date;
   updatedAt: Date;
 };
@@ -27,7 +29,7 @@ export type TenantRow = {
 export async function findTenant(sql: Sql, id: string): Promise<TenantRow | undefined> {
   const [row] = await sql<TenantRow[]>`
     select id, slug, name, status, plan, provisioning_step, provisioning_attempts,
-           provisioning_error, schema_version, created_at, updated_at
+           provisioning_error, schema_version, moving_since, created_at, updated_at
     from tenants where id = ${id}`;
   return row;
 }

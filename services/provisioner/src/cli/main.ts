@@ -18,6 +18,9 @@ const usage = `usage: pnpm oryn <command> [--json]
   tenants list [--status <status>] [--server <name>]
   tenants show <id|slug>   everything the control plane knows of a tenant, error detail included
   tenants retry <id|slug>  a provisioning_failed tenant back to provisioning, with a fresh job
+  tenants move <id|slug> --to <server> [--settle-ms 3000]
+                           copy a tenant's database to another server (writes paused meanwhile),
+                           verify it, switch, drop the old copy
   servers list             the registered tenant database servers, their state and load
   servers add <name> --host <host> [--port 5432] --capacity <n>
   servers drain <name>     take no new tenants there (its tenants stay); servers accept <name> undoes it`;
@@ -34,6 +37,8 @@ const { values, positionals } = parseArgs({
     status: { type: "string" },
     server: { type: "string" },
     concurrency: { type: "string" },
+    to: { type: "string" },
+    "settle-ms": { type: "string" },
     help: { type: "boolean", default: false },
   },
 });

@@ -6,15 +6,16 @@ import {
   retryProvisioning,
 } from "../tenants/operator-view.ts";
 import type { CliContext } from "./context.ts";
+import { moveCommand } from "./move.ts";
 import { printAnswer } from "./output.ts";
 
-const usage = `usage: pnpm oryn tenants list [--status <status>] [--server <name>] | show <id|slug> | retry <id|slug>`;
+const usage = `usage: pnpm oryn tenants list [--status <status>] [--server <name>] | show <id|slug> | retry <id|slug> | move <id|slug> --to <server>`;
 
 /** `oryn tenants list | show | retry`: what the control plane knows of tenants, and a retry. */
 export async function tenantsCommand(
   context: CliContext,
   args: string[],
-  flags: { json: boolean; status?: string; server?: string },
+  flags: { json: boolean; status?: string; server?: string; to?: string; "settle-ms"?: string },
 ): Promise<number> {
   const [action, ref] = args;
   switch (action) {
@@ -36,7 +37,8 @@ export async function tenantsCommand(
       return 0;
     }
     case "show":
-    case "retry": {
+    case "retry":
+    case "move": {
       if (!ref) {
         console.error(usage);
         return 2;
@@ -46,6 +48,7 @@ export async function tenantsCommand(
         console.error(`oryn tenants: no tenant ${ref}`);
         return 1;
       }
+      if (action === "move") return moveCommand(context, tenant, flags);
       if (action === "show") {
         printAnswer(flags.json, tenant, () => describe(tenant));
         return 0;

@@ -13,7 +13,13 @@ import type { MiddlewareHandler } from "hono";
 import type { TenantPools } from "./tenant-pools.ts";
 
 /** What workspace needs to know of a tenant from the control plane. */
-export type TenantState = { status: TenantStatus; plan: PlanName; schemaVersion: number };
+export type TenantState = {
+  status: TenantStatus;
+  plan: PlanName;
+  schemaVersion: number;
+  /** An operator is moving the tenant's database to another server. */
+  moving: boolean;
+};
 
 export type TenantStates = { get(tenantId: string): Promise<TenantState | undefined> };
 
@@ -38,6 +44,7 @@ export function createTenantStates(sql: Sql, ttlMs: number): TenantStates {
               status: tenant.status,
               plan: planSchema.safeParse(tenant.plan).data ?? "free",
               schemaVersion: tenant.schemaVersion,
+              moving: tenant.movingSince !== null,
             };
             if (cache.size > 50_000) cache.clear();
             cache.set(tenantId, { state, at: performance.now() });
@@ -86,6 +93,14 @@ export function tenantGate(states: TenantStates, pools: TenantPools): Middleware
         status: 503,
         detail: "The tenant's database is being migrated to a newer version; retry shortly",
         headers: { "retry-after": "10" },
+      });
+    }
+    // While its database is copied to another server, a write could be lost: reads go on.
+    if (state.moving && !readMethods.has(c.req.method)) {
+      throw new ApiError("upstream_unavailable", {
+        status: 503,
+        detail: "The tenant's database is being moved to another server; retry shortly",
+        headers: { "retry-after": "5" },
       });
     }
     await next();
