@@ -8,15 +8,15 @@ import { connect, type Sql, tenantDatabaseName } from "@oryn/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "./harness/cli.ts";
 import { serviceEnv, testRun } from "./harness/context.ts";
-import { createControlPlane } from "./harness/control-planes.ts";
 import { jsonCaller } from "./harness/http.ts";
+import { isolatedRun } from "./harness/isolated-run.ts";
 import { startThrowawayPostgres, type ThrowawayPostgres } from "./harness/postgres-server.ts";
 import { type Oryn, startOryn } from "./harness/processes.ts";
 import { countTenantObjects } from "./harness/tenants.ts";
 
 const run = testRun();
 let server: ThrowawayPostgres;
-let controlPlane: Awaited<ReturnType<typeof createControlPlane>>;
+let controlPlane: Awaited<ReturnType<typeof isolatedRun>>;
 let oryn: Oryn;
 let cp: Sql;
 let admin: Sql;
@@ -25,17 +25,17 @@ let env: Record<string, string>;
 beforeAll(async () => {
   [server, controlPlane] = await Promise.all([
     startThrowawayPostgres({ label: "signups" }),
-    createControlPlane(run, "signups"),
+    isolatedRun("signups"),
   ]);
   env = {
-    ...serviceEnv(run),
-    DATABASE_URL: controlPlane.url,
+    ...serviceEnv(controlPlane),
+    DATABASE_URL: controlPlane.controlPlaneUrl,
     REDIS_PREFIX: `${run.redisPrefix}-signups`,
     TENANT_DATABASE_URL: server.url,
     TENANT_DATABASE_SERVER: `postgres://127.0.0.1:${server.port}`,
   };
   oryn = await startOryn(env);
-  cp = connect(controlPlane.url, { max: 2 });
+  cp = connect(controlPlane.controlPlaneUrl, { max: 2 });
   admin = connect(server.url, { max: 2 });
 }, 90_000);
 

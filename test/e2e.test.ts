@@ -62,7 +62,9 @@ describe("Oryn end to end: four processes, real PostgreSQL and Redis", () => {
     expect(signup.status, JSON.stringify(signup.json)).toBe(202);
     expect(signup.json.tenant).toMatchObject({ slug, status: "provisioning" });
     const token = signup.json.tokens.accessToken as string;
-    for (;;) {
+    // Polled four times a second: every poll counts against the tenant's quota, and the time
+    // this takes is the bench's to measure, not this test's to assert.
+    for (const deadline = performance.now() + 60_000; ; ) {
       const tenant = await call("GET", "/v1/tenant", { token });
       expect(tenant.status, JSON.stringify(tenant.json)).toBe(200);
       if (tenant.json.status === "active") {
@@ -70,8 +72,8 @@ describe("Oryn end to end: four processes, real PostgreSQL and Redis", () => {
         break;
       }
       expect(tenant.json.status).toBe("provisioning");
-      expect(performance.now() - started).toBeLessThan(20_000);
-      await new Promise((resolve) => setTimeout(resolve, 25));
+      if (performance.now() > deadline) throw new Error(`${slug} did not become active`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
     }
     return { signup: signup.json, token, signupToActiveMs: performance.now() - started };
   }

@@ -1,6 +1,6 @@
 import { once } from "node:events";
 import { createServer } from "node:http";
-import { connect, tenantDatabaseName, withDatabase } from "@oryn/shared";
+import { connect, type Sql, tenantDatabaseName, withDatabase } from "@oryn/shared";
 import { afterAll, describe, expect, it } from "vitest";
 import { serviceEnv, testRun } from "./harness/context.ts";
 import { jsonCaller } from "./harness/http.ts";
@@ -27,13 +27,38 @@ async function signUp(call: ReturnType<typeof jsonCaller>, waitActive: boolean) 
   return { token, tenantId: signup.json.tenant.id as string };
 }
 
+/**
+ * Polls until the lock taken first is held ("share": our own transaction has it) or until a
+ * query on `projects` waits for it ("projects").
+ */
+async function waitUntilWaiting(db: Sql, what: "share" | "projects") {
+  for (const deadline = Date.now() + 10_000; ; ) {
+    const [row] =
+      what === "share"
+        ? await db<{ n: number }[]>`
+            select count(*)::int as n from pg_locks
+            where relation = 'projects'::regclass and mode = 'AccessExclusiveLock' and granted`
+        : await db<{ n: number }[]>`
+            select count(*)::int as n from pg_stat_activity
+            where datname = current_database() and wait_event_type = 'Lock' and query ilike '%projects%'`;
+    if ((row?.n ?? 0) > 0) return;
+    if (Date.now() > deadline) throw new Error(`never saw ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 describe("graceful shutdown: SIGTERM lets the request in flight finish", () => {
   let oryn: Oryn | undefined;
   afterAll(() => oryn?.stop());
 
   it("in the gateway, while an upstream is slow", async () => {
-    // An upstream that takes a second to answer.
+    // An upstream that takes a second to answer, and says when a request has reached it.
+    let arrived: () => void = () => undefined;
+    const reached = new Promise<void>((resolve) => {
+      arrived = resolve;
+    });
     const slow = createServer((_, res) => {
+      arrived();
       setTimeout(
         () => res.writeHead(200, { "content-type": "application/json" }).end('{"items":[]}'),
         1_000,
@@ -52,7 +77,8 @@ describe("graceful shutdown: SIGTERM lets the request in flight finish", () => {
       const call = jsonCaller((path, init) => fetch(`${gateway.url}${path}`, init));
       const { token } = await signUp(call, false);
       const inFlight = call("GET", "/v1/projects", { token });
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      // SIGTERM only once the request is really in flight, between gateway and upstream.
+      await reached;
       const exited = gateway.stop("SIGTERM");
       const answer = await inFlight;
       expect(answer.status).toBe(200);
@@ -76,7 +102,7 @@ describe("graceful shutdown: SIGTERM lets the request in flight finish", () => {
     );
     // Hold the projects table, so the list below waits inside the workspace.
     const tenantDb = connect(withDatabase(run.postgresUrl, tenantDatabaseName(tenantId)), {
-      max: 1,
+      max: 2, // one holds the lock, one watches
     });
     try {
       let release: () => void = () => undefined;
@@ -87,10 +113,12 @@ describe("graceful shutdown: SIGTERM lets the request in flight finish", () => {
         await tx`lock table projects in access exclusive mode`;
         await held;
       });
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await waitUntilWaiting(tenantDb, "share");
       const inFlight = call("GET", "/v1/projects", { token });
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      // SIGTERM only once the workspace's query is really waiting on the lock.
+      await waitUntilWaiting(tenantDb, "projects");
       const exited = oryn.services.workspace.stop("SIGTERM");
+      // It still waits: the answer must come from a process that was told to stop.
       await new Promise((resolve) => setTimeout(resolve, 300));
       release();
       await locking;

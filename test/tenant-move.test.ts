@@ -11,15 +11,15 @@ import { connect, type Sql, tenantDatabaseName, tenantRoleName } from "@oryn/sha
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "./harness/cli.ts";
 import { serviceEnv, testRun } from "./harness/context.ts";
-import { createControlPlane } from "./harness/control-planes.ts";
 import { jsonCaller } from "./harness/http.ts";
+import { isolatedRun } from "./harness/isolated-run.ts";
 import { startThrowawayPostgres, type ThrowawayPostgres } from "./harness/postgres-server.ts";
 import { type Oryn, startOryn } from "./harness/processes.ts";
 import { countTenantObjects } from "./harness/tenants.ts";
 
 const run = testRun();
 let second: ThrowawayPostgres;
-let controlPlane: Awaited<ReturnType<typeof createControlPlane>>;
+let controlPlane: Awaited<ReturnType<typeof isolatedRun>>;
 let oryn: Oryn;
 let cp: Sql;
 let firstAdmin: Sql;
@@ -29,9 +29,9 @@ let env: Record<string, string>;
 beforeAll(async () => {
   [second, controlPlane] = await Promise.all([
     startThrowawayPostgres({ label: "move" }),
-    createControlPlane(run, "move"),
+    isolatedRun("move"),
   ]);
-  cp = connect(controlPlane.url, { max: 2 });
+  cp = connect(controlPlane.controlPlaneUrl, { max: 2 });
   firstAdmin = connect(run.postgresUrl, { max: 2 });
   secondAdmin = connect(second.url, { max: 2 });
   const first = new URL(run.postgresUrl);
@@ -41,8 +41,8 @@ beforeAll(async () => {
       ('one', ${first.hostname}, ${Number(first.port || 5432)}, 100, 'accepting'),
       ('two', '127.0.0.1', ${second.port}, 100, 'draining')`;
   env = {
-    ...serviceEnv(run),
-    DATABASE_URL: controlPlane.url,
+    ...serviceEnv(controlPlane),
+    DATABASE_URL: controlPlane.controlPlaneUrl,
     REDIS_PREFIX: `${run.redisPrefix}-move`,
     TENANT_STATUS_CACHE_MS: "300",
   };

@@ -1,15 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../../../test/harness/cli.ts";
-import { serviceEnv, testRun } from "../../../test/harness/context.ts";
-import { createControlPlane } from "../../../test/harness/control-planes.ts";
+import { serviceEnv } from "../../../test/harness/context.ts";
+import { isolatedRun } from "../../../test/harness/isolated-run.ts";
 
-const run = testRun();
-let controlPlane: Awaited<ReturnType<typeof createControlPlane>>;
+let controlPlane: Awaited<ReturnType<typeof isolatedRun>>;
 let env: Record<string, string>;
 
 beforeAll(async () => {
-  controlPlane = await createControlPlane(run, "cliservers");
-  env = { ...serviceEnv(run), DATABASE_URL: controlPlane.url };
+  controlPlane = await isolatedRun("cliservers");
+  env = { ...serviceEnv(controlPlane), DATABASE_URL: controlPlane.controlPlaneUrl };
 });
 afterAll(() => controlPlane?.drop());
 

@@ -10,7 +10,7 @@ import { connect, createQueues, enqueue, findTenant, Redis, type Sql } from "@or
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../../../test/harness/cli.ts";
 import { serviceEnv, testRun } from "../../../test/harness/context.ts";
-import { createControlPlane } from "../../../test/harness/control-planes.ts";
+import { isolatedRun } from "../../../test/harness/isolated-run.ts";
 import {
   startThrowawayPostgres,
   type ThrowawayPostgres,
@@ -22,7 +22,7 @@ import { stepNames } from "../src/provisioning/steps.ts";
 const run = testRun();
 const prefix = `${run.redisPrefix}-crash`;
 let server: ThrowawayPostgres;
-let controlPlane: Awaited<ReturnType<typeof createControlPlane>>;
+let controlPlane: Awaited<ReturnType<typeof isolatedRun>>;
 let cp: Sql;
 let admin: Sql;
 const redis = new Redis(run.redisUrl, { maxRetriesPerRequest: null });
@@ -32,13 +32,13 @@ let env: Record<string, string>;
 beforeAll(async () => {
   [server, controlPlane] = await Promise.all([
     startThrowawayPostgres({ label: "crash" }),
-    createControlPlane(run, "crash"),
+    isolatedRun("crash"),
   ]);
-  cp = connect(controlPlane.url, { max: 2 });
+  cp = connect(controlPlane.controlPlaneUrl, { max: 2 });
   admin = connect(server.url, { max: 2 });
   env = {
-    ...serviceEnv(run),
-    DATABASE_URL: controlPlane.url,
+    ...serviceEnv(controlPlane),
+    DATABASE_URL: controlPlane.controlPlaneUrl,
     REDIS_PREFIX: prefix,
     TENANT_DATABASE_URL: server.url,
     TENANT_DATABASE_SERVER: `postgres://127.0.0.1:${server.port}`,

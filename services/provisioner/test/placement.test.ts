@@ -1,19 +1,17 @@
 import { connect, type Sql } from "@oryn/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { testRun } from "../../../test/harness/context.ts";
-import { createControlPlane } from "../../../test/harness/control-planes.ts";
+import { isolatedRun } from "../../../test/harness/isolated-run.ts";
 import { insertTenant } from "../../../test/harness/tenants.ts";
 import { placeTenant } from "../src/servers/placement.ts";
 import { addServer, ensureDefaultServer, setServerState } from "../src/servers/registry.ts";
 
 // A control plane of its own: registering servers in the run's would move other tests' tenants.
-const run = testRun();
-let controlPlane: Awaited<ReturnType<typeof createControlPlane>>;
+let controlPlane: Awaited<ReturnType<typeof isolatedRun>>;
 let sql: Sql;
 
 beforeAll(async () => {
-  controlPlane = await createControlPlane(run, "placement");
-  sql = connect(controlPlane.url, { max: 10 });
+  controlPlane = await isolatedRun("placement");
+  sql = connect(controlPlane.controlPlaneUrl, { max: 10 });
 });
 afterAll(async () => {
   await sql?.end();

@@ -68,7 +68,11 @@ describe("tenant pools", () => {
       const [busy, waiting] = tenants as [string, string];
       // The one connection of the budget, held for a second by another tenant's work.
       const holding = workspace.deps.pools.run(busy, (sql) => sql`select pg_sleep(1)`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      // The sleep has the connection before the other tenant asks.
+      for (const deadline = Date.now() + 5_000; workspace.deps.pools.stats().inUse < 1; ) {
+        if (Date.now() > deadline) throw new Error("the sleep never got its connection");
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
       const token = await workspace.tokenFor(waiting);
       const refused = await workspace.call("GET", "/v1/projects", { token });
       expect(refused.status).toBe(503);
