@@ -1,5 +1,6 @@
 export * from "./access.ts";
 export * from "./config.ts";
+export * from "./control-plane/tenant-deletion.ts";
 export * from "./control-plane/tenants.ts";
 export * from "./database.ts";
 export * from "./errors.ts";

@@ -11,6 +11,7 @@ import { registerMembers } from "./members/routes.ts";
 import { registerProxyRoutes } from "./proxy/routes.ts";
 import { rateLimit } from "./rate-limit/rate-limits.ts";
 import { registerSignup } from "./signup/route.ts";
+import { registerDeleteTenant } from "./tenant/delete-tenant.ts";
 import { registerTenant } from "./tenant/route.ts";
 
 /**
@@ -44,6 +45,7 @@ export function createGatewayApp(deps: GatewayDeps): App {
   registerSignup(app, deps);
   registerAuth(app, deps);
   registerTenant(app, deps);
+  registerDeleteTenant(app, deps);
   registerMembers(app, deps);
   registerInvitations(app, deps);
   registerApiKeys(app, deps);

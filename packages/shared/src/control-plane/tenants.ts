@@ -20,6 +20,8 @@ export type TenantRow = {
   provisioningAttempts: number;
   provisioningError: string | null;
   schemaVersion: number;
+  /** Set while `deleting`: when the data is dropped unless an operator restores the tenant. */
+  deleteAfter: Date | null;
   createdAt: Date;
   updatedAt: Date;
 };
@@ -27,7 +29,7 @@ export type TenantRow = {
 export async function findTenant(sql: Sql, id: string): Promise<TenantRow | undefined> {
   const [row] = await sql<TenantRow[]>`
     select id, slug, name, status, plan, provisioning_step, provisioning_attempts,
-           provisioning_error, schema_version, created_at, updated_at
+           provisioning_error, schema_version, delete_after, created_at, updated_at
     from tenants where id = ${id}`;
   return row;
 }

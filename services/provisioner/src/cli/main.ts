@@ -7,9 +7,14 @@ import { parseArgs } from "node:util";
 import { createCliContext } from "./context.ts";
 import { reconcileCommand } from "./reconcile.ts";
 import { serversCommand } from "./servers.ts";
+import { tenantLifecycleCommand } from "./tenant-lifecycle.ts";
 
 const usage = `usage: pnpm oryn <command> [--json]
   reconcile [--remove]     restart tenants stuck in provisioning; report (or drop) orphan databases and roles
+  tenants delete <id|slug> [--now]
+                           delete as its owner would (grace period, sessions end); --now drops its data at once
+  tenants restore <id|slug>
+                           undo a deletion within its grace period
   servers list             the registered tenant database servers, their state and load
   servers add <name> --host <host> [--port 5432] --capacity <n>
   servers drain <name>     take no new tenants there (its tenants stay); servers accept <name> undoes it`;
@@ -22,6 +27,7 @@ const { values, positionals } = parseArgs({
     host: { type: "string" },
     port: { type: "string" },
     capacity: { type: "string" },
+    now: { type: "boolean", default: false },
     help: { type: "boolean", default: false },
   },
 });
@@ -38,6 +44,9 @@ try {
   switch (command) {
     case "reconcile":
       code = await reconcileCommand(context, { json: values.json, remove: values.remove });
+      break;
+    case "tenants":
+      code = await tenantLifecycleCommand(context, positionals.slice(1), values);
       break;
     case "servers":
       code = await serversCommand(context, positionals.slice(1), values);
