@@ -4,6 +4,7 @@ export * from "./control-plane/tenant-deletion.ts";
 export * from "./control-plane/tenants.ts";
 export * from "./database.ts";
 export * from "./errors.ts";
+export * from "./exports.ts";
 export * from "./http.ts";
 export * from "./jobs.ts";
 export * from "./logger.ts";

@@ -6,6 +6,7 @@ import { registerAuth } from "./auth/routes.ts";
 import type { GatewayDeps } from "./deps.ts";
 import { registerDocs } from "./docs/routes.ts";
 import { edgeCors, edgeSecurityHeaders } from "./edge-headers.ts";
+import { registerExports } from "./exports/routes.ts";
 import { registerInvitations } from "./invitations/routes.ts";
 import { registerMembers } from "./members/routes.ts";
 import { registerProxyRoutes } from "./proxy/routes.ts";
@@ -46,6 +47,7 @@ export function createGatewayApp(deps: GatewayDeps): App {
   registerAuth(app, deps);
   registerTenant(app, deps);
   registerDeleteTenant(app, deps);
+  registerExports(app, deps);
   registerMembers(app, deps);
   registerInvitations(app, deps);
   registerApiKeys(app, deps);

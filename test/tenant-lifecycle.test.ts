@@ -1,11 +1,16 @@
 /**
- * Deleting and restoring a tenant across the real processes: the gateway's DELETE /v1/tenant,
+ * Deleting, restoring and exporting a tenant across the real processes: the gateway's DELETE /v1/tenant,
  * the gateway's revocations, workspace's tenant gate, the provisioner's delayed deleteTenant job
  * and the operator's CLI. Every service (and the CLI) reaches the control plane as a login role
  * holding only its service role's grants, so a missing grant in migration 0009 fails here. On a
  * control plane of this file's own: no other file's provisioner takes part.
  */
-import { connect, tenantDatabaseName, tenantRoleName } from "@oryn/shared";
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { connect, tenantDatabaseName, tenantRoleName, withDatabase } from "@oryn/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "./harness/cli.ts";
 import { serviceEnv } from "./harness/context.ts";
@@ -286,5 +291,144 @@ describe("DELETE /v1/tenant, restore and the deletion job, through the real proc
     expect(refused.code).toBe(1);
     expect(refused.stdout).toContain("cannot be restored");
     expect((await call("GET", "/v1/tenant", { token: doomed.owner.accessToken })).status).toBe(401);
+  });
+});
+
+describe("tenant exports, through the real processes", () => {
+  const tricky = 'He said "hi" \\ then left\n🚀 naïve \u2028 done';
+  let tenant: Awaited<ReturnType<typeof populatedTenant>>;
+  let scratch: string;
+
+  beforeAll(() => {
+    scratch = mkdtempSync(join(tmpdir(), "oryn-export-test-"));
+  });
+  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+  it("exports every table with its row count and the text exactly as stored", async () => {
+    tenant = await populatedTenant("x");
+    const project = await call("POST", "/v1/projects", {
+      token: tenant.owner.accessToken,
+      body: { name: "Tricky", description: tricky },
+    });
+    expect(project.status).toBe(201);
+    const task = await call("POST", `/v1/projects/${project.json.id}/tasks`, {
+      token: tenant.owner.accessToken,
+      body: { title: tricky.slice(0, 40) },
+    });
+    expect(task.status).toBe(201);
+
+    expect(
+      (await call("POST", "/v1/tenant/exports", { token: tenant.admin.accessToken })).status,
+    ).toBe(403);
+    const requested = await call("POST", "/v1/tenant/exports", {
+      token: tenant.owner.accessToken,
+    });
+    expect(requested.status, JSON.stringify(requested.json)).toBe(202);
+    expect(requested.headers.get("location")).toBe(`/v1/tenant/exports/${requested.json.id}`);
+    const id = requested.json.id as string;
+    await until("the export", async () => {
+      const status = await call("GET", `/v1/tenant/exports/${id}`, {
+        token: tenant.owner.accessToken,
+      });
+      expect(["pending", "running", "ready"]).toContain(status.json.status);
+      return status.json.status === "ready";
+    });
+
+    const download = await fetch(`${oryn.gatewayUrl}/v1/tenant/exports/${id}/download`, {
+      headers: { authorization: `Bearer ${tenant.owner.accessToken}` },
+    });
+    expect(download.status).toBe(200);
+    expect(download.headers.get("content-type")).toBe("application/gzip");
+    const archive = Buffer.from(await download.arrayBuffer());
+    const sha = createHash("sha256").update(archive).digest("hex");
+    expect(download.headers.get("x-oryn-sha256")).toBe(sha);
+    const [row] = await cp<{ sha256: string; sizeBytes: string }[]>`
+      select sha256, size_bytes from tenant_exports where id = ${id}`;
+    expect(row).toEqual({ sha256: sha, sizeBytes: String(archive.length) });
+
+    // Unpacked by the system's tar, not by our own code.
+    const into = join(scratch, id);
+    writeFileSync(`${into}.tar.gz`, archive);
+    execFileSync("mkdir", ["-p", into]);
+    execFileSync("tar", ["-xzf", `${into}.tar.gz`, "-C", into]);
+    const manifest = JSON.parse(readFileSync(join(into, "manifest.json"), "utf8"));
+    const tenantDb = connect(withDatabase(run.postgresUrl, tenantDatabaseName(tenant.id)), {
+      max: 1,
+    });
+    try {
+      const tables = await tenantDb<{ name: string }[]>`
+        select c.relname as name from pg_class c join pg_namespace n on n.oid = c.relnamespace
+        where n.nspname = 'public' and c.relkind in ('r', 'p') order by c.relname`;
+      expect(tables.map((t) => t.name)).toEqual(expect.arrayContaining(["projects", "tasks"]));
+      expect(manifest.tables.map((t: { table: string }) => t.table)).toEqual(
+        tables.map((t) => t.name),
+      );
+      const [version] = await tenantDb<
+        { v: number }[]
+      >`select max(version)::int as v from schema_migrations`;
+      expect(manifest).toMatchObject({
+        tenantId: tenant.id,
+        exportId: id,
+        schemaVersion: version?.v,
+      });
+      for (const entry of manifest.tables as {
+        table: string;
+        file: string;
+        rows: number;
+        sha256: string;
+      }[]) {
+        const [count] = await tenantDb<
+          { n: number }[]
+        >`select count(*)::int as n from ${tenantDb(entry.table)}`;
+        const content = readFileSync(join(into, entry.file));
+        expect(entry.rows, entry.table).toBe(count?.n);
+        expect(content.toString("utf8").split("\n").filter(Boolean)).toHaveLength(entry.rows);
+        expect(createHash("sha256").update(content).digest("hex"), entry.file).toBe(entry.sha256);
+      }
+      // Two projects (one made by populatedTenant) and the tricky text, byte for byte.
+      const projects = readFileSync(join(into, "projects.ndjson"), "utf8")
+        .split("\n")
+        .filter(Boolean)
+        .map((line) => JSON.parse(line));
+      expect(projects.find((p) => p.id === project.json.id)?.description).toBe(tricky);
+      expect(projects.find((p) => p.id === tenant.project.id)?.name).toBe(tenant.project.name);
+      const tasks = readFileSync(join(into, "tasks.ndjson"), "utf8").trim().split("\n");
+      expect(JSON.parse(tasks[0] ?? "{}").title).toBe(tricky.slice(0, 40));
+    } finally {
+      await tenantDb.end();
+    }
+  });
+
+  it("refuses to hand out an export that is not ready, expired, or unknown", async () => {
+    const pending = crypto.randomUUID();
+    await cp`insert into tenant_exports (id, tenant_id, requested_by, expires_at)
+             values (${pending}, ${tenant.id}, ${tenant.id}, now() + interval '1 hour')`;
+    const notReady = await call("GET", `/v1/tenant/exports/${pending}/download`, {
+      token: tenant.owner.accessToken,
+    });
+    expect(notReady.status).toBe(409);
+    expect(notReady.json.code).toBe("export_not_ready");
+    // Asking again while one is pending answers that one instead of starting another.
+    const again = await call("POST", "/v1/tenant/exports", { token: tenant.owner.accessToken });
+    expect(again.status).toBe(202);
+    expect(again.json.id).toBe(pending);
+    await cp`update tenant_exports set status = 'failed' where id = ${pending}`;
+
+    const [ready] = await cp<{ id: string }[]>`
+      update tenant_exports set expires_at = now() - interval '1 second'
+      where tenant_id = ${tenant.id} and status = 'ready' returning id`;
+    const expired = await call("GET", `/v1/tenant/exports/${ready?.id}/download`, {
+      token: tenant.owner.accessToken,
+    });
+    expect(expired.status).toBe(404);
+    expect(expired.json.detail).toContain("expired");
+    const unknown = await call("GET", `/v1/tenant/exports/${crypto.randomUUID()}`, {
+      token: tenant.owner.accessToken,
+    });
+    expect(unknown.status).toBe(404);
+    const notAnId = await call("GET", "/v1/tenant/exports/..%2F..%2Fetc%2Fpasswd/download", {
+      token: tenant.owner.accessToken,
+    });
+    expect(notAnId.status).toBe(422);
   });
 });
