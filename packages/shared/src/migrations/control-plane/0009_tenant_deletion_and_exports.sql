@@ -10,8 +10,8 @@ alter table tenants
   -- Set by the deletion job before it removes anything: from then on a restore is refused (the
   -- job may have dropped part of the data before a crash) and the job is run again instead.
   add column deletion_started_at timestamptz,
-  add column deleted_at timestamptz,
-  add constraint tenants_deleting_has_deadline check (status <> 'deleting' or delete_after is not null);
+  -- A `deleting` row without a deadline (made by hand) is never due: nothing is dropped for it.
+  add column deleted_at timestamptz;
 -- The provisioner's sweep looks for tenants past their deadline (a lost delayed job must not keep
 -- data forever).
 create index tenants_delete_after on tenants (delete_after) where status = 'deleting';
