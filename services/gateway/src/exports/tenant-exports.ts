@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { Sql } from "@oryn/shared";
+import type { Sql, TransactionSql } from "@oryn/shared";
 
 export type TenantExport = {
   id: string;
@@ -11,7 +11,7 @@ export type TenantExport = {
   expiresAt: Date;
 };
 
-const columns = (sql: Sql) =>
+const columns = (sql: Sql | TransactionSql) =>
   sql`id, status, size_bytes, sha256, created_at, completed_at, expires_at`;
 
 /**
@@ -26,7 +26,7 @@ export async function requestExport(
   return sql.begin(async (tx) => {
     await tx`select 1 from tenants where id = ${input.tenantId} for update`;
     const [running] = await tx<TenantExport[]>`
-      select ${columns(tx as unknown as Sql)} from tenant_exports
+      select ${columns(tx)} from tenant_exports
       where tenant_id = ${input.tenantId} and status in ('pending', 'running')
       order by created_at desc limit 1`;
     if (running) return { export: running, created: false };
@@ -34,7 +34,7 @@ export async function requestExport(
       insert into tenant_exports (id, tenant_id, requested_by, expires_at)
       values (${randomUUID()}, ${input.tenantId}, ${input.requestedBy},
               now() + make_interval(secs => ${input.ttlSeconds}))
-      returning ${columns(tx as unknown as Sql)}`;
+      returning ${columns(tx)}`;
     if (!created) throw new Error("insert returned nothing");
     return { export: created, created: true };
   });
