@@ -48,14 +48,15 @@ FROM ${NODE_IMAGE} AS runtime
 ARG NODE_ENV=production
 ENV NODE_ENV=${NODE_ENV} \
     HOST=0.0.0.0 \
-    SECRETS_DIR=/var/lib/oryn/secrets
+    SECRETS_DIR=/var/lib/oryn/secrets \
+    EXPORT_DIR=/var/lib/oryn/exports
 WORKDIR /app
 COPY --from=app /app /app
 # Where development secrets are generated (production passes them in the environment). A
 # named volume mounted here starts with this directory's owner, so `node` can write to it.
-RUN mkdir -p /var/lib/oryn/secrets \
-    && chown node:node /var/lib/oryn/secrets \
-    && chmod 700 /var/lib/oryn/secrets
+RUN mkdir -p /var/lib/oryn/secrets /var/lib/oryn/exports \
+    && chown node:node /var/lib/oryn/secrets /var/lib/oryn/exports \
+    && chmod 700 /var/lib/oryn/secrets /var/lib/oryn/exports
 USER node
 
 # ---------------------------------------------------------------------------------------------

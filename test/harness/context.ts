@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import { inject } from "vitest";
 
 /** What the global setup hands every test file. */
@@ -38,6 +39,8 @@ export function serviceEnv(run: TestRun = testRun()): Record<string, string> {
     TENANT_TEMPLATE_DATABASE: run.templateDatabase,
     TENANT_DB_PASSWORD_SECRET: run.tenantDbPasswordSecret,
     SECRETS_DIR: run.secretsDir,
+    // Tenant exports go under the run's temporary folder, removed with it.
+    EXPORT_DIR: join(run.secretsDir, "exports"),
     // Anonymous routes are limited per IP, and in-process tests all come from one "IP".
     RATE_LIMIT_IP_PER_MINUTE: "100000",
     RATE_LIMIT_SESSION_PER_MINUTE: "100000",

@@ -27,7 +27,11 @@ export function jsonCaller(send: (path: string, init: RequestInit) => Promise<Re
     return {
       status: response.status,
       headers: response.headers,
-      json: text ? JSON.parse(text) : undefined,
+      // A download (an export's archive) is not JSON: its bytes are for fetch() to read.
+      json:
+        text && /json/.test(response.headers.get("content-type") ?? "")
+          ? JSON.parse(text)
+          : undefined,
     };
   };
 }

@@ -149,6 +149,9 @@ async function populatedTenant(label: string): Promise<Tenant> {
     body: { name: `Key of ${label}`, role: "member" },
   });
   ids["api-keys"] = key.json.id;
+  const exported = await call("POST", "/v1/tenant/exports", { token: owner.token });
+  expect(exported.status).toBe(202);
+  ids.exports = exported.json.id;
   return { id: signed.id, slug: signed.slug, owner, admin: adminMember, member, ids };
 }
 

@@ -153,3 +153,18 @@ export function tenantDbPasswordSecret(config: {
     secretsDir: config.SECRETS_DIR,
   });
 }
+
+/** How long a tenant stays `deleting` (restorable by an operator) before its data is dropped. */
+export const tenantDeletionEnv = {
+  TENANT_DELETION_GRACE_SECONDS: positiveInt.max(365 * 24 * 3600).default(7 * 24 * 3600),
+};
+
+/**
+ * Tenant exports: the provisioner writes archives under EXPORT_DIR, the gateway streams them from
+ * there, so both must see the same directory (one host, or a shared volume).
+ */
+export const exportEnv = {
+  EXPORT_DIR: z.string().min(1).default(".exports"),
+  /** How long a finished export can be downloaded before it is removed. */
+  EXPORT_TTL_SECONDS: positiveInt.max(30 * 24 * 3600).default(24 * 3600),
+};

@@ -87,6 +87,37 @@ export const jobCatalogue = {
       removeOnFail: { age: 7 * 24 * 3600 },
     } satisfies JobsOptions,
   },
+  /**
+   * Provisioner: drop a tenant's database and role once its deletion grace period has passed.
+   * Enqueued delayed until `deleteAfter` (epoch ms) by whoever marked the tenant `deleting`; the
+   * deadline is part of the id, so a tenant restored and deleted again gets a new job rather
+   * than colliding with the finished one. The handler re-checks the tenant row, so a job of a
+   * restored tenant is harmless, and the provisioner's sweep finds tenants whose job was lost.
+   */
+  deleteTenant: {
+    queue: "tenant-lifecycle",
+    payload: z.object({ tenantId: z.uuid(), deleteAfter: z.number().int().nonnegative() }),
+    jobId: (payload: { tenantId: string; deleteAfter: number }) =>
+      `delete-${payload.tenantId}-${payload.deleteAfter}`,
+    options: {
+      attempts: 8,
+      backoff: { type: "exponential", delay: 2000 },
+      removeOnComplete: { age: 24 * 3600 },
+      removeOnFail: { age: 7 * 24 * 3600 },
+    } satisfies JobsOptions,
+  },
+  /** Provisioner: write one requested export of a tenant's data (a `tenant_exports` row). */
+  exportTenant: {
+    queue: "tenant-exports",
+    payload: z.object({ exportId: z.uuid(), tenantId: z.uuid() }),
+    jobId: (payload: { exportId: string }) => `export-${payload.exportId}`,
+    options: {
+      attempts: 3,
+      backoff: { type: "exponential", delay: 2000 },
+      removeOnComplete: { age: 24 * 3600 },
+      removeOnFail: { age: 7 * 24 * 3600 },
+    } satisfies JobsOptions,
+  },
 } as const;
 
 export type JobName = keyof typeof jobCatalogue;

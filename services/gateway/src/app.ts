@@ -6,11 +6,13 @@ import { registerAuth } from "./auth/routes.ts";
 import type { GatewayDeps } from "./deps.ts";
 import { registerDocs } from "./docs/routes.ts";
 import { edgeCors, edgeSecurityHeaders } from "./edge-headers.ts";
+import { registerExports } from "./exports/routes.ts";
 import { registerInvitations } from "./invitations/routes.ts";
 import { registerMembers } from "./members/routes.ts";
 import { registerProxyRoutes } from "./proxy/routes.ts";
 import { rateLimit } from "./rate-limit/rate-limits.ts";
 import { registerSignup } from "./signup/route.ts";
+import { registerDeleteTenant } from "./tenant/delete-tenant.ts";
 import { registerTenant } from "./tenant/route.ts";
 
 /**
@@ -44,6 +46,8 @@ export function createGatewayApp(deps: GatewayDeps): App {
   registerSignup(app, deps);
   registerAuth(app, deps);
   registerTenant(app, deps);
+  registerDeleteTenant(app, deps);
+  registerExports(app, deps);
   registerMembers(app, deps);
   registerInvitations(app, deps);
   registerApiKeys(app, deps);

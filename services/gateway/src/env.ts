@@ -1,4 +1,13 @@
-import { baseEnv, controlPlaneEnv, httpUrl, port, positiveInt, redisEnv } from "@oryn/shared";
+import {
+  baseEnv,
+  controlPlaneEnv,
+  exportEnv,
+  httpUrl,
+  port,
+  positiveInt,
+  redisEnv,
+  tenantDeletionEnv,
+} from "@oryn/shared";
 import { z } from "zod";
 
 /** An empty value means unset (compose files and shells write `NAME=` for that). */
@@ -10,6 +19,8 @@ export const gatewayEnv = z
     ...baseEnv,
     ...controlPlaneEnv,
     ...redisEnv,
+    ...tenantDeletionEnv,
+    ...exportEnv,
     PORT: port.default(8080),
     /** Internal port for /healthz, /readyz and /metrics; do not publish it. */
     OPS_PORT: port.default(9080),

@@ -1,9 +1,11 @@
 import {
   baseEnv,
   controlPlaneEnv,
+  exportEnv,
   port,
   positiveInt,
   redisEnv,
+  tenantDeletionEnv,
   tenantMigrations,
   tenantPasswordEnv,
   tenantServerAdminEnv,
@@ -17,6 +19,8 @@ export const provisionerEnv = z.object({
   ...redisEnv,
   ...tenantServerAdminEnv,
   ...tenantPasswordEnv,
+  ...tenantDeletionEnv,
+  ...exportEnv,
   /** Internal port for /healthz, /readyz and /metrics only; the provisioner serves no public API. */
   PORT: port.default(8083),
   /** Provisioning jobs run at once in this process. */

@@ -10,8 +10,12 @@ import {
   withTimeout,
 } from "@oryn/shared";
 import { createProvisionerApp } from "./app.ts";
+import { deleteDueTenants } from "./deletion/delete-tenant.ts";
+import { startTenantLifecycleWorker } from "./deletion/worker.ts";
 import { createProvisionerDeps, type ProvisionerDeps } from "./deps.ts";
 import { provisionerEnv } from "./env.ts";
+import { expireExports } from "./exports/export-tenant.ts";
+import { startExportWorker } from "./exports/worker.ts";
 import { prepareTemplate } from "./provisioning/provision-tenant.ts";
 import { startProvisioningWorker } from "./provisioning/worker.ts";
 import { reconciledServers } from "./reconcile/orphans.ts";
@@ -60,20 +64,52 @@ const worker = startProvisioningWorker({
   logger,
   metrics: deps.metrics,
 });
-observeQueueDepth(deps.metrics, [deps.queues.get("provisioning")]);
+const deletionDeps = { ...provisioning, exportDir: config.EXPORT_DIR };
+const lifecycleWorker = startTenantLifecycleWorker({
+  deps: deletionDeps,
+  connection: deps.redis,
+  prefix: config.REDIS_PREFIX,
+  logger,
+  lockDurationMs: config.PROVISIONING_JOB_LOCK_SECONDS * 1000,
+  metrics: deps.metrics,
+});
+const exportDeps = {
+  controlPlane: provisioning.controlPlane,
+  adminUrl: provisioning.adminUrl,
+  servers: deps.servers,
+  exportDir: config.EXPORT_DIR,
+  ttlSeconds: config.EXPORT_TTL_SECONDS,
+  logger,
+};
+const exportWorker = startExportWorker({
+  deps: exportDeps,
+  connection: deps.redis,
+  prefix: config.REDIS_PREFIX,
+  lockDurationMs: config.PROVISIONING_JOB_LOCK_SECONDS * 1000,
+  metrics: deps.metrics,
+});
+observeQueueDepth(deps.metrics, [
+  deps.queues.get("provisioning"),
+  deps.queues.get("tenant-lifecycle"),
+  deps.queues.get("tenant-exports"),
+]);
 // One sweep at a time: a tick that finds one still running (Redis slow or away) is skipped.
 // The sweep is the reconciler in report-only mode: it restarts stuck tenants and logs orphans;
 // only an operator (`pnpm oryn reconcile --remove`) drops anything.
 let sweeping: Promise<unknown> | undefined;
 const sweep = setInterval(() => {
-  sweeping ??= (async () =>
-    reconcile({
+  sweeping ??= (async () => {
+    await reconcile({
       controlPlane: provisioning.controlPlane,
       queues: deps.queues,
       servers: await reconciledServers(provisioning.controlPlane, deps.servers),
       logger,
       olderThanSeconds: config.PROVISIONING_SWEEP_SECONDS,
-    }))()
+    });
+    // Tenants past their deletion deadline whose job was lost or gave up.
+    await deleteDueTenants(deletionDeps);
+    await expireExports(exportDeps);
+  })()
     .catch((error: unknown) => logger.warn({ err: error }, "sweep failed"))
     .finally(() => {
       sweeping = undefined;
@@ -93,7 +129,7 @@ onShutdown(logger, [
     await withTimeout(sweeping ?? Promise.resolve(), 5000, "the running sweep").catch(() => {});
   },
   // Waits for the jobs in hand to finish; the others stay queued for the next worker.
-  () => worker.close(),
+  () => Promise.all([worker.close(), lifecycleWorker.close(), exportWorker.close()]),
   () => server.close(),
   () => deps.close(),
   () => tracing.shutdown(),

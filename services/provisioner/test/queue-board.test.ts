@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { queueNames } from "@oryn/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serviceEnv, testRun } from "../../../test/harness/context.ts";
 import { freePort, type RunningService, startService } from "../../../test/harness/processes.ts";
@@ -38,11 +39,12 @@ describe("Bull Board on the provisioner's internal port", () => {
     });
     expect(api.status).toBe(200);
     const { queues } = await api.json();
-    expect(queues.map((queue: { name: string }) => queue.name).sort()).toEqual([
-      "billing",
-      "fleet-migrations",
-      "provisioning",
-    ]);
+    expect(queues.map((queue: { name: string }) => queue.name).sort()).toEqual(
+      [...queueNames].sort(),
+    );
+    expect(queueNames).toEqual(
+      expect.arrayContaining(["provisioning", "billing", "tenant-lifecycle"]),
+    );
   });
 
   it("refuses to start in production without an operator token", async () => {

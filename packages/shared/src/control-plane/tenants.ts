@@ -22,6 +22,8 @@ export type TenantRow = {
   schemaVersion: number;
   /** Set while an operator moves the tenant to another server: writes wait. */
   movingSince: Date | null;
+  /** Set while `deleting`: when the data is dropped unless an operator restores the tenant. */
+  deleteAfter: Date | null;
   createdAt: Date;
   updatedAt: Date;
 };
@@ -29,7 +31,7 @@ export type TenantRow = {
 export async function findTenant(sql: Sql, id: string): Promise<TenantRow | undefined> {
   const [row] = await sql<TenantRow[]>`
     select id, slug, name, status, plan, provisioning_step, provisioning_attempts,
-           provisioning_error, schema_version, moving_since, created_at, updated_at
+           provisioning_error, schema_version, moving_since, delete_after, created_at, updated_at
     from tenants where id = ${id}`;
   return row;
 }

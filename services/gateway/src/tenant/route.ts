@@ -6,11 +6,12 @@ import {
   findTenant,
   principalOf,
   problemResponses,
+  type TenantRow,
   tenantStatuses,
 } from "@oryn/shared";
 import type { GatewayDeps } from "../deps.ts";
 
-const tenantSchema = z
+export const tenantSchema = z
   .object({
     id: z.uuid(),
     slug: z.string(),
@@ -21,6 +22,9 @@ const tenantSchema = z
       step: z.string().nullable().openapi({ description: "The step being run, or `done`" }),
       attempts: z.number().int(),
       error: z.string().nullable(),
+    }),
+    deleteAfter: z.string().nullable().openapi({
+      description: "While `deleting`: when the tenant's data is dropped for good",
     }),
     createdAt: z.string(),
   })
@@ -42,21 +46,23 @@ export function registerTenant(app: App, deps: GatewayDeps): void {
   app.openapi(route, async (c) => {
     const tenant = await findTenant(deps.sql, principalOf(c).tenantId);
     if (!tenant || tenant.status === "deleted") throw new ApiError("not_found");
-    return c.json(
-      {
-        id: tenant.id,
-        slug: tenant.slug,
-        name: tenant.name,
-        status: tenant.status,
-        plan: tenant.plan,
-        provisioning: {
-          step: tenant.provisioningStep,
-          attempts: tenant.provisioningAttempts,
-          error: tenant.provisioningError,
-        },
-        createdAt: tenant.createdAt.toISOString(),
-      },
-      200,
-    );
+    return c.json(tenantBody(tenant), 200);
   });
+}
+
+export function tenantBody(tenant: TenantRow): z.infer<typeof tenantSchema> {
+  return {
+    id: tenant.id,
+    slug: tenant.slug,
+    name: tenant.name,
+    status: tenant.status,
+    plan: tenant.plan,
+    provisioning: {
+      step: tenant.provisioningStep,
+      attempts: tenant.provisioningAttempts,
+      error: tenant.provisioningError,
+    },
+    deleteAfter: tenant.deleteAfter?.toISOString() ?? null,
+    createdAt: tenant.createdAt.toISOString(),
+  };
 }

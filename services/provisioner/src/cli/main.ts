@@ -8,6 +8,7 @@ import { createCliContext } from "./context.ts";
 import { migrateCommand } from "./migrate.ts";
 import { reconcileCommand } from "./reconcile.ts";
 import { serversCommand } from "./servers.ts";
+import { tenantLifecycleCommand } from "./tenant-lifecycle.ts";
 import { tenantsCommand } from "./tenants.ts";
 
 const usage = `usage: pnpm oryn <command> [--json]
@@ -21,6 +22,10 @@ const usage = `usage: pnpm oryn <command> [--json]
   tenants move <id|slug> --to <server> [--settle-ms 3000]
                            copy a tenant's database to another server (writes paused meanwhile),
                            verify it, switch, drop the old copy
+  tenants delete <id|slug> [--now]
+                           delete as its owner would (grace period, sessions end); --now drops its data at once
+  tenants restore <id|slug>
+                           undo a deletion within its grace period
   servers list             the registered tenant database servers, their state and load
   servers add <name> --host <host> [--port 5432] --capacity <n>
   servers drain <name>     take no new tenants there (its tenants stay); servers accept <name> undoes it`;
@@ -39,6 +44,7 @@ const { values, positionals } = parseArgs({
     concurrency: { type: "string" },
     to: { type: "string" },
     "settle-ms": { type: "string" },
+    now: { type: "boolean", default: false },
     help: { type: "boolean", default: false },
   },
 });
@@ -60,7 +66,9 @@ try {
       code = await reconcileCommand(context, { json: values.json, remove: values.remove });
       break;
     case "tenants":
-      code = await tenantsCommand(context, positionals.slice(1), values);
+      code = ["delete", "restore"].includes(positionals[1] ?? "")
+        ? await tenantLifecycleCommand(context, positionals.slice(1), values)
+        : await tenantsCommand(context, positionals.slice(1), values);
       break;
     case "servers":
       code = await serversCommand(context, positionals.slice(1), values);

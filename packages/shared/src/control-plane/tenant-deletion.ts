@@ -1,0 +1,87 @@
+import type { Sql } from "../database.ts";
+import { enqueue, type Queues } from "../jobs.ts";
+import type { TenantStatus } from "./tenants.ts";
+
+/** Who asked for a deletion, for the control-plane audit row. */
+export type DeletionRequester = {
+  actorId: string | null;
+  requestId: string | null;
+  ip: string | null;
+  /** `owner` (DELETE /v1/tenant) or `operator` (`pnpm oryn tenants delete`). */
+  via: "owner" | "operator";
+};
+
+export type DeletionRequest =
+  | { outcome: "requested" | "already_deleting"; status: "deleting"; deleteAfter: Date }
+  | { outcome: "not_found" | "deleted" };
+
+/**
+ * Marks a tenant `deleting` until `now + graceSeconds` and shuts its people out, in one
+ * transaction: every member's refresh tokens are revoked and every member's access tokens are
+ * revoked (an access_revocations row each, which every gateway polls within about a second).
+ * API keys of a deleting tenant are refused by the gateway's lookup, and login, refresh and
+ * invitation acceptance skip deleting tenants, so nothing gets back in. The status it had is kept
+ * for a restore. A tenant already deleting keeps its deadline (a second request must not
+ * postpone the deletion).
+ */
+export async function requestTenantDeletion(
+  sql: Sql,
+  tenantId: string,
+  options: { graceSeconds: number; requester: DeletionRequester },
+): Promise<DeletionRequest> {
+  return sql.begin(async (tx) => {
+    const [tenant] = await tx<{ status: TenantStatus; deleteAfter: Date | null }[]>`
+      select status, delete_after from tenants where id = ${tenantId} for update`;
+    if (!tenant) return { outcome: "not_found" };
+    if (tenant.status === "deleted") return { outcome: "deleted" };
+    if (tenant.status === "deleting" && tenant.deleteAfter) {
+      return { outcome: "already_deleting", status: "deleting", deleteAfter: tenant.deleteAfter };
+    }
+    const [marked] = await tx<{ deleteAfter: Date }[]>`
+      update tenants
+      set status_before_deletion = status, status = 'deleting', updated_at = now(),
+          delete_after = now() + make_interval(secs => ${options.graceSeconds})
+      where id = ${tenantId}
+      returning delete_after`;
+    if (!marked) throw new Error(`tenant ${tenantId} vanished under its lock`);
+    await tx`
+      update refresh_tokens set revoked_at = now()
+      where tenant_id = ${tenantId} and revoked_at is null`;
+    // One fresh number per member: tokens issued under any earlier membership version are refused.
+    await tx`
+      insert into access_revocations (tenant_id, user_id, min_version)
+      select tenant_id, user_id, nextval('membership_versions') from memberships
+      where tenant_id = ${tenantId}`;
+    const { requester } = options;
+    await tx`
+      insert into audit_events (tenant_id, actor_id, action, entity, entity_id, ip, request_id, data)
+      values (${tenantId}, ${requester.actorId}, 'tenant_deletion_requested', 'tenant', ${tenantId},
+              ${requester.ip}, ${requester.requestId},
+              ${tx.json({ via: requester.via, from: tenant.status, deleteAfter: marked.deleteAfter.toISOString() })})`;
+    return { outcome: "requested", status: "deleting", deleteAfter: marked.deleteAfter };
+  });
+}
+
+/**
+ * Schedules the provisioner's `deleteTenant` job for the deadline. Losing it (Redis away) is
+ * survivable: the provisioner's sweep deletes tenants past their deadline that no job took.
+ */
+export async function scheduleTenantDeletion(
+  queues: Queues,
+  tenantId: string,
+  deleteAfter: Date,
+  options: { timeoutMs?: number } = {},
+): Promise<void> {
+  const deadline = deleteAfter.getTime();
+  await enqueue(
+    queues,
+    "deleteTenant",
+    { tenantId, deleteAfter: deadline },
+    {
+      // A second late rather than early: the job re-checks the deadline against the database's
+      // clock and leaves a tenant that is not yet due to the sweep.
+      delayMs: Math.max(0, deadline - Date.now()) + 1000,
+      ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+    },
+  );
+}

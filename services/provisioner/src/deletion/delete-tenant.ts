@@ -1,0 +1,145 @@
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
+import { type Logger, type Sql, tenantDatabaseName, tenantRoleName } from "@oryn/shared";
+import type { ServerAdmins } from "../servers/admins.ts";
+import { tenantPlacement } from "../servers/placement.ts";
+import { withTenantLifecycleLock } from "./tenant-lock.ts";
+
+/** The deletion's steps in order; each is safe to run again after a crash in or after it. */
+export const deletionSteps = [
+  "end_access",
+  "remove_exports",
+  "drop_database",
+  "drop_role",
+  "mark_deleted",
+] as const;
+export type DeletionStep = (typeof deletionSteps)[number];
+
+export type DeletionDeps = {
+  controlPlane: Sql;
+  /** Admin pool on the TENANT_DATABASE_URL server (tenants from before the registry). */
+  admin: Sql;
+  /** Admin pools per registered server. */
+  servers?: ServerAdmins;
+  logger: Logger;
+  /** Where exports are written; the tenant's folder goes with the tenant. */
+  exportDir?: string;
+  /** Tests use this to crash the deletion at a given step. */
+  beforeDeletionStep?: (step: DeletionStep) => Promise<void> | void;
+};
+
+export type DeletionOutcome =
+  | "deleted"
+  | "already_deleted"
+  /** Restored (or never deleted): nothing to do, the job is harmless. */
+  | "not_deleting"
+  /** Still within its grace period (a job that ran early): the sweep deletes it when due. */
+  | "not_due"
+  | "no_tenant"
+  /** Another deleter holds the tenant right now. */
+  | "busy";
+
+/**
+ * Deletes a tenant whose grace period has passed: its credentials, invitations and memberships
+ * (users stay, they may belong to other tenants), its exports, its database and role on its
+ * server; then marks it `deleted`. The tenants row and its audit_events stay. Re-checked under
+ * the tenant's lock, so a restored tenant is never touched. Every step is idempotent and the
+ * status changes last, so a run that crashed anywhere is finished by the next one (the job's
+ * retry, or the sweep).
+ */
+export async function deleteTenant(deps: DeletionDeps, tenantId: string): Promise<DeletionOutcome> {
+  const outcome = await withTenantLifecycleLock(deps.controlPlane, tenantId, async () => {
+    const [tenant] = await deps.controlPlane<{ status: string; due: boolean }[]>`
+      select status, delete_after <= now() as due from tenants where id = ${tenantId}`;
+    if (!tenant) return "no_tenant" as const;
+    if (tenant.status === "deleted") return "already_deleted" as const;
+    if (tenant.status !== "deleting") return "not_deleting" as const;
+    if (!tenant.due) return "not_due" as const;
+    // From here on a restore is refused: what follows removes data.
+    await deps.controlPlane`
+      update tenants set deletion_started_at = coalesce(deletion_started_at, now()), updated_at = now()
+      where id = ${tenantId}`;
+    // The server it was placed on (placement never changes once made).
+    const placement = deps.servers ? await tenantPlacement(deps.controlPlane, tenantId) : null;
+    const admin = deps.servers?.forPlacement(placement).admin ?? deps.admin;
+    for (const step of deletionSteps) {
+      await deps.beforeDeletionStep?.(step);
+      await runStep(step, deps, tenantId, admin);
+    }
+    return "deleted" as const;
+  });
+  deps.logger.info({ tenantId, outcome }, "tenant deletion");
+  return outcome;
+}
+
+async function runStep(
+  step: DeletionStep,
+  deps: DeletionDeps,
+  tenantId: string,
+  admin: Sql,
+): Promise<void> {
+  switch (step) {
+    case "end_access":
+      await deps.controlPlane.begin(async (tx) => {
+        // Access tokens were revoked when the deletion was asked for; this repeats it for any
+        // membership made since (an operator's doing), before the memberships go.
+        await tx`
+          insert into access_revocations (tenant_id, user_id, min_version)
+          select tenant_id, user_id, nextval('membership_versions') from memberships
+          where tenant_id = ${tenantId}`;
+        await tx`delete from api_keys where tenant_id = ${tenantId}`;
+        await tx`delete from invitations where tenant_id = ${tenantId}`;
+        await tx`delete from refresh_tokens where tenant_id = ${tenantId}`;
+        await tx`delete from memberships where tenant_id = ${tenantId}`;
+        await tx`
+          update tenant_exports set status = 'expired'
+          where tenant_id = ${tenantId} and status <> 'expired'`;
+      });
+      return;
+    case "remove_exports":
+      // The folder is named by the tenant's id, never by anything a client chose.
+      if (deps.exportDir)
+        await rm(join(deps.exportDir, tenantId), { recursive: true, force: true });
+      return;
+    case "drop_database":
+      // FORCE ends sessions still connected (a workspace pool not yet closed).
+      await admin`drop database if exists ${admin(tenantDatabaseName(tenantId))} with (force)`;
+      return;
+    case "drop_role":
+      await admin`drop role if exists ${admin(tenantRoleName(tenantId))}`;
+      return;
+    case "mark_deleted":
+      await deps.controlPlane.begin(async (tx) => {
+        const marked = await tx`
+          update tenants set status = 'deleted', deleted_at = now(), updated_at = now()
+          where id = ${tenantId} and status = 'deleting'`;
+        if (marked.count === 1) {
+          await tx`
+            insert into audit_events (tenant_id, actor_id, action, entity, entity_id, data)
+            values (${tenantId}, null, 'tenant_deleted', 'tenant', ${tenantId},
+                    ${tx.json({ database: tenantDatabaseName(tenantId) })})`;
+        }
+      });
+      return;
+  }
+}
+
+/**
+ * Deletes every tenant past its deadline that is still `deleting`: the safety net under the
+ * delayed jobs (one lost to a Redis outage, or spent its attempts while a server was down).
+ */
+export async function deleteDueTenants(deps: DeletionDeps): Promise<number> {
+  const due = await deps.controlPlane<{ id: string }[]>`
+    select id from tenants where status = 'deleting' and delete_after <= now()
+    order by delete_after limit 100`;
+  let deleted = 0;
+  for (const { id } of due) {
+    // One tenant's trouble (its server down) must not keep the others' data.
+    try {
+      if ((await deleteTenant(deps, id)) === "deleted") deleted++;
+    } catch (error) {
+      deps.logger.warn({ err: error, tenantId: id }, "sweep could not delete a tenant; will retry");
+    }
+  }
+  return deleted;
+}

@@ -1,0 +1,205 @@
+/**
+ * The deletion job against real PostgreSQL, in-process: crash in the middle and run again, a
+ * restored tenant's job does nothing, a tenant not yet due is left alone, two deleters at once,
+ * the sweep finds a tenant whose job was lost. On a control plane and template of this file's
+ * own, so no other file's provisioner sweep finishes a deletion this file is looking at.
+ */
+import { randomUUID } from "node:crypto";
+import { findTenant, requestTenantDeletion, type Sql } from "@oryn/shared";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { isolatedRun } from "../../../test/harness/isolated-run.ts";
+import {
+  activeTenant,
+  countTenantObjects,
+  provisioningDeps,
+} from "../../../test/harness/tenants.ts";
+import {
+  type DeletionDeps,
+  deleteDueTenants,
+  deleteTenant,
+} from "../src/deletion/delete-tenant.ts";
+import { restoreTenant } from "../src/deletion/restore-tenant.ts";
+
+let run: Awaited<ReturnType<typeof isolatedRun>>;
+let deps: ReturnType<typeof provisioningDeps>;
+let cp: Sql;
+
+beforeAll(async () => {
+  run = await isolatedRun("deletion");
+  deps = provisioningDeps(run);
+  cp = deps.controlPlane;
+});
+
+afterAll(async () => {
+  await deps?.close();
+  await run?.drop();
+});
+
+const requester = { actorId: null, requestId: null, ip: null, via: "operator" as const };
+
+/** An active tenant with a member, an API key, an invitation and a refresh token. */
+async function populatedTenant(): Promise<{ tenantId: string; userId: string }> {
+  const tenantId = await activeTenant(deps);
+  const userId = randomUUID();
+  await cp`insert into users (id, email, name, password_hash)
+           values (${userId}, ${`u-${userId.slice(0, 8)}@example.test`}, 'U', 'x')`;
+  await cp`insert into memberships (tenant_id, user_id, role) values (${tenantId}, ${userId}, 'owner')`;
+  await cp`insert into api_keys (id, tenant_id, name, role, key_hash, key_prefix, created_by)
+           values (${randomUUID()}, ${tenantId}, 'k', 'member', ${Buffer.from(randomUUID())}, 'oryn_x', ${userId})`;
+  await cp`insert into invitations (id, tenant_id, email, role, token_hash, invited_by, expires_at)
+           values (${randomUUID()}, ${tenantId}, 'x@example.test', 'member', ${Buffer.from(randomUUID())}, ${userId}, now() + interval '1 day')`;
+  await cp`insert into refresh_tokens (id, family_id, tenant_id, user_id, token_hash, expires_at)
+           values (${randomUUID()}, ${randomUUID()}, ${tenantId}, ${userId}, ${Buffer.from(randomUUID())}, now() + interval '1 day')`;
+  return { tenantId, userId };
+}
+
+async function controlPlaneRows(tenantId: string) {
+  const [row] = await cp<Record<string, number>[]>`
+    select (select count(*)::int from memberships where tenant_id = ${tenantId}) as memberships,
+           (select count(*)::int from api_keys where tenant_id = ${tenantId}) as api_keys,
+           (select count(*)::int from invitations where tenant_id = ${tenantId}) as invitations,
+           (select count(*)::int from refresh_tokens where tenant_id = ${tenantId}) as refresh_tokens`;
+  return row;
+}
+
+const auditActions = async (tenantId: string) =>
+  (
+    await cp<{ action: string }[]>`
+      select action from audit_events where tenant_id = ${tenantId} order by id`
+  ).map((row) => row.action);
+
+describe("deleteTenant", () => {
+  it("finishes after a crash between dropping the database and dropping the role", async () => {
+    const { tenantId, userId } = await populatedTenant();
+    await requestTenantDeletion(cp, tenantId, { graceSeconds: 0, requester });
+    const crashing: DeletionDeps = {
+      ...deps,
+      beforeDeletionStep: (step) => {
+        if (step === "drop_role") throw new Error("crash at drop_role");
+      },
+    };
+    await expect(deleteTenant(crashing, tenantId)).rejects.toThrow("crash at drop_role");
+    // Half done: the database is gone, the role and the status are not.
+    expect(await countTenantObjects(deps.admin, tenantId)).toEqual({ databases: 0, roles: 1 });
+    expect((await findTenant(cp, tenantId))?.status).toBe("deleting");
+    // A restore now would give back a tenant without data: refused.
+    expect(
+      (
+        await restoreTenant({ controlPlane: cp, logger: deps.logger }, tenantId, {
+          requestId: null,
+        })
+      ).outcome,
+    ).toBe("deletion_started");
+
+    expect(await deleteTenant(deps, tenantId)).toBe("deleted");
+    expect(await countTenantObjects(deps.admin, tenantId)).toEqual({ databases: 0, roles: 0 });
+    expect((await findTenant(cp, tenantId))?.status).toBe("deleted");
+    expect(await controlPlaneRows(tenantId)).toEqual({
+      memberships: 0,
+      apiKeys: 0,
+      invitations: 0,
+      refreshTokens: 0,
+    });
+    // Users stay (they may belong to other tenants); the control-plane audit trail stays.
+    expect((await cp`select 1 from users where id = ${userId}`).length).toBe(1);
+    expect(await auditActions(tenantId)).toEqual(["tenant_deletion_requested", "tenant_deleted"]);
+    // A third run (a duplicate job) changes nothing and audits nothing twice.
+    expect(await deleteTenant(deps, tenantId)).toBe("already_deleted");
+    expect(await auditActions(tenantId)).toEqual(["tenant_deletion_requested", "tenant_deleted"]);
+    expect(
+      (
+        await restoreTenant({ controlPlane: cp, logger: deps.logger }, tenantId, {
+          requestId: null,
+        })
+      ).outcome,
+    ).toBe("deleted");
+  });
+
+  it("leaves a tenant in its grace period alone, and a restored one too", async () => {
+    const { tenantId } = await populatedTenant();
+    await requestTenantDeletion(cp, tenantId, { graceSeconds: 3600, requester });
+    expect(await deleteTenant(deps, tenantId)).toBe("not_due");
+    expect(await countTenantObjects(deps.admin, tenantId)).toEqual({ databases: 1, roles: 1 });
+
+    const restored = await restoreTenant({ controlPlane: cp, logger: deps.logger }, tenantId, {
+      requestId: null,
+    });
+    expect(restored).toEqual({ outcome: "restored", status: "active" });
+    const tenant = await findTenant(cp, tenantId);
+    expect(tenant).toMatchObject({ status: "active", deleteAfter: null });
+    // The delayed job of the restored tenant, arriving late, is harmless.
+    await cp`update tenants set delete_after = now() - interval '1 hour' where id = ${tenantId}`;
+    expect(await deleteTenant(deps, tenantId)).toBe("not_deleting");
+    expect(await countTenantObjects(deps.admin, tenantId)).toEqual({ databases: 1, roles: 1 });
+    expect((await controlPlaneRows(tenantId))?.memberships).toBe(1);
+    expect(await auditActions(tenantId)).toEqual(["tenant_deletion_requested", "tenant_restored"]);
+  });
+
+  it("restores a restricted tenant to restricted, not to active", async () => {
+    const tenantId = await activeTenant(deps);
+    await cp`update tenants set status = 'restricted' where id = ${tenantId}`;
+    await requestTenantDeletion(cp, tenantId, { graceSeconds: 3600, requester });
+    const restored = await restoreTenant({ controlPlane: cp, logger: deps.logger }, tenantId, {
+      requestId: null,
+    });
+    expect(restored).toEqual({ outcome: "restored", status: "restricted" });
+  });
+
+  it("lets one deleter at a time work on a tenant", async () => {
+    const tenantId = await activeTenant(deps);
+    await requestTenantDeletion(cp, tenantId, { graceSeconds: 0, requester });
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let reached: () => void = () => {};
+    const atFirstStep = new Promise<void>((resolve) => {
+      reached = resolve;
+    });
+    const first = deleteTenant(
+      {
+        ...deps,
+        beforeDeletionStep: async (step) => {
+          if (step === "end_access") {
+            reached();
+            await held;
+          }
+        },
+      },
+      tenantId,
+    );
+    await atFirstStep;
+    expect(await deleteTenant(deps, tenantId)).toBe("busy");
+    expect(
+      (
+        await restoreTenant({ controlPlane: cp, logger: deps.logger }, tenantId, {
+          requestId: null,
+        })
+      ).outcome,
+    ).toBe("busy");
+    release();
+    expect(await first).toBe("deleted");
+  });
+
+  it("the sweep deletes a tenant past its deadline that no job took", async () => {
+    const tenantId = await activeTenant(deps);
+    const waiting = await activeTenant(deps);
+    await requestTenantDeletion(cp, tenantId, { graceSeconds: 0, requester });
+    await requestTenantDeletion(cp, waiting, { graceSeconds: 3600, requester });
+    expect(await deleteDueTenants(deps)).toBe(1);
+    expect((await findTenant(cp, tenantId))?.status).toBe("deleted");
+    expect(await countTenantObjects(deps.admin, tenantId)).toEqual({ databases: 0, roles: 0 });
+    expect((await findTenant(cp, waiting))?.status).toBe("deleting");
+    expect(await countTenantObjects(deps.admin, waiting)).toEqual({ databases: 1, roles: 1 });
+  });
+
+  it("keeps the first deadline when deletion is asked for twice", async () => {
+    const tenantId = await activeTenant(deps);
+    const first = await requestTenantDeletion(cp, tenantId, { graceSeconds: 3600, requester });
+    const second = await requestTenantDeletion(cp, tenantId, { graceSeconds: 7200, requester });
+    expect(second.outcome).toBe("already_deleting");
+    expect("deleteAfter" in second && second.deleteAfter).toEqual(
+      "deleteAfter" in first && first.deleteAfter,
+    );
+  });
+});
