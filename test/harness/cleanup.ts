@@ -14,37 +14,33 @@ export async function removeRun(options: {
   redisPrefix: string;
 }): Promise<void> {
   const admin = connect(options.postgresUrl, { max: 1 });
+  const runId = options.controlPlaneDatabase.replace(/^oryn_test_/, "");
   try {
-    const [exists] =
-      await admin`select 1 from pg_database where datname = ${options.controlPlaneDatabase}`;
-    let tenantIds: string[] = [];
-    if (exists) {
-      const controlPlane = connect(
-        options.postgresUrl.replace(/\/[^/]*$/, `/${options.controlPlaneDatabase}`),
-        { max: 1 },
-      );
-      try {
-        tenantIds = (await controlPlane<{ id: string }[]>`select id from tenants`).map(
-          (row) => row.id,
-        );
-      } catch {
-        // Migrations never ran: no tenants.
-      } finally {
-        await controlPlane.end();
+    // The run's control plane, and those of files that made their own (isolated-run.ts) and
+    // could not remove them: every tenant any of them knows goes first.
+    const controlPlanes = await admin<{ datname: string }[]>`
+      select datname from pg_database
+      where datname = ${options.controlPlaneDatabase}
+         or starts_with(datname, ${`${options.controlPlaneDatabase}_`})`;
+    for (const { datname } of controlPlanes) {
+      for (const id of await tenantsOf(options.postgresUrl, datname)) {
+        await admin`drop database if exists ${admin(tenantDatabaseName(id))} with (force)`;
+        await admin`drop role if exists ${admin(tenantRoleName(id))}`;
       }
-    }
-    for (const id of tenantIds) {
-      await admin`drop database if exists ${admin(tenantDatabaseName(id))} with (force)`;
-      await admin`drop role if exists ${admin(tenantRoleName(id))}`;
-    }
-    await admin`drop database if exists ${admin(options.templateDatabase)} with (force)`;
-    await admin`drop database if exists ${admin(options.controlPlaneDatabase)} with (force)`;
-    // Control planes of tests' own (harness/control-planes.ts) that a failed test left behind.
-    const extra = await admin<{ datname: string }[]>`
-      select datname from pg_database where starts_with(datname, ${`${options.controlPlaneDatabase}_`})`;
-    for (const { datname } of extra) {
       await admin`drop database if exists ${admin(datname)} with (force)`;
     }
+    // The run's template, and files' own templates (`<template>_<file>`).
+    const templates = await admin<{ datname: string }[]>`
+      select datname from pg_database
+      where datname = ${options.templateDatabase}
+         or starts_with(datname, ${`${options.templateDatabase}_`})`;
+    for (const { datname } of templates) {
+      await admin`drop database if exists ${admin(datname)} with (force)`;
+    }
+    // Login roles tests made for the run (their names carry the run id).
+    const logins = await admin<{ rolname: string }[]>`
+      select rolname from pg_roles where strpos(rolname, ${runId}) > 0`;
+    for (const { rolname } of logins) await admin`drop role if exists ${admin(rolname)}`;
     // Server-wide roles the migrations made; PostgreSQL refuses while another database uses them.
     for (const role of [
       "oryn_tenant",
@@ -80,5 +76,17 @@ export async function removeRun(options: {
     }
   } finally {
     redis.disconnect();
+  }
+}
+
+/** The tenant ids a control plane knows (none if its migrations never ran). */
+async function tenantsOf(postgresUrl: string, database: string): Promise<string[]> {
+  const controlPlane = connect(postgresUrl.replace(/\/[^/]*$/, `/${database}`), { max: 1 });
+  try {
+    return (await controlPlane<{ id: string }[]>`select id from tenants`).map((row) => row.id);
+  } catch {
+    return [];
+  } finally {
+    await controlPlane.end();
   }
 }

@@ -1,12 +1,22 @@
 import { execFile } from "node:child_process";
-import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { freePort } from "./processes.ts";
 
 const run = promisify(execFile);
-const bin = "/usr/lib/postgresql/15/bin";
+/**
+ * The server binaries of the machine's PostgreSQL (Debian keeps them out of PATH, one folder per
+ * major version): ORYN_PG_BIN when set, else the newest version installed.
+ */
+const bin =
+  process.env.ORYN_PG_BIN ??
+  `/usr/lib/postgresql/${
+    readdirSync("/usr/lib/postgresql")
+      .filter((name) => /^\d+$/.test(name))
+      .sort((a, b) => Number(b) - Number(a))[0] ?? "15"
+  }/bin`;
 
 /** A PostgreSQL server of our own, on its own port, gone again after `remove()`. */
 export type ThrowawayPostgres = {

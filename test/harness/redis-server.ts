@@ -28,7 +28,11 @@ export async function startPrivateRedis(port?: number) {
       await probe.ping();
       break;
     } catch (error) {
-      if (Date.now() > deadline) throw error;
+      if (Date.now() > deadline) {
+        probe.disconnect();
+        child.kill("SIGKILL"); // never leave a server behind
+        throw error;
+      }
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }

@@ -35,7 +35,6 @@ export function limitsOf(plan: string): PlanLimits {
 /** The plans sold through Stripe Checkout; `free` is what a tenant has without a subscription. */
 export const paidPlanNames = ["pro", "business"] as const satisfies readonly PlanName[];
 export type PaidPlanName = (typeof paidPlanNames)[number];
-export const paidPlanSchema = z.enum(paidPlanNames);
 
 const priceId = z.string().regex(/^price_[A-Za-z0-9_]+$/, "must be a Stripe price id (price_...)");
 

@@ -1,18 +1,22 @@
 import { Redis } from "ioredis";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startPrivateRedis } from "../../../test/harness/redis-server.ts";
 import { gatewayInProcess, uniqueSignup } from "./fixtures.ts";
 
 // The gateway's Redis is a private server this test stops and restarts.
-let redis = await startPrivateRedis();
 const quota = 40;
-const gateway = await gatewayInProcess({
-  REDIS_URL: redis.url,
-  RATE_LIMIT_TENANT_PER_MINUTE: String(quota),
+let redis: Awaited<ReturnType<typeof startPrivateRedis>>;
+let gateway: Awaited<ReturnType<typeof gatewayInProcess>>;
+beforeAll(async () => {
+  redis = await startPrivateRedis();
+  gateway = await gatewayInProcess({
+    REDIS_URL: redis.url,
+    RATE_LIMIT_TENANT_PER_MINUTE: String(quota),
+  });
 });
 afterAll(async () => {
-  await gateway.close();
-  await redis.stop();
+  await gateway?.close();
+  await redis?.stop();
 });
 
 /** Answers within `ms`, or fails the test: a hung request is the failure this file looks for. */

@@ -28,14 +28,14 @@ export const provisionerEnv = z.object({
   /** How often tenants left in `provisioning` without a job are enqueued again. */
   PROVISIONING_SWEEP_SECONDS: positiveInt.default(30),
   /**
-   * How long a running job's lock lasts without renewal: a worker that died (SIGKILL, OOM, a lost
-   * machine) holds its job this long before another worker takes it over from the step it was in.
-   */
-  /**
    * Capacity given to the TENANT_DATABASE_URL server when the provisioner registers it as
    * `default` (on a first start with no database server registered).
    */
   TENANT_SERVER_DEFAULT_CAPACITY: positiveInt.default(1000),
+  /**
+   * How long a running job's lock lasts without renewal: a worker that died (SIGKILL, OOM, a lost
+   * machine) holds its job this long before another worker takes it over from the step it was in.
+   */
   PROVISIONING_JOB_LOCK_SECONDS: positiveInt.default(30),
   /** Where pg_dump and pg_restore are (for `pnpm oryn tenants move`); unset: found on PATH. */
   PG_BIN_DIR: z.string().min(1).optional(),

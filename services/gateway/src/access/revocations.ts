@@ -86,6 +86,14 @@ export function createRevocations(options: {
     );
   }, options.pollMs);
   timer.unref();
+  // Rows past every token's lifetime refuse nothing: they are dropped every ten minutes (by
+  // every gateway; deleting rows already gone costs nothing).
+  const pruning = setInterval(() => {
+    pruneRevocations(sql, options.accessTtlSeconds).catch((error: unknown) =>
+      options.logger.warn({ err: error }, "could not prune access revocations"),
+    );
+  }, 10 * 60_000);
+  pruning.unref();
 
   return {
     isRevoked(principal) {
@@ -94,12 +102,15 @@ export function createRevocations(options: {
       return entry !== undefined && principal.membershipVersion < entry.minVersion;
     },
     refresh,
-    close: () => clearInterval(timer),
+    close: () => {
+      clearInterval(timer);
+      clearInterval(pruning);
+    },
   };
 }
 
-/** Revocations past every token's lifetime are dropped now and then. */
-export async function pruneRevocations(sql: Sql, accessTtlSeconds: number): Promise<void> {
+/** Revocations past every token's lifetime (with an hour to spare). */
+async function pruneRevocations(sql: Sql, accessTtlSeconds: number): Promise<void> {
   await sql`
     delete from access_revocations
     where created_at < now() - make_interval(secs => ${accessTtlSeconds + 3600})`;

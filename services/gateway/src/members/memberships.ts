@@ -21,16 +21,6 @@ export async function addMembership(
   return Number(row.version);
 }
 
-export async function findMembership(
-  sql: Sql | TransactionSql,
-  tenantId: string,
-  userId: string,
-): Promise<{ role: Role; version: number } | undefined> {
-  const [row] = await sql<{ role: Role; version: string }[]>`
-    select role, version from memberships where tenant_id = ${tenantId} and user_id = ${userId}`;
-  return row && { role: row.role, version: Number(row.version) };
-}
-
 /**
  * The tenant's memberships, locked for the rest of the transaction: every change that could
  * leave a tenant without an owner, or past its plan's member cap, takes this lock first, so two

@@ -14,7 +14,8 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { ConfigError } from "@oryn/shared";
+import { baseEnv, ConfigError, loadDotEnv, parseConfig } from "@oryn/shared";
+import { z } from "zod";
 import { keyRotation } from "./signing-keys.ts";
 
 const { positionals, values } = parseArgs({
@@ -22,8 +23,16 @@ const { positionals, values } = parseArgs({
   options: { file: { type: "string" }, write: { type: "boolean", default: false } },
 });
 const [command, kid] = positionals;
-const file = values.file ?? join(process.env.SECRETS_DIR ?? ".secrets", "jwt_signing_keys");
-const fromEnv = values.file === undefined ? process.env.JWT_SIGNING_KEYS : undefined;
+// The same sources as the gateway: `.env` in the working directory, then the environment.
+loadDotEnv();
+const env = parseConfig(
+  z.object({
+    SECRETS_DIR: baseEnv.SECRETS_DIR,
+    JWT_SIGNING_KEYS: z.string().min(1).optional(),
+  }),
+);
+const file = values.file ?? join(env.SECRETS_DIR, "jwt_signing_keys");
+const fromEnv = values.file === undefined ? env.JWT_SIGNING_KEYS : undefined;
 
 function output(set: string, message: string): void {
   if (values.write) {
