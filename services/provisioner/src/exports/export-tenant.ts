@@ -12,9 +12,9 @@ import {
   tenantDatabaseName,
   withDatabase,
 } from "@oryn/shared";
+import { create as createTar } from "tar";
 import type { ServerAdmins } from "../servers/admins.ts";
 import { tenantPlacement } from "../servers/placement.ts";
-import { writeTarGz } from "./tar.ts";
 
 export type ExportDeps = {
   controlPlane: Sql;
@@ -130,9 +130,10 @@ async function writeArchive(
       mode: 0o600,
     });
     const partial = join(staging, "archive.tar.gz");
-    await writeTarGz(partial, [
-      { name: "manifest.json", path: join(staging, "manifest.json") },
-      ...manifest.tables.map((entry) => ({ name: entry.file, path: join(staging, entry.file) })),
+    // node-tar, gzipped; `portable` leaves out this host's user names and times of access.
+    await createTar({ gzip: true, portable: true, cwd: staging, file: partial }, [
+      "manifest.json",
+      ...manifest.tables.map((entry) => entry.file),
     ]);
     const hash = createHash("sha256");
     for await (const chunk of createReadStream(partial)) hash.update(chunk as Buffer);
