@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serviceEnv, testRun } from "./harness/context.ts";
 import { jsonCaller } from "./harness/http.ts";
 import { type Oryn, startOryn } from "./harness/processes.ts";
+import { signUpAndWait } from "./harness/wait.ts";
 
 const run = testRun();
 
@@ -27,20 +28,7 @@ describe("observability across the services", () => {
 
   it("one request's id appears in the gateway's log, the workspace's log and the tenant's audit row", async () => {
     const call = jsonCaller((path, init) => fetch(`${oryn.gatewayUrl}${path}`, init));
-    const slug = `rid-${crypto.randomUUID().slice(0, 8)}`;
-    const signup = await call("POST", "/v1/signup", {
-      body: {
-        company: { name: slug, slug },
-        owner: { email: `o@${slug}.test`, password: "a long enough password", name: "O" },
-      },
-    });
-    const token = signup.json.tokens.accessToken;
-    const tenantId = signup.json.tenant.id;
-    const deadline = Date.now() + 30_000;
-    while ((await call("GET", "/v1/tenant", { token })).json.status !== "active") {
-      if (Date.now() > deadline) throw new Error("tenant did not become active");
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    const { token, tenantId } = await signUpAndWait(call);
 
     const created = await call("POST", "/v1/projects", {
       token,

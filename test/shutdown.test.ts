@@ -5,27 +5,9 @@ import { afterAll, describe, expect, it } from "vitest";
 import { serviceEnv, testRun } from "./harness/context.ts";
 import { jsonCaller } from "./harness/http.ts";
 import { freePort, type Oryn, startOryn, startService } from "./harness/processes.ts";
+import { signUpAndWait, testPassword } from "./harness/wait.ts";
 
 const run = testRun();
-const password = "a long enough password";
-
-async function signUp(call: ReturnType<typeof jsonCaller>, waitActive: boolean) {
-  const slug = `stop-${crypto.randomUUID().slice(0, 8)}`;
-  const signup = await call("POST", "/v1/signup", {
-    body: {
-      company: { name: slug, slug },
-      owner: { email: `o@${slug}.test`, password, name: "O" },
-    },
-  });
-  expect(signup.status).toBe(202);
-  const token = signup.json.tokens.accessToken as string;
-  const deadline = Date.now() + 30_000;
-  while (waitActive && (await call("GET", "/v1/tenant", { token })).json.status !== "active") {
-    if (Date.now() > deadline) throw new Error("tenant did not become active");
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return { token, tenantId: signup.json.tenant.id as string };
-}
 
 /**
  * Polls until the lock taken first is held ("share": our own transaction has it) or until a
@@ -75,7 +57,13 @@ describe("graceful shutdown: SIGTERM lets the request in flight finish", () => {
     });
     try {
       const call = jsonCaller((path, init) => fetch(`${gateway.url}${path}`, init));
-      const { token } = await signUp(call, false);
+      const signup = await call("POST", "/v1/signup", {
+        body: {
+          company: { name: "Stopping", slug: `stop-${crypto.randomUUID().slice(0, 8)}` },
+          owner: { email: `o-${crypto.randomUUID()}@stop.test`, password: testPassword, name: "O" },
+        },
+      });
+      const token = signup.json.tokens.accessToken;
       const inFlight = call("GET", "/v1/projects", { token });
       // SIGTERM only once the request is really in flight, between gateway and upstream.
       await reached;
@@ -96,7 +84,7 @@ describe("graceful shutdown: SIGTERM lets the request in flight finish", () => {
     oryn = await startOryn(serviceEnv(run));
     const gatewayUrl = oryn.gatewayUrl;
     const call = jsonCaller((path, init) => fetch(`${gatewayUrl}${path}`, init));
-    const { token, tenantId } = await signUp(call, true);
+    const { token, tenantId } = await signUpAndWait(call);
     expect((await call("POST", "/v1/projects", { token, body: { name: "Before" } })).status).toBe(
       201,
     );

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serviceEnv, testRun } from "./harness/context.ts";
 import { jsonCaller } from "./harness/http.ts";
 import { type Oryn, type RunningService, startOryn, startService } from "./harness/processes.ts";
+import { signUpAndWait } from "./harness/wait.ts";
 
 const run = testRun();
 
@@ -23,19 +24,7 @@ describe("a restarting upstream", () => {
     const call = jsonCaller((path, init) =>
       fetch(`${oryn.gatewayUrl}${path}`, { ...init, signal: AbortSignal.timeout(5_000) }),
     );
-    const slug = `restart-${crypto.randomUUID().slice(0, 8)}`;
-    const signup = await call("POST", "/v1/signup", {
-      body: {
-        company: { name: slug, slug },
-        owner: { email: `o@${slug}.test`, password: "a long enough password", name: "O" },
-      },
-    });
-    const token = signup.json.tokens.accessToken;
-    const deadline = Date.now() + 30_000;
-    while ((await call("GET", "/v1/tenant", { token })).json.status !== "active") {
-      if (Date.now() > deadline) throw new Error("tenant did not become active");
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    const { token } = await signUpAndWait(call);
 
     const statuses: number[] = [];
     let stop = false;

@@ -208,6 +208,7 @@ const unavailableCodes = new Set([
   "ECONNRESET",
   "ETIMEDOUT",
   "ENOTFOUND",
+  "EHOSTUNREACH",
   "CONNECT_TIMEOUT",
   "CONNECTION_CLOSED",
   "CONNECTION_ENDED",
@@ -218,9 +219,17 @@ const unavailableCodes = new Set([
   "53300",
 ]);
 
-function isDatabaseUnavailable(error: Error): boolean {
-  const code = (error as { code?: unknown }).code;
-  return typeof code === "string" && unavailableCodes.has(code);
+// Also unavailable for a database we connect to by name as its own role (a tenant's): a missing
+// database, or a refused login, is an outage of that tenant, not a bug.
+const tenantUnavailableCodes = new Set([...unavailableCodes, "3D000", "28000", "28P01"]);
+
+/** Whether an error means the database could not be reached (or, for a tenant's, refused us). */
+export function isDatabaseUnavailable(error: unknown, options: { tenant?: boolean } = {}): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return (
+    typeof code === "string" &&
+    (options.tenant ? tenantUnavailableCodes : unavailableCodes).has(code)
+  );
 }
 
 function isUnstorableValue(error: Error): boolean {

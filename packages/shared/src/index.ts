@@ -1,4 +1,5 @@
 export * from "./access.ts";
+export * from "./cache.ts";
 export * from "./config.ts";
 export * from "./control-plane/tenant-deletion.ts";
 export * from "./control-plane/tenants.ts";

@@ -197,7 +197,7 @@ describe("a webhook storm", () => {
       () => billing.admin<{ left: number }[]>`
         select count(*)::int as left from stripe_events where id in ${billing.admin(validIds)} and processed_at is null`,
       ([row]) => row?.left === 0,
-      60_000,
+      { timeoutMs: 60_000 },
     );
     const processedMs = performance.now() - started;
 

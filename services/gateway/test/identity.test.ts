@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
+import { eventually } from "../../../test/harness/wait.ts";
 import { gatewayInProcess, password, uniqueSignup } from "./fixtures.ts";
 
 // Fast revocation polling, and client IPs taken from X-Forwarded-For so each test has its own.
@@ -45,14 +46,8 @@ async function useBusinessPlan(tenantId: string) {
 }
 
 /** Polls until `check` holds; revocations reach a gateway within one poll. */
-async function eventually(check: () => Promise<boolean>, timeoutMs = 5_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error("condition not met in time");
-}
+const until = (check: () => Promise<boolean>) =>
+  eventually(check, (held) => held, { timeoutMs: 5_000 });
 
 describe("invitations", () => {
   it("create a user with the invited role; the token is single-use", async () => {
@@ -316,7 +311,7 @@ describe("members and roles", () => {
       body: { refreshToken: member.tokens.refreshToken },
     });
     expect(refresh.status).toBe(401);
-    await eventually(
+    await until(
       async () =>
         (await call("GET", "/v1/tenant", { token: member.tokens.accessToken })).status === 401,
     );
@@ -332,7 +327,7 @@ describe("members and roles", () => {
       body: { role: "member" },
     });
     expect(demoted.status).toBe(200);
-    await eventually(
+    await until(
       async () =>
         (await call("GET", "/v1/invitations", { token: admin.tokens.accessToken })).status === 401,
     );
@@ -377,7 +372,7 @@ describe("API keys", () => {
     const members = await call("GET", "/v1/members", { token: key });
     expect(members.status).toBe(200);
     expect((await call("GET", "/v1/tenant", { token: key })).json.id).toBe(owner.tenant.id);
-    await eventually(async () => {
+    await until(async () => {
       const [row] = await sql`select last_used_at from api_keys where id = ${created.json.id}`;
       return row?.lastUsedAt !== null;
     });

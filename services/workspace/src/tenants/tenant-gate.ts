@@ -1,6 +1,7 @@
 import {
   ApiError,
   type AppEnv,
+  cachedPerKey,
   findTenant,
   type PlanName,
   planSchema,
@@ -26,36 +27,24 @@ export type TenantStates = { get(tenantId: string): Promise<TenantState | undefi
 /**
  * Tenant status and plan from the control plane, cached for `ttlMs` so the hot path does not ask
  * on every request, yet a plan change or a suspension takes effect within that time without a
- * restart. Concurrent misses for one tenant share one query.
+ * restart.
  */
 export function createTenantStates(sql: Sql, ttlMs: number): TenantStates {
-  const cache = new Map<string, { state: TenantState | undefined; at: number }>();
-  const inFlight = new Map<string, Promise<TenantState | undefined>>();
-  return {
-    async get(tenantId) {
-      const hit = cache.get(tenantId);
-      if (hit && performance.now() - hit.at < ttlMs) return hit.state;
-      let pending = inFlight.get(tenantId);
-      if (!pending) {
-        pending = findTenant(sql, tenantId)
-          .then((tenant) => {
-            // An unknown plan name gets the free plan's limits rather than none.
-            const state: TenantState | undefined = tenant && {
-              status: tenant.status,
-              plan: planSchema.safeParse(tenant.plan).data ?? "free",
-              schemaVersion: tenant.schemaVersion,
-              moving: tenant.movingSince !== null,
-            };
-            if (cache.size > 50_000) cache.clear();
-            cache.set(tenantId, { state, at: performance.now() });
-            return state;
-          })
-          .finally(() => inFlight.delete(tenantId));
-        inFlight.set(tenantId, pending);
-      }
-      return pending;
+  return cachedPerKey(
+    async (tenantId) => {
+      const tenant = await findTenant(sql, tenantId);
+      // An unknown plan name gets the free plan's limits rather than none.
+      return (
+        tenant && {
+          status: tenant.status,
+          plan: planSchema.safeParse(tenant.plan).data ?? "free",
+          schemaVersion: tenant.schemaVersion,
+          moving: tenant.movingSince !== null,
+        }
+      );
     },
-  };
+    { ttlMs },
+  );
 }
 
 const readMethods = new Set(["GET", "HEAD", "OPTIONS"]);

@@ -3,6 +3,7 @@ import {
   ApiError,
   connect,
   inSpan,
+  isDatabaseUnavailable,
   type Metrics,
   type Sql,
   tenantDatabaseName,
@@ -290,31 +291,9 @@ function unavailable(detail: string): ApiError {
   });
 }
 
-// The tenant's database cannot be reached or refuses the connection: connection failures
-// (postgres.js and Node codes), "shutting down"/"cannot connect now", "too many connections",
-// a missing database and a refused login. Anything else is a bug or a bad value, not an outage.
-const unavailableCodes = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ETIMEDOUT",
-  "ENOTFOUND",
-  "EHOSTUNREACH",
-  "CONNECT_TIMEOUT",
-  "CONNECTION_CLOSED",
-  "CONNECTION_ENDED",
-  "CONNECTION_DESTROYED",
-  "57P01",
-  "57P02",
-  "57P03",
-  "53300",
-  "3D000",
-  "28000",
-  "28P01",
-]);
-
+/** The tenant's database cannot be reached, or refuses its role: 503 for this tenant only. */
 function databaseUnavailable(error: unknown): ApiError | undefined {
-  const code = (error as { code?: unknown }).code;
-  if (typeof code !== "string" || !unavailableCodes.has(code)) return undefined;
+  if (!isDatabaseUnavailable(error, { tenant: true })) return undefined;
   return new ApiError("upstream_unavailable", {
     status: 503,
     detail: "The tenant's database is unavailable",

@@ -1,5 +1,5 @@
 import { connect as dial, type Socket } from "node:net";
-import type { Sql } from "@oryn/shared";
+import { cachedPerKey, type Sql } from "@oryn/shared";
 
 export type TenantServers = {
   /** A connected socket to the server holding the tenant's database. */
@@ -22,23 +22,19 @@ export function createTenantServers(options: {
 }): TenantServers {
   const fallbackUrl = new URL(options.fallbackUrl);
   const fallback = { host: fallbackUrl.hostname, port: Number(fallbackUrl.port || 5432) };
-  const cache = new Map<string, { address: Address; at: number }>();
-
-  async function addressOf(tenantId: string): Promise<Address> {
-    const hit = cache.get(tenantId);
-    if (hit && performance.now() - hit.at < options.ttlMs) return hit.address;
-    const [row] = await options.controlPlane<Address[]>`
-      select s.host, s.port from tenants t join database_servers s on s.id = t.server_id
-      where t.id = ${tenantId}`;
-    const address = row ?? fallback;
-    if (cache.size > 50_000) cache.clear();
-    cache.set(tenantId, { address, at: performance.now() });
-    return address;
-  }
+  const addresses = cachedPerKey(
+    async (tenantId): Promise<Address> => {
+      const [row] = await options.controlPlane<Address[]>`
+        select s.host, s.port from tenants t join database_servers s on s.id = t.server_id
+        where t.id = ${tenantId}`;
+      return row ?? fallback;
+    },
+    { ttlMs: options.ttlMs },
+  );
 
   return {
     async socketFor(tenantId) {
-      const { host, port } = await addressOf(tenantId);
+      const { host, port } = await addresses.get(tenantId);
       // postgres.js uses a custom socket as it comes: it must be connected, and a server that
       // does not answer must fail like a refused connection (a 503), not hang.
       return new Promise<Socket>((resolve, reject) => {
