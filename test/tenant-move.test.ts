@@ -149,6 +149,10 @@ describe("moving a tenant to another database server", () => {
     expect(listedNames).toEqual(expect.arrayContaining([...names, "After"]));
     const verified = await call("GET", "/v1/audit-log/verify", { token });
     expect(verified.json).toMatchObject({ ok: true });
+    // The operator's check finds the database on its new server too.
+    const audit = await runCli(["audit", "verify", slug], env);
+    expect(audit.code, audit.stderr).toBe(0);
+    expect(JSON.parse(audit.stdout)).toMatchObject({ tenantId, ok: true });
 
     // Moving it where it already is, or somewhere unknown, is refused.
     const again = await runCli(["tenants", "move", slug, "--to", "two"], env);

@@ -4,6 +4,7 @@
  * --json) and its logs and progress on stderr.
  */
 import { parseArgs } from "node:util";
+import { auditCommand } from "./audit.ts";
 import { createCliContext } from "./context.ts";
 import { migrateCommand } from "./migrate.ts";
 import { reconcileCommand } from "./reconcile.ts";
@@ -26,6 +27,7 @@ const usage = `usage: pnpm oryn <command> [--json]
                            delete as its owner would (grace period, sessions end); --now drops its data at once
   tenants restore <id|slug>
                            undo a deletion within its grace period
+  audit verify <id|slug>   check a tenant's audit-log hash chain; names the first broken row
   servers list             the registered tenant database servers, their state and load
   servers add <name> --host <host> [--port 5432] --capacity <n>
   servers drain <name>     take no new tenants there (its tenants stay); servers accept <name> undoes it`;
@@ -69,6 +71,9 @@ try {
       code = ["delete", "restore"].includes(positionals[1] ?? "")
         ? await tenantLifecycleCommand(context, positionals.slice(1), values)
         : await tenantsCommand(context, positionals.slice(1), values);
+      break;
+    case "audit":
+      code = await auditCommand(positionals.slice(1));
       break;
     case "servers":
       code = await serversCommand(context, positionals.slice(1), values);

@@ -36,11 +36,25 @@ if (!wanted) {
 
 const controlPlane = connect(config.DATABASE_URL, { max: 1, applicationName: "oryn-audit-verify" });
 let tenantId: string | undefined;
+// The admin credentials of TENANT_DATABASE_URL, on the server the tenant lives on (the
+// registry's host and port; none for a tenant placed before servers were registered).
+let adminUrl = config.TENANT_DATABASE_URL;
 try {
+  type Found = { id: string; host: string | null; port: number | null };
   const [tenant] = isUuid(wanted)
-    ? await controlPlane<{ id: string }[]>`select id from tenants where id = ${wanted}`
-    : await controlPlane<{ id: string }[]>`select id from tenants where slug = ${wanted}`;
+    ? await controlPlane<Found[]>`
+        select t.id, s.host, s.port from tenants t left join database_servers s on s.id = t.server_id
+        where t.id = ${wanted}`
+    : await controlPlane<Found[]>`
+        select t.id, s.host, s.port from tenants t left join database_servers s on s.id = t.server_id
+        where t.slug = ${wanted}`;
   tenantId = tenant?.id;
+  if (tenant?.host && tenant.port) {
+    const url = new URL(adminUrl);
+    url.hostname = tenant.host;
+    url.port = String(tenant.port);
+    adminUrl = url.toString();
+  }
 } finally {
   await controlPlane.end();
 }
@@ -49,7 +63,7 @@ if (!tenantId) {
   process.exit(2);
 }
 
-const tenantDb = connect(withDatabase(config.TENANT_DATABASE_URL, tenantDatabaseName(tenantId)), {
+const tenantDb = connect(withDatabase(adminUrl, tenantDatabaseName(tenantId)), {
   max: 1,
   applicationName: "oryn-audit-verify",
 });
