@@ -62,6 +62,9 @@ const oryn = await startOryn({
   TENANT_DB_PASSWORD_SECRET: randomBytes(32).toString("base64url"),
   SECRETS_DIR: secretsDir,
   RATE_LIMIT_IP_PER_MINUTE: "1000000",
+  // Status polls count against each tenant's plan; the limiter is not what is measured here.
+  RATE_LIMIT_TENANT_PER_MINUTE: "1000000",
+  RATE_LIMIT_TENANT_PER_SECOND: "1000000",
   PROVISIONING_CONCURRENCY: process.env.PROVISIONING_CONCURRENCY ?? "4",
 });
 

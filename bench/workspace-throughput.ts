@@ -60,7 +60,10 @@ const oryn = await startOryn(
     TENANT_DB_PASSWORD_SECRET: randomBytes(32).toString("base64url"),
     SECRETS_DIR: secretsDir,
     RATE_LIMIT_IP_PER_MINUTE: "100000000",
+    // The limiter is not what is measured here: both tenant windows out of the way (the burst
+    // window, per second, came with the plans and refused most of a run).
     RATE_LIMIT_TENANT_PER_MINUTE: "100000000",
+    RATE_LIMIT_TENANT_PER_SECOND: "100000000",
     PROVISIONING_CONCURRENCY: "8",
   },
   { workspace: workspaceSettings },
@@ -142,6 +145,8 @@ async function load(tenants: Tenant[], kind: "read" | "write") {
   });
   return {
     requestsPerSecond: Math.round(result.requests.average),
+    // Answers other than 2xx count in requestsPerSecond too: this is the rate of real work.
+    successfulPerSecond: Math.round((result.requests.total - result.non2xx) / durationSeconds),
     latencyMs: {
       p50: result.latency.p50,
       p97_5: result.latency.p97_5,
