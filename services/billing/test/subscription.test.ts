@@ -59,6 +59,20 @@ describe("GET /v1/billing/subscription", () => {
 });
 
 describe("POST /v1/billing/checkout", () => {
+  it("hands out one session to checkouts of the same plan at once, so it cannot be paid twice", async () => {
+    const tenantId = await billing.activeTenant();
+    const token = await billing.tokenFor(tenantId, "admin");
+    const before = fake.checkoutSessions.length;
+    const answers = await Promise.all(
+      [0, 1, 2].map(() =>
+        billing.call("POST", "/v1/billing/checkout", { token, body: { plan: "pro" } }),
+      ),
+    );
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200]);
+    expect(new Set(answers.map((answer) => answer.json.url)).size).toBe(1);
+    expect(fake.checkoutSessions.length - before).toBe(1);
+  });
+
   it("opens a subscription-mode Checkout for the plan's price, for the tenant's own customer", async () => {
     const tenantId = await billing.activeTenant();
     const token = await billing.tokenFor(tenantId, "admin");

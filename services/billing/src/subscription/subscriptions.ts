@@ -53,6 +53,9 @@ type SessionDeps = { sql: Sql; stripe: Stripe | undefined; logger: Logger; tenan
 // A subscription in one of these still runs: a second Checkout would bill the tenant twice.
 const running = new Set(["active", "trialing", "past_due", "unpaid", "paused"]);
 
+/** How long one checkout session of a tenant for a plan is handed out again. */
+const checkoutReuseMs = 30 * 60_000;
+
 /** A Stripe Checkout Session that subscribes the tenant to a paid plan. */
 export async function createCheckoutSession(
   deps: SessionDeps & {
@@ -77,16 +80,23 @@ export async function createCheckoutSession(
   }
   const customer = await customerOf(deps, stripe);
   try {
-    const session = await stripe.checkout.sessions.create({
-      mode: "subscription",
-      customer,
-      line_items: [{ price, quantity: 1 }],
-      success_url: deps.urls.checkoutSuccess,
-      cancel_url: deps.urls.checkoutCancel,
-      client_reference_id: deps.tenantId,
-      metadata: { tenantId: deps.tenantId, plan: deps.plan },
-      subscription_data: { metadata: { tenantId: deps.tenantId } },
-    });
+    // Checkouts for the same plan within one window get the very same session (Stripe replays
+    // an idempotency key's first answer): two tabs, or two admins at once, cannot open two
+    // sessions that would both be paid, before any webhook has told us of the first.
+    const window = Math.floor(Date.now() / checkoutReuseMs);
+    const session = await stripe.checkout.sessions.create(
+      {
+        mode: "subscription",
+        customer,
+        line_items: [{ price, quantity: 1 }],
+        success_url: deps.urls.checkoutSuccess,
+        cancel_url: deps.urls.checkoutCancel,
+        client_reference_id: deps.tenantId,
+        metadata: { tenantId: deps.tenantId, plan: deps.plan },
+        subscription_data: { metadata: { tenantId: deps.tenantId } },
+      },
+      { idempotencyKey: `oryn-checkout-${deps.tenantId}-${deps.plan}-${window}` },
+    );
     return { url: sessionUrl(session.url) };
   } catch (error) {
     throw stripeProblem(error);
