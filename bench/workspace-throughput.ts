@@ -8,20 +8,8 @@
  * control-plane database, template and Redis prefix of its own, removed at the end.
  */
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
-import { join } from "node:path";
-import {
-  connect,
-  controlPlaneMigrations,
-  ensureDatabase,
-  migrate,
-  withDatabase,
-} from "@oryn/shared";
 import autocannon from "autocannon";
-import { removeRun } from "../test/harness/cleanup.ts";
-import { resolveInfrastructure } from "../test/harness/infrastructure.ts";
-import { startOryn } from "../test/harness/processes.ts";
+import { startBenchStack, writeResults } from "./lib/bench-stack.ts";
 
 const manyTenants = Number(process.env.BENCH_TENANTS ?? 300);
 const durationSeconds = Number(process.env.BENCH_SECONDS ?? 10);
@@ -34,40 +22,12 @@ const workspaceSettings = {
   TENANT_CONNECTION_WAIT_MS: process.env.TENANT_CONNECTION_WAIT_MS ?? "2000",
 };
 
-const infrastructure = await resolveInfrastructure();
-const runId = `benchws${Date.now().toString(36)}`;
-const controlPlaneDatabase = `oryn_${runId}`;
-const controlPlaneUrl = withDatabase(infrastructure.postgresUrl, controlPlaneDatabase);
-const templateDatabase = `oryn_tpl_${runId}`;
-const redisPrefix = `oryn-${runId}`;
-const secretsDir = mkdtempSync(join(tmpdir(), "oryn-bench-"));
-console.log(`[bench] ${infrastructure.source}; control plane ${controlPlaneDatabase}`);
-
-await ensureDatabase(controlPlaneUrl);
-const controlPlane = connect(controlPlaneUrl, { max: 2 });
-await migrate(controlPlane, controlPlaneMigrations);
-
-const oryn = await startOryn(
-  {
-    NODE_ENV: "test",
-    LOG_LEVEL: "warn",
-    DATABASE_URL: controlPlaneUrl,
-    REDIS_URL: infrastructure.redisUrl,
-    REDIS_PREFIX: redisPrefix,
-    TENANT_DATABASE_URL: infrastructure.postgresUrl,
-    TENANT_DATABASE_SERVER: `postgres://${new URL(infrastructure.postgresUrl).host}`,
-    TENANT_TEMPLATE_DATABASE: templateDatabase,
-    TENANT_DB_PASSWORD_SECRET: randomBytes(32).toString("base64url"),
-    SECRETS_DIR: secretsDir,
-    RATE_LIMIT_IP_PER_MINUTE: "100000000",
-    // The limiter is not what is measured here: both tenant windows out of the way (the burst
-    // window, per second, came with the plans and refused most of a run).
-    RATE_LIMIT_TENANT_PER_MINUTE: "100000000",
-    RATE_LIMIT_TENANT_PER_SECOND: "100000000",
-    PROVISIONING_CONCURRENCY: "8",
-  },
+const stack = await startBenchStack(
+  "benchws",
+  { PROVISIONING_CONCURRENCY: "8" },
   { workspace: workspaceSettings },
 );
+const { oryn } = stack;
 
 type Tenant = { token: string; projectId: string };
 /** The fields of the answers this script reads. */
@@ -185,22 +145,10 @@ try {
       }),
   );
 } finally {
-  await oryn.stop();
-  await controlPlane.end();
-  await removeRun({
-    postgresUrl: infrastructure.postgresUrl,
-    controlPlaneDatabase,
-    templateDatabase,
-    redisUrl: infrastructure.redisUrl,
-    redisPrefix,
-  });
-  rmSync(secretsDir, { recursive: true, force: true });
-  await infrastructure.stop();
+  await stack.close();
 }
 
-const report = {
-  date: new Date().toISOString(),
-  machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version },
+writeResults("-workspace", {
   command: "pnpm bench:workspace",
   note:
     "Through the gateway (four real processes on this machine, load generator included). read = GET /v1/projects/{id}/tasks?limit=20, " +
@@ -208,9 +156,4 @@ const report = {
     `${connections} connections for ${durationSeconds} s each. non2xx in the many-tenant runs are 503s from the connection budget.`,
   workspace: workspaceSettings,
   results,
-};
-mkdirSync(join(import.meta.dirname, "results"), { recursive: true });
-const file = join(import.meta.dirname, "results", `${report.date.slice(0, 10)}-workspace.json`);
-writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
-console.log(JSON.stringify(results, null, 2));
-console.log(`[bench] written to ${file}`);
+});
