@@ -3,54 +3,32 @@
  * four real processes: tenants land on both, each is served; stopping the second server makes
  * only its tenants answer 503 while the others keep answering 200, until it is back.
  */
-import { connect, type Sql, tenantDatabaseName, tenantRoleName } from "@oryn/shared";
+import { connect, type Sql } from "@oryn/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { serviceEnv, testRun } from "./harness/context.ts";
+import { testRun } from "./harness/context.ts";
 import { jsonCaller } from "./harness/http.ts";
-import { isolatedRun } from "./harness/isolated-run.ts";
-import { startThrowawayPostgres, type ThrowawayPostgres } from "./harness/postgres-server.ts";
-import { type Oryn, startOryn } from "./harness/processes.ts";
+import type { ThrowawayPostgres } from "./harness/postgres-server.ts";
+import type { Oryn } from "./harness/processes.ts";
 import { countTenantObjects } from "./harness/tenants.ts";
+import { twoServerStack } from "./harness/two-servers.ts";
 
 const run = testRun();
-let second: ThrowawayPostgres;
-let controlPlane: Awaited<ReturnType<typeof isolatedRun>>;
+let stack: Awaited<ReturnType<typeof twoServerStack>>;
 let oryn: Oryn;
 let cp: Sql;
 let firstAdmin: Sql;
 let secondAdmin: Sql;
+let second: ThrowawayPostgres;
 
 beforeAll(async () => {
-  [second, controlPlane] = await Promise.all([
-    startThrowawayPostgres({ label: "servers" }),
-    isolatedRun("servers"),
-  ]);
-  cp = connect(controlPlane.controlPlaneUrl, { max: 2 });
-  firstAdmin = connect(run.postgresUrl, { max: 2 });
-  secondAdmin = connect(second.url, { max: 2 });
-  const first = new URL(run.postgresUrl);
-  await cp`
-    insert into database_servers (name, host, port, capacity) values
-      ('one', ${first.hostname}, ${Number(first.port || 5432)}, 100),
-      ('two', '127.0.0.1', ${second.port}, 100)`;
-  oryn = await startOryn({
-    ...serviceEnv(controlPlane),
-    DATABASE_URL: controlPlane.controlPlaneUrl,
-    REDIS_PREFIX: `${run.redisPrefix}-servers`,
-  });
+  stack = await twoServerStack("servers", { secondState: "accepting" });
+  ({ oryn, cp, firstAdmin, secondAdmin, second } = stack);
 }, 90_000);
 
 afterAll(async () => {
-  await oryn?.stop();
-  // Tenants on the shared server are this test's to remove; the second server goes whole.
-  const ids = cp ? await cp<{ id: string }[]>`select id from tenants` : [];
-  for (const { id } of ids) {
-    await firstAdmin`drop database if exists ${firstAdmin(tenantDatabaseName(id))} with (force)`;
-    await firstAdmin`drop role if exists ${firstAdmin(tenantRoleName(id))}`;
-  }
-  await Promise.all([cp?.end(), firstAdmin?.end(), secondAdmin?.end()]);
-  await second?.remove();
-  await controlPlane?.drop();
+  // The test reconnects to the second server after restarting it.
+  if (secondAdmin !== stack?.secondAdmin) await secondAdmin?.end();
+  await stack?.close();
 });
 
 describe("tenants on two database servers", () => {

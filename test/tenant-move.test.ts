@@ -7,19 +7,17 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { connect, type Sql, tenantDatabaseName, tenantRoleName } from "@oryn/shared";
+import type { Sql } from "@oryn/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "./harness/cli.ts";
-import { serviceEnv, testRun } from "./harness/context.ts";
+import { testRun } from "./harness/context.ts";
 import { jsonCaller } from "./harness/http.ts";
-import { isolatedRun } from "./harness/isolated-run.ts";
-import { startThrowawayPostgres, type ThrowawayPostgres } from "./harness/postgres-server.ts";
-import { type Oryn, startOryn } from "./harness/processes.ts";
+import type { Oryn } from "./harness/processes.ts";
 import { countTenantObjects } from "./harness/tenants.ts";
+import { twoServerStack } from "./harness/two-servers.ts";
 
 const run = testRun();
-let second: ThrowawayPostgres;
-let controlPlane: Awaited<ReturnType<typeof isolatedRun>>;
+let stack: Awaited<ReturnType<typeof twoServerStack>>;
 let oryn: Oryn;
 let cp: Sql;
 let firstAdmin: Sql;
@@ -27,39 +25,16 @@ let secondAdmin: Sql;
 let env: Record<string, string>;
 
 beforeAll(async () => {
-  [second, controlPlane] = await Promise.all([
-    startThrowawayPostgres({ label: "move" }),
-    isolatedRun("move"),
-  ]);
-  cp = connect(controlPlane.controlPlaneUrl, { max: 2 });
-  firstAdmin = connect(run.postgresUrl, { max: 2 });
-  secondAdmin = connect(second.url, { max: 2 });
-  const first = new URL(run.postgresUrl);
   // Only the first server takes new tenants; the second is where the move goes.
-  await cp`
-    insert into database_servers (name, host, port, capacity, state) values
-      ('one', ${first.hostname}, ${Number(first.port || 5432)}, 100, 'accepting'),
-      ('two', '127.0.0.1', ${second.port}, 100, 'draining')`;
-  env = {
-    ...serviceEnv(controlPlane),
-    DATABASE_URL: controlPlane.controlPlaneUrl,
-    REDIS_PREFIX: `${run.redisPrefix}-move`,
-    TENANT_STATUS_CACHE_MS: "300",
-  };
-  oryn = await startOryn(env, { gateway: { RATE_LIMIT_TENANT_PER_MINUTE: "100000" } });
+  stack = await twoServerStack("move", {
+    secondState: "draining",
+    env: { TENANT_STATUS_CACHE_MS: "300" },
+    overrides: { gateway: { RATE_LIMIT_TENANT_PER_MINUTE: "100000" } },
+  });
+  ({ oryn, cp, firstAdmin, secondAdmin, env } = stack);
 }, 90_000);
 
-afterAll(async () => {
-  await oryn?.stop();
-  const ids = cp ? await cp<{ id: string }[]>`select id from tenants` : [];
-  for (const { id } of ids) {
-    await firstAdmin`drop database if exists ${firstAdmin(tenantDatabaseName(id))} with (force)`;
-    await firstAdmin`drop role if exists ${firstAdmin(tenantRoleName(id))}`;
-  }
-  await Promise.all([cp?.end(), firstAdmin?.end(), secondAdmin?.end()]);
-  await second?.remove();
-  await controlPlane?.drop();
-});
+afterAll(() => stack?.close());
 
 describe("moving a tenant to another database server", () => {
   it("copies, verifies, switches and drops the old copy, pausing only writes", async () => {
