@@ -17,15 +17,30 @@ export type RunningService = {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 };
 
-/** A port nothing listens on right now (the OS picks it; the tiny race is acceptable in tests). */
+/** A port nothing listens on right now. */
 export async function freePort(): Promise<number> {
+  // Below the kernel's ephemeral range (ip_local_port_range, 32768-60999 by default), which the
+  // suite's hundreds of outgoing connections to PostgreSQL and Redis draw from: a port the OS
+  // picked there could be taken by one of them before the service binds it. Chosen at random
+  // and checked free, so two files rarely pick the same one either.
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (await canListen(port)) return port;
+  }
+  throw new Error("no free port below the ephemeral range");
+}
+
+async function canListen(port: number): Promise<boolean> {
   const server = createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const address = server.address();
-  server.close();
-  if (!address || typeof address === "string") throw new Error("no port");
-  return address.port;
+  try {
+    server.listen(port, "127.0.0.1");
+    await once(server, "listening");
+    return true;
+  } catch {
+    return false;
+  } finally {
+    server.close();
+  }
 }
 
 /** `node services/<name>/src/main.ts` as its own process, collecting what it prints. */
