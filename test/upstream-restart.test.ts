@@ -26,13 +26,23 @@ describe("a restarting upstream", () => {
     );
     const { token } = await signUpAndWait(call);
 
+    // Workspace serves this tenant before anything is killed. (Twice in full-suite runs on a
+    // loaded machine the very first proxied request got a 502 here; its cause is not found yet,
+    // and this test is about the restart, so it starts from a served request.)
+    await eventually(
+      () => call("GET", "/v1/projects", { token }),
+      (answer) => answer.status === 200,
+      { timeoutMs: 10_000 },
+    );
     const statuses: number[] = [];
+    let firstAnswer: unknown;
     let stop = false;
     // A client sending one request after another; an abort after 5 s (a hang) fails the test.
     const client = (async () => {
       while (!stop) {
         const answer = await call("GET", "/v1/projects", { token });
         statuses.push(answer.status);
+        firstAnswer ??= answer.json;
         if (answer.status !== 200) {
           expect(answer.json.code).toMatch(/^upstream_(unavailable|timeout)$/);
         }
@@ -54,7 +64,10 @@ describe("a restarting upstream", () => {
     stop = true;
     await client;
     // Served, then refused cleanly while it was down, then served again.
-    expect(statuses[0]).toBe(200);
+    expect(
+      statuses[0],
+      `${JSON.stringify(firstAnswer)}\n${oryn.services.gateway.output().slice(-3000)}`,
+    ).toBe(200);
     expect(statuses.some((status) => status === 502 || status === 503)).toBe(true);
     // Served again once it was back (a request racing the restart may still get a 502).
     const firstFailure = statuses.findIndex((status) => status !== 200);
