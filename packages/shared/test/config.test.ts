@@ -1,7 +1,7 @@
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import {
   baseEnv,
@@ -47,7 +47,15 @@ describe("parseConfig", () => {
 });
 
 describe("secretFromEnvOrDevFile", () => {
-  const dir = () => mkdtempSync(join(tmpdir(), "oryn-config-test-"));
+  const made: string[] = [];
+  const dir = () => {
+    const path = mkdtempSync(join(tmpdir(), "oryn-config-test-"));
+    made.push(path);
+    return path;
+  };
+  afterAll(() => {
+    for (const path of made) rmSync(path, { recursive: true, force: true });
+  });
 
   it("uses the environment's value when there is one", () => {
     expect(
