@@ -46,17 +46,18 @@ describe("parseConfig", () => {
   });
 });
 
-describe("secretFromEnvOrDevFile", () => {
-  const made: string[] = [];
-  const dir = () => {
-    const path = mkdtempSync(join(tmpdir(), "oryn-config-test-"));
-    made.push(path);
-    return path;
-  };
-  afterAll(() => {
-    for (const path of made) rmSync(path, { recursive: true, force: true });
-  });
+// Temporary folders of this file's tests, removed at the end.
+const made: string[] = [];
+const dir = () => {
+  const path = mkdtempSync(join(tmpdir(), "oryn-config-test-"));
+  made.push(path);
+  return path;
+};
+afterAll(() => {
+  for (const path of made) rmSync(path, { recursive: true, force: true });
+});
 
+describe("secretFromEnvOrDevFile", () => {
   it("uses the environment's value when there is one", () => {
     expect(
       secretFromEnvOrDevFile({
@@ -103,7 +104,8 @@ describe("secretFromEnvOrDevFile", () => {
 
 describe("loadDotEnv", () => {
   it("reads a .env file without overriding the real environment", () => {
-    const file = join(mkdtempSync(join(tmpdir(), "oryn-dotenv-")), ".env");
+    const folder = dir();
+    const file = join(folder, ".env");
     writeFileSync(file, "ORYN_DOTENV_TEST_A=from-file\nORYN_DOTENV_TEST_B=from-file\n");
     process.env.ORYN_DOTENV_TEST_B = "from-env";
     loadDotEnv(file);

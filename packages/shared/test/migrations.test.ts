@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -34,6 +34,7 @@ describe("the migration runner", () => {
       );
     } finally {
       await sql.end();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
@@ -45,5 +46,6 @@ describe("the migration runner", () => {
     writeFileSync(join(duplicate, "0001_a.sql"), "select 1;");
     writeFileSync(join(duplicate, "0001_b.sql"), "select 1;");
     expect(() => listMigrations(duplicate)).toThrow(/share version 1/);
+    for (const dir of [misnamed, duplicate]) rmSync(dir, { recursive: true, force: true });
   });
 });
