@@ -30,12 +30,12 @@ import {
   tenantMigrations,
   withDatabase,
 } from "@oryn/shared";
-import { Redis } from "ioredis";
 import {
   ensureTemplate,
   withDatabaseConnection,
 } from "../services/provisioner/src/provisioning/tenant-database.ts";
 import { ensureDefaultServer } from "../services/provisioner/src/servers/registry.ts";
+import { unlinkKeys } from "../test/harness/cleanup.ts";
 import { startThrowawayPostgres } from "../test/harness/postgres-server.ts";
 
 const wanted = Number(process.env.BENCH_TENANTS ?? 1000);
@@ -159,19 +159,7 @@ try {
 } finally {
   await server.remove();
   rmSync(migrations, { recursive: true, force: true });
-  const redis = new Redis(redisUrl);
-  try {
-    for (const pattern of [`{${redisPrefix}}:*`, `${redisPrefix}:*`]) {
-      let cursor = "0";
-      do {
-        const [next, keys] = await redis.scan(cursor, "MATCH", pattern, "COUNT", 1000);
-        cursor = next;
-        if (keys.length > 0) await redis.unlink(...keys);
-      } while (cursor !== "0");
-    }
-  } finally {
-    redis.disconnect();
-  }
+  await unlinkKeys(redisUrl, [`{${redisPrefix}}:*`, `${redisPrefix}:*`]);
   log("removed the throwaway server and the bench's Redis keys");
 }
 

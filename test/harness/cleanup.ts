@@ -1,4 +1,4 @@
-import { connect, tenantDatabaseName, tenantRoleName } from "@oryn/shared";
+import { connect, type Sql, tenantDatabaseName, tenantRoleName } from "@oryn/shared";
 import { Redis } from "ioredis";
 
 /**
@@ -23,10 +23,7 @@ export async function removeRun(options: {
       where datname = ${options.controlPlaneDatabase}
          or starts_with(datname, ${`${options.controlPlaneDatabase}_`})`;
     for (const { datname } of controlPlanes) {
-      for (const id of await tenantsOf(options.postgresUrl, datname)) {
-        await admin`drop database if exists ${admin(tenantDatabaseName(id))} with (force)`;
-        await admin`drop role if exists ${admin(tenantRoleName(id))}`;
-      }
+      await dropTenantObjects(admin, await tenantsOf(options.postgresUrl, datname));
       await admin`drop database if exists ${admin(datname)} with (force)`;
     }
     // The run's template, and files' own templates (`<template>_<file>`).
@@ -55,17 +52,29 @@ export async function removeRun(options: {
     await admin.end();
   }
 
-  const redis = new Redis(options.redisUrl);
+  // Queue keys ({prefix}:…, and {prefix-suffix}:… for tests that need a queue of their own),
+  // plain keys (prefix:…, the rate limits), and those of processes started with a prefix of
+  // their own (`<prefix>-<test>`).
+  await unlinkKeys(options.redisUrl, [
+    `{${options.redisPrefix}}:*`,
+    `{${options.redisPrefix}-*`,
+    `${options.redisPrefix}:*`,
+    `${options.redisPrefix}-*`,
+  ]);
+}
+
+/** Drops each tenant's database and role (on the server `admin` is connected to). */
+export async function dropTenantObjects(admin: Sql, tenantIds: string[]): Promise<void> {
+  for (const id of tenantIds) {
+    await admin`drop database if exists ${admin(tenantDatabaseName(id))} with (force)`;
+    await admin`drop role if exists ${admin(tenantRoleName(id))}`;
+  }
+}
+
+/** Unlinks every Redis key matching any of `patterns`. */
+export async function unlinkKeys(redisUrl: string, patterns: string[]): Promise<void> {
+  const redis = new Redis(redisUrl);
   try {
-    // Queue keys ({prefix}:…, and {prefix-suffix}:… for tests that need a queue of their own)
-    // and plain keys (prefix:…, the rate limits).
-    const patterns = [
-      `{${options.redisPrefix}}:*`,
-      `{${options.redisPrefix}-*`,
-      `${options.redisPrefix}:*`,
-      // Rate limits of processes started with a prefix of their own (`<prefix>-<test>`).
-      `${options.redisPrefix}-*`,
-    ];
     for (const pattern of patterns) {
       let cursor = "0";
       do {
@@ -80,7 +89,7 @@ export async function removeRun(options: {
 }
 
 /** The tenant ids a control plane knows (none if its migrations never ran). */
-async function tenantsOf(postgresUrl: string, database: string): Promise<string[]> {
+export async function tenantsOf(postgresUrl: string, database: string): Promise<string[]> {
   const controlPlane = connect(postgresUrl.replace(/\/[^/]*$/, `/${database}`), { max: 1 });
   try {
     return (await controlPlane<{ id: string }[]>`select id from tenants`).map((row) => row.id);

@@ -3,11 +3,9 @@ import {
   controlPlaneMigrations,
   ensureDatabase,
   migrate,
-  tenantDatabaseName,
-  tenantRoleName,
   withDatabase,
 } from "@oryn/shared";
-import { Redis } from "ioredis";
+import { dropTenantObjects, tenantsOf, unlinkKeys } from "./cleanup.ts";
 import { type TestRun, testRun } from "./context.ts";
 
 /**
@@ -45,35 +43,11 @@ export async function isolatedRun(name: string): Promise<TestRun & { drop(): Pro
 async function dropIsolated(run: TestRun, controlPlaneDatabase: string): Promise<void> {
   const admin = connect(run.postgresUrl, { max: 1 });
   try {
-    const controlPlane = connect(run.controlPlaneUrl, { max: 1 });
-    let tenantIds: string[] = [];
-    try {
-      tenantIds = (await controlPlane<{ id: string }[]>`select id from tenants`).map(
-        (row) => row.id,
-      );
-    } finally {
-      await controlPlane.end();
-    }
-    for (const id of tenantIds) {
-      await admin`drop database if exists ${admin(tenantDatabaseName(id))} with (force)`;
-      await admin`drop role if exists ${admin(tenantRoleName(id))}`;
-    }
+    await dropTenantObjects(admin, await tenantsOf(run.postgresUrl, controlPlaneDatabase));
     await admin`drop database if exists ${admin(run.templateDatabase)} with (force)`;
     await admin`drop database if exists ${admin(controlPlaneDatabase)} with (force)`;
   } finally {
     await admin.end();
   }
-  const redis = new Redis(run.redisUrl);
-  try {
-    for (const pattern of [`{${run.redisPrefix}}:*`, `${run.redisPrefix}:*`]) {
-      let cursor = "0";
-      do {
-        const [next, keys] = await redis.scan(cursor, "MATCH", pattern, "COUNT", 1000);
-        cursor = next;
-        if (keys.length > 0) await redis.unlink(...keys);
-      } while (cursor !== "0");
-    }
-  } finally {
-    redis.disconnect();
-  }
+  await unlinkKeys(run.redisUrl, [`{${run.redisPrefix}}:*`, `${run.redisPrefix}:*`]);
 }
