@@ -3,6 +3,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["services/*/test/**/*.test.ts", "packages/*/test/**/*.test.ts", "test/**/*.test.ts"],
+    // The fault and fuzz suite has its own command and CI step: `pnpm test:faults`.
+    exclude: ["test/faults/**", "**/node_modules/**"],
     // Finds PostgreSQL and Redis, makes this run's control-plane database and Redis prefix,
     // and removes both (and every tenant database the run made) at the end.
     globalSetup: ["test/harness/global-setup.ts"],
