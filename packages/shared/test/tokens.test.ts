@@ -1,0 +1,78 @@
+import { randomUUID } from "node:crypto";
+import { generateKeyPair, type JWTVerifyGetKey, SignJWT } from "jose";
+import { describe, expect, it } from "vitest";
+import { accessTokenType, createTokenVerifier } from "../src/tokens.ts";
+
+const issuer = "https://oryn.test";
+const audience = "oryn-api";
+const { privateKey, publicKey } = await generateKeyPair("EdDSA");
+
+function token(options: { expiresInSeconds: number }) {
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT({ tid: randomUUID(), role: "member", mv: 1 })
+    .setProtectedHeader({ alg: "EdDSA", typ: accessTokenType })
+    .setIssuer(issuer)
+    .setAudience(audience)
+    .setSubject(randomUUID())
+    .setJti(randomUUID())
+    .setIssuedAt(now)
+    .setExpirationTime(now + options.expiresInSeconds)
+    .sign(privateKey);
+}
+
+/** The verifier asks for the key once per full verification: that is what the cache saves. */
+function countingVerifier(cache?: { max: number; maxAgeMs: number }) {
+  let lookups = 0;
+  const keys: JWTVerifyGetKey = async () => {
+    lookups++;
+    return publicKey;
+  };
+  const verify = createTokenVerifier({ keys, issuer, audience, ...(cache ? { cache } : {}) });
+  return { verify, lookups: () => lookups };
+}
+
+describe("verified-token cache", () => {
+  it("verifies a token once, then answers the same principal from memory", async () => {
+    const { verify, lookups } = countingVerifier();
+    const good = await token({ expiresInSeconds: 600 });
+    const first = await verify(good);
+    expect(await verify(good)).toEqual(first);
+    expect(lookups()).toBe(1);
+  });
+
+  it("never serves a tampered token from the entry of the original, and never caches a failure", async () => {
+    const { verify, lookups } = countingVerifier();
+    const good = await token({ expiresInSeconds: 600 });
+    await verify(good);
+    const [header, payload, signature] = good.split(".") as [string, string, string];
+    const flipped = `${signature.slice(0, -2)}${signature.endsWith("AA") ? "BA" : "AA"}`;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      await expect(verify(`${header}.${payload}.${flipped}`)).rejects.toMatchObject({
+        code: "unauthorized",
+      });
+    }
+    expect(lookups()).toBe(3);
+  });
+
+  it("forgets a token when it expires, so an expired token is refused even after a hit", async () => {
+    const { verify } = countingVerifier();
+    const shortLived = await token({ expiresInSeconds: 1 });
+    await verify(shortLived);
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    await expect(verify(shortLived)).rejects.toMatchObject({ code: "unauthorized" });
+  });
+
+  it("verifies again after maxAgeMs, and holds at most `max` tokens", async () => {
+    const { verify, lookups } = countingVerifier({ max: 2, maxAgeMs: 50 });
+    const good = await token({ expiresInSeconds: 600 });
+    await verify(good);
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    await verify(good);
+    expect(lookups()).toBe(2);
+
+    const others = await Promise.all([1, 2].map(() => token({ expiresInSeconds: 600 })));
+    for (const other of others) await verify(other);
+    await verify(good); // pushed out by the two newer ones
+    expect(lookups()).toBe(5);
+  });
+});
