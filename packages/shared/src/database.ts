@@ -26,6 +26,12 @@ export function connect(
      * pools whose server is looked up when a connection is made.
      */
     socket?: () => Promise<Socket>;
+    /**
+     * false: skip postgres.js's query of the server's array types, which it runs on every new
+     * connection. Such a client cannot send or parse arrays; pools that open connections all
+     * the time (one per tenant database) save a round trip and a catalog scan on each.
+     */
+    fetchTypes?: boolean;
   } = {},
 ): Sql {
   return postgres(url, {
@@ -42,6 +48,7 @@ export function connect(
     ...(options.password ? { password: options.password } : {}),
     ...(options.database ? { database: options.database } : {}),
     ...(options.socket ? { socket: options.socket } : {}),
+    fetch_types: options.fetchTypes ?? true,
   });
 }
 

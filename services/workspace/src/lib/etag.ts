@@ -1,4 +1,4 @@
-import { ApiError } from "@oryn/shared";
+import { ApiError, type TransactionSql } from "@oryn/shared";
 
 export function etagOf(version: number): string {
   return `"${version}"`;
@@ -20,4 +20,13 @@ export function acceptedVersions(ifMatch: string | undefined): number[] | undefi
     throw new ApiError("precondition_failed", { detail: "If-Match names no current ETag" });
   }
   return versions;
+}
+
+/**
+ * The `and version in (...)` of a conditional write; nothing when it is unconditional. A value
+ * list rather than `= any($1::int[])`: tenant pools do not fetch PostgreSQL's array types (see
+ * tenant-pools.ts), so they cannot send arrays as parameters.
+ */
+export function versionGuard(tx: TransactionSql, versions: number[] | undefined) {
+  return versions === undefined ? tx`` : tx`and version in ${tx(versions)}`;
 }

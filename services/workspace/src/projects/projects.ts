@@ -1,5 +1,6 @@
 import { ApiError, isUuid, type Sql, type TransactionSql } from "@oryn/shared";
 import { type Cursor, encodeCursor } from "../lib/cursor.ts";
+import { versionGuard } from "../lib/etag.ts";
 import { type Actor, writeAs } from "../lib/write-as.ts";
 import type { CreateProjectInput, Project, UpdateProjectInput } from "./schemas.ts";
 
@@ -123,10 +124,6 @@ export async function deleteProject(
       await tx`delete from projects where id = ${id} ${versionGuard(tx, acceptedVersions)} returning id`;
     if (deleted.length === 0) throw await missingOrStale(tx, id);
   });
-}
-
-function versionGuard(tx: TransactionSql, acceptedVersions: number[] | undefined) {
-  return acceptedVersions === undefined ? tx`` : tx`and version = any(${acceptedVersions}::int[])`;
 }
 
 async function missingOrStale(tx: TransactionSql, id: string): Promise<ApiError> {

@@ -1,5 +1,6 @@
 import { ApiError, isUuid, type Sql, type TransactionSql } from "@oryn/shared";
 import { type Cursor, encodeCursor } from "../lib/cursor.ts";
+import { versionGuard } from "../lib/etag.ts";
 import { type Actor, writeAs } from "../lib/write-as.ts";
 import type { CreateTaskInput, Task, UpdateTaskInput } from "./schemas.ts";
 
@@ -138,10 +139,6 @@ export async function deleteTask(
       returning id`;
     if (deleted.length === 0) throw await missingOrStale(tx, ids);
   });
-}
-
-function versionGuard(tx: TransactionSql, acceptedVersions: number[] | undefined) {
-  return acceptedVersions === undefined ? tx`` : tx`and version = any(${acceptedVersions}::int[])`;
 }
 
 async function missingOrStale(
