@@ -1,5 +1,6 @@
 import { execFile } from "node:child_process";
-import { chmodSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { chmodSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -21,7 +22,7 @@ const bin =
 /** A PostgreSQL server of our own, on its own port, gone again after `remove()`. */
 export type ThrowawayPostgres = {
   port: number;
-  /** Admin URL to its `postgres` database (trust auth, user `postgres`). */
+  /** Admin URL to its `postgres` database (user `postgres`, with its password if it has one). */
   url: string;
   stop(): Promise<void>;
   start(): Promise<void>;
@@ -43,7 +44,14 @@ async function asPostgres(command: string): Promise<void> {
  * never for data anyone wants back. Data and socket live in one temporary directory.
  */
 export async function startThrowawayPostgres(
-  options: { label?: string } = {},
+  options: {
+    label?: string;
+    /**
+     * Check passwords over TCP (scram-sha-256), as a production server does; the machine's
+     * servers trust every local login, so only such a server tests that roles really log in.
+     */
+    checkPasswords?: boolean;
+  } = {},
 ): Promise<ThrowawayPostgres> {
   const dir = mkdtempSync(join(tmpdir(), `oryn-pg-${options.label ?? "test"}-`));
   chmodSync(dir, 0o777);
@@ -60,12 +68,18 @@ export async function startThrowawayPostgres(
     "-c max_connections=300",
   ].join(" ");
   if (process.getuid?.() === 0) await run("chown", ["postgres", dir]);
-  await asPostgres(
-    `${bin}/initdb -D ${data} -U postgres --auth=trust -E UTF8 --no-sync >/dev/null`,
-  );
+  const password = randomBytes(18).toString("base64url");
+  let auth = "--auth=trust";
+  if (options.checkPasswords) {
+    const passwordFile = join(dir, "superuser-password");
+    writeFileSync(passwordFile, password, { mode: 0o644 });
+    auth = `--auth-local=trust --auth-host=scram-sha-256 --pwfile=${passwordFile}`;
+  }
+  await asPostgres(`${bin}/initdb -D ${data} -U postgres ${auth} -E UTF8 --no-sync >/dev/null`);
+  const credentials = options.checkPasswords ? `postgres:${password}` : "postgres";
   const server: ThrowawayPostgres = {
     port,
-    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    url: `postgres://${credentials}@127.0.0.1:${port}/postgres`,
     start: () =>
       asPostgres(`${bin}/pg_ctl -D ${data} -o "${settings}" -w -l ${dir}/log start >/dev/null`),
     // Immediate: tests stop it to see what clients do when a server vanishes, not to shut down.

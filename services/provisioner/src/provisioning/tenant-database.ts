@@ -1,5 +1,5 @@
 import { connect, type Sql, tenantDatabaseName, tenantRoleName, withDatabase } from "@oryn/shared";
-import { scramSha256Verifier } from "./scram.ts";
+import { scramSha256Verifier, tenantRoleScramIterations } from "./scram.ts";
 
 /**
  * The group role whose privileges every tenant role inherits. Tenant migrations grant table
@@ -113,7 +113,7 @@ export async function ensureTenantRole(
   password: string,
 ): Promise<void> {
   const role = tenantRoleName(tenantId);
-  const verifier = scramSha256Verifier(password);
+  const verifier = scramSha256Verifier(password, { iterations: tenantRoleScramIterations });
   // CREATE/ALTER ROLE take no bind parameters: the verifier is a literal, checked to hold only
   // base64 and SCRAM punctuation, which cannot end a quoted string.
   if (!/^SCRAM-SHA-256\$\d+:[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+$/.test(verifier)) {
