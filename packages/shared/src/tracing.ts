@@ -1,6 +1,7 @@
 import {
   type Context,
   context,
+  INVALID_SPAN_CONTEXT,
   propagation,
   ROOT_CONTEXT,
   type Span,
@@ -27,6 +28,7 @@ export function startTracing(options: { service: string; endpoint: string | unde
   shutdown(): Promise<void>;
 } {
   if (!options.endpoint) return { shutdown: async () => undefined };
+  tracingOn = true;
   const provider = new TracerProvider({
     resource: resourceFromAttributes({ "service.name": options.service }),
     spanProcessors: [
@@ -46,12 +48,21 @@ export function startTracing(options: { service: string; endpoint: string | unde
 const tracer = () => trace.getTracer("oryn");
 
 /**
+ * Whether spans go anywhere. When they do not, the request middleware and `inSpan` skip the
+ * OpenTelemetry API altogether: even its no-op spans and context switches were 2-4% of the
+ * gateway's CPU profile per proxied request.
+ */
+let tracingOn = false;
+const nothingRecorded = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+
+/**
  * A server span per request, named by method and matched route. The gateway starts each trace
  * itself (`trustIncoming: false`), as it makes its own request ids: a client does not get to
  * choose a trace or its sampling. Services behind it continue the gateway's trace.
  */
 export function traceRequests(options: { trustIncoming: boolean }): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
+    if (!tracingOn) return next();
     const parent = options.trustIncoming
       ? propagation.extract(ROOT_CONTEXT, Object.fromEntries(c.req.raw.headers))
       : ROOT_CONTEXT;
@@ -86,7 +97,7 @@ export function injectTraceContext(
   headers: Record<string, string>,
   from: Context = context.active(),
 ) {
-  propagation.inject(from, headers);
+  if (tracingOn) propagation.inject(from, headers);
 }
 
 /** Runs `work` in a child span (a client call: a database, another service). */
@@ -95,6 +106,7 @@ export async function inSpan<T>(
   attributes: Record<string, string | number>,
   work: (span: Span) => Promise<T>,
 ): Promise<T> {
+  if (!tracingOn) return work(nothingRecorded);
   return tracer().startActiveSpan(name, { kind: SpanKind.CLIENT, attributes }, async (span) => {
     try {
       return await work(span);
