@@ -1,4 +1,12 @@
-import { ApiError, type App, createApp, requireJsonBodies, useCommonHandlers } from "@oryn/shared";
+import {
+  ApiError,
+  type App,
+  type AppEnv,
+  createApp,
+  requireJsonBodies,
+  useCommonHandlers,
+} from "@oryn/shared";
+import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { registerApiKeys } from "./api-keys/routes.ts";
 import { identify } from "./auth/identify.ts";
@@ -31,7 +39,7 @@ export function createGatewayApp(deps: GatewayDeps): App {
   app.use("/v1/*", identify(deps));
   app.use("/v1/*", rateLimit(deps.rateLimits, deps.clientIp, deps.logger));
 
-  const limitBody = bodyLimit({
+  const bodyLimited = bodyLimit({
     maxSize: deps.config.BODY_LIMIT_BYTES,
     onError: () => {
       throw new ApiError("payload_too_large", {
@@ -39,6 +47,10 @@ export function createGatewayApp(deps: GatewayDeps): App {
       });
     },
   });
+  // GET and HEAD carry no body to limit, and hono's limiter asks for one all the same, which
+  // makes @hono/node-server build a full web Request (3-4% of a proxied GET in the profile).
+  const limitBody: MiddlewareHandler<AppEnv> = (c, next) =>
+    c.req.method === "GET" || c.req.method === "HEAD" ? next() : bodyLimited(c, next);
   app.use("/v1/*", limitBody);
   app.use("/webhooks/*", limitBody);
   app.use("/v1/*", requireJsonBodies());
