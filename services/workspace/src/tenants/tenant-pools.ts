@@ -123,6 +123,9 @@ export function createTenantPools(options: TenantPoolOptions): TenantPools {
         idleTimeoutSeconds: 0,
         maxLifetimeSeconds: null,
         applicationName: "oryn-workspace",
+        // A request finds its tenant's server away and is answered 503 at once; once the server
+        // is back the next request must try it then, not after postgres.js's growing backoff.
+        reconnectDelaySeconds: 0,
         ...(options.socketFor && { socket: options.socketFor.bind(null, tenantId) }),
       }),
       slots: 0,
