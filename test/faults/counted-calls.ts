@@ -9,6 +9,8 @@ export type CallCounts = {
   connectionErrors: number;
   /** Answers by status; `timeout` and `error` for those with none. */
   statuses: Record<string, number>;
+  /** The first few timeouts' and connection errors' messages, to say what went wrong. */
+  errors: string[];
 };
 
 /**
@@ -23,6 +25,7 @@ export function countedCaller(baseUrl: string, options: { timeoutMs?: number } =
     timeouts: 0,
     connectionErrors: 0,
     statuses: {},
+    errors: [],
   };
   const note = (key: string) => {
     counts.statuses[key] = (counts.statuses[key] ?? 0) + 1;
@@ -49,6 +52,12 @@ export function countedCaller(baseUrl: string, options: { timeoutMs?: number } =
       const timedOut = (error as Error).name === "TimeoutError";
       if (timedOut) counts.timeouts++;
       else counts.connectionErrors++;
+      const cause = (error as Error & { cause?: Error }).cause;
+      if (counts.errors.length < 10) {
+        counts.errors.push(
+          `${new Date().toISOString()} ${method} ${path}: ${error}${cause ? ` (${cause})` : ""}`,
+        );
+      }
       note(timedOut ? "timeout" : "error");
       return { status: 0, headers: new Headers(), json: undefined, timedOut, failed: !timedOut };
     }
