@@ -22,8 +22,9 @@ export function connect(
     password?: string;
     database?: string;
     /**
-     * Opens each connection's socket (already connected) instead of dialling the URL's host, for
-     * pools whose server is looked up when a connection is made.
+     * Opens each connection's socket (connected, or still connecting) instead of dialling the
+     * URL's host, for pools whose server is looked up when a connection is made. It must not
+     * reject: postgres.js never frees a connection whose socket function did.
      */
     socket?: () => Promise<Socket>;
     /**
@@ -32,6 +33,13 @@ export function connect(
      * the time (one per tenant database) save a round trip and a catalog scan on each.
      */
     fetchTypes?: boolean;
+    /**
+     * How long a query waits before its connection is tried again after a failed one. postgres.js
+     * waits longer after each failure in a row (up to 20 s), so after a short outage the first
+     * queries wait that long although the server is back; a pool that serves requests, which
+     * answer 503 at once when the server is away, wants 0.
+     */
+    reconnectDelaySeconds?: number;
   } = {},
 ): Sql {
   return postgres(url, {
@@ -49,6 +57,9 @@ export function connect(
     ...(options.database ? { database: options.database } : {}),
     ...(options.socket ? { socket: options.socket } : {}),
     fetch_types: options.fetchTypes ?? true,
+    ...(options.reconnectDelaySeconds !== undefined
+      ? { backoff: () => options.reconnectDelaySeconds as number }
+      : {}),
   });
 }
 

@@ -1,4 +1,5 @@
 import { connect as dial, type Socket } from "node:net";
+import { Duplex } from "node:stream";
 import { cachedPerKey, type Sql } from "@oryn/shared";
 
 export type TenantServers = {
@@ -34,23 +35,44 @@ export function createTenantServers(options: {
 
   return {
     async socketFor(tenantId) {
-      const { host, port } = await addresses.get(tenantId);
-      // postgres.js uses a custom socket as it comes: it must be connected, and a server that
-      // does not answer must fail like a refused connection (a 503), not hang.
-      return new Promise<Socket>((resolve, reject) => {
-        const socket = dial({ host, port, timeout: options.connectTimeoutMs ?? 5000 });
-        socket.once("connect", () => {
-          socket.setTimeout(0);
-          resolve(socket);
-        });
-        socket.once("timeout", () => {
-          socket.destroy();
-          reject(
-            Object.assign(new Error(`connect timeout ${host}:${port}`), { code: "ETIMEDOUT" }),
-          );
-        });
-        socket.once("error", reject);
+      // postgres.js strands a connection whose socket function rejects: it is never closed, so
+      // after TENANT_POOL_MAX failures (a server down for a moment) the pool has no connection
+      // left and its queries wait forever. So this never rejects: it hands over a socket that
+      // is still connecting, whose failure (refused, timed out) postgres.js sees as it would on
+      // a socket of its own: the query fails (503) and the connection is free to try again.
+      let address: Address;
+      try {
+        address = await addresses.get(tenantId);
+      } catch (error) {
+        return failedSocket(error);
+      }
+      const timeoutMs = options.connectTimeoutMs ?? 5000;
+      // A server that does not answer must fail like a refused connection, not hang.
+      const socket = dial({ host: address.host, port: address.port, timeout: timeoutMs });
+      socket.once("connect", () => socket.setTimeout(0));
+      socket.once("timeout", () => {
+        socket.destroy(
+          Object.assign(new Error(`connect timeout ${address.host}:${address.port}`), {
+            code: "ETIMEDOUT",
+          }),
+        );
       });
+      return socket;
     },
   };
+}
+
+/**
+ * A stand-in socket that fails with `error` once postgres.js has taken it (its listeners are on
+ * by the next turn of the event loop); writes before then go nowhere.
+ */
+function failedSocket(error: unknown): Socket {
+  const stream = new Duplex({
+    read() {},
+    write(_chunk, _encoding, done) {
+      done();
+    },
+  });
+  setImmediate(() => stream.destroy(error instanceof Error ? error : new Error(String(error))));
+  return stream as unknown as Socket;
 }

@@ -1,0 +1,138 @@
+/**
+ * A tenant's server refusing connections for a while must not leave its pool unusable once the
+ * server is back: postgres.js strands a connection whose socket could not be made, so a pool
+ * that failed more times than it has connections would wait forever (found by
+ * test/faults/database-server-restart.test.ts). The "server" here is a TCP relay to the run's
+ * PostgreSQL on a port of its own, closed and opened again as a restart would.
+ */
+import { once } from "node:events";
+import { createServer, connect as dial, type Server, type Socket } from "node:net";
+import { connect } from "@oryn/shared";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { testRun } from "../../../test/harness/context.ts";
+import { isolatedRun } from "../../../test/harness/isolated-run.ts";
+import { freePort } from "../../../test/harness/processes.ts";
+import { activeTenant, provisioningDeps } from "../../../test/harness/tenants.ts";
+import { createTenantPools } from "../src/tenants/tenant-pools.ts";
+import { createTenantServers } from "../src/tenants/tenant-servers.ts";
+
+const run = testRun();
+const provisioning = provisioningDeps(run);
+// A control plane with no placement: every tenant resolves to the fallback, the relay's port.
+let placement: Awaited<ReturnType<typeof isolatedRun>>;
+let tenantId: string;
+
+beforeAll(async () => {
+  [placement, tenantId] = await Promise.all([
+    isolatedRun("tenantservers"),
+    activeTenant(provisioning),
+  ]);
+});
+afterAll(async () => {
+  await provisioning.close();
+  await placement?.drop();
+});
+
+/** Relays every connection on `port` to the run's PostgreSQL, until closed. */
+async function relay(port: number): Promise<{ close(): Promise<void> }> {
+  const target = new URL(run.postgresUrl);
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((client) => {
+    const upstream = dial({ host: target.hostname, port: Number(target.port || 5432) });
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on("error", () => {});
+      socket.on("close", () => sockets.delete(socket));
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  server.listen(port, "127.0.0.1");
+  await once(server, "listening");
+  return {
+    async close() {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+function within<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms),
+    ),
+  ]);
+}
+
+describe("a tenant pool whose server was away", () => {
+  it("answers 503 while the server refuses, and serves again once it is back", async () => {
+    const port = await freePort();
+    const controlPlane = connect(placement.controlPlaneUrl, { max: 1 });
+    const pools = createTenantPools({
+      serverUrl: run.postgresUrl,
+      passwordSecret: run.tenantDbPasswordSecret,
+      maxConnectionsPerPool: 2,
+      maxConnections: 10,
+      maxPools: 10,
+      idleMs: 60_000,
+      waitMs: 1_000,
+      socketFor: createTenantServers({
+        controlPlane,
+        fallbackUrl: `postgres://127.0.0.1:${port}`,
+        ttlMs: 60_000,
+      }).socketFor,
+    });
+    const one = () => pools.run(tenantId, (sql) => sql<{ one: number }[]>`select 1 as one`);
+    let server: { close(): Promise<void> } | undefined;
+    try {
+      // More refusals than the pool has connections, and enough for postgres.js's backoff
+      // (3^n / 100 s after n failures in a row) to pass the 5 s taken for a hang below.
+      for (let attempt = 0; attempt < 10; attempt++) {
+        await expect(within(one(), 5_000)).rejects.toMatchObject({
+          status: 503,
+          code: "upstream_unavailable",
+        });
+      }
+      server = await relay(port);
+      for (let attempt = 0; attempt < 5; attempt++) {
+        expect(await within(one(), 5_000)).toEqual([{ one: 1 }]);
+      }
+    } finally {
+      await within(pools.closeAll(), 10_000).catch(() => {});
+      await server?.close();
+      await controlPlane.end();
+    }
+  });
+
+  it("fails each query, never hangs one, while it cannot even learn where the tenant is", async () => {
+    // The placement lookup itself fails: its control plane is a port nothing listens on.
+    const controlPlane = connect(`postgres://postgres@127.0.0.1:${await freePort()}/none`, {
+      max: 1,
+    });
+    const pools = createTenantPools({
+      serverUrl: run.postgresUrl,
+      passwordSecret: run.tenantDbPasswordSecret,
+      maxConnectionsPerPool: 2,
+      maxConnections: 10,
+      maxPools: 10,
+      idleMs: 60_000,
+      waitMs: 1_000,
+      socketFor: createTenantServers({ controlPlane, fallbackUrl: run.postgresUrl, ttlMs: 0 })
+        .socketFor,
+    });
+    try {
+      for (let attempt = 0; attempt < 5; attempt++) {
+        await expect(
+          within(
+            pools.run(tenantId, (sql) => sql`select 1`),
+            5_000,
+          ),
+        ).rejects.toMatchObject({ status: 503 });
+      }
+    } finally {
+      await within(pools.closeAll(), 10_000).catch(() => {});
+      await controlPlane.end();
+    }
+  });
+});
