@@ -1,0 +1,345 @@
+import { randomUUID } from "node:crypto";
+import { connect, type Sql } from "@oryn/shared";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { serviceEnv, testRun } from "../harness/context.ts";
+import { type Answer, jsonCaller } from "../harness/http.ts";
+import { type Oryn, startOryn } from "../harness/processes.ts";
+import { eventually, signUpAndWait } from "../harness/wait.ts";
+import { recordFault } from "./report.ts";
+
+/**
+ * Workspace SIGKILLed and started again, several times, while clients of two tenants write and
+ * read through the gateway. Meanwhile the gateway must answer every request with a 502/503/504
+ * problem+json (never leave one hanging); afterwards every write it acknowledged must be there
+ * with the content acknowledged, and retrying the unacknowledged POSTs with their Idempotency-Key
+ * must not make a second copy of any that had in fact been committed.
+ */
+const run = testRun();
+const kills = 3;
+// A request that has no answer after this long is hung: counted, and the test fails.
+const clientTimeoutMs = 15_000;
+
+let oryn: Oryn;
+let controlPlane: Sql;
+
+beforeAll(async () => {
+  oryn = await startOryn(serviceEnv(run), {
+    gateway: { RATE_LIMIT_TENANT_PER_MINUTE: "1000000" },
+  });
+  controlPlane = connect(run.controlPlaneUrl, { max: 1 });
+}, 90_000);
+afterAll(async () => {
+  await oryn?.stop();
+  await controlPlane?.end();
+});
+
+type Timed = Answer & { ms: number };
+type Outcome = { kind: "answer"; answer: Timed } | { kind: "hung" | "no-answer"; ms: number };
+
+/** What the clients saw, all of them together. */
+const seen = {
+  requests: 0,
+  ok: 0,
+  /** 5xx answers, each checked to be the gateway's problem+json about workspace. */
+  failures: 0,
+  hung: 0,
+  /** No HTTP answer at all (the gateway's connection broke): must stay 0, the gateway never died. */
+  noAnswer: 0,
+  slowestFailureMs: 0,
+  statuses: new Map<number, number>(),
+  unexpected: [] as string[],
+};
+
+async function send(
+  base: ReturnType<typeof jsonCaller>,
+  method: string,
+  path: string,
+  options: Parameters<ReturnType<typeof jsonCaller>>[2],
+): Promise<Outcome> {
+  seen.requests++;
+  const started = performance.now();
+  try {
+    const answer = await base(method, path, options);
+    const ms = performance.now() - started;
+    seen.statuses.set(answer.status, (seen.statuses.get(answer.status) ?? 0) + 1);
+    if (answer.status < 300) seen.ok++;
+    if (answer.status >= 500) {
+      seen.failures++;
+      seen.slowestFailureMs = Math.max(seen.slowestFailureMs, ms);
+      const type = answer.headers.get("content-type") ?? "";
+      if (
+        ![502, 503, 504].includes(answer.status) ||
+        !type.startsWith("application/problem+json") ||
+        !/^upstream_(unavailable|timeout)$/.test(answer.json?.code)
+      ) {
+        seen.unexpected.push(`${method} ${path}: ${answer.status} ${JSON.stringify(answer.json)}`);
+      }
+      // Clients back off a little after a failure, as real ones do: refused connections are
+      // answered in a millisecond, and without a pause the clients would only spin on 503s.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return { kind: "answer", answer: { ...answer, ms } };
+  } catch (error) {
+    const ms = performance.now() - started;
+    if ((error as Error).name === "TimeoutError") {
+      seen.hung++;
+      return { kind: "hung", ms };
+    }
+    seen.noAnswer++;
+    return { kind: "no-answer", ms };
+  }
+}
+
+type Tenant = Awaited<ReturnType<typeof signUpAndWait>> & { marker: string };
+type Acked = { path: string; field: "name" | "title"; value: string; tenant: Tenant };
+type Pending = { path: string; key: string; body: Record<string, string>; tenant: Tenant };
+
+const acked: Acked[] = [];
+const pending: Pending[] = [];
+const leaks: string[] = [];
+let patchesAcked = 0;
+
+/**
+ * One client: POSTs projects and tasks (each with an Idempotency-Key) and PATCHes its project's
+ * description with If-Match, one request after another, until `running()` is false.
+ */
+async function writer(
+  call: ReturnType<typeof jsonCaller>,
+  tenant: Tenant,
+  id: string,
+  running: () => boolean,
+) {
+  const token = tenant.token;
+  // The writer's own project, made before the faults start.
+  const own = await call("POST", "/v1/projects", {
+    token,
+    body: { name: `${tenant.marker} ${id} own` },
+  });
+  if (own.status !== 201) throw new Error(`own project: ${own.status}`);
+  const projectPath = `/v1/projects/${own.json.id}`;
+  // The PATCH model: what was last acknowledged, and what was sent after it without an answer.
+  const patch = { etag: own.headers.get("etag") as string, acked: "", unanswered: [] as string[] };
+  let resync = false;
+  for (let i = 0; running(); i++) {
+    const marker = `${tenant.marker} ${id}#${i} 'q' "dq" ; -- 🚀 ü`;
+    if (i % 3 === 2) {
+      if (resync) {
+        const current = await send(call, "GET", projectPath, { token });
+        if (current.kind !== "answer" || current.answer.status !== 200) continue;
+        patch.etag = current.answer.headers.get("etag") as string;
+        resync = false;
+      }
+      const description = `rev ${marker}`;
+      const outcome = await send(call, "PATCH", projectPath, {
+        token,
+        headers: { "if-match": patch.etag },
+        body: { description },
+      });
+      if (outcome.kind === "answer" && outcome.answer.status === 200) {
+        patch.acked = description;
+        patchesAcked++;
+        patch.unanswered = [];
+        patch.etag = outcome.answer.headers.get("etag") as string;
+      } else if (outcome.kind === "answer" && outcome.answer.status === 412) {
+        // An earlier unanswered PATCH was applied after all: read the version it made.
+        resync = true;
+      } else {
+        patch.unanswered.push(description);
+        resync = true;
+      }
+      continue;
+    }
+    const isTask = i % 3 === 1;
+    const path = isTask ? `${projectPath}/tasks` : "/v1/projects";
+    const field = isTask ? "title" : "name";
+    const body = { [field]: marker };
+    const key = randomUUID();
+    const outcome = await send(call, "POST", path, {
+      token,
+      headers: { "idempotency-key": key },
+      body,
+    });
+    if (outcome.kind === "answer" && outcome.answer.status === 201) {
+      acked.push({ path: `${path}/${outcome.answer.json.id}`, field, value: marker, tenant });
+    } else if (outcome.kind === "answer" && outcome.answer.status < 500) {
+      seen.unexpected.push(`POST ${path}: ${outcome.answer.status}`);
+    } else {
+      pending.push({ path, key, body, tenant });
+    }
+  }
+  return { projectPath, patch, tenant };
+}
+
+/** A reader of one tenant: lists projects and checks none of another tenant's come back. */
+async function reader(call: ReturnType<typeof jsonCaller>, tenant: Tenant, others: string[]) {
+  const outcome = await send(call, "GET", "/v1/projects?limit=50", { token: tenant.token });
+  if (outcome.kind === "answer" && outcome.answer.status === 200) {
+    for (const project of outcome.answer.json.items as Array<{ name: string }>) {
+      if (others.some((marker) => project.name.startsWith(marker))) leaks.push(project.name);
+    }
+  }
+}
+
+/** Every item of a paginated list. */
+async function listAll(
+  call: ReturnType<typeof jsonCaller>,
+  path: string,
+  token: string,
+): Promise<Array<Record<string, any>>> {
+  const items: Array<Record<string, any>> = [];
+  let cursor: string | null = null;
+  do {
+    const page: Answer = await call(
+      "GET",
+      `${path}?limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`,
+      { token },
+    );
+    if (page.status !== 200) throw new Error(`${path}: ${page.status}`);
+    items.push(...page.json.items);
+    cursor = page.json.nextCursor;
+  } while (cursor);
+  return items;
+}
+
+describe("workspace killed and restarted under load", () => {
+  it("is answered 502/503 quickly meanwhile, and loses no acknowledged write", async () => {
+    const call = jsonCaller((path, init) =>
+      fetch(`${oryn.gatewayUrl}${path}`, {
+        ...init,
+        signal: AbortSignal.timeout(clientTimeoutMs),
+      }),
+    );
+    const [a, b] = await Promise.all([signUpAndWait(call), signUpAndWait(call)]);
+    const tenants: Tenant[] = [a, b].map((t) => ({ ...t, marker: `[${t.slug}]` }));
+    // Enough room for a few hundred projects (the free plan stops at 3).
+    await controlPlane`update tenants set plan = 'business' where id in ${controlPlane(tenants.map((t) => t.tenantId))}`;
+    for (const tenant of tenants) {
+      await eventually(
+        () => call("GET", "/v1/projects", { token: tenant.token }),
+        (answer) => answer.status === 200,
+        { timeoutMs: 10_000 },
+      );
+    }
+
+    let running = true;
+    const [ta, tb] = tenants as [Tenant, Tenant];
+    const writers = [
+      writer(call, ta, "w1", () => running),
+      writer(call, ta, "w2", () => running),
+      writer(call, tb, "w3", () => running),
+    ];
+    const readers = (async () => {
+      while (running) {
+        await Promise.all([reader(call, ta, [tb.marker]), reader(call, tb, [ta.marker])]);
+      }
+    })();
+
+    // Kill workspace once some writes went through, leave it down a moment, start it again,
+    // and wait until clients are served before the next kill.
+    const servedSince = async (count: number) => {
+      const from = acked.length;
+      await eventually(
+        async () => acked.length - from,
+        (served) => served >= count,
+        { timeoutMs: 30_000 },
+      );
+    };
+    let killed = 0;
+    try {
+      for (let cycle = 0; cycle < kills; cycle++) {
+        await servedSince(20);
+        await oryn.kill("workspace");
+        killed++;
+        await new Promise((resolve) => setTimeout(resolve, 800));
+        await oryn.revive("workspace");
+      }
+      await servedSince(20);
+    } finally {
+      running = false;
+    }
+    const finished = await Promise.all(writers);
+    await readers;
+    const loadRequests = seen.requests;
+    const loadFailures = seen.failures + seen.hung + seen.noAnswer;
+
+    // Retry every unanswered POST with its key and body, as a careful client would.
+    let replayedOnRetry = 0;
+    for (const retry of pending) {
+      const answer = await eventually(
+        () =>
+          call("POST", retry.path, {
+            token: retry.tenant.token,
+            headers: { "idempotency-key": retry.key },
+            body: retry.body,
+          }),
+        (answer) => answer.status < 500,
+        { timeoutMs: 10_000, intervalMs: 200 },
+      );
+      expect(answer.status, JSON.stringify(answer.json)).toBe(201);
+      if (answer.headers.get("idempotent-replayed") === "true") replayedOnRetry++;
+      const field = "title" in retry.body ? "title" : "name";
+      acked.push({
+        path: `${retry.path}/${answer.json.id}`,
+        field,
+        value: retry.body[field] as string,
+        tenant: retry.tenant,
+      });
+    }
+
+    // Every acknowledged write is there, with what was acknowledged.
+    let lost = 0;
+    for (const write of acked) {
+      const answer = await call("GET", write.path, { token: write.tenant.token });
+      if (answer.status !== 200 || answer.json[write.field] !== write.value) lost++;
+    }
+    // The last acknowledged PATCH, or one sent after it that got no answer, is what is stored.
+    for (const { projectPath, patch, tenant } of finished) {
+      const answer = await call("GET", projectPath, { token: tenant.token });
+      const stored = answer.json?.description;
+      if (stored !== patch.acked && !patch.unanswered.includes(stored)) lost++;
+    }
+    // No name or title twice: the retries did not copy what had been committed.
+    let duplicates = 0;
+    for (const tenant of tenants) {
+      const projects = await listAll(call, "/v1/projects", tenant.token);
+      const values = projects.map((project) => project.name as string);
+      for (const project of projects.filter((p) => / own$/.test(p.name))) {
+        const tasks = await listAll(call, `/v1/projects/${project.id}/tasks`, tenant.token);
+        values.push(...tasks.map((task) => task.title as string));
+      }
+      duplicates += values.length - new Set(values).size;
+      // And none of the other tenant's.
+      for (const other of tenants.filter((t) => t !== tenant)) {
+        leaks.push(...values.filter((value) => value.startsWith(other.marker)));
+      }
+    }
+
+    expect(killed).toBe(kills);
+    expect(seen.unexpected, seen.unexpected.join("\n")).toEqual([]);
+    expect(seen.hung).toBe(0);
+    expect(seen.noAnswer).toBe(0);
+    expect(seen.failures).toBeGreaterThan(0);
+    expect(lost).toBe(0);
+    expect(duplicates).toBe(0);
+    expect(leaks).toEqual([]);
+
+    const detail = {
+      acknowledgedPosts: acked.length - pending.length,
+      acknowledgedPatches: patchesAcked,
+      retriedAfterNoAnswer: pending.length,
+      retriesThatWereReplays: replayedOnRetry,
+      slowestFailureMs: Math.round(seen.slowestFailureMs),
+      statuses: Object.fromEntries([...seen.statuses].sort(([x], [y]) => x - y)),
+    };
+    console.log(`[workspace restart] ${JSON.stringify({ requests: loadRequests, ...detail })}`);
+    recordFault({
+      fault: "workspace SIGKILL and restart under load",
+      provoked: killed,
+      requests: loadRequests,
+      clientErrors: loadFailures,
+      dataLost: lost + duplicates,
+      crossTenantLeaks: leaks.length,
+      detail,
+    });
+  }, 120_000);
+});
