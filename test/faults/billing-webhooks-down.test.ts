@@ -1,5 +1,13 @@
 import { randomUUID } from "node:crypto";
-import { connect, type Sql } from "@oryn/shared";
+import {
+  closeRedis,
+  connect,
+  connectRedisForWorker,
+  createQueues,
+  type Queues,
+  type RedisClient,
+  type Sql,
+} from "@oryn/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serviceEnv } from "../harness/context.ts";
 import { type FakeStripe, startFakeStripe } from "../harness/fake-stripe.ts";
@@ -26,12 +34,17 @@ let billing: RunningService | undefined;
 let billingEnv: Record<string, string>;
 let billingPort: number;
 let sql: Sql;
+let redis: RedisClient;
+let queues: Queues;
 
 beforeAll(async () => {
   // Billing's sweep acts on every tenant of its control plane: this file has its own.
   run = await isolatedRun("faults_billing");
   fake = await startFakeStripe();
   sql = connect(run.controlPlaneUrl, { max: 2 });
+  // Billing's own queue, read from outside: a scenario step ends when no job is left.
+  redis = connectRedisForWorker(run.redisUrl);
+  queues = createQueues(redis, run.redisPrefix);
   billingPort = await freePort();
   billingEnv = {
     ...serviceEnv(run),
@@ -46,8 +59,18 @@ afterAll(async () => {
   await billing?.stop();
   await fake?.close();
   await sql?.end();
+  await queues?.close();
+  if (redis) await closeRedis(redis);
   await run?.drop();
 });
+
+/** No billing job waiting, running or delayed. */
+const queueIdle = () =>
+  eventually(
+    () => queues.get("billing").getJobCounts("waiting", "active", "delayed", "prioritized"),
+    (counts) => Object.values(counts).every((n) => n === 0),
+    { timeoutMs: 30_000 },
+  );
 
 const startBilling = async () => {
   billing = await startService("billing", billingPort, billingEnv);
@@ -144,15 +167,7 @@ describe("billing down while Stripe sends webhooks", () => {
       await endpoint.settled();
       await eventually(unprocessed, (left) => left === 0, { timeoutMs: 30_000 });
       // The jobs are done, not merely the rows marked, before the next kill.
-      await eventually(
-        async () =>
-          (
-            await sql<
-              { n: number }[]
-            >`select count(*)::int as n from stripe_events where processed_at is null`
-          )[0]?.n,
-        (left) => left === 0,
-      );
+      await queueIdle();
     }
 
     // Late duplicates of events long processed, with billing up: recorded once, acted on never.
@@ -180,8 +195,9 @@ describe("billing down while Stripe sends webhooks", () => {
       ids: eventIds.length,
       processed: eventIds.length,
     });
-    // One read of Stripe per acting event: no event's job ran its sync twice.
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // One read of Stripe per acting event: no event's job ran its sync twice. Whatever the late
+    // duplicates enqueued has run before the count is read.
+    await queueIdle();
     const reads = fake.count("/v1/subscriptions", "GET") - readsBefore;
     expect(reads).toBe(acting.length);
     // No change audited twice for one event, and none on a tenant the event was not about.
