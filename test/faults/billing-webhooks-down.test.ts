@@ -103,6 +103,9 @@ describe("billing down while Stripe sends webhooks", () => {
       (rows) => rows.length === tenantCount,
       { timeoutMs: 30_000 },
     );
+    // Their jobs are finished too: one killed after storing its row would stay active until
+    // BullMQ finds it stalled (30 s), then run again.
+    await queueIdle();
     const customerOf = new Map(accounts.map((row) => [row.tenantId, row.stripeCustomerId]));
     const tenantOfCustomer = new Map(accounts.map((row) => [row.stripeCustomerId, row.tenantId]));
     const endpoint: WebhookEndpoint = fake.endpoint(
