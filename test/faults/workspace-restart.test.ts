@@ -18,17 +18,24 @@ const run = testRun();
 const kills = 3;
 // A request that has no answer after this long is hung: counted, and the test fails.
 const clientTimeoutMs = 15_000;
+// The gateway gives up on workspace after this long (504), so a frozen workspace is visible.
+const upstreamTimeoutMs = 3_000;
 
 let oryn: Oryn;
 let controlPlane: Sql;
 
 beforeAll(async () => {
   oryn = await startOryn(serviceEnv(run), {
-    gateway: { RATE_LIMIT_TENANT_PER_MINUTE: "1000000" },
+    gateway: {
+      RATE_LIMIT_TENANT_PER_MINUTE: "1000000",
+      UPSTREAM_TIMEOUT_MS: String(upstreamTimeoutMs),
+    },
   });
   controlPlane = connect(run.controlPlaneUrl, { max: 1 });
 }, 90_000);
 afterAll(async () => {
+  // A workspace left frozen by a failed test would ignore SIGTERM until the harness's SIGKILL.
+  oryn?.services.workspace.process.kill("SIGCONT");
   await oryn?.stop();
   await controlPlane?.end();
 });
@@ -342,4 +349,86 @@ describe("workspace killed and restarted under load", () => {
       detail,
     });
   }, 120_000);
+});
+
+describe("workspace frozen past the gateway's timeout", () => {
+  it("answers 504 meanwhile; the writes it committed late are replayed, not copied, on retry", async () => {
+    const call = jsonCaller((path, init) =>
+      fetch(`${oryn.gatewayUrl}${path}`, { ...init, signal: AbortSignal.timeout(clientTimeoutMs) }),
+    );
+    const tenant = await signUpAndWait(call);
+    // Room for copies, so a retry that copied would show as one rather than as a 402.
+    await controlPlane`update tenants set plan = 'business' where id = ${tenant.tenantId}`;
+    await eventually(
+      () => call("GET", "/v1/projects", { token: tenant.token }),
+      (answer) => answer.status === 200,
+      { timeoutMs: 10_000 },
+    );
+    const writes = Array.from({ length: 3 }, (_, i) => ({
+      key: randomUUID(),
+      body: { name: `frozen ${i} ${tenant.slug} «'"» 🧊` },
+    }));
+    const post = (write: (typeof writes)[number]) =>
+      call("POST", "/v1/projects", {
+        token: tenant.token,
+        headers: { "idempotency-key": write.key },
+        body: write.body,
+      });
+    // SIGSTOP: the kernel still accepts the gateway's connections and buffers the requests, but
+    // nothing answers until SIGCONT, when workspace reads them and commits.
+    const workspace = oryn.services.workspace.process;
+    workspace.kill("SIGSTOP");
+    let answers: Array<Answer & { ms: number }>;
+    try {
+      answers = await Promise.all(
+        writes.map(async (write) => {
+          const started = performance.now();
+          const answer = await post(write);
+          return { ...answer, ms: performance.now() - started };
+        }),
+      );
+    } finally {
+      workspace.kill("SIGCONT");
+    }
+    for (const answer of answers) {
+      expect(answer.status, JSON.stringify(answer.json)).toBe(504);
+      expect(answer.headers.get("content-type")).toMatch(/^application\/problem\+json/);
+      expect(answer.json.code).toBe("upstream_timeout");
+    }
+    // The client retries with the same key once workspace answers again.
+    const retries = [];
+    for (const write of writes) {
+      retries.push(
+        await eventually(
+          () => post(write),
+          (answer) => answer.status < 500,
+          { timeoutMs: 20_000, intervalMs: 200 },
+        ),
+      );
+    }
+    expect(retries.map((answer) => answer.status)).toEqual(writes.map(() => 201));
+    const replays = retries.filter((a) => a.headers.get("idempotent-replayed") === "true").length;
+    const names = (await listAll(call, "/v1/projects", tenant.token)).map((p) => p.name);
+    const copies = writes.map((write) => names.filter((name) => name === write.body.name).length);
+    expect(copies).toEqual(writes.map(() => 1));
+    // The point of the scenario: writes committed after their 504 (workspace read the buffered
+    // requests on SIGCONT), which only the key keeps from being written twice.
+    expect(replays).toBeGreaterThan(0);
+
+    const detail = {
+      timedOut: answers.length,
+      slowestFailureMs: Math.round(Math.max(...answers.map((answer) => answer.ms))),
+      committedWhileTimedOut: replays,
+    };
+    console.log(`[workspace frozen] ${JSON.stringify(detail)}`);
+    recordFault({
+      fault: "workspace frozen (SIGSTOP) past the gateway timeout",
+      provoked: 1,
+      requests: answers.length + retries.length,
+      clientErrors: answers.length,
+      dataLost: copies.filter((n) => n !== 1).length,
+      crossTenantLeaks: 0,
+      detail,
+    });
+  }, 60_000);
 });
