@@ -89,7 +89,10 @@ export async function startService(
   return service;
 }
 
-async function waitForHealth(service: RunningService, timeoutMs = 20_000): Promise<void> {
+// Generous: startOryn loads four processes at once on two cores, and with other test runs on the
+// machine (load average 14) a gateway took over 20 s to answer its first /healthz. A healthy
+// start returns as soon as it answers; only a broken one waits this long to be reported.
+async function waitForHealth(service: RunningService, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (service.process.exitCode !== null) {
