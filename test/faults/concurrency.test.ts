@@ -3,7 +3,7 @@ import { connect, type Sql } from "@oryn/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashRefreshToken } from "../../services/gateway/src/tokens/refresh-tokens.ts";
 import { serviceEnv, testRun } from "../harness/context.ts";
-import { type Answer, jsonCaller } from "../harness/http.ts";
+import { type Answer, jsonCaller, listAll } from "../harness/http.ts";
 import { type Oryn, startOryn } from "../harness/processes.ts";
 import { eventually, signUpAndWait } from "../harness/wait.ts";
 import { recordFault } from "./report.ts";
@@ -112,18 +112,7 @@ describe("one Idempotency-Key, fifty POSTs", () => {
       answers.filter((answer) => answer.headers.get("idempotent-replayed") === "true"),
     ).toHaveLength(49);
     // One row with that name, as the tenant lists them.
-    const listed: Array<{ id: string; name: string }> = [];
-    let cursor: string | null = null;
-    do {
-      const page: Answer = await call(
-        "GET",
-        `/v1/projects?limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`,
-        { token: owner.token },
-      );
-      expect(page.status).toBe(200);
-      listed.push(...page.json.items);
-      cursor = page.json.nextCursor;
-    } while (cursor);
+    const listed = await listAll(call, "/v1/projects", owner.token);
     const rows = listed.filter((project) => project.name === name);
     expect(rows).toHaveLength(1);
     expect(rows[0]?.id).toBe(answers[0]?.json.id);

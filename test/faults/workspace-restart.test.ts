@@ -2,10 +2,11 @@ import { randomUUID } from "node:crypto";
 import { connect, type Sql } from "@oryn/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serviceEnv, testRun } from "../harness/context.ts";
-import { type Answer, jsonCaller } from "../harness/http.ts";
+import { type Answer, jsonCaller, listAll } from "../harness/http.ts";
 import { type Oryn, startOryn } from "../harness/processes.ts";
 import { eventually, signUpAndWait } from "../harness/wait.ts";
 import { recordFault } from "./report.ts";
+import { type Tenant, writeLoad } from "./write-load.ts";
 
 /**
  * Workspace SIGKILLed and started again, several times, while clients of two tenants write and
@@ -40,174 +41,6 @@ afterAll(async () => {
   await controlPlane?.end();
 });
 
-type Timed = Answer & { ms: number };
-type Outcome = { kind: "answer"; answer: Timed } | { kind: "hung" | "no-answer"; ms: number };
-
-/** What the clients saw, all of them together. */
-const seen = {
-  requests: 0,
-  ok: 0,
-  /** 5xx answers, each checked to be the gateway's problem+json about workspace. */
-  failures: 0,
-  hung: 0,
-  /** No HTTP answer at all (the gateway's connection broke): must stay 0, the gateway never died. */
-  noAnswer: 0,
-  slowestFailureMs: 0,
-  statuses: new Map<number, number>(),
-  unexpected: [] as string[],
-};
-
-async function send(
-  base: ReturnType<typeof jsonCaller>,
-  method: string,
-  path: string,
-  options: Parameters<ReturnType<typeof jsonCaller>>[2],
-): Promise<Outcome> {
-  seen.requests++;
-  const started = performance.now();
-  try {
-    const answer = await base(method, path, options);
-    const ms = performance.now() - started;
-    seen.statuses.set(answer.status, (seen.statuses.get(answer.status) ?? 0) + 1);
-    if (answer.status < 300) seen.ok++;
-    if (answer.status >= 500) {
-      seen.failures++;
-      seen.slowestFailureMs = Math.max(seen.slowestFailureMs, ms);
-      const type = answer.headers.get("content-type") ?? "";
-      if (
-        ![502, 503, 504].includes(answer.status) ||
-        !type.startsWith("application/problem+json") ||
-        !/^upstream_(unavailable|timeout)$/.test(answer.json?.code)
-      ) {
-        seen.unexpected.push(`${method} ${path}: ${answer.status} ${JSON.stringify(answer.json)}`);
-      }
-      // Clients back off a little after a failure, as real ones do: refused connections are
-      // answered in a millisecond, and without a pause the clients would only spin on 503s.
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    return { kind: "answer", answer: { ...answer, ms } };
-  } catch (error) {
-    const ms = performance.now() - started;
-    if ((error as Error).name === "TimeoutError") {
-      seen.hung++;
-      return { kind: "hung", ms };
-    }
-    seen.noAnswer++;
-    return { kind: "no-answer", ms };
-  }
-}
-
-type Tenant = Awaited<ReturnType<typeof signUpAndWait>> & { marker: string };
-type Acked = { path: string; field: "name" | "title"; value: string; tenant: Tenant };
-type Pending = { path: string; key: string; body: Record<string, string>; tenant: Tenant };
-
-const acked: Acked[] = [];
-const pending: Pending[] = [];
-const leaks: string[] = [];
-let patchesAcked = 0;
-
-/**
- * One client: POSTs projects and tasks (each with an Idempotency-Key) and PATCHes its project's
- * description with If-Match, one request after another, until `running()` is false.
- */
-async function writer(
-  call: ReturnType<typeof jsonCaller>,
-  tenant: Tenant,
-  id: string,
-  running: () => boolean,
-) {
-  const token = tenant.token;
-  // The writer's own project, made before the faults start.
-  const own = await call("POST", "/v1/projects", {
-    token,
-    body: { name: `${tenant.marker} ${id} own` },
-  });
-  if (own.status !== 201) throw new Error(`own project: ${own.status}`);
-  const projectPath = `/v1/projects/${own.json.id}`;
-  // The PATCH model: what was last acknowledged, and what was sent after it without an answer.
-  const patch = { etag: own.headers.get("etag") as string, acked: "", unanswered: [] as string[] };
-  let resync = false;
-  for (let i = 0; running(); i++) {
-    const marker = `${tenant.marker} ${id}#${i} 'q' "dq" ; -- 🚀 ü`;
-    if (i % 3 === 2) {
-      if (resync) {
-        const current = await send(call, "GET", projectPath, { token });
-        if (current.kind !== "answer" || current.answer.status !== 200) continue;
-        patch.etag = current.answer.headers.get("etag") as string;
-        resync = false;
-      }
-      const description = `rev ${marker}`;
-      const outcome = await send(call, "PATCH", projectPath, {
-        token,
-        headers: { "if-match": patch.etag },
-        body: { description },
-      });
-      if (outcome.kind === "answer" && outcome.answer.status === 200) {
-        patch.acked = description;
-        patchesAcked++;
-        patch.unanswered = [];
-        patch.etag = outcome.answer.headers.get("etag") as string;
-      } else if (outcome.kind === "answer" && outcome.answer.status === 412) {
-        // An earlier unanswered PATCH was applied after all: read the version it made.
-        resync = true;
-      } else {
-        patch.unanswered.push(description);
-        resync = true;
-      }
-      continue;
-    }
-    const isTask = i % 3 === 1;
-    const path = isTask ? `${projectPath}/tasks` : "/v1/projects";
-    const field = isTask ? "title" : "name";
-    const body = { [field]: marker };
-    const key = randomUUID();
-    const outcome = await send(call, "POST", path, {
-      token,
-      headers: { "idempotency-key": key },
-      body,
-    });
-    if (outcome.kind === "answer" && outcome.answer.status === 201) {
-      acked.push({ path: `${path}/${outcome.answer.json.id}`, field, value: marker, tenant });
-    } else if (outcome.kind === "answer" && outcome.answer.status < 500) {
-      seen.unexpected.push(`POST ${path}: ${outcome.answer.status}`);
-    } else {
-      pending.push({ path, key, body, tenant });
-    }
-  }
-  return { projectPath, patch, tenant };
-}
-
-/** A reader of one tenant: lists projects and checks none of another tenant's come back. */
-async function reader(call: ReturnType<typeof jsonCaller>, tenant: Tenant, others: string[]) {
-  const outcome = await send(call, "GET", "/v1/projects?limit=50", { token: tenant.token });
-  if (outcome.kind === "answer" && outcome.answer.status === 200) {
-    for (const project of outcome.answer.json.items as Array<{ name: string }>) {
-      if (others.some((marker) => project.name.startsWith(marker))) leaks.push(project.name);
-    }
-  }
-}
-
-/** Every item of a paginated list. */
-async function listAll(
-  call: ReturnType<typeof jsonCaller>,
-  path: string,
-  token: string,
-): Promise<Array<Record<string, any>>> {
-  const items: Array<Record<string, any>> = [];
-  let cursor: string | null = null;
-  do {
-    const page: Answer = await call(
-      "GET",
-      `${path}?limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`,
-      { token },
-    );
-    if (page.status !== 200) throw new Error(`${path}: ${page.status}`);
-    items.push(...page.json.items);
-    cursor = page.json.nextCursor;
-  } while (cursor);
-  return items;
-}
-
 describe("workspace killed and restarted under load", () => {
   it("is answered 502/503 quickly meanwhile, and loses no acknowledged write", async () => {
     const call = jsonCaller((path, init) =>
@@ -228,6 +61,7 @@ describe("workspace killed and restarted under load", () => {
       );
     }
 
+    const { seen, acked, pending, leaks, patchesAcked, writer, reader } = writeLoad();
     let running = true;
     const [ta, tb] = tenants as [Tenant, Tenant];
     const writers = [
@@ -332,7 +166,7 @@ describe("workspace killed and restarted under load", () => {
 
     const detail = {
       acknowledgedPosts: acked.length - pending.length,
-      acknowledgedPatches: patchesAcked,
+      acknowledgedPatches: patchesAcked(),
       retriedAfterNoAnswer: pending.length,
       retriesThatWereReplays: replayedOnRetry,
       slowestFailureMs: Math.round(seen.slowestFailureMs),
