@@ -1,14 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serviceEnv, testRun } from "./harness/context.ts";
 import { jsonCaller } from "./harness/http.ts";
-import { type Oryn, type RunningService, startOryn, startService } from "./harness/processes.ts";
+import { type Oryn, startOryn } from "./harness/processes.ts";
 import { eventually, signUpAndWait } from "./harness/wait.ts";
 
 const run = testRun();
 
 describe("a restarting upstream", () => {
   let oryn: Oryn;
-  let restarted: RunningService | undefined;
   beforeAll(async () => {
     // The client below sends as fast as it can; the plan's rate is not what is tested here.
     oryn = await startOryn(serviceEnv(run), {
@@ -16,7 +15,6 @@ describe("a restarting upstream", () => {
     });
   }, 60_000);
   afterAll(async () => {
-    await restarted?.stop();
     await oryn?.stop();
   });
 
@@ -49,13 +47,9 @@ describe("a restarting upstream", () => {
       }
     })();
     await new Promise((resolve) => setTimeout(resolve, 300));
-    const workspace = oryn.services.workspace;
-    await workspace.stop("SIGKILL");
+    await oryn.kill("workspace");
     await new Promise((resolve) => setTimeout(resolve, 500));
-    restarted = await startService("workspace", workspace.port, {
-      ...serviceEnv(run),
-      JWKS_URL: `${oryn.gatewayUrl}/.well-known/jwks.json`,
-    });
+    await oryn.revive("workspace");
     const recovered = Date.now() + 10_000;
     while (statuses.at(-1) !== 200 || statuses.filter((s) => s !== 200).length === 0) {
       if (Date.now() > recovered) break;

@@ -3,6 +3,7 @@ import { once } from "node:events";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import Stripe from "stripe";
+import { type EndpointOptions, type WebhookEndpoint, webhookEndpoint } from "./stripe-webhooks.ts";
 
 /**
  * A stand-in for the parts of Stripe's API billing calls, on a local port (Stripe itself cannot
@@ -45,6 +46,11 @@ export type FakeStripe = {
   event(type: string, object: Record<string, any>, options?: { created?: number }): string;
   /** A Stripe-Signature header for `payload`, with the real scheme. */
   sign(payload: string, secret: string, options?: { timestamp?: number }): Promise<string>;
+  /**
+   * A webhook endpoint Stripe delivers events to as Stripe does: resent with backoff until a
+   * 2xx, signed with `secret` at each attempt. Closed with the fake.
+   */
+  endpoint(url: string, secret: string, options?: EndpointOptions): WebhookEndpoint;
   close(): Promise<void>;
 };
 
@@ -68,6 +74,7 @@ export async function startFakeStripe(): Promise<FakeStripe> {
   const portalSessions: FakeStripe["portalSessions"] = [];
   const calls: FakeStripe["calls"] = [];
   let failing: number | undefined;
+  const endpoints: WebhookEndpoint[] = [];
   const delays = new Map<string, number>();
 
   function priceObject(plan: "pro" | "business") {
@@ -350,6 +357,18 @@ export async function startFakeStripe(): Promise<FakeStripe> {
         secret,
         ...(options.timestamp ? { timestamp: options.timestamp } : {}),
       }),
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    endpoint(endpointUrl, secret, options) {
+      const endpoint = webhookEndpoint(
+        endpointUrl,
+        (payload) => signer.webhooks.generateTestHeaderStringAsync({ payload, secret }),
+        options,
+      );
+      endpoints.push(endpoint);
+      return endpoint;
+    },
+    close: () => {
+      for (const endpoint of endpoints) endpoint.close();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
   };
 }

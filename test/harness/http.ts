@@ -35,3 +35,24 @@ export function jsonCaller(send: (path: string, init: RequestInit) => Promise<Re
     };
   };
 }
+
+/** Every item of a paginated list (`?limit=200&cursor=`), page after page. */
+export async function listAll(
+  call: ReturnType<typeof jsonCaller>,
+  path: string,
+  token: string,
+): Promise<Array<Record<string, any>>> {
+  const items: Array<Record<string, any>> = [];
+  let cursor: string | null = null;
+  do {
+    const page: Answer = await call(
+      "GET",
+      `${path}?limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`,
+      { token },
+    );
+    if (page.status !== 200) throw new Error(`${path}: ${page.status}`);
+    items.push(...page.json.items);
+    cursor = page.json.nextCursor;
+  } while (cursor);
+  return items;
+}

@@ -89,7 +89,10 @@ export async function startService(
   return service;
 }
 
-async function waitForHealth(service: RunningService, timeoutMs = 20_000): Promise<void> {
+// Generous: startOryn loads four processes at once on two cores, and with other test runs on the
+// machine (load average 14) a gateway took over 20 s to answer its first /healthz. A healthy
+// start returns as soon as it answers; only a broken one waits this long to be reported.
+async function waitForHealth(service: RunningService, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (service.process.exitCode !== null) {
@@ -115,7 +118,12 @@ export type Oryn = {
   gatewayUrl: string;
   /** The gateway's operations port: /readyz and /metrics. */
   gatewayOpsUrl: string;
+  /** The running process of each service; `kill` and `revive` replace an entry. */
   services: Record<ServiceName, RunningService>;
+  /** Stops one service (by default as a crash: SIGKILL) and leaves it down until `revive`. */
+  kill(name: ServiceName, signal?: NodeJS.Signals): Promise<void>;
+  /** Starts a killed service again, on its port and with its environment, and waits for it. */
+  revive(name: ServiceName): Promise<RunningService>;
   stop(): Promise<void>;
 };
 
@@ -156,11 +164,22 @@ export async function startOryn(
       start("billing"),
       start("provisioner"),
     ]);
+    const services = { gateway, workspace, billing, provisioner };
     return {
       gatewayUrl: gateway.url,
       gatewayOpsUrl: `http://127.0.0.1:${opsPort}`,
-      services: { gateway, workspace, billing, provisioner },
+      services,
+      async kill(name, signal = "SIGKILL") {
+        await services[name].stop(signal);
+      },
+      async revive(name) {
+        if (services[name].process.exitCode === null && services[name].process.signalCode === null)
+          throw new Error(`${name} is still running`);
+        services[name] = await start(name);
+        return services[name];
+      },
       async stop() {
+        // Every process ever started here: stopping one that has exited already is a no-op.
         await Promise.all(started.map((service) => service.stop()));
       },
     };
