@@ -18,14 +18,20 @@ export type RunningService = {
 };
 
 /** A port nothing listens on right now. */
-export async function freePort(): Promise<number> {
+export async function freePort(
+  options: { from?: number; to?: number; alsoFree?: (port: number) => number } = {},
+): Promise<number> {
   // Below the kernel's ephemeral range (ip_local_port_range, 32768-60999 by default), which the
   // suite's hundreds of outgoing connections to PostgreSQL and Redis draw from: a port the OS
   // picked there could be taken by one of them before the service binds it. Chosen at random
   // and checked free, so two files rarely pick the same one either.
+  const from = options.from ?? 20_000;
+  const to = options.to ?? 32_000;
   for (let attempt = 0; attempt < 50; attempt++) {
-    const port = 20_000 + Math.floor(Math.random() * 12_000);
-    if (await canListen(port)) return port;
+    const port = from + Math.floor(Math.random() * (to - from));
+    const companion = options.alsoFree?.(port);
+    if ((await canListen(port)) && (companion === undefined || (await canListen(companion))))
+      return port;
   }
   throw new Error("no free port below the ephemeral range");
 }

@@ -15,7 +15,10 @@ const run = promisify(execFile);
  */
 export async function startRedisCluster() {
   const dir = mkdtempSync(join(tmpdir(), "oryn-redis-cluster-"));
-  const ports = [await freePort(), await freePort(), await freePort()];
+  // Each node also listens on its port + 10000 (the cluster bus): both must be free and below
+  // the ephemeral range, where the suite's own outgoing connections could take the bus port.
+  const nodePort = () => freePort({ from: 20_000, to: 22_700, alsoFree: (port) => port + 10_000 });
+  const ports = [await nodePort(), await nodePort(), await nodePort()];
   const nodes: ChildProcess[] = ports.map((port) =>
     spawn(
       "redis-server",
