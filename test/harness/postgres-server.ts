@@ -3,7 +3,7 @@ import { chmodSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { freePort } from "./processes.ts";
+import { freePort, type Placement } from "./processes.ts";
 
 const run = promisify(execFile);
 /**
@@ -41,9 +41,11 @@ async function asPostgres(command: string): Promise<void> {
 /**
  * initdb + pg_ctl on a free port with fsync off: a throwaway server for tests and benchmarks,
  * never for data anyone wants back. Data and socket live in one temporary directory.
+ * `durable` keeps fsync and full-page writes on, as a production server has them (benchmarks
+ * whose figures should mean something); `placement` pins the server's processes to CPUs.
  */
 export async function startThrowawayPostgres(
-  options: { label?: string } = {},
+  options: { label?: string; durable?: boolean; placement?: Placement } = {},
 ): Promise<ThrowawayPostgres> {
   const dir = mkdtempSync(join(tmpdir(), `oryn-pg-${options.label ?? "test"}-`));
   chmodSync(dir, 0o777);
@@ -53,12 +55,13 @@ export async function startThrowawayPostgres(
     `-p ${port}`,
     `-k ${dir}`,
     "-c listen_addresses=127.0.0.1",
-    "-c fsync=off",
     // Not synchronous_commit=off: an immediate stop would then lose the last commits, and tests
     // stop servers to check that a tenant's data is there when its server returns.
-    "-c full_page_writes=off",
+    ...(options.durable ? [] : ["-c fsync=off", "-c full_page_writes=off"]),
     "-c max_connections=300",
   ].join(" ");
+  // The postmaster and every backend it forks inherit the affinity pg_ctl starts with.
+  const pinned = options.placement?.cpus ? `taskset -c ${options.placement.cpus} ` : "";
   if (process.getuid?.() === 0) await run("chown", ["postgres", dir]);
   await asPostgres(
     `${bin}/initdb -D ${data} -U postgres --auth=trust -E UTF8 --no-sync >/dev/null`,
@@ -67,7 +70,9 @@ export async function startThrowawayPostgres(
     port,
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     start: () =>
-      asPostgres(`${bin}/pg_ctl -D ${data} -o "${settings}" -w -l ${dir}/log start >/dev/null`),
+      asPostgres(
+        `${pinned}${bin}/pg_ctl -D ${data} -o "${settings}" -w -l ${dir}/log start >/dev/null`,
+      ),
     // Immediate: tests stop it to see what clients do when a server vanishes, not to shut down.
     stop: () => asPostgres(`${bin}/pg_ctl -D ${data} -m immediate -w stop >/dev/null`),
     async remove() {
