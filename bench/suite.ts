@@ -37,27 +37,37 @@ const scenarios: Scenario[] = [
 const settings = readSettings(process.argv.slice(2), process.env);
 const full = settings.only.length === scenarioNames.length;
 const started = performance.now();
-const stack = await startBenchStack({
-  name: "bench",
+// Ctrl-C or a kill, at any point (also while the stack starts): stop the load, remove everything
+// the bench made, and leave without figures.
+let interrupted = false;
+const starting = startBenchStack({
+  name: "benchsuite",
   placement: { cpus: settings.serverCpus },
   settings: { PROVISIONING_CONCURRENCY: process.env.PROVISIONING_CONCURRENCY ?? "4" },
   overrides: { workspace: { TENANT_CONNECTIONS_MAX: String(settings.connectionBudget) } },
 });
-
-// Ctrl-C or a kill: stop the load and remove everything before leaving.
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => {
+    interrupted = true;
     console.error(`[bench] ${signal}: removing what the bench made`);
     stopLoads();
-    void stack.close().finally(() => process.exit(130));
+    // A start that fails removes what it made itself.
+    void starting
+      .then(
+        (stack) => stack.close(),
+        () => {},
+      )
+      .finally(() => process.exit(130));
   });
 }
+const stack = await starting;
 
 const context: BenchContext = { stack, settings, tenants: benchTenants(stack) };
 const results: Record<string, Record<string, unknown>> = {};
 let report: Record<string, unknown>;
 try {
   for (const scenario of scenarios.filter((s) => settings.only.includes(s.name))) {
+    if (interrupted) break;
     const at = performance.now();
     console.log(`[bench] ${scenario.name}: ${scenario.title}`);
     try {
@@ -87,6 +97,8 @@ try {
 } finally {
   await stack.close();
 }
+// Interrupted: the signal handler exits once the stack is closed; no figures from a cut run.
+if (interrupted) await new Promise(() => {});
 const wallSeconds = round((performance.now() - started) / 1000, 1);
 const table = figures(results);
 const full_report = { ...report, wallSeconds, figures: table, results };

@@ -69,21 +69,25 @@ export async function startBenchStack(options: {
   const controlPlaneDatabase = `oryn_${runId}`;
   const templateDatabase = `oryn_tpl_${runId}`;
   const redisPrefix = `oryn-${runId}`;
-  const secretsDir = mkdtempSync(join(tmpdir(), "oryn-bench-"));
+  const secretsDir = mkdtempSync(join(tmpdir(), `oryn-${options.name}-`));
   const passwordSecret = randomBytes(32).toString("base64url");
   // Handed to the gateway through its environment; the bench signs with the same key.
   const signingKeySet = generateSigningKeySet();
   const undo: (() => unknown)[] = [];
   let closed = false;
-  const close = async () => {
-    if (closed) return;
+  let closing: Promise<void> | undefined;
+  // One closing, however many ask (the run's end and a Ctrl-C can both): all wait for it.
+  const close = () => {
     closed = true;
-    for (const step of undo.reverse()) {
-      // One failed step must not keep the others from running.
-      await Promise.resolve()
-        .then(step)
-        .catch((error) => console.error(`[bench] cleanup step failed: ${error}`));
-    }
+    closing ??= (async () => {
+      for (const step of undo.reverse()) {
+        // One failed step must not keep the others from running.
+        await Promise.resolve()
+          .then(step)
+          .catch((error) => console.error(`[bench] cleanup step failed: ${error}`));
+      }
+    })();
+    return closing;
   };
   undo.push(() => rmSync(secretsDir, { recursive: true, force: true }));
   // Queue keys ({prefix}:…) and plain ones (prefix:…, the rate limits).
@@ -91,7 +95,7 @@ export async function startBenchStack(options: {
 
   try {
     const postgres = await startThrowawayPostgres({
-      label: "bench",
+      label: "benchsuite",
       durable: true,
       placement: options.placement,
     });
@@ -166,7 +170,9 @@ export async function startBenchStack(options: {
           ttlSeconds: 3600,
         }),
       defer: (step) => {
-        undo.push(step);
+        // Something started while an interrupted run is closing is undone at once.
+        if (closed) void Promise.resolve().then(step);
+        else undo.push(step);
       },
       close,
     };

@@ -55,7 +55,7 @@ export async function startNginx(upstream: string, placement: Placement): Promis
     });
   }
   const version = (await run(nginxBinary, ["-v"])).stderr.trim();
-  const dir = mkdtempSync(join(tmpdir(), "oryn-bench-nginx-"));
+  const dir = mkdtempSync(join(tmpdir(), "oryn-benchsuite-nginx-"));
   const port = await freePort();
   const config = nginxConfig({ dir, port, upstream: new URL(upstream).host });
   writeFileSync(join(dir, "nginx.conf"), config);

@@ -38,7 +38,7 @@ export const fleet: Scenario = {
     await context.tenants(settings.tenants);
     const [{ count } = { count: 0 }] = await stack.controlPlane<{ count: number }[]>`
       select count(*)::int as count from tenants where status = 'active'`;
-    const migrations = mkdtempSync(join(tmpdir(), "oryn-bench-migrations-"));
+    const migrations = mkdtempSync(join(tmpdir(), "oryn-benchsuite-migrations-"));
     stack.defer(() => rmSync(migrations, { recursive: true, force: true }));
     cpSync(tenantMigrations, migrations, { recursive: true });
     writeFileSync(join(migrations, "9001_bench_column_and_index.sql"), benchMigration);
