@@ -79,6 +79,36 @@ ${loads
 All of them: \`GET /v1/projects/{id}\` (the ceiling: \`GET /\`), ${report.settings.connections} connections
 for ${report.settings.seconds} s after an unrecorded ${report.settings.warmupSeconds} s warm-up.
 
+## What each scenario does
+
+1. \`ceiling\`: \`GET /\` on a bare @hono/node-server JSON endpoint (\`bench/ceiling-server.ts\`).
+2. \`workspace\`: \`GET /v1/projects/{id}\` straight to workspace with a valid token (workspace
+   verifies it against the gateway's JWKS).
+3. \`gateway\`: the same through the gateway (token check, rate limit allowing, proxy).
+4. \`nginx\`: the same through nginx as a plain reverse proxy in front of workspace (below).
+5. \`rejected\`: a free-plan tenant far over its limit, through a second gateway that applies the
+   plans' rates (the stack's gateway has them lifted, so that polls and load are not limited).
+6. \`provisioning\`: BENCH_CONCURRENT signups at once through the gateway, each polling
+   \`GET /v1/tenant\` every BENCH_POLL_MS until active (client side), and activated_at -
+   created_at (server side); tenants per second over the wall time; then BENCH_CLONES template
+   clones against create-and-migrate.
+7. \`many-tenants\`: BENCH_TENANTS tenants (made through the real provisioning steps, each with
+   its own database and one project), Zipf traffic (s = 1.0 over their ranks, picked per request
+   by the load generator) through the gateway, against one tenant taking all the traffic;
+   workspace's TENANT_CONNECTIONS_MAX is BENCH_CONNECTION_BUDGET, and pg_stat_activity is sampled
+   every 20 ms for workspace's sessions in these databases.
+8. \`fleet\`: the real \`pnpm oryn migrate\` (as a process) over every active tenant of the stack
+   (the many-tenant ones; plus the provisioning scenario's signups when it ran) with a bench-only
+   migration adding a column and an index to \`projects\`; then a re-run with nothing to apply.
+   Times are wall times of the whole command, process start included; the command's own figure
+   is in the JSON as \`commandMs\`.
+
+The services are real processes (\`node services/<name>/src/main.ts\`) as in the end-to-end
+tests. PostgreSQL is a server of the bench's own, started from the machine's PostgreSQL 15
+binaries in a temporary folder with fsync and full-page writes on and max_connections 300 (the
+machine's shared server allows 100, too few for a budget of 100 beside everything else). Redis is
+the machine's, under a key prefix of the run's own.
+
 ## Every figure
 
 \`\`\`json
