@@ -60,6 +60,20 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
       .finally(() => process.exit(130));
   });
 }
+// A crash (an error no scenario caught, e.g. from a connection the server closed) still removes
+// everything the bench made before the process ends.
+for (const event of ["uncaughtException", "unhandledRejection"] as const) {
+  process.once(event, (error) => {
+    console.error(`[bench] ${event}:`, error);
+    stopLoads();
+    void starting
+      .then(
+        (stack) => stack.close(),
+        () => {},
+      )
+      .finally(() => process.exit(1));
+  });
+}
 const stack = await starting;
 
 const context: BenchContext = { stack, settings, tenants: benchTenants(stack) };

@@ -127,6 +127,8 @@ export async function startBenchStack(options: {
         RATE_LIMIT_IP_PER_MINUTE: "100000000",
         RATE_LIMIT_TENANT_PER_MINUTE: "100000000",
         RATE_LIMIT_TENANT_PER_SECOND: "100000000",
+        // The default server takes 1,000 tenants; the bench makes that many and signs up more.
+        TENANT_SERVER_DEFAULT_CAPACITY: "100000",
         ...options.settings,
       },
       options.overrides,
