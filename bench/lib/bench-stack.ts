@@ -132,7 +132,8 @@ export async function startBenchStack(options: {
         ...options.settings,
       },
       options.overrides,
-      options.placement,
+      // Four services starting at once on one pinned core of a busy machine can take a while.
+      { ...options.placement, healthTimeoutMs: 90_000 },
     );
     undo.push(() => oryn.stop());
     const keys = await loadSigningKeys({

@@ -23,7 +23,7 @@ export const rejectedTraffic: Scenario = {
         RATE_LIMIT_TENANT_PER_MINUTE: "",
         RATE_LIMIT_TENANT_PER_SECOND: "",
       },
-      stack.placement,
+      { ...stack.placement, healthTimeoutMs: 90_000 },
     );
     stack.defer(() => gateway.stop().then(() => {}));
     const load = await measureLoad(context, gateway.url, [

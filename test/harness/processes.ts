@@ -45,6 +45,11 @@ async function canListen(port: number): Promise<boolean> {
 
 /** Where a process may run: a `taskset -c` CPU list ("0", "0-1"); unset, wherever the OS likes. */
 export type Placement = { cpus?: string | undefined };
+/**
+ * How a service is started: its placement, and how long it may take to answer /healthz (20 s by
+ * default; four services pinned to one busy core can take longer).
+ */
+export type StartOptions = Placement & { healthTimeoutMs?: number };
 
 /** `command args` as spawn takes it, under `taskset -c <cpus>` when a CPU list is given. */
 export function placed(command: string, args: string[], placement: Placement = {}) {
@@ -84,12 +89,12 @@ export async function startService(
   name: ServiceName,
   port: number,
   env: Record<string, string>,
-  placement: Placement = {},
+  options: StartOptions = {},
 ): Promise<RunningService> {
   const { child, output } = spawnService(
     name,
     { ...env, PORT: String(port), HOST: "127.0.0.1" },
-    placement,
+    options,
   );
   const service: RunningService = {
     name,
@@ -107,7 +112,7 @@ export async function startService(
       return code;
     },
   };
-  await waitForHealth(service);
+  await waitForHealth(service, options.healthTimeoutMs);
   return service;
 }
 
@@ -147,7 +152,7 @@ export type Oryn = {
 export async function startOryn(
   env: Record<string, string>,
   overrides: Partial<Record<ServiceName, Record<string, string>>> = {},
-  placement: Placement = {},
+  options: StartOptions = {},
 ): Promise<Oryn> {
   const ports = {
     gateway: await freePort(),
@@ -167,7 +172,7 @@ export async function startOryn(
     // The gateway's operations port must be free too (its default is the dev server's).
     const own: Record<string, string> = name === "gateway" ? { OPS_PORT: String(opsPort) } : {};
     envs[name] = { ...env, ...wiring, ...own, ...overrides[name] };
-    const service = await startService(name, ports[name], envs[name], placement);
+    const service = await startService(name, ports[name], envs[name], options);
     started.push(service);
     return service;
   };
