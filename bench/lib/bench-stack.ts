@@ -1,121 +1,186 @@
 /**
- * What the benches share: Oryn's four services as real processes on the local PostgreSQL and
- * Redis (or ORYN_TEST_POSTGRES_URL / ORYN_TEST_REDIS_URL), with a control-plane database,
- * template and Redis prefix of their own, removed at the end; and the results file.
+ * The stack the bench measures: Oryn's four services as real processes, on a PostgreSQL server
+ * of the bench's own (the machine's PostgreSQL 15 binaries, fsync on, max_connections 300: the
+ * shared server's 100 could not hold a workspace budget of 100 next to everyone else's tests,
+ * and its load would be in our figures) and the machine's Redis (or ORYN_TEST_REDIS_URL) under a
+ * prefix of its own; a signing key the bench holds too, so it can mint
+ * tokens for the tenants it makes; and one list of things to undo, run by `close()` whatever
+ * happened (including the scenarios' own nginx, extra processes and temporary folders).
  */
-import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
+import { randomBytes, randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   connect,
   controlPlaneMigrations,
+  createLogger,
   ensureDatabase,
   migrate,
+  type Role,
   type Sql,
   withDatabase,
 } from "@oryn/shared";
-import { removeRun } from "../../test/harness/cleanup.ts";
-import { type Infrastructure, resolveInfrastructure } from "../../test/harness/infrastructure.ts";
-import { type Oryn, type ServiceName, startOryn } from "../../test/harness/processes.ts";
+import {
+  generateSigningKeySet,
+  loadSigningKeys,
+} from "../../services/gateway/src/tokens/signing-keys.ts";
+import type { ProvisioningDeps } from "../../services/provisioner/src/provisioning/provision-tenant.ts";
+import { unlinkKeys } from "../../test/harness/cleanup.ts";
+import {
+  startThrowawayPostgres,
+  type ThrowawayPostgres,
+} from "../../test/harness/postgres-server.ts";
+import {
+  type Oryn,
+  type Placement,
+  type ServiceName,
+  startOryn,
+} from "../../test/harness/processes.ts";
 
 export type BenchStack = {
   oryn: Oryn;
-  infrastructure: Infrastructure;
+  postgres: ThrowawayPostgres;
+  redisUrl: string;
   controlPlane: Sql;
+  controlPlaneUrl: string;
   templateDatabase: string;
-  /** Stops the services and removes everything the stack made. */
+  redisPrefix: string;
+  /** Where the services run (`taskset -c`), as the report states it. */
+  placement: Placement;
+  /** The real provisioning steps against this stack's servers (see test/harness/tenants.ts). */
+  provisioning: ProvisioningDeps;
+  /** An access token the gateway and workspace accept, for a tenant the bench made. */
+  mint(tenantId: string, role?: Role): Promise<string>;
+  /** Registers something to undo at `close()`; undone last registered first. */
+  defer(undo: () => unknown): void;
+  /** Stops everything and removes everything the stack and its scenarios made. */
   close(): Promise<void>;
 };
 
-export async function startBenchStack(
-  name: string,
-  settings: Record<string, string>,
-  overrides: Partial<Record<ServiceName, Record<string, string>>> = {},
-): Promise<BenchStack> {
-  const infrastructure = await resolveInfrastructure();
-  const runId = `${name}${Date.now().toString(36)}`;
+export async function startBenchStack(options: {
+  name: string;
+  placement: Placement;
+  settings?: Record<string, string>;
+  overrides?: Partial<Record<ServiceName, Record<string, string>>>;
+}): Promise<BenchStack> {
+  const redisUrl = process.env.ORYN_TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+  const runId = `${options.name}${Date.now().toString(36)}`;
   const controlPlaneDatabase = `oryn_${runId}`;
-  const controlPlaneUrl = withDatabase(infrastructure.postgresUrl, controlPlaneDatabase);
   const templateDatabase = `oryn_tpl_${runId}`;
   const redisPrefix = `oryn-${runId}`;
-  const secretsDir = mkdtempSync(join(tmpdir(), "oryn-bench-"));
-  console.log(`[bench] ${infrastructure.source}; control plane ${controlPlaneDatabase}`);
-
-  await ensureDatabase(controlPlaneUrl);
-  const controlPlane = connect(controlPlaneUrl, { max: 2 });
-  await migrate(controlPlane, controlPlaneMigrations);
-  const oryn = await startOryn(
-    {
-      NODE_ENV: "test",
-      LOG_LEVEL: "warn",
-      DATABASE_URL: controlPlaneUrl,
-      REDIS_URL: infrastructure.redisUrl,
-      REDIS_PREFIX: redisPrefix,
-      TENANT_DATABASE_URL: infrastructure.postgresUrl,
-      TENANT_DATABASE_SERVER: `postgres://${new URL(infrastructure.postgresUrl).host}`,
-      TENANT_TEMPLATE_DATABASE: templateDatabase,
-      TENANT_DB_PASSWORD_SECRET: randomBytes(32).toString("base64url"),
-      SECRETS_DIR: secretsDir,
-      // The limiter is not what the benches measure: every bucket out of the way (status polls
-      // count against each tenant's plan, and the plans' burst windows are small).
-      RATE_LIMIT_IP_PER_MINUTE: "100000000",
-      RATE_LIMIT_TENANT_PER_MINUTE: "100000000",
-      RATE_LIMIT_TENANT_PER_SECOND: "100000000",
-      ...settings,
-    },
-    overrides,
-  );
-  return {
-    oryn,
-    infrastructure,
-    controlPlane,
-    templateDatabase,
-    async close() {
-      await oryn.stop();
-      await controlPlane.end();
-      await removeRun({
-        postgresUrl: infrastructure.postgresUrl,
-        controlPlaneDatabase,
-        templateDatabase,
-        redisUrl: infrastructure.redisUrl,
-        redisPrefix,
-      });
-      rmSync(secretsDir, { recursive: true, force: true });
-      await infrastructure.stop();
-    },
+  const secretsDir = mkdtempSync(join(tmpdir(), `oryn-${options.name}-`));
+  const passwordSecret = randomBytes(32).toString("base64url");
+  // Handed to the gateway through its environment; the bench signs with the same key.
+  const signingKeySet = generateSigningKeySet();
+  const undo: (() => unknown)[] = [];
+  let closed = false;
+  let closing: Promise<void> | undefined;
+  // One closing, however many ask (the run's end and a Ctrl-C can both): all wait for it.
+  const close = () => {
+    closed = true;
+    closing ??= (async () => {
+      for (const step of undo.reverse()) {
+        // One failed step must not keep the others from running.
+        await Promise.resolve()
+          .then(step)
+          .catch((error) => console.error(`[bench] cleanup step failed: ${error}`));
+      }
+    })();
+    return closing;
   };
-}
+  undo.push(() => rmSync(secretsDir, { recursive: true, force: true }));
+  // Queue keys ({prefix}:…) and plain ones (prefix:…, the rate limits).
+  undo.push(() => unlinkKeys(redisUrl, [`{${redisPrefix}}:*`, `${redisPrefix}:*`]));
 
-/** Writes bench/results/<date><suffix>.json with the machine and command, and prints it. */
-export function writeResults(
-  suffix: string,
-  report: { command: string; note: string; results: unknown; [extra: string]: unknown },
-): void {
-  const full = {
-    date: new Date().toISOString(),
-    machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version },
-    ...report,
-  };
-  const dir = join(import.meta.dirname, "..", "results");
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, `${full.date.slice(0, 10)}${suffix}.json`);
-  writeFileSync(file, `${JSON.stringify(full, null, 2)}\n`);
-  console.log(JSON.stringify(report.results, null, 2));
-  console.log(`[bench] written to ${file}`);
+  try {
+    const postgres = await startThrowawayPostgres({
+      label: "benchsuite",
+      durable: true,
+      placement: options.placement,
+    });
+    // Its databases and roles go with it: nothing of the bench stays on a shared server.
+    undo.push(() => postgres.remove());
+    const controlPlaneUrl = withDatabase(postgres.url, controlPlaneDatabase);
+    console.log(`[bench] own PostgreSQL on port ${postgres.port}; Redis prefix ${redisPrefix}`);
+    await ensureDatabase(controlPlaneUrl);
+    const controlPlane = connect(controlPlaneUrl, { max: 4 });
+    const admin = connect(postgres.url, { max: 6 });
+    undo.push(() => Promise.all([controlPlane.end(), admin.end()]));
+    await migrate(controlPlane, controlPlaneMigrations);
+    const oryn = await startOryn(
+      {
+        NODE_ENV: "test",
+        LOG_LEVEL: "warn",
+        DATABASE_URL: controlPlaneUrl,
+        REDIS_URL: redisUrl,
+        REDIS_PREFIX: redisPrefix,
+        TENANT_DATABASE_URL: postgres.url,
+        TENANT_DATABASE_SERVER: `postgres://${new URL(postgres.url).host}`,
+        TENANT_TEMPLATE_DATABASE: templateDatabase,
+        TENANT_DB_PASSWORD_SECRET: passwordSecret,
+        JWT_SIGNING_KEYS: signingKeySet,
+        SECRETS_DIR: secretsDir,
+        // The limiter is not what most scenarios measure: every bucket out of the way (status
+        // polls count against each tenant's plan, and the plans' burst windows are small). The
+        // rejected-traffic scenario starts a gateway of its own with the plans' limits.
+        RATE_LIMIT_IP_PER_MINUTE: "100000000",
+        RATE_LIMIT_TENANT_PER_MINUTE: "100000000",
+        RATE_LIMIT_TENANT_PER_SECOND: "100000000",
+        // The default server takes 1,000 tenants; the bench makes that many and signs up more.
+        TENANT_SERVER_DEFAULT_CAPACITY: "100000",
+        ...options.settings,
+      },
+      options.overrides,
+      // Four services starting at once on one pinned core of a busy machine can take a while.
+      { ...options.placement, healthTimeoutMs: 90_000 },
+    );
+    undo.push(() => oryn.stop());
+    const keys = await loadSigningKeys({
+      value: signingKeySet,
+      nodeEnv: "test",
+      secretsDir,
+      issuer: "oryn",
+      audience: "oryn-api",
+      ttlSeconds: 600,
+    });
+    return {
+      oryn,
+      postgres,
+      redisUrl,
+      controlPlane,
+      controlPlaneUrl,
+      templateDatabase,
+      redisPrefix,
+      placement: options.placement,
+      provisioning: {
+        controlPlane,
+        admin,
+        adminUrl: postgres.url,
+        template: templateDatabase,
+        passwordSecret,
+        logger: createLogger("bench-provisioning", "silent"),
+      },
+      mint: (tenantId, role = "owner") =>
+        keys.sign({
+          userId: randomUUID(),
+          tenantId,
+          role,
+          tokenId: randomUUID(),
+          kind: "user",
+          membershipVersion: 1,
+          // Outlives the whole run, unlike the 10-minute tokens signup hands out.
+          ttlSeconds: 3600,
+        }),
+      defer: (step) => {
+        // Something started while an interrupted run is closing is undone at once.
+        if (closed) void Promise.resolve().then(step);
+        else undo.push(step);
+      },
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
 }
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return (
-    sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN
-  );
-}
-
-/** Count, median and p95 of durations in milliseconds, to a tenth. */
-export const summary = (values: number[]) => ({
-  n: values.length,
-  medianMs: Math.round(percentile(values, 50) * 10) / 10,
-  p95Ms: Math.round(percentile(values, 95) * 10) / 10,
-});
-export { percentile };

@@ -4,7 +4,7 @@ import { chmodSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { freePort } from "./processes.ts";
+import { freePort, type Placement } from "./processes.ts";
 
 const run = promisify(execFile);
 /**
@@ -42,10 +42,14 @@ async function asPostgres(command: string): Promise<void> {
 /**
  * initdb + pg_ctl on a free port with fsync off: a throwaway server for tests and benchmarks,
  * never for data anyone wants back. Data and socket live in one temporary directory.
+ * `durable` keeps fsync and full-page writes on, as a production server has them (benchmarks
+ * whose figures should mean something); `placement` pins the server's processes to CPUs.
  */
 export async function startThrowawayPostgres(
   options: {
     label?: string;
+    durable?: boolean;
+    placement?: Placement;
     /**
      * Check passwords over TCP (scram-sha-256), as a production server does; the machine's
      * servers trust every local login, so only such a server tests that roles really log in.
@@ -61,12 +65,13 @@ export async function startThrowawayPostgres(
     `-p ${port}`,
     `-k ${dir}`,
     "-c listen_addresses=127.0.0.1",
-    "-c fsync=off",
     // Not synchronous_commit=off: an immediate stop would then lose the last commits, and tests
     // stop servers to check that a tenant's data is there when its server returns.
-    "-c full_page_writes=off",
+    ...(options.durable ? [] : ["-c fsync=off", "-c full_page_writes=off"]),
     "-c max_connections=300",
   ].join(" ");
+  // The postmaster and every backend it forks inherit the affinity pg_ctl starts with.
+  const pinned = options.placement?.cpus ? `taskset -c ${options.placement.cpus} ` : "";
   if (process.getuid?.() === 0) await run("chown", ["postgres", dir]);
   const password = randomBytes(18).toString("base64url");
   let auth = "--auth=trust";
@@ -81,7 +86,9 @@ export async function startThrowawayPostgres(
     port,
     url: `postgres://${credentials}@127.0.0.1:${port}/postgres`,
     start: () =>
-      asPostgres(`${bin}/pg_ctl -D ${data} -o "${settings}" -w -l ${dir}/log start >/dev/null`),
+      asPostgres(
+        `${pinned}${bin}/pg_ctl -D ${data} -o "${settings}" -w -l ${dir}/log start >/dev/null`,
+      ),
     // Immediate: tests stop it to see what clients do when a server vanishes, not to shut down.
     stop: () => asPostgres(`${bin}/pg_ctl -D ${data} -m immediate -w stop >/dev/null`),
     async remove() {

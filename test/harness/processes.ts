@@ -49,12 +49,34 @@ async function canListen(port: number): Promise<boolean> {
   }
 }
 
+/** Where a process may run: a `taskset -c` CPU list ("0", "0-1"); unset, wherever the OS likes. */
+export type Placement = { cpus?: string | undefined };
+/**
+ * How a service is started: its placement, and how long it may take to answer /healthz (20 s by
+ * default; four services pinned to one busy core can take longer).
+ */
+export type StartOptions = Placement & { healthTimeoutMs?: number };
+
+/** `command args` as spawn takes it, under `taskset -c <cpus>` when a CPU list is given. */
+export function placed(command: string, args: string[], placement: Placement = {}) {
+  // taskset execs the command, so the child's pid (and signals to it) are the command's own.
+  return placement.cpus === undefined
+    ? { command, args }
+    : { command: "taskset", args: ["-c", placement.cpus, command, ...args] };
+}
+
 /** `node services/<name>/src/main.ts` as its own process, collecting what it prints. */
 export function spawnService(
   name: ServiceName,
   env: Record<string, string>,
+  placement: Placement = {},
 ): { child: ChildProcess; output(): string } {
-  const child = spawn(process.execPath, [join(root, "services", name, "src", "main.ts")], {
+  const { command, args } = placed(
+    process.execPath,
+    [join(root, "services", name, "src", "main.ts")],
+    placement,
+  );
+  const child = spawn(command, args, {
     cwd: root,
     env: { PATH: process.env.PATH ?? "", ...env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -73,8 +95,13 @@ export async function startService(
   name: ServiceName,
   port: number,
   env: Record<string, string>,
+  options: StartOptions = {},
 ): Promise<RunningService> {
-  const { child, output } = spawnService(name, { ...env, PORT: String(port), HOST: "127.0.0.1" });
+  const { child, output } = spawnService(
+    name,
+    { ...env, PORT: String(port), HOST: "127.0.0.1" },
+    options,
+  );
   const service: RunningService = {
     name,
     port,
@@ -91,7 +118,7 @@ export async function startService(
       return code;
     },
   };
-  await waitForHealth(service);
+  await waitForHealth(service, options.healthTimeoutMs);
   return service;
 }
 
@@ -130,6 +157,8 @@ export type Oryn = {
   kill(name: ServiceName, signal?: NodeJS.Signals): Promise<void>;
   /** Starts a killed service again, on its port and with its environment, and waits for it. */
   revive(name: ServiceName): Promise<RunningService>;
+  /** The environment each service was started with (its PORT aside), to start another like it. */
+  env: Record<ServiceName, Record<string, string>>;
   stop(): Promise<void>;
 };
 
@@ -137,6 +166,7 @@ export type Oryn = {
 export async function startOryn(
   env: Record<string, string>,
   overrides: Partial<Record<ServiceName, Record<string, string>>> = {},
+  options: StartOptions = {},
 ): Promise<Oryn> {
   const ports = {
     gateway: await freePort(),
@@ -151,15 +181,12 @@ export async function startOryn(
     JWKS_URL: `http://127.0.0.1:${ports.gateway}/.well-known/jwks.json`,
   };
   const started: RunningService[] = [];
+  const envs = {} as Record<ServiceName, Record<string, string>>;
   const start = async (name: ServiceName) => {
     // The gateway's operations port must be free too (its default is the dev server's).
     const own: Record<string, string> = name === "gateway" ? { OPS_PORT: String(opsPort) } : {};
-    const service = await startService(name, ports[name], {
-      ...env,
-      ...wiring,
-      ...own,
-      ...overrides[name],
-    });
+    envs[name] = { ...env, ...wiring, ...own, ...overrides[name] };
+    const service = await startService(name, ports[name], envs[name], options);
     started.push(service);
     return service;
   };
@@ -184,6 +211,7 @@ export async function startOryn(
         services[name] = await start(name);
         return services[name];
       },
+      env: envs,
       async stop() {
         // Every process ever started here: stopping one that has exited already is a no-op.
         await Promise.all(started.map((service) => service.stop()));

@@ -1,0 +1,59 @@
+import { spawn } from "node:child_process";
+import { join } from "node:path";
+import { type Placement, placed } from "../../test/harness/processes.ts";
+
+/** What the load generator is asked to do. */
+export type LoadSpec = {
+  url: string;
+  connections: number;
+  seconds: number;
+  /** Paths with the token to send them with; one target is a plain single-path run. */
+  targets: { path: string; token?: string }[];
+  /** In turn (default), or Zipf-distributed over the targets' ranks with exponent `zipfS`. */
+  pick?: "turns" | "zipf";
+  zipfS?: number;
+};
+
+/** What one run measured. Only 2xx answers count as throughput (`okPerSecond`). */
+export type LoadResult = {
+  connections: number;
+  seconds: number;
+  /** How long the run really took: the per-second figures divide by this. */
+  elapsedSeconds: number;
+  answers: number;
+  okPerSecond: number;
+  answersPerSecond: number;
+  ok: number;
+  non2xx: number;
+  statuses: Record<string, number>;
+  errors: number;
+  timeouts: number;
+  latencyMs: { p50: number; p97_5: number; p99: number; max: number };
+};
+
+const script = join(import.meta.dirname, "..", "load-generator.ts");
+const running = new Set<ReturnType<typeof spawn>>();
+
+/** Runs bench/load-generator.ts as a separate process, placed on `placement`'s cores. */
+export async function runLoad(spec: LoadSpec, placement: Placement): Promise<LoadResult> {
+  const { command, args } = placed(process.execPath, [script], placement);
+  const child = spawn(command, args, { stdio: ["pipe", "pipe", "inherit"] });
+  running.add(child);
+  let out = "";
+  child.stdout.on("data", (chunk: Buffer) => {
+    out += chunk.toString();
+  });
+  child.stdin.end(JSON.stringify(spec));
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.on("error", reject);
+    child.on("exit", resolve);
+  });
+  running.delete(child);
+  if (code !== 0) throw new Error(`load generator exited with ${code}`);
+  return JSON.parse(out) as LoadResult;
+}
+
+/** Kills load generators still running (an interrupted run). */
+export function stopLoads(): void {
+  for (const child of running) child.kill("SIGKILL");
+}

@@ -1,0 +1,85 @@
+import { availableParallelism } from "node:os";
+
+/**
+ * What one `pnpm bench` run does, from its arguments and environment: which scenarios, at what
+ * sizes, on which cores. Every setting is written into the results, so a figure always comes with
+ * the conditions it was measured under.
+ */
+export const scenarioNames = [
+  "ceiling",
+  "workspace",
+  "gateway",
+  "nginx",
+  "rejected",
+  "provisioning",
+  "many-tenants",
+  "fleet",
+] as const;
+export type ScenarioName = (typeof scenarioNames)[number];
+
+export type Settings = {
+  only: ScenarioName[];
+  /** Tenants of the many-tenant and fleet scenarios. */
+  tenants: number;
+  /** Signups at once in the provisioning scenario. */
+  concurrent: number;
+  /** Length of each measured load run, and of the unrecorded warm-up before it. */
+  seconds: number;
+  warmupSeconds: number;
+  connections: number;
+  /** Workspace's TENANT_CONNECTIONS_MAX. */
+  connectionBudget: number;
+  /** Template clones (and create-and-migrate builds) timed. */
+  clones: number;
+  /** How often each waiting signup asks whether its tenant is active. */
+  pollMs: number;
+  /** `taskset -c` lists: our processes and PostgreSQL, and the load generator. */
+  serverCpus: string | undefined;
+  loadCpus: string | undefined;
+};
+
+export function readSettings(argv: string[], env: NodeJS.ProcessEnv): Settings {
+  const onlyArgument = argv.indexOf("--only");
+  const onlyList =
+    onlyArgument >= 0
+      ? argv[onlyArgument + 1]
+      : argv.find((a) => a.startsWith("--only="))?.slice(7);
+  const wanted = (onlyList ?? env.BENCH_ONLY ?? "").split(",").filter(Boolean);
+  for (const name of wanted) {
+    if (!(scenarioNames as readonly string[]).includes(name)) {
+      throw new Error(`unknown scenario ${name}: one of ${scenarioNames.join(", ")}`);
+    }
+  }
+  // Two cores or more: ours on the first, the load generator on the second, never sharing one.
+  const twoCores = availableParallelism() >= 2;
+  return {
+    only: wanted.length > 0 ? (wanted as ScenarioName[]) : [...scenarioNames],
+    tenants: count(env, "BENCH_TENANTS", 1000),
+    concurrent: count(env, "BENCH_CONCURRENT", 200),
+    seconds: count(env, "BENCH_SECONDS", 10),
+    warmupSeconds: count(env, "BENCH_WARMUP_SECONDS", 2),
+    connections: count(env, "BENCH_CONNECTIONS", 50),
+    connectionBudget: count(env, "BENCH_CONNECTION_BUDGET", 100),
+    clones: count(env, "BENCH_CLONES", 10),
+    pollMs: count(env, "BENCH_POLL_MS", 100),
+    serverCpus: cpuList(env, "BENCH_SERVER_CPUS", twoCores ? "0" : undefined),
+    loadCpus: cpuList(env, "BENCH_LOAD_CPUS", twoCores ? "1" : undefined),
+  };
+}
+
+function count(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer`);
+  return value;
+}
+
+/** A CPU list as taskset takes it; "none" for no pinning. Checked: it reaches a shell command. */
+function cpuList(env: NodeJS.ProcessEnv, name: string, fallback: string | undefined) {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  if (raw === "none") return undefined;
+  if (!/^\d+([-,]\d+)*$/.test(raw)) throw new Error(`${name} must be a CPU list such as 0 or 0-1`);
+  return raw;
+}

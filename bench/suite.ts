@@ -1,0 +1,129 @@
+/**
+ * `pnpm bench`: the eight scenarios of issue 8 in one run on one machine, so their ratios mean
+ * something; results in bench/results/<date>.json and BENCHMARKS.md. See BENCHMARKS.md for the
+ * scenarios, the settings (BENCH_*) and `--only`.
+ */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { startBenchStack } from "./lib/bench-stack.ts";
+import { benchTenants } from "./lib/bench-tenants.ts";
+import { benchmarksMarkdown } from "./lib/benchmarks-md.ts";
+import { stopLoads } from "./lib/load.ts";
+import { environment, figures, writeResultsFile } from "./lib/report.ts";
+import type { BenchContext, Scenario } from "./lib/scenario.ts";
+import { readSettings, scenarioNames } from "./lib/settings.ts";
+import { round } from "./lib/stats.ts";
+import { ceiling } from "./scenarios/ceiling.ts";
+import { fleet } from "./scenarios/fleet.ts";
+import { throughGateway } from "./scenarios/gateway.ts";
+import { manyTenants } from "./scenarios/many-tenants.ts";
+import { throughNginx } from "./scenarios/nginx.ts";
+import { provisioning } from "./scenarios/provisioning.ts";
+import { rejectedTraffic } from "./scenarios/rejected.ts";
+import { workspaceDirect } from "./scenarios/workspace.ts";
+
+// Run order: fleet last, as it migrates the template past the real history.
+const scenarios: Scenario[] = [
+  ceiling,
+  workspaceDirect,
+  throughGateway,
+  throughNginx,
+  rejectedTraffic,
+  provisioning,
+  manyTenants,
+  fleet,
+];
+
+const settings = readSettings(process.argv.slice(2), process.env);
+const full = settings.only.length === scenarioNames.length;
+const started = performance.now();
+// Ctrl-C or a kill, at any point (also while the stack starts): stop the load, remove everything
+// the bench made, and leave without figures.
+let interrupted = false;
+const starting = startBenchStack({
+  name: "benchsuite",
+  placement: { cpus: settings.serverCpus },
+  settings: { PROVISIONING_CONCURRENCY: process.env.PROVISIONING_CONCURRENCY ?? "4" },
+  overrides: { workspace: { TENANT_CONNECTIONS_MAX: String(settings.connectionBudget) } },
+});
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    interrupted = true;
+    console.error(`[bench] ${signal}: removing what the bench made`);
+    stopLoads();
+    // A start that fails removes what it made itself.
+    void starting
+      .then(
+        (stack) => stack.close(),
+        () => {},
+      )
+      .finally(() => process.exit(130));
+  });
+}
+// A crash (an error no scenario caught, e.g. from a connection the server closed) still removes
+// everything the bench made before the process ends.
+for (const event of ["uncaughtException", "unhandledRejection"] as const) {
+  process.once(event, (error) => {
+    console.error(`[bench] ${event}:`, error);
+    stopLoads();
+    void starting
+      .then(
+        (stack) => stack.close(),
+        () => {},
+      )
+      .finally(() => process.exit(1));
+  });
+}
+const stack = await starting;
+
+const context: BenchContext = { stack, settings, tenants: benchTenants(stack) };
+const results: Record<string, Record<string, unknown>> = {};
+let report: Record<string, unknown>;
+try {
+  for (const scenario of scenarios.filter((s) => settings.only.includes(s.name))) {
+    if (interrupted) break;
+    const at = performance.now();
+    console.log(`[bench] ${scenario.name}: ${scenario.title}`);
+    try {
+      results[scenario.name] = await scenario.run(context);
+    } catch (error) {
+      // One failed scenario still leaves the others' figures; the report says what failed.
+      console.error(`[bench] ${scenario.name} failed:`, error);
+      results[scenario.name] = { error: String(error) };
+    }
+    console.log(`[bench] ${scenario.name} done in ${round((performance.now() - at) / 1000, 1)} s`);
+  }
+  report = {
+    date: new Date().toISOString(),
+    command: `pnpm bench${full ? "" : ` --only ${settings.only.join(",")}`}`,
+    ...(await environment(stack)),
+    placement: {
+      "gateway, workspace, billing, provisioner, the ceiling server, nginx, the pnpm oryn CLI and the bench's PostgreSQL":
+        settings.serverCpus ? `taskset -c ${settings.serverCpus}` : "not pinned",
+      "load generator (bench/load-generator.ts, autocannon, its own process)": settings.loadCpus
+        ? `taskset -c ${settings.loadCpus}`
+        : "not pinned",
+      "the bench's driver (setup, samplers)": "not pinned",
+      Redis: "the machine's service, not pinned (shared with other work on the machine)",
+    },
+    settings,
+  };
+} finally {
+  await stack.close();
+}
+// Interrupted: the signal handler exits once the stack is closed; no figures from a cut run.
+if (interrupted) await new Promise(() => {});
+const wallSeconds = round((performance.now() - started) / 1000, 1);
+const table = figures(results);
+const full_report = { ...report, wallSeconds, figures: table, results };
+const file = writeResultsFile(full_report, settings, full);
+console.table(table);
+console.log(`[bench] written to ${file} (whole run ${wallSeconds} s)`);
+if (full) {
+  const markdown = join(import.meta.dirname, "..", "BENCHMARKS.md");
+  writeFileSync(
+    markdown,
+    benchmarksMarkdown(full_report as Parameters<typeof benchmarksMarkdown>[0]),
+  );
+  console.log(`[bench] ${markdown} regenerated`);
+}
