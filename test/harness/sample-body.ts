@@ -1,7 +1,8 @@
 /**
  * A request body that fits an operation's JSON Schema, built from the OpenAPI document alone:
  * examples where the schema gives them, otherwise the simplest value of each required field. The
- * security suite sends it so that a refusal it expects (401, 403, 404) cannot be masked by a 422.
+ * security suite sends it so that a refusal it expects (401, 403, 404) cannot be masked by a 422;
+ * the fuzz suite starts its hostile variations from it.
  */
 type Schema = {
   $ref?: string;
