@@ -11,6 +11,7 @@ import type { Logger } from "./logger.ts";
 import { type Metrics, measureRequests } from "./operations.ts";
 import type { Principal } from "./tokens.ts";
 import { traceRequests } from "./tracing.ts";
+import { discardUnreadBodies } from "./unread-bodies.ts";
 
 /** The request's variables, the same in every service. */
 export type AppEnv = {
@@ -152,6 +153,8 @@ export function useCommonHandlers(
   app: App,
   options: { logger: Logger; metrics: Metrics; trustIncomingRequestId?: boolean },
 ): void {
+  // First, so it runs last: once every answer, an error's included, is decided.
+  app.use("*", discardUnreadBodies());
   app.use(
     "*",
     requestContext(options.logger, { trustIncomingId: options.trustIncomingRequestId ?? true }),
