@@ -6,11 +6,11 @@
  * past its signature check by a fuzz, but garbage there must still be a 4xx problem+json.
  */
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Endpoint } from "../harness/openapi-endpoints.ts";
 import { pathWithIds } from "../harness/openapi-endpoints.ts";
 import type { PopulatedTenant } from "../harness/populated-tenant.ts";
-import { sampleBody } from "../harness/sample-body.ts";
+import { bodyFields, sampleBody } from "../harness/sample-body.ts";
 import { headerValue, hostileString, sqlFragments } from "./fuzz-hostile.ts";
 import { type FuzzStack, fuzzRuns, fuzzSeed, problemDefect, startFuzzStack } from "./fuzz-stack.ts";
 import { recordFault } from "./report.ts";
@@ -57,29 +57,40 @@ function pathIdArbitrary(collection: string) {
   );
 }
 
-const queryArbitrary = fc
-  .array(
-    fc.tuple(
-      fc.oneof(
-        fc.constantFrom("limit", "cursor", "status", "assigneeId", "q", "sort", "offset", "limit"),
-        fc.string({ unit: "grapheme-ascii", maxLength: 10 }),
+const queryArbitrary = () =>
+  fc
+    .array(
+      fc.tuple(
+        fc.oneof(
+          fc.constantFrom(
+            "limit",
+            "cursor",
+            "status",
+            "assigneeId",
+            "q",
+            "sort",
+            "offset",
+            "limit",
+          ),
+          fc.string({ unit: "grapheme-ascii", maxLength: 10 }),
+        ),
+        fc.oneof(
+          hostileString.map(encodePart),
+          fc.integer().map(String),
+          fc.constantFrom(...Object.values(stack.tenantB.ids)),
+          fc.constantFrom("0", "-1", "101", "1e309", "1.5", "%ZZ", "%C3%28", "%00"),
+          // Cursors are opaque base64url: a forged one with hostile JSON inside.
+          fc
+            .jsonValue()
+            .map((value) => Buffer.from(JSON.stringify(value) ?? "").toString("base64url")),
+          fc
+            .constantFrom(...sqlFragments)
+            .map((id) => Buffer.from(JSON.stringify({ id, createdAt: id })).toString("base64url")),
+        ),
       ),
-      fc.oneof(
-        hostileString.map(encodePart),
-        fc.integer().map(String),
-        fc.constantFrom("0", "-1", "101", "1e309", "1.5", "%ZZ", "%C3%28", "%00"),
-        // Cursors are opaque base64url: a forged one with hostile JSON inside.
-        fc
-          .jsonValue()
-          .map((value) => Buffer.from(JSON.stringify(value) ?? "").toString("base64url")),
-        fc
-          .constantFrom(...sqlFragments)
-          .map((id) => Buffer.from(JSON.stringify({ id, createdAt: id })).toString("base64url")),
-      ),
-    ),
-    { maxLength: 4 },
-  )
-  .map((pairs) => (pairs.length ? `?${pairs.map(([k, v]) => `${k}=${v}`).join("&")}` : ""));
+      { maxLength: 4 },
+    )
+    .map((pairs) => (pairs.length ? `?${pairs.map(([k, v]) => `${k}=${v}`).join("&")}` : ""));
 
 const hostileValue = (tenantB: PopulatedTenant) =>
   fc.oneof(
@@ -102,7 +113,13 @@ function nested(depth: number, asObject: boolean): string {
 
 function bodyArbitrary(endpoint: Endpoint) {
   const sample = sampleBody(endpoint.document, endpoint.operation) ?? {};
-  const fields = typeof sample === "object" && sample ? Object.keys(sample) : [];
+  // Optional fields too: a reference like `assigneeId` is where another tenant's id may slip in.
+  const fields = [
+    ...new Set([
+      ...(typeof sample === "object" && sample ? Object.keys(sample) : []),
+      ...bodyFields(endpoint.document, endpoint.operation),
+    ]),
+  ];
   const mutated = fc
     .tuple(
       fc.subarray(fields),
@@ -116,8 +133,15 @@ function bodyArbitrary(endpoint: Endpoint) {
       });
       return JSON.stringify({ ...body, ...extra });
     });
+  // A valid body whose one reference (`assigneeId`, ...) is one of B's ids: a random mutation
+  // would almost never hit that combination.
+  const references = fields.filter((field) => field.endsWith("Id"));
+  const crossReference = fc
+    .tuple(fc.constantFrom("", ...references), fc.constantFrom(...tenantBMarks()))
+    .map(([field, id]) => JSON.stringify(field ? { ...(sample as object), [field]: id } : sample));
   return fc.oneof(
     { weight: 3, arbitrary: fc.constant(JSON.stringify(sample)) },
+    { weight: 2, arbitrary: crossReference },
     { weight: 5, arbitrary: mutated },
     { weight: 2, arbitrary: fc.jsonValue().map((value) => JSON.stringify(value)) },
     {
@@ -193,7 +217,7 @@ function requestArbitrary(endpoint: Endpoint) {
   return fc
     .record({
       ids: fc.tuple(...params.map(pathIdArbitrary)),
-      query: queryArbitrary,
+      query: queryArbitrary(),
       body: bodyArbitrary(endpoint),
       contentType: contentTypeArbitrary,
       // A duplicated content-type arrives joined with a comma.
@@ -263,15 +287,35 @@ async function sendOnce(endpoint: Endpoint, request: FuzzRequest): Promise<void>
   const defect = problemDefect(response.status, response.headers.get("content-type"), text);
   if (defect) throw new Error(`${defect}: ${what}`);
   if (response.status < 300) {
+    // A's text may quote B's ids (a project named after one): that comes back, and is no leak.
+    // B's id in a path, or as a reference (`assigneeId`, `userId`) in an accepted answer, is.
     const sent = `${request.path}${request.query}${request.body ?? ""}`;
+    const references = new Set(idReferences(text));
     const seen = tenantBMarks().filter(
-      (mark) => (text.includes(mark) && !sent.includes(mark)) || request.path.includes(mark),
+      (mark) =>
+        (text.includes(mark) && !sent.includes(mark)) ||
+        request.path.includes(mark) ||
+        references.has(mark),
     );
     if (seen.length) {
       counts.leaks++;
       throw new Error(`tenant B's ${seen.join(", ")} reached A: ${what}`);
     }
   }
+}
+
+/** Every value of an `id` or `...Id` field in a JSON answer. */
+function idReferences(text: string): string[] {
+  const found: string[] = [];
+  try {
+    JSON.parse(text, (key, value) => {
+      if ((key === "id" || key.endsWith("Id")) && typeof value === "string") found.push(value);
+      return value;
+    });
+  } catch {
+    // Not JSON (an export's archive): nothing to look at.
+  }
+  return found;
 }
 
 /** B's own view of every GET endpoint, with B's ids. */
@@ -285,10 +329,91 @@ async function snapshotOfB(): Promise<Record<string, unknown>> {
   return snapshot;
 }
 
+/** Requests naming one of B's objects where A's would go: a path slot, a body reference. */
+function crossTenantRequests(endpoint: Endpoint): FuzzRequest[] {
+  const b = stack.tenantB;
+  const slots = [...endpoint.path.matchAll(/\/([^/]+)\/\{[^}]+\}/g)].map((match) => match[1] ?? "");
+  const sample = sampleBody(endpoint.document, endpoint.operation);
+  const json: [string, string][] = [["content-type", "application/json"]];
+  const withIds = (pick: (collection: string, slot: number) => string) => {
+    let slot = 0;
+    return pathWithIds(endpoint.path, stack.tenantA.ids, (collection) => pick(collection, slot++));
+  };
+  const requests: FuzzRequest[] = slots.map((_, target) => ({
+    path: withIds((collection, slot) =>
+      slot === target ? (b.ids[collection] ?? "") : (stack.tenantA.ids[collection] ?? ""),
+    ),
+    query: "",
+    body: sample === undefined ? undefined : JSON.stringify(sample),
+    headers: json,
+  }));
+  const ownPath = withIds((collection) => stack.tenantA.ids[collection] ?? "");
+  for (const field of bodyFields(endpoint.document, endpoint.operation)) {
+    if (!field.endsWith("Id")) continue;
+    for (const id of tenantBMarks()) {
+      requests.push({
+        path: ownPath,
+        query: "",
+        body: JSON.stringify({ ...(sample as object), [field]: id }),
+        headers: json,
+      });
+    }
+  }
+  for (const parameter of endpoint.operation.parameters ?? []) {
+    if (parameter.in !== "query" || !parameter.name.endsWith("Id")) continue;
+    for (const id of tenantBMarks()) {
+      requests.push({
+        path: ownPath,
+        query: `?${parameter.name}=${id}`,
+        body: undefined,
+        headers: json,
+      });
+    }
+  }
+  return requests;
+}
+
+function record(fault: string, detail: Record<string, unknown>) {
+  recordFault({
+    fault,
+    provoked: counts.cases,
+    requests: counts.requests,
+    clientErrors: counts.serverErrors,
+    dataLost: 0,
+    crossTenantLeaks: counts.leaks,
+    detail: { cases: counts.cases, endpoints: stack.endpoints.length, seed: fuzzSeed, ...detail },
+  });
+}
+
+beforeEach(() => {
+  Object.assign(counts, { cases: 0, requests: 0, serverErrors: 0, leaks: 0 });
+  defects.length = 0;
+});
+
 describe("fuzz: every endpoint of the OpenAPI documents", () => {
-  it("answers hostile requests without a 5xx, with problem+json, and leaves tenant B as it was", async () => {
-    const before = await snapshotOfB();
+  let before: Record<string, unknown>;
+  beforeAll(async () => {
+    before = await snapshotOfB();
     expect(await snapshotOfB(), "B's snapshot is stable when nothing happens").toEqual(before);
+  });
+
+  // First, while all of A's fixtures exist: the hostile requests below may delete some.
+  it("refuses B's ids in A's paths, body references and filters", async () => {
+    for (const endpoint of stack.endpoints) {
+      for (const request of crossTenantRequests(endpoint)) {
+        try {
+          await send(endpoint, request);
+        } catch (error) {
+          defects.push((error as Error).message);
+        }
+        counts.cases++;
+      }
+    }
+    expect(defects).toEqual([]);
+    record("fuzz: B's ids in A's requests", {});
+  });
+
+  it("answers hostile requests without a 5xx, always with problem+json", async () => {
     const runs = fuzzRuns(40);
     for (const [index, endpoint] of stack.endpoints.entries()) {
       try {
@@ -306,16 +431,10 @@ describe("fuzz: every endpoint of the OpenAPI documents", () => {
       counts.cases += runs;
     }
     expect(defects).toEqual([]);
-    const after = await snapshotOfB();
-    expect(after, "B's data as B sees it, after A's fuzzing").toEqual(before);
-    recordFault({
-      fault: "fuzz: hostile requests to every endpoint",
-      provoked: counts.cases,
-      requests: counts.requests,
-      clientErrors: counts.serverErrors,
-      dataLost: 0,
-      crossTenantLeaks: counts.leaks,
-      detail: { cases: counts.cases, endpoints: stack.endpoints.length, seed: fuzzSeed, runs },
-    });
+    record("fuzz: hostile requests to every endpoint", { runs });
   }, 300_000);
+
+  it("leaves tenant B's data as B sees it", async () => {
+    expect(await snapshotOfB(), "B's data as B sees it, after A's fuzzing").toEqual(before);
+  });
 });

@@ -93,3 +93,13 @@ function sampleString(schema: Schema): string {
       return "sample text".padEnd(schema.minLength ?? 0, "x");
   }
 }
+
+/** The names of the top-level fields an operation's JSON body may have, required or not. */
+export function bodyFields(document: OpenApiDocument, operation: Operation): string[] {
+  let schema = operation.requestBody?.content?.["application/json"]?.schema;
+  for (let depth = 0; schema?.$ref && depth < 20; depth++) {
+    schema = document.components?.schemas?.[schema.$ref.replace("#/components/schemas/", "")];
+  }
+  const parts = [schema, ...(schema?.allOf ?? [])];
+  return [...new Set(parts.flatMap((part) => Object.keys(part?.properties ?? {})))];
+}
