@@ -132,6 +132,35 @@ describe("fuzz: hostile text round-trips exactly", () => {
     );
   });
 
+  it("in company and owner names at signup (and the slug made from the name)", async () => {
+    await check(
+      fc.asyncProperty(trimmedText(200), trimmedText(200), async (company, owner) => {
+        const signup = await call("POST", "/v1/signup", {
+          token: "",
+          body: {
+            company: { name: company },
+            owner: {
+              email: `o-${crypto.randomUUID().slice(0, 8)}@example.test`,
+              password: testPassword,
+              name: owner,
+            },
+          },
+        });
+        expectStatus(signup, 202, "signing up");
+        const token = signup.json.tokens.accessToken as string;
+        const tenant = await call("GET", "/v1/tenant", { token });
+        expectSame("company name", tenant.json.name, company.trim());
+        // The slug made from any name still fits the rule for a slug a person chooses.
+        expect(tenant.json.slug).toMatch(/^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/);
+        const members = (await call("GET", "/v1/members", { token })).json?.items as
+          | { name: string }[]
+          | undefined;
+        expectSame("owner name", members?.[0]?.name, owner.trim());
+      }),
+      fuzzRuns(8),
+    );
+  });
+
   it("in member names", async () => {
     await check(
       fc.asyncProperty(trimmedText(200), async (name) => {
