@@ -62,16 +62,7 @@ const queryArbitrary = () =>
     .array(
       fc.tuple(
         fc.oneof(
-          fc.constantFrom(
-            "limit",
-            "cursor",
-            "status",
-            "assigneeId",
-            "q",
-            "sort",
-            "offset",
-            "limit",
-          ),
+          fc.constantFrom("limit", "cursor", "status", "assigneeId", "q", "sort", "offset"),
           fc.string({ unit: "grapheme-ascii", maxLength: 10 }),
         ),
         fc.oneof(
@@ -251,6 +242,8 @@ function describeRequest(request: FuzzRequest): string {
 }
 
 let firstDefect: string | undefined;
+// The request before a failing one goes in its message: on a keep-alive connection it can be the
+// cause (an unread body once cost the next request its connection).
 let previous = "";
 
 async function send(endpoint: Endpoint, request: FuzzRequest): Promise<void> {
@@ -275,6 +268,8 @@ async function sendOnce(endpoint: Endpoint, request: FuzzRequest): Promise<void>
       method,
       headers,
       body: method === "GET" || method === "HEAD" ? undefined : request.body,
+      // A hung request is a defect too, not a stuck suite.
+      signal: AbortSignal.timeout(30_000),
     });
   } catch (error) {
     counts.serverErrors++;
