@@ -43,7 +43,14 @@ let interrupted = false;
 const starting = startBenchStack({
   name: "benchsuite",
   placement: { cpus: settings.serverCpus },
-  settings: { PROVISIONING_CONCURRENCY: process.env.PROVISIONING_CONCURRENCY ?? "4" },
+  settings: {
+    PROVISIONING_CONCURRENCY: process.env.PROVISIONING_CONCURRENCY ?? "4",
+    // BENCH_CPU_PROF=<dir>: every service writes a V8 CPU profile there when it stops (open it in
+    // Chrome DevTools or speedscope for a flame graph). Profiling slows them: not for figures.
+    ...(process.env.BENCH_CPU_PROF
+      ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_CPU_PROF}` }
+      : {}),
+  },
   overrides: { workspace: { TENANT_CONNECTIONS_MAX: String(settings.connectionBudget) } },
 });
 for (const signal of ["SIGINT", "SIGTERM"] as const) {

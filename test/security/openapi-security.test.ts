@@ -26,22 +26,12 @@ import { generateSigningKeySet } from "../../services/gateway/src/tokens/signing
 import { serviceEnv, testRun } from "../harness/context.ts";
 import { type FakeStripe, startFakeStripe } from "../harness/fake-stripe.ts";
 import { type Answer, jsonCaller } from "../harness/http.ts";
+import { collectEndpoints, type Endpoint, pathWithIds } from "../harness/openapi-endpoints.ts";
+import { joinTenant, type PopulatedTenant, populatedTenant } from "../harness/populated-tenant.ts";
 import { type Oryn, startOryn } from "../harness/processes.ts";
-import { type OpenApiDocument, type Operation, sampleBody } from "./sample-body.ts";
+import { sampleBody } from "../harness/sample-body.ts";
 
-const password = "a long enough password";
 const roleBelow: Record<string, string | undefined> = { owner: "admin", admin: "member" };
-const methods = ["get", "post", "put", "patch", "delete"] as const;
-
-type Endpoint = {
-  method: string;
-  path: string;
-  operation: Operation;
-  document: OpenApiDocument;
-  /** Where the operation is implemented, for direct attacks past the gateway. */
-  serviceUrl: string | undefined;
-};
-
 const run = testRun();
 const keySet = generateSigningKeySet();
 let oryn: Oryn;
@@ -51,17 +41,8 @@ const casesRun = { unauthenticated: 0, hostileTokens: 0, roleBelow: 0, crossTena
 
 const call = jsonCaller((path, init) => fetch(`${oryn.gatewayUrl}${path}`, init));
 
-type Tenant = {
-  id: string;
-  slug: string;
-  owner: { userId: string; token: string };
-  admin: { userId: string; token: string };
-  member: { userId: string; token: string; refreshToken: string };
-  /** Object ids, by the collection they belong to (the path segment before the id). */
-  ids: Record<string, string>;
-};
-let tenantA: Tenant;
-let tenantB: Tenant;
+let tenantA: PopulatedTenant;
+let tenantB: PopulatedTenant;
 const hostile: Record<string, string> = {};
 
 const claimsOf = (token: string): JWTPayload =>
@@ -71,139 +52,6 @@ async function expectStatus(answer: Promise<Answer>, status: number, what: strin
   const got = await answer;
   expect(got.status, `${what}: ${JSON.stringify(got.json)}`).toBe(status);
   expect(got.json?.code, `${what}: problem+json code`).toEqual(expect.any(String));
-}
-
-async function signUp(label: string) {
-  const slug = `sec-${label}-${randomBytes(3).toString("hex")}`;
-  const signup = await call("POST", "/v1/signup", {
-    body: {
-      company: { name: `Security ${label}`, slug },
-      owner: { email: `owner@${slug}.test`, password, name: "Owner" },
-    },
-  });
-  expect(signup.status).toBe(202);
-  const token = signup.json.tokens.accessToken as string;
-  const deadline = Date.now() + 30_000;
-  while ((await call("GET", "/v1/tenant", { token })).json.status !== "active") {
-    if (Date.now() > deadline) throw new Error(`${slug} did not become active`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return {
-    id: signup.json.tenant.id as string,
-    slug,
-    userId: signup.json.user.id as string,
-    token,
-  };
-}
-
-async function joinTenant(ownerToken: string, role: string) {
-  const email = `${role}-${randomBytes(4).toString("hex")}@example.test`;
-  const invitation = await call("POST", "/v1/invitations", {
-    token: ownerToken,
-    body: { email, role },
-  });
-  expect(invitation.status).toBe(201);
-  const accepted = await call("POST", "/v1/invitations/accept", {
-    body: { token: invitation.json.token, name: role, password },
-  });
-  expect(accepted.status).toBe(200);
-  return {
-    userId: claimsOf(accepted.json.accessToken).sub as string,
-    token: accepted.json.accessToken as string,
-    refreshToken: accepted.json.refreshToken as string,
-  };
-}
-
-/** A tenant with one object of every kind the API has, and a member of every role. */
-async function populatedTenant(label: string): Promise<Tenant> {
-  const signed = await signUp(label);
-  const owner = { userId: signed.userId, token: signed.token };
-  // Room for every fixture below: the free plan's caps are tested elsewhere.
-  const { connect } = await import("@oryn/shared");
-  const admin = connect(run.controlPlaneUrl, { max: 1 });
-  await admin`update tenants set plan = 'business' where id = ${signed.id}`;
-  await admin.end();
-  const adminMember = await joinTenant(owner.token, "admin");
-  const member = await joinTenant(owner.token, "member");
-  const ids: Record<string, string> = { members: member.userId };
-
-  const project = await call("POST", "/v1/projects", {
-    token: owner.token,
-    body: { name: `Project of ${label}` },
-  });
-  expect(project.status).toBe(201);
-  ids.projects = project.json.id;
-  const task = await call("POST", `/v1/projects/${ids.projects}/tasks`, {
-    token: owner.token,
-    body: { title: `Task of ${label}` },
-  });
-  // Tasks exist once the workspace serves them; the suite then needs a task id.
-  if (task.status === 201) ids.tasks = task.json.id;
-  const invitation = await call("POST", "/v1/invitations", {
-    token: owner.token,
-    body: { email: `pending-${label}@example.test`, role: "member" },
-  });
-  ids.invitations = invitation.json.id;
-  const key = await call("POST", "/v1/api-keys", {
-    token: owner.token,
-    body: { name: `Key of ${label}`, role: "member" },
-  });
-  ids["api-keys"] = key.json.id;
-  const exported = await call("POST", "/v1/tenant/exports", { token: owner.token });
-  expect(exported.status).toBe(202);
-  ids.exports = exported.json.id;
-  return { id: signed.id, slug: signed.slug, owner, admin: adminMember, member, ids };
-}
-
-async function documentOf(url: string): Promise<OpenApiDocument> {
-  const answer = await fetch(`${url}/openapi.json`);
-  expect(answer.status, `${url}/openapi.json`).toBe(200);
-  return (await answer.json()) as OpenApiDocument;
-}
-
-/** Every operation of the three documents, with the service that implements it. */
-async function collectEndpoints(): Promise<Endpoint[]> {
-  const sources = [
-    { document: await documentOf(oryn.gatewayUrl), serviceUrl: undefined },
-    {
-      document: await documentOf(oryn.services.workspace.url),
-      serviceUrl: oryn.services.workspace.url,
-    },
-    {
-      document: await documentOf(oryn.services.billing.url),
-      serviceUrl: oryn.services.billing.url,
-    },
-  ];
-  const byKey = new Map<string, Endpoint>();
-  for (const { document, serviceUrl } of sources) {
-    for (const [path, item] of Object.entries(document.paths)) {
-      for (const method of methods) {
-        const operation = item[method];
-        const key = `${method.toUpperCase()} ${path}`;
-        if (!operation) continue;
-        const known = byKey.get(key);
-        // The gateway's merged document lists upstream routes too: remember who serves them.
-        if (known) known.serviceUrl ??= serviceUrl;
-        else
-          byKey.set(key, { method: method.toUpperCase(), path, operation, document, serviceUrl });
-      }
-    }
-  }
-  return [...byKey.values()];
-}
-
-/** The path with tenant A's id of the right kind in each `{param}`. */
-function pathWithIds(path: string, ids: Record<string, string>): string {
-  const segments = path.split("/");
-  return segments
-    .map((segment, index) => {
-      if (!segment.startsWith("{")) return segment;
-      const collection = segments[index - 1] ?? "";
-      const id = ids[collection];
-      if (!id) throw new Error(`the security suite has no ${collection} id for ${path}: add one`);
-      return id;
-    })
-    .join("/");
 }
 
 async function makeHostileTokens(): Promise<void> {
@@ -281,7 +129,7 @@ async function makeHostileTokens(): Promise<void> {
     (await call("DELETE", `/v1/api-keys/${key.json.id}`, { token: tenantA.owner.token })).status,
   ).toBe(204);
   hostile["deleted API key"] = key.json.key;
-  const leaving = await joinTenant(tenantA.owner.token, "admin");
+  const leaving = await joinTenant(call, tenantA.owner.token, "admin");
   expect(
     (await call("DELETE", `/v1/members/${leaving.userId}`, { token: tenantA.owner.token })).status,
   ).toBe(204);
@@ -305,9 +153,12 @@ describe("access control, generated from the OpenAPI documents", () => {
         REVOCATION_POLL_MS: "200",
       },
     });
-    [tenantA, tenantB] = await Promise.all([populatedTenant("a"), populatedTenant("b")]);
+    [tenantA, tenantB] = await Promise.all([
+      populatedTenant(call, run, "sec-a"),
+      populatedTenant(call, run, "sec-b"),
+    ]);
     await makeHostileTokens();
-    endpoints = await collectEndpoints();
+    endpoints = await collectEndpoints(oryn);
   }, 120_000);
 
   afterAll(async () => {

@@ -1,7 +1,8 @@
 /**
  * A request body that fits an operation's JSON Schema, built from the OpenAPI document alone:
  * examples where the schema gives them, otherwise the simplest value of each required field. The
- * security suite sends it so that a refusal it expects (401, 403, 404) cannot be masked by a 422.
+ * security suite sends it so that a refusal it expects (401, 403, 404) cannot be masked by a 422;
+ * the fuzz suite starts its hostile variations from it.
  */
 type Schema = {
   $ref?: string;
@@ -91,4 +92,14 @@ function sampleString(schema: Schema): string {
     default:
       return "sample text".padEnd(schema.minLength ?? 0, "x");
   }
+}
+
+/** The names of the top-level fields an operation's JSON body may have, required or not. */
+export function bodyFields(document: OpenApiDocument, operation: Operation): string[] {
+  let schema = operation.requestBody?.content?.["application/json"]?.schema;
+  for (let depth = 0; schema?.$ref && depth < 20; depth++) {
+    schema = document.components?.schemas?.[schema.$ref.replace("#/components/schemas/", "")];
+  }
+  const parts = [schema, ...(schema?.allOf ?? [])];
+  return [...new Set(parts.flatMap((part) => Object.keys(part?.properties ?? {})))];
 }
