@@ -25,6 +25,14 @@ export const provisionerEnv = z.object({
   PORT: port.default(8083),
   /** Provisioning jobs run at once in this process. */
   PROVISIONING_CONCURRENCY: positiveInt.default(4),
+  /**
+   * The warm pool: ready spare tenant databases (cloned from the template and migrated) kept per
+   * accepting database server, so a signup renames one instead of waiting for CREATE DATABASE.
+   * 0 turns the pool off: every tenant is cloned at signup, as before.
+   */
+  TENANT_SPARE_DATABASES: z.coerce.number().int().min(0).default(10),
+  /** Spares made at once while refilling; each is a CREATE DATABASE and a migration. */
+  TENANT_SPARE_CONCURRENCY: positiveInt.default(2),
   /** How often tenants left in `provisioning` without a job are enqueued again. */
   PROVISIONING_SWEEP_SECONDS: positiveInt.default(30),
   /**

@@ -9,6 +9,7 @@ import {
 } from "@oryn/shared";
 import type { ServerAdmin, ServerAdmins } from "../servers/admins.ts";
 import { placeTenant, tenantPlacement } from "../servers/placement.ts";
+import { claimSpare } from "../spares/claim-spare.ts";
 import { type StepName, stepNames } from "./steps.ts";
 import {
   ensureTemplate,
@@ -30,6 +31,11 @@ export type ProvisioningDeps = {
   migrations?: string;
   passwordSecret: string;
   logger: Logger;
+  /**
+   * The warm pool (TENANT_SPARE_DATABASES > 0): `create_database` first tries to claim a ready
+   * spare, and tells the pool when it did so that it refills. Unset: every tenant is cloned.
+   */
+  spares?: { claimed(): void };
   /** Tests use this to fail a given step; production leaves it unset. */
   beforeStep?: (step: StepName) => Promise<void> | void;
 };
@@ -50,8 +56,14 @@ const steps: Record<StepName, Step> = {
   prepare_template: (deps, _tenantId, target) => prepareTemplate(deps, target),
   create_role: (deps, tenantId, target) =>
     ensureTenantRole(target.admin, tenantId, tenantRolePassword(deps.passwordSecret, tenantId)),
-  create_database: (deps, tenantId, target) =>
-    ensureTenantDatabase(target.admin, deps.controlPlane, tenantId, deps.template),
+  create_database: async (deps, tenantId, target) => {
+    // A spare renamed is the database a clone would be, made ahead; without one, or after a
+    // claim, ensureTenantDatabase clones what is missing and revokes PUBLIC as ever.
+    if (deps.spares && (await claimSpare(deps.controlPlane, target.admin, tenantId))) {
+      deps.spares.claimed();
+    }
+    await ensureTenantDatabase(target.admin, deps.controlPlane, tenantId, deps.template);
+  },
   migrate: async (deps, tenantId, target) => {
     // The clone is as new as the template; this applies anything newer than it.
     const { version } = await withDatabaseConnection(
