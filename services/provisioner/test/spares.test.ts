@@ -13,7 +13,6 @@ import {
   currentVersion,
   findTenant,
   latestVersion,
-  type Sql,
   tenantDatabaseName,
   tenantMigrations,
   tenantRoleName,
