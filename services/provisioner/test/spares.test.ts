@@ -240,6 +240,27 @@ describe("the warm pool", () => {
     });
   });
 
+  it("a spare older than the release is brought forward by the migrate step, never handed over behind", async () => {
+    const migrations = mkdtempSync(join(tmpdir(), "oryn-spare-migrations-"));
+    try {
+      cpSync(tenantMigrations, migrations, { recursive: true });
+      writeFileSync(
+        join(migrations, "9003_newer_release.sql"),
+        "alter table projects add column newer_release text;\n",
+      );
+      await refill(1);
+      expect((await readySpares())[0]?.schemaVersion).toBe(latest);
+      const tenantId = await insertTenant(deps.controlPlane);
+      const claimedBefore = claims;
+      expect(await provisionTenant({ ...pooled, migrations }, tenantId, 1)).toBe("activated");
+      expect(claims).toBe(claimedBefore + 1);
+      expect(await versionOf(tenantDatabaseName(tenantId))).toBe(9003);
+      expect((await findTenant(deps.controlPlane, tenantId))?.schemaVersion).toBe(9003);
+    } finally {
+      rmSync(migrations, { recursive: true, force: true });
+    }
+  });
+
   it("the reconciler calls recorded spares no orphans, and an unrecorded one an orphan", async () => {
     await refill(2);
     const spares = (await readySpares()).map((spare) => spare.name);

@@ -2,7 +2,7 @@ import { type Sql, tenantDatabaseName } from "@oryn/shared";
 import { databaseExists } from "../provisioning/tenant-database.ts";
 import { checkedSpareName } from "./names.ts";
 
-type Claim = { id: string; name: string };
+type Claim = { id: string; name: string; schemaVersion: number };
 
 /**
  * Makes a ready spare on the tenant's server its database, when it has none yet: the claim is
@@ -21,8 +21,9 @@ export async function claimSpare(
   const claim = await recordClaim(controlPlane, tenantId, !(await databaseExists(admin, name)));
   if (!claim) return false;
   const spare = checkedSpareName(claim.name);
-  if (await databaseExists(admin, spare)) {
-    if (await databaseExists(admin, name)) {
+  const present = await existing(admin, [spare, name]);
+  if (present.has(spare)) {
+    if (present.has(name)) {
       // Another attempt for this tenant cloned meanwhile: the spare stays a spare.
       await controlPlane`update spare_databases set tenant_id = null where id = ${claim.id}`;
       return false;
@@ -31,13 +32,20 @@ export async function claimSpare(
     // marked ready; a fleet migration holds its row, which the claim skips), and PostgreSQL waits
     // a few seconds for a backend that is still exiting.
     await admin`alter database ${admin(spare)} rename to ${admin(name)}`;
-  } else if (!(await databaseExists(admin, name))) {
+  } else if (!present.has(name)) {
     // The spare is gone (dropped by hand): forget it and let the caller clone.
     await controlPlane`delete from spare_databases where id = ${claim.id}`;
     return false;
   }
   await controlPlane`delete from spare_databases where id = ${claim.id}`;
   return true;
+}
+
+/** Which of `names` are databases on the server: one round trip for the claim's checks. */
+async function existing(admin: Sql, names: string[]): Promise<Set<string>> {
+  const rows = await admin<{ datname: string }[]>`
+    select datname from pg_database where datname in ${admin(names)}`;
+  return new Set(rows.map((row) => row.datname));
 }
 
 /**
@@ -56,7 +64,7 @@ async function recordClaim(
       select server_id from tenants where id = ${tenantId} for update`;
     if (!tenant?.serverId) return null;
     const [mine] = await tx<Claim[]>`
-      select id, name from spare_databases where tenant_id = ${tenantId}`;
+      select id, name, schema_version from spare_databases where tenant_id = ${tenantId}`;
     if (mine || !claimNew) return mine ?? null;
     const [claimed] = await tx<Claim[]>`
       update spare_databases set tenant_id = ${tenantId}
@@ -65,7 +73,11 @@ async function recordClaim(
         where server_id = ${tenant.serverId} and state = 'ready' and tenant_id is null
         order by created_at limit 1
         for update skip locked)
-      returning id, name`;
-    return claimed ?? null;
+      returning id, name, schema_version`;
+    if (!claimed) return null;
+    // The spare's version becomes the tenant's, as the migrate step of a clone records it: that
+    // step then has nothing to apply when the spare is as new as this release (see provision-tenant).
+    await tx`update tenants set schema_version = ${claimed.schemaVersion} where id = ${tenantId}`;
+    return claimed;
   });
 }
