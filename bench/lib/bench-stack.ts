@@ -42,9 +42,18 @@ export async function startBenchStack(
   const secretsDir = mkdtempSync(join(tmpdir(), "oryn-bench-"));
   console.log(`[bench] ${infrastructure.source}; control plane ${controlPlaneDatabase}`);
 
+  const remove = () =>
+    removeRun({
+      postgresUrl: infrastructure.postgresUrl,
+      controlPlaneDatabase,
+      templateDatabase,
+      redisUrl: infrastructure.redisUrl,
+      redisPrefix,
+    });
   await ensureDatabase(controlPlaneUrl);
   const controlPlane = connect(controlPlaneUrl, { max: 2 });
   await migrate(controlPlane, controlPlaneMigrations);
+  // A start that fails (a service not healthy in time on a busy machine) leaves nothing behind.
   const oryn = await startOryn(
     {
       NODE_ENV: "test",
@@ -65,7 +74,13 @@ export async function startBenchStack(
       ...settings,
     },
     overrides,
-  );
+  ).catch(async (error: unknown) => {
+    await controlPlane.end();
+    await remove();
+    rmSync(secretsDir, { recursive: true, force: true });
+    await infrastructure.stop();
+    throw error;
+  });
   return {
     oryn,
     infrastructure,
@@ -74,13 +89,7 @@ export async function startBenchStack(
     async close() {
       await oryn.stop();
       await controlPlane.end();
-      await removeRun({
-        postgresUrl: infrastructure.postgresUrl,
-        controlPlaneDatabase,
-        templateDatabase,
-        redisUrl: infrastructure.redisUrl,
-        redisPrefix,
-      });
+      await remove();
       rmSync(secretsDir, { recursive: true, force: true });
       await infrastructure.stop();
     },
