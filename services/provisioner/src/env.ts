@@ -54,9 +54,10 @@ export const provisionerEnv = z.object({
   OPERATOR_TOKEN: z.string().min(32, "at least 32 characters").optional(),
   /**
    * Tests only (honoured only with NODE_ENV=test): the process SIGKILLs itself when a job reaches
-   * this step, so a test can prove that provisioning survives a crash at every step.
+   * this step, so a test can prove that provisioning survives a crash at every step;
+   * `spare_claimed`: between recording a spare's claim and renaming it.
    */
-  ORYN_TEST_CRASH_AT_STEP: z.enum(stepNames).optional(),
+  ORYN_TEST_CRASH_AT_STEP: z.enum([...stepNames, "spare_claimed"]).optional(),
   /**
    * Tests only (honoured only with NODE_ENV=test): tenant migrations from this directory instead
    * of packages/shared/src/migrations/tenant, so a test can add a migration without adding one

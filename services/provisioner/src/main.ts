@@ -47,6 +47,9 @@ if (crashAt) {
   provisioning.beforeStep = (step) => {
     if (step === crashAt) process.kill(process.pid, "SIGKILL");
   };
+  provisioning.afterSpareClaimed = () => {
+    if (crashAt === "spare_claimed") process.kill(process.pid, "SIGKILL");
+  };
 }
 
 // The registry starts with the TENANT_DATABASE_URL server, so a single-server setup keeps working.

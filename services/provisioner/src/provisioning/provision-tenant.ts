@@ -40,6 +40,8 @@ export type ProvisioningDeps = {
   spares?: { claimed(): void };
   /** Tests use this to fail a given step; production leaves it unset. */
   beforeStep?: (step: StepName) => Promise<void> | void;
+  /** Tests use this to die between a spare's claim and its rename; production leaves it unset. */
+  afterSpareClaimed?: () => void;
 };
 
 export { type StepName, stepNames } from "./steps.ts";
@@ -61,7 +63,10 @@ const steps: Record<StepName, Step> = {
   create_database: async (deps, tenantId, target) => {
     // A spare renamed is the database a clone would be, made ahead; without one,
     // ensureTenantDatabase clones what is missing and revokes PUBLIC as ever.
-    if (deps.spares && (await claimSpare(deps.controlPlane, target.admin, tenantId))) {
+    if (
+      deps.spares &&
+      (await claimSpare(deps.controlPlane, target.admin, tenantId, deps.afterSpareClaimed))
+    ) {
       // The spare's ACL was set when it was made (PUBLIC revoked) and a rename keeps it.
       deps.spares.claimed();
       return;

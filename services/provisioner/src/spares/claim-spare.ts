@@ -16,10 +16,13 @@ export async function claimSpare(
   controlPlane: Sql,
   admin: Sql,
   tenantId: string,
+  /** A test's hook: the process dies here, with the claim recorded and the rename not done. */
+  afterClaim?: () => void,
 ): Promise<boolean> {
   const name = tenantDatabaseName(tenantId);
   const claim = await recordClaim(controlPlane, tenantId, !(await databaseExists(admin, name)));
   if (!claim) return false;
+  afterClaim?.();
   const spare = checkedSpareName(claim.name);
   const present = await existing(admin, [spare, name]);
   if (present.has(spare)) {
