@@ -27,8 +27,12 @@ export async function claimSpare(
   const present = await existing(admin, [spare, name]);
   if (present.has(spare)) {
     if (present.has(name)) {
-      // Another attempt for this tenant cloned meanwhile: the spare stays a spare.
-      await controlPlane`update spare_databases set tenant_id = null where id = ${claim.id}`;
+      // Another attempt for this tenant cloned meanwhile: the spare stays a spare, and the
+      // version the claim recorded is not the clone's (its migrate step must look).
+      await controlPlane.begin(async (tx) => {
+        await tx`update spare_databases set tenant_id = null where id = ${claim.id}`;
+        await tx`update tenants set schema_version = 0 where id = ${tenantId}`;
+      });
       return false;
     }
     // Nobody is connected to a ready spare (its migration's connection is closed before it is
