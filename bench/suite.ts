@@ -12,6 +12,7 @@ import { stopLoads } from "./lib/load.ts";
 import { environment, figures, writeResultsFile } from "./lib/report.ts";
 import type { BenchContext, Scenario } from "./lib/scenario.ts";
 import { readSettings, scenarioNames } from "./lib/settings.ts";
+import { sparesReady, spareTarget } from "./lib/spares.ts";
 import { round } from "./lib/stats.ts";
 import { ceiling } from "./scenarios/ceiling.ts";
 import { fleet } from "./scenarios/fleet.ts";
@@ -45,6 +46,7 @@ const starting = startBenchStack({
   placement: { cpus: settings.serverCpus },
   settings: {
     PROVISIONING_CONCURRENCY: process.env.PROVISIONING_CONCURRENCY ?? "4",
+    TENANT_SPARE_DATABASES: String(spareTarget(settings.concurrent)),
     // BENCH_CPU_PROF=<dir>: every service writes a V8 CPU profile there when it stops (open it in
     // Chrome DevTools or speedscope for a flame graph). Profiling slows them: not for figures.
     ...(process.env.BENCH_CPU_PROF
@@ -83,6 +85,10 @@ for (const event of ["uncaughtException", "unhandledRejection"] as const) {
 }
 const stack = await starting;
 
+// The warm pool fills in the background from the provisioner's start: measure nothing until it is.
+console.log(
+  `[bench] warm pool full after ${await sparesReady(stack, spareTarget(settings.concurrent))} ms more`,
+);
 const context: BenchContext = { stack, settings, tenants: benchTenants(stack) };
 const results: Record<string, Record<string, unknown>> = {};
 let report: Record<string, unknown>;

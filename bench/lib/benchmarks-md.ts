@@ -138,6 +138,13 @@ ${Object.entries(report.placement)
   .map(([what, where]) => `- ${what}: ${where}`)
   .join("\n")}
 
+Unpinned by default, on purpose: with two cores, putting our processes on one and the load
+generator on the other puts every hop of a request (gateway, workspace, PostgreSQL) on the same
+core, where each hop becomes a context switch. Measured on this machine with that placement, the
+gateway path fell from 1,608 to 328 requests/s and the nginx path from 3,246 to 1,005, while the
+bare ceiling barely moved (29,038 vs 23,883): those figures measured the scheduler, not the
+code. \`BENCH_SERVER_CPUS\` and \`BENCH_LOAD_CPUS\` pin them again.
+
 ## Settings of this run
 
 ${line(["setting", "value"])}
@@ -172,8 +179,8 @@ run of all eight rewrites it.
 | BENCH_CONNECTION_BUDGET | 100 | workspace's TENANT_CONNECTIONS_MAX |
 | BENCH_CLONES | 10 | template clones (and create-and-migrate builds) timed |
 | BENCH_POLL_MS | 100 | how often each waiting signup asks \`GET /v1/tenant\` |
-| BENCH_SERVER_CPUS | 0 | \`taskset -c\` list for our processes, nginx and PostgreSQL (\`none\`: unpinned) |
-| BENCH_LOAD_CPUS | 1 | \`taskset -c\` list for the load generator (\`none\`: unpinned) |
+| BENCH_SERVER_CPUS | unpinned | \`taskset -c\` list for our processes, nginx and PostgreSQL (see core placement) |
+| BENCH_LOAD_CPUS | unpinned | \`taskset -c\` list for the load generator |
 | PROVISIONING_CONCURRENCY | 4 | the provisioner's own setting |
 
 What the bench makes (its own PostgreSQL server in a temporary folder, Redis keys under its own

@@ -2,7 +2,7 @@ import { connect, type Sql, tenantDatabaseName, tenantRoleName } from "@oryn/sha
 import { Redis } from "ioredis";
 
 /**
- * Removes what one run made: its tenants' databases and roles, the template, the control-plane
+ * Removes what one run made: its tenants' databases and roles, its spare databases, the template, the control-plane
  * database, and every Redis key under its prefix. The shared `oryn_tenant` group role goes too,
  * unless another database still grants it something (then PostgreSQL refuses, and it stays).
  */
@@ -23,7 +23,7 @@ export async function removeRun(options: {
       where datname = ${options.controlPlaneDatabase}
          or starts_with(datname, ${`${options.controlPlaneDatabase}_`})`;
     for (const { datname } of controlPlanes) {
-      await dropTenantObjects(admin, await tenantsOf(options.postgresUrl, datname));
+      await dropControlPlaneObjects(admin, options.postgresUrl, datname);
       await admin`drop database if exists ${admin(datname)} with (force)`;
     }
     // The run's template, and files' own templates (`<template>_<file>`).
@@ -63,6 +63,23 @@ export async function removeRun(options: {
   ]);
 }
 
+/**
+ * Drops what a control plane's tenants and warm pool have on the server `admin` is connected to:
+ * each tenant's database and role, and every spare database it recorded.
+ */
+export async function dropControlPlaneObjects(
+  admin: Sql,
+  postgresUrl: string,
+  database: string,
+): Promise<void> {
+  await dropTenantObjects(admin, await tenantsOf(postgresUrl, database));
+  for (const name of await sparesOf(postgresUrl, database)) {
+    // The control plane's check constraint holds this pattern; checked again before DROP.
+    if (!/^oryn_spare_[0-9a-f]{32}$/.test(name)) throw new Error(`not a spare: ${name}`);
+    await admin`drop database if exists ${admin(name)} with (force)`;
+  }
+}
+
 /** Drops each tenant's database and role (on the server `admin` is connected to). */
 export async function dropTenantObjects(admin: Sql, tenantIds: string[]): Promise<void> {
   for (const id of tenantIds) {
@@ -90,9 +107,22 @@ export async function unlinkKeys(redisUrl: string, patterns: string[]): Promise<
 
 /** The tenant ids a control plane knows (none if its migrations never ran). */
 export async function tenantsOf(postgresUrl: string, database: string): Promise<string[]> {
+  return column(postgresUrl, database, (sql) => sql`select id as value from tenants`);
+}
+
+/** The spare databases a control plane recorded, claimed or not (none before migration 0010). */
+export async function sparesOf(postgresUrl: string, database: string): Promise<string[]> {
+  return column(postgresUrl, database, (sql) => sql`select name as value from spare_databases`);
+}
+
+async function column(
+  postgresUrl: string,
+  database: string,
+  query: (sql: Sql) => Promise<readonly Record<string, unknown>[]>,
+): Promise<string[]> {
   const controlPlane = connect(postgresUrl.replace(/\/[^/]*$/, `/${database}`), { max: 1 });
   try {
-    return (await controlPlane<{ id: string }[]>`select id from tenants`).map((row) => row.id);
+    return (await query(controlPlane)).map((row) => String(row.value));
   } catch {
     return [];
   } finally {

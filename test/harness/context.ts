@@ -41,6 +41,9 @@ export function serviceEnv(run: TestRun = testRun()): Record<string, string> {
     SECRETS_DIR: run.secretsDir,
     // Tenant exports go under the run's temporary folder, removed with it.
     EXPORT_DIR: join(run.secretsDir, "exports"),
+    // A small warm pool: signups in tests take the claim path and the clone path both, without
+    // every provisioner a test starts cloning ten spares on the shared server.
+    TENANT_SPARE_DATABASES: "2",
     // Anonymous routes are limited per IP, and in-process tests all come from one "IP".
     RATE_LIMIT_IP_PER_MINUTE: "100000",
     RATE_LIMIT_SESSION_PER_MINUTE: "100000",

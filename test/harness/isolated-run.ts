@@ -5,7 +5,7 @@ import {
   migrate,
   withDatabase,
 } from "@oryn/shared";
-import { dropTenantObjects, tenantsOf, unlinkKeys } from "./cleanup.ts";
+import { dropControlPlaneObjects, unlinkKeys } from "./cleanup.ts";
 import { type TestRun, testRun } from "./context.ts";
 
 /**
@@ -35,7 +35,7 @@ export async function isolatedRun(name: string): Promise<TestRun & { drop(): Pro
 }
 
 /**
- * Removes what the file made: its tenants' databases and roles, its template and control plane,
+ * Removes what the file made: its tenants' databases and roles, its spare databases, its template and control plane,
  * its Redis keys. Unlike the run's own cleanup it leaves the server-wide roles (`oryn_tenant`,
  * `oryn_billing`, ...) alone: other files of this run, and other runs on the same server, are
  * using them right now.
@@ -43,7 +43,7 @@ export async function isolatedRun(name: string): Promise<TestRun & { drop(): Pro
 async function dropIsolated(run: TestRun, controlPlaneDatabase: string): Promise<void> {
   const admin = connect(run.postgresUrl, { max: 1 });
   try {
-    await dropTenantObjects(admin, await tenantsOf(run.postgresUrl, controlPlaneDatabase));
+    await dropControlPlaneObjects(admin, run.postgresUrl, controlPlaneDatabase);
     await admin`drop database if exists ${admin(run.templateDatabase)} with (force)`;
     await admin`drop database if exists ${admin(controlPlaneDatabase)} with (force)`;
   } finally {

@@ -25,6 +25,14 @@ export const provisionerEnv = z.object({
   PORT: port.default(8083),
   /** Provisioning jobs run at once in this process. */
   PROVISIONING_CONCURRENCY: positiveInt.default(4),
+  /**
+   * The warm pool: ready spare tenant databases (cloned from the template and migrated) kept per
+   * accepting database server, so a signup renames one instead of waiting for CREATE DATABASE.
+   * 0 turns the pool off: every tenant is cloned at signup, as before.
+   */
+  TENANT_SPARE_DATABASES: z.coerce.number().int().min(0).default(10),
+  /** Spares made at once while refilling; each is a CREATE DATABASE and a migration. */
+  TENANT_SPARE_CONCURRENCY: positiveInt.default(2),
   /** How often tenants left in `provisioning` without a job are enqueued again. */
   PROVISIONING_SWEEP_SECONDS: positiveInt.default(30),
   /**
@@ -46,9 +54,10 @@ export const provisionerEnv = z.object({
   OPERATOR_TOKEN: z.string().min(32, "at least 32 characters").optional(),
   /**
    * Tests only (honoured only with NODE_ENV=test): the process SIGKILLs itself when a job reaches
-   * this step, so a test can prove that provisioning survives a crash at every step.
+   * this step, so a test can prove that provisioning survives a crash at every step;
+   * `spare_claimed`: between recording a spare's claim and renaming it.
    */
-  ORYN_TEST_CRASH_AT_STEP: z.enum(stepNames).optional(),
+  ORYN_TEST_CRASH_AT_STEP: z.enum([...stepNames, "spare_claimed"]).optional(),
   /**
    * Tests only (honoured only with NODE_ENV=test): tenant migrations from this directory instead
    * of packages/shared/src/migrations/tenant, so a test can add a migration without adding one

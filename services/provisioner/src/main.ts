@@ -21,6 +21,7 @@ import { startProvisioningWorker } from "./provisioning/worker.ts";
 import { reconciledServers } from "./reconcile/orphans.ts";
 import { reconcile } from "./reconcile/reconcile.ts";
 import { ensureDefaultServer } from "./servers/registry.ts";
+import { startSparePool } from "./spares/pool.ts";
 
 loadDotEnv();
 let deps: ProvisionerDeps;
@@ -46,6 +47,9 @@ if (crashAt) {
   provisioning.beforeStep = (step) => {
     if (step === crashAt) process.kill(process.pid, "SIGKILL");
   };
+  provisioning.afterSpareClaimed = () => {
+    if (crashAt === "spare_claimed") process.kill(process.pid, "SIGKILL");
+  };
 }
 
 // The registry starts with the TENANT_DATABASE_URL server, so a single-server setup keeps working.
@@ -55,6 +59,14 @@ await ensureDefaultServer(
   config.TENANT_SERVER_DEFAULT_CAPACITY,
 );
 await prepareTemplate(provisioning);
+// With the pool off, spares a previous setting left are dropped by one last refill to 0.
+const spares = startSparePool(provisioning, {
+  target: config.TENANT_SPARE_DATABASES,
+  concurrency: config.TENANT_SPARE_CONCURRENCY,
+});
+if (config.TENANT_SPARE_DATABASES > 0) provisioning.spares = spares;
+// In the background: the worker serves signups (cloning) while the pool fills.
+void spares.refill();
 const worker = startProvisioningWorker({
   deps: provisioning,
   lockDurationMs: config.PROVISIONING_JOB_LOCK_SECONDS * 1000,
@@ -106,6 +118,8 @@ const sweep = setInterval(() => {
       logger,
       olderThanSeconds: config.PROVISIONING_SWEEP_SECONDS,
     });
+    // Not awaited: a refill of many spares must not hold the next sweep back.
+    void spares.refill();
     // Tenants past their deletion deadline whose job was lost or gave up.
     await deleteDueTenants(deletionDeps);
     await expireExports(exportDeps);
@@ -128,6 +142,8 @@ onShutdown(logger, [
     // A sweep blocked on Redis must not keep the worker from closing: wait a little, not forever.
     await withTimeout(sweeping ?? Promise.resolve(), 5000, "the running sweep").catch(() => {});
   },
+  // Stops between spares: one being made is finished, so none is left half-made.
+  () => spares.close(),
   // Waits for the jobs in hand to finish; the others stay queued for the next worker.
   () => Promise.all([worker.close(), lifecycleWorker.close(), exportWorker.close()]),
   () => server.close(),

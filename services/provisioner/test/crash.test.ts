@@ -107,4 +107,52 @@ describe("a provisioner killed at every step", () => {
     expect(report.code, report.stderr).toBe(0);
     expect(JSON.parse(report.stdout)).toMatchObject({ orphans: [], removed: false });
   }, 120_000);
+
+  it("finishes a tenant whose provisioner died between claiming a spare and renaming it", async () => {
+    const spares = { ...env, TENANT_SPARE_DATABASES: "2" };
+    const ready = async () =>
+      (
+        await cp<{ count: number }[]>`
+          select count(*)::int from spare_databases where state = 'ready' and tenant_id is null`
+      )[0]?.count ?? 0;
+    // A process that only fills the pool, then one that dies holding a claim.
+    const filler = await startService("provisioner", await freePort(), spares);
+    try {
+      await until(async () => (await ready()) >= 1, "a ready spare");
+    } finally {
+      await filler.stop();
+    }
+    const crashing = await startService("provisioner", await freePort(), {
+      ...spares,
+      ORYN_TEST_CRASH_AT_STEP: "spare_claimed",
+    });
+    const exited = once(crashing.process, "exit");
+    const id = await insertTenant(cp);
+    await enqueue(queues, "provisionTenant", { tenantId: id });
+    const [, signal] = (await exited) as [number | null, string | null];
+    expect(signal, crashing.output()).toBe("SIGKILL");
+    const [claim] = await cp<{ name: string }[]>`
+      select name from spare_databases where tenant_id = ${id}`;
+    expect(claim?.name).toMatch(/^oryn_spare_/);
+
+    const survivor = await startService("provisioner", await freePort(), spares);
+    try {
+      await until(
+        async () => (await findTenant(cp, id))?.status === "active",
+        "the tenant killed mid-claim to become active",
+      );
+    } finally {
+      await survivor.stop();
+    }
+    expect(await countTenantObjects(admin, id)).toEqual({ databases: 1, roles: 1 });
+    // The claimed spare became the tenant's database: it is gone under its own name, and no
+    // claim is left.
+    const [left] = await admin<{ count: number }[]>`
+      select count(*)::int from pg_database where datname = ${claim?.name ?? ""}`;
+    expect(left?.count).toBe(0);
+    expect(await cp`select 1 from spare_databases where tenant_id is not null`).toHaveLength(0);
+    const report = await runCli(["reconcile", "--json"], spares);
+    expect(report.code, report.stderr).toBe(0);
+    expect(JSON.parse(report.stdout)).toMatchObject({ orphans: [], removed: false });
+  }, 120_000);
 });

@@ -59,6 +59,12 @@ function describe(report: FleetMigrationReport): string[] {
         `template on ${template.server}: version ${template.version}` +
         (template.applied.length ? ` (applied ${template.applied.join(", ")})` : ""),
     ),
+    ...(report.spares.migrated || report.spares.dropped
+      ? [
+          `spare databases: ${report.spares.migrated} migrated, ` +
+            `${report.spares.dropped} dropped (their migration failed)`,
+        ]
+      : []),
     `${tenants.migrated} migrated, ${tenants.alreadyUpToDate} already up to date, ` +
       `${tenants.skipped} skipped, ${tenants.failed} failed in ${report.ms} ms`,
     ...(report.stoppedAfterCanary

@@ -15,6 +15,7 @@ import {
   type TenantMigrationOutcome,
 } from "./migrate-tenant.ts";
 import { fleetServers, unregisteredServer } from "./servers.ts";
+import { migrateSpares, type SpareMigrationResult } from "./spares.ts";
 import { migrateTemplates, type TemplateResult } from "./templates.ts";
 
 export type FleetDeps = {
@@ -42,6 +43,8 @@ export type FleetFailure = {
 export type FleetMigrationReport = {
   targetVersion: number;
   templates: TemplateResult[];
+  /** The warm pool's unclaimed spares, brought to the target like the templates. */
+  spares: SpareMigrationResult;
   canary: number | null;
   /** The canary had a failure, so the rest of the fleet was not touched. */
   stoppedAfterCanary: boolean;
@@ -102,6 +105,7 @@ async function migrateUnderLock(
   const targetVersion = latestVersion(deps.migrations);
   const servers = await fleetServers(deps.controlPlane, deps.admins);
   const templates = await migrateTemplates({ ...deps, servers });
+  const spares = await migrateSpares(deps, targetVersion, options.concurrency);
 
   const sql = deps.controlPlane;
   const [counted] = await sql<{ upToDate: number }[]>`
@@ -116,6 +120,7 @@ async function migrateUnderLock(
   const report: FleetMigrationReport = {
     targetVersion,
     templates,
+    spares,
     canary: options.canary ?? null,
     stoppedAfterCanary: false,
     tenants: {

@@ -1,6 +1,7 @@
 import {
   findTenant,
   type Logger,
+  latestVersion,
   migrate,
   type Sql,
   tenantDatabaseName,
@@ -9,8 +10,10 @@ import {
 } from "@oryn/shared";
 import type { ServerAdmin, ServerAdmins } from "../servers/admins.ts";
 import { placeTenant, tenantPlacement } from "../servers/placement.ts";
+import { claimSpare } from "../spares/claim-spare.ts";
 import { type StepName, stepNames } from "./steps.ts";
 import {
+  databaseExists,
   ensureTemplate,
   ensureTenantDatabase,
   ensureTenantRole,
@@ -30,8 +33,15 @@ export type ProvisioningDeps = {
   migrations?: string;
   passwordSecret: string;
   logger: Logger;
+  /**
+   * The warm pool (TENANT_SPARE_DATABASES > 0): `create_database` first tries to claim a ready
+   * spare, and tells the pool when it did so that it refills. Unset: every tenant is cloned.
+   */
+  spares?: { claimed(): void };
   /** Tests use this to fail a given step; production leaves it unset. */
   beforeStep?: (step: StepName) => Promise<void> | void;
+  /** Tests use this to die between a spare's claim and its rename; production leaves it unset. */
+  afterSpareClaimed?: () => void;
 };
 
 export { type StepName, stepNames } from "./steps.ts";
@@ -50,14 +60,38 @@ const steps: Record<StepName, Step> = {
   prepare_template: (deps, _tenantId, target) => prepareTemplate(deps, target),
   create_role: (deps, tenantId, target) =>
     ensureTenantRole(target.admin, tenantId, tenantRolePassword(deps.passwordSecret, tenantId)),
-  create_database: (deps, tenantId, target) =>
-    ensureTenantDatabase(target.admin, deps.controlPlane, tenantId, deps.template),
+  create_database: async (deps, tenantId, target) => {
+    // A spare renamed is the database a clone would be, made ahead; without one,
+    // ensureTenantDatabase clones what is missing and revokes PUBLIC as ever.
+    if (
+      deps.spares &&
+      (await claimSpare(deps.controlPlane, target.admin, tenantId, deps.afterSpareClaimed))
+    ) {
+      // The spare's ACL was set when it was made (PUBLIC revoked) and a rename keeps it.
+      deps.spares.claimed();
+      return;
+    }
+    if (!(await databaseExists(target.admin, tenantDatabaseName(tenantId)))) {
+      // A clone about to be made is only as new as the template: whatever the row says (a
+      // retried tenant whose database an operator removed), the migrate step must look.
+      await deps.controlPlane`update tenants set schema_version = 0 where id = ${tenantId}`;
+    }
+    await ensureTenantDatabase(target.admin, deps.controlPlane, tenantId, deps.template);
+  },
   migrate: async (deps, tenantId, target) => {
+    const migrations = deps.migrations ?? tenantMigrations;
+    // A claimed spare arrives recorded at the version it was migrated to (kept true by fleet
+    // migrations): at this release's latest there is nothing to apply, and opening a connection
+    // to find that out was the largest part of a claimed signup. (A clone's row says 0 until this
+    // step has run on it.)
+    const [tenant] = await deps.controlPlane<{ schemaVersion: number }[]>`
+      select schema_version from tenants where id = ${tenantId}`;
+    if ((tenant?.schemaVersion ?? 0) >= latestOf(migrations)) return;
     // The clone is as new as the template; this applies anything newer than it.
     const { version } = await withDatabaseConnection(
       target.adminUrl,
       tenantDatabaseName(tenantId),
-      (sql) => migrate(sql, deps.migrations ?? tenantMigrations),
+      (sql) => migrate(sql, migrations),
     );
     await deps.controlPlane`update tenants set schema_version = ${version} where id = ${tenantId}`;
   },
@@ -70,6 +104,17 @@ const steps: Record<StepName, Step> = {
       where id = ${tenantId} and status = 'provisioning'`;
   },
 };
+
+// The migration files do not change while a process runs: read each directory once.
+const latestVersions = new Map<string, number>();
+function latestOf(migrations: string): number {
+  let latest = latestVersions.get(migrations);
+  if (latest === undefined) {
+    latest = latestVersion(migrations);
+    latestVersions.set(migrations, latest);
+  }
+  return latest;
+}
 
 /** Where a tenant's database is (or goes): its placement's server, else TENANT_DATABASE_URL's. */
 export async function tenantServerAdmin(
@@ -118,13 +163,17 @@ export async function provisionTenant(
   const tenant = await findTenant(deps.controlPlane, tenantId);
   if (!tenant) return "no_such_tenant";
   if (tenant.status !== "provisioning") return "already_done";
+  // Looked up once `place` has decided it (a retried job finds it recorded); placement never
+  // changes while a tenant is provisioning.
+  let target: ServerAdmin | undefined;
+  const unplaced: ServerAdmin = { admin: deps.admin, adminUrl: deps.adminUrl };
   for (const step of stepNames) {
     await deps.controlPlane`
       update tenants set provisioning_step = ${step}, provisioning_attempts = ${attempt}, updated_at = now()
       where id = ${tenantId}`;
     await deps.beforeStep?.(step);
-    // Looked up per step: `place` decides it, and a retried job finds it recorded.
-    await steps[step](deps, tenantId, await tenantServerAdmin(deps, tenantId));
+    if (step !== "place") target ??= await tenantServerAdmin(deps, tenantId);
+    await steps[step](deps, tenantId, target ?? unplaced);
   }
   return "activated";
 }

@@ -36,7 +36,7 @@ function isAlreadyThere(error: unknown): boolean {
   );
 }
 
-async function withTemplateLock<T>(
+export async function withTemplateLock<T>(
   locks: Sql,
   template: string,
   mode: "shared" | "exclusive",
@@ -141,18 +141,31 @@ export async function ensureTenantDatabase(
 ): Promise<void> {
   const name = tenantDatabaseName(tenantId);
   if (!(await databaseExists(admin, name))) {
-    await withTemplateLock(locks, template, "shared", async () => {
-      try {
-        // CREATE DATABASE is atomic: after a crash the database either exists whole or not at all.
-        await admin`create database ${admin(name)} template ${admin(template)}`;
-      } catch (error) {
-        if (!isAlreadyThere(error)) throw error;
-      }
-    });
+    await cloneTemplate(admin, locks, name, template);
   }
   // A new database does not inherit the template's ACL: PUBLIC may connect until this runs, so
   // it runs at once (and again on a retry), not only in the later grant step.
   await admin`revoke all on database ${admin(name)} from public`;
+}
+
+/**
+ * CREATE DATABASE `name` from the template, under its shared lock; a database of that name
+ * already there counts as done. The caller revokes PUBLIC's CONNECT.
+ */
+export async function cloneTemplate(
+  admin: Sql,
+  locks: Sql,
+  name: string,
+  template: string,
+): Promise<void> {
+  await withTemplateLock(locks, template, "shared", async () => {
+    try {
+      // CREATE DATABASE is atomic: after a crash the database either exists whole or not at all.
+      await admin`create database ${admin(name)} template ${admin(template)}`;
+    } catch (error) {
+      if (!isAlreadyThere(error)) throw error;
+    }
+  });
 }
 
 /** Only the tenant's own role may connect to its database. */

@@ -1,5 +1,7 @@
 import { type Sql, tenantDatabaseName } from "@oryn/shared";
+import { databaseExists } from "../provisioning/tenant-database.ts";
 import type { ServerAdmins } from "../servers/admins.ts";
+import { spareNamePattern } from "../spares/names.ts";
 
 /** A tenant database server as the reconciler sees it: a name for reports, an admin pool. */
 export type ReconciledServer = { name: string; admin: Sql };
@@ -25,7 +27,7 @@ export async function reconciledServers(
   return servers;
 }
 
-export type OrphanReason = "no_tenant" | "provisioning_failed" | "deleted";
+export type OrphanReason = "no_tenant" | "provisioning_failed" | "deleted" | "unrecorded_spare";
 
 export type Orphan = {
   server: string;
@@ -59,6 +61,7 @@ export async function findOrphans(
   // Objects first, tenants second: a database is created only after its tenant row committed, so
   // every object listed here has its tenant (if any) in the list read afterwards. The other order
   // would report a signup made in between as an orphan.
+  const spares: { server: string; name: string }[] = [];
   for (const server of servers) {
     const rows = await server.admin<{ kind: Orphan["kind"]; name: string }[]>`
       select 'database' as kind, datname as name from pg_database where datname ~ ${tenantObjectPattern}
@@ -66,13 +69,18 @@ export async function findOrphans(
       select 'role', rolname from pg_roles where rolname ~ ${tenantObjectPattern}
       order by 1, 2`;
     for (const row of rows) found.push({ server: server.name, ...row });
+    // The warm pool's databases, likewise listed before their rows are read: a spare's row is
+    // written before its database is created.
+    const spareRows = await server.admin<{ name: string }[]>`
+      select datname as name from pg_database where datname ~ ${spareNamePattern} order by 1`;
+    for (const row of spareRows) spares.push({ server: server.name, name: row.name });
   }
-  if (found.length === 0) return [];
+  const orphans = await unrecordedSpares(controlPlane, servers, spares);
+  if (found.length === 0) return orphans;
   const tenants = await controlPlane<
     { id: string; status: string }[]
   >`select id, status from tenants`;
   const byName = new Map(tenants.map((tenant) => [tenantDatabaseName(tenant.id), tenant]));
-  const orphans: Orphan[] = [];
   for (const object of found) {
     const tenant = byName.get(object.name);
     if (tenant && ownerStates.has(tenant.status)) continue;
@@ -81,6 +89,31 @@ export async function findOrphans(
       tenantId: tenant?.id ?? null,
       reason: tenant ? (tenant.status as OrphanReason) : "no_tenant",
     });
+  }
+  return orphans;
+}
+
+/**
+ * Spare databases the control plane has no row for: a pool of another control plane on this
+ * server, or a row removed by hand. One whose row went because it was just claimed (renamed) or
+ * dropped is no longer in the catalogue when looked at again, so it is not reported.
+ */
+async function unrecordedSpares(
+  controlPlane: Sql,
+  servers: ReconciledServer[],
+  spares: { server: string; name: string }[],
+): Promise<Orphan[]> {
+  if (spares.length === 0) return [];
+  const recorded = new Set(
+    (await controlPlane<{ name: string }[]>`select name from spare_databases`).map(
+      (row) => row.name,
+    ),
+  );
+  const orphans: Orphan[] = [];
+  for (const spare of spares.filter((candidate) => !recorded.has(candidate.name))) {
+    const admin = servers.find((server) => server.name === spare.server)?.admin;
+    if (admin && !(await databaseExists(admin, spare.name))) continue;
+    orphans.push({ ...spare, kind: "database", tenantId: null, reason: "unrecorded_spare" });
   }
   return orphans;
 }
@@ -97,7 +130,8 @@ export async function removeOrphans(servers: ReconciledServer[], orphans: Orphan
   for (const orphan of ordered) {
     const server = servers.find((candidate) => candidate.name === orphan.server);
     if (!server) continue;
-    if (!new RegExp(tenantObjectPattern).test(orphan.name))
+    const pattern = orphan.reason === "unrecorded_spare" ? spareNamePattern : tenantObjectPattern;
+    if (!new RegExp(pattern).test(orphan.name))
       throw new Error(`not a tenant object: ${orphan.name}`);
     if (orphan.kind === "database") {
       await server.admin`drop database if exists ${server.admin(orphan.name)} with (force)`;

@@ -1,0 +1,90 @@
+import { type Sql, tenantDatabaseName } from "@oryn/shared";
+import { databaseExists } from "../provisioning/tenant-database.ts";
+import { checkedSpareName } from "./names.ts";
+
+type Claim = { id: string; name: string; schemaVersion: number };
+
+/**
+ * Makes a ready spare on the tenant's server its database, when it has none yet: the claim is
+ * recorded first (the spare row gets the tenant's id), then the database is renamed, then the
+ * row goes. Each part checks what is there, so a job killed between them is retried to the same
+ * end: it finds its own claim and finishes the rename, or finds the rename done and removes the
+ * row. Answers false when no spare was made the tenant's (none ready, no registered server, or
+ * the tenant's database already there): the caller's clone step then does what it always did.
+ */
+export async function claimSpare(
+  controlPlane: Sql,
+  admin: Sql,
+  tenantId: string,
+  /** A test's hook: the process dies here, with the claim recorded and the rename not done. */
+  afterClaim?: () => void,
+): Promise<boolean> {
+  const name = tenantDatabaseName(tenantId);
+  const claim = await recordClaim(controlPlane, tenantId, !(await databaseExists(admin, name)));
+  if (!claim) return false;
+  afterClaim?.();
+  const spare = checkedSpareName(claim.name);
+  const present = await existing(admin, [spare, name]);
+  if (present.has(spare)) {
+    if (present.has(name)) {
+      // Another attempt for this tenant cloned meanwhile: the spare stays a spare, and the
+      // version the claim recorded is not the clone's (its migrate step must look).
+      await controlPlane.begin(async (tx) => {
+        await tx`update spare_databases set tenant_id = null where id = ${claim.id}`;
+        await tx`update tenants set schema_version = 0 where id = ${tenantId}`;
+      });
+      return false;
+    }
+    // Nobody is connected to a ready spare (its migration's connection is closed before it is
+    // marked ready; a fleet migration holds its row, which the claim skips), and PostgreSQL waits
+    // a few seconds for a backend that is still exiting.
+    await admin`alter database ${admin(spare)} rename to ${admin(name)}`;
+  } else if (!present.has(name)) {
+    // The spare is gone (dropped by hand): forget it and let the caller clone.
+    await controlPlane`delete from spare_databases where id = ${claim.id}`;
+    return false;
+  }
+  await controlPlane`delete from spare_databases where id = ${claim.id}`;
+  return true;
+}
+
+/** Which of `names` are databases on the server: one round trip for the claim's checks. */
+async function existing(admin: Sql, names: string[]): Promise<Set<string>> {
+  const rows = await admin<{ datname: string }[]>`
+    select datname from pg_database where datname in ${admin(names)}`;
+  return new Set(rows.map((row) => row.datname));
+}
+
+/**
+ * Under the tenant's row lock, so two jobs of one tenant take turns and the second finds the
+ * first's claim instead of claiming a second spare. SKIP LOCKED lets concurrent signups each
+ * take a different spare without waiting on one another, and passes over a spare a fleet
+ * migration is working on.
+ */
+async function recordClaim(
+  controlPlane: Sql,
+  tenantId: string,
+  claimNew: boolean,
+): Promise<Claim | null> {
+  return controlPlane.begin(async (tx) => {
+    const [tenant] = await tx<{ serverId: string | null }[]>`
+      select server_id from tenants where id = ${tenantId} for update`;
+    if (!tenant?.serverId) return null;
+    const [mine] = await tx<Claim[]>`
+      select id, name, schema_version from spare_databases where tenant_id = ${tenantId}`;
+    if (mine || !claimNew) return mine ?? null;
+    const [claimed] = await tx<Claim[]>`
+      update spare_databases set tenant_id = ${tenantId}
+      where id = (
+        select id from spare_databases
+        where server_id = ${tenant.serverId} and state = 'ready' and tenant_id is null
+        order by created_at limit 1
+        for update skip locked)
+      returning id, name, schema_version`;
+    if (!claimed) return null;
+    // The spare's version becomes the tenant's, as the migrate step of a clone records it: that
+    // step then has nothing to apply when the spare is as new as this release (see provision-tenant).
+    await tx`update tenants set schema_version = ${claimed.schemaVersion} where id = ${tenantId}`;
+    return claimed;
+  });
+}
