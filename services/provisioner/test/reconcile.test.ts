@@ -82,7 +82,7 @@ describe("the reconciler's orphans", () => {
     // Reporting dropped nothing.
     expect(await countTenantObjects(admin, ghost)).toEqual({ databases: 1, roles: 1 });
 
-    await removeOrphans(servers(), orphans);
+    await removeOrphans(deps.controlPlane, servers(), orphans);
     expect(await findOrphans(deps.controlPlane, servers())).toEqual([]);
     expect(await countTenantObjects(admin, ghost)).toEqual({ databases: 0, roles: 0 });
     expect(await countTenantObjects(admin, failed)).toEqual({ databases: 0, roles: 0 });
@@ -96,7 +96,7 @@ describe("the reconciler's orphans", () => {
 
   it("refuses to drop a name that is not a tenant's", async () => {
     await expect(
-      removeOrphans(servers(), [
+      removeOrphans(deps.controlPlane, servers(), [
         {
           server: "second",
           kind: "database",

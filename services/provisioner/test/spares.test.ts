@@ -29,7 +29,7 @@ import {
 import { migrateSpares } from "../src/fleet/spares.ts";
 import { provisionTenant } from "../src/provisioning/provision-tenant.ts";
 import { ensureTenantRole } from "../src/provisioning/tenant-database.ts";
-import { findOrphans } from "../src/reconcile/orphans.ts";
+import { findOrphans, removeOrphans } from "../src/reconcile/orphans.ts";
 import { createServerAdmins } from "../src/servers/admins.ts";
 import { ensureDefaultServer, setServerState } from "../src/servers/registry.ts";
 import { refillSpares } from "../src/spares/refill.ts";
@@ -180,9 +180,11 @@ describe("the warm pool", () => {
     const tenants = await Promise.all(
       Array.from({ length: 7 }, () => insertTenant(deps.controlPlane)),
     );
+    const claimedBefore = claims;
     const outcomes = await Promise.all(tenants.map((id) => provisionTenant(pooled, id, 1)));
     expect(outcomes).toEqual(tenants.map(() => "activated"));
     // Four took a spare each (none shared: each spare is renamed at most once), three cloned.
+    expect(claims).toBe(claimedBefore + 4);
     expect(await readySpares()).toEqual([]);
     expect(await databasesNamed(spares)).toEqual([]);
     for (const id of tenants) {
@@ -225,8 +227,13 @@ describe("the warm pool", () => {
     await refill(3);
     const readyBefore = (await readySpares()).length;
 
-    for (const tenantId of [claimedOnly, renamed]) {
-      expect(await provisionTenant(pooled, tenantId, 2)).toBe("activated");
+    // The first retry runs with the pool turned off meanwhile: it must still finish its claim,
+    // not clone and leave the claimed spare held forever.
+    for (const [tenantId, retryDeps] of [
+      [claimedOnly, deps],
+      [renamed, pooled],
+    ] as const) {
+      expect(await provisionTenant(retryDeps, tenantId, 2)).toBe("activated");
       expect(await countTenantObjects(deps.admin, tenantId)).toEqual({ databases: 1, roles: 1 });
     }
     expect(await readySpares()).toHaveLength(readyBefore);
@@ -284,6 +291,34 @@ describe("the warm pool", () => {
     }
   });
 
+  it("the reconciler reports and removes a spare claimed by a tenant whose provisioning was given up", async () => {
+    await refill(1);
+    const [spare] = await readySpares();
+    if (!spare) throw new Error("no spare made");
+    const tenantId = await insertTenant(deps.controlPlane);
+    await deps.controlPlane`update tenants set status = 'provisioning_failed' where id = ${tenantId}`;
+    await deps.controlPlane`
+      update spare_databases set tenant_id = ${tenantId} where name = ${spare.name}`;
+    const servers = [{ name: "default", admin: deps.admin }];
+    const orphans = await findOrphans(deps.controlPlane, servers);
+    expect(orphans).toContainEqual({
+      server: "default",
+      kind: "database",
+      name: spare.name,
+      tenantId,
+      reason: "abandoned_claim",
+    });
+    await removeOrphans(
+      deps.controlPlane,
+      servers,
+      orphans.filter((orphan) => orphan.name === spare.name),
+    );
+    expect(await databasesNamed([spare.name])).toEqual([]);
+    const [row] = await deps.controlPlane`select 1 from spare_databases where name = ${spare.name}`;
+    expect(row).toBeUndefined();
+    await deps.controlPlane`delete from tenants where id = ${tenantId}`;
+  });
+
   it("a fleet migration brings the spares forward", async () => {
     const migrations = mkdtempSync(join(tmpdir(), "oryn-spare-migrations-"));
     const admins = createServerAdmins({
@@ -299,12 +334,10 @@ describe("the warm pool", () => {
       );
       await refill(2);
       const spares = await readySpares();
+      expect(spares).toHaveLength(2);
       expect(
         await migrateSpares({ controlPlane: deps.controlPlane, admins, migrations }, 9002, 2),
-      ).toEqual({
-        migrated: spares.length,
-        dropped: 0,
-      });
+      ).toEqual({ migrated: 2, dropped: 0, failures: [] });
       for (const spare of await readySpares()) {
         expect(spare.schemaVersion).toBe(9002);
         expect(await versionOf(spare.name)).toBe(9002);

@@ -63,6 +63,9 @@ function describe(report: FleetMigrationReport): string[] {
       ? [
           `spare databases: ${report.spares.migrated} migrated, ` +
             `${report.spares.dropped} dropped (their migration failed)`,
+          ...report.spares.failures.map(
+            (failure) => `spare ${failure.spare} dropped: ${failure.error}`,
+          ),
         ]
       : []),
     `${tenants.migrated} migrated, ${tenants.alreadyUpToDate} already up to date, ` +

@@ -3,7 +3,12 @@ import { withDatabaseConnection } from "../provisioning/tenant-database.ts";
 import type { ServerAdmins } from "../servers/admins.ts";
 import { checkedSpareName } from "../spares/names.ts";
 
-export type SpareMigrationResult = { migrated: number; dropped: number };
+export type SpareMigrationResult = {
+  migrated: number;
+  dropped: number;
+  /** Why each dropped spare's migration failed: a broken migration shows here first. */
+  failures: { spare: string; error: string }[];
+};
 
 /**
  * Brings the warm pool's ready spares to `targetVersion`, so a claimed spare is as new as a clone
@@ -17,7 +22,7 @@ export async function migrateSpares(
   targetVersion: number,
   concurrency: number,
 ): Promise<SpareMigrationResult> {
-  const result: SpareMigrationResult = { migrated: 0, dropped: 0 };
+  const result: SpareMigrationResult = { migrated: 0, dropped: 0, failures: [] };
   const behind = await deps.controlPlane<{ id: string }[]>`
     select id from spare_databases
     where state = 'ready' and tenant_id is null and schema_version < ${targetVersion}
@@ -26,7 +31,11 @@ export async function migrateSpares(
     Array.from({ length: Math.min(concurrency, behind.length) }, async () => {
       for (let spare = behind.pop(); spare; spare = behind.pop()) {
         const outcome = await migrateSpare(deps, spare.id, targetVersion);
-        if (outcome) result[outcome]++;
+        if (outcome === "migrated") result.migrated++;
+        if (outcome && typeof outcome === "object") {
+          result.dropped++;
+          result.failures.push(outcome);
+        }
       }
     }),
   );
@@ -37,7 +46,7 @@ async function migrateSpare(
   deps: { controlPlane: Sql; admins: ServerAdmins; migrations: string },
   id: string,
   targetVersion: number,
-): Promise<keyof SpareMigrationResult | null> {
+): Promise<"migrated" | { spare: string; error: string } | null> {
   return deps.controlPlane.begin(async (tx) => {
     const [spare] = await tx<{ name: string; host: string; port: number; serverId: string }[]>`
       select d.name, s.host, s.port, s.id as server_id
@@ -59,10 +68,10 @@ async function migrateSpare(
       );
       await tx`update spare_databases set schema_version = ${version} where id = ${id}`;
       return "migrated";
-    } catch {
+    } catch (error) {
       await target.admin`drop database if exists ${target.admin(name)} with (force)`;
       await tx`delete from spare_databases where id = ${id}`;
-      return "dropped";
+      return { spare: name, error: error instanceof Error ? error.message : String(error) };
     }
   });
 }

@@ -63,12 +63,15 @@ const steps: Record<StepName, Step> = {
   create_database: async (deps, tenantId, target) => {
     // A spare renamed is the database a clone would be, made ahead; without one,
     // ensureTenantDatabase clones what is missing and revokes PUBLIC as ever.
-    if (
-      deps.spares &&
-      (await claimSpare(deps.controlPlane, target.admin, tenantId, deps.afterSpareClaimed))
-    ) {
+    // Asked even with the pool off: a claim an earlier attempt recorded (the pool was on then)
+    // is finished, not left holding its spare; only new claims need the pool.
+    const claimed = await claimSpare(deps.controlPlane, target.admin, tenantId, {
+      takeNew: deps.spares !== undefined,
+      ...(deps.afterSpareClaimed ? { afterClaim: deps.afterSpareClaimed } : {}),
+    });
+    if (claimed) {
       // The spare's ACL was set when it was made (PUBLIC revoked) and a rename keeps it.
-      deps.spares.claimed();
+      deps.spares?.claimed();
       return;
     }
     if (!(await databaseExists(target.admin, tenantDatabaseName(tenantId)))) {

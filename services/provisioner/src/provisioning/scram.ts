@@ -1,12 +1,6 @@
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from "node:crypto";
 
 /**
- * A SCRAM-SHA-256 verifier in PostgreSQL's stored form (RFC 5802/7677):
- * `SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>`. Handing CREATE/ALTER ROLE this
- * instead of the password keeps the password out of server logs and pg_stat_activity.
- * The passwords we derive are ASCII, for which SASLprep changes nothing.
- */
-/**
  * The iteration count of tenant roles' verifiers. Iterations slow down guessing a password from
  * its verifier or from a recorded exchange, which matters for passwords people choose; a tenant
  * role's password is an HMAC-SHA-256 output (256 bits), which no count makes more or less
@@ -15,6 +9,12 @@ import { createHash, createHmac, pbkdf2Sync, randomBytes } from "node:crypto";
  */
 export const tenantRoleScramIterations = 64;
 
+/**
+ * A SCRAM-SHA-256 verifier in PostgreSQL's stored form (RFC 5802/7677):
+ * `SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>`. Handing CREATE/ALTER ROLE this
+ * instead of the password keeps the password out of server logs and pg_stat_activity.
+ * The passwords we derive are ASCII, for which SASLprep changes nothing.
+ */
 export function scramSha256Verifier(
   password: string,
   options: { salt?: Buffer; iterations?: number } = {},

@@ -27,7 +27,12 @@ export async function reconciledServers(
   return servers;
 }
 
-export type OrphanReason = "no_tenant" | "provisioning_failed" | "deleted" | "unrecorded_spare";
+export type OrphanReason =
+  | "no_tenant"
+  | "provisioning_failed"
+  | "deleted"
+  | "unrecorded_spare"
+  | "abandoned_claim";
 
 export type Orphan = {
   server: string;
@@ -75,7 +80,10 @@ export async function findOrphans(
       select datname as name from pg_database where datname ~ ${spareNamePattern} order by 1`;
     for (const row of spareRows) spares.push({ server: server.name, name: row.name });
   }
-  const orphans = await unrecordedSpares(controlPlane, servers, spares);
+  const orphans = [
+    ...(await unrecordedSpares(controlPlane, servers, spares)),
+    ...(await abandonedClaims(controlPlane)),
+  ];
   if (found.length === 0) return orphans;
   const tenants = await controlPlane<
     { id: string; status: string }[]
@@ -119,22 +127,48 @@ async function unrecordedSpares(
 }
 
 /**
+ * Spares claimed by a tenant that will never finish the claim: its provisioning was given up, or
+ * it was deleted. Neither the refill (it skips claimed rows) nor anything else would free them,
+ * and the row's reference keeps the tenant's row from ever being removed.
+ */
+async function abandonedClaims(controlPlane: Sql): Promise<Orphan[]> {
+  const rows = await controlPlane<{ server: string; name: string; tenantId: string }[]>`
+    select d.name as server, s.name, s.tenant_id
+    from spare_databases s
+    join database_servers d on d.id = s.server_id
+    join tenants t on t.id = s.tenant_id
+    where t.status in ('provisioning_failed', 'deleted')
+    order by s.name`;
+  return rows.map((row) => ({ ...row, kind: "database", reason: "abandoned_claim" }));
+}
+
+/**
  * Drops what `findOrphans` reported, databases before roles (a role cannot go while a database
  * still grants it CONNECT). Names come from the server's own catalogue and match the tenant
  * pattern, and still go through identifier escaping.
  */
-export async function removeOrphans(servers: ReconciledServer[], orphans: Orphan[]): Promise<void> {
+export async function removeOrphans(
+  controlPlane: Sql,
+  servers: ReconciledServer[],
+  orphans: Orphan[],
+): Promise<void> {
   const ordered = [...orphans].sort((a, b) =>
     a.kind === b.kind ? 0 : a.kind === "database" ? -1 : 1,
   );
   for (const orphan of ordered) {
     const server = servers.find((candidate) => candidate.name === orphan.server);
     if (!server) continue;
-    const pattern = orphan.reason === "unrecorded_spare" ? spareNamePattern : tenantObjectPattern;
+    const spare = orphan.reason === "unrecorded_spare" || orphan.reason === "abandoned_claim";
+    const pattern = spare ? spareNamePattern : tenantObjectPattern;
     if (!new RegExp(pattern).test(orphan.name))
       throw new Error(`not a tenant object: ${orphan.name}`);
     if (orphan.kind === "database") {
       await server.admin`drop database if exists ${server.admin(orphan.name)} with (force)`;
+      // Its row goes after the database (a renamed claim's is gone already): never a database
+      // without its row.
+      if (orphan.reason === "abandoned_claim") {
+        await controlPlane`delete from spare_databases where name = ${orphan.name}`;
+      }
     } else {
       await server.admin`drop role if exists ${server.admin(orphan.name)}`;
     }

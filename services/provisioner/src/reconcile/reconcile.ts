@@ -31,6 +31,7 @@ export async function reconcile(deps: {
       "databases or roles that no live tenant owns",
     );
   }
-  if (deps.remove && orphans.length > 0) await removeOrphans(deps.servers, orphans);
+  if (deps.remove && orphans.length > 0)
+    await removeOrphans(deps.controlPlane, deps.servers, orphans);
   return { requeued, orphans, removed: Boolean(deps.remove) && orphans.length > 0 };
 }

@@ -16,13 +16,21 @@ export async function claimSpare(
   controlPlane: Sql,
   admin: Sql,
   tenantId: string,
-  /** A test's hook: the process dies here, with the claim recorded and the rename not done. */
-  afterClaim?: () => void,
+  options: {
+    /** Claim a ready spare if the tenant has none yet (the pool is on); false: only finish one. */
+    takeNew: boolean;
+    /** A test's hook: the process dies here, with the claim recorded and the rename not done. */
+    afterClaim?: () => void;
+  },
 ): Promise<boolean> {
   const name = tenantDatabaseName(tenantId);
-  const claim = await recordClaim(controlPlane, tenantId, !(await databaseExists(admin, name)));
+  const claim = await recordClaim(
+    controlPlane,
+    tenantId,
+    options.takeNew && !(await databaseExists(admin, name)),
+  );
   if (!claim) return false;
-  afterClaim?.();
+  options.afterClaim?.();
   const spare = checkedSpareName(claim.name);
   const present = await existing(admin, [spare, name]);
   if (present.has(spare)) {

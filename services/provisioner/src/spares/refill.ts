@@ -11,6 +11,8 @@ export type RefillResult = {
   dropped: number;
   /** Another process held the server's refill lock: nothing was done here. */
   skipped: boolean;
+  /** Why this server's refill stopped early, if it did (the other servers are still refilled). */
+  error?: string;
 };
 
 // Arbitrary but fixed, in the control plane: one refiller per server across all provisioners,
@@ -33,7 +35,19 @@ export async function refillSpares(
   const results: RefillResult[] = [];
   for (const server of servers) {
     const target = server.state === "accepting" ? options.target : 0;
-    results.push(await refillServer(deps, server, target, options));
+    try {
+      results.push(await refillServer(deps, server, target, options));
+    } catch (error) {
+      // One server that is down must not keep the servers after it from being refilled.
+      deps.logger.warn({ err: error, server: server.name }, "spare database refill failed");
+      results.push({
+        server: server.name,
+        made: 0,
+        dropped: 0,
+        skipped: false,
+        error: String(error),
+      });
+    }
   }
   return results;
 }
@@ -79,16 +93,27 @@ async function refillServer(
       }
       let missing = target - ready;
       if (missing > 0) await prepareTemplate(deps, admin);
-      await Promise.all(
+      // Every worker stops before the lock is released (allSettled, and a failure stops the
+      // others between spares): a refill that started after a release would otherwise drop a
+      // sibling's `creating` row while its database was still being made.
+      let failed = false;
+      const workers = await Promise.allSettled(
         Array.from({ length: Math.min(concurrency, Math.max(missing, 0)) }, async () => {
           // A closing process stops between spares, never in the middle of one.
-          while (missing > 0 && !stopped?.()) {
+          while (missing > 0 && !failed && !stopped?.()) {
             missing--;
-            await makeSpare(deps, server.id, admin);
+            try {
+              await makeSpare(deps, server.id, admin);
+            } catch (error) {
+              failed = true;
+              throw error;
+            }
             result.made++;
           }
         }),
       );
+      const failure = workers.find((worker) => worker.status === "rejected");
+      if (failure) throw failure.reason;
     } finally {
       await lock`select pg_advisory_unlock(${refillLockClass}, hashtext(${server.id}))`;
     }

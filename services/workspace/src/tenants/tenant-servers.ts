@@ -3,7 +3,10 @@ import { Duplex } from "node:stream";
 import { cachedPerKey, type Sql } from "@oryn/shared";
 
 export type TenantServers = {
-  /** A connected socket to the server holding the tenant's database. */
+  /**
+   * A socket to the server holding the tenant's database: connected, still connecting, or one
+   * that fails. Never a rejection: postgres.js never frees a connection whose socket did.
+   */
   socketFor(tenantId: string): Promise<Socket>;
 };
 

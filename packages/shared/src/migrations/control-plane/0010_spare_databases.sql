@@ -18,4 +18,7 @@ create table spare_databases (
 );
 create index spare_databases_ready on spare_databases (server_id) where state = 'ready' and tenant_id is null;
 
-grant select, insert, update, delete on spare_databases to oryn_provisioner;
+grant select, insert, delete on spare_databases to oryn_provisioner;
+-- Only what a refill, a claim and a fleet migration change; where a spare is and what it is
+-- called are fixed once the row is written.
+grant update (state, schema_version, tenant_id) on spare_databases to oryn_provisioner;
