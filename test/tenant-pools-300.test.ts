@@ -6,6 +6,7 @@ import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serviceEnv, testRun } from "./harness/context.ts";
 import { freePort, type RunningService, startService } from "./harness/processes.ts";
+import { sampleWorkspaceSessions } from "./harness/session-sampler.ts";
 import { activeTenants, provisioningDeps, removeTenants } from "./harness/tenants.ts";
 
 /**
@@ -75,21 +76,8 @@ afterAll(async () => {
 
 describe(`${tenantCount} tenants against a budget of ${budget} connections`, () => {
   it("answers every request, and PostgreSQL never sees more connections than the budget", async () => {
-    const databases = tenants.map(tenantDatabaseName);
-    let sampling = true;
-    let samples = 0;
-    let most = 0;
     // Counts this process's sessions: its application name, in this test's tenant databases.
-    const sampling$ = (async () => {
-      while (sampling) {
-        const [row] = await sampler<{ count: number }[]>`
-          select count(*)::int as count from pg_stat_activity
-          where application_name = 'oryn-workspace' and datname = any(${databases})`;
-        most = Math.max(most, row?.count ?? 0);
-        samples++;
-        await new Promise((resolve) => setTimeout(resolve, 5));
-      }
-    })();
+    const sessions = sampleWorkspaceSessions(sampler, tenants.map(tenantDatabaseName), 5);
 
     const tokens = await Promise.all(tenants.map(sign));
     const url = workspace?.url;
@@ -117,8 +105,7 @@ describe(`${tenantCount} tenants against a budget of ${budget} connections`, () 
       }),
     );
     const elapsedMs = Math.round(performance.now() - started);
-    sampling = false;
-    await sampling$;
+    const { most, samples } = await sessions.stop();
 
     const byStatus: Record<number, number> = {};
     for (const answer of answers) byStatus[answer.status] = (byStatus[answer.status] ?? 0) + 1;

@@ -1,4 +1,5 @@
 import { connect, tenantDatabaseName } from "@oryn/shared";
+import { sampleWorkspaceSessions } from "../../test/harness/session-sampler.ts";
 import type { LoadResult } from "../lib/load.ts";
 import { type BenchContext, measureLoad, type Scenario } from "../lib/scenario.ts";
 
@@ -46,24 +47,12 @@ async function sampled(
 ): Promise<{ load: LoadResult; connections: { most: number; samples: number } }> {
   const databases = tenantIds.map(tenantDatabaseName);
   const sampler = connect(stack.postgres.url, { max: 1, applicationName: "oryn-bench-sampler" });
-  let sampling = true;
-  let most = 0;
-  let samples = 0;
-  const loop = (async () => {
-    while (sampling) {
-      const [row] = await sampler<{ count: number }[]>`
-        select count(*)::int as count from pg_stat_activity
-        where application_name = 'oryn-workspace' and datname = any(${databases})`;
-      most = Math.max(most, row?.count ?? 0);
-      samples++;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  })();
+  const sessions = sampleWorkspaceSessions(sampler, databases, 20);
   try {
-    return { load: await measure(), connections: { most, samples } };
+    const load = await measure();
+    return { load, connections: await sessions.stop() };
   } finally {
-    sampling = false;
-    await loop;
+    await sessions.stop();
     await sampler.end();
   }
 }

@@ -65,24 +65,31 @@ function within<T>(promise: Promise<T>, ms: number): Promise<T> {
   ]);
 }
 
+/** Small tenant pools that find servers through `servers`, as workspace's do. */
+function poolsThrough(servers: { socketFor: (tenantId: string) => Promise<Socket> }) {
+  return createTenantPools({
+    serverUrl: run.postgresUrl,
+    passwordSecret: run.tenantDbPasswordSecret,
+    maxConnectionsPerPool: 2,
+    maxConnections: 10,
+    maxPools: 10,
+    idleMs: 60_000,
+    waitMs: 1_000,
+    socketFor: servers.socketFor,
+  });
+}
+
 describe("a tenant pool whose server was away", () => {
   it("answers 503 while the server refuses, and serves again once it is back", async () => {
     const port = await freePort();
     const controlPlane = connect(placement.controlPlaneUrl, { max: 1 });
-    const pools = createTenantPools({
-      serverUrl: run.postgresUrl,
-      passwordSecret: run.tenantDbPasswordSecret,
-      maxConnectionsPerPool: 2,
-      maxConnections: 10,
-      maxPools: 10,
-      idleMs: 60_000,
-      waitMs: 1_000,
-      socketFor: createTenantServers({
+    const pools = poolsThrough(
+      createTenantServers({
         controlPlane,
         fallbackUrl: `postgres://127.0.0.1:${port}`,
         ttlMs: 60_000,
-      }).socketFor,
-    });
+      }),
+    );
     const one = () => pools.run(tenantId, (sql) => sql<{ one: number }[]>`select 1 as one`);
     let server: { close(): Promise<void> } | undefined;
     try {
@@ -110,17 +117,9 @@ describe("a tenant pool whose server was away", () => {
     const controlPlane = connect(`postgres://postgres@127.0.0.1:${await freePort()}/none`, {
       max: 1,
     });
-    const pools = createTenantPools({
-      serverUrl: run.postgresUrl,
-      passwordSecret: run.tenantDbPasswordSecret,
-      maxConnectionsPerPool: 2,
-      maxConnections: 10,
-      maxPools: 10,
-      idleMs: 60_000,
-      waitMs: 1_000,
-      socketFor: createTenantServers({ controlPlane, fallbackUrl: run.postgresUrl, ttlMs: 0 })
-        .socketFor,
-    });
+    const pools = poolsThrough(
+      createTenantServers({ controlPlane, fallbackUrl: run.postgresUrl, ttlMs: 0 }),
+    );
     try {
       for (let attempt = 0; attempt < 5; attempt++) {
         await expect(
