@@ -205,11 +205,13 @@ export function createTenantPools(options: TenantPoolOptions): TenantPools {
   function reclaim() {
     if (waiters.length === 0) return;
     const waitingTenants = new Set(waiters.map((waiter) => waiter.tenantId));
-    let slotDeficit = waiters.length - closingSlots - Math.max(0, freeSlots());
-    let poolDeficit =
-      [...waitingTenants].filter((tenantId) => !pools.has(tenantId)).length -
-      closingPools -
-      Math.max(0, options.maxPools - openPools());
+    // Only a tenant with no pool at all is owed room. One whose pool is busy waits for its own
+    // connections, which free up as its queries finish: closing another tenant's pool to give it
+    // one more made pools churn under a budget many tenants share (each closed pool is a tenant
+    // whose next request pays for a new connection).
+    const withoutPool = [...waitingTenants].filter((tenantId) => !pools.has(tenantId)).length;
+    let slotDeficit = withoutPool - closingSlots - Math.max(0, freeSlots());
+    let poolDeficit = withoutPool - closingPools - Math.max(0, options.maxPools - openPools());
     for (const pool of [...pools.values()]) {
       if (slotDeficit <= 0 && poolDeficit <= 0) break;
       if (pool.busy > 0 || waitingTenants.has(pool.tenantId)) continue;
