@@ -55,18 +55,21 @@ const starting = startBenchStack({
   },
   overrides: { workspace: { TENANT_CONNECTIONS_MAX: String(settings.connectionBudget) } },
 });
+/** Stops the load, removes everything the bench made (a start that fails removes its own), exits. */
+function abandon(exitCode: number) {
+  stopLoads();
+  void starting
+    .then(
+      (stack) => stack.close(),
+      () => {},
+    )
+    .finally(() => process.exit(exitCode));
+}
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => {
     interrupted = true;
     console.error(`[bench] ${signal}: removing what the bench made`);
-    stopLoads();
-    // A start that fails removes what it made itself.
-    void starting
-      .then(
-        (stack) => stack.close(),
-        () => {},
-      )
-      .finally(() => process.exit(130));
+    abandon(130);
   });
 }
 // A crash (an error no scenario caught, e.g. from a connection the server closed) still removes
@@ -74,13 +77,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 for (const event of ["uncaughtException", "unhandledRejection"] as const) {
   process.once(event, (error) => {
     console.error(`[bench] ${event}:`, error);
-    stopLoads();
-    void starting
-      .then(
-        (stack) => stack.close(),
-        () => {},
-      )
-      .finally(() => process.exit(1));
+    abandon(1);
   });
 }
 const stack = await starting;

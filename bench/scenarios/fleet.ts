@@ -1,9 +1,8 @@
-import { execFile } from "node:child_process";
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { tenantMigrations } from "@oryn/shared";
-import { placed } from "../../test/harness/processes.ts";
+import { runCli } from "../../test/harness/cli.ts";
 import type { Scenario } from "../lib/scenario.ts";
 import { round } from "../lib/stats.ts";
 
@@ -11,17 +10,6 @@ const benchMigration =
   "alter table projects add column bench_label text;\n" +
   "create index projects_bench_label on projects (bench_label);\n";
 const concurrency = 4;
-const cli = join(
-  import.meta.dirname,
-  "..",
-  "..",
-  "services",
-  "provisioner",
-  "src",
-  "cli",
-  "main.ts",
-);
-
 /**
  * 8. Fleet migration: the real `pnpm oryn migrate` as a process over every tenant of the stack
  * (the many-tenant scenario's, plus the provisioning scenario's signups when it ran), with one
@@ -76,22 +64,19 @@ export const fleet: Scenario = {
 
 type Report = { ms: number; tenants: { migrated: number; failed: number; behind: number } };
 
-function timedCli(
+async function timedCli(
   cliArgs: string[],
   env: Record<string, string>,
   placement: { cpus: string | undefined },
-) {
+): Promise<{ wallMs: number; report: Report }> {
   const started = performance.now();
-  const { command, args } = placed(process.execPath, [cli, ...cliArgs], placement);
-  return new Promise<{ wallMs: number; report: Report }>((resolve, reject) => {
-    execFile(command, args, { env, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
-      process.stderr.write(stderr);
-      const wallMs = Math.round(performance.now() - started);
-      try {
-        resolve({ wallMs, report: JSON.parse(stdout) as Report });
-      } catch {
-        reject(error ?? new Error(`no report: ${stderr}`));
-      }
-    });
-  });
+  // No timeout a test would use: the fleet of a full run is 1,000 databases or more.
+  const { code, stdout, stderr } = await runCli(cliArgs, env, { placement, timeoutMs: 0 });
+  process.stderr.write(stderr);
+  const wallMs = Math.round(performance.now() - started);
+  try {
+    return { wallMs, report: JSON.parse(stdout) as Report };
+  } catch {
+    throw new Error(`pnpm oryn ${cliArgs.join(" ")} exited ${code} with no report: ${stderr}`);
+  }
 }
