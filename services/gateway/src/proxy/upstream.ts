@@ -78,7 +78,9 @@ export function createUpstream(
           headers,
           body,
         });
-        const payload = await answer.body.arrayBuffer();
+        // A Uint8Array, not an ArrayBuffer: @hono/node-server writes the former straight to the
+        // socket, and wraps the latter in a full web Response whose body it then streams.
+        const payload = new Uint8Array(await answer.body.arrayBuffer());
         const answerHeaders = endToEndHeaders(answer.headers);
         const nullBody =
           answer.statusCode === 204 || answer.statusCode === 304 || c.req.method === "HEAD";
