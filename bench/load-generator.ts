@@ -13,6 +13,7 @@ const spec = JSON.parse(await text(process.stdin)) as LoadSpec;
 const pick = picker(spec);
 
 const started = performance.now();
+const cpuBefore = process.cpuUsage();
 const result = await autocannon({
   url: spec.url,
   connections: spec.connections,
@@ -32,6 +33,7 @@ const result = await autocannon({
   ],
 });
 const seconds = (performance.now() - started) / 1000;
+const cpu = process.cpuUsage(cpuBefore);
 
 const statuses: Record<string, number> = {};
 for (const [status, { count }] of Object.entries(result.statusCodeStats ?? {})) {
@@ -52,6 +54,7 @@ const answer: LoadResult = {
   statuses,
   errors: result.errors,
   timeouts: result.timeouts,
+  cpuSeconds: (cpu.user + cpu.system) / 1e6,
   latencyMs: {
     p50: result.latency.p50,
     p97_5: result.latency.p97_5,

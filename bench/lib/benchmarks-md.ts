@@ -76,6 +76,16 @@ ${loads
   )
   .join("\n")}
 
+## Where the CPU went
+
+${cpuTable(loads)}
+
+Microseconds of CPU (user and system) per answer during each measured run, by process, read from
+/proc before and after it: each service's process, PostgreSQL's postmaster with every backend
+(those that exited during the run included), nginx with its workers, the machine's Redis, and
+the load generator's own account. On two cores shared by all of them, a hop's CPU is taken from
+the others, so this says which hop to work on.
+
 All of them: \`GET /v1/projects/{id}\` (the ceiling: \`GET /\`), ${report.settings.connections} connections
 for ${report.settings.seconds} s after an unrecorded ${report.settings.warmupSeconds} s warm-up.
 
@@ -195,4 +205,22 @@ missing), in the foreground with this configuration in a temporary folder:
 \`\`\`nginx
 ${nginxConfig({ dir: "<temp dir>", port: 0, upstream: "127.0.0.1:<workspace port>" }).replace("127.0.0.1:0", "127.0.0.1:<free port>")}\`\`\`
 `;
+}
+
+/** A row per load run, a column per process group that used CPU in any of them. */
+function cpuTable(loads: [string, LoadResult | undefined][]): string {
+  const measured = loads.filter(
+    (entry): entry is [string, LoadResult] => entry[1]?.cpuPerAnswer !== undefined,
+  );
+  const groups = [...new Set(measured.flatMap(([, load]) => Object.keys(load.cpuPerAnswer ?? {})))];
+  const line = (cells: unknown[]) => `| ${cells.join(" | ")} |`;
+  return [
+    line(["scenario", ...groups, "all"]),
+    line(["---", ...groups.map(() => "---"), "---"]),
+    ...measured.map(([label, load]) => {
+      const perAnswer = load.cpuPerAnswer ?? {};
+      const all = Object.values(perAnswer).reduce((sum, value) => sum + value, 0);
+      return line([label, ...groups.map((group) => perAnswer[group] ?? "-"), all]);
+    }),
+  ].join("\n");
 }

@@ -29,6 +29,13 @@ export type LoadResult = {
   errors: number;
   timeouts: number;
   latencyMs: { p50: number; p97_5: number; p99: number; max: number };
+  /** The load generator's own CPU over the run (user and system). */
+  cpuSeconds: number;
+  /**
+   * Microseconds of CPU per answer, by process group (scenario.ts), the load generator included:
+   * where the CPU of the two shared cores went. Set by `measureLoad`.
+   */
+  cpuPerAnswer?: Record<string, number>;
 };
 
 const script = join(import.meta.dirname, "..", "load-generator.ts");

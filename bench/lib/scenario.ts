@@ -1,5 +1,6 @@
 import type { BenchStack } from "./bench-stack.ts";
 import type { BenchTenant } from "./bench-tenants.ts";
+import { cpuPerAnswer, cpuSnapshot, type ProcessGroups } from "./cpu-time.ts";
 import { type LoadResult, runLoad } from "./load.ts";
 import type { ScenarioName, Settings } from "./settings.ts";
 
@@ -19,10 +20,11 @@ export type Scenario = {
 
 /**
  * An unrecorded warm-up (JIT, pools, keep-alive connections), then the measured run, both from
- * the separate load-generator process on the load cores.
+ * the separate load-generator process on the load cores, with the CPU each process group used
+ * during the measured run, per answer.
  */
 export async function measureLoad(
-  { settings }: BenchContext,
+  { settings, stack }: BenchContext,
   url: string,
   targets: { path: string; token?: string }[],
   pick: "turns" | "zipf" = "turns",
@@ -30,5 +32,33 @@ export async function measureLoad(
   const spec = { url, connections: settings.connections, targets, pick, zipfS: 1 };
   const placement = { cpus: settings.loadCpus };
   await runLoad({ ...spec, seconds: settings.warmupSeconds }, placement);
-  return runLoad({ ...spec, seconds: settings.seconds }, placement);
+  const groups = processGroups(stack);
+  const before = cpuSnapshot(groups);
+  const load = await runLoad({ ...spec, seconds: settings.seconds }, placement);
+  const perAnswer = cpuPerAnswer(before, cpuSnapshot(groups), load.answers);
+  if (load.answers > 0) {
+    perAnswer["load generator"] = Math.round((load.cpuSeconds * 1e6) / load.answers);
+  }
+  return { ...load, cpuPerAnswer: perAnswer };
+}
+
+/**
+ * The processes whose CPU a load run accounts for. The load generator is not here: it has exited
+ * by the second snapshot, and reports its own CPU instead. Redis is the machine's service, so its
+ * figure includes anything else using it at the time.
+ */
+function processGroups(stack: BenchStack): ProcessGroups {
+  const service = (name: string) => (command: string) =>
+    command.includes(`services/${name}/src/main.ts`);
+  return {
+    gateway: service("gateway"),
+    workspace: service("workspace"),
+    billing: service("billing"),
+    provisioner: service("provisioner"),
+    postgres: (command) =>
+      command.includes("/bin/postgres ") && command.includes(`-p ${stack.postgres.port} `),
+    redis: (command) => command.startsWith("redis-server"),
+    nginx: (command) => command.startsWith("nginx: master process"),
+    ceiling: (command) => command.includes("bench/ceiling-server.ts"),
+  };
 }
