@@ -39,18 +39,38 @@ export const manyTenants: Scenario = {
   },
 };
 
-/** Runs `measure` while counting workspace's sessions in the tenants' databases every 20 ms. */
+/**
+ * Runs `measure` while counting workspace's sessions in the tenants' databases every 20 ms, and
+ * counts the sessions opened in them meanwhile (PostgreSQL's own pg_stat_database.sessions): each
+ * is a tenant whose pool was closed paying for a new connection, the cost the budget imposes.
+ */
 async function sampled(
   { stack }: BenchContext,
   tenantIds: string[],
   measure: () => Promise<LoadResult>,
-): Promise<{ load: LoadResult; connections: { most: number; samples: number } }> {
+): Promise<{
+  load: LoadResult;
+  connections: { most: number; samples: number; opened: number; openedPerAnswer: number };
+}> {
   const databases = tenantIds.map(tenantDatabaseName);
   const sampler = connect(stack.postgres.url, { max: 1, applicationName: "oryn-bench-sampler" });
+  const sessionsOpened = async () => {
+    // Backends report their counters to the statistics a moment after the fact.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const [row] = await sampler<{ opened: number }[]>`
+      select coalesce(sum(sessions), 0)::int as opened from pg_stat_database
+      where datname = any(${databases})`;
+    return row?.opened ?? 0;
+  };
+  const openedBefore = await sessionsOpened();
   const sessions = sampleWorkspaceSessions(sampler, databases, 20);
   try {
     const load = await measure();
-    return { load, connections: await sessions.stop() };
+    const seen = await sessions.stop();
+    const opened = (await sessionsOpened()) - openedBefore;
+    const openedPerAnswer =
+      load.answers > 0 ? Math.round((opened / load.answers) * 1000) / 1000 : 0;
+    return { load, connections: { ...seen, opened, openedPerAnswer } };
   } finally {
     await sessions.stop();
     await sampler.end();
