@@ -139,6 +139,59 @@ describe("tenant pools", () => {
     }
   });
 
+  it("makes room by closing the idle pool used least, not the one used longest ago", async () => {
+    const workspace = await workspaceInProcess({
+      TENANT_CONNECTIONS_MAX: "2",
+      TENANT_POOLS_MAX: "2",
+      TENANT_POOL_MAX: "1",
+    });
+    try {
+      const [busy, once, newcomer] = tenants as [string, string, string];
+      const use = (tenantId: string) => workspace.deps.pools.run(tenantId, (sql) => sql`select 1`);
+      for (let index = 0; index < 10; index++) await use(busy);
+      // The tenant seen once is now the most recently used, the busy one the least.
+      await use(once);
+      await use(newcomer);
+
+      expect(await connectionsTo(busy)).toBe(1);
+      expect(await connectionsTo(once)).toBe(0);
+      expect(await connectionsTo(newcomer)).toBe(1);
+      await use(busy);
+      expect(await metric(workspace, "tenant_pools_opened_total")).toBe(3);
+      expect(await metric(workspace, "tenant_pools_closed_total")).toBe(1);
+    } finally {
+      await workspace.close();
+    }
+  });
+
+  it("gives a slot freed for a tenant without a pool to that tenant, not to a busy pool growing", async () => {
+    const workspace = await workspaceInProcess({
+      TENANT_CONNECTIONS_MAX: "2",
+      TENANT_POOLS_MAX: "2",
+      TENANT_POOL_MAX: "2",
+    });
+    try {
+      const [busy, idle, newcomer] = tenants as [string, string, string];
+      const pools = workspace.deps.pools;
+      const sleeping = pools.run(busy, (sql) => sql`select pg_sleep(1)`).then(() => "sleep");
+      for (const deadline = Date.now() + 5_000; pools.stats().inUse < 1; ) {
+        if (Date.now() > deadline) throw new Error("the sleep never got its connection");
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      await pools.run(idle, (sql) => sql`select 1`);
+      // The budget is full: the busy tenant's second request waits to grow its pool, and then a
+      // tenant without a pool asks; the idle pool is closed to make room for the latter.
+      const growing = pools.run(busy, (sql) => sql`select 1`);
+      const served = pools.run(newcomer, (sql) => sql`select 1`).then(() => "newcomer");
+
+      expect(await Promise.race([served, sleeping])).toBe("newcomer");
+      await Promise.all([growing, sleeping]);
+      expect(await metric(workspace, "tenant_pools_closed_total")).toBe(1);
+    } finally {
+      await workspace.close();
+    }
+  });
+
   it("refuses a per-pool maximum above the process budget at start, naming it", () => {
     expect(() =>
       parseConfig(workspaceEnv, {
