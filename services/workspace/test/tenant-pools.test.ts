@@ -42,6 +42,14 @@ async function connectionsTo(tenantId: string): Promise<number> {
   return row?.count ?? 0;
 }
 
+/** Waits until a `pg_sleep` run through the workspace's pools holds its connection. */
+async function sleepHasItsConnection(workspace: Workspace): Promise<void> {
+  for (const deadline = Date.now() + 5_000; workspace.deps.pools.stats().inUse < 1; ) {
+    if (Date.now() > deadline) throw new Error("the sleep never got its connection");
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 describe("tenant pools", () => {
   it("opens one pool for a burst of first requests", async () => {
     const workspace = await workspaceInProcess();
@@ -69,10 +77,7 @@ describe("tenant pools", () => {
       // The one connection of the budget, held for a second by another tenant's work.
       const holding = workspace.deps.pools.run(busy, (sql) => sql`select pg_sleep(1)`);
       // The sleep has the connection before the other tenant asks.
-      for (const deadline = Date.now() + 5_000; workspace.deps.pools.stats().inUse < 1; ) {
-        if (Date.now() > deadline) throw new Error("the sleep never got its connection");
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
+      await sleepHasItsConnection(workspace);
       const token = await workspace.tokenFor(waiting);
       const refused = await workspace.call("GET", "/v1/projects", { token });
       expect(refused.status).toBe(503);
@@ -174,10 +179,7 @@ describe("tenant pools", () => {
       const [busy, idle, newcomer] = tenants as [string, string, string];
       const pools = workspace.deps.pools;
       const sleeping = pools.run(busy, (sql) => sql`select pg_sleep(1)`).then(() => "sleep");
-      for (const deadline = Date.now() + 5_000; pools.stats().inUse < 1; ) {
-        if (Date.now() > deadline) throw new Error("the sleep never got its connection");
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
+      await sleepHasItsConnection(workspace);
       await pools.run(idle, (sql) => sql`select 1`);
       // The budget is full: the busy tenant's second request waits to grow its pool, and then a
       // tenant without a pool asks; the idle pool is closed to make room for the latter.
