@@ -174,11 +174,13 @@ describe("tenant pools", () => {
       TENANT_CONNECTIONS_MAX: "2",
       TENANT_POOLS_MAX: "2",
       TENANT_POOL_MAX: "2",
+      TENANT_CONNECTION_WAIT_MS: "10000",
     });
     try {
       const [busy, idle, newcomer] = tenants as [string, string, string];
       const pools = workspace.deps.pools;
-      const sleeping = pools.run(busy, (sql) => sql`select pg_sleep(1)`).then(() => "sleep");
+      // Long enough that the newcomer's connection is made well within it on a loaded machine.
+      const sleeping = pools.run(busy, (sql) => sql`select pg_sleep(3)`).then(() => "sleep");
       await sleepHasItsConnection(workspace);
       await pools.run(idle, (sql) => sql`select 1`);
       // The budget is full: the busy tenant's second request waits to grow its pool, and then a

@@ -164,17 +164,26 @@ export function createTenantPools(options: TenantPoolOptions): TenantPools {
     return tenants.size;
   }
 
-  /** A pool with a free slot for this tenant, taken, or undefined. Synchronous: single-flight. */
-  function tryAdmit(tenantId: string): Pool | undefined {
+  /**
+   * Free slots owed to tenants waiting without a pool: as many as those tenants, but no more than
+   * can open a pool now (a tenant held back by TENANT_POOLS_MAX gains nothing from a slot kept).
+   */
+  function slotsOwedToNewPools(): number {
+    return Math.min(tenantsWaitingWithoutPool(), Math.max(0, options.maxPools - openPools()));
+  }
+
+  /**
+   * A pool with a free slot for this tenant, taken, or undefined. Synchronous: single-flight.
+   * `owed` is `slotsOwedToNewPools`, or a caller's copy of it (pump counts it once per admission,
+   * not once per waiter).
+   */
+  function tryAdmit(tenantId: string, owed: () => number = slotsOwedToNewPools): Pool | undefined {
     let pool = pools.get(tenantId);
     if (pool && pool.busy >= pool.slots) {
       // A pool grows only from slots no tenant without a pool is waiting for: a slot freed by
       // closing a pool for such a tenant, taken by a busy pool's second request instead, left
       // that tenant waiting and made room be reclaimed again, closing one more pool.
-      if (
-        pool.slots >= options.maxConnectionsPerPool ||
-        freeSlots() - tenantsWaitingWithoutPool() <= 0
-      ) {
+      if (pool.slots >= options.maxConnectionsPerPool || freeSlots() - owed() <= 0) {
         return undefined;
       }
       pool.slots++;
@@ -219,13 +228,19 @@ export function createTenantPools(options: TenantPoolOptions): TenantPools {
 
   /** Lets in whoever can go now, oldest first; then frees room for the rest if it can. */
   function pump() {
+    let owed: number | undefined;
+    const owedNow = () => {
+      owed ??= slotsOwedToNewPools();
+      return owed;
+    };
     for (let index = 0; index < waiters.length; ) {
       const waiter = waiters[index] as Waiter;
-      const pool = tryAdmit(waiter.tenantId);
+      const pool = tryAdmit(waiter.tenantId, owedNow);
       if (!pool) {
         index++;
         continue;
       }
+      owed = undefined;
       waiters.splice(index, 1);
       clearTimeout(waiter.timer);
       waiter.admit(pool);
@@ -280,6 +295,8 @@ export function createTenantPools(options: TenantPoolOptions): TenantPools {
           waiter.fail(
             unavailable("Every tenant database connection of this process is busy; retry shortly"),
           );
+          // Slots kept for this waiter (see tryAdmit) may now go to another.
+          pump();
         }, options.waitMs),
       };
       waiters.push(waiter);
