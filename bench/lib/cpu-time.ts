@@ -35,7 +35,9 @@ function readProcesses(): Map<number, ProcessStat> {
         commandLine: readFileSync(`/proc/${entry}/cmdline`, "utf8").replaceAll("\0", " ").trim(),
       });
     } catch {
-      // The process ended between listing and reading: its time is in its parent's cutime now.
+      // The process ended between listing and reading. Its time is in its parent's cutime, but
+      // only if the parent was read after it ended: one pass can miss a process that ends midway
+      // (a short-lived backend's few milliseconds, small against a run of seconds).
     }
   }
   return processes;

@@ -28,10 +28,13 @@ export async function measureLoad(
   url: string,
   targets: { path: string; token?: string }[],
   pick: "turns" | "zipf" = "turns",
+  /** Runs after the warm-up, just before the measured run (to read counters at its start). */
+  beforeMeasuredRun?: () => Promise<void>,
 ): Promise<LoadResult> {
   const spec = { url, connections: settings.connections, targets, pick, zipfS: 1 };
   const placement = { cpus: settings.loadCpus };
   await runLoad({ ...spec, seconds: settings.warmupSeconds }, placement);
+  await beforeMeasuredRun?.();
   const groups = processGroups(stack);
   const before = cpuSnapshot(groups);
   const load = await runLoad({ ...spec, seconds: settings.seconds }, placement);

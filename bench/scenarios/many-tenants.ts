@@ -18,12 +18,13 @@ export const manyTenants: Scenario = {
     const zipf = await sampled(
       context,
       all.map((tenant) => tenant.id),
-      () => measureLoad(context, context.stack.oryn.gatewayUrl, targets, "zipf"),
+      (atStart) => measureLoad(context, context.stack.oryn.gatewayUrl, targets, "zipf", atStart),
     );
     const single = await sampled(
       context,
       all.map((tenant) => tenant.id),
-      () => measureLoad(context, context.stack.oryn.gatewayUrl, targets.slice(0, 1)),
+      (atStart) =>
+        measureLoad(context, context.stack.oryn.gatewayUrl, targets.slice(0, 1), "turns", atStart),
     );
     const budget = context.settings.connectionBudget;
     const most = Math.max(zipf.connections.most, single.connections.most);
@@ -40,14 +41,15 @@ export const manyTenants: Scenario = {
 };
 
 /**
- * Runs `measure` while counting workspace's sessions in the tenants' databases every 20 ms, and
- * counts the sessions opened in them meanwhile (PostgreSQL's own pg_stat_database.sessions): each
- * is a tenant whose pool was closed paying for a new connection, the cost the budget imposes.
+ * Runs `measure` while counting workspace's sessions in the tenants' databases every 20 ms
+ * (warm-up included), and counts the sessions opened in them during the measured run, from the
+ * `atStart` hook `measure` calls after its warm-up (PostgreSQL's own pg_stat_database.sessions):
+ * each is a tenant whose pool was closed paying for a new connection, the cost the budget imposes.
  */
 async function sampled(
   { stack }: BenchContext,
   tenantIds: string[],
-  measure: () => Promise<LoadResult>,
+  measure: (atStart: () => Promise<void>) => Promise<LoadResult>,
 ): Promise<{
   load: LoadResult;
   connections: { most: number; samples: number; opened: number; openedPerAnswer: number };
@@ -62,10 +64,12 @@ async function sampled(
       where datname = any(${databases})`;
     return row?.opened ?? 0;
   };
-  const openedBefore = await sessionsOpened();
+  let openedBefore = 0;
   const sessions = sampleWorkspaceSessions(sampler, databases, 20);
   try {
-    const load = await measure();
+    const load = await measure(async () => {
+      openedBefore = await sessionsOpened();
+    });
     const seen = await sessions.stop();
     const opened = (await sessionsOpened()) - openedBefore;
     const openedPerAnswer =
