@@ -60,9 +60,9 @@ export function cpuSnapshot(groups: ProcessGroups): CpuSnapshot {
   for (const [pid, process] of processes) {
     const group = find(pid, 0);
     if (!group) continue;
-    seconds.set(group, (seconds.get(group) ?? 0) + process.ownTicks / ticksPerSecond);
     // Reaped children count where their parent is in the group (a group's root, usually).
-    seconds.set(group, (seconds.get(group) ?? 0) + process.reapedTicks / ticksPerSecond);
+    const ticks = process.ownTicks + process.reapedTicks;
+    seconds.set(group, (seconds.get(group) ?? 0) + ticks / ticksPerSecond);
   }
   return seconds;
 }

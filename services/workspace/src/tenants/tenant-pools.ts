@@ -61,9 +61,8 @@ type Pool = {
   /** Running `work` calls, never more than `slots`. */
   busy: number;
   lastUsed: number;
-  /** Requests admitted, decayed with a half-life of `useHalfLifeMs`, as of `usesAt`. */
+  /** Requests admitted, decayed with a half-life of `useHalfLifeMs`, as of `lastUsed`. */
   uses: number;
-  usesAt: number;
 };
 
 /**
@@ -76,7 +75,7 @@ type Pool = {
 const useHalfLifeMs = 30_000;
 
 function usesNow(pool: Pool, now: number): number {
-  return pool.uses * 2 ** (-(now - pool.usesAt) / useHalfLifeMs);
+  return pool.uses * 2 ** (-(now - pool.lastUsed) / useHalfLifeMs);
 }
 
 type Waiter = {
@@ -151,7 +150,6 @@ export function createTenantPools(options: TenantPoolOptions): TenantPools {
       busy: 0,
       lastUsed: performance.now(),
       uses: 0,
-      usesAt: performance.now(),
     };
     pools.set(tenantId, pool);
     metrics?.opened.inc();
@@ -198,7 +196,6 @@ export function createTenantPools(options: TenantPoolOptions): TenantPools {
     pool.busy++;
     const now = performance.now();
     pool.uses = usesNow(pool, now) + 1;
-    pool.usesAt = now;
     pool.lastUsed = now;
     pools.delete(tenantId);
     pools.set(tenantId, pool);
@@ -295,8 +292,6 @@ export function createTenantPools(options: TenantPoolOptions): TenantPools {
           waiter.fail(
             unavailable("Every tenant database connection of this process is busy; retry shortly"),
           );
-          // Slots kept for this waiter (see tryAdmit) may now go to another.
-          pump();
         }, options.waitMs),
       };
       waiters.push(waiter);
@@ -328,7 +323,9 @@ export function createTenantPools(options: TenantPoolOptions): TenantPools {
         throw databaseUnavailable(error) ?? error;
       } finally {
         pool.busy--;
-        pool.lastUsed = performance.now();
+        const now = performance.now();
+        pool.uses = usesNow(pool, now);
+        pool.lastUsed = now;
         pump();
       }
     },
