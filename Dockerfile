@@ -23,6 +23,8 @@ ENV CI=true
 RUN npm i -g -E pnpm@12.4.2 && npm cache clean --force
 WORKDIR /app
 COPY package.json pnpm-lock.yaml pnpm-workspace.yaml ./
+# Fixes to dependencies (pnpm-workspace.yaml's patchedDependencies), applied by the install.
+COPY patches/ patches/
 COPY packages/shared/package.json packages/shared/
 COPY packages/client/package.json packages/client/
 COPY services/gateway/package.json services/gateway/

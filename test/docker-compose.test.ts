@@ -315,6 +315,19 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
+/** The patch files pnpm applies to dependencies (pnpm-workspace.yaml's patchedDependencies). */
+function dependencyPatches(): string[] {
+  const workspace = mapping(
+    parse(readFileSync(join(root, "pnpm-workspace.yaml"), "utf8")),
+    "pnpm-workspace.yaml",
+  );
+  const patches = workspace.patchedDependencies;
+  if (patches === undefined) return [];
+  return Object.values(mapping(patches, "patchedDependencies")).map((path) =>
+    String(path).replace(/^\.\//, ""),
+  );
+}
+
 /** Workspace package folders, from the globs in pnpm-workspace.yaml. */
 function workspacePackages(): string[] {
   const workspace = mapping(
@@ -742,6 +755,12 @@ describe("Dockerfile", () => {
     for (const file of ["package.json", "pnpm-lock.yaml", "pnpm-workspace.yaml"]) {
       expect(copiedBefore, `${file} is copied before the install`).toContain(file);
     }
+    for (const patch of dependencyPatches()) {
+      expect(
+        copiedBefore.some((source) => covers(source, patch)),
+        `${patch} is copied before the install, which fails without it`,
+      ).toBe(true);
+    }
     for (const dir of packages) {
       expect(copiedBefore, `${dir}/package.json is copied before the install`).toContain(
         `${dir}/package.json`,
@@ -860,7 +879,12 @@ describe(".dockerignore", () => {
   });
 
   it("keeps every file the image needs", () => {
-    const needed = ["package.json", "pnpm-lock.yaml", "pnpm-workspace.yaml"];
+    const needed = [
+      "package.json",
+      "pnpm-lock.yaml",
+      "pnpm-workspace.yaml",
+      ...dependencyPatches(),
+    ];
     for (const dir of workspacePackages()) {
       needed.push(`${dir}/package.json`);
       for (const file of sourceFiles(join(root, dir, "src"))) needed.push(relative(root, file));
