@@ -34,10 +34,13 @@ export function connect(
      */
     fetchTypes?: boolean;
     /**
-     * How long a query waits before its connection is tried again after a failed one. postgres.js
-     * waits longer after each failure in a row (up to 20 s), so after a short outage the first
-     * queries wait that long although the server is back; a pool that serves requests, which
-     * answer 503 at once when the server is away, wants 0.
+     * How long a query waits before its connection is tried again after a failed one; 0 unless
+     * set. postgres.js's own default waits longer after each failure in a row, up to 20 s, and
+     * queries wait it out in its queue: with the control plane's server away for 3 s, requests
+     * hung past a client's 10 s timeout, and were served again only 16 s after it was back. At 0
+     * a query whose server is away fails at once (a request is answered 503) and the first one
+     * after it returns is served; each query makes at most one attempt, so a pool of `max`
+     * connections never has more than `max` of them in flight.
      */
     reconnectDelaySeconds?: number;
   } = {},
@@ -57,9 +60,7 @@ export function connect(
     ...(options.database ? { database: options.database } : {}),
     ...(options.socket ? { socket: options.socket } : {}),
     fetch_types: options.fetchTypes ?? true,
-    ...(options.reconnectDelaySeconds !== undefined
-      ? { backoff: () => options.reconnectDelaySeconds as number }
-      : {}),
+    backoff: () => options.reconnectDelaySeconds ?? 0,
   });
 }
 

@@ -141,9 +141,6 @@ export function createTenantPools(options: TenantPoolOptions): TenantPools {
         // Pools open and close as tenants come and go: the array-type query postgres.js would
         // run on each new connection was ~40% of opening one (tenant queries send no arrays).
         fetchTypes: false,
-        // A request finds its tenant's server away and is answered 503 at once; once the server
-        // is back the next request must try it then, not after postgres.js's growing backoff.
-        reconnectDelaySeconds: 0,
         ...(options.socketFor && { socket: options.socketFor.bind(null, tenantId) }),
       }),
       slots: 0,

@@ -1,0 +1,274 @@
+/**
+ * Fault: the control plane's PostgreSQL server stopped (immediate: as if it crashed) and started
+ * again, twice, while tenants read and write through the gateway and look at their tenant.
+ *
+ * Every service holds connections to the control plane: the gateway's (plans, API keys, tenants),
+ * workspace's (where each tenant's database is), billing's, and the provisioner's, which also
+ * holds its advisory locks on reserved connections. Each of those connections dies with the
+ * server. What a user should see: answers, never hangs, and nothing but 503 problem+json among
+ * the failures while it is down; afterwards every kind of request served again, a new signup
+ * provisioned to active, every acknowledged write there, and no service gone.
+ *
+ * The control plane here is on a throwaway server of the test's own; tenant databases stay on
+ * the machine's server, which is never stopped.
+ */
+import {
+  connect,
+  controlPlaneMigrations,
+  ensureDatabase,
+  migrate,
+  type Sql,
+  withDatabase,
+} from "@oryn/shared";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { dropControlPlaneObjects, unlinkKeys } from "../harness/cleanup.ts";
+import { serviceEnv, type TestRun, testRun } from "../harness/context.ts";
+import { startThrowawayPostgres, type ThrowawayPostgres } from "../harness/postgres-server.ts";
+import { type Oryn, startOryn } from "../harness/processes.ts";
+import { eventually, signUpAndWait } from "../harness/wait.ts";
+import { countedCaller } from "./counted-calls.ts";
+import { recordFault } from "./report.ts";
+
+const stops = 2;
+const controlPlaneDatabase = "oryn_control_plane";
+let server: ThrowawayPostgres | undefined;
+let oryn: Oryn | undefined;
+let run: TestRun;
+
+beforeAll(async () => {
+  const base = testRun();
+  server = await startThrowawayPostgres({ label: "cprestart" });
+  run = {
+    ...base,
+    controlPlaneUrl: withDatabase(server.url, controlPlaneDatabase),
+    templateDatabase: `oryn_tpl_${base.runId}_cprestart`,
+    redisPrefix: `${base.redisPrefix}-cprestart`,
+  };
+  await ensureDatabase(run.controlPlaneUrl);
+  const cp = connect(run.controlPlaneUrl, { max: 1 });
+  try {
+    await migrate(cp, controlPlaneMigrations);
+    const tenantServer = new URL(run.postgresUrl);
+    await cp`
+      insert into database_servers (name, host, port, capacity, state) values
+        ('one', ${tenantServer.hostname}, ${Number(tenantServer.port || 5432)}, 100, 'accepting')`;
+  } finally {
+    await cp.end();
+  }
+  oryn = await startOryn({
+    ...serviceEnv(run),
+    // Clients here send as fast as they are answered; the plan's rate is not what is tested.
+    RATE_LIMIT_TENANT_PER_MINUTE: "1000000",
+  });
+}, 120_000);
+
+afterAll(async () => {
+  // A service that died under the fault says why here (the failure only shows what clients saw).
+  for (const service of Object.values(oryn?.services ?? {})) {
+    if (service.process.exitCode !== null || service.process.signalCode !== null) {
+      console.error(`${service.name} exited:\n${service.output().slice(-4000)}`);
+    }
+  }
+  await oryn?.stop();
+  if (!server || !run) return;
+  // The tenants' databases, roles and spares live on the machine's server; the control plane
+  // that lists them goes with the throwaway server.
+  await server.start().catch(() => {});
+  const admin: Sql = connect(run.postgresUrl, { max: 1 });
+  try {
+    await dropControlPlaneObjects(admin, server.url, controlPlaneDatabase);
+    await admin`drop database if exists ${admin(run.templateDatabase)} with (force)`;
+  } finally {
+    await admin.end();
+  }
+  await server.remove();
+  await unlinkKeys(run.redisUrl, [`{${run.redisPrefix}}:*`, `${run.redisPrefix}:*`]);
+}, 120_000);
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+type Phase = "before" | "down" | "back";
+type Kind = "write" | "read" | "tenant";
+type Seen = { phase: Phase; kind: Kind; status: number; code?: string; type?: string };
+
+describe("the control plane's database server stopped and restarted under load", () => {
+  it("answers 503 or serves meanwhile, then serves every kind of request again, provisions, and loses no acknowledged write", async () => {
+    if (!oryn) throw new Error("no stack");
+    const { call, counts } = countedCaller(oryn.gatewayUrl, { timeoutMs: 10_000 });
+    const signedUp = await Promise.all(
+      Array.from({ length: 3 }, () => signUpAndWait(call, { intervalMs: 200 })),
+    );
+    const tenants = await Promise.all(
+      signedUp.map(async ({ tenantId, token }) => {
+        const project = await call("POST", "/v1/projects", { token, body: { name: "Load" } });
+        expect(project.status, JSON.stringify(project.json)).toBe(201);
+        return {
+          tenantId,
+          token,
+          projectId: project.json.id as string,
+          acknowledged: [] as string[],
+        };
+      }),
+    );
+
+    // Each tenant writes a task, reads its tasks and reads its tenant, one after the other.
+    const seen: Seen[] = [];
+    let phase: Phase = "before";
+    let loading = true;
+    const loadDeadline = Date.now() + 150_000;
+    const loads = tenants.map(async (tenant) => {
+      for (let round = 0; loading && Date.now() < loadDeadline; round++) {
+        const path = `/v1/projects/${tenant.projectId}/tasks`;
+        const title = `${tenant.tenantId} ${round}`;
+        const kind: Kind = (["write", "read", "tenant"] as const)[round % 3] as Kind;
+        const sentIn = phase;
+        const answer =
+          kind === "write"
+            ? await call("POST", path, { token: tenant.token, body: { title } })
+            : kind === "read"
+              ? await call("GET", `${path}?limit=1`, { token: tenant.token })
+              : await call("GET", "/v1/tenant", { token: tenant.token });
+        if (answer.status === 201) tenant.acknowledged.push(title);
+        // Sent and answered in one phase: a request racing a stop or a start says little.
+        if (phase === sentIn) {
+          seen.push({
+            phase,
+            kind,
+            status: answer.status,
+            code: answer.json?.code,
+            type: answer.headers.get("content-type") ?? undefined,
+          });
+        }
+        await sleep(50);
+      }
+    });
+
+    const recoveryMs: number[] = [];
+    const downSignups: number[] = [];
+    try {
+      await sleep(1_500);
+      for (let stop = 0; stop < stops; stop++) {
+        phase = "down";
+        await server?.stop();
+        await sleep(1_000);
+        // A signup while the control plane is away: refused at once, not lost half-way.
+        const refused = await call("POST", "/v1/signup", {
+          body: {
+            company: { name: "While down", slug: `down-${crypto.randomUUID().slice(0, 8)}` },
+            owner: {
+              email: `down-${stop}@down.test`,
+              password: "a long enough password",
+              name: "Owner",
+            },
+          },
+        });
+        downSignups.push(refused.status);
+        await sleep(2_000);
+        await server?.start();
+        phase = "back";
+        const startedAt = Date.now();
+        // Served again: every tenant's read, write and tenant lookup.
+        await eventually(
+          () =>
+            Promise.all(
+              tenants.flatMap((tenant) => [
+                call("GET", `/v1/projects/${tenant.projectId}/tasks?limit=1`, {
+                  token: tenant.token,
+                }),
+                call("GET", "/v1/tenant", { token: tenant.token }),
+              ]),
+            ),
+          (answers) => answers.every((answer) => answer.status === 200),
+          { timeoutMs: 30_000, intervalMs: 100 },
+        );
+        recoveryMs.push(Date.now() - startedAt);
+        phase = "before";
+        await sleep(2_000);
+      }
+    } finally {
+      loading = false;
+      await Promise.all(loads);
+    }
+
+    // The provisioner's locks and queues came through: a signup now ends active.
+    const after = await signUpAndWait(call, { intervalMs: 200, timeoutMs: 60_000 });
+    expect(after.tenantId).toBeTruthy();
+
+    console.log(
+      "[control plane restart]",
+      JSON.stringify({ recoveryMs, downSignups, statuses: counts.statuses }),
+    );
+    const byPhase = (p: Phase) => seen.filter((s) => s.phase === p);
+    // Served normally before each stop.
+    expect(new Set(byPhase("before").map((s) => s.status))).toEqual(new Set([200, 201]));
+    // While down: answered, and every failure a 503 problem+json.
+    for (const answer of byPhase("down").filter((s) => s.status >= 300)) {
+      expect(answer).toMatchObject({ status: 503, type: "application/problem+json" });
+    }
+    for (const status of downSignups) expect(status).toBe(503);
+    const why = counts.errors.join("\n");
+    expect(counts.timeouts, why).toBe(0);
+    expect(counts.connectionErrors, why).toBe(0);
+    expect(
+      Object.keys(counts.statuses).filter((status) => /^5\d\d$/.test(status) && status !== "503"),
+    ).toEqual([]);
+
+    // Every acknowledged write is there, and only the tenant's own.
+    let lost = 0;
+    let leaks = 0;
+    for (const tenant of tenants) {
+      const titles: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const page = await call(
+          "GET",
+          `/v1/projects/${tenant.projectId}/tasks?limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`,
+          { token: tenant.token },
+        );
+        expect(page.status).toBe(200);
+        titles.push(...(page.json.items as { title: string }[]).map((item) => item.title));
+        cursor = page.json.nextCursor;
+      } while (cursor);
+      const present = new Set(titles);
+      lost += tenant.acknowledged.filter((title) => !present.has(title)).length;
+      leaks += titles.filter((title) => !title.startsWith(`${tenant.tenantId} `)).length;
+    }
+    expect({ lost, leaks }).toEqual({ lost: 0, leaks: 0 });
+
+    // No service went down.
+    for (const service of Object.values(oryn.services)) {
+      expect([service.name, service.process.exitCode, service.process.signalCode]).toEqual([
+        service.name,
+        null,
+        null,
+      ]);
+    }
+
+    recordFault({
+      fault: "control plane database stopped and restarted",
+      provoked: stops,
+      requests: counts.requests,
+      clientErrors: counts.clientErrors,
+      dataLost: lost,
+      crossTenantLeaks: leaks,
+      detail: {
+        msFromRestartToAllServed: recoveryMs,
+        signupsWhileDown: downSignups,
+        statusesWhileDown: Object.fromEntries(
+          (["write", "read", "tenant"] as const).map((kind) => [
+            kind,
+            [
+              ...new Set(
+                byPhase("down")
+                  .filter((s) => s.kind === kind)
+                  .map((s) => s.status),
+              ),
+            ],
+          ]),
+        ),
+        acknowledgedWrites: tenants.reduce((sum, tenant) => sum + tenant.acknowledged.length, 0),
+        statuses: counts.statuses,
+      },
+    });
+  }, 180_000);
+});
