@@ -6,8 +6,11 @@
  */
 export type KeyedCache<T> = {
   get(key: string): Promise<T>;
-  /** The value last loaded for `key`, however old, if any (a fallback when a load fails). */
-  stale(key: string): T | undefined;
+  /**
+   * The value last loaded for `key`, if any, and if it was loaded less than `maxAgeMs` ago (by
+   * default however old): a fallback when a load fails.
+   */
+  stale(key: string, maxAgeMs?: number): T | undefined;
 };
 
 export function cachedPerKey<T>(
@@ -34,6 +37,9 @@ export function cachedPerKey<T>(
       }
       return pending;
     },
-    stale: (key) => entries.get(key)?.value,
+    stale(key, maxAgeMs = Number.POSITIVE_INFINITY) {
+      const last = entries.get(key);
+      return last && performance.now() - last.at < maxAgeMs ? last.value : undefined;
+    },
   };
 }

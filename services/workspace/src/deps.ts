@@ -54,6 +54,7 @@ export function createWorkspaceDeps(
       controlPlane,
       fallbackUrl: config.TENANT_DATABASE_SERVER,
       ttlMs: config.TENANT_STATUS_CACHE_MS,
+      staleMs: config.TENANT_STATUS_STALE_MS,
     }).socketFor,
   });
   // Fetched lazily and cached; a token with an unknown kid refetches (at most every 30 s).
@@ -68,7 +69,11 @@ export function createWorkspaceDeps(
     metrics,
     controlPlane,
     pools,
-    tenants: createTenantStates(controlPlane, config.TENANT_STATUS_CACHE_MS),
+    tenants: createTenantStates(
+      controlPlane,
+      config.TENANT_STATUS_CACHE_MS,
+      config.TENANT_STATUS_STALE_MS,
+    ),
     readiness: {
       controlPlane: () => controlPlane`select 1`,
       tenantServer: portAccepts(config.TENANT_DATABASE_SERVER),

@@ -32,6 +32,11 @@ export const workspaceEnv = z
     TENANT_CONNECTION_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(2000),
     /** How long a tenant's status and plan are cached before the control plane is asked again. */
     TENANT_STATUS_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(2000),
+    /**
+     * While the control plane cannot be read, a tenant's status and server read at most this
+     * long ago are still used, for reads only (0: refuse at once).
+     */
+    TENANT_STATUS_STALE_MS: z.coerce.number().int().min(0).max(3_600_000).default(300_000),
   })
   .refine((env) => env.TENANT_POOL_MAX <= env.TENANT_CONNECTIONS_MAX, {
     path: ["TENANT_POOL_MAX"],

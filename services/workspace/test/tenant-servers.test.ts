@@ -88,13 +88,13 @@ describe("a tenant pool whose server was away", () => {
         controlPlane,
         fallbackUrl: `postgres://127.0.0.1:${port}`,
         ttlMs: 60_000,
+        staleMs: 0,
       }),
     );
     const one = () => pools.run(tenantId, (sql) => sql<{ one: number }[]>`select 1 as one`);
     let server: { close(): Promise<void> } | undefined;
     try {
-      // More refusals than the pool has connections, and enough for postgres.js's backoff
-      // (3^n / 100 s after n failures in a row) to pass the 5 s taken for a hang below.
+      // More refusals than the pool has connections: one stranded per refusal would leave none.
       for (let attempt = 0; attempt < 10; attempt++) {
         await expect(within(one(), 5_000)).rejects.toMatchObject({
           status: 503,
@@ -118,7 +118,7 @@ describe("a tenant pool whose server was away", () => {
       max: 1,
     });
     const pools = poolsThrough(
-      createTenantServers({ controlPlane, fallbackUrl: run.postgresUrl, ttlMs: 0 }),
+      createTenantServers({ controlPlane, fallbackUrl: run.postgresUrl, ttlMs: 0, staleMs: 0 }),
     );
     try {
       for (let attempt = 0; attempt < 5; attempt++) {
@@ -131,6 +131,40 @@ describe("a tenant pool whose server was away", () => {
       }
     } finally {
       await within(pools.closeAll(), 10_000).catch(() => {});
+      await controlPlane.end();
+    }
+  });
+
+  it("opens connections at the address it last read while the control plane is away, for staleMs", async () => {
+    // The control plane is reached through a relay of its own, closed as the server would stop.
+    const controlPlanePort = await freePort();
+    const controlPlaneRelay = await relay(controlPlanePort);
+    const url = new URL(placement.controlPlaneUrl);
+    url.host = `127.0.0.1:${controlPlanePort}`;
+    const controlPlane = connect(url.href, { max: 1 });
+    const through = (staleMs: number) =>
+      createTenantServers({ controlPlane, fallbackUrl: run.postgresUrl, ttlMs: 0, staleMs });
+    const [fresh, stale] = [through(0), through(60_000)];
+    const query = async (servers: ReturnType<typeof through>) => {
+      // New pools each time: every query needs a new connection, so a new address lookup.
+      const pools = poolsThrough(servers);
+      try {
+        return await within(
+          pools.run(tenantId, (sql) => sql<{ one: number }[]>`select 1 as one`),
+          5_000,
+        );
+      } finally {
+        await within(pools.closeAll(), 10_000).catch(() => {});
+      }
+    };
+    try {
+      expect(await query(fresh)).toEqual([{ one: 1 }]);
+      expect(await query(stale)).toEqual([{ one: 1 }]);
+      await controlPlaneRelay.close();
+      await expect(query(fresh)).rejects.toMatchObject({ status: 503 });
+      expect(await query(stale)).toEqual([{ one: 1 }]);
+    } finally {
+      await controlPlaneRelay.close().catch(() => {});
       await controlPlane.end();
     }
   });

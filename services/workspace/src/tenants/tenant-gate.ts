@@ -20,6 +20,12 @@ export type TenantState = {
   schemaVersion: number;
   /** An operator is moving the tenant's database to another server. */
   moving: boolean;
+  /**
+   * The control plane could not be read: this is what it said last, at most
+   * TENANT_STATUS_STALE_MS ago. Reads go on; a write could land in a database being moved or
+   * a tenant just suspended, so writes wait for the control plane.
+   */
+  unconfirmed?: true;
 };
 
 export type TenantStates = { get(tenantId: string): Promise<TenantState | undefined> };
@@ -27,11 +33,12 @@ export type TenantStates = { get(tenantId: string): Promise<TenantState | undefi
 /**
  * Tenant status and plan from the control plane, cached for `ttlMs` so the hot path does not ask
  * on every request, yet a plan change or a suspension takes effect within that time without a
- * restart.
+ * restart. While the control plane cannot be read, the state last read within `staleMs` is used,
+ * marked `unconfirmed`, so its tenants can still read their data.
  */
-export function createTenantStates(sql: Sql, ttlMs: number): TenantStates {
-  return cachedPerKey(
-    async (tenantId) => {
+export function createTenantStates(sql: Sql, ttlMs: number, staleMs: number): TenantStates {
+  const states = cachedPerKey(
+    async (tenantId): Promise<TenantState | undefined> => {
       const tenant = await findTenant(sql, tenantId);
       // An unknown plan name gets the free plan's limits rather than none.
       return (
@@ -45,6 +52,14 @@ export function createTenantStates(sql: Sql, ttlMs: number): TenantStates {
     },
     { ttlMs },
   );
+  return {
+    get: (tenantId) =>
+      states.get(tenantId).catch((error: unknown) => {
+        const last = states.stale(tenantId, staleMs);
+        if (!last) throw error;
+        return { ...last, unconfirmed: true };
+      }),
+  };
 }
 
 const readMethods = new Set(["GET", "HEAD", "OPTIONS"]);
@@ -82,6 +97,13 @@ export function tenantGate(states: TenantStates, pools: TenantPools): Middleware
         status: 503,
         detail: "The tenant's database is being migrated to a newer version; retry shortly",
         headers: { "retry-after": "10" },
+      });
+    }
+    if (state.unconfirmed && !readMethods.has(c.req.method)) {
+      throw new ApiError("upstream_unavailable", {
+        status: 503,
+        detail: "The control plane cannot be reached: reads go on, writes wait until it is back",
+        headers: { "retry-after": "5" },
       });
     }
     // While its database is copied to another server, a write could be lost: reads go on.

@@ -22,6 +22,8 @@ export function createTenantServers(options: {
   controlPlane: Sql;
   fallbackUrl: string;
   ttlMs: number;
+  /** While the control plane cannot be read, an address read within this long is used. */
+  staleMs: number;
   connectTimeoutMs?: number;
 }): TenantServers {
   const fallbackUrl = new URL(options.fallbackUrl);
@@ -47,7 +49,9 @@ export function createTenantServers(options: {
       try {
         address = await addresses.get(tenantId);
       } catch (error) {
-        return failedSocket(error);
+        const last = addresses.stale(tenantId, options.staleMs);
+        if (!last) return failedSocket(error);
+        address = last;
       }
       const timeoutMs = options.connectTimeoutMs ?? 5000;
       // A server that does not answer must fail like a refused connection, not hang.

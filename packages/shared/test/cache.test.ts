@@ -1,0 +1,31 @@
+import { describe, expect, it } from "vitest";
+import { cachedPerKey } from "../src/cache.ts";
+
+describe("cachedPerKey", () => {
+  it("shares one load between concurrent misses, and loads again after ttlMs", async () => {
+    let loads = 0;
+    const cache = cachedPerKey(async (key) => `${key}:${++loads}`, { ttlMs: 0 });
+    expect(await Promise.all([cache.get("a"), cache.get("a")])).toEqual(["a:1", "a:1"]);
+    expect(await cache.get("a")).toBe("a:2");
+  });
+
+  it("keeps the last value for a failed load, given out no older than asked", async () => {
+    let failing = false;
+    const cache = cachedPerKey(
+      async (key) => {
+        if (failing) throw new Error("control plane away");
+        return `${key} value`;
+      },
+      { ttlMs: 0 },
+    );
+    expect(cache.stale("a")).toBeUndefined();
+    await cache.get("a");
+    failing = true;
+    await expect(cache.get("a")).rejects.toThrow("control plane away");
+    // A failed load leaves the last value in place.
+    expect(cache.stale("a")).toBe("a value");
+    expect(cache.stale("a", 60_000)).toBe("a value");
+    expect(cache.stale("a", 0)).toBeUndefined();
+    expect(cache.stale("b", 60_000)).toBeUndefined();
+  });
+});
