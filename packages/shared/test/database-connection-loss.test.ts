@@ -2,6 +2,9 @@ import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { testRun } from "../../../test/harness/context.ts";
+import { freePort } from "../../../test/harness/processes.ts";
+import { relay, within } from "../../../test/harness/tcp-relay.ts";
+import { connect } from "../src/database.ts";
 
 const run = testRun();
 const script = fileURLToPath(
@@ -9,34 +12,87 @@ const script = fileURLToPath(
 );
 
 /**
- * postgres.js 3.4.9 (porsager/postgres#1208) let a held connection whose backend died end the
- * process or break the pool; patches/postgres@3.4.9.patch mends it. Each case runs in a child
- * process, because the crash was an exception thrown from one of the driver's timers.
+ * postgres.js 3.4.9 let a connection that lost its backend end the process, break the pool, or
+ * run a dead transaction's queries on another session; patches/postgres@3.4.9.patch mends it
+ * (porsager/postgres#1208 and the bugs found around it). The fixture runs each case in a child
+ * process on a one-connection pool, because the crash was an exception thrown from one of the
+ * driver's timers. `next` is what a query on the dead handle got after the pool had reopened
+ * the connection for a waiting query (`waited`); `after` is three queries on the pool.
  */
-describe("a pool whose held connection loses its backend", () => {
+describe("a pool whose connection loses its backend", () => {
   // Unpatched: the transaction's own ROLLBACK was written from a setImmediate to the socket the
   // driver had set to null, an uncaught TypeError that ended the workspace when a tenant
-  // database server restarted. With that mended, the reopened connection still failed its first
-  // query with the dead one's FATAL error (57P01).
-  it("inside a transaction: rejects it, keeps the process alive and answers the next queries", () => {
+  // database server restarted; later queries of the transaction's body, its COMMIT included, ran
+  // on the reopened connection outside any transaction; and the reopened connection failed its
+  // first query with the dead one's FATAL error (57P01).
+  it("inside a transaction: fails the transaction's later queries, keeps the process and the pool", () => {
     expect(afterBackendDies("transaction")).toEqual({
-      failure: "CONNECTION_CLOSED",
+      holder: "CONNECTION_CLOSED",
+      next: "CONNECTION_CLOSED",
+      waited: 2,
       after: [1, 1, 1],
     });
   });
 
-  // Unpatched: the query on the dead reserved connection crashed the process the same way, and
-  // release() put the dead connection in the pool's open queue, where every later query failed
-  // with CONNECTION_CLOSED. The provisioner holds its advisory locks this way.
-  it("reserved: fails the next query on it, and the pool answers after its release", () => {
+  // Unpatched: a query on the dead reserved handle crashed the process the same way, or ran on
+  // the reopened connection (an advisory unlock in a session that holds no lock: the provisioner
+  // holds its locks this way); release() put the dead connection in the pool's open queue,
+  // where every later query failed; and reserve() on a pool without fetch_types never settled.
+  it("reserved: fails the handle's later queries, and the pool answers after its release", () => {
     expect(afterBackendDies("reserved")).toEqual({
-      failure: "CONNECTION_CLOSED",
+      holder: "released",
+      next: "CONNECTION_CLOSED",
+      waited: 2,
       after: [1, 1, 1],
     });
+  });
+
+  // Unpatched: the row counter of the query cut off mid-stream survived, and the first query on
+  // the reopened connection put its row at that offset (`const [row] = ...` was undefined).
+  it("while rows arrive: the next queries' rows start at the first element", () => {
+    const { holder, after } = afterBackendDies("streaming") as { holder: string; after: number[] };
+    expect(["ECONNRESET", "CONNECTION_CLOSED", "57P01"]).toContain(holder);
+    expect(after).toEqual([1, 1, 1]);
+  });
+
+  // Unpatched: the pool reopened the connection for the waiting reserve() but took it out of its
+  // queue, and a connection opens only for queries: the reserve() never settled.
+  it("with a reserve() waiting: hands it the reopened connection", () => {
+    expect(afterBackendDies("reserve-waiting")).toMatchObject({
+      holder: "CONNECTION_CLOSED",
+      waited: 2,
+      after: [1, 1, 1],
+    });
+  });
+
+  // Unpatched: the refused reserve() stayed in the pool's queue. The pool retried it at once, in a
+  // loop, for as long as the server was away; once back, the connection went to that request,
+  // already settled, and never came back to the pool: every later query waited forever.
+  it("after a reserve() refused while the server was away, serves once it is back", async () => {
+    const port = await freePort();
+    const url = new URL(run.postgresUrl);
+    url.host = `127.0.0.1:${port}`;
+    const sql = connect(url.href, { max: 1 });
+    try {
+      await expect(within(sql.reserve(), 5_000)).rejects.toMatchObject({
+        code: "ECONNREFUSED",
+      });
+      const server = await relay(port, run.postgresUrl);
+      try {
+        expect(await within(sql<{ one: number }[]>`select 1 as one`, 5_000)).toEqual([{ one: 1 }]);
+        const reserved = await within(sql.reserve(), 5_000);
+        expect(await reserved<{ two: number }[]>`select 2 as two`).toEqual([{ two: 2 }]);
+        reserved.release();
+      } finally {
+        await server.close();
+      }
+    } finally {
+      await within(sql.end({ timeout: 1 }), 5_000).catch(() => {});
+    }
   });
 });
 
-function afterBackendDies(holder: "transaction" | "reserved"): unknown {
+function afterBackendDies(holder: string): unknown {
   const child = spawnSync(process.execPath, [script, run.postgresUrl, holder], {
     encoding: "utf8",
     timeout: 30_000,

@@ -5,18 +5,20 @@
  * test/faults/database-server-restart.test.ts). The "server" here is a TCP relay to the run's
  * PostgreSQL on a port of its own, closed and opened again as a restart would.
  */
-import { once } from "node:events";
-import { createServer, connect as dial, type Server, type Socket } from "node:net";
+import type { Socket } from "node:net";
 import { connect } from "@oryn/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testRun } from "../../../test/harness/context.ts";
 import { isolatedRun } from "../../../test/harness/isolated-run.ts";
 import { freePort } from "../../../test/harness/processes.ts";
+import { relay as relayTo, within } from "../../../test/harness/tcp-relay.ts";
 import { activeTenant, provisioningDeps } from "../../../test/harness/tenants.ts";
 import { createTenantPools } from "../src/tenants/tenant-pools.ts";
 import { createTenantServers } from "../src/tenants/tenant-servers.ts";
 
 const run = testRun();
+/** A relay on `port` to the run's PostgreSQL. */
+const relay = (port: number) => relayTo(port, run.postgresUrl);
 const provisioning = provisioningDeps(run);
 // A control plane with no placement: every tenant resolves to the fallback, the relay's port.
 let placement: Awaited<ReturnType<typeof isolatedRun>>;
@@ -32,38 +34,6 @@ afterAll(async () => {
   await provisioning.close();
   await placement?.drop();
 });
-
-/** Relays every connection on `port` to the run's PostgreSQL, until closed. */
-async function relay(port: number): Promise<{ close(): Promise<void> }> {
-  const target = new URL(run.postgresUrl);
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((client) => {
-    const upstream = dial({ host: target.hostname, port: Number(target.port || 5432) });
-    for (const socket of [client, upstream]) {
-      sockets.add(socket);
-      socket.on("error", () => {});
-      socket.on("close", () => sockets.delete(socket));
-    }
-    client.pipe(upstream).pipe(client);
-  });
-  server.listen(port, "127.0.0.1");
-  await once(server, "listening");
-  return {
-    async close() {
-      for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => server.close(resolve));
-    },
-  };
-}
-
-function within<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) =>
-      setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms),
-    ),
-  ]);
-}
 
 /** Small tenant pools that find servers through `servers`, as workspace's do. */
 function poolsThrough(servers: { socketFor: (tenantId: string) => Promise<Socket> }) {
