@@ -38,9 +38,10 @@ export function connect(
      * set. postgres.js's own default waits longer after each failure in a row, up to 20 s, and
      * queries wait it out in its queue: with the control plane's server away for 3 s, requests
      * hung past a client's 10 s timeout, and were served again only 16 s after it was back. At 0
-     * a query whose server is away fails at once (a request is answered 503) and the first one
-     * after it returns is served; each query makes at most one attempt, so a pool of `max`
-     * connections never has more than `max` of them in flight.
+     * a query whose server refuses connections fails at once (a request is answered 503; a
+     * server that does not answer at all takes connect_timeout, 5 s), and the first one after it
+     * returns is served. Each queued query makes one attempt, so a pool of `max` connections
+     * never has more than `max` of them in flight.
      */
     reconnectDelaySeconds?: number;
   } = {},
