@@ -27,6 +27,7 @@ import { serviceEnv, type TestRun, testRun } from "../harness/context.ts";
 import { startThrowawayPostgres, type ThrowawayPostgres } from "../harness/postgres-server.ts";
 import { type Oryn, startOryn } from "../harness/processes.ts";
 import { eventually, signUpAndWait } from "../harness/wait.ts";
+import { lostAndLeakedTasks } from "./acknowledged-tasks.ts";
 import { countedCaller } from "./counted-calls.ts";
 import { recordFault } from "./report.ts";
 
@@ -231,25 +232,7 @@ describe("the control plane's database server stopped and restarted under load",
     ).toEqual([]);
 
     // Every acknowledged write is there, and only the tenant's own.
-    let lost = 0;
-    let leaks = 0;
-    for (const tenant of tenants) {
-      const titles: string[] = [];
-      let cursor: string | null = null;
-      do {
-        const page = await call(
-          "GET",
-          `/v1/projects/${tenant.projectId}/tasks?limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`,
-          { token: tenant.token },
-        );
-        expect(page.status).toBe(200);
-        titles.push(...(page.json.items as { title: string }[]).map((item) => item.title));
-        cursor = page.json.nextCursor;
-      } while (cursor);
-      const present = new Set(titles);
-      lost += tenant.acknowledged.filter((title) => !present.has(title)).length;
-      leaks += titles.filter((title) => !title.startsWith(`${tenant.tenantId} `)).length;
-    }
+    const { lost, leaks } = await lostAndLeakedTasks(call, tenants);
     expect({ lost, leaks }).toEqual({ lost: 0, leaks: 0 });
 
     // No service went down.
