@@ -1,4 +1,6 @@
 import { spawnSync } from "node:child_process";
+import { once } from "node:events";
+import { type AddressInfo, createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { testRun } from "../../../test/harness/context.ts";
@@ -88,6 +90,32 @@ describe("a pool whose connection loses its backend", () => {
       }
     } finally {
       await within(sql.end({ timeout: 1 }), 5_000).catch(() => {});
+    }
+  });
+});
+
+describe("a pool whose server accepts connections and closes them at once", () => {
+  // What a TCP proxy does while the server behind it is away. Unpatched: the pool reconnected for
+  // the query in a loop, as fast as its backoff allowed (0 here), and the query never settled.
+  it("fails the query with CONNECTION_CLOSED, without a storm of connections", async () => {
+    let accepted = 0;
+    const closer = createServer((socket) => {
+      accepted++;
+      socket.destroy();
+    });
+    closer.listen(0, "127.0.0.1");
+    await once(closer, "listening");
+    const { port } = closer.address() as AddressInfo;
+    const sql = connect(`postgres://postgres@127.0.0.1:${port}/none`, { max: 1 });
+    try {
+      await expect(within(sql`select 1`, 5_000)).rejects.toMatchObject({
+        code: "CONNECTION_CLOSED",
+      });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(accepted).toBe(1);
+    } finally {
+      await within(sql.end({ timeout: 1 }), 5_000).catch(() => {});
+      closer.close();
     }
   });
 });
