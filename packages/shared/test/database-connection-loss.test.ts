@@ -94,6 +94,29 @@ describe("a pool whose connection loses its backend", () => {
   });
 });
 
+describe("a reserved connection in good health", () => {
+  // The patch fails queries on a handle whose connection closed. A query sent just before
+  // release() reaches the driver a tick after it, and must still run: here an unlock, which
+  // would otherwise leave the lock held by a pooled session.
+  it("runs a query sent just before release()", async () => {
+    const sql = connect(run.postgresUrl, { max: 2 });
+    const lock = Math.floor(Math.random() * 2 ** 31);
+    try {
+      const reserved = await sql.reserve();
+      await reserved`select pg_advisory_lock(${lock})`;
+      const unlocked = reserved<{ unlocked: boolean }[]>`
+        select pg_advisory_unlock(${lock}) as unlocked`.then(([row]) => row?.unlocked);
+      reserved.release();
+      expect(await unlocked).toBe(true);
+      const [held] = await sql<{ n: number }[]>`
+        select count(*)::int as n from pg_locks where locktype = 'advisory' and objid = ${lock}`;
+      expect(held?.n).toBe(0);
+    } finally {
+      await sql.end({ timeout: 1 });
+    }
+  });
+});
+
 describe("a pool whose server accepts connections and closes them at once", () => {
   // What a TCP proxy does while the server behind it is away. Unpatched: the pool reconnected for
   // the query in a loop, as fast as its backoff allowed (0 here), and the query never settled.
