@@ -27,13 +27,3 @@ export async function relay(port: number, targetUrl: string): Promise<{ close():
     },
   };
 }
-
-/** `promise`, or a rejection naming `ms` if it has not settled by then: a hang fails the test. */
-export function within<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) =>
-      setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms),
-    ),
-  ]);
-}

@@ -1,5 +1,18 @@
 import type { Answer, jsonCaller } from "./http.ts";
 
+/** `promise`'s outcome, or a rejection naming `ms` if it has not settled by then: a hang fails. */
+export async function within<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Polls `read` until `done` holds of its value; fails with the last value after `timeoutMs`. */
 export async function eventually<T>(
   read: () => Promise<T>,

@@ -5,7 +5,8 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { testRun } from "../../../test/harness/context.ts";
 import { freePort } from "../../../test/harness/processes.ts";
-import { relay, within } from "../../../test/harness/tcp-relay.ts";
+import { relay } from "../../../test/harness/tcp-relay.ts";
+import { within } from "../../../test/harness/wait.ts";
 import { connect } from "../src/database.ts";
 
 const run = testRun();

@@ -1,6 +1,7 @@
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startPrivateRedis } from "../../../test/harness/redis-server.ts";
+import { within } from "../../../test/harness/wait.ts";
 import { gatewayInProcess, uniqueSignup } from "./fixtures.ts";
 
 // The gateway's Redis is a private server this test stops and restarts.
@@ -18,19 +19,6 @@ afterAll(async () => {
   await gateway?.close();
   await redis?.stop();
 });
-
-/** Answers within `ms`, or fails the test: a hung request is the failure this file looks for. */
-async function within<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 async function metric(pattern: RegExp): Promise<number> {
   const text = await gateway.deps.metrics.registry.metrics();

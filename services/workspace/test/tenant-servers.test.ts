@@ -11,8 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testRun } from "../../../test/harness/context.ts";
 import { isolatedRun } from "../../../test/harness/isolated-run.ts";
 import { freePort } from "../../../test/harness/processes.ts";
-import { relay as relayTo, within } from "../../../test/harness/tcp-relay.ts";
+import { relay as relayTo } from "../../../test/harness/tcp-relay.ts";
 import { activeTenant, provisioningDeps } from "../../../test/harness/tenants.ts";
+import { within } from "../../../test/harness/wait.ts";
 import { createTenantPools } from "../src/tenants/tenant-pools.ts";
 import { createTenantServers } from "../src/tenants/tenant-servers.ts";
 
