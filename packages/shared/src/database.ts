@@ -33,17 +33,6 @@ export function connect(
      * the time (one per tenant database) save a round trip and a catalog scan on each.
      */
     fetchTypes?: boolean;
-    /**
-     * How long a query waits before its connection is tried again after a failed one; 0 unless
-     * set. postgres.js's own default waits longer after each failure in a row, up to 20 s, and
-     * queries wait it out in its queue: with the control plane's server away for 3 s, requests
-     * hung past a client's 10 s timeout, and were served again only 16 s after it was back. At 0
-     * a query whose server refuses connections fails at once (a request is answered 503; a
-     * server that does not answer at all takes connect_timeout, 5 s), and the first one after it
-     * returns is served. Each queued query makes one attempt, so a pool of `max` connections
-     * never has more than `max` of them in flight.
-     */
-    reconnectDelaySeconds?: number;
   } = {},
 ): Sql {
   return postgres(url, {
@@ -61,7 +50,14 @@ export function connect(
     ...(options.database ? { database: options.database } : {}),
     ...(options.socket ? { socket: options.socket } : {}),
     fetch_types: options.fetchTypes ?? true,
-    backoff: () => options.reconnectDelaySeconds ?? 0,
+    // A failed connection is tried again at once. postgres.js's default waits longer after each
+    // failure in a row, up to 20 s, with queries waiting it out in its queue: with the control
+    // plane's server away for 3 s, requests hung past a client's 10 s timeout and were served again
+    // only 16 s after it was back. At 0 a query whose server refuses fails at once (a request is
+    // answered 503; a server that does not answer at all takes connect_timeout), and the first one
+    // after it returns is served. Each queued query makes one attempt, so a pool never has more
+    // than `max` in flight.
+    backoff: () => 0,
   });
 }
 
