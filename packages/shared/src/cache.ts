@@ -7,10 +7,11 @@
 export type KeyedCache<T> = {
   get(key: string): Promise<T>;
   /**
-   * The value last loaded for `key`, if any, and if it was loaded less than `maxAgeMs` ago (by
-   * default however old): a fallback when a load fails.
+   * `get`, or, when its load fails, the value last loaded less than `maxAgeMs` ago (by default
+   * however old) marked `stale`; the load's error if there is none. What the control plane said
+   * last, while it cannot answer.
    */
-  stale(key: string, maxAgeMs?: number): T | undefined;
+  getOrStale(key: string, maxAgeMs?: number): Promise<{ value: T; stale: boolean }>;
 };
 
 export function cachedPerKey<T>(
@@ -20,26 +21,33 @@ export function cachedPerKey<T>(
   const maxEntries = options.maxEntries ?? 50_000;
   const entries = new Map<string, { value: T; at: number }>();
   const inFlight = new Map<string, Promise<T>>();
+  const get = (key: string): Promise<T> => {
+    const hit = entries.get(key);
+    if (hit && performance.now() - hit.at < options.ttlMs) return Promise.resolve(hit.value);
+    let pending = inFlight.get(key);
+    if (!pending) {
+      pending = load(key)
+        .then((value) => {
+          if (entries.size >= maxEntries) entries.clear();
+          entries.set(key, { value, at: performance.now() });
+          return value;
+        })
+        .finally(() => inFlight.delete(key));
+      inFlight.set(key, pending);
+    }
+    return pending;
+  };
   return {
-    get(key) {
-      const hit = entries.get(key);
-      if (hit && performance.now() - hit.at < options.ttlMs) return Promise.resolve(hit.value);
-      let pending = inFlight.get(key);
-      if (!pending) {
-        pending = load(key)
-          .then((value) => {
-            if (entries.size >= maxEntries) entries.clear();
-            entries.set(key, { value, at: performance.now() });
-            return value;
-          })
-          .finally(() => inFlight.delete(key));
-        inFlight.set(key, pending);
-      }
-      return pending;
-    },
-    stale(key, maxAgeMs = Number.POSITIVE_INFINITY) {
-      const last = entries.get(key);
-      return last && performance.now() - last.at < maxAgeMs ? last.value : undefined;
+    get,
+    getOrStale(key, maxAgeMs = Number.POSITIVE_INFINITY) {
+      return get(key).then(
+        (value) => ({ value, stale: false }),
+        (error: unknown) => {
+          const last = entries.get(key);
+          if (last?.value === undefined || performance.now() - last.at >= maxAgeMs) throw error;
+          return { value: last.value, stale: true };
+        },
+      );
     },
   };
 }

@@ -16,5 +16,9 @@ export function createTenantPlans(
     },
     { ttlMs, maxEntries: 100_000 },
   );
-  return (tenantId) => plans.get(tenantId).catch(() => plans.stale(tenantId) ?? "free");
+  return (tenantId) =>
+    plans.getOrStale(tenantId).then(
+      ({ value }) => value,
+      () => "free" as const,
+    );
 }

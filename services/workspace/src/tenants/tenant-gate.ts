@@ -54,11 +54,9 @@ export function createTenantStates(sql: Sql, ttlMs: number, staleMs: number): Te
   );
   return {
     get: (tenantId) =>
-      states.get(tenantId).catch((error: unknown) => {
-        const last = states.stale(tenantId, staleMs);
-        if (!last) throw error;
-        return { ...last, unconfirmed: true };
-      }),
+      states
+        .getOrStale(tenantId, staleMs)
+        .then(({ value, stale }) => (stale && value ? { ...value, unconfirmed: true } : value)),
   };
 }
 

@@ -47,11 +47,9 @@ export function createTenantServers(options: {
       // a socket of its own: the query fails (503) and the connection is free to try again.
       let address: Address;
       try {
-        address = await addresses.get(tenantId);
+        address = (await addresses.getOrStale(tenantId, options.staleMs)).value;
       } catch (error) {
-        const last = addresses.stale(tenantId, options.staleMs);
-        if (!last) return failedSocket(error);
-        address = last;
+        return failedSocket(error);
       }
       const timeoutMs = options.connectTimeoutMs ?? 5000;
       // A server that does not answer must fail like a refused connection, not hang.
