@@ -13,17 +13,10 @@
  * The control plane here is on a throwaway server of the test's own; tenant databases stay on
  * the machine's server, which is never stopped.
  */
-import {
-  connect,
-  controlPlaneMigrations,
-  ensureDatabase,
-  migrate,
-  type Sql,
-  withDatabase,
-} from "@oryn/shared";
+import { connect } from "@oryn/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { dropControlPlaneObjects, unlinkKeys } from "../harness/cleanup.ts";
-import { serviceEnv, type TestRun, testRun } from "../harness/context.ts";
+import { serviceEnv } from "../harness/context.ts";
+import { isolatedRun } from "../harness/isolated-run.ts";
 import { startThrowawayPostgres, type ThrowawayPostgres } from "../harness/postgres-server.ts";
 import { type Oryn, startOryn } from "../harness/processes.ts";
 import { eventually, signUpAndWait } from "../harness/wait.ts";
@@ -32,24 +25,15 @@ import { countedCaller } from "./counted-calls.ts";
 import { recordFault } from "./report.ts";
 
 const stops = 2;
-const controlPlaneDatabase = "oryn_control_plane";
 let server: ThrowawayPostgres | undefined;
+let run: Awaited<ReturnType<typeof isolatedRun>> | undefined;
 let oryn: Oryn | undefined;
-let run: TestRun;
 
 beforeAll(async () => {
-  const base = testRun();
   server = await startThrowawayPostgres({ label: "cprestart" });
-  run = {
-    ...base,
-    controlPlaneUrl: withDatabase(server.url, controlPlaneDatabase),
-    templateDatabase: `oryn_tpl_${base.runId}_cprestart`,
-    redisPrefix: `${base.redisPrefix}-cprestart`,
-  };
-  await ensureDatabase(run.controlPlaneUrl);
+  run = await isolatedRun("cprestart", { controlPlaneServerUrl: server.url });
   const cp = connect(run.controlPlaneUrl, { max: 1 });
   try {
-    await migrate(cp, controlPlaneMigrations);
     const tenantServer = new URL(run.postgresUrl);
     await cp`
       insert into database_servers (name, host, port, capacity, state) values
@@ -72,19 +56,10 @@ afterAll(async () => {
     }
   }
   await oryn?.stop();
-  if (!server || !run) return;
-  // The tenants' databases, roles and spares live on the machine's server; the control plane
-  // that lists them goes with the throwaway server.
-  await server.start().catch(() => {});
-  const admin: Sql = connect(run.postgresUrl, { max: 1 });
-  try {
-    await dropControlPlaneObjects(admin, server.url, controlPlaneDatabase);
-    await admin`drop database if exists ${admin(run.templateDatabase)} with (force)`;
-  } finally {
-    await admin.end();
-  }
-  await server.remove();
-  await unlinkKeys(run.redisUrl, [`{${run.redisPrefix}}:*`, `${run.redisPrefix}:*`]);
+  // The control plane lists the tenants to remove from the machine's server: its own must be up.
+  await server?.start().catch(() => {});
+  await run?.drop();
+  await server?.remove();
 }, 120_000);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

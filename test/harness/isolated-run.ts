@@ -15,12 +15,22 @@ import { type TestRun, testRun } from "./context.ts";
  * make customers for their tenants at its own fake Stripe, and theirs for its. Names start with
  * the run's, so a crashed file's leftovers are recognisable.
  */
-export async function isolatedRun(name: string): Promise<TestRun & { drop(): Promise<void> }> {
+export async function isolatedRun(
+  name: string,
+  options: {
+    /**
+     * Admin URL of the server to hold the control plane, when not the run's (tenant databases,
+     * spares and the template stay on the run's server). It must be up when `drop` runs.
+     */
+    controlPlaneServerUrl?: string;
+  } = {},
+): Promise<TestRun & { drop(): Promise<void> }> {
   const run = testRun();
+  const controlPlaneServerUrl = options.controlPlaneServerUrl ?? run.postgresUrl;
   const controlPlaneDatabase = `oryn_test_${run.runId}_${name}`;
   const isolated: TestRun = {
     ...run,
-    controlPlaneUrl: withDatabase(run.postgresUrl, controlPlaneDatabase),
+    controlPlaneUrl: withDatabase(controlPlaneServerUrl, controlPlaneDatabase),
     templateDatabase: `oryn_tpl_${run.runId}_${name}`,
     redisPrefix: `${run.redisPrefix}-${name}`,
   };
@@ -31,7 +41,10 @@ export async function isolatedRun(name: string): Promise<TestRun & { drop(): Pro
   } finally {
     await sql.end();
   }
-  return { ...isolated, drop: () => dropIsolated(isolated, controlPlaneDatabase) };
+  return {
+    ...isolated,
+    drop: () => dropIsolated(isolated, controlPlaneServerUrl, controlPlaneDatabase),
+  };
 }
 
 /**
@@ -40,14 +53,21 @@ export async function isolatedRun(name: string): Promise<TestRun & { drop(): Pro
  * `oryn_billing`, ...) alone: other files of this run, and other runs on the same server, are
  * using them right now.
  */
-async function dropIsolated(run: TestRun, controlPlaneDatabase: string): Promise<void> {
+async function dropIsolated(
+  run: TestRun,
+  controlPlaneServerUrl: string,
+  controlPlaneDatabase: string,
+): Promise<void> {
   const admin = connect(run.postgresUrl, { max: 1 });
+  const controlPlaneAdmin =
+    controlPlaneServerUrl === run.postgresUrl ? admin : connect(controlPlaneServerUrl, { max: 1 });
   try {
-    await dropControlPlaneObjects(admin, run.postgresUrl, controlPlaneDatabase);
+    await dropControlPlaneObjects(admin, controlPlaneServerUrl, controlPlaneDatabase);
     await admin`drop database if exists ${admin(run.templateDatabase)} with (force)`;
-    await admin`drop database if exists ${admin(controlPlaneDatabase)} with (force)`;
+    await controlPlaneAdmin`drop database if exists ${controlPlaneAdmin(controlPlaneDatabase)} with (force)`;
   } finally {
     await admin.end();
+    if (controlPlaneAdmin !== admin) await controlPlaneAdmin.end();
   }
   await unlinkKeys(run.redisUrl, [`{${run.redisPrefix}}:*`, `${run.redisPrefix}:*`]);
 }
