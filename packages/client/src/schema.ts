@@ -246,7 +246,7 @@ export interface paths {
                     entity?: "project" | "task";
                     /** @description Entries at or after this instant */
                     from?: string;
-                    limit?: string;
+                    limit?: number;
                     /** @description Entries before this instant */
                     to?: string;
                 };
@@ -1582,7 +1582,7 @@ export interface paths {
             parameters: {
                 query?: {
                     cursor?: string;
-                    limit?: string;
+                    limit?: number;
                 };
                 header?: never;
                 path?: never;
@@ -2079,7 +2079,7 @@ export interface paths {
                 query?: {
                     assigneeId?: string;
                     cursor?: string;
-                    limit?: string;
+                    limit?: number;
                     status?: "todo" | "in_progress" | "done";
                 };
                 header?: never;

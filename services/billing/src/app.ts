@@ -7,8 +7,8 @@ import {
   useCommonHandlers,
 } from "@oryn/shared";
 import type { BillingDeps } from "./deps.ts";
-import { registerSubscriptionRoutes } from "./subscription/index.ts";
-import { registerStripeWebhook } from "./webhooks/stripe-webhook.ts";
+import { registerSubscription } from "./subscription/index.ts";
+import { registerWebhooks } from "./webhooks/index.ts";
 
 export function createBillingApp(deps: BillingDeps): App {
   const app = createApp();
@@ -17,8 +17,8 @@ export function createBillingApp(deps: BillingDeps): App {
   // The gateway checked the token too; billing does not take its word for it (DESIGN.md). No
   // tenant-status gate here: a restricted tenant must still be able to pay.
   app.use("/v1/*", authenticate(deps.verify));
-  registerSubscriptionRoutes(app, deps);
-  registerStripeWebhook(app, deps);
+  registerSubscription(app, deps);
+  registerWebhooks(app, deps);
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",
     scheme: "bearer",

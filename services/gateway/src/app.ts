@@ -8,20 +8,20 @@ import {
 } from "@oryn/shared";
 import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { registerApiKeys } from "./api-keys/routes.ts";
+import { registerApiKeys } from "./api-keys/index.ts";
 import { identify } from "./auth/identify.ts";
-import { registerAuth } from "./auth/routes.ts";
+import { registerAuth } from "./auth/index.ts";
 import type { GatewayDeps } from "./deps.ts";
-import { registerDocs } from "./docs/routes.ts";
+import { registerDocs } from "./docs/index.ts";
 import { edgeCors, edgeSecurityHeaders } from "./edge-headers.ts";
-import { registerExports } from "./exports/routes.ts";
-import { registerInvitations } from "./invitations/routes.ts";
-import { registerMembers } from "./members/routes.ts";
-import { registerProxyRoutes } from "./proxy/routes.ts";
+import { registerExports } from "./exports/index.ts";
+import { registerInvitations } from "./invitations/index.ts";
+import { registerMembers } from "./members/index.ts";
+import { registerProxy } from "./proxy/index.ts";
 import { rateLimit } from "./rate-limit/rate-limits.ts";
-import { registerSignup } from "./signup/route.ts";
-import { registerDeleteTenant } from "./tenant/delete-tenant.ts";
-import { registerTenant } from "./tenant/route.ts";
+import { registerSignup } from "./signup/index.ts";
+import { registerTenant } from "./tenant/index.ts";
+import { registerTokens } from "./tokens/index.ts";
 
 /**
  * The public app. Its /readyz and /metrics are not here: they are on the operations app
@@ -58,17 +58,12 @@ export function createGatewayApp(deps: GatewayDeps): App {
   registerSignup(app, deps);
   registerAuth(app, deps);
   registerTenant(app, deps);
-  registerDeleteTenant(app, deps);
   registerExports(app, deps);
   registerMembers(app, deps);
   registerInvitations(app, deps);
   registerApiKeys(app, deps);
-  registerProxyRoutes(app, deps);
-
-  app.get("/.well-known/jwks.json", (c) => {
-    c.header("cache-control", "public, max-age=300");
-    return c.json(deps.tokens.keys.jwks);
-  });
+  registerProxy(app, deps);
+  registerTokens(app, deps);
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",

@@ -16,7 +16,7 @@ import {
 } from "@oryn/shared";
 import type { Context } from "hono";
 import { createRevocations, type Revocations } from "./access/revocations.ts";
-import { type ApiKeyAuthenticator, createApiKeyAuthenticator } from "./api-keys/api-keys.ts";
+import { type ApiKeyAuthenticator, createApiKeyAuthenticator } from "./api-keys/authenticator.ts";
 import { createLoginLimiter, type LoginLimiter } from "./auth/login-limiter.ts";
 import { clientIpResolver } from "./client-ip.ts";
 import type { GatewayConfig } from "./env.ts";

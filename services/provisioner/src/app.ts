@@ -1,6 +1,6 @@
 import { type App, createApp, registerOperationalRoutes, useCommonHandlers } from "@oryn/shared";
+import { registerAdmin } from "./admin/index.ts";
 import type { ProvisionerDeps } from "./deps.ts";
-import { registerQueueBoard } from "./queue-board.ts";
 
 /**
  * The provisioner serves no public API: health, readiness and metrics, and the operators' queue
@@ -17,9 +17,6 @@ export function createProvisionerApp(deps: ProvisionerDeps): App {
       redis: () => deps.redis.ping(),
     },
   });
-  registerQueueBoard(app, {
-    queues: deps.queues,
-    operatorToken: deps.operatorToken,
-  });
+  registerAdmin(app, deps);
   return app;
 }

@@ -71,7 +71,7 @@ const auditActions = async (tenantId: string) =>
 describe("deleteTenant", () => {
   it("finishes after a crash between dropping the database and dropping the role", async () => {
     const { tenantId, userId } = await populatedTenant();
-    await requestTenantDeletion(cp, tenantId, { graceSeconds: 0, requester });
+    await cp.begin((tx) => requestTenantDeletion(tx, tenantId, { graceSeconds: 0, requester }));
     const crashing: DeletionDeps = {
       ...deps,
       beforeDeletionStep: (step) => {
@@ -117,7 +117,7 @@ describe("deleteTenant", () => {
 
   it("leaves a tenant in its grace period alone, and a restored one too", async () => {
     const { tenantId } = await populatedTenant();
-    await requestTenantDeletion(cp, tenantId, { graceSeconds: 3600, requester });
+    await cp.begin((tx) => requestTenantDeletion(tx, tenantId, { graceSeconds: 3600, requester }));
     expect(await deleteTenant(deps, tenantId)).toBe("not_due");
     expect(await countTenantObjects(deps.admin, tenantId)).toEqual({ databases: 1, roles: 1 });
 
@@ -138,7 +138,7 @@ describe("deleteTenant", () => {
   it("restores a restricted tenant to restricted, not to active", async () => {
     const tenantId = await activeTenant(deps);
     await cp`update tenants set status = 'restricted' where id = ${tenantId}`;
-    await requestTenantDeletion(cp, tenantId, { graceSeconds: 3600, requester });
+    await cp.begin((tx) => requestTenantDeletion(tx, tenantId, { graceSeconds: 3600, requester }));
     const restored = await restoreTenant({ controlPlane: cp, logger: deps.logger }, tenantId, {
       requestId: null,
     });
@@ -147,7 +147,7 @@ describe("deleteTenant", () => {
 
   it("lets one deleter at a time work on a tenant", async () => {
     const tenantId = await activeTenant(deps);
-    await requestTenantDeletion(cp, tenantId, { graceSeconds: 0, requester });
+    await cp.begin((tx) => requestTenantDeletion(tx, tenantId, { graceSeconds: 0, requester }));
     let release: () => void = () => {};
     const held = new Promise<void>((resolve) => {
       release = resolve;
@@ -184,8 +184,8 @@ describe("deleteTenant", () => {
   it("the sweep deletes a tenant past its deadline that no job took", async () => {
     const tenantId = await activeTenant(deps);
     const waiting = await activeTenant(deps);
-    await requestTenantDeletion(cp, tenantId, { graceSeconds: 0, requester });
-    await requestTenantDeletion(cp, waiting, { graceSeconds: 3600, requester });
+    await cp.begin((tx) => requestTenantDeletion(tx, tenantId, { graceSeconds: 0, requester }));
+    await cp.begin((tx) => requestTenantDeletion(tx, waiting, { graceSeconds: 3600, requester }));
     expect(await deleteDueTenants(deps)).toBe(1);
     expect((await findTenant(cp, tenantId))?.status).toBe("deleted");
     expect(await countTenantObjects(deps.admin, tenantId)).toEqual({ databases: 0, roles: 0 });
@@ -195,8 +195,12 @@ describe("deleteTenant", () => {
 
   it("keeps the first deadline when deletion is asked for twice", async () => {
     const tenantId = await activeTenant(deps);
-    const first = await requestTenantDeletion(cp, tenantId, { graceSeconds: 3600, requester });
-    const second = await requestTenantDeletion(cp, tenantId, { graceSeconds: 7200, requester });
+    const first = await cp.begin((tx) =>
+      requestTenantDeletion(tx, tenantId, { graceSeconds: 3600, requester }),
+    );
+    const second = await cp.begin((tx) =>
+      requestTenantDeletion(tx, tenantId, { graceSeconds: 7200, requester }),
+    );
     expect(second.outcome).toBe("already_deleting");
     expect("deleteAfter" in second && second.deleteAfter).toEqual(
       "deleteAfter" in first && first.deleteAfter,

@@ -1,4 +1,4 @@
-import type { Sql } from "../database.ts";
+import type { TransactionSql } from "../database.ts";
 import { enqueue, type Queues } from "../jobs.ts";
 import type { TenantStatus } from "./tenants.ts";
 
@@ -22,44 +22,43 @@ export type DeletionRequest =
  * API keys of a deleting tenant are refused by the gateway's lookup, and login, refresh and
  * invitation acceptance skip deleting tenants, so nothing gets back in. The status it had is kept
  * for a restore. A tenant already deleting keeps its deadline (a second request must not
- * postpone the deletion).
+ * postpone the deletion). Runs in the caller's transaction, which holds the tenant's row lock
+ * from here to its commit.
  */
 export async function requestTenantDeletion(
-  sql: Sql,
+  tx: TransactionSql,
   tenantId: string,
   options: { graceSeconds: number; requester: DeletionRequester },
 ): Promise<DeletionRequest> {
-  return sql.begin(async (tx) => {
-    const [tenant] = await tx<{ status: TenantStatus; deleteAfter: Date | null }[]>`
-      select status, delete_after from tenants where id = ${tenantId} for update`;
-    if (!tenant) return { outcome: "not_found" };
-    if (tenant.status === "deleted") return { outcome: "deleted" };
-    if (tenant.status === "deleting" && tenant.deleteAfter) {
-      return { outcome: "already_deleting", status: "deleting", deleteAfter: tenant.deleteAfter };
-    }
-    const [marked] = await tx<{ deleteAfter: Date }[]>`
-      update tenants
-      set status_before_deletion = status, status = 'deleting', updated_at = now(),
-          delete_after = now() + make_interval(secs => ${options.graceSeconds})
-      where id = ${tenantId}
-      returning delete_after`;
-    if (!marked) throw new Error(`tenant ${tenantId} vanished under its lock`);
-    await tx`
-      update refresh_tokens set revoked_at = now()
-      where tenant_id = ${tenantId} and revoked_at is null`;
-    // One fresh number per member: tokens issued under any earlier membership version are refused.
-    await tx`
-      insert into access_revocations (tenant_id, user_id, min_version)
-      select tenant_id, user_id, nextval('membership_versions') from memberships
-      where tenant_id = ${tenantId}`;
-    const { requester } = options;
-    await tx`
-      insert into audit_events (tenant_id, actor_id, action, entity, entity_id, ip, request_id, data)
-      values (${tenantId}, ${requester.actorId}, 'tenant_deletion_requested', 'tenant', ${tenantId},
-              ${requester.ip}, ${requester.requestId},
-              ${tx.json({ via: requester.via, from: tenant.status, deleteAfter: marked.deleteAfter.toISOString() })})`;
-    return { outcome: "requested", status: "deleting", deleteAfter: marked.deleteAfter };
-  });
+  const [tenant] = await tx<{ status: TenantStatus; deleteAfter: Date | null }[]>`
+    select status, delete_after from tenants where id = ${tenantId} for update`;
+  if (!tenant) return { outcome: "not_found" };
+  if (tenant.status === "deleted") return { outcome: "deleted" };
+  if (tenant.status === "deleting" && tenant.deleteAfter) {
+    return { outcome: "already_deleting", status: "deleting", deleteAfter: tenant.deleteAfter };
+  }
+  const [marked] = await tx<{ deleteAfter: Date }[]>`
+    update tenants
+    set status_before_deletion = status, status = 'deleting', updated_at = now(),
+        delete_after = now() + make_interval(secs => ${options.graceSeconds})
+    where id = ${tenantId}
+    returning delete_after`;
+  if (!marked) throw new Error(`tenant ${tenantId} vanished under its lock`);
+  await tx`
+    update refresh_tokens set revoked_at = now()
+    where tenant_id = ${tenantId} and revoked_at is null`;
+  // One fresh number per member: tokens issued under any earlier membership version are refused.
+  await tx`
+    insert into access_revocations (tenant_id, user_id, min_version)
+    select tenant_id, user_id, nextval('membership_versions') from memberships
+    where tenant_id = ${tenantId}`;
+  const { requester } = options;
+  await tx`
+    insert into audit_events (tenant_id, actor_id, action, entity, entity_id, ip, request_id, data)
+    values (${tenantId}, ${requester.actorId}, 'tenant_deletion_requested', 'tenant', ${tenantId},
+            ${requester.ip}, ${requester.requestId},
+            ${tx.json({ via: requester.via, from: tenant.status, deleteAfter: marked.deleteAfter.toISOString() })})`;
+  return { outcome: "requested", status: "deleting", deleteAfter: marked.deleteAfter };
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { Sql } from "../database.ts";
+import type { Sql, TransactionSql } from "../database.ts";
 
 export const tenantStatuses = [
   "provisioning",
@@ -28,7 +28,10 @@ export type TenantRow = {
   updatedAt: Date;
 };
 
-export async function findTenant(sql: Sql, id: string): Promise<TenantRow | undefined> {
+export async function findTenant(
+  sql: Sql | TransactionSql,
+  id: string,
+): Promise<TenantRow | undefined> {
   const [row] = await sql<TenantRow[]>`
     select id, slug, name, status, plan, provisioning_step, provisioning_attempts,
            provisioning_error, schema_version, moving_since, delete_after, created_at, updated_at

@@ -4,7 +4,7 @@ import { registerCreateCheckout } from "./create-checkout.ts";
 import { registerCreatePortal } from "./create-portal.ts";
 import { registerGetSubscription } from "./get-subscription.ts";
 
-export function registerSubscriptionRoutes(app: App, deps: BillingDeps): void {
+export function registerSubscription(app: App, deps: BillingDeps): void {
   registerGetSubscription(app, deps);
   registerCreateCheckout(app, deps);
   registerCreatePortal(app, deps);

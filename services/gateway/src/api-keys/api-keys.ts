@@ -1,18 +1,19 @@
 import { createHash, randomBytes, randomUUID } from "node:crypto";
-import type { Logger, Principal, Role, Sql, TransactionSql } from "@oryn/shared";
-import type { SigningKeys } from "../tokens/signing-keys.ts";
+import {
+  ApiError,
+  idCursor,
+  type Page,
+  pageOf,
+  type Role,
+  roleAtLeast,
+  type Sql,
+  type TransactionSql,
+} from "@oryn/shared";
+import { recordCallerEvent } from "../audit/audit-events.ts";
+import type { Caller } from "../lib/request.ts";
+import type { ApiKey, CreateApiKeyInput, CreatedApiKey } from "./schemas.ts";
 
 export const apiKeyPrefix = "oryn_";
-
-export type ApiKey = {
-  id: string;
-  name: string;
-  role: Role;
-  keyPrefix: string;
-  createdBy: string;
-  createdAt: Date;
-  lastUsedAt: Date | null;
-};
 
 export function hashApiKey(key: string): Buffer {
   return createHash("sha256").update(key).digest();
@@ -24,108 +25,82 @@ export function newApiKey(): { key: string; hash: Buffer; displayPrefix: string 
   return { key, hash: hashApiKey(key), displayPrefix: key.slice(0, apiKeyPrefix.length + 6) };
 }
 
+type ApiKeyRow = {
+  id: string;
+  name: string;
+  role: Role;
+  keyPrefix: string;
+  createdBy: string;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+};
+
+function toApiKey({ createdAt, lastUsedAt, ...row }: ApiKeyRow): ApiKey {
+  return {
+    ...row,
+    createdAt: createdAt.toISOString(),
+    lastUsedAt: lastUsedAt?.toISOString() ?? null,
+  };
+}
+
+/** A key with a role no higher than its creator's, made by a person (never by another key). */
 export async function createApiKey(
-  sql: Sql | TransactionSql,
-  input: { tenantId: string; name: string; role: Role; createdBy: string },
-): Promise<{ apiKey: ApiKey; key: string }> {
+  tx: TransactionSql,
+  caller: Caller,
+  input: CreateApiKeyInput,
+): Promise<CreatedApiKey> {
+  const { principal } = caller;
+  if (!roleAtLeast(principal.role, input.role)) {
+    throw new ApiError("forbidden", { detail: "A key cannot have a role above yours" });
+  }
+  // A key's life is tied to the person who made it (see authenticator.ts): a key making keys
+  // would cut that tie.
+  if (principal.kind === "api_key") {
+    throw new ApiError("forbidden", { detail: "API keys are made by people, not by other keys" });
+  }
   const generated = newApiKey();
-  const [apiKey] = await sql<ApiKey[]>`
+  const [row] = await tx<ApiKeyRow[]>`
     insert into api_keys (id, tenant_id, name, role, key_hash, key_prefix, created_by)
-    values (${randomUUID()}, ${input.tenantId}, ${input.name}, ${input.role}, ${generated.hash},
-            ${generated.displayPrefix}, ${input.createdBy})
+    values (${randomUUID()}, ${principal.tenantId}, ${input.name}, ${input.role}, ${generated.hash},
+            ${generated.displayPrefix}, ${principal.userId})
     returning id, name, role, key_prefix, created_by, created_at, last_used_at`;
-  if (!apiKey) throw new Error("insert returned nothing");
-  return { apiKey, key: generated.key };
+  if (!row) throw new Error("insert returned nothing");
+  await recordCallerEvent(tx, caller, {
+    action: "api_key_created",
+    entity: "api_key",
+    entityId: row.id,
+    data: { name: input.name, role: input.role },
+  });
+  return { ...toApiKey(row), key: generated.key };
 }
 
 export async function listApiKeys(
   sql: Sql,
   tenantId: string,
-  page: { limit: number; after?: string },
-): Promise<ApiKey[]> {
-  return sql<ApiKey[]>`
+  page: { limit: number; after: string | undefined },
+): Promise<Page<ApiKey>> {
+  const rows = await sql<ApiKeyRow[]>`
     select id, name, role, key_prefix, created_by, created_at, last_used_at from api_keys
     where tenant_id = ${tenantId} ${page.after ? sql`and id > ${page.after}` : sql``}
-    order by id limit ${page.limit}`;
+    order by id limit ${page.limit + 1}`;
+  return pageOf(rows, page.limit, (last) => idCursor.encode(last.id), toApiKey);
 }
 
-/** Deletes the key; answers what was deleted, or nothing when the tenant has no such key. */
-export async function deleteApiKey(
-  sql: Sql | TransactionSql,
-  tenantId: string,
-  id: string,
-): Promise<{ name: string; role: Role } | undefined> {
-  const [deleted] = await sql<{ name: string; role: Role }[]>`
-    delete from api_keys where tenant_id = ${tenantId} and id = ${id} returning name, role`;
-  return deleted;
-}
-
-export type ApiKeyAuthenticator = {
-  /** The key's principal, or nothing for an unknown or deleted key. */
-  authenticate(key: string): Promise<Principal | undefined>;
-  /**
-   * A short-lived access token standing for the key, for the upstream services, which verify
-   * JWTs only and never see the key itself.
-   */
-  upstreamToken(principal: Principal): Promise<string>;
-};
-
-/**
- * Keys are looked up on every request, without a cache, so a deleted key stops working at once.
- * `last_used_at` is written at most once a minute per key and process, off the request path.
- */
-export function createApiKeyAuthenticator(options: {
-  sql: Sql;
-  keys: SigningKeys;
-  logger: Logger;
-}): ApiKeyAuthenticator {
-  const { sql } = options;
-  const lastTouched = new Map<string, number>();
-  const upstreamTokens = new Map<string, { token: string; until: number }>();
-  const upstreamTtlSeconds = 60;
-
-  function touch(id: string): void {
-    const now = Date.now();
-    if (now - (lastTouched.get(id) ?? 0) < 60_000) return;
-    if (lastTouched.size > 100_000) lastTouched.clear();
-    lastTouched.set(id, now);
-    sql`update api_keys set last_used_at = now() where id = ${id}`.catch((error: unknown) =>
-      options.logger.warn({ err: error, apiKeyId: id }, "could not record an API key's last use"),
-    );
+/** Deletes one of the caller's tenant's keys; an owner's key only when the caller is an owner. */
+export async function deleteApiKey(tx: TransactionSql, caller: Caller, id: string): Promise<void> {
+  const { principal } = caller;
+  const [deleted] = await tx<{ name: string; role: Role }[]>`
+    delete from api_keys where tenant_id = ${principal.tenantId} and id = ${id}
+    returning name, role`;
+  if (!deleted) throw new ApiError("not_found");
+  // Owners' keys are owners' business: throwing rolls the deletion back.
+  if (!roleAtLeast(principal.role, deleted.role)) {
+    throw new ApiError("forbidden", { detail: "Only owners delete an owner's key" });
   }
-
-  return {
-    async authenticate(key) {
-      // A key is only as good as its creator's membership: once they are removed, or demoted
-      // below the key's role, the key stops working, so nobody keeps power through a key they
-      // made before losing it.
-      const [row] = await sql<{ id: string; tenantId: string; role: Role }[]>`
-        select k.id, k.tenant_id, k.role
-        from api_keys k
-        join tenants t on t.id = k.tenant_id
-        join memberships m on m.tenant_id = k.tenant_id and m.user_id = k.created_by
-        where k.key_hash = ${hashApiKey(key)} and t.status not in ('deleting', 'deleted')
-          and oryn_role_rank(m.role) >= oryn_role_rank(k.role)`;
-      if (!row) return undefined;
-      touch(row.id);
-      return {
-        userId: row.id,
-        tenantId: row.tenantId,
-        role: row.role,
-        tokenId: row.id,
-        kind: "api_key",
-        membershipVersion: 0,
-      };
-    },
-    async upstreamToken(principal) {
-      const cacheKey = `${principal.userId}:${principal.role}`;
-      const cached = upstreamTokens.get(cacheKey);
-      // Reused for half its life, so an upstream never receives one about to expire.
-      if (cached && cached.until > Date.now()) return cached.token;
-      const token = await options.keys.sign({ ...principal, ttlSeconds: upstreamTtlSeconds });
-      if (upstreamTokens.size > 10_000) upstreamTokens.clear();
-      upstreamTokens.set(cacheKey, { token, until: Date.now() + (upstreamTtlSeconds * 1000) / 2 });
-      return token;
-    },
-  };
+  await recordCallerEvent(tx, caller, {
+    action: "api_key_deleted",
+    entity: "api_key",
+    entityId: id,
+    data: deleted,
+  });
 }

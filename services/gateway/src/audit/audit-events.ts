@@ -21,3 +21,16 @@ export async function recordAuditEvent(
     values (${event.tenantId}, ${event.actorId}, ${event.action}, ${event.entity}, ${event.entityId},
             ${context.ip}, ${context.requestId}, ${sql.json((event.data ?? {}) as never)})`;
 }
+
+/** An event the caller made in their own tenant: the tenant and actor are the caller's. */
+export function recordCallerEvent(
+  sql: Sql | TransactionSql,
+  caller: AuditContext & { principal: { tenantId: string; userId: string } },
+  event: { action: string; entity: string; entityId: string; data?: Record<string, unknown> },
+): Promise<void> {
+  return recordAuditEvent(sql, caller, {
+    tenantId: caller.principal.tenantId,
+    actorId: caller.principal.userId,
+    ...event,
+  });
+}

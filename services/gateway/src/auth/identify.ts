@@ -1,7 +1,8 @@
 import { ApiError, type AppEnv, bearerToken, type TokenVerifier } from "@oryn/shared";
 import type { MiddlewareHandler } from "hono";
 import type { Revocations } from "../access/revocations.ts";
-import { type ApiKeyAuthenticator, apiKeyPrefix } from "../api-keys/api-keys.ts";
+import { apiKeyPrefix } from "../api-keys/api-keys.ts";
+import type { ApiKeyAuthenticator } from "../api-keys/authenticator.ts";
 
 /**
  * Puts the verified principal on the request when a good credential came with it (an access

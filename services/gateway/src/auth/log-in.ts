@@ -1,77 +1,33 @@
-import { ApiError, type Role, type Sql } from "@oryn/shared";
-import { type AuditContext, recordAuditEvent } from "../audit/audit-events.ts";
-import { verifyPassword } from "../passwords/passwords.ts";
-import { issueTokens, type TokenSettings, type Tokens } from "../tokens/issue-tokens.ts";
-import type { LoginLimiter } from "./login-limiter.ts";
-import type { LoginInput } from "./schemas.ts";
+import { createRoute } from "@hono/zod-openapi";
+import { type App, problemResponses, publicAccess } from "@oryn/shared";
+import type { GatewayDeps } from "../deps.ts";
+import { auditContextOf } from "../lib/request.ts";
+import { tokensSchema } from "../tokens/issue-tokens.ts";
+import { loginBody } from "./schemas.ts";
+import { logIn } from "./sessions.ts";
 
-type Membership = { tenantId: string; slug: string; role: Role; version: string };
+const route = createRoute({
+  method: "post",
+  path: "/v1/auth/login",
+  ...publicAccess("anyone"),
+  tags: ["Auth"],
+  summary: "Exchange email and password for tokens",
+  request: { body: { content: { "application/json": { schema: loginBody } }, required: true } },
+  responses: {
+    200: { description: "Tokens", content: { "application/json": { schema: tokensSchema } } },
+    ...problemResponses(400, 401, 415, 422, 429),
+  },
+});
 
-/**
- * The answer for an unknown email and for a wrong password is the same, and takes about as long
- * (a decoy hash is verified). A tenant the user is not a member of is answered the same way, so
- * login reveals nothing about other tenants.
- */
-export async function logIn(deps: {
-  sql: Sql;
-  tokens: TokenSettings;
-  limiter: LoginLimiter;
-  input: LoginInput;
-  context: AuditContext;
-}): Promise<Tokens> {
-  const { sql, input } = deps;
-  await deps.limiter.assertAllowed(input.email, deps.context.ip);
-  const [user] = await sql<{ id: string; passwordHash: string }[]>`
-    select id, password_hash from users where email = ${input.email}`;
-  const valid = await verifyPassword(user?.passwordHash, input.password);
-  if (!user || !valid) {
-    await deps.limiter.failed(input.email, deps.context.ip);
-    await recordAuditEvent(sql, deps.context, {
-      tenantId: null,
-      actorId: user?.id ?? null,
-      action: "login_failed",
-      entity: "user",
-      entityId: user?.id ?? null,
+export function registerLogIn(app: App, deps: GatewayDeps): void {
+  app.openapi(route, async (c) => {
+    const tokens = await logIn({
+      sql: deps.sql,
+      tokens: deps.tokens,
+      limiter: deps.loginLimiter,
+      input: c.req.valid("json"),
+      context: auditContextOf(c, deps),
     });
-    throw new ApiError("invalid_credentials");
-  }
-
-  const memberships = await sql<Membership[]>`
-    select m.tenant_id, t.slug, m.role, m.version
-    from memberships m join tenants t on t.id = m.tenant_id
-    where m.user_id = ${user.id} and t.status not in ('deleting', 'deleted')
-    order by m.created_at`;
-  const membership = pickMembership(memberships, input.tenant);
-  await deps.limiter.succeeded(input.email, deps.context.ip);
-
-  await recordAuditEvent(sql, deps.context, {
-    tenantId: membership.tenantId,
-    actorId: user.id,
-    action: "logged_in",
-    entity: "user",
-    entityId: user.id,
+    return c.json(tokens, 200);
   });
-  return issueTokens(sql, deps.tokens, {
-    userId: user.id,
-    tenantId: membership.tenantId,
-    role: membership.role,
-    membershipVersion: Number(membership.version),
-  });
-}
-
-function pickMembership(memberships: Membership[], slug: string | undefined): Membership {
-  if (slug !== undefined) {
-    const chosen = memberships.find((membership) => membership.slug === slug);
-    if (!chosen) throw new ApiError("invalid_credentials");
-    return chosen;
-  }
-  const [only, ...others] = memberships;
-  if (!only) throw new ApiError("invalid_credentials");
-  if (others.length > 0) {
-    throw new ApiError("validation_failed", {
-      detail: "This user belongs to several tenants: name one with `tenant`",
-      errors: [{ path: "tenant", message: "required when the user belongs to several tenants" }],
-    });
-  }
-  return only;
 }

@@ -1,5 +1,5 @@
 import type { Logger } from "@oryn/shared";
-import { servedBy, type upstreamPaths } from "../proxy/routes.ts";
+import { servedBy, type upstreamPaths } from "../proxy/forwarding.ts";
 
 type Document = {
   openapi: string;

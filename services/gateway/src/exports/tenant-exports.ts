@@ -1,9 +1,20 @@
 import { randomUUID } from "node:crypto";
-import type { Sql, TransactionSql } from "@oryn/shared";
+import { access } from "node:fs/promises";
+import {
+  ApiError,
+  enqueue,
+  exportArchivePath,
+  type Logger,
+  type Queues,
+  type Sql,
+  type TenantStatus,
+  type TransactionSql,
+} from "@oryn/shared";
+import type { TenantExport } from "./schemas.ts";
 
-export type TenantExport = {
+type ExportRow = {
   id: string;
-  status: "pending" | "running" | "ready" | "failed" | "expired";
+  status: TenantExport["status"];
   sizeBytes: string | null;
   sha256: string | null;
   createdAt: Date;
@@ -14,39 +25,105 @@ export type TenantExport = {
 const columns = (sql: Sql | TransactionSql) =>
   sql`id, status, size_bytes, sha256, created_at, completed_at, expires_at`;
 
+function toExport(row: ExportRow): TenantExport {
+  return {
+    id: row.id,
+    status: row.status,
+    sizeBytes: row.sizeBytes === null ? null : Number(row.sizeBytes),
+    sha256: row.sha256,
+    createdAt: row.createdAt.toISOString(),
+    completedAt: row.completedAt?.toISOString() ?? null,
+    expiresAt: row.expiresAt.toISOString(),
+  };
+}
+
 /**
  * A new export, or the one already under way: an owner clicking twice (or a script looping)
  * gets the same export rather than filling the disk with copies. The row lock on the tenant
  * makes two concurrent requests take turns.
  */
 export async function requestExport(
-  sql: Sql,
+  tx: TransactionSql,
   input: { tenantId: string; requestedBy: string; ttlSeconds: number },
 ): Promise<{ export: TenantExport; created: boolean }> {
-  return sql.begin(async (tx) => {
-    await tx`select 1 from tenants where id = ${input.tenantId} for update`;
-    const [running] = await tx<TenantExport[]>`
-      select ${columns(tx)} from tenant_exports
-      where tenant_id = ${input.tenantId} and status in ('pending', 'running')
-      order by created_at desc limit 1`;
-    if (running) return { export: running, created: false };
-    const [created] = await tx<TenantExport[]>`
-      insert into tenant_exports (id, tenant_id, requested_by, expires_at)
-      values (${randomUUID()}, ${input.tenantId}, ${input.requestedBy},
-              now() + make_interval(secs => ${input.ttlSeconds}))
-      returning ${columns(tx)}`;
-    if (!created) throw new Error("insert returned nothing");
-    return { export: created, created: true };
-  });
+  const [tenant] = await tx<{ status: TenantStatus }[]>`
+    select status from tenants where id = ${input.tenantId} for update`;
+  if (!tenant || tenant.status === "deleting" || tenant.status === "deleted") {
+    throw new ApiError("not_found");
+  }
+  if (tenant.status !== "active" && tenant.status !== "restricted") {
+    throw new ApiError("tenant_not_ready", { detail: "There is nothing to export yet" });
+  }
+  const [running] = await tx<ExportRow[]>`
+    select ${columns(tx)} from tenant_exports
+    where tenant_id = ${input.tenantId} and status in ('pending', 'running')
+    order by created_at desc limit 1`;
+  if (running) return { export: toExport(running), created: false };
+  const [created] = await tx<ExportRow[]>`
+    insert into tenant_exports (id, tenant_id, requested_by, expires_at)
+    values (${randomUUID()}, ${input.tenantId}, ${input.requestedBy},
+            now() + make_interval(secs => ${input.ttlSeconds}))
+    returning ${columns(tx)}`;
+  if (!created) throw new Error("insert returned nothing");
+  return { export: toExport(created), created: true };
+}
+
+/**
+ * Hands the export to the provisioner, after the request committed. Enqueued again for one under
+ * way too: a lost enqueue is mended by asking again (the job id is the export's, so a job
+ * already there is not duplicated). A new export that cannot be enqueued is a 503.
+ */
+export async function enqueueExport(
+  queues: Queues,
+  logger: Logger,
+  tenantId: string,
+  requested: { export: TenantExport; created: boolean },
+): Promise<void> {
+  const exportId = requested.export.id;
+  await enqueue(queues, "exportTenant", { exportId, tenantId }, { timeoutMs: 2000 }).catch(
+    (error: unknown) => {
+      logger.warn(
+        { err: error, exportId, created: requested.created },
+        "could not enqueue an export",
+      );
+      if (requested.created)
+        throw new ApiError("upstream_unavailable", { status: 503, cause: error });
+    },
+  );
+}
+
+async function findExport(sql: Sql, tenantId: string, id: string): Promise<ExportRow | undefined> {
+  const [row] = await sql<ExportRow[]>`
+    select ${columns(sql)} from tenant_exports where tenant_id = ${tenantId} and id = ${id}`;
+  return row;
 }
 
 /** The tenant's export by id; another tenant's is as absent as a made-up id. */
-export async function findExport(
+export async function getExport(sql: Sql, tenantId: string, id: string): Promise<TenantExport> {
+  const row = await findExport(sql, tenantId, id);
+  if (!row) throw new ApiError("not_found");
+  return toExport(row);
+}
+
+/** A ready export's archive on disk; 404 once it has expired, 409 while it is not ready. */
+export async function readyArchive(
   sql: Sql,
+  exportDir: string,
   tenantId: string,
   id: string,
-): Promise<TenantExport | undefined> {
-  const [row] = await sql<TenantExport[]>`
-    select ${columns(sql)} from tenant_exports where tenant_id = ${tenantId} and id = ${id}`;
-  return row;
+): Promise<{ id: string; path: string; sizeBytes: string | null; sha256: string | null }> {
+  const row = await findExport(sql, tenantId, id);
+  if (!row) throw new ApiError("not_found");
+  if (row.status === "expired" || (row.status === "ready" && row.expiresAt <= new Date())) {
+    throw new ApiError("not_found", { detail: "The export has expired; request a new one" });
+  }
+  if (row.status !== "ready") {
+    throw new ApiError("export_not_ready", { detail: `The export is ${row.status}` });
+  }
+  const path = exportArchivePath(exportDir, tenantId, row.id);
+  // Removed by the expiry sweep between the row read and here: as good as expired.
+  await access(path).catch(() => {
+    throw new ApiError("not_found", { detail: "The export has expired; request a new one" });
+  });
+  return { id: row.id, path, sizeBytes: row.sizeBytes, sha256: row.sha256 };
 }

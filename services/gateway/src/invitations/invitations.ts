@@ -1,19 +1,28 @@
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import {
   ApiError,
-  limitsOf,
+  idCursor,
+  type Page,
+  pageOf,
   type Role,
   roleAtLeast,
   type Sql,
   type TransactionSql,
 } from "@oryn/shared";
-import { type AuditContext, recordAuditEvent } from "../audit/audit-events.ts";
+import { type AuditContext, recordAuditEvent, recordCallerEvent } from "../audit/audit-events.ts";
 import type { LoginLimiter } from "../auth/login-limiter.ts";
-import { addMembership, lockMemberships } from "../members/memberships.ts";
+import type { Caller } from "../lib/request.ts";
+import { addMembership, assertMemberCapAllows, lockMemberships } from "../members/members.ts";
 import { hashPassword, verifyPassword } from "../passwords/passwords.ts";
 import { issueTokens, type TokenSettings, type Tokens } from "../tokens/issue-tokens.ts";
+import type {
+  AcceptInvitationInput,
+  CreatedInvitation,
+  CreateInvitationInput,
+  Invitation,
+} from "./schemas.ts";
 
-export type Invitation = {
+type InvitationRow = {
   id: string;
   email: string;
   role: Role;
@@ -22,6 +31,14 @@ export type Invitation = {
   createdAt: Date;
 };
 
+function toInvitation(row: InvitationRow): Invitation {
+  return {
+    ...row,
+    expiresAt: row.expiresAt.toISOString(),
+    createdAt: row.createdAt.toISOString(),
+  };
+}
+
 const tokenPrefix = "oinv_";
 
 function hashInvitationToken(token: string): Buffer {
@@ -29,92 +46,76 @@ function hashInvitationToken(token: string): Buffer {
 }
 
 /**
- * Refuses a change that would take the tenant past its plan's member cap (402). Called with the
- * memberships locked, so concurrent acceptances are counted one after the other.
+ * An invitation with a role no higher than the inviter's, for an email that is not yet a member,
+ * within the plan's member cap (counted with the memberships locked).
  */
-export async function assertMemberCapAllows(
-  tx: TransactionSql,
-  tenantId: string,
-  members: number,
-): Promise<void> {
-  const [tenant] = await tx<{ plan: string }[]>`select plan from tenants where id = ${tenantId}`;
-  const cap = limitsOf(tenant?.plan ?? "free").members;
-  if (members + 1 > cap) {
-    throw new ApiError("plan_limit_reached", {
-      detail: `The ${tenant?.plan ?? "free"} plan allows ${cap} members`,
-    });
-  }
-}
-
 export async function createInvitation(
-  sql: Sql,
-  context: AuditContext,
-  input: { tenantId: string; email: string; role: Role; invitedBy: string; ttlSeconds: number },
-): Promise<{ invitation: Invitation; token: string }> {
+  tx: TransactionSql,
+  caller: Caller,
+  input: CreateInvitationInput,
+  options: { ttlSeconds: number },
+): Promise<CreatedInvitation> {
+  const { principal } = caller;
+  if (!roleAtLeast(principal.role, input.role)) {
+    throw new ApiError("forbidden", { detail: "An invitation cannot grant a role above yours" });
+  }
   const token = `${tokenPrefix}${randomBytes(32).toString("base64url")}`;
-  return sql.begin(async (tx) => {
-    const memberships = await lockMemberships(tx, input.tenantId);
-    const [existing] = await tx`
-      select 1 from memberships m join users u on u.id = m.user_id
-      where m.tenant_id = ${input.tenantId} and u.email = ${input.email}`;
-    if (existing) throw new ApiError("already_member");
-    await assertMemberCapAllows(tx, input.tenantId, memberships.length);
-    const [invitation] = await tx<Invitation[]>`
-      insert into invitations (id, tenant_id, email, role, token_hash, invited_by, expires_at)
-      values (${randomUUID()}, ${input.tenantId}, ${input.email}, ${input.role},
-              ${hashInvitationToken(token)}, ${input.invitedBy},
-              now() + make_interval(secs => ${input.ttlSeconds}))
-      returning id, email, role, invited_by, expires_at, created_at`;
-    if (!invitation) throw new Error("insert returned nothing");
-    await recordAuditEvent(tx, context, {
-      tenantId: input.tenantId,
-      actorId: input.invitedBy,
-      action: "invitation_created",
-      entity: "invitation",
-      entityId: invitation.id,
-      data: { email: input.email, role: input.role },
-    });
-    return { invitation, token };
+  const memberships = await lockMemberships(tx, principal.tenantId);
+  const [existing] = await tx`
+    select 1 from memberships m join users u on u.id = m.user_id
+    where m.tenant_id = ${principal.tenantId} and u.email = ${input.email}`;
+  if (existing) throw new ApiError("already_member");
+  await assertMemberCapAllows(tx, principal.tenantId, memberships.length);
+  const [row] = await tx<InvitationRow[]>`
+    insert into invitations (id, tenant_id, email, role, token_hash, invited_by, expires_at)
+    values (${randomUUID()}, ${principal.tenantId}, ${input.email}, ${input.role},
+            ${hashInvitationToken(token)}, ${principal.userId},
+            now() + make_interval(secs => ${options.ttlSeconds}))
+    returning id, email, role, invited_by, expires_at, created_at`;
+  if (!row) throw new Error("insert returned nothing");
+  await recordCallerEvent(tx, caller, {
+    action: "invitation_created",
+    entity: "invitation",
+    entityId: row.id,
+    data: { email: input.email, role: input.role },
   });
+  return { ...toInvitation(row), token };
 }
 
 /** Invitations still waiting to be accepted. */
 export async function listPendingInvitations(
   sql: Sql,
   tenantId: string,
-  page: { limit: number; after?: string },
-): Promise<Invitation[]> {
-  return sql<Invitation[]>`
+  page: { limit: number; after: string | undefined },
+): Promise<Page<Invitation>> {
+  const rows = await sql<InvitationRow[]>`
     select id, email, role, invited_by, expires_at, created_at from invitations
     where tenant_id = ${tenantId} and accepted_at is null and revoked_at is null
       and expires_at > now() ${page.after ? sql`and id > ${page.after}` : sql``}
-    order by id limit ${page.limit}`;
+    order by id limit ${page.limit + 1}`;
+  return pageOf(rows, page.limit, (last) => idCursor.encode(last.id), toInvitation);
 }
 
 export async function revokeInvitation(
-  sql: Sql,
-  context: AuditContext,
-  input: { tenantId: string; id: string; actorId: string; actorRole: Role },
-): Promise<boolean> {
-  return sql.begin(async (tx) => {
-    const [revoked] = await tx<{ role: Role }[]>`
-      update invitations set revoked_at = now()
-      where tenant_id = ${input.tenantId} and id = ${input.id}
-        and accepted_at is null and revoked_at is null
-      returning role`;
-    if (!revoked) return false;
-    // Owners' business stays owners': throwing rolls the revocation back.
-    if (!roleAtLeast(input.actorRole, revoked.role)) {
-      throw new ApiError("forbidden", { detail: "Only owners revoke an invitation to be owner" });
-    }
-    await recordAuditEvent(tx, context, {
-      tenantId: input.tenantId,
-      actorId: input.actorId,
-      action: "invitation_revoked",
-      entity: "invitation",
-      entityId: input.id,
-    });
-    return true;
+  tx: TransactionSql,
+  caller: Caller,
+  id: string,
+): Promise<void> {
+  const { principal } = caller;
+  const [revoked] = await tx<{ role: Role }[]>`
+    update invitations set revoked_at = now()
+    where tenant_id = ${principal.tenantId} and id = ${id}
+      and accepted_at is null and revoked_at is null
+    returning role`;
+  if (!revoked) throw new ApiError("not_found");
+  // Owners' business stays owners': throwing rolls the revocation back.
+  if (!roleAtLeast(principal.role, revoked.role)) {
+    throw new ApiError("forbidden", { detail: "Only owners revoke an invitation to be owner" });
+  }
+  await recordCallerEvent(tx, caller, {
+    action: "invitation_revoked",
+    entity: "invitation",
+    entityId: id,
   });
 }
 
@@ -149,80 +150,97 @@ async function pendingInvitation(
 }
 
 /**
- * Accepting creates the user, or, when the invited email already has an account, adds the
- * membership to it once its own password is given. The invitation is spent in the same
- * transaction, under a row lock, so it admits one person once.
+ * Who accepts: the account the invited email already has, once its own password is given, or a
+ * new account, whose password is hashed here. Both take tens of milliseconds of argon2, so this
+ * runs before `acceptInvitation`'s transaction, not in it.
  */
-export async function acceptInvitation(deps: {
-  sql: Sql;
-  tokens: TokenSettings;
-  limiter: LoginLimiter;
-  context: AuditContext;
-  input: { token: string; name?: string | undefined; password: string };
-}): Promise<Tokens> {
-  const { sql, input } = deps;
+export type Invitee = {
+  token: string;
+  user:
+    | { id: string; existing: true }
+    | { id: string; existing: false; name: string; passwordHash: string };
+};
+
+export async function identifyInvitee(
+  sql: Sql,
+  limiter: LoginLimiter,
+  context: AuditContext,
+  input: AcceptInvitationInput,
+): Promise<Invitee> {
   const preview = await pendingInvitation(sql, input.token, false);
   const [existing] = await sql<{ id: string; passwordHash: string }[]>`
     select id, password_hash from users where email = ${preview.email}`;
-  let newUser: { id: string; name: string; passwordHash: string } | undefined;
   if (existing) {
     // The same guessing limits as login: accepting is another way to try a password.
-    await deps.limiter.assertAllowed(preview.email, deps.context.ip);
+    await limiter.assertAllowed(preview.email, context.ip);
     if (!(await verifyPassword(existing.passwordHash, input.password))) {
-      await deps.limiter.failed(preview.email, deps.context.ip);
+      await limiter.failed(preview.email, context.ip);
       throw new ApiError("invalid_credentials", {
         detail: "This email has an account: give its password to accept",
       });
     }
-  } else {
-    if (!input.name) {
-      throw new ApiError("validation_failed", {
-        errors: [{ path: "name", message: "required for a new account" }],
-      });
-    }
-    newUser = {
+    return { token: input.token, user: { id: existing.id, existing: true } };
+  }
+  if (!input.name) {
+    throw new ApiError("validation_failed", {
+      errors: [{ path: "name", message: "required for a new account" }],
+    });
+  }
+  return {
+    token: input.token,
+    user: {
       id: randomUUID(),
+      existing: false,
       name: input.name,
       passwordHash: await hashPassword(input.password),
-    };
-  }
+    },
+  };
+}
 
-  return sql.begin(async (tx) => {
-    const invitation = await pendingInvitation(tx, input.token, true);
-    const userId = existing?.id ?? newUser?.id;
-    if (!userId) throw new Error("no user");
-    if (newUser) {
-      const [created] = await tx`
-        insert into users (id, email, name, password_hash)
-        values (${newUser.id}, ${invitation.email}, ${newUser.name}, ${newUser.passwordHash})
-        on conflict (email) do nothing returning id`;
-      // Someone signed up with this email a moment ago: they accept with their own password.
-      if (!created) throw new ApiError("email_taken");
-    }
-    const memberships = await lockMemberships(tx, invitation.tenantId);
-    if (memberships.some((membership) => membership.userId === userId)) {
-      throw new ApiError("already_member");
-    }
-    await assertMemberCapAllows(tx, invitation.tenantId, memberships.length);
-    const version = await addMembership(tx, {
-      tenantId: invitation.tenantId,
-      userId,
-      role: invitation.role,
-    });
-    await tx`update invitations set accepted_at = now(), accepted_by = ${userId} where id = ${invitation.id}`;
-    await recordAuditEvent(tx, deps.context, {
-      tenantId: invitation.tenantId,
-      actorId: userId,
-      action: "invitation_accepted",
-      entity: "invitation",
-      entityId: invitation.id,
-      data: { role: invitation.role, newUser: newUser !== undefined },
-    });
-    return issueTokens(tx, deps.tokens, {
-      userId,
-      tenantId: invitation.tenantId,
-      role: invitation.role,
-      membershipVersion: version,
-    });
+/**
+ * Accepting creates the user, or adds the membership to the account the invitee proved is
+ * theirs. The invitation is spent in the same transaction, under a row lock, so it admits one
+ * person once.
+ */
+export async function acceptInvitation(
+  tx: TransactionSql,
+  tokens: TokenSettings,
+  context: AuditContext,
+  invitee: Invitee,
+): Promise<Tokens> {
+  const invitation = await pendingInvitation(tx, invitee.token, true);
+  const { user } = invitee;
+  if (!user.existing) {
+    const [created] = await tx`
+      insert into users (id, email, name, password_hash)
+      values (${user.id}, ${invitation.email}, ${user.name}, ${user.passwordHash})
+      on conflict (email) do nothing returning id`;
+    // Someone signed up with this email a moment ago: they accept with their own password.
+    if (!created) throw new ApiError("email_taken");
+  }
+  const memberships = await lockMemberships(tx, invitation.tenantId);
+  if (memberships.some((membership) => membership.userId === user.id)) {
+    throw new ApiError("already_member");
+  }
+  await assertMemberCapAllows(tx, invitation.tenantId, memberships.length);
+  const version = await addMembership(tx, {
+    tenantId: invitation.tenantId,
+    userId: user.id,
+    role: invitation.role,
+  });
+  await tx`update invitations set accepted_at = now(), accepted_by = ${user.id} where id = ${invitation.id}`;
+  await recordAuditEvent(tx, context, {
+    tenantId: invitation.tenantId,
+    actorId: user.id,
+    action: "invitation_accepted",
+    entity: "invitation",
+    entityId: invitation.id,
+    data: { role: invitation.role, newUser: !user.existing },
+  });
+  return issueTokens(tx, tokens, {
+    userId: user.id,
+    tenantId: invitation.tenantId,
+    role: invitation.role,
+    membershipVersion: version,
   });
 }

@@ -1,22 +1,9 @@
-import { createRoute, z } from "@hono/zod-openapi";
-import {
-  ApiError,
-  type App,
-  access,
-  findTenant,
-  principalOf,
-  problemResponses,
-  requestTenantDeletion,
-  scheduleTenantDeletion,
-} from "@oryn/shared";
+import { createRoute } from "@hono/zod-openapi";
+import { type App, access, problemResponses, scheduleTenantDeletion } from "@oryn/shared";
 import type { GatewayDeps } from "../deps.ts";
-import { tenantBody, tenantSchema } from "./route.ts";
-
-const confirmBody = z
-  .object({
-    confirm: z.string().max(100).openapi({ description: "The tenant's slug, typed again" }),
-  })
-  .openapi("TenantDeletion");
+import { callerOf } from "../lib/request.ts";
+import { deleteTenantBody, tenantSchema } from "./schemas.ts";
+import { requestDeletion } from "./tenant.ts";
 
 const route = createRoute({
   method: "delete",
@@ -27,7 +14,7 @@ const route = createRoute({
     "and its data is dropped after the grace period unless an operator restores it",
   ...access("owner"),
   request: {
-    body: { content: { "application/json": { schema: confirmBody } }, required: true },
+    body: { content: { "application/json": { schema: deleteTenantBody } }, required: true },
   },
   responses: {
     202: {
@@ -40,40 +27,25 @@ const route = createRoute({
 
 export function registerDeleteTenant(app: App, deps: GatewayDeps): void {
   app.openapi(route, async (c) => {
-    const principal = principalOf(c);
+    const caller = callerOf(c, deps);
     const { confirm } = c.req.valid("json");
-    const tenant = await findTenant(deps.sql, principal.tenantId);
-    if (!tenant || tenant.status === "deleted") throw new ApiError("not_found");
-    // Slugs never change, so comparing before the transaction is as good as inside it.
-    if (confirm !== tenant.slug) {
-      throw new ApiError("validation_failed", {
-        detail: "Type the tenant's slug in `confirm` to delete it",
-        errors: [{ path: "confirm", message: "must equal the tenant's slug" }],
-      });
-    }
-    const request = await requestTenantDeletion(deps.sql, tenant.id, {
-      graceSeconds: deps.config.TENANT_DELETION_GRACE_SECONDS,
-      requester: {
-        actorId: principal.userId,
-        requestId: c.get("requestId"),
-        ip: deps.clientIp(c),
-        via: "owner",
-      },
-    });
-    if (!("deleteAfter" in request)) throw new ApiError("not_found");
+    const deletion = await deps.sql.begin((tx) =>
+      requestDeletion(tx, caller, {
+        confirm,
+        graceSeconds: deps.config.TENANT_DELETION_GRACE_SECONDS,
+      }),
+    );
     // The deletion is committed; the job is the fast path, the provisioner's sweep the safety net.
-    await scheduleTenantDeletion(deps.queues, tenant.id, request.deleteAfter, {
+    await scheduleTenantDeletion(deps.queues, deletion.tenant.id, deletion.deleteAfter, {
       timeoutMs: 2000,
     }).catch((error: unknown) =>
       deps.logger.warn(
-        { err: error, tenantId: tenant.id },
+        { err: error, tenantId: deletion.tenant.id },
         "could not enqueue the tenant's deletion; the provisioner's sweep will find it",
       ),
     );
     // This process refuses the members' access tokens from now on, the others within a poll.
     await deps.revocations.refresh().catch(() => undefined);
-    const deleting = await findTenant(deps.sql, tenant.id);
-    if (!deleting) throw new ApiError("not_found");
-    return c.json(tenantBody(deleting), 202);
+    return c.json(deletion.tenant, 202);
   });
 }

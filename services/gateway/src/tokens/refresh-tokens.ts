@@ -142,16 +142,3 @@ export async function revokeUserSessions(
     update refresh_tokens set revoked_at = now()
     where tenant_id = ${tenantId} and user_id = ${userId} and revoked_at is null`;
 }
-
-/**
- * Logout: revokes the family of the presented token; unknown tokens change nothing. The row lock
- * orders it after a refresh of the same token in flight, and the UPDATE, a statement of its own,
- * then sees (and revokes) the successor that refresh committed.
- */
-export async function revokeFamilyOf(sql: Sql, token: string): Promise<void> {
-  await sql.begin(async (tx) => {
-    const [row] = await tx<{ familyId: string }[]>`
-      select family_id from refresh_tokens where token_hash = ${hashRefreshToken(token)} for update`;
-    if (row) await revokeFamily(tx, row.familyId);
-  });
-}

@@ -66,10 +66,12 @@ export async function tenantLifecycleCommand(
     return result.outcome === "restored" ? 0 : 1;
   }
 
-  const request = await requestTenantDeletion(context.controlPlane, tenant.id, {
-    graceSeconds: flags.now ? 0 : context.config.TENANT_DELETION_GRACE_SECONDS,
-    requester: { actorId: null, requestId, ip: null, via: "operator" },
-  });
+  const request = await context.controlPlane.begin((tx) =>
+    requestTenantDeletion(tx, tenant.id, {
+      graceSeconds: flags.now ? 0 : context.config.TENANT_DELETION_GRACE_SECONDS,
+      requester: { actorId: null, requestId, ip: null, via: "operator" },
+    }),
+  );
   if (!("deleteAfter" in request)) {
     printAnswer(flags.json, { tenantId: tenant.id, slug: tenant.slug, ...request }, () => [
       `${tenant.slug} is already deleted`,

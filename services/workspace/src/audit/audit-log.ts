@@ -1,4 +1,4 @@
-import { ApiError, type Sql, type TransactionSql } from "@oryn/shared";
+import { cursorCodec, type Page, pageOf, type Sql, type TransactionSql } from "@oryn/shared";
 import { z } from "zod";
 import type { AuditEntry, ChainReport } from "./schemas.ts";
 
@@ -40,22 +40,7 @@ function toEntry(row: AuditRow): AuditEntry {
 }
 
 // Cursors are the last id seen: ids only grow, and newest-first paging continues below it.
-const cursorSchema = z.string().regex(/^[1-9]\d{0,17}$/);
-
-function encodeAuditCursor(id: string): string {
-  return Buffer.from(id).toString("base64url");
-}
-
-function decodeAuditCursor(value: string | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  const parsed = cursorSchema.safeParse(Buffer.from(value, "base64url").toString("utf8"));
-  if (!parsed.success) {
-    throw new ApiError("validation_failed", {
-      errors: [{ path: "cursor", message: "not a cursor this API gave out" }],
-    });
-  }
-  return parsed.data;
-}
+const auditCursor = cursorCodec(z.string().regex(/^[1-9]\d{0,17}$/));
 
 export type AuditFilter = {
   entity?: string | undefined;
@@ -69,8 +54,8 @@ export async function listAuditLog(
   sql: Sql,
   filter: AuditFilter,
   page: { limit: number; cursor: string | undefined },
-): Promise<{ items: AuditEntry[]; nextCursor: string | null }> {
-  const before = decodeAuditCursor(page.cursor);
+): Promise<Page<AuditEntry>> {
+  const before = auditCursor.decode(page.cursor);
   const rows = await sql<AuditRow[]>`
     select id::text as id, at, actor_id, action, entity, entity_id, before, after, request_id
     from audit_log
@@ -82,12 +67,7 @@ export async function listAuditLog(
     ${before ? sql`and id < ${before}::bigint` : sql``}
     order by audit_log.id desc
     limit ${page.limit + 1}`;
-  const items = rows.slice(0, page.limit);
-  const last = items.at(-1);
-  return {
-    items: items.map(toEntry),
-    nextCursor: rows.length > page.limit && last ? encodeAuditCursor(last.id) : null,
-  };
+  return pageOf(rows, page.limit, (last) => auditCursor.encode(last.id), toEntry);
 }
 
 /**

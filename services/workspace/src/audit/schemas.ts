@@ -1,12 +1,12 @@
 import { z } from "@hono/zod-openapi";
-import { listQuery } from "../projects/schemas.ts";
+import { pageQuery, pageSchema } from "@oryn/shared";
 
 /** The audited entities, by their singular resource names (API.md). */
 export const auditedEntities = ["project", "task"] as const;
 
 const instant = z.iso.datetime({ offset: true }).openapi({ format: "date-time" });
 
-export const auditLogQuery = listQuery.extend({
+export const auditLogQuery = pageQuery.extend({
   entity: z.enum(auditedEntities).optional(),
   actor: z
     .uuid()
@@ -31,9 +31,7 @@ export const auditEntrySchema = z
   })
   .openapi("AuditEntry");
 
-export const auditLogSchema = z
-  .object({ items: z.array(auditEntrySchema), nextCursor: z.string().nullable() })
-  .openapi("AuditLog");
+export const auditLogSchema = pageSchema(auditEntrySchema).openapi("AuditLog");
 
 export const chainReportSchema = z
   .object({

@@ -3,6 +3,7 @@ import { type App, access, principalOf, problemResponses } from "@oryn/shared";
 import type { WorkspaceDeps } from "../deps.ts";
 import { acceptedVersions } from "../lib/etag.ts";
 import { actorOf } from "../lib/request.ts";
+import { writeAs } from "../lib/write-as.ts";
 import { assertProjectId, deleteProject } from "./projects.ts";
 import { projectIdParams } from "./schemas.ts";
 
@@ -24,7 +25,9 @@ export function registerDeleteProject(app: App, deps: WorkspaceDeps): void {
     const principal = principalOf(c);
     const id = assertProjectId(c.req.valid("param").id);
     const versions = acceptedVersions(c.req.valid("header")["if-match"]);
-    await deps.pools.run(principal.tenantId, (sql) => deleteProject(sql, actorOf(c), id, versions));
+    await deps.pools.run(principal.tenantId, (sql) =>
+      writeAs(sql, actorOf(c), (tx) => deleteProject(tx, id, versions)),
+    );
     return c.body(null, 204);
   });
 }

@@ -1,9 +1,15 @@
 import { createRoute } from "@hono/zod-openapi";
-import { type App, access, principalOf, problemResponses } from "@oryn/shared";
+import {
+  type App,
+  access,
+  createdAtCursor,
+  pageQuery,
+  principalOf,
+  problemResponses,
+} from "@oryn/shared";
 import type { WorkspaceDeps } from "../deps.ts";
-import { decodeCursor } from "../lib/cursor.ts";
 import { listProjects } from "./projects.ts";
-import { listQuery, projectListSchema } from "./schemas.ts";
+import { projectListSchema } from "./schemas.ts";
 
 const route = createRoute({
   method: "get",
@@ -11,7 +17,7 @@ const route = createRoute({
   tags: ["Projects"],
   summary: "List projects, oldest first",
   ...access("member"),
-  request: { query: listQuery },
+  request: { query: pageQuery },
   responses: {
     200: {
       description: "A page of projects",
@@ -24,7 +30,7 @@ const route = createRoute({
 export function registerListProjects(app: App, deps: WorkspaceDeps): void {
   app.openapi(route, async (c) => {
     const { limit, cursor } = c.req.valid("query");
-    const after = decodeCursor(cursor);
+    const after = createdAtCursor.decode(cursor);
     const page = await deps.pools.run(principalOf(c).tenantId, (sql) =>
       listProjects(sql, { limit, after }),
     );

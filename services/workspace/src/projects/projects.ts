@@ -1,7 +1,13 @@
-import { ApiError, isUuid, type Sql, type TransactionSql } from "@oryn/shared";
-import { type Cursor, encodeCursor } from "../lib/cursor.ts";
+import {
+  ApiError,
+  createdAtCursor,
+  isUuid,
+  type Page,
+  pageOf,
+  type Sql,
+  type TransactionSql,
+} from "@oryn/shared";
 import { versionGuard } from "../lib/etag.ts";
-import { type Actor, writeAs } from "../lib/write-as.ts";
 import type { CreateProjectInput, Project, UpdateProjectInput } from "./schemas.ts";
 
 type ProjectRow = {
@@ -35,22 +41,21 @@ export function assertProjectId(id: string): string {
 
 export async function listProjects(
   sql: Sql,
-  page: { limit: number; after: Cursor | undefined },
-): Promise<{ items: Project[]; nextCursor: string | null }> {
-  // One row more than asked tells whether another page exists. The cursor's microseconds become
-  // an interval through float8, exact for every time before 2255 (below 2^53 microseconds).
+  page: { limit: number; after: [atMicros: string, id: string] | undefined },
+): Promise<Page<Project>> {
+  // The cursor's microseconds become an interval through float8, exact for every time before
+  // 2255 (below 2^53 microseconds).
   const rows = await sql<(ProjectRow & { cursorAt: string })[]>`
     select *, (extract(epoch from created_at) * 1000000)::bigint::text as cursor_at from projects
-    ${page.after ? sql`where (created_at, id) > (timestamptz 'epoch' + ${page.after.atMicros}::bigint * interval '1 microsecond', ${page.after.id}::uuid)` : sql``}
+    ${page.after ? sql`where (created_at, id) > (timestamptz 'epoch' + ${page.after[0]}::bigint * interval '1 microsecond', ${page.after[1]}::uuid)` : sql``}
     order by created_at, id
     limit ${page.limit + 1}`;
-  const items = rows.slice(0, page.limit);
-  const last = items.at(-1);
-  const nextCursor =
-    rows.length > page.limit && last
-      ? encodeCursor({ atMicros: last.cursorAt, id: last.id })
-      : null;
-  return { items: items.map(toProject), nextCursor };
+  return pageOf(
+    rows,
+    page.limit,
+    (last) => createdAtCursor.encode([last.cursorAt, last.id]),
+    toProject,
+  );
 }
 
 export async function getProject(sql: Sql, id: string): Promise<Project> {
@@ -88,42 +93,38 @@ export async function createProject(
 }
 
 /**
- * `acceptedVersions` come from If-Match. The version check is in the UPDATE itself: of two
- * writers holding the same ETag, exactly one matches the row and the other gets 412.
+ * Inside the caller's write transaction. `acceptedVersions` come from If-Match. The version check
+ * is in the UPDATE itself: of two writers holding the same ETag, exactly one matches the row and
+ * the other gets 412.
  */
 export async function updateProject(
-  sql: Sql,
-  actor: Actor,
+  tx: TransactionSql,
   id: string,
   input: UpdateProjectInput,
   acceptedVersions: number[] | undefined,
 ): Promise<Project> {
-  return writeAs(sql, actor, async (tx) => {
-    const [row] = await tx<ProjectRow[]>`
-      update projects set
-        name = coalesce(${input.name ?? null}, name),
-        description = coalesce(${input.description ?? null}, description),
-        status = coalesce(${input.status ?? null}, status),
-        updated_at = clock_timestamp(),
-        version = version + 1
-      where id = ${id} ${versionGuard(tx, acceptedVersions)}
-      returning *`;
-    if (!row) throw await missingOrStale(tx, id);
-    return toProject(row);
-  });
+  const [row] = await tx<ProjectRow[]>`
+    update projects set
+      name = coalesce(${input.name ?? null}, name),
+      description = coalesce(${input.description ?? null}, description),
+      status = coalesce(${input.status ?? null}, status),
+      updated_at = clock_timestamp(),
+      version = version + 1
+    where id = ${id} ${versionGuard(tx, acceptedVersions)}
+    returning *`;
+  if (!row) throw await missingOrStale(tx, id);
+  return toProject(row);
 }
 
+/** Inside the caller's write transaction; its tasks go with it. */
 export async function deleteProject(
-  sql: Sql,
-  actor: Actor,
+  tx: TransactionSql,
   id: string,
   acceptedVersions: number[] | undefined,
 ): Promise<void> {
-  await writeAs(sql, actor, async (tx) => {
-    const deleted =
-      await tx`delete from projects where id = ${id} ${versionGuard(tx, acceptedVersions)} returning id`;
-    if (deleted.length === 0) throw await missingOrStale(tx, id);
-  });
+  const deleted =
+    await tx`delete from projects where id = ${id} ${versionGuard(tx, acceptedVersions)} returning id`;
+  if (deleted.length === 0) throw await missingOrStale(tx, id);
 }
 
 async function missingOrStale(tx: TransactionSql, id: string): Promise<ApiError> {

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { text } from "@oryn/shared";
+import { pageSchema, text } from "@oryn/shared";
 
 export const projectStatuses = ["active", "archived"] as const;
 
@@ -38,21 +38,7 @@ export const projectIdParams = z.object({
   id: z.string().openapi({ param: { name: "id", in: "path" }, format: "uuid" }),
 });
 
-export const listQuery = z.object({
-  // Plain decimal digits: Number() would also take "0x10", "1e2" or " 5 ".
-  limit: z
-    .string()
-    .regex(/^\d{1,3}$/, "a whole number from 1 to 200")
-    .transform(Number)
-    .pipe(z.number().int().min(1).max(200))
-    .optional()
-    .transform((limit) => limit ?? 50),
-  cursor: z.string().max(200).optional(),
-});
-
-export const projectListSchema = z
-  .object({ items: z.array(projectSchema), nextCursor: z.string().nullable() })
-  .openapi("ProjectList");
+export const projectListSchema = pageSchema(projectSchema).openapi("ProjectList");
 
 export type Project = z.infer<typeof projectSchema>;
 export type CreateProjectInput = z.infer<typeof createProjectBody>;

@@ -3,6 +3,7 @@ import { type App, access, principalOf, problemResponses } from "@oryn/shared";
 import type { WorkspaceDeps } from "../deps.ts";
 import { acceptedVersions, etagOf } from "../lib/etag.ts";
 import { actorOf } from "../lib/request.ts";
+import { writeAs } from "../lib/write-as.ts";
 import { assertProjectId, updateProject } from "./projects.ts";
 import { projectIdParams, projectSchema, updateProjectBody } from "./schemas.ts";
 
@@ -33,7 +34,7 @@ export function registerUpdateProject(app: App, deps: WorkspaceDeps): void {
     const input = c.req.valid("json");
     const versions = acceptedVersions(c.req.valid("header")["if-match"]);
     const project = await deps.pools.run(principal.tenantId, (sql) =>
-      updateProject(sql, actorOf(c), id, input, versions),
+      writeAs(sql, actorOf(c), (tx) => updateProject(tx, id, input, versions)),
     );
     c.header("etag", etagOf(project.version));
     return c.json(project, 200);

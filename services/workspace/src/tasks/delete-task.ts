@@ -3,6 +3,7 @@ import { type App, access, principalOf, problemResponses } from "@oryn/shared";
 import type { WorkspaceDeps } from "../deps.ts";
 import { acceptedVersions } from "../lib/etag.ts";
 import { actorOf } from "../lib/request.ts";
+import { writeAs } from "../lib/write-as.ts";
 import { taskParams } from "./schemas.ts";
 import { assertId, deleteTask } from "./tasks.ts";
 
@@ -25,7 +26,7 @@ export function registerDeleteTask(app: App, deps: WorkspaceDeps): void {
     const ids = { projectId: assertId(params.id), taskId: assertId(params.taskId) };
     const versions = acceptedVersions(c.req.valid("header")["if-match"]);
     await deps.pools.run(principalOf(c).tenantId, (sql) =>
-      deleteTask(sql, actorOf(c), ids, versions),
+      writeAs(sql, actorOf(c), (tx) => deleteTask(tx, ids, versions)),
     );
     return c.body(null, 204);
   });

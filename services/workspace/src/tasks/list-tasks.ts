@@ -1,7 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
-import { type App, access, principalOf, problemResponses } from "@oryn/shared";
+import { type App, access, createdAtCursor, principalOf, problemResponses } from "@oryn/shared";
 import type { WorkspaceDeps } from "../deps.ts";
-import { decodeCursor } from "../lib/cursor.ts";
 import { listTasksQuery, projectParams, taskListSchema } from "./schemas.ts";
 import { assertId, listTasks } from "./tasks.ts";
 
@@ -25,7 +24,7 @@ export function registerListTasks(app: App, deps: WorkspaceDeps): void {
   app.openapi(route, async (c) => {
     const projectId = assertId(c.req.valid("param").id);
     const { limit, cursor, status, assigneeId } = c.req.valid("query");
-    const after = decodeCursor(cursor);
+    const after = createdAtCursor.decode(cursor);
     const page = await deps.pools.run(principalOf(c).tenantId, (sql) =>
       listTasks(sql, projectId, { status, assigneeId }, { limit, after }),
     );

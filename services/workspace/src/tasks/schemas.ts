@@ -1,6 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { text } from "@oryn/shared";
-import { listQuery } from "../projects/schemas.ts";
+import { pageQuery, pageSchema, text } from "@oryn/shared";
 
 export const taskStatuses = ["todo", "in_progress", "done"] as const;
 
@@ -56,7 +55,7 @@ export const taskParams = projectParams.extend({
   taskId: z.string().openapi({ param: { name: "taskId", in: "path" }, format: "uuid" }),
 });
 
-export const listTasksQuery = listQuery.extend({
+export const listTasksQuery = pageQuery.extend({
   status: z.enum(taskStatuses).optional(),
   assigneeId: z
     .uuid()
@@ -64,9 +63,7 @@ export const listTasksQuery = listQuery.extend({
     .optional(),
 });
 
-export const taskListSchema = z
-  .object({ items: z.array(taskSchema), nextCursor: z.string().nullable() })
-  .openapi("TaskList");
+export const taskListSchema = pageSchema(taskSchema).openapi("TaskList");
 
 export type Task = z.infer<typeof taskSchema>;
 export type CreateTaskInput = z.infer<typeof createTaskBody>;

@@ -1,7 +1,13 @@
-import { ApiError, isUuid, type Sql, type TransactionSql } from "@oryn/shared";
-import { type Cursor, encodeCursor } from "../lib/cursor.ts";
+import {
+  ApiError,
+  createdAtCursor,
+  isUuid,
+  type Page,
+  pageOf,
+  type Sql,
+  type TransactionSql,
+} from "@oryn/shared";
 import { versionGuard } from "../lib/etag.ts";
-import { type Actor, writeAs } from "../lib/write-as.ts";
 import type { CreateTaskInput, Task, UpdateTaskInput } from "./schemas.ts";
 
 type TaskRow = {
@@ -51,26 +57,25 @@ export async function listTasks(
   sql: Sql,
   projectId: string,
   filter: TaskFilter,
-  page: { limit: number; after: Cursor | undefined },
-): Promise<{ items: Task[]; nextCursor: string | null }> {
+  page: { limit: number; after: [atMicros: string, id: string] | undefined },
+): Promise<Page<Task>> {
   await assertProjectExists(sql, projectId);
   // Keyset on (created_at, id), as for projects: rows added or removed between pages neither
-  // repeat nor hide others. One row more than asked tells whether another page exists.
+  // repeat nor hide others.
   const rows = await sql<(TaskRow & { cursorAt: string })[]>`
     select *, (extract(epoch from created_at) * 1000000)::bigint::text as cursor_at from tasks
     where project_id = ${projectId}
     ${filter.status ? sql`and status = ${filter.status}` : sql``}
     ${filter.assigneeId ? sql`and assignee_id = ${filter.assigneeId}` : sql``}
-    ${page.after ? sql`and (created_at, id) > (timestamptz 'epoch' + ${page.after.atMicros}::bigint * interval '1 microsecond', ${page.after.id}::uuid)` : sql``}
+    ${page.after ? sql`and (created_at, id) > (timestamptz 'epoch' + ${page.after[0]}::bigint * interval '1 microsecond', ${page.after[1]}::uuid)` : sql``}
     order by created_at, id
     limit ${page.limit + 1}`;
-  const items = rows.slice(0, page.limit);
-  const last = items.at(-1);
-  const nextCursor =
-    rows.length > page.limit && last
-      ? encodeCursor({ atMicros: last.cursorAt, id: last.id })
-      : null;
-  return { items: items.map(toTask), nextCursor };
+  return pageOf(
+    rows,
+    page.limit,
+    (last) => createdAtCursor.encode([last.cursorAt, last.id]),
+    toTask,
+  );
 }
 
 export async function getTask(sql: Sql, projectId: string, taskId: string): Promise<Task> {
@@ -96,49 +101,44 @@ export async function createTask(
 }
 
 /**
- * The version check is in the UPDATE itself: of two writers holding the same ETag, exactly one
- * matches the row and the other gets 412. `null` clears the assignee or due date; a field left
- * out keeps its value.
+ * Inside the caller's write transaction. The version check is in the UPDATE itself: of two
+ * writers holding the same ETag, exactly one matches the row and the other gets 412. `null`
+ * clears the assignee or due date; a field left out keeps its value.
  */
 export async function updateTask(
-  sql: Sql,
-  actor: Actor,
+  tx: TransactionSql,
   ids: { projectId: string; taskId: string },
   input: UpdateTaskInput,
   acceptedVersions: number[] | undefined,
 ): Promise<Task> {
-  return writeAs(sql, actor, async (tx) => {
-    const [row] = await tx<TaskRow[]>`
-      update tasks set
-        title = coalesce(${input.title ?? null}, title),
-        status = coalesce(${input.status ?? null}, status),
-        assignee_id = case when ${input.assigneeId !== undefined}::boolean
-          then ${input.assigneeId ?? null}::uuid else assignee_id end,
-        due_at = case when ${input.dueAt !== undefined}::boolean
-          then date_trunc('milliseconds', ${input.dueAt ?? null}::timestamptz) else due_at end,
-        updated_at = clock_timestamp(),
-        version = version + 1
-      where id = ${ids.taskId} and project_id = ${ids.projectId}
-        ${versionGuard(tx, acceptedVersions)}
-      returning *`;
-    if (!row) throw await missingOrStale(tx, ids);
-    return toTask(row);
-  });
+  const [row] = await tx<TaskRow[]>`
+    update tasks set
+      title = coalesce(${input.title ?? null}, title),
+      status = coalesce(${input.status ?? null}, status),
+      assignee_id = case when ${input.assigneeId !== undefined}::boolean
+        then ${input.assigneeId ?? null}::uuid else assignee_id end,
+      due_at = case when ${input.dueAt !== undefined}::boolean
+        then date_trunc('milliseconds', ${input.dueAt ?? null}::timestamptz) else due_at end,
+      updated_at = clock_timestamp(),
+      version = version + 1
+    where id = ${ids.taskId} and project_id = ${ids.projectId}
+      ${versionGuard(tx, acceptedVersions)}
+    returning *`;
+  if (!row) throw await missingOrStale(tx, ids);
+  return toTask(row);
 }
 
+/** Inside the caller's write transaction. */
 export async function deleteTask(
-  sql: Sql,
-  actor: Actor,
+  tx: TransactionSql,
   ids: { projectId: string; taskId: string },
   acceptedVersions: number[] | undefined,
 ): Promise<void> {
-  await writeAs(sql, actor, async (tx) => {
-    const deleted = await tx`
-      delete from tasks where id = ${ids.taskId} and project_id = ${ids.projectId}
-        ${versionGuard(tx, acceptedVersions)}
-      returning id`;
-    if (deleted.length === 0) throw await missingOrStale(tx, ids);
-  });
+  const deleted = await tx`
+    delete from tasks where id = ${ids.taskId} and project_id = ${ids.projectId}
+      ${versionGuard(tx, acceptedVersions)}
+    returning id`;
+  if (deleted.length === 0) throw await missingOrStale(tx, ids);
 }
 
 async function missingOrStale(

@@ -3,6 +3,7 @@ import { type App, access, principalOf, problemResponses } from "@oryn/shared";
 import type { WorkspaceDeps } from "../deps.ts";
 import { acceptedVersions, etagOf } from "../lib/etag.ts";
 import { actorOf } from "../lib/request.ts";
+import { writeAs } from "../lib/write-as.ts";
 import { assertMember } from "../tenants/memberships.ts";
 import { taskParams, taskSchema, updateTaskBody } from "./schemas.ts";
 import { assertId, updateTask } from "./tasks.ts";
@@ -36,7 +37,7 @@ export function registerUpdateTask(app: App, deps: WorkspaceDeps): void {
     const versions = acceptedVersions(c.req.valid("header")["if-match"]);
     await assertMember(deps.controlPlane, tenantId, input.assigneeId);
     const task = await deps.pools.run(tenantId, (sql) =>
-      updateTask(sql, actorOf(c), ids, input, versions),
+      writeAs(sql, actorOf(c), (tx) => updateTask(tx, ids, input, versions)),
     );
     c.header("etag", etagOf(task.version));
     return c.json(task, 200);

@@ -2,8 +2,6 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import type { App } from "@oryn/shared";
-import type { GatewayDeps } from "../deps.ts";
-import { createMergedDocument } from "./merged-document.ts";
 
 // Swagger UI's own files, served by the gateway: the page works without reaching any CDN.
 const swaggerUiDir = dirname(
@@ -40,21 +38,8 @@ const init = `window.ui = SwaggerUIBundle({
   tryItOutEnabled: true,
 });`;
 
-/** `/openapi.json` (merged) and `/docs`, the interactive reference built from it. */
-export function registerDocs(app: App, deps: GatewayDeps, own: () => object): void {
-  const merged = createMergedDocument({
-    own,
-    upstreams: [
-      { name: "workspace", url: deps.config.WORKSPACE_URL },
-      { name: "billing", url: deps.config.BILLING_URL },
-    ],
-    ttlMs: 30_000,
-    logger: deps.logger,
-  });
-  app.get("/openapi.json", async (c) => {
-    c.header("cache-control", "public, max-age=60");
-    return c.json(await merged());
-  });
+/** `/docs`, the interactive API reference, and the files it loads; it reads `/openapi.json`. */
+export function registerGetReferencePage(app: App): void {
   app.get("/docs", (c) => c.html(page));
   app.get("/docs/init.js", (c) => {
     c.header("content-type", "text/javascript; charset=utf-8");

@@ -1,8 +1,9 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute } from "@hono/zod-openapi";
 import { ApiError, type App, enqueue, problemResponses, publicAccess } from "@oryn/shared";
 import type Stripe from "stripe";
 import type { BillingDeps } from "../deps.ts";
-import { recordStripeEvent } from "./record-event.ts";
+import { stripeEventAnswer, stripeSignatureHeader } from "./schemas.ts";
+import { recordStripeEvent } from "./stripe-events.ts";
 
 const route = createRoute({
   method: "post",
@@ -10,21 +11,17 @@ const route = createRoute({
   ...publicAccess("stripe"),
   tags: ["Webhooks"],
   summary: "Stripe events; the Stripe-Signature header must verify over the raw body",
-  request: { headers: z.object({ "stripe-signature": z.string().optional() }) },
+  request: { headers: stripeSignatureHeader },
   responses: {
     200: {
       description: "Verified and recorded",
-      content: {
-        "application/json": {
-          schema: z.object({ received: z.literal(true), duplicate: z.boolean() }),
-        },
-      },
+      content: { "application/json": { schema: stripeEventAnswer } },
     },
     ...problemResponses(400, 413),
   },
 });
 
-export function registerStripeWebhook(app: App, deps: BillingDeps): void {
+export function registerReceiveStripeEvent(app: App, deps: BillingDeps): void {
   app.openapi(route, async (c) => {
     const signature = c.req.valid("header")["stripe-signature"];
     // The signature covers the exact bytes Stripe sent, so the body is read raw, never re-encoded.

@@ -5,7 +5,7 @@ import { serveStatic } from "@hono/node-server/serve-static";
 import { type App, type Queues, queueNames } from "@oryn/shared";
 import { basicAuth } from "hono/basic-auth";
 
-export const boardPath = "/admin/queues";
+const boardPath = "/admin/queues";
 
 /**
  * Bull Board, the queues' web UI (waiting, failed and delayed jobs, retries), on the

@@ -1,0 +1,23 @@
+import { createRoute } from "@hono/zod-openapi";
+import { type App, problemResponses, publicAccess } from "@oryn/shared";
+import type { GatewayDeps } from "../deps.ts";
+import { refreshBody } from "./schemas.ts";
+import { logOut } from "./sessions.ts";
+
+const route = createRoute({
+  method: "post",
+  path: "/v1/auth/logout",
+  ...publicAccess("anyone"),
+  tags: ["Auth"],
+  summary: "Revoke the refresh token's family",
+  request: { body: { content: { "application/json": { schema: refreshBody } }, required: true } },
+  responses: { 204: { description: "Logged out" }, ...problemResponses(400, 415, 422, 429) },
+});
+
+export function registerLogOut(app: App, deps: GatewayDeps): void {
+  app.openapi(route, async (c) => {
+    const { refreshToken } = c.req.valid("json");
+    await deps.sql.begin((tx) => logOut(tx, refreshToken));
+    return c.body(null, 204);
+  });
+}

@@ -1,0 +1,135 @@
+import { ApiError, type Role, type Sql, type TransactionSql } from "@oryn/shared";
+import { type AuditContext, recordAuditEvent } from "../audit/audit-events.ts";
+import { verifyPassword } from "../passwords/passwords.ts";
+import {
+  issueTokens,
+  type TokenSettings,
+  type Tokens,
+  tokensWith,
+} from "../tokens/issue-tokens.ts";
+import { hashRefreshToken, redeemRefreshToken, revokeFamily } from "../tokens/refresh-tokens.ts";
+import type { LoginLimiter } from "./login-limiter.ts";
+import type { LoginInput } from "./schemas.ts";
+
+// Sessions: logging in, rotating a refresh token, logging out.
+
+type Membership = { tenantId: string; slug: string; role: Role; version: string };
+
+/**
+ * The answer for an unknown email and for a wrong password is the same, and takes about as long
+ * (a decoy hash is verified). A tenant the user is not a member of is answered the same way, so
+ * login reveals nothing about other tenants. It runs outside a transaction: a failed login's
+ * audit row must be kept although the login fails.
+ */
+export async function logIn(deps: {
+  sql: Sql;
+  tokens: TokenSettings;
+  limiter: LoginLimiter;
+  input: LoginInput;
+  context: AuditContext;
+}): Promise<Tokens> {
+  const { sql, input } = deps;
+  await deps.limiter.assertAllowed(input.email, deps.context.ip);
+  const [user] = await sql<{ id: string; passwordHash: string }[]>`
+    select id, password_hash from users where email = ${input.email}`;
+  const valid = await verifyPassword(user?.passwordHash, input.password);
+  if (!user || !valid) {
+    await deps.limiter.failed(input.email, deps.context.ip);
+    await recordAuditEvent(sql, deps.context, {
+      tenantId: null,
+      actorId: user?.id ?? null,
+      action: "login_failed",
+      entity: "user",
+      entityId: user?.id ?? null,
+    });
+    throw new ApiError("invalid_credentials");
+  }
+
+  const memberships = await sql<Membership[]>`
+    select m.tenant_id, t.slug, m.role, m.version
+    from memberships m join tenants t on t.id = m.tenant_id
+    where m.user_id = ${user.id} and t.status not in ('deleting', 'deleted')
+    order by m.created_at`;
+  const membership = pickMembership(memberships, input.tenant);
+  await deps.limiter.succeeded(input.email, deps.context.ip);
+
+  await recordAuditEvent(sql, deps.context, {
+    tenantId: membership.tenantId,
+    actorId: user.id,
+    action: "logged_in",
+    entity: "user",
+    entityId: user.id,
+  });
+  return issueTokens(sql, deps.tokens, {
+    userId: user.id,
+    tenantId: membership.tenantId,
+    role: membership.role,
+    membershipVersion: Number(membership.version),
+  });
+}
+
+function pickMembership(memberships: Membership[], slug: string | undefined): Membership {
+  if (slug !== undefined) {
+    const chosen = memberships.find((membership) => membership.slug === slug);
+    if (!chosen) throw new ApiError("invalid_credentials");
+    return chosen;
+  }
+  const [only, ...others] = memberships;
+  if (!only) throw new ApiError("invalid_credentials");
+  if (others.length > 0) {
+    throw new ApiError("validation_failed", {
+      detail: "This user belongs to several tenants: name one with `tenant`",
+      errors: [{ path: "tenant", message: "required when the user belongs to several tenants" }],
+    });
+  }
+  return only;
+}
+
+/**
+ * Rotates a refresh token, inside the caller's transaction: the old one is spent and its
+ * successor stored. The new access token carries the member's current role and membership
+ * version. A refusal is answered (undefined), not thrown, so that a revocation it made (a reused
+ * token revokes its family) commits with the transaction.
+ */
+export async function refreshSession(
+  tx: TransactionSql,
+  tokens: TokenSettings,
+  refreshToken: string,
+): Promise<Tokens | undefined> {
+  const redemption = await redeemRefreshToken(tx, refreshToken, {
+    keys: tokens.keys.refreshTokenKeys,
+    graceSeconds: tokens.refreshGraceSeconds,
+  });
+  if (!redemption.ok) return undefined;
+  const [membership] = await tx<{ role: Role; version: string }[]>`
+    select m.role, m.version from memberships m join tenants t on t.id = m.tenant_id
+    where m.tenant_id = ${redemption.tenantId} and m.user_id = ${redemption.userId}
+      and t.status not in ('deleting', 'deleted')`;
+  if (!membership) {
+    await revokeFamily(tx, redemption.familyId);
+    return undefined;
+  }
+  await redemption.storeSuccessor?.(tokens.refreshTtlSeconds);
+  return tokensWith(
+    tokens,
+    {
+      userId: redemption.userId,
+      tenantId: redemption.tenantId,
+      role: membership.role,
+      membershipVersion: Number(membership.version),
+    },
+    redemption.successor,
+  );
+}
+
+/**
+ * Logout: revokes the family of the presented token; unknown tokens change nothing. The row lock
+ * orders it after a refresh of the same token in flight, and the UPDATE, a statement of its own,
+ * then sees (and revokes) the successor that refresh committed.
+ */
+export async function logOut(tx: TransactionSql, refreshToken: string): Promise<void> {
+  const [row] = await tx<{ familyId: string }[]>`
+    select family_id from refresh_tokens where token_hash = ${hashRefreshToken(refreshToken)}
+    for update`;
+  if (row) await revokeFamily(tx, row.familyId);
+}

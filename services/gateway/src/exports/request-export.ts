@@ -1,0 +1,37 @@
+import { createRoute } from "@hono/zod-openapi";
+import { type App, access, principalOf, problemResponses } from "@oryn/shared";
+import type { GatewayDeps } from "../deps.ts";
+import { exportSchema } from "./schemas.ts";
+import { enqueueExport, requestExport } from "./tenant-exports.ts";
+
+const route = createRoute({
+  method: "post",
+  path: "/v1/tenant/exports",
+  tags: ["Tenant"],
+  summary:
+    "Export all of the tenant's data: a tar.gz of every table as NDJSON with a manifest, built in the background",
+  ...access("owner"),
+  responses: {
+    202: {
+      description: "The export, on its way (an export already under way is answered again)",
+      content: { "application/json": { schema: exportSchema } },
+    },
+    ...problemResponses(401, 403, 409, 429),
+  },
+});
+
+export function registerRequestExport(app: App, deps: GatewayDeps): void {
+  app.openapi(route, async (c) => {
+    const principal = principalOf(c);
+    const requested = await deps.sql.begin((tx) =>
+      requestExport(tx, {
+        tenantId: principal.tenantId,
+        requestedBy: principal.userId,
+        ttlSeconds: deps.config.EXPORT_TTL_SECONDS,
+      }),
+    );
+    await enqueueExport(deps.queues, deps.logger, principal.tenantId, requested);
+    c.header("location", `/v1/tenant/exports/${requested.export.id}`);
+    return c.json(requested.export, 202);
+  });
+}

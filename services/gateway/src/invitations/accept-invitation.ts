@@ -1,0 +1,39 @@
+import { createRoute } from "@hono/zod-openapi";
+import { type App, problemResponses, publicAccess } from "@oryn/shared";
+import type { GatewayDeps } from "../deps.ts";
+import { auditContextOf } from "../lib/request.ts";
+import { tokensSchema } from "../tokens/issue-tokens.ts";
+import { acceptInvitation, identifyInvitee } from "./invitations.ts";
+import { acceptInvitationBody } from "./schemas.ts";
+
+const route = createRoute({
+  method: "post",
+  path: "/v1/invitations/accept",
+  tags: ["Invitations"],
+  summary: "Accept an invitation: creates the account, or joins an existing one with its password",
+  ...publicAccess("anyone"),
+  request: {
+    body: { content: { "application/json": { schema: acceptInvitationBody } }, required: true },
+  },
+  responses: {
+    200: {
+      description: "Tokens for the new membership",
+      content: { "application/json": { schema: tokensSchema } },
+    },
+    ...problemResponses(400, 401, 402, 409, 415, 422, 429),
+  },
+});
+
+export function registerAcceptInvitation(app: App, deps: GatewayDeps): void {
+  app.openapi(route, async (c) => {
+    const context = auditContextOf(c, deps);
+    const input = c.req.valid("json");
+    // The password is checked (or hashed) before the transaction: argon2 takes tens of
+    // milliseconds, and a transaction holding the tenant's lock must not wait for it.
+    const invitee = await identifyInvitee(deps.sql, deps.loginLimiter, context, input);
+    const tokens = await deps.sql.begin((tx) =>
+      acceptInvitation(tx, deps.tokens, context, invitee),
+    );
+    return c.json(tokens, 200);
+  });
+}

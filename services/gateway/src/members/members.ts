@@ -1,0 +1,166 @@
+import {
+  ApiError,
+  idCursor,
+  limitsOf,
+  type Page,
+  type Principal,
+  pageOf,
+  type Role,
+  type Sql,
+  type TransactionSql,
+} from "@oryn/shared";
+import { revokeAccess } from "../access/revocations.ts";
+import { recordCallerEvent } from "../audit/audit-events.ts";
+import type { Caller } from "../lib/request.ts";
+import { revokeUserSessions } from "../tokens/refresh-tokens.ts";
+import type { Member } from "./schemas.ts";
+
+type MemberRow = { userId: string; email: string; name: string; role: Role; createdAt: Date };
+
+function toMember(row: MemberRow): Member {
+  return { ...row, createdAt: row.createdAt.toISOString() };
+}
+
+/** Adds a membership and answers its version, the number the member's access tokens carry. */
+export async function addMembership(
+  tx: TransactionSql,
+  input: { tenantId: string; userId: string; role: Role },
+): Promise<number> {
+  const [row] = await tx<{ version: string }[]>`
+    insert into memberships (tenant_id, user_id, role)
+    values (${input.tenantId}, ${input.userId}, ${input.role})
+    returning version`;
+  if (!row) throw new Error("insert returned nothing");
+  return Number(row.version);
+}
+
+/**
+ * The tenant's memberships, locked for the rest of the transaction: every change that could
+ * leave a tenant without an owner, or past its plan's member cap, takes this lock first, so two
+ * concurrent changes are counted one after the other.
+ */
+export async function lockMemberships(
+  tx: TransactionSql,
+  tenantId: string,
+): Promise<{ userId: string; role: Role }[]> {
+  // Locking the tenant row serializes even when the change adds a row (no member row to lock).
+  await tx`select 1 from tenants where id = ${tenantId} for update`;
+  return tx<{ userId: string; role: Role }[]>`
+    select user_id, role from memberships where tenant_id = ${tenantId}`;
+}
+
+/** Refuses a change that would leave the tenant without an owner (409). */
+export function assertOwnerRemains(
+  memberships: { userId: string; role: Role }[],
+  change: { userId: string; newRole: Role | null },
+): void {
+  const owners = memberships.filter((member) =>
+    member.userId === change.userId ? change.newRole === "owner" : member.role === "owner",
+  );
+  if (owners.length === 0) {
+    throw new ApiError("last_owner", {
+      detail: "A tenant needs at least one owner: make someone else owner first",
+    });
+  }
+}
+
+/**
+ * Refuses a change that would take the tenant past its plan's member cap (402). Called with the
+ * memberships locked, so concurrent acceptances are counted one after the other.
+ */
+export async function assertMemberCapAllows(
+  tx: TransactionSql,
+  tenantId: string,
+  members: number,
+): Promise<void> {
+  const [tenant] = await tx<{ plan: string }[]>`select plan from tenants where id = ${tenantId}`;
+  const cap = limitsOf(tenant?.plan ?? "free").members;
+  if (members + 1 > cap) {
+    throw new ApiError("plan_limit_reached", {
+      detail: `The ${tenant?.plan ?? "free"} plan allows ${cap} members`,
+    });
+  }
+}
+
+export async function listMembers(
+  sql: Sql,
+  tenantId: string,
+  page: { limit: number; after: string | undefined },
+): Promise<Page<Member>> {
+  const rows = await sql<MemberRow[]>`
+    select m.user_id, u.email, u.name, m.role, m.created_at
+    from memberships m join users u on u.id = m.user_id
+    where m.tenant_id = ${tenantId} ${page.after ? sql`and m.user_id > ${page.after}` : sql``}
+    order by m.user_id
+    limit ${page.limit + 1}`;
+  return pageOf(rows, page.limit, (last) => idCursor.encode(last.userId), toMember);
+}
+
+/** Admins manage members and admins; owners are made and unmade by owners only. */
+function assertMayTouch(actor: Principal, targetRole: Role, newRole?: Role): void {
+  if ((targetRole === "owner" || newRole === "owner") && actor.role !== "owner") {
+    throw new ApiError("forbidden", { detail: "Only owners make or change owners" });
+  }
+}
+
+/**
+ * Gives a member another role. Their tokens with the old role are revoked in the same
+ * transaction (a refresh gives one with the new role); the tenant always keeps an owner.
+ */
+export async function changeMemberRole(
+  tx: TransactionSql,
+  caller: Caller,
+  userId: string,
+  role: Role,
+): Promise<Member & { version: string }> {
+  const { principal } = caller;
+  const memberships = await lockMemberships(tx, principal.tenantId);
+  const target = memberships.find((membership) => membership.userId === userId);
+  if (!target) throw new ApiError("not_found");
+  assertMayTouch(principal, target.role, role);
+  assertOwnerRemains(memberships, { userId, newRole: role });
+  const [updated] = await tx<(MemberRow & { version: string })[]>`
+    with changed as (
+      update memberships set role = ${role}, version = nextval('membership_versions')
+      where tenant_id = ${principal.tenantId} and user_id = ${userId}
+      returning user_id, role, created_at, version)
+    select c.user_id, u.email, u.name, c.role, c.created_at, c.version
+    from changed c join users u on u.id = c.user_id`;
+  if (!updated) throw new ApiError("not_found");
+  if (target.role !== role) {
+    // Tokens carrying the old role stop working; a refresh gives one with the new role.
+    await revokeAccess(tx, principal.tenantId, userId, Number(updated.version));
+    await recordCallerEvent(tx, caller, {
+      action: "member_role_changed",
+      entity: "membership",
+      entityId: userId,
+      data: { from: target.role, to: role },
+    });
+  }
+  // The answer has carried the membership's version (as a string) from the start; the OpenAPI
+  // document does not declare it yet.
+  return { ...toMember(updated), version: updated.version };
+}
+
+/** Removes a member: their refresh tokens are revoked now, their access tokens by revocation. */
+export async function removeMember(
+  tx: TransactionSql,
+  caller: Caller,
+  userId: string,
+): Promise<void> {
+  const { principal } = caller;
+  const memberships = await lockMemberships(tx, principal.tenantId);
+  const target = memberships.find((membership) => membership.userId === userId);
+  if (!target) throw new ApiError("not_found");
+  assertMayTouch(principal, target.role);
+  assertOwnerRemains(memberships, { userId, newRole: null });
+  await tx`delete from memberships where tenant_id = ${principal.tenantId} and user_id = ${userId}`;
+  await revokeUserSessions(tx, principal.tenantId, userId);
+  await revokeAccess(tx, principal.tenantId, userId);
+  await recordCallerEvent(tx, caller, {
+    action: "member_removed",
+    entity: "membership",
+    entityId: userId,
+    data: { role: target.role },
+  });
+}

@@ -1,0 +1,28 @@
+import { type AppEnv, principalOf } from "@oryn/shared";
+import type { Context } from "hono";
+import type { GatewayDeps } from "../deps.ts";
+
+/**
+ * Which upstream serves which public paths: the forwarding routes, and the merged OpenAPI
+ * document, which takes exactly these paths from each upstream's own document.
+ */
+export const upstreamPaths = {
+  workspace: ["/v1/projects", "/v1/audit-log"],
+  billing: ["/v1/billing", "/webhooks/stripe"],
+} as const;
+
+export function servedBy(upstream: keyof typeof upstreamPaths, path: string): boolean {
+  return upstreamPaths[upstream].some((prefix) => path === prefix || path.startsWith(`${prefix}/`));
+}
+
+/**
+ * Upstreams verify JWTs only: a request made with an API key travels with a short-lived access
+ * token standing for the key, so the key itself never leaves the gateway. Answers 401 here for a
+ * request without a good credential.
+ */
+export async function forwardOptions(deps: GatewayDeps, c: Context<AppEnv>) {
+  const principal = principalOf(c);
+  const clientIp = deps.clientIp(c);
+  if (principal.kind !== "api_key") return { clientIp };
+  return { clientIp, authorization: `Bearer ${await deps.apiKeys.upstreamToken(principal)}` };
+}

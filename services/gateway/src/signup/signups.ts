@@ -1,0 +1,97 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import { ApiError, enqueue, type Logger, type Queues, type TransactionSql } from "@oryn/shared";
+import { type AuditContext, recordAuditEvent } from "../audit/audit-events.ts";
+import { addMembership } from "../members/members.ts";
+import { issueTokens, type TokenSettings, type Tokens } from "../tokens/issue-tokens.ts";
+import type { SignupInput } from "./schemas.ts";
+
+export type SignupResult = {
+  tenant: { id: string; slug: string; name: string; status: "provisioning" };
+  user: { id: string; email: string; name: string };
+  tokens: Tokens;
+};
+
+/**
+ * Tenant, owner and membership, created in the caller's transaction. A slug or email already
+ * taken is a 409 naming which (the transaction is rolled back with it).
+ */
+export async function signUp(
+  tx: TransactionSql,
+  tokens: TokenSettings,
+  context: AuditContext,
+  input: SignupInput & { passwordHash: string },
+): Promise<SignupResult> {
+  const tenantId = randomUUID();
+  const userId = randomUUID();
+  const slug = input.company.slug ?? slugFromName(input.company.name);
+  try {
+    await tx`insert into tenants (id, slug, name) values (${tenantId}, ${slug}, ${input.company.name})`;
+    await tx`
+      insert into users (id, email, name, password_hash)
+      values (${userId}, ${input.owner.email}, ${input.owner.name}, ${input.passwordHash})`;
+  } catch (error) {
+    throw conflictOf(error) ?? error;
+  }
+  const membershipVersion = await addMembership(tx, { tenantId, userId, role: "owner" });
+  await recordAuditEvent(tx, context, {
+    tenantId,
+    actorId: userId,
+    action: "signed_up",
+    entity: "tenant",
+    entityId: tenantId,
+    data: { slug },
+  });
+  return {
+    tenant: { id: tenantId, slug, name: input.company.name, status: "provisioning" },
+    user: { id: userId, email: input.owner.email, name: input.owner.name },
+    tokens: await issueTokens(tx, tokens, {
+      userId,
+      tenantId,
+      role: "owner",
+      membershipVersion,
+    }),
+  };
+}
+
+/**
+ * Asks the provisioner for the tenant's database. Bounded: with Redis away, the answer must not
+ * hang on a job the provisioner's sweep enqueues anyway (the tenant stays `provisioning` until
+ * then).
+ */
+export async function enqueueProvisioning(
+  queues: Queues,
+  logger: Logger,
+  tenantId: string,
+  requestId: string,
+): Promise<void> {
+  try {
+    await enqueue(queues, "provisionTenant", { tenantId, requestId }, { timeoutMs: 2000 });
+  } catch (error) {
+    logger.error({ err: error, tenantId }, "could not enqueue provisioning; the sweep will retry");
+  }
+}
+
+function conflictOf(error: unknown): ApiError | undefined {
+  const pg = error as { code?: string; constraint_name?: string };
+  if (pg.code !== "23505") return undefined;
+  if (pg.constraint_name === "tenants_slug_key") return new ApiError("slug_taken");
+  if (pg.constraint_name === "users_email_key") return new ApiError("email_taken");
+  return undefined;
+}
+
+/**
+ * A slug from the company name when none was chosen: ASCII letters and digits only, with a short
+ * random suffix so two companies of one name both get in.
+ */
+export function slugFromName(name: string): string {
+  const base = name
+    .normalize("NFKD")
+    .replace(/\p{M}/gu, "")
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, 30)
+    .replace(/-+$/, "");
+  const suffix = randomBytes(3).toString("hex");
+  return base ? `${base}-${suffix}` : `tenant-${suffix}`;
+}

@@ -1,0 +1,29 @@
+import { z } from "@hono/zod-openapi";
+import { tenantStatuses } from "@oryn/shared";
+
+export const tenantSchema = z
+  .object({
+    id: z.uuid(),
+    slug: z.string(),
+    name: z.string(),
+    status: z.enum(tenantStatuses),
+    plan: z.string(),
+    provisioning: z.object({
+      step: z.string().nullable().openapi({ description: "The step being run, or `done`" }),
+      attempts: z.number().int(),
+      error: z.string().nullable(),
+    }),
+    deleteAfter: z.string().nullable().openapi({
+      description: "While `deleting`: when the tenant's data is dropped for good",
+    }),
+    createdAt: z.string(),
+  })
+  .openapi("Tenant");
+
+export const deleteTenantBody = z
+  .object({
+    confirm: z.string().max(100).openapi({ description: "The tenant's slug, typed again" }),
+  })
+  .openapi("TenantDeletion");
+
+export type Tenant = z.infer<typeof tenantSchema>;
