@@ -64,6 +64,11 @@ export const mailerEnv = z
     MAIL_BACKOFF_MS: positiveInt.default(1000),
     /** Longest wait between two tries. */
     MAIL_BACKOFF_MAX_MS: positiveInt.default(5 * 60 * 1000),
+    /**
+     * How long a message being sent stays locked without renewal: the messages a mailer had in
+     * hand when it died (SIGKILL, a lost machine) are taken over by another after this.
+     */
+    MAIL_JOB_LOCK_SECONDS: positiveInt.default(30),
   })
   .superRefine((config, context) => {
     if (config.NODE_ENV !== "production") return;

@@ -32,6 +32,7 @@ const worker = startMailWorker({
   connection: deps.redis,
   prefix: config.REDIS_PREFIX,
   concurrency: config.MAIL_CONCURRENCY,
+  lockDurationMs: config.MAIL_JOB_LOCK_SECONDS * 1000,
   retry: {
     attempts: config.MAIL_ATTEMPTS,
     firstDelayMs: config.MAIL_BACKOFF_MS,

@@ -26,6 +26,7 @@ export function mailerInProcess(settings: Record<string, string> = {}) {
     connection: deps.redis,
     prefix: config.REDIS_PREFIX,
     concurrency: config.MAIL_CONCURRENCY,
+    lockDurationMs: config.MAIL_JOB_LOCK_SECONDS * 1000,
     retry: {
       attempts: config.MAIL_ATTEMPTS,
       firstDelayMs: config.MAIL_BACKOFF_MS,

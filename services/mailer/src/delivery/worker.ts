@@ -48,6 +48,7 @@ export function startMailWorker(options: {
   connection: RedisClient;
   prefix: string;
   concurrency: number;
+  lockDurationMs: number;
   retry: RetryPolicy;
   logger: Logger;
   metrics: Metrics;
@@ -59,6 +60,7 @@ export function startMailWorker(options: {
     connection: options.connection,
     prefix: options.prefix,
     concurrency: options.concurrency,
+    lockDurationMs: options.lockDurationMs,
     logger,
     metrics: options.metrics,
     backoffStrategy: mailBackoff(options.retry),
