@@ -27,21 +27,7 @@ const { config, logger } = deps;
 // Before anything works: every span from here on is exported when an endpoint is set.
 const tracing = startTracing({ service: "mailer", endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
 
-const worker = startMailWorker({
-  deps: { transport: deps.transport, settings: deps.settings },
-  connection: deps.redis,
-  prefix: config.REDIS_PREFIX,
-  concurrency: config.MAIL_CONCURRENCY,
-  lockDurationMs: config.MAIL_JOB_LOCK_SECONDS * 1000,
-  retry: {
-    attempts: config.MAIL_ATTEMPTS,
-    firstDelayMs: config.MAIL_BACKOFF_MS,
-    maxDelayMs: config.MAIL_BACKOFF_MAX_MS,
-  },
-  logger,
-  metrics: deps.metrics,
-  counters: deps.counters,
-});
+const worker = startMailWorker(deps);
 observeQueueDepth(deps.metrics, [deps.queues.get("mail")]);
 
 const server = await listen(createMailerApp(deps), { port: config.PORT, host: config.HOST });

@@ -21,21 +21,7 @@ export function mailerInProcess(settings: Record<string, string> = {}) {
   });
   const logger = createLogger("mailer-test", process.env.ORYN_TEST_LOG_LEVEL ?? "silent");
   const deps = createMailerDeps(config, logger);
-  const worker = startMailWorker({
-    deps: { transport: deps.transport, settings: deps.settings },
-    connection: deps.redis,
-    prefix: config.REDIS_PREFIX,
-    concurrency: config.MAIL_CONCURRENCY,
-    lockDurationMs: config.MAIL_JOB_LOCK_SECONDS * 1000,
-    retry: {
-      attempts: config.MAIL_ATTEMPTS,
-      firstDelayMs: config.MAIL_BACKOFF_MS,
-      maxDelayMs: config.MAIL_BACKOFF_MAX_MS,
-    },
-    logger,
-    metrics: deps.metrics,
-    counters: deps.counters,
-  });
+  const worker = startMailWorker(deps);
   const app = createMailerApp(deps);
   const queue = deps.queues.get("mail");
   let stopped = false;

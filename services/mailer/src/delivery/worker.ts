@@ -1,14 +1,13 @@
 import {
   Counter,
   createJobWorker,
-  type Logger,
   type MailTemplate,
   type Metrics,
   mailTemplateNames,
-  type RedisClient,
 } from "@oryn/shared";
-import { mailBackoff, type RetryPolicy } from "./backoff.ts";
-import { type DeliveryDeps, deliverMail } from "./deliver-mail.ts";
+import type { MailerDeps } from "../deps.ts";
+import { mailBackoff } from "./backoff.ts";
+import { deliverMail } from "./deliver-mail.ts";
 
 export type MailCounters = ReturnType<typeof createMailCounters>;
 
@@ -39,33 +38,27 @@ export function createMailCounters(metrics: Metrics) {
 
 /**
  * The `mail` queue's worker: renders and sends each `mail.send` job. A failed try is retried
- * after `mailBackoff`'s delay until `retry.attempts` are spent; the job then stays in the failed
+ * after `mailBackoff`'s delay until MAIL_ATTEMPTS are spent; the job then stays in the failed
  * set (visible on the provisioner's queue board, where an operator can retry it) and is logged
  * as an error. A job with an invalid payload is refused at once by `createJobWorker`.
  */
-export function startMailWorker(options: {
-  deps: DeliveryDeps;
-  connection: RedisClient;
-  prefix: string;
-  concurrency: number;
-  lockDurationMs: number;
-  retry: RetryPolicy;
-  logger: Logger;
-  metrics: Metrics;
-  counters: MailCounters;
-}) {
-  const { counters, logger } = options;
+export function startMailWorker(deps: MailerDeps) {
+  const { config, counters, logger } = deps;
   const worker = createJobWorker({
     queue: "mail",
-    connection: options.connection,
-    prefix: options.prefix,
-    concurrency: options.concurrency,
-    lockDurationMs: options.lockDurationMs,
+    connection: deps.redis,
+    prefix: config.REDIS_PREFIX,
+    concurrency: config.MAIL_CONCURRENCY,
+    lockDurationMs: config.MAIL_JOB_LOCK_SECONDS * 1000,
     logger,
-    metrics: options.metrics,
-    backoffStrategy: mailBackoff(options.retry),
+    metrics: deps.metrics,
+    backoffStrategy: mailBackoff({
+      attempts: config.MAIL_ATTEMPTS,
+      firstDelayMs: config.MAIL_BACKOFF_MS,
+      maxDelayMs: config.MAIL_BACKOFF_MAX_MS,
+    }),
     handlers: {
-      "mail.send": (message, job) => deliverMail(options.deps, message, new Date(job.timestamp)),
+      "mail.send": (message, job) => deliverMail(deps, message, new Date(job.timestamp)),
     },
   });
   worker.on("completed", (job) => counters.sent.inc({ template: templateOf(job.data) }));
