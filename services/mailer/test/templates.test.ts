@@ -136,6 +136,14 @@ describe("templates", () => {
       { ...samples.invitation, role: "superuser" },
       { ...samples.invitation, extra: "unknown fields are a producer's typo" },
     ];
+    expect(
+      mailMessage.safeParse({
+        id: "m1",
+        template: "webhook-endpoint-disabled",
+        to: "admin@example.test",
+        data: { ...samples["webhook-endpoint-disabled"], endpointUrl: "javascript:alert(1)" },
+      }).success,
+    ).toBe(false);
     for (const data of bad) expect(mailMessage.safeParse(message(data)).success).toBe(false);
     expect(
       mailMessage.safeParse({ ...message(samples.invitation), to: "a@b.test\r\nBcc: x@y.test" })

@@ -54,7 +54,7 @@ export const mailTemplates = {
   /** To a tenant's admins: deliveries to a webhook endpoint kept failing, so it was disabled. */
   "webhook-endpoint-disabled": z.strictObject({
     tenantName: line,
-    endpointUrl: z.url().max(2048),
+    endpointUrl: z.url({ protocol: /^https?$/ }).max(2048),
     /** When deliveries started failing. */
     failingSince: instant,
   }),
