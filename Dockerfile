@@ -5,12 +5,13 @@
 #   docker build --target workspace   -t oryn-workspace .
 #   docker build --target billing     -t oryn-billing .
 #   docker build --target provisioner -t oryn-provisioner .
+#   docker build --target mailer      -t oryn-mailer .
 #   docker build --target migrate     -t oryn-migrate .      # one-shot: control-plane migrations
 #
 # Services run their TypeScript directly (Node 24 type stripping): there is no build step, so the
 # image holds the sources plus production dependencies only. NODE_ENV defaults to production,
 # which refuses to start without JWT_SIGNING_KEYS / TENANT_DB_PASSWORD_SECRET /
-# STRIPE_WEBHOOK_SECRET; pass `--build-arg NODE_ENV=development` or set NODE_ENV at run time to
+# STRIPE_WEBHOOK_SECRET (and the mailer without SMTP_URL, MAIL_FROM and APP_URL); pass `--build-arg NODE_ENV=development` or set NODE_ENV at run time to
 # let the services generate development secrets into SECRETS_DIR.
 
 ARG NODE_IMAGE=node:24-bookworm-slim
@@ -31,6 +32,7 @@ COPY services/gateway/package.json services/gateway/
 COPY services/workspace/package.json services/workspace/
 COPY services/billing/package.json services/billing/
 COPY services/provisioner/package.json services/provisioner/
+COPY services/mailer/package.json services/mailer/
 # vitest, typescript, testcontainers and the like are dev dependencies: --prod leaves them out.
 RUN --mount=type=cache,id=oryn-pnpm-store,target=/pnpm/store \
     pnpm install --frozen-lockfile --prod --store-dir /pnpm/store
@@ -51,14 +53,16 @@ ARG NODE_ENV=production
 ENV NODE_ENV=${NODE_ENV} \
     HOST=0.0.0.0 \
     SECRETS_DIR=/var/lib/oryn/secrets \
-    EXPORT_DIR=/var/lib/oryn/exports
+    EXPORT_DIR=/var/lib/oryn/exports \
+    MAIL_DIR=/var/lib/oryn/mail
 WORKDIR /app
 COPY --from=app /app /app
-# Where development secrets are generated (production passes them in the environment). A
-# named volume mounted here starts with this directory's owner, so `node` can write to it.
-RUN mkdir -p /var/lib/oryn/secrets /var/lib/oryn/exports \
-    && chown node:node /var/lib/oryn/secrets /var/lib/oryn/exports \
-    && chmod 700 /var/lib/oryn/secrets /var/lib/oryn/exports
+# Where development secrets are generated (production passes them in the environment), exports
+# are written, and a mailer without SMTP_URL writes its .eml files. A named volume mounted here
+# starts with this directory's owner, so `node` can write to it.
+RUN mkdir -p /var/lib/oryn/secrets /var/lib/oryn/exports /var/lib/oryn/mail \
+    && chown node:node /var/lib/oryn/secrets /var/lib/oryn/exports /var/lib/oryn/mail \
+    && chmod 700 /var/lib/oryn/secrets /var/lib/oryn/exports /var/lib/oryn/mail
 USER node
 
 # ---------------------------------------------------------------------------------------------
@@ -89,3 +93,8 @@ RUN apt-get update \
 USER node
 EXPOSE 8083
 CMD ["node", "services/provisioner/src/main.ts"]
+
+# Internal port: /healthz, /readyz and /metrics. Sends the queued mail over SMTP_URL.
+FROM runtime AS mailer
+EXPOSE 8084
+CMD ["node", "services/mailer/src/main.ts"]

@@ -15,6 +15,7 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { billingEnv } from "../services/billing/src/env.ts";
 import { gatewayEnv } from "../services/gateway/src/env.ts";
+import { mailerEnv } from "../services/mailer/src/env.ts";
 import { provisionerEnv } from "../services/provisioner/src/env.ts";
 import { workspaceEnv } from "../services/workspace/src/env.ts";
 
@@ -47,16 +48,27 @@ const nodeServices = {
   workspace: { schema: workspaceEnv, main: "services/workspace/src/main.ts" },
   billing: { schema: billingEnv, main: "services/billing/src/main.ts" },
   provisioner: { schema: provisionerEnv, main: "services/provisioner/src/main.ts" },
+  mailer: { schema: mailerEnv, main: "services/mailer/src/main.ts" },
   migrate: { schema: migrateEnv, main: "packages/shared/src/migrations/cli.ts" },
 };
 type NodeServiceName = keyof typeof nodeServices;
 const nodeServiceNames = Object.keys(nodeServices) as NodeServiceName[];
 /** Servers that stay up; `migrate` runs once and exits. */
-const longRunningNodeServices = ["gateway", "workspace", "billing", "provisioner"] as const;
-const expectedServices = ["postgres", "redis", ...nodeServiceNames];
+const longRunningNodeServices = [
+  "gateway",
+  "workspace",
+  "billing",
+  "provisioner",
+  "mailer",
+] as const;
+/** The services that generate development secrets; the mailer has none (SMTP_URL is given). */
+const servicesWithSecrets = longRunningNodeServices.filter((name) => name !== "mailer");
+const expectedServices = ["postgres", "redis", "mailpit", ...nodeServiceNames];
 
-/** Ports the official images listen on. */
-const imagePorts: Record<string, number> = { postgres: 5432, redis: 6379 };
+/** Ports the images listen on (Mailpit: its SMTP port; the web inbox is 8025). */
+const imagePorts: Record<string, number> = { postgres: 5432, redis: 6379, mailpit: 1025 };
+/** URLs for people's browsers, not for containers: they name the host's published ports. */
+const browserUrlSettings = ["APP_URL"];
 const defaultPorts: Record<string, number> = {
   "postgres:": 5432,
   "postgresql:": 5432,
@@ -79,6 +91,7 @@ const sharedSettings = [
   "TENANT_DB_PASSWORD_SECRET",
   "JWT_ISSUER",
   "JWT_AUDIENCE",
+  "APP_URL",
 ];
 
 const dependencyConditions = [
@@ -150,7 +163,9 @@ function listeningPort(name: string): number | undefined {
 
 function urlSettings(name: NodeServiceName): [string, URL][] {
   return Object.entries(settingsOf(name)).flatMap(([key, value]): [string, URL][] =>
-    typeof value === "string" && /^[a-z][a-z0-9+.-]*:\/\//i.test(value)
+    typeof value === "string" &&
+    !browserUrlSettings.includes(key) &&
+    /^[a-z][a-z0-9+.-]*:\/\//i.test(value)
       ? [[key, new URL(value)]]
       : [],
   );
@@ -411,7 +426,7 @@ function exitCodeOf(args: string[]): Promise<number> {
 // =============================================================================================
 
 describe("docker-compose.yml", () => {
-  it("defines postgres, redis, migrate and the four services", () => {
+  it("defines postgres, redis, mailpit, migrate and the five services", () => {
     expect(serviceNames).toEqual(expect.arrayContaining(expectedServices));
   });
 
@@ -512,7 +527,7 @@ describe("docker-compose.yml", () => {
   it("keeps the generated development secrets on one named volume every service mounts", () => {
     const declared = Object.keys(mapping(compose.volumes ?? {}, "volumes"));
     const sources = new Set<string>();
-    for (const name of longRunningNodeServices) {
+    for (const name of servicesWithSecrets) {
       const dir = String(settingsOf(name).SECRETS_DIR);
       expect(dir.startsWith("/"), `${name} SECRETS_DIR=${dir} must be absolute`).toBe(true);
       const mount = mountsOf(name).find((m) => m.target === dir);
@@ -619,7 +634,7 @@ describe("docker-compose.yml", () => {
           `${name} (${key}) waits for ${url.hostname}`,
         ).toBe("service_healthy");
       }
-      if (name !== "migrate") {
+      if (name !== "migrate" && Object.hasOwn(nodeServices[name].schema.shape, "DATABASE_URL")) {
         expect(dependencies.migrate?.condition, `${name} waits for migrations`).toBe(
           "service_completed_successfully",
         );
@@ -637,14 +652,23 @@ describe("docker-compose.yml", () => {
     }
   });
 
-  it("publishes only the gateway, on 8080", () => {
+  it("publishes only the gateway, on 8080, and Mailpit's web inbox, on 8025", () => {
     expect(publishedPorts("gateway")).toContainEqual({
       published: "8080",
       target: String(listeningPort("gateway")),
     });
-    for (const name of serviceNames.filter((n) => n !== "gateway")) {
+    expect(publishedPorts("mailpit")).toEqual([{ published: "8025", target: "8025" }]);
+    for (const name of serviceNames.filter((n) => n !== "gateway" && n !== "mailpit")) {
       expect(publishedPorts(name), `${name} publishes no port`).toEqual([]);
     }
+  });
+
+  it("sends mail through Mailpit from a mailer that holds no database", () => {
+    expect(new URL(String(settingsOf("mailer").SMTP_URL)).host).toBe(
+      `mailpit:${imagePorts.mailpit}`,
+    );
+    expect(Object.keys(mailerEnv.shape)).not.toContain("DATABASE_URL");
+    expect(mountsOf("mailer"), "no secrets volume either").toEqual([]);
   });
 });
 

@@ -51,6 +51,18 @@ describe("a service with a bad setting stops at start with a message naming it",
     ],
     ["provisioner", { REDIS_URL: "http://127.0.0.1:6379" }, /REDIS_URL: must be a redis:\/\/ URL/],
     ["provisioner", { TENANT_TEMPLATE_DATABASE: "Template; DROP" }, /TENANT_TEMPLATE_DATABASE: /],
+    [
+      "mailer",
+      { NODE_ENV: "production", SMTP_URL: "", MAIL_FROM: "", APP_URL: "" },
+      /SMTP_URL: required in production\n\s+MAIL_FROM: required in production\n\s+APP_URL: required in production/,
+    ],
+    [
+      "mailer",
+      { NODE_ENV: "production", SMTP_URL: "smtp://mail.example.test:587", APP_URL: "" },
+      /Invalid configuration:\n\s+MAIL_FROM: required in production\n\s+APP_URL: required in production\n(?!\s+SMTP_URL)/,
+    ],
+    ["mailer", { SMTP_URL: "http://mail.example.test" }, /SMTP_URL: /],
+    ["mailer", { MAIL_FROM: "not an address" }, /MAIL_FROM: must be one address/],
   ];
   it.each(cases)("%s with %j", async (service, bad, message) => {
     const env = { ...serviceEnv(testRun()), ...bad };

@@ -41,6 +41,8 @@ export function serviceEnv(run: TestRun = testRun()): Record<string, string> {
     SECRETS_DIR: run.secretsDir,
     // Tenant exports go under the run's temporary folder, removed with it.
     EXPORT_DIR: join(run.secretsDir, "exports"),
+    // A mailer without SMTP_URL writes its .eml files there too.
+    MAIL_DIR: join(run.secretsDir, "mail"),
     // A small warm pool: signups in tests take the claim path and the clone path both, without
     // every provisioner a test starts cloning ten spares on the shared server.
     TENANT_SPARE_DATABASES: "2",

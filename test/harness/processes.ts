@@ -5,7 +5,9 @@ import { join } from "node:path";
 
 const root = join(import.meta.dirname, "..", "..");
 
-export type ServiceName = "gateway" | "workspace" | "billing" | "provisioner";
+export type ServiceName = "gateway" | "workspace" | "billing" | "provisioner" | "mailer";
+/** The services every `startOryn` runs; the mailer runs when asked for. */
+type CoreServiceName = Exclude<ServiceName, "mailer">;
 
 export type RunningService = {
   name: ServiceName;
@@ -56,6 +58,11 @@ export type Placement = { cpus?: string | undefined };
  * default; four services pinned to one busy core can take longer).
  */
 export type StartOptions = Placement & { healthTimeoutMs?: number };
+/**
+ * `startOryn`'s options; `mailer: true` also starts services/mailer (give it an SMTP_URL, e.g. a
+ * test/harness/smtp-receiver.ts, or it writes .eml files to MAIL_DIR).
+ */
+export type StartOrynOptions = StartOptions & { mailer?: boolean };
 
 /** `command args` as spawn takes it, under `taskset -c <cpus>` when a CPU list is given. */
 export function placed(command: string, args: string[], placement: Placement = {}) {
@@ -152,27 +159,28 @@ export type Oryn = {
   /** The gateway's operations port: /readyz and /metrics. */
   gatewayOpsUrl: string;
   /** The running process of each service; `kill` and `revive` replace an entry. */
-  services: Record<ServiceName, RunningService>;
+  services: Record<CoreServiceName, RunningService> & { mailer?: RunningService };
   /** Stops one service (by default as a crash: SIGKILL) and leaves it down until `revive`. */
   kill(name: ServiceName, signal?: NodeJS.Signals): Promise<void>;
   /** Starts a killed service again, on its port and with its environment, and waits for it. */
   revive(name: ServiceName): Promise<RunningService>;
   /** The environment each service was started with (its PORT aside), to start another like it. */
-  env: Record<ServiceName, Record<string, string>>;
+  env: Record<CoreServiceName, Record<string, string>> & { mailer?: Record<string, string> };
   stop(): Promise<void>;
 };
 
-/** All four services as real processes on free ports, wired to each other. */
+/** All four services (and the mailer if asked for) as real processes on free ports, wired. */
 export async function startOryn(
   env: Record<string, string>,
   overrides: Partial<Record<ServiceName, Record<string, string>>> = {},
-  options: StartOptions = {},
+  options: StartOrynOptions = {},
 ): Promise<Oryn> {
-  const ports = {
+  const ports: Record<ServiceName, number> = {
     gateway: await freePort(),
     workspace: await freePort(),
     billing: await freePort(),
     provisioner: await freePort(),
+    mailer: options.mailer ? await freePort() : 0,
   };
   const opsPort = await freePort();
   const wiring = {
@@ -181,35 +189,50 @@ export async function startOryn(
     JWKS_URL: `http://127.0.0.1:${ports.gateway}/.well-known/jwks.json`,
   };
   const started: RunningService[] = [];
-  const envs = {} as Record<ServiceName, Record<string, string>>;
+  const envs = {} as Oryn["env"];
   const start = async (name: ServiceName) => {
     // The gateway's operations port must be free too (its default is the dev server's).
     const own: Record<string, string> = name === "gateway" ? { OPS_PORT: String(opsPort) } : {};
-    envs[name] = { ...env, ...wiring, ...own, ...overrides[name] };
-    const service = await startService(name, ports[name], envs[name], options);
+    const serviceEnv = { ...env, ...wiring, ...own, ...overrides[name] };
+    envs[name] = serviceEnv;
+    const service = await startService(name, ports[name], serviceEnv, options);
     started.push(service);
     return service;
   };
   try {
-    const [gateway, workspace, billing, provisioner] = await Promise.all([
+    const [gateway, workspace, billing, provisioner, mailer] = await Promise.all([
       start("gateway"),
       start("workspace"),
       start("billing"),
       start("provisioner"),
+      options.mailer ? start("mailer") : undefined,
     ]);
-    const services = { gateway, workspace, billing, provisioner };
+    const services: Oryn["services"] = {
+      gateway,
+      workspace,
+      billing,
+      provisioner,
+      ...(mailer ? { mailer } : {}),
+    };
+    const running = (name: ServiceName) => {
+      const service = services[name];
+      if (!service) throw new Error(`${name} was not started (startOryn's mailer option)`);
+      return service;
+    };
     return {
       gatewayUrl: gateway.url,
       gatewayOpsUrl: `http://127.0.0.1:${opsPort}`,
       services,
       async kill(name, signal = "SIGKILL") {
-        await services[name].stop(signal);
+        await running(name).stop(signal);
       },
       async revive(name) {
-        if (services[name].process.exitCode === null && services[name].process.signalCode === null)
+        const { process: child } = running(name);
+        if (child.exitCode === null && child.signalCode === null)
           throw new Error(`${name} is still running`);
-        services[name] = await start(name);
-        return services[name];
+        const revived = await start(name);
+        services[name] = revived;
+        return revived;
       },
       env: envs,
       async stop() {

@@ -37,6 +37,9 @@ const redisUrl = z
   .refine((value) => URL.canParse(value), "must be a redis:// URL");
 export const port = z.coerce.number().int().min(0).max(65535);
 export const positiveInt = z.coerce.number().int().positive();
+/** An empty value means unset (compose files and shells write `NAME=` for that). */
+export const unsetWhenEmpty = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((value) => (value === "" ? undefined : value), schema);
 /** A URL-ish value for the JWKS, upstreams and the like. */
 export const httpUrl = z.url({ protocol: /^https?$/ });
 

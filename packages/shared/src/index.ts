@@ -9,6 +9,8 @@ export * from "./exports.ts";
 export * from "./http.ts";
 export * from "./jobs.ts";
 export * from "./logger.ts";
+export * from "./mail/enqueue-mail.ts";
+export * from "./mail/messages.ts";
 export * from "./migrations/runner.ts";
 export * from "./migrations/tenant-schema.ts";
 export * from "./openapi.ts";

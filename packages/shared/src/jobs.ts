@@ -1,13 +1,30 @@
-import { type Job, type JobsOptions, Queue, Worker } from "bullmq";
+import {
+  type BackoffStrategy,
+  type Job,
+  type JobsOptions,
+  Queue,
+  UnrecoverableError,
+  Worker,
+} from "bullmq";
 
 /** Thrown by a handler, fails its job at once: for failures no retry can mend. */
-export { UnrecoverableError } from "bullmq";
+export { UnrecoverableError };
 
 import { z } from "zod";
 import type { Logger } from "./logger.ts";
+import { type MailMessage, mailMessage } from "./mail/messages.ts";
 import type { Metrics } from "./operations.ts";
 import type { RedisClient } from "./redis.ts";
 import { withTimeout } from "./timeouts.ts";
+
+/**
+ * The backoff type of mail jobs: the mailer's worker computes the delays and decides when to give
+ * up (MAIL_ATTEMPTS, MAIL_BACKOFF_MS, MAIL_BACKOFF_MAX_MS), so the policy is a setting of the one
+ * process that sends, not of every producer.
+ */
+export const mailBackoffType = "mail";
+/** Mail jobs' `attempts`: only a ceiling, the mailer's MAIL_ATTEMPTS (at most this) stops first. */
+export const mailAttemptsCeiling = 1000;
 
 /**
  * Every job Oryn runs: its queue, payload schema, retry policy and deterministic id. Producers
@@ -118,6 +135,23 @@ export const jobCatalogue = {
       removeOnFail: { age: 7 * 24 * 3600 },
     } satisfies JobsOptions,
   },
+  /**
+   * Mailer: one message from a template (see mail/messages.ts); producers use `enqueueMail`.
+   * Template and id make the job id: a second enqueue of the same message is a no-op while the
+   * job is kept (pending, failed, or up to an hour after delivery). Completed jobs go after an
+   * hour because their data holds the message's token.
+   */
+  "mail.send": {
+    queue: "mail",
+    payload: mailMessage,
+    jobId: (payload: MailMessage) => `mail-${payload.template}-${payload.id}`,
+    options: {
+      attempts: mailAttemptsCeiling,
+      backoff: { type: mailBackoffType },
+      removeOnComplete: { age: 3600 },
+      removeOnFail: { age: 7 * 24 * 3600 },
+    } satisfies JobsOptions,
+  },
 } as const;
 
 export type JobName = keyof typeof jobCatalogue;
@@ -203,7 +237,9 @@ export type JobHandlers<Q extends QueueName> = {
 
 /**
  * A worker for one queue. It refuses to start unless every job of that queue in the catalogue
- * has a handler, and validates each payload before its handler sees it.
+ * has a handler, and validates each payload before its handler sees it: a job whose payload does
+ * not fit (or whose name is unknown) fails at once, since no retry can mend it, and stays in the
+ * failed set for an operator to see.
  */
 export function createJobWorker<Q extends QueueName>(options: {
   queue: Q;
@@ -219,6 +255,8 @@ export function createJobWorker<Q extends QueueName>(options: {
   lockDurationMs?: number;
   /** When given, each job's duration and outcome is recorded in `jobDuration`. */
   metrics?: Metrics;
+  /** Delays of retries for jobs whose backoff type is not BullMQ's own; -1 gives up. */
+  backoffStrategy?: BackoffStrategy;
 }): Worker {
   const handlers = options.handlers as Record<
     string,
@@ -231,12 +269,23 @@ export function createJobWorker<Q extends QueueName>(options: {
   const worker = new Worker(
     options.queue,
     async (job) => {
-      const entry = jobCatalogue[job.name as JobName];
-      const handler = handlers[job.name];
-      if (!entry || !handler) throw new Error(`unknown job ${job.name}`);
+      const entry = Object.hasOwn(jobCatalogue, job.name)
+        ? jobCatalogue[job.name as JobName]
+        : undefined;
+      const handler = entry && handlers[job.name];
+      if (!entry || !handler) throw new UnrecoverableError(`unknown job ${job.name}`);
+      const parsed = entry.payload.safeParse(job.data);
+      // The message names the fields and what is wrong with them, never their values (a mail's
+      // token, for one): failedReason is shown on the queue board.
+      if (!parsed.success)
+        throw new UnrecoverableError(
+          `invalid payload for ${job.name}: ${parsed.error.issues
+            .map((issue) => `${issue.path.join(".") || "(payload)"}: ${issue.message}`)
+            .join("; ")}`,
+        );
       const end = options.metrics?.jobDuration.startTimer({ queue: options.queue, job: job.name });
       try {
-        const result = await handler(entry.payload.parse(job.data), job);
+        const result = await handler(parsed.data, job);
         end?.({ outcome: "completed" });
         return result;
       } catch (error) {
@@ -248,6 +297,9 @@ export function createJobWorker<Q extends QueueName>(options: {
       connection: options.connection,
       prefix: queuePrefix(options.prefix),
       concurrency: options.concurrency,
+      ...(options.backoffStrategy
+        ? { settings: { backoffStrategy: options.backoffStrategy } }
+        : {}),
       ...(options.lockDurationMs
         ? { lockDuration: options.lockDurationMs, stalledInterval: options.lockDurationMs }
         : {}),

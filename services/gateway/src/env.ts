@@ -7,12 +7,9 @@ import {
   positiveInt,
   redisEnv,
   tenantDeletionEnv,
+  unsetWhenEmpty,
 } from "@oryn/shared";
 import { z } from "zod";
-
-/** An empty value means unset (compose files and shells write `NAME=` for that). */
-const unsetWhenEmpty = <T extends z.ZodType>(schema: T) =>
-  z.preprocess((value) => (value === "" ? undefined : value), schema);
 
 export const gatewayEnv = z
   .object({

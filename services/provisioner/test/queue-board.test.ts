@@ -1,8 +1,18 @@
 import { randomBytes } from "node:crypto";
-import { queueNames } from "@oryn/shared";
+import {
+  closeRedis,
+  connectRedisForWorker,
+  createJobWorker,
+  createLogger,
+  createQueues,
+  enqueueMail,
+  queueNames,
+  UnrecoverableError,
+} from "@oryn/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serviceEnv, testRun } from "../../../test/harness/context.ts";
 import { freePort, type RunningService, startService } from "../../../test/harness/processes.ts";
+import { eventually } from "../../../test/harness/wait.ts";
 
 const token = randomBytes(24).toString("base64url");
 const basic = (user: string, password: string) =>
@@ -43,8 +53,54 @@ describe("Bull Board on the provisioner's internal port", () => {
       [...queueNames].sort(),
     );
     expect(queueNames).toEqual(
-      expect.arrayContaining(["provisioning", "billing", "tenant-lifecycle"]),
+      expect.arrayContaining(["provisioning", "billing", "tenant-lifecycle", "mail"]),
     );
+  });
+
+  it("shows a mail that failed for good, with its reason", async () => {
+    const { redisUrl, redisPrefix } = testRun();
+    const redis = connectRedisForWorker(redisUrl);
+    const queues = createQueues(redis, redisPrefix);
+    const logger = createLogger("queue-board-test", "silent");
+    // What the mailer does with a message its SMTP server refuses for good.
+    const worker = createJobWorker({
+      queue: "mail",
+      connection: redis,
+      prefix: redisPrefix,
+      concurrency: 1,
+      logger,
+      handlers: {
+        "mail.send": async () => {
+          throw new UnrecoverableError("550 No such user here");
+        },
+      },
+    });
+    try {
+      await enqueueMail(
+        { queues, logger },
+        { template: "password-changed-notice", to: "nobody@example.test", data: {}, id: "board" },
+      );
+      const failed = async () => {
+        const answer = await fetch(
+          `${provisioner.url}/admin/queues/api/queues?activeQueue=mail&status=failed`,
+          { headers: { authorization: basic("operator", token) } },
+        );
+        const { queues: shown } = await answer.json();
+        return shown.find((queue: { name: string }) => queue.name === "mail") as {
+          jobs: { id: string; failedReason: string }[];
+        };
+      };
+      const mail = await eventually(failed, (queue) => queue.jobs.length === 1);
+      expect(mail.jobs[0]).toMatchObject({
+        id: "mail-password-changed-notice-board",
+        failedReason: "550 No such user here",
+      });
+    } finally {
+      await worker.close();
+      await queues.get("mail").obliterate({ force: true });
+      await queues.close();
+      await closeRedis(redis);
+    }
   });
 
   it("refuses to start in production without an operator token", async () => {
