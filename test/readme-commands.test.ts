@@ -9,12 +9,12 @@ import {
   readlinkSync,
   rmSync,
 } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stripVTControlCharacters } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import { testRun } from "./harness/context.ts";
+import { canListen } from "./harness/processes.ts";
 import { within } from "./harness/wait.ts";
 
 /**
@@ -176,23 +176,10 @@ function readmeSection(title: string): string[] {
 async function freeLoopbackAddress(): Promise<string> {
   for (let attempt = 0; attempt < 20; attempt++) {
     const host = `127.${1 + Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}.${2 + Math.floor(Math.random() * 250)}`;
-    const free = await Promise.all(readmePorts.map((port) => canListen(host, port)));
+    const free = await Promise.all(readmePorts.map((port) => canListen(port, host)));
     if (free.every(Boolean)) return host;
   }
   throw new Error("no loopback address with ports 8080-8083 and 9080 free");
-}
-
-async function canListen(host: string, port: number): Promise<boolean> {
-  const server = createServer();
-  try {
-    server.listen(port, host);
-    await once(server, "listening");
-    return true;
-  } catch {
-    return false;
-  } finally {
-    server.close();
-  }
 }
 
 async function waitForHealth(url: string, child: ChildProcess): Promise<void> {

@@ -37,6 +37,7 @@ const redisUrl = z
   .refine((value) => URL.canParse(value), "must be a redis:// URL");
 export const port = z.coerce.number().int().min(0).max(65535);
 export const positiveInt = z.coerce.number().int().positive();
+export const nonNegativeInt = z.coerce.number().int().min(0);
 /** A URL-ish value for the JWKS, upstreams and the like. */
 export const httpUrl = z.url({ protocol: /^https?$/ });
 

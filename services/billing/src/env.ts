@@ -3,6 +3,7 @@ import {
   ConfigError,
   controlPlaneEnv,
   httpUrl,
+  nonNegativeInt,
   planPriceEnv,
   port,
   positiveInt,
@@ -10,8 +11,6 @@ import {
   tokenVerifierEnv,
 } from "@oryn/shared";
 import { z } from "zod";
-
-const nonNegativeInt = z.coerce.number().int().min(0);
 
 export const billingEnv = z.object({
   ...baseEnv,

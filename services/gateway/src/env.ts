@@ -3,6 +3,7 @@ import {
   controlPlaneEnv,
   exportEnv,
   httpUrl,
+  nonNegativeInt,
   port,
   positiveInt,
   redisEnv,
@@ -46,10 +47,7 @@ export const gatewayEnv = z
     REFRESH_TOKEN_TTL_SECONDS: positiveInt
       .default(30 * 24 * 3600)
       .describe("Lifetime of a refresh token (of its family, from login)."),
-    REFRESH_REUSE_GRACE_SECONDS: z.coerce
-      .number()
-      .int()
-      .min(0)
+    REFRESH_REUSE_GRACE_SECONDS: nonNegativeInt
       .max(60)
       .default(10)
       .describe(

@@ -2,6 +2,7 @@ import {
   baseEnv,
   controlPlaneEnv,
   exportEnv,
+  nonNegativeInt,
   port,
   positiveInt,
   redisEnv,
@@ -29,10 +30,7 @@ export const provisionerEnv = z.object({
   PROVISIONING_CONCURRENCY: positiveInt
     .default(4)
     .describe("Provisioning jobs run at once in this process."),
-  TENANT_SPARE_DATABASES: z.coerce
-    .number()
-    .int()
-    .min(0)
+  TENANT_SPARE_DATABASES: nonNegativeInt
     .default(10)
     .describe(
       "The warm pool: ready spare tenant databases (cloned from the template, migrated) kept per accepting server, so a signup renames one instead of waiting for CREATE DATABASE; 0 turns it off.",

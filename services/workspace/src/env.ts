@@ -1,6 +1,7 @@
 import {
   baseEnv,
   controlPlaneEnv,
+  nonNegativeInt,
   port,
   positiveInt,
   tenantPasswordEnv,
@@ -32,28 +33,19 @@ export const workspaceEnv = z
     TENANT_POOL_IDLE_MS: positiveInt
       .default(30_000)
       .describe("A tenant pool with nothing in flight for this long is closed."),
-    TENANT_CONNECTION_WAIT_MS: z.coerce
-      .number()
-      .int()
-      .min(0)
+    TENANT_CONNECTION_WAIT_MS: nonNegativeInt
       .max(60_000)
       .default(2000)
       .describe(
         "How long a request waits for a connection within the budget before it is answered 503 with `Retry-After`; at most 60000.",
       ),
-    TENANT_STATUS_CACHE_MS: z.coerce
-      .number()
-      .int()
-      .min(0)
+    TENANT_STATUS_CACHE_MS: nonNegativeInt
       .max(60_000)
       .default(2000)
       .describe(
         "How long a tenant's status, plan and server are cached: a plan change or suspension applies within this; at most 60000.",
       ),
-    TENANT_STATUS_STALE_MS: z.coerce
-      .number()
-      .int()
-      .min(0)
+    TENANT_STATUS_STALE_MS: nonNegativeInt
       .max(3_600_000)
       .default(300_000)
       .describe(
