@@ -4,14 +4,11 @@
  * `.meta({ description, secret, unset })`); a field without one stops the run, naming it.
  * test/configuration-docs.test.ts fails while the committed page differs from what this writes.
  */
-import { writeFileSync } from "node:fs";
+import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { migrateEnv } from "@oryn/shared";
 import { z } from "zod";
-import { billingEnv } from "../services/billing/src/env.ts";
-import { gatewayEnv } from "../services/gateway/src/env.ts";
-import { provisionerEnv } from "../services/provisioner/src/env.ts";
-import { auditVerifyEnv, workspaceEnv } from "../services/workspace/src/env.ts";
+import { auditVerifyEnv } from "../services/workspace/src/env.ts";
 
 export type Program = {
   name: string;
@@ -20,22 +17,51 @@ export type Program = {
   schema: z.ZodObject;
 };
 
-/** Every program that parses settings, in the order the page lists them. */
-export const programs: Program[] = [
-  { name: "gateway", source: "services/gateway/src/env.ts", schema: gatewayEnv },
-  { name: "workspace", source: "services/workspace/src/env.ts", schema: workspaceEnv },
-  { name: "billing", source: "services/billing/src/env.ts", schema: billingEnv },
-  { name: "provisioner", source: "services/provisioner/src/env.ts", schema: provisionerEnv },
-  { name: "pnpm migrate", source: "packages/shared/src/config.ts", schema: migrateEnv },
-  { name: "pnpm audit:verify", source: "services/workspace/src/env.ts", schema: auditVerifyEnv },
-];
+const root = join(import.meta.dirname, "..");
+/** The order the page lists the services in; a service not named here follows, by name. */
+const serviceOrder = ["gateway", "workspace", "billing", "provisioner"];
 
-export const configurationDocsPath = join(import.meta.dirname, "..", "docs", "configuration.md");
+/**
+ * Every service's settings: the `<name>Env` export of `services/<name>/src/env.ts`, found by
+ * looking, so a new service is on the page (and held to describing its settings) as soon as it
+ * exists.
+ */
+export async function servicePrograms(): Promise<Program[]> {
+  const rank = (name: string) => {
+    const index = serviceOrder.indexOf(name);
+    return index < 0 ? serviceOrder.length : index;
+  };
+  const names = readdirSync(join(root, "services"))
+    .filter((name) => existsSync(join(root, "services", name, "src", "env.ts")))
+    .sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+  return Promise.all(
+    names.map(async (name) => {
+      const source = `services/${name}/src/env.ts`;
+      const exportName = `${name.replace(/-(\w)/g, (_, letter: string) => letter.toUpperCase())}Env`;
+      const schema = (await import(join(root, source)))[exportName];
+      if (!(schema instanceof z.ZodObject)) {
+        throw new Error(`${source} should export its settings schema as ${exportName}`);
+      }
+      return { name, source, schema };
+    }),
+  );
+}
+
+/** Every program that parses settings, in the order the page lists them. */
+export async function programs(): Promise<Program[]> {
+  return [
+    ...(await servicePrograms()),
+    { name: "pnpm migrate", source: "packages/shared/src/config.ts", schema: migrateEnv },
+    { name: "pnpm audit:verify", source: "services/workspace/src/env.ts", schema: auditVerifyEnv },
+  ];
+}
+
+export const configurationDocsPath = join(root, "docs", "configuration.md");
 
 /** One setting as the page shows it. */
 type Row = { name: string; defaultText: string; meaning: string };
 
-export function renderConfigurationDocs(from: Program[] = programs): string {
+export function renderConfigurationDocs(from: Program[]): string {
   const rows = new Map<string, { program: string; row: Row }[]>();
   for (const program of from) {
     for (const [name, field] of Object.entries(program.schema.shape)) {
@@ -122,6 +148,15 @@ function describeSetting(name: string, field: z.ZodType, program: Program): Row 
   return { name, defaultText, meaning };
 }
 
+/** Each setting's default, for those that have one. */
+export function defaultsOf(schema: z.ZodObject): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(schema.shape)
+      .map(([name, field]) => [name, walk(field as z.ZodType).defaultValue] as const)
+      .filter(([, value]) => value !== undefined),
+  );
+}
+
 type Found = { meta: z.GlobalMeta; defaultValue?: unknown; choices?: string[] };
 
 /**
@@ -180,6 +215,6 @@ function cell(text: string): string {
 }
 
 if (import.meta.main) {
-  writeFileSync(configurationDocsPath, renderConfigurationDocs());
+  writeFileSync(configurationDocsPath, renderConfigurationDocs(await programs()));
   console.log(`wrote ${configurationDocsPath}`);
 }

@@ -1,12 +1,18 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { configurationDocsPath, renderConfigurationDocs } from "../scripts/configuration-docs.ts";
+import {
+  configurationDocsPath,
+  programs,
+  renderConfigurationDocs,
+} from "../scripts/configuration-docs.ts";
 
 describe("docs/configuration.md", () => {
-  it("is what `pnpm docs:config` writes from the settings schemas", () => {
+  it("is what `pnpm docs:config` writes from the settings schemas", async () => {
     // Stale after a setting was added, removed or redescribed: run `pnpm docs:config`.
-    expect(readFileSync(configurationDocsPath, "utf8")).toBe(renderConfigurationDocs());
+    expect(readFileSync(configurationDocsPath, "utf8")).toBe(
+      renderConfigurationDocs(await programs()),
+    );
   });
 
   it("cannot be written while a setting says nothing of what it is for", () => {

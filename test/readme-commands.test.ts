@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stripVTControlCharacters } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
+import { defaultsOf, servicePrograms } from "../scripts/configuration-docs.ts";
 import { testRun } from "./harness/context.ts";
 import { canListen } from "./harness/processes.ts";
 import { within } from "./harness/wait.ts";
@@ -25,14 +26,38 @@ import { within } from "./harness/wait.ts";
  * serve; the README's walk-through must run against it as written; Ctrl-C must stop every
  * process gracefully; and `npm test` must reach vitest the same way.
  *
- * `npm start` serves on the README's ports (8080-8083, 9080), so it listens on a loopback address
- * of its own (127.x.y.z) and cannot meet an Oryn already running on 127.0.0.1; its databases and
- * Redis keys are named after this run's, so the run's cleanup removes them.
+ * `npm start` serves on the services' default ports (8080, 8081, …), so it listens on a loopback
+ * address of its own (127.x.y.z), every service and the addresses they find each other by, and
+ * cannot meet an Oryn already running on 127.0.0.1; its databases and Redis keys are named after
+ * this run's, so the run's cleanup removes them. Ports, addresses and service names are read from
+ * the settings schemas and package.json, so a new service is covered as soon as `npm start` runs it.
  */
 const root = join(import.meta.dirname, "..");
 // The machine's own tools; `ORYN_BARE_PATH` for a machine that keeps its Node elsewhere.
 const barePath = process.env.ORYN_BARE_PATH ?? "/usr/bin:/bin";
-const readmePorts = [8080, 8081, 8082, 8083, 9080];
+// The services' defaults: their ports, and the addresses by which they find each other.
+const serviceDefaults = (await servicePrograms()).map((program) => defaultsOf(program.schema));
+const readmePorts = [
+  ...new Set(
+    serviceDefaults.flatMap((defaults) =>
+      Object.entries(defaults)
+        .filter(([name, value]) => /(^|_)PORT$/.test(name) && typeof value === "number")
+        .map(([, value]) => value as number),
+    ),
+  ),
+];
+const localAddresses = Object.fromEntries(
+  serviceDefaults.flatMap((defaults) =>
+    Object.entries(defaults).filter(
+      ([, value]) => typeof value === "string" && value.startsWith("http://127.0.0.1:"),
+    ),
+  ),
+) as Record<string, string>;
+// What `npm start` runs, by the names its log lines carry.
+const startScript: string = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).scripts[
+  "start:services"
+];
+const serviceNames = /--names ([\w,-]+)/.exec(startScript)?.[1]?.split(",") ?? [];
 
 describe("the README's commands on a bare machine", () => {
   const run = testRun();
@@ -56,7 +81,7 @@ describe("the README's commands on a bare machine", () => {
     // The nested test run uses this run's servers instead of looking for its own.
     ORYN_TEST_POSTGRES_URL: run.postgresUrl,
     ORYN_TEST_REDIS_URL: run.redisUrl,
-    // `npm start`: this run's names, and its own loopback address.
+    // `npm start`: this run's names, and its own loopback address for every service.
     DATABASE_URL: `${run.controlPlaneUrl}_readme`,
     TENANT_DATABASE_URL: run.postgresUrl,
     TENANT_DATABASE_SERVER: `postgres://${new URL(run.postgresUrl).host}`,
@@ -64,9 +89,9 @@ describe("the README's commands on a bare machine", () => {
     REDIS_URL: run.redisUrl,
     REDIS_PREFIX: `${run.redisPrefix}-readme`,
     HOST: host,
-    WORKSPACE_URL: `http://${host}:8081`,
-    BILLING_URL: `http://${host}:8082`,
-    JWKS_URL: `http://${host}:8080/.well-known/jwks.json`,
+    ...Object.fromEntries(
+      Object.entries(localAddresses).map(([name, url]) => [name, url.replace("127.0.0.1", host)]),
+    ),
     // Two spares rather than ten: the claim path is the same, with less cloning on a shared server.
     TENANT_SPARE_DATABASES: "2",
   });
@@ -74,6 +99,9 @@ describe("the README's commands on a bare machine", () => {
   it("the machine's PATH has a Node and npm", () => {
     const node = execFileSync("node", ["--version"], { env: { PATH: barePath } }).toString();
     const npm = execFileSync("npm", ["--version"], { env: { PATH: barePath } }).toString();
+    // The README promises the API on 8080.
+    expect(readmePorts).toContain(8080);
+    expect(Object.keys(localAddresses)).toContain("WORKSPACE_URL");
     // Where the machine already has Node 24 or pnpm, the proof below is weaker: say so.
     console.log(
       `[readme] ${barePath}: node ${node.trim()}, npm ${npm.trim()}, ${hasCommand("pnpm") ? "pnpm too" : "no pnpm"}`,
@@ -130,7 +158,8 @@ describe("the README's commands on a bare machine", () => {
       throw new Error(`${error.message}\n${output}`);
     });
     // Each service stopped gracefully, on the signal, rather than being killed.
-    for (const service of ["gateway", "workspace", "billing", "provisioner"]) {
+    expect(serviceNames.length).toBeGreaterThan(0);
+    for (const service of serviceNames) {
       expect(output, service).toMatch(
         new RegExp(`\\[${service}\\] \\{[^\\n]*"service":"${service}"[^\\n]*"msg":"stopped"`),
       );
@@ -173,14 +202,14 @@ function readmeSection(title: string): string[] {
   return [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((match) => match[1] ?? "");
 }
 
-/** A loopback address other than 127.0.0.1 on which the README's ports are all free. */
+/** A loopback address other than 127.0.0.1 on which the services' ports are all free. */
 async function freeLoopbackAddress(): Promise<string> {
   for (let attempt = 0; attempt < 20; attempt++) {
     const host = `127.${1 + Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}.${2 + Math.floor(Math.random() * 250)}`;
     const free = await Promise.all(readmePorts.map((port) => canListen(port, host)));
     if (free.every(Boolean)) return host;
   }
-  throw new Error("no loopback address with ports 8080-8083 and 9080 free");
+  throw new Error(`no loopback address with ports ${readmePorts.join(", ")} free`);
 }
 
 async function waitForHealth(url: string, child: ChildProcess): Promise<void> {
