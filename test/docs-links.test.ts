@@ -24,7 +24,7 @@ const sources = tracked
   )
   .filter((file) => file !== "test/docs-links.test.ts");
 // Written at run time, not committed.
-const generatedPrefixes = [".secrets/", "test-results/", "node_modules/", ".exports/"];
+const generatedPrefixes = [".secrets/", "test-results/", "node_modules/", ".exports/", ".mail/"];
 
 describe("the documentation's references", () => {
   it("every Markdown link leads to a file and heading in the repository", () => {
