@@ -1,6 +1,6 @@
 /**
  * `pnpm bench`: the eight scenarios of issue 8 in one run on one machine, so their ratios mean
- * something; results in bench/results/<date>.json and BENCHMARKS.md. See BENCHMARKS.md for the
+ * something; results in bench/results/<date>.json and docs/benchmarks.md. See docs/benchmarks.md for the
  * scenarios, the settings (BENCH_*) and `--only`.
  */
 import { writeFileSync } from "node:fs";
@@ -130,7 +130,7 @@ const file = writeResultsFile(full_report, settings, full);
 console.table(table);
 console.log(`[bench] written to ${file} (whole run ${wallSeconds} s)`);
 if (full) {
-  const markdown = join(import.meta.dirname, "..", "BENCHMARKS.md");
+  const markdown = join(import.meta.dirname, "..", "docs", "benchmarks.md");
   writeFileSync(
     markdown,
     benchmarksMarkdown(full_report as Parameters<typeof benchmarksMarkdown>[0]),

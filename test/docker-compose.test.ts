@@ -10,7 +10,7 @@ import { createServer, type Server } from "node:http";
 import { builtinModules } from "node:module";
 import type { AddressInfo } from "node:net";
 import { join, relative, resolve } from "node:path";
-import { baseEnv, controlPlaneEnv, parseConfig } from "@oryn/shared";
+import { migrateEnv, parseConfig } from "@oryn/shared";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { billingEnv } from "../services/billing/src/env.ts";
@@ -34,14 +34,6 @@ function mapping(value: unknown, where: string): Mapping {
 
 // ---------------------------------------------------------------------------------------------
 // What the compose file should hold.
-
-/** The migrations CLI parses exactly these groups (see packages/shared/src/migrations/cli.ts). */
-const migrateKeys = [...Object.keys(baseEnv), ...Object.keys(controlPlaneEnv)];
-const migrateEnv = billingEnv.pick(
-  Object.fromEntries(migrateKeys.map((key) => [key, true])) as {
-    [K in keyof typeof baseEnv | keyof typeof controlPlaneEnv]: true;
-  },
-);
 
 const nodeServices = {
   gateway: { schema: gatewayEnv, main: "services/gateway/src/main.ts" },

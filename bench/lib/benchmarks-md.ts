@@ -22,7 +22,7 @@ const throughputRows: [string, string][] = [
   ["rejected", "5. tenant over its plan's limit (429 path)"],
 ];
 
-/** BENCHMARKS.md from one full run's report: the figures, the conditions, and how to rerun. */
+/** docs/benchmarks.md from one full run's report: the figures, the conditions, and how to rerun. */
 export function benchmarksMarkdown(report: Report): string {
   const loads: [string, LoadResult | undefined][] = throughputRows.map(([key, label]) => [
     label,

@@ -12,7 +12,7 @@ const run = promisify(execFile);
 /**
  * The peer: nginx as teams put it in front of a service, a plain reverse proxy with a keep-alive
  * upstream. One worker, like our one gateway process; no access log, as the gateway logs nothing
- * per request at the bench's log level. The same text goes into BENCHMARKS.md.
+ * per request at the bench's log level. The same text goes into docs/benchmarks.md.
  */
 export function nginxConfig(options: { dir: string; port: number; upstream: string }): string {
   return `daemon off;

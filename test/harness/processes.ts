@@ -38,10 +38,11 @@ export async function freePort(
   throw new Error("no free port below the ephemeral range");
 }
 
-async function canListen(port: number): Promise<boolean> {
+/** Whether `port` is free on `host` right now. */
+export async function canListen(port: number, host = "127.0.0.1"): Promise<boolean> {
   const server = createServer();
   try {
-    server.listen(port, "127.0.0.1");
+    server.listen(port, host);
     await once(server, "listening");
     return true;
   } catch {

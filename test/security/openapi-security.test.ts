@@ -8,7 +8,7 @@
  * - Every path with an object id, given tenant A's ids and tenant B's credential, answers 404,
  *   and A's objects are all still there afterwards.
  * Operations served by workspace and billing are also attacked directly, past the gateway:
- * those services verify tokens themselves (DESIGN.md), so the gateway is not the only wall.
+ * those services verify tokens themselves (docs/design.md), so the gateway is not the only wall.
  */
 import { createPublicKey, randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";

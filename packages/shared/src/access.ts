@@ -3,7 +3,7 @@ import { ApiError } from "./errors.ts";
 import type { AppEnv } from "./http.ts";
 import { principalOf, type Role } from "./tokens.ts";
 
-/** `owner` > `admin` > `member` (API.md). */
+/** `owner` > `admin` > `member` (docs/api.md). */
 const rank: Record<Role, number> = { member: 1, admin: 2, owner: 3 };
 
 export function roleAtLeast(role: Role, minimum: Role): boolean {

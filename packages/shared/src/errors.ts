@@ -1,6 +1,6 @@
 /**
  * The one error type every service throws for an expected failure. Its `code` is part of the
- * public contract (API.md); the status comes from the code, so a handler cannot pair a code with
+ * public contract (docs/api.md); the status comes from the code, so a handler cannot pair a code with
  * the wrong status by accident.
  */
 const statusByCode = {

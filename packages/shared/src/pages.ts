@@ -2,7 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { ApiError } from "./errors.ts";
 
 /**
- * Every list of every service pages the same way (API.md, "Lists"): `?limit=` (1 to 200, 50 by
+ * Every list of every service pages the same way (docs/api.md#lists): `?limit=` (1 to 200, 50 by
  * default) and an opaque `?cursor=`; the answer is `{items, nextCursor}`, `nextCursor: null` on
  * the last page. Lists are keyset-paged: the cursor carries the sort key of a page's last row,
  * and the next page starts after it, so rows added or removed between pages neither repeat nor

@@ -43,8 +43,14 @@ const priceId = z.string().regex(/^price_[A-Za-z0-9_]+$/, "must be a Stripe pric
  * they come from the environment. Billing's `env.ts` spreads this group.
  */
 export const planPriceEnv = {
-  STRIPE_PRICE_PRO: priceId.optional(),
-  STRIPE_PRICE_BUSINESS: priceId.optional(),
+  STRIPE_PRICE_PRO: priceId.optional().meta({
+    description: "Stripe price id (`price_…`) of the `pro` plan; required in production.",
+    unset: "the plan cannot be bought",
+  }),
+  STRIPE_PRICE_BUSINESS: priceId.optional().meta({
+    description: "Stripe price id (`price_…`) of the `business` plan; required in production.",
+    unset: "the plan cannot be bought",
+  }),
 };
 
 export type PlanPrices = {

@@ -1,5 +1,6 @@
-import { spawnSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { once } from "node:events";
+import { readFileSync } from "node:fs";
 import { type AddressInfo, createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
@@ -141,6 +142,20 @@ describe("a pool whose server accepts connections and closes them at once", () =
       await within(sql.end({ timeout: 1 }), 5_000).catch(() => {});
       closer.close();
     }
+  });
+});
+
+describe("the driver's build Oryn loads", () => {
+  // The package ships src/ (import), cjs/ (require) and cf/ (Cloudflare); the patch mends src/
+  // only, the one Oryn's `import` gets (patches/README.md). Fails if that ever changes.
+  it("is src/, the copy the patch mends", () => {
+    const resolved = execFileSync(
+      process.execPath,
+      ["--input-type=module", "-e", 'console.log(import.meta.resolve("postgres"))'],
+      { cwd: fileURLToPath(new URL("..", import.meta.url)), encoding: "utf8" },
+    ).trim();
+    expect(resolved).toMatch(/\/postgres\/src\/index\.js$/);
+    expect(readFileSync(fileURLToPath(resolved), "utf8")).toContain("Oryn patch");
   });
 });
 

@@ -14,7 +14,7 @@ export function createBillingApp(deps: BillingDeps): App {
   const app = createApp();
   useCommonHandlers(app, deps);
   app.use("*", requireJsonBodies());
-  // The gateway checked the token too; billing does not take its word for it (DESIGN.md). No
+  // The gateway checked the token too; billing does not take its word for it (docs/design.md). No
   // tenant-status gate here: a restricted tenant must still be able to pay.
   app.use("/v1/*", authenticate(deps.verify));
   registerSubscription(app, deps);

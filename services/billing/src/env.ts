@@ -3,60 +3,86 @@ import {
   ConfigError,
   controlPlaneEnv,
   httpUrl,
+  nonNegativeInt,
   planPriceEnv,
   port,
   positiveInt,
   redisEnv,
+  tokenVerifierEnv,
 } from "@oryn/shared";
 import { z } from "zod";
-
-const nonNegativeInt = z.coerce.number().int().min(0);
 
 export const billingEnv = z.object({
   ...baseEnv,
   ...controlPlaneEnv,
   ...redisEnv,
   ...planPriceEnv,
-  PORT: port.default(8082),
-  /** The gateway's public keys; billing verifies every token itself, as workspace does. */
-  JWKS_URL: httpUrl.default("http://127.0.0.1:8080/.well-known/jwks.json"),
-  JWT_ISSUER: z.string().min(1).default("oryn"),
-  JWT_AUDIENCE: z.string().min(1).default("oryn-api"),
-  /** Signing secret of the Stripe webhook endpoint (`whsec_...`); secret. */
-  STRIPE_WEBHOOK_SECRET: z.string().startsWith("whsec_", "must start with whsec_").optional(),
-  /**
-   * Stripe API key (`sk_test_...`/`sk_live_...`); secret. Required in production; without it
-   * (development) webhooks are still recorded but nothing that calls Stripe runs.
-   */
+  ...tokenVerifierEnv,
+  PORT: port.default(8082).describe("HTTP port, reached through the gateway."),
+  STRIPE_WEBHOOK_SECRET: z.string().startsWith("whsec_", "must start with whsec_").optional().meta({
+    description: "Signing secret (`whsec_…`) of the Stripe webhook endpoint.",
+    secret: true,
+    unset: "generated into SECRETS_DIR outside production",
+  }),
   STRIPE_SECRET_KEY: z
     .string()
     .regex(/^(sk|rk)_(test|live)_/, "must be a Stripe secret key")
-    .optional(),
-  /** Another Stripe API server (a local fake in tests); unset means Stripe itself. */
-  STRIPE_API_BASE: z.url({ protocol: /^https?$/ }).optional(),
-  /** Oldest webhook timestamp accepted, in seconds (replay protection). */
-  STRIPE_WEBHOOK_TOLERANCE_SECONDS: positiveInt.default(300),
-  /** Retries of one Stripe call inside a job attempt; BullMQ retries the attempt after these. */
-  STRIPE_MAX_NETWORK_RETRIES: nonNegativeInt.max(10).default(2),
-  /** How long one Stripe call may take. */
-  STRIPE_TIMEOUT_MS: positiveInt.default(10_000),
-  /** How long a subscription may stay past_due or unpaid before the tenant is restricted. */
-  BILLING_PAYMENT_GRACE_SECONDS: nonNegativeInt.default(3 * 24 * 3600),
-  /**
-   * Pages of the product's web app, where Stripe sends the browser back (required in production;
-   * see `billingUrls` for the development placeholders). Checkout's success URL may hold
-   * `{CHECKOUT_SESSION_ID}`, which Stripe fills in.
-   */
-  BILLING_CHECKOUT_SUCCESS_URL: httpUrl.optional(),
-  BILLING_CHECKOUT_CANCEL_URL: httpUrl.optional(),
-  BILLING_PORTAL_RETURN_URL: httpUrl.optional(),
-  /** Billing jobs (Stripe events, customers, syncs) run at once in this process. */
-  BILLING_CONCURRENCY: positiveInt.default(4),
-  /**
-   * Interval of billing's sweep, and the age after which an unprocessed event or a tenant without
-   * a Stripe customer is enqueued again.
-   */
-  BILLING_SWEEP_SECONDS: positiveInt.default(30),
+    .optional()
+    .meta({
+      description: "Stripe API key (`sk_…` or `rk_…`); required in production.",
+      secret: true,
+      unset: "webhooks are still recorded, but nothing calls Stripe (development only)",
+    }),
+  STRIPE_API_BASE: z
+    .url({ protocol: /^https?$/ })
+    .optional()
+    .meta({
+      description: "Another Stripe API server, e.g. a local fake in tests.",
+      unset: "Stripe itself",
+    }),
+  STRIPE_WEBHOOK_TOLERANCE_SECONDS: positiveInt
+    .default(300)
+    .describe("Oldest webhook timestamp accepted (replay protection)."),
+  STRIPE_MAX_NETWORK_RETRIES: nonNegativeInt
+    .max(10)
+    .default(2)
+    .describe(
+      "Retries of one Stripe call inside a job attempt (requests use 1); BullMQ retries the attempt after these; at most 10.",
+    ),
+  STRIPE_TIMEOUT_MS: positiveInt
+    .default(10_000)
+    .describe("Timeout of one Stripe call from a job (requests use at most 4000)."),
+  BILLING_PAYMENT_GRACE_SECONDS: nonNegativeInt
+    .default(3 * 24 * 3600)
+    .describe(
+      "How long a subscription may stay `past_due` or `unpaid` before the tenant is `restricted`.",
+    ),
+  // The product's web app is not part of Oryn: outside production `billingUrls` puts placeholders
+  // on localhost in place of these, so checkout can be tried at once.
+  BILLING_CHECKOUT_SUCCESS_URL: httpUrl.optional().meta({
+    description:
+      "Page of the product's web app Stripe Checkout sends the browser to after paying; may hold `{CHECKOUT_SESSION_ID}`, which Stripe fills in. Required in production.",
+    unset:
+      "`http://localhost:3000/billing/success?session_id={CHECKOUT_SESSION_ID}` outside production",
+  }),
+  BILLING_CHECKOUT_CANCEL_URL: httpUrl.optional().meta({
+    description: "Page Checkout sends the browser to when it gives up. Required in production.",
+    unset: "`http://localhost:3000/billing` outside production",
+  }),
+  BILLING_PORTAL_RETURN_URL: httpUrl.optional().meta({
+    description: "The Customer Portal's link back to the product. Required in production.",
+    unset: "`http://localhost:3000/billing` outside production",
+  }),
+  BILLING_CONCURRENCY: positiveInt
+    .default(4)
+    .describe(
+      "Billing jobs (Stripe events, customers, syncs) run at once; each may hold a control-plane connection during one Stripe call, so keep it below DATABASE_POOL_MAX.",
+    ),
+  BILLING_SWEEP_SECONDS: positiveInt
+    .default(30)
+    .describe(
+      "Interval of billing's sweep, and the age after which an unprocessed event or a tenant without a Stripe customer is enqueued again.",
+    ),
 });
 
 export type BillingConfig = z.output<typeof billingEnv>;

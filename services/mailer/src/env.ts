@@ -26,49 +26,68 @@ export const mailerEnv = z
   .object({
     ...base,
     ...redisEnv,
-    /** Internal port for /healthz, /readyz and /metrics only; the mailer serves no public API. */
-    PORT: port.default(8084),
-    /**
-     * Secret (it may hold a password): the SMTP server, `smtp://` (STARTTLS when offered) or
-     * `smtps://` (TLS), with an optional `user:password@` (percent-encoded). Unset outside
-     * production: each message is written to MAIL_DIR instead.
-     */
+    PORT: port
+      .default(8084)
+      .describe(
+        "Internal port for `/healthz`, `/readyz` and `/metrics` only; the mailer serves no public API.",
+      ),
     SMTP_URL: unsetWhenEmpty(
       z
         .url({ protocol: /^smtps?$/ })
         .refine((value) => new URL(value).hostname !== "", "must name a host")
         .optional(),
-    ),
-    /** The sender of every message; its domain also names Message-IDs. Default: Oryn <no-reply@localhost>. */
-    MAIL_FROM: unsetWhenEmpty(sender.optional()),
-    /** The product's web app: links in mail point there. Default: http://localhost:8080. */
-    APP_URL: unsetWhenEmpty(httpUrl.optional()),
-    /** The product's name, in subjects and signatures. */
+    ).meta({
+      description:
+        "The SMTP server, `smtp://` (STARTTLS when offered) or `smtps://` (TLS), with an optional `user:password@` (percent-encoded). Required in production.",
+      secret: true,
+      unset: "each message is written to `MAIL_DIR` instead (never in production)",
+    }),
+    MAIL_FROM: unsetWhenEmpty(sender.optional()).meta({
+      description:
+        "The sender of every message; its domain also names Message-IDs. Required in production.",
+      unset: "`PRODUCT_NAME <no-reply@localhost>`",
+    }),
+    APP_URL: unsetWhenEmpty(httpUrl.optional()).meta({
+      description: "The product's web app: links in mail point there. Required in production.",
+      unset: "`http://localhost:8080`",
+    }),
     PRODUCT_NAME: z
       .string()
       .min(1)
       .max(100)
       .regex(/^[^\p{Cc}]+$/u, "must not contain control characters")
-      .default("Oryn"),
-    /** Where messages are written as .eml files when SMTP_URL is unset (never in production). */
-    MAIL_DIR: z.string().min(1).default(".mail"),
-    /** Messages sent at once (also the SMTP connections kept open). */
-    MAIL_CONCURRENCY: positiveInt.max(100).default(5),
-    /**
-     * Tries per message before it is failed for good (it then stays in the failed set, on the
-     * queue board). With the backoff defaults, 30 tries span about 1 h 50 min: an SMTP server
-     * down for that long loses nothing. A refusal no retry can mend (5xx) fails at once.
-     */
-    MAIL_ATTEMPTS: positiveInt.max(mailAttemptsCeiling).default(30),
-    /** Wait before the first retry; it doubles with each try, up to MAIL_BACKOFF_MAX_MS. */
-    MAIL_BACKOFF_MS: positiveInt.default(1000),
-    /** Longest wait between two tries. */
-    MAIL_BACKOFF_MAX_MS: positiveInt.default(5 * 60 * 1000),
-    /**
-     * How long a message being sent stays locked without renewal: the messages a mailer had in
-     * hand when it died (SIGKILL, a lost machine) are taken over by another after this.
-     */
-    MAIL_JOB_LOCK_SECONDS: positiveInt.default(30),
+      .default("Oryn")
+      .describe("The product's name, in subjects and signatures."),
+    MAIL_DIR: z
+      .string()
+      .min(1)
+      .default(".mail")
+      .describe(
+        "Where messages are written as .eml files when `SMTP_URL` is unset (never in production).",
+      ),
+    MAIL_CONCURRENCY: positiveInt
+      .max(100)
+      .default(5)
+      .describe("Messages sent at once (also the SMTP connections kept open)."),
+    MAIL_ATTEMPTS: positiveInt
+      .max(mailAttemptsCeiling)
+      .default(30)
+      .describe(
+        "Tries per message before it is failed for good (it then stays in the failed set, on the queue board). With the backoff defaults, 30 tries span about 1 h 50 min: an SMTP server down for that long loses nothing. A refusal no retry can mend (5xx) fails at once.",
+      ),
+    MAIL_BACKOFF_MS: positiveInt
+      .default(1000)
+      .describe(
+        "Wait before the first retry; it doubles with each try, up to `MAIL_BACKOFF_MAX_MS`.",
+      ),
+    MAIL_BACKOFF_MAX_MS: positiveInt
+      .default(5 * 60 * 1000)
+      .describe("Longest wait between two tries."),
+    MAIL_JOB_LOCK_SECONDS: positiveInt
+      .default(30)
+      .describe(
+        "How long a message being sent stays locked without renewal: the messages a mailer had in hand when it died (SIGKILL, a lost machine) are taken over by another after this.",
+      ),
   })
   .superRefine((config, context) => {
     if (config.NODE_ENV !== "production") return;

@@ -2,6 +2,7 @@ import {
   baseEnv,
   controlPlaneEnv,
   exportEnv,
+  nonNegativeInt,
   port,
   positiveInt,
   redisEnv,
@@ -21,49 +22,62 @@ export const provisionerEnv = z.object({
   ...tenantPasswordEnv,
   ...tenantDeletionEnv,
   ...exportEnv,
-  /** Internal port for /healthz, /readyz and /metrics only; the provisioner serves no public API. */
-  PORT: port.default(8083),
-  /** Provisioning jobs run at once in this process. */
-  PROVISIONING_CONCURRENCY: positiveInt.default(4),
-  /**
-   * The warm pool: ready spare tenant databases (cloned from the template and migrated) kept per
-   * accepting database server, so a signup renames one instead of waiting for CREATE DATABASE.
-   * 0 turns the pool off: every tenant is cloned at signup, as before.
-   */
-  TENANT_SPARE_DATABASES: z.coerce.number().int().min(0).default(10),
-  /** Spares made at once while refilling; each is a CREATE DATABASE and a migration. */
-  TENANT_SPARE_CONCURRENCY: positiveInt.default(2),
-  /** How often tenants left in `provisioning` without a job are enqueued again. */
-  PROVISIONING_SWEEP_SECONDS: positiveInt.default(30),
-  /**
-   * Capacity given to the TENANT_DATABASE_URL server when the provisioner registers it as
-   * `default` (on a first start with no database server registered).
-   */
-  TENANT_SERVER_DEFAULT_CAPACITY: positiveInt.default(1000),
-  /**
-   * How long a running job's lock lasts without renewal: a worker that died (SIGKILL, OOM, a lost
-   * machine) holds its job this long before another worker takes it over from the step it was in.
-   */
-  PROVISIONING_JOB_LOCK_SECONDS: positiveInt.default(30),
-  /** Where pg_dump and pg_restore are (for `pnpm oryn tenants move`); unset: found on PATH. */
-  PG_BIN_DIR: z.string().min(1).optional(),
-  /**
-   * Secret: the password (user `operator`) of Bull Board at /admin/queues on this internal port.
-   * Generated into SECRETS_DIR outside production; production refuses to start without it.
-   */
-  OPERATOR_TOKEN: z.string().min(32, "at least 32 characters").optional(),
-  /**
-   * Tests only (honoured only with NODE_ENV=test): the process SIGKILLs itself when a job reaches
-   * this step, so a test can prove that provisioning survives a crash at every step;
-   * `spare_claimed`: between recording a spare's claim and renaming it.
-   */
-  ORYN_TEST_CRASH_AT_STEP: z.enum([...stepNames, "spare_claimed"]).optional(),
-  /**
-   * Tests only (honoured only with NODE_ENV=test): tenant migrations from this directory instead
-   * of packages/shared/src/migrations/tenant, so a test can add a migration without adding one
-   * to the real history.
-   */
-  ORYN_TEST_TENANT_MIGRATIONS_DIR: z.string().min(1).optional(),
+  PORT: port
+    .default(8083)
+    .describe(
+      "Internal port for `/healthz`, `/readyz`, `/metrics` and the queue board `/admin/queues`; never publish it.",
+    ),
+  PROVISIONING_CONCURRENCY: positiveInt
+    .default(4)
+    .describe("Provisioning jobs run at once in this process."),
+  TENANT_SPARE_DATABASES: nonNegativeInt
+    .default(10)
+    .describe(
+      "The warm pool: ready spare tenant databases (cloned from the template, migrated) kept per accepting server, so a signup renames one instead of waiting for CREATE DATABASE; 0 turns it off.",
+    ),
+  TENANT_SPARE_CONCURRENCY: positiveInt
+    .default(2)
+    .describe(
+      "Spares made at once while the pool refills (each a CREATE DATABASE and a migration, competing with signups that clone).",
+    ),
+  PROVISIONING_SWEEP_SECONDS: positiveInt
+    .default(30)
+    .describe(
+      "Interval of the provisioner's sweep, and the age after which a tenant waiting in `provisioning` is enqueued again.",
+    ),
+  TENANT_SERVER_DEFAULT_CAPACITY: positiveInt
+    .default(1000)
+    .describe(
+      "Capacity (tenants) given to the TENANT_DATABASE_URL server when the provisioner registers it as `default`, on a first start with no server registered.",
+    ),
+  PROVISIONING_JOB_LOCK_SECONDS: positiveInt
+    .default(30)
+    .describe(
+      "How long a running job's lock lasts without renewal: a worker that died (SIGKILL, OOM, a lost machine) leaves its job to another worker after this.",
+    ),
+  PG_BIN_DIR: z.string().min(1).optional().meta({
+    description: "Where `pg_dump` and `pg_restore` are, for `pnpm oryn tenants move`.",
+    unset: "found on PATH",
+  }),
+  OPERATOR_TOKEN: z.string().min(32, "at least 32 characters").optional().meta({
+    description:
+      "Password (user `operator`) of the queue board at `/admin/queues`; at least 32 characters.",
+    secret: true,
+    unset: "generated into SECRETS_DIR outside production",
+  }),
+  ORYN_TEST_CRASH_AT_STEP: z
+    .enum([...stepNames, "spare_claimed"])
+    .optional()
+    .describe(
+      "Tests only, ignored unless NODE_ENV=test: the process SIGKILLs itself when a job reaches this step (`spare_claimed`: between recording a spare's claim and renaming it), so a test proves provisioning survives a crash at every step.",
+    ),
+  ORYN_TEST_TENANT_MIGRATIONS_DIR: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      "Tests only, ignored unless NODE_ENV=test: tenant migrations from this directory instead of the real history, so a test can add one.",
+    ),
 });
 
 /** The tenant migration history this process applies. */

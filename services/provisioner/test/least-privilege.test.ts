@@ -16,7 +16,7 @@ import { provisionTenant } from "../src/provisioning/provision-tenant.ts";
 
 const run = testRun();
 const superuser = connect(run.postgresUrl, { max: 1 });
-// What README asks of TENANT_DATABASE_URL in production: CREATEDB and CREATEROLE, no superuser.
+// What docs/security.md asks of TENANT_DATABASE_URL in production: CREATEDB and CREATEROLE, no superuser.
 const role = `oryn_lp_${run.runId}`;
 const template = `oryn_tpl_${run.runId}_lp`;
 const made: string[] = [];

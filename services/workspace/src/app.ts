@@ -16,7 +16,7 @@ export function createWorkspaceApp(deps: WorkspaceDeps): App {
   const app = createApp();
   useCommonHandlers(app, deps);
   app.use("*", requireJsonBodies());
-  // The gateway checked the token too; workspace does not take its word for it (DESIGN.md).
+  // The gateway checked the token too; workspace does not take its word for it (docs/design.md).
   app.use("/v1/*", authenticate(deps.verify));
   app.use("/v1/*", tenantGate(deps.tenants, deps.pools));
   registerProjects(app, deps);

@@ -1,11 +1,13 @@
 import {
   baseEnv,
   controlPlaneEnv,
-  httpUrl,
+  nonNegativeInt,
   port,
   positiveInt,
   tenantPasswordEnv,
+  tenantServerAdminEnv,
   tenantServerEnv,
+  tokenVerifierEnv,
 } from "@oryn/shared";
 import { z } from "zod";
 
@@ -15,28 +17,40 @@ export const workspaceEnv = z
     ...controlPlaneEnv,
     ...tenantServerEnv,
     ...tenantPasswordEnv,
-    PORT: port.default(8081),
-    /** The gateway's public keys; workspace verifies every token itself. */
-    JWKS_URL: httpUrl.default("http://127.0.0.1:8080/.well-known/jwks.json"),
-    JWT_ISSUER: z.string().min(1).default("oryn"),
-    JWT_AUDIENCE: z.string().min(1).default("oryn-api"),
-    /** Connections one tenant's pool may open. */
-    TENANT_POOL_MAX: positiveInt.default(5),
-    /** Connections all tenant pools of this process may have open together. */
-    TENANT_CONNECTIONS_MAX: positiveInt.default(50),
-    /** Tenant pools open at once; idle ones are closed, least recently used first, for room. */
-    TENANT_POOLS_MAX: positiveInt.default(100),
-    /** A tenant pool with nothing in flight for this long is closed. */
-    TENANT_POOL_IDLE_MS: positiveInt.default(30_000),
-    /** How long a request waits for a tenant connection before it is answered 503. */
-    TENANT_CONNECTION_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(2000),
-    /** How long a tenant's status and plan are cached before the control plane is asked again. */
-    TENANT_STATUS_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(2000),
-    /**
-     * While the control plane cannot be read, a tenant's status and server read at most this
-     * long ago are still used, for reads only (0: refuse at once).
-     */
-    TENANT_STATUS_STALE_MS: z.coerce.number().int().min(0).max(3_600_000).default(300_000),
+    ...tokenVerifierEnv,
+    PORT: port.default(8081).describe("HTTP port, reached through the gateway."),
+    TENANT_POOL_MAX: positiveInt
+      .default(5)
+      .describe("Connections one tenant's pool may open; at most TENANT_CONNECTIONS_MAX."),
+    TENANT_CONNECTIONS_MAX: positiveInt
+      .default(50)
+      .describe("Connections all tenant pools of the process may have open together (the budget)."),
+    TENANT_POOLS_MAX: positiveInt
+      .default(100)
+      .describe(
+        "Tenant pools open at once; idle ones are closed, least recently used first, to make room.",
+      ),
+    TENANT_POOL_IDLE_MS: positiveInt
+      .default(30_000)
+      .describe("A tenant pool with nothing in flight for this long is closed."),
+    TENANT_CONNECTION_WAIT_MS: nonNegativeInt
+      .max(60_000)
+      .default(2000)
+      .describe(
+        "How long a request waits for a connection within the budget before it is answered 503 with `Retry-After`; at most 60000.",
+      ),
+    TENANT_STATUS_CACHE_MS: nonNegativeInt
+      .max(60_000)
+      .default(2000)
+      .describe(
+        "How long a tenant's status, plan and server are cached: a plan change or suspension applies within this; at most 60000.",
+      ),
+    TENANT_STATUS_STALE_MS: nonNegativeInt
+      .max(3_600_000)
+      .default(300_000)
+      .describe(
+        "While the control plane cannot be read, a tenant's status and server read at most this long ago still serve its reads (writes answer 503); 0 refuses at once.",
+      ),
   })
   .refine((env) => env.TENANT_POOL_MAX <= env.TENANT_CONNECTIONS_MAX, {
     path: ["TENANT_POOL_MAX"],
@@ -44,3 +58,6 @@ export const workspaceEnv = z
   });
 
 export type WorkspaceConfig = z.output<typeof workspaceEnv>;
+
+/** `pnpm audit:verify`: finds the tenant in the control plane, reads its database as the admin. */
+export const auditVerifyEnv = z.object({ ...baseEnv, ...controlPlaneEnv, ...tenantServerAdminEnv });

@@ -2,8 +2,7 @@
  * `pnpm migrate`: brings the control-plane database to the latest migration, creating the
  * database first when it does not exist. Tenant databases are migrated by the provisioner.
  */
-import { z } from "zod";
-import { baseEnv, ConfigError, controlPlaneEnv, loadDotEnv, parseConfig } from "../config.ts";
+import { ConfigError, loadDotEnv, migrateEnv, parseConfig } from "../config.ts";
 import { connect, databaseOf, ensureDatabase } from "../database.ts";
 import { createLogger } from "../logger.ts";
 import { controlPlaneMigrations, migrate } from "./runner.ts";
@@ -11,7 +10,7 @@ import { controlPlaneMigrations, migrate } from "./runner.ts";
 loadDotEnv();
 let config: { DATABASE_URL: string; LOG_LEVEL: string };
 try {
-  config = parseConfig(z.object({ ...baseEnv, ...controlPlaneEnv }));
+  config = parseConfig(migrateEnv);
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
   console.error(error.message);

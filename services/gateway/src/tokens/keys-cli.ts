@@ -9,7 +9,7 @@
  *
  * The set is read from JWT_SIGNING_KEYS, or from the file named by --file (the development
  * secret file by default). The new set goes to stdout, or back into --file with --write; the
- * private keys never appear in logs. See "Rotating signing keys" in the README.
+ * private keys never appear in logs. See "Rotating signing keys" in docs/operations.md.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";

@@ -65,9 +65,10 @@ export function generateSigningKeySet(): string {
 }
 
 /**
- * Key rotation, as pure edits of a JWK Set (see `pnpm keys` and the README). The first key signs;
- * every key verifies. With several gateways, a new key is first added (published and trusted
- * everywhere), then promoted, and the old one retired once its last tokens have expired.
+ * Key rotation, as pure edits of a JWK Set (`pnpm keys`; "Rotating signing keys" in
+ * docs/operations.md). The first key signs; every key verifies. With several gateways, a new key
+ * is first added (published and trusted everywhere), then promoted, and the old one retired once
+ * its last tokens have expired.
  */
 export const keyRotation = {
   /** Appends a new key: published and trusted, not yet signing. */

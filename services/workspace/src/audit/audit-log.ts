@@ -14,7 +14,7 @@ type AuditRow = {
   requestId: string | null;
 };
 
-/** The row snapshots keep their column names; the API speaks camelCase (API.md). */
+/** The row snapshots keep their column names; the API speaks camelCase (docs/api.md). */
 function camelKeys(row: Record<string, unknown> | null): Record<string, unknown> | null {
   if (!row) return null;
   return Object.fromEntries(

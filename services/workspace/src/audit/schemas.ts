@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { pageQuery, pageSchema } from "@oryn/shared";
 
-/** The audited entities, by their singular resource names (API.md). */
+/** The audited entities, by their singular resource names (docs/api.md). */
 export const auditedEntities = ["project", "task"] as const;
 
 const instant = z.iso.datetime({ offset: true }).openapi({ format: "date-time" });

@@ -4,24 +4,21 @@
  * Exit status: 0 intact, 1 broken, 2 the tenant or its database cannot be found or reached.
  */
 import {
-  baseEnv,
   ConfigError,
   connect,
-  controlPlaneEnv,
   isUuid,
   loadDotEnv,
   parseConfig,
   tenantDatabaseName,
-  tenantServerAdminEnv,
   withDatabase,
 } from "@oryn/shared";
-import { z } from "zod";
+import { auditVerifyEnv } from "../env.ts";
 import { verifyAuditChain } from "./audit-log.ts";
 
 loadDotEnv();
 let config: { DATABASE_URL: string; TENANT_DATABASE_URL: string };
 try {
-  config = parseConfig(z.object({ ...baseEnv, ...controlPlaneEnv, ...tenantServerAdminEnv }));
+  config = parseConfig(auditVerifyEnv);
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
   console.error(error.message);

@@ -63,7 +63,7 @@ export function createTenantStates(sql: Sql, ttlMs: number, staleMs: number): Te
 const readMethods = new Set(["GET", "HEAD", "OPTIONS"]);
 
 /**
- * What each tenant state lets through: see the tenant lifecycle in DESIGN.md. A tenant that is
+ * What each tenant state lets through: see "Lifecycle of a tenant" in docs/design.md. A tenant that is
  * gone (or going) has its connection pool closed here, the first time it is seen so.
  */
 export function tenantGate(states: TenantStates, pools: TenantPools): MiddlewareHandler<AppEnv> {
