@@ -131,6 +131,11 @@ export const gatewayEnv = z
       .describe(
         "Take the client IP from the last `X-Forwarded-For` entry: only behind a load balancer that sets it.",
       ),
+    CONSOLE_DIR: unsetWhenEmpty(z.string().optional()).meta({
+      description:
+        "The built console (`pnpm build:console`), served at the gateway's root `/`; a page saying it is not built when the folder has no index.html.",
+      unset: "`apps/console/dist` of this checkout",
+    }),
   })
   .refine((config) => config.PORT === 0 || config.OPS_PORT !== config.PORT, {
     path: ["OPS_PORT"],
