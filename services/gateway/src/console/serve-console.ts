@@ -4,11 +4,15 @@ import type { App } from "@oryn/shared";
 
 // Paths that belong to the API and its documentation: never the console's, so an unknown
 // /v1/... still answers problem+json 404 rather than the app's page.
-const apiPrefixes = ["/v1/", "/webhooks/", "/docs", "/openapi.json", "/.well-known/", "/healthz"];
+const apiFolders = ["/v1", "/webhooks", "/docs", "/.well-known"];
+const apiFiles = ["/openapi.json", "/healthz"];
 
 /** Whether `path` is one of the console's pages or files (everything the API does not own). */
 export function isConsolePath(path: string): boolean {
-  return path !== "/v1" && !apiPrefixes.some((prefix) => path.startsWith(prefix));
+  return (
+    !apiFiles.includes(path) &&
+    !apiFolders.some((folder) => path === folder || path.startsWith(`${folder}/`))
+  );
 }
 
 /** Where `pnpm build:console` writes the console, found from this file, whatever the cwd. */
