@@ -48,6 +48,8 @@ describe("console", () => {
     name: "Ada Owner",
   };
   let slug = "";
+  /** The owner's API client, signed in outside the browser (another tab, another device). */
+  let other: ReturnType<typeof createOrynClient> | undefined;
 
   beforeAll(async () => {
     expect(existsSync(chromiumPath), `${chromiumPath} (apt-get install chromium)`).toBe(true);
@@ -157,6 +159,11 @@ describe("console", () => {
     // Signed out, a console page sends to sign in (and back afterwards).
     await expect.poll(() => page.url(), patiently).toContain("/sign-in?next=");
     await keep("sign-in");
+    // The first thing the keyboard reaches, before the navigation, is the skip link.
+    const first = await page.evaluate(
+      () => document.querySelector("a[href], button, input, select, textarea")?.textContent,
+    );
+    expect(first).toBe("Skip to content");
     await page.getByRole("link", { name: "Create an organisation" }).click();
     await expectHeading("Create your organisation");
     await keep("sign-up");
@@ -193,7 +200,7 @@ describe("console", () => {
     const login = await api.POST("/v1/auth/login", {
       body: { email: owner.email, password: owner.password },
     });
-    const other = createOrynClient({
+    other = createOrynClient({
       baseUrl: oryn.gatewayUrl,
       token: login.data?.accessToken,
     });
@@ -361,6 +368,13 @@ describe("console", () => {
     await page.getByLabel("The organisation's slug").fill(slug);
     await page.getByRole("button", { name: "Delete the organisation" }).click();
     await page.getByText("The organisation is being deleted").waitFor();
+    // Every session of a deleted tenant ends within seconds: the console notices the API's 401
+    // and asks to sign in again rather than showing errors on every page.
+    await expect
+      .poll(async () => (await other?.GET("/v1/tenant"))?.response.status, patiently)
+      .toBe(401);
+    await nav("Projects");
+    await page.waitForURL(/\/sign-in\?next=/);
     expect(problems).toEqual([]);
   }, 90_000);
 });

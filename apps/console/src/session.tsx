@@ -20,6 +20,21 @@ export const api: OrynClient = createOrynClient({
   token: () => accessToken,
 });
 
+// The provider's way to hear that the API refused the session (revoked, expired, the tenant
+// deleted): the console then forgets it, and the page asks to sign in again, coming back after.
+let onSessionRefused: (() => void) | undefined;
+api.use({
+  onResponse({ request, response }) {
+    const path = new URL(request.url).pathname;
+    // A refused sign-in or link is the page's own error to show, not the end of a session.
+    const own = path.startsWith("/v1/auth/") || path === "/v1/invitations/accept";
+    if (response.status === 401 && accessToken && !own) {
+      onSessionRefused?.();
+    }
+    return response;
+  },
+});
+
 function claimsOf(token: string): Session {
   const payload = token.split(".")[1] ?? "";
   const json = atob(payload.replace(/-/g, "+").replace(/_/g, "/"));
@@ -45,6 +60,8 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     clearTimeout(refreshTimer);
     setSession(undefined);
   }, []);
+
+  onSessionRefused = forget;
 
   const start = useCallback(
     (tokens: Tokens) => {
