@@ -7,7 +7,7 @@ export default defineConfig({
     exclude: ["test/faults/**", "**/node_modules/**"],
     // Finds PostgreSQL and Redis, makes this run's control-plane database and Redis prefix,
     // and removes both (and every tenant database the run made) at the end.
-    globalSetup: ["test/harness/global-setup.ts"],
+    globalSetup: ["packages/testing/src/global-setup.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // On CI a JSON report too, from which .ci/run prints the plain "N passed, N failed" line.

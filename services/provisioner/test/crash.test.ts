@@ -7,16 +7,13 @@
  */
 import { once } from "node:events";
 import { connect, createQueues, enqueue, findTenant, Redis, type Sql } from "@oryn/shared";
+import { runCli } from "@oryn/testing/cli";
+import { serviceEnv, testRun } from "@oryn/testing/context";
+import { isolatedRun } from "@oryn/testing/isolated-run";
+import { startThrowawayPostgres, type ThrowawayPostgres } from "@oryn/testing/postgres-server";
+import { freePort, type RunningService, startService } from "@oryn/testing/processes";
+import { countTenantObjects, insertTenant } from "@oryn/testing/tenants";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "../../../test/harness/cli.ts";
-import { serviceEnv, testRun } from "../../../test/harness/context.ts";
-import { isolatedRun } from "../../../test/harness/isolated-run.ts";
-import {
-  startThrowawayPostgres,
-  type ThrowawayPostgres,
-} from "../../../test/harness/postgres-server.ts";
-import { freePort, type RunningService, startService } from "../../../test/harness/processes.ts";
-import { countTenantObjects, insertTenant } from "../../../test/harness/tenants.ts";
 import { stepNames } from "../src/provisioning/steps.ts";
 
 const run = testRun();

@@ -3,7 +3,8 @@ import { once } from "node:events";
 import { createServer } from "node:net";
 import { join } from "node:path";
 
-const root = join(import.meta.dirname, "..", "..");
+// packages/testing/src: the repository root is three folders up.
+const root = join(import.meta.dirname, "..", "..", "..");
 
 export type ServiceName = "gateway" | "workspace" | "billing" | "provisioner" | "mailer";
 /** The services every `startOryn` runs; the mailer runs when asked for. */
@@ -61,7 +62,7 @@ export type Placement = { cpus?: string | undefined };
 export type StartOptions = Placement & { healthTimeoutMs?: number };
 /**
  * `startOryn`'s options; `mailer: true` also starts services/mailer (give it an SMTP_URL, e.g. a
- * test/harness/smtp-receiver.ts, or it writes .eml files to MAIL_DIR).
+ * packages/testing/src/smtp-receiver.ts, or it writes .eml files to MAIL_DIR).
  */
 export type StartOrynOptions = StartOptions & { mailer?: boolean };
 
