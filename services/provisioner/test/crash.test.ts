@@ -1,6 +1,7 @@
 /**
  * Provisioning survives a crash at any step: a real provisioner process SIGKILLs itself when a
- * job reaches step N (ORYN_TEST_CRASH_AT_STEP, honoured only with NODE_ENV=test), for each step
+ * job reaches step N (ORYN_TEST_CRASH_AT_STEP, read by the test entry point
+ * crashing-provisioner.ts, not by the service), for each step
  * in turn; a fresh process then finishes every tenant with exactly one database and one role, and
  * the reconciler finds nothing left over. Runs on a PostgreSQL server of its own so that the
  * reconciler's "nothing left over" is about this test's objects alone.
@@ -60,16 +61,24 @@ async function until(condition: () => Promise<boolean>, what: string, ms = 30_00
   }
 }
 
+/** The provisioner with its crash hook, which production's entry point does not have. */
+const withCrashHook = { entry: "services/provisioner/test/crashing-provisioner.ts" };
+
 describe("a provisioner killed at every step", () => {
   it("leaves every tenant active with one database and one role once a new process runs", async () => {
     const tenants: { id: string; step: string }[] = [];
     // One step at a time, each crash recovered before the next: otherwise the next crashing
     // process would take over the previous one's stalled job and die on that tenant instead.
     for (const step of stepNames) {
-      const crashing: RunningService = await startService("provisioner", await freePort(), {
-        ...env,
-        ORYN_TEST_CRASH_AT_STEP: step,
-      });
+      const crashing: RunningService = await startService(
+        "provisioner",
+        await freePort(),
+        {
+          ...env,
+          ORYN_TEST_CRASH_AT_STEP: step,
+        },
+        withCrashHook,
+      );
       const exited = once(crashing.process, "exit");
       const id = await insertTenant(cp);
       await enqueue(queues, "provisionTenant", { tenantId: id });
@@ -119,10 +128,15 @@ describe("a provisioner killed at every step", () => {
     } finally {
       await filler.stop();
     }
-    const crashing = await startService("provisioner", await freePort(), {
-      ...spares,
-      ORYN_TEST_CRASH_AT_STEP: "spare_claimed",
-    });
+    const crashing = await startService(
+      "provisioner",
+      await freePort(),
+      {
+        ...spares,
+        ORYN_TEST_CRASH_AT_STEP: "spare_claimed",
+      },
+      withCrashHook,
+    );
     const exited = once(crashing.process, "exit");
     const id = await insertTenant(cp);
     await enqueue(queues, "provisionTenant", { tenantId: id });
