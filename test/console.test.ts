@@ -2,12 +2,12 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { createOrynClient } from "@oryn/client";
+import { serviceEnv, testRun } from "@oryn/testing/context";
+import { type FakeStripe, startFakeStripe } from "@oryn/testing/fake-stripe";
+import { type Oryn, startOryn } from "@oryn/testing/processes";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildConsole } from "../scripts/build-console.ts";
-import { serviceEnv, testRun } from "./harness/context.ts";
-import { type FakeStripe, startFakeStripe } from "./harness/fake-stripe.ts";
-import { type Oryn, startOryn } from "./harness/processes.ts";
 
 // Debian's chromium (.ci/run installs it), with the flags that keep it off the closed network.
 const chromiumPath = process.env.ORYN_CHROMIUM ?? "/usr/bin/chromium";
