@@ -34,8 +34,8 @@ export function InvitationsPage() {
     if (!answer?.data) return;
     formElement.reset();
     setSentTo(email);
-    // Until invitations are mailed, the API answers the token for the inviter to pass on
-    // (docs/api.md); the console turns it into the link the mail will carry.
+    // Where the API answers the token (before invitations were mailed), the console shows the
+    // link for the inviter to pass on; where it mails it, the invitee alone gets it.
     const token = (answer.data as { token?: string }).token;
     if (token) {
       setLink(`${window.location.origin}/accept-invitation?token=${encodeURIComponent(token)}`);
@@ -51,13 +51,15 @@ export function InvitationsPage() {
       {sentTo && (
         <Notice>
           <p>{sentTo} is invited.</p>
-          {link && (
+          {link ? (
             <p>
               Send them this link (it is shown only now):{" "}
               <code className="secret" data-testid="invitation-link">
                 {link}
               </code>
             </p>
+          ) : (
+            <p>An email with the link to join is on its way to them.</p>
           )}
         </Notice>
       )}
