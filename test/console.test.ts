@@ -314,6 +314,7 @@ describe("console", () => {
     await page.getByRole("cell", { name: "project updated", exact: true }).first().waitFor();
     await page.getByRole("button", { name: "Check the chain" }).click();
     await page.getByTestId("audit-verified").waitFor();
+    await page.getByRole("cell", { name: owner.name, exact: true }).first().waitFor();
     await keep("audit-log");
     await page.getByLabel("Show").selectOption("task");
     await expect.poll(() => page.url(), patiently).toContain("entity=task");

@@ -22,6 +22,13 @@ export function AuditLogPage() {
       }),
     params.toString(),
   );
+  // Entries name their actor by id: the members list gives the names (an API key or a former
+  // member keeps its id).
+  const members = useResource(
+    () => api.GET("/v1/members", { params: { query: { limit: 200 } } }),
+    "",
+  );
+  const names = new Map(members.data?.items.map((member) => [member.userId, member.name]));
   const verify = useAction();
   const [report, setReport] = useState<{ ok: boolean; checked: number; reason: string | null }>();
 
@@ -103,7 +110,11 @@ export function AuditLogPage() {
                     )}
                   </td>
                   <td>
-                    <code>{entry.actorId?.slice(0, 8) ?? "—"}</code>
+                    {entry.actorId && names.has(entry.actorId) ? (
+                      names.get(entry.actorId)
+                    ) : (
+                      <code>{entry.actorId?.slice(0, 8) ?? "—"}</code>
+                    )}
                   </td>
                 </tr>
               ))}
