@@ -122,6 +122,7 @@ export async function createGatewayDeps(
       ipPerMinute: config.RATE_LIMIT_IP_PER_MINUTE,
       sessionPerMinute: config.RATE_LIMIT_SESSION_PER_MINUTE,
       refusedPerMinute: config.RATE_LIMIT_REFUSED_PER_MINUTE,
+      leaseMax: config.RATE_LIMIT_LEASE_MAX,
     }),
     loginLimiter: createLoginLimiter({
       redis,

@@ -106,6 +106,11 @@ export const gatewayEnv = z
       .describe(
         "How long a tenant's plan is cached for its rate limits: a plan change applies within this; at most 60000.",
       ),
+    RATE_LIMIT_LEASE_MAX: positiveInt
+      .default(100)
+      .describe(
+        "Most points of one rate-limit window a gateway takes from Redis at a time and counts itself (a tenth of the window's quota at most; 1 counts every request in Redis). All gateways together never exceed a quota; a key can be refused while another gateway still holds fewer than this many of its points.",
+      ),
     RATE_LIMIT_IP_PER_MINUTE: positiveInt
       .default(60)
       .describe(
