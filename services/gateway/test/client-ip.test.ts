@@ -69,6 +69,29 @@ describe("the client IP", () => {
   });
 });
 
+describe("TRUST_PROXY=true, the deprecated setting", () => {
+  it("now trusts loopback and private peers only, not every peer", async () => {
+    const legacy = await gatewayInProcess({ TRUST_PROXY: "true" });
+    try {
+      const client = clientAddress();
+      const signUpFrom = async (peer: string) => {
+        const answer = await legacy.callFrom(peer)("POST", "/v1/signup", {
+          body: uniqueSignup(),
+          headers: { "x-forwarded-for": client },
+        });
+        const [row] = await sql<{ ip: string }[]>`
+          select ip from audit_events where tenant_id = ${answer.json.tenant.id} and action = 'signed_up'`;
+        return row?.ip;
+      };
+      expect(await signUpFrom("192.168.1.10")).toBe(client);
+      const stranger = clientAddress();
+      expect(await signUpFrom(stranger)).toBe(stranger);
+    } finally {
+      await legacy.close();
+    }
+  });
+});
+
 describe("the audit's IP", () => {
   it("keeps only an address", async () => {
     const requestId = `req-${randomBytes(6).toString("hex")}`;
