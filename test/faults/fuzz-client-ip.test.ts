@@ -8,10 +8,10 @@
 import { randomUUID } from "node:crypto";
 import { isIP } from "node:net";
 import { connect, type Sql } from "@oryn/shared";
+import { serviceEnv, testRun } from "@oryn/testing/context";
+import { freePort, type RunningService, startService } from "@oryn/testing/processes";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { serviceEnv, testRun } from "../harness/context.ts";
-import { freePort, type RunningService, startService } from "../harness/processes.ts";
 import { headerValue } from "./fuzz-hostile.ts";
 import { fuzzRuns, fuzzSeed } from "./fuzz-stack.ts";
 import { recordFault } from "./report.ts";

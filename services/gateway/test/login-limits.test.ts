@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
+import { eventually } from "@oryn/testing/wait";
 import { afterAll, describe, expect, it } from "vitest";
-import { eventually } from "../../../test/harness/wait.ts";
 import { gatewayInProcess, password, uniqueSignup } from "./fixtures.ts";
 
 // Calls come through a trusted proxy on loopback naming a new client address each time: one

@@ -1,6 +1,6 @@
+import { startPrivateRedis } from "@oryn/testing/redis-server";
 import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
-import { startPrivateRedis } from "../../../test/harness/redis-server.ts";
 import { gatewayInProcess, uniqueSignup } from "./fixtures.ts";
 
 // A quota of 200 a minute leases 20 points at a time (a tenth); the burst window is out of the way.
