@@ -43,7 +43,7 @@ export function registerEdgeLimits(app: App, deps: GatewayDeps): void {
     await next();
   };
   app.use("/openapi.json", limitDocs);
-  app.use("/docs", limitDocs);
+  // Also matches `/docs` itself (hono's wildcard takes the bare prefix).
   app.use("/docs/*", limitDocs);
 
   // Stripe's webhook endpoint must take every event Stripe sends, so only refusals count: an IP
