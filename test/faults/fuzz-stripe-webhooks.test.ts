@@ -111,7 +111,7 @@ function isEvent(event: object): boolean {
     text(e.id) &&
     text(e.type) &&
     (e.object === undefined || e.object === "event") &&
-    Number.isSafeInteger(e.created) &&
+    (e.created === undefined || Number.isSafeInteger(e.created)) &&
     typeof data === "object" &&
     data !== null &&
     !Array.isArray(data) &&

@@ -686,7 +686,7 @@ export interface components {
         /** @description A Stripe event (https://docs.stripe.com/api/events/object); other fields are kept */
         StripeEvent: {
             /** @description Unix seconds */
-            created: number;
+            created?: number;
             data: {
                 object: {
                     [key: string]: unknown;

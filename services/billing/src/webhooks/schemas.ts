@@ -19,7 +19,7 @@ export const stripeEvent = z
     id: text({ min: 1, max: 255, trim: false }),
     object: z.literal("event").optional(),
     type: text({ min: 1, max: 255, trim: false }),
-    created: z.number().int().openapi({ description: "Unix seconds" }),
+    created: z.number().int().optional().openapi({ description: "Unix seconds" }),
     data: z.looseObject({ object: z.record(z.string(), z.unknown()) }),
   })
   .openapi("StripeEvent", {
