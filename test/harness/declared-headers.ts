@@ -7,10 +7,13 @@
  */
 
 type Schema = { type?: string; format?: string; enum?: string[]; pattern?: string };
-type Header = { required?: boolean; schema?: Schema };
+type Header = { required?: boolean; schema?: Schema; $ref?: string };
 type DeclaredResponse = { headers?: Record<string, Header> };
 type Operation = { operationId?: string; responses?: Record<string, DeclaredResponse> };
-type Document = { paths: Record<string, Record<string, Operation>> };
+type Document = {
+  paths: Record<string, Record<string, Operation>>;
+  components?: { headers?: Record<string, Header> };
+};
 
 /** Headers Oryn sets itself (not the HTTP server's own, like Date or Content-Length). */
 const ours =
@@ -41,7 +44,10 @@ export function declaredHeaders(document: Document) {
     const response = operation.responses?.[String(answer.status)];
     if (!response) return void problems.push(`${where}: status not declared`);
     const headers = new Map(
-      Object.entries(response.headers ?? {}).map(([name, header]) => [name.toLowerCase(), header]),
+      Object.entries(response.headers ?? {}).map(([name, header]) => [
+        name.toLowerCase(),
+        resolve(document, header),
+      ]),
     );
     for (const [name, header] of headers) {
       const value = answer.headers.get(name);
@@ -65,6 +71,12 @@ export function declaredHeaders(document: Document) {
     /** Declared header names that no recorded answer carried where they are declared. */
     unseen: () => [...declared].filter((name) => !seen.has(name)),
   };
+}
+
+/** A `#/components/headers/<name>` reference, followed. */
+function resolve(document: Document, header: Header): Header {
+  const name = header.$ref?.replace("#/components/headers/", "");
+  return name === undefined ? header : (document.components?.headers?.[name] ?? {});
 }
 
 function misfit(value: string, schema: Schema): string | undefined {

@@ -816,7 +816,14 @@ export interface components {
     responses: never;
     parameters: never;
     requestBodies: never;
-    headers: never;
+    headers: {
+        /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
+        RateLimit: string;
+        /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
+        "RateLimit-Policy": string;
+        /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
+        "X-Request-Id": string;
+    };
     pathItems: never;
 }
 export type $defs = Record<string, never>;
@@ -836,12 +843,9 @@ export interface operations {
             /** @description A page of keys */
             200: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -854,12 +858,9 @@ export interface operations {
             /** @description No credential, or a bad, expired or revoked one (`unauthorized`, `invalid_credentials`, `invalid_token`) */
             401: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -869,12 +870,9 @@ export interface operations {
             /** @description The role is too low, or the tenant is restricted to reads (`forbidden`, `tenant_restricted`) */
             403: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -884,12 +882,9 @@ export interface operations {
             /** @description The request does not fit the schema; `errors` names each field (`validation_failed`, `idempotency_key_reused`) */
             422: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -899,14 +894,11 @@ export interface operations {
             /** @description Over a rate limit (`rate_limited`); try again after Retry-After seconds */
             429: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -933,12 +925,9 @@ export interface operations {
                 headers: {
                     /** @description Where the created resource can be read */
                     Location: string;
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -948,12 +937,9 @@ export interface operations {
             /** @description The body is not JSON, or not the shape this operation takes (`invalid_json`, `bad_request`, `invalid_signature`) */
             400: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -963,12 +949,9 @@ export interface operations {
             /** @description No credential, or a bad, expired or revoked one (`unauthorized`, `invalid_credentials`, `invalid_token`) */
             401: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -978,12 +961,9 @@ export interface operations {
             /** @description The role is too low, or the tenant is restricted to reads (`forbidden`, `tenant_restricted`) */
             403: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -993,12 +973,9 @@ export interface operations {
             /** @description The body is not JSON (`unsupported_media_type`) */
             415: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1008,12 +985,9 @@ export interface operations {
             /** @description The request does not fit the schema; `errors` names each field (`validation_failed`, `idempotency_key_reused`) */
             422: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1023,14 +997,11 @@ export interface operations {
             /** @description Over a rate limit (`rate_limited`); try again after Retry-After seconds */
             429: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1053,12 +1024,9 @@ export interface operations {
             /** @description Deleted */
             204: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -1066,12 +1034,9 @@ export interface operations {
             /** @description No credential, or a bad, expired or revoked one (`unauthorized`, `invalid_credentials`, `invalid_token`) */
             401: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1081,12 +1046,9 @@ export interface operations {
             /** @description The role is too low, or the tenant is restricted to reads (`forbidden`, `tenant_restricted`) */
             403: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1096,12 +1058,9 @@ export interface operations {
             /** @description Absent, or another tenant's (`not_found`) */
             404: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1111,14 +1070,11 @@ export interface operations {
             /** @description Over a rate limit (`rate_limited`); try again after Retry-After seconds */
             429: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1149,12 +1105,9 @@ export interface operations {
             /** @description A page of audit entries */
             200: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1164,12 +1117,9 @@ export interface operations {
             /** @description No credential, or a bad, expired or revoked one (`unauthorized`, `invalid_credentials`, `invalid_token`) */
             401: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1179,12 +1129,9 @@ export interface operations {
             /** @description The role is too low, or the tenant is restricted to reads (`forbidden`, `tenant_restricted`) */
             403: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1194,12 +1141,9 @@ export interface operations {
             /** @description Absent, or another tenant's (`not_found`) */
             404: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1209,14 +1153,11 @@ export interface operations {
             /** @description Conflict with the current state, or the tenant is still being provisioned (`tenant_not_ready`, with Retry-After) */
             409: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1226,12 +1167,9 @@ export interface operations {
             /** @description The request does not fit the schema; `errors` names each field (`validation_failed`, `idempotency_key_reused`) */
             422: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1241,14 +1179,11 @@ export interface operations {
             /** @description Over a rate limit (`rate_limited`); try again after Retry-After seconds */
             429: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1258,14 +1193,11 @@ export interface operations {
             /** @description An upstream service or the tenant's database is unavailable (`upstream_unavailable`); Retry-After when known */
             503: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1286,12 +1218,9 @@ export interface operations {
             /** @description The result; `ok: false` names the first entry that does not verify */
             200: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1301,12 +1230,9 @@ export interface operations {
             /** @description No credential, or a bad, expired or revoked one (`unauthorized`, `invalid_credentials`, `invalid_token`) */
             401: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1316,12 +1242,9 @@ export interface operations {
             /** @description The role is too low, or the tenant is restricted to reads (`forbidden`, `tenant_restricted`) */
             403: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1331,12 +1254,9 @@ export interface operations {
             /** @description Absent, or another tenant's (`not_found`) */
             404: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1346,14 +1266,11 @@ export interface operations {
             /** @description Conflict with the current state, or the tenant is still being provisioned (`tenant_not_ready`, with Retry-After) */
             409: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1363,14 +1280,11 @@ export interface operations {
             /** @description Over a rate limit (`rate_limited`); try again after Retry-After seconds */
             429: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1380,14 +1294,11 @@ export interface operations {
             /** @description An upstream service or the tenant's database is unavailable (`upstream_unavailable`); Retry-After when known */
             503: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1412,12 +1323,9 @@ export interface operations {
             /** @description Tokens */
             200: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1427,12 +1335,9 @@ export interface operations {
             /** @description The body is not JSON, or not the shape this operation takes (`invalid_json`, `bad_request`, `invalid_signature`) */
             400: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1442,12 +1347,9 @@ export interface operations {
             /** @description No credential, or a bad, expired or revoked one (`unauthorized`, `invalid_credentials`, `invalid_token`) */
             401: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1457,12 +1359,9 @@ export interface operations {
             /** @description The body is not JSON (`unsupported_media_type`) */
             415: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1472,12 +1371,9 @@ export interface operations {
             /** @description The request does not fit the schema; `errors` names each field (`validation_failed`, `idempotency_key_reused`) */
             422: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1487,14 +1383,11 @@ export interface operations {
             /** @description Over a rate limit (`rate_limited`); try again after Retry-After seconds */
             429: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1519,12 +1412,9 @@ export interface operations {
             /** @description Logged out */
             204: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -1532,12 +1422,9 @@ export interface operations {
             /** @description The body is not JSON, or not the shape this operation takes (`invalid_json`, `bad_request`, `invalid_signature`) */
             400: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1547,12 +1434,9 @@ export interface operations {
             /** @description The body is not JSON (`unsupported_media_type`) */
             415: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1562,12 +1446,9 @@ export interface operations {
             /** @description The request does not fit the schema; `errors` names each field (`validation_failed`, `idempotency_key_reused`) */
             422: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1577,14 +1458,11 @@ export interface operations {
             /** @description Over a rate limit (`rate_limited`); try again after Retry-After seconds */
             429: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1609,12 +1487,9 @@ export interface operations {
             /** @description Tokens */
             200: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1624,12 +1499,9 @@ export interface operations {
             /** @description The body is not JSON, or not the shape this operation takes (`invalid_json`, `bad_request`, `invalid_signature`) */
             400: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1639,12 +1511,9 @@ export interface operations {
             /** @description No credential, or a bad, expired or revoked one (`unauthorized`, `invalid_credentials`, `invalid_token`) */
             401: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1654,12 +1523,9 @@ export interface operations {
             /** @description The body is not JSON (`unsupported_media_type`) */
             415: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1669,12 +1535,9 @@ export interface operations {
             /** @description The request does not fit the schema; `errors` names each field (`validation_failed`, `idempotency_key_reused`) */
             422: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1684,14 +1547,11 @@ export interface operations {
             /** @description Over a rate limit (`rate_limited`); try again after Retry-After seconds */
             429: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1716,12 +1576,9 @@ export interface operations {
             /** @description Where to send the browser */
             200: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1731,12 +1588,9 @@ export interface operations {
             /** @description The body is not JSON, or not the shape this operation takes (`invalid_json`, `bad_request`, `invalid_signature`) */
             400: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1746,12 +1600,9 @@ export interface operations {
             /** @description No credential, or a bad, expired or revoked one (`unauthorized`, `invalid_credentials`, `invalid_token`) */
             401: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1761,12 +1612,9 @@ export interface operations {
             /** @description The role is too low, or the tenant is restricted to reads (`forbidden`, `tenant_restricted`) */
             403: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1776,12 +1624,9 @@ export interface operations {
             /** @description Absent, or another tenant's (`not_found`) */
             404: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1791,14 +1636,11 @@ export interface operations {
             /** @description Conflict with the current state, or the tenant is still being provisioned (`tenant_not_ready`, with Retry-After) */
             409: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1808,12 +1650,9 @@ export interface operations {
             /** @description The body is not JSON (`unsupported_media_type`) */
             415: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1823,12 +1662,9 @@ export interface operations {
             /** @description The request does not fit the schema; `errors` names each field (`validation_failed`, `idempotency_key_reused`) */
             422: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1838,14 +1674,11 @@ export interface operations {
             /** @description Over a rate limit (`rate_limited`); try again after Retry-After seconds */
             429: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1855,12 +1688,9 @@ export interface operations {
             /** @description An upstream (Stripe) refused the request (`upstream_unavailable`) */
             502: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1870,14 +1700,11 @@ export interface operations {
             /** @description An upstream service or the tenant's database is unavailable (`upstream_unavailable`); Retry-After when known */
             503: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1898,12 +1725,9 @@ export interface operations {
             /** @description Where to send the browser */
             200: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1913,12 +1737,9 @@ export interface operations {
             /** @description No credential, or a bad, expired or revoked one (`unauthorized`, `invalid_credentials`, `invalid_token`) */
             401: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1928,12 +1749,9 @@ export interface operations {
             /** @description The role is too low, or the tenant is restricted to reads (`forbidden`, `tenant_restricted`) */
             403: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1943,12 +1761,9 @@ export interface operations {
             /** @description Absent, or another tenant's (`not_found`) */
             404: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1958,14 +1773,11 @@ export interface operations {
             /** @description Over a rate limit (`rate_limited`); try again after Retry-After seconds */
             429: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1975,12 +1787,9 @@ export interface operations {
             /** @description An upstream (Stripe) refused the request (`upstream_unavailable`) */
             502: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1990,14 +1799,11 @@ export interface operations {
             /** @description An upstream service or the tenant's database is unavailable (`upstream_unavailable`); Retry-After when known */
             503: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2018,12 +1824,9 @@ export interface operations {
             /** @description The subscription */
             200: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2033,12 +1836,9 @@ export interface operations {
             /** @description No credential, or a bad, expired or revoked one (`unauthorized`, `invalid_credentials`, `invalid_token`) */
             401: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2048,12 +1848,9 @@ export interface operations {
             /** @description The role is too low, or the tenant is restricted to reads (`forbidden`, `tenant_restricted`) */
             403: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2063,12 +1860,9 @@ export interface operations {
             /** @description Absent, or another tenant's (`not_found`) */
             404: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2078,14 +1872,11 @@ export interface operations {
             /** @description Over a rate limit (`rate_limited`); try again after Retry-After seconds */
             429: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2095,14 +1886,11 @@ export interface operations {
             /** @description An upstream service or the tenant's database is unavailable (`upstream_unavailable`); Retry-After when known */
             503: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2126,12 +1914,9 @@ export interface operations {
             /** @description A page of invitations */
             200: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2144,12 +1929,9 @@ export interface operations {
             /** @description No credential, or a bad, expired or revoked one (`unauthorized`, `invalid_credentials`, `invalid_token`) */
             401: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2159,12 +1941,9 @@ export interface operations {
             /** @description The role is too low, or the tenant is restricted to reads (`forbidden`, `tenant_restricted`) */
             403: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2174,12 +1953,9 @@ export interface operations {
             /** @description The request does not fit the schema; `errors` names each field (`validation_failed`, `idempotency_key_reused`) */
             422: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2189,14 +1965,11 @@ export interface operations {
             /** @description Over a rate limit (`rate_limited`); try again after Retry-After seconds */
             429: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2223,12 +1996,9 @@ export interface operations {
                 headers: {
                     /** @description Where the created resource can be read */
                     Location: string;
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2238,12 +2008,9 @@ export interface operations {
             /** @description The body is not JSON, or not the shape this operation takes (`invalid_json`, `bad_request`, `invalid_signature`) */
             400: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2253,12 +2020,9 @@ export interface operations {
             /** @description No credential, or a bad, expired or revoked one (`unauthorized`, `invalid_credentials`, `invalid_token`) */
             401: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2268,12 +2032,9 @@ export interface operations {
             /** @description The tenant's plan does not allow more of this (`plan_limit_reached`); a higher plan does */
             402: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2283,12 +2044,9 @@ export interface operations {
             /** @description The role is too low, or the tenant is restricted to reads (`forbidden`, `tenant_restricted`) */
             403: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2298,14 +2056,11 @@ export interface operations {
             /** @description Conflict with the current state, or the tenant is still being provisioned (`tenant_not_ready`, with Retry-After) */
             409: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2315,12 +2070,9 @@ export interface operations {
             /** @description The body is not JSON (`unsupported_media_type`) */
             415: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2330,12 +2082,9 @@ export interface operations {
             /** @description The request does not fit the schema; `errors` names each field (`validation_failed`, `idempotency_key_reused`) */
             422: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2345,14 +2094,11 @@ export interface operations {
             /** @description Over a rate limit (`rate_limited`); try again after Retry-After seconds */
             429: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2375,12 +2121,9 @@ export interface operations {
             /** @description Revoked */
             204: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -2388,12 +2131,9 @@ export interface operations {
             /** @description No credential, or a bad, expired or revoked one (`unauthorized`, `invalid_credentials`, `invalid_token`) */
             401: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2403,12 +2143,9 @@ export interface operations {
             /** @description The role is too low, or the tenant is restricted to reads (`forbidden`, `tenant_restricted`) */
             403: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2418,12 +2155,9 @@ export interface operations {
             /** @description Absent, or another tenant's (`not_found`) */
             404: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2433,14 +2167,11 @@ export interface operations {
             /** @description Over a rate limit (`rate_limited`); try again after Retry-After seconds */
             429: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2465,12 +2196,9 @@ export interface operations {
             /** @description Tokens for the new membership */
             200: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2480,12 +2208,9 @@ export interface operations {
             /** @description The body is not JSON, or not the shape this operation takes (`invalid_json`, `bad_request`, `invalid_signature`) */
             400: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2495,12 +2220,9 @@ export interface operations {
             /** @description No credential, or a bad, expired or revoked one (`unauthorized`, `invalid_credentials`, `invalid_token`) */
             401: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2510,12 +2232,9 @@ export interface operations {
             /** @description The tenant's plan does not allow more of this (`plan_limit_reached`); a higher plan does */
             402: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2525,14 +2244,11 @@ export interface operations {
             /** @description Conflict with the current state, or the tenant is still being provisioned (`tenant_not_ready`, with Retry-After) */
             409: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2542,12 +2258,9 @@ export interface operations {
             /** @description The body is not JSON (`unsupported_media_type`) */
             415: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2557,12 +2270,9 @@ export interface operations {
             /** @description The request does not fit the schema; `errors` names each field (`validation_failed`, `idempotency_key_reused`) */
             422: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2572,14 +2282,11 @@ export interface operations {
             /** @description Over a rate limit (`rate_limited`); try again after Retry-After seconds */
             429: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2603,12 +2310,9 @@ export interface operations {
             /** @description A page of members */
             200: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2621,12 +2325,9 @@ export interface operations {
             /** @description No credential, or a bad, expired or revoked one (`unauthorized`, `invalid_credentials`, `invalid_token`) */
             401: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2636,12 +2337,9 @@ export interface operations {
             /** @description The request does not fit the schema; `errors` names each field (`validation_failed`, `idempotency_key_reused`) */
             422: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2651,14 +2349,11 @@ export interface operations {
             /** @description Over a rate limit (`rate_limited`); try again after Retry-After seconds */
             429: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2681,12 +2376,9 @@ export interface operations {
             /** @description Removed */
             204: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -2694,12 +2386,9 @@ export interface operations {
             /** @description No credential, or a bad, expired or revoked one (`unauthorized`, `invalid_credentials`, `invalid_token`) */
             401: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2709,12 +2398,9 @@ export interface operations {
             /** @description The role is too low, or the tenant is restricted to reads (`forbidden`, `tenant_restricted`) */
             403: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2724,12 +2410,9 @@ export interface operations {
             /** @description Absent, or another tenant's (`not_found`) */
             404: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2739,14 +2422,11 @@ export interface operations {
             /** @description Conflict with the current state, or the tenant is still being provisioned (`tenant_not_ready`, with Retry-After) */
             409: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2756,14 +2436,11 @@ export interface operations {
             /** @description Over a rate limit (`rate_limited`); try again after Retry-After seconds */
             429: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2790,12 +2467,9 @@ export interface operations {
             /** @description The member */
             200: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2805,12 +2479,9 @@ export interface operations {
             /** @description The body is not JSON, or not the shape this operation takes (`invalid_json`, `bad_request`, `invalid_signature`) */
             400: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2820,12 +2491,9 @@ export interface operations {
             /** @description No credential, or a bad, expired or revoked one (`unauthorized`, `invalid_credentials`, `invalid_token`) */
             401: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2835,12 +2503,9 @@ export interface operations {
             /** @description The role is too low, or the tenant is restricted to reads (`forbidden`, `tenant_restricted`) */
             403: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2850,12 +2515,9 @@ export interface operations {
             /** @description Absent, or another tenant's (`not_found`) */
             404: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2865,14 +2527,11 @@ export interface operations {
             /** @description Conflict with the current state, or the tenant is still being provisioned (`tenant_not_ready`, with Retry-After) */
             409: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2882,12 +2541,9 @@ export interface operations {
             /** @description The body is not JSON (`unsupported_media_type`) */
             415: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2897,12 +2553,9 @@ export interface operations {
             /** @description The request does not fit the schema; `errors` names each field (`validation_failed`, `idempotency_key_reused`) */
             422: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2912,14 +2565,11 @@ export interface operations {
             /** @description Over a rate limit (`rate_limited`); try again after Retry-After seconds */
             429: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2943,12 +2593,9 @@ export interface operations {
             /** @description A page of projects */
             200: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2958,12 +2605,9 @@ export interface operations {
             /** @description No credential, or a bad, expired or revoked one (`unauthorized`, `invalid_credentials`, `invalid_token`) */
             401: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2973,14 +2617,11 @@ export interface operations {
             /** @description Conflict with the current state, or the tenant is still being provisioned (`tenant_not_ready`, with Retry-After) */
             409: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2990,12 +2631,9 @@ export interface operations {
             /** @description The request does not fit the schema; `errors` names each field (`validation_failed`, `idempotency_key_reused`) */
             422: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3005,14 +2643,11 @@ export interface operations {
             /** @description Over a rate limit (`rate_limited`); try again after Retry-After seconds */
             429: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3022,14 +2657,11 @@ export interface operations {
             /** @description An upstream service or the tenant's database is unavailable (`upstream_unavailable`); Retry-After when known */
             503: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3063,12 +2695,9 @@ export interface operations {
                     "Idempotent-Replayed"?: "true";
                     /** @description Where the created resource can be read */
                     Location: string;
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3078,12 +2707,9 @@ export interface operations {
             /** @description The body is not JSON, or not the shape this operation takes (`invalid_json`, `bad_request`, `invalid_signature`) */
             400: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3093,12 +2719,9 @@ export interface operations {
             /** @description No credential, or a bad, expired or revoked one (`unauthorized`, `invalid_credentials`, `invalid_token`) */
             401: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3108,12 +2731,9 @@ export interface operations {
             /** @description The tenant's plan does not allow more of this (`plan_limit_reached`); a higher plan does */
             402: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3123,12 +2743,9 @@ export interface operations {
             /** @description The role is too low, or the tenant is restricted to reads (`forbidden`, `tenant_restricted`) */
             403: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3138,14 +2755,11 @@ export interface operations {
             /** @description Conflict with the current state, or the tenant is still being provisioned (`tenant_not_ready`, with Retry-After) */
             409: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3155,12 +2769,9 @@ export interface operations {
             /** @description The body is over the limit (`payload_too_large`) */
             413: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3170,12 +2781,9 @@ export interface operations {
             /** @description The body is not JSON (`unsupported_media_type`) */
             415: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3185,12 +2793,9 @@ export interface operations {
             /** @description The request does not fit the schema; `errors` names each field (`validation_failed`, `idempotency_key_reused`) */
             422: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3200,14 +2805,11 @@ export interface operations {
             /** @description Over a rate limit (`rate_limited`); try again after Retry-After seconds */
             429: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3217,14 +2819,11 @@ export interface operations {
             /** @description An upstream service or the tenant's database is unavailable (`upstream_unavailable`); Retry-After when known */
             503: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3249,12 +2848,9 @@ export interface operations {
                 headers: {
                     /** @description The resource's version; send it back in If-Match to change only this version */
                     ETag: string;
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3264,12 +2860,9 @@ export interface operations {
             /** @description No credential, or a bad, expired or revoked one (`unauthorized`, `invalid_credentials`, `invalid_token`) */
             401: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3279,12 +2872,9 @@ export interface operations {
             /** @description Absent, or another tenant's (`not_found`) */
             404: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3294,14 +2884,11 @@ export interface operations {
             /** @description Conflict with the current state, or the tenant is still being provisioned (`tenant_not_ready`, with Retry-After) */
             409: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3311,14 +2898,11 @@ export interface operations {
             /** @description Over a rate limit (`rate_limited`); try again after Retry-After seconds */
             429: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3328,14 +2912,11 @@ export interface operations {
             /** @description An upstream service or the tenant's database is unavailable (`upstream_unavailable`); Retry-After when known */
             503: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3360,12 +2941,9 @@ export interface operations {
             /** @description Deleted */
             204: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -3373,12 +2951,9 @@ export interface operations {
             /** @description No credential, or a bad, expired or revoked one (`unauthorized`, `invalid_credentials`, `invalid_token`) */
             401: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3388,12 +2963,9 @@ export interface operations {
             /** @description The role is too low, or the tenant is restricted to reads (`forbidden`, `tenant_restricted`) */
             403: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3403,12 +2975,9 @@ export interface operations {
             /** @description Absent, or another tenant's (`not_found`) */
             404: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3418,14 +2987,11 @@ export interface operations {
             /** @description Conflict with the current state, or the tenant is still being provisioned (`tenant_not_ready`, with Retry-After) */
             409: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3435,12 +3001,9 @@ export interface operations {
             /** @description The If-Match ETag is stale (`precondition_failed`) */
             412: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3450,14 +3013,11 @@ export interface operations {
             /** @description Over a rate limit (`rate_limited`); try again after Retry-After seconds */
             429: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3467,14 +3027,11 @@ export interface operations {
             /** @description An upstream service or the tenant's database is unavailable (`upstream_unavailable`); Retry-After when known */
             503: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3505,12 +3062,9 @@ export interface operations {
                 headers: {
                     /** @description The resource's version; send it back in If-Match to change only this version */
                     ETag: string;
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3520,12 +3074,9 @@ export interface operations {
             /** @description The body is not JSON, or not the shape this operation takes (`invalid_json`, `bad_request`, `invalid_signature`) */
             400: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3535,12 +3086,9 @@ export interface operations {
             /** @description No credential, or a bad, expired or revoked one (`unauthorized`, `invalid_credentials`, `invalid_token`) */
             401: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3550,12 +3098,9 @@ export interface operations {
             /** @description The role is too low, or the tenant is restricted to reads (`forbidden`, `tenant_restricted`) */
             403: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3565,12 +3110,9 @@ export interface operations {
             /** @description Absent, or another tenant's (`not_found`) */
             404: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3580,14 +3122,11 @@ export interface operations {
             /** @description Conflict with the current state, or the tenant is still being provisioned (`tenant_not_ready`, with Retry-After) */
             409: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3597,12 +3136,9 @@ export interface operations {
             /** @description The If-Match ETag is stale (`precondition_failed`) */
             412: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3612,12 +3148,9 @@ export interface operations {
             /** @description The body is over the limit (`payload_too_large`) */
             413: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3627,12 +3160,9 @@ export interface operations {
             /** @description The body is not JSON (`unsupported_media_type`) */
             415: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3642,12 +3172,9 @@ export interface operations {
             /** @description The request does not fit the schema; `errors` names each field (`validation_failed`, `idempotency_key_reused`) */
             422: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3657,14 +3184,11 @@ export interface operations {
             /** @description Over a rate limit (`rate_limited`); try again after Retry-After seconds */
             429: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3674,14 +3198,11 @@ export interface operations {
             /** @description An upstream service or the tenant's database is unavailable (`upstream_unavailable`); Retry-After when known */
             503: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3709,12 +3230,9 @@ export interface operations {
             /** @description A page of tasks */
             200: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3724,12 +3242,9 @@ export interface operations {
             /** @description No credential, or a bad, expired or revoked one (`unauthorized`, `invalid_credentials`, `invalid_token`) */
             401: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3739,12 +3254,9 @@ export interface operations {
             /** @description Absent, or another tenant's (`not_found`) */
             404: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3754,14 +3266,11 @@ export interface operations {
             /** @description Conflict with the current state, or the tenant is still being provisioned (`tenant_not_ready`, with Retry-After) */
             409: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3771,12 +3280,9 @@ export interface operations {
             /** @description The request does not fit the schema; `errors` names each field (`validation_failed`, `idempotency_key_reused`) */
             422: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3786,14 +3292,11 @@ export interface operations {
             /** @description Over a rate limit (`rate_limited`); try again after Retry-After seconds */
             429: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3803,14 +3306,11 @@ export interface operations {
             /** @description An upstream service or the tenant's database is unavailable (`upstream_unavailable`); Retry-After when known */
             503: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3846,12 +3346,9 @@ export interface operations {
                     "Idempotent-Replayed"?: "true";
                     /** @description Where the created resource can be read */
                     Location: string;
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3861,12 +3358,9 @@ export interface operations {
             /** @description The body is not JSON, or not the shape this operation takes (`invalid_json`, `bad_request`, `invalid_signature`) */
             400: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3876,12 +3370,9 @@ export interface operations {
             /** @description No credential, or a bad, expired or revoked one (`unauthorized`, `invalid_credentials`, `invalid_token`) */
             401: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3891,12 +3382,9 @@ export interface operations {
             /** @description The role is too low, or the tenant is restricted to reads (`forbidden`, `tenant_restricted`) */
             403: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3906,12 +3394,9 @@ export interface operations {
             /** @description Absent, or another tenant's (`not_found`) */
             404: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3921,14 +3406,11 @@ export interface operations {
             /** @description Conflict with the current state, or the tenant is still being provisioned (`tenant_not_ready`, with Retry-After) */
             409: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3938,12 +3420,9 @@ export interface operations {
             /** @description The body is over the limit (`payload_too_large`) */
             413: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3953,12 +3432,9 @@ export interface operations {
             /** @description The body is not JSON (`unsupported_media_type`) */
             415: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3968,12 +3444,9 @@ export interface operations {
             /** @description The request does not fit the schema; `errors` names each field (`validation_failed`, `idempotency_key_reused`) */
             422: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3983,14 +3456,11 @@ export interface operations {
             /** @description Over a rate limit (`rate_limited`); try again after Retry-After seconds */
             429: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4000,14 +3470,11 @@ export interface operations {
             /** @description An upstream service or the tenant's database is unavailable (`upstream_unavailable`); Retry-After when known */
             503: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4033,12 +3500,9 @@ export interface operations {
                 headers: {
                     /** @description The resource's version; send it back in If-Match to change only this version */
                     ETag: string;
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4048,12 +3512,9 @@ export interface operations {
             /** @description No credential, or a bad, expired or revoked one (`unauthorized`, `invalid_credentials`, `invalid_token`) */
             401: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4063,12 +3524,9 @@ export interface operations {
             /** @description Absent, or another tenant's (`not_found`) */
             404: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4078,14 +3536,11 @@ export interface operations {
             /** @description Conflict with the current state, or the tenant is still being provisioned (`tenant_not_ready`, with Retry-After) */
             409: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4095,14 +3550,11 @@ export interface operations {
             /** @description Over a rate limit (`rate_limited`); try again after Retry-After seconds */
             429: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4112,14 +3564,11 @@ export interface operations {
             /** @description An upstream service or the tenant's database is unavailable (`upstream_unavailable`); Retry-After when known */
             503: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4145,12 +3594,9 @@ export interface operations {
             /** @description Deleted */
             204: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -4158,12 +3604,9 @@ export interface operations {
             /** @description No credential, or a bad, expired or revoked one (`unauthorized`, `invalid_credentials`, `invalid_token`) */
             401: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4173,12 +3616,9 @@ export interface operations {
             /** @description The role is too low, or the tenant is restricted to reads (`forbidden`, `tenant_restricted`) */
             403: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4188,12 +3628,9 @@ export interface operations {
             /** @description Absent, or another tenant's (`not_found`) */
             404: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4203,14 +3640,11 @@ export interface operations {
             /** @description Conflict with the current state, or the tenant is still being provisioned (`tenant_not_ready`, with Retry-After) */
             409: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4220,12 +3654,9 @@ export interface operations {
             /** @description The If-Match ETag is stale (`precondition_failed`) */
             412: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4235,14 +3666,11 @@ export interface operations {
             /** @description Over a rate limit (`rate_limited`); try again after Retry-After seconds */
             429: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4252,14 +3680,11 @@ export interface operations {
             /** @description An upstream service or the tenant's database is unavailable (`upstream_unavailable`); Retry-After when known */
             503: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4291,12 +3716,9 @@ export interface operations {
                 headers: {
                     /** @description The resource's version; send it back in If-Match to change only this version */
                     ETag: string;
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4306,12 +3728,9 @@ export interface operations {
             /** @description The body is not JSON, or not the shape this operation takes (`invalid_json`, `bad_request`, `invalid_signature`) */
             400: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4321,12 +3740,9 @@ export interface operations {
             /** @description No credential, or a bad, expired or revoked one (`unauthorized`, `invalid_credentials`, `invalid_token`) */
             401: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4336,12 +3752,9 @@ export interface operations {
             /** @description The role is too low, or the tenant is restricted to reads (`forbidden`, `tenant_restricted`) */
             403: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4351,12 +3764,9 @@ export interface operations {
             /** @description Absent, or another tenant's (`not_found`) */
             404: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4366,14 +3776,11 @@ export interface operations {
             /** @description Conflict with the current state, or the tenant is still being provisioned (`tenant_not_ready`, with Retry-After) */
             409: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4383,12 +3790,9 @@ export interface operations {
             /** @description The If-Match ETag is stale (`precondition_failed`) */
             412: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4398,12 +3802,9 @@ export interface operations {
             /** @description The body is over the limit (`payload_too_large`) */
             413: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4413,12 +3814,9 @@ export interface operations {
             /** @description The body is not JSON (`unsupported_media_type`) */
             415: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4428,12 +3826,9 @@ export interface operations {
             /** @description The request does not fit the schema; `errors` names each field (`validation_failed`, `idempotency_key_reused`) */
             422: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4443,14 +3838,11 @@ export interface operations {
             /** @description Over a rate limit (`rate_limited`); try again after Retry-After seconds */
             429: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4460,14 +3852,11 @@ export interface operations {
             /** @description An upstream service or the tenant's database is unavailable (`upstream_unavailable`); Retry-After when known */
             503: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4492,12 +3881,9 @@ export interface operations {
             /** @description Accepted; poll GET /v1/tenant until status is active */
             202: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4507,12 +3893,9 @@ export interface operations {
             /** @description The body is not JSON, or not the shape this operation takes (`invalid_json`, `bad_request`, `invalid_signature`) */
             400: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4522,14 +3905,11 @@ export interface operations {
             /** @description Conflict with the current state, or the tenant is still being provisioned (`tenant_not_ready`, with Retry-After) */
             409: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4539,12 +3919,9 @@ export interface operations {
             /** @description The body is over the limit (`payload_too_large`) */
             413: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4554,12 +3931,9 @@ export interface operations {
             /** @description The body is not JSON (`unsupported_media_type`) */
             415: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4569,12 +3943,9 @@ export interface operations {
             /** @description The request does not fit the schema; `errors` names each field (`validation_failed`, `idempotency_key_reused`) */
             422: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4584,14 +3955,11 @@ export interface operations {
             /** @description Over a rate limit (`rate_limited`); try again after Retry-After seconds */
             429: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4612,12 +3980,9 @@ export interface operations {
             /** @description The tenant */
             200: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4627,12 +3992,9 @@ export interface operations {
             /** @description No credential, or a bad, expired or revoked one (`unauthorized`, `invalid_credentials`, `invalid_token`) */
             401: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4642,12 +4004,9 @@ export interface operations {
             /** @description Absent, or another tenant's (`not_found`) */
             404: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4657,14 +4016,11 @@ export interface operations {
             /** @description Over a rate limit (`rate_limited`); try again after Retry-After seconds */
             429: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4689,12 +4045,9 @@ export interface operations {
             /** @description Deletion scheduled; `deleteAfter` says when the data goes */
             202: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4704,12 +4057,9 @@ export interface operations {
             /** @description The body is not JSON, or not the shape this operation takes (`invalid_json`, `bad_request`, `invalid_signature`) */
             400: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4719,12 +4069,9 @@ export interface operations {
             /** @description No credential, or a bad, expired or revoked one (`unauthorized`, `invalid_credentials`, `invalid_token`) */
             401: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4734,12 +4081,9 @@ export interface operations {
             /** @description The role is too low, or the tenant is restricted to reads (`forbidden`, `tenant_restricted`) */
             403: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4749,12 +4093,9 @@ export interface operations {
             /** @description Absent, or another tenant's (`not_found`) */
             404: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4764,12 +4105,9 @@ export interface operations {
             /** @description The body is not JSON (`unsupported_media_type`) */
             415: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4779,12 +4117,9 @@ export interface operations {
             /** @description The request does not fit the schema; `errors` names each field (`validation_failed`, `idempotency_key_reused`) */
             422: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4794,14 +4129,11 @@ export interface operations {
             /** @description Over a rate limit (`rate_limited`); try again after Retry-After seconds */
             429: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4824,12 +4156,9 @@ export interface operations {
                 headers: {
                     /** @description Where the created resource can be read */
                     Location: string;
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4839,12 +4168,9 @@ export interface operations {
             /** @description No credential, or a bad, expired or revoked one (`unauthorized`, `invalid_credentials`, `invalid_token`) */
             401: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4854,12 +4180,9 @@ export interface operations {
             /** @description The role is too low, or the tenant is restricted to reads (`forbidden`, `tenant_restricted`) */
             403: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4869,14 +4192,11 @@ export interface operations {
             /** @description Conflict with the current state, or the tenant is still being provisioned (`tenant_not_ready`, with Retry-After) */
             409: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4886,14 +4206,11 @@ export interface operations {
             /** @description Over a rate limit (`rate_limited`); try again after Retry-After seconds */
             429: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4916,12 +4233,9 @@ export interface operations {
             /** @description The export */
             200: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4931,12 +4245,9 @@ export interface operations {
             /** @description No credential, or a bad, expired or revoked one (`unauthorized`, `invalid_credentials`, `invalid_token`) */
             401: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4946,12 +4257,9 @@ export interface operations {
             /** @description The role is too low, or the tenant is restricted to reads (`forbidden`, `tenant_restricted`) */
             403: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4961,12 +4269,9 @@ export interface operations {
             /** @description Absent, or another tenant's (`not_found`) */
             404: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4976,12 +4281,9 @@ export interface operations {
             /** @description The request does not fit the schema; `errors` names each field (`validation_failed`, `idempotency_key_reused`) */
             422: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4991,14 +4293,11 @@ export interface operations {
             /** @description Over a rate limit (`rate_limited`); try again after Retry-After seconds */
             429: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5023,14 +4322,11 @@ export interface operations {
                 headers: {
                     /** @description An attachment, named after the export */
                     "Content-Disposition": string;
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description SHA-256 of the archive (hex), to check the download against */
                     "X-Oryn-Sha256"?: string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5040,12 +4336,9 @@ export interface operations {
             /** @description No credential, or a bad, expired or revoked one (`unauthorized`, `invalid_credentials`, `invalid_token`) */
             401: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5055,12 +4348,9 @@ export interface operations {
             /** @description The role is too low, or the tenant is restricted to reads (`forbidden`, `tenant_restricted`) */
             403: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5070,12 +4360,9 @@ export interface operations {
             /** @description Absent, or another tenant's (`not_found`) */
             404: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5085,14 +4372,11 @@ export interface operations {
             /** @description Conflict with the current state, or the tenant is still being provisioned (`tenant_not_ready`, with Retry-After) */
             409: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5102,12 +4386,9 @@ export interface operations {
             /** @description The request does not fit the schema; `errors` names each field (`validation_failed`, `idempotency_key_reused`) */
             422: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5117,14 +4398,11 @@ export interface operations {
             /** @description Over a rate limit (`rate_limited`); try again after Retry-After seconds */
             429: {
                 headers: {
-                    /** @description What is left of the window closest to running out, e.g. `"tenant";r=599;t=60`; absent only while no limiter could count */
-                    RateLimit?: string;
-                    /** @description The windows this request was counted in (draft-ietf-httpapi-ratelimit-headers), e.g. `"tenant-burst";q=20;w=1, "tenant";q=600;w=60` */
-                    "RateLimit-Policy": string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5152,8 +4430,7 @@ export interface operations {
             /** @description Verified and recorded */
             200: {
                 headers: {
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5167,8 +4444,7 @@ export interface operations {
             /** @description The body is not JSON, or not the shape this operation takes (`invalid_json`, `bad_request`, `invalid_signature`) */
             400: {
                 headers: {
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5178,8 +4454,7 @@ export interface operations {
             /** @description The body is over the limit (`payload_too_large`) */
             413: {
                 headers: {
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5191,8 +4466,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
-                    /** @description The request's id, also in problem bodies and in the logs: quote it when asking */
-                    "X-Request-Id": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {

@@ -5,7 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createMergedDocument } from "../src/docs/merged-document.ts";
 
 // A workspace stand-in whose document the test changes, counting how often it is asked.
-let served = { openapi: "3.1.0", info: {}, paths: { "/v1/projects": { get: {} } } };
+let served: { openapi: string; info: object; paths: Record<string, object> } = {
+  openapi: "3.1.0",
+  info: {},
+  paths: { "/v1/projects": { get: {} } },
+};
 let fetches = 0;
 const upstream = createServer((_request, response) => {
   fetches++;
@@ -42,7 +46,9 @@ describe("the merged OpenAPI document", () => {
     served = { ...served, paths: { "/v1/projects": { get: {} }, "/v1/audit-log": { get: {} } } };
     const changed = await merged();
     expect(changed.etag).not.toBe(built?.etag);
-    expect(Object.keys(JSON.parse(changed.body).paths)).toContain("/v1/audit-log");
+    expect(Object.keys(JSON.parse(new TextDecoder().decode(changed.body)).paths)).toContain(
+      "/v1/audit-log",
+    );
     expect(ownBuilds).toBe(1);
   });
 });

@@ -14,8 +14,8 @@ type Document = {
 
 type Upstream = { name: keyof typeof upstreamPaths; url: string };
 
-/** The merged document as it is served: its JSON text and the strong ETag of that text. */
-export type BuiltDocument = { body: string; etag: string };
+/** The merged document as it is served: its JSON, encoded once, and the strong ETag of it. */
+export type BuiltDocument = { body: Uint8Array<ArrayBuffer>; etag: string };
 
 /**
  * The public OpenAPI document: the gateway's own routes, and, from each upstream's document
@@ -65,7 +65,7 @@ export function createMergedDocument(options: {
     const from = JSON.stringify(options.upstreams.map((upstream) => fetched.get(upstream.name)));
     if (built?.from !== from) {
       own ??= structuredClone(options.own()) as Document;
-      const body = JSON.stringify(merge(own, options.upstreams, fetched));
+      const body = new TextEncoder().encode(JSON.stringify(merge(own, options.upstreams, fetched)));
       const etag = `"${createHash("sha256").update(body).digest("base64url").slice(0, 27)}"`;
       built = { document: { body, etag }, from };
     }
