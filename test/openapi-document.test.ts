@@ -1,11 +1,11 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { serviceEnv, testRun } from "@oryn/testing/context";
+import { declaredHeaders } from "@oryn/testing/declared-headers";
+import { type Oryn, startOryn } from "@oryn/testing/processes";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { serviceEnv, testRun } from "./harness/context.ts";
-import { declaredHeaders } from "./harness/declared-headers.ts";
-import { type Oryn, startOryn } from "./harness/processes.ts";
 
 // The document is JSON read from the wire.
 type Json = any;
@@ -27,7 +27,8 @@ describe("the OpenAPI document (/openapi.json)", () => {
     );
 
   it("passes `redocly lint` with the recommended rules (redocly.yaml), warnings included", () => {
-    const file = join(mkdtempSync(join(tmpdir(), "oryn-openapi-")), "openapi.json");
+    const folder = mkdtempSync(join(tmpdir(), "oryn-openapi-"));
+    const file = join(folder, "openapi.json");
     writeFileSync(file, JSON.stringify(document));
     const lint = spawnSync(
       join(root, "node_modules", ".bin", "redocly"),
@@ -39,6 +40,7 @@ describe("the OpenAPI document (/openapi.json)", () => {
         env: { ...process.env, REDOCLY_TELEMETRY: "off", REDOCLY_SUPPRESS_UPDATE_NOTICE: "true" },
       },
     );
+    rmSync(folder, { recursive: true, force: true });
     const output = `${lint.stdout}${lint.stderr}`;
     expect(lint.status, output).toBe(0);
     expect(output, output).toMatch(/Woohoo! Your API description is valid/);

@@ -1,7 +1,7 @@
+import { serviceEnv, testRun } from "@oryn/testing/context";
+import { type Oryn, startOryn } from "@oryn/testing/processes";
 import Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { serviceEnv, testRun } from "./harness/context.ts";
-import { type Oryn, startOryn } from "./harness/processes.ts";
 
 const secret = "whsec_webhook_limit_test_0123456789";
 const signer = new Stripe("sk_test_signer_only");

@@ -4,11 +4,12 @@
  * event: billing must answer every one 200 (recorded) or 400 problem+json (nothing recorded),
  * never 5xx, and accept exactly the well-shaped events within the tolerance, past or future.
  */
+
+import { testRun } from "@oryn/testing/context";
 import fc from "fast-check";
 import Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { billingInProcess, webhookSecret } from "../../services/billing/test/fixtures.ts";
-import { testRun } from "../harness/context.ts";
 import { hostileString } from "./fuzz-hostile.ts";
 import { fuzzRuns, fuzzSeed, problemDefect } from "./fuzz-stack.ts";
 import { recordFault } from "./report.ts";

@@ -1,6 +1,6 @@
+import { testRun } from "@oryn/testing/context";
 import Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { testRun } from "../../../test/harness/context.ts";
 import { billingInProcess, webhookSecret } from "./fixtures.ts";
 
 // Signed with the real scheme, so only what the tests change (time, shape) is wrong.

@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from "node:crypto";
+import { testRun } from "@oryn/testing/context";
 import { afterAll, describe, expect, it } from "vitest";
-import { testRun } from "../../../test/harness/context.ts";
 import { gatewayInProcess, uniqueSignup } from "./fixtures.ts";
 
 // Each gateway here counts under a Redis prefix of its own: the signup budget is global, and
