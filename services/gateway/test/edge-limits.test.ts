@@ -6,13 +6,16 @@ import { gatewayInProcess, uniqueSignup } from "./fixtures.ts";
 // Each gateway here counts under a Redis prefix of its own: the signup budget is global, and
 // other test files sign up tenants under the run's prefix at the same time.
 const ownPrefix = () => `${testRun().redisPrefix}-edge-${randomUUID().slice(0, 8)}`;
-const uniqueIp = () => `198.51.100.${randomBytes(1)[0]}-${randomBytes(4).toString("hex")}`;
+// Calls come from a trusted proxy on loopback that names a client of each test's own.
+const uniqueIp = () =>
+  `2001:db8::${randomBytes(2).toString("hex")}:${randomBytes(2).toString("hex")}`;
+const fromProxy = { incoming: { socket: { remoteAddress: "127.0.0.1" } } };
 const gateways: Array<Awaited<ReturnType<typeof gatewayInProcess>>> = [];
 afterAll(() => Promise.all(gateways.map((gateway) => gateway.close())));
 async function gateway(overrides: Record<string, string>) {
   const started = await gatewayInProcess({
     REDIS_PREFIX: ownPrefix(),
-    TRUST_PROXY: "true",
+    TRUSTED_PROXIES: "loopback",
     ...overrides,
   });
   gateways.push(started);
@@ -47,7 +50,7 @@ describe("the API reference", () => {
     const edge = await gateway({ DOCS_PER_IP_PER_MINUTE: "3" });
     const ip = uniqueIp();
     const get = (path: string, from = ip) =>
-      edge.app.request(path, { headers: { "x-forwarded-for": from } });
+      edge.app.request(path, { headers: { "x-forwarded-for": from } }, fromProxy);
     expect((await get("/openapi.json")).status).toBe(200);
     expect((await get("/docs")).status).toBe(200);
     expect((await get("/docs/init.js")).status).toBe(200);
@@ -62,21 +65,29 @@ describe("the API reference", () => {
   it("answers 404, not 500, for asset names an object would inherit", async () => {
     const edge = await gateway({});
     for (const name of ["constructor", "__proto__", "toString", "hasOwnProperty", "valueOf"]) {
-      const answer = await edge.app.request(`/docs/${name}`, {
-        headers: { "x-forwarded-for": uniqueIp() },
-      });
+      const answer = await edge.app.request(
+        `/docs/${name}`,
+        { headers: { "x-forwarded-for": uniqueIp() } },
+        fromProxy,
+      );
       expect(answer.status, name).toBe(404);
     }
-    const css = await edge.app.request("/docs/swagger-ui.css", {
-      headers: { "x-forwarded-for": uniqueIp() },
-    });
+    const css = await edge.app.request(
+      "/docs/swagger-ui.css",
+      { headers: { "x-forwarded-for": uniqueIp() } },
+      fromProxy,
+    );
     expect(css.status).toBe(200);
   });
 
   it("builds the document once and answers If-None-Match with 304", async () => {
     const edge = await gateway({});
     const get = (headers: Record<string, string> = {}) =>
-      edge.app.request("/openapi.json", { headers: { "x-forwarded-for": uniqueIp(), ...headers } });
+      edge.app.request(
+        "/openapi.json",
+        { headers: { "x-forwarded-for": uniqueIp(), ...headers } },
+        fromProxy,
+      );
     const first = await get();
     const etag = first.headers.get("etag") ?? "";
     expect(etag).toMatch(/^"[\w-]{27}"$/);
