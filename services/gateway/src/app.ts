@@ -14,6 +14,7 @@ import { registerAuth } from "./auth/index.ts";
 import type { GatewayDeps } from "./deps.ts";
 import { registerDocs } from "./docs/index.ts";
 import { edgeCors, edgeSecurityHeaders } from "./edge-headers.ts";
+import { registerEvents } from "./events/index.ts";
 import { registerExports } from "./exports/index.ts";
 import { registerInvitations } from "./invitations/index.ts";
 import { registerMembers } from "./members/index.ts";
@@ -62,6 +63,7 @@ export function createGatewayApp(deps: GatewayDeps): App {
   registerMembers(app, deps);
   registerInvitations(app, deps);
   registerApiKeys(app, deps);
+  registerEvents(app, deps);
   registerProxy(app, deps);
   registerTokens(app, deps);
   app.get("/healthz", (c) => c.json({ status: "ok" }));

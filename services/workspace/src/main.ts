@@ -31,4 +31,24 @@ const tracing = startTracing({
 const server = await listen(createWorkspaceApp(deps), { port: config.PORT, host: config.HOST });
 deps.logger.info({ port: server.port }, "workspace listening");
 
-onShutdown(deps.logger, [() => server.close(), () => deps.close(), () => tracing.shutdown()]);
+// Events a crash left in outboxes (committed, not yet moved): found at start and then regularly.
+let sweeping: Promise<unknown> = deps.events.sweep().catch((error) => {
+  deps.logger.warn({ err: error }, "event outbox sweep failed");
+});
+const sweepTimer = setInterval(() => {
+  sweeping = sweeping.then(() =>
+    deps.events.sweep().catch((error) => {
+      deps.logger.warn({ err: error }, "event outbox sweep failed");
+    }),
+  );
+}, config.EVENT_OUTBOX_SWEEP_SECONDS * 1000);
+
+onShutdown(deps.logger, [
+  async () => {
+    clearInterval(sweepTimer);
+    await sweeping;
+  },
+  () => server.close(),
+  () => deps.close(),
+  () => tracing.shutdown(),
+]);

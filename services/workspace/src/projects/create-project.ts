@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { type App, access, limitsOf, principalOf, problemResponses } from "@oryn/shared";
 import type { WorkspaceDeps } from "../deps.ts";
+import { recordTenantEvent } from "../events/outbox.ts";
 import { idempotencyKeyHeader, once } from "../idempotency/idempotency.ts";
 import { etagOf } from "../lib/etag.ts";
 import { actorOf, idempotencyOf, setAnswerHeaders } from "../lib/request.ts";
@@ -38,6 +39,7 @@ export function registerCreateProject(app: App, deps: WorkspaceDeps): void {
             plan,
             maxProjects: limitsOf(plan).projects,
           });
+          await recordTenantEvent(tx, "project.created", project);
           return {
             status: 201,
             body: project,
@@ -46,6 +48,7 @@ export function registerCreateProject(app: App, deps: WorkspaceDeps): void {
         }),
       ),
     );
+    deps.events.relaySoon(tenantId);
     setAnswerHeaders(c, answer);
     return c.json(answer.body, 201);
   });
