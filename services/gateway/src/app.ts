@@ -23,6 +23,7 @@ import { rateLimit } from "./rate-limit/rate-limits.ts";
 import { registerSignup } from "./signup/index.ts";
 import { registerTenant } from "./tenant/index.ts";
 import { registerTokens } from "./tokens/index.ts";
+import { registerWebhookEndpoints } from "./webhook-endpoints/index.ts";
 
 /**
  * The public app. Its /readyz and /metrics are not here: they are on the operations app
@@ -64,6 +65,7 @@ export function createGatewayApp(deps: GatewayDeps): App {
   registerInvitations(app, deps);
   registerApiKeys(app, deps);
   registerEvents(app, deps);
+  registerWebhookEndpoints(app, deps);
   registerProxy(app, deps);
   registerTokens(app, deps);
   app.get("/healthz", (c) => c.json({ status: "ok" }));
