@@ -156,12 +156,19 @@ async function record(
         next_attempt_at = ${new Date(now + delayMs)},
         enqueued_at = ${retry ? new Date(now) : null}
       where id = ${row.id}`;
-    // Failing without a success for the whole window: the endpoint is disabled, once.
+    // Failing without a success for the whole window: the endpoint is disabled, once. That is
+    // when the window has passed since the first failure, or when a delivery gives up after
+    // its whole window with no success of the endpoint's since its first attempt.
     const [endpoint] = await tx<{ failingSince: Date; tenantName: string }[]>`
       update webhook_endpoints w set
         failing_since = coalesce(w.failing_since, clock_timestamp()),
         status = case
-          when w.status = 'enabled' and w.failing_since <= clock_timestamp() - ${windowMs} * interval '1 millisecond'
+          when w.status = 'enabled' and (
+            w.failing_since <= clock_timestamp() - ${windowMs} * interval '1 millisecond'
+            or (${!retry} and w.failing_since is not null and not exists (
+              select 1 from webhook_attempts a where a.endpoint_id = w.id
+                and a.status = 'succeeded' and a.at >= (
+                  select min(at) from webhook_attempts where delivery_id = ${row.id}))))
           then 'disabled' else w.status end,
         updated_at = clock_timestamp()
       from tenants t where w.id = ${row.endpointId} and t.id = w.tenant_id
