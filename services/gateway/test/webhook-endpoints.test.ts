@@ -168,4 +168,24 @@ describe("webhook endpoints", () => {
     expect(rest.json.nextCursor).toBeNull();
     expect((await call("GET", "/v1/events?after=-1", { token })).status).toBe(422);
   });
+
+  it("the gateway's own changes are events in the same transaction: API keys, roles, members", async () => {
+    const { token, tenantId } = await owner();
+    const key = await call("POST", "/v1/api-keys", { token, body: { name: "CI", role: "member" } });
+    expect(key.status).toBe(201);
+    expect((await call("DELETE", `/v1/api-keys/${key.json.id}`, { token })).status).toBe(204);
+    // Refused (a role above the caller's is impossible for an owner, so: a bad id) records none.
+    expect((await call("DELETE", `/v1/api-keys/${crypto.randomUUID()}`, { token })).status).toBe(
+      404,
+    );
+    const events = await call("GET", "/v1/events", { token });
+    expect(events.json.items.map((event: { type: string }) => event.type)).toEqual([
+      "api_key.created",
+      "api_key.revoked",
+    ]);
+    const { key: _, ...shown } = key.json;
+    expect(events.json.items[0].data).toEqual(shown);
+    expect(events.json.items[1].data).toMatchObject({ id: key.json.id, role: "member" });
+    expect(events.json.items[0].tenantId).toBe(tenantId);
+  });
 });

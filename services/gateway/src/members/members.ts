@@ -6,6 +6,7 @@ import {
   type Principal,
   pageOf,
   type Role,
+  recordEvent,
   type Sql,
   type TransactionSql,
 } from "@oryn/shared";
@@ -136,6 +137,9 @@ export async function changeMemberRole(
       entityId: userId,
       data: { from: target.role, to: role },
     });
+    await recordEvent(tx, principal.tenantId, "member.role_changed", toMember(updated), {
+      role: target.role,
+    });
   }
   // The answer has carried the membership's version (as a string) from the start; the OpenAPI
   // document does not declare it yet.
@@ -163,4 +167,5 @@ export async function removeMember(
     entityId: userId,
     data: { role: target.role },
   });
+  await recordEvent(tx, principal.tenantId, "member.removed", { userId, role: target.role });
 }
