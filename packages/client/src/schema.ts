@@ -3958,7 +3958,776 @@ export interface paths {
         trace?: never;
     };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    "api_key.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A `api_key.created` event, delivered to endpoints that subscribe to it (or to `*`) */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description The event's id: the same on every retry */
+                    "webhook-id": string;
+                    /** @description `v1,<base64 HMAC-SHA256 of id.timestamp.body>`, one per secret, space-separated (two during a rotation's 24 hours) */
+                    "webhook-signature": string;
+                    /** @description Unix seconds of this attempt */
+                    "webhook-timestamp": string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["Event"] & {
+                        /** @enum {string} */
+                        type?: "api_key.created";
+                    };
+                };
+            };
+            responses: {
+                /** @description Any 2xx within 10 s is success; anything else is retried */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "api_key.revoked": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A `api_key.revoked` event, delivered to endpoints that subscribe to it (or to `*`) */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description The event's id: the same on every retry */
+                    "webhook-id": string;
+                    /** @description `v1,<base64 HMAC-SHA256 of id.timestamp.body>`, one per secret, space-separated (two during a rotation's 24 hours) */
+                    "webhook-signature": string;
+                    /** @description Unix seconds of this attempt */
+                    "webhook-timestamp": string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["Event"] & {
+                        /** @enum {string} */
+                        type?: "api_key.revoked";
+                    };
+                };
+            };
+            responses: {
+                /** @description Any 2xx within 10 s is success; anything else is retried */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "invitation.accepted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A `invitation.accepted` event, delivered to endpoints that subscribe to it (or to `*`) */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description The event's id: the same on every retry */
+                    "webhook-id": string;
+                    /** @description `v1,<base64 HMAC-SHA256 of id.timestamp.body>`, one per secret, space-separated (two during a rotation's 24 hours) */
+                    "webhook-signature": string;
+                    /** @description Unix seconds of this attempt */
+                    "webhook-timestamp": string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["Event"] & {
+                        /** @enum {string} */
+                        type?: "invitation.accepted";
+                    };
+                };
+            };
+            responses: {
+                /** @description Any 2xx within 10 s is success; anything else is retried */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "member.added": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A `member.added` event, delivered to endpoints that subscribe to it (or to `*`) */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description The event's id: the same on every retry */
+                    "webhook-id": string;
+                    /** @description `v1,<base64 HMAC-SHA256 of id.timestamp.body>`, one per secret, space-separated (two during a rotation's 24 hours) */
+                    "webhook-signature": string;
+                    /** @description Unix seconds of this attempt */
+                    "webhook-timestamp": string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["Event"] & {
+                        /** @enum {string} */
+                        type?: "member.added";
+                    };
+                };
+            };
+            responses: {
+                /** @description Any 2xx within 10 s is success; anything else is retried */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "member.removed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A `member.removed` event, delivered to endpoints that subscribe to it (or to `*`) */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description The event's id: the same on every retry */
+                    "webhook-id": string;
+                    /** @description `v1,<base64 HMAC-SHA256 of id.timestamp.body>`, one per secret, space-separated (two during a rotation's 24 hours) */
+                    "webhook-signature": string;
+                    /** @description Unix seconds of this attempt */
+                    "webhook-timestamp": string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["Event"] & {
+                        /** @enum {string} */
+                        type?: "member.removed";
+                    };
+                };
+            };
+            responses: {
+                /** @description Any 2xx within 10 s is success; anything else is retried */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "member.role_changed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A `member.role_changed` event, delivered to endpoints that subscribe to it (or to `*`) */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description The event's id: the same on every retry */
+                    "webhook-id": string;
+                    /** @description `v1,<base64 HMAC-SHA256 of id.timestamp.body>`, one per secret, space-separated (two during a rotation's 24 hours) */
+                    "webhook-signature": string;
+                    /** @description Unix seconds of this attempt */
+                    "webhook-timestamp": string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["Event"] & {
+                        /** @enum {string} */
+                        type?: "member.role_changed";
+                    };
+                };
+            };
+            responses: {
+                /** @description Any 2xx within 10 s is success; anything else is retried */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    ping: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A `ping` event, delivered to endpoints that subscribe to it (or to `*`) */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description The event's id: the same on every retry */
+                    "webhook-id": string;
+                    /** @description `v1,<base64 HMAC-SHA256 of id.timestamp.body>`, one per secret, space-separated (two during a rotation's 24 hours) */
+                    "webhook-signature": string;
+                    /** @description Unix seconds of this attempt */
+                    "webhook-timestamp": string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["Event"] & {
+                        /** @enum {string} */
+                        type?: "ping";
+                    };
+                };
+            };
+            responses: {
+                /** @description Any 2xx within 10 s is success; anything else is retried */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "project.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A `project.created` event, delivered to endpoints that subscribe to it (or to `*`) */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description The event's id: the same on every retry */
+                    "webhook-id": string;
+                    /** @description `v1,<base64 HMAC-SHA256 of id.timestamp.body>`, one per secret, space-separated (two during a rotation's 24 hours) */
+                    "webhook-signature": string;
+                    /** @description Unix seconds of this attempt */
+                    "webhook-timestamp": string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["Event"] & {
+                        /** @enum {string} */
+                        type?: "project.created";
+                    };
+                };
+            };
+            responses: {
+                /** @description Any 2xx within 10 s is success; anything else is retried */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "project.deleted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A `project.deleted` event, delivered to endpoints that subscribe to it (or to `*`) */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description The event's id: the same on every retry */
+                    "webhook-id": string;
+                    /** @description `v1,<base64 HMAC-SHA256 of id.timestamp.body>`, one per secret, space-separated (two during a rotation's 24 hours) */
+                    "webhook-signature": string;
+                    /** @description Unix seconds of this attempt */
+                    "webhook-timestamp": string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["Event"] & {
+                        /** @enum {string} */
+                        type?: "project.deleted";
+                    };
+                };
+            };
+            responses: {
+                /** @description Any 2xx within 10 s is success; anything else is retried */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "project.updated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A `project.updated` event, delivered to endpoints that subscribe to it (or to `*`) */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description The event's id: the same on every retry */
+                    "webhook-id": string;
+                    /** @description `v1,<base64 HMAC-SHA256 of id.timestamp.body>`, one per secret, space-separated (two during a rotation's 24 hours) */
+                    "webhook-signature": string;
+                    /** @description Unix seconds of this attempt */
+                    "webhook-timestamp": string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["Event"] & {
+                        /** @enum {string} */
+                        type?: "project.updated";
+                    };
+                };
+            };
+            responses: {
+                /** @description Any 2xx within 10 s is success; anything else is retried */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "task.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A `task.created` event, delivered to endpoints that subscribe to it (or to `*`) */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description The event's id: the same on every retry */
+                    "webhook-id": string;
+                    /** @description `v1,<base64 HMAC-SHA256 of id.timestamp.body>`, one per secret, space-separated (two during a rotation's 24 hours) */
+                    "webhook-signature": string;
+                    /** @description Unix seconds of this attempt */
+                    "webhook-timestamp": string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["Event"] & {
+                        /** @enum {string} */
+                        type?: "task.created";
+                    };
+                };
+            };
+            responses: {
+                /** @description Any 2xx within 10 s is success; anything else is retried */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "task.deleted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A `task.deleted` event, delivered to endpoints that subscribe to it (or to `*`) */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description The event's id: the same on every retry */
+                    "webhook-id": string;
+                    /** @description `v1,<base64 HMAC-SHA256 of id.timestamp.body>`, one per secret, space-separated (two during a rotation's 24 hours) */
+                    "webhook-signature": string;
+                    /** @description Unix seconds of this attempt */
+                    "webhook-timestamp": string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["Event"] & {
+                        /** @enum {string} */
+                        type?: "task.deleted";
+                    };
+                };
+            };
+            responses: {
+                /** @description Any 2xx within 10 s is success; anything else is retried */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "task.updated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A `task.updated` event, delivered to endpoints that subscribe to it (or to `*`) */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description The event's id: the same on every retry */
+                    "webhook-id": string;
+                    /** @description `v1,<base64 HMAC-SHA256 of id.timestamp.body>`, one per secret, space-separated (two during a rotation's 24 hours) */
+                    "webhook-signature": string;
+                    /** @description Unix seconds of this attempt */
+                    "webhook-timestamp": string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["Event"] & {
+                        /** @enum {string} */
+                        type?: "task.updated";
+                    };
+                };
+            };
+            responses: {
+                /** @description Any 2xx within 10 s is success; anything else is retried */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "tenant.plan_changed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A `tenant.plan_changed` event, delivered to endpoints that subscribe to it (or to `*`) */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description The event's id: the same on every retry */
+                    "webhook-id": string;
+                    /** @description `v1,<base64 HMAC-SHA256 of id.timestamp.body>`, one per secret, space-separated (two during a rotation's 24 hours) */
+                    "webhook-signature": string;
+                    /** @description Unix seconds of this attempt */
+                    "webhook-timestamp": string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["Event"] & {
+                        /** @enum {string} */
+                        type?: "tenant.plan_changed";
+                    };
+                };
+            };
+            responses: {
+                /** @description Any 2xx within 10 s is success; anything else is retried */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "tenant.restored": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A `tenant.restored` event, delivered to endpoints that subscribe to it (or to `*`) */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description The event's id: the same on every retry */
+                    "webhook-id": string;
+                    /** @description `v1,<base64 HMAC-SHA256 of id.timestamp.body>`, one per secret, space-separated (two during a rotation's 24 hours) */
+                    "webhook-signature": string;
+                    /** @description Unix seconds of this attempt */
+                    "webhook-timestamp": string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["Event"] & {
+                        /** @enum {string} */
+                        type?: "tenant.restored";
+                    };
+                };
+            };
+            responses: {
+                /** @description Any 2xx within 10 s is success; anything else is retried */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "tenant.restricted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A `tenant.restricted` event, delivered to endpoints that subscribe to it (or to `*`) */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description The event's id: the same on every retry */
+                    "webhook-id": string;
+                    /** @description `v1,<base64 HMAC-SHA256 of id.timestamp.body>`, one per secret, space-separated (two during a rotation's 24 hours) */
+                    "webhook-signature": string;
+                    /** @description Unix seconds of this attempt */
+                    "webhook-timestamp": string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["Event"] & {
+                        /** @enum {string} */
+                        type?: "tenant.restricted";
+                    };
+                };
+            };
+            responses: {
+                /** @description Any 2xx within 10 s is success; anything else is retried */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
         ApiKey: {

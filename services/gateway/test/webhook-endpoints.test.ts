@@ -188,4 +188,12 @@ describe("webhook endpoints", () => {
     expect(events.json.items[1].data).toMatchObject({ id: key.json.id, role: "member" });
     expect(events.json.items[0].tenantId).toBe(tenantId);
   });
+
+  it("the event catalogue is in the OpenAPI document's webhooks", async () => {
+    const document = await gateway.call("GET", "/openapi.json");
+    expect(Object.keys(document.json.webhooks ?? {})).toEqual(
+      expect.arrayContaining(["project.created", "task.deleted", "tenant.plan_changed", "ping"]),
+    );
+    expect(document.json.webhooks["project.created"].post.requestBody).toBeDefined();
+  });
 });

@@ -78,7 +78,9 @@ export async function deliverOnce(
     throw new DelayedError();
   }
   try {
-    const leaseMs = deps.config.WEBHOOKS_TIMEOUT_MS + 30_000;
+    // Past the attempt's longest time and its job's lock, an unfinished attempt is lost (its
+    // worker died): the sweep then hands the delivery over again.
+    const leaseMs = deps.config.WEBHOOKS_TIMEOUT_MS + deps.config.WEBHOOKS_JOB_LOCK_SECONDS * 1000;
     const claimed = await sql`
       update webhook_deliveries set attempts = attempts + 1,
         next_attempt_at = clock_timestamp() + ${leaseMs} * interval '1 millisecond'
