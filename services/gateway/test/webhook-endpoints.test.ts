@@ -76,6 +76,8 @@ describe("webhook endpoints", () => {
       { url: "ftp://hooks.example.test/a", events: ["*"] },
       { url: "https://user:pw@hooks.example.test/a", events: ["*"] },
       { url: "not a url", events: ["*"] },
+      { url: "https://hooks.example.test/a\u0000b", events: ["*"] },
+      { url: "https://hooks.example.test/a b", events: ["*"] },
       { url: "https://hooks.example.test/a", events: [] },
       { url: "https://hooks.example.test/a", events: ["project.exploded"] },
       { url: "https://hooks.example.test/a", events: ["*", "*"] },

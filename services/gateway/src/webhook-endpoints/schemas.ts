@@ -7,6 +7,8 @@ const parsed = (value: string) => (URL.canParse(value) ? new URL(value) : null);
 const url = z
   .url({ protocol: /^https?$/ })
   .max(2000)
+  // The parser would percent-encode these in a path, but the string kept is the one sent.
+  .refine((value) => /^[^\p{Cc}\s]+$/u.test(value), "must not contain spaces or control characters")
   .refine((value) => parsed(value)?.hostname !== "", "must name a host")
   .refine(
     (value) => !parsed(value)?.username && !parsed(value)?.password,
