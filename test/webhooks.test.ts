@@ -3,12 +3,13 @@
  * event in workspace's outbox, the control plane's log, and a signed delivery that a receiver
  * verifies with the `standardwebhooks` package; GET /v1/events pulls the same payloads.
  */
+
+import { serviceEnv, testRun } from "@oryn/testing/context";
+import { jsonCaller } from "@oryn/testing/http";
+import { type Oryn, startOryn } from "@oryn/testing/processes";
+import { signUpAndWait } from "@oryn/testing/wait";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startReceiver } from "../services/webhooks/test/receiver.ts";
-import { serviceEnv, testRun } from "./harness/context.ts";
-import { jsonCaller } from "./harness/http.ts";
-import { type Oryn, startOryn } from "./harness/processes.ts";
-import { signUpAndWait } from "./harness/wait.ts";
 
 let oryn: Oryn;
 const receiver = await startReceiver();

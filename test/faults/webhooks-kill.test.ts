@@ -6,12 +6,12 @@
  * tenant's event.
  */
 import { connect, tenantDatabaseName, withDatabase } from "@oryn/shared";
+import { serviceEnv, testRun } from "@oryn/testing/context";
+import { jsonCaller } from "@oryn/testing/http";
+import { type Oryn, startOryn } from "@oryn/testing/processes";
+import { signUpAndWait } from "@oryn/testing/wait";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startReceiver } from "../../services/webhooks/test/receiver.ts";
-import { serviceEnv, testRun } from "../harness/context.ts";
-import { jsonCaller } from "../harness/http.ts";
-import { type Oryn, startOryn } from "../harness/processes.ts";
-import { signUpAndWait } from "../harness/wait.ts";
 import { recordFault } from "./report.ts";
 
 const run = testRun();

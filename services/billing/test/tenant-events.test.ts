@@ -1,7 +1,7 @@
 import { connect } from "@oryn/shared";
+import { testRun } from "@oryn/testing/context";
+import { insertTenant } from "@oryn/testing/tenants";
 import { afterAll, describe, expect, it } from "vitest";
-import { testRun } from "../../../test/harness/context.ts";
-import { insertTenant } from "../../../test/harness/tenants.ts";
 import { applyToTenant } from "../src/sync/apply-to-tenant.ts";
 
 const sql = connect(testRun().controlPlaneUrl, { max: 2 });

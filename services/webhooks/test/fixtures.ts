@@ -13,8 +13,8 @@ import {
   sealWebhookSecret,
   withDatabase,
 } from "@oryn/shared";
-import { serviceEnv, testRun } from "../../../test/harness/context.ts";
-import { insertTenant } from "../../../test/harness/tenants.ts";
+import { serviceEnv, testRun } from "@oryn/testing/context";
+import { insertTenant } from "@oryn/testing/tenants";
 import { startDeliveryWorker } from "../src/delivery/worker.ts";
 import { createWebhooksDeps } from "../src/deps.ts";
 import { startDispatcher } from "../src/dispatch/dispatcher.ts";

@@ -1,6 +1,6 @@
+import { testRun } from "@oryn/testing/context";
+import { activeTenant, provisioningDeps } from "@oryn/testing/tenants";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { testRun } from "../../../test/harness/context.ts";
-import { activeTenant, provisioningDeps } from "../../../test/harness/tenants.ts";
 import { recordTenantEvent } from "../src/events/outbox.ts";
 import { writeAs } from "../src/lib/write-as.ts";
 import { workspaceInProcess } from "./fixtures.ts";
