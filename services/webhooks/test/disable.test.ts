@@ -29,10 +29,14 @@ describe("an endpoint failing for the whole retry window", () => {
         { timeout: 20_000, interval: 200 },
       )
       .toBe("disabled");
-    const mails = await deps.queues.get("mail").getJobs(["waiting", "delayed", "prioritized"]);
-    const notices = mails.filter((job) => job.data.template === "webhook-endpoint-disabled");
-    expect(notices).toHaveLength(1);
-    expect(notices[0]?.data).toMatchObject({
+    // The notice is queued just after the disabling commits.
+    const notices = async () =>
+      (await deps.queues.get("mail").getJobs(["waiting", "delayed", "prioritized"])).filter(
+        (job) => job.data.template === "webhook-endpoint-disabled",
+      );
+    await expect.poll(async () => (await notices()).length, { timeout: 10_000 }).toBe(1);
+    const [notice] = await notices();
+    expect(notice?.data).toMatchObject({
       to: adminEmail,
       data: { endpointUrl: receiver.url("/down"), tenantName: "Test tenant" },
     });
