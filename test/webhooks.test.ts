@@ -6,6 +6,7 @@
 
 import { serviceEnv, testRun } from "@oryn/testing/context";
 import { jsonCaller } from "@oryn/testing/http";
+import { joinTenant } from "@oryn/testing/populated-tenant";
 import { type Oryn, startOryn } from "@oryn/testing/processes";
 import { signUpAndWait } from "@oryn/testing/wait";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -111,5 +112,32 @@ describe("webhooks through every service", () => {
       .filter((item) => item.path === "/e2e" && item.body.type !== "ping")
       .map((item) => item.id);
     expect(new Set(ids).size).toBe(3);
+  });
+
+  it("the gateway's member changes are events too: invitation accepted, member added, role changed, removed", async () => {
+    const { token, tenantId } = await signUpAndWait(call, { intervalMs: 50 });
+    const joined = await joinTenant(call, token, "member");
+    const promoted = await call("PATCH", `/v1/members/${joined.userId}`, {
+      token,
+      body: { role: "admin" },
+    });
+    expect(promoted.status).toBe(200);
+    expect((await call("DELETE", `/v1/members/${joined.userId}`, { token })).status).toBe(204);
+    const events = await call("GET", "/v1/events", { token });
+    expect(
+      events.json.items.map((event: { type: string; sequence: number }) => [
+        event.sequence,
+        event.type,
+      ]),
+    ).toEqual([
+      [1, "invitation.accepted"],
+      [2, "member.added"],
+      [3, "member.role_changed"],
+      [4, "member.removed"],
+    ]);
+    expect(events.json.items[1].data).toMatchObject({ userId: joined.userId, role: "member" });
+    expect(events.json.items[2].previous).toEqual({ role: "member" });
+    expect(events.json.items[2].data).toMatchObject({ userId: joined.userId, role: "admin" });
+    for (const event of events.json.items) expect(event.tenantId).toBe(tenantId);
   });
 });
