@@ -10,6 +10,7 @@ import { assertId, deleteTask, lockTask } from "./tasks.ts";
 
 const route = createRoute({
   method: "delete",
+  operationId: "deleteTask",
   path: "/v1/projects/{id}/tasks/{taskId}",
   tags: ["Tasks"],
   summary: "Delete a task",
