@@ -6,6 +6,7 @@ import { eventListSchema, listEventsQuery } from "./schemas.ts";
 
 const route = createRoute({
   method: "get",
+  operationId: "listEvents",
   path: "/v1/events",
   tags: ["Events"],
   summary:

@@ -5,7 +5,9 @@ export const eventSchema = z
   .object({
     id: z.uuid().openapi({ description: "Also each delivery's `webhook-id`: deduplicate on it" }),
     type: z.enum([...eventTypes, "ping"]),
-    timestamp: z.string().openapi({ description: "When the change happened (UTC, ISO 8601)" }),
+    timestamp: z.iso
+      .datetime()
+      .openapi({ description: "When the change happened (UTC, ISO 8601)" }),
     sequence: z.number().int().openapi({
       description: "The tenant's own counter: 1, 2, 3… in commit order, without gaps",
     }),

@@ -20,6 +20,10 @@ export function registerWebhookCatalogue(app: App): void {
     app.openAPIRegistry.registerWebhook({
       method: "post",
       path: type,
+      // e.g. project.created → projectCreatedEvent
+      operationId: `${type.replace(/[._]([a-z])/g, (_, letter: string) => letter.toUpperCase())}Event`,
+      // Deliveries carry no bearer token: the receiver checks `webhook-signature`.
+      security: [],
       tags: ["Events"],
       summary: `A \`${type}\` event, delivered to endpoints that subscribe to it (or to \`*\`)`,
       request: {

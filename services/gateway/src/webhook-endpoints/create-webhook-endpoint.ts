@@ -6,6 +6,7 @@ import { createWebhookEndpoint } from "./webhook-endpoints.ts";
 
 const route = createRoute({
   method: "post",
+  operationId: "createWebhookEndpoint",
   path: "/v1/webhook-endpoints",
   tags: ["Webhooks"],
   summary: "Register a URL for the tenant's events; its signing secret is shown once",

@@ -6,6 +6,7 @@ import { deleteWebhookEndpoint } from "./webhook-endpoints.ts";
 
 const route = createRoute({
   method: "delete",
+  operationId: "deleteWebhookEndpoint",
   path: "/v1/webhook-endpoints/{id}",
   tags: ["Webhooks"],
   summary: "Delete an endpoint and its delivery log; nothing more is sent to it",

@@ -7,6 +7,7 @@ import { getWebhookEndpoint } from "./webhook-endpoints.ts";
 
 const route = createRoute({
   method: "get",
+  operationId: "getWebhookEndpoint",
   path: "/v1/webhook-endpoints/{id}",
   tags: ["Webhooks"],
   summary: "One webhook endpoint, without its secret",

@@ -7,6 +7,7 @@ import { listDeliveryAttempts } from "./webhook-endpoints.ts";
 
 const route = createRoute({
   method: "get",
+  operationId: "listWebhookDeliveries",
   path: "/v1/webhook-endpoints/{id}/deliveries",
   tags: ["Webhooks"],
   summary: "The endpoint's delivery attempts, newest first",

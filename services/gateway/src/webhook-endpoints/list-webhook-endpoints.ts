@@ -13,6 +13,7 @@ import { listWebhookEndpoints } from "./webhook-endpoints.ts";
 
 const route = createRoute({
   method: "get",
+  operationId: "listWebhookEndpoints",
   path: "/v1/webhook-endpoints",
   tags: ["Webhooks"],
   summary: "The tenant's webhook endpoints, without their secrets",

@@ -6,6 +6,7 @@ import { pingWebhookEndpoint } from "./webhook-endpoints.ts";
 
 const route = createRoute({
   method: "post",
+  operationId: "pingWebhookEndpoint",
   path: "/v1/webhook-endpoints/{id}/ping",
   tags: ["Webhooks"],
   summary: "Send a `ping` event to this endpoint only",

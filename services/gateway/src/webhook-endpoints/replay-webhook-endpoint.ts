@@ -7,6 +7,7 @@ import { replayWebhookEndpoint } from "./webhook-endpoints.ts";
 
 const route = createRoute({
   method: "post",
+  operationId: "replayWebhookEndpoint",
   path: "/v1/webhook-endpoints/{id}/replay",
   tags: ["Webhooks"],
   summary: "Deliver again every event since a time (also how a failed event is retried by hand)",

@@ -7,6 +7,7 @@ import { rotateWebhookSecret } from "./webhook-endpoints.ts";
 
 const route = createRoute({
   method: "post",
+  operationId: "rotateWebhookSecret",
   path: "/v1/webhook-endpoints/{id}/rotate-secret",
   tags: ["Webhooks"],
   summary: "A new signing secret, shown once; the old one also signs for 24 hours",

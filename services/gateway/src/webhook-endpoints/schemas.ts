@@ -36,8 +36,8 @@ export const webhookEndpointSchema = z
       description:
         "`paused` holds deliveries until enabled again; `disabled`: failing for the whole retry window (about three days), enable it to resume",
     }),
-    createdAt: z.string(),
-    updatedAt: z.string(),
+    createdAt: z.iso.datetime(),
+    updatedAt: z.iso.datetime(),
   })
   .openapi("WebhookEndpoint");
 
@@ -96,7 +96,7 @@ export const deliveryAttemptSchema = z
     response: z.string().openapi({
       description: "The first bytes of the answer, or why there was none",
     }),
-    at: z.string(),
+    at: z.iso.datetime(),
   })
   .openapi("WebhookDeliveryAttempt");
 

@@ -7,6 +7,7 @@ import { updateWebhookEndpoint } from "./webhook-endpoints.ts";
 
 const route = createRoute({
   method: "patch",
+  operationId: "updateWebhookEndpoint",
   path: "/v1/webhook-endpoints/{id}",
   tags: ["Webhooks"],
   summary: "Change an endpoint's URL, events or description; pause or enable it",
