@@ -350,11 +350,29 @@ describe("console", () => {
     }
   });
 
-  it("exports the data, refuses a wrong confirmation, and deletes the organisation", async () => {
+  it("adds a webhook endpoint, shows its secret once and its delivery log, and removes it", async () => {
     await page.goto(url(`/sign-in?next=${encodeURIComponent("/settings")}`));
     await page.getByLabel("Email").fill(owner.email);
     await page.getByLabel("Password").fill(owner.password);
     await page.getByRole("button", { name: "Sign in" }).click();
+    await expectHeading("Settings");
+    await page.getByRole("link", { name: "Webhooks" }).click();
+    await expectHeading("Webhooks");
+    await page.getByLabel("URL").fill("https://hooks.example.test/oryn");
+    await page.getByRole("button", { name: "Add endpoint" }).click();
+    expect(await page.getByTestId("webhook-secret").textContent()).toMatch(/^whsec_/);
+    await page.getByRole("heading", { name: "https://hooks.example.test/oryn" }).waitFor();
+    await page.getByRole("button", { name: "Show deliveries" }).click();
+    await page.getByRole("button", { name: "Hide deliveries" }).waitFor();
+    await keep("webhooks");
+    await page
+      .getByRole("button", { name: "Remove the endpoint https://hooks.example.test/oryn" })
+      .click();
+    await page.getByText("No endpoints yet.").waitFor();
+    await nav("Settings");
+  });
+
+  it("exports the data, refuses a wrong confirmation, and deletes the organisation", async () => {
     await expectHeading("Settings");
     await page.getByRole("button", { name: "Export all data" }).click();
     await page.getByText("The export is ready").waitFor({ timeout: 60_000 });

@@ -9,7 +9,6 @@ import {
   NotFoundPage,
   ResetPasswordPage,
   VerifyEmailPage,
-  WebhooksPage,
 } from "./pages/accounts.tsx";
 import { ApiKeysPage } from "./pages/api-keys.tsx";
 import { AuditLogPage } from "./pages/audit-log.tsx";
@@ -23,6 +22,7 @@ import { SettingsPage } from "./pages/settings.tsx";
 import { SignInPage } from "./pages/sign-in.tsx";
 import { SignUpPage } from "./pages/sign-up.tsx";
 import { TaskPage } from "./pages/task.tsx";
+import { WebhooksPage } from "./pages/webhooks.tsx";
 import { SessionProvider } from "./session.tsx";
 import "./styles.css";
 

@@ -97,7 +97,6 @@ export const ForgotPasswordPage = () => (
 export const AccountSecurityPage = () => (
   <NotAvailable title="Sign-in and security" what="Managing sessions and two-factor sign-in" />
 );
-export const WebhooksPage = () => <NotAvailable title="Webhooks" what="Webhook endpoints" />;
 
 export function NotFoundPage() {
   return (
