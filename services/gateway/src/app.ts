@@ -17,8 +17,11 @@ import { edgeCors, edgeSecurityHeaders } from "./edge-headers.ts";
 import { registerExports } from "./exports/index.ts";
 import { registerInvitations } from "./invitations/index.ts";
 import { registerMembers } from "./members/index.ts";
+import { registerMfa } from "./mfa/index.ts";
+import { requireMfaWhereTenantDoes } from "./mfa/policy.ts";
 import { registerProxy } from "./proxy/index.ts";
 import { rateLimit } from "./rate-limit/rate-limits.ts";
+import { registerSessions } from "./sessions/index.ts";
 import { registerSignup } from "./signup/index.ts";
 import { registerTenant } from "./tenant/index.ts";
 import { registerTokens } from "./tokens/index.ts";
@@ -38,6 +41,8 @@ export function createGatewayApp(deps: GatewayDeps): App {
   // Counted first, so every /v1 answer, a refused body included, carries the rate-limit headers.
   app.use("/v1/*", identify(deps));
   app.use("/v1/*", rateLimit(deps.rateLimits, deps.clientIp, deps.logger));
+  // Before any route, forwarded ones included: a tenant's MFA requirement holds everywhere.
+  app.use("/v1/*", requireMfaWhereTenantDoes(deps.mfaPolicy));
 
   const bodyLimited = bodyLimit({
     maxSize: deps.config.BODY_LIMIT_BYTES,
@@ -62,6 +67,8 @@ export function createGatewayApp(deps: GatewayDeps): App {
   registerMembers(app, deps);
   registerInvitations(app, deps);
   registerApiKeys(app, deps);
+  registerSessions(app, deps);
+  registerMfa(app, deps);
   registerProxy(app, deps);
   registerTokens(app, deps);
   app.get("/healthz", (c) => c.json({ status: "ok" }));

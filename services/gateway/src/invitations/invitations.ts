@@ -237,10 +237,15 @@ export async function acceptInvitation(
     entityId: invitation.id,
     data: { role: invitation.role, newUser: !user.existing },
   });
-  return issueTokens(tx, tokens, {
-    userId: user.id,
-    tenantId: invitation.tenantId,
-    role: invitation.role,
-    membershipVersion: version,
-  });
+  return issueTokens(
+    tx,
+    tokens,
+    {
+      userId: user.id,
+      tenantId: invitation.tenantId,
+      role: invitation.role,
+      membershipVersion: version,
+    },
+    context,
+  );
 }

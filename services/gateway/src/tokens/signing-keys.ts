@@ -32,6 +32,8 @@ export type AccessClaims = {
   tokenId: string;
   kind: "user" | "api_key";
   membershipVersion: number;
+  /** The session (refresh-token family) a person's token belongs to: ending it revokes the token. */
+  sessionId?: string | undefined;
   /** Shorter than the configured lifetime, for the internal tokens standing in for API keys. */
   ttlSeconds?: number;
 };
@@ -158,6 +160,7 @@ export async function loadSigningKeys(options: {
         role: claims.role,
         mv: claims.membershipVersion,
         ...(claims.kind === "api_key" ? { kind: "api_key" } : {}),
+        ...(claims.sessionId ? { sid: claims.sessionId } : {}),
       })
         .setProtectedHeader({ alg: accessTokenAlgorithm, kid: current.kid, typ: accessTokenType })
         .setSubject(claims.userId)
