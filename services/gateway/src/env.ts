@@ -59,7 +59,7 @@ export const gatewayEnv = z
       ),
     MFA_ENCRYPTION_KEY: z.string().optional().meta({
       description:
-        "Key (32 random bytes, base64url) that encrypts people's TOTP secrets at rest (AES-256-GCM); changing it turns every enrolled authenticator off in effect.",
+        "Key (32 random bytes, base64url) that encrypts people's TOTP secrets at rest (AES-256-GCM). Keep it: with another key no enrolled authenticator's code is accepted, and people can sign in only with their recovery codes.",
       secret: true,
       unset: "generated into SECRETS_DIR outside production",
     }),
