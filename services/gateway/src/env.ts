@@ -108,7 +108,7 @@ export const gatewayEnv = z
     RATE_LIMIT_IP_PER_MINUTE: positiveInt
       .default(60)
       .describe(
-        "Requests per minute per client IP on signup, login and accepting an invitation (whatever token comes along), and on `/v1` requests without a valid credential.",
+        "Requests per minute per client IP on signup, login, a login's second factor (`POST /v1/auth/mfa`) and accepting an invitation (whatever token comes along), and on `/v1` requests without a valid credential.",
       ),
     RATE_LIMIT_REFUSED_PER_MINUTE: positiveInt
       .default(120)

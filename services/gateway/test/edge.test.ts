@@ -44,6 +44,25 @@ describe("rate limits at the edge", () => {
     ).toBe(200);
   });
 
+  it("count a login's second factor against the client's IP, whatever token comes along", async () => {
+    const ip = uniqueIp();
+    const signup = await gateway.call("POST", "/v1/signup", {
+      body: uniqueSignup(),
+      headers: { "x-forwarded-for": uniqueIp() },
+    });
+    const statuses: number[] = [];
+    for (let attempt = 0; attempt < 6; attempt++) {
+      const answer = await gateway.call("POST", "/v1/auth/mfa", {
+        token: signup.json.tokens.accessToken,
+        body: { mfaToken: "omt_guess", code: "123456" },
+        headers: { "x-forwarded-for": ip },
+      });
+      expect(answer.headers.get("ratelimit-policy")).toBe('"ip";q=5;w=60');
+      statuses.push(answer.status);
+    }
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
+  });
+
   it("count refresh and logout in a looser per-IP bucket of their own", async () => {
     const answer = await gateway.call("POST", "/v1/auth/refresh", {
       body: { refreshToken: "ort_unknown" },
