@@ -63,6 +63,7 @@ export async function createGatewayDeps(
     ttlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
   });
   const mfa = loadMfaSettings({
+    logger,
     value: config.MFA_ENCRYPTION_KEY,
     nodeEnv: config.NODE_ENV,
     secretsDir: config.SECRETS_DIR,

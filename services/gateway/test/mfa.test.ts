@@ -305,6 +305,25 @@ describe("login with TOTP on", () => {
   });
 });
 
+describe("a sealed secret", () => {
+  it("is bound to its person: copied to another's row it opens for nobody, and login refuses the code (401, not 500)", async () => {
+    const alice = await signUp();
+    const bob = await signUp();
+    const a = await enrol(alice);
+    await enrol(bob);
+    await sql`
+      update totp_factors set secret_ciphertext =
+        (select secret_ciphertext from totp_factors where user_id = ${alice.userId})
+      where user_id = ${bob.userId}`;
+    const login = await logIn(bob);
+    const answer = await call("POST", "/v1/auth/mfa", {
+      body: { mfaToken: login.json.mfaToken, code: codeAt(a.secret, 1, a.now) },
+    });
+    expect(answer.status).toBe(401);
+    expect(answer.json.code).toBe("mfa_failed");
+  });
+});
+
 describe("turning TOTP off", () => {
   it("needs the password: a wrong one is 401 and leaves it on; the right one turns it off and mails a notice", async () => {
     const person = await signUp();

@@ -77,7 +77,8 @@ async function acceptCode(
     where user_id = ${userId}
       and ${state === "active" ? tx`confirmed_at is not null` : tx`confirmed_at is null`}`;
   if (!factor) return false;
-  const step = stepOfCode(settings.open(factor.secretCiphertext, userId), code);
+  const secret = settings.open(factor.secretCiphertext, userId);
+  const step = secret === null ? null : stepOfCode(secret, code);
   if (step === null) return false;
   const [accepted] = await tx`
     update totp_factors set last_used_step = ${step}

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
-import { ConfigError, secretFromEnvOrDevFile } from "@oryn/shared";
+import { ConfigError, type Logger, secretFromEnvOrDevFile } from "@oryn/shared";
 import { Secret, TOTP } from "otpauth";
 
 /**
@@ -13,12 +13,14 @@ const period = 30;
 export type MfaSettings = {
   /** Seals a TOTP secret for the row of `userId` (AES-256-GCM, the user id as associated data). */
   seal(secret: string, userId: string): Buffer;
-  open(sealed: Buffer, userId: string): string;
+  /** The secret, or null when it does not open (another key, another row): logged, not thrown. */
+  open(sealed: Buffer, userId: string): string | null;
   /** The name authenticator apps show beside the account. */
   issuer: string;
 };
 
 export function loadMfaSettings(options: {
+  logger: Logger;
   value: string | undefined;
   nodeEnv: "development" | "test" | "production";
   secretsDir: string;
@@ -47,10 +49,19 @@ export function loadMfaSettings(options: {
       return Buffer.concat([iv, cipher.getAuthTag(), body]);
     },
     open(sealed, userId) {
-      const decipher = createDecipheriv("aes-256-gcm", key, sealed.subarray(0, 12));
-      decipher.setAAD(Buffer.from(userId));
-      decipher.setAuthTag(sealed.subarray(12, 28));
-      return Buffer.concat([decipher.update(sealed.subarray(28)), decipher.final()]).toString();
+      try {
+        const decipher = createDecipheriv("aes-256-gcm", key, sealed.subarray(0, 12));
+        decipher.setAAD(Buffer.from(userId));
+        decipher.setAuthTag(sealed.subarray(12, 28));
+        return Buffer.concat([decipher.update(sealed.subarray(28)), decipher.final()]).toString();
+      } catch (error) {
+        // The person can still sign in with a recovery code; an operator must look at the key.
+        options.logger.error(
+          { err: error, userId },
+          "a TOTP secret does not open with MFA_ENCRYPTION_KEY (was the key changed?)",
+        );
+        return null;
+      }
     },
   };
 }
