@@ -1327,13 +1327,13 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Tokens for the new membership */
+                /** @description Tokens for the new membership; or, for an existing account with two-factor authentication on, `{mfaRequired, mfaToken}` for POST /v1/auth/mfa */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Tokens"];
+                        "application/json": components["schemas"]["Tokens"] | components["schemas"]["MfaChallenge"];
                     };
                 };
                 /** @description The body is not JSON */

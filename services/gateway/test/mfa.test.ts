@@ -305,6 +305,38 @@ describe("login with TOTP on", () => {
   });
 });
 
+describe("accepting an invitation with an account that has TOTP on", () => {
+  it("asks for the second factor too, and tokens for the new tenant come only with it", async () => {
+    const person = await signUp();
+    const { secret, now } = await enrol(person);
+    const inviter = await signUp();
+    const invitation = await call("POST", "/v1/invitations", {
+      token: inviter.token,
+      body: { email: person.email, role: "member" },
+    });
+    expect(invitation.status).toBe(201);
+    const accepted = await call("POST", "/v1/invitations/accept", {
+      body: { token: invitation.json.token, password },
+    });
+    expect(accepted.status).toBe(200);
+    expect(accepted.json).toEqual({ mfaRequired: true, mfaToken: expect.any(String) });
+    const wrong = await call("POST", "/v1/auth/mfa", {
+      body: { mfaToken: accepted.json.mfaToken, code: codeAt(secret, -3, now) },
+    });
+    expect(wrong.status).toBe(401);
+    const done = await call("POST", "/v1/auth/mfa", {
+      body: { mfaToken: accepted.json.mfaToken, code: codeAt(secret, 1, now) },
+    });
+    expect(done.status).toBe(200);
+    const claims = JSON.parse(
+      Buffer.from(done.json.accessToken.split(".")[1], "base64url").toString(),
+    );
+    const [tenant] = await sql`
+      select tenant_id from memberships where user_id = ${person.userId} and role = 'member'`;
+    expect(claims).toMatchObject({ sub: person.userId, tid: tenant?.tenantId, role: "member" });
+  });
+});
+
 describe("a sealed secret", () => {
   it("is bound to its person: copied to another's row it opens for nobody, and login refuses the code (401, not 500)", async () => {
     const alice = await signUp();

@@ -1,5 +1,5 @@
 import { createHash, randomBytes, randomUUID } from "node:crypto";
-import { ApiError, type Role, type Sql } from "@oryn/shared";
+import { ApiError, type Role, type Sql, type TransactionSql } from "@oryn/shared";
 import { type AuditContext, recordAuditEvent } from "../audit/audit-events.ts";
 import type { LoginLimiter } from "../auth/login-limiter.ts";
 import { issueTokens, type TokenSettings, type Tokens } from "../tokens/issue-tokens.ts";
@@ -16,7 +16,7 @@ const challengeTtlSeconds = 5 * 60;
 const hashOf = (token: string) => createHash("sha256").update(token).digest();
 
 export async function createMfaChallenge(
-  sql: Sql,
+  sql: Sql | TransactionSql,
   subject: { userId: string; tenantId: string },
 ): Promise<string> {
   const token = `omt_${randomBytes(32).toString("base64url")}`;
