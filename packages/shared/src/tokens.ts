@@ -20,8 +20,11 @@ export type Principal = {
   tokenId: string;
   kind: "user" | "api_key";
   membershipVersion: number;
-  /** The session (refresh-token family) a person's token was issued in; ending it revokes it. */
-  sessionId?: string | undefined;
+  /**
+   * The session (refresh-token family) a user's access token was issued in, when it says
+   * (`sid`); absent for API keys and for tokens issued before sessions were named.
+   */
+  sessionId?: string;
 };
 
 /** Access tokens are JWTs of type `at+jwt` (RFC 9068), signed with EdDSA. */

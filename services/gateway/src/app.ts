@@ -65,10 +65,10 @@ export function createGatewayApp(deps: GatewayDeps): App {
   registerTenant(app, deps);
   registerExports(app, deps);
   registerMembers(app, deps);
-  registerInvitations(app, deps);
-  registerApiKeys(app, deps);
   registerSessions(app, deps);
   registerMfa(app, deps);
+  registerInvitations(app, deps);
+  registerApiKeys(app, deps);
   registerProxy(app, deps);
   registerTokens(app, deps);
   app.get("/healthz", (c) => c.json({ status: "ok" }));
