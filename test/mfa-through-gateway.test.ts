@@ -1,11 +1,11 @@
 import { connect } from "@oryn/shared";
+import { serviceEnv, testRun } from "@oryn/testing/context";
+import { jsonCaller } from "@oryn/testing/http";
+import { joinTenant } from "@oryn/testing/populated-tenant";
+import { type Oryn, startOryn } from "@oryn/testing/processes";
+import { signUpAndWait, testPassword } from "@oryn/testing/wait";
 import { Secret, TOTP } from "otpauth";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { serviceEnv, testRun } from "./harness/context.ts";
-import { jsonCaller } from "./harness/http.ts";
-import { joinTenant } from "./harness/populated-tenant.ts";
-import { type Oryn, startOryn } from "./harness/processes.ts";
-import { signUpAndWait, testPassword } from "./harness/wait.ts";
 
 /**
  * Sessions and MFA across real processes: the gateway logs in to the control plane as a role

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { findTenant, planLimits } from "@oryn/shared";
+import { freePort } from "@oryn/testing/processes";
 import { afterAll, describe, expect, it } from "vitest";
-import { freePort } from "../../../test/harness/processes.ts";
 import { createGatewayOperationsApp } from "../src/operations-app.ts";
 import {
   hashRefreshToken,

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
+import { eventually } from "@oryn/testing/wait";
 import { afterAll, describe, expect, it } from "vitest";
-import { eventually } from "../../../test/harness/wait.ts";
 import { gatewayInProcess, password, uniqueSignup } from "./fixtures.ts";
 
 // Fast revocation polling, and client IPs taken from X-Forwarded-For so each test has its own.
