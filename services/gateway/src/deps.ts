@@ -18,7 +18,7 @@ import type { Context } from "hono";
 import { createRevocations, type Revocations } from "./access/revocations.ts";
 import { type ApiKeyAuthenticator, createApiKeyAuthenticator } from "./api-keys/authenticator.ts";
 import { createLoginLimiter, type LoginLimiter } from "./auth/login-limiter.ts";
-import { clientIpResolver } from "./client-ip.ts";
+import { clientIpResolver, trustedProxyList } from "./client-ip.ts";
 import type { GatewayConfig } from "./env.ts";
 import { createMfaPolicy, type MfaPolicy } from "./mfa/policy.ts";
 import { loadMfaSettings, type MfaSettings } from "./mfa/totp.ts";
@@ -133,6 +133,7 @@ export async function createGatewayDeps(
       ipPerMinute: config.RATE_LIMIT_IP_PER_MINUTE,
       sessionPerMinute: config.RATE_LIMIT_SESSION_PER_MINUTE,
       refusedPerMinute: config.RATE_LIMIT_REFUSED_PER_MINUTE,
+      leaseMax: config.RATE_LIMIT_LEASE_MAX,
     }),
     loginLimiter: createLoginLimiter({
       redis,
@@ -140,13 +141,19 @@ export async function createGatewayDeps(
       consecutiveFailures: config.LOGIN_MAX_CONSECUTIVE_FAILURES,
       failureWindowSeconds: config.LOGIN_FAILURE_WINDOW_SECONDS,
       failuresPerIpPerDay: config.LOGIN_MAX_FAILURES_PER_IP_PER_DAY,
+      account: {
+        freeFailures: config.LOGIN_ACCOUNT_FREE_FAILURES,
+        windowSeconds: config.LOGIN_ACCOUNT_FAILURE_WINDOW_SECONDS,
+        maxLockSeconds: config.LOGIN_ACCOUNT_MAX_LOCK_SECONDS,
+      },
+      knownAddressSeconds: config.LOGIN_KNOWN_ADDRESS_SECONDS,
     }),
     revocations,
     mfa,
     mfaPolicy: createMfaPolicy(sql, config.MFA_POLICY_CACHE_TTL_MS),
     apiKeys: createApiKeyAuthenticator({ sql, keys, logger }),
     upstreams,
-    clientIp: clientIpResolver(config.TRUST_PROXY),
+    clientIp: clientIpResolver(trustedProxyList(trustedProxies(config, logger))),
     async close() {
       revocations.close();
       await Promise.all([upstreams.workspace.close(), upstreams.billing.close()]);
@@ -155,4 +162,17 @@ export async function createGatewayDeps(
       await Promise.all([closeRedis(redis), closeRedis(queueRedis)]);
     },
   };
+}
+
+/**
+ * TRUSTED_PROXIES, or what the deprecated TRUST_PROXY=true now stands for: the loopback and
+ * private ranges, where a load balancer of the usual deployment sits. It used to trust every
+ * peer's header, which let any client choose its address.
+ */
+function trustedProxies(config: GatewayConfig, logger: Logger): string[] {
+  if (config.TRUSTED_PROXIES.length > 0 || !config.TRUST_PROXY) return config.TRUSTED_PROXIES;
+  logger.warn(
+    "TRUST_PROXY is deprecated: trusting X-Forwarded-For from loopback and private addresses only; set TRUSTED_PROXIES to your proxies' addresses",
+  );
+  return ["loopback", "private"];
 }

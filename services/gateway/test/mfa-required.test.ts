@@ -5,7 +5,7 @@ import { gatewayInProcess, password, uniqueSignup } from "./fixtures.ts";
 
 // Upstreams are not started: a forwarded route the policy lets through answers 503, one it
 // stops answers 403 before anything is forwarded.
-const gateway = await gatewayInProcess({ TRUST_PROXY: "true" });
+const gateway = await gatewayInProcess({ TRUSTED_PROXIES: "loopback" });
 afterAll(() => gateway.close());
 const { call } = gateway;
 const { sql } = gateway.deps;

@@ -4,8 +4,8 @@ import { Secret, TOTP } from "otpauth";
 import { afterAll, describe, expect, it } from "vitest";
 import { gatewayInProcess, password, uniqueSignup } from "./fixtures.ts";
 
-// TRUST_PROXY: a request can come from a new address, as an attacker's would.
-const gateway = await gatewayInProcess({ TRUST_PROXY: "true" });
+// Through a trusted proxy on loopback: a request can name a new address, as an attacker's would.
+const gateway = await gatewayInProcess({ TRUSTED_PROXIES: "loopback" });
 afterAll(() => gateway.close());
 const { sql, call } = { sql: gateway.deps.sql, call: gateway.call };
 const uniqueIp = () => `192.0.2.${randomBytes(1)[0]}`;

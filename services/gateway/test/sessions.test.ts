@@ -2,11 +2,11 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
 import { gatewayInProcess, password, uniqueSignup } from "./fixtures.ts";
 
-// TRUST_PROXY: each request says which address it comes from, as clients behind a balancer do.
-const gateway = await gatewayInProcess({ TRUST_PROXY: "true" });
+// Through a trusted proxy on loopback: each request names the address it comes from.
+const gateway = await gatewayInProcess({ TRUSTED_PROXIES: "loopback" });
 // A second gateway on the same control plane, as in production: it learns of ended sessions only
 // through its revocation poll.
-const other = await gatewayInProcess({ TRUST_PROXY: "true", REVOCATION_POLL_MS: "100" });
+const other = await gatewayInProcess({ TRUSTED_PROXIES: "loopback", REVOCATION_POLL_MS: "100" });
 afterAll(() => Promise.all([gateway.close(), other.close()]));
 const { sql } = gateway.deps;
 

@@ -1,21 +1,28 @@
 import { createHash } from "node:crypto";
 import { ApiError, type RedisClient } from "@oryn/shared";
 import { RateLimiterMemory, RateLimiterRedis, type RateLimiterRes } from "rate-limiter-flexible";
+import { createFailureThrottle } from "./failure-throttle.ts";
 
 /**
  * Password guessing, counted in failures rather than requests (the per-IP request limit is
- * separate): consecutive failures for one (email, IP), which a success resets, and all failures
- * from one IP over a day, which catches one address trying many emails. Either over its limit
+ * separate): consecutive failures for one (email, IP), which a success resets; all failures
+ * from one IP over a day, which catches one address trying many emails; and all failures for one
+ * account from anywhere, which catches many addresses trying one email (a progressive, short
+ * lock: `createFailureThrottle`). An address the account logged in from before is spared the
+ * account's lock, so a guesser elsewhere cannot lock its owner out. Any of them over its limit
  * answers 429 with Retry-After before the password is even checked.
  *
- * Second-factor codes (TOTP and recovery codes, at login and when enrolling) are counted the same
- * way, but per account whatever the address: whoever tries them already has the password, and
- * changing address must not buy more guesses. Failed codes count toward the IP's daily limit too.
+ * Second-factor codes (TOTP and recovery codes, at login and when enrolling) are counted per
+ * account whatever the address, in a bucket of their own: whoever tries them already has the
+ * password, and changing address must not buy more guesses. They count toward the IP's daily
+ * limit too.
  */
 export type LoginLimiter = {
   assertAllowed(email: string, ip: string): Promise<void>;
   failed(email: string, ip: string): Promise<void>;
   succeeded(email: string, ip: string): Promise<void>;
+  /** Lifts the account's lock and forgets its failures: a completed password reset calls this. */
+  clearAccount(email: string): Promise<void>;
   assertCodeAllowed(userId: string, ip: string): Promise<void>;
   codeFailed(userId: string, ip: string): Promise<void>;
   codeSucceeded(userId: string): Promise<void>;
@@ -27,6 +34,9 @@ export function createLoginLimiter(options: {
   consecutiveFailures: number;
   failureWindowSeconds: number;
   failuresPerIpPerDay: number;
+  account: { freeFailures: number; windowSeconds: number; maxLockSeconds: number };
+  /** How long a successful login's address stays known to the account. */
+  knownAddressSeconds: number;
 }): LoginLimiter {
   const limiter = (name: string, points: number, duration: number) =>
     new RateLimiterRedis({
@@ -44,72 +54,86 @@ export function createLoginLimiter(options: {
     options.failureWindowSeconds,
   );
   const byIp = limiter("login-fail-ip", options.failuresPerIpPerDay, 24 * 3600);
+  const byAccount = createFailureThrottle({
+    redis: options.redis,
+    prefix: options.prefix,
+    name: "login-account",
+    ...options.account,
+  });
+  const knownAddresses = limiter("login-known", 1, options.knownAddressSeconds);
   const codesByUser = limiter(
     "mfa-fail-user",
     options.consecutiveFailures,
     options.failureWindowSeconds,
   );
   // The email is hashed: RedisClient keys should not carry personal data.
-  const emailIpKey = (email: string, ip: string) =>
-    `${createHash("sha256").update(email).digest("base64url").slice(0, 22)}:${ip}`;
+  const accountKey = (email: string) =>
+    createHash("sha256").update(email).digest("base64url").slice(0, 22);
+  const emailIpKey = (email: string, ip: string) => `${accountKey(email)}:${ip}`;
 
-  async function assertNotBlocked(
-    counted: { limiter: RateLimiterRedis; key: string; points: number }[],
-    detail: string,
-  ): Promise<void> {
-    // Neither Redis nor the insurance limiter answering must not lock everyone out.
-    const states = await Promise.all(
-      counted.map((entry) => entry.limiter.get(entry.key).catch(() => null)),
-    );
-    const blocked = counted
-      .map((entry, index) => ({ state: states[index] ?? null, points: entry.points }))
-      .filter(
+  return {
+    async assertAllowed(email, ip) {
+      // Neither Redis nor the insurance limiter answering must not lock everyone out.
+      const [pair, address, known, accountWaitMs] = await Promise.all([
+        byEmailAndIp.get(emailIpKey(email, ip)).catch(() => null),
+        byIp.get(ip).catch(() => null),
+        knownAddresses.get(emailIpKey(email, ip)).catch(() => null),
+        byAccount.waitMs(accountKey(email)),
+      ]);
+      const blocked = [
+        { state: pair, points: options.consecutiveFailures },
+        { state: address, points: options.failuresPerIpPerDay },
+      ].filter(
         (entry): entry is { state: RateLimiterRes; points: number } =>
           entry.state !== null && entry.state.consumedPoints >= entry.points,
       );
-    if (blocked.length === 0) return;
-    const waitMs = Math.max(...blocked.map((entry) => entry.state.msBeforeNext));
-    throw new ApiError("rate_limited", {
-      detail,
-      headers: { "retry-after": String(Math.max(1, Math.ceil(waitMs / 1000))) },
-    });
-  }
-
-  return {
+      const waits = blocked.map((entry) => entry.state.msBeforeNext);
+      if (known === null && accountWaitMs > 0) waits.push(accountWaitMs);
+      if (waits.length === 0) return;
+      const waitMs = Math.max(...waits);
+      throw new ApiError("rate_limited", {
+        detail: "Too many failed logins; try again later",
+        headers: { "retry-after": String(Math.max(1, Math.ceil(waitMs / 1000))) },
+      });
+    },
+    async failed(email, ip) {
+      // A rejection here means the limit was just reached; the next attempt is refused.
+      await Promise.allSettled([
+        byEmailAndIp.consume(emailIpKey(email, ip)),
+        byIp.consume(ip),
+        byAccount.failed(accountKey(email)),
+      ]);
+    },
+    async succeeded(email, ip) {
+      await Promise.allSettled([
+        byEmailAndIp.delete(emailIpKey(email, ip)),
+        byAccount.reset(accountKey(email)),
+        knownAddresses.set(emailIpKey(email, ip), 1, options.knownAddressSeconds),
+      ]);
+    },
+    clearAccount: (email) => byAccount.reset(accountKey(email)),
     async assertCodeAllowed(userId, ip) {
-      await assertNotBlocked(
-        [
-          { limiter: codesByUser, key: userId, points: options.consecutiveFailures },
-          { limiter: byIp, key: ip, points: options.failuresPerIpPerDay },
-        ],
-        "Too many wrong codes; try again later",
-      );
+      const [codes, address] = await Promise.all([
+        codesByUser.get(userId).catch(() => null),
+        byIp.get(ip).catch(() => null),
+      ]);
+      const waits = [
+        { state: codes, points: options.consecutiveFailures },
+        { state: address, points: options.failuresPerIpPerDay },
+      ]
+        .filter((entry) => entry.state !== null && entry.state.consumedPoints >= entry.points)
+        .map((entry) => entry.state?.msBeforeNext ?? 0);
+      if (waits.length === 0) return;
+      throw new ApiError("rate_limited", {
+        detail: "Too many wrong codes; try again later",
+        headers: { "retry-after": String(Math.max(1, Math.ceil(Math.max(...waits) / 1000))) },
+      });
     },
     async codeFailed(userId, ip) {
       await Promise.allSettled([codesByUser.consume(userId), byIp.consume(ip)]);
     },
     async codeSucceeded(userId) {
       await codesByUser.delete(userId).catch(() => undefined);
-    },
-    async assertAllowed(email, ip) {
-      await assertNotBlocked(
-        [
-          {
-            limiter: byEmailAndIp,
-            key: emailIpKey(email, ip),
-            points: options.consecutiveFailures,
-          },
-          { limiter: byIp, key: ip, points: options.failuresPerIpPerDay },
-        ],
-        "Too many failed logins; try again later",
-      );
-    },
-    async failed(email, ip) {
-      // A rejection here means the limit was just reached; the next attempt is refused.
-      await Promise.allSettled([byEmailAndIp.consume(emailIpKey(email, ip)), byIp.consume(ip)]);
-    },
-    async succeeded(email, ip) {
-      await byEmailAndIp.delete(emailIpKey(email, ip)).catch(() => undefined);
     },
   };
 }
