@@ -145,6 +145,19 @@ export const gatewayEnv = z
       .describe(
         "Requests per minute per client IP on refresh and logout: a looser bucket, as many users behind one NAT refresh often.",
       ),
+    SIGNUPS_PER_MINUTE: positiveInt
+      .default(30)
+      .describe(
+        "Signups per minute across all clients, on top of the per-IP limit: each signup creates a role and a database, and many IPs must not add up to unbounded. Past it, 429 with Retry-After.",
+      ),
+    DOCS_PER_IP_PER_MINUTE: positiveInt
+      .default(60)
+      .describe("Requests per minute per client IP to `/openapi.json` and `/docs`."),
+    WEBHOOK_REFUSALS_PER_IP_PER_MINUTE: positiveInt
+      .default(120)
+      .describe(
+        "Refused (4xx) answers to `POST /webhooks/stripe` per client IP per minute, bad signatures mostly; past it the IP is answered 429 until the window ends. Generous: Stripe itself is never refused.",
+      ),
     CORS_ORIGINS: z
       .string()
       .default("")

@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import { type App, access, problemResponses } from "@oryn/shared";
+import { type App, access, problemResponses, responseHeaders } from "@oryn/shared";
 import type { GatewayDeps } from "../deps.ts";
 import { callerOf } from "../lib/request.ts";
 import { createInvitation } from "./invitations.ts";
@@ -7,6 +7,7 @@ import { createdInvitationSchema, createInvitationBody } from "./schemas.ts";
 
 const route = createRoute({
   method: "post",
+  operationId: "createInvitation",
   path: "/v1/invitations",
   tags: ["Invitations"],
   summary: "Invite someone by email, with a role no higher than your own",
@@ -17,6 +18,7 @@ const route = createRoute({
   responses: {
     201: {
       description: "The invitation, with its single-use token",
+      headers: responseHeaders.location("/v1/invitations/0b7c2c6e-3f5e-4a63-9d57-6e2a1f4b8c10"),
       content: { "application/json": { schema: createdInvitationSchema } },
     },
     ...problemResponses(400, 401, 402, 403, 409, 415, 422, 429),

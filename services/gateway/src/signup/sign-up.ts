@@ -8,6 +8,7 @@ import { enqueueProvisioning, signUp } from "./signups.ts";
 
 const route = createRoute({
   method: "post",
+  operationId: "signUp",
   path: "/v1/signup",
   ...publicAccess("anyone"),
   tags: ["Signup"],
