@@ -11,6 +11,7 @@ import { tokensSchema } from "../tokens/issue-tokens.ts";
 const route = createRoute({
   method: "post",
   path: "/v1/auth/mfa",
+  operationId: "completeMfaLogin",
   ...publicAccess("anyone"),
   tags: ["Auth"],
   summary: "Finish a login with the second factor: a code from the app, or an unused recovery code",

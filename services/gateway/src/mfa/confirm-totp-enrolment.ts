@@ -10,6 +10,7 @@ import { confirmTotpBody, recoveryCodesSchema } from "./schemas.ts";
 const route = createRoute({
   method: "post",
   path: "/v1/me/mfa/totp/confirm",
+  operationId: "confirmTotpEnrolment",
   tags: ["Me"],
   summary:
     "Turn two-factor authentication on with a code from the app; answers recovery codes once",

@@ -10,6 +10,7 @@ import { disableTotpBody } from "./schemas.ts";
 const route = createRoute({
   method: "delete",
   path: "/v1/me/mfa/totp",
+  operationId: "disableTotp",
   tags: ["Me"],
   summary: "Turn two-factor authentication off, with the password; the recovery codes go too",
   ...personAccess("member"),

@@ -9,6 +9,7 @@ import { totpEnrolmentSchema } from "./schemas.ts";
 const route = createRoute({
   method: "post",
   path: "/v1/me/mfa/totp",
+  operationId: "startTotpEnrolment",
   tags: ["Me"],
   summary:
     "Start enrolling an authenticator app: a new secret, inactive until confirmed with a code",

@@ -9,6 +9,7 @@ import { endSession } from "./sessions.ts";
 const route = createRoute({
   method: "delete",
   path: "/v1/me/sessions/{id}",
+  operationId: "endSession",
   tags: ["Me"],
   summary:
     "End one of your sessions: its refresh token stops at once, its access tokens within seconds",

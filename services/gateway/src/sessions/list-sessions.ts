@@ -8,6 +8,7 @@ import { listSessions } from "./sessions.ts";
 const route = createRoute({
   method: "get",
   path: "/v1/me/sessions",
+  operationId: "listSessions",
   tags: ["Me"],
   summary: "Your live sessions in every tenant, last used first, the current one marked",
   ...personAccess("member"),

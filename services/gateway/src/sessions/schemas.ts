@@ -6,8 +6,8 @@ export const sessionSchema = z
     tenant: z
       .object({ id: z.uuid(), slug: z.string() })
       .openapi({ description: "The tenant the session signs in to" }),
-    createdAt: z.string().openapi({ description: "When the person signed in" }),
-    lastUsedAt: z.string().openapi({ description: "The last refresh (or the sign-in)" }),
+    createdAt: z.iso.datetime().openapi({ description: "When the person signed in" }),
+    lastUsedAt: z.iso.datetime().openapi({ description: "The last refresh (or the sign-in)" }),
     userAgent: z.string().nullable(),
     ip: z.string().nullable().openapi({ description: "The address of the last refresh" }),
     current: z.boolean().openapi({ description: "The session of the token making this request" }),

@@ -9,6 +9,7 @@ import { setMfaRequired } from "./tenant.ts";
 const route = createRoute({
   method: "patch",
   path: "/v1/tenant",
+  operationId: "updateTenant",
   tags: ["Tenant"],
   summary:
     "Change the tenant's security settings: `mfaRequired` refuses members without two-factor authentication everything but their own account",
