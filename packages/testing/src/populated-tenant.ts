@@ -99,6 +99,12 @@ export async function populatedTenant(
   const exported = await call("POST", "/v1/tenant/exports", { token: owner.token });
   expectStatus("starting an export", exported, 202);
   ids.exports = exported.json.id;
+  const endpoint = await call("POST", "/v1/webhook-endpoints", {
+    token: owner.token,
+    body: { url: `https://hooks.example.test/${label}`, events: ["*"] },
+  });
+  expectStatus("registering a webhook endpoint", endpoint, 201);
+  ids["webhook-endpoints"] = endpoint.json.id;
   // A second session of the owner's, so that ending it (DELETE /v1/me/sessions/{id}) leaves the
   // owner's token working.
   const again = await call("POST", "/v1/auth/login", {

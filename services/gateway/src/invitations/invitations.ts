@@ -5,6 +5,7 @@ import {
   type Page,
   pageOf,
   type Role,
+  recordEvent,
   roleAtLeast,
   type Sql,
   type TransactionSql,
@@ -239,6 +240,12 @@ export async function acceptInvitation(
     entityId: invitation.id,
     data: { role: invitation.role, newUser: !user.existing },
   });
+  const joined = { userId: user.id, email: invitation.email, role: invitation.role };
+  await recordEvent(tx, invitation.tenantId, "invitation.accepted", {
+    id: invitation.id,
+    ...joined,
+  });
+  await recordEvent(tx, invitation.tenantId, "member.added", joined);
   // An account with a second factor joins with it, not with its password alone.
   if (user.existing && (await hasActiveTotp(tx, user.id))) {
     const mfaToken = await createMfaChallenge(tx, {
