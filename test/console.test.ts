@@ -200,10 +200,9 @@ describe("console", () => {
     const login = await api.POST("/v1/auth/login", {
       body: { email: owner.email, password: owner.password },
     });
-    other = createOrynClient({
-      baseUrl: oryn.gatewayUrl,
-      token: login.data?.accessToken,
-    });
+    // The owner has no second factor: the answer is tokens, not a challenge.
+    const tokens = login.data && "accessToken" in login.data ? login.data : undefined;
+    other = createOrynClient({ baseUrl: oryn.gatewayUrl, token: tokens?.accessToken });
     const id = projectUrl.split("/").pop() ?? "";
     const changed = await other.PATCH("/v1/projects/{id}", {
       params: { path: { id } },
@@ -327,6 +326,14 @@ describe("console", () => {
       await page.getByTestId("not-available").waitFor();
     }
     await keep("not-available");
+    // The account page: this browser's own session among the person's sessions.
+    await page.goto(url("/account/security"));
+    await page.getByLabel("Email").fill(owner.email);
+    await page.getByLabel("Password").fill(owner.password);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expectHeading("Sign-in and security");
+    await page.getByText("(this one)").waitFor();
+    await keep("account-security");
     await page.goto(url("/no/such/page"));
     await expectHeading("Page not found");
   });

@@ -2,9 +2,9 @@ import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { BrowserRouter, Route, Routes } from "react-router";
 import { Layout, RequireSession } from "./layout.tsx";
+import { AccountSecurityPage } from "./pages/account-security.tsx";
 import {
   AcceptInvitationPage,
-  AccountSecurityPage,
   ForgotPasswordPage,
   NotFoundPage,
   ResetPasswordPage,

@@ -21,10 +21,11 @@ export function AcceptInvitationPage() {
         body: { token, password: String(form.get("password")), ...(name ? { name } : {}) },
       }),
     );
-    if (answer?.data) {
-      start(answer.data);
-      navigate("/", { replace: true });
-    }
+    if (!answer?.data) return;
+    // An account with two-factor sign-in has joined, and signs in with its second factor.
+    if ("mfaRequired" in answer.data) return navigate("/sign-in", { replace: true });
+    start(answer.data);
+    navigate("/", { replace: true });
   }
 
   if (!token) {
@@ -93,9 +94,6 @@ export const ResetPasswordPage = () => (
 );
 export const ForgotPasswordPage = () => (
   <NotAvailable title="Forgot your password" what="Resetting a password by email" />
-);
-export const AccountSecurityPage = () => (
-  <NotAvailable title="Sign-in and security" what="Managing sessions and two-factor sign-in" />
 );
 
 export function NotFoundPage() {

@@ -15,7 +15,8 @@ export function SignInPage() {
   const [params] = useSearchParams();
   const [failure, setFailure] = useState<Failure>();
   const [busy, setBusy] = useState(false);
-  const [mfaRequired, setMfaRequired] = useState(false);
+  // Set when the login answered an MFA challenge: the second step sends its token with a code.
+  const [mfaToken, setMfaToken] = useState<string>();
 
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -32,12 +33,28 @@ export function SignInPage() {
         },
       });
       if (!data) return setFailure(failureOf(error, response));
-      // An account with two-factor sign-in answers `mfaRequired` instead of tokens (the accounts
-      // work adds it); this console cannot finish that step until the API offers it.
-      if ((data as { mfaRequired?: boolean }).mfaRequired || !data.accessToken) {
-        setMfaRequired(true);
-        return;
-      }
+      if ("mfaRequired" in data) return setMfaToken(data.mfaToken);
+      start(data);
+      navigate(safeNext(params.get("next")), { replace: true });
+    } catch (thrown) {
+      setFailure(failureOfThrown(thrown));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  async function submitCode(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    if (!mfaToken) return;
+    const form = new FormData(event.currentTarget);
+    const code = String(form.get("code") ?? "").trim();
+    setBusy(true);
+    setFailure(undefined);
+    try {
+      // Six digits are the app's code; anything else is taken for a recovery code.
+      const body = /^\d{6}$/.test(code) ? { mfaToken, code } : { mfaToken, recoveryCode: code };
+      const { data, error, response } = await api.POST("/v1/auth/mfa", { body });
+      if (!data) return setFailure(failureOf(error, response));
       start(data);
       navigate(safeNext(params.get("next")), { replace: true });
     } catch (thrown) {
@@ -49,14 +66,22 @@ export function SignInPage() {
 
   return (
     <section className="narrow">
-      <PageTitle>Sign in</PageTitle>
+      <PageTitle>{mfaToken ? "Two-factor sign-in" : "Sign in"}</PageTitle>
       {params.get("next") && <Notice>Sign in to continue to that page.</Notice>}
       <ErrorNotice failure={failure} />
-      {mfaRequired ? (
-        <Notice>
-          This account uses two-factor sign-in, which is not available in the console yet. Use the
-          API to sign in for now.
-        </Notice>
+      {mfaToken ? (
+        <form onSubmit={submitCode}>
+          <Field
+            label="Code"
+            name="code"
+            required
+            autoComplete="one-time-code"
+            hint="The six digits your authenticator app shows, or one of your recovery codes."
+          />
+          <button type="submit" disabled={busy}>
+            {busy ? "Checking…" : "Continue"}
+          </button>
+        </form>
       ) : (
         <form onSubmit={submit}>
           <Field label="Email" name="email" type="email" required autoComplete="username" />

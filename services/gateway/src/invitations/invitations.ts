@@ -14,6 +14,8 @@ import { type AuditContext, recordAuditEvent, recordCallerEvent } from "../audit
 import type { LoginLimiter } from "../auth/login-limiter.ts";
 import type { Caller } from "../lib/request.ts";
 import { addMembership, assertMemberCapAllows, lockMemberships } from "../members/members.ts";
+import { createMfaChallenge } from "../mfa/challenges.ts";
+import { hasActiveTotp } from "../mfa/factors.ts";
 import { hashPassword, verifyPassword } from "../passwords/passwords.ts";
 import { issueTokens, type TokenSettings, type Tokens } from "../tokens/issue-tokens.ts";
 import type {
@@ -208,7 +210,7 @@ export async function acceptInvitation(
   tokens: TokenSettings,
   context: AuditContext,
   invitee: Invitee,
-): Promise<Tokens> {
+): Promise<Tokens | { mfaRequired: true; mfaToken: string }> {
   const invitation = await pendingInvitation(tx, invitee.token, true);
   const { user } = invitee;
   if (!user.existing) {
@@ -244,10 +246,23 @@ export async function acceptInvitation(
     ...joined,
   });
   await recordEvent(tx, invitation.tenantId, "member.added", joined);
-  return issueTokens(tx, tokens, {
-    userId: user.id,
-    tenantId: invitation.tenantId,
-    role: invitation.role,
-    membershipVersion: version,
-  });
+  // An account with a second factor joins with it, not with its password alone.
+  if (user.existing && (await hasActiveTotp(tx, user.id))) {
+    const mfaToken = await createMfaChallenge(tx, {
+      userId: user.id,
+      tenantId: invitation.tenantId,
+    });
+    return { mfaRequired: true, mfaToken };
+  }
+  return issueTokens(
+    tx,
+    tokens,
+    {
+      userId: user.id,
+      tenantId: invitation.tenantId,
+      role: invitation.role,
+      membershipVersion: version,
+    },
+    context,
+  );
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { z } from "@hono/zod-openapi";
 import type { Role, Sql, TransactionSql } from "@oryn/shared";
+import { openSession, type SessionClient } from "../sessions/sessions.ts";
 import { newRefreshToken, storeRefreshToken } from "./refresh-tokens.ts";
 import type { SigningKeys } from "./signing-keys.ts";
 
@@ -29,6 +30,8 @@ export type TokenSubject = {
   tenantId: string;
   role: Role;
   membershipVersion: number;
+  /** The session (refresh-token family) the token is issued in. */
+  sessionId: string;
 };
 
 export function signAccessToken(settings: TokenSettings, subject: TokenSubject): Promise<string> {
@@ -48,19 +51,29 @@ export async function tokensWith(
   };
 }
 
-/** An access token and the first refresh token of a new family (login, signup, invitation). */
+/**
+ * A new session: its access token and the first refresh token of its family (login, signup,
+ * invitation), recorded with where it was opened from.
+ */
 export async function issueTokens(
   sql: Sql | TransactionSql,
   settings: TokenSettings,
-  subject: TokenSubject,
+  subject: Omit<TokenSubject, "sessionId">,
+  client: SessionClient,
 ): Promise<Tokens> {
   const refresh = newRefreshToken();
+  const sessionId = randomUUID();
+  await openSession(
+    sql,
+    { id: sessionId, tenantId: subject.tenantId, userId: subject.userId },
+    client,
+  );
   await storeRefreshToken(sql, {
-    familyId: randomUUID(),
+    familyId: sessionId,
     tenantId: subject.tenantId,
     userId: subject.userId,
     hash: refresh.hash,
     ttlSeconds: settings.refreshTtlSeconds,
   });
-  return tokensWith(settings, subject, refresh.token);
+  return tokensWith(settings, { ...subject, sessionId }, refresh.token);
 }
