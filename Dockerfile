@@ -35,9 +35,20 @@ COPY services/billing/package.json services/billing/
 COPY services/provisioner/package.json services/provisioner/
 COPY services/mailer/package.json services/mailer/
 COPY services/webhooks/package.json services/webhooks/
+COPY apps/console/package.json apps/console/
 # vitest, typescript, testcontainers and the like are dev dependencies: --prod leaves them out.
 RUN --mount=type=cache,id=oryn-pnpm-store,target=/pnpm/store \
     pnpm install --frozen-lockfile --prod --store-dir /pnpm/store
+
+# ---------------------------------------------------------------------------------------------
+# console: the web app the gateway serves at `/`, built here with its build tools (dev
+# dependencies), of which only the built files go on.
+FROM deps AS console
+COPY packages/client/ packages/client/
+COPY apps/console/ apps/console/
+RUN --mount=type=cache,id=oryn-pnpm-store,target=/pnpm/store \
+    pnpm install --frozen-lockfile --filter @oryn/console --store-dir /pnpm/store \
+    && cd apps/console && node node_modules/vite/bin/vite.js build
 
 # ---------------------------------------------------------------------------------------------
 # app: the sources on top of the dependencies (.dockerignore keeps tests, secrets and local
@@ -46,6 +57,7 @@ RUN --mount=type=cache,id=oryn-pnpm-store,target=/pnpm/store \
 FROM deps AS app
 COPY packages/ packages/
 COPY services/ services/
+COPY --from=console /app/apps/console/dist apps/console/dist
 RUN chmod -R a+rX,go-w /app
 
 # ---------------------------------------------------------------------------------------------

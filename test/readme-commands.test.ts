@@ -149,6 +149,11 @@ describe("the README's commands on a bare machine", () => {
     expect(walked).toContain('"status":"active"');
     expect(walked).toContain('"name": "Website relaunch"');
 
+    // Where the README sends people first: the console, built by `npm start` in the fresh clone.
+    const consolePage = await fetch(`http://${host}:8080/`);
+    expect(consolePage.status, output).toBe(200);
+    expect(await consolePage.text()).toContain('<div id="root">');
+
     // Ctrl-C.
     if (started.pid === undefined) throw new Error("npm start has no pid");
     const group = started.pid;

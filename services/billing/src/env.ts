@@ -59,21 +59,21 @@ export const billingEnv = z.object({
     .describe(
       "How long a subscription may stay `past_due` or `unpaid` before the tenant is `restricted`.",
     ),
-  // The product's web app is not part of Oryn: outside production `billingUrls` puts placeholders
-  // on localhost in place of these, so checkout can be tried at once.
+  // Outside production `billingUrls` points these at the console the gateway serves on its default
+  // port (apps/console's /billing pages), so checkout can be tried at once.
   BILLING_CHECKOUT_SUCCESS_URL: httpUrl.optional().meta({
     description:
       "Page of the product's web app Stripe Checkout sends the browser to after paying; may hold `{CHECKOUT_SESSION_ID}`, which Stripe fills in. Required in production.",
     unset:
-      "`http://localhost:3000/billing/success?session_id={CHECKOUT_SESSION_ID}` outside production",
+      "`http://localhost:8080/billing/success?session_id={CHECKOUT_SESSION_ID}` outside production",
   }),
   BILLING_CHECKOUT_CANCEL_URL: httpUrl.optional().meta({
     description: "Page Checkout sends the browser to when it gives up. Required in production.",
-    unset: "`http://localhost:3000/billing` outside production",
+    unset: "`http://localhost:8080/billing` outside production",
   }),
   BILLING_PORTAL_RETURN_URL: httpUrl.optional().meta({
     description: "The Customer Portal's link back to the product. Required in production.",
-    unset: "`http://localhost:3000/billing` outside production",
+    unset: "`http://localhost:8080/billing` outside production",
   }),
   BILLING_CONCURRENCY: positiveInt
     .default(4)
@@ -112,11 +112,11 @@ export function checkProductionSettings(config: BillingConfig): void {
 }
 
 /**
- * Where Stripe sends the browser back. Outside production an unset page is a placeholder on
- * localhost (the product's web app is not part of Oryn), so checkout can be tried at once.
+ * Where Stripe sends the browser back. Outside production an unset page is the console's billing
+ * page on the gateway's default port (`pnpm start`), so checkout can be tried at once.
  */
 export function billingUrls(config: BillingConfig) {
-  const app = "http://localhost:3000/billing";
+  const app = "http://localhost:8080/billing";
   return {
     checkoutSuccess:
       config.BILLING_CHECKOUT_SUCCESS_URL ?? `${app}/success?session_id={CHECKOUT_SESSION_ID}`,

@@ -186,7 +186,7 @@ describe("POST /v1/billing/portal", () => {
     expect(answer.json.url).toMatch(/^https:\/\/billing\.stripe\.test\//);
     expect(fake.portalSessions.at(-1)?.params).toMatchObject({
       customer: customersOf(tenantId)[0]?.id,
-      return_url: "http://localhost:3000/billing",
+      return_url: "http://localhost:8080/billing",
     });
     const view = await billing.call("GET", "/v1/billing/subscription", {
       token: await billing.tokenFor(tenantId, "member"),

@@ -11,6 +11,7 @@ import { bodyLimit } from "hono/body-limit";
 import { registerApiKeys } from "./api-keys/index.ts";
 import { identify } from "./auth/identify.ts";
 import { registerAuth } from "./auth/index.ts";
+import { registerConsole } from "./console/serve-console.ts";
 import type { GatewayDeps } from "./deps.ts";
 import { registerDocs } from "./docs/index.ts";
 import { edgeCors, edgeSecurityHeaders } from "./edge-headers.ts";
@@ -96,5 +97,7 @@ export function createGatewayApp(deps: GatewayDeps): App {
     servers: [{ url: "/", description: "The gateway serving this document" }],
   };
   registerDocs(app, deps, () => app.getOpenAPI31Document(documentConfig));
+  // Last: the console takes every GET the API and its documentation did not.
+  registerConsole(app, deps.config.CONSOLE_DIR);
   return app;
 }

@@ -2,11 +2,13 @@ import type { AppEnv } from "@oryn/shared";
 import type { MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
 import { secureHeaders } from "hono/secure-headers";
+import { isConsolePath } from "./console/serve-console.ts";
 
 /**
  * The usual security headers on every answer. JSON answers get a CSP that allows nothing (they
  * are never meant to render); the /docs page one that allows its own scripts and styles only
- * (Swagger UI sets inline styles and data: images).
+ * (Swagger UI sets inline styles and data: images); the console's pages the strictest that runs
+ * it: its own files only, no inline script or style, no frames, forms and API calls to itself.
  */
 export function edgeSecurityHeaders(): MiddlewareHandler<AppEnv> {
   const api = secureHeaders({
@@ -24,8 +26,25 @@ export function edgeSecurityHeaders(): MiddlewareHandler<AppEnv> {
       frameAncestors: ["'none'"],
     },
   });
-  return (c, next) =>
-    (c.req.path === "/docs" || c.req.path.startsWith("/docs/") ? docs : api)(c, next);
+  const console = secureHeaders({
+    contentSecurityPolicy: {
+      defaultSrc: ["'none'"],
+      scriptSrc: ["'self'"],
+      styleSrc: ["'self'"],
+      imgSrc: ["'self'", "data:"],
+      fontSrc: ["'self'"],
+      connectSrc: ["'self'"],
+      manifestSrc: ["'self'"],
+      baseUri: ["'none'"],
+      formAction: ["'self'"],
+      frameAncestors: ["'none'"],
+    },
+  });
+  return (c, next) => {
+    const path = c.req.path;
+    if (path === "/docs" || path.startsWith("/docs/")) return docs(c, next);
+    return (isConsolePath(path) ? console : api)(c, next);
+  };
 }
 
 /**

@@ -212,6 +212,11 @@ export const gatewayEnv = z
       .describe(
         "Deprecated, replaced by TRUSTED_PROXIES: `true` with TRUSTED_PROXIES empty trusts `loopback,private` (a warning at start says so); ignored when TRUSTED_PROXIES is set.",
       ),
+    CONSOLE_DIR: unsetWhenEmpty(z.string().optional()).meta({
+      description:
+        "The built console (`pnpm build:console`), served at the gateway's root `/`; a page saying it is not built when the folder has no index.html.",
+      unset: "`apps/console/dist` of this checkout",
+    }),
   })
   .refine((config) => config.PORT === 0 || config.OPS_PORT !== config.PORT, {
     path: ["OPS_PORT"],

@@ -18,9 +18,12 @@ await runService({
       host: config.HOST,
       portVariable: "OPS_PORT",
     });
+    // Where `pnpm start` sends people first: the console, at the gateway's root.
+    const host = ["0.0.0.0", "::", "127.0.0.1"].includes(config.HOST) ? "localhost" : config.HOST;
+    const consoleUrl = `http://${host.includes(":") ? `[${host}]` : host}:${server.port}/`;
     logger.info(
-      { port: server.port, opsPort: operations.port, host: config.HOST },
-      "gateway listening",
+      { port: server.port, opsPort: operations.port, host: config.HOST, console: consoleUrl },
+      `gateway listening; open the console at ${consoleUrl}`,
     );
   },
 });

@@ -1,0 +1,108 @@
+import type { FormEvent } from "react";
+import { Link, useNavigate, useSearchParams } from "react-router";
+import { ErrorNotice, Field, Notice, PageTitle } from "../components.tsx";
+import { useAction } from "../resource.ts";
+import { api, useSession } from "../session.tsx";
+
+/** The page an invitation's link opens: choose a password (or use yours), join, signed in. */
+export function AcceptInvitationPage() {
+  const [params] = useSearchParams();
+  const token = params.get("token") ?? "";
+  const accept = useAction();
+  const { start } = useSession();
+  const navigate = useNavigate();
+
+  async function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget);
+    const name = String(form.get("name") ?? "").trim();
+    const answer = await accept.run(() =>
+      api.POST("/v1/invitations/accept", {
+        body: { token, password: String(form.get("password")), ...(name ? { name } : {}) },
+      }),
+    );
+    if (!answer?.data) return;
+    // An account with two-factor sign-in has joined, and signs in with its second factor.
+    if ("mfaRequired" in answer.data) return navigate("/sign-in", { replace: true });
+    start(answer.data);
+    navigate("/", { replace: true });
+  }
+
+  if (!token) {
+    return (
+      <section className="narrow">
+        <PageTitle>Accept an invitation</PageTitle>
+        <ErrorNotice
+          failure={{
+            title: "This link has no invitation in it. Open the link from the email again.",
+            fields: [],
+          }}
+        />
+      </section>
+    );
+  }
+  return (
+    <section className="narrow">
+      <PageTitle>Accept an invitation</PageTitle>
+      <p>Join the organisation you were invited to. New here? Choose your name and a password.</p>
+      <ErrorNotice failure={accept.failure} />
+      <form onSubmit={submit}>
+        <Field label="Your name" name="name" autoComplete="name" hint="For a new account." />
+        <Field
+          label="Password"
+          name="password"
+          type="password"
+          required
+          minLength={10}
+          autoComplete="new-password"
+          hint="Your password if you have an account already; else a new one, at least 10 characters."
+        />
+        <button type="submit" disabled={accept.busy}>
+          {accept.busy ? "Joining…" : "Join"}
+        </button>
+      </form>
+    </section>
+  );
+}
+
+/**
+ * The pages mail links to whose endpoints the API does not offer yet (the accounts work adds
+ * them): they say so, rather than failing, so a link in an email never lands on a blank page.
+ */
+function NotAvailable({ title, what }: { title: string; what: string }) {
+  return (
+    <section className="narrow">
+      <PageTitle>{title}</PageTitle>
+      <Notice>
+        <p data-testid="not-available">
+          {what} is not available in this version of Oryn yet. The team running it can help in the
+          meantime.
+        </p>
+      </Notice>
+      <p>
+        <Link to="/">Back to the console</Link>
+      </p>
+    </section>
+  );
+}
+
+export const VerifyEmailPage = () => (
+  <NotAvailable title="Verify your email" what="Verifying an email address" />
+);
+export const ResetPasswordPage = () => (
+  <NotAvailable title="Choose a new password" what="Resetting a password" />
+);
+export const ForgotPasswordPage = () => (
+  <NotAvailable title="Forgot your password" what="Resetting a password by email" />
+);
+
+export function NotFoundPage() {
+  return (
+    <section className="narrow">
+      <PageTitle>Page not found</PageTitle>
+      <p>
+        There is no page at this address. <Link to="/">Go to the overview</Link>.
+      </p>
+    </section>
+  );
+}

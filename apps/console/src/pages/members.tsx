@@ -1,0 +1,107 @@
+import type { components } from "@oryn/client";
+import { useState } from "react";
+import { Busy, ErrorNotice, formatTime, Notice, PageTitle, RoleSelect } from "../components.tsx";
+import { useAction, useResource } from "../resource.ts";
+import { api, atLeast, type Role, useSignedIn } from "../session.tsx";
+
+type Member = components["schemas"]["Member"];
+
+/** Who is in the organisation; admins change roles and remove people (owners only for owners). */
+export function MembersPage() {
+  const session = useSignedIn();
+  const members = useResource(
+    () => api.GET("/v1/members", { params: { query: { limit: 200 } } }),
+    "",
+  );
+  const change = useAction();
+  const [done, setDone] = useState<string>();
+
+  async function setRole(member: Member, role: Role) {
+    setDone(undefined);
+    const answer = await change.run(() =>
+      api.PATCH("/v1/members/{userId}", {
+        params: { path: { userId: member.userId } },
+        body: { role },
+      }),
+    );
+    if (answer?.response.ok) {
+      setDone(`${member.name} is now ${role}.`);
+      members.reload();
+    }
+  }
+
+  async function remove(member: Member) {
+    setDone(undefined);
+    const answer = await change.run(() =>
+      api.DELETE("/v1/members/{userId}", { params: { path: { userId: member.userId } } }),
+    );
+    if (answer?.response.ok) {
+      setDone(`${member.name} was removed.`);
+      members.reload();
+    }
+  }
+
+  const canManage = atLeast(session.role, "admin");
+  return (
+    <section>
+      <PageTitle>Members</PageTitle>
+      <ErrorNotice failure={members.failure} />
+      <ErrorNotice failure={change.failure} />
+      {done && <Notice>{done}</Notice>}
+      {members.loading && !members.data && <Busy label="Loading members…" />}
+      {members.data && (
+        <div className="table-wrap">
+          <table>
+            <caption className="visually-hidden">Members</caption>
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Email</th>
+                <th scope="col">Role</th>
+                <th scope="col">Joined</th>
+                {canManage && <th scope="col">Actions</th>}
+              </tr>
+            </thead>
+            <tbody>
+              {members.data.items.map((member) => (
+                <tr key={member.userId}>
+                  <td>
+                    {member.name}
+                    {member.userId === session.userId && " (you)"}
+                  </td>
+                  <td>{member.email}</td>
+                  <td>
+                    {canManage ? (
+                      <RoleSelect
+                        label={`Role of ${member.name}`}
+                        value={member.role}
+                        allowOwner={session.role === "owner"}
+                        onChange={(role) => setRole(member, role)}
+                      />
+                    ) : (
+                      member.role
+                    )}
+                  </td>
+                  <td>{formatTime(member.createdAt)}</td>
+                  {canManage && (
+                    <td>
+                      <button
+                        type="button"
+                        className="danger-button"
+                        disabled={change.busy}
+                        onClick={() => remove(member)}
+                        aria-label={`Remove ${member.name}`}
+                      >
+                        Remove
+                      </button>
+                    </td>
+                  )}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,177 @@
+import { type FormEvent, useState } from "react";
+import { Busy, ErrorNotice, Field, formatTime, Notice } from "../components.tsx";
+import { useAction, useResource } from "../resource.ts";
+import { api } from "../session.tsx";
+
+/** Where the person is signed in, and ending any of those sessions. */
+export function Sessions() {
+  const sessions = useResource(() => api.GET("/v1/me/sessions"), "");
+  const end = useAction();
+  return (
+    <>
+      <h2>Sessions</h2>
+      <ErrorNotice failure={sessions.failure} />
+      <ErrorNotice failure={end.failure} />
+      {sessions.loading && !sessions.data && <Busy label="Loading sessions…" />}
+      {sessions.data && (
+        <div className="table-wrap">
+          <table>
+            <caption className="visually-hidden">Your sessions</caption>
+            <thead>
+              <tr>
+                <th scope="col">Signed in</th>
+                <th scope="col">Last used</th>
+                <th scope="col">From</th>
+                <th scope="col">Actions</th>
+              </tr>
+            </thead>
+            <tbody>
+              {sessions.data.items.map((session) => (
+                <tr key={session.id}>
+                  <td>
+                    {formatTime(session.createdAt)}
+                    {session.current && " (this one)"}
+                  </td>
+                  <td>{formatTime(session.lastUsedAt)}</td>
+                  <td>
+                    {session.ip ?? "—"} {session.userAgent ? `· ${session.userAgent}` : ""}
+                  </td>
+                  <td>
+                    {!session.current && (
+                      <button
+                        type="button"
+                        className="danger-button"
+                        aria-label={`End the session from ${formatTime(session.createdAt)}`}
+                        onClick={async () => {
+                          const answer = await end.run(() =>
+                            api.DELETE("/v1/me/sessions/{id}", {
+                              params: { path: { id: session.id } },
+                            }),
+                          );
+                          if (answer?.response.ok) sessions.reload();
+                        }}
+                      >
+                        End
+                      </button>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </>
+  );
+}
+
+/** Two-factor sign-in with an authenticator app: enrol, confirm (recovery codes once), disable. */
+export function TwoFactor({ enabled, onChange }: { enabled?: boolean; onChange(): void }) {
+  const enrol = useAction();
+  const confirm = useAction();
+  const disable = useAction();
+  const [secret, setSecret] = useState<{ secret: string; otpauthUrl: string }>();
+  const [codes, setCodes] = useState<string[]>();
+
+  async function confirmCode(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const code = String(new FormData(event.currentTarget).get("code"));
+    const answer = await confirm.run(() => api.POST("/v1/me/mfa/totp/confirm", { body: { code } }));
+    if (answer?.data) {
+      setSecret(undefined);
+      setCodes(answer.data.recoveryCodes);
+      onChange();
+    }
+  }
+
+  async function turnOff(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const password = String(new FormData(event.currentTarget).get("password"));
+    const answer = await disable.run(() => api.DELETE("/v1/me/mfa/totp", { body: { password } }));
+    if (answer?.response.ok) onChange();
+  }
+
+  return (
+    <>
+      <h2>Two-factor sign-in</h2>
+      {codes && (
+        <Notice>
+          <p>
+            Two-factor sign-in is on. Keep these recovery codes somewhere safe: each signs you in
+            once without the app, and they are shown only now.
+          </p>
+          <code className="secret" data-testid="recovery-codes">
+            {codes.join(" ")}
+          </code>
+        </Notice>
+      )}
+      <ErrorNotice failure={enrol.failure ?? confirm.failure ?? disable.failure} />
+      {enabled === undefined && !secret && (
+        // Whether it is on is not in any answer the console reads yet: both ways are offered.
+        <button
+          type="button"
+          disabled={enrol.busy}
+          onClick={async () => {
+            const answer = await enrol.run(() => api.POST("/v1/me/mfa/totp"));
+            if (answer?.data) setSecret(answer.data);
+          }}
+        >
+          Set up two-factor sign-in
+        </button>
+      )}
+      {enabled !== false && !secret ? (
+        <form onSubmit={turnOff}>
+          <p>
+            {enabled
+              ? "Two-factor sign-in is on. To turn it off, give your password."
+              : "If two-factor sign-in is on, give your password to turn it off."}
+          </p>
+          <Field
+            label="Password"
+            name="password"
+            type="password"
+            required
+            autoComplete="current-password"
+          />
+          <button type="submit" className="danger-button" disabled={disable.busy}>
+            Turn off two-factor sign-in
+          </button>
+        </form>
+      ) : secret ? (
+        <form onSubmit={confirmCode}>
+          <p>
+            Add this key to your authenticator app (or open the link on the device that has it),
+            then type the code it shows.
+          </p>
+          <code className="secret" data-testid="totp-secret">
+            {secret.secret}
+          </code>
+          <p>
+            <a href={secret.otpauthUrl}>Open in an authenticator app</a>
+          </p>
+          <Field
+            label="Code from the app"
+            name="code"
+            inputMode="numeric"
+            autoComplete="one-time-code"
+            required
+          />
+          <button type="submit" disabled={confirm.busy}>
+            Turn on
+          </button>
+        </form>
+      ) : (
+        <button
+          type="button"
+          disabled={enrol.busy}
+          onClick={async () => {
+            const answer = await enrol.run(() => api.POST("/v1/me/mfa/totp"));
+            if (answer?.data) setSecret(answer.data);
+          }}
+        >
+          Set up two-factor sign-in
+        </button>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,146 @@
+import type { components } from "@oryn/client";
+import { type FormEvent, useState } from "react";
+import { Busy, ErrorNotice, Field, formatTime, Notice, PageTitle } from "../components.tsx";
+import { useAction, useResource } from "../resource.ts";
+import { api } from "../session.tsx";
+
+type Endpoint = components["schemas"]["WebhookEndpoint"];
+type EventType = components["schemas"]["WebhookEndpointRequest"]["events"][number];
+
+/** The tenant's webhook endpoints: add one (its secret shown once), its delivery log, remove it. */
+export function WebhooksPage() {
+  const endpoints = useResource(
+    () => api.GET("/v1/webhook-endpoints", { params: { query: { limit: 100 } } }),
+    "",
+  );
+  const create = useAction();
+  const remove = useAction();
+  const [secret, setSecret] = useState<string>();
+  const [open, setOpen] = useState<string>();
+
+  async function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const form = event.currentTarget;
+    const data = new FormData(form);
+    const events = String(data.get("events") ?? "*")
+      .split(",")
+      .map((name) => name.trim())
+      .filter(Boolean) as EventType[];
+    setSecret(undefined);
+    const answer = await create.run(() =>
+      api.POST("/v1/webhook-endpoints", {
+        body: { url: String(data.get("url")), events: events.length > 0 ? events : ["*"] },
+      }),
+    );
+    if (!answer?.data) return;
+    form.reset();
+    setSecret(answer.data.secret);
+    endpoints.reload();
+  }
+
+  return (
+    <section>
+      <PageTitle>Webhooks</PageTitle>
+      <h2>New endpoint</h2>
+      <ErrorNotice failure={create.failure} />
+      {secret && (
+        <Notice>
+          <p>The endpoint's signing secret. Copy it now: it is shown only once.</p>
+          <code className="secret" data-testid="webhook-secret">
+            {secret}
+          </code>
+        </Notice>
+      )}
+      <form onSubmit={submit}>
+        <Field label="URL" name="url" type="url" required placeholder="https://" />
+        <Field
+          label="Events"
+          name="events"
+          defaultValue="*"
+          hint="Comma-separated, e.g. project.created, task.updated; * for every event."
+        />
+        <button type="submit" disabled={create.busy}>
+          Add endpoint
+        </button>
+      </form>
+      <h2>Endpoints</h2>
+      <ErrorNotice failure={endpoints.failure} />
+      <ErrorNotice failure={remove.failure} />
+      {endpoints.loading && !endpoints.data && <Busy label="Loading endpoints…" />}
+      {endpoints.data && endpoints.data.items.length === 0 && <p>No endpoints yet.</p>}
+      {endpoints.data?.items.map((endpoint) => (
+        <article key={endpoint.id} className="endpoint">
+          <h3>{endpoint.url}</h3>
+          <p>
+            {endpoint.status} · {endpoint.events.join(", ")}
+          </p>
+          <button
+            type="button"
+            aria-expanded={open === endpoint.id}
+            onClick={() => setOpen(open === endpoint.id ? undefined : endpoint.id)}
+          >
+            {open === endpoint.id ? "Hide deliveries" : "Show deliveries"}
+          </button>{" "}
+          <button
+            type="button"
+            className="danger-button"
+            aria-label={`Remove the endpoint ${endpoint.url}`}
+            onClick={async () => {
+              const answer = await remove.run(() =>
+                api.DELETE("/v1/webhook-endpoints/{id}", { params: { path: { id: endpoint.id } } }),
+              );
+              if (answer?.response.ok) endpoints.reload();
+            }}
+          >
+            Remove
+          </button>
+          {open === endpoint.id && <Deliveries endpoint={endpoint} />}
+        </article>
+      ))}
+    </section>
+  );
+}
+
+function Deliveries({ endpoint }: { endpoint: Endpoint }) {
+  const deliveries = useResource(
+    () =>
+      api.GET("/v1/webhook-endpoints/{id}/deliveries", {
+        params: { path: { id: endpoint.id }, query: { limit: 50 } },
+      }),
+    endpoint.id,
+  );
+  return (
+    <>
+      <ErrorNotice failure={deliveries.failure} />
+      {deliveries.loading && <Busy label="Loading deliveries…" />}
+      {deliveries.data && deliveries.data.items.length === 0 && <p>No deliveries yet.</p>}
+      {deliveries.data && deliveries.data.items.length > 0 && (
+        <div className="table-wrap">
+          <table>
+            <caption className="visually-hidden">Deliveries to {endpoint.url}</caption>
+            <thead>
+              <tr>
+                <th scope="col">When</th>
+                <th scope="col">Event</th>
+                <th scope="col">Attempt</th>
+                <th scope="col">Answer</th>
+              </tr>
+            </thead>
+            <tbody>
+              {deliveries.data.items.map((attempt) => (
+                <tr key={attempt.id}>
+                  <td>{formatTime(attempt.at)}</td>
+                  <td>{attempt.eventType}</td>
+                  <td>{attempt.attempt}</td>
+                  <td>
+                    {attempt.status} {attempt.responseStatus ?? ""} ({attempt.durationMs} ms)
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </>
+  );
+}
