@@ -20,6 +20,11 @@ export type Principal = {
   tokenId: string;
   kind: "user" | "api_key";
   membershipVersion: number;
+  /**
+   * The session (refresh-token family) a user's access token was issued in, when it says
+   * (`sid`); absent for API keys and for tokens issued before sessions were named.
+   */
+  sessionId?: string;
 };
 
 /** Access tokens are JWTs of type `at+jwt` (RFC 9068), signed with EdDSA. */
@@ -33,6 +38,7 @@ const claimsSchema = z.object({
   jti: z.string().min(1),
   kind: z.enum(["user", "api_key"]).default("user"),
   mv: z.number().int().nonnegative().default(0),
+  sid: z.uuid().optional(),
 });
 
 export type TokenVerifier = (token: string) => Promise<Principal>;
@@ -95,6 +101,7 @@ export function createTokenVerifier(options: {
         tokenId: claims.jti,
         kind: claims.kind,
         membershipVersion: claims.mv,
+        ...(claims.sid ? { sessionId: claims.sid } : {}),
       };
       // `exp` is a required claim, checked by jwtVerify above.
       return { principal, expiresAt: (payload.exp ?? 0) * 1000 };

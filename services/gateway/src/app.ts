@@ -8,6 +8,7 @@ import {
 } from "@oryn/shared";
 import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { registerAccounts } from "./accounts/index.ts";
 import { registerApiKeys } from "./api-keys/index.ts";
 import { identify } from "./auth/identify.ts";
 import { registerAuth } from "./auth/index.ts";
@@ -16,9 +17,11 @@ import { registerDocs } from "./docs/index.ts";
 import { edgeCors, edgeSecurityHeaders } from "./edge-headers.ts";
 import { registerExports } from "./exports/index.ts";
 import { registerInvitations } from "./invitations/index.ts";
+import { registerMe } from "./me/index.ts";
 import { registerMembers } from "./members/index.ts";
 import { registerProxy } from "./proxy/index.ts";
 import { rateLimit } from "./rate-limit/rate-limits.ts";
+import { registerSecurityLog } from "./security-log/list-security-events.ts";
 import { registerSignup } from "./signup/index.ts";
 import { registerTenant } from "./tenant/index.ts";
 import { registerTokens } from "./tokens/index.ts";
@@ -57,11 +60,14 @@ export function createGatewayApp(deps: GatewayDeps): App {
 
   registerSignup(app, deps);
   registerAuth(app, deps);
+  registerAccounts(app, deps);
+  registerMe(app, deps);
   registerTenant(app, deps);
   registerExports(app, deps);
   registerMembers(app, deps);
   registerInvitations(app, deps);
   registerApiKeys(app, deps);
+  registerSecurityLog(app, deps);
   registerProxy(app, deps);
   registerTokens(app, deps);
   app.get("/healthz", (c) => c.json({ status: "ok" }));

@@ -16,6 +16,8 @@ import {
 } from "@oryn/shared";
 import type { Context } from "hono";
 import { createRevocations, type Revocations } from "./access/revocations.ts";
+import { createResetLimiter, type ResetLimiter } from "./accounts/reset-limiter.ts";
+import type { AccountTokenSettings } from "./accounts/verification.ts";
 import { type ApiKeyAuthenticator, createApiKeyAuthenticator } from "./api-keys/authenticator.ts";
 import { createLoginLimiter, type LoginLimiter } from "./auth/login-limiter.ts";
 import { clientIpResolver } from "./client-ip.ts";
@@ -38,6 +40,8 @@ export type GatewayDeps = {
   verify: TokenVerifier;
   rateLimits: RateLimits;
   loginLimiter: LoginLimiter;
+  resetLimiter: ResetLimiter;
+  accountTokens: AccountTokenSettings;
   revocations: Revocations;
   apiKeys: ApiKeyAuthenticator;
   upstreams: { workspace: Upstream; billing: Upstream };
@@ -130,6 +134,17 @@ export async function createGatewayDeps(
       failureWindowSeconds: config.LOGIN_FAILURE_WINDOW_SECONDS,
       failuresPerIpPerDay: config.LOGIN_MAX_FAILURES_PER_IP_PER_DAY,
     }),
+    resetLimiter: createResetLimiter({
+      redis,
+      prefix: config.REDIS_PREFIX,
+      perAddressPerHour: config.PASSWORD_RESET_PER_ADDRESS_PER_HOUR,
+      perIpPerHour: config.PASSWORD_RESET_PER_IP_PER_HOUR,
+    }),
+    accountTokens: {
+      verifyEmailTtlSeconds: config.EMAIL_VERIFICATION_TTL_SECONDS,
+      resetPasswordTtlSeconds: config.PASSWORD_RESET_TTL_SECONDS,
+      changeEmailTtlSeconds: config.EMAIL_CHANGE_TTL_SECONDS,
+    },
     revocations,
     apiKeys: createApiKeyAuthenticator({ sql, keys, logger }),
     upstreams,

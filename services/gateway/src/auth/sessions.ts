@@ -117,6 +117,7 @@ export async function refreshSession(
       tenantId: redemption.tenantId,
       role: membership.role,
       membershipVersion: Number(membership.version),
+      sessionId: redemption.familyId,
     },
     redemption.successor,
   );

@@ -1,5 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import { type App, problemResponses, publicAccess } from "@oryn/shared";
+import { sendAfterCommit } from "../accounts/account-mail.ts";
+import { verificationMail } from "../accounts/verification.ts";
 import type { GatewayDeps } from "../deps.ts";
 import { auditContextOf } from "../lib/request.ts";
 import { hashPassword } from "../passwords/passwords.ts";
@@ -15,7 +17,8 @@ const route = createRoute({
   request: { body: { content: { "application/json": { schema: signupBody } }, required: true } },
   responses: {
     202: {
-      description: "Accepted; poll GET /v1/tenant until status is active",
+      description:
+        "Accepted; poll GET /v1/tenant until status is active. A link to verify the owner's address is mailed to it.",
       content: { "application/json": { schema: signupAnswer } },
     },
     ...problemResponses(400, 409, 413, 415, 422, 429),
@@ -28,11 +31,13 @@ export function registerSignUp(app: App, deps: GatewayDeps): void {
     const input = c.req.valid("json");
     // Hashed before the transaction: argon2 takes tens of milliseconds.
     const passwordHash = await hashPassword(input.owner.password);
-    const signup = await deps.sql.begin((tx) =>
-      signUp(tx, deps.tokens, context, { ...input, passwordHash }),
-    );
+    const { mail, ...signup } = await deps.sql.begin(async (tx) => {
+      const created = await signUp(tx, deps.tokens, context, { ...input, passwordHash });
+      return { ...created, mail: [await verificationMail(tx, deps.accountTokens, created.user)] };
+    });
     // Only after the commit, so a job never looks for a tenant that a rollback took away.
     await enqueueProvisioning(deps.queues, c.get("logger"), signup.tenant.id, context.requestId);
+    await sendAfterCommit({ queues: deps.queues, logger: c.get("logger") }, mail);
     return c.json(signup, 202);
   });
 }

@@ -29,6 +29,8 @@ export type TokenSubject = {
   tenantId: string;
   role: Role;
   membershipVersion: number;
+  /** The refresh-token family the access token is issued in (its `sid`). */
+  sessionId?: string;
 };
 
 export function signAccessToken(settings: TokenSettings, subject: TokenSubject): Promise<string> {
@@ -55,12 +57,13 @@ export async function issueTokens(
   subject: TokenSubject,
 ): Promise<Tokens> {
   const refresh = newRefreshToken();
+  const familyId = randomUUID();
   await storeRefreshToken(sql, {
-    familyId: randomUUID(),
+    familyId,
     tenantId: subject.tenantId,
     userId: subject.userId,
     hash: refresh.hash,
     ttlSeconds: settings.refreshTtlSeconds,
   });
-  return tokensWith(settings, subject, refresh.token);
+  return tokensWith(settings, { ...subject, sessionId: familyId }, refresh.token);
 }

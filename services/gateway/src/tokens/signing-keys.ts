@@ -32,6 +32,8 @@ export type AccessClaims = {
   tokenId: string;
   kind: "user" | "api_key";
   membershipVersion: number;
+  /** The refresh-token family (session) a user's token belongs to: the `sid` claim. */
+  sessionId?: string;
   /** Shorter than the configured lifetime, for the internal tokens standing in for API keys. */
   ttlSeconds?: number;
 };
@@ -157,6 +159,7 @@ export async function loadSigningKeys(options: {
         tid: claims.tenantId,
         role: claims.role,
         mv: claims.membershipVersion,
+        ...(claims.sessionId ? { sid: claims.sessionId } : {}),
         ...(claims.kind === "api_key" ? { kind: "api_key" } : {}),
       })
         .setProtectedHeader({ alg: accessTokenAlgorithm, kid: current.kid, typ: accessTokenType })
