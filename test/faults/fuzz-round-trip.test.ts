@@ -6,7 +6,9 @@
  */
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { testRun } from "../harness/context.ts";
 import type { Answer } from "../harness/http.ts";
+import { invitationToken } from "../harness/queued-mail.ts";
 import { testPassword } from "../harness/wait.ts";
 import { roundTripText } from "./fuzz-hostile.ts";
 import { type FuzzStack, fuzzRuns, fuzzSeed, startFuzzStack } from "./fuzz-stack.ts";
@@ -170,7 +172,11 @@ describe("fuzz: hostile text round-trips exactly", () => {
         expectStatus(invitation, 201, "inviting");
         const accepted = await call("POST", "/v1/invitations/accept", {
           token: "",
-          body: { token: invitation.json.token, name, password: testPassword },
+          body: {
+            token: await invitationToken(testRun(), invitation),
+            name,
+            password: testPassword,
+          },
         });
         expectStatus(accepted, 200, "accepting");
         const userId = JSON.parse(

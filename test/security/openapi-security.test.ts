@@ -190,6 +190,13 @@ describe("access control, generated from the OpenAPI documents", () => {
       "GET /v1/members",
       "POST /v1/invitations",
       "POST /v1/api-keys",
+      "GET /v1/me",
+      "POST /v1/me/password",
+      "POST /v1/me/email",
+      "POST /v1/auth/password/forgot",
+      "POST /v1/auth/verify-email",
+      "POST /v1/invitations/{id}/resend",
+      "GET /v1/security-log",
       "GET /v1/projects",
       "DELETE /v1/projects/{id}",
       "POST /webhooks/stripe",
@@ -336,6 +343,9 @@ describe("access control, generated from the OpenAPI documents", () => {
         body: sampleBody(endpoint.document, endpoint.operation),
         token: tenantA.owner.token,
       });
+      // A body's own password (POST /v1/me/password, /v1/me/email) is a sample, and wrong:
+      // 401 `invalid_credentials` then means the bearer credential was let through.
+      if (answer.json?.code === "invalid_credentials") continue;
       expect(
         [401, 403],
         `${endpoint.method} ${endpoint.path}: ${JSON.stringify(answer.json)}`,

@@ -1,7 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { findTenant, planLimits } from "@oryn/shared";
 import { afterAll, describe, expect, it } from "vitest";
+import { testRun } from "../../../test/harness/context.ts";
 import { freePort } from "../../../test/harness/processes.ts";
+import { verifyQueuedEmail } from "../../../test/harness/queued-mail.ts";
 import { createGatewayOperationsApp } from "../src/operations-app.ts";
 import {
   hashRefreshToken,
@@ -287,6 +289,7 @@ describe("the burst window", () => {
         body: uniqueSignup(),
         headers: { "x-forwarded-for": uniqueIp() },
       });
+      await verifyQueuedEmail(testRun(), strict.call, signup.json.user.email);
       const owner = signup.json.tokens.accessToken;
       // A member's key, refused 403 on admin routes, many more times than the quota.
       const key = await strict.call("POST", "/v1/api-keys", {
@@ -319,6 +322,7 @@ describe("the burst window", () => {
         body: uniqueSignup(),
         headers: { "x-forwarded-for": uniqueIp() },
       });
+      await verifyQueuedEmail(testRun(), strict.call, signup.json.user.email);
       const key = await strict.call("POST", "/v1/api-keys", {
         token: signup.json.tokens.accessToken,
         body: { name: "reader", role: "member" },

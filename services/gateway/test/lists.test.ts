@@ -1,5 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
+import { testRun } from "../../../test/harness/context.ts";
+import { verifyQueuedEmail } from "../../../test/harness/queued-mail.ts";
 import { gatewayInProcess, uniqueSignup } from "./fixtures.ts";
 
 // Client IPs from X-Forwarded-For, so the per-IP limit never decides a test here.
@@ -15,6 +17,7 @@ const get = (path: string, token: string) =>
 async function ownerToken(): Promise<string> {
   const answer = await gateway.call("POST", "/v1/signup", { body: uniqueSignup() });
   expect(answer.status).toBe(202);
+  await verifyQueuedEmail(testRun(), gateway.call, answer.json.user.email);
   return answer.json.tokens.accessToken;
 }
 

@@ -36,8 +36,11 @@ export function registerSignUp(app: App, deps: GatewayDeps): void {
       return { ...created, mail: [await verificationMail(tx, deps.accountTokens, created.user)] };
     });
     // Only after the commit, so a job never looks for a tenant that a rollback took away.
-    await enqueueProvisioning(deps.queues, c.get("logger"), signup.tenant.id, context.requestId);
-    await sendAfterCommit({ queues: deps.queues, logger: c.get("logger") }, mail);
+    // Side by side: with Redis away, each waits its bound, and the answer waits one of them.
+    await Promise.all([
+      enqueueProvisioning(deps.queues, c.get("logger"), signup.tenant.id, context.requestId),
+      sendAfterCommit({ queues: deps.queues, logger: c.get("logger") }, mail),
+    ]);
     return c.json(signup, 202);
   });
 }
