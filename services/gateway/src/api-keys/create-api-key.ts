@@ -1,5 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import { type App, access, problemResponses } from "@oryn/shared";
+import { assertTenantWritable } from "../access/restricted-tenants.ts";
 import { assertEmailVerified } from "../accounts/verification.ts";
 import type { GatewayDeps } from "../deps.ts";
 import { callerOf } from "../lib/request.ts";
@@ -29,6 +30,7 @@ export function registerCreateApiKey(app: App, deps: GatewayDeps): void {
     const caller = callerOf(c, deps);
     const input = c.req.valid("json");
     await assertEmailVerified(deps.sql, caller.principal);
+    await assertTenantWritable(deps.sql, caller.principal.tenantId);
     const created = await deps.sql.begin((tx) => createApiKey(tx, caller, input));
     c.header("location", `/v1/api-keys/${created.id}`);
     return c.json(created, 201);

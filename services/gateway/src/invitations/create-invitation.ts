@@ -1,5 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import { type App, access, problemResponses } from "@oryn/shared";
+import { assertTenantWritable } from "../access/restricted-tenants.ts";
 import { sendAfterCommit } from "../accounts/account-mail.ts";
 import { assertEmailVerified } from "../accounts/verification.ts";
 import type { GatewayDeps } from "../deps.ts";
@@ -32,6 +33,7 @@ export function registerCreateInvitation(app: App, deps: GatewayDeps): void {
     const caller = callerOf(c, deps);
     const input = c.req.valid("json");
     await assertEmailVerified(deps.sql, caller.principal);
+    await assertTenantWritable(deps.sql, caller.principal.tenantId);
     const { invitation, mail } = await deps.sql.begin((tx) =>
       createInvitation(tx, caller, input, { ttlSeconds: deps.config.INVITATION_TTL_SECONDS }),
     );

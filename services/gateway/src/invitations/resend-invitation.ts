@@ -1,5 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import { type App, access, problemResponses } from "@oryn/shared";
+import { assertTenantWritable } from "../access/restricted-tenants.ts";
 import { sendAfterCommit } from "../accounts/account-mail.ts";
 import { assertEmailVerified } from "../accounts/verification.ts";
 import type { GatewayDeps } from "../deps.ts";
@@ -25,6 +26,7 @@ export function registerResendInvitation(app: App, deps: GatewayDeps): void {
     const caller = callerOf(c, deps);
     const { id } = c.req.valid("param");
     await assertEmailVerified(deps.sql, caller.principal);
+    await assertTenantWritable(deps.sql, caller.principal.tenantId);
     const mail = await deps.sql.begin((tx) =>
       resendInvitation(tx, caller, id, { ttlSeconds: deps.config.INVITATION_TTL_SECONDS }),
     );
