@@ -1,12 +1,20 @@
 import { createRoute } from "@hono/zod-openapi";
-import { type App, access, problemResponses } from "@oryn/shared";
+import {
+  type App,
+  access,
+  idempotencyKeyHeaders,
+  type MailRequest,
+  onceForKey,
+  problemResponses,
+} from "@oryn/shared";
 import { assertTenantWritable } from "../access/restricted-tenants.ts";
 import { sendAfterCommit } from "../accounts/account-mail.ts";
 import { assertEmailVerified } from "../accounts/verification.ts";
 import type { GatewayDeps } from "../deps.ts";
+import { idempotencyOf, setAnswerHeaders } from "../lib/idempotency.ts";
 import { callerOf } from "../lib/request.ts";
 import { createInvitation } from "./invitations.ts";
-import { createInvitationBody, invitationSchema } from "./schemas.ts";
+import { createInvitationBody, type Invitation, invitationSchema } from "./schemas.ts";
 
 const route = createRoute({
   method: "post",
@@ -17,6 +25,7 @@ const route = createRoute({
     "The single-use token goes to the invitee by email only, never to the inviter. Needs a verified email address (403 `email_unverified`).",
   ...access("admin"),
   request: {
+    headers: idempotencyKeyHeaders,
     body: { content: { "application/json": { schema: createInvitationBody } }, required: true },
   },
   responses: {
@@ -32,13 +41,23 @@ export function registerCreateInvitation(app: App, deps: GatewayDeps): void {
   app.openapi(route, async (c) => {
     const caller = callerOf(c, deps);
     const input = c.req.valid("json");
+    const idempotency = idempotencyOf(c, deps, c.req.valid("header")["idempotency-key"], input);
     await assertEmailVerified(deps.sql, caller.principal);
     await assertTenantWritable(deps.sql, caller.principal.tenantId);
-    const { invitation, mail } = await deps.sql.begin((tx) =>
-      createInvitation(tx, caller, input, { ttlSeconds: deps.config.INVITATION_TTL_SECONDS }),
+    let mail: MailRequest[] = [];
+    const answer = await deps.sql.begin((tx) =>
+      onceForKey<Invitation>(tx, idempotency, async () => {
+        const created = await createInvitation(tx, caller, input, {
+          ttlSeconds: deps.config.INVITATION_TTL_SECONDS,
+        });
+        mail = [created.mail];
+        const location = `/v1/invitations/${created.invitation.id}`;
+        return { status: 201, body: created.invitation, headers: { location } };
+      }),
     );
-    await sendAfterCommit({ queues: deps.queues, logger: c.get("logger") }, [mail]);
-    c.header("location", `/v1/invitations/${invitation.id}`);
-    return c.json(invitation, 201);
+    // A replay sends nothing again: the first request's mail went.
+    await sendAfterCommit({ queues: deps.queues, logger: c.get("logger") }, mail);
+    setAnswerHeaders(c, answer);
+    return c.json(answer.body, 201);
   });
 }

@@ -1,12 +1,21 @@
 import { createRoute } from "@hono/zod-openapi";
-import { type App, problemResponses, publicAccess } from "@oryn/shared";
+import {
+  type App,
+  idempotencyKeyHeaders,
+  type MailRequest,
+  onceForKey,
+  problemResponses,
+  publicAccess,
+} from "@oryn/shared";
 import { sendAfterCommit } from "../accounts/account-mail.ts";
 import { verificationMail } from "../accounts/verification.ts";
 import type { GatewayDeps } from "../deps.ts";
+import { idempotencyOf, setAnswerHeaders } from "../lib/idempotency.ts";
 import { auditContextOf } from "../lib/request.ts";
 import { hashPassword } from "../passwords/passwords.ts";
+import { type Tokens, tokensFor } from "../tokens/issue-tokens.ts";
 import { signupAnswer, signupBody } from "./schemas.ts";
-import { enqueueProvisioning, signUp } from "./signups.ts";
+import { enqueueProvisioning, type SignupResult, signUp } from "./signups.ts";
 
 const route = createRoute({
   method: "post",
@@ -14,7 +23,12 @@ const route = createRoute({
   ...publicAccess("anyone"),
   tags: ["Signup"],
   summary: "Sign a company up; its workspace is provisioned in the background",
-  request: { body: { content: { "application/json": { schema: signupBody } }, required: true } },
+  description:
+    "With an `Idempotency-Key`, the same body again within 24 h answers the same tenant and user, with fresh tokens (tokens are never stored).",
+  request: {
+    headers: idempotencyKeyHeaders,
+    body: { content: { "application/json": { schema: signupBody } }, required: true },
+  },
   responses: {
     202: {
       description:
@@ -25,22 +39,45 @@ const route = createRoute({
   },
 });
 
+type StoredSignup = Omit<SignupResult, "tokens">;
+
 export function registerSignUp(app: App, deps: GatewayDeps): void {
   app.openapi(route, async (c) => {
     const context = auditContextOf(c, deps);
     const input = c.req.valid("json");
+    const idempotency = idempotencyOf(c, deps, c.req.valid("header")["idempotency-key"], input);
     // Hashed before the transaction: argon2 takes tens of milliseconds.
     const passwordHash = await hashPassword(input.owner.password);
-    const { mail, ...signup } = await deps.sql.begin(async (tx) => {
-      const created = await signUp(tx, deps.tokens, context, { ...input, passwordHash });
-      return { ...created, mail: [await verificationMail(tx, deps.accountTokens, created.user)] };
-    });
-    // Only after the commit, so a job never looks for a tenant that a rollback took away.
-    // Side by side: with Redis away, each waits its bound, and the answer waits one of them.
-    await Promise.all([
-      enqueueProvisioning(deps.queues, c.get("logger"), signup.tenant.id, context.requestId),
-      sendAfterCommit({ queues: deps.queues, logger: c.get("logger") }, mail),
-    ]);
-    return c.json(signup, 202);
+    let fresh: { tokens: Tokens; mail: MailRequest[] } | undefined;
+    const answer = await deps.sql.begin((tx) =>
+      onceForKey<StoredSignup>(tx, idempotency, async () => {
+        const { tokens, ...created } = await signUp(tx, deps.tokens, context, {
+          ...input,
+          passwordHash,
+        });
+        fresh = { tokens, mail: [await verificationMail(tx, deps.accountTokens, created.user)] };
+        return { status: 202, body: created, headers: {} };
+      }),
+    );
+    const signup = answer.body;
+    if (fresh) {
+      // Only after the commit, so a job never looks for a tenant that a rollback took away.
+      // Side by side: with Redis away, each waits its bound, and the answer waits one of them.
+      const logger = c.get("logger");
+      await Promise.all([
+        enqueueProvisioning(deps.queues, logger, signup.tenant.id, context.requestId),
+        sendAfterCommit({ queues: deps.queues, logger }, fresh.mail),
+      ]);
+    }
+    // A replay proved the password (the fingerprint covers the body): it gets new tokens, as a
+    // login would, rather than tokens kept from the first answer.
+    const tokens =
+      fresh?.tokens ??
+      (await tokensFor(deps.sql, deps.tokens, {
+        userId: signup.user.id,
+        tenantId: signup.tenant.id,
+      }));
+    setAnswerHeaders(c, answer);
+    return c.json({ ...signup, tokens }, 202);
   });
 }
