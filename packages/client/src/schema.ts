@@ -72,11 +72,17 @@ export interface paths {
             };
         };
         put?: never;
-        /** Create an API key, with a role no higher than your own; the key is shown once */
+        /**
+         * Create an API key, with a role no higher than your own; the key is shown once
+         * @description Needs a verified email address (403 `email_unverified`). With an `Idempotency-Key`, a replay shows the same key again (it is derived, never stored).
+         */
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description Makes the POST safe to retry: the same key and body within 24 h returns the first answer */
+                    "idempotency-key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -115,6 +121,15 @@ export interface paths {
                 };
                 /** @description The role is too low */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict, or the tenant is still being provisioned */
+                409: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -937,7 +952,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description Makes the POST safe to retry: the same key and body within 24 h returns the first answer */
+                    "idempotency-key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -1067,7 +1085,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description Makes the POST safe to retry: the same key and body within 24 h returns the first answer */
+                    "idempotency-key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -1102,6 +1123,15 @@ export interface paths {
                 };
                 /** @description Absent, or another tenant's */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The body does not fit the schema */
+                422: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1303,7 +1333,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description Makes the POST safe to retry: the same key and body within 24 h returns the first answer */
+                    "idempotency-key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -3397,11 +3430,17 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Sign a company up; its workspace is provisioned in the background */
+        /**
+         * Sign a company up; its workspace is provisioned in the background
+         * @description With an `Idempotency-Key`, the same body again within 24 h answers the same tenant and user, with fresh tokens (tokens are never stored).
+         */
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description Makes the POST safe to retry: the same key and body within 24 h returns the first answer */
+                    "idempotency-key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -3645,7 +3684,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description Makes the POST safe to retry: the same key and body within 24 h returns the first answer */
+                    "idempotency-key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };

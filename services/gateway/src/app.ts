@@ -21,7 +21,7 @@ import { registerMe } from "./me/index.ts";
 import { registerMembers } from "./members/index.ts";
 import { registerProxy } from "./proxy/index.ts";
 import { rateLimit } from "./rate-limit/rate-limits.ts";
-import { registerSecurityLog } from "./security-log/list-security-events.ts";
+import { registerSecurityLog } from "./security-log/index.ts";
 import { registerSignup } from "./signup/index.ts";
 import { registerTenant } from "./tenant/index.ts";
 import { registerTokens } from "./tokens/index.ts";

@@ -12,7 +12,10 @@ const route = createRoute({
   summary: "Send a new link to verify your email address",
   ...access("member"),
   responses: {
-    202: { description: "A link is on its way (nothing is sent if the address is verified)" },
+    202: {
+      description:
+        "A link is on its way (nothing is sent if the address is verified); limited like password-reset requests to the same address",
+    },
     ...problemResponses(401, 403, 429),
   },
 });
@@ -21,12 +24,13 @@ export function registerResendVerification(app: App, deps: GatewayDeps): void {
   app.openapi(route, async (c) => {
     const principal = principalOf(c);
     assertPerson(principal);
-    const mail = await deps.sql.begin(async (tx) => {
-      const [user] = await tx<{ id: string; email: string; name: string }[]>`
-        select id, email, name from users
-        where id = ${principal.userId} and email_verified_at is null`;
-      return user ? [await verificationMail(tx, deps.accountTokens, user)] : [];
-    });
+    const [user] = await deps.sql<{ id: string; email: string; name: string }[]>`
+      select id, email, name from users
+      where id = ${principal.userId} and email_verified_at is null`;
+    if (!user) return c.body(null, 202);
+    // Counted with the reset requests to the same address: nobody floods an inbox from here.
+    await deps.resetLimiter.consume(user.email, deps.clientIp(c));
+    const mail = [await verificationMail(deps.sql, deps.accountTokens, user)];
     await sendAfterCommit({ queues: deps.queues, logger: c.get("logger") }, mail);
     return c.body(null, 202);
   });

@@ -22,7 +22,7 @@ const route = createRoute({
   },
 });
 
-export function registerSecurityLog(app: App, deps: GatewayDeps): void {
+export function registerListSecurityEvents(app: App, deps: GatewayDeps): void {
   app.openapi(route, async (c) => {
     const { limit, cursor, actor } = c.req.valid("query");
     const page = await listSecurityEvents(deps.sql, principalOf(c).tenantId, {
