@@ -2041,7 +2041,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description A link is on its way (nothing is sent if the address is verified) */
+                /** @description A link is on its way (nothing is sent if the address is verified); limited like password-reset requests to the same address */
                 202: {
                     headers: {
                         [name: string]: unknown;
