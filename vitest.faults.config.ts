@@ -9,7 +9,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/faults/**/*.test.ts"],
-    globalSetup: ["test/harness/global-setup.ts", "test/faults/report-setup.ts"],
+    globalSetup: ["packages/testing/src/global-setup.ts", "test/faults/report-setup.ts"],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     reporters: process.env.CI ? ["default", "json"] : ["default"],

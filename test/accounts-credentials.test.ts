@@ -3,9 +3,10 @@
  * change (other sessions end), an email change (applies once the new address confirms), and the
  * tenant's security log where these show up for its admins.
  */
+
+import { accountsStack, problem, unique } from "@oryn/testing/accounts-stack";
+import { eventually, testPassword } from "@oryn/testing/wait";
 import { describe, expect, it } from "vitest";
-import { accountsStack, problem, unique } from "./harness/accounts-stack.ts";
-import { eventually, testPassword } from "./harness/wait.ts";
 
 const stack = accountsStack("credentials");
 const call = (...args: Parameters<typeof stack.call>) => stack.call(...args);

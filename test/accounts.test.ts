@@ -3,9 +3,9 @@
  * real process. Every token is read out of a received message, as a user would click it.
  */
 import { randomBytes } from "node:crypto";
+import { accountsStack, problem, unique } from "@oryn/testing/accounts-stack";
+import { eventually, testPassword } from "@oryn/testing/wait";
 import { describe, expect, it } from "vitest";
-import { accountsStack, problem, unique } from "./harness/accounts-stack.ts";
-import { eventually, testPassword } from "./harness/wait.ts";
 
 const stack = accountsStack("accounts", { PASSWORD_RESET_PER_ADDRESS_PER_HOUR: "3" });
 const call = (...args: Parameters<typeof stack.call>) => stack.call(...args);

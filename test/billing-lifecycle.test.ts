@@ -1,10 +1,10 @@
 import { connect, limitsOf } from "@oryn/shared";
+import { serviceEnv } from "@oryn/testing/context";
+import { type FakeStripe, startFakeStripe } from "@oryn/testing/fake-stripe";
+import { jsonCaller } from "@oryn/testing/http";
+import { isolatedRun } from "@oryn/testing/isolated-run";
+import { type Oryn, startOryn } from "@oryn/testing/processes";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { serviceEnv } from "./harness/context.ts";
-import { type FakeStripe, startFakeStripe } from "./harness/fake-stripe.ts";
-import { jsonCaller } from "./harness/http.ts";
-import { isolatedRun } from "./harness/isolated-run.ts";
-import { type Oryn, startOryn } from "./harness/processes.ts";
 
 const webhookSecret = "whsec_billing_lifecycle_0123456789";
 type Answer = Awaited<ReturnType<ReturnType<typeof jsonCaller>>>;

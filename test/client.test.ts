@@ -1,18 +1,12 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { createOrynClient } from "@oryn/client";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, test as it } from "@oryn/testing";
 import { schemaFile, schemaSource } from "../packages/client/scripts/generate.ts";
-import { serviceEnv, testRun } from "./harness/context.ts";
-import { type Oryn, startOryn } from "./harness/processes.ts";
 
 describe("the typed client (@oryn/client)", () => {
-  let oryn: Oryn;
-  beforeAll(async () => {
-    oryn = await startOryn(serviceEnv(testRun()));
-  }, 60_000);
-  afterAll(() => oryn?.stop());
-
-  it("is generated from the document the running code serves (ORYN_UPDATE_CLIENT=1 rewrites it)", async () => {
+  it("is generated from the document the running code serves (ORYN_UPDATE_CLIENT=1 rewrites it)", async ({
+    stack: oryn,
+  }) => {
     const document = await (await fetch(`${oryn.gatewayUrl}/openapi.json`)).json();
     const expected = await schemaSource(document);
     if (process.env.ORYN_UPDATE_CLIENT === "1") writeFileSync(schemaFile, expected);
@@ -22,7 +16,9 @@ describe("the typed client (@oryn/client)", () => {
     ).toBe(expected);
   });
 
-  it("signs up, waits for the tenant and works with projects, members and problems, typed", async () => {
+  it("signs up, waits for the tenant and works with projects, members and problems, typed", async ({
+    stack: oryn,
+  }) => {
     let token: string | undefined;
     const oryn$ = createOrynClient({ baseUrl: oryn.gatewayUrl, token: () => token });
     const slug = `client-${crypto.randomUUID().slice(0, 8)}`;

@@ -5,14 +5,14 @@
  * PostgreSQL server of this test's own, so "no orphan" speaks of this test's objects only.
  */
 import { connect, type Sql, tenantDatabaseName } from "@oryn/shared";
+import { runCli } from "@oryn/testing/cli";
+import { serviceEnv, testRun } from "@oryn/testing/context";
+import { jsonCaller } from "@oryn/testing/http";
+import { isolatedRun } from "@oryn/testing/isolated-run";
+import { startThrowawayPostgres, type ThrowawayPostgres } from "@oryn/testing/postgres-server";
+import { type Oryn, startOryn } from "@oryn/testing/processes";
+import { countTenantObjects } from "@oryn/testing/tenants";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "./harness/cli.ts";
-import { serviceEnv, testRun } from "./harness/context.ts";
-import { jsonCaller } from "./harness/http.ts";
-import { isolatedRun } from "./harness/isolated-run.ts";
-import { startThrowawayPostgres, type ThrowawayPostgres } from "./harness/postgres-server.ts";
-import { type Oryn, startOryn } from "./harness/processes.ts";
-import { countTenantObjects } from "./harness/tenants.ts";
 
 const run = testRun();
 let server: ThrowawayPostgres;

@@ -4,13 +4,13 @@
  * only its tenants answer 503 while the others keep answering 200, until it is back.
  */
 import { connect, type Sql } from "@oryn/shared";
+import { testRun } from "@oryn/testing/context";
+import { jsonCaller } from "@oryn/testing/http";
+import type { ThrowawayPostgres } from "@oryn/testing/postgres-server";
+import type { Oryn } from "@oryn/testing/processes";
+import { countTenantObjects } from "@oryn/testing/tenants";
+import { twoServerStack } from "@oryn/testing/two-servers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { testRun } from "./harness/context.ts";
-import { jsonCaller } from "./harness/http.ts";
-import type { ThrowawayPostgres } from "./harness/postgres-server.ts";
-import type { Oryn } from "./harness/processes.ts";
-import { countTenantObjects } from "./harness/tenants.ts";
-import { twoServerStack } from "./harness/two-servers.ts";
 
 const run = testRun();
 let stack: Awaited<ReturnType<typeof twoServerStack>>;

@@ -335,7 +335,12 @@ function dependencyPatches(): string[] {
   );
 }
 
-/** Workspace package folders, from the globs in pnpm-workspace.yaml. */
+/**
+ * Workspace package folders that go into the image, from the globs in pnpm-workspace.yaml: all
+ * but the test kit, which only tests import and .dockerignore keeps out.
+ */
+const testKit = "packages/testing";
+
 function workspacePackages(): string[] {
   const workspace = mapping(
     parse(readFileSync(join(root, "pnpm-workspace.yaml"), "utf8")),
@@ -347,7 +352,7 @@ function workspacePackages(): string[] {
     const parent = glob.slice(0, -2);
     return readdirSync(join(root, parent))
       .map((entry) => `${parent}/${entry}`)
-      .filter((dir) => existsSync(join(root, dir, "package.json")));
+      .filter((dir) => dir !== testKit && existsSync(join(root, dir, "package.json")));
   });
 }
 
@@ -916,5 +921,6 @@ describe(".dockerignore", () => {
     }
     expect(needed.length).toBeGreaterThan(10);
     for (const path of needed) expect(ignored(path), `${path} reaches the image`).toBe(false);
+    expect(ignored(`${testKit}/package.json`), "the test kit stays out of the image").toBe(true);
   });
 });

@@ -1,9 +1,9 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { serviceEnv, testRun } from "@oryn/testing/context";
+import { type Oryn, startOryn } from "@oryn/testing/processes";
 import { chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { serviceEnv, testRun } from "./harness/context.ts";
-import { type Oryn, startOryn } from "./harness/processes.ts";
 
 // Debian's chromium; .ci/run installs it. Flags keep it from calling out to the (closed) network.
 const chromiumPath = process.env.ORYN_CHROMIUM ?? "/usr/bin/chromium";
@@ -52,7 +52,7 @@ describe("API documentation", () => {
   it("leaves out an upstream that is down, and says so, rather than failing", async () => {
     await oryn.services.billing.stop();
     // The document is cached for 30 s; a gateway started after billing stopped has no copy.
-    const { startService, freePort } = await import("./harness/processes.ts");
+    const { startService, freePort } = await import("@oryn/testing/processes");
     const gateway = await startService("gateway", await freePort(), {
       ...serviceEnv(testRun()),
       OPS_PORT: String(await freePort()),

@@ -1,10 +1,10 @@
 import { createOrynClient } from "@oryn/client";
 import { connect, tenantDatabaseName, withDatabase } from "@oryn/shared";
+import { serviceEnv, testRun } from "@oryn/testing/context";
+import { jsonCaller } from "@oryn/testing/http";
+import { type Oryn, startOryn } from "@oryn/testing/processes";
 import Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { serviceEnv, testRun } from "./harness/context.ts";
-import { jsonCaller } from "./harness/http.ts";
-import { type Oryn, startOryn } from "./harness/processes.ts";
 
 const webhookSecret = "whsec_e2e_test_secret_0123456789";
 // Room for the status polls below (about 40 a second per tenant) while provisioning is slow

@@ -15,12 +15,12 @@ import {
   type Queues,
   type RedisClient,
 } from "@oryn/shared";
+import { serviceEnv, testRun } from "@oryn/testing/context";
+import { freePort, type RunningService, startService } from "@oryn/testing/processes";
+import { type SmtpReceiver, startSmtpReceiver } from "@oryn/testing/smtp-receiver";
+import { eventually } from "@oryn/testing/wait";
 import { simpleParser } from "mailparser";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { serviceEnv, testRun } from "./harness/context.ts";
-import { freePort, type RunningService, startService } from "./harness/processes.ts";
-import { type SmtpReceiver, startSmtpReceiver } from "./harness/smtp-receiver.ts";
-import { eventually } from "./harness/wait.ts";
 
 let redis: RedisClient;
 const logger = createLogger("mailer-test-producer", "silent");

@@ -1,11 +1,14 @@
 import { connect, tenantDatabaseName, withDatabase } from "@oryn/shared";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { serviceEnv, testRun } from "./harness/context.ts";
-import { jsonCaller } from "./harness/http.ts";
-import { type Oryn, startOryn } from "./harness/processes.ts";
-import { signUpAndWait } from "./harness/wait.ts";
+import { describe, expect, test } from "@oryn/testing";
+import { serviceEnv } from "@oryn/testing/context";
 
-const run = testRun();
+// A queue prefix of its own: other files' provisioners must not take this file's jobs, or this
+// provisioner's metrics would miss them.
+const it = test.override("stackEnv", { scope: "file" }, ({ run }) => ({
+  ...serviceEnv(run),
+  LOG_LEVEL: "info",
+  REDIS_PREFIX: `${run.redisPrefix}-obs`,
+}));
 
 /** The JSON log lines a service printed that carry `requestId`. */
 function logLinesWith(output: string, requestId: string): Record<string, unknown>[] {
@@ -17,19 +20,12 @@ function logLinesWith(output: string, requestId: string): Record<string, unknown
 }
 
 describe("observability across the services", () => {
-  let oryn: Oryn;
-  beforeAll(async () => {
-    // A queue prefix of its own: other files' provisioners must not take this file's jobs, or
-    // this provisioner's metrics would miss them.
-    const env = { ...serviceEnv(run), LOG_LEVEL: "info", REDIS_PREFIX: `${run.redisPrefix}-obs` };
-    oryn = await startOryn(env);
-  }, 60_000);
-  afterAll(() => oryn?.stop());
-
-  it("one request's id appears in the gateway's log, the workspace's log and the tenant's audit row", async () => {
-    const call = jsonCaller((path, init) => fetch(`${oryn.gatewayUrl}${path}`, init));
-    const { token, tenantId } = await signUpAndWait(call);
-
+  it("one request's id appears in the gateway's log, the workspace's log and the tenant's audit row", async ({
+    run,
+    stack: oryn,
+    gateway: call,
+    signedUp: { token, tenantId },
+  }) => {
     const created = await call("POST", "/v1/projects", {
       token,
       body: { name: "Traced" },
@@ -66,7 +62,9 @@ describe("observability across the services", () => {
     }
   }, 60_000);
 
-  it("is measured in every service's /metrics: requests, rate limits, pools, queues, jobs, provisioning", async () => {
+  it("is measured in every service's /metrics: requests, rate limits, pools, queues, jobs, provisioning", async ({
+    stack: oryn,
+  }) => {
     // Runs after the test above: a tenant was provisioned and served.
     const scrape = async (url: string) => {
       const answer = await fetch(`${url}/metrics`);

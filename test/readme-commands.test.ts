@@ -12,11 +12,11 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stripVTControlCharacters } from "node:util";
+import { testRun } from "@oryn/testing/context";
+import { canListen } from "@oryn/testing/processes";
+import { within } from "@oryn/testing/wait";
 import { afterAll, describe, expect, it } from "vitest";
 import { defaultsOf, servicePrograms } from "../scripts/configuration-docs.ts";
-import { testRun } from "./harness/context.ts";
-import { canListen } from "./harness/processes.ts";
-import { within } from "./harness/wait.ts";
 
 /**
  * The README's two commands as a newcomer runs them: in a fresh clone of this commit (what is

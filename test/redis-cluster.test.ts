@@ -1,9 +1,9 @@
+import { serviceEnv, testRun } from "@oryn/testing/context";
+import { jsonCaller } from "@oryn/testing/http";
+import { type Oryn, startOryn } from "@oryn/testing/processes";
+import { startRedisCluster } from "@oryn/testing/redis-cluster";
 import { Cluster } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { serviceEnv, testRun } from "./harness/context.ts";
-import { jsonCaller } from "./harness/http.ts";
-import { type Oryn, startOryn } from "./harness/processes.ts";
-import { startRedisCluster } from "./harness/redis-cluster.ts";
 
 const quota = 40;
 

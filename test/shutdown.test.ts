@@ -1,11 +1,11 @@
 import { once } from "node:events";
 import { createServer } from "node:http";
 import { connect, type Sql, tenantDatabaseName, withDatabase } from "@oryn/shared";
+import { serviceEnv, testRun } from "@oryn/testing/context";
+import { jsonCaller } from "@oryn/testing/http";
+import { freePort, type Oryn, startOryn, startService } from "@oryn/testing/processes";
+import { signUpAndWait, testPassword } from "@oryn/testing/wait";
 import { afterAll, describe, expect, it } from "vitest";
-import { serviceEnv, testRun } from "./harness/context.ts";
-import { jsonCaller } from "./harness/http.ts";
-import { freePort, type Oryn, startOryn, startService } from "./harness/processes.ts";
-import { signUpAndWait, testPassword } from "./harness/wait.ts";
 
 const run = testRun();
 

@@ -1,7 +1,7 @@
 import { once } from "node:events";
+import { serviceEnv, testRun } from "@oryn/testing/context";
+import { type ServiceName, spawnService } from "@oryn/testing/processes";
 import { describe, expect, it } from "vitest";
-import { serviceEnv, testRun } from "./harness/context.ts";
-import { type ServiceName, spawnService } from "./harness/processes.ts";
 
 /** Starts a service that is expected to refuse; returns its exit code and what it printed. */
 async function startExpectingRefusal(

@@ -11,19 +11,19 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect, tenantDatabaseName, tenantRoleName, withDatabase } from "@oryn/shared";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "./harness/cli.ts";
-import { serviceEnv } from "./harness/context.ts";
-import { jsonCaller } from "./harness/http.ts";
-import { isolatedRun } from "./harness/isolated-run.ts";
+import { runCli } from "@oryn/testing/cli";
+import { serviceEnv } from "@oryn/testing/context";
+import { jsonCaller } from "@oryn/testing/http";
+import { isolatedRun } from "@oryn/testing/isolated-run";
 import {
   freePort,
   type Oryn,
   type RunningService,
   startOryn,
   startService,
-} from "./harness/processes.ts";
-import { invitationToken, verifyQueuedEmail } from "./harness/queued-mail.ts";
+} from "@oryn/testing/processes";
+import { invitationToken, verifyQueuedEmail } from "@oryn/testing/queued-mail";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const password = "a long enough password";
 const services = ["gateway", "workspace", "billing", "provisioner"] as const;

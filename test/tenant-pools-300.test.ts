@@ -2,12 +2,12 @@ import { randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { accessTokenAlgorithm, accessTokenType, connect, tenantDatabaseName } from "@oryn/shared";
+import { serviceEnv, testRun } from "@oryn/testing/context";
+import { freePort, type RunningService, startService } from "@oryn/testing/processes";
+import { sampleWorkspaceSessions } from "@oryn/testing/session-sampler";
+import { activeTenants, provisioningDeps, removeTenants } from "@oryn/testing/tenants";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { serviceEnv, testRun } from "./harness/context.ts";
-import { freePort, type RunningService, startService } from "./harness/processes.ts";
-import { sampleWorkspaceSessions } from "./harness/session-sampler.ts";
-import { activeTenants, provisioningDeps, removeTenants } from "./harness/tenants.ts";
 
 /**
  * The issue's pool test: 300 tenants, each with its own database, hit at once through a real

@@ -1,10 +1,10 @@
 import { tenantRoleName } from "@oryn/shared";
+import { testRun } from "@oryn/testing/context";
+import { startThrowawayPostgres, type ThrowawayPostgres } from "@oryn/testing/postgres-server";
+import { activeTenant, provisioningDeps } from "@oryn/testing/tenants";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tenantRoleScramIterations } from "../services/provisioner/src/provisioning/scram.ts";
 import { createTenantPools } from "../services/workspace/src/tenants/tenant-pools.ts";
-import { testRun } from "./harness/context.ts";
-import { startThrowawayPostgres, type ThrowawayPostgres } from "./harness/postgres-server.ts";
-import { activeTenant, provisioningDeps } from "./harness/tenants.ts";
 
 /**
  * The machine's PostgreSQL trusts local logins, so elsewhere no test sees a tenant role really

@@ -1,8 +1,8 @@
+import { serviceEnv, testRun } from "@oryn/testing/context";
+import { jsonCaller } from "@oryn/testing/http";
+import { type Oryn, startOryn } from "@oryn/testing/processes";
+import { eventually, signUpAndWait } from "@oryn/testing/wait";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { serviceEnv, testRun } from "./harness/context.ts";
-import { jsonCaller } from "./harness/http.ts";
-import { type Oryn, startOryn } from "./harness/processes.ts";
-import { eventually, signUpAndWait } from "./harness/wait.ts";
 
 const run = testRun();
 

@@ -21,22 +21,14 @@ import {
   type Sql,
   withDatabase,
 } from "@oryn/shared";
+import { unlinkKeys } from "@oryn/testing/cleanup";
+import { startThrowawayPostgres, type ThrowawayPostgres } from "@oryn/testing/postgres-server";
+import { type Oryn, type Placement, type ServiceName, startOryn } from "@oryn/testing/processes";
 import {
   generateSigningKeySet,
   loadSigningKeys,
 } from "../../services/gateway/src/tokens/signing-keys.ts";
 import type { ProvisioningDeps } from "../../services/provisioner/src/provisioning/provision-tenant.ts";
-import { unlinkKeys } from "../../test/harness/cleanup.ts";
-import {
-  startThrowawayPostgres,
-  type ThrowawayPostgres,
-} from "../../test/harness/postgres-server.ts";
-import {
-  type Oryn,
-  type Placement,
-  type ServiceName,
-  startOryn,
-} from "../../test/harness/processes.ts";
 
 export type BenchStack = {
   oryn: Oryn;
@@ -48,7 +40,7 @@ export type BenchStack = {
   redisPrefix: string;
   /** Where the services run (`taskset -c`), as the report states it. */
   placement: Placement;
-  /** The real provisioning steps against this stack's servers (see test/harness/tenants.ts). */
+  /** The real provisioning steps against this stack's servers (see packages/testing/src/tenants.ts). */
   provisioning: ProvisioningDeps;
   /** An access token the gateway and workspace accept, for a tenant the bench made. */
   mint(tenantId: string, role?: Role): Promise<string>;

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { activeTenants } from "../../test/harness/tenants.ts";
+import { activeTenants } from "@oryn/testing/tenants";
 import type { BenchStack } from "./bench-stack.ts";
 
 /** An active tenant with one project, and a token for it. */
@@ -8,7 +8,7 @@ export type BenchTenant = { id: string; token: string; projectPath: string };
 /**
  * The bench's tenants, made once and shared by the scenarios that need them (the first few by
  * the throughput scenarios, up to BENCH_TENANTS by the many-tenant and fleet ones). Made through
- * the real provisioning steps (test/harness/tenants.ts), not through HTTP signups: that is the
+ * the real provisioning steps (packages/testing/src/tenants.ts), not through HTTP signups: that is the
  * provisioning scenario's business, and 1,000 signups would take most of the run.
  */
 export function benchTenants(stack: BenchStack) {

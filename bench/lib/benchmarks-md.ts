@@ -174,7 +174,7 @@ BENCH_TENANTS=100 BENCH_CONCURRENT=50 BENCH_SECONDS=5 pnpm bench   # smaller and
 Scenarios: \`ceiling\`, \`workspace\`, \`gateway\`, \`nginx\`, \`rejected\`, \`provisioning\`,
 \`many-tenants\`, \`fleet\` (run in that order: \`fleet\` moves the template past the real
 migration history, so it goes last). \`pnpm bench:workspace\` and \`pnpm bench:fleet\` are
-\`--only many-tenants\` and \`--only fleet\`. A run with \`--only\` writes
+\`--only workspace,many-tenants\` (workspace's own scenarios) and \`--only fleet\`. A run with \`--only\` writes
 \`bench/results/<date>-only-<names>.json\` and prints its table, leaving this file alone; only a
 run of all eight rewrites it.
 

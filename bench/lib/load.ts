@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { join } from "node:path";
-import { type Placement, placed } from "../../test/harness/processes.ts";
+import { type Placement, placed } from "@oryn/testing/processes";
 
 /** What the load generator is asked to do. */
 export type LoadSpec = {

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { freePort, type Placement, placed } from "../../test/harness/processes.ts";
+import { freePort, type Placement, placed } from "@oryn/testing/processes";
 import { stopChild, untilAnswering } from "./children.ts";
 
 const nginxBinary = "/usr/sbin/nginx";

@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { join } from "node:path";
-import { freePort, placed } from "../../test/harness/processes.ts";
+import { freePort, placed } from "@oryn/testing/processes";
 import { stopChild, untilAnswering } from "../lib/children.ts";
 import { measureLoad, type Scenario } from "../lib/scenario.ts";
 

@@ -2,7 +2,7 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { tenantMigrations } from "@oryn/shared";
-import { runCli } from "../../test/harness/cli.ts";
+import { runCli } from "@oryn/testing/cli";
 import type { Scenario } from "../lib/scenario.ts";
 import { round } from "../lib/stats.ts";
 

@@ -1,5 +1,5 @@
 import { connect, tenantDatabaseName } from "@oryn/shared";
-import { sampleWorkspaceSessions } from "../../test/harness/session-sampler.ts";
+import { sampleWorkspaceSessions } from "@oryn/testing/session-sampler";
 import type { LoadResult } from "../lib/load.ts";
 import { type BenchContext, measureLoad, type Scenario } from "../lib/scenario.ts";
 

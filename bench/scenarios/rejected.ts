@@ -1,4 +1,4 @@
-import { freePort, startService } from "../../test/harness/processes.ts";
+import { freePort, startService } from "@oryn/testing/processes";
 import { measureLoad, type Scenario } from "../lib/scenario.ts";
 
 /**

@@ -8,13 +8,13 @@ import {
   type RedisClient,
   type Sql,
 } from "@oryn/shared";
+import { serviceEnv } from "@oryn/testing/context";
+import { type FakeStripe, startFakeStripe } from "@oryn/testing/fake-stripe";
+import { isolatedRun } from "@oryn/testing/isolated-run";
+import { freePort, type RunningService, startService } from "@oryn/testing/processes";
+import type { WebhookEndpoint } from "@oryn/testing/stripe-webhooks";
+import { eventually } from "@oryn/testing/wait";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { serviceEnv } from "../harness/context.ts";
-import { type FakeStripe, startFakeStripe } from "../harness/fake-stripe.ts";
-import { isolatedRun } from "../harness/isolated-run.ts";
-import { freePort, type RunningService, startService } from "../harness/processes.ts";
-import type { WebhookEndpoint } from "../harness/stripe-webhooks.ts";
-import { eventually } from "../harness/wait.ts";
 import { recordFault } from "./report.ts";
 
 /**

@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { connect, type Sql } from "@oryn/shared";
+import { serviceEnv, testRun } from "@oryn/testing/context";
+import { type Answer, jsonCaller, listAll } from "@oryn/testing/http";
+import { type Oryn, startOryn } from "@oryn/testing/processes";
+import { eventually, signUpAndWait } from "@oryn/testing/wait";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashRefreshToken } from "../../services/gateway/src/tokens/refresh-tokens.ts";
-import { serviceEnv, testRun } from "../harness/context.ts";
-import { type Answer, jsonCaller, listAll } from "../harness/http.ts";
-import { type Oryn, startOryn } from "../harness/processes.ts";
-import { eventually, signUpAndWait } from "../harness/wait.ts";
 import { recordFault } from "./report.ts";
 
 /**

@@ -14,12 +14,12 @@
  * the machine's server, which is never stopped.
  */
 import { connect } from "@oryn/shared";
+import { serviceEnv } from "@oryn/testing/context";
+import { isolatedRun } from "@oryn/testing/isolated-run";
+import { startThrowawayPostgres, type ThrowawayPostgres } from "@oryn/testing/postgres-server";
+import { type Oryn, startOryn } from "@oryn/testing/processes";
+import { eventually, signUpAndWait } from "@oryn/testing/wait";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { serviceEnv } from "../harness/context.ts";
-import { isolatedRun } from "../harness/isolated-run.ts";
-import { startThrowawayPostgres, type ThrowawayPostgres } from "../harness/postgres-server.ts";
-import { type Oryn, startOryn } from "../harness/processes.ts";
-import { eventually, signUpAndWait } from "../harness/wait.ts";
 import { lostAndLeakedTasks } from "./acknowledged-tasks.ts";
 import { countedCaller } from "./counted-calls.ts";
 import { recordFault } from "./report.ts";

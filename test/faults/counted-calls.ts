@@ -1,4 +1,4 @@
-import { type Answer, type CallOptions, jsonCaller } from "../harness/http.ts";
+import { type Answer, type CallOptions, jsonCaller } from "@oryn/testing/http";
 
 /** What a fault's clients sent and saw, for the test's assertions and its recordFault line. */
 export type CallCounts = {

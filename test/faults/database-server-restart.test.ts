@@ -11,9 +11,10 @@
  * its pools have idled out, none open to `two`. database-servers.test.ts checks the same split
  * once, request by request; this is the same under load, twice, with the counting.
  */
+
+import { twoServerStack } from "@oryn/testing/two-servers";
+import { eventually, signUpAndWait } from "@oryn/testing/wait";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { twoServerStack } from "../harness/two-servers.ts";
-import { eventually, signUpAndWait } from "../harness/wait.ts";
 import { lostAndLeakedTasks } from "./acknowledged-tasks.ts";
 import { countedCaller } from "./counted-calls.ts";
 import { recordFault } from "./report.ts";

@@ -5,11 +5,12 @@
  * is compared before and after). No endpoint is skipped: the Stripe webhook cannot be reached
  * past its signature check by a fuzz, but garbage there must still be a 4xx problem+json.
  */
+
+import type { Endpoint } from "@oryn/testing/openapi-endpoints";
+import { pathWithIds } from "@oryn/testing/openapi-endpoints";
+import { bodyFields, sampleBody } from "@oryn/testing/sample-body";
 import fc from "fast-check";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { Endpoint } from "../harness/openapi-endpoints.ts";
-import { pathWithIds } from "../harness/openapi-endpoints.ts";
-import { bodyFields, sampleBody } from "../harness/sample-body.ts";
 import { type FuzzRequest, requestArbitrary, type Tenants, tenantBMarks } from "./fuzz-requests.ts";
 import { type FuzzStack, fuzzRuns, fuzzSeed, problemDefect, startFuzzStack } from "./fuzz-stack.ts";
 import { recordFault } from "./report.ts";

@@ -2,11 +2,12 @@
  * One hostile request to one endpoint, as fast-check draws it: path ids (A's, B's, garbage),
  * query string, body, content type and extra headers, each mostly wrong in its own way.
  */
+
+import type { Endpoint } from "@oryn/testing/openapi-endpoints";
+import { pathWithIds } from "@oryn/testing/openapi-endpoints";
+import type { PopulatedTenant } from "@oryn/testing/populated-tenant";
+import { bodyFields, sampleBody } from "@oryn/testing/sample-body";
 import fc from "fast-check";
-import type { Endpoint } from "../harness/openapi-endpoints.ts";
-import { pathWithIds } from "../harness/openapi-endpoints.ts";
-import type { PopulatedTenant } from "../harness/populated-tenant.ts";
-import { bodyFields, sampleBody } from "../harness/sample-body.ts";
 import { headerValue, hostileString, sqlFragments } from "./fuzz-hostile.ts";
 
 /** The fuzzing tenant (a) and the one whose data must stay out of reach (b). */

@@ -4,12 +4,13 @@
  * decomposed accents, separators, through create, read, update and read again. NUL and lone
  * surrogates are left out: the API refuses them with a 422 (packages/shared/src/openapi.ts).
  */
+
+import { testRun } from "@oryn/testing/context";
+import type { Answer } from "@oryn/testing/http";
+import { invitationToken } from "@oryn/testing/queued-mail";
+import { testPassword } from "@oryn/testing/wait";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { testRun } from "../harness/context.ts";
-import type { Answer } from "../harness/http.ts";
-import { invitationToken } from "../harness/queued-mail.ts";
-import { testPassword } from "../harness/wait.ts";
 import { roundTripText } from "./fuzz-hostile.ts";
 import { type FuzzStack, fuzzRuns, fuzzSeed, startFuzzStack } from "./fuzz-stack.ts";
 import { recordFault } from "./report.ts";

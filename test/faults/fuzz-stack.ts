@@ -1,10 +1,10 @@
-import { serviceEnv, testRun } from "../harness/context.ts";
-import { type FakeStripe, startFakeStripe } from "../harness/fake-stripe.ts";
-import { jsonCaller } from "../harness/http.ts";
-import { collectEndpoints, type Endpoint } from "../harness/openapi-endpoints.ts";
-import { type PopulatedTenant, populatedTenant } from "../harness/populated-tenant.ts";
-import { type Oryn, startOryn } from "../harness/processes.ts";
-import { eventually } from "../harness/wait.ts";
+import { serviceEnv, testRun } from "@oryn/testing/context";
+import { type FakeStripe, startFakeStripe } from "@oryn/testing/fake-stripe";
+import { jsonCaller } from "@oryn/testing/http";
+import { collectEndpoints, type Endpoint } from "@oryn/testing/openapi-endpoints";
+import { type PopulatedTenant, populatedTenant } from "@oryn/testing/populated-tenant";
+import { type Oryn, startOryn } from "@oryn/testing/processes";
+import { eventually } from "@oryn/testing/wait";
 
 /**
  * The fuzz suite's settings: a fixed seed, so a failure in CI replays the same cases locally,

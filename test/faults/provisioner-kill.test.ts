@@ -10,13 +10,13 @@
  * each step once, with jobs enqueued directly; this is the same under real signups and load).
  */
 import { connect, type Sql, tenantDatabaseName } from "@oryn/shared";
+import { runCli } from "@oryn/testing/cli";
+import { serviceEnv, testRun } from "@oryn/testing/context";
+import { isolatedRun } from "@oryn/testing/isolated-run";
+import { startThrowawayPostgres, type ThrowawayPostgres } from "@oryn/testing/postgres-server";
+import { type Oryn, type RunningService, startOryn, startService } from "@oryn/testing/processes";
+import { eventually, testPassword } from "@oryn/testing/wait";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "../harness/cli.ts";
-import { serviceEnv, testRun } from "../harness/context.ts";
-import { isolatedRun } from "../harness/isolated-run.ts";
-import { startThrowawayPostgres, type ThrowawayPostgres } from "../harness/postgres-server.ts";
-import { type Oryn, type RunningService, startOryn, startService } from "../harness/processes.ts";
-import { eventually, testPassword } from "../harness/wait.ts";
 import { countedCaller } from "./counted-calls.ts";
 import { recordFault } from "./report.ts";
 

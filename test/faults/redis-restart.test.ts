@@ -12,13 +12,13 @@
  * redis-outage.test.ts covers the same fallback in-process, one request at a time.
  */
 import { connect, type Sql } from "@oryn/shared";
+import { serviceEnv } from "@oryn/testing/context";
+import { isolatedRun } from "@oryn/testing/isolated-run";
+import { type Oryn, startOryn } from "@oryn/testing/processes";
+import { startPrivateRedis } from "@oryn/testing/redis-server";
+import { eventually, signUpAndWait, testPassword } from "@oryn/testing/wait";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { serviceEnv } from "../harness/context.ts";
-import { isolatedRun } from "../harness/isolated-run.ts";
-import { type Oryn, startOryn } from "../harness/processes.ts";
-import { startPrivateRedis } from "../harness/redis-server.ts";
-import { eventually, signUpAndWait, testPassword } from "../harness/wait.ts";
 import { countedCaller } from "./counted-calls.ts";
 import { recordFault } from "./report.ts";
 

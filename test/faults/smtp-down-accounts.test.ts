@@ -5,12 +5,12 @@
  * its verification link and its reset link, each once, each with a token that works.
  */
 import { randomBytes } from "node:crypto";
+import { serviceEnv, testRun } from "@oryn/testing/context";
+import { jsonCaller } from "@oryn/testing/http";
+import { freePort, type Oryn, startOryn } from "@oryn/testing/processes";
+import { type SmtpReceiver, startSmtpReceiver } from "@oryn/testing/smtp-receiver";
+import { eventually, testPassword, within } from "@oryn/testing/wait";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { serviceEnv, testRun } from "../harness/context.ts";
-import { jsonCaller } from "../harness/http.ts";
-import { freePort, type Oryn, startOryn } from "../harness/processes.ts";
-import { type SmtpReceiver, startSmtpReceiver } from "../harness/smtp-receiver.ts";
-import { eventually, testPassword, within } from "../harness/wait.ts";
 import { recordFault } from "./report.ts";
 
 const people = 30;

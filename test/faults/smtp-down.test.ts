@@ -7,7 +7,7 @@
  * twice.
  *
  * The mailer runs as a real process on a queue prefix of this file's own; the SMTP server is
- * test/harness/smtp-receiver.ts on a fixed port, closed and reopened.
+ * packages/testing/src/smtp-receiver.ts on a fixed port, closed and reopened.
  */
 import { randomUUID } from "node:crypto";
 import {
@@ -19,11 +19,11 @@ import {
   type Queues,
   type RedisClient,
 } from "@oryn/shared";
+import { serviceEnv, testRun } from "@oryn/testing/context";
+import { freePort, type RunningService, startService } from "@oryn/testing/processes";
+import { type SmtpReceiver, startSmtpReceiver } from "@oryn/testing/smtp-receiver";
+import { eventually, within } from "@oryn/testing/wait";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { serviceEnv, testRun } from "../harness/context.ts";
-import { freePort, type RunningService, startService } from "../harness/processes.ts";
-import { type SmtpReceiver, startSmtpReceiver } from "../harness/smtp-receiver.ts";
-import { eventually, within } from "../harness/wait.ts";
 import { recordFault } from "./report.ts";
 
 const burst = 240;

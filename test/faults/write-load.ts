@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
-import type { Answer, jsonCaller } from "../harness/http.ts";
-import type { signUpAndWait } from "../harness/wait.ts";
+import type { Answer, jsonCaller } from "@oryn/testing/http";
+import type { signUpAndWait } from "@oryn/testing/wait";
 
 export type Call = ReturnType<typeof jsonCaller>;
 export type Tenant = Awaited<ReturnType<typeof signUpAndWait>> & { marker: string };

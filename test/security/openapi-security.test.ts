@@ -13,6 +13,13 @@
 import { createPublicKey, randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { serviceEnv, testRun } from "@oryn/testing/context";
+import { type FakeStripe, startFakeStripe } from "@oryn/testing/fake-stripe";
+import { type Answer, jsonCaller } from "@oryn/testing/http";
+import { collectEndpoints, type Endpoint, pathWithIds } from "@oryn/testing/openapi-endpoints";
+import { joinTenant, type PopulatedTenant, populatedTenant } from "@oryn/testing/populated-tenant";
+import { type Oryn, startOryn } from "@oryn/testing/processes";
+import { sampleBody } from "@oryn/testing/sample-body";
 import {
   decodeProtectedHeader,
   generateKeyPair,
@@ -23,13 +30,6 @@ import {
 } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateSigningKeySet } from "../../services/gateway/src/tokens/signing-keys.ts";
-import { serviceEnv, testRun } from "../harness/context.ts";
-import { type FakeStripe, startFakeStripe } from "../harness/fake-stripe.ts";
-import { type Answer, jsonCaller } from "../harness/http.ts";
-import { collectEndpoints, type Endpoint, pathWithIds } from "../harness/openapi-endpoints.ts";
-import { joinTenant, type PopulatedTenant, populatedTenant } from "../harness/populated-tenant.ts";
-import { type Oryn, startOryn } from "../harness/processes.ts";
-import { sampleBody } from "../harness/sample-body.ts";
 
 const roleBelow: Record<string, string | undefined> = { owner: "admin", admin: "member" };
 const run = testRun();

@@ -11,11 +11,10 @@ export function roleAtLeast(role: Role, minimum: Role): boolean {
 }
 
 /**
- * Who may call a route. `anyone` needs no credential (signup, login); `stripe` is a webhook whose
- * signature is its credential. Every route in every OpenAPI document declares one, under
- * `x-oryn-min-role`; the security suite fails on a route without it.
+ * Who may call a route: a role, `anyone` (no credential: signup, login) or `stripe` (a webhook
+ * whose signature is its credential). Every route in every OpenAPI document declares one under
+ * this extension; the security suite fails on a route without it.
  */
-export type Audience = Role | "anyone" | "stripe";
 export const minRoleExtension = "x-oryn-min-role";
 
 export function requireRole(minimum: Role): MiddlewareHandler<AppEnv> {

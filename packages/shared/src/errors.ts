@@ -110,10 +110,6 @@ export class ApiError extends Error {
   }
 }
 
-export function isErrorCode(value: unknown): value is ErrorCode {
-  return typeof value === "string" && Object.hasOwn(statusByCode, value);
-}
-
 export type Problem = {
   type: string;
   title: string;

@@ -1,5 +1,5 @@
+import { testRun } from "@oryn/testing/context";
 import { afterAll, describe, expect, it } from "vitest";
-import { testRun } from "../../../test/harness/context.ts";
 import { connect } from "../src/database.ts";
 
 const run = testRun();

@@ -3,11 +3,11 @@ import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import { type AddressInfo, createServer } from "node:net";
 import { fileURLToPath } from "node:url";
+import { testRun } from "@oryn/testing/context";
+import { freePort } from "@oryn/testing/processes";
+import { relay } from "@oryn/testing/tcp-relay";
+import { within } from "@oryn/testing/wait";
 import { describe, expect, it } from "vitest";
-import { testRun } from "../../../test/harness/context.ts";
-import { freePort } from "../../../test/harness/processes.ts";
-import { relay } from "../../../test/harness/tcp-relay.ts";
-import { within } from "../../../test/harness/wait.ts";
 import { connect } from "../src/database.ts";
 
 const run = testRun();

@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { testRun } from "@oryn/testing/context";
 import { afterAll, describe, expect, it } from "vitest";
-import { testRun } from "../../../test/harness/context.ts";
 import { connect, ensureDatabase, withDatabase } from "../src/database.ts";
 import { listMigrations, migrate } from "../src/migrations/runner.ts";
 

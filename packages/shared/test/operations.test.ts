@@ -1,6 +1,6 @@
 import { createServer, type Server } from "node:net";
+import { freePort } from "@oryn/testing/processes";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort } from "../../../test/harness/processes.ts";
 import { portAccepts } from "../src/operations.ts";
 import { withTimeout } from "../src/timeouts.ts";
 

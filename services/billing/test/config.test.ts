@@ -1,7 +1,7 @@
 import { once } from "node:events";
+import { serviceEnv, testRun } from "@oryn/testing/context";
+import { spawnService } from "@oryn/testing/processes";
 import { describe, expect, it } from "vitest";
-import { serviceEnv, testRun } from "../../../test/harness/context.ts";
-import { spawnService } from "../../../test/harness/processes.ts";
 
 describe("billing's settings", () => {
   it("refuses to start in production without the Stripe key, prices and return pages, naming each", async () => {

@@ -1,17 +1,9 @@
 import { randomUUID } from "node:crypto";
-import {
-  accessTokenAlgorithm,
-  accessTokenType,
-  connect,
-  createLogger,
-  parseConfig,
-  type Role,
-  type Sql,
-} from "@oryn/shared";
-import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT } from "jose";
-import { serviceEnv, type TestRun } from "../../../test/harness/context.ts";
-import type { FakeStripe } from "../../../test/harness/fake-stripe.ts";
-import { jsonCaller } from "../../../test/harness/http.ts";
+import { connect, createLogger, parseConfig, type Role, type Sql } from "@oryn/shared";
+import { serviceEnv, type TestRun } from "@oryn/testing/context";
+import type { FakeStripe } from "@oryn/testing/fake-stripe";
+import { jsonCaller } from "@oryn/testing/http";
+import { tokenSigner } from "@oryn/testing/tokens";
 import { createBillingApp } from "../src/app.ts";
 import { createBillingDeps } from "../src/deps.ts";
 import { billingEnv } from "../src/env.ts";
@@ -29,8 +21,7 @@ export async function billingInProcess(
   fake: FakeStripe | undefined,
   overrides: Record<string, string> = {},
 ) {
-  const { publicKey, privateKey } = await generateKeyPair(accessTokenAlgorithm);
-  const jwk = { ...(await exportJWK(publicKey)), kid: "test-key", alg: accessTokenAlgorithm };
+  const signer = await tokenSigner();
   const config = parseConfig(billingEnv, {
     ...serviceEnv(run),
     ...(fake?.env() ?? {}),
@@ -44,24 +35,14 @@ export async function billingInProcess(
   const logger = createLogger("billing-test", process.env.ORYN_TEST_LOG_LEVEL ?? "silent");
   const deps = createBillingDeps(config, logger, {
     webhookSecret,
-    keys: createLocalJWKSet({ keys: [jwk] }),
+    keys: signer.keys,
   });
   const app = createBillingApp(deps);
   const jobs = createBillingJobs(config, deps);
   const workers: Array<ReturnType<typeof jobs.startWorker>> = [];
   const admin: Sql = connect(run.controlPlaneUrl, { max: 4 });
 
-  function tokenFor(tenantId: string, role: Role = "owner") {
-    return new SignJWT({ tid: tenantId, role })
-      .setProtectedHeader({ alg: accessTokenAlgorithm, typ: accessTokenType, kid: "test-key" })
-      .setSubject(randomUUID())
-      .setJti(randomUUID())
-      .setIssuer("oryn")
-      .setAudience("oryn-api")
-      .setIssuedAt()
-      .setExpirationTime("5m")
-      .sign(privateKey);
-  }
+  const tokenFor = (tenantId: string, role: Role = "owner") => signer.tokenFor(tenantId, { role });
 
   /** A tenant row as the provisioner leaves it: active, on the free plan. */
   async function activeTenant(status = "active"): Promise<string> {
@@ -108,4 +89,4 @@ export async function billingInProcess(
   };
 }
 
-export { eventually } from "../../../test/harness/wait.ts";
+export { eventually } from "@oryn/testing/wait";

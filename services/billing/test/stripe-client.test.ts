@@ -1,30 +1,19 @@
-import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, test as it } from "@oryn/testing";
 import { createStripeClient } from "../src/stripe-client.ts";
 
-/** A stand-in for Stripe's API that records what reached it. */
-let fake: Server;
-let base: string;
-const seen: Array<{ method?: string; url?: string; headers: IncomingHttpHeaders }> = [];
-beforeAll(async () => {
-  fake = createServer((request, response) => {
-    seen.push({ method: request.method, url: request.url, headers: request.headers });
-    response.setHeader("content-type", "application/json");
-    response.end(JSON.stringify({ id: "cus_123", object: "customer" }));
-  });
-  await new Promise<void>((resolve) => fake.listen(0, "127.0.0.1", resolve));
-  base = `http://127.0.0.1:${(fake.address() as AddressInfo).port}`;
-});
-afterAll(() => new Promise<void>((resolve) => fake.close(() => resolve())));
-
 describe("the Stripe client", () => {
-  it("talks to STRIPE_API_BASE when it is set, with the secret key", async () => {
-    const stripe = createStripeClient({ secretKey: "sk_test_local", apiBase: base });
+  it("talks to STRIPE_API_BASE when it is set, with the secret key", async ({ fakeStripe }) => {
+    const { STRIPE_API_BASE: apiBase, STRIPE_SECRET_KEY: secretKey } = fakeStripe.env();
+    fakeStripe.customers.set("cus_123", { id: "cus_123", object: "customer", metadata: {} });
+    const stripe = createStripeClient({ secretKey: secretKey ?? "", apiBase });
     const customer = await stripe.customers.retrieve("cus_123");
     expect(customer.id).toBe("cus_123");
-    expect(seen).toHaveLength(1);
-    expect(seen[0]).toMatchObject({ method: "GET", url: "/v1/customers/cus_123" });
-    expect(seen[0]?.headers.authorization).toBe("Bearer sk_test_local");
+    // The fake answers 401 to any other key, so a 200 here is the key arriving as a bearer.
+    expect(fakeStripe.calls).toEqual([
+      { method: "GET", path: "/v1/customers/cus_123", status: 200 },
+    ]);
+
+    const wrongKey = createStripeClient({ secretKey: "sk_test_wrong", apiBase });
+    await expect(wrongKey.customers.retrieve("cus_123")).rejects.toThrow(/Invalid API Key/);
   });
 });

@@ -1,7 +1,7 @@
 import { limitsOf } from "@oryn/shared";
+import { type FakeStripe, startFakeStripe } from "@oryn/testing/fake-stripe";
+import { isolatedRun } from "@oryn/testing/isolated-run";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type FakeStripe, startFakeStripe } from "../../../test/harness/fake-stripe.ts";
-import { isolatedRun } from "../../../test/harness/isolated-run.ts";
 import { ensureStripeCustomer } from "../src/customers/ensure-customer.ts";
 import { syncTenantBilling } from "../src/sync/sync-tenant.ts";
 import { billingInProcess } from "./fixtures.ts";

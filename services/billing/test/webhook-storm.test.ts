@@ -1,6 +1,6 @@
+import { type FakeStripe, startFakeStripe } from "@oryn/testing/fake-stripe";
+import { isolatedRun } from "@oryn/testing/isolated-run";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type FakeStripe, startFakeStripe } from "../../../test/harness/fake-stripe.ts";
-import { isolatedRun } from "../../../test/harness/isolated-run.ts";
 import { billingInProcess, eventually, webhookSecret } from "./fixtures.ts";
 
 /**

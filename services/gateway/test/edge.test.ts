@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { findTenant, planLimits } from "@oryn/shared";
+import { testRun } from "@oryn/testing/context";
+import { freePort } from "@oryn/testing/processes";
+import { verifyQueuedEmail } from "@oryn/testing/queued-mail";
 import { afterAll, describe, expect, it } from "vitest";
-import { testRun } from "../../../test/harness/context.ts";
-import { freePort } from "../../../test/harness/processes.ts";
-import { verifyQueuedEmail } from "../../../test/harness/queued-mail.ts";
 import { createGatewayOperationsApp } from "../src/operations-app.ts";
 import {
   hashRefreshToken,

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { createLogger, parseConfig } from "@oryn/shared";
-import { serviceEnv, testRun } from "../../../test/harness/context.ts";
-import { jsonCaller } from "../../../test/harness/http.ts";
+import { serviceEnv, testRun } from "@oryn/testing/context";
+import { jsonCaller } from "@oryn/testing/http";
 import { createGatewayApp } from "../src/app.ts";
 import { createGatewayDeps } from "../src/deps.ts";
 import { gatewayEnv } from "../src/env.ts";

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
+import { testRun } from "@oryn/testing/context";
+import { queuedMails, verifyQueuedEmail } from "@oryn/testing/queued-mail";
 import { afterAll, describe, expect, it } from "vitest";
-import { testRun } from "../../../test/harness/context.ts";
-import { queuedMails, verifyQueuedEmail } from "../../../test/harness/queued-mail.ts";
 import { gatewayInProcess, uniqueSignup } from "./fixtures.ts";
 
 const gateway = await gatewayInProcess();

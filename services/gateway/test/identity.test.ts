@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
+import { testRun } from "@oryn/testing/context";
+import { invitationToken, verifyQueuedEmail } from "@oryn/testing/queued-mail";
+import { eventually } from "@oryn/testing/wait";
 import { afterAll, describe, expect, it } from "vitest";
-import { testRun } from "../../../test/harness/context.ts";
-import { invitationToken, verifyQueuedEmail } from "../../../test/harness/queued-mail.ts";
-import { eventually } from "../../../test/harness/wait.ts";
 import { gatewayInProcess, password, uniqueSignup } from "./fixtures.ts";
 
 // Fast revocation polling, and client IPs taken from X-Forwarded-For so each test has its own.

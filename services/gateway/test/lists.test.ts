@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
+import { testRun } from "@oryn/testing/context";
+import { verifyQueuedEmail } from "@oryn/testing/queued-mail";
 import { afterAll, describe, expect, it } from "vitest";
-import { testRun } from "../../../test/harness/context.ts";
-import { verifyQueuedEmail } from "../../../test/harness/queued-mail.ts";
 import { gatewayInProcess, uniqueSignup } from "./fixtures.ts";
 
 // Client IPs from X-Forwarded-For, so the per-IP limit never decides a test here.

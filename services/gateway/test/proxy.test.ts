@@ -1,8 +1,8 @@
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createApp, createLogger, createMetrics, useCommonHandlers } from "@oryn/shared";
+import { freePort } from "@oryn/testing/processes";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort } from "../../../test/harness/processes.ts";
 import { createUpstream } from "../src/proxy/upstream.ts";
 
 /** An upstream that echoes what it received, or misbehaves on request. */

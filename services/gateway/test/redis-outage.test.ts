@@ -1,7 +1,7 @@
+import { startPrivateRedis } from "@oryn/testing/redis-server";
+import { within } from "@oryn/testing/wait";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startPrivateRedis } from "../../../test/harness/redis-server.ts";
-import { within } from "../../../test/harness/wait.ts";
 import { gatewayInProcess, uniqueSignup } from "./fixtures.ts";
 
 // The gateway's Redis is a private server this test stops and restarts.

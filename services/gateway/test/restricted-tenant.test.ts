@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
+import { testRun } from "@oryn/testing/context";
+import { invitationToken, verifyQueuedEmail } from "@oryn/testing/queued-mail";
 import { afterAll, describe, expect, it } from "vitest";
-import { testRun } from "../../../test/harness/context.ts";
-import { invitationToken, verifyQueuedEmail } from "../../../test/harness/queued-mail.ts";
 import { gatewayInProcess, password, uniqueSignup } from "./fixtures.ts";
 
 const gateway = await gatewayInProcess();

@@ -1,5 +1,5 @@
 /**
- * The mailer's worker against a real SMTP server (test/harness/smtp-receiver.ts) and real Redis:
+ * The mailer's worker against a real SMTP server (packages/testing/src/smtp-receiver.ts) and real Redis:
  * a job becomes one delivered message; SMTP down, then up, loses nothing and sends nothing twice;
  * logins; refusals for good and for now; invalid jobs refused at once.
  */
@@ -10,10 +10,10 @@ import {
   enqueueMail,
   jobCatalogue,
 } from "@oryn/shared";
+import { freePort } from "@oryn/testing/processes";
+import { startSmtpReceiver } from "@oryn/testing/smtp-receiver";
+import { eventually, within } from "@oryn/testing/wait";
 import { afterEach, describe, expect, it } from "vitest";
-import { freePort } from "../../../test/harness/processes.ts";
-import { startSmtpReceiver } from "../../../test/harness/smtp-receiver.ts";
-import { eventually, within } from "../../../test/harness/wait.ts";
 import { mailerInProcess } from "./fixtures.ts";
 
 const cleanups: Array<() => Promise<unknown>> = [];

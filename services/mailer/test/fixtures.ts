@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { createLogger, type Logger, parseConfig } from "@oryn/shared";
-import { serviceEnv, testRun } from "../../../test/harness/context.ts";
+import { serviceEnv, testRun } from "@oryn/testing/context";
 import { createMailerApp } from "../src/app.ts";
 import { startMailWorker } from "../src/delivery/worker.ts";
 import { createMailerDeps } from "../src/deps.ts";

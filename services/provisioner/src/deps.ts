@@ -14,6 +14,10 @@ import {
 import { type ProvisionerConfig, tenantMigrationsDir } from "./env.ts";
 import type { ProvisioningDeps } from "./provisioning/provision-tenant.ts";
 import { createServerAdmins, type ServerAdmins } from "./servers/admins.ts";
+import { type SparePool, startSparePool } from "./spares/pool.ts";
+
+/** What a test entry point may hook into the steps (services/provisioner/test/crashing-provisioner.ts). */
+export type ProvisioningHooks = Pick<ProvisioningDeps, "beforeStep" | "afterSpareClaimed">;
 
 export type ProvisionerDeps = {
   config: ProvisionerConfig;
@@ -21,13 +25,19 @@ export type ProvisionerDeps = {
   redis: RedisClient;
   queues: Queues;
   provisioning: ProvisioningDeps;
+  /** The warm pool of spare databases; idle until `refill` (TENANT_SPARE_DATABASES of 0: empties it). */
+  spares: SparePool;
   servers: ServerAdmins;
   /** The password of the queue board (OPERATOR_TOKEN, or the development secret file). */
   operatorToken: string;
   close(): Promise<void>;
 };
 
-export function createProvisionerDeps(config: ProvisionerConfig, logger: Logger): ProvisionerDeps {
+export function createProvisionerDeps(
+  config: ProvisionerConfig,
+  logger: Logger,
+  hooks: ProvisioningHooks = {},
+): ProvisionerDeps {
   const passwordSecret = tenantDbPasswordSecret(config);
   // Read before anything connects: production without it stops here, naming it.
   const operatorToken = secretFromEnvOrDevFile({
@@ -53,6 +63,22 @@ export function createProvisionerDeps(config: ProvisionerConfig, logger: Logger)
   const redis = connectRedisForWorker(config.REDIS_URL);
   redis.on("error", (error) => logger.warn({ err: error }, "redis error"));
   const queues = createQueues(redis, config.REDIS_PREFIX, logger);
+  const steps: ProvisioningDeps = {
+    controlPlane,
+    admin,
+    adminUrl: config.TENANT_DATABASE_URL,
+    servers,
+    template: config.TENANT_TEMPLATE_DATABASE,
+    migrations: tenantMigrationsDir(config),
+    passwordSecret,
+    logger,
+    ...hooks,
+  };
+  // The pool makes spares with the steps; the steps claim from the pool only when it is on.
+  const spares = startSparePool(steps, {
+    target: config.TENANT_SPARE_DATABASES,
+    concurrency: config.TENANT_SPARE_CONCURRENCY,
+  });
   return {
     config,
     operatorToken,
@@ -60,16 +86,8 @@ export function createProvisionerDeps(config: ProvisionerConfig, logger: Logger)
     redis,
     queues,
     servers,
-    provisioning: {
-      controlPlane,
-      admin,
-      adminUrl: config.TENANT_DATABASE_URL,
-      servers,
-      template: config.TENANT_TEMPLATE_DATABASE,
-      migrations: tenantMigrationsDir(config),
-      passwordSecret,
-      logger,
-    },
+    provisioning: config.TENANT_SPARE_DATABASES > 0 ? { ...steps, spares } : steps,
+    spares,
     async close() {
       await queues.close();
       await servers.close();

@@ -12,7 +12,6 @@ import {
   tenantServerAdminEnv,
 } from "@oryn/shared";
 import { z } from "zod";
-import { stepNames } from "./provisioning/steps.ts";
 
 export const provisionerEnv = z.object({
   ...baseEnv,
@@ -70,12 +69,6 @@ export const provisionerEnv = z.object({
     secret: true,
     unset: "generated into SECRETS_DIR outside production",
   }),
-  ORYN_TEST_CRASH_AT_STEP: z
-    .enum([...stepNames, "spare_claimed"])
-    .optional()
-    .describe(
-      "Tests only, ignored unless NODE_ENV=test: the process SIGKILLs itself when a job reaches this step (`spare_claimed`: between recording a spare's claim and renaming it), so a test proves provisioning survives a crash at every step.",
-    ),
   ORYN_TEST_TENANT_MIGRATIONS_DIR: z
     .string()
     .min(1)

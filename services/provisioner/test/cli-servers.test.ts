@@ -1,7 +1,7 @@
+import { runCli } from "@oryn/testing/cli";
+import { serviceEnv } from "@oryn/testing/context";
+import { isolatedRun } from "@oryn/testing/isolated-run";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "../../../test/harness/cli.ts";
-import { serviceEnv } from "../../../test/harness/context.ts";
-import { isolatedRun } from "../../../test/harness/isolated-run.ts";
 
 let controlPlane: Awaited<ReturnType<typeof isolatedRun>>;
 let env: Record<string, string>;

@@ -6,11 +6,11 @@ import {
   createQueues,
   type RedisClient,
 } from "@oryn/shared";
+import { runCli } from "@oryn/testing/cli";
+import { serviceEnv } from "@oryn/testing/context";
+import { isolatedRun } from "@oryn/testing/isolated-run";
+import { insertTenant, provisioningDeps } from "@oryn/testing/tenants";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "../../../test/harness/cli.ts";
-import { serviceEnv } from "../../../test/harness/context.ts";
-import { isolatedRun } from "../../../test/harness/isolated-run.ts";
-import { insertTenant, provisioningDeps } from "../../../test/harness/tenants.ts";
 import { startProvisioningWorker } from "../src/provisioning/worker.ts";
 import type { OperatorTenant } from "../src/tenants/operator-view.ts";
 

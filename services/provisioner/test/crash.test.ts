@@ -1,22 +1,20 @@
 /**
  * Provisioning survives a crash at any step: a real provisioner process SIGKILLs itself when a
- * job reaches step N (ORYN_TEST_CRASH_AT_STEP, honoured only with NODE_ENV=test), for each step
+ * job reaches step N (ORYN_TEST_CRASH_AT_STEP, read by the test entry point
+ * crashing-provisioner.ts, not by the service), for each step
  * in turn; a fresh process then finishes every tenant with exactly one database and one role, and
  * the reconciler finds nothing left over. Runs on a PostgreSQL server of its own so that the
  * reconciler's "nothing left over" is about this test's objects alone.
  */
 import { once } from "node:events";
 import { connect, createQueues, enqueue, findTenant, Redis, type Sql } from "@oryn/shared";
+import { runCli } from "@oryn/testing/cli";
+import { serviceEnv, testRun } from "@oryn/testing/context";
+import { isolatedRun } from "@oryn/testing/isolated-run";
+import { startThrowawayPostgres, type ThrowawayPostgres } from "@oryn/testing/postgres-server";
+import { freePort, type RunningService, startService } from "@oryn/testing/processes";
+import { countTenantObjects, insertTenant } from "@oryn/testing/tenants";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "../../../test/harness/cli.ts";
-import { serviceEnv, testRun } from "../../../test/harness/context.ts";
-import { isolatedRun } from "../../../test/harness/isolated-run.ts";
-import {
-  startThrowawayPostgres,
-  type ThrowawayPostgres,
-} from "../../../test/harness/postgres-server.ts";
-import { freePort, type RunningService, startService } from "../../../test/harness/processes.ts";
-import { countTenantObjects, insertTenant } from "../../../test/harness/tenants.ts";
 import { stepNames } from "../src/provisioning/steps.ts";
 
 const run = testRun();
@@ -63,16 +61,24 @@ async function until(condition: () => Promise<boolean>, what: string, ms = 30_00
   }
 }
 
+/** The provisioner with its crash hook, which production's entry point does not have. */
+const withCrashHook = { entry: "services/provisioner/test/crashing-provisioner.ts" };
+
 describe("a provisioner killed at every step", () => {
   it("leaves every tenant active with one database and one role once a new process runs", async () => {
     const tenants: { id: string; step: string }[] = [];
     // One step at a time, each crash recovered before the next: otherwise the next crashing
     // process would take over the previous one's stalled job and die on that tenant instead.
     for (const step of stepNames) {
-      const crashing: RunningService = await startService("provisioner", await freePort(), {
-        ...env,
-        ORYN_TEST_CRASH_AT_STEP: step,
-      });
+      const crashing: RunningService = await startService(
+        "provisioner",
+        await freePort(),
+        {
+          ...env,
+          ORYN_TEST_CRASH_AT_STEP: step,
+        },
+        withCrashHook,
+      );
       const exited = once(crashing.process, "exit");
       const id = await insertTenant(cp);
       await enqueue(queues, "provisionTenant", { tenantId: id });
@@ -122,10 +128,15 @@ describe("a provisioner killed at every step", () => {
     } finally {
       await filler.stop();
     }
-    const crashing = await startService("provisioner", await freePort(), {
-      ...spares,
-      ORYN_TEST_CRASH_AT_STEP: "spare_claimed",
-    });
+    const crashing = await startService(
+      "provisioner",
+      await freePort(),
+      {
+        ...spares,
+        ORYN_TEST_CRASH_AT_STEP: "spare_claimed",
+      },
+      withCrashHook,
+    );
     const exited = once(crashing.process, "exit");
     const id = await insertTenant(cp);
     await enqueue(queues, "provisionTenant", { tenantId: id });

@@ -6,13 +6,9 @@
  */
 import { randomUUID } from "node:crypto";
 import { findTenant, requestTenantDeletion, type Sql } from "@oryn/shared";
+import { isolatedRun } from "@oryn/testing/isolated-run";
+import { activeTenant, countTenantObjects, provisioningDeps } from "@oryn/testing/tenants";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { isolatedRun } from "../../../test/harness/isolated-run.ts";
-import {
-  activeTenant,
-  countTenantObjects,
-  provisioningDeps,
-} from "../../../test/harness/tenants.ts";
 import {
   type DeletionDeps,
   deleteDueTenants,

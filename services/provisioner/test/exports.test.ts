@@ -7,9 +7,9 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { createLogger, exportArchivePath } from "@oryn/shared";
+import { isolatedRun } from "@oryn/testing/isolated-run";
+import { insertTenant, provisioningDeps } from "@oryn/testing/tenants";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { isolatedRun } from "../../../test/harness/isolated-run.ts";
-import { insertTenant, provisioningDeps } from "../../../test/harness/tenants.ts";
 import { expireExports, exportTenant } from "../src/exports/export-tenant.ts";
 
 let run: Awaited<ReturnType<typeof isolatedRun>>;

@@ -9,11 +9,11 @@ import {
   tenantMigrations,
   withDatabase,
 } from "@oryn/shared";
+import { runCli } from "@oryn/testing/cli";
+import { serviceEnv } from "@oryn/testing/context";
+import { isolatedRun } from "@oryn/testing/isolated-run";
+import { activeTenants, insertTenant, provisioningDeps } from "@oryn/testing/tenants";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "../../../test/harness/cli.ts";
-import { serviceEnv } from "../../../test/harness/context.ts";
-import { isolatedRun } from "../../../test/harness/isolated-run.ts";
-import { activeTenants, insertTenant, provisioningDeps } from "../../../test/harness/tenants.ts";
 import type { FleetMigrationReport } from "../src/fleet/fleet-migrate.ts";
 
 // The real tenant history plus one test migration, in a directory of the test's own: the real

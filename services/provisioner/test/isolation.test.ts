@@ -7,9 +7,9 @@ import {
   tenantRolePassword,
   withDatabase,
 } from "@oryn/shared";
+import { testRun } from "@oryn/testing/context";
+import { insertTenant, provisioningDeps } from "@oryn/testing/tenants";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { testRun } from "../../../test/harness/context.ts";
-import { insertTenant, provisioningDeps } from "../../../test/harness/tenants.ts";
 import { provisionTenant } from "../src/provisioning/provision-tenant.ts";
 
 const run = testRun();

@@ -5,13 +5,9 @@ import {
   tenantRoleName,
   withDatabase,
 } from "@oryn/shared";
+import { testRun } from "@oryn/testing/context";
+import { countTenantObjects, insertTenant, provisioningDeps } from "@oryn/testing/tenants";
 import { afterAll, describe, expect, it } from "vitest";
-import { testRun } from "../../../test/harness/context.ts";
-import {
-  countTenantObjects,
-  insertTenant,
-  provisioningDeps,
-} from "../../../test/harness/tenants.ts";
 import { provisionTenant } from "../src/provisioning/provision-tenant.ts";
 
 const run = testRun();

@@ -1,7 +1,7 @@
 import { connect, type Sql } from "@oryn/shared";
+import { isolatedRun } from "@oryn/testing/isolated-run";
+import { insertTenant } from "@oryn/testing/tenants";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { isolatedRun } from "../../../test/harness/isolated-run.ts";
-import { insertTenant } from "../../../test/harness/tenants.ts";
 import { placeTenant } from "../src/servers/placement.ts";
 import { addServer, ensureDefaultServer, setServerState } from "../src/servers/registry.ts";
 

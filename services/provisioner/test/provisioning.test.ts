@@ -8,13 +8,9 @@ import {
   tenantDatabaseName,
   tenantMigrations,
 } from "@oryn/shared";
+import { testRun } from "@oryn/testing/context";
+import { countTenantObjects, insertTenant, provisioningDeps } from "@oryn/testing/tenants";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { testRun } from "../../../test/harness/context.ts";
-import {
-  countTenantObjects,
-  insertTenant,
-  provisioningDeps,
-} from "../../../test/harness/tenants.ts";
 import { provisionTenant, stepNames } from "../src/provisioning/provision-tenant.ts";
 import { runProvisioningAttempt, startProvisioningWorker } from "../src/provisioning/worker.ts";
 

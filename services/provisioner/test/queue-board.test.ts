@@ -9,10 +9,10 @@ import {
   queueNames,
   UnrecoverableError,
 } from "@oryn/shared";
+import { serviceEnv, testRun } from "@oryn/testing/context";
+import { freePort, type RunningService, startService } from "@oryn/testing/processes";
+import { eventually } from "@oryn/testing/wait";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { serviceEnv, testRun } from "../../../test/harness/context.ts";
-import { freePort, type RunningService, startService } from "../../../test/harness/processes.ts";
-import { eventually } from "../../../test/harness/wait.ts";
 
 const token = randomBytes(24).toString("base64url");
 const basic = (user: string, password: string) =>
@@ -104,7 +104,7 @@ describe("Bull Board on the provisioner's internal port", () => {
   });
 
   it("refuses to start in production without an operator token", async () => {
-    const { spawnService } = await import("../../../test/harness/processes.ts");
+    const { spawnService } = await import("@oryn/testing/processes");
     const { child, output } = spawnService("provisioner", {
       ...serviceEnv(testRun()),
       NODE_ENV: "production",

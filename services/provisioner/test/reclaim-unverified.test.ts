@@ -13,9 +13,9 @@ import {
   type RedisClient,
   type Sql,
 } from "@oryn/shared";
+import { isolatedRun } from "@oryn/testing/isolated-run";
+import { activeTenant, provisioningDeps } from "@oryn/testing/tenants";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { isolatedRun } from "../../../test/harness/isolated-run.ts";
-import { activeTenant, provisioningDeps } from "../../../test/harness/tenants.ts";
 import { deleteDueTenants } from "../src/deletion/delete-tenant.ts";
 import { reclaimUnverifiedTenants } from "../src/deletion/reclaim-unverified.ts";
 

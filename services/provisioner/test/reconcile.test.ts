@@ -1,16 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { connect, type Sql, tenantDatabaseName } from "@oryn/shared";
+import { testRun } from "@oryn/testing/context";
+import { startThrowawayPostgres, type ThrowawayPostgres } from "@oryn/testing/postgres-server";
+import { countTenantObjects, insertTenant, provisioningDeps } from "@oryn/testing/tenants";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { testRun } from "../../../test/harness/context.ts";
-import {
-  startThrowawayPostgres,
-  type ThrowawayPostgres,
-} from "../../../test/harness/postgres-server.ts";
-import {
-  countTenantObjects,
-  insertTenant,
-  provisioningDeps,
-} from "../../../test/harness/tenants.ts";
 import { provisionTenant } from "../src/provisioning/provision-tenant.ts";
 import { findOrphans, removeOrphans } from "../src/reconcile/orphans.ts";
 

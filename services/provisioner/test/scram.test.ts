@@ -1,7 +1,7 @@
 import { connect, tenantRoleName, tenantRolePassword } from "@oryn/shared";
+import { testRun } from "@oryn/testing/context";
+import { activeTenant, provisioningDeps } from "@oryn/testing/tenants";
 import { afterAll, describe, expect, it } from "vitest";
-import { testRun } from "../../../test/harness/context.ts";
-import { activeTenant, provisioningDeps } from "../../../test/harness/tenants.ts";
 import { scramSha256Verifier } from "../src/provisioning/scram.ts";
 
 const run = testRun();

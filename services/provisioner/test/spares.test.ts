@@ -19,13 +19,9 @@ import {
   tenantRolePassword,
   withDatabase,
 } from "@oryn/shared";
+import { isolatedRun } from "@oryn/testing/isolated-run";
+import { countTenantObjects, insertTenant, provisioningDeps } from "@oryn/testing/tenants";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { isolatedRun } from "../../../test/harness/isolated-run.ts";
-import {
-  countTenantObjects,
-  insertTenant,
-  provisioningDeps,
-} from "../../../test/harness/tenants.ts";
 import { migrateSpares } from "../src/fleet/spares.ts";
 import { provisionTenant } from "../src/provisioning/provision-tenant.ts";
 import { ensureTenantRole } from "../src/provisioning/tenant-database.ts";

@@ -1,7 +1,7 @@
 import { createQueues, findTenant, jobCatalogue, Redis, type Sql } from "@oryn/shared";
+import { testRun } from "@oryn/testing/context";
+import { insertTenant, provisioningDeps } from "@oryn/testing/tenants";
 import { afterAll, describe, expect, it } from "vitest";
-import { testRun } from "../../../test/harness/context.ts";
-import { insertTenant, provisioningDeps } from "../../../test/harness/tenants.ts";
 import { requeueWaitingTenants } from "../src/provisioning/sweep.ts";
 import { startProvisioningWorker } from "../src/provisioning/worker.ts";
 

@@ -1,11 +1,11 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createLogger, parseConfig } from "@oryn/shared";
+import { serviceEnv, testRun } from "@oryn/testing/context";
+import { jsonCaller } from "@oryn/testing/http";
+import { freePort } from "@oryn/testing/processes";
+import { activeTenant, provisioningDeps } from "@oryn/testing/tenants";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { serviceEnv, testRun } from "../../../test/harness/context.ts";
-import { jsonCaller } from "../../../test/harness/http.ts";
-import { freePort } from "../../../test/harness/processes.ts";
-import { activeTenant, provisioningDeps } from "../../../test/harness/tenants.ts";
 import { createWorkspaceApp } from "../src/app.ts";
 import { createWorkspaceDeps } from "../src/deps.ts";
 import { workspaceEnv } from "../src/env.ts";

@@ -1,53 +1,40 @@
 import { randomUUID } from "node:crypto";
-import {
-  accessTokenAlgorithm,
-  accessTokenType,
-  createLogger,
-  parseConfig,
-  type Role,
-  type Sql,
-} from "@oryn/shared";
-import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT } from "jose";
-import { serviceEnv, testRun } from "../../../test/harness/context.ts";
-import { jsonCaller } from "../../../test/harness/http.ts";
+import { createLogger, parseConfig, type Role, type Sql } from "@oryn/shared";
+import { test as kit } from "@oryn/testing";
+import { serviceEnv, testRun } from "@oryn/testing/context";
+import { jsonCaller } from "@oryn/testing/http";
+import { type TokenSigner, tokenSigner } from "@oryn/testing/tokens";
 import { createWorkspaceApp } from "../src/app.ts";
 import { createWorkspaceDeps } from "../src/deps.ts";
 import { workspaceEnv } from "../src/env.ts";
 
-/** Workspace in-process, verifying tokens against a key pair this test holds. */
-export async function workspaceInProcess(overrides: Record<string, string> = {}) {
-  const { publicKey, privateKey } = await generateKeyPair(accessTokenAlgorithm);
-  const jwk = { ...(await exportJWK(publicKey)), kid: "test-key", alg: accessTokenAlgorithm };
+/** Workspace in-process, verifying tokens signed by `signer` (a key pair of its own by default). */
+export async function workspaceInProcess(
+  overrides: Record<string, string> = {},
+  signer?: TokenSigner,
+) {
+  const tokens = signer ?? (await tokenSigner());
   const config = parseConfig(workspaceEnv, {
     ...serviceEnv(testRun()),
     TENANT_STATUS_CACHE_MS: "0",
     ...overrides,
   });
-  const deps = createWorkspaceDeps(
-    config,
-    createLogger("workspace-test", "silent"),
-    createLocalJWKSet({ keys: [jwk] }),
-  );
+  const deps = createWorkspaceDeps(config, createLogger("workspace-test", "silent"), tokens.keys);
   const app = createWorkspaceApp(deps);
-
-  function tokenFor(
-    tenantId: string,
-    options: { role?: Role; userId?: string; audience?: string; expiresIn?: string } = {},
-  ) {
-    return new SignJWT({ tid: tenantId, role: options.role ?? "member" })
-      .setProtectedHeader({ alg: accessTokenAlgorithm, typ: accessTokenType, kid: "test-key" })
-      .setSubject(options.userId ?? randomUUID())
-      .setJti(randomUUID())
-      .setIssuer("oryn")
-      .setAudience(options.audience ?? "oryn-api")
-      .setIssuedAt()
-      .setExpirationTime(options.expiresIn ?? "5m")
-      .sign(privateKey);
-  }
-
   const call = jsonCaller((path, init) => Promise.resolve(app.request(path, init)));
-  return { deps, call, tokenFor, close: () => deps.close() };
+  return { deps, call, tokenFor: tokens.tokenFor, close: () => deps.close() };
 }
+
+/** The kit's fixtures and `workspace`: the app in-process for the file, trusting `signer`. */
+export const test = kit.extend(
+  "workspace",
+  { scope: "file" },
+  async ({ signer }, { onCleanup }) => {
+    const workspace = await workspaceInProcess({}, signer);
+    onCleanup(() => workspace.close());
+    return workspace;
+  },
+);
 
 /** A user who is a member of the tenant in the control plane (an assignee, an audit actor). */
 export async function addMember(

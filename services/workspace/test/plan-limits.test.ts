@@ -1,22 +1,16 @@
 import { limitsOf } from "@oryn/shared";
-import { afterAll, describe, expect, it } from "vitest";
-import { testRun } from "../../../test/harness/context.ts";
-import { activeTenant, provisioningDeps } from "../../../test/harness/tenants.ts";
-import { setPlan, workspaceInProcess } from "./fixtures.ts";
-
-const provisioning = provisioningDeps(testRun());
-const workspace = await workspaceInProcess();
-afterAll(async () => {
-  await workspace.close();
-  await provisioning.close();
-});
+import { describe, expect } from "@oryn/testing";
+import { test as it, setPlan, workspaceInProcess } from "./fixtures.ts";
 
 const freeCap = limitsOf("free").projects;
 
 describe("plan limits: projects", () => {
-  it("answers 402 plan_limit_reached past the plan's cap, and lets a deletion or an upgrade make room", async () => {
-    const tenant = await activeTenant(provisioning);
-    const token = await workspace.tokenFor(tenant);
+  it("answers 402 plan_limit_reached past the plan's cap, and lets a deletion or an upgrade make room", async ({
+    workspace,
+    provisioning,
+    tenant,
+    token,
+  }) => {
     const create = (name: string) =>
       workspace.call("POST", "/v1/projects", { token, body: { name } });
     const ids: string[] = [];
@@ -38,9 +32,7 @@ describe("plan limits: projects", () => {
     expect((await create("after the upgrade")).status).toBe(201);
   });
 
-  it("lets exactly the cap succeed when creates race at it", async () => {
-    const tenant = await activeTenant(provisioning);
-    const token = await workspace.tokenFor(tenant);
+  it("lets exactly the cap succeed when creates race at it", async ({ workspace, token }) => {
     const answers = await Promise.all(
       Array.from({ length: 10 }, (_, index) =>
         workspace.call("POST", "/v1/projects", { token, body: { name: `race ${index}` } }),
@@ -52,11 +44,14 @@ describe("plan limits: projects", () => {
     expect(list.json.items).toHaveLength(freeCap);
   });
 
-  it("reaches a plan change through the status cache within its TTL, without a restart", async () => {
-    const cached = await workspaceInProcess({ TENANT_STATUS_CACHE_MS: "300" });
+  it("reaches a plan change through the status cache within its TTL, without a restart", async ({
+    signer,
+    provisioning,
+    tenant,
+    token,
+  }) => {
+    const cached = await workspaceInProcess({ TENANT_STATUS_CACHE_MS: "300" }, signer);
     try {
-      const tenant = await activeTenant(provisioning);
-      const token = await cached.tokenFor(tenant);
       const create = () => cached.call("POST", "/v1/projects", { token, body: { name: "p" } });
       for (let index = 0; index < freeCap; index++) expect((await create()).status).toBe(201);
       expect((await create()).status).toBe(402);

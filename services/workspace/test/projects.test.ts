@@ -1,7 +1,7 @@
 import { connect, tenantDatabaseName, withDatabase } from "@oryn/shared";
+import { testRun } from "@oryn/testing/context";
+import { activeTenant, insertTenant, provisioningDeps } from "@oryn/testing/tenants";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { testRun } from "../../../test/harness/context.ts";
-import { activeTenant, insertTenant, provisioningDeps } from "../../../test/harness/tenants.ts";
 import { workspaceInProcess } from "./fixtures.ts";
 
 const run = testRun();

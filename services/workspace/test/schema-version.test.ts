@@ -2,11 +2,11 @@ import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { listMigrations, requiredTenantSchemaVersion, tenantMigrations } from "@oryn/shared";
+import { runCli } from "@oryn/testing/cli";
+import { serviceEnv } from "@oryn/testing/context";
+import { isolatedRun } from "@oryn/testing/isolated-run";
+import { activeTenant, provisioningDeps } from "@oryn/testing/tenants";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "../../../test/harness/cli.ts";
-import { serviceEnv } from "../../../test/harness/context.ts";
-import { isolatedRun } from "../../../test/harness/isolated-run.ts";
-import { activeTenant, provisioningDeps } from "../../../test/harness/tenants.ts";
 import { workspaceInProcess } from "./fixtures.ts";
 
 // A tenant really behind: provisioned from the real history cut one short of what the code

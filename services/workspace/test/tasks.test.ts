@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
+import { testRun } from "@oryn/testing/context";
+import { activeTenant, provisioningDeps } from "@oryn/testing/tenants";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { testRun } from "../../../test/harness/context.ts";
-import { activeTenant, provisioningDeps } from "../../../test/harness/tenants.ts";
 import { addMember, setPlan, workspaceInProcess } from "./fixtures.ts";
 
 const provisioning = provisioningDeps(testRun());

@@ -5,9 +5,9 @@ import {
   tenantDatabaseName,
   tenantRoleName,
 } from "@oryn/shared";
+import { serviceEnv, testRun } from "@oryn/testing/context";
+import { activeTenant, provisioningDeps } from "@oryn/testing/tenants";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { serviceEnv, testRun } from "../../../test/harness/context.ts";
-import { activeTenant, provisioningDeps } from "../../../test/harness/tenants.ts";
 import { workspaceEnv } from "../src/env.ts";
 import { workspaceInProcess } from "./fixtures.ts";
 

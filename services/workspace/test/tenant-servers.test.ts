@@ -7,13 +7,13 @@
  */
 import type { Socket } from "node:net";
 import { connect } from "@oryn/shared";
+import { testRun } from "@oryn/testing/context";
+import { isolatedRun } from "@oryn/testing/isolated-run";
+import { freePort } from "@oryn/testing/processes";
+import { relay as relayTo } from "@oryn/testing/tcp-relay";
+import { activeTenant, provisioningDeps } from "@oryn/testing/tenants";
+import { within } from "@oryn/testing/wait";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { testRun } from "../../../test/harness/context.ts";
-import { isolatedRun } from "../../../test/harness/isolated-run.ts";
-import { freePort } from "../../../test/harness/processes.ts";
-import { relay as relayTo } from "../../../test/harness/tcp-relay.ts";
-import { activeTenant, provisioningDeps } from "../../../test/harness/tenants.ts";
-import { within } from "../../../test/harness/wait.ts";
 import { createTenantPools } from "../src/tenants/tenant-pools.ts";
 import { createTenantServers } from "../src/tenants/tenant-servers.ts";
 

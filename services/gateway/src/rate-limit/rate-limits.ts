@@ -1,4 +1,3 @@
-import { randomInt } from "node:crypto";
 import type { RedisClient } from "@oryn/shared";
 import {
   ApiError,
@@ -11,6 +10,13 @@ import {
 } from "@oryn/shared";
 import type { Context, MiddlewareHandler } from "hono";
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
+import {
+  closestToLimit,
+  longestRefusal,
+  policyHeader,
+  rateLimitHeader,
+  retryAfterSeconds,
+} from "./rate-limit-headers.ts";
 
 /** One window of one bucket: `quota` requests per `windowSeconds`. */
 export type Policy = {
@@ -190,10 +196,7 @@ export function rateLimit(
 ): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const bucket = await bucketOf(limits, c, clientIp);
-    c.header(
-      "RateLimit-Policy",
-      bucket.policies.map((p) => `"${p.name}";q=${p.quota};w=${p.windowSeconds}`).join(", "),
-    );
+    c.header("RateLimit-Policy", policyHeader(bucket.policies));
     let outcomes: Outcome[];
     try {
       // A window already over its limit was noted in memory: refuse now, asking Redis nothing
@@ -209,18 +212,16 @@ export function rateLimit(
 
     const refused = outcomes.filter((outcome) => outcome.refused);
     if (refused.length > 0) {
-      const worst = refused.reduce((a, b) => (b.state.msBeforeNext > a.state.msBeforeNext ? b : a));
-      setRateLimit(c, worst);
+      const worst = longestRefusal(refused);
+      c.header("RateLimit", rateLimitHeader(worst));
       limits.decisions.inc({ bucket: bucket.kind, outcome: "limited", store: limits.store() });
-      const seconds = Math.max(1, Math.ceil(worst.state.msBeforeNext / 1000));
-      // Jitter, so that clients refused together do not all come back in the same instant.
-      const retryAfter = seconds + randomInt(0, Math.max(1, Math.ceil(seconds / 10)) + 1);
+      const retryAfter = retryAfterSeconds(worst.state.msBeforeNext);
       throw new ApiError("rate_limited", {
         detail: `Over the ${worst.policy.name} limit of ${worst.policy.quota} requests per ${worst.policy.windowSeconds} s`,
         headers: { "retry-after": String(retryAfter) },
       });
     }
-    setRateLimit(c, closestToLimit(outcomes));
+    c.header("RateLimit", rateLimitHeader(closestToLimit(outcomes)));
     limits.decisions.inc({ bucket: bucket.kind, outcome: "allowed", store: limits.store() });
     await next();
     if (bucket.kind === "tenant" && (c.res.status === 401 || c.res.status === 403)) {
@@ -232,19 +233,6 @@ export function rateLimit(
         await Promise.allSettled(bucket.policies.map((p) => p.limiter.reward(bucket.key, 1)));
     }
   };
-}
-
-function closestToLimit(outcomes: Outcome[]): Outcome {
-  return outcomes.reduce((a, b) =>
-    b.state.remainingPoints / b.policy.quota < a.state.remainingPoints / a.policy.quota ? b : a,
-  );
-}
-
-function setRateLimit(c: Context<AppEnv>, { policy, state }: Outcome): void {
-  c.header(
-    "RateLimit",
-    `"${policy.name}";r=${Math.max(0, state.remainingPoints)};t=${Math.ceil(state.msBeforeNext / 1000)}`,
-  );
 }
 
 /** Counts the request in every window of the bucket; a window over its limit is `refused`. */

@@ -175,16 +175,3 @@ async function dropSpares(
     dropped++;
   }
 }
-
-/** What the pool holds per server, for tests and the operator. */
-export async function spareCounts(
-  controlPlane: Sql,
-): Promise<{ server: string; ready: number; creating: number; claimed: number }[]> {
-  return controlPlane`
-    select s.name as server,
-           count(*) filter (where d.state = 'ready' and d.tenant_id is null)::int as ready,
-           count(*) filter (where d.state = 'creating')::int as creating,
-           count(*) filter (where d.tenant_id is not null)::int as claimed
-    from database_servers s left join spare_databases d on d.server_id = s.id
-    group by s.name order by s.name`;
-}

@@ -43,5 +43,4 @@ export const chainReportSchema = z
   .openapi("AuditChainReport");
 
 export type AuditEntry = z.infer<typeof auditEntrySchema>;
-export type AuditLogQuery = z.infer<typeof auditLogQuery>;
 export type ChainReport = z.infer<typeof chainReportSchema>;

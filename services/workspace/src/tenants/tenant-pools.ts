@@ -51,6 +51,11 @@ export type TenantPoolOptions = {
   metrics?: Metrics;
   /** Where each tenant's server is (tenant-servers.ts); without it, always `serverUrl`. */
   socketFor?: (tenantId: string) => Promise<Socket>;
+  /**
+   * Opens one tenant's pool; by default a postgres.js pool of its database as its role. The
+   * admission tests pass a fake one, to drive the budget without a server.
+   */
+  connectTenant?: (tenantId: string) => Sql;
 };
 
 type Pool = {
@@ -126,23 +131,13 @@ export function createTenantPools(options: TenantPoolOptions): TenantPools {
     };
   }
 
+  const connectTenant =
+    options.connectTenant ?? ((tenantId) => connectTenantDatabase(options, tenantId));
+
   function openPool(tenantId: string): Pool {
     const pool: Pool = {
       tenantId,
-      sql: connect(options.serverUrl, {
-        database: tenantDatabaseName(tenantId),
-        username: tenantRoleName(tenantId),
-        password: tenantRolePassword(options.passwordSecret, tenantId),
-        max: options.maxConnectionsPerPool,
-        // Never closed one by one: see above. The pool as a whole closes when idle.
-        idleTimeoutSeconds: 0,
-        maxLifetimeSeconds: null,
-        applicationName: "oryn-workspace",
-        // Pools open and close as tenants come and go: the array-type query postgres.js would
-        // run on each new connection was ~40% of opening one (tenant queries send no arrays).
-        fetchTypes: false,
-        ...(options.socketFor && { socket: options.socketFor.bind(null, tenantId) }),
-      }),
+      sql: connectTenant(tenantId),
       slots: 0,
       busy: 0,
       lastUsed: performance.now(),
@@ -342,6 +337,23 @@ export function createTenantPools(options: TenantPoolOptions): TenantPools {
       await Promise.all([...closing]);
     },
   };
+}
+
+function connectTenantDatabase(options: TenantPoolOptions, tenantId: string): Sql {
+  return connect(options.serverUrl, {
+    database: tenantDatabaseName(tenantId),
+    username: tenantRoleName(tenantId),
+    password: tenantRolePassword(options.passwordSecret, tenantId),
+    max: options.maxConnectionsPerPool,
+    // Never closed one by one: see createTenantPools. The pool as a whole closes when idle.
+    idleTimeoutSeconds: 0,
+    maxLifetimeSeconds: null,
+    applicationName: "oryn-workspace",
+    // Pools open and close as tenants come and go: the array-type query postgres.js would
+    // run on each new connection was ~40% of opening one (tenant queries send no arrays).
+    fetchTypes: false,
+    ...(options.socketFor && { socket: options.socketFor.bind(null, tenantId) }),
+  });
 }
 
 function unavailable(detail: string): ApiError {

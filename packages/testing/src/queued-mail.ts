@@ -2,7 +2,7 @@
  * Mail the gateway queued, read back from the `mail` queue in Redis, for tests that run no mailer
  * (the in-process gateway, `startOryn` without `mailer: true`): the message a user would have
  * received, token and all, as the mailer would take it. Tests of delivery itself use a real
- * mailer and test/harness/smtp-receiver.ts instead.
+ * mailer and packages/testing/src/smtp-receiver.ts instead.
  *
  *   const mail = await queuedMail(testRun(), { template: "verify-email", to: "ada@acme.test" });
  *   await call("POST", "/v1/auth/verify-email", { body: { token: mail.data.token } });

@@ -1,17 +1,9 @@
 import { execFile } from "node:child_process";
-import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { type Placement, placed } from "./processes.ts";
 
-const main = join(
-  import.meta.dirname,
-  "..",
-  "..",
-  "services",
-  "provisioner",
-  "src",
-  "cli",
-  "main.ts",
-);
+/** `pnpm oryn`'s entry point, found as any package's export rather than by a relative path. */
+const main = fileURLToPath(import.meta.resolve("@oryn/provisioner/cli"));
 
 /**
  * `pnpm oryn <args>` as its own process: exit code, stdout and stderr. The bench pins it to its

@@ -1,9 +1,6 @@
 import { randomUUID } from "node:crypto";
+import { type ProvisioningDeps, provisionTenant } from "@oryn/provisioner/provisioning";
 import { connect, createLogger, type Sql, tenantDatabaseName, tenantRoleName } from "@oryn/shared";
-import {
-  type ProvisioningDeps,
-  provisionTenant,
-} from "../../services/provisioner/src/provisioning/provision-tenant.ts";
 import type { TestRun } from "./context.ts";
 
 /** Provisioning dependencies against this run's servers, as main.ts would build them. */

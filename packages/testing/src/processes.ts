@@ -3,7 +3,8 @@ import { once } from "node:events";
 import { createServer } from "node:net";
 import { join } from "node:path";
 
-const root = join(import.meta.dirname, "..", "..");
+// packages/testing/src: the repository root is three folders up.
+const root = join(import.meta.dirname, "..", "..", "..");
 
 export type ServiceName = "gateway" | "workspace" | "billing" | "provisioner" | "mailer";
 /** The services every `startOryn` runs; the mailer runs when asked for. */
@@ -58,10 +59,15 @@ export type Placement = { cpus?: string | undefined };
  * How a service is started: its placement, and how long it may take to answer /healthz (20 s by
  * default; four services pinned to one busy core can take longer).
  */
-export type StartOptions = Placement & { healthTimeoutMs?: number };
+export type StartOptions = Placement & { healthTimeoutMs?: number } & EntryPoint;
+/**
+ * The file the process runs, from the repository root: `services/<name>/src/main.ts` unless a
+ * test gives its own entry point (one that starts the service with test-only hooks).
+ */
+export type EntryPoint = { entry?: string };
 /**
  * `startOryn`'s options; `mailer: true` also starts services/mailer (give it an SMTP_URL, e.g. a
- * test/harness/smtp-receiver.ts, or it writes .eml files to MAIL_DIR).
+ * packages/testing/src/smtp-receiver.ts, or it writes .eml files to MAIL_DIR).
  */
 export type StartOrynOptions = StartOptions & { mailer?: boolean };
 
@@ -77,12 +83,12 @@ export function placed(command: string, args: string[], placement: Placement = {
 export function spawnService(
   name: ServiceName,
   env: Record<string, string>,
-  placement: Placement = {},
+  options: Placement & EntryPoint = {},
 ): { child: ChildProcess; output(): string } {
   const { command, args } = placed(
     process.execPath,
-    [join(root, "services", name, "src", "main.ts")],
-    placement,
+    [join(root, options.entry ?? join("services", name, "src", "main.ts"))],
+    options,
   );
   const child = spawn(command, args, {
     cwd: root,
