@@ -3,6 +3,7 @@ import type { AuditContext } from "../audit/audit-events.ts";
 import type { LoginLimiter } from "../auth/login-limiter.ts";
 import type { Caller } from "../lib/request.ts";
 import { verifyPassword } from "../passwords/passwords.ts";
+import { greeting } from "./account-mail.ts";
 import { mintAccountToken, spendAccountTokens } from "./account-tokens.ts";
 import { endSessions } from "./end-sessions.ts";
 import { type AccountTokenSettings, recordUserEvent } from "./verification.ts";
@@ -50,7 +51,9 @@ export async function changePassword(
   await spendAccountTokens(tx, account.id, ["reset_password"]);
   await endSessions(tx, account.id, { keepSession: caller.principal.sessionId });
   await recordUserEvent(tx, caller, account.id, "password_changed", {});
-  return [{ template: "password-changed-notice", to: account.email, data: { name: account.name } }];
+  return [
+    { template: "password-changed-notice", to: account.email, data: { ...greeting(account.name) } },
+  ];
 }
 
 /**
@@ -86,13 +89,17 @@ export async function requestEmailChange(
     {
       template: "email-change-confirm",
       to: email,
-      data: { token: minted.token, name: account.name, expiresAt: minted.expiresAt.toISOString() },
+      data: {
+        token: minted.token,
+        ...greeting(account.name),
+        expiresAt: minted.expiresAt.toISOString(),
+      },
       id: minted.id,
     },
     {
       template: "email-changed-notice",
       to: account.email,
-      data: { newEmail: email, name: account.name },
+      data: { newEmail: email, ...greeting(account.name) },
       id: `${minted.id}-notice`,
     },
   ];

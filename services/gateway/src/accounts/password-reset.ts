@@ -7,7 +7,7 @@ import {
   type TransactionSql,
 } from "@oryn/shared";
 import type { AuditContext } from "../audit/audit-events.ts";
-import { sendAfterCommit } from "./account-mail.ts";
+import { greeting, sendAfterCommit } from "./account-mail.ts";
 import { mintAccountToken, redeemAccountToken, spendAccountTokens } from "./account-tokens.ts";
 import { endSessions } from "./end-sessions.ts";
 import type { ResetLimiter } from "./reset-limiter.ts";
@@ -57,7 +57,11 @@ async function sendResetLink(deps: ForgotDeps, context: AuditContext, email: str
       {
         template: "reset-password",
         to: email,
-        data: { token: minted.token, name: user.name, expiresAt: minted.expiresAt.toISOString() },
+        data: {
+          token: minted.token,
+          ...greeting(user.name),
+          expiresAt: minted.expiresAt.toISOString(),
+        },
         id: minted.id,
       } satisfies MailRequest,
     ];
@@ -90,5 +94,7 @@ export async function resetPassword(
   await spendAccountTokens(tx, redeemed.userId, ["reset_password"]);
   await endSessions(tx, redeemed.userId);
   await recordUserEvent(tx, context, redeemed.userId, "password_reset", {});
-  return [{ template: "password-changed-notice", to: user.email, data: { name: user.name } }];
+  return [
+    { template: "password-changed-notice", to: user.email, data: { ...greeting(user.name) } },
+  ];
 }

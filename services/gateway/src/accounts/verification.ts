@@ -6,6 +6,7 @@ import {
   type TransactionSql,
 } from "@oryn/shared";
 import { type AuditContext, recordAuditEvent } from "../audit/audit-events.ts";
+import { greeting } from "./account-mail.ts";
 import { mintAccountToken, redeemAccountToken, spendAccountTokens } from "./account-tokens.ts";
 
 export type AccountTokenSettings = {
@@ -29,7 +30,11 @@ export async function verificationMail(
   return {
     template: "verify-email",
     to: user.email,
-    data: { token: minted.token, name: user.name, expiresAt: minted.expiresAt.toISOString() },
+    data: {
+      token: minted.token,
+      ...greeting(user.name),
+      expiresAt: minted.expiresAt.toISOString(),
+    },
     id: minted.id,
   };
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { MailRequest, Principal, TransactionSql } from "@oryn/shared";
+import { mailLineOr } from "../accounts/account-mail.ts";
 import type { Invitation } from "./schemas.ts";
 
 /**
@@ -23,8 +24,8 @@ export async function invitationMail(
     to: invitation.email,
     data: {
       token,
-      inviterName: names?.inviterName ?? "A colleague",
-      tenantName: names?.tenantName ?? "Oryn",
+      inviterName: mailLineOr(names?.inviterName, "A colleague"),
+      tenantName: mailLineOr(names?.tenantName, "your team"),
       role: invitation.role,
       expiresAt: invitation.expiresAt,
     },
