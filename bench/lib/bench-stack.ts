@@ -117,6 +117,7 @@ export async function startBenchStack(options: {
         // polls count against each tenant's plan, and the plans' burst windows are small). The
         // rejected-traffic scenario starts a gateway of its own with the plans' limits.
         RATE_LIMIT_IP_PER_MINUTE: "100000000",
+        SIGNUPS_PER_MINUTE: "100000000",
         RATE_LIMIT_TENANT_PER_MINUTE: "100000000",
         RATE_LIMIT_TENANT_PER_SECOND: "100000000",
         // The default server takes 1,000 tenants; the bench makes that many and signs up more.

@@ -44,6 +44,8 @@ export async function startFuzzStack(): Promise<FuzzStack> {
         RATE_LIMIT_TENANT_PER_MINUTE: "10000000",
         RATE_LIMIT_REFUSED_PER_MINUTE: "10000000",
         LOGIN_MAX_FAILURES_PER_IP_PER_DAY: "10000000",
+        // Its forged Stripe webhooks must reach billing's checks, not the edge's 429.
+        WEBHOOK_REFUSALS_PER_IP_PER_MINUTE: "10000000",
       },
     });
     const started = oryn;

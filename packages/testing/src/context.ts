@@ -48,6 +48,11 @@ export function serviceEnv(run: TestRun = testRun()): Record<string, string> {
     TENANT_SPARE_DATABASES: "2",
     // Anonymous routes are limited per IP, and in-process tests all come from one "IP".
     RATE_LIMIT_IP_PER_MINUTE: "100000",
+    // Suites sign up hundreds of tenants in a minute, and every test's gateway reads the docs
+    // from 127.0.0.1 under the run's one Redis prefix; these limits have tests of their own.
+    SIGNUPS_PER_MINUTE: "100000",
+    DOCS_PER_IP_PER_MINUTE: "100000",
+    WEBHOOK_REFUSALS_PER_IP_PER_MINUTE: "100000",
     RATE_LIMIT_SESSION_PER_MINUTE: "100000",
     // Tests poll tenants while they provision, faster than a plan's burst allows; the burst
     // window has tests of its own.

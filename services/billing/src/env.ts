@@ -42,7 +42,9 @@ export const billingEnv = z.object({
     }),
   STRIPE_WEBHOOK_TOLERANCE_SECONDS: positiveInt
     .default(300)
-    .describe("Oldest webhook timestamp accepted (replay protection)."),
+    .describe(
+      "How far a webhook timestamp may be from now, in the past or the future, to be accepted (replay protection).",
+    ),
   STRIPE_MAX_NETWORK_RETRIES: nonNegativeInt
     .max(10)
     .default(2)

@@ -50,6 +50,15 @@ describe("deriving plan and payment state from a customer's subscriptions", () =
       { plan: "free", paymentOverdue: false },
     ],
     [
+      "a status an object would inherit ranks as unknown, below an active one",
+      [
+        subscription("odd", "constructor", "price_biz", 2),
+        subscription("odd2", "toString", "price_biz", 3),
+        subscription("old", "active", "price_pro", 1),
+      ],
+      { plan: "pro", subscriptionId: "old" },
+    ],
+    [
       "a new active one beats an old canceled one",
       [
         subscription("old", "canceled", "price_biz", 1),

@@ -15,6 +15,7 @@ import { registerAuth } from "./auth/index.ts";
 import type { GatewayDeps } from "./deps.ts";
 import { registerDocs } from "./docs/index.ts";
 import { edgeCors, edgeSecurityHeaders } from "./edge-headers.ts";
+import { registerEdgeLimits } from "./edge-limits/index.ts";
 import { registerExports } from "./exports/index.ts";
 import { registerInvitations } from "./invitations/index.ts";
 import { registerMe } from "./me/index.ts";
@@ -41,6 +42,7 @@ export function createGatewayApp(deps: GatewayDeps): App {
   // Counted first, so every /v1 answer, a refused body included, carries the rate-limit headers.
   app.use("/v1/*", identify(deps));
   app.use("/v1/*", rateLimit(deps.rateLimits, deps.clientIp, deps.logger));
+  registerEdgeLimits(app, deps);
 
   const bodyLimited = bodyLimit({
     maxSize: deps.config.BODY_LIMIT_BYTES,
@@ -85,6 +87,8 @@ export function createGatewayApp(deps: GatewayDeps): App {
         "The public API of Oryn. Errors are application/problem+json (RFC 9457) with a stable `code`. " +
         "Every operation's `x-oryn-min-role` names the lowest role that may call it.",
     },
+    // Relative: the document is served by the gateway it describes, whatever its public address.
+    servers: [{ url: "/", description: "The gateway serving this document" }],
   };
   registerDocs(app, deps, () => app.getOpenAPI31Document(documentConfig));
   return app;

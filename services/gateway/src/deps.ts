@@ -20,7 +20,7 @@ import { createResetLimiter, type ResetLimiter } from "./accounts/reset-limiter.
 import type { AccountTokenSettings } from "./accounts/verification.ts";
 import { type ApiKeyAuthenticator, createApiKeyAuthenticator } from "./api-keys/authenticator.ts";
 import { createLoginLimiter, type LoginLimiter } from "./auth/login-limiter.ts";
-import { clientIpResolver } from "./client-ip.ts";
+import { clientIpResolver, trustedProxyList } from "./client-ip.ts";
 import type { GatewayConfig } from "./env.ts";
 import { createUpstream, type Upstream } from "./proxy/upstream.ts";
 import { createRateLimits, type RateLimits } from "./rate-limit/rate-limits.ts";
@@ -126,6 +126,7 @@ export async function createGatewayDeps(
       ipPerMinute: config.RATE_LIMIT_IP_PER_MINUTE,
       sessionPerMinute: config.RATE_LIMIT_SESSION_PER_MINUTE,
       refusedPerMinute: config.RATE_LIMIT_REFUSED_PER_MINUTE,
+      leaseMax: config.RATE_LIMIT_LEASE_MAX,
     }),
     loginLimiter: createLoginLimiter({
       redis,
@@ -133,6 +134,12 @@ export async function createGatewayDeps(
       consecutiveFailures: config.LOGIN_MAX_CONSECUTIVE_FAILURES,
       failureWindowSeconds: config.LOGIN_FAILURE_WINDOW_SECONDS,
       failuresPerIpPerDay: config.LOGIN_MAX_FAILURES_PER_IP_PER_DAY,
+      account: {
+        freeFailures: config.LOGIN_ACCOUNT_FREE_FAILURES,
+        windowSeconds: config.LOGIN_ACCOUNT_FAILURE_WINDOW_SECONDS,
+        maxLockSeconds: config.LOGIN_ACCOUNT_MAX_LOCK_SECONDS,
+      },
+      knownAddressSeconds: config.LOGIN_KNOWN_ADDRESS_SECONDS,
     }),
     resetLimiter: createResetLimiter({
       redis,
@@ -148,7 +155,7 @@ export async function createGatewayDeps(
     revocations,
     apiKeys: createApiKeyAuthenticator({ sql, keys, logger }),
     upstreams,
-    clientIp: clientIpResolver(config.TRUST_PROXY),
+    clientIp: clientIpResolver(trustedProxyList(trustedProxies(config, logger))),
     async close() {
       revocations.close();
       await Promise.all([upstreams.workspace.close(), upstreams.billing.close()]);
@@ -157,4 +164,17 @@ export async function createGatewayDeps(
       await Promise.all([closeRedis(redis), closeRedis(queueRedis)]);
     },
   };
+}
+
+/**
+ * TRUSTED_PROXIES, or what the deprecated TRUST_PROXY=true now stands for: the loopback and
+ * private ranges, where a load balancer of the usual deployment sits. It used to trust every
+ * peer's header, which let any client choose its address.
+ */
+function trustedProxies(config: GatewayConfig, logger: Logger): string[] {
+  if (config.TRUSTED_PROXIES.length > 0 || !config.TRUST_PROXY) return config.TRUSTED_PROXIES;
+  logger.warn(
+    "TRUST_PROXY is deprecated: trusting X-Forwarded-For from loopback and private addresses only; set TRUSTED_PROXIES to your proxies' addresses",
+  );
+  return ["loopback", "private"];
 }

@@ -12,6 +12,7 @@ import {
   unsetWhenEmpty,
 } from "@oryn/shared";
 import { z } from "zod";
+import { isTrustedProxyEntry } from "./client-ip.ts";
 
 export const gatewayEnv = z
   .object({
@@ -89,6 +90,25 @@ export const gatewayEnv = z
     LOGIN_MAX_FAILURES_PER_IP_PER_DAY: positiveInt
       .default(100)
       .describe("Failed logins from one IP, whatever the email, per day."),
+    LOGIN_ACCOUNT_FREE_FAILURES: positiveInt
+      .default(10)
+      .describe(
+        "Failed logins for one account, from any address, within LOGIN_ACCOUNT_FAILURE_WINDOW_SECONDS before each further one locks the account for 1 s, 2 s, 4 s ... up to LOGIN_ACCOUNT_MAX_LOCK_SECONDS (not for addresses it logged in from before).",
+      ),
+    LOGIN_ACCOUNT_FAILURE_WINDOW_SECONDS: positiveInt
+      .default(24 * 3600)
+      .describe("The window of that count; a successful login or a password reset clears it."),
+    LOGIN_ACCOUNT_MAX_LOCK_SECONDS: positiveInt
+      .max(3600)
+      .default(300)
+      .describe(
+        "Longest lock of an account after failed logins: guessing slows to one try per this, and nobody can lock an owner out for longer after their last try; at most 3600.",
+      ),
+    LOGIN_KNOWN_ADDRESS_SECONDS: positiveInt
+      .default(30 * 24 * 3600)
+      .describe(
+        "How long an address an account logged in from stays exempt from that account's lock.",
+      ),
     RATE_LIMIT_TENANT_PER_MINUTE: unsetWhenEmpty(positiveInt.optional()).meta({
       description:
         "Requests per minute per tenant for every plan, overriding the plans' own rates (`packages/shared/src/plans.ts`).",
@@ -104,6 +124,11 @@ export const gatewayEnv = z
       .describe(
         "How long a tenant's plan is cached for its rate limits: a plan change applies within this; at most 60000.",
       ),
+    RATE_LIMIT_LEASE_MAX: positiveInt
+      .default(100)
+      .describe(
+        "Most points of one rate-limit window a gateway takes from Redis at a time and counts itself (a tenth of the window's quota at most; 1 counts every request in Redis). All gateways together never exceed a quota; a key can be refused while another gateway still holds fewer than this many of its points.",
+      ),
     RATE_LIMIT_IP_PER_MINUTE: positiveInt
       .default(60)
       .describe(
@@ -118,6 +143,19 @@ export const gatewayEnv = z
       .default(600)
       .describe(
         "Requests per minute per client IP on refresh and logout: a looser bucket, as many users behind one NAT refresh often.",
+      ),
+    SIGNUPS_PER_MINUTE: positiveInt
+      .default(30)
+      .describe(
+        "Signups per minute across all clients, on top of the per-IP limit: each signup creates a role and a database, and many IPs must not add up to unbounded. Past it, 429 with Retry-After.",
+      ),
+    DOCS_PER_IP_PER_MINUTE: positiveInt
+      .default(60)
+      .describe("Requests per minute per client IP to `/openapi.json` and `/docs`."),
+    WEBHOOK_REFUSALS_PER_IP_PER_MINUTE: positiveInt
+      .default(120)
+      .describe(
+        "Refused (4xx) answers to `POST /webhooks/stripe` per client IP per minute, bad signatures mostly; past it the IP is answered 429 until the window ends. Generous: Stripe itself is never refused.",
       ),
     CORS_ORIGINS: z
       .string()
@@ -142,12 +180,34 @@ export const gatewayEnv = z
     UPSTREAM_TIMEOUT_MS: positiveInt
       .default(10_000)
       .describe("Timeout of a call to workspace or billing (504 beyond)."),
+    TRUSTED_PROXIES: z
+      .string()
+      .default("")
+      .transform((value) =>
+        value
+          .split(",")
+          .map((entry) => entry.trim())
+          .filter(Boolean),
+      )
+      .pipe(
+        z.array(
+          z
+            .string()
+            .refine(
+              isTrustedProxyEntry,
+              "an IPv4 or IPv6 address, a CIDR block, `loopback` or `private`",
+            ),
+        ),
+      )
+      .describe(
+        "The proxies in front of the gateway that may name the client in `X-Forwarded-For`: addresses and CIDR blocks (IPv4, IPv6), comma-separated, plus the shorthands `loopback` and `private`. The client IP is the right-most `X-Forwarded-For` address not in this list, and only when the connection itself comes from one of them. Empty: the socket's address, the header ignored (the gateway faces clients directly). See docs/security.md for each deployment.",
+      ),
     TRUST_PROXY: z
       .enum(["true", "false"])
       .default("false")
       .transform((value) => value === "true")
       .describe(
-        "Take the client IP from the last `X-Forwarded-For` entry: only behind a load balancer that sets it.",
+        "Deprecated, replaced by TRUSTED_PROXIES: `true` with TRUSTED_PROXIES empty trusts `loopback,private` (a warning at start says so); ignored when TRUSTED_PROXIES is set.",
       ),
   })
   .refine((config) => config.PORT === 0 || config.OPS_PORT !== config.PORT, {

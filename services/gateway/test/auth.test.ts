@@ -177,7 +177,7 @@ describe("POST /v1/auth/login", () => {
     const rows =
       await sql`select action, ip, request_id from audit_events where actor_id = ${user.id} order by id`;
     expect(rows.map((row) => row.action)).toEqual(["signed_up", "login_failed", "logged_in"]);
-    expect(rows[2]).toMatchObject({ ip: "local", requestId: ok.headers.get("x-request-id") });
+    expect(rows[2]).toMatchObject({ ip: "127.0.0.1", requestId: ok.headers.get("x-request-id") });
   });
 });
 

@@ -12,11 +12,15 @@ import {
 } from "../src/tokens/refresh-tokens.ts";
 import { gatewayInProcess, password, uniqueSignup } from "./fixtures.ts";
 
-// TRUST_PROXY lets each test come from an IP of its own, so IP buckets are not shared with
-// other test files running at the same time.
-const gateway = await gatewayInProcess({ RATE_LIMIT_IP_PER_MINUTE: "5", TRUST_PROXY: "true" });
+// Calls come from a trusted proxy on loopback, which names a client IP of each test's own in
+// X-Forwarded-For, so IP buckets are not shared with other test files running at the same time.
+const gateway = await gatewayInProcess({
+  RATE_LIMIT_IP_PER_MINUTE: "5",
+  TRUSTED_PROXIES: "loopback",
+});
 afterAll(() => gateway.close());
-const uniqueIp = () => `198.51.100.${randomBytes(1)[0]}-${randomBytes(4).toString("hex")}`;
+const uniqueIp = () =>
+  `2001:db8::${randomBytes(2).toString("hex")}:${randomBytes(2).toString("hex")}`;
 
 describe("rate limits at the edge", () => {
   it("count signup and login against the client's IP even when a valid token comes along", async () => {
@@ -223,7 +227,7 @@ describe("per-tenant limits by plan", () => {
   it("follow the tenant's plan, and a plan change applies within the cache time, without a restart", async () => {
     const quick = await gatewayInProcess({
       PLAN_CACHE_TTL_MS: "200",
-      TRUST_PROXY: "true",
+      TRUSTED_PROXIES: "loopback",
       RATE_LIMIT_TENANT_PER_SECOND: "",
     });
     try {
@@ -254,7 +258,7 @@ describe("per-tenant limits by plan", () => {
 describe("the burst window", () => {
   it("refuses a tenant's burst past its per-second rate, with Retry-After, and serves it again a second later", async () => {
     const bursty = await gatewayInProcess({
-      TRUST_PROXY: "true",
+      TRUSTED_PROXIES: "loopback",
       RATE_LIMIT_TENANT_PER_SECOND: "5",
     });
     try {
@@ -281,7 +285,7 @@ describe("the burst window", () => {
 
   it("does not charge a tenant for requests refused 401 or 403", async () => {
     const strict = await gatewayInProcess({
-      TRUST_PROXY: "true",
+      TRUSTED_PROXIES: "loopback",
       RATE_LIMIT_TENANT_PER_MINUTE: "3",
     });
     try {
@@ -313,7 +317,7 @@ describe("the burst window", () => {
 
   it("charges refused requests past the free allowance, so hammering a forbidden route is limited", async () => {
     const strict = await gatewayInProcess({
-      TRUST_PROXY: "true",
+      TRUSTED_PROXIES: "loopback",
       RATE_LIMIT_TENANT_PER_MINUTE: "5",
       RATE_LIMIT_REFUSED_PER_MINUTE: "3",
     });

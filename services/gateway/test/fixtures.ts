@@ -18,8 +18,13 @@ export async function gatewayInProcess(overrides: Record<string, string> = {}) {
       new Promise((resolve) => setTimeout(resolve, 2000)),
     ]);
   }
-  const call = jsonCaller((path, init) => Promise.resolve(app.request(path, init)));
-  return { app, deps, call, close: () => deps.close() };
+  // app.request has no socket: each call says which peer it comes from, as @hono/node-server
+  // would (getConnInfo reads `incoming.socket`). The default peer is a proxy on loopback.
+  const callFrom = (peer: string) =>
+    jsonCaller((path, init) =>
+      Promise.resolve(app.request(path, init, { incoming: { socket: { remoteAddress: peer } } })),
+    );
+  return { app, deps, call: callFrom("127.0.0.1"), callFrom, close: () => deps.close() };
 }
 
 export const password = "a long enough password";

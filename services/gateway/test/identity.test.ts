@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { gatewayInProcess, password, uniqueSignup } from "./fixtures.ts";
 
 // Fast revocation polling, and client IPs taken from X-Forwarded-For so each test has its own.
-const gateway = await gatewayInProcess({ REVOCATION_POLL_MS: "200", TRUST_PROXY: "true" });
+const gateway = await gatewayInProcess({ REVOCATION_POLL_MS: "200", TRUSTED_PROXIES: "loopback" });
 afterAll(() => gateway.close());
 const { sql } = gateway.deps;
 
@@ -515,7 +515,7 @@ describe("failed logins", () => {
 
   it("limit one IP trying many emails", async () => {
     const limited = await gatewayInProcess({
-      TRUST_PROXY: "true",
+      TRUSTED_PROXIES: "loopback",
       LOGIN_MAX_FAILURES_PER_IP_PER_DAY: "3",
     });
     try {

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { gatewayInProcess, uniqueSignup } from "./fixtures.ts";
 
 // Client IPs from X-Forwarded-For, so the per-IP limit never decides a test here.
-const gateway = await gatewayInProcess({ TRUST_PROXY: "true" });
+const gateway = await gatewayInProcess({ TRUSTED_PROXIES: "loopback" });
 afterAll(() => gateway.close());
 
 const get = (path: string, token: string) =>

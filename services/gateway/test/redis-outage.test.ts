@@ -73,8 +73,12 @@ describe("rate limits while Redis is away", () => {
     const during: number[] = [];
     for (let sent = 0; sent < quota + 10; sent++) during.push((await get()).status);
     expect(new Set(during)).toEqual(new Set([200, 429]));
-    // Per process, from zero: the quota's worth is served, then the limit holds.
-    expect(during.filter((status) => status === 200)).toHaveLength(quota);
+    // Per process, from zero: the quota's worth is served, then the limit holds. Before the
+    // gateway notices Redis is gone it may still spend what it had leased from Redis (5 of
+    // two leases of 4 used): up to 3 more.
+    const served = during.filter((status) => status === 200).length;
+    expect(served).toBeGreaterThanOrEqual(quota);
+    expect(served).toBeLessThanOrEqual(quota + 3);
     expect(await metric(/^oryn_rate_limit_decisions_total\{.*store="memory"/)).toBeGreaterThan(0);
     // Anything else that does not need Redis keeps working, e.g. members.
     expect((await within(gateway.call("GET", "/v1/members", { token }), 3_000)).status).toBe(429);

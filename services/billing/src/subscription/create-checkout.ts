@@ -14,6 +14,7 @@ import { createCheckoutSession } from "./subscriptions.ts";
 
 const route = createRoute({
   method: "post",
+  operationId: "createCheckoutSession",
   path: "/v1/billing/checkout",
   tags: ["Billing"],
   summary: "A Stripe Checkout page that subscribes the tenant to a paid plan",

@@ -14,6 +14,7 @@ import { createPortalSession } from "./subscriptions.ts";
 
 const route = createRoute({
   method: "post",
+  operationId: "createBillingPortalSession",
   path: "/v1/billing/portal",
   tags: ["Billing"],
   summary: "A Stripe Customer Portal page: payment method, invoices, plan changes, cancelling",

@@ -6,6 +6,7 @@ import { getSubscription } from "./subscriptions.ts";
 
 const route = createRoute({
   method: "get",
+  operationId: "getSubscription",
   path: "/v1/billing/subscription",
   tags: ["Billing"],
   summary: "The tenant's plan, its limits and the state of its subscription",

@@ -25,6 +25,9 @@ const statusRank: Record<string, number> = {
   incomplete_expired: 4,
   canceled: 4,
 };
+// The status is Stripe's string: an own property only, never one an object inherits.
+const rankOf = (status: string) =>
+  (Object.hasOwn(statusRank, status) ? statusRank[status] : 5) ?? 5;
 const planRank: Record<PaidPlanName, number> = { business: 0, pro: 1 };
 
 /** Statuses in which the subscription's plan applies (overdue ones until the grace ends). */
@@ -46,7 +49,7 @@ export function deriveState(
   });
   ours.sort(
     (a, b) =>
-      (statusRank[a.subscription.status] ?? 5) - (statusRank[b.subscription.status] ?? 5) ||
+      rankOf(a.subscription.status) - rankOf(b.subscription.status) ||
       planRank[a.plan] - planRank[b.plan] ||
       b.subscription.created - a.subscription.created ||
       a.subscription.id.localeCompare(b.subscription.id),

@@ -78,7 +78,7 @@ export async function resetPassword(
   tx: TransactionSql,
   context: AuditContext,
   input: { token: string; passwordHash: string },
-): Promise<MailRequest[]> {
+): Promise<{ email: string; mail: MailRequest[] }> {
   const redeemed = await redeemAccountToken(tx, input.token, ["reset_password"]);
   const [user] = await tx<{ name: string; email: string }[]>`
     update users set password_hash = ${input.passwordHash},
@@ -94,7 +94,10 @@ export async function resetPassword(
   await spendAccountTokens(tx, redeemed.userId, ["reset_password"]);
   await endSessions(tx, redeemed.userId);
   await recordUserEvent(tx, context, redeemed.userId, "password_reset", {});
-  return [
-    { template: "password-changed-notice", to: user.email, data: { ...greeting(user.name) } },
-  ];
+  return {
+    email: user.email,
+    mail: [
+      { template: "password-changed-notice", to: user.email, data: { ...greeting(user.name) } },
+    ],
+  };
 }

@@ -28,9 +28,11 @@ export function registerResetPassword(app: App, deps: GatewayDeps): void {
     // Hashed before the transaction: argon2 takes tens of milliseconds.
     const passwordHash = await hashPassword(input.password);
     const context = auditContextOf(c, deps);
-    const mail = await deps.sql.begin((tx) =>
+    const { email, mail } = await deps.sql.begin((tx) =>
       resetPassword(tx, context, { token: input.token, passwordHash }),
     );
+    // Whoever reset the password holds the inbox: the failed-login lock on the account lifts.
+    await deps.loginLimiter.clearAccount(email).catch(() => undefined);
     await sendAfterCommit({ queues: deps.queues, logger: c.get("logger") }, mail);
     return c.body(null, 204);
   });

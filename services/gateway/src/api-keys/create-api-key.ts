@@ -6,6 +6,7 @@ import {
   idempotencyKeyHeaders,
   onceForKey,
   problemResponses,
+  responseHeaders,
 } from "@oryn/shared";
 import { assertTenantWritable } from "../access/restricted-tenants.ts";
 import { assertEmailVerified } from "../accounts/verification.ts";
@@ -17,6 +18,7 @@ import { type ApiKey, createApiKeyBody, createdApiKeySchema } from "./schemas.ts
 
 const route = createRoute({
   method: "post",
+  operationId: "createApiKey",
   path: "/v1/api-keys",
   tags: ["API keys"],
   summary: "Create an API key, with a role no higher than your own; the key is shown once",
@@ -30,6 +32,7 @@ const route = createRoute({
   responses: {
     201: {
       description: "The key",
+      headers: responseHeaders.location("/v1/api-keys/0b7c2c6e-3f5e-4a63-9d57-6e2a1f4b8c10"),
       content: { "application/json": { schema: createdApiKeySchema } },
     },
     ...problemResponses(400, 401, 403, 409, 415, 422, 429),

@@ -7,6 +7,7 @@ import { deleteApiKey } from "./api-keys.ts";
 
 const route = createRoute({
   method: "delete",
+  operationId: "deleteApiKey",
   path: "/v1/api-keys/{id}",
   tags: ["API keys"],
   summary: "Delete an API key; it stops working at once",

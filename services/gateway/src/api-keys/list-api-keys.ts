@@ -6,6 +6,7 @@ import { apiKeyListSchema } from "./schemas.ts";
 
 const route = createRoute({
   method: "get",
+  operationId: "listApiKeys",
   path: "/v1/api-keys",
   tags: ["API keys"],
   summary: "The tenant's API keys, without the keys themselves",

@@ -10,8 +10,8 @@ export const apiKeySchema = z
       .string()
       .openapi({ description: "The key's first characters, to tell keys apart" }),
     createdBy: z.uuid(),
-    createdAt: z.string(),
-    lastUsedAt: z.string().nullable(),
+    createdAt: z.iso.datetime(),
+    lastUsedAt: z.iso.datetime().nullable(),
   })
   .openapi("ApiKey");
 

@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import type { Sql, TransactionSql } from "@oryn/shared";
 
 /** Where a control-plane change came from. */
@@ -16,10 +17,13 @@ export async function recordAuditEvent(
     data?: Record<string, unknown>;
   },
 ): Promise<void> {
+  // Only an address is kept: the column is text, and the client IP once came from a header
+  // anyone could write into.
+  const ip = isIP(context.ip) === 0 ? null : context.ip;
   await sql`
     insert into audit_events (tenant_id, actor_id, action, entity, entity_id, ip, request_id, data)
     values (${event.tenantId}, ${event.actorId}, ${event.action}, ${event.entity}, ${event.entityId},
-            ${context.ip}, ${context.requestId}, ${sql.json((event.data ?? {}) as never)})`;
+            ${ip}, ${context.requestId}, ${sql.json((event.data ?? {}) as never)})`;
 }
 
 /** An event the caller made in their own tenant: the tenant and actor are the caller's. */

@@ -8,6 +8,7 @@ import { logIn } from "./sessions.ts";
 
 const route = createRoute({
   method: "post",
+  operationId: "logIn",
   path: "/v1/auth/login",
   ...publicAccess("anyone"),
   tags: ["Auth"],

@@ -6,6 +6,7 @@ import { logOut } from "./sessions.ts";
 
 const route = createRoute({
   method: "post",
+  operationId: "logOut",
   path: "/v1/auth/logout",
   ...publicAccess("anyone"),
   tags: ["Auth"],

@@ -1,17 +1,23 @@
 import { createHash } from "node:crypto";
 import { ApiError, type RedisClient } from "@oryn/shared";
 import { RateLimiterMemory, RateLimiterRedis, type RateLimiterRes } from "rate-limiter-flexible";
+import { createFailureThrottle } from "./failure-throttle.ts";
 
 /**
  * Password guessing, counted in failures rather than requests (the per-IP request limit is
- * separate): consecutive failures for one (email, IP), which a success resets, and all failures
- * from one IP over a day, which catches one address trying many emails. Either over its limit
+ * separate): consecutive failures for one (email, IP), which a success resets; all failures
+ * from one IP over a day, which catches one address trying many emails; and all failures for one
+ * account from anywhere, which catches many addresses trying one email (a progressive, short
+ * lock: `createFailureThrottle`). An address the account logged in from before is spared the
+ * account's lock, so a guesser elsewhere cannot lock its owner out. Any of them over its limit
  * answers 429 with Retry-After before the password is even checked.
  */
 export type LoginLimiter = {
   assertAllowed(email: string, ip: string): Promise<void>;
   failed(email: string, ip: string): Promise<void>;
   succeeded(email: string, ip: string): Promise<void>;
+  /** Lifts the account's lock and forgets its failures: a completed password reset calls this. */
+  clearAccount(email: string): Promise<void>;
 };
 
 export function createLoginLimiter(options: {
@@ -20,6 +26,9 @@ export function createLoginLimiter(options: {
   consecutiveFailures: number;
   failureWindowSeconds: number;
   failuresPerIpPerDay: number;
+  account: { freeFailures: number; windowSeconds: number; maxLockSeconds: number };
+  /** How long a successful login's address stays known to the account. */
+  knownAddressSeconds: number;
 }): LoginLimiter {
   const limiter = (name: string, points: number, duration: number) =>
     new RateLimiterRedis({
@@ -37,16 +46,26 @@ export function createLoginLimiter(options: {
     options.failureWindowSeconds,
   );
   const byIp = limiter("login-fail-ip", options.failuresPerIpPerDay, 24 * 3600);
+  const byAccount = createFailureThrottle({
+    redis: options.redis,
+    prefix: options.prefix,
+    name: "login-account",
+    ...options.account,
+  });
+  const knownAddresses = limiter("login-known", 1, options.knownAddressSeconds);
   // The email is hashed: RedisClient keys should not carry personal data.
-  const emailIpKey = (email: string, ip: string) =>
-    `${createHash("sha256").update(email).digest("base64url").slice(0, 22)}:${ip}`;
+  const accountKey = (email: string) =>
+    createHash("sha256").update(email).digest("base64url").slice(0, 22);
+  const emailIpKey = (email: string, ip: string) => `${accountKey(email)}:${ip}`;
 
   return {
     async assertAllowed(email, ip) {
       // Neither Redis nor the insurance limiter answering must not lock everyone out.
-      const [pair, address] = await Promise.all([
+      const [pair, address, known, accountWaitMs] = await Promise.all([
         byEmailAndIp.get(emailIpKey(email, ip)).catch(() => null),
         byIp.get(ip).catch(() => null),
+        knownAddresses.get(emailIpKey(email, ip)).catch(() => null),
+        byAccount.waitMs(accountKey(email)),
       ]);
       const blocked = [
         { state: pair, points: options.consecutiveFailures },
@@ -55,8 +74,10 @@ export function createLoginLimiter(options: {
         (entry): entry is { state: RateLimiterRes; points: number } =>
           entry.state !== null && entry.state.consumedPoints >= entry.points,
       );
-      if (blocked.length === 0) return;
-      const waitMs = Math.max(...blocked.map((entry) => entry.state.msBeforeNext));
+      const waits = blocked.map((entry) => entry.state.msBeforeNext);
+      if (known === null && accountWaitMs > 0) waits.push(accountWaitMs);
+      if (waits.length === 0) return;
+      const waitMs = Math.max(...waits);
       throw new ApiError("rate_limited", {
         detail: "Too many failed logins; try again later",
         headers: { "retry-after": String(Math.max(1, Math.ceil(waitMs / 1000))) },
@@ -64,10 +85,19 @@ export function createLoginLimiter(options: {
     },
     async failed(email, ip) {
       // A rejection here means the limit was just reached; the next attempt is refused.
-      await Promise.allSettled([byEmailAndIp.consume(emailIpKey(email, ip)), byIp.consume(ip)]);
+      await Promise.allSettled([
+        byEmailAndIp.consume(emailIpKey(email, ip)),
+        byIp.consume(ip),
+        byAccount.failed(accountKey(email)),
+      ]);
     },
     async succeeded(email, ip) {
-      await byEmailAndIp.delete(emailIpKey(email, ip)).catch(() => undefined);
+      await Promise.allSettled([
+        byEmailAndIp.delete(emailIpKey(email, ip)),
+        byAccount.reset(accountKey(email)),
+        knownAddresses.set(emailIpKey(email, ip), 1, options.knownAddressSeconds),
+      ]);
     },
+    clearAccount: (email) => byAccount.reset(accountKey(email)),
   };
 }

@@ -7,6 +7,7 @@ import { refreshSession } from "./sessions.ts";
 
 const route = createRoute({
   method: "post",
+  operationId: "refreshSession",
   path: "/v1/auth/refresh",
   ...publicAccess("anyone"),
   tags: ["Auth"],

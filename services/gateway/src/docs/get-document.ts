@@ -2,7 +2,11 @@ import type { App } from "@oryn/shared";
 import type { GatewayDeps } from "../deps.ts";
 import { createMergedDocument } from "./merged-document.ts";
 
-/** `/openapi.json`: the gateway's own routes and the upstreams' routes it forwards, merged. */
+/**
+ * `/openapi.json`: the gateway's own routes and the upstreams' routes it forwards, merged. Built
+ * once per upstream change and served from memory with a strong ETag, so a client (or Swagger
+ * UI) that already has it gets 304 and no body.
+ */
 export function registerGetDocument(app: App, deps: GatewayDeps, own: () => object): void {
   const merged = createMergedDocument({
     own,
@@ -14,7 +18,18 @@ export function registerGetDocument(app: App, deps: GatewayDeps, own: () => obje
     logger: deps.logger,
   });
   app.get("/openapi.json", async (c) => {
+    const document = await merged();
     c.header("cache-control", "public, max-age=60");
-    return c.json(await merged());
+    c.header("etag", document.etag);
+    if (matches(c.req.header("if-none-match"), document.etag)) return c.body(null, 304);
+    c.header("content-type", "application/json; charset=utf-8");
+    return c.body(document.body);
   });
+}
+
+/** If-None-Match (RFC 9110 13.1.2): `*`, or a list of tags compared weakly. */
+function matches(ifNoneMatch: string | undefined, etag: string): boolean {
+  if (ifNoneMatch === undefined) return false;
+  if (ifNoneMatch.trim() === "*") return true;
+  return ifNoneMatch.split(",").some((tag) => tag.trim().replace(/^W\//, "") === etag);
 }

@@ -7,11 +7,16 @@ import type { App } from "@oryn/shared";
 const swaggerUiDir = dirname(
   createRequire(import.meta.url).resolve("swagger-ui-dist/package.json"),
 );
-const assets: Record<string, { file: string; type: string }> = {
-  "swagger-ui.css": { file: "swagger-ui.css", type: "text/css; charset=utf-8" },
-  "swagger-ui-bundle.js": { file: "swagger-ui-bundle.js", type: "text/javascript; charset=utf-8" },
-  "favicon.png": { file: "favicon-32x32.png", type: "image/png" },
-};
+// A Map, not an object literal: the asset name comes from the URL, and an object would also
+// answer for `constructor`, `__proto__` or `toString` (inherited, and then served as a 500).
+const assets = new Map<string, { file: string; type: string }>([
+  ["swagger-ui.css", { file: "swagger-ui.css", type: "text/css; charset=utf-8" }],
+  [
+    "swagger-ui-bundle.js",
+    { file: "swagger-ui-bundle.js", type: "text/javascript; charset=utf-8" },
+  ],
+  ["favicon.png", { file: "favicon-32x32.png", type: "image/png" }],
+]);
 
 const page = `<!doctype html>
 <html lang="en">
@@ -47,7 +52,7 @@ export function registerGetReferencePage(app: App): void {
   });
   const loaded = new Map<string, Buffer>();
   app.get("/docs/:asset", (c) => {
-    const asset = assets[c.req.param("asset")];
+    const asset = assets.get(c.req.param("asset"));
     if (!asset) return c.notFound();
     let body = loaded.get(asset.file);
     if (!body) {

@@ -1,5 +1,7 @@
+import { createHash } from "node:crypto";
 import type { Logger } from "@oryn/shared";
 import { servedBy, type upstreamPaths } from "../proxy/forwarding.ts";
+import { addEdgeHeaders } from "./edge-headers.ts";
 
 type Document = {
   openapi: string;
@@ -12,64 +14,99 @@ type Document = {
 
 type Upstream = { name: keyof typeof upstreamPaths; url: string };
 
+/** The merged document as it is served: its JSON, encoded once, and the strong ETag of it. */
+export type BuiltDocument = { body: Uint8Array<ArrayBuffer>; etag: string };
+
 /**
  * The public OpenAPI document: the gateway's own routes, and, from each upstream's document
  * (generated there from the zod schemas that validate its requests), the paths the gateway
- * forwards to it. Upstream documents are fetched and kept for `ttlMs`; an upstream that cannot
- * be reached leaves its paths out until it answers (and says so in `x-oryn-missing`), rather
- * than failing the whole document.
+ * forwards to it. Upstream documents are fetched again after `ttlMs`; an upstream that cannot be
+ * reached leaves its paths out until it answers (and says so in `x-oryn-missing`), rather than
+ * failing the whole document.
+ *
+ * Merging and serialising cost ~10 ms of CPU, so it is done once per change: the built text is
+ * kept and served as is until an upstream's document differs from the one it was built from
+ * (issue 21: rebuilding per request let a few clients slow every other route).
  */
 export function createMergedDocument(options: {
-  /** The gateway's own document (its routes only). */
+  /** The gateway's own document (its routes only); read once, as they do not change. */
   own: () => object;
   upstreams: Upstream[];
   ttlMs: number;
   logger: Logger;
-}): () => Promise<Document> {
-  const cache = new Map<string, { document: Document; at: number }>();
+}): () => Promise<BuiltDocument> {
+  let own: Document | undefined;
+  // Each upstream's document text as last fetched (undefined: never reached).
+  const fetched = new Map<string, string>();
+  let checkedAt = Number.NEGATIVE_INFINITY;
+  let built: { document: BuiltDocument; from: string } | undefined;
+  let refreshing: Promise<BuiltDocument> | undefined;
 
-  async function upstreamDocument(upstream: Upstream): Promise<Document | undefined> {
-    const hit = cache.get(upstream.name);
-    if (hit && Date.now() - hit.at < options.ttlMs) return hit.document;
+  async function fetchUpstream(upstream: Upstream): Promise<void> {
     try {
       const answer = await fetch(new URL("/openapi.json", upstream.url), {
         signal: AbortSignal.timeout(2_000),
       });
       if (!answer.ok) throw new Error(`answered ${answer.status}`);
-      const document = (await answer.json()) as Document;
-      cache.set(upstream.name, { document, at: Date.now() });
-      return document;
+      const text = await answer.text();
+      JSON.parse(text);
+      fetched.set(upstream.name, text);
     } catch (error) {
+      // The last good copy stays in use.
       options.logger.warn({ err: error, upstream: upstream.name }, "upstream OpenAPI unavailable");
-      return hit?.document;
     }
   }
 
-  return async () => {
-    const merged = structuredClone(options.own()) as Document;
-    const paths = merged.paths ?? {};
-    const components = merged.components ?? {};
-    merged.paths = paths;
-    merged.components = components;
-    const tags = new Map((merged.tags ?? []).map((tag) => [tag.name, tag]));
-    const missing: string[] = [];
-    const documents = await Promise.all(options.upstreams.map(upstreamDocument));
-    options.upstreams.forEach((upstream, index) => {
-      const document = documents[index];
-      if (!document) {
-        missing.push(upstream.name);
-        return;
-      }
-      for (const [path, item] of Object.entries(document.paths ?? {})) {
-        if (servedBy(upstream.name, path) && !(path in paths)) paths[path] = item;
-      }
-      for (const [section, entries] of Object.entries(document.components ?? {})) {
-        components[section] = { ...entries, ...components[section] };
-      }
-      for (const tag of document.tags ?? []) if (!tags.has(tag.name)) tags.set(tag.name, tag);
+  async function refresh(): Promise<BuiltDocument> {
+    await Promise.all(options.upstreams.map(fetchUpstream));
+    // An upstream never reached is asked again on the next request, not after the TTL: a
+    // document with paths missing should not last longer than the outage.
+    if (options.upstreams.every((upstream) => fetched.has(upstream.name))) checkedAt = Date.now();
+    const from = JSON.stringify(options.upstreams.map((upstream) => fetched.get(upstream.name)));
+    if (built?.from !== from) {
+      own ??= structuredClone(options.own()) as Document;
+      const body = new TextEncoder().encode(JSON.stringify(merge(own, options.upstreams, fetched)));
+      const etag = `"${createHash("sha256").update(body).digest("base64url").slice(0, 27)}"`;
+      built = { document: { body, etag }, from };
+    }
+    return built.document;
+  }
+
+  return () => {
+    if (built && Date.now() - checkedAt < options.ttlMs) return Promise.resolve(built.document);
+    // One refresh at a time, whoever asks while it runs waits for the same one.
+    refreshing ??= refresh().finally(() => {
+      refreshing = undefined;
     });
-    if (tags.size > 0) merged.tags = [...tags.values()];
-    if (missing.length > 0) merged["x-oryn-missing"] = missing;
-    return merged;
+    return refreshing;
   };
+}
+
+function merge(own: Document, upstreams: Upstream[], fetched: Map<string, string>): Document {
+  const merged = structuredClone(own);
+  const paths = merged.paths ?? {};
+  const components = merged.components ?? {};
+  merged.paths = paths;
+  merged.components = components;
+  const tags = new Map((merged.tags ?? []).map((tag) => [tag.name, tag]));
+  const missing: string[] = [];
+  for (const upstream of upstreams) {
+    const text = fetched.get(upstream.name);
+    if (text === undefined) {
+      missing.push(upstream.name);
+      continue;
+    }
+    const document = JSON.parse(text) as Document;
+    for (const [path, item] of Object.entries(document.paths ?? {})) {
+      if (servedBy(upstream.name, path) && !Object.hasOwn(paths, path)) paths[path] = item;
+    }
+    for (const [section, entries] of Object.entries(document.components ?? {})) {
+      components[section] = { ...entries, ...components[section] };
+    }
+    for (const tag of document.tags ?? []) if (!tags.has(tag.name)) tags.set(tag.name, tag);
+  }
+  if (tags.size > 0) merged.tags = [...tags.values()];
+  if (missing.length > 0) merged["x-oryn-missing"] = missing;
+  addEdgeHeaders(merged);
+  return merged;
 }

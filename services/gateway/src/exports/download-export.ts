@@ -9,6 +9,7 @@ import { readyArchive } from "./tenant-exports.ts";
 
 const route = createRoute({
   method: "get",
+  operationId: "downloadTenantExport",
   path: "/v1/tenant/exports/{id}/download",
   tags: ["Tenant"],
   summary: "Download a ready export (application/gzip, a tar archive)",
@@ -17,6 +18,21 @@ const route = createRoute({
   responses: {
     200: {
       description: "The archive: manifest.json and one <table>.ndjson per table",
+      headers: {
+        "Content-Disposition": {
+          description: "An attachment, named after the export",
+          required: true,
+          schema: {
+            type: "string" as const,
+            example: 'attachment; filename="oryn-export-<id>.tar.gz"',
+          },
+        },
+        "X-Oryn-Sha256": {
+          description: "SHA-256 of the archive (hex), to check the download against",
+          required: false,
+          schema: { type: "string" as const, pattern: "^[0-9a-f]{64}$" },
+        },
+      },
       content: { "application/gzip": { schema: z.string().openapi({ format: "binary" }) } },
     },
     ...problemResponses(401, 403, 404, 409, 422, 429),

@@ -7,6 +7,7 @@ import { getExport } from "./tenant-exports.ts";
 
 const route = createRoute({
   method: "get",
+  operationId: "getTenantExport",
   path: "/v1/tenant/exports/{id}",
   tags: ["Tenant"],
   summary: "An export's status",

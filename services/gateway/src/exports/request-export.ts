@@ -6,6 +6,7 @@ import {
   onceForKey,
   principalOf,
   problemResponses,
+  responseHeaders,
 } from "@oryn/shared";
 import type { GatewayDeps } from "../deps.ts";
 import { idempotencyOf, setAnswerHeaders } from "../lib/idempotency.ts";
@@ -14,6 +15,7 @@ import { enqueueExport, requestExport } from "./tenant-exports.ts";
 
 const route = createRoute({
   method: "post",
+  operationId: "requestTenantExport",
   path: "/v1/tenant/exports",
   tags: ["Tenant"],
   summary:
@@ -23,6 +25,7 @@ const route = createRoute({
   responses: {
     202: {
       description: "The export, on its way (an export already under way is answered again)",
+      headers: responseHeaders.location("/v1/tenant/exports/0b7c2c6e-3f5e-4a63-9d57-6e2a1f4b8c10"),
       content: { "application/json": { schema: exportSchema } },
     },
     ...problemResponses(401, 403, 409, 429),

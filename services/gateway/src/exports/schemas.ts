@@ -8,9 +8,9 @@ export const exportSchema = z
     status: z.enum(exportStatuses),
     sizeBytes: z.number().int().nullable(),
     sha256: z.string().nullable().openapi({ description: "SHA-256 of the archive, once ready" }),
-    createdAt: z.string(),
-    completedAt: z.string().nullable(),
-    expiresAt: z.string().openapi({ description: "After this the archive is removed" }),
+    createdAt: z.iso.datetime(),
+    completedAt: z.iso.datetime().nullable(),
+    expiresAt: z.iso.datetime().openapi({ description: "After this the archive is removed" }),
   })
   .openapi("TenantExport");
 

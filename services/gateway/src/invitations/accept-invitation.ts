@@ -9,6 +9,7 @@ import { acceptInvitationBody } from "./schemas.ts";
 
 const route = createRoute({
   method: "post",
+  operationId: "acceptInvitation",
   path: "/v1/invitations/accept",
   tags: ["Invitations"],
   summary: "Accept an invitation: creates the account, or joins an existing one with its password",

@@ -6,6 +6,7 @@ import {
   type MailRequest,
   onceForKey,
   problemResponses,
+  responseHeaders,
 } from "@oryn/shared";
 import { assertTenantWritable } from "../access/restricted-tenants.ts";
 import { sendAfterCommit } from "../accounts/account-mail.ts";
@@ -18,6 +19,7 @@ import { createInvitationBody, type Invitation, invitationSchema } from "./schem
 
 const route = createRoute({
   method: "post",
+  operationId: "createInvitation",
   path: "/v1/invitations",
   tags: ["Invitations"],
   summary: "Invite someone by email, with a role no higher than your own",
@@ -31,6 +33,7 @@ const route = createRoute({
   responses: {
     201: {
       description: "The invitation; its token is on its way to the invitee",
+      headers: responseHeaders.location("/v1/invitations/0b7c2c6e-3f5e-4a63-9d57-6e2a1f4b8c10"),
       content: { "application/json": { schema: invitationSchema } },
     },
     ...problemResponses(400, 401, 402, 403, 409, 415, 422, 429),

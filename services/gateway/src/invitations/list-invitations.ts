@@ -6,6 +6,7 @@ import { invitationListSchema } from "./schemas.ts";
 
 const route = createRoute({
   method: "get",
+  operationId: "listInvitations",
   path: "/v1/invitations",
   tags: ["Invitations"],
   summary: "Invitations not yet accepted, revoked or expired",

@@ -7,6 +7,7 @@ import { revokeInvitation } from "./invitations.ts";
 
 const route = createRoute({
   method: "delete",
+  operationId: "revokeInvitation",
   path: "/v1/invitations/{id}",
   tags: ["Invitations"],
   summary: "Revoke a pending invitation",

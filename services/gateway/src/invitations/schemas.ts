@@ -8,8 +8,8 @@ export const invitationSchema = z
     email: z.string(),
     role: z.enum(roles),
     invitedBy: z.uuid(),
-    expiresAt: z.string(),
-    createdAt: z.string(),
+    expiresAt: z.iso.datetime(),
+    createdAt: z.iso.datetime(),
   })
   .openapi("Invitation");
 

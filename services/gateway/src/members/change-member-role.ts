@@ -8,6 +8,7 @@ import { memberParams, memberSchema, roleChangeBody } from "./schemas.ts";
 
 const route = createRoute({
   method: "patch",
+  operationId: "changeMemberRole",
   path: "/v1/members/{userId}",
   tags: ["Members"],
   summary: "Change a member's role; only owners make or unmake owners",

@@ -6,6 +6,7 @@ import { memberListSchema } from "./schemas.ts";
 
 const route = createRoute({
   method: "get",
+  operationId: "listMembers",
   path: "/v1/members",
   tags: ["Members"],
   summary: "The tenant's members",

@@ -15,7 +15,14 @@ import type { Caller } from "../lib/request.ts";
 import { revokeUserSessions } from "../tokens/refresh-tokens.ts";
 import type { Member } from "./schemas.ts";
 
-type MemberRow = { userId: string; email: string; name: string; role: Role; createdAt: Date };
+type MemberRow = {
+  userId: string;
+  email: string;
+  name: string;
+  role: Role;
+  createdAt: Date;
+  version: string;
+};
 
 function toMember(row: MemberRow): Member {
   return { ...row, createdAt: row.createdAt.toISOString() };
@@ -88,7 +95,7 @@ export async function listMembers(
   page: { limit: number; after: string | undefined },
 ): Promise<Page<Member>> {
   const rows = await sql<MemberRow[]>`
-    select m.user_id, u.email, u.name, m.role, m.created_at
+    select m.user_id, u.email, u.name, m.role, m.created_at, m.version
     from memberships m join users u on u.id = m.user_id
     where m.tenant_id = ${tenantId} ${page.after ? sql`and m.user_id > ${page.after}` : sql``}
     order by m.user_id
@@ -112,14 +119,14 @@ export async function changeMemberRole(
   caller: Caller,
   userId: string,
   role: Role,
-): Promise<Member & { version: string }> {
+): Promise<Member> {
   const { principal } = caller;
   const memberships = await lockMemberships(tx, principal.tenantId);
   const target = memberships.find((membership) => membership.userId === userId);
   if (!target) throw new ApiError("not_found");
   assertMayTouch(principal, target.role, role);
   assertOwnerRemains(memberships, { userId, newRole: role });
-  const [updated] = await tx<(MemberRow & { version: string })[]>`
+  const [updated] = await tx<MemberRow[]>`
     with changed as (
       update memberships set role = ${role}, version = nextval('membership_versions')
       where tenant_id = ${principal.tenantId} and user_id = ${userId}
@@ -137,9 +144,7 @@ export async function changeMemberRole(
       data: { from: target.role, to: role },
     });
   }
-  // The answer has carried the membership's version (as a string) from the start; the OpenAPI
-  // document does not declare it yet.
-  return { ...toMember(updated), version: updated.version };
+  return toMember(updated);
 }
 
 /** Removes a member: their refresh tokens are revoked now, their access tokens by revocation. */

@@ -7,6 +7,7 @@ import { memberParams } from "./schemas.ts";
 
 const route = createRoute({
   method: "delete",
+  operationId: "removeMember",
   path: "/v1/members/{userId}",
   tags: ["Members"],
   summary: "Remove a member: their sessions end at once, their access tokens within seconds",

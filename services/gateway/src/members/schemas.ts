@@ -7,7 +7,12 @@ export const memberSchema = z
     email: z.string(),
     name: z.string(),
     role: z.enum(roles),
-    createdAt: z.string(),
+    createdAt: z.iso.datetime(),
+    version: z.string().openapi({
+      description:
+        "The membership's version, a decimal number as a string; each role change raises it (access tokens carry it)",
+      example: "42",
+    }),
   })
   .openapi("Member");
 

@@ -9,7 +9,8 @@ import {
   planNames,
 } from "@oryn/shared";
 import type { Context, MiddlewareHandler } from "hono";
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
+import { RateLimiterMemory, RateLimiterRedis, type RateLimiterRes } from "rate-limiter-flexible";
+import { type LeasedWindow, leasedWindow, leaseSize } from "./leases.ts";
 import {
   closestToLimit,
   longestRefusal,
@@ -18,10 +19,11 @@ import {
   retryAfterSeconds,
 } from "./rate-limit-headers.ts";
 
-/** One window of one bucket: `quota` requests per `windowSeconds`. */
+/** One window of one bucket: `quota` requests per `windowSeconds`, counted through leases. */
 export type Policy = {
   name: string;
   limiter: RateLimiterRedis;
+  window: LeasedWindow;
   quota: number;
   windowSeconds: number;
 };
@@ -57,15 +59,13 @@ function policy(options: {
   redis: RedisClient;
   quota: number;
   windowSeconds: number;
+  leaseMax: number;
 }): Policy {
   const limiter = new RateLimiterRedis({
     storeClient: options.redis,
     keyPrefix: options.keyPrefix,
     points: options.quota,
     duration: options.windowSeconds,
-    // A key over its limit is refused from memory until its window ends: a client hammering
-    // while limited costs no Redis round trip.
-    inMemoryBlockOnConsumed: options.quota + 1,
     // While Redis is unreachable each process limits on its own rather than failing requests.
     insuranceLimiter: new RateLimiterMemory({
       points: options.quota,
@@ -75,6 +75,14 @@ function policy(options: {
   return {
     name: options.name,
     limiter,
+    // A key over its limit is refused from its lease until its window ends: a client hammering
+    // while limited costs no Redis round trip.
+    window: leasedWindow(
+      limiter,
+      options.quota,
+      leaseSize(options.quota, options.leaseMax),
+      () => options.redis.status === "ready",
+    ),
     quota: options.quota,
     windowSeconds: options.windowSeconds,
   };
@@ -89,6 +97,8 @@ export function createRateLimits(options: {
   ipPerMinute: number;
   sessionPerMinute: number;
   refusedPerMinute: number;
+  /** Most points one gateway takes from Redis at a time for a window (see `leasedWindow`). */
+  leaseMax: number;
   planOf(tenantId: string): Promise<PlanName>;
   decisions: Counter<"bucket" | "outcome" | "store">;
   logger: Logger;
@@ -100,6 +110,7 @@ export function createRateLimits(options: {
       redis: options.redis,
       quota,
       windowSeconds,
+      leaseMax: options.leaseMax,
     });
   const tenant = Object.fromEntries(
     planNames.map((plan) => [
@@ -225,12 +236,11 @@ export function rateLimit(
     limits.decisions.inc({ bucket: bucket.kind, outcome: "allowed", store: limits.store() });
     await next();
     if (bucket.kind === "tenant" && (c.res.status === 401 || c.res.status === 403)) {
-      const free = await limits.refused.limiter.consume(bucket.key).then(
-        () => true,
+      const free = await limits.refused.window.take(bucket.key).then(
+        (outcome) => !outcome.refused,
         () => false,
       );
-      if (free)
-        await Promise.allSettled(bucket.policies.map((p) => p.limiter.reward(bucket.key, 1)));
+      if (free) await Promise.allSettled(bucket.policies.map((p) => p.window.giveBack(bucket.key)));
     }
   };
 }
@@ -239,29 +249,15 @@ export function rateLimit(
 function consumeAll(bucket: Bucket): Promise<Outcome[]> {
   return Promise.all(
     bucket.policies.map((policy) =>
-      policy.limiter.consume(bucket.key).then(
-        (state) => ({ policy, state, refused: false }),
-        (rejection: unknown) => {
-          if (rejection instanceof RateLimiterRes)
-            return { policy, state: rejection, refused: true };
-          throw rejection;
-        },
-      ),
+      policy.window.take(bucket.key).then((outcome) => ({ policy, ...outcome })),
     ),
   );
 }
 
-// Public in rate-limiter-flexible's store limiters (RateLimiterStoreAbstract), but missing from
-// its type definitions.
-type InMemoryBlocks = { getInMemoryBlockMsBeforeExpire(rlKey: string): number };
-
 function inMemoryBlock(bucket: Bucket): Outcome | undefined {
   for (const policy of bucket.policies) {
-    const blocks = policy.limiter as unknown as InMemoryBlocks;
-    const ms = blocks.getInMemoryBlockMsBeforeExpire(policy.limiter.getKey(bucket.key));
-    if (ms > 0) {
-      return { policy, state: new RateLimiterRes(0, ms, policy.quota + 1, false), refused: true };
-    }
+    const state = policy.window.spent(bucket.key);
+    if (state) return { policy, state, refused: true };
   }
   return undefined;
 }

@@ -19,6 +19,7 @@ import { enqueueProvisioning, type SignupResult, signUp } from "./signups.ts";
 
 const route = createRoute({
   method: "post",
+  operationId: "signUp",
   path: "/v1/signup",
   ...publicAccess("anyone"),
   tags: ["Signup"],

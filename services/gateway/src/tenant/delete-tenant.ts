@@ -7,6 +7,7 @@ import { requestDeletion } from "./tenant.ts";
 
 const route = createRoute({
   method: "delete",
+  operationId: "deleteTenant",
   path: "/v1/tenant",
   tags: ["Tenant"],
   summary:

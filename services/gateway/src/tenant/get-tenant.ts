@@ -6,6 +6,7 @@ import { getTenant } from "./tenant.ts";
 
 const route = createRoute({
   method: "get",
+  operationId: "getTenant",
   path: "/v1/tenant",
   tags: ["Tenant"],
   summary: "The caller's tenant, with its provisioning progress",

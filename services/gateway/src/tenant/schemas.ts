@@ -13,10 +13,10 @@ export const tenantSchema = z
       attempts: z.number().int(),
       error: z.string().nullable(),
     }),
-    deleteAfter: z.string().nullable().openapi({
+    deleteAfter: z.iso.datetime().nullable().openapi({
       description: "While `deleting`: when the tenant's data is dropped for good",
     }),
-    createdAt: z.string(),
+    createdAt: z.iso.datetime(),
   })
   .openapi("Tenant");
 

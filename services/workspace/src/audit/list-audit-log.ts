@@ -6,6 +6,7 @@ import { auditLogQuery, auditLogSchema } from "./schemas.ts";
 
 const route = createRoute({
   method: "get",
+  operationId: "listAuditLog",
   path: "/v1/audit-log",
   tags: ["Audit log"],
   summary: "The tenant's audit log, newest first, by entity, actor and time",

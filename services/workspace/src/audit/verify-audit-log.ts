@@ -6,6 +6,7 @@ import { chainReportSchema } from "./schemas.ts";
 
 const route = createRoute({
   method: "get",
+  operationId: "verifyAuditLog",
   path: "/v1/audit-log/verify",
   tags: ["Audit log"],
   summary: "Check the audit log's hash chain and name the first broken entry",

@@ -1,5 +1,12 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { type App, access, limitsOf, principalOf, problemResponses } from "@oryn/shared";
+import {
+  type App,
+  access,
+  limitsOf,
+  principalOf,
+  problemResponses,
+  responseHeaders,
+} from "@oryn/shared";
 import type { WorkspaceDeps } from "../deps.ts";
 import { idempotencyKeyHeader, once } from "../idempotency/idempotency.ts";
 import { etagOf } from "../lib/etag.ts";
@@ -10,6 +17,7 @@ import { createProjectBody, projectSchema } from "./schemas.ts";
 
 const route = createRoute({
   method: "post",
+  operationId: "createProject",
   path: "/v1/projects",
   tags: ["Projects"],
   summary: "Create a project, within the plan's cap",
@@ -19,7 +27,15 @@ const route = createRoute({
     body: { content: { "application/json": { schema: createProjectBody } }, required: true },
   },
   responses: {
-    201: { description: "Created", content: { "application/json": { schema: projectSchema } } },
+    201: {
+      description: "Created (or, with a repeated Idempotency-Key, the stored answer)",
+      headers: {
+        ...responseHeaders.location("/v1/projects/0b7c2c6e-3f5e-4a63-9d57-6e2a1f4b8c10"),
+        ...responseHeaders.etag,
+        ...responseHeaders.idempotentReplayed,
+      },
+      content: { "application/json": { schema: projectSchema } },
+    },
     ...problemResponses(400, 401, 402, 403, 409, 413, 415, 422, 429, 503),
   },
 });

@@ -9,6 +9,7 @@ import { projectIdParams } from "./schemas.ts";
 
 const route = createRoute({
   method: "delete",
+  operationId: "deleteProject",
   path: "/v1/projects/{id}",
   tags: ["Projects"],
   summary: "Delete a project",

@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import { type App, access, principalOf, problemResponses } from "@oryn/shared";
+import { type App, access, principalOf, problemResponses, responseHeaders } from "@oryn/shared";
 import type { WorkspaceDeps } from "../deps.ts";
 import { etagOf } from "../lib/etag.ts";
 import { assertProjectId, getProject } from "./projects.ts";
@@ -7,13 +7,18 @@ import { projectIdParams, projectSchema } from "./schemas.ts";
 
 const route = createRoute({
   method: "get",
+  operationId: "getProject",
   path: "/v1/projects/{id}",
   tags: ["Projects"],
   summary: "Get a project",
   ...access("member"),
   request: { params: projectIdParams },
   responses: {
-    200: { description: "The project", content: { "application/json": { schema: projectSchema } } },
+    200: {
+      description: "The project",
+      headers: responseHeaders.etag,
+      content: { "application/json": { schema: projectSchema } },
+    },
     ...problemResponses(401, 404, 409, 429, 503),
   },
 });

@@ -13,6 +13,7 @@ import { projectListSchema } from "./schemas.ts";
 
 const route = createRoute({
   method: "get",
+  operationId: "listProjects",
   path: "/v1/projects",
   tags: ["Projects"],
   summary: "List projects, oldest first",

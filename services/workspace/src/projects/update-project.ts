@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { type App, access, principalOf, problemResponses } from "@oryn/shared";
+import { type App, access, principalOf, problemResponses, responseHeaders } from "@oryn/shared";
 import type { WorkspaceDeps } from "../deps.ts";
 import { acceptedVersions, etagOf } from "../lib/etag.ts";
 import { actorOf } from "../lib/request.ts";
@@ -9,6 +9,7 @@ import { projectIdParams, projectSchema, updateProjectBody } from "./schemas.ts"
 
 const route = createRoute({
   method: "patch",
+  operationId: "updateProject",
   path: "/v1/projects/{id}",
   tags: ["Projects"],
   summary: "Change a project; send If-Match with its ETag to refuse lost updates",
@@ -21,6 +22,7 @@ const route = createRoute({
   responses: {
     200: {
       description: "The changed project",
+      headers: responseHeaders.etag,
       content: { "application/json": { schema: projectSchema } },
     },
     ...problemResponses(400, 401, 403, 404, 409, 412, 413, 415, 422, 429, 503),

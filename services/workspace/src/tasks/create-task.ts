@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { type App, access, principalOf, problemResponses } from "@oryn/shared";
+import { type App, access, principalOf, problemResponses, responseHeaders } from "@oryn/shared";
 import type { WorkspaceDeps } from "../deps.ts";
 import { idempotencyKeyHeader, once } from "../idempotency/idempotency.ts";
 import { etagOf } from "../lib/etag.ts";
@@ -11,6 +11,7 @@ import { assertId, createTask } from "./tasks.ts";
 
 const route = createRoute({
   method: "post",
+  operationId: "createTask",
   path: "/v1/projects/{id}/tasks",
   tags: ["Tasks"],
   summary: "Create a task in a project",
@@ -21,7 +22,17 @@ const route = createRoute({
     body: { content: { "application/json": { schema: createTaskBody } }, required: true },
   },
   responses: {
-    201: { description: "Created", content: { "application/json": { schema: taskSchema } } },
+    201: {
+      description: "Created (or, with a repeated Idempotency-Key, the stored answer)",
+      headers: {
+        ...responseHeaders.location(
+          "/v1/projects/0b7c2c6e-3f5e-4a63-9d57-6e2a1f4b8c10/tasks/5d1e8a52-7a8c-4f0e-8e61-2b9f3c7d4a21",
+        ),
+        ...responseHeaders.etag,
+        ...responseHeaders.idempotentReplayed,
+      },
+      content: { "application/json": { schema: taskSchema } },
+    },
     ...problemResponses(400, 401, 403, 404, 409, 413, 415, 422, 429, 503),
   },
 });

@@ -9,6 +9,7 @@ import { assertId, deleteTask } from "./tasks.ts";
 
 const route = createRoute({
   method: "delete",
+  operationId: "deleteTask",
   path: "/v1/projects/{id}/tasks/{taskId}",
   tags: ["Tasks"],
   summary: "Delete a task",

@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import { type App, access, principalOf, problemResponses } from "@oryn/shared";
+import { type App, access, principalOf, problemResponses, responseHeaders } from "@oryn/shared";
 import type { WorkspaceDeps } from "../deps.ts";
 import { etagOf } from "../lib/etag.ts";
 import { taskParams, taskSchema } from "./schemas.ts";
@@ -7,13 +7,18 @@ import { assertId, getTask } from "./tasks.ts";
 
 const route = createRoute({
   method: "get",
+  operationId: "getTask",
   path: "/v1/projects/{id}/tasks/{taskId}",
   tags: ["Tasks"],
   summary: "Get a task",
   ...access("member"),
   request: { params: taskParams },
   responses: {
-    200: { description: "The task", content: { "application/json": { schema: taskSchema } } },
+    200: {
+      description: "The task",
+      headers: responseHeaders.etag,
+      content: { "application/json": { schema: taskSchema } },
+    },
     ...problemResponses(401, 404, 409, 429, 503),
   },
 });

@@ -6,6 +6,7 @@ import { assertId, listTasks } from "./tasks.ts";
 
 const route = createRoute({
   method: "get",
+  operationId: "listTasks",
   path: "/v1/projects/{id}/tasks",
   tags: ["Tasks"],
   summary: "List a project's tasks, oldest first, optionally by status or assignee",

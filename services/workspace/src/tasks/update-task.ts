@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { type App, access, principalOf, problemResponses } from "@oryn/shared";
+import { type App, access, principalOf, problemResponses, responseHeaders } from "@oryn/shared";
 import type { WorkspaceDeps } from "../deps.ts";
 import { acceptedVersions, etagOf } from "../lib/etag.ts";
 import { actorOf } from "../lib/request.ts";
@@ -10,6 +10,7 @@ import { assertId, updateTask } from "./tasks.ts";
 
 const route = createRoute({
   method: "patch",
+  operationId: "updateTask",
   path: "/v1/projects/{id}/tasks/{taskId}",
   tags: ["Tasks"],
   summary: "Change a task; send If-Match with its ETag to refuse lost updates",
@@ -22,6 +23,7 @@ const route = createRoute({
   responses: {
     200: {
       description: "The changed task",
+      headers: responseHeaders.etag,
       content: { "application/json": { schema: taskSchema } },
     },
     ...problemResponses(400, 401, 403, 404, 409, 412, 413, 415, 422, 429, 503),
