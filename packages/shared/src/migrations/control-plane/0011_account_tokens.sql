@@ -19,11 +19,13 @@ create table account_tokens (
   created_at timestamptz not null default now()
 );
 create index account_tokens_user_id on account_tokens (user_id, purpose);
+-- Tokens a week past their expiry are pruned a few at a time as new ones are minted.
+create index account_tokens_expires_at on account_tokens (expires_at);
 
 -- The gateway runs every account flow: a profile's name, a new password or address, and the
 -- moment an address was proved.
 grant update (name, email, password_hash, email_verified_at) on users to oryn_gateway;
-grant select, insert, update on account_tokens to oryn_gateway;
+grant select, insert, update, delete on account_tokens to oryn_gateway;
 -- The tenant's security log (GET /v1/security-log) is read from here.
 grant select on audit_events to oryn_gateway;
 
