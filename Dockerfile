@@ -6,6 +6,7 @@
 #   docker build --target billing     -t oryn-billing .
 #   docker build --target provisioner -t oryn-provisioner .
 #   docker build --target mailer      -t oryn-mailer .
+#   docker build --target webhooks    -t oryn-webhooks .
 #   docker build --target migrate     -t oryn-migrate .      # one-shot: control-plane migrations
 #
 # Services run their TypeScript directly (Node 24 type stripping): there is no build step, so the
@@ -33,6 +34,7 @@ COPY services/workspace/package.json services/workspace/
 COPY services/billing/package.json services/billing/
 COPY services/provisioner/package.json services/provisioner/
 COPY services/mailer/package.json services/mailer/
+COPY services/webhooks/package.json services/webhooks/
 # vitest, typescript, testcontainers and the like are dev dependencies: --prod leaves them out.
 RUN --mount=type=cache,id=oryn-pnpm-store,target=/pnpm/store \
     pnpm install --frozen-lockfile --prod --store-dir /pnpm/store
@@ -98,3 +100,8 @@ CMD ["node", "services/provisioner/src/main.ts"]
 FROM runtime AS mailer
 EXPOSE 8084
 CMD ["node", "services/mailer/src/main.ts"]
+
+# Internal port: /healthz, /readyz and /metrics. Delivers tenants' events to their endpoints.
+FROM runtime AS webhooks
+EXPOSE 8085
+CMD ["node", "services/webhooks/src/main.ts"]

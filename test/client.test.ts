@@ -3,7 +3,9 @@ import { createOrynClient } from "@oryn/client";
 import { describe, expect, test as it } from "@oryn/testing";
 import { schemaFile, schemaSource } from "../packages/client/scripts/generate.ts";
 
-describe("the typed client (@oryn/client)", () => {
+// The file-wide stack starts inside the first test that asks for it, so that test's budget
+// covers the whole stack's start (the default 30 s is short on a loaded machine).
+describe("the typed client (@oryn/client)", { timeout: 120_000 }, () => {
   it("is generated from the document the running code serves (ORYN_UPDATE_CLIENT=1 rewrites it)", async ({
     stack: oryn,
   }) => {

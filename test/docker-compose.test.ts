@@ -17,6 +17,7 @@ import { billingEnv } from "../services/billing/src/env.ts";
 import { gatewayEnv } from "../services/gateway/src/env.ts";
 import { mailerEnv } from "../services/mailer/src/env.ts";
 import { provisionerEnv } from "../services/provisioner/src/env.ts";
+import { webhooksEnv } from "../services/webhooks/src/env.ts";
 import { workspaceEnv } from "../services/workspace/src/env.ts";
 
 const root = resolve(import.meta.dirname, "..");
@@ -41,6 +42,7 @@ const nodeServices = {
   billing: { schema: billingEnv, main: "services/billing/src/main.ts" },
   provisioner: { schema: provisionerEnv, main: "services/provisioner/src/main.ts" },
   mailer: { schema: mailerEnv, main: "services/mailer/src/main.ts" },
+  webhooks: { schema: webhooksEnv, main: "services/webhooks/src/main.ts" },
   migrate: { schema: migrateEnv, main: "packages/shared/src/migrations/cli.ts" },
 };
 type NodeServiceName = keyof typeof nodeServices;
@@ -52,6 +54,7 @@ const longRunningNodeServices = [
   "billing",
   "provisioner",
   "mailer",
+  "webhooks",
 ] as const;
 /** The services that generate development secrets; the mailer has none (SMTP_URL is given). */
 const servicesWithSecrets = longRunningNodeServices.filter((name) => name !== "mailer");

@@ -19,7 +19,8 @@ function logLinesWith(output: string, requestId: string): Record<string, unknown
     .filter((line) => line.requestId === requestId);
 }
 
-describe("observability across the services", () => {
+// The file-wide stack starts inside the first test that asks for it: its budget covers the start.
+describe("observability across the services", { timeout: 120_000 }, () => {
   it("one request's id appears in the gateway's log, the workspace's log and the tenant's audit row", async ({
     run,
     stack: oryn,

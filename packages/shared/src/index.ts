@@ -6,6 +6,8 @@ export * from "./control-plane/tenant-deletion.ts";
 export * from "./control-plane/tenants.ts";
 export * from "./database.ts";
 export * from "./errors.ts";
+export * from "./events/event-log.ts";
+export * from "./events/webhook-secrets.ts";
 export * from "./exports.ts";
 export * from "./http.ts";
 export * from "./jobs.ts";

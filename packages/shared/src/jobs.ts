@@ -152,6 +152,31 @@ export const jobCatalogue = {
       removeOnFail: { age: 7 * 24 * 3600 },
     } satisfies JobsOptions,
   },
+  /**
+   * Webhooks: one attempt at one delivery (a `webhook_deliveries` row). The webhooks service
+   * schedules each retry itself, as a new job, and the row says which attempt is due: a job whose
+   * attempt is not the row's next (a duplicate, or one a dead worker left) does nothing. The time
+   * it was handed to the queue is part of the id, so handing a held delivery over again (after a
+   * pause) is not mistaken for the finished job.
+   */
+  "webhooks.deliver": {
+    queue: "webhooks",
+    payload: z.object({
+      deliveryId: z.uuid(),
+      attempt: z.number().int().positive(),
+      enqueuedAt: z.number().int().nonnegative(),
+    }),
+    jobId: (payload: { deliveryId: string; attempt: number; enqueuedAt: number }) =>
+      `delivery-${payload.deliveryId}-${payload.attempt}-${payload.enqueuedAt}`,
+    options: {
+      // Only for a failure of our own (the control plane away): the endpoint's retries are jobs
+      // of their own, on the endpoint's schedule.
+      attempts: 5,
+      backoff: { type: "exponential", delay: 2000 },
+      removeOnComplete: { age: 24 * 3600 },
+      removeOnFail: { age: 7 * 24 * 3600 },
+    } satisfies JobsOptions,
+  },
 } as const;
 
 export type JobName = keyof typeof jobCatalogue;
@@ -232,7 +257,8 @@ type JobsOf<Q extends QueueName> = {
 }[JobName];
 
 export type JobHandlers<Q extends QueueName> = {
-  [N in JobsOf<Q>]: (payload: JobPayload<N>, job: Job) => Promise<unknown>;
+  /** `token` is the job's lock, for a handler that moves its job (back to delayed, say). */
+  [N in JobsOf<Q>]: (payload: JobPayload<N>, job: Job, token?: string) => Promise<unknown>;
 };
 
 /**
@@ -260,7 +286,7 @@ export function createJobWorker<Q extends QueueName>(options: {
 }): Worker {
   const handlers = options.handlers as Record<
     string,
-    (payload: unknown, job: Job) => Promise<unknown>
+    (payload: unknown, job: Job, token?: string) => Promise<unknown>
   >;
   for (const [name, job] of Object.entries(jobCatalogue)) {
     if (job.queue === options.queue && !handlers[name])
@@ -268,7 +294,7 @@ export function createJobWorker<Q extends QueueName>(options: {
   }
   const worker = new Worker(
     options.queue,
-    async (job) => {
+    async (job, token) => {
       const entry = Object.hasOwn(jobCatalogue, job.name)
         ? jobCatalogue[job.name as JobName]
         : undefined;
@@ -285,7 +311,7 @@ export function createJobWorker<Q extends QueueName>(options: {
         );
       const end = options.metrics?.jobDuration.startTimer({ queue: options.queue, job: job.name });
       try {
-        const result = await handler(parsed.data, job);
+        const result = await handler(parsed.data, job, token);
         end?.({ outcome: "completed" });
         return result;
       } catch (error) {

@@ -110,5 +110,11 @@ export async function populatedTenant(
   const exported = await call("POST", "/v1/tenant/exports", { token: owner.token });
   expectStatus("starting an export", exported, 202);
   ids.exports = exported.json.id;
+  const endpoint = await call("POST", "/v1/webhook-endpoints", {
+    token: owner.token,
+    body: { url: `https://hooks.example.test/${label}`, events: ["*"] },
+  });
+  expectStatus("registering a webhook endpoint", endpoint, 201);
+  ids["webhook-endpoints"] = endpoint.json.id;
   return { id: signed.tenantId, slug: signed.slug, owner, admin, member, ids };
 }

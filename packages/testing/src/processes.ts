@@ -6,9 +6,15 @@ import { join } from "node:path";
 // packages/testing/src: the repository root is three folders up.
 const root = join(import.meta.dirname, "..", "..", "..");
 
-export type ServiceName = "gateway" | "workspace" | "billing" | "provisioner" | "mailer";
-/** The services every `startOryn` runs; the mailer runs when asked for. */
-type CoreServiceName = Exclude<ServiceName, "mailer">;
+export type ServiceName =
+  | "gateway"
+  | "workspace"
+  | "billing"
+  | "provisioner"
+  | "mailer"
+  | "webhooks";
+/** The services every `startOryn` runs; the mailer and webhooks run when asked for. */
+type CoreServiceName = Exclude<ServiceName, "mailer" | "webhooks">;
 
 export type RunningService = {
   name: ServiceName;
@@ -69,7 +75,7 @@ export type EntryPoint = { entry?: string };
  * `startOryn`'s options; `mailer: true` also starts services/mailer (give it an SMTP_URL, e.g. a
  * packages/testing/src/smtp-receiver.ts, or it writes .eml files to MAIL_DIR).
  */
-export type StartOrynOptions = StartOptions & { mailer?: boolean };
+export type StartOrynOptions = StartOptions & { mailer?: boolean; webhooks?: boolean };
 
 /** `command args` as spawn takes it, under `taskset -c <cpus>` when a CPU list is given. */
 export function placed(command: string, args: string[], placement: Placement = {}) {
@@ -166,13 +172,19 @@ export type Oryn = {
   /** The gateway's operations port: /readyz and /metrics. */
   gatewayOpsUrl: string;
   /** The running process of each service; `kill` and `revive` replace an entry. */
-  services: Record<CoreServiceName, RunningService> & { mailer?: RunningService };
+  services: Record<CoreServiceName, RunningService> & {
+    mailer?: RunningService;
+    webhooks?: RunningService;
+  };
   /** Stops one service (by default as a crash: SIGKILL) and leaves it down until `revive`. */
   kill(name: ServiceName, signal?: NodeJS.Signals): Promise<void>;
   /** Starts a killed service again, on its port and with its environment, and waits for it. */
   revive(name: ServiceName): Promise<RunningService>;
   /** The environment each service was started with (its PORT aside), to start another like it. */
-  env: Record<CoreServiceName, Record<string, string>> & { mailer?: Record<string, string> };
+  env: Record<CoreServiceName, Record<string, string>> & {
+    mailer?: Record<string, string>;
+    webhooks?: Record<string, string>;
+  };
   stop(): Promise<void>;
 };
 
@@ -188,6 +200,7 @@ export async function startOryn(
     billing: await freePort(),
     provisioner: await freePort(),
     mailer: options.mailer ? await freePort() : 0,
+    webhooks: options.webhooks ? await freePort() : 0,
   };
   const opsPort = await freePort();
   const wiring = {
@@ -207,12 +220,13 @@ export async function startOryn(
     return service;
   };
   try {
-    const [gateway, workspace, billing, provisioner, mailer] = await Promise.all([
+    const [gateway, workspace, billing, provisioner, mailer, webhooks] = await Promise.all([
       start("gateway"),
       start("workspace"),
       start("billing"),
       start("provisioner"),
       options.mailer ? start("mailer") : undefined,
+      options.webhooks ? start("webhooks") : undefined,
     ]);
     const services: Oryn["services"] = {
       gateway,
@@ -220,10 +234,12 @@ export async function startOryn(
       billing,
       provisioner,
       ...(mailer ? { mailer } : {}),
+      ...(webhooks ? { webhooks } : {}),
     };
     const running = (name: ServiceName) => {
       const service = services[name];
-      if (!service) throw new Error(`${name} was not started (startOryn's mailer option)`);
+      if (!service)
+        throw new Error(`${name} was not started (startOryn's mailer and webhooks options)`);
       return service;
     };
     return {

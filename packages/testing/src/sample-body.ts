@@ -16,6 +16,7 @@ type Schema = {
   default?: unknown;
   format?: string;
   minLength?: number;
+  minItems?: number;
   minimum?: number;
   anyOf?: Schema[];
   oneOf?: Schema[];
@@ -70,7 +71,8 @@ function sample(document: OpenApiDocument, schema: Schema, depth: number): unkno
       return body;
     }
     case "array":
-      return [];
+      // A list that must not be empty (a webhook endpoint's event types) gets one sample item.
+      return schema.minItems && schema.items ? [sample(document, schema.items, depth + 1)] : [];
     case "integer":
     case "number":
       return schema.minimum ?? 1;
@@ -89,6 +91,8 @@ function sampleString(schema: Schema): string {
       return `sample-${crypto.randomUUID().slice(0, 8)}@example.test`;
     case "date-time":
       return new Date().toISOString();
+    case "uri":
+      return "https://hooks.example.test/sample";
     default:
       return "sample text".padEnd(schema.minLength ?? 0, "x");
   }

@@ -16,6 +16,7 @@ import type { GatewayDeps } from "./deps.ts";
 import { registerDocs } from "./docs/index.ts";
 import { edgeCors, edgeSecurityHeaders } from "./edge-headers.ts";
 import { registerEdgeLimits } from "./edge-limits/index.ts";
+import { registerEvents } from "./events/index.ts";
 import { registerExports } from "./exports/index.ts";
 import { registerInvitations } from "./invitations/index.ts";
 import { registerMe } from "./me/index.ts";
@@ -26,6 +27,7 @@ import { registerSecurityLog } from "./security-log/index.ts";
 import { registerSignup } from "./signup/index.ts";
 import { registerTenant } from "./tenant/index.ts";
 import { registerTokens } from "./tokens/index.ts";
+import { registerWebhookEndpoints } from "./webhook-endpoints/index.ts";
 
 /**
  * The public app. Its /readyz and /metrics are not here: they are on the operations app
@@ -70,6 +72,8 @@ export function createGatewayApp(deps: GatewayDeps): App {
   registerInvitations(app, deps);
   registerApiKeys(app, deps);
   registerSecurityLog(app, deps);
+  registerEvents(app, deps);
+  registerWebhookEndpoints(app, deps);
   registerProxy(app, deps);
   registerTokens(app, deps);
   app.get("/healthz", (c) => c.json({ status: "ok" }));

@@ -13,6 +13,7 @@ import {
   type RedisClient,
   type Sql,
   type TokenVerifier,
+  webhookSecretsKey,
 } from "@oryn/shared";
 import type { Context } from "hono";
 import { createRevocations, type Revocations } from "./access/revocations.ts";
@@ -45,6 +46,8 @@ export type GatewayDeps = {
   revocations: Revocations;
   apiKeys: ApiKeyAuthenticator;
   upstreams: { workspace: Upstream; billing: Upstream };
+  /** The key that seals endpoints' signing secrets, and what URLs this deployment takes. */
+  webhooks: { key: Buffer; policy: { production: boolean } };
   clientIp: (c: Context<AppEnv>) => string;
   /** Closes every client, in the order a graceful shutdown wants. */
   close(): Promise<void>;
@@ -99,6 +102,10 @@ export async function createGatewayDeps(
     sql,
     redis,
     queues,
+    webhooks: {
+      key: webhookSecretsKey(config),
+      policy: { production: config.NODE_ENV === "production" },
+    },
     tokens: {
       keys,
       accessTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,

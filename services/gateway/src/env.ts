@@ -10,6 +10,7 @@ import {
   tenantDeletionEnv,
   tokenClaimsEnv,
   unsetWhenEmpty,
+  webhookSecretsEnv,
 } from "@oryn/shared";
 import { z } from "zod";
 import { isTrustedProxyEntry } from "./client-ip.ts";
@@ -22,6 +23,7 @@ export const gatewayEnv = z
     ...tenantDeletionEnv,
     ...exportEnv,
     ...tokenClaimsEnv,
+    ...webhookSecretsEnv,
     PORT: port.default(8080).describe("The public HTTP port."),
     OPS_PORT: port
       .default(9080)

@@ -12,6 +12,7 @@ import {
 } from "@oryn/shared";
 import { createRemoteJWKSet, type JWTVerifyGetKey } from "jose";
 import type { WorkspaceConfig } from "./env.ts";
+import { createEventRelay, type EventRelay } from "./events/relay.ts";
 import { createTenantStates, type TenantStates } from "./tenants/tenant-gate.ts";
 import { createTenantPools, type TenantPools } from "./tenants/tenant-pools.ts";
 import { createTenantServers } from "./tenants/tenant-servers.ts";
@@ -21,6 +22,8 @@ export type WorkspaceDeps = {
   metrics: Metrics;
   controlPlane: Sql;
   pools: TenantPools;
+  /** Moves tenants' event outboxes into the control plane's log. */
+  events: EventRelay;
   /** Status and plan of each tenant, from the control plane, cached briefly. */
   tenants: TenantStates;
   verify: TokenVerifier;
@@ -57,6 +60,7 @@ export function createWorkspaceDeps(
       staleMs: config.TENANT_STATUS_STALE_MS,
     }).socketFor,
   });
+  const events = createEventRelay({ pools, controlPlane, logger });
   // Fetched lazily and cached; a token with an unknown kid refetches (at most every 30 s).
   const verificationKeys =
     keys ??
@@ -69,6 +73,7 @@ export function createWorkspaceDeps(
     metrics,
     controlPlane,
     pools,
+    events,
     tenants: createTenantStates(
       controlPlane,
       config.TENANT_STATUS_CACHE_MS,
@@ -85,6 +90,7 @@ export function createWorkspaceDeps(
       audience: config.JWT_AUDIENCE,
     }),
     async close() {
+      await events.settle();
       await pools.closeAll();
       await controlPlane.end({ timeout: 5 });
     },

@@ -51,6 +51,12 @@ export const workspaceEnv = z
       .describe(
         "While the control plane cannot be read, a tenant's status and server read at most this long ago still serve its reads (writes answer 503); 0 refuses at once.",
       ),
+    EVENT_OUTBOX_SWEEP_SECONDS: positiveInt
+      .max(3600)
+      .default(30)
+      .describe(
+        "How often every active tenant's event outbox is checked for events a crash left behind (between a write's commit and their move to the control plane's log).",
+      ),
   })
   .refine((env) => env.TENANT_POOL_MAX <= env.TENANT_CONNECTIONS_MAX, {
     path: ["TENANT_POOL_MAX"],

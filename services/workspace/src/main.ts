@@ -13,5 +13,12 @@ await runService({
       host: config.HOST,
     });
     logger.info({ port: server.port }, "workspace listening");
+    // Events a crash left in outboxes (committed, not yet moved): looked for at start and then
+    // regularly.
+    run
+      .every("event outbox sweep", config.EVENT_OUTBOX_SWEEP_SECONDS * 1000, () =>
+        deps.events.sweep(),
+      )
+      .runNow();
   },
 });

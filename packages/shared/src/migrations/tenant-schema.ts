@@ -7,6 +7,6 @@
  * runs on the previous version, so the fleet can be migrated while that code serves. Bump this
  * only in a later release whose code depends on the migration, after `pnpm oryn migrate` has
  * taken the fleet there. It is therefore normally the latest version or one behind it, never
- * ahead (a test checks). At 5: the running code uses the audit hash chain of 0005.
+ * ahead (a test checks). At 6: every write records its event in the outbox of 0006.
  */
-export const requiredTenantSchemaVersion = 5;
+export const requiredTenantSchemaVersion = 6;

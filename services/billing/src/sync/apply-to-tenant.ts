@@ -1,4 +1,4 @@
-import type { PlanName, TransactionSql } from "@oryn/shared";
+import { type PlanName, recordEvent, type TransactionSql } from "@oryn/shared";
 import { isClosing } from "../accounts/billing-accounts.ts";
 
 export type TenantChange = { field: "plan" | "status"; from: string; to: string };
@@ -38,6 +38,20 @@ export async function applyToTenant(
       insert into audit_events (tenant_id, action, entity, entity_id, request_id, data)
       values (${change.tenantId}, ${field === "plan" ? "plan_changed" : "status_changed"}, 'tenant',
               ${change.tenantId}, ${change.cause}, ${tx.json({ from, to, ...change.details } as never)})`;
+    // The tenant's own event, in this transaction: its webhooks hear of it once, or not at all.
+    const type =
+      field === "plan"
+        ? "tenant.plan_changed"
+        : to === "restricted"
+          ? "tenant.restricted"
+          : "tenant.restored";
+    await recordEvent(
+      tx,
+      change.tenantId,
+      type,
+      { id: change.tenantId, [field]: to },
+      { [field]: from },
+    );
   }
   return changes;
 }

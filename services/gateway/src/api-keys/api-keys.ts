@@ -5,6 +5,7 @@ import {
   type Page,
   pageOf,
   type Role,
+  recordEvent,
   roleAtLeast,
   type Sql,
   type TransactionSql,
@@ -104,6 +105,7 @@ export async function createApiKey(
     entityId: row.id,
     data: { name: input.name, role: input.role },
   });
+  await recordEvent(tx, principal.tenantId, "api_key.created", toApiKey(row));
   return { ...toApiKey(row), key: generated.key };
 }
 
@@ -136,4 +138,5 @@ export async function deleteApiKey(tx: TransactionSql, caller: Caller, id: strin
     entityId: id,
     data: deleted,
   });
+  await recordEvent(tx, principal.tenantId, "api_key.revoked", { id, ...deleted });
 }

@@ -6,6 +6,7 @@ import {
   type Page,
   pageOf,
   type Role,
+  recordEvent,
   roleAtLeast,
   type Sql,
   type TransactionSql,
@@ -286,6 +287,12 @@ export async function acceptInvitation(
     entityId: invitation.id,
     data: { role: invitation.role, newUser: !user.existing },
   });
+  const joined = { userId: user.id, email: invitation.email, role: invitation.role };
+  await recordEvent(tx, invitation.tenantId, "invitation.accepted", {
+    id: invitation.id,
+    ...joined,
+  });
+  await recordEvent(tx, invitation.tenantId, "member.added", joined);
   const issued = await issueTokens(tx, tokens, {
     userId: user.id,
     tenantId: invitation.tenantId,

@@ -6,6 +6,7 @@ import {
   type Principal,
   pageOf,
   type Role,
+  recordEvent,
   type Sql,
   type TransactionSql,
 } from "@oryn/shared";
@@ -143,6 +144,9 @@ export async function changeMemberRole(
       entityId: userId,
       data: { from: target.role, to: role },
     });
+    await recordEvent(tx, principal.tenantId, "member.role_changed", toMember(updated), {
+      role: target.role,
+    });
   }
   return toMember(updated);
 }
@@ -168,4 +172,5 @@ export async function removeMember(
     entityId: userId,
     data: { role: target.role },
   });
+  await recordEvent(tx, principal.tenantId, "member.removed", { userId, role: target.role });
 }

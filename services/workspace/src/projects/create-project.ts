@@ -8,6 +8,7 @@ import {
   responseHeaders,
 } from "@oryn/shared";
 import type { WorkspaceDeps } from "../deps.ts";
+import { recordTenantEvent } from "../events/outbox.ts";
 import { idempotencyKeyHeader, once } from "../idempotency/idempotency.ts";
 import { etagOf } from "../lib/etag.ts";
 import { actorOf, idempotencyOf, setAnswerHeaders } from "../lib/request.ts";
@@ -54,6 +55,7 @@ export function registerCreateProject(app: App, deps: WorkspaceDeps): void {
             plan,
             maxProjects: limitsOf(plan).projects,
           });
+          await recordTenantEvent(tx, "project.created", project);
           return {
             status: 201,
             body: project,
@@ -62,6 +64,7 @@ export function registerCreateProject(app: App, deps: WorkspaceDeps): void {
         }),
       ),
     );
+    deps.events.relaySoon(tenantId);
     setAnswerHeaders(c, answer);
     return c.json(answer.body, 201);
   });

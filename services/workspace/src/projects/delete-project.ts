@@ -1,10 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { type App, access, principalOf, problemResponses } from "@oryn/shared";
 import type { WorkspaceDeps } from "../deps.ts";
+import { recordTenantEvent } from "../events/outbox.ts";
 import { acceptedVersions } from "../lib/etag.ts";
 import { actorOf } from "../lib/request.ts";
 import { writeAs } from "../lib/write-as.ts";
-import { assertProjectId, deleteProject } from "./projects.ts";
+import { assertProjectId, deleteProject, lockProject } from "./projects.ts";
 import { projectIdParams } from "./schemas.ts";
 
 const route = createRoute({
@@ -27,8 +28,14 @@ export function registerDeleteProject(app: App, deps: WorkspaceDeps): void {
     const id = assertProjectId(c.req.valid("param").id);
     const versions = acceptedVersions(c.req.valid("header")["if-match"]);
     await deps.pools.run(principal.tenantId, (sql) =>
-      writeAs(sql, actorOf(c), (tx) => deleteProject(tx, id, versions)),
+      writeAs(sql, actorOf(c), async (tx) => {
+        const before = await lockProject(tx, id);
+        await deleteProject(tx, id, versions);
+        // Its tasks go with it, each without an event of its own: this one says so.
+        if (before) await recordTenantEvent(tx, "project.deleted", before);
+      }),
     );
+    deps.events.relaySoon(principal.tenantId);
     return c.body(null, 204);
   });
 }

@@ -64,6 +64,12 @@ export async function getProject(sql: Sql, id: string): Promise<Project> {
   return toProject(row);
 }
 
+/** The project as it is before a change, locked until the transaction ends; none if missing. */
+export async function lockProject(tx: TransactionSql, id: string): Promise<Project | undefined> {
+  const [row] = await tx<ProjectRow[]>`select * from projects where id = ${id} for update`;
+  return row ? toProject(row) : undefined;
+}
+
 // Advisory lock held while a project is counted and created: creates in one tenant take turns,
 // so two at the cap cannot both see room (each tenant has its own database, so one key is enough).
 const projectCapLock = 7_310_005;

@@ -1,10 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { type App, access, principalOf, problemResponses, responseHeaders } from "@oryn/shared";
 import type { WorkspaceDeps } from "../deps.ts";
+import { changedFields, recordTenantEvent } from "../events/outbox.ts";
 import { acceptedVersions, etagOf } from "../lib/etag.ts";
 import { actorOf } from "../lib/request.ts";
 import { writeAs } from "../lib/write-as.ts";
-import { assertProjectId, updateProject } from "./projects.ts";
+import { assertProjectId, lockProject, updateProject } from "./projects.ts";
 import { projectIdParams, projectSchema, updateProjectBody } from "./schemas.ts";
 
 const route = createRoute({
@@ -36,8 +37,15 @@ export function registerUpdateProject(app: App, deps: WorkspaceDeps): void {
     const input = c.req.valid("json");
     const versions = acceptedVersions(c.req.valid("header")["if-match"]);
     const project = await deps.pools.run(principal.tenantId, (sql) =>
-      writeAs(sql, actorOf(c), (tx) => updateProject(tx, id, input, versions)),
+      writeAs(sql, actorOf(c), async (tx) => {
+        const before = await lockProject(tx, id);
+        const after = await updateProject(tx, id, input, versions);
+        if (before)
+          await recordTenantEvent(tx, "project.updated", after, changedFields(before, after));
+        return after;
+      }),
     );
+    deps.events.relaySoon(principal.tenantId);
     c.header("etag", etagOf(project.version));
     return c.json(project, 200);
   });

@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { type App, access, principalOf, problemResponses, responseHeaders } from "@oryn/shared";
 import type { WorkspaceDeps } from "../deps.ts";
+import { recordTenantEvent } from "../events/outbox.ts";
 import { idempotencyKeyHeader, once } from "../idempotency/idempotency.ts";
 import { etagOf } from "../lib/etag.ts";
 import { actorOf, idempotencyOf, setAnswerHeaders } from "../lib/request.ts";
@@ -48,6 +49,7 @@ export function registerCreateTask(app: App, deps: WorkspaceDeps): void {
       writeAs(sql, actorOf(c), (tx) =>
         once(tx, idempotency, async () => {
           const task = await createTask(tx, projectId, input);
+          await recordTenantEvent(tx, "task.created", task);
           return {
             status: 201,
             body: task,
@@ -59,6 +61,7 @@ export function registerCreateTask(app: App, deps: WorkspaceDeps): void {
         }),
       ),
     );
+    deps.events.relaySoon(tenantId);
     setAnswerHeaders(c, answer);
     return c.json(answer.body, 201);
   });

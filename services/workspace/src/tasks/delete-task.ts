@@ -1,11 +1,12 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { type App, access, principalOf, problemResponses } from "@oryn/shared";
 import type { WorkspaceDeps } from "../deps.ts";
+import { recordTenantEvent } from "../events/outbox.ts";
 import { acceptedVersions } from "../lib/etag.ts";
 import { actorOf } from "../lib/request.ts";
 import { writeAs } from "../lib/write-as.ts";
 import { taskParams } from "./schemas.ts";
-import { assertId, deleteTask } from "./tasks.ts";
+import { assertId, deleteTask, lockTask } from "./tasks.ts";
 
 const route = createRoute({
   method: "delete",
@@ -26,9 +27,15 @@ export function registerDeleteTask(app: App, deps: WorkspaceDeps): void {
     const params = c.req.valid("param");
     const ids = { projectId: assertId(params.id), taskId: assertId(params.taskId) };
     const versions = acceptedVersions(c.req.valid("header")["if-match"]);
-    await deps.pools.run(principalOf(c).tenantId, (sql) =>
-      writeAs(sql, actorOf(c), (tx) => deleteTask(tx, ids, versions)),
+    const { tenantId } = principalOf(c);
+    await deps.pools.run(tenantId, (sql) =>
+      writeAs(sql, actorOf(c), async (tx) => {
+        const before = await lockTask(tx, ids);
+        await deleteTask(tx, ids, versions);
+        if (before) await recordTenantEvent(tx, "task.deleted", before);
+      }),
     );
+    deps.events.relaySoon(tenantId);
     return c.body(null, 204);
   });
 }

@@ -86,6 +86,16 @@ export async function getTask(sql: Sql, projectId: string, taskId: string): Prom
 }
 
 /** Inside the caller's write transaction (which also holds the idempotency key). */
+/** The task as it is before a change, locked until the transaction ends; none if missing. */
+export async function lockTask(
+  tx: TransactionSql,
+  ids: { projectId: string; taskId: string },
+): Promise<Task | undefined> {
+  const [row] = await tx<TaskRow[]>`
+    select * from tasks where id = ${ids.taskId} and project_id = ${ids.projectId} for update`;
+  return row ? toTask(row) : undefined;
+}
+
 export async function createTask(
   tx: TransactionSql,
   projectId: string,

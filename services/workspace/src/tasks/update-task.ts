@@ -1,12 +1,13 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { type App, access, principalOf, problemResponses, responseHeaders } from "@oryn/shared";
 import type { WorkspaceDeps } from "../deps.ts";
+import { changedFields, recordTenantEvent } from "../events/outbox.ts";
 import { acceptedVersions, etagOf } from "../lib/etag.ts";
 import { actorOf } from "../lib/request.ts";
 import { writeAs } from "../lib/write-as.ts";
 import { assertMember } from "../tenants/memberships.ts";
 import { taskParams, taskSchema, updateTaskBody } from "./schemas.ts";
-import { assertId, updateTask } from "./tasks.ts";
+import { assertId, lockTask, updateTask } from "./tasks.ts";
 
 const route = createRoute({
   method: "patch",
@@ -39,8 +40,15 @@ export function registerUpdateTask(app: App, deps: WorkspaceDeps): void {
     const versions = acceptedVersions(c.req.valid("header")["if-match"]);
     await assertMember(deps.controlPlane, tenantId, input.assigneeId);
     const task = await deps.pools.run(tenantId, (sql) =>
-      writeAs(sql, actorOf(c), (tx) => updateTask(tx, ids, input, versions)),
+      writeAs(sql, actorOf(c), async (tx) => {
+        const before = await lockTask(tx, ids);
+        const after = await updateTask(tx, ids, input, versions);
+        if (before)
+          await recordTenantEvent(tx, "task.updated", after, changedFields(before, after));
+        return after;
+      }),
     );
+    deps.events.relaySoon(tenantId);
     c.header("etag", etagOf(task.version));
     return c.json(task, 200);
   });

@@ -1,0 +1,82 @@
+import { randomUUID } from "node:crypto";
+import type { TransactionSql } from "../database.ts";
+
+/** Every event type a webhook endpoint may subscribe to (`*` means all of them). */
+export const eventTypes = [
+  "project.created",
+  "project.updated",
+  "project.deleted",
+  "task.created",
+  "task.updated",
+  "task.deleted",
+  "member.added",
+  "member.role_changed",
+  "member.removed",
+  "invitation.accepted",
+  "api_key.created",
+  "api_key.revoked",
+  "tenant.plan_changed",
+  "tenant.restricted",
+  "tenant.restored",
+] as const;
+
+export type EventType = (typeof eventTypes)[number];
+
+/** An event about to enter the log; an outbox hands in the id and time it gave it. */
+export type NewEvent = {
+  id?: string;
+  type: EventType;
+  occurredAt?: Date;
+  data: unknown;
+  previous?: unknown;
+};
+
+/**
+ * Appends events to a tenant's log inside the caller's control-plane transaction, numbering them
+ * after the tenant's last. The counter row stays locked until the transaction ends, so appends of
+ * one tenant take turns and numbers are handed out in commit order without gaps. Events whose id
+ * is already in the log (an outbox moved twice after a crash) are skipped, and take no number.
+ */
+export async function appendEvents(
+  tx: TransactionSql,
+  tenantId: string,
+  events: readonly NewEvent[],
+): Promise<number> {
+  if (events.length === 0) return 0;
+  await tx`
+    insert into event_sequences (tenant_id) values (${tenantId})
+    on conflict (tenant_id) do nothing`;
+  const [counter] = await tx<{ last: string }[]>`
+    select last::text from event_sequences where tenant_id = ${tenantId} for update`;
+  const withIds = events.map((event) => ({ ...event, id: event.id ?? randomUUID() }));
+  const present = new Set(
+    (
+      await tx<{ id: string }[]>`
+        select id from events where id = any(${withIds.map((event) => event.id)}::uuid[])`
+    ).map((row) => row.id),
+  );
+  const fresh = withIds.filter((event) => !present.has(event.id));
+  if (fresh.length === 0) return 0;
+  let sequence = BigInt(counter?.last ?? "0");
+  for (const event of fresh) {
+    sequence += 1n;
+    await tx`
+      insert into events (id, tenant_id, sequence, type, occurred_at, data, previous)
+      values (${event.id}, ${tenantId}, ${sequence.toString()}, ${event.type},
+              ${event.occurredAt ?? new Date()}, ${tx.json(event.data as never)},
+              ${event.previous === undefined ? null : tx.json(event.previous as never)})`;
+  }
+  await tx`update event_sequences set last = ${sequence.toString()} where tenant_id = ${tenantId}`;
+  return fresh.length;
+}
+
+/** One event of the gateway's own changes, in the transaction of the change. */
+export function recordEvent(
+  tx: TransactionSql,
+  tenantId: string,
+  type: EventType,
+  data: unknown,
+  previous?: unknown,
+): Promise<number> {
+  return appendEvents(tx, tenantId, [{ type, data, previous }]);
+}

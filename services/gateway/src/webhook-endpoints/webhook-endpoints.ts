@@ -1,0 +1,237 @@
+import { randomUUID } from "node:crypto";
+import {
+  ApiError,
+  createdAtCursor,
+  newWebhookSecret,
+  type Page,
+  pageOf,
+  type Sql,
+  sealWebhookSecret,
+  type TransactionSql,
+} from "@oryn/shared";
+import type {
+  CreatedWebhookEndpoint,
+  CreateWebhookEndpointInput,
+  DeliveryAttempt,
+  UpdateWebhookEndpointInput,
+  WebhookEndpoint,
+} from "./schemas.ts";
+
+/** How long a rotated-out secret keeps signing alongside the new one. */
+export const previousSecretHours = 24;
+
+type EndpointRow = {
+  id: string;
+  url: string;
+  events: string[];
+  description: string;
+  status: WebhookEndpoint["status"];
+  createdAt: Date;
+  updatedAt: Date;
+};
+
+function toEndpoint({ createdAt, updatedAt, ...row }: EndpointRow): WebhookEndpoint {
+  return { ...row, createdAt: createdAt.toISOString(), updatedAt: updatedAt.toISOString() };
+}
+
+/** What the gateway needs to know of its deployment to take an endpoint's URL. */
+export type EndpointPolicy = { production: boolean };
+
+/**
+ * Plain http:// is refused in production, where a delivery's body and signature would travel
+ * in the clear. Addresses are checked where they are used: by the webhooks service, after DNS
+ * resolution, at each delivery (a name can point elsewhere tomorrow).
+ */
+function assertUrlAllowed(url: string, policy: EndpointPolicy): void {
+  if (policy.production && new URL(url).protocol !== "https:")
+    throw new ApiError("validation_failed", { detail: "The URL must use https://" });
+}
+
+export async function createWebhookEndpoint(
+  tx: TransactionSql,
+  tenantId: string,
+  input: CreateWebhookEndpointInput,
+  secrets: { key: Buffer; policy: EndpointPolicy },
+): Promise<CreatedWebhookEndpoint> {
+  assertUrlAllowed(input.url, secrets.policy);
+  const id = randomUUID();
+  const secret = newWebhookSecret();
+  const [row] = await tx<EndpointRow[]>`
+    insert into webhook_endpoints (id, tenant_id, url, events, description, secret_ciphertext)
+    values (${id}, ${tenantId}, ${input.url}, ${input.events}, ${input.description ?? ""},
+            ${sealWebhookSecret(secrets.key, id, secret)})
+    returning id, url, events, description, status, created_at, updated_at`;
+  return { ...toEndpoint(row as EndpointRow), secret };
+}
+
+export async function listWebhookEndpoints(
+  sql: Sql,
+  tenantId: string,
+  page: { limit: number; after: [atMicros: string, id: string] | undefined },
+): Promise<Page<WebhookEndpoint>> {
+  const rows = await sql<(EndpointRow & { cursorAt: string })[]>`
+    select id, url, events, description, status, created_at, updated_at, (extract(epoch from created_at) * 1000000)::bigint::text as cursor_at
+    from webhook_endpoints where tenant_id = ${tenantId}
+    ${page.after ? sql`and (created_at, id) > (timestamptz 'epoch' + ${page.after[0]}::bigint * interval '1 microsecond', ${page.after[1]}::uuid)` : sql``}
+    order by created_at, id limit ${page.limit + 1}`;
+  return pageOf(
+    rows,
+    page.limit,
+    (last) => createdAtCursor.encode([last.cursorAt, last.id]),
+    ({ cursorAt: _, ...row }) => toEndpoint(row),
+  );
+}
+
+/** Another tenant's endpoint is simply not found. */
+export async function getWebhookEndpoint(
+  sql: Sql | TransactionSql,
+  tenantId: string,
+  id: string,
+): Promise<WebhookEndpoint> {
+  const [row] = await sql<EndpointRow[]>`
+    select id, url, events, description, status, created_at, updated_at from webhook_endpoints where id = ${id} and tenant_id = ${tenantId}`;
+  if (!row) throw new ApiError("not_found");
+  return toEndpoint(row);
+}
+
+/**
+ * Enabling a disabled endpoint starts its failure clock afresh; deliveries it held while paused
+ * or disabled are handed to the queue again by the webhooks service.
+ */
+export async function updateWebhookEndpoint(
+  tx: TransactionSql,
+  tenantId: string,
+  id: string,
+  input: UpdateWebhookEndpointInput,
+  policy: EndpointPolicy,
+): Promise<WebhookEndpoint> {
+  if (input.url) assertUrlAllowed(input.url, policy);
+  const [row] = await tx<EndpointRow[]>`
+    update webhook_endpoints set
+      url = coalesce(${input.url ?? null}, url),
+      events = coalesce(${input.events ?? null}::text[], events),
+      description = coalesce(${input.description ?? null}, description),
+      status = coalesce(${input.status ?? null}, status),
+      failing_since = case when ${input.status === "enabled"} then null else failing_since end,
+      updated_at = clock_timestamp()
+    where id = ${id} and tenant_id = ${tenantId}
+    returning id, url, events, description, status, created_at, updated_at`;
+  if (!row) throw new ApiError("not_found");
+  return toEndpoint(row);
+}
+
+export async function deleteWebhookEndpoint(sql: Sql, tenantId: string, id: string): Promise<void> {
+  const deleted = await sql`
+    delete from webhook_endpoints where id = ${id} and tenant_id = ${tenantId} returning id`;
+  if (deleted.length === 0) throw new ApiError("not_found");
+}
+
+/**
+ * A new secret; the current one becomes the previous and keeps signing for 24 hours, so a
+ * receiver can switch without losing a delivery. A second rotation within those hours drops the
+ * oldest.
+ */
+export async function rotateWebhookSecret(
+  tx: TransactionSql,
+  tenantId: string,
+  id: string,
+  key: Buffer,
+): Promise<{ secret: string }> {
+  const secret = newWebhookSecret();
+  const rotated = await tx`
+    update webhook_endpoints set
+      previous_secret_ciphertext = secret_ciphertext,
+      previous_secret_expires_at = clock_timestamp() + make_interval(hours => ${previousSecretHours}),
+      secret_ciphertext = ${sealWebhookSecret(key, id, secret)},
+      updated_at = clock_timestamp()
+    where id = ${id} and tenant_id = ${tenantId} returning id`;
+  if (rotated.length === 0) throw new ApiError("not_found");
+  return { secret };
+}
+
+/** A `ping` event, owed to this endpoint only: it takes no sequence number and is listed nowhere. */
+export async function pingWebhookEndpoint(
+  tx: TransactionSql,
+  tenantId: string,
+  id: string,
+): Promise<void> {
+  const endpoint = await getWebhookEndpoint(tx, tenantId, id);
+  const eventId = randomUUID();
+  await tx`
+    insert into events (id, tenant_id, type, occurred_at, data, dispatched_at)
+    values (${eventId}, ${tenantId}, 'ping', clock_timestamp(),
+            ${tx.json({ endpointId: endpoint.id })}, clock_timestamp())`;
+  await tx`
+    insert into webhook_deliveries (tenant_id, endpoint_id, event_id, reason)
+    values (${tenantId}, ${endpoint.id}, ${eventId}, 'ping')`;
+}
+
+/**
+ * Every event since `since` that the endpoint subscribes to, owed again (same ids: a receiver
+ * that deduplicates sees nothing twice). A failed event is retried by hand this way too.
+ */
+export async function replayWebhookEndpoint(
+  tx: TransactionSql,
+  tenantId: string,
+  id: string,
+  since: Date,
+): Promise<number> {
+  const endpoint = await getWebhookEndpoint(tx, tenantId, id);
+  const owed = await tx`
+    insert into webhook_deliveries (tenant_id, endpoint_id, event_id, reason)
+    select ${tenantId}, ${endpoint.id}, id, 'replay' from events
+    where tenant_id = ${tenantId} and sequence is not null and occurred_at >= ${since}
+      and (type = any(${endpoint.events}::text[]) or '*' = any(${endpoint.events}::text[]))
+    returning id`;
+  return owed.length;
+}
+
+type AttemptRow = {
+  id: string;
+  eventId: string;
+  eventType: string;
+  attempt: number;
+  status: DeliveryAttempt["status"];
+  responseStatus: number | null;
+  durationMs: number;
+  responseExcerpt: string;
+  at: Date;
+  cursorAt: string;
+};
+
+/** The endpoint's delivery attempts, newest first. */
+export async function listDeliveryAttempts(
+  sql: Sql,
+  tenantId: string,
+  id: string,
+  query: {
+    limit: number;
+    after: [atMicros: string, id: string] | undefined;
+    status: DeliveryAttempt["status"] | undefined;
+  },
+): Promise<Page<DeliveryAttempt>> {
+  await getWebhookEndpoint(sql, tenantId, id);
+  const rows = await sql<AttemptRow[]>`
+    select id, event_id, event_type, attempt, status, response_status, duration_ms,
+      response_excerpt, at, (extract(epoch from at) * 1000000)::bigint::text as cursor_at
+    from webhook_attempts where endpoint_id = ${id} and tenant_id = ${tenantId}
+    ${query.status ? sql`and status = ${query.status}` : sql``}
+    ${query.after ? sql`and (at, id) < (timestamptz 'epoch' + ${query.after[0]}::bigint * interval '1 microsecond', ${query.after[1]}::uuid)` : sql``}
+    order by at desc, id desc limit ${query.limit + 1}`;
+  return pageOf(
+    rows,
+    query.limit,
+    (last) => createdAtCursor.encode([last.cursorAt, last.id]),
+    (row) => ({
+      id: row.id,
+      eventId: row.eventId,
+      eventType: row.eventType,
+      attempt: row.attempt,
+      status: row.status,
+      responseStatus: row.responseStatus,
+      durationMs: row.durationMs,
+      response: row.responseExcerpt,
+      at: row.at.toISOString(),
+    }),
+  );
+}

@@ -1,0 +1,213 @@
+import { enqueue, enqueueMail, type JobPayload, openWebhookSecret } from "@oryn/shared";
+import { DelayedError, type Job } from "bullmq";
+import type { WebhooksDeps } from "../deps.ts";
+import { retryDelayMs } from "./schedule.ts";
+import { type SendOutcome, send } from "./send.ts";
+import { signatureHeader } from "./signatures.ts";
+import { RefusedTarget, resolveTarget } from "./targets.ts";
+
+type DueDelivery = {
+  id: string;
+  tenantId: string;
+  endpointId: string;
+  attempts: number;
+  status: "pending" | "succeeded" | "failed";
+  createdAt: Date;
+  url: string;
+  endpointStatus: "enabled" | "paused" | "disabled";
+  secretCiphertext: Buffer;
+  previousSecretCiphertext: Buffer | null;
+  previousSecretLive: boolean;
+  failingSince: Date | null;
+  eventId: string;
+  eventType: string;
+  occurredAt: Date;
+  sequence: string | null;
+  data: unknown;
+  previous: unknown;
+};
+
+/** The body of a delivery: the event as GET /v1/events lists it. */
+export function deliveryBody(row: DueDelivery): string {
+  return JSON.stringify({
+    id: row.eventId,
+    type: row.eventType,
+    timestamp: row.occurredAt.toISOString(),
+    sequence: row.sequence === null ? null : Number(row.sequence),
+    tenantId: row.tenantId,
+    data: row.data,
+    ...(row.previous === null ? {} : { previous: row.previous }),
+  });
+}
+
+/** How long a deferred job waits for a slot of its endpoint or tenant to free up. */
+const slotWaitMs = () => 500 + Math.round(Math.random() * 500);
+
+/**
+ * One attempt at one delivery: the job's attempt must be the row's next, and is claimed in the
+ * row before anything is sent, so duplicates of a job send nothing. A held endpoint (paused,
+ * disabled) leaves the delivery pending and unqueued; enabling it hands it back to the queue.
+ */
+export async function deliverOnce(
+  deps: WebhooksDeps,
+  payload: JobPayload<"webhooks.deliver">,
+  job: Job,
+  token: string | undefined,
+): Promise<void> {
+  const { sql } = deps;
+  const [row] = await sql<DueDelivery[]>`
+    select d.id, d.tenant_id, d.endpoint_id, d.attempts, d.status, d.created_at,
+      w.url, w.status as endpoint_status, w.secret_ciphertext, w.previous_secret_ciphertext,
+      coalesce(w.previous_secret_expires_at > now(), false) as previous_secret_live,
+      w.failing_since, e.id as event_id, e.type as event_type, e.occurred_at,
+      e.sequence::text, e.data, e.previous
+    from webhook_deliveries d
+    join webhook_endpoints w on w.id = d.endpoint_id
+    join events e on e.id = d.event_id
+    where d.id = ${payload.deliveryId}`;
+  if (row?.status !== "pending" || row.attempts !== payload.attempt - 1) return;
+  if (row.endpointStatus !== "enabled") {
+    await sql`update webhook_deliveries set enqueued_at = null where id = ${row.id}`;
+    return;
+  }
+  const slot = { tenantId: row.tenantId, endpointId: row.endpointId, holder: job.id ?? row.id };
+  if (!(await deps.slots.take(slot))) {
+    // Not an attempt: the job waits its turn without spending one.
+    if (!token) throw new Error("a deferred delivery needs its job's lock token");
+    await job.moveToDelayed(Date.now() + slotWaitMs(), token);
+    throw new DelayedError();
+  }
+  try {
+    // Past the attempt's longest time and its job's lock, an unfinished attempt is lost (its
+    // worker died): the sweep then hands the delivery over again.
+    const leaseMs = deps.config.WEBHOOKS_TIMEOUT_MS + deps.config.WEBHOOKS_JOB_LOCK_SECONDS * 1000;
+    const claimed = await sql`
+      update webhook_deliveries set attempts = attempts + 1,
+        next_attempt_at = clock_timestamp() + ${leaseMs} * interval '1 millisecond'
+      where id = ${row.id} and attempts = ${payload.attempt - 1} and status = 'pending'
+      returning id`;
+    if (claimed.length === 0) return;
+    const outcome = await attempt(deps, row);
+    await record(deps, row, payload.attempt, outcome);
+  } finally {
+    await deps.slots.release(slot);
+  }
+}
+
+async function attempt(deps: WebhooksDeps, row: DueDelivery): Promise<SendOutcome> {
+  const started = performance.now();
+  try {
+    const target = await resolveTarget(row.url, deps.targetPolicy);
+    const secrets = [openWebhookSecret(deps.secretsKey, row.endpointId, row.secretCiphertext)];
+    if (row.previousSecretCiphertext && row.previousSecretLive)
+      secrets.push(
+        openWebhookSecret(deps.secretsKey, row.endpointId, row.previousSecretCiphertext),
+      );
+    const body = deliveryBody(row);
+    // A fresh timestamp each attempt (receivers refuse old ones); the id never changes.
+    const timestamp = Math.floor(Date.now() / 1000);
+    const headers = {
+      "webhook-id": row.eventId,
+      "webhook-timestamp": String(timestamp),
+      "webhook-signature": signatureHeader(secrets, row.eventId, timestamp, body),
+    };
+    return await send(target, headers, body, deps.config.WEBHOOKS_TIMEOUT_MS);
+  } catch (error) {
+    if (!(error instanceof RefusedTarget)) throw error;
+    return {
+      ok: false,
+      responseStatus: null,
+      durationMs: Math.round(performance.now() - started),
+      excerpt: error.message,
+    };
+  }
+}
+
+async function record(
+  deps: WebhooksDeps,
+  row: DueDelivery,
+  attemptNumber: number,
+  outcome: SendOutcome,
+): Promise<void> {
+  const { sql, config } = deps;
+  const windowMs = config.WEBHOOKS_RETRY_WINDOW_SECONDS * 1000;
+  const schedule = {
+    firstDelayMs: config.WEBHOOKS_RETRY_FIRST_DELAY_MS,
+    maxDelayMs: config.WEBHOOKS_RETRY_MAX_DELAY_MS,
+    windowMs,
+  };
+  const delayMs = retryDelayMs(schedule, attemptNumber);
+  const now = Date.now();
+  const retry = !outcome.ok && row.createdAt.getTime() + windowMs > now + delayMs;
+  const disabled = await sql.begin(async (tx) => {
+    await tx`
+      insert into webhook_attempts (tenant_id, endpoint_id, delivery_id, event_id, event_type,
+        attempt, status, response_status, duration_ms, response_excerpt)
+      values (${row.tenantId}, ${row.endpointId}, ${row.id}, ${row.eventId}, ${row.eventType},
+        ${attemptNumber}, ${outcome.ok ? "succeeded" : "failed"}, ${outcome.responseStatus},
+        ${outcome.durationMs}, ${outcome.excerpt.replaceAll("\u0000", "")})`;
+    if (outcome.ok) {
+      await tx`update webhook_deliveries set status = 'succeeded' where id = ${row.id}`;
+      await tx`update webhook_endpoints set failing_since = null
+        where id = ${row.endpointId} and failing_since is not null`;
+      return undefined;
+    }
+    await tx`
+      update webhook_deliveries set
+        status = ${retry ? "pending" : "failed"},
+        next_attempt_at = ${new Date(now + delayMs)},
+        enqueued_at = ${retry ? new Date(now) : null}
+      where id = ${row.id}`;
+    // Failing without a success for the whole window: the endpoint is disabled, once. That is
+    // when the window has passed since the first failure, or when a delivery gives up after
+    // its whole window with no success of the endpoint's since its first attempt.
+    const [endpoint] = await tx<{ failingSince: Date; tenantName: string }[]>`
+      update webhook_endpoints w set
+        failing_since = coalesce(w.failing_since, clock_timestamp()),
+        status = case
+          when w.status = 'enabled' and (
+            w.failing_since <= clock_timestamp() - ${windowMs} * interval '1 millisecond'
+            or (${!retry} and w.failing_since is not null and not exists (
+              select 1 from webhook_attempts a where a.endpoint_id = w.id
+                and a.status = 'succeeded' and a.at >= (
+                  select min(at) from webhook_attempts where delivery_id = ${row.id}))))
+          then 'disabled' else w.status end,
+        updated_at = clock_timestamp()
+      from tenants t where w.id = ${row.endpointId} and t.id = w.tenant_id
+      returning w.failing_since, w.status, t.name as tenant_name,
+        (w.status = 'disabled' and ${row.endpointStatus} = 'enabled') as just_disabled`;
+    return endpoint && (endpoint as { justDisabled?: boolean }).justDisabled ? endpoint : undefined;
+  });
+  if (retry && !outcome.ok)
+    await enqueue(
+      deps.queues,
+      "webhooks.deliver",
+      { deliveryId: row.id, attempt: attemptNumber + 1, enqueuedAt: now },
+      { delayMs },
+    );
+  if (disabled) await mailAdmins(deps, row, disabled);
+}
+
+async function mailAdmins(
+  deps: WebhooksDeps,
+  row: DueDelivery,
+  endpoint: { failingSince: Date; tenantName: string },
+): Promise<void> {
+  deps.logger.warn({ endpointId: row.endpointId, tenantId: row.tenantId }, "endpoint disabled");
+  const admins = await deps.sql<{ email: string; userId: string }[]>`
+    select u.email, u.id as user_id from memberships m join users u on u.id = m.user_id
+    where m.tenant_id = ${row.tenantId} and m.role in ('owner', 'admin')`;
+  for (const admin of admins) {
+    await enqueueMail(deps, {
+      template: "webhook-endpoint-disabled",
+      to: admin.email,
+      // One message per person and endpoint disabling: a retried job sends nothing twice.
+      id: `${row.endpointId}.${endpoint.failingSince.getTime()}.${admin.userId}`,
+      data: {
+        tenantName: endpoint.tenantName,
+        endpointUrl: row.url,
+        failingSince: endpoint.failingSince.toISOString(),
+      },
+    });
+  }
+}

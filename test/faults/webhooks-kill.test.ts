@@ -1,0 +1,125 @@
+/**
+ * Faults: the webhooks service is SIGKILLed while deliveries are in flight (its receivers hang,
+ * so attempts are mid-way), and workspace is SIGKILLed with committed events still in a tenant's
+ * outbox (what a kill between commit and the move to the control plane leaves). After both come
+ * back, every event is delivered, each with the id it had, and no endpoint ever receives another
+ * tenant's event.
+ */
+import { connect, tenantDatabaseName, withDatabase } from "@oryn/shared";
+import { serviceEnv, testRun } from "@oryn/testing/context";
+import { jsonCaller } from "@oryn/testing/http";
+import { type Oryn, startOryn } from "@oryn/testing/processes";
+import { signUpAndWait } from "@oryn/testing/wait";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startReceiver } from "../../services/webhooks/test/receiver.ts";
+import { recordFault } from "./report.ts";
+
+const run = testRun();
+let oryn: Oryn;
+const receiver = await startReceiver();
+const call = jsonCaller((path, init) => fetch(`${oryn.gatewayUrl}${path}`, init));
+const perTenant = 15;
+
+beforeAll(async () => {
+  oryn = await startOryn(
+    {
+      ...serviceEnv(run),
+      WEBHOOKS_ALLOW_PRIVATE_TARGETS: "true",
+      WEBHOOKS_POLL_MS: "50",
+      WEBHOOKS_RETRY_FIRST_DELAY_MS: "200",
+      WEBHOOKS_RETRY_MAX_DELAY_MS: "1000",
+      WEBHOOKS_TIMEOUT_MS: "3000",
+      WEBHOOKS_JOB_LOCK_SECONDS: "2",
+      WEBHOOKS_SWEEP_SECONDS: "1",
+    },
+    {},
+    { webhooks: true },
+  );
+});
+afterAll(async () => {
+  await oryn?.stop();
+  await receiver.close();
+});
+
+describe("webhooks under faults", () => {
+  it("webhooks SIGKILLed mid-delivery, workspace SIGKILLed before moving an outbox: nothing lost, ids kept, nothing crosses tenants", async () => {
+    const tenants: ({ label: string } & Awaited<ReturnType<typeof signUpAndWait>>)[] = [];
+    const controlPlane = connect(run.controlPlaneUrl, { max: 1 });
+    for (const label of ["a", "b"]) {
+      const signed = await signUpAndWait(call, { intervalMs: 50 });
+      // Past the free plan's project cap, which has tests of its own.
+      await controlPlane`update tenants set plan = 'business' where id = ${signed.tenantId}`;
+      const endpoint = await call("POST", "/v1/webhook-endpoints", {
+        token: signed.token,
+        body: { url: receiver.url(`/${label}`), events: ["*"] },
+      });
+      expect(endpoint.status).toBe(201);
+      receiver.trust(endpoint.json.secret);
+      // The first tries hang: the worker is mid-delivery when it is killed.
+      receiver.answer(`/${label}`, (count) => (count <= 3 ? "hang" : 200));
+      tenants.push({ label, ...signed });
+    }
+    await controlPlane.end();
+    for (const tenant of tenants) {
+      for (let n = 0; n < perTenant; n++) {
+        const created = await call("POST", "/v1/projects", {
+          token: tenant.token,
+          body: { name: `${tenant.label}-${n}` },
+        });
+        expect(created.status).toBe(201);
+      }
+    }
+    await receiver.until((all) => all.length >= 3, "attempts in flight");
+    await oryn.kill("webhooks");
+
+    // Committed events no relay has moved yet: what workspace killed after commit leaves.
+    const tenantA = tenants[0] as (typeof tenants)[number];
+    const tenantDb = connect(withDatabase(run.postgresUrl, tenantDatabaseName(tenantA.tenantId)), {
+      max: 1,
+    });
+    await oryn.kill("workspace");
+    const stranded = await tenantDb<{ id: string }[]>`
+      insert into event_outbox (type, data)
+      values ('project.created', ${tenantDb.json({ name: "stranded" })}) returning id`;
+    await tenantDb.end();
+    await oryn.revive("workspace");
+    await oryn.revive("webhooks");
+
+    const expected = perTenant + 1;
+    await receiver.until(
+      (all) =>
+        tenants.every(
+          (tenant) =>
+            new Set(all.filter((item) => item.path === `/${tenant.label}`).map((item) => item.id))
+              .size >= (tenant === tenantA ? expected : perTenant),
+        ),
+      "every event of both tenants",
+      90_000,
+    );
+    let crossTenant = 0;
+    for (const tenant of tenants) {
+      const mine = receiver.received.filter((item) => item.path === `/${tenant.label}`);
+      crossTenant += mine.filter((item) => item.body.tenantId !== tenant.tenantId).length;
+      // The ids delivered are exactly the log's: what GET /v1/events lists.
+      const pulled = await call("GET", "/v1/events?limit=200", { token: tenant.token });
+      const logged = pulled.json.items.map((event: { id: string }) => event.id).sort();
+      expect([...new Set(mine.map((item) => item.id))].sort()).toEqual(logged);
+      for (const item of mine) expect(item.verifiedBy.length).toBe(1);
+    }
+    expect(crossTenant).toBe(0);
+    expect(receiver.received.some((item) => item.id === stranded[0]?.id)).toBe(true);
+
+    recordFault({
+      fault: "webhooks SIGKILL mid-delivery and workspace SIGKILL before the outbox move",
+      provoked: 2,
+      requests: perTenant * 2,
+      clientErrors: 0,
+      dataLost: 0,
+      crossTenantLeaks: crossTenant,
+      detail: {
+        deliveriesReceived: receiver.received.length,
+        distinctEvents: new Set(receiver.received.map((item) => item.id)).size,
+      },
+    });
+  });
+});
