@@ -8,6 +8,7 @@ import { forgotPasswordBody } from "./schemas.ts";
 const route = createRoute({
   method: "post",
   path: "/v1/auth/password/forgot",
+  operationId: "forgotPassword",
   ...publicAccess("anyone"),
   tags: ["Auth"],
   summary: "Mail a password-reset link (valid one hour) if the address has an account",

@@ -10,6 +10,7 @@ import { resetPasswordBody } from "./schemas.ts";
 const route = createRoute({
   method: "post",
   path: "/v1/auth/password/reset",
+  operationId: "resetPassword",
   ...publicAccess("anyone"),
   tags: ["Auth"],
   summary: "Set a new password with a reset token; every session of the account ends",

@@ -8,6 +8,7 @@ import { verifyEmail } from "./verification.ts";
 const route = createRoute({
   method: "post",
   path: "/v1/auth/verify-email",
+  operationId: "verifyEmail",
   ...publicAccess("anyone"),
   tags: ["Auth"],
   summary: "Prove an email address with the token mailed to it (a new account's, or a new address)",

@@ -11,6 +11,7 @@ import { resendInvitation } from "./invitations.ts";
 const route = createRoute({
   method: "post",
   path: "/v1/invitations/{id}/resend",
+  operationId: "resendInvitation",
   tags: ["Invitations"],
   summary: "Mail a pending invitation again, with a new token (the earlier link stops working)",
   ...access("admin"),

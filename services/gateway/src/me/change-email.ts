@@ -10,6 +10,7 @@ import { changeEmailBody } from "./schemas.ts";
 const route = createRoute({
   method: "post",
   path: "/v1/me/email",
+  operationId: "changeEmail",
   tags: ["Me"],
   summary: "Change your email address: it changes once the link mailed to the new one is followed",
   description:

@@ -11,6 +11,7 @@ import { changePasswordBody } from "./schemas.ts";
 const route = createRoute({
   method: "post",
   path: "/v1/me/password",
+  operationId: "changePassword",
   tags: ["Me"],
   summary: "Change your password; your other sessions end",
   description:

@@ -7,6 +7,7 @@ import { profileSchema } from "./schemas.ts";
 const route = createRoute({
   method: "get",
   path: "/v1/me",
+  operationId: "getMe",
   tags: ["Me"],
   summary: "Your profile: address and whether it is verified, MFA, and your tenants",
   ...access("member"),

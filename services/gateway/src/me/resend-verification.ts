@@ -8,6 +8,7 @@ import { assertPerson } from "./profile.ts";
 const route = createRoute({
   method: "post",
   path: "/v1/me/verify-email",
+  operationId: "sendVerificationEmail",
   tags: ["Me"],
   summary: "Send a new link to verify your email address",
   ...access("member"),

@@ -9,6 +9,7 @@ import { profileSchema, updateProfileBody } from "./schemas.ts";
 const route = createRoute({
   method: "patch",
   path: "/v1/me",
+  operationId: "updateMe",
   tags: ["Me"],
   summary: "Change your name",
   ...access("member"),

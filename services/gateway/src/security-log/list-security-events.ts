@@ -7,6 +7,7 @@ import { decodeEventCursor, listSecurityEvents } from "./security-events.ts";
 const route = createRoute({
   method: "get",
   path: "/v1/security-log",
+  operationId: "listSecurityEvents",
   tags: ["Security log"],
   summary: "The tenant's security log: sign-ins, members, invitations, API keys, account changes",
   description:
