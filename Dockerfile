@@ -11,7 +11,7 @@
 #
 # Services run their TypeScript directly (Node 24 type stripping): there is no build step, so the
 # image holds the sources plus production dependencies only. NODE_ENV defaults to production,
-# which refuses to start without JWT_SIGNING_KEYS / TENANT_DB_PASSWORD_SECRET /
+# which refuses to start without JWT_SIGNING_KEYS / MFA_ENCRYPTION_KEY / TENANT_DB_PASSWORD_SECRET /
 # STRIPE_WEBHOOK_SECRET (and the mailer without SMTP_URL, MAIL_FROM and APP_URL); pass `--build-arg NODE_ENV=development` or set NODE_ENV at run time to
 # let the services generate development secrets into SECRETS_DIR.
 

@@ -2,6 +2,7 @@ import { once } from "node:events";
 import { serviceEnv, testRun } from "@oryn/testing/context";
 import { type ServiceName, spawnService } from "@oryn/testing/processes";
 import { describe, expect, it } from "vitest";
+import { generateSigningKeySet } from "../services/gateway/src/tokens/signing-keys.ts";
 
 /** Starts a service that is expected to refuse; returns its exit code and what it printed. */
 async function startExpectingRefusal(
@@ -23,6 +24,12 @@ describe("a service with a bad setting stops at start with a message naming it",
       { NODE_ENV: "production", JWT_SIGNING_KEYS: "" },
       /JWT_SIGNING_KEYS: required in production/,
     ],
+    [
+      "gateway",
+      { NODE_ENV: "production", JWT_SIGNING_KEYS: generateSigningKeySet(), MFA_ENCRYPTION_KEY: "" },
+      /MFA_ENCRYPTION_KEY: required in production/,
+    ],
+    ["gateway", { MFA_ENCRYPTION_KEY: "too-short" }, /MFA_ENCRYPTION_KEY: must be 32 bytes/],
     [
       "gateway",
       { JWT_SIGNING_KEYS: '{"keys":[{"kty":"RSA"}]}' },

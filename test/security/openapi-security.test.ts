@@ -37,7 +37,14 @@ const keySet = generateSigningKeySet();
 let oryn: Oryn;
 let stripe: FakeStripe | undefined;
 let endpoints: Endpoint[] = [];
-const casesRun = { unauthenticated: 0, hostileTokens: 0, roleBelow: 0, crossTenant: 0, direct: 0 };
+const casesRun = {
+  unauthenticated: 0,
+  hostileTokens: 0,
+  roleBelow: 0,
+  crossTenant: 0,
+  direct: 0,
+  peopleOnly: 0,
+};
 
 const call = jsonCaller((path, init) => fetch(`${oryn.gatewayUrl}${path}`, init));
 
@@ -139,7 +146,23 @@ async function makeHostileTokens(): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   hostile["removed member's token"] = leaving.token;
+
+  // A logged-out session's still-unexpired access token.
+  const loggedOut = await joinTenant(call, tenantA.owner.token, "member");
+  expect(
+    (await call("POST", "/v1/auth/logout", { body: { refreshToken: loggedOut.refreshToken } }))
+      .status,
+  ).toBe(204);
+  const until = Date.now() + 10_000;
+  while ((await call("GET", "/v1/tenant", { token: loggedOut.token })).status !== 401) {
+    if (Date.now() > until) throw new Error("the logged-out session's token still works");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  hostile["logged-out session's token"] = loggedOut.token;
 }
+
+/** Revocations (removed members, ended sessions) are the gateway's to check, not upstreams'. */
+const revokedAtTheGateway = new Set(["removed member's token", "logged-out session's token"]);
 
 describe("access control, generated from the OpenAPI documents", () => {
   beforeAll(async () => {
@@ -199,6 +222,13 @@ describe("access control, generated from the OpenAPI documents", () => {
       "GET /v1/security-log",
       "GET /v1/projects",
       "DELETE /v1/projects/{id}",
+      "GET /v1/me/sessions",
+      "DELETE /v1/me/sessions/{id}",
+      "POST /v1/me/mfa/totp",
+      "POST /v1/me/mfa/totp/confirm",
+      "DELETE /v1/me/mfa/totp",
+      "POST /v1/auth/mfa",
+      "PATCH /v1/tenant",
       "POST /webhooks/stripe",
     ]) {
       expect(names).toContain(expected);
@@ -246,7 +276,7 @@ describe("access control, generated from the OpenAPI documents", () => {
         casesRun.direct++;
         for (const [name, token] of Object.entries(hostile)) {
           // Revocations and API keys are the gateway's to check; signatures everyone's.
-          if (name === "removed member's token" || name.includes("API key")) continue;
+          if (revokedAtTheGateway.has(name) || name.includes("API key")) continue;
           await expectStatus(
             direct(endpoint.method, path, { body, token }),
             401,
@@ -312,6 +342,30 @@ describe("access control, generated from the OpenAPI documents", () => {
     expect(JSON.stringify(bMembers.json)).not.toContain(tenantA.ids.members);
   }, 60_000);
 
+  it("answers 403 to an owner's API key on what only a person may do", async () => {
+    const key = await call("POST", "/v1/api-keys", {
+      token: tenantA.owner.token,
+      body: { name: "owner automation", role: "owner" },
+    });
+    const peopleOnly = endpoints.filter((endpoint) => endpoint.operation["x-oryn-people-only"]);
+    for (const expected of ["DELETE /v1/tenant", "GET /v1/me/sessions", "POST /v1/me/mfa/totp"]) {
+      expect(peopleOnly.map((endpoint) => `${endpoint.method} ${endpoint.path}`)).toContain(
+        expected,
+      );
+    }
+    for (const endpoint of peopleOnly) {
+      await expectStatus(
+        call(endpoint.method, pathWithIds(endpoint.path, tenantA.ids), {
+          body: sampleBody(endpoint.document, endpoint.operation),
+          token: key.json.key,
+        }),
+        403,
+        `${endpoint.method} ${endpoint.path} with an owner's API key`,
+      );
+      casesRun.peopleOnly++;
+    }
+  });
+
   it("lets an API key act on workspace routes through the gateway, as itself, never forwarding the key", async () => {
     const created = await call("POST", "/v1/api-keys", {
       token: tenantA.owner.token,
@@ -343,13 +397,12 @@ describe("access control, generated from the OpenAPI documents", () => {
         body: sampleBody(endpoint.document, endpoint.operation),
         token: tenantA.owner.token,
       });
-      // A body's own password (POST /v1/me/password, /v1/me/email) is a sample, and wrong:
-      // 401 `invalid_credentials` then means the bearer credential was let through.
-      if (answer.json?.code === "invalid_credentials") continue;
+      // By code, not status: a wrong password in the body (DELETE /v1/me/mfa/totp) is a 401
+      // too, but about the body, not the credential.
       expect(
-        [401, 403],
+        ["unauthorized", "forbidden", "mfa_required"],
         `${endpoint.method} ${endpoint.path}: ${JSON.stringify(answer.json)}`,
-      ).not.toContain(answer.status);
+      ).not.toContain(answer.json?.code);
       expect(answer.status, `${endpoint.method} ${endpoint.path}`).toBeLessThan(500);
     }
   }, 60_000);

@@ -11,10 +11,7 @@ export interface paths {
         /** The tenant's API keys, without the keys themselves */
         get: operations["listApiKeys"];
         put?: never;
-        /**
-         * Create an API key, with a role no higher than your own; the key is shown once
-         * @description Needs a verified email address (403 `email_unverified`). With an `Idempotency-Key`, a replay shows the same key again (it is derived, never stored).
-         */
+        /** Create an API key, with a role no higher than your own; the key is shown once */
         post: operations["createApiKey"];
         delete?: never;
         options?: never;
@@ -99,7 +96,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Revoke the refresh token's family */
+        /** End the refresh token's session: its refresh tokens at once, its access tokens within seconds */
         post: operations["logOut"];
         delete?: never;
         options?: never;
@@ -107,7 +104,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/auth/password/forgot": {
+    "/v1/auth/mfa": {
         parameters: {
             query?: never;
             header?: never;
@@ -116,28 +113,8 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /**
-         * Mail a password-reset link (valid one hour) if the address has an account
-         * @description Answers 202 the same way, and before anything about the address is looked up, whether or not it has an account. Limited per address and per client IP.
-         */
-        post: operations["forgotPassword"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/auth/password/reset": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Set a new password with a reset token; every session of the account ends */
-        post: operations["resetPassword"];
+        /** Finish a login with the second factor: a code from the app, or an unused recovery code */
+        post: operations["completeMfaLogin"];
         delete?: never;
         options?: never;
         head?: never;
@@ -155,23 +132,6 @@ export interface paths {
         put?: never;
         /** Rotate a refresh token; a reused one revokes its whole family */
         post: operations["refreshSession"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/auth/verify-email": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Prove an email address with the token mailed to it (a new account's, or a new address) */
-        post: operations["verifyEmail"];
         delete?: never;
         options?: never;
         head?: never;
@@ -256,10 +216,7 @@ export interface paths {
         /** Invitations not yet accepted, revoked or expired */
         get: operations["listInvitations"];
         put?: never;
-        /**
-         * Invite someone by email, with a role no higher than your own
-         * @description The single-use token goes to the invitee by email only, never to the inviter. Needs a verified email address (403 `email_unverified`).
-         */
+        /** Invite someone by email, with a role no higher than your own */
         post: operations["createInvitation"];
         delete?: never;
         options?: never;
@@ -284,23 +241,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/invitations/{id}/resend": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Mail a pending invitation again, with a new token (the earlier link stops working) */
-        post: operations["resendInvitation"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/v1/invitations/accept": {
         parameters: {
             query?: never;
@@ -318,45 +258,59 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/me": {
+    "/v1/me/mfa/totp": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** Your profile: address and whether it is verified, MFA, and your tenants */
-        get: operations["getMe"];
+        get?: never;
+        put?: never;
+        /** Start enrolling an authenticator app: a new secret, inactive until confirmed with a code */
+        post: operations["startTotpEnrolment"];
+        /** Turn two-factor authentication off, with the password; the recovery codes go too */
+        delete: operations["disableTotp"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/mfa/totp/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Turn two-factor authentication on with a code from the app; answers recovery codes once */
+        post: operations["confirmTotpEnrolment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your live sessions in every tenant, last used first, the current one marked */
+        get: operations["listSessions"];
         put?: never;
         post?: never;
         delete?: never;
         options?: never;
         head?: never;
-        /** Change your name */
-        patch: operations["updateMe"];
-        trace?: never;
-    };
-    "/v1/me/email": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Change your email address: it changes once the link mailed to the new one is followed
-         * @description A confirmation link goes to the new address (confirm with `POST /v1/auth/verify-email`) and a notice to the current one.
-         */
-        post: operations["changeEmail"];
-        delete?: never;
-        options?: never;
-        head?: never;
         patch?: never;
         trace?: never;
     };
-    "/v1/me/password": {
+    "/v1/me/sessions/{id}": {
         parameters: {
             query?: never;
             header?: never;
@@ -365,29 +319,9 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /**
-         * Change your password; your other sessions end
-         * @description Every other session (refresh-token family) is revoked and every access token issued before stops working within the revocation poll; this session's refresh token keeps working and its next refresh gives a fresh access token.
-         */
-        post: operations["changePassword"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/me/verify-email": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Send a new link to verify your email address */
-        post: operations["sendVerificationEmail"];
-        delete?: never;
+        post?: never;
+        /** End one of your sessions: its refresh token stops at once, its access tokens within seconds */
+        delete: operations["endSession"];
         options?: never;
         head?: never;
         patch?: never;
@@ -502,26 +436,6 @@ export interface paths {
         patch: operations["updateTask"];
         trace?: never;
     };
-    "/v1/security-log": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * The tenant's security log: sign-ins, members, invitations, API keys, account changes
-         * @description The control-plane audit events of the tenant, and the account events of its members (failed logins, password and email changes), newest first. The tenant's own data changes are in `GET /v1/audit-log`.
-         */
-        get: operations["listSecurityEvents"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/v1/signup": {
         parameters: {
             query?: never;
@@ -531,10 +445,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /**
-         * Sign a company up; its workspace is provisioned in the background
-         * @description With an `Idempotency-Key`, the same body again within 24 h answers the same tenant and user, with fresh tokens (tokens are never stored).
-         */
+        /** Sign a company up; its workspace is provisioned in the background */
         post: operations["signUp"];
         delete?: never;
         options?: never;
@@ -553,11 +464,12 @@ export interface paths {
         get: operations["getTenant"];
         put?: never;
         post?: never;
-        /** Delete the tenant: it becomes `deleting` at once, every member's sessions end within seconds, and its data is dropped after the grace period unless an operator restores it */
+        /** Delete the tenant: it becomes `deleting` at once, every member's sessions end within seconds, and its data is dropped after the grace period unless an operator restores it; a person only, not an API key */
         delete: operations["deleteTenant"];
         options?: never;
         head?: never;
-        patch?: never;
+        /** Change the tenant's security settings: `mfaRequired` refuses members without two-factor authentication everything but their own account */
+        patch: operations["updateTenant"];
         trace?: never;
     };
     "/v1/tenant/exports": {
@@ -601,7 +513,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Download a ready export (application/gzip, a tar archive) */
+        /** Download a ready export (application/gzip, a tar archive); a person only, not an API key */
         get: operations["downloadTenantExport"];
         put?: never;
         post?: never;
@@ -1082,6 +994,10 @@ export interface components {
             /** @description Shown once, never again */
             key: string;
         };
+        CreatedInvitation: components["schemas"]["Invitation"] & {
+            /** @description Shown once; send it to the invitee */
+            token: string;
+        };
         CreatedWebhookEndpoint: components["schemas"]["WebhookEndpoint"] & {
             /** @description The signing secret (`whsec_…`), shown once, never again */
             secret: string;
@@ -1102,19 +1018,6 @@ export interface components {
             status?: "todo" | "in_progress" | "done";
             /** @example Write the launch post */
             title: string;
-        };
-        EmailChange: {
-            /**
-             * Format: email
-             * @description The new address; a confirmation link goes there
-             * @example ada@acme.test
-             */
-            email: string;
-            password: string;
-        };
-        EmailVerification: {
-            /** @description From the link in the mail */
-            token: string;
         };
         Event: {
             /** @description The object as the API returns it (as it was, for a `*.deleted`) */
@@ -1210,21 +1113,11 @@ export interface components {
              */
             version: string;
         };
-        PasswordChange: {
-            currentPassword: string;
-            newPassword: string;
-        };
-        PasswordForgotten: {
-            /**
-             * Format: email
-             * @example ada@acme.test
-             */
-            email: string;
-        };
-        PasswordReset: {
-            password: string;
-            /** @description From the link in the mail */
-            token: string;
+        MfaChallenge: {
+            /** @enum {boolean} */
+            mfaRequired: true;
+            /** @description For POST /v1/auth/mfa with the second factor, within five minutes */
+            mfaToken: string;
         };
         PlanLimits: {
             members: number;
@@ -1251,30 +1144,6 @@ export interface components {
             title: string;
             type: string;
         };
-        Profile: {
-            email: string;
-            emailVerified: boolean;
-            /** Format: uuid */
-            id: string;
-            memberships: {
-                /** @enum {string} */
-                role: "owner" | "admin" | "member";
-                tenant: {
-                    /** Format: uuid */
-                    id: string;
-                    name: string;
-                    slug: string;
-                };
-            }[];
-            mfa: {
-                totp: boolean;
-            };
-            name: string;
-        };
-        ProfileUpdate: {
-            /** @example Ada Lovelace */
-            name: string;
-        };
         Project: {
             /** Format: date-time */
             createdAt: string;
@@ -1292,6 +1161,10 @@ export interface components {
             items: components["schemas"]["Project"][];
             nextCursor: string | null;
         };
+        RecoveryCodes: {
+            /** @description Ten single-use codes, each signing in once without the app; shown only now */
+            recoveryCodes: string[];
+        };
         RefreshRequest: {
             refreshToken: string;
         };
@@ -1306,28 +1179,40 @@ export interface components {
             /** @description The new secret, shown once; the old one also signs for the next 24 hours */
             secret: string;
         };
-        SecurityEvent: {
-            /** @example logged_in */
-            action: string;
-            /**
-             * Format: uuid
-             * @description A user's id, or an API key's
-             */
-            actorId: string | null;
-            at: string;
-            data: {
-                [key: string]: unknown;
-            };
-            entity: string;
-            entityId: string | null;
-            /** @description Increasing: newer events have larger ids */
-            id: string;
-            ip: string | null;
-            requestId: string | null;
+        SecondFactor: {
+            /** @description The six-digit code the authenticator app shows now */
+            code?: string;
+            mfaToken: string;
+            /** @description One of the recovery codes, instead of `code` */
+            recoveryCode?: string;
         };
-        SecurityLog: {
-            items: components["schemas"]["SecurityEvent"][];
-            nextCursor: string | null;
+        Session: {
+            /**
+             * Format: date-time
+             * @description When the person signed in
+             */
+            createdAt: string;
+            /** @description The session of the token making this request */
+            current: boolean;
+            /** Format: uuid */
+            id: string;
+            /** @description The address of the last refresh */
+            ip: string | null;
+            /**
+             * Format: date-time
+             * @description The last refresh (or the sign-in)
+             */
+            lastUsedAt: string;
+            /** @description The tenant the session signs in to */
+            tenant: {
+                /** Format: uuid */
+                id: string;
+                slug: string;
+            };
+            userAgent: string | null;
+        };
+        SessionList: {
+            items: components["schemas"]["Session"][];
         };
         SignupAnswer: {
             tenant: {
@@ -1434,6 +1319,8 @@ export interface components {
             deleteAfter: string | null;
             /** Format: uuid */
             id: string;
+            /** @description Members without two-factor authentication may only manage their own account */
+            mfaRequired: boolean;
             name: string;
             plan: string;
             provisioning: {
@@ -1468,6 +1355,10 @@ export interface components {
             /** @enum {string} */
             status: "pending" | "running" | "ready" | "failed" | "expired";
         };
+        TenantUpdate: {
+            /** @description Require two-factor authentication of every member (you must have it on to turn this on) */
+            mfaRequired: boolean;
+        };
         Tokens: {
             accessToken: string;
             /** @description Seconds until the access token expires */
@@ -1475,6 +1366,19 @@ export interface components {
             refreshToken: string;
             /** @enum {string} */
             tokenType: "Bearer";
+        };
+        TotpConfirmation: {
+            /** @description The six-digit code the authenticator app shows now */
+            code: string;
+        };
+        TotpDisabling: {
+            password: string;
+        };
+        TotpEnrolment: {
+            /** @description The same, as a URI for a QR code */
+            otpauthUrl: string;
+            /** @description Base32, for typing into an authenticator app */
+            secret: string;
         };
         UpdateProject: {
             description?: string;
@@ -1665,10 +1569,7 @@ export interface operations {
     createApiKey: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Makes the POST safe to retry: the same key and body within 24 h returns the first answer */
-                "idempotency-key"?: string;
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
@@ -1721,20 +1622,6 @@ export interface operations {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict with the current state, or the tenant is still being provisioned (`tenant_not_ready`, with Retry-After) */
-            409: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
@@ -2092,7 +1979,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Tokens */
+            /** @description Tokens; or, for a person with two-factor authentication on, `{mfaRequired, mfaToken}` for POST /v1/auth/mfa */
             200: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
@@ -2101,7 +1988,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Tokens"];
+                    "application/json": components["schemas"]["Tokens"] | components["schemas"]["MfaChallenge"];
                 };
             };
             /** @description The body is not JSON, or not the shape this operation takes (`invalid_json`, `bad_request`, `invalid_signature`) */
@@ -2243,7 +2130,7 @@ export interface operations {
             };
         };
     };
-    forgotPassword: {
+    completeMfaLogin: {
         parameters: {
             query?: never;
             header?: never;
@@ -2252,22 +2139,12 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["PasswordForgotten"];
+                "application/json": components["schemas"]["SecondFactor"];
             };
         };
         responses: {
-            /** @description Accepted */
-            202: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description The body is not JSON, or not the shape this operation takes (`invalid_json`, `bad_request`, `invalid_signature`) */
-            400: {
+            /** @description Tokens */
+            200: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -2275,71 +2152,8 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Tokens"];
                 };
-            };
-            /** @description The body is not JSON (`unsupported_media_type`) */
-            415: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The request does not fit the schema; `errors` names each field (`validation_failed`, `idempotency_key_reused`) */
-            422: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Over a rate limit (`rate_limited`); try again after Retry-After seconds */
-            429: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    /** @description Seconds to wait before trying again */
-                    "Retry-After": number;
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    resetPassword: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["PasswordReset"];
-            };
-        };
-        responses: {
-            /** @description The password is set; sign in with it */
-            204: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content?: never;
             };
             /** @description The body is not JSON, or not the shape this operation takes (`invalid_json`, `bad_request`, `invalid_signature`) */
             400: {
@@ -2494,114 +2308,10 @@ export interface operations {
             };
         };
     };
-    verifyEmail: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["EmailVerification"];
-            };
-        };
-        responses: {
-            /** @description Verified (or, for an email change, the address changed) */
-            204: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description The body is not JSON, or not the shape this operation takes (`invalid_json`, `bad_request`, `invalid_signature`) */
-            400: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No credential, or a bad, expired or revoked one (`unauthorized`, `invalid_credentials`, `invalid_token`) */
-            401: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict with the current state, or the tenant is still being provisioned (`tenant_not_ready`, with Retry-After) */
-            409: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body is not JSON (`unsupported_media_type`) */
-            415: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The request does not fit the schema; `errors` names each field (`validation_failed`, `idempotency_key_reused`) */
-            422: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Over a rate limit (`rate_limited`); try again after Retry-After seconds */
-            429: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    /** @description Seconds to wait before trying again */
-                    "Retry-After": number;
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
     createCheckoutSession: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Makes the POST safe to retry: the same key and body within 24 h returns the first answer */
-                "idempotency-key"?: string;
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
@@ -2754,10 +2464,7 @@ export interface operations {
     createBillingPortalSession: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Makes the POST safe to retry: the same key and body within 24 h returns the first answer */
-                "idempotency-key"?: string;
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
@@ -2801,18 +2508,6 @@ export interface operations {
             };
             /** @description Absent, or another tenant's (`not_found`) */
             404: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The request does not fit the schema; `errors` names each field (`validation_failed`, `idempotency_key_reused`) */
-            422: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -3111,10 +2806,7 @@ export interface operations {
     createInvitation: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Makes the POST safe to retry: the same key and body within 24 h returns the first answer */
-                "idempotency-key"?: string;
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
@@ -3124,7 +2816,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The invitation; its token is on its way to the invitee */
+            /** @description The invitation, with its single-use token */
             201: {
                 headers: {
                     /** @description Where the created resource can be read */
@@ -3135,7 +2827,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Invitation"];
+                    "application/json": components["schemas"]["CreatedInvitation"];
                 };
             };
             /** @description The body is not JSON, or not the shape this operation takes (`invalid_json`, `bad_request`, `invalid_signature`) */
@@ -3313,79 +3005,6 @@ export interface operations {
             };
         };
     };
-    resendInvitation: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The invitation is on its way again, valid for its full lifetime */
-            202: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description No credential, or a bad, expired or revoked one (`unauthorized`, `invalid_credentials`, `invalid_token`) */
-            401: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The role is too low, or the tenant is restricted to reads (`forbidden`, `tenant_restricted`) */
-            403: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Absent, or another tenant's (`not_found`) */
-            404: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Over a rate limit (`rate_limited`); try again after Retry-After seconds */
-            429: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    /** @description Seconds to wait before trying again */
-                    "Retry-After": number;
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
     acceptInvitation: {
         parameters: {
             query?: never;
@@ -3399,7 +3018,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Tokens for the new membership */
+            /** @description Tokens for the new membership; or, for an existing account with two-factor authentication on, `{mfaRequired, mfaToken}` for POST /v1/auth/mfa */
             200: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
@@ -3408,7 +3027,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Tokens"];
+                    "application/json": components["schemas"]["Tokens"] | components["schemas"]["MfaChallenge"];
                 };
             };
             /** @description The body is not JSON, or not the shape this operation takes (`invalid_json`, `bad_request`, `invalid_signature`) */
@@ -3501,7 +3120,7 @@ export interface operations {
             };
         };
     };
-    getMe: {
+    startTotpEnrolment: {
         parameters: {
             query?: never;
             header?: never;
@@ -3510,8 +3129,8 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The profile */
-            200: {
+            /** @description The secret, and its otpauth URI for a QR code */
+            201: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -3519,7 +3138,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Profile"];
+                    "application/json": components["schemas"]["TotpEnrolment"];
                 };
             };
             /** @description No credential, or a bad, expired or revoked one (`unauthorized`, `invalid_credentials`, `invalid_token`) */
@@ -3546,6 +3165,20 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Conflict with the current state, or the tenant is still being provisioned (`tenant_not_ready`, with Retry-After) */
+            409: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Over a rate limit (`rate_limited`); try again after Retry-After seconds */
             429: {
                 headers: {
@@ -3562,7 +3195,7 @@ export interface operations {
             };
         };
     };
-    updateMe: {
+    disableTotp: {
         parameters: {
             query?: never;
             header?: never;
@@ -3571,21 +3204,19 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["ProfileUpdate"];
+                "application/json": components["schemas"]["TotpDisabling"];
             };
         };
         responses: {
-            /** @description The profile */
-            200: {
+            /** @description Off */
+            204: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["Profile"];
-                };
+                content?: never;
             };
             /** @description The body is not JSON, or not the shape this operation takes (`invalid_json`, `bad_request`, `invalid_signature`) */
             400: {
@@ -3613,6 +3244,18 @@ export interface operations {
             };
             /** @description The role is too low, or the tenant is restricted to reads (`forbidden`, `tenant_restricted`) */
             403: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Absent, or another tenant's (`not_found`) */
+            404: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -3663,7 +3306,7 @@ export interface operations {
             };
         };
     };
-    changeEmail: {
+    confirmTotpEnrolment: {
         parameters: {
             query?: never;
             header?: never;
@@ -3672,19 +3315,21 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["EmailChange"];
+                "application/json": components["schemas"]["TotpConfirmation"];
             };
         };
         responses: {
-            /** @description The confirmation link is on its way */
-            202: {
+            /** @description On; ten recovery codes, never shown again */
+            200: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["RecoveryCodes"];
+                };
             };
             /** @description The body is not JSON, or not the shape this operation takes (`invalid_json`, `bad_request`, `invalid_signature`) */
             400: {
@@ -3776,31 +3421,17 @@ export interface operations {
             };
         };
     };
-    changePassword: {
+    listSessions: {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["PasswordChange"];
-            };
-        };
+        requestBody?: never;
         responses: {
-            /** @description Changed */
-            204: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description The body is not JSON, or not the shape this operation takes (`invalid_json`, `bad_request`, `invalid_signature`) */
-            400: {
+            /** @description The sessions */
+            200: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -3808,7 +3439,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["SessionList"];
                 };
             };
             /** @description No credential, or a bad, expired or revoked one (`unauthorized`, `invalid_credentials`, `invalid_token`) */
@@ -3825,30 +3456,6 @@ export interface operations {
             };
             /** @description The role is too low, or the tenant is restricted to reads (`forbidden`, `tenant_restricted`) */
             403: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body is not JSON (`unsupported_media_type`) */
-            415: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The request does not fit the schema; `errors` names each field (`validation_failed`, `idempotency_key_reused`) */
-            422: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -3875,17 +3482,19 @@ export interface operations {
             };
         };
     };
-    sendVerificationEmail: {
+    endSession: {
         parameters: {
             query?: never;
             header?: never;
-            path?: never;
+            path: {
+                id: string;
+            };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description A link is on its way (nothing is sent if the address is verified); limited like password-reset requests to the same address */
-            202: {
+            /** @description Ended */
+            204: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -3908,6 +3517,18 @@ export interface operations {
             };
             /** @description The role is too low, or the tenant is restricted to reads (`forbidden`, `tenant_restricted`) */
             403: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Absent, or another tenant's (`not_found`) */
+            404: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -5504,91 +5125,10 @@ export interface operations {
             };
         };
     };
-    listSecurityEvents: {
-        parameters: {
-            query?: {
-                /** @description Only this user's (or API key's) events */
-                actor?: string;
-                cursor?: string;
-                limit?: number;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description A page of events */
-            200: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["SecurityLog"];
-                };
-            };
-            /** @description No credential, or a bad, expired or revoked one (`unauthorized`, `invalid_credentials`, `invalid_token`) */
-            401: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The role is too low, or the tenant is restricted to reads (`forbidden`, `tenant_restricted`) */
-            403: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The request does not fit the schema; `errors` names each field (`validation_failed`, `idempotency_key_reused`) */
-            422: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Over a rate limit (`rate_limited`); try again after Retry-After seconds */
-            429: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    /** @description Seconds to wait before trying again */
-                    "Retry-After": number;
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
     signUp: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Makes the POST safe to retry: the same key and body within 24 h returns the first answer */
-                "idempotency-key"?: string;
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
@@ -5598,7 +5138,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Accepted; poll GET /v1/tenant until status is active. A link to verify the owner's address is mailed to it. */
+            /** @description Accepted; poll GET /v1/tenant until status is active */
             202: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
@@ -5862,13 +5402,123 @@ export interface operations {
             };
         };
     };
+    updateTenant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TenantUpdate"];
+            };
+        };
+        responses: {
+            /** @description The tenant */
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tenant"];
+                };
+            };
+            /** @description The body is not JSON, or not the shape this operation takes (`invalid_json`, `bad_request`, `invalid_signature`) */
+            400: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credential, or a bad, expired or revoked one (`unauthorized`, `invalid_credentials`, `invalid_token`) */
+            401: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The role is too low, or the tenant is restricted to reads (`forbidden`, `tenant_restricted`) */
+            403: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Absent, or another tenant's (`not_found`) */
+            404: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request does not fit the schema; `errors` names each field (`validation_failed`, `idempotency_key_reused`) */
+            422: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over a rate limit (`rate_limited`); try again after Retry-After seconds */
+            429: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After": number;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     requestTenantExport: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Makes the POST safe to retry: the same key and body within 24 h returns the first answer */
-                "idempotency-key"?: string;
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };

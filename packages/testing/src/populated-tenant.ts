@@ -19,7 +19,7 @@ export type PopulatedTenant = {
   ids: Record<string, string>;
 };
 
-const claimsOf = (token: string): { sub?: string } =>
+const claimsOf = (token: string): { sub?: string; sid?: string } =>
   JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString());
 
 function expectStatus(what: string, answer: { status: number; json: unknown }, status: number) {
@@ -116,5 +116,12 @@ export async function populatedTenant(
   });
   expectStatus("registering a webhook endpoint", endpoint, 201);
   ids["webhook-endpoints"] = endpoint.json.id;
+  // A second session of the owner's, so that ending it (DELETE /v1/me/sessions/{id}) leaves the
+  // owner's token working.
+  const again = await call("POST", "/v1/auth/login", {
+    body: { email: signed.signup.json.user.email, password: testPassword },
+  });
+  expectStatus("logging in again", again, 200);
+  ids.sessions = claimsOf(again.json.accessToken).sid as string;
   return { id: signed.tenantId, slug: signed.slug, owner, admin, member, ids };
 }

@@ -29,6 +29,8 @@ export type OpenApiDocument = {
 };
 export type Operation = {
   "x-oryn-min-role"?: string;
+  /** Set on what an API key may never do, whatever its role. */
+  "x-oryn-people-only"?: boolean;
   security?: unknown[];
   parameters?: { name: string; in: string }[];
   requestBody?: { content?: Record<string, { schema?: Schema }> };

@@ -21,9 +21,12 @@ import { registerExports } from "./exports/index.ts";
 import { registerInvitations } from "./invitations/index.ts";
 import { registerMe } from "./me/index.ts";
 import { registerMembers } from "./members/index.ts";
+import { registerMfa } from "./mfa/index.ts";
+import { requireMfaWhereTenantDoes } from "./mfa/policy.ts";
 import { registerProxy } from "./proxy/index.ts";
 import { rateLimit } from "./rate-limit/rate-limits.ts";
 import { registerSecurityLog } from "./security-log/index.ts";
+import { registerSessions } from "./sessions/index.ts";
 import { registerSignup } from "./signup/index.ts";
 import { registerTenant } from "./tenant/index.ts";
 import { registerTokens } from "./tokens/index.ts";
@@ -45,6 +48,8 @@ export function createGatewayApp(deps: GatewayDeps): App {
   app.use("/v1/*", identify(deps));
   app.use("/v1/*", rateLimit(deps.rateLimits, deps.clientIp, deps.logger));
   registerEdgeLimits(app, deps);
+  // Before any route, forwarded ones included: a tenant's MFA requirement holds everywhere.
+  app.use("/v1/*", requireMfaWhereTenantDoes(deps.mfaPolicy));
 
   const bodyLimited = bodyLimit({
     maxSize: deps.config.BODY_LIMIT_BYTES,
@@ -69,6 +74,8 @@ export function createGatewayApp(deps: GatewayDeps): App {
   registerTenant(app, deps);
   registerExports(app, deps);
   registerMembers(app, deps);
+  registerSessions(app, deps);
+  registerMfa(app, deps);
   registerInvitations(app, deps);
   registerApiKeys(app, deps);
   registerSecurityLog(app, deps);

@@ -23,6 +23,8 @@ import { type ApiKeyAuthenticator, createApiKeyAuthenticator } from "./api-keys/
 import { createLoginLimiter, type LoginLimiter } from "./auth/login-limiter.ts";
 import { clientIpResolver, trustedProxyList } from "./client-ip.ts";
 import type { GatewayConfig } from "./env.ts";
+import { createMfaPolicy, type MfaPolicy } from "./mfa/policy.ts";
+import { loadMfaSettings, type MfaSettings } from "./mfa/totp.ts";
 import { createUpstream, type Upstream } from "./proxy/upstream.ts";
 import { createRateLimits, type RateLimits } from "./rate-limit/rate-limits.ts";
 import { createTenantPlans } from "./rate-limit/tenant-plans.ts";
@@ -44,6 +46,8 @@ export type GatewayDeps = {
   resetLimiter: ResetLimiter;
   accountTokens: AccountTokenSettings;
   revocations: Revocations;
+  mfa: MfaSettings;
+  mfaPolicy: MfaPolicy;
   apiKeys: ApiKeyAuthenticator;
   upstreams: { workspace: Upstream; billing: Upstream };
   /** The key that seals endpoints' signing secrets, and what URLs this deployment takes. */
@@ -64,6 +68,13 @@ export async function createGatewayDeps(
     issuer: config.JWT_ISSUER,
     audience: config.JWT_AUDIENCE,
     ttlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+  });
+  const mfa = loadMfaSettings({
+    logger,
+    value: config.MFA_ENCRYPTION_KEY,
+    nodeEnv: config.NODE_ENV,
+    secretsDir: config.SECRETS_DIR,
+    issuer: config.MFA_ISSUER,
   });
   const sql = connect(config.DATABASE_URL, {
     max: config.DATABASE_POOL_MAX,
@@ -160,6 +171,8 @@ export async function createGatewayDeps(
       changeEmailTtlSeconds: config.EMAIL_CHANGE_TTL_SECONDS,
     },
     revocations,
+    mfa,
+    mfaPolicy: createMfaPolicy(sql, config.MFA_POLICY_CACHE_TTL_MS),
     apiKeys: createApiKeyAuthenticator({ sql, keys, logger }),
     upstreams,
     clientIp: clientIpResolver(trustedProxyList(trustedProxies(config, logger))),

@@ -60,6 +60,25 @@ export const gatewayEnv = z
       .describe(
         "How often each gateway reads access revocations (removed members, changed roles, deleted tenants); 100 to 30000.",
       ),
+    MFA_ENCRYPTION_KEY: z.string().optional().meta({
+      description:
+        "Key (32 random bytes, base64url) that encrypts people's TOTP secrets at rest (AES-256-GCM). Keep it: with another key no enrolled authenticator's code is accepted, and people can sign in only with their recovery codes.",
+      secret: true,
+      unset: "generated into SECRETS_DIR outside production",
+    }),
+    MFA_ISSUER: z
+      .string()
+      .min(1)
+      .max(100)
+      .regex(/^[^:\p{Cc}]+$/u, "no colon or control characters")
+      .default("Oryn")
+      .describe("The name authenticator apps show beside an account enrolled for TOTP."),
+    MFA_POLICY_CACHE_TTL_MS: positiveInt
+      .max(60_000)
+      .default(5_000)
+      .describe(
+        "How long a gateway caches whether a person must enrol in MFA for their tenant: another gateway's change (enrolment, the tenant's `mfaRequired`) applies within this; at most 60000.",
+      ),
     INVITATION_TTL_SECONDS: positiveInt
       .default(7 * 24 * 3600)
       .describe("How long an invitation can be accepted."),
@@ -134,7 +153,7 @@ export const gatewayEnv = z
     RATE_LIMIT_IP_PER_MINUTE: positiveInt
       .default(60)
       .describe(
-        "Requests per minute per client IP on signup, login and accepting an invitation (whatever token comes along), and on `/v1` requests without a valid credential.",
+        "Requests per minute per client IP on signup, login, a login's second factor (`POST /v1/auth/mfa`) and accepting an invitation (whatever token comes along), and on `/v1` requests without a valid credential.",
       ),
     RATE_LIMIT_REFUSED_PER_MINUTE: positiveInt
       .default(120)

@@ -50,6 +50,25 @@ describe("rate limits at the edge", () => {
     ).toBe(200);
   });
 
+  it("count a login's second factor against the client's IP, whatever token comes along", async () => {
+    const ip = uniqueIp();
+    const signup = await gateway.call("POST", "/v1/signup", {
+      body: uniqueSignup(),
+      headers: { "x-forwarded-for": uniqueIp() },
+    });
+    const statuses: number[] = [];
+    for (let attempt = 0; attempt < 6; attempt++) {
+      const answer = await gateway.call("POST", "/v1/auth/mfa", {
+        token: signup.json.tokens.accessToken,
+        body: { mfaToken: "omt_guess", code: "123456" },
+        headers: { "x-forwarded-for": ip },
+      });
+      expect(answer.headers.get("ratelimit-policy")).toBe('"ip";q=5;w=60');
+      statuses.push(answer.status);
+    }
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
+  });
+
   it("count refresh and logout in a looser per-IP bucket of their own", async () => {
     const answer = await gateway.call("POST", "/v1/auth/refresh", {
       body: { refreshToken: "ort_unknown" },
@@ -106,20 +125,22 @@ describe("operations endpoints", () => {
 });
 
 describe("refresh tokens under concurrency", () => {
-  const refresh = (target: typeof gateway, token: string) =>
+  const refresh = (target: typeof gateway, token: string, ip = uniqueIp()) =>
     target.call("POST", "/v1/auth/refresh", {
       body: { refreshToken: token },
-      headers: { "x-forwarded-for": uniqueIp() },
+      headers: { "x-forwarded-for": ip },
     });
 
-  it("give every refresh of one token sent at once the same successor, within the grace window", async () => {
+  it("give every refresh of one token sent at once by one client the same successor, within the grace window", async () => {
     const signup = await gateway.call("POST", "/v1/signup", {
       body: uniqueSignup(),
       headers: { "x-forwarded-for": uniqueIp() },
     });
     const refreshToken = signup.json.tokens.refreshToken;
+    // One client (two tabs, a retry): the grace answer is for it alone (sessions.test.ts).
+    const client = uniqueIp();
     const answers = await Promise.all(
-      Array.from({ length: 8 }, () => refresh(gateway, refreshToken)),
+      Array.from({ length: 8 }, () => refresh(gateway, refreshToken, client)),
     );
     expect(answers.map((answer) => answer.status)).toEqual(Array(8).fill(200));
     const successors = new Set(answers.map((answer) => answer.json.refreshToken));

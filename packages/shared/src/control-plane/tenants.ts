@@ -24,6 +24,8 @@ export type TenantRow = {
   movingSince: Date | null;
   /** Set while `deleting`: when the data is dropped unless an operator restores the tenant. */
   deleteAfter: Date | null;
+  /** Members must have a second factor to do anything but manage their own account. */
+  mfaRequired: boolean;
   createdAt: Date;
   updatedAt: Date;
 };
@@ -34,7 +36,8 @@ export async function findTenant(
 ): Promise<TenantRow | undefined> {
   const [row] = await sql<TenantRow[]>`
     select id, slug, name, status, plan, provisioning_step, provisioning_attempts,
-           provisioning_error, schema_version, moving_since, delete_after, created_at, updated_at
+           provisioning_error, schema_version, moving_since, delete_after, mfa_required, created_at,
+           updated_at
     from tenants where id = ${id}`;
   return row;
 }

@@ -6,6 +6,10 @@ import type { Logger, Principal, Sql, TransactionSql } from "@oryn/shared";
  * same transaction): the lowest membership version still good for that (tenant, user). Each
  * gateway process polls them into memory every `pollMs` and refuses older tokens, so the hot
  * path costs a map lookup and a revocation takes effect within about one poll.
+ *
+ * Ended sessions (logout, a session ended by its owner, a replayed refresh token) are read the
+ * same way from `sessions.ended_at`: a person's token names its session (`sid`), and a token of
+ * an ended session is refused.
  */
 export type Revocations = {
   isRevoked(principal: Principal): boolean;
@@ -35,6 +39,7 @@ export function createRevocations(options: {
 }): Revocations {
   const { sql } = options;
   const minVersions = new Map<string, { minVersion: number; at: number }>();
+  const endedSessions = new Map<string, number>();
   const keep = (options.accessTtlSeconds + 60) * 1000;
   // Rows are read again with an overlap: a transaction that started earlier can commit after a
   // poll that already saw later rows, and applying a revocation twice changes nothing.
@@ -59,7 +64,11 @@ export function createRevocations(options: {
         minVersions.set(key, { minVersion, at: row.at.getTime() });
       }
     }
+    const ended = await sql<{ id: string; at: Date }[]>`
+      select id, ended_at as at from sessions where ended_at > ${from}`;
+    for (const row of ended) endedSessions.set(row.id, row.at.getTime());
     for (const [key, entry] of minVersions) if (started - entry.at > keep) minVersions.delete(key);
+    for (const [id, at] of endedSessions) if (started - at > keep) endedSessions.delete(id);
     since = new Date(started - overlapMs);
   }
 
@@ -98,6 +107,7 @@ export function createRevocations(options: {
   return {
     isRevoked(principal) {
       if (principal.kind !== "user") return false;
+      if (principal.sessionId !== undefined && endedSessions.has(principal.sessionId)) return true;
       const entry = minVersions.get(`${principal.tenantId}:${principal.userId}`);
       return entry !== undefined && principal.membershipVersion < entry.minVersion;
     },

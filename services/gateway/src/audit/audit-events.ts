@@ -1,8 +1,8 @@
 import { isIP } from "node:net";
 import type { Sql, TransactionSql } from "@oryn/shared";
 
-/** Where a control-plane change came from. */
-export type AuditContext = { requestId: string; ip: string };
+/** Where a control-plane change came from; the user agent is kept with sessions, not audited. */
+export type AuditContext = { requestId: string; ip: string; userAgent?: string | undefined };
 
 /** Control-plane audit: who did what to which tenant, from where, in which request. */
 export async function recordAuditEvent(

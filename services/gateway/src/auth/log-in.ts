@@ -1,7 +1,8 @@
-import { createRoute } from "@hono/zod-openapi";
+import { createRoute, z } from "@hono/zod-openapi";
 import { type App, problemResponses, publicAccess } from "@oryn/shared";
 import type { GatewayDeps } from "../deps.ts";
 import { auditContextOf } from "../lib/request.ts";
+import { mfaChallengeSchema } from "../mfa/schemas.ts";
 import { tokensSchema } from "../tokens/issue-tokens.ts";
 import { loginBody } from "./schemas.ts";
 import { logIn } from "./sessions.ts";
@@ -15,7 +16,11 @@ const route = createRoute({
   summary: "Exchange email and password for tokens",
   request: { body: { content: { "application/json": { schema: loginBody } }, required: true } },
   responses: {
-    200: { description: "Tokens", content: { "application/json": { schema: tokensSchema } } },
+    200: {
+      description:
+        "Tokens; or, for a person with two-factor authentication on, `{mfaRequired, mfaToken}` for POST /v1/auth/mfa",
+      content: { "application/json": { schema: z.union([tokensSchema, mfaChallengeSchema]) } },
+    },
     ...problemResponses(400, 401, 415, 422, 429),
   },
 });

@@ -10,7 +10,8 @@ const route = createRoute({
   path: "/v1/auth/logout",
   ...publicAccess("anyone"),
   tags: ["Auth"],
-  summary: "Revoke the refresh token's family",
+  summary:
+    "End the refresh token's session: its refresh tokens at once, its access tokens within seconds",
   request: { body: { content: { "application/json": { schema: refreshBody } }, required: true } },
   responses: { 204: { description: "Logged out" }, ...problemResponses(400, 415, 422, 429) },
 });
@@ -19,6 +20,8 @@ export function registerLogOut(app: App, deps: GatewayDeps): void {
   app.openapi(route, async (c) => {
     const { refreshToken } = c.req.valid("json");
     await deps.sql.begin((tx) => logOut(tx, refreshToken));
+    // This process refuses the session's access tokens from now on, the others within a poll.
+    await deps.revocations.refresh().catch(() => undefined);
     return c.body(null, 204);
   });
 }

@@ -11,6 +11,11 @@ import { createFailureThrottle } from "./failure-throttle.ts";
  * lock: `createFailureThrottle`). An address the account logged in from before is spared the
  * account's lock, so a guesser elsewhere cannot lock its owner out. Any of them over its limit
  * answers 429 with Retry-After before the password is even checked.
+ *
+ * Second-factor codes (TOTP and recovery codes, at login and when enrolling) are counted per
+ * account whatever the address, in a bucket of their own: whoever tries them already has the
+ * password, and changing address must not buy more guesses. They count toward the IP's daily
+ * limit too.
  */
 export type LoginLimiter = {
   assertAllowed(email: string, ip: string): Promise<void>;
@@ -18,6 +23,9 @@ export type LoginLimiter = {
   succeeded(email: string, ip: string): Promise<void>;
   /** Lifts the account's lock and forgets its failures: a completed password reset calls this. */
   clearAccount(email: string): Promise<void>;
+  assertCodeAllowed(userId: string, ip: string): Promise<void>;
+  codeFailed(userId: string, ip: string): Promise<void>;
+  codeSucceeded(userId: string): Promise<void>;
 };
 
 export function createLoginLimiter(options: {
@@ -53,6 +61,11 @@ export function createLoginLimiter(options: {
     ...options.account,
   });
   const knownAddresses = limiter("login-known", 1, options.knownAddressSeconds);
+  const codesByUser = limiter(
+    "mfa-fail-user",
+    options.consecutiveFailures,
+    options.failureWindowSeconds,
+  );
   // The email is hashed: RedisClient keys should not carry personal data.
   const accountKey = (email: string) =>
     createHash("sha256").update(email).digest("base64url").slice(0, 22);
@@ -99,5 +112,28 @@ export function createLoginLimiter(options: {
       ]);
     },
     clearAccount: (email) => byAccount.reset(accountKey(email)),
+    async assertCodeAllowed(userId, ip) {
+      const [codes, address] = await Promise.all([
+        codesByUser.get(userId).catch(() => null),
+        byIp.get(ip).catch(() => null),
+      ]);
+      const waits = [
+        { state: codes, points: options.consecutiveFailures },
+        { state: address, points: options.failuresPerIpPerDay },
+      ]
+        .filter((entry) => entry.state !== null && entry.state.consumedPoints >= entry.points)
+        .map((entry) => entry.state?.msBeforeNext ?? 0);
+      if (waits.length === 0) return;
+      throw new ApiError("rate_limited", {
+        detail: "Too many wrong codes; try again later",
+        headers: { "retry-after": String(Math.max(1, Math.ceil(Math.max(...waits) / 1000))) },
+      });
+    },
+    async codeFailed(userId, ip) {
+      await Promise.allSettled([codesByUser.consume(userId), byIp.consume(ip)]);
+    },
+    async codeSucceeded(userId) {
+      await codesByUser.delete(userId).catch(() => undefined);
+    },
   };
 }

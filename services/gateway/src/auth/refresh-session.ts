@@ -1,6 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import { ApiError, type App, problemResponses, publicAccess } from "@oryn/shared";
 import type { GatewayDeps } from "../deps.ts";
+import { auditContextOf } from "../lib/request.ts";
 import { tokensSchema } from "../tokens/issue-tokens.ts";
 import { refreshBody } from "./schemas.ts";
 import { refreshSession } from "./sessions.ts";
@@ -22,9 +23,16 @@ const route = createRoute({
 export function registerRefreshSession(app: App, deps: GatewayDeps): void {
   app.openapi(route, async (c) => {
     const { refreshToken } = c.req.valid("json");
-    const tokens = await deps.sql.begin((tx) => refreshSession(tx, deps.tokens, refreshToken));
-    // Refused after the commit, so a revocation the refusal made is kept.
-    if (!tokens) throw new ApiError("invalid_token");
+    const client = auditContextOf(c, deps);
+    const tokens = await deps.sql.begin((tx) =>
+      refreshSession(tx, deps.tokens, refreshToken, client),
+    );
+    if (!tokens) {
+      // A replay may have ended the session: this process refuses its access tokens now.
+      await deps.revocations.refresh().catch(() => undefined);
+      // Refused after the commit, so a revocation the refusal made is kept.
+      throw new ApiError("invalid_token");
+    }
     return c.json(tokens, 200);
   });
 }

@@ -1,6 +1,9 @@
 import { ApiError, type Role, type Sql, type TransactionSql } from "@oryn/shared";
 import { type AuditContext, recordAuditEvent } from "../audit/audit-events.ts";
+import { createMfaChallenge } from "../mfa/challenges.ts";
+import { hasActiveTotp } from "../mfa/factors.ts";
 import { verifyPassword } from "../passwords/passwords.ts";
+import { type SessionClient, touchSession } from "../sessions/sessions.ts";
 import {
   issueTokens,
   type TokenSettings,
@@ -19,7 +22,8 @@ type Membership = { tenantId: string; slug: string; role: Role; version: string 
  * The answer for an unknown email and for a wrong password is the same, and takes about as long
  * (a decoy hash is verified). A tenant the user is not a member of is answered the same way, so
  * login reveals nothing about other tenants. It runs outside a transaction: a failed login's
- * audit row must be kept although the login fails.
+ * audit row must be kept although the login fails. A person with a second factor gets an
+ * `mfaToken` instead of tokens, for POST /v1/auth/mfa.
  */
 export async function logIn(deps: {
   sql: Sql;
@@ -27,7 +31,7 @@ export async function logIn(deps: {
   limiter: LoginLimiter;
   input: LoginInput;
   context: AuditContext;
-}): Promise<Tokens> {
+}): Promise<Tokens | { mfaRequired: true; mfaToken: string }> {
   const { sql, input } = deps;
   await deps.limiter.assertAllowed(input.email, deps.context.ip);
   const [user] = await sql<{ id: string; passwordHash: string }[]>`
@@ -52,6 +56,20 @@ export async function logIn(deps: {
     order by m.created_at`;
   const membership = pickMembership(memberships, input.tenant);
   await deps.limiter.succeeded(input.email, deps.context.ip);
+  if (await hasActiveTotp(sql, user.id)) {
+    await recordAuditEvent(sql, deps.context, {
+      tenantId: membership.tenantId,
+      actorId: user.id,
+      action: "mfa_challenged",
+      entity: "user",
+      entityId: user.id,
+    });
+    const mfaToken = await createMfaChallenge(sql, {
+      userId: user.id,
+      tenantId: membership.tenantId,
+    });
+    return { mfaRequired: true, mfaToken };
+  }
 
   await recordAuditEvent(sql, deps.context, {
     tenantId: membership.tenantId,
@@ -60,12 +78,17 @@ export async function logIn(deps: {
     entity: "user",
     entityId: user.id,
   });
-  return issueTokens(sql, deps.tokens, {
-    userId: user.id,
-    tenantId: membership.tenantId,
-    role: membership.role,
-    membershipVersion: Number(membership.version),
-  });
+  return issueTokens(
+    sql,
+    deps.tokens,
+    {
+      userId: user.id,
+      tenantId: membership.tenantId,
+      role: membership.role,
+      membershipVersion: Number(membership.version),
+    },
+    deps.context,
+  );
 }
 
 function pickMembership(memberships: Membership[], slug: string | undefined): Membership {
@@ -89,16 +112,18 @@ function pickMembership(memberships: Membership[], slug: string | undefined): Me
  * Rotates a refresh token, inside the caller's transaction: the old one is spent and its
  * successor stored. The new access token carries the member's current role and membership
  * version. A refusal is answered (undefined), not thrown, so that a revocation it made (a reused
- * token revokes its family) commits with the transaction.
+ * token revokes its family) commits with the transaction. The session records the client.
  */
 export async function refreshSession(
   tx: TransactionSql,
   tokens: TokenSettings,
   refreshToken: string,
+  client: SessionClient,
 ): Promise<Tokens | undefined> {
   const redemption = await redeemRefreshToken(tx, refreshToken, {
     keys: tokens.keys.refreshTokenKeys,
     graceSeconds: tokens.refreshGraceSeconds,
+    client,
   });
   if (!redemption.ok) return undefined;
   const [membership] = await tx<{ role: Role; version: string }[]>`
@@ -109,7 +134,10 @@ export async function refreshSession(
     await revokeFamily(tx, redemption.familyId);
     return undefined;
   }
-  await redemption.storeSuccessor?.(tokens.refreshTtlSeconds);
+  if (redemption.storeSuccessor) {
+    await redemption.storeSuccessor(tokens.refreshTtlSeconds);
+    await touchSession(tx, redemption.familyId, client);
+  }
   return tokensWith(
     tokens,
     {
@@ -124,7 +152,8 @@ export async function refreshSession(
 }
 
 /**
- * Logout: revokes the family of the presented token; unknown tokens change nothing. The row lock
+ * Logout: ends the session of the presented token (its refresh tokens now, its access tokens
+ * within a revocation poll); unknown tokens change nothing. The row lock
  * orders it after a refresh of the same token in flight, and the UPDATE, a statement of its own,
  * then sees (and revokes) the successor that refresh committed.
  */

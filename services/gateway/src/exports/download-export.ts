@@ -1,8 +1,9 @@
 import { createReadStream } from "node:fs";
 import { Readable } from "node:stream";
 import { createRoute, z } from "@hono/zod-openapi";
-import { type App, access, principalOf, problemResponses } from "@oryn/shared";
+import { type App, principalOf, problemResponses } from "@oryn/shared";
 import type { GatewayDeps } from "../deps.ts";
+import { personAccess } from "../lib/people.ts";
 import { idParams } from "../lib/schemas.ts";
 
 import { readyArchive } from "./tenant-exports.ts";
@@ -12,8 +13,9 @@ const route = createRoute({
   operationId: "downloadTenantExport",
   path: "/v1/tenant/exports/{id}/download",
   tags: ["Tenant"],
-  summary: "Download a ready export (application/gzip, a tar archive)",
-  ...access("owner"),
+  summary:
+    "Download a ready export (application/gzip, a tar archive); a person only, not an API key",
+  ...personAccess("owner"),
   request: { params: idParams },
   responses: {
     200: {

@@ -1,8 +1,9 @@
-import { createRoute } from "@hono/zod-openapi";
+import { createRoute, z } from "@hono/zod-openapi";
 import { type App, problemResponses, publicAccess } from "@oryn/shared";
 import { sendAfterCommit } from "../accounts/account-mail.ts";
 import type { GatewayDeps } from "../deps.ts";
 import { auditContextOf } from "../lib/request.ts";
+import { mfaChallengeSchema } from "../mfa/schemas.ts";
 import { tokensSchema } from "../tokens/issue-tokens.ts";
 import { acceptInvitation, identifyInvitee } from "./invitations.ts";
 import { acceptInvitationBody } from "./schemas.ts";
@@ -19,8 +20,9 @@ const route = createRoute({
   },
   responses: {
     200: {
-      description: "Tokens for the new membership",
-      content: { "application/json": { schema: tokensSchema } },
+      description:
+        "Tokens for the new membership; or, for an existing account with two-factor authentication on, `{mfaRequired, mfaToken}` for POST /v1/auth/mfa",
+      content: { "application/json": { schema: z.union([tokensSchema, mfaChallengeSchema]) } },
     },
     ...problemResponses(400, 401, 402, 409, 415, 422, 429),
   },

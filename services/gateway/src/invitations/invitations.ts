@@ -16,6 +16,8 @@ import { type AuditContext, recordAuditEvent, recordCallerEvent } from "../audit
 import type { LoginLimiter } from "../auth/login-limiter.ts";
 import type { Caller } from "../lib/request.ts";
 import { addMembership, assertMemberCapAllows, lockMemberships } from "../members/members.ts";
+import { createMfaChallenge } from "../mfa/challenges.ts";
+import { hasActiveTotp } from "../mfa/factors.ts";
 import { hashPassword, verifyPassword } from "../passwords/passwords.ts";
 import { issueTokens, type TokenSettings, type Tokens } from "../tokens/issue-tokens.ts";
 import { invitationMail } from "./invitation-mail.ts";
@@ -251,7 +253,7 @@ export async function acceptInvitation(
   accountTokens: AccountTokenSettings,
   context: AuditContext,
   invitee: Invitee,
-): Promise<{ tokens: Tokens; mail: MailRequest[] }> {
+): Promise<{ tokens: Tokens | { mfaRequired: true; mfaToken: string }; mail: MailRequest[] }> {
   const invitation = await pendingInvitation(tx, invitee.token, true);
   const { user } = invitee;
   if (!user.existing) {
@@ -293,12 +295,25 @@ export async function acceptInvitation(
     ...joined,
   });
   await recordEvent(tx, invitation.tenantId, "member.added", joined);
-  const issued = await issueTokens(tx, tokens, {
-    userId: user.id,
-    tenantId: invitation.tenantId,
-    role: invitation.role,
-    membershipVersion: version,
-  });
+  // An account with a second factor joins with it, not with its password alone.
+  if (user.existing && (await hasActiveTotp(tx, user.id))) {
+    const mfaToken = await createMfaChallenge(tx, {
+      userId: user.id,
+      tenantId: invitation.tenantId,
+    });
+    return { tokens: { mfaRequired: true, mfaToken }, mail: [] };
+  }
+  const issued = await issueTokens(
+    tx,
+    tokens,
+    {
+      userId: user.id,
+      tenantId: invitation.tenantId,
+      role: invitation.role,
+      membershipVersion: version,
+    },
+    context,
+  );
   // An invitation from before mail proved nothing: the new account is asked to verify.
   const mail =
     !user.existing && !invitation.mailed

@@ -6,7 +6,9 @@ type ClientIp = { clientIp: (c: Context<AppEnv>) => string };
 
 /** Where a request came from, for the control-plane audit: its id and the client's address. */
 export function auditContextOf(c: Context<AppEnv>, deps: ClientIp): AuditContext {
-  return { requestId: c.get("requestId"), ip: deps.clientIp(c) };
+  // Cut to the column's length: a client chooses it, and it is only shown back to its owner.
+  const userAgent = c.req.header("user-agent")?.slice(0, 512);
+  return { requestId: c.get("requestId"), ip: deps.clientIp(c), userAgent };
 }
 
 /** Who is calling, and from where: what a domain function that changes something is given. */

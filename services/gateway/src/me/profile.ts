@@ -1,4 +1,5 @@
 import { ApiError, type Principal, type Role, type Sql, type TransactionSql } from "@oryn/shared";
+import { hasActiveTotp } from "../mfa/factors.ts";
 import type { Profile } from "./schemas.ts";
 
 /** `/v1/me` is a person's: an API key has no profile, password or address. */
@@ -25,9 +26,7 @@ export async function profileOf(sql: Sql | TransactionSql, userId: string): Prom
     email: user.email,
     emailVerified: user.verified,
     name: user.name,
-    // TOTP enrolment is stored by the MFA work (issue 15's other half); until it lands here no
-    // account has a second factor, so this is false. Read it from there once merged.
-    mfa: { totp: false },
+    mfa: { totp: await hasActiveTotp(sql, userId) },
     memberships: memberships.map((membership) => ({
       tenant: { id: membership.tenantId, slug: membership.slug, name: membership.tenantName },
       role: membership.role,

@@ -163,8 +163,8 @@ function fallbackWatch(redis: RedisClient, logger: Logger): () => "redis" | "mem
 type Bucket = { kind: "tenant" | "ip" | "session"; policies: Policy[]; key: string };
 
 /**
- * Which bucket a request is counted in. Signup, login and accepting an invitation (where
- * passwords are guessed) always count against the client's IP, whatever token comes with them:
+ * Which bucket a request is counted in. Signup, login, a login's second factor and accepting an
+ * invitation (where passwords and codes are guessed) always count against the client's IP, whatever token comes with them:
  * otherwise one free signup's token would lift the IP limit. Refresh and logout also go by IP, in
  * a looser bucket of their own: a refresh token cannot be guessed, and many users behind one NAT
  * refresh every few minutes. Elsewhere a verified credential's tenant pays, at its plan's rate,
@@ -188,7 +188,12 @@ export async function bucketOf(
   return { kind: "ip", policies: limits.ip, key: clientIp(c) };
 }
 
-const passwordRoutes = new Set(["/v1/signup", "/v1/auth/login", "/v1/invitations/accept"]);
+const passwordRoutes = new Set([
+  "/v1/signup",
+  "/v1/auth/login",
+  "/v1/auth/mfa",
+  "/v1/invitations/accept",
+]);
 const sessionRoutes = new Set(["/v1/auth/refresh", "/v1/auth/logout"]);
 
 type Outcome = { policy: Policy; state: RateLimiterRes; refused: boolean };

@@ -74,10 +74,12 @@ export function registerSignUp(app: App, deps: GatewayDeps): void {
     // login would, rather than tokens kept from the first answer.
     const tokens =
       fresh?.tokens ??
-      (await tokensFor(deps.sql, deps.tokens, {
-        userId: signup.user.id,
-        tenantId: signup.tenant.id,
-      }));
+      (await tokensFor(
+        deps.sql,
+        deps.tokens,
+        { userId: signup.user.id, tenantId: signup.tenant.id },
+        context,
+      ));
     setAnswerHeaders(c, answer);
     return c.json({ ...signup, tokens }, 202);
   });

@@ -46,12 +46,17 @@ export async function signUp(
   return {
     tenant: { id: tenantId, slug, name: input.company.name, status: "provisioning" },
     user: { id: userId, email: input.owner.email, name: input.owner.name },
-    tokens: await issueTokens(tx, tokens, {
-      userId,
-      tenantId,
-      role: "owner",
-      membershipVersion,
-    }),
+    tokens: await issueTokens(
+      tx,
+      tokens,
+      {
+        userId,
+        tenantId,
+        role: "owner",
+        membershipVersion,
+      },
+      context,
+    ),
   };
 }
 

@@ -1,6 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
-import { type App, access, problemResponses, scheduleTenantDeletion } from "@oryn/shared";
+import { type App, problemResponses, scheduleTenantDeletion } from "@oryn/shared";
 import type { GatewayDeps } from "../deps.ts";
+import { personAccess } from "../lib/people.ts";
 import { callerOf } from "../lib/request.ts";
 import { deleteTenantBody, tenantSchema } from "./schemas.ts";
 import { requestDeletion } from "./tenant.ts";
@@ -12,8 +13,8 @@ const route = createRoute({
   tags: ["Tenant"],
   summary:
     "Delete the tenant: it becomes `deleting` at once, every member's sessions end within seconds, " +
-    "and its data is dropped after the grace period unless an operator restores it",
-  ...access("owner"),
+    "and its data is dropped after the grace period unless an operator restores it; a person only, not an API key",
+  ...personAccess("owner"),
   request: {
     body: { content: { "application/json": { schema: deleteTenantBody } }, required: true },
   },

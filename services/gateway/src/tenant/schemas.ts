@@ -16,6 +16,9 @@ export const tenantSchema = z
     deleteAfter: z.iso.datetime().nullable().openapi({
       description: "While `deleting`: when the tenant's data is dropped for good",
     }),
+    mfaRequired: z.boolean().openapi({
+      description: "Members without two-factor authentication may only manage their own account",
+    }),
     createdAt: z.iso.datetime(),
   })
   .openapi("Tenant");
@@ -25,5 +28,14 @@ export const deleteTenantBody = z
     confirm: z.string().max(100).openapi({ description: "The tenant's slug, typed again" }),
   })
   .openapi("TenantDeletion");
+
+export const updateTenantBody = z
+  .object({
+    mfaRequired: z.boolean().openapi({
+      description:
+        "Require two-factor authentication of every member (you must have it on to turn this on)",
+    }),
+  })
+  .openapi("TenantUpdate");
 
 export type Tenant = z.infer<typeof tenantSchema>;

@@ -6,7 +6,9 @@ import {
   type TenantRow,
   type TransactionSql,
 } from "@oryn/shared";
+import { recordCallerEvent } from "../audit/audit-events.ts";
 import type { Caller } from "../lib/request.ts";
+import { hasActiveTotp } from "../mfa/factors.ts";
 import type { Tenant } from "./schemas.ts";
 
 function toTenant(tenant: TenantRow): Tenant {
@@ -22,6 +24,7 @@ function toTenant(tenant: TenantRow): Tenant {
       error: tenant.provisioningError,
     },
     deleteAfter: tenant.deleteAfter?.toISOString() ?? null,
+    mfaRequired: tenant.mfaRequired,
     createdAt: tenant.createdAt.toISOString(),
   };
 }
@@ -65,4 +68,36 @@ export async function requestDeletion(
   const deleting = await findTenant(tx, tenant.id);
   if (!deleting) throw new ApiError("not_found");
   return { tenant: toTenant(deleting), deleteAfter: request.deleteAfter };
+}
+
+/**
+ * Sets whether the tenant requires a second factor of its members. Turning it on needs the caller
+ * to have one: an owner cannot lock the tenant out of everything but enrolment by accident.
+ */
+export async function setMfaRequired(
+  tx: TransactionSql,
+  caller: Caller,
+  mfaRequired: boolean,
+): Promise<Tenant> {
+  const { principal } = caller;
+  if (mfaRequired && !(await hasActiveTotp(tx, principal.userId))) {
+    throw new ApiError("mfa_required", {
+      detail: "Turn on two-factor authentication yourself before requiring it of the tenant",
+    });
+  }
+  const [before] = await tx<{ mfaRequired: boolean }[]>`
+    select mfa_required from tenants
+    where id = ${principal.tenantId} and status not in ('deleting', 'deleted')
+    for update`;
+  if (!before) throw new ApiError("not_found");
+  await tx`update tenants set mfa_required = ${mfaRequired} where id = ${principal.tenantId}`;
+  await recordCallerEvent(tx, caller, {
+    action: "tenant_updated",
+    entity: "tenant",
+    entityId: principal.tenantId,
+    data: { before: { mfaRequired: before.mfaRequired }, after: { mfaRequired } },
+  });
+  const tenant = await findTenant(tx, principal.tenantId);
+  if (!tenant) throw new ApiError("not_found");
+  return toTenant(tenant);
 }

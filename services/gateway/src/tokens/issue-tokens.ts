@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { z } from "@hono/zod-openapi";
 import { ApiError, type Role, type Sql, type TransactionSql } from "@oryn/shared";
+import { openSession, type SessionClient } from "../sessions/sessions.ts";
 import { newRefreshToken, storeRefreshToken } from "./refresh-tokens.ts";
 import type { SigningKeys } from "./signing-keys.ts";
 
@@ -29,8 +30,8 @@ export type TokenSubject = {
   tenantId: string;
   role: Role;
   membershipVersion: number;
-  /** The refresh-token family the access token is issued in (its `sid`). */
-  sessionId?: string;
+  /** The session (refresh-token family) the token is issued in. */
+  sessionId: string;
 };
 
 export function signAccessToken(settings: TokenSettings, subject: TokenSubject): Promise<string> {
@@ -50,22 +51,31 @@ export async function tokensWith(
   };
 }
 
-/** An access token and the first refresh token of a new family (login, signup, invitation). */
+/**
+ * A new session: its access token and the first refresh token of its family (login, signup,
+ * invitation), recorded with where it was opened from.
+ */
 export async function issueTokens(
   sql: Sql | TransactionSql,
   settings: TokenSettings,
-  subject: TokenSubject,
+  subject: Omit<TokenSubject, "sessionId">,
+  client: SessionClient,
 ): Promise<Tokens> {
   const refresh = newRefreshToken();
-  const familyId = randomUUID();
+  const sessionId = randomUUID();
+  await openSession(
+    sql,
+    { id: sessionId, tenantId: subject.tenantId, userId: subject.userId },
+    client,
+  );
   await storeRefreshToken(sql, {
-    familyId,
+    familyId: sessionId,
     tenantId: subject.tenantId,
     userId: subject.userId,
     hash: refresh.hash,
     ttlSeconds: settings.refreshTtlSeconds,
   });
-  return tokensWith(settings, { ...subject, sessionId: familyId }, refresh.token);
+  return tokensWith(settings, { ...subject, sessionId }, refresh.token);
 }
 
 /**
@@ -76,6 +86,7 @@ export async function tokensFor(
   sql: Sql,
   settings: TokenSettings,
   member: { userId: string; tenantId: string },
+  client: SessionClient,
 ): Promise<Tokens> {
   const [membership] = await sql<{ role: Role; version: string }[]>`
     select m.role, m.version from memberships m join tenants t on t.id = m.tenant_id
@@ -84,9 +95,10 @@ export async function tokensFor(
   if (!membership) {
     throw new ApiError("conflict", { detail: "The signup this key made no longer stands" });
   }
-  return issueTokens(sql, settings, {
-    ...member,
-    role: membership.role,
-    membershipVersion: Number(membership.version),
-  });
+  return issueTokens(
+    sql,
+    settings,
+    { ...member, role: membership.role, membershipVersion: Number(membership.version) },
+    client,
+  );
 }

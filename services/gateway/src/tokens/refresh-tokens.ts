@@ -1,5 +1,6 @@
 import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
 import type { Sql, TransactionSql } from "@oryn/shared";
+import { lastClientOf, markSessionsEnded, type SessionClient } from "../sessions/sessions.ts";
 
 const tokenPrefix = "ort_";
 
@@ -65,13 +66,15 @@ export type Redemption =
  * A token presented twice means it was stolen or replayed, and the whole family is revoked, with
  * one exception: a client that sent two refreshes at once (two tabs, a retry after a timeout)
  * gets, within `graceSeconds` of the first, the same successor again, as long as that successor
- * is still unused. The row lock (FOR UPDATE) makes a concurrent second redemption wait until the
- * first has committed its successor.
+ * is still unused and the second comes from the same client (IP and User-Agent) as the first: a
+ * thief replaying a stolen token inside the window from elsewhere revokes the family instead of
+ * getting the live successor. The row lock (FOR UPDATE) makes a concurrent second redemption
+ * wait until the first has committed its successor and recorded its client.
  */
 export async function redeemRefreshToken(
   tx: TransactionSql,
   token: string,
-  options: { keys: Buffer[]; graceSeconds: number },
+  options: { keys: Buffer[]; graceSeconds: number; client: SessionClient },
 ): Promise<Redemption> {
   const [row] = await tx<RefreshTokenRow[]>`
     select id, family_id, tenant_id, user_id, expires_at <= now() as expired, used_at, revoked_at,
@@ -84,7 +87,10 @@ export async function redeemRefreshToken(
   const subject = { familyId: row.familyId, tenantId: row.tenantId, userId: row.userId };
 
   if (row.usedAt) {
-    const successor = row.withinGrace ? await unusedSuccessor(tx, row, token, options.keys) : null;
+    const successor =
+      row.withinGrace && (await sameClient(tx, row.familyId, options.client))
+        ? await unusedSuccessor(tx, row, token, options.keys)
+        : null;
     if (successor) return { ok: true, ...subject, successor };
     await revokeFamily(tx, row.familyId);
     return { ok: false, reason: "reused" };
@@ -108,6 +114,21 @@ export async function redeemRefreshToken(
   };
 }
 
+/** Whether the client is the one the session was last refreshed from (by the first redemption). */
+async function sameClient(
+  tx: TransactionSql,
+  familyId: string,
+  client: SessionClient,
+): Promise<boolean> {
+  const last = await lastClientOf(tx, familyId);
+  // Families from before sessions were recorded have no client to compare: as before.
+  if (!last || last.ip === null) return true;
+  return (
+    last.ip === client.ip.slice(0, 64) &&
+    last.userAgent === (client.userAgent?.slice(0, 512) ?? null)
+  );
+}
+
 /** The successor a first redemption stored, re-derived, if nobody has used or revoked it since. */
 async function unusedSuccessor(
   tx: TransactionSql,
@@ -128,8 +149,10 @@ async function unusedSuccessor(
   return null;
 }
 
+/** Ends a session: its refresh tokens now, its access tokens within a revocation poll. */
 export async function revokeFamily(sql: Sql | TransactionSql, familyId: string): Promise<void> {
   await sql`update refresh_tokens set revoked_at = now() where family_id = ${familyId} and revoked_at is null`;
+  await markSessionsEnded(sql, { id: familyId });
 }
 
 /** Revokes every refresh token a user holds in a tenant (the user was removed from it). */
@@ -141,4 +164,5 @@ export async function revokeUserSessions(
   await sql`
     update refresh_tokens set revoked_at = now()
     where tenant_id = ${tenantId} and user_id = ${userId} and revoked_at is null`;
+  await markSessionsEnded(sql, { tenantId, userId });
 }

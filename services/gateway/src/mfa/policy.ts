@@ -1,0 +1,69 @@
+import { ApiError, type AppEnv, type Sql } from "@oryn/shared";
+import type { MiddlewareHandler } from "hono";
+
+/**
+ * A tenant's requirement of a second factor (`PATCH /v1/tenant {mfaRequired}`), enforced at the
+ * gateway for every route it serves or forwards: a person without an active factor, in a tenant
+ * that requires one, gets 403 `mfa_required` everywhere but their own account (`/v1/me/**`, where
+ * they enrol) and `/v1/auth/**`. API keys are not people and are not asked.
+ *
+ * The answer per (tenant, person) is cached for `ttlMs`; this process forgets it at once when it
+ * changes it (enrolment, the tenant's setting), other gateways within `ttlMs`.
+ */
+export type MfaPolicy = {
+  mustEnrol(tenantId: string, userId: string): Promise<boolean>;
+  /** Drops what is cached, after a change made here. */
+  forget(): void;
+};
+
+export function createMfaPolicy(sql: Sql, ttlMs: number): MfaPolicy {
+  const known = new Map<string, { mustEnrol: boolean; at: number }>();
+  return {
+    async mustEnrol(tenantId, userId) {
+      const key = `${tenantId}:${userId}`;
+      const hit = known.get(key);
+      if (hit && performance.now() - hit.at < ttlMs) return hit.mustEnrol;
+      const [row] = await sql<{ mustEnrol: boolean }[]>`
+        select t.mfa_required and not exists (
+                 select 1 from totp_factors f
+                 where f.user_id = ${userId} and f.confirmed_at is not null) as must_enrol
+        from tenants t where t.id = ${tenantId}`;
+      const mustEnrol = row?.mustEnrol ?? false;
+      if (known.size >= 100_000) known.clear();
+      known.set(key, { mustEnrol, at: performance.now() });
+      return mustEnrol;
+    },
+    forget: () => known.clear(),
+  };
+}
+
+/** Paths a person may use before enrolling: their own account, and signing in and out. */
+function exempt(path: string): boolean {
+  return path === "/v1/me" || path.startsWith("/v1/me/") || path.startsWith("/v1/auth/");
+}
+
+export function requireMfaWhereTenantDoes(policy: MfaPolicy): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const principal = c.get("principal");
+    if (principal?.kind === "user" && !exempt(c.req.path)) {
+      let mustEnrol: boolean;
+      try {
+        mustEnrol = await policy.mustEnrol(principal.tenantId, principal.userId);
+      } catch (error) {
+        // Closed, not open: a tenant that requires a second factor must not lose it to an outage.
+        throw new ApiError("upstream_unavailable", {
+          status: 503,
+          detail: "The control plane is unavailable",
+          cause: error,
+        });
+      }
+      if (mustEnrol) {
+        throw new ApiError("mfa_required", {
+          detail:
+            "This tenant requires two-factor authentication: turn it on at POST /v1/me/mfa/totp",
+        });
+      }
+    }
+    await next();
+  };
+}
