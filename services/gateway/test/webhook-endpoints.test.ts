@@ -1,5 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { appendEvents, openWebhookSecret, webhookSecretsKey } from "@oryn/shared";
+import { testRun } from "@oryn/testing/context";
+import { verifyQueuedEmail } from "@oryn/testing/queued-mail";
 import { afterAll, describe, expect, it } from "vitest";
 import { gatewayInProcess, uniqueSignup } from "./fixtures.ts";
 
@@ -12,8 +14,11 @@ const call = (method: string, path: string, options: { token?: string; body?: un
   gateway.call(method, path, { ...options, headers: headers() });
 
 async function owner(): Promise<{ token: string; tenantId: string }> {
-  const answer = await call("POST", "/v1/signup", { body: uniqueSignup() });
+  const body = uniqueSignup();
+  const answer = await call("POST", "/v1/signup", { body });
   expect(answer.status).toBe(202);
+  // Only a verified owner creates API keys: the link queued at signup is followed.
+  await verifyQueuedEmail(testRun(), call, body.owner.email);
   return { token: answer.json.tokens.accessToken, tenantId: answer.json.tenant.id };
 }
 
