@@ -778,7 +778,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Deliver again every event since a time (also how a failed event is retried by hand) */
+        /** Deliver again every event since a time, or one event (a failed delivery retried by hand) */
         post: operations["replayWebhookEndpoint"];
         delete?: never;
         options?: never;
@@ -1717,6 +1717,12 @@ export interface components {
              * @example 2026-12-01T00:00:00Z
              */
             since: string;
+        } | {
+            /**
+             * Format: uuid
+             * @description This one event is delivered again (same id), e.g. a failed delivery retried by hand
+             */
+            eventId: string;
         };
     };
     responses: never;
