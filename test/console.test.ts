@@ -10,6 +10,7 @@ import {
   type SmtpReceiver,
   startSmtpReceiver,
 } from "@oryn/testing/smtp-receiver";
+import { Secret, TOTP } from "otpauth";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildConsole } from "../scripts/build-console.ts";
@@ -404,13 +405,28 @@ describe("console", () => {
     await page.getByRole("button", { name: "Set up two-factor sign-in" }).waitFor();
     expect(await page.getByRole("button", { name: "Turn off two-factor sign-in" }).count()).toBe(0);
     await keep("account-security");
-    // The name, through PATCH /v1/me; the audit log shows it from now on.
+    // The name, through PATCH /v1/me.
     await page.getByLabel("Your name").fill("Ada Renamed");
     await page.getByRole("button", { name: "Save name" }).click();
     await page.getByText("Your name is saved.").waitFor();
     await expect
       .poll(() => page.getByLabel("Your name").inputValue(), patiently)
       .toBe("Ada Renamed");
+
+    // Two-factor on from the page, as an authenticator app would; then the page offers only to
+    // turn it off (mfa.totp is true), and turning it off with the password offers set-up again.
+    await page.getByRole("button", { name: "Set up two-factor sign-in" }).click();
+    const key = ((await page.getByTestId("totp-secret").textContent()) ?? "").replace(/\s/g, "");
+    await page
+      .getByLabel("Code from the app")
+      .fill(TOTP.generate({ secret: Secret.fromBase32(key) }));
+    await page.getByRole("button", { name: "Turn on" }).click();
+    await page.getByTestId("recovery-codes").waitFor();
+    await page.getByRole("button", { name: "Turn off two-factor sign-in" }).waitFor();
+    expect(await page.getByRole("button", { name: "Set up two-factor sign-in" }).count()).toBe(0);
+    await page.getByLabel("Password", { exact: true }).fill(owner.password);
+    await page.getByRole("button", { name: "Turn off two-factor sign-in" }).click();
+    await page.getByRole("button", { name: "Set up two-factor sign-in" }).waitFor();
     await page.goto(url("/no/such/page"));
     await expectHeading("Page not found");
   }, 60_000);
