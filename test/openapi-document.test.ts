@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { serviceEnv, testRun } from "@oryn/testing/context";
 import { declaredHeaders } from "@oryn/testing/declared-headers";
 import { type Oryn, startOryn } from "@oryn/testing/processes";
+import { queuedMail } from "@oryn/testing/queued-mail";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 // The document is JSON read from the wire.
@@ -136,6 +137,12 @@ describe("the OpenAPI document (/openapi.json)", () => {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     await call("GET", "/v1/tenant", { token: false });
+    // Only a verified owner invites and creates keys: the link queued at signup is followed.
+    const verification = await queuedMail(testRun(), { template: "verify-email", to: email });
+    await call("POST", "/v1/auth/verify-email", {
+      body: { token: verification.data.token },
+      token: false,
+    });
     const login = await call("POST", "/v1/auth/login", { body: { email, password } });
     await call("POST", "/v1/auth/refresh", { body: { refreshToken: login.json.refreshToken } });
     await call("POST", "/v1/auth/login", { body: { email, password: "wrong" } });

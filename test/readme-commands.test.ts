@@ -138,7 +138,10 @@ describe("the README's commands on a bare machine", () => {
     // cannot be opened when it is a socket (Node's pipes are).
     const transcript = join(clone, "walk-through.log");
     const log = openSync(transcript, "w");
+    // In the clone, as a newcomer types it there: the walk-through reads the mail `npm start`
+    // writes to its .mail/.
     const shell = spawn("timeout", ["120", "bash", "-euo", "pipefail", "-c", walkThrough], {
+      cwd: clone,
       env: { PATH: process.env.PATH ?? barePath, HOME: process.env.HOME ?? tmpdir() },
       stdio: ["ignore", log, log],
     });

@@ -22,6 +22,7 @@ import {
   startOryn,
   startService,
 } from "@oryn/testing/processes";
+import { invitationToken, verifyQueuedEmail } from "@oryn/testing/queued-mail";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const password = "a long enough password";
@@ -108,6 +109,7 @@ async function populatedTenant(label: string) {
     const tenant = await call("GET", "/v1/tenant", { token: owner.accessToken });
     return tenant.json.status === "active";
   });
+  await verifyQueuedEmail(run, call, ownerEmail);
   const join = async (role: string) => {
     const email = `${role}@${slug}.test`;
     const invitation = await call("POST", "/v1/invitations", {
@@ -115,7 +117,7 @@ async function populatedTenant(label: string) {
       body: { email, role },
     });
     const accepted = await call("POST", "/v1/invitations/accept", {
-      body: { token: invitation.json.token, name: role, password },
+      body: { token: await invitationToken(run, invitation), name: role, password },
     });
     expect(accepted.status).toBe(200);
     return { email, ...(accepted.json as { accessToken: string; refreshToken: string }) };

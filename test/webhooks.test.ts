@@ -8,6 +8,7 @@ import { serviceEnv, testRun } from "@oryn/testing/context";
 import { jsonCaller } from "@oryn/testing/http";
 import { joinTenant } from "@oryn/testing/populated-tenant";
 import { type Oryn, startOryn } from "@oryn/testing/processes";
+import { verifyQueuedEmail } from "@oryn/testing/queued-mail";
 import { signUpAndWait } from "@oryn/testing/wait";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startReceiver } from "../services/webhooks/test/receiver.ts";
@@ -115,7 +116,9 @@ describe("webhooks through every service", () => {
   });
 
   it("the gateway's member changes are events too: invitation accepted, member added, role changed, removed", async () => {
-    const { token, tenantId } = await signUpAndWait(call, { intervalMs: 50 });
+    const { token, tenantId, slug } = await signUpAndWait(call, { intervalMs: 50 });
+    // Only a verified owner invites: the link queued at signup is followed.
+    await verifyQueuedEmail(testRun(), call, `owner@${slug}.test`);
     const joined = await joinTenant(call, token, "member");
     const promoted = await call("PATCH", `/v1/members/${joined.userId}`, {
       token,

@@ -1,6 +1,7 @@
 export * from "./access.ts";
 export * from "./cache.ts";
 export * from "./config.ts";
+export * from "./control-plane/idempotency.ts";
 export * from "./control-plane/tenant-deletion.ts";
 export * from "./control-plane/tenants.ts";
 export * from "./database.ts";

@@ -53,7 +53,28 @@ describe("control-plane service roles", () => {
     ["oryn_provisioner", "update memberships set role = 'owner' where false", "denied"],
     ["oryn_provisioner", "delete from audit_events where false", "denied"],
     ["oryn_gateway", "delete from users where false", "denied"],
-    ["oryn_gateway", "select * from audit_events", "denied"],
+    // Since 0011 the gateway reads the audit for tenants' security logs; it never rewrites it.
+    ["oryn_gateway", "select * from audit_events", "allowed"],
+    ["oryn_gateway", "update audit_events set action = 'x' where false", "denied"],
+    ["oryn_gateway", "delete from audit_events where false", "denied"],
+    // Account flows (0011): a user's name, address, password and verification, nothing else.
+    [
+      "oryn_gateway",
+      "update users set password_hash = 'x', email_verified_at = now() where false",
+      "allowed",
+    ],
+    ["oryn_gateway", "update users set created_at = now() where false", "denied"],
+    ["oryn_gateway", "update account_tokens set used_at = now() where false", "allowed"],
+    // Tokens long expired are pruned by the gateway as it mints new ones.
+    ["oryn_gateway", "delete from account_tokens where false", "allowed"],
+    ["oryn_gateway", "truncate account_tokens", "denied"],
+    ["oryn_workspace", "select * from account_tokens", "denied"],
+    // Idempotency keys (0012): the gateway's and billing's, not workspace's (it has its own).
+    ["oryn_billing", "delete from idempotency_keys where false", "allowed"],
+    ["oryn_workspace", "select * from idempotency_keys", "denied"],
+    // The reclaim of unverified tenants (0013) reads whether a user is verified, nothing more.
+    ["oryn_provisioner", "select id, email_verified_at from users", "allowed"],
+    ["oryn_provisioner", "select password_hash from users", "denied"],
     ["oryn_gateway", "delete from memberships where false", "allowed"],
     ["oryn_gateway", "update api_keys set last_used_at = now() where false", "allowed"],
     ["oryn_gateway", "update api_keys set role = 'owner' where false", "denied"],

@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { connect } from "@oryn/shared";
-import type { TestRun } from "./context.ts";
+import { type TestRun, testRun } from "./context.ts";
 import type { jsonCaller } from "./http.ts";
+import { invitationToken, verifyQueuedEmail } from "./queued-mail.ts";
 import { signUpAndWait, testPassword } from "./wait.ts";
 
 type Call = ReturnType<typeof jsonCaller>;
@@ -27,8 +28,16 @@ function expectStatus(what: string, answer: { status: number; json: unknown }, s
   }
 }
 
-/** A new person in the tenant with `role`, through a real invitation. */
-export async function joinTenant(call: Call, ownerToken: string, role: string): Promise<Person> {
+/**
+ * A new person in the tenant with `role`, through a real invitation: its token is read from the
+ * mail the gateway queued on `run`'s Redis prefix.
+ */
+export async function joinTenant(
+  call: Call,
+  ownerToken: string,
+  role: string,
+  run: TestRun = testRun(),
+): Promise<Person> {
   const email = `${role}-${randomBytes(4).toString("hex")}@example.test`;
   const invitation = await call("POST", "/v1/invitations", {
     token: ownerToken,
@@ -36,7 +45,7 @@ export async function joinTenant(call: Call, ownerToken: string, role: string): 
   });
   expectStatus(`inviting a ${role}`, invitation, 201);
   const accepted = await call("POST", "/v1/invitations/accept", {
-    body: { token: invitation.json.token, name: role, password: testPassword },
+    body: { token: await invitationToken(run, invitation), name: role, password: testPassword },
   });
   expectStatus(`accepting the ${role}'s invitation`, accepted, 200);
   return {
@@ -62,14 +71,16 @@ export async function populatedTenant(
     timeoutMs: 30_000,
   });
   const owner = { userId: signed.userId, token: signed.token };
+  // Only a verified owner may invite and create keys: the link queued at signup is followed.
+  await verifyQueuedEmail(run, call, `owner@${signed.slug}.test`);
   const controlPlane = connect(run.controlPlaneUrl, { max: 1 });
   try {
     await controlPlane`update tenants set plan = 'business' where id = ${signed.tenantId}`;
   } finally {
     await controlPlane.end();
   }
-  const admin = await joinTenant(call, owner.token, "admin");
-  const member = await joinTenant(call, owner.token, "member");
+  const admin = await joinTenant(call, owner.token, "admin", run);
+  const member = await joinTenant(call, owner.token, "member", run);
   const ids: Record<string, string> = { members: member.userId };
 
   const project = await call("POST", "/v1/projects", {

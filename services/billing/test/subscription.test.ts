@@ -73,6 +73,42 @@ describe("POST /v1/billing/checkout", () => {
     expect(fake.checkoutSessions.length - before).toBe(1);
   });
 
+  it("replays the first answer to a retry with the same Idempotency-Key; another body is 422", async () => {
+    const tenantId = await billing.activeTenant();
+    const token = await billing.tokenFor(tenantId, "admin");
+    const headers = { "idempotency-key": crypto.randomUUID() };
+    const before = fake.checkoutSessions.length;
+    const first = await billing.call("POST", "/v1/billing/checkout", {
+      token,
+      headers,
+      body: { plan: "pro" },
+    });
+    const again = await billing.call("POST", "/v1/billing/checkout", {
+      token,
+      headers,
+      body: { plan: "pro" },
+    });
+    expect([first.status, again.status]).toEqual([200, 200]);
+    expect(again.json).toEqual(first.json);
+    expect(again.headers.get("idempotent-replayed")).toBe("true");
+    expect(fake.checkoutSessions.length - before).toBe(1);
+    const other = await billing.call("POST", "/v1/billing/checkout", {
+      token,
+      headers,
+      body: { plan: "business" },
+    });
+    expect([other.status, other.json.code]).toEqual([422, "idempotency_key_reused"]);
+    const portalKey = { "idempotency-key": crypto.randomUUID() };
+    const portals = fake.portalSessions.length;
+    const portal = await billing.call("POST", "/v1/billing/portal", { token, headers: portalKey });
+    const portalAgain = await billing.call("POST", "/v1/billing/portal", {
+      token,
+      headers: portalKey,
+    });
+    expect(portalAgain.json).toEqual(portal.json);
+    expect(fake.portalSessions.length - portals).toBe(1);
+  });
+
   it("opens a subscription-mode Checkout for the plan's price, for the tenant's own customer", async () => {
     const tenantId = await billing.activeTenant();
     const token = await billing.tokenFor(tenantId, "admin");

@@ -8,6 +8,7 @@ import {
 } from "@oryn/shared";
 import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { registerAccounts } from "./accounts/index.ts";
 import { registerApiKeys } from "./api-keys/index.ts";
 import { identify } from "./auth/identify.ts";
 import { registerAuth } from "./auth/index.ts";
@@ -19,11 +20,13 @@ import { registerEdgeLimits } from "./edge-limits/index.ts";
 import { registerEvents } from "./events/index.ts";
 import { registerExports } from "./exports/index.ts";
 import { registerInvitations } from "./invitations/index.ts";
+import { registerMe } from "./me/index.ts";
 import { registerMembers } from "./members/index.ts";
 import { registerMfa } from "./mfa/index.ts";
 import { requireMfaWhereTenantDoes } from "./mfa/policy.ts";
 import { registerProxy } from "./proxy/index.ts";
 import { rateLimit } from "./rate-limit/rate-limits.ts";
+import { registerSecurityLog } from "./security-log/index.ts";
 import { registerSessions } from "./sessions/index.ts";
 import { registerSignup } from "./signup/index.ts";
 import { registerTenant } from "./tenant/index.ts";
@@ -67,6 +70,8 @@ export function createGatewayApp(deps: GatewayDeps): App {
 
   registerSignup(app, deps);
   registerAuth(app, deps);
+  registerAccounts(app, deps);
+  registerMe(app, deps);
   registerTenant(app, deps);
   registerExports(app, deps);
   registerMembers(app, deps);
@@ -74,6 +79,7 @@ export function createGatewayApp(deps: GatewayDeps): App {
   registerMfa(app, deps);
   registerInvitations(app, deps);
   registerApiKeys(app, deps);
+  registerSecurityLog(app, deps);
   registerEvents(app, deps);
   registerWebhookEndpoints(app, deps);
   registerProxy(app, deps);

@@ -17,6 +17,8 @@ import {
 } from "@oryn/shared";
 import type { Context } from "hono";
 import { createRevocations, type Revocations } from "./access/revocations.ts";
+import { createResetLimiter, type ResetLimiter } from "./accounts/reset-limiter.ts";
+import type { AccountTokenSettings } from "./accounts/verification.ts";
 import { type ApiKeyAuthenticator, createApiKeyAuthenticator } from "./api-keys/authenticator.ts";
 import { createLoginLimiter, type LoginLimiter } from "./auth/login-limiter.ts";
 import { clientIpResolver, trustedProxyList } from "./client-ip.ts";
@@ -41,6 +43,8 @@ export type GatewayDeps = {
   verify: TokenVerifier;
   rateLimits: RateLimits;
   loginLimiter: LoginLimiter;
+  resetLimiter: ResetLimiter;
+  accountTokens: AccountTokenSettings;
   revocations: Revocations;
   mfa: MfaSettings;
   mfaPolicy: MfaPolicy;
@@ -155,6 +159,17 @@ export async function createGatewayDeps(
       },
       knownAddressSeconds: config.LOGIN_KNOWN_ADDRESS_SECONDS,
     }),
+    resetLimiter: createResetLimiter({
+      redis,
+      prefix: config.REDIS_PREFIX,
+      perAddressPerHour: config.PASSWORD_RESET_PER_ADDRESS_PER_HOUR,
+      perIpPerHour: config.PASSWORD_RESET_PER_IP_PER_HOUR,
+    }),
+    accountTokens: {
+      verifyEmailTtlSeconds: config.EMAIL_VERIFICATION_TTL_SECONDS,
+      resetPasswordTtlSeconds: config.PASSWORD_RESET_TTL_SECONDS,
+      changeEmailTtlSeconds: config.EMAIL_CHANGE_TTL_SECONDS,
+    },
     revocations,
     mfa,
     mfaPolicy: createMfaPolicy(sql, config.MFA_POLICY_CACHE_TTL_MS),

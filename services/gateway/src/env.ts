@@ -82,6 +82,24 @@ export const gatewayEnv = z
     INVITATION_TTL_SECONDS: positiveInt
       .default(7 * 24 * 3600)
       .describe("How long an invitation can be accepted."),
+    EMAIL_VERIFICATION_TTL_SECONDS: positiveInt
+      .default(3 * 24 * 3600)
+      .describe("How long a link to verify an email address works."),
+    EMAIL_CHANGE_TTL_SECONDS: positiveInt
+      .default(24 * 3600)
+      .describe("How long the link confirming a new email address works."),
+    PASSWORD_RESET_TTL_SECONDS: positiveInt
+      .max(3600)
+      .default(3600)
+      .describe("How long a password-reset link works; at most an hour."),
+    PASSWORD_RESET_PER_ADDRESS_PER_HOUR: positiveInt
+      .default(3)
+      .describe(
+        "Password-reset requests per email address per hour (whether or not it has an account), so nobody can flood an inbox.",
+      ),
+    PASSWORD_RESET_PER_IP_PER_HOUR: positiveInt
+      .default(20)
+      .describe("Password-reset requests per client IP per hour, whatever the addresses."),
     LOGIN_MAX_CONSECUTIVE_FAILURES: positiveInt
       .default(5)
       .describe(

@@ -1,6 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { findTenant, planLimits } from "@oryn/shared";
+import { testRun } from "@oryn/testing/context";
 import { freePort } from "@oryn/testing/processes";
+import { verifyQueuedEmail } from "@oryn/testing/queued-mail";
 import { afterAll, describe, expect, it } from "vitest";
 import { createGatewayOperationsApp } from "../src/operations-app.ts";
 import {
@@ -312,6 +314,7 @@ describe("the burst window", () => {
         body: uniqueSignup(),
         headers: { "x-forwarded-for": uniqueIp() },
       });
+      await verifyQueuedEmail(testRun(), strict.call, signup.json.user.email);
       const owner = signup.json.tokens.accessToken;
       // A member's key, refused 403 on admin routes, many more times than the quota.
       const key = await strict.call("POST", "/v1/api-keys", {
@@ -344,6 +347,7 @@ describe("the burst window", () => {
         body: uniqueSignup(),
         headers: { "x-forwarded-for": uniqueIp() },
       });
+      await verifyQueuedEmail(testRun(), strict.call, signup.json.user.email);
       const key = await strict.call("POST", "/v1/api-keys", {
         token: signup.json.tokens.accessToken,
         body: { name: "reader", role: "member" },

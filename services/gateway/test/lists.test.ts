@@ -1,4 +1,6 @@
 import { randomBytes } from "node:crypto";
+import { testRun } from "@oryn/testing/context";
+import { verifyQueuedEmail } from "@oryn/testing/queued-mail";
 import { afterAll, describe, expect, it } from "vitest";
 import { gatewayInProcess, uniqueSignup } from "./fixtures.ts";
 
@@ -15,6 +17,7 @@ const get = (path: string, token: string) =>
 async function ownerToken(): Promise<string> {
   const answer = await gateway.call("POST", "/v1/signup", { body: uniqueSignup() });
   expect(answer.status).toBe(202);
+  await verifyQueuedEmail(testRun(), gateway.call, answer.json.user.email);
   return answer.json.tokens.accessToken;
 }
 

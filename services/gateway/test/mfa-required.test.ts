@@ -1,4 +1,6 @@
 import { randomBytes, randomUUID } from "node:crypto";
+import { testRun } from "@oryn/testing/context";
+import { invitationToken, verifyQueuedEmail } from "@oryn/testing/queued-mail";
 import { Secret, TOTP } from "otpauth";
 import { afterAll, describe, expect, it } from "vitest";
 import { gatewayInProcess, password, uniqueSignup } from "./fixtures.ts";
@@ -20,6 +22,8 @@ async function signUp() {
     headers: { "x-forwarded-for": `198.18.0.${randomBytes(1)[0]}` },
   });
   expect(answer.status).toBe(202);
+  // Only a verified owner invites or creates keys: the link queued at signup is followed.
+  await verifyQueuedEmail(testRun(), call, body.owner.email);
   return { email: body.owner.email, token: answer.json.tokens.accessToken as string, answer };
 }
 
@@ -43,7 +47,7 @@ async function joinAsMember(ownerToken: string) {
   });
   expect(invitation.status).toBe(201);
   const accepted = await call("POST", "/v1/invitations/accept", {
-    body: { token: invitation.json.token, name: "Member", password },
+    body: { token: await invitationToken(testRun(), invitation), name: "Member", password },
   });
   expect(accepted.status).toBe(200);
   return accepted.json.accessToken as string;

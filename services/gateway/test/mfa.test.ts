@@ -1,5 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { jobCatalogue } from "@oryn/shared";
+import { testRun } from "@oryn/testing/context";
+import { invitationToken, verifyQueuedEmail } from "@oryn/testing/queued-mail";
 import { Secret, TOTP } from "otpauth";
 import { afterAll, describe, expect, it } from "vitest";
 import { gatewayInProcess, password, uniqueSignup } from "./fixtures.ts";
@@ -23,6 +25,8 @@ async function signUp(): Promise<Person> {
     headers: { "x-forwarded-for": uniqueIp() },
   });
   expect(answer.status).toBe(202);
+  // Only a verified owner invites: the link queued at signup is followed.
+  await verifyQueuedEmail(testRun(), call, body.owner.email);
   return {
     email: body.owner.email,
     userId: answer.json.user.id,
@@ -316,7 +320,7 @@ describe("accepting an invitation with an account that has TOTP on", () => {
     });
     expect(invitation.status).toBe(201);
     const accepted = await call("POST", "/v1/invitations/accept", {
-      body: { token: invitation.json.token, password },
+      body: { token: await invitationToken(testRun(), invitation), password },
     });
     expect(accepted.status).toBe(200);
     expect(accepted.json).toEqual({ mfaRequired: true, mfaToken: expect.any(String) });

@@ -1,4 +1,6 @@
 import { randomBytes, randomUUID } from "node:crypto";
+import { testRun } from "@oryn/testing/context";
+import { verifyQueuedEmail } from "@oryn/testing/queued-mail";
 import { afterAll, describe, expect, it } from "vitest";
 import { gatewayInProcess, password, uniqueSignup } from "./fixtures.ts";
 
@@ -20,6 +22,8 @@ async function signUp(headers = client("Signup/1.0")) {
   const body = uniqueSignup();
   const answer = await gateway.call("POST", "/v1/signup", { body, headers });
   expect(answer.status).toBe(202);
+  // Only a verified owner creates API keys: the link queued at signup is followed.
+  await verifyQueuedEmail(testRun(), gateway.call, body.owner.email);
   return { email: body.owner.email, tokens: answer.json.tokens, userId: answer.json.user.id };
 }
 

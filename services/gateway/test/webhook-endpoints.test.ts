@@ -1,5 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { appendEvents, openWebhookSecret, webhookSecretsKey } from "@oryn/shared";
+import { testRun } from "@oryn/testing/context";
+import { verifyQueuedEmail } from "@oryn/testing/queued-mail";
 import { afterAll, describe, expect, it } from "vitest";
 import { gatewayInProcess, uniqueSignup } from "./fixtures.ts";
 
@@ -12,8 +14,11 @@ const call = (method: string, path: string, options: { token?: string; body?: un
   gateway.call(method, path, { ...options, headers: headers() });
 
 async function owner(): Promise<{ token: string; tenantId: string }> {
-  const answer = await call("POST", "/v1/signup", { body: uniqueSignup() });
+  const body = uniqueSignup();
+  const answer = await call("POST", "/v1/signup", { body });
   expect(answer.status).toBe(202);
+  // Only a verified owner creates API keys: the link queued at signup is followed.
+  await verifyQueuedEmail(testRun(), call, body.owner.email);
   return { token: answer.json.tokens.accessToken, tenantId: answer.json.tenant.id };
 }
 
@@ -136,6 +141,47 @@ describe("webhook endpoints", () => {
     const deliveries = await call("GET", `/v1/webhook-endpoints/${id}/deliveries`, { token });
     expect(deliveries.status).toBe(200);
     expect(deliveries.json).toEqual({ items: [], nextCursor: null });
+  });
+
+  it("retries one event by hand; another tenant's event, an unknown id or a mixed body changes nothing", async () => {
+    const { token, tenantId } = await owner();
+    const other = await owner();
+    const id = (await register(token)).json.id;
+    for (const tenant of [tenantId, other.tenantId]) {
+      await sql.begin((tx) =>
+        appendEvents(tx, tenant, [{ type: "project.created", data: { tenant } }]),
+      );
+    }
+    const eventOf = async (tenant: string) =>
+      (await sql<{ id: string }[]>`select id from events where tenant_id = ${tenant}`)[0]?.id;
+    const mine = await eventOf(tenantId);
+    const theirs = await eventOf(other.tenantId);
+    const owed = () =>
+      sql<{ eventId: string; reason: string }[]>`
+        select event_id, reason from webhook_deliveries where endpoint_id = ${id}`;
+    const before = await owed();
+
+    for (const [body, status] of [
+      [{ eventId: theirs }, 404],
+      [{ eventId: crypto.randomUUID() }, 404],
+      [{ eventId: mine, since: "2026-01-01T00:00:00Z" }, 422],
+      [{}, 422],
+      [{ eventId: "not-a-uuid" }, 422],
+    ] as const) {
+      const refused = await call("POST", `/v1/webhook-endpoints/${id}/replay`, { token, body });
+      expect(refused.status, JSON.stringify(body)).toBe(status);
+      expect(refused.headers.get("content-type")).toContain("application/problem+json");
+    }
+    expect(await owed()).toEqual(before);
+
+    const retried = await call("POST", `/v1/webhook-endpoints/${id}/replay`, {
+      token,
+      body: { eventId: mine },
+    });
+    expect(retried.status).toBe(202);
+    expect((await owed()).filter((row) => row.reason === "replay")).toEqual([
+      { eventId: mine, reason: "replay" },
+    ]);
   });
 
   it("GET /v1/events pages the tenant's own events in sequence order; pings are not listed", async () => {

@@ -39,6 +39,11 @@ export const provisionerEnv = z.object({
     .describe(
       "Spares made at once while the pool refills (each a CREATE DATABASE and a migration, competing with signups that clone).",
     ),
+  UNVERIFIED_TENANT_RECLAIM_SECONDS: positiveInt
+    .default(14 * 24 * 3600)
+    .describe(
+      "A tenant none of whose owners has verified their email this long after signup is deleted (the grace period applies, and an operator can restore it): signups nobody confirms do not hold a database for ever.",
+    ),
   PROVISIONING_SWEEP_SECONDS: positiveInt
     .default(30)
     .describe(

@@ -1,6 +1,7 @@
 import { observeQueueDepth, parseConfig, type ServiceDefinition } from "@oryn/shared";
 import { createProvisionerApp } from "./app.ts";
 import { deleteDueTenants } from "./deletion/delete-tenant.ts";
+import { reclaimUnverifiedTenants } from "./deletion/reclaim-unverified.ts";
 import { startTenantLifecycleWorker } from "./deletion/worker.ts";
 import { createProvisionerDeps, type ProvisionerDeps, type ProvisioningHooks } from "./deps.ts";
 import { type ProvisionerConfig, provisionerEnv } from "./env.ts";
@@ -87,7 +88,15 @@ export function provisionerService(
         });
         // Not awaited: a refill of many spares must not hold the next sweep back.
         void spares.refill();
-        // Tenants past their deletion deadline whose job was lost or gave up.
+        // Tenants no owner verified in time go down the deletion path, then those past their
+        // deadline whose job was lost or gave up are deleted.
+        await reclaimUnverifiedTenants(
+          { controlPlane: provisioning.controlPlane, queues: deps.queues, logger },
+          {
+            afterSeconds: config.UNVERIFIED_TENANT_RECLAIM_SECONDS,
+            graceSeconds: config.TENANT_DELETION_GRACE_SECONDS,
+          },
+        );
         await deleteDueTenants(deletionDeps);
         await expireExports(exportDeps);
       });

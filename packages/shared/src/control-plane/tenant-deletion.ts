@@ -7,8 +7,11 @@ export type DeletionRequester = {
   actorId: string | null;
   requestId: string | null;
   ip: string | null;
-  /** `owner` (DELETE /v1/tenant) or `operator` (`pnpm oryn tenants delete`). */
-  via: "owner" | "operator";
+  /**
+   * `owner` (DELETE /v1/tenant), `operator` (`pnpm oryn tenants delete`), or `unverified_owner`
+   * (the provisioner's sweep: no owner verified their address in time).
+   */
+  via: "owner" | "operator" | "unverified_owner";
 };
 
 export type DeletionRequest =

@@ -1,6 +1,14 @@
 import { createRoute } from "@hono/zod-openapi";
-import { type App, access, principalOf, problemResponses } from "@oryn/shared";
+import {
+  type App,
+  access,
+  idempotencyKeyHeaders,
+  onceForKey,
+  principalOf,
+  problemResponses,
+} from "@oryn/shared";
 import type { BillingDeps } from "../deps.ts";
+import { idempotencyOf, markReplay } from "./idempotency.ts";
 import { checkoutBody, sessionSchema } from "./schemas.ts";
 import { createCheckoutSession } from "./subscriptions.ts";
 
@@ -12,6 +20,7 @@ const route = createRoute({
   summary: "A Stripe Checkout page that subscribes the tenant to a paid plan",
   ...access("admin"),
   request: {
+    headers: idempotencyKeyHeaders,
     body: { content: { "application/json": { schema: checkoutBody } }, required: true },
   },
   responses: {
@@ -25,12 +34,23 @@ const route = createRoute({
 
 export function registerCreateCheckout(app: App, deps: BillingDeps): void {
   app.openapi(route, async (c) => {
-    const session = await createCheckoutSession({
-      ...deps,
-      tenantId: principalOf(c).tenantId,
-      plan: c.req.valid("json").plan,
-      logger: c.get("logger"),
-    });
-    return c.json(session, 200);
+    const input = c.req.valid("json");
+    const idempotency = idempotencyOf(c, c.req.valid("header")["idempotency-key"], input);
+    // The key's lock is held while Stripe answers: a retry arriving meanwhile waits for this
+    // session rather than opening a second one.
+    const answer = await deps.sql.begin((tx) =>
+      onceForKey(tx, idempotency, async () => ({
+        status: 200,
+        body: await createCheckoutSession({
+          ...deps,
+          tenantId: principalOf(c).tenantId,
+          plan: input.plan,
+          logger: c.get("logger"),
+        }),
+        headers: {},
+      })),
+    );
+    markReplay(c, answer);
+    return c.json(answer.body, 200);
   });
 }

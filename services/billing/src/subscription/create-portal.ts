@@ -1,6 +1,14 @@
 import { createRoute } from "@hono/zod-openapi";
-import { type App, access, principalOf, problemResponses } from "@oryn/shared";
+import {
+  type App,
+  access,
+  idempotencyKeyHeaders,
+  onceForKey,
+  principalOf,
+  problemResponses,
+} from "@oryn/shared";
 import type { BillingDeps } from "../deps.ts";
+import { idempotencyOf, markReplay } from "./idempotency.ts";
 import { sessionSchema } from "./schemas.ts";
 import { createPortalSession } from "./subscriptions.ts";
 
@@ -11,23 +19,32 @@ const route = createRoute({
   tags: ["Billing"],
   summary: "A Stripe Customer Portal page: payment method, invoices, plan changes, cancelling",
   ...access("admin"),
+  request: { headers: idempotencyKeyHeaders },
   responses: {
     200: {
       description: "Where to send the browser",
       content: { "application/json": { schema: sessionSchema } },
     },
-    ...problemResponses(401, 403, 404, 429, 502, 503),
+    ...problemResponses(401, 403, 404, 422, 429, 502, 503),
   },
 });
 
 export function registerCreatePortal(app: App, deps: BillingDeps): void {
   app.openapi(route, async (c) => {
-    const session = await createPortalSession({
-      ...deps,
-      tenantId: principalOf(c).tenantId,
-      returnUrl: deps.urls.portalReturn,
-      logger: c.get("logger"),
-    });
-    return c.json(session, 200);
+    const idempotency = idempotencyOf(c, c.req.valid("header")["idempotency-key"], {});
+    const answer = await deps.sql.begin((tx) =>
+      onceForKey(tx, idempotency, async () => ({
+        status: 200,
+        body: await createPortalSession({
+          ...deps,
+          tenantId: principalOf(c).tenantId,
+          returnUrl: deps.urls.portalReturn,
+          logger: c.get("logger"),
+        }),
+        headers: {},
+      })),
+    );
+    markReplay(c, answer);
+    return c.json(answer.body, 200);
   });
 }

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
 import {
   ApiError,
   idCursor,
@@ -21,9 +21,42 @@ export function hashApiKey(key: string): Buffer {
 }
 
 /** A new key: `oryn_` and 32 random bytes; the caller sees it once, the database its hash. */
-export function newApiKey(): { key: string; hash: Buffer; displayPrefix: string } {
-  const key = `${apiKeyPrefix}${randomBytes(32).toString("base64url")}`;
+export function newApiKey(): GeneratedApiKey {
+  return apiKeyOf(`${apiKeyPrefix}${randomBytes(32).toString("base64url")}`);
+}
+
+export type GeneratedApiKey = { key: string; hash: Buffer; displayPrefix: string };
+
+function apiKeyOf(key: string): GeneratedApiKey {
   return { key, hash: hashApiKey(key), displayPrefix: key.slice(0, apiKeyPrefix.length + 6) };
+}
+
+/**
+ * The key made for a request with an `Idempotency-Key`: derived from a random salt with a server
+ * key (HMAC), not drawn at random, so a replay can give the same key again while the database
+ * holds only its hash and the stored answer only the salt, as refresh-token successors are
+ * derived (refresh-tokens.ts). Without the server key nobody can derive it.
+ */
+export function derivedApiKey(secret: Buffer, salt: string): GeneratedApiKey {
+  const derived = createHmac("sha256", secret).update(`api-key ${salt}`).digest("base64url");
+  return apiKeyOf(`${apiKeyPrefix}${derived}`);
+}
+
+/** The key a replayed creation made, derived again under whichever server key made it. */
+export async function rederivedApiKey(
+  sql: Sql,
+  id: string,
+  salt: string,
+  secrets: Buffer[],
+): Promise<string> {
+  const [row] = await sql<{ keyHash: Buffer }[]>`select key_hash from api_keys where id = ${id}`;
+  for (const secret of secrets) {
+    const candidate = derivedApiKey(secret, salt);
+    if (row && timingSafeEqual(candidate.hash, row.keyHash)) return candidate.key;
+  }
+  throw new ApiError("conflict", {
+    detail: "The API key this request made has been deleted since: make a new one",
+  });
 }
 
 type ApiKeyRow = {
@@ -49,6 +82,7 @@ export async function createApiKey(
   tx: TransactionSql,
   caller: Caller,
   input: CreateApiKeyInput,
+  generated: GeneratedApiKey = newApiKey(),
 ): Promise<CreatedApiKey> {
   const { principal } = caller;
   if (!roleAtLeast(principal.role, input.role)) {
@@ -59,7 +93,6 @@ export async function createApiKey(
   if (principal.kind === "api_key") {
     throw new ApiError("forbidden", { detail: "API keys are made by people, not by other keys" });
   }
-  const generated = newApiKey();
   const [row] = await tx<ApiKeyRow[]>`
     insert into api_keys (id, tenant_id, name, role, key_hash, key_prefix, created_by)
     values (${randomUUID()}, ${principal.tenantId}, ${input.name}, ${input.role}, ${generated.hash},

@@ -1,9 +1,20 @@
+import { randomBytes } from "node:crypto";
 import { createRoute } from "@hono/zod-openapi";
-import { type App, access, problemResponses, responseHeaders } from "@oryn/shared";
+import {
+  type App,
+  access,
+  idempotencyKeyHeaders,
+  onceForKey,
+  problemResponses,
+  responseHeaders,
+} from "@oryn/shared";
+import { assertTenantWritable } from "../access/restricted-tenants.ts";
+import { assertEmailVerified } from "../accounts/verification.ts";
 import type { GatewayDeps } from "../deps.ts";
+import { idempotencyOf, setAnswerHeaders } from "../lib/idempotency.ts";
 import { callerOf } from "../lib/request.ts";
-import { createApiKey } from "./api-keys.ts";
-import { createApiKeyBody, createdApiKeySchema } from "./schemas.ts";
+import { createApiKey, derivedApiKey, newApiKey, rederivedApiKey } from "./api-keys.ts";
+import { type ApiKey, createApiKeyBody, createdApiKeySchema } from "./schemas.ts";
 
 const route = createRoute({
   method: "post",
@@ -11,8 +22,11 @@ const route = createRoute({
   path: "/v1/api-keys",
   tags: ["API keys"],
   summary: "Create an API key, with a role no higher than your own; the key is shown once",
+  description:
+    "Needs a verified email address (403 `email_unverified`). With an `Idempotency-Key`, a replay shows the same key again (it is derived, never stored).",
   ...access("admin"),
   request: {
+    headers: idempotencyKeyHeaders,
     body: { content: { "application/json": { schema: createApiKeyBody } }, required: true },
   },
   responses: {
@@ -21,7 +35,7 @@ const route = createRoute({
       headers: responseHeaders.location("/v1/api-keys/0b7c2c6e-3f5e-4a63-9d57-6e2a1f4b8c10"),
       content: { "application/json": { schema: createdApiKeySchema } },
     },
-    ...problemResponses(400, 401, 403, 415, 422, 429),
+    ...problemResponses(400, 401, 403, 409, 415, 422, 429),
   },
 });
 
@@ -29,8 +43,26 @@ export function registerCreateApiKey(app: App, deps: GatewayDeps): void {
   app.openapi(route, async (c) => {
     const caller = callerOf(c, deps);
     const input = c.req.valid("json");
-    const created = await deps.sql.begin((tx) => createApiKey(tx, caller, input));
-    c.header("location", `/v1/api-keys/${created.id}`);
-    return c.json(created, 201);
+    const idempotency = idempotencyOf(c, deps, c.req.valid("header")["idempotency-key"], input);
+    await assertEmailVerified(deps.sql, caller.principal);
+    await assertTenantWritable(deps.sql, caller.principal.tenantId);
+    const secrets = deps.tokens.keys.refreshTokenKeys;
+    const salt = randomBytes(16).toString("base64url");
+    const [secret] = secrets;
+    const generated = idempotency && secret ? derivedApiKey(secret, salt) : newApiKey();
+    // The stored answer holds the salt, never the key.
+    const answer = await deps.sql.begin((tx) =>
+      onceForKey<ApiKey & { keySalt: string }>(tx, idempotency, async () => {
+        const { key: _shownOnce, ...created } = await createApiKey(tx, caller, input, generated);
+        const location = `/v1/api-keys/${created.id}`;
+        return { status: 201, body: { ...created, keySalt: salt }, headers: { location } };
+      }),
+    );
+    const { keySalt, ...shown } = answer.body;
+    const key = answer.replayed
+      ? await rederivedApiKey(deps.sql, shown.id, keySalt, secrets)
+      : generated.key;
+    setAnswerHeaders(c, answer);
+    return c.json({ ...shown, key }, 201);
   });
 }

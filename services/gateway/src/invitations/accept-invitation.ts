@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { type App, problemResponses, publicAccess } from "@oryn/shared";
+import { sendAfterCommit } from "../accounts/account-mail.ts";
 import type { GatewayDeps } from "../deps.ts";
 import { auditContextOf } from "../lib/request.ts";
 import { mfaChallengeSchema } from "../mfa/schemas.ts";
@@ -34,9 +35,10 @@ export function registerAcceptInvitation(app: App, deps: GatewayDeps): void {
     // The password is checked (or hashed) before the transaction: argon2 takes tens of
     // milliseconds, and a transaction holding the tenant's lock must not wait for it.
     const invitee = await identifyInvitee(deps.sql, deps.loginLimiter, context, input);
-    const tokens = await deps.sql.begin((tx) =>
-      acceptInvitation(tx, deps.tokens, context, invitee),
+    const { tokens, mail } = await deps.sql.begin((tx) =>
+      acceptInvitation(tx, deps.tokens, deps.accountTokens, context, invitee),
     );
+    await sendAfterCommit({ queues: deps.queues, logger: c.get("logger") }, mail);
     return c.json(tokens, 200);
   });
 }

@@ -1,9 +1,21 @@
 import { createRoute } from "@hono/zod-openapi";
-import { type App, access, problemResponses, responseHeaders } from "@oryn/shared";
+import {
+  type App,
+  access,
+  idempotencyKeyHeaders,
+  type MailRequest,
+  onceForKey,
+  problemResponses,
+  responseHeaders,
+} from "@oryn/shared";
+import { assertTenantWritable } from "../access/restricted-tenants.ts";
+import { sendAfterCommit } from "../accounts/account-mail.ts";
+import { assertEmailVerified } from "../accounts/verification.ts";
 import type { GatewayDeps } from "../deps.ts";
+import { idempotencyOf, setAnswerHeaders } from "../lib/idempotency.ts";
 import { callerOf } from "../lib/request.ts";
 import { createInvitation } from "./invitations.ts";
-import { createdInvitationSchema, createInvitationBody } from "./schemas.ts";
+import { createInvitationBody, type Invitation, invitationSchema } from "./schemas.ts";
 
 const route = createRoute({
   method: "post",
@@ -11,15 +23,18 @@ const route = createRoute({
   path: "/v1/invitations",
   tags: ["Invitations"],
   summary: "Invite someone by email, with a role no higher than your own",
+  description:
+    "The single-use token goes to the invitee by email only, never to the inviter. Needs a verified email address (403 `email_unverified`).",
   ...access("admin"),
   request: {
+    headers: idempotencyKeyHeaders,
     body: { content: { "application/json": { schema: createInvitationBody } }, required: true },
   },
   responses: {
     201: {
-      description: "The invitation, with its single-use token",
+      description: "The invitation; its token is on its way to the invitee",
       headers: responseHeaders.location("/v1/invitations/0b7c2c6e-3f5e-4a63-9d57-6e2a1f4b8c10"),
-      content: { "application/json": { schema: createdInvitationSchema } },
+      content: { "application/json": { schema: invitationSchema } },
     },
     ...problemResponses(400, 401, 402, 403, 409, 415, 422, 429),
   },
@@ -29,10 +44,23 @@ export function registerCreateInvitation(app: App, deps: GatewayDeps): void {
   app.openapi(route, async (c) => {
     const caller = callerOf(c, deps);
     const input = c.req.valid("json");
-    const invitation = await deps.sql.begin((tx) =>
-      createInvitation(tx, caller, input, { ttlSeconds: deps.config.INVITATION_TTL_SECONDS }),
+    const idempotency = idempotencyOf(c, deps, c.req.valid("header")["idempotency-key"], input);
+    await assertEmailVerified(deps.sql, caller.principal);
+    await assertTenantWritable(deps.sql, caller.principal.tenantId);
+    let mail: MailRequest[] = [];
+    const answer = await deps.sql.begin((tx) =>
+      onceForKey<Invitation>(tx, idempotency, async () => {
+        const created = await createInvitation(tx, caller, input, {
+          ttlSeconds: deps.config.INVITATION_TTL_SECONDS,
+        });
+        mail = [created.mail];
+        const location = `/v1/invitations/${created.invitation.id}`;
+        return { status: 201, body: created.invitation, headers: { location } };
+      }),
     );
-    c.header("location", `/v1/invitations/${invitation.id}`);
-    return c.json(invitation, 201);
+    // A replay sends nothing again: the first request's mail went.
+    await sendAfterCommit({ queues: deps.queues, logger: c.get("logger") }, mail);
+    setAnswerHeaders(c, answer);
+    return c.json(answer.body, 201);
   });
 }

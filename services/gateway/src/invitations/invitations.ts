@@ -2,6 +2,7 @@ import { createHash, randomBytes, randomUUID } from "node:crypto";
 import {
   ApiError,
   idCursor,
+  type MailRequest,
   type Page,
   pageOf,
   type Role,
@@ -10,6 +11,7 @@ import {
   type Sql,
   type TransactionSql,
 } from "@oryn/shared";
+import { type AccountTokenSettings, verificationMail } from "../accounts/verification.ts";
 import { type AuditContext, recordAuditEvent, recordCallerEvent } from "../audit/audit-events.ts";
 import type { LoginLimiter } from "../auth/login-limiter.ts";
 import type { Caller } from "../lib/request.ts";
@@ -18,12 +20,8 @@ import { createMfaChallenge } from "../mfa/challenges.ts";
 import { hasActiveTotp } from "../mfa/factors.ts";
 import { hashPassword, verifyPassword } from "../passwords/passwords.ts";
 import { issueTokens, type TokenSettings, type Tokens } from "../tokens/issue-tokens.ts";
-import type {
-  AcceptInvitationInput,
-  CreatedInvitation,
-  CreateInvitationInput,
-  Invitation,
-} from "./schemas.ts";
+import { invitationMail } from "./invitation-mail.ts";
+import type { AcceptInvitationInput, CreateInvitationInput, Invitation } from "./schemas.ts";
 
 type InvitationRow = {
   id: string;
@@ -44,6 +42,10 @@ function toInvitation(row: InvitationRow): Invitation {
 
 const tokenPrefix = "oinv_";
 
+function newInvitationToken(): string {
+  return `${tokenPrefix}${randomBytes(32).toString("base64url")}`;
+}
+
 function hashInvitationToken(token: string): Buffer {
   return createHash("sha256").update(token).digest();
 }
@@ -57,12 +59,12 @@ export async function createInvitation(
   caller: Caller,
   input: CreateInvitationInput,
   options: { ttlSeconds: number },
-): Promise<CreatedInvitation> {
+): Promise<{ invitation: Invitation; mail: MailRequest }> {
   const { principal } = caller;
   if (!roleAtLeast(principal.role, input.role)) {
     throw new ApiError("forbidden", { detail: "An invitation cannot grant a role above yours" });
   }
-  const token = `${tokenPrefix}${randomBytes(32).toString("base64url")}`;
+  const token = newInvitationToken();
   const memberships = await lockMemberships(tx, principal.tenantId);
   const [existing] = await tx`
     select 1 from memberships m join users u on u.id = m.user_id
@@ -70,10 +72,10 @@ export async function createInvitation(
   if (existing) throw new ApiError("already_member");
   await assertMemberCapAllows(tx, principal.tenantId, memberships.length);
   const [row] = await tx<InvitationRow[]>`
-    insert into invitations (id, tenant_id, email, role, token_hash, invited_by, expires_at)
+    insert into invitations (id, tenant_id, email, role, token_hash, invited_by, expires_at, mailed)
     values (${randomUUID()}, ${principal.tenantId}, ${input.email}, ${input.role},
             ${hashInvitationToken(token)}, ${principal.userId},
-            now() + make_interval(secs => ${options.ttlSeconds}))
+            now() + make_interval(secs => ${options.ttlSeconds}), true)
     returning id, email, role, invited_by, expires_at, created_at`;
   if (!row) throw new Error("insert returned nothing");
   await recordCallerEvent(tx, caller, {
@@ -82,7 +84,8 @@ export async function createInvitation(
     entityId: row.id,
     data: { email: input.email, role: input.role },
   });
-  return { ...toInvitation(row), token };
+  const invitation = toInvitation(row);
+  return { invitation, mail: await invitationMail(tx, principal, invitation, token) };
 }
 
 /** Invitations still waiting to be accepted. */
@@ -122,7 +125,46 @@ export async function revokeInvitation(
   });
 }
 
-type PendingInvitation = { id: string; tenantId: string; email: string; role: Role };
+/**
+ * Sends a pending invitation again, with a new token: only hashes are kept, so the old token
+ * cannot be sent again, and the link in the earlier mail stops working. The invitation gets a
+ * full lifetime from now. Owners' invitations stay owners' business, as for revoking.
+ */
+export async function resendInvitation(
+  tx: TransactionSql,
+  caller: Caller,
+  id: string,
+  options: { ttlSeconds: number },
+): Promise<MailRequest> {
+  const { principal } = caller;
+  const token = newInvitationToken();
+  const [row] = await tx<InvitationRow[]>`
+    update invitations
+    set token_hash = ${hashInvitationToken(token)}, mailed = true,
+        expires_at = now() + make_interval(secs => ${options.ttlSeconds})
+    where tenant_id = ${principal.tenantId} and id = ${id}
+      and accepted_at is null and revoked_at is null
+    returning id, email, role, invited_by, expires_at, created_at`;
+  if (!row) throw new ApiError("not_found");
+  if (!roleAtLeast(principal.role, row.role)) {
+    throw new ApiError("forbidden", { detail: "Only owners resend an invitation to be owner" });
+  }
+  await recordCallerEvent(tx, caller, {
+    action: "invitation_resent",
+    entity: "invitation",
+    entityId: id,
+  });
+  return invitationMail(tx, principal, toInvitation(row), token);
+}
+
+type PendingInvitation = {
+  id: string;
+  tenantId: string;
+  email: string;
+  role: Role;
+  /** Delivered by mail to `email` (every invitation since mail exists): accepting proves it. */
+  mailed: boolean;
+};
 
 async function pendingInvitation(
   sql: Sql | TransactionSql,
@@ -130,7 +172,7 @@ async function pendingInvitation(
   lock: boolean,
 ): Promise<PendingInvitation> {
   const [invitation] = await sql<PendingInvitation[]>`
-    select i.id, i.tenant_id, i.email, i.role from invitations i join tenants t on t.id = i.tenant_id
+    select i.id, i.tenant_id, i.email, i.role, i.mailed from invitations i join tenants t on t.id = i.tenant_id
     where i.token_hash = ${hashInvitationToken(token)} and i.accepted_at is null
       and i.revoked_at is null and i.expires_at > now() and t.status not in ('deleting', 'deleted')
       -- An invitation is only as good as its sender's standing now: one sent by someone since
@@ -208,18 +250,25 @@ export async function identifyInvitee(
 export async function acceptInvitation(
   tx: TransactionSql,
   tokens: TokenSettings,
+  accountTokens: AccountTokenSettings,
   context: AuditContext,
   invitee: Invitee,
-): Promise<Tokens | { mfaRequired: true; mfaToken: string }> {
+): Promise<{ tokens: Tokens | { mfaRequired: true; mfaToken: string }; mail: MailRequest[] }> {
   const invitation = await pendingInvitation(tx, invitee.token, true);
   const { user } = invitee;
   if (!user.existing) {
     const [created] = await tx`
-      insert into users (id, email, name, password_hash)
-      values (${user.id}, ${invitation.email}, ${user.name}, ${user.passwordHash})
+      insert into users (id, email, name, password_hash, email_verified_at)
+      values (${user.id}, ${invitation.email}, ${user.name}, ${user.passwordHash},
+              ${invitation.mailed ? tx`now()` : null})
       on conflict (email) do nothing returning id`;
     // Someone signed up with this email a moment ago: they accept with their own password.
     if (!created) throw new ApiError("email_taken");
+  } else if (invitation.mailed) {
+    // The token came to this address by mail: following it proves the address.
+    await tx`
+      update users set email_verified_at = now()
+      where id = ${user.id} and email = ${invitation.email} and email_verified_at is null`;
   }
   const memberships = await lockMemberships(tx, invitation.tenantId);
   if (memberships.some((membership) => membership.userId === user.id)) {
@@ -252,9 +301,9 @@ export async function acceptInvitation(
       userId: user.id,
       tenantId: invitation.tenantId,
     });
-    return { mfaRequired: true, mfaToken };
+    return { tokens: { mfaRequired: true, mfaToken }, mail: [] };
   }
-  return issueTokens(
+  const issued = await issueTokens(
     tx,
     tokens,
     {
@@ -265,4 +314,16 @@ export async function acceptInvitation(
     },
     context,
   );
+  // An invitation from before mail proved nothing: the new account is asked to verify.
+  const mail =
+    !user.existing && !invitation.mailed
+      ? [
+          await verificationMail(tx, accountTokens, {
+            id: user.id,
+            email: invitation.email,
+            name: user.name,
+          }),
+        ]
+      : [];
+  return { tokens: issued, mail };
 }

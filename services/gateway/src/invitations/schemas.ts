@@ -13,10 +13,6 @@ export const invitationSchema = z
   })
   .openapi("Invitation");
 
-export const createdInvitationSchema = invitationSchema
-  .extend({ token: z.string().openapi({ description: "Shown once; send it to the invitee" }) })
-  .openapi("CreatedInvitation");
-
 export const createInvitationBody = z
   .object({ email: emailSchema, role: z.enum(roles).openapi({ example: "member" }) })
   .openapi("InvitationRequest");
@@ -37,6 +33,5 @@ export const acceptInvitationBody = z
 export const invitationListSchema = pageSchema(invitationSchema);
 
 export type Invitation = z.infer<typeof invitationSchema>;
-export type CreatedInvitation = z.infer<typeof createdInvitationSchema>;
 export type CreateInvitationInput = z.infer<typeof createInvitationBody>;
 export type AcceptInvitationInput = z.infer<typeof acceptInvitationBody>;

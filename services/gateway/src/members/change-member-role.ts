@@ -1,5 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import { type App, access, problemResponses } from "@oryn/shared";
+import { assertTenantWritable } from "../access/restricted-tenants.ts";
 import type { GatewayDeps } from "../deps.ts";
 import { callerOf } from "../lib/request.ts";
 import { changeMemberRole } from "./members.ts";
@@ -27,6 +28,7 @@ export function registerChangeMemberRole(app: App, deps: GatewayDeps): void {
     const caller = callerOf(c, deps);
     const { userId } = c.req.valid("param");
     const { role } = c.req.valid("json");
+    await assertTenantWritable(deps.sql, caller.principal.tenantId);
     const member = await deps.sql.begin((tx) => changeMemberRole(tx, caller, userId, role));
     // This process refuses tokens with the old role now; other gateways within a poll.
     await deps.revocations.refresh().catch(() => undefined);

@@ -25,10 +25,12 @@ export async function signUp(
   const userId = randomUUID();
   const slug = input.company.slug ?? slugFromName(input.company.name);
   try {
-    await tx`insert into tenants (id, slug, name) values (${tenantId}, ${slug}, ${input.company.name})`;
+    // The user first: a taken email is answered `email_taken` whatever the slug, so signing up
+    // with someone else's address cannot be used to learn which slugs exist (issue 21).
     await tx`
       insert into users (id, email, name, password_hash)
       values (${userId}, ${input.owner.email}, ${input.owner.name}, ${input.passwordHash})`;
+    await tx`insert into tenants (id, slug, name) values (${tenantId}, ${slug}, ${input.company.name})`;
   } catch (error) {
     throw conflictOf(error) ?? error;
   }

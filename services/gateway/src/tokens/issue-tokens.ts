@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { z } from "@hono/zod-openapi";
-import type { Role, Sql, TransactionSql } from "@oryn/shared";
+import { ApiError, type Role, type Sql, type TransactionSql } from "@oryn/shared";
 import { openSession, type SessionClient } from "../sessions/sessions.ts";
 import { newRefreshToken, storeRefreshToken } from "./refresh-tokens.ts";
 import type { SigningKeys } from "./signing-keys.ts";
@@ -76,4 +76,29 @@ export async function issueTokens(
     ttlSeconds: settings.refreshTtlSeconds,
   });
   return tokensWith(settings, { ...subject, sessionId }, refresh.token);
+}
+
+/**
+ * Tokens for a user's current membership of a tenant (a replayed signup): 409 `conflict` if the
+ * membership is gone since, or the tenant is being deleted.
+ */
+export async function tokensFor(
+  sql: Sql,
+  settings: TokenSettings,
+  member: { userId: string; tenantId: string },
+  client: SessionClient,
+): Promise<Tokens> {
+  const [membership] = await sql<{ role: Role; version: string }[]>`
+    select m.role, m.version from memberships m join tenants t on t.id = m.tenant_id
+    where m.tenant_id = ${member.tenantId} and m.user_id = ${member.userId}
+      and t.status not in ('deleting', 'deleted')`;
+  if (!membership) {
+    throw new ApiError("conflict", { detail: "The signup this key made no longer stands" });
+  }
+  return issueTokens(
+    sql,
+    settings,
+    { ...member, role: membership.role, membershipVersion: Number(membership.version) },
+    client,
+  );
 }

@@ -10,7 +10,8 @@ const route = createRoute({
   operationId: "replayWebhookEndpoint",
   path: "/v1/webhook-endpoints/{id}/replay",
   tags: ["Webhooks"],
-  summary: "Deliver again every event since a time (also how a failed event is retried by hand)",
+  summary:
+    "Deliver again every event since a time, or one event (a failed delivery retried by hand)",
   ...access("admin"),
   request: {
     params: idParams,
@@ -24,12 +25,13 @@ const route = createRoute({
 
 export function registerReplayWebhookEndpoint(app: App, deps: GatewayDeps): void {
   app.openapi(route, async (c) => {
+    const body = c.req.valid("json");
     await deps.sql.begin((tx) =>
       replayWebhookEndpoint(
         tx,
         principalOf(c).tenantId,
         c.req.valid("param").id,
-        new Date(c.req.valid("json").since),
+        "since" in body ? { since: new Date(body.since) } : { eventId: body.eventId },
       ),
     );
     return c.body(null, 202);

@@ -75,13 +75,27 @@ export const rotatedSecretSchema = z
   })
   .openapi("RotatedWebhookSecret");
 
+// One route for both ways of delivering again: everything since a time (a consumer that lost
+// its store), or one event (a failed delivery retried by hand from the delivery log).
 export const replayBody = z
-  .object({
-    since: z.iso.datetime({ offset: true }).openapi({
-      description: "Every event from this time on is delivered again (same ids)",
-      example: "2026-12-01T00:00:00Z",
-    }),
-  })
+  .union([
+    z
+      .object({
+        since: z.iso.datetime({ offset: true }).openapi({
+          description: "Every event from this time on is delivered again (same ids)",
+          example: "2026-12-01T00:00:00Z",
+        }),
+      })
+      .strict(),
+    z
+      .object({
+        eventId: z.uuid().openapi({
+          description:
+            "This one event is delivered again (same id), e.g. a failed delivery retried by hand",
+        }),
+      })
+      .strict(),
+  ])
   .openapi("WebhookReplay");
 
 export const deliveryAttemptSchema = z

@@ -174,15 +174,22 @@ export async function replayWebhookEndpoint(
   tx: TransactionSql,
   tenantId: string,
   id: string,
-  since: Date,
+  what: { since: Date } | { eventId: string },
 ): Promise<number> {
   const endpoint = await getWebhookEndpoint(tx, tenantId, id);
+  const since = "since" in what ? what.since : null;
+  const eventId = "eventId" in what ? what.eventId : null;
   const owed = await tx`
     insert into webhook_deliveries (tenant_id, endpoint_id, event_id, reason)
     select ${tenantId}, ${endpoint.id}, id, 'replay' from events
-    where tenant_id = ${tenantId} and sequence is not null and occurred_at >= ${since}
+    where tenant_id = ${tenantId} and sequence is not null
+      and (${since}::timestamptz is null or occurred_at >= ${since})
+      and (${eventId}::uuid is null or id = ${eventId})
       and (type = any(${endpoint.events}::text[]) or '*' = any(${endpoint.events}::text[]))
     returning id`;
+  // One event asked for by id must exist for this tenant and be one the endpoint takes; another
+  // tenant's event id is as unknown as a made-up one.
+  if (eventId !== null && owed.length === 0) throw new ApiError("not_found");
   return owed.length;
 }
 

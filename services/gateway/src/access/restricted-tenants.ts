@@ -1,0 +1,17 @@
+import { ApiError, type Sql } from "@oryn/shared";
+
+/**
+ * A restricted (unpaid) tenant is read-only, at the gateway as in workspace: no one is given new
+ * access (invitations, API keys, roles) until the payment is made. Removing access (revoking an
+ * invitation, deleting a key, removing a member) stays allowed: it is how a tenant cleans up.
+ */
+export async function assertTenantWritable(sql: Sql, tenantId: string): Promise<void> {
+  const [tenant] = await sql<
+    { status: string }[]
+  >`select status from tenants where id = ${tenantId}`;
+  if (tenant?.status === "restricted") {
+    throw new ApiError("tenant_restricted", {
+      detail: "The tenant is restricted to reads until its overdue payment is made",
+    });
+  }
+}

@@ -1,0 +1,84 @@
+import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { ApiError, type Sql, type TransactionSql } from "@oryn/shared";
+
+/**
+ * The single-use tokens mail carries. Each is 32 random bytes with a prefix that says what it is
+ * for (so a reset token pasted into the verification page is refused by its purpose, not by
+ * luck); only the SHA-256 is stored, and a lookup by hash is an index probe, not a comparison an
+ * attacker could time.
+ */
+export type AccountTokenPurpose = "verify_email" | "reset_password" | "change_email";
+
+const prefixes: Record<AccountTokenPurpose, string> = {
+  verify_email: "oev_",
+  reset_password: "orp_",
+  change_email: "oec_",
+};
+
+export function hashAccountToken(token: string): Buffer {
+  return createHash("sha256").update(token).digest();
+}
+
+/** A new token for `userId`, mailed to `email`; `id` names the mail (its dedup key). */
+export async function mintAccountToken(
+  sql: Sql | TransactionSql,
+  input: { userId: string; purpose: AccountTokenPurpose; email: string; ttlSeconds: number },
+): Promise<{ id: string; token: string; expiresAt: Date }> {
+  const id = randomUUID();
+  const token = `${prefixes[input.purpose]}${randomBytes(32).toString("base64url")}`;
+  const [row] = await sql<{ expiresAt: Date }[]>`
+    insert into account_tokens (id, user_id, purpose, email, token_hash, expires_at)
+    values (${id}, ${input.userId}, ${input.purpose}, ${input.email}, ${hashAccountToken(token)},
+            now() + make_interval(secs => ${input.ttlSeconds}))
+    returning expires_at`;
+  if (!row) throw new Error("insert returned nothing");
+  // Tokens a week past their expiry go a few at a time, so the table stays small without a job.
+  await sql`
+    delete from account_tokens where ctid = any(array(
+      select ctid from account_tokens where expires_at < now() - interval '7 days' limit 20))`;
+  return { id, token, expiresAt: row.expiresAt };
+}
+
+export type RedeemedToken = {
+  id: string;
+  userId: string;
+  purpose: AccountTokenPurpose;
+  email: string;
+};
+
+/**
+ * Spends a token of one of `purposes`, in the caller's transaction: the conditional UPDATE is the
+ * race guard (of two redemptions at once, one finds the row still unused). Unknown, used,
+ * expired, or of another purpose: 401 `invalid_token`, the same answer for each.
+ */
+export async function redeemAccountToken(
+  tx: TransactionSql,
+  token: string,
+  purposes: AccountTokenPurpose[],
+): Promise<RedeemedToken> {
+  const [row] = await tx<RedeemedToken[]>`
+    update account_tokens set used_at = now()
+    where token_hash = ${hashAccountToken(token)} and used_at is null and expires_at > now()
+      and purpose in ${tx(purposes)}
+    returning id, user_id, purpose, email`;
+  if (!row) {
+    throw new ApiError("invalid_token", {
+      detail: "The link is unknown, used or expired: ask for a new one",
+    });
+  }
+  return row;
+}
+
+/**
+ * Spends every live token of a user for `purposes`: a new password makes older reset links
+ * worthless, a newer email change replaces the one before.
+ */
+export async function spendAccountTokens(
+  sql: Sql | TransactionSql,
+  userId: string,
+  purposes: AccountTokenPurpose[],
+): Promise<void> {
+  await sql`
+    update account_tokens set used_at = now()
+    where user_id = ${userId} and used_at is null and purpose in ${sql(purposes)}`;
+}

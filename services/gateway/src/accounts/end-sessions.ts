@@ -1,0 +1,27 @@
+import type { TransactionSql } from "@oryn/shared";
+import { revokeAccess } from "../access/revocations.ts";
+
+/**
+ * Ends a user's sessions in every tenant, in the caller's transaction: their refresh-token
+ * families are revoked, and every membership takes a new version with a revocation at it, so
+ * access tokens issued before stop working within one revocation poll (like a removed member's).
+ * `keepSession` (a family id) is spared: its next refresh gets an access token at the new
+ * version, so the session that changed the password carries on after one refresh.
+ */
+export async function endSessions(
+  tx: TransactionSql,
+  userId: string,
+  options: { keepSession?: string | undefined } = {},
+): Promise<void> {
+  await tx`
+    update refresh_tokens set revoked_at = now()
+    where user_id = ${userId} and revoked_at is null
+      ${options.keepSession ? tx`and family_id <> ${options.keepSession}` : tx``}`;
+  const memberships = await tx<{ tenantId: string; version: string }[]>`
+    update memberships set version = nextval('membership_versions')
+    where user_id = ${userId}
+    returning tenant_id, version`;
+  for (const membership of memberships) {
+    await revokeAccess(tx, membership.tenantId, userId, Number(membership.version));
+  }
+}

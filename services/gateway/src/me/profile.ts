@@ -1,0 +1,43 @@
+import { ApiError, type Principal, type Role, type Sql, type TransactionSql } from "@oryn/shared";
+import { hasActiveTotp } from "../mfa/factors.ts";
+import type { Profile } from "./schemas.ts";
+
+/** `/v1/me` is a person's: an API key has no profile, password or address. */
+export function assertPerson(principal: Principal): void {
+  if (principal.kind !== "user") {
+    throw new ApiError("forbidden", { detail: "/v1/me is for people, not API keys" });
+  }
+}
+
+/** The caller's profile, with every tenant they belong to (deleted ones aside). */
+export async function profileOf(sql: Sql | TransactionSql, userId: string): Promise<Profile> {
+  const [user] = await sql<{ id: string; email: string; name: string; verified: boolean }[]>`
+    select id, email, name, email_verified_at is not null as verified from users where id = ${userId}`;
+  if (!user) throw new ApiError("not_found");
+  const memberships = await sql<
+    { tenantId: string; slug: string; tenantName: string; role: Role }[]
+  >`
+    select t.id as tenant_id, t.slug, t.name as tenant_name, m.role
+    from memberships m join tenants t on t.id = m.tenant_id
+    where m.user_id = ${userId} and t.status not in ('deleting', 'deleted')
+    order by m.created_at`;
+  return {
+    id: user.id,
+    email: user.email,
+    emailVerified: user.verified,
+    name: user.name,
+    mfa: { totp: await hasActiveTotp(sql, userId) },
+    memberships: memberships.map((membership) => ({
+      tenant: { id: membership.tenantId, slug: membership.slug, name: membership.tenantName },
+      role: membership.role,
+    })),
+  };
+}
+
+export async function renameUser(
+  sql: Sql | TransactionSql,
+  userId: string,
+  name: string,
+): Promise<void> {
+  await sql`update users set name = ${name} where id = ${userId}`;
+}

@@ -1,0 +1,51 @@
+import { cursorCodec, type Page, pageOf, type Sql } from "@oryn/shared";
+import { z } from "zod";
+import type { SecurityEvent } from "./schemas.ts";
+
+type EventRow = {
+  id: string;
+  at: Date;
+  actorId: string | null;
+  action: string;
+  entity: string;
+  entityId: string | null;
+  ip: string | null;
+  requestId: string | null;
+  data: Record<string, unknown>;
+};
+
+/** Newest first, by the events' identity column (a bigint, carried as decimal digits). */
+const eventCursor = cursorCodec(z.string().regex(/^\d{1,19}$/));
+
+export function decodeEventCursor(cursor: string | undefined): string | undefined {
+  return eventCursor.decode(cursor);
+}
+
+/**
+ * The tenant's control-plane audit events (logins, members, invitations, API keys, deletion,
+ * exports), with the account events of its current members that belong to no tenant (failed
+ * logins, password and address changes): a tenant's admins see what happens to the accounts
+ * that can reach their data, and nothing of other tenants.
+ */
+export async function listSecurityEvents(
+  sql: Sql,
+  tenantId: string,
+  query: { limit: number; before: string | undefined; actor: string | undefined },
+): Promise<Page<SecurityEvent>> {
+  const rows = await sql<EventRow[]>`
+    select id, at, actor_id, action, entity, entity_id, ip, request_id, data
+    from audit_events e
+    where (e.tenant_id = ${tenantId}
+           or (e.tenant_id is null and e.actor_id in (
+                 select user_id from memberships where tenant_id = ${tenantId})))
+      ${query.actor ? sql`and e.actor_id = ${query.actor}` : sql``}
+      ${query.before ? sql`and e.id < ${query.before}` : sql``}
+    order by e.id desc
+    limit ${query.limit + 1}`;
+  return pageOf(
+    rows,
+    query.limit,
+    (last) => eventCursor.encode(String(last.id)),
+    (row) => ({ ...row, id: String(row.id), at: row.at.toISOString() }),
+  );
+}
