@@ -20,13 +20,17 @@ const result = await autocannon({
   duration: spec.seconds,
   requests: [
     {
-      method: "GET",
+      method: spec.method ?? "GET",
+      ...(spec.body === undefined ? {} : { body: JSON.stringify(spec.body) }),
       setupRequest: (request) => {
         const target = spec.targets[pick()] ?? spec.targets[0];
         return {
           ...request,
           path: target?.path ?? "/",
-          headers: target?.token ? { authorization: `Bearer ${target.token}` } : {},
+          headers: {
+            ...(target?.token ? { authorization: `Bearer ${target.token}` } : {}),
+            ...(spec.body === undefined ? {} : { "content-type": "application/json" }),
+          },
         };
       },
     },

@@ -21,6 +21,7 @@ import { manyTenants } from "./scenarios/many-tenants.ts";
 import { throughNginx } from "./scenarios/nginx.ts";
 import { provisioning } from "./scenarios/provisioning.ts";
 import { rejectedTraffic } from "./scenarios/rejected.ts";
+import { webhooks } from "./scenarios/webhooks.ts";
 import { workspaceDirect } from "./scenarios/workspace.ts";
 
 // Run order: fleet last, as it migrates the template past the real history.
@@ -32,6 +33,7 @@ const scenarios: Scenario[] = [
   rejectedTraffic,
   provisioning,
   manyTenants,
+  webhooks,
   fleet,
 ];
 

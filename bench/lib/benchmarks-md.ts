@@ -112,6 +112,12 @@ for ${report.settings.seconds} s after an unrecorded ${report.settings.warmupSec
    migration adding a column and an index to \`projects\`; then a re-run with nothing to apply.
    Times are wall times of the whole command, process start included; the command's own figure
    is in the JSON as \`commandMs\`.
+9. \`webhooks\` (runs before \`fleet\`): \`POST /v1/projects/{id}/tasks\` straight to workspace,
+   twice in one run. Off: no webhooks service and no endpoint (the tenant outbox write is always
+   on in the code, so it is in both). On: the webhooks service running and one endpoint subscribed
+   to \`*\` on a local receiver answering 204, receiving every event. Figures: workspace CPU per
+   POST on ÷ off, and events delivered per second end to end (the on phase's events, from its
+   first POST to the last one's arrival).
 
 The services are real processes (\`node services/<name>/src/main.ts\`) as in the end-to-end
 tests. PostgreSQL is a server of the bench's own, started from the machine's PostgreSQL 15

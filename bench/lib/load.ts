@@ -12,6 +12,9 @@ export type LoadSpec = {
   /** In turn (default), or Zipf-distributed over the targets' ranks with exponent `zipfS`. */
   pick?: "turns" | "zipf";
   zipfS?: number;
+  /** GET unless told; a JSON `body` goes with every request. */
+  method?: "GET" | "POST";
+  body?: unknown;
 };
 
 /** What one run measured. Only 2xx answers count as throughput (`okPerSecond`). */

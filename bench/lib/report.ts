@@ -125,6 +125,21 @@ export function figures(results: Results): Figure[] {
       (signup?.client.medianMs ?? Infinity) <= 150 && (signup?.client.p95Ms ?? Infinity) <= 1000,
     `${signup?.client.medianMs} / ${signup?.client.p95Ms} ms; ${signup?.server.medianMs} / ${signup?.server.p95Ms} ms`,
   );
+  const hooks = results.webhooks as
+    | { workspaceCpuRatio?: number; deliveredPerSecond?: number }
+    | undefined;
+  add(
+    "workspace CPU per POST, webhooks on ÷ off",
+    "≤ 1.15",
+    hooks?.workspaceCpuRatio,
+    (v) => v <= 1.15,
+  );
+  add(
+    "webhook events delivered per second, end to end",
+    "(figure)",
+    hooks?.deliveredPerSecond,
+    () => true,
+  );
   const fleet = results.fleet as
     | {
         tenantDatabases: number;

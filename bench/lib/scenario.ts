@@ -1,7 +1,7 @@
 import type { BenchStack } from "./bench-stack.ts";
 import type { BenchTenant } from "./bench-tenants.ts";
 import { cpuPerAnswer, cpuSnapshot, type ProcessGroups } from "./cpu-time.ts";
-import { type LoadResult, runLoad } from "./load.ts";
+import { type LoadResult, type LoadSpec, runLoad } from "./load.ts";
 import type { ScenarioName, Settings } from "./settings.ts";
 
 /** What every scenario is handed: the running stack, the settings, and the shared tenants. */
@@ -30,8 +30,9 @@ export async function measureLoad(
   pick: "turns" | "zipf" = "turns",
   /** Runs after the warm-up, just before the measured run (to read counters at its start). */
   beforeMeasuredRun?: () => Promise<void>,
+  request: Pick<LoadSpec, "method" | "body"> = {},
 ): Promise<LoadResult> {
-  const spec = { url, connections: settings.connections, targets, pick, zipfS: 1 };
+  const spec = { url, connections: settings.connections, targets, pick, zipfS: 1, ...request };
   const placement = { cpus: settings.loadCpus };
   await runLoad({ ...spec, seconds: settings.warmupSeconds }, placement);
   await beforeMeasuredRun?.();
@@ -58,6 +59,7 @@ function processGroups(stack: BenchStack): ProcessGroups {
     workspace: service("workspace"),
     billing: service("billing"),
     provisioner: service("provisioner"),
+    webhooks: service("webhooks"),
     postgres: (command) =>
       command.includes("/bin/postgres ") && command.includes(`-p ${stack.postgres.port} `),
     redis: (command) => command.startsWith("redis-server"),

@@ -11,6 +11,7 @@ export const scenarioNames = [
   "rejected",
   "provisioning",
   "many-tenants",
+  "webhooks",
   "fleet",
 ] as const;
 export type ScenarioName = (typeof scenarioNames)[number];
