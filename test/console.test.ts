@@ -5,6 +5,12 @@ import { createOrynClient } from "@oryn/client";
 import { serviceEnv, testRun } from "@oryn/testing/context";
 import { type FakeStripe, startFakeStripe } from "@oryn/testing/fake-stripe";
 import { type Oryn, startOryn } from "@oryn/testing/processes";
+import {
+  type ReceivedMail,
+  type SmtpReceiver,
+  startSmtpReceiver,
+} from "@oryn/testing/smtp-receiver";
+import { Secret, TOTP } from "otpauth";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildConsole } from "../scripts/build-console.ts";
@@ -37,6 +43,8 @@ const axeSource = readFileSync(
 describe("console", () => {
   let oryn: Oryn;
   let stripe: FakeStripe;
+  /** The real SMTP side: the mailer delivers here, and the links are read from what arrives. */
+  let smtp: SmtpReceiver;
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
@@ -48,6 +56,7 @@ describe("console", () => {
     name: "Ada Owner",
   };
   let slug = "";
+  let invitee = "";
   /** The owner's API client, signed in outside the browser (another tab, another device). */
   let other: ReturnType<typeof createOrynClient> | undefined;
 
@@ -56,7 +65,14 @@ describe("console", () => {
     // Built only when its sources changed since the last build (scripts/build-console.ts).
     buildConsole();
     stripe = await startFakeStripe();
-    oryn = await startOryn(serviceEnv(testRun()), { billing: stripe.env() });
+    smtp = await startSmtpReceiver();
+    const run = testRun();
+    oryn = await startOryn(
+      // A queue prefix of the file's own: its mailer must not send other files' mail, nor theirs.
+      { ...serviceEnv(run), REDIS_PREFIX: `${run.redisPrefix}-console` },
+      { billing: stripe.env(), mailer: { SMTP_URL: smtp.url } },
+      { mailer: true },
+    );
     browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
     context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
     page = await watched(context);
@@ -67,6 +83,7 @@ describe("console", () => {
     await browser?.close();
     await oryn?.stop();
     await stripe?.close();
+    await smtp?.stop();
   });
 
   async function watched(of: BrowserContext): Promise<Page> {
@@ -102,6 +119,11 @@ describe("console", () => {
   }
 
   const url = (path: string) => `${oryn.gatewayUrl}${path}`;
+  /** A mailed link, on this stack's gateway (the mail names APP_URL's default origin). */
+  const mailedLink = (mail: ReceivedMail) => {
+    const link = new URL(mail.link ?? "about:blank");
+    return url(`${link.pathname}${link.search}`);
+  };
   /** Waits for the page titled `text`; when it does not come, fails with what the page says. */
   async function expectHeading(text: string, on: Page = page): Promise<void> {
     try {
@@ -177,6 +199,29 @@ describe("console", () => {
     slug = (await page.locator("dd code").first().textContent()) ?? "";
     expect(slug).not.toBe("");
     await keep("overview");
+
+    // Not verified yet: the account page says so and mails a new link on request.
+    await nav("Your account");
+    await expectHeading("Sign-in and security");
+    await page.getByText("(not verified)").waitFor();
+    await page.getByRole("button", { name: "Send the link again" }).click();
+    await page.getByText(`A new link is on its way to ${owner.email}.`).waitFor();
+    await keep("account-unverified");
+    await smtp.waitForMail(owner.email); // the one mailed at signup
+
+    // The new link from the mail, opened in another tab: inviting and API keys need it.
+    const verification = await smtp.waitForMail(owner.email);
+    const mailbox = await browser.newContext();
+    try {
+      const tab = await watched(mailbox);
+      await tab.goto(mailedLink(verification));
+      await expectHeading("Verify your email", tab);
+      await keep("verify-email", tab);
+      await tab.getByRole("button", { name: "Verify my email address" }).click();
+      await tab.getByTestId("email-verified").waitFor();
+    } finally {
+      await mailbox.close();
+    }
   }, 90_000);
 
   it("creates a project and a task, and shows a stale edit as a conflict with a reload", async () => {
@@ -239,11 +284,13 @@ describe("console", () => {
   it("invites someone, who accepts from the link and is a member", async () => {
     await nav("Invitations");
     await expectHeading("Invitations");
-    const invitee = `grace-${Date.now().toString(36)}@console.test`;
+    invitee = `grace-${Date.now().toString(36)}@console.test`;
     await page.getByLabel("Email").fill(invitee);
     await page.getByRole("button", { name: "Invite" }).click();
-    // Invitations are not mailed yet: the API answers the token, the page shows its link.
-    const link = (await page.getByTestId("invitation-link").textContent()) ?? "";
+    // The token goes to the invitee by mail only: the page shows no link, the mail has it.
+    await page.getByText(`${invitee} is invited`).waitFor();
+    expect(await page.getByTestId("invitation-link").count()).toBe(0);
+    const link = mailedLink(await smtp.waitForMail(invitee));
     expect(link).toMatch(/\/accept-invitation\?token=/);
     await page.getByRole("cell", { name: invitee, exact: true }).waitFor();
     await keep("invitations");
@@ -320,23 +367,69 @@ describe("console", () => {
     await page.getByRole("cell", { name: "task created", exact: true }).first().waitFor();
   });
 
-  it("opens each page a mail links to, and says what is not available yet", async () => {
-    for (const path of ["/verify-email?token=x", "/reset-password?token=x", "/forgot-password"]) {
-      await page.goto(url(path));
-      await page.getByTestId("not-available").waitFor();
+  it("resets a forgotten password from the mailed link, and shows the account page", async () => {
+    const theirs = await browser.newContext();
+    try {
+      const tab = await watched(theirs);
+      await tab.goto(url("/sign-in"));
+      await tab.getByRole("link", { name: "Forgot your password?" }).click();
+      await expectHeading("Forgot your password", tab);
+      await tab.getByLabel("Email").fill(invitee);
+      await tab.getByRole("button", { name: "Send me a link" }).click();
+      await tab.getByText("If an account uses that address").waitFor();
+      await keep("forgot-password", tab);
+      await tab.goto(mailedLink(await smtp.waitForMail(invitee)));
+      await expectHeading("Choose a new password", tab);
+      await tab.getByLabel("New password").fill("a brand new password");
+      await tab.getByRole("button", { name: "Change password" }).click();
+      await tab.getByTestId("password-reset").waitFor();
+      await keep("reset-password", tab);
+      await tab.getByRole("link", { name: "Sign in with the new password" }).click();
+      await tab.getByLabel("Email").fill(invitee);
+      await tab.getByLabel("Password").fill("a brand new password");
+      await tab.getByRole("button", { name: "Sign in" }).click();
+      await expectHeading("Overview", tab);
+    } finally {
+      await theirs.close();
     }
-    await keep("not-available");
-    // The account page: this browser's own session among the person's sessions.
+
     await page.goto(url("/account/security"));
+    await expectHeading("Sign in");
     await page.getByLabel("Email").fill(owner.email);
     await page.getByLabel("Password").fill(owner.password);
     await page.getByRole("button", { name: "Sign in" }).click();
     await expectHeading("Sign-in and security");
+    await page.getByText("(verified)").waitFor();
     await page.getByText("(this one)").waitFor();
+    // The owner has no second factor (mfa.totp is false): the page offers to set one up only.
+    await page.getByRole("button", { name: "Set up two-factor sign-in" }).waitFor();
+    expect(await page.getByRole("button", { name: "Turn off two-factor sign-in" }).count()).toBe(0);
     await keep("account-security");
+    // The name, through PATCH /v1/me.
+    await page.getByLabel("Your name").fill("Ada Renamed");
+    await page.getByRole("button", { name: "Save name" }).click();
+    await page.getByText("Your name is saved.").waitFor();
+    await expect
+      .poll(() => page.getByLabel("Your name").inputValue(), patiently)
+      .toBe("Ada Renamed");
+
+    // Two-factor on from the page, as an authenticator app would; then the page offers only to
+    // turn it off (mfa.totp is true), and turning it off with the password offers set-up again.
+    await page.getByRole("button", { name: "Set up two-factor sign-in" }).click();
+    const key = ((await page.getByTestId("totp-secret").textContent()) ?? "").replace(/\s/g, "");
+    await page
+      .getByLabel("Code from the app")
+      .fill(TOTP.generate({ secret: Secret.fromBase32(key) }));
+    await page.getByRole("button", { name: "Turn on" }).click();
+    await page.getByTestId("recovery-codes").waitFor();
+    await page.getByRole("button", { name: "Turn off two-factor sign-in" }).waitFor();
+    expect(await page.getByRole("button", { name: "Set up two-factor sign-in" }).count()).toBe(0);
+    await page.getByLabel("Password", { exact: true }).fill(owner.password);
+    await page.getByRole("button", { name: "Turn off two-factor sign-in" }).click();
+    await page.getByRole("button", { name: "Set up two-factor sign-in" }).waitFor();
     await page.goto(url("/no/such/page"));
     await expectHeading("Page not found");
-  });
+  }, 60_000);
 
   it("fits a phone-sized screen", async () => {
     const phone = await browser.newContext({

@@ -66,6 +66,9 @@ function Navigation() {
           <NavLink to="/settings">Settings</NavLink>
         </li>
         <li>
+          <NavLink to="/account/security">Your account</NavLink>
+        </li>
+        <li>
           <button
             type="button"
             className="link-button"

@@ -3,16 +3,11 @@ import { createRoot } from "react-dom/client";
 import { BrowserRouter, Route, Routes } from "react-router";
 import { Layout, RequireSession } from "./layout.tsx";
 import { AccountSecurityPage } from "./pages/account-security.tsx";
-import {
-  AcceptInvitationPage,
-  ForgotPasswordPage,
-  NotFoundPage,
-  ResetPasswordPage,
-  VerifyEmailPage,
-} from "./pages/accounts.tsx";
+import { AcceptInvitationPage, NotFoundPage } from "./pages/accounts.tsx";
 import { ApiKeysPage } from "./pages/api-keys.tsx";
 import { AuditLogPage } from "./pages/audit-log.tsx";
 import { BillingPage, BillingSuccessPage } from "./pages/billing.tsx";
+import { ForgotPasswordPage, ResetPasswordPage, VerifyEmailPage } from "./pages/email-links.tsx";
 import { InvitationsPage } from "./pages/invitations.tsx";
 import { MembersPage } from "./pages/members.tsx";
 import { OverviewPage } from "./pages/overview.tsx";

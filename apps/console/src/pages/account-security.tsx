@@ -1,15 +1,18 @@
-import { useState } from "react";
 import { PageTitle } from "../components.tsx";
+import { useResource } from "../resource.ts";
+import { api } from "../session.tsx";
 import { Sessions, TwoFactor } from "./mfa.tsx";
+import { Profile } from "./profile.tsx";
 
-/** The signed-in person's sessions and two-factor sign-in. */
+/** The signed-in person's own account: profile and password, sessions, two-factor sign-in. */
 export function AccountSecurityPage() {
-  const [generation, setGeneration] = useState(0);
+  const me = useResource(() => api.GET("/v1/me"), "");
   return (
     <section>
       <PageTitle>Sign-in and security</PageTitle>
-      <Sessions key={generation} />
-      <TwoFactor onChange={() => setGeneration((value) => value + 1)} />
+      <Profile />
+      <Sessions />
+      {me.data && <TwoFactor enabled={me.data.mfa.totp} onChange={me.reload} />}
     </section>
   );
 }

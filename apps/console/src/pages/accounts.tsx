@@ -1,6 +1,6 @@
 import type { FormEvent } from "react";
 import { Link, useNavigate, useSearchParams } from "react-router";
-import { ErrorNotice, Field, Notice, PageTitle } from "../components.tsx";
+import { ErrorNotice, Field, PageTitle } from "../components.tsx";
 import { useAction } from "../resource.ts";
 import { api, useSession } from "../session.tsx";
 
@@ -64,37 +64,6 @@ export function AcceptInvitationPage() {
     </section>
   );
 }
-
-/**
- * The pages mail links to whose endpoints the API does not offer yet (the accounts work adds
- * them): they say so, rather than failing, so a link in an email never lands on a blank page.
- */
-function NotAvailable({ title, what }: { title: string; what: string }) {
-  return (
-    <section className="narrow">
-      <PageTitle>{title}</PageTitle>
-      <Notice>
-        <p data-testid="not-available">
-          {what} is not available in this version of Oryn yet. The team running it can help in the
-          meantime.
-        </p>
-      </Notice>
-      <p>
-        <Link to="/">Back to the console</Link>
-      </p>
-    </section>
-  );
-}
-
-export const VerifyEmailPage = () => (
-  <NotAvailable title="Verify your email" what="Verifying an email address" />
-);
-export const ResetPasswordPage = () => (
-  <NotAvailable title="Choose a new password" what="Resetting a password" />
-);
-export const ForgotPasswordPage = () => (
-  <NotAvailable title="Forgot your password" what="Resetting a password by email" />
-);
 
 export function NotFoundPage() {
   return (

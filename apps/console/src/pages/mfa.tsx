@@ -66,7 +66,7 @@ export function Sessions() {
 }
 
 /** Two-factor sign-in with an authenticator app: enrol, confirm (recovery codes once), disable. */
-export function TwoFactor({ enabled, onChange }: { enabled?: boolean; onChange(): void }) {
+export function TwoFactor({ enabled, onChange }: { enabled: boolean; onChange(): void }) {
   const enrol = useAction();
   const confirm = useAction();
   const disable = useAction();
@@ -106,26 +106,9 @@ export function TwoFactor({ enabled, onChange }: { enabled?: boolean; onChange()
         </Notice>
       )}
       <ErrorNotice failure={enrol.failure ?? confirm.failure ?? disable.failure} />
-      {enabled === undefined && !secret && (
-        // Whether it is on is not in any answer the console reads yet: both ways are offered.
-        <button
-          type="button"
-          disabled={enrol.busy}
-          onClick={async () => {
-            const answer = await enrol.run(() => api.POST("/v1/me/mfa/totp"));
-            if (answer?.data) setSecret(answer.data);
-          }}
-        >
-          Set up two-factor sign-in
-        </button>
-      )}
-      {enabled !== false && !secret ? (
+      {enabled ? (
         <form onSubmit={turnOff}>
-          <p>
-            {enabled
-              ? "Two-factor sign-in is on. To turn it off, give your password."
-              : "If two-factor sign-in is on, give your password to turn it off."}
-          </p>
+          <p>Two-factor sign-in is on. To turn it off, give your password.</p>
           <Field
             label="Password"
             name="password"
