@@ -3,6 +3,7 @@ import { serviceEnv, testRun } from "@oryn/testing/context";
 import { jsonCaller } from "@oryn/testing/http";
 import { joinTenant } from "@oryn/testing/populated-tenant";
 import { type Oryn, startOryn } from "@oryn/testing/processes";
+import { verifyQueuedEmail } from "@oryn/testing/queued-mail";
 import { signUpAndWait, testPassword } from "@oryn/testing/wait";
 import { Secret, TOTP } from "otpauth";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -51,7 +52,9 @@ describe("MFA and sessions through the gateway", () => {
 
   it("refuses forwarded routes to a member without MFA once the tenant requires it, until they enrol; ends sessions on every route", async () => {
     const owner = await signUpAndWait(call, { intervalMs: 50, timeoutMs: 30_000 });
-    const member = await joinTenant(call, owner.token, "member");
+    // Only a verified owner may invite (issue 15): the link queued at signup verifies them.
+    await verifyQueuedEmail(run, call, `owner@${owner.slug}.test`);
+    const member = await joinTenant(call, owner.token, "member", run);
     const { secret, now } = await enrol(owner.token);
     const required = await call("PATCH", "/v1/tenant", {
       token: owner.token,

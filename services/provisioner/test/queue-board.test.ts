@@ -18,11 +18,16 @@ const token = randomBytes(24).toString("base64url");
 const basic = (user: string, password: string) =>
   `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
 
+// Queues of this file's own: its mail worker fails every message it takes and the test then
+// empties the queue, which on the run's shared queues would take other files' mail.
+const redisPrefix = `${testRun().redisPrefix}-board`;
+
 describe("Bull Board on the provisioner's internal port", () => {
   let provisioner: RunningService;
   beforeAll(async () => {
     provisioner = await startService("provisioner", await freePort(), {
       ...serviceEnv(testRun()),
+      REDIS_PREFIX: redisPrefix,
       OPERATOR_TOKEN: token,
     });
   }, 60_000);
@@ -58,7 +63,7 @@ describe("Bull Board on the provisioner's internal port", () => {
   });
 
   it("shows a mail that failed for good, with its reason", async () => {
-    const { redisUrl, redisPrefix } = testRun();
+    const { redisUrl } = testRun();
     const redis = connectRedisForWorker(redisUrl);
     const queues = createQueues(redis, redisPrefix);
     const logger = createLogger("queue-board-test", "silent");

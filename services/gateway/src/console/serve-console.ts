@@ -5,7 +5,8 @@ import type { App } from "@oryn/shared";
 // Paths that belong to the API and its documentation: never the console's, so an unknown
 // /v1/... still answers problem+json 404 rather than the app's page.
 const apiFolders = ["/v1", "/webhooks", "/docs", "/.well-known"];
-const apiFiles = ["/openapi.json", "/healthz"];
+// `/readyz` and `/metrics` live on the operations port only: here they must stay 404, not the app.
+const apiFiles = ["/openapi.json", "/healthz", "/readyz", "/metrics"];
 
 /** Whether `path` is one of the console's pages or files (everything the API does not own). */
 export function isConsolePath(path: string): boolean {

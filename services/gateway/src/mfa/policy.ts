@@ -1,4 +1,4 @@
-import { ApiError, type AppEnv, type Sql } from "@oryn/shared";
+import { ApiError, type AppEnv, cachedPerKey, type KeyedCache, type Sql } from "@oryn/shared";
 import type { MiddlewareHandler } from "hono";
 
 /**
@@ -8,7 +8,10 @@ import type { MiddlewareHandler } from "hono";
  * they enrol) and `/v1/auth/**`. API keys are not people and are not asked.
  *
  * The answer per (tenant, person) is cached for `ttlMs`; this process forgets it at once when it
- * changes it (enrolment, the tenant's setting), other gateways within `ttlMs`.
+ * changes it (enrolment, the tenant's setting), other gateways within `ttlMs`. While the control
+ * plane cannot answer, the last answer (up to `staleMs` old) stands, so a person already working
+ * keeps working through a control-plane restart as workspace's reads do; with no answer known the
+ * request is refused (503), never let through.
  */
 export type MfaPolicy = {
   mustEnrol(tenantId: string, userId: string): Promise<boolean>;
@@ -16,24 +19,27 @@ export type MfaPolicy = {
   forget(): void;
 };
 
+/** How long a last answer may stand in for the control plane: a restart, not an outage of days. */
+const staleMs = 5 * 60_000;
+
 export function createMfaPolicy(sql: Sql, ttlMs: number): MfaPolicy {
-  const known = new Map<string, { mustEnrol: boolean; at: number }>();
+  const load = async (key: string): Promise<boolean> => {
+    const [tenantId, userId] = key.split(":");
+    const [row] = await sql<{ mustEnrol: boolean }[]>`
+      select t.mfa_required and not exists (
+               select 1 from totp_factors f
+               where f.user_id = ${userId ?? ""} and f.confirmed_at is not null) as must_enrol
+      from tenants t where t.id = ${tenantId ?? ""}`;
+    return row?.mustEnrol ?? false;
+  };
+  let known: KeyedCache<boolean> = cachedPerKey(load, { ttlMs, maxEntries: 100_000 });
   return {
     async mustEnrol(tenantId, userId) {
-      const key = `${tenantId}:${userId}`;
-      const hit = known.get(key);
-      if (hit && performance.now() - hit.at < ttlMs) return hit.mustEnrol;
-      const [row] = await sql<{ mustEnrol: boolean }[]>`
-        select t.mfa_required and not exists (
-                 select 1 from totp_factors f
-                 where f.user_id = ${userId} and f.confirmed_at is not null) as must_enrol
-        from tenants t where t.id = ${tenantId}`;
-      const mustEnrol = row?.mustEnrol ?? false;
-      if (known.size >= 100_000) known.clear();
-      known.set(key, { mustEnrol, at: performance.now() });
-      return mustEnrol;
+      return (await known.getOrStale(`${tenantId}:${userId}`, staleMs)).value;
     },
-    forget: () => known.clear(),
+    forget: () => {
+      known = cachedPerKey(load, { ttlMs, maxEntries: 100_000 });
+    },
   };
 }
 
