@@ -8,17 +8,18 @@ import { ApiError } from "../errors.ts";
  * like workspace's in each tenant database: the same key and body within 24 h return the first
  * answer, marked `Idempotent-Replayed: true`; another body under the key is a 422.
  */
-export const idempotencyKeyHeaders = z.object({
-  "idempotency-key": z
-    .string()
-    .regex(/^[\x21-\x7e]{1,255}$/, "1 to 255 visible ASCII characters, no spaces")
-    .optional()
-    .openapi({
-      description:
-        "Makes the POST safe to retry: the same key and body within 24 h returns the first answer",
-      example: "7f9c2d1e-5b8a-4c3f-9e2d-1a6b8c4d2e0f",
-    }),
-});
+/** The header's value: 1 to 255 visible ASCII characters (a UUID is the usual choice). */
+export const idempotencyKeyHeader = z
+  .string()
+  .regex(/^[\x21-\x7e]{1,255}$/, "1 to 255 visible ASCII characters, no spaces")
+  .optional()
+  .openapi({
+    description:
+      "Makes the POST safe to retry: the same key and body within 24 h returns the first answer",
+    example: "7f9c2d1e-5b8a-4c3f-9e2d-1a6b8c4d2e0f",
+  });
+
+export const idempotencyKeyHeaders = z.object({ "idempotency-key": idempotencyKeyHeader });
 
 export type IdempotentRequest = {
   scope: string;
@@ -44,7 +45,7 @@ export function idempotentRequest(input: {
   secrets: Buffer[];
 }): IdempotentRequest | undefined {
   if (input.key === undefined) return undefined;
-  const payload = JSON.stringify([input.method, input.path, canonical(input.body)]);
+  const payload = JSON.stringify([input.method, input.path, canonicalJson(input.body)]);
   return {
     scope: input.scope,
     key: input.key,
@@ -54,14 +55,18 @@ export function idempotentRequest(input: {
   };
 }
 
-function canonical(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(canonical);
+/**
+ * A JSON value with object keys sorted and undefined entries dropped, so the same body sent with
+ * another key order or spacing fingerprints the same (control-plane and workspace keys alike).
+ */
+export function canonicalJson(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonicalJson);
   if (value && typeof value === "object") {
     return Object.fromEntries(
       Object.entries(value)
         .filter(([, entry]) => entry !== undefined)
         .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-        .map(([key, entry]) => [key, canonical(entry)]),
+        .map(([key, entry]) => [key, canonicalJson(entry)]),
     );
   }
   return value;

@@ -1,20 +1,5 @@
 import { createHash } from "node:crypto";
-import { z } from "@hono/zod-openapi";
-import { ApiError, type TransactionSql } from "@oryn/shared";
-
-/**
- * `Idempotency-Key`: 1 to 255 visible ASCII characters (a UUID is the usual choice). Anything
- * else is a 422 naming the header rather than a key silently ignored.
- */
-export const idempotencyKeyHeader = z
-  .string()
-  .regex(/^[\x21-\x7e]{1,255}$/, "1 to 255 visible ASCII characters, no spaces")
-  .optional()
-  .openapi({
-    description:
-      "Makes the POST safe to retry: the same key and body within 24 h returns the first answer",
-    example: "7f9c2d1e-5b8a-4c3f-9e2d-1a6b8c4d2e0f",
-  });
+import { ApiError, canonicalJson, type TransactionSql } from "@oryn/shared";
 
 /** A POST carrying a key: whose, which, and what it asked for. */
 export type IdempotentRequest = { principalId: string; key: string; fingerprint: string };
@@ -28,21 +13,8 @@ export type Answer<B> = { status: number; body: B; headers: Record<string, strin
  */
 export function fingerprintOf(method: string, path: string, body: unknown): string {
   return createHash("sha256")
-    .update(JSON.stringify([method, path, canonical(body)]))
+    .update(JSON.stringify([method, path, canonicalJson(body)]))
     .digest("hex");
-}
-
-function canonical(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(canonical);
-  if (value && typeof value === "object") {
-    return Object.fromEntries(
-      Object.entries(value)
-        .filter(([, entry]) => entry !== undefined)
-        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-        .map(([key, entry]) => [key, canonical(entry)]),
-    );
-  }
-  return value;
 }
 
 // Advisory lock class for keys; the key itself is hashed into the second half. A collision only

@@ -2,6 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import {
   type App,
   access,
+  idempotencyKeyHeader,
   limitsOf,
   principalOf,
   problemResponses,
@@ -9,7 +10,7 @@ import {
 } from "@oryn/shared";
 import type { WorkspaceDeps } from "../deps.ts";
 import { recordTenantEvent } from "../events/outbox.ts";
-import { idempotencyKeyHeader, once } from "../idempotency/idempotency.ts";
+import { once } from "../idempotency/idempotency.ts";
 import { etagOf } from "../lib/etag.ts";
 import { actorOf, idempotencyOf, setAnswerHeaders } from "../lib/request.ts";
 import { writeAs } from "../lib/write-as.ts";

@@ -1,8 +1,15 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { type App, access, principalOf, problemResponses, responseHeaders } from "@oryn/shared";
+import {
+  type App,
+  access,
+  idempotencyKeyHeader,
+  principalOf,
+  problemResponses,
+  responseHeaders,
+} from "@oryn/shared";
 import type { WorkspaceDeps } from "../deps.ts";
 import { recordTenantEvent } from "../events/outbox.ts";
-import { idempotencyKeyHeader, once } from "../idempotency/idempotency.ts";
+import { once } from "../idempotency/idempotency.ts";
 import { etagOf } from "../lib/etag.ts";
 import { actorOf, idempotencyOf, setAnswerHeaders } from "../lib/request.ts";
 import { writeAs } from "../lib/write-as.ts";
