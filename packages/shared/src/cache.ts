@@ -12,6 +12,8 @@ export type KeyedCache<T> = {
    * last, while it cannot answer.
    */
   getOrStale(key: string, maxAgeMs?: number): Promise<{ value: T; stale: boolean }>;
+  /** Drops the entries whose key matches, after a change made here; the others stay warm. */
+  forget(match: (key: string) => boolean): void;
 };
 
 export function cachedPerKey<T>(
@@ -48,6 +50,9 @@ export function cachedPerKey<T>(
           return { value: last.value, stale: true };
         },
       );
+    },
+    forget(match) {
+      for (const key of entries.keys()) if (match(key)) entries.delete(key);
     },
   };
 }

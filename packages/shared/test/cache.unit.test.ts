@@ -27,4 +27,16 @@ describe("cachedPerKey", () => {
     await expect(cache.getOrStale("a", 0)).rejects.toThrow("control plane away");
     await expect(cache.getOrStale("b", 60_000)).rejects.toThrow("control plane away");
   });
+
+  it("forgets only the matching keys: they load again, the others stay cached", async () => {
+    let loads = 0;
+    const cache = cachedPerKey(async (key) => `${key}:${++loads}`, { ttlMs: 60_000 });
+    await cache.get("t1:u1");
+    await cache.get("t1:u2");
+    await cache.get("t2:u1");
+    cache.forget((key) => key.startsWith("t1:"));
+    expect(await cache.get("t2:u1")).toBe("t2:u1:3");
+    expect(await cache.get("t1:u1")).toBe("t1:u1:4");
+    expect(await cache.get("t1:u2")).toBe("t1:u2:5");
+  });
 });

@@ -183,6 +183,25 @@ describe("login with TOTP on", () => {
     expect(twice.json.code).toBe("mfa_failed");
   });
 
+  it("answers 401 invalid_credentials, not a wrong code, when the tenant went away after the password step", async () => {
+    const person = await signUp();
+    const { secret } = await enrol(person);
+    const login = await logIn(person);
+    expect(login.json.mfaRequired).toBe(true);
+    const [tenant] = await sql<{ tenantId: string }[]>`
+      select tenant_id from memberships where user_id = ${person.userId}`;
+    await sql`update tenants set status = 'deleting' where id = ${tenant?.tenantId ?? ""}`;
+    const refused = await call("POST", "/v1/auth/mfa", {
+      body: { mfaToken: login.json.mfaToken, code: codeAt(secret, 1) },
+    });
+    expect(refused.status).toBe(401);
+    expect(refused.json.code).toBe("invalid_credentials");
+    // Not counted or logged as a wrong code.
+    const failed = await sql`
+      select 1 from audit_events where actor_id = ${person.userId} and action = 'mfa_failed'`;
+    expect(failed).toHaveLength(0);
+  });
+
   it("refuses a code replayed within its window, an older one, and one from the wrong step", async () => {
     const person = await signUp();
     const { secret, now } = await enrol(person);

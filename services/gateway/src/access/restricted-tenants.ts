@@ -1,4 +1,4 @@
-import { ApiError, type Sql } from "@oryn/shared";
+import { ApiError, findTenant, type Sql } from "@oryn/shared";
 
 /**
  * A restricted (unpaid) tenant is read-only, at the gateway as in workspace: no one is given new
@@ -6,9 +6,7 @@ import { ApiError, type Sql } from "@oryn/shared";
  * invitation, deleting a key, removing a member) stays allowed: it is how a tenant cleans up.
  */
 export async function assertTenantWritable(sql: Sql, tenantId: string): Promise<void> {
-  const [tenant] = await sql<
-    { status: string }[]
-  >`select status from tenants where id = ${tenantId}`;
+  const tenant = await findTenant(sql, tenantId);
   if (tenant?.status === "restricted") {
     throw new ApiError("tenant_restricted", {
       detail: "The tenant is restricted to reads until its overdue payment is made",

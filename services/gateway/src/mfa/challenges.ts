@@ -67,12 +67,15 @@ export async function completeMfaLogin(deps: {
       update mfa_challenges set used_at = now() where id = ${challenge.id} and used_at is null
       returning id`;
       if (!spent) throw refused;
-      const used = await acceptSecondFactor(tx, deps.settings, userId, proof);
       const [membership] = await tx<{ role: Role; version: string }[]>`
       select m.role, m.version from memberships m join tenants t on t.id = m.tenant_id
       where m.tenant_id = ${tenantId} and m.user_id = ${userId}
         and t.status not in ('deleting', 'deleted')`;
-      if (!used || !membership) throw refused;
+      // Removed since the password step: answered as login answers it, and not a wrong code (no
+      // count against the person's code limit, no mfa_failed in the log, the code not spent).
+      if (!membership) throw new ApiError("invalid_credentials");
+      const used = await acceptSecondFactor(tx, deps.settings, userId, proof);
+      if (!used) throw refused;
       await recordAuditEvent(tx, context, {
         tenantId,
         actorId: userId,

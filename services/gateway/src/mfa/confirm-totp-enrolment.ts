@@ -36,7 +36,7 @@ export function registerConfirmTotpEnrolment(app: App, deps: GatewayDeps): void 
       caller,
       code,
     );
-    deps.mfaPolicy.forget();
+    deps.mfaPolicy.forget({ userId: caller.principal.userId });
     await noticeMfaChange(deps, person, "enabled");
     c.header("cache-control", "no-store");
     return c.json({ recoveryCodes }, 200);

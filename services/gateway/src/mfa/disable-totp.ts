@@ -32,7 +32,7 @@ export function registerDisableTotp(app: App, deps: GatewayDeps): void {
       caller,
       password,
     );
-    deps.mfaPolicy.forget();
+    deps.mfaPolicy.forget({ userId: caller.principal.userId });
     if (wasActive) await noticeMfaChange(deps, person, "disabled");
     return c.body(null, 204);
   });

@@ -15,8 +15,12 @@ import type { MiddlewareHandler } from "hono";
  */
 export type MfaPolicy = {
   mustEnrol(tenantId: string, userId: string): Promise<boolean>;
-  /** Drops what is cached, after a change made here. */
-  forget(): void;
+  /**
+   * Drops what is cached about a person (after enrolling or disabling: every tenant of theirs) or
+   * a tenant (after its setting changed), so the change applies here at once; the rest of the
+   * cache, and its last answers for an outage, stay.
+   */
+  forget(scope: { userId: string } | { tenantId: string }): void;
 };
 
 /** How long a last answer may stand in for the control plane: a restart, not an outage of days. */
@@ -32,13 +36,15 @@ export function createMfaPolicy(sql: Sql, ttlMs: number): MfaPolicy {
       from tenants t where t.id = ${tenantId ?? ""}`;
     return row?.mustEnrol ?? false;
   };
-  let known: KeyedCache<boolean> = cachedPerKey(load, { ttlMs, maxEntries: 100_000 });
+  const known: KeyedCache<boolean> = cachedPerKey(load, { ttlMs, maxEntries: 100_000 });
   return {
     async mustEnrol(tenantId, userId) {
       return (await known.getOrStale(`${tenantId}:${userId}`, staleMs)).value;
     },
-    forget: () => {
-      known = cachedPerKey(load, { ttlMs, maxEntries: 100_000 });
+    forget(scope) {
+      known.forget((key) =>
+        "userId" in scope ? key.endsWith(`:${scope.userId}`) : key.startsWith(`${scope.tenantId}:`),
+      );
     },
   };
 }

@@ -28,7 +28,7 @@ export function registerUpdateTenant(app: App, deps: GatewayDeps): void {
     const caller = callerOf(c, deps);
     const { mfaRequired } = c.req.valid("json");
     const tenant = await deps.sql.begin((tx) => setMfaRequired(tx, caller, mfaRequired));
-    deps.mfaPolicy.forget();
+    deps.mfaPolicy.forget({ tenantId: caller.principal.tenantId });
     return c.json(tenant, 200);
   });
 }

@@ -1,4 +1,10 @@
-import { enqueue, enqueueMail, type JobPayload, openWebhookSecret } from "@oryn/shared";
+import {
+  enqueue,
+  enqueueMail,
+  type JobPayload,
+  openWebhookSecret,
+  UnrecoverableError,
+} from "@oryn/shared";
 import { DelayedError, type Job } from "bullmq";
 import type { WebhooksDeps } from "../deps.ts";
 import { retryDelayMs } from "./schedule.ts";
@@ -73,7 +79,8 @@ export async function deliverOnce(
   const slot = { tenantId: row.tenantId, endpointId: row.endpointId, holder: job.id ?? row.id };
   if (!(await deps.slots.take(slot))) {
     // Not an attempt: the job waits its turn without spending one.
-    if (!token) throw new Error("a deferred delivery needs its job's lock token");
+    // Our worker always hands the lock token over; without it no retry could do better.
+    if (!token) throw new UnrecoverableError("a deferred delivery needs its job's lock token");
     await job.moveToDelayed(Date.now() + slotWaitMs(), token);
     throw new DelayedError();
   }
