@@ -43,11 +43,12 @@ export async function appendEvents(
   events: readonly NewEvent[],
 ): Promise<number> {
   if (events.length === 0) return 0;
-  await tx`
-    insert into event_sequences (tenant_id) values (${tenantId})
-    on conflict (tenant_id) do nothing`;
+  // One statement creates the counter or locks the existing row (ON CONFLICT DO UPDATE takes the
+  // row lock, held to the end of the transaction) and reads it: one round trip per write.
   const [counter] = await tx<{ last: string }[]>`
-    select last::text from event_sequences where tenant_id = ${tenantId} for update`;
+    insert into event_sequences (tenant_id) values (${tenantId})
+    on conflict (tenant_id) do update set last = event_sequences.last
+    returning last::text`;
   const withIds = events.map((event) => ({ ...event, id: event.id ?? randomUUID() }));
   const present = new Set(
     (
