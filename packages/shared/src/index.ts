@@ -21,6 +21,7 @@ export * from "./operations.ts";
 export * from "./pages.ts";
 export * from "./plans.ts";
 export * from "./redis.ts";
+export * from "./sealing.ts";
 export * from "./service.ts";
 export * from "./timeouts.ts";
 export * from "./tokens.ts";

@@ -28,6 +28,7 @@ import { loadMfaSettings, type MfaSettings } from "./mfa/totp.ts";
 import { createUpstream, type Upstream } from "./proxy/upstream.ts";
 import { createRateLimits, type RateLimits } from "./rate-limit/rate-limits.ts";
 import { createTenantPlans } from "./rate-limit/tenant-plans.ts";
+import { type SsoSettings, ssoSettingsOf } from "./sso/settings.ts";
 import type { TokenSettings } from "./tokens/issue-tokens.ts";
 import { loadSigningKeys } from "./tokens/signing-keys.ts";
 
@@ -52,6 +53,8 @@ export type GatewayDeps = {
   upstreams: { workspace: Upstream; billing: Upstream };
   /** The key that seals endpoints' signing secrets, and what URLs this deployment takes. */
   webhooks: { key: Buffer; policy: { production: boolean } };
+  /** Enterprise sign-in's settings and the key its client secrets are sealed with. */
+  sso: SsoSettings;
   clientIp: (c: Context<AppEnv>) => string;
   /** Closes every client, in the order a graceful shutdown wants. */
   close(): Promise<void>;
@@ -173,6 +176,7 @@ export async function createGatewayDeps(
     revocations,
     mfa,
     mfaPolicy: createMfaPolicy(sql, config.MFA_POLICY_CACHE_TTL_MS),
+    sso: ssoSettingsOf(config, mfa.key),
     apiKeys: createApiKeyAuthenticator({ sql, keys, logger }),
     upstreams,
     clientIp: clientIpResolver(trustedProxyList(trustedProxies(config, logger))),
