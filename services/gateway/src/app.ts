@@ -15,6 +15,7 @@ import { registerAuth } from "./auth/index.ts";
 import { registerConsole } from "./console/serve-console.ts";
 import type { GatewayDeps } from "./deps.ts";
 import { registerDocs } from "./docs/index.ts";
+import { registerDomains } from "./domains/index.ts";
 import { edgeCors, edgeSecurityHeaders } from "./edge-headers.ts";
 import { registerEdgeLimits } from "./edge-limits/index.ts";
 import { registerEvents } from "./events/index.ts";
@@ -85,6 +86,7 @@ export function createGatewayApp(deps: GatewayDeps): App {
   registerSecurityLog(app, deps);
   registerEvents(app, deps);
   registerWebhookEndpoints(app, deps);
+  registerDomains(app, deps);
   registerSso(app, deps);
   registerProxy(app, deps);
   registerTokens(app, deps);

@@ -22,6 +22,7 @@ import type { AccountTokenSettings } from "./accounts/verification.ts";
 import { type ApiKeyAuthenticator, createApiKeyAuthenticator } from "./api-keys/authenticator.ts";
 import { createLoginLimiter, type LoginLimiter } from "./auth/login-limiter.ts";
 import { clientIpResolver, trustedProxyList } from "./client-ip.ts";
+import { type TxtReader, txtReader } from "./domains/dns-proof.ts";
 import type { GatewayConfig } from "./env.ts";
 import { createMfaPolicy, type MfaPolicy } from "./mfa/policy.ts";
 import { loadMfaSettings, type MfaSettings } from "./mfa/totp.ts";
@@ -55,6 +56,8 @@ export type GatewayDeps = {
   webhooks: { key: Buffer; policy: { production: boolean } };
   /** Enterprise sign-in's settings and the key its client secrets are sealed with. */
   sso: SsoSettings;
+  /** Reads the TXT records that prove a tenant's domain (DNS_SERVERS). */
+  readTxt: TxtReader;
   clientIp: (c: Context<AppEnv>) => string;
   /** Closes every client, in the order a graceful shutdown wants. */
   close(): Promise<void>;
@@ -177,6 +180,7 @@ export async function createGatewayDeps(
     mfa,
     mfaPolicy: createMfaPolicy(sql, config.MFA_POLICY_CACHE_TTL_MS),
     sso: ssoSettingsOf(config, mfa.key),
+    readTxt: txtReader(config.DNS_SERVERS),
     apiKeys: createApiKeyAuthenticator({ sql, keys, logger }),
     upstreams,
     clientIp: clientIpResolver(trustedProxyList(trustedProxies(config, logger))),
