@@ -18,6 +18,7 @@ export * from "./migrations/runner.ts";
 export * from "./migrations/tenant-schema.ts";
 export * from "./openapi.ts";
 export * from "./operations.ts";
+export * from "./outbound-targets.ts";
 export * from "./pages.ts";
 export * from "./plans.ts";
 export * from "./redis.ts";

@@ -29,6 +29,7 @@ import { loadMfaSettings, type MfaSettings } from "./mfa/totp.ts";
 import { createUpstream, type Upstream } from "./proxy/upstream.ts";
 import { createRateLimits, type RateLimits } from "./rate-limit/rate-limits.ts";
 import { createTenantPlans } from "./rate-limit/tenant-plans.ts";
+import { createOidcClients, type OidcClients } from "./sso/oidc-client.ts";
 import { type SsoSettings, ssoSettingsOf } from "./sso/settings.ts";
 import type { TokenSettings } from "./tokens/issue-tokens.ts";
 import { loadSigningKeys } from "./tokens/signing-keys.ts";
@@ -56,6 +57,8 @@ export type GatewayDeps = {
   webhooks: { key: Buffer; policy: { production: boolean } };
   /** Enterprise sign-in's settings and the key its client secrets are sealed with. */
   sso: SsoSettings;
+  /** OIDC clients of SSO connections, discovered at their issuers on first use. */
+  oidc: OidcClients;
   /** Reads the TXT records that prove a tenant's domain (DNS_SERVERS). */
   readTxt: TxtReader;
   clientIp: (c: Context<AppEnv>) => string;
@@ -82,6 +85,7 @@ export async function createGatewayDeps(
     secretsDir: config.SECRETS_DIR,
     issuer: config.MFA_ISSUER,
   });
+  const sso = ssoSettingsOf(config, mfa.key);
   const sql = connect(config.DATABASE_URL, {
     max: config.DATABASE_POOL_MAX,
     applicationName: "oryn-gateway",
@@ -179,7 +183,8 @@ export async function createGatewayDeps(
     revocations,
     mfa,
     mfaPolicy: createMfaPolicy(sql, config.MFA_POLICY_CACHE_TTL_MS),
-    sso: ssoSettingsOf(config, mfa.key),
+    sso,
+    oidc: createOidcClients(sso),
     readTxt: txtReader(config.DNS_SERVERS),
     apiKeys: createApiKeyAuthenticator({ sql, keys, logger }),
     upstreams,

@@ -1,7 +1,7 @@
 import { parseConfig } from "@oryn/shared";
 import { serviceEnv } from "@oryn/testing/context";
 import { afterAll, describe, expect, it } from "vitest";
-import { refusedClassOf, resolveTarget } from "../src/delivery/targets.ts";
+import { refusedClassOf, resolveTarget } from "@oryn/shared";
 import { webhooksEnv } from "../src/env.ts";
 import {
   attemptsOf,

@@ -21,7 +21,7 @@ const route = createRoute({
         "Tokens; or, for a person with two-factor authentication on, `{mfaRequired, mfaToken}` for POST /v1/auth/mfa",
       content: { "application/json": { schema: z.union([tokensSchema, mfaChallengeSchema]) } },
     },
-    ...problemResponses(400, 401, 415, 422, 429),
+    ...problemResponses(400, 401, 403, 415, 422, 429),
   },
 });
 

@@ -10,7 +10,7 @@ import type { WebhooksDeps } from "../deps.ts";
 import { retryDelayMs } from "./schedule.ts";
 import { type SendOutcome, send } from "./send.ts";
 import { signatureHeader } from "./signatures.ts";
-import { RefusedTarget, resolveTarget } from "./targets.ts";
+import { RefusedTarget, resolveTarget } from "@oryn/shared";
 
 type DueDelivery = {
   id: string;
