@@ -20,7 +20,7 @@ const route = createRoute({
   tags: ["Enterprise sign-in"],
   summary: "Connect an identity provider (OIDC or SAML); its secrets are never shown again",
   description:
-    "At most SSO_MAX_CONNECTIONS_PER_TENANT connections per tenant (409 beyond). SAML metadata is read at creation; a SAML connection is refused with 422 while SAML sign-in is not available.",
+    "At most SSO_MAX_CONNECTIONS_PER_TENANT connections per tenant (409 beyond). SAML metadata (one EntityDescriptor with an IDPSSODescriptor, an HTTP-Redirect SingleSignOnService and a signing certificate) is read at creation: 422 naming what is missing or wrong.",
   ...access("owner"),
   request: {
     headers: idempotencyKeyHeaders,

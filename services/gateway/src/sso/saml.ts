@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { type CacheProvider, SAML, ValidateInResponseTo } from "@node-saml/node-saml";
 import { type ConnectionRow, samlEntityIdOf } from "./connections.ts";
+import { SignInRefused } from "./people.ts";
 import { type SsoSettings, samlAcsPath } from "./settings.ts";
 
 /**
@@ -24,6 +25,9 @@ const mailAttributes = [
   "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress",
   "urn:oid:0.9.2342.19200300.100.1.3",
 ];
+const givenNameClaim = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname";
+const surnameClaim = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname";
+const displayNameClaim = "http://schemas.microsoft.com/identity/claims/displayname";
 const groupAttributes = [
   "groups",
   "group",
@@ -31,18 +35,6 @@ const groupAttributes = [
   "http://schemas.microsoft.com/ws/2008/06/identity/claims/groups",
   "http://schemas.xmlsoap.org/claims/Group",
 ];
-
-/** A refusal of an IdP's answer: `code` is what the browser may see, `reason` is for the log. */
-export class SamlRefusal extends Error {
-  readonly code: string;
-  readonly reason: string;
-  constructor(code: "invalid_response" | "replayed" | "email_missing", reason: string) {
-    super(reason);
-    this.name = "SamlRefusal";
-    this.code = code;
-    this.reason = reason;
-  }
-}
 
 /**
  * A cache that knows one request id, the one the flow stored: node-saml asks it whether an
@@ -112,6 +104,7 @@ export function samlServiceProviderMetadata(
 
 export type SamlIdentity = {
   email: string;
+  name: string;
   groups: string[];
   /** The subject as the IdP names it (NameID). */
   subject: string;
@@ -131,7 +124,7 @@ const first = (value: unknown): XmlJs | undefined =>
 
 /**
  * Judges a SAMLResponse (base64, as posted) against the connection the flow started with and the
- * AuthnRequest id the flow stored. Throws SamlRefusal; never trusts anything outside the part
+ * AuthnRequest id the flow stored. Throws SignInRefused (`invalid_response`, `email_missing`); never trusts anything outside the part
  * of the document whose signature verified, except to refuse.
  */
 export async function validateSamlResponse(
@@ -140,18 +133,19 @@ export async function validateSamlResponse(
   flow: { samlRequestId: string | null },
   samlResponse: string,
 ): Promise<SamlIdentity> {
-  if (!flow.samlRequestId) throw new SamlRefusal("invalid_response", "the flow has no request id");
+  if (!flow.samlRequestId)
+    throw new SignInRefused("invalid_response", "the flow has no request id");
   const acsUrl = `${settings.publicUrl}${samlAcsPath}`;
   const saml = samlOf(connection, settings, { requestId: flow.samlRequestId });
   let profile: Awaited<ReturnType<SAML["validatePostResponseAsync"]>>["profile"];
   try {
     ({ profile } = await saml.validatePostResponseAsync({ SAMLResponse: samlResponse }));
   } catch (error) {
-    throw new SamlRefusal("invalid_response", (error as Error).message);
+    throw new SignInRefused("invalid_response", (error as Error).message);
   }
-  if (!profile) throw new SamlRefusal("invalid_response", "no assertion in the response");
+  if (!profile) throw new SignInRefused("invalid_response", "no assertion in the response");
   if (profile.issuer !== connection.samlIdpEntityId) {
-    throw new SamlRefusal(
+    throw new SignInRefused(
       "invalid_response",
       `the assertion's issuer ${JSON.stringify(profile.issuer)} is not the connection's IdP`,
     );
@@ -160,20 +154,22 @@ export async function validateSamlResponse(
   const responseXml = profile.getSamlResponseXml?.() ?? "";
   const destination = /<(?:\w+:)?Response\b[^>]*\sDestination="([^"]*)"/.exec(responseXml)?.[1];
   if (destination !== undefined && destination !== acsUrl) {
-    throw new SamlRefusal(
+    throw new SignInRefused(
       "invalid_response",
       `the response's Destination ${destination} is not our ACS`,
     );
   }
   const assertion = (profile.getAssertion?.() as { Assertion?: XmlJs } | undefined)?.Assertion;
   const assertionId = assertion?.$?.ID;
-  if (!assertion || !assertionId) throw new SamlRefusal("invalid_response", "assertion without ID");
-  if (assertionId.length > 256) throw new SamlRefusal("invalid_response", "assertion ID too long");
+  if (!assertion || !assertionId)
+    throw new SignInRefused("invalid_response", "assertion without ID");
+  if (assertionId.length > 256)
+    throw new SignInRefused("invalid_response", "assertion ID too long");
   // Every bearer confirmation must be for our ACS (node-saml checks their time and InResponseTo).
   const confirmations = (first(assertion.Subject)?.SubjectConfirmation ?? []) as XmlJs[];
   const recipients = confirmations.map((item) => first(item.SubjectConfirmationData)?.$?.Recipient);
   if (recipients.length === 0 || recipients.some((recipient) => recipient !== acsUrl)) {
-    throw new SamlRefusal(
+    throw new SignInRefused(
       "invalid_response",
       `the subject confirmation's Recipient ${JSON.stringify(recipients)} is not our ACS`,
     );
@@ -187,9 +183,16 @@ export async function validateSamlResponse(
   ];
   const email = candidates.find((value) => /^[^\s@]+@[^\s@]+$/.test(value))?.toLowerCase();
   if (!email) {
-    throw new SamlRefusal("email_missing", "no email in the NameID nor in a mail attribute");
+    throw new SignInRefused("email_missing", "no email in the NameID nor in a mail attribute");
   }
   const groups = [...new Set(groupAttributes.flatMap((name) => asStrings(attributes[name])))];
+  const one = (names: string[]) =>
+    names.flatMap((name) => asStrings(attributes[name])).find((value) => value.trim() !== "");
+  const given = one(["firstName", "givenName", givenNameClaim]);
+  const family = one(["lastName", "sn", "surname", surnameClaim]);
+  const name =
+    one(["displayName", "name", displayNameClaim]) ??
+    ([given, family].filter(Boolean).join(" ") || (email.split("@")[0] ?? email));
 
   const issuedAt = Date.parse(assertion.$?.IssueInstant ?? "");
   const notOnOrAfter = Date.parse(first(assertion.Conditions)?.$?.NotOnOrAfter ?? "");
@@ -197,7 +200,8 @@ export async function validateSamlResponse(
   const until = limits.length > 0 ? Math.min(...limits) : Date.now() + maxAssertionAgeMs;
   return {
     email,
-    groups,
+    name: name.trim().slice(0, 200),
+    groups: groups.slice(0, 500),
     subject: nameId,
     assertionId,
     replayableUntil: new Date(Math.max(until, Date.now()) + clockSkewMs),

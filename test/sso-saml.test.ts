@@ -1,0 +1,432 @@
+/**
+ * SAML sign-in through the gateway as a real process, against SAML IdPs built with samlify
+ * (another author's library) on local ports, each signing with a key pair made at start.
+ * A full sign-in (authorize → IdP → ACS → code → tokens, the member made just in time), then
+ * each way an answer must be refused, each in its own test, and two tenants with two IdPs.
+ */
+import { randomUUID } from "node:crypto";
+import { serviceEnv, testRun } from "@oryn/testing/context";
+import { startDnsServer } from "@oryn/testing/dns-server";
+import { type Answer, jsonCaller } from "@oryn/testing/http";
+import { type Oryn, startOryn } from "@oryn/testing/processes";
+import {
+  type AnswerOptions,
+  idpMetadata,
+  type SamlIdp,
+  startSamlIdp,
+} from "@oryn/testing/saml-idp";
+import { signUpAndWait } from "@oryn/testing/wait";
+import postgres from "postgres";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const run = testRun();
+const appOrigin = "http://app.example.test";
+const back = `${appOrigin}/sso/done`;
+let oryn: Oryn;
+let dns: Awaited<ReturnType<typeof startDnsServer>>;
+let idpA: SamlIdp;
+let idpB: SamlIdp;
+let sql: postgres.Sql;
+let call: ReturnType<typeof jsonCaller>;
+
+type Tenant = { tenantId: string; token: string; domain: string; connection: Record<string, any> };
+let tenantA: Tenant;
+let tenantB: Tenant;
+
+/** A tenant with a verified domain and a SAML connection to `idp`. */
+async function samlTenant(idp: SamlIdp): Promise<Tenant> {
+  const owner = await signUpAndWait(call);
+  const domain = `saml-${randomUUID().slice(0, 8)}.example`;
+  const claimed = await call("POST", "/v1/domains", { token: owner.token, body: { domain } });
+  expect(claimed.status).toBe(201);
+  dns.records.set(claimed.json.txtName, [claimed.json.txtValue]);
+  const verified = await call("POST", `/v1/domains/${claimed.json.id}/verify`, {
+    token: owner.token,
+  });
+  expect(verified.status).toBe(200);
+  const created = await call("POST", "/v1/sso/connections", {
+    token: owner.token,
+    body: { type: "saml", metadataXml: idp.metadataXml },
+  });
+  expect(created.status, JSON.stringify(created.json)).toBe(201);
+  return { tenantId: owner.tenantId, token: owner.token, domain, connection: created.json };
+}
+
+/** GET /v1/sso/authorize as a browser: the 302's Location, not followed. */
+async function authorize(email: string): Promise<string> {
+  const query = new URLSearchParams({ email, redirect_uri: back });
+  const answer = await fetch(`${oryn.gatewayUrl}/v1/sso/authorize?${query}`, {
+    redirect: "manual",
+  });
+  expect(answer.status).toBe(302);
+  return answer.headers.get("location") ?? "";
+}
+
+/** What the browser posts to the ACS (form-encoded), and where the 302 sends it. */
+async function postToAcs(form: { samlResponse: string; relayState: string }) {
+  const body = new URLSearchParams({
+    SAMLResponse: form.samlResponse,
+    RelayState: form.relayState,
+  });
+  const answer = await fetch(`${oryn.gatewayUrl}/v1/sso/saml/acs`, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body,
+    redirect: "manual",
+  });
+  const location = answer.headers.get("location");
+  const text = await answer.text();
+  return {
+    status: answer.status,
+    location: location ? new URL(location) : undefined,
+    json: text.startsWith("{") ? JSON.parse(text) : undefined,
+  };
+}
+
+/** The whole browser trip through the IdP, with what the IdP gets wrong on purpose. */
+async function signIn(tenant: Tenant, idp: SamlIdp, options: AnswerOptions = {}) {
+  const email = options.email ?? `person-${randomUUID().slice(0, 8)}@${tenant.domain}`;
+  const location = await authorize(email);
+  const form = await idp.signIn(location, { ...options, email });
+  return { email, form, ...(await postToAcs(form)) };
+}
+
+function expectRefused(answer: { status: number; location?: URL | undefined }, error: string) {
+  expect(answer.status).toBe(302);
+  expect(answer.location?.origin + (answer.location?.pathname ?? "")).toBe(back);
+  expect(answer.location?.searchParams.get("error")).toBe(error);
+  expect(answer.location?.searchParams.has("code")).toBe(false);
+}
+
+async function exchange(code: string): Promise<Answer> {
+  return call("POST", "/v1/sso/token", { body: { code } });
+}
+
+const claimsOf = (token: string) =>
+  JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString());
+
+beforeAll(async () => {
+  dns = await startDnsServer();
+  [idpA, idpB] = await Promise.all([startSamlIdp("idp-a"), startSamlIdp("idp-b")]);
+  oryn = await startOryn(serviceEnv(run), {
+    gateway: {
+      DNS_SERVERS: dns.address,
+      SSO_REDIRECT_ORIGINS: appOrigin,
+      RATE_LIMIT_IP_PER_MINUTE: "100000",
+    },
+  });
+  call = jsonCaller((path, init) => fetch(`${oryn.gatewayUrl}${path}`, init));
+  sql = postgres(run.controlPlaneUrl, { max: 2, transform: postgres.camel });
+  [tenantA, tenantB] = await Promise.all([samlTenant(idpA), samlTenant(idpB)]);
+  // Many people sign in below: room for them (the free plan's cap of 3 members is tested elsewhere).
+  await sql`update tenants set plan = 'business' where id in ${sql([tenantA.tenantId, tenantB.tenantId])}`;
+}, 120_000);
+
+afterAll(async () => {
+  await oryn?.stop();
+  await sql?.end();
+  await Promise.all([idpA?.close(), idpB?.close(), dns?.close()]);
+});
+
+describe("SAML sign-in", { timeout: 60_000 }, () => {
+  it("a connection answers our ACS URL and entity id, and our SP metadata is served there", async () => {
+    const { connection } = tenantA;
+    expect(connection).toMatchObject({
+      type: "saml",
+      idpEntityId: idpA.entityId,
+      acsUrl: expect.stringMatching(/\/v1\/sso\/saml\/acs$/),
+      entityId: expect.stringMatching(
+        new RegExp(`/v1/sso/saml/metadata/${connection.id as string}$`),
+      ),
+    });
+    const path = new URL(connection.entityId).pathname;
+    const metadata = await fetch(`${oryn.gatewayUrl}${path}`);
+    expect(metadata.status).toBe(200);
+    expect(metadata.headers.get("content-type")).toMatch(/^application\/samlmetadata\+xml/);
+    const xml = await metadata.text();
+    expect(xml).toContain(`entityID="${connection.entityId}"`);
+    expect(xml).toContain(`Location="${connection.acsUrl}"`);
+    expect(xml).toContain('WantAssertionsSigned="true"');
+    const unknown = await call("GET", `/v1/sso/saml/metadata/${randomUUID()}`);
+    expect(unknown.status).toBe(404);
+    expect(unknown.json.code).toBe("not_found");
+  });
+
+  it("signs a person in: authorize → IdP → ACS → code → tokens of the right tenant, member made just in time", async () => {
+    const email = `Newcomer-${randomUUID().slice(0, 8)}@${tenantA.domain}`;
+    const location = await authorize(email.toLowerCase());
+    const target = new URL(location);
+    expect(`${target.origin}${target.pathname}`).toBe(idpA.ssoUrl);
+    // The browser at the IdP: its auto-posting form carries the SAMLResponse and the RelayState.
+    const page = await (await fetch(location)).text();
+    const field = (name: string) =>
+      new RegExp(`name="${name}" value="([^"]*)"`).exec(page)?.[1] ?? "";
+    expect(idpA.lastRequest?.issuer).toBe(tenantA.connection.entityId);
+    expect(idpA.lastRequest?.acsUrl).toBe(tenantA.connection.acsUrl);
+    const [flow] = await sql<{ samlRequestId: string; tenantId: string }[]>`
+      select saml_request_id, tenant_id from sso_flows where id = ${field("RelayState")}`;
+    expect(flow?.samlRequestId).toBe(idpA.lastRequest?.id);
+    expect(flow?.tenantId).toBe(tenantA.tenantId);
+
+    // The page above answered someone@example.com: sign in as `email`, with groups.
+    const form = await idpA.signIn(location, {
+      email,
+      attributes: { groups: ["Engineering", "Everyone"], displayName: ["New Comer"] },
+    });
+    const answer = await postToAcs(form);
+    expect(answer.status).toBe(302);
+    expect(`${answer.location?.origin}${answer.location?.pathname}`).toBe(back);
+    const code = answer.location?.searchParams.get("code") ?? "";
+    expect(code).toMatch(/^[\w-]{43}$/);
+
+    const tokens = await exchange(code);
+    expect(tokens.status).toBe(200);
+    const claims = claimsOf(tokens.json.accessToken);
+    expect(claims.tid).toBe(tenantA.tenantId);
+    expect(claims.role).toBe("member");
+    const me = await call("GET", "/v1/me", { token: tokens.json.accessToken });
+    expect(me.status).toBe(200);
+    expect(me.json.email).toBe(email.toLowerCase());
+    expect(me.json.name).toBe("New Comer");
+    // A code works once.
+    expect((await exchange(code)).status).toBe(401);
+
+    const [added] = await sql<{ data: { groups: string[]; role: string } }[]>`
+      select data from audit_events
+      where tenant_id = ${tenantA.tenantId} and action = 'sso_member_added'
+        and entity_id = ${claims.sub}`;
+    expect(added?.data).toMatchObject({ role: "member", groups: ["Engineering", "Everyone"] });
+    const [signedIn] = await sql<{ data: { type: string } }[]>`
+      select data from audit_events
+      where tenant_id = ${tenantA.tenantId} and action = 'sso_signed_in' and entity_id = ${claims.sub}`;
+    expect(signedIn?.data.type).toBe("saml");
+  });
+
+  it("takes the address from a mail attribute when the NameID is not an email", async () => {
+    const email = `attr-${randomUUID().slice(0, 8)}@${tenantA.domain}`;
+    const location = await authorize(email);
+    const form = await idpA.signIn(location, {
+      email: "00u1abcd2345",
+      nameIdFormat: "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent",
+      attributes: { "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress": [email] },
+    });
+    const answer = await postToAcs(form);
+    const tokens = await exchange(answer.location?.searchParams.get("code") ?? "");
+    expect(tokens.status).toBe(200);
+    const me = await call("GET", "/v1/me", { token: tokens.json.accessToken });
+    expect(me.json.email).toBe(email);
+  });
+
+  it("refuses an unsigned assertion", async () => {
+    expectRefused(await signIn(tenantA, idpA, { signature: "none" }), "invalid_response");
+  });
+
+  it("refuses an assertion signed by another key than the metadata's", async () => {
+    expectRefused(await signIn(tenantA, idpA, { signature: "foreign" }), "invalid_response");
+  });
+
+  it("refuses an expired assertion (NotOnOrAfter in the past, beyond the clock skew)", async () => {
+    expectRefused(
+      await signIn(tenantA, idpA, { notOnOrAfterMinutes: -3, issuedMinutesAgo: 4 }),
+      "invalid_response",
+    );
+  });
+
+  it("refuses an assertion for another audience", async () => {
+    expectRefused(
+      await signIn(tenantA, idpA, { audience: "https://another-sp.example/saml" }),
+      "invalid_response",
+    );
+  });
+
+  it("refuses an assertion whose issuer is not the connection's IdP, even signed by its key", async () => {
+    expectRefused(
+      await signIn(tenantA, idpA, { issuer: "https://impostor.example/idp" }),
+      "invalid_response",
+    );
+  });
+
+  it("refuses an assertion for another recipient than our ACS", async () => {
+    expectRefused(
+      await signIn(tenantA, idpA, { recipient: "https://another-sp.example/acs" }),
+      "invalid_response",
+    );
+  });
+
+  it("refuses a response to another request (InResponseTo)", async () => {
+    expectRefused(
+      await signIn(tenantA, idpA, { inResponseTo: `_${randomUUID()}` }),
+      "invalid_response",
+    );
+  });
+
+  it("refuses another flow's response: answered to flow 1, posted with flow 2's RelayState", async () => {
+    const email = `x-${randomUUID().slice(0, 8)}@${tenantA.domain}`;
+    const first = await idpA.signIn(await authorize(email), { email });
+    const second = await idpA.signIn(await authorize(email), { email });
+    expectRefused(
+      await postToAcs({ samlResponse: first.samlResponse, relayState: second.relayState }),
+      "invalid_response",
+    );
+  });
+
+  it("answers an unknown RelayState 400 problem+json, without a redirect", async () => {
+    const email = `u-${randomUUID().slice(0, 8)}@${tenantA.domain}`;
+    const form = await idpA.signIn(await authorize(email), { email });
+    for (const relayState of ["not-a-flow-we-know-of-at-all-0123456789", ""]) {
+      const answer = await postToAcs({ samlResponse: form.samlResponse, relayState });
+      expect(answer.status).toBe(400);
+      expect(answer.location).toBeUndefined();
+      expect(answer.json.code).toBe("bad_request");
+    }
+  });
+
+  it("refuses a replayed response: the flow is spent, and the assertion id is remembered", async () => {
+    const first = await signIn(tenantA, idpA);
+    expect(first.location?.searchParams.has("code")).toBe(true);
+    // The same post again: its flow is spent.
+    const again = await postToAcs(first.form);
+    expect(again.status).toBe(400);
+    expect(again.json.code).toBe("bad_request");
+    // Were the flow to be live again (the first wall broken), the assertion id is the second.
+    await sql`update sso_flows set used_at = null where id = ${first.form.relayState}`;
+    expectRefused(await postToAcs(first.form), "replayed_response");
+    const [seen] = await sql<{ expiresAt: Date }[]>`
+      select expires_at from sso_seen_assertions where connection_id = ${tenantA.connection.id}`;
+    expect(seen?.expiresAt.getTime()).toBeGreaterThan(Date.now());
+  });
+
+  it("refuses an address outside the tenant's verified domains", async () => {
+    const location = await authorize(`someone@${tenantA.domain}`);
+    const form = await idpA.signIn(location, {
+      email: `someone@elsewhere-${randomUUID().slice(0, 6)}.example`,
+    });
+    expectRefused(await postToAcs(form), "email_domain_not_verified");
+    const form2 = await idpA.signIn(await authorize(`someone@${tenantA.domain}`), {
+      email: `someone@${tenantB.domain}`,
+    });
+    expectRefused(await postToAcs(form2), "email_domain_not_verified");
+  });
+
+  it("never yields tenant B's tokens through tenant A's flow: B's IdP's valid answer is refused", async () => {
+    // A's flow; B's IdP answers it, correctly signed by B's key, for a person of B's domain.
+    const location = await authorize(`someone@${tenantA.domain}`);
+    const request = new URL(location);
+    expect(`${request.origin}${request.pathname}`).toBe(idpA.ssoUrl);
+    const viaA = await idpA.signIn(location, { email: `someone@${tenantA.domain}` });
+    const request2 = idpA.lastRequest;
+    if (!request2) throw new Error("no request");
+    const fromB = await idpB.respond(
+      { id: request2.id, acsUrl: request2.acsUrl, spEntityId: tenantA.connection.entityId },
+      { email: `someone@${tenantB.domain}` },
+    );
+    expectRefused(
+      await postToAcs({ samlResponse: fromB, relayState: viaA.relayState }),
+      "invalid_response",
+    );
+    // And B's flow with A's answer, the other way round.
+    const locationB = await authorize(`someone@${tenantB.domain}`);
+    const viaB = await idpB.signIn(locationB, { email: `someone@${tenantB.domain}` });
+    const requestB = idpB.lastRequest;
+    if (!requestB) throw new Error("no request");
+    const fromA = await idpA.respond(
+      { id: requestB.id, acsUrl: requestB.acsUrl, spEntityId: tenantB.connection.entityId },
+      { email: `someone@${tenantA.domain}` },
+    );
+    expectRefused(
+      await postToAcs({ samlResponse: fromA, relayState: viaB.relayState }),
+      "invalid_response",
+    );
+    // B's own sign-in still works, into B.
+    const ok = await signIn(tenantB, idpB);
+    const tokens = await exchange(ok.location?.searchParams.get("code") ?? "");
+    expect(claimsOf(tokens.json.accessToken).tid).toBe(tenantB.tenantId);
+  });
+
+  it("logs each refusal's reason and records it in the tenant's security log, never in the redirect", async () => {
+    await signIn(tenantA, idpA, { audience: "https://another-sp.example/saml" });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(oryn.services.gateway.output()).toMatch(/SSO sign-in refused/);
+    const log = await call("GET", "/v1/security-log?limit=200", { token: tenantA.token });
+    const failed = log.json.items.filter(
+      (event: { action: string }) => event.action === "sso_sign_in_failed",
+    );
+    expect(failed.length).toBeGreaterThan(0);
+    expect(JSON.stringify(failed)).not.toMatch(/audience mismatch/i);
+  });
+});
+
+describe("SAML connections: metadata the gateway cannot use is a 422", () => {
+  const cases: Array<[string, () => string, RegExp]> = [
+    ["not XML", () => "this is not <xml", /not well-formed XML/],
+    ["no EntityDescriptor", () => "<root/>", /no SAML 2.0 EntityDescriptor/],
+    [
+      "a DOCTYPE",
+      () =>
+        `<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>${idpA.metadataXml.replace(/^<\?xml[^>]*>/, "")}`,
+      /DOCTYPE/,
+    ],
+    [
+      "no signing certificate",
+      () => idpA.metadataXml.replace(/<md:KeyDescriptor[\s\S]*<\/md:KeyDescriptor>/, ""),
+      /no signing certificate/,
+    ],
+    [
+      "a certificate that is not one",
+      () =>
+        idpA.metadataXml.replace(
+          /<ds:X509Certificate>[^<]*/,
+          "<ds:X509Certificate>bm90IGEgY2VydA==",
+        ),
+      /not a certificate/,
+    ],
+    [
+      "no single sign-on service",
+      () => idpA.metadataXml.replace(/<md:SingleSignOnService[^>]*\/>/g, ""),
+      /no SingleSignOnService/,
+    ],
+    [
+      "only the HTTP-POST binding",
+      () =>
+        idpA.metadataXml.replace(
+          /<md:SingleSignOnService Binding="[^"]*HTTP-Redirect"[^>]*\/>/,
+          "",
+        ),
+      /HTTP-Redirect/,
+    ],
+    [
+      "several EntityDescriptors",
+      () =>
+        `<md:EntitiesDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata">${[idpA, idpB]
+          .map((idp) =>
+            idpMetadata(idp.entityId, idp.ssoUrl, idp.pair.certBase64).replace(/^<\?xml[^>]*>/, ""),
+          )
+          .join("")}</md:EntitiesDescriptor>`,
+      /several EntityDescriptors/,
+    ],
+    ["no entityID", () => idpA.metadataXml.replace(/ entityID="[^"]*"/, ""), /no entityID/],
+  ];
+  for (const [what, metadataXml, detail] of cases) {
+    it(`refuses metadata with ${what}`, async () => {
+      const answer = await call("POST", "/v1/sso/connections", {
+        token: tenantA.token,
+        body: { type: "saml", metadataXml: metadataXml() },
+      });
+      expect(answer.status).toBe(422);
+      expect(answer.json.code).toBe("validation_failed");
+      expect(answer.json.detail).toMatch(detail);
+      expect(answer.json.errors).toEqual([{ path: "metadataXml", message: expect.any(String) }]);
+    });
+  }
+
+  it("accepts an EntitiesDescriptor holding one IdP", async () => {
+    const owner = await signUpAndWait(call);
+    const wrapped = `<md:EntitiesDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata">${idpB.metadataXml.replace(/^<\?xml[^>]*>/, "")}</md:EntitiesDescriptor>`;
+    const answer = await call("POST", "/v1/sso/connections", {
+      token: owner.token,
+      body: { type: "saml", metadataXml: wrapped },
+    });
+    expect(answer.status).toBe(201);
+    expect(answer.json.idpEntityId).toBe(idpB.entityId);
+  });
+});
