@@ -3,6 +3,8 @@ import {
   enqueueMail,
   type JobPayload,
   openWebhookSecret,
+  RefusedTarget,
+  resolveTarget,
   UnrecoverableError,
 } from "@oryn/shared";
 import { DelayedError, type Job } from "bullmq";
@@ -10,7 +12,6 @@ import type { WebhooksDeps } from "../deps.ts";
 import { retryDelayMs } from "./schedule.ts";
 import { type SendOutcome, send } from "./send.ts";
 import { signatureHeader } from "./signatures.ts";
-import { RefusedTarget, resolveTarget } from "@oryn/shared";
 
 type DueDelivery = {
   id: string;
