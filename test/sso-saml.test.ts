@@ -138,6 +138,8 @@ beforeAll(async () => {
     gateway: {
       DNS_SERVERS: dns.address,
       SSO_REDIRECT_ORIGINS: appOrigin,
+      // The test IdPs listen on loopback over http.
+      SSO_ALLOW_PRIVATE_ISSUERS: "true",
       RATE_LIMIT_IP_PER_MINUTE: "100000",
     },
   });

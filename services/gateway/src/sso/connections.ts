@@ -94,7 +94,10 @@ export async function createConnection(
 ): Promise<Connection> {
   const tenantId = caller.principal.tenantId;
   // Read before the lock: a SAML metadata that does not parse is refused without waiting.
-  const saml = input.type === "saml" ? parseSamlMetadata(input.metadataXml) : undefined;
+  const saml =
+    input.type === "saml"
+      ? parseSamlMetadata(input.metadataXml, { allowHttp: settings.allowPrivateIssuers })
+      : undefined;
   // The tenant row's lock counts two concurrent creates one after the other.
   await tx`select 1 from tenants where id = ${tenantId} for update`;
   const [count] = await tx<{ n: number }[]>`

@@ -56,9 +56,13 @@ function certificateOf(text: string): string | undefined {
  * Reads an IdP's metadata XML (one EntityDescriptor with an IDPSSODescriptor, as Okta, Entra ID
  * and Google Workspace export it): the entity id, the single sign-on URL of the HTTP-Redirect
  * binding (our AuthnRequests go by redirect) and the signing certificates. Each way it can be
- * unusable is a 422 naming it. A DOCTYPE is refused outright: no entity is ever expanded.
+ * unusable is a 422 naming it. A DOCTYPE is refused outright: no entity is ever expanded. The
+ * SSO URL must be https:// unless `allowHttp` (SSO_ALLOW_PRIVATE_ISSUERS).
  */
-export function parseSamlMetadata(metadataXml: string): SamlIdpMetadata {
+export function parseSamlMetadata(
+  metadataXml: string,
+  options: { allowHttp: boolean } = { allowHttp: false },
+): SamlIdpMetadata {
   if (/<!DOCTYPE/i.test(metadataXml)) throw refused("a DOCTYPE is not allowed");
   let root: Element | null;
   try {
@@ -100,6 +104,11 @@ export function parseSamlMetadata(metadataXml: string): SamlIdpMetadata {
     throw refused("the SingleSignOnService Location is not an http(s) URL");
   }
   if (ssoUrl.length > 2000) throw refused("the SingleSignOnService Location is too long");
+  // The browser carries the request there and signs in there: never over plain http, but in
+  // tests and with a local IdP (SSO_ALLOW_PRIVATE_ISSUERS).
+  if (!options.allowHttp && new URL(ssoUrl).protocol !== "https:") {
+    throw refused("the SingleSignOnService Location must be https://");
+  }
 
   const signingCerts: string[] = [];
   for (const key of descendants(idp, metadataNs, "KeyDescriptor")) {

@@ -1,0 +1,52 @@
+import { randomBytes } from "node:crypto";
+import { idpMetadata, signingPair } from "@oryn/testing/saml-idp";
+import { afterAll, describe, expect, it } from "vitest";
+import { gatewayInProcess, uniqueSignup } from "./fixtures.ts";
+
+// SSO_ALLOW_PRIVATE_ISSUERS unset, as in production: the IdP's SSO URL must be https.
+const gateway = await gatewayInProcess({ TRUST_PROXY: "true" });
+afterAll(() => gateway.close());
+
+const headers = () => ({ "x-forwarded-for": `10.${[...randomBytes(3)].join(".")}` });
+const call = (method: string, path: string, options: { token?: string; body?: unknown } = {}) =>
+  gateway.call(method, path, { ...options, headers: headers() });
+
+describe("SAML connections", () => {
+  it("keeps the IdP's entity id, https SSO URL and certificate; refuses an http SSO URL", async () => {
+    const signup = await call("POST", "/v1/signup", { body: uniqueSignup() });
+    const token = signup.json.tokens.accessToken;
+    const pair = await signingPair();
+    const entityId = "https://idp.example.test/saml/metadata";
+    const plain = await call("POST", "/v1/sso/connections", {
+      token,
+      body: {
+        type: "saml",
+        metadataXml: idpMetadata(entityId, "http://idp.example.test/sso", pair.certBase64),
+      },
+    });
+    expect(plain.status).toBe(422);
+    expect(plain.json.detail).toMatch(/must be https/);
+
+    const created = await call("POST", "/v1/sso/connections", {
+      token,
+      body: {
+        type: "saml",
+        metadataXml: idpMetadata(entityId, "https://idp.example.test/sso", pair.certBase64),
+        defaultRole: "admin",
+      },
+    });
+    expect(created.status).toBe(201);
+    expect(created.json).toMatchObject({
+      type: "saml",
+      idpEntityId: entityId,
+      defaultRole: "admin",
+    });
+    expect(created.json).not.toHaveProperty("clientId");
+    const [row] = await gateway.deps.sql<{ samlSsoUrl: string; samlIdpCerts: string[] }[]>`
+      select saml_sso_url, saml_idp_certs from sso_connections where id = ${created.json.id}`;
+    expect(row).toEqual({
+      samlSsoUrl: "https://idp.example.test/sso",
+      samlIdpCerts: [pair.certBase64],
+    });
+  });
+});
