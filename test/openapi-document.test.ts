@@ -60,7 +60,9 @@ describe("the OpenAPI document (/openapi.json)", () => {
       const codes = Object.keys(operation.responses);
       if (codes.some((code) => /^2\d\d$/.test(code))) continue;
       expect(codes, `${method} ${path}`).toContain("302");
-      expect(operation.responses["302"].headers?.Location?.required, `${method} ${path}`).toBe(true);
+      expect(operation.responses["302"].headers?.Location?.required, `${method} ${path}`).toBe(
+        true,
+      );
     }
   });
 

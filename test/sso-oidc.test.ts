@@ -370,7 +370,7 @@ describe("enterprise sign-in with OIDC", { timeout: 120_000 }, () => {
     run,
   }) => {
     const idp = await idpFor(stack.gatewayUrl, ["enforce"]);
-    const tenant = await ssoTenant(gateway, idp, "enforce", { enforce: true });
+    const tenant = await ssoTenant(gateway, idp, "enforce");
     const email = `jo@${tenant.domain}`;
     const password = "a long enough password";
     // An account of that domain with a password (the owner of another tenant).
@@ -381,6 +381,20 @@ describe("enterprise sign-in with OIDC", { timeout: 120_000 }, () => {
       },
     });
     expect(other.status).toBe(202);
+    // A reset link mailed before SSO is required...
+    expect((await gateway("POST", "/v1/auth/password/forgot", { body: { email } })).status).toBe(
+      202,
+    );
+    await expect
+      .poll(() => queuedMails(run, { template: "reset-password", to: email }), { timeout: 10_000 })
+      .toHaveLength(1);
+    const [earlier] = await queuedMails(run, { template: "reset-password", to: email });
+
+    const enforced = await gateway("PATCH", `/v1/sso/connections/${tenant.connectionId}`, {
+      token: tenant.token,
+      body: { enforce: true },
+    });
+    expect(enforced.json.enforce).toBe(true);
 
     const refused = await gateway("POST", "/v1/auth/login", { body: { email, password } });
     expect(refused.status).toBe(403);
@@ -390,6 +404,12 @@ describe("enterprise sign-in with OIDC", { timeout: 120_000 }, () => {
       body: { email, password: "not the password at all" },
     });
     expect(wrong.status).toBe(401);
+    // ...no longer sets a password.
+    const reset = await gateway("POST", "/v1/auth/password/reset", {
+      body: { token: earlier?.data.token, password: "another long password" },
+    });
+    expect(reset.status).toBe(403);
+    expect(reset.json.code).toBe("sso_required");
 
     // The owner of the enforcing tenant keeps a break-glass password login.
     const owner = await gateway("POST", "/v1/auth/login", {
@@ -403,13 +423,16 @@ describe("enterprise sign-in with OIDC", { timeout: 120_000 }, () => {
       body: { email: `owner@${tenant.domain}` },
     });
     expect(ownerForgot.status).toBe(202);
-    // The owner's link is queued; Jo's never is.
+    // The owner's link is queued; Jo gets no second one.
     await expect
       .poll(() => queuedMails(run, { template: "reset-password", to: `owner@${tenant.domain}` }), {
         timeout: 10_000,
       })
       .toHaveLength(1);
-    expect(await queuedMails(run, { template: "reset-password", to: email })).toHaveLength(0);
+    expect(await queuedMails(run, { template: "reset-password", to: email })).toHaveLength(1);
+    const log = await gateway("GET", "/v1/security-log?limit=100", { token: tenant.token });
+    const actions = log.json.items.map((event: { action: string }) => event.action);
+    expect(actions).toEqual(expect.arrayContaining(["password_login_refused", "updated"]));
 
     // Jo signs in by SSO instead.
     person(idp, email);

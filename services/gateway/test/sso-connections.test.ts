@@ -1,5 +1,10 @@
 import { randomBytes } from "node:crypto";
+import { ConfigError, parseConfig } from "@oryn/shared";
+import { serviceEnv } from "@oryn/testing/context";
+import { startTestIdp } from "@oryn/testing/oidc-provider";
 import { afterAll, describe, expect, it } from "vitest";
+import { gatewayEnv } from "../src/env.ts";
+import { issuerFetch } from "../src/sso/oidc-client.ts";
 import { gatewayInProcess, uniqueSignup } from "./fixtures.ts";
 
 const gateway = await gatewayInProcess({
@@ -13,10 +18,14 @@ const headers = () => ({ "x-forwarded-for": `10.${[...randomBytes(3)].join(".")}
 const call = (method: string, path: string, options: { token?: string; body?: unknown } = {}) =>
   gateway.call(method, path, { ...options, headers: headers() });
 
-async function owner(): Promise<{ token: string; tenantId: string }> {
+async function owner(): Promise<{ token: string; tenantId: string; slug: string }> {
   const answer = await call("POST", "/v1/signup", { body: uniqueSignup() });
   expect(answer.status).toBe(202);
-  return { token: answer.json.tokens.accessToken, tenantId: answer.json.tenant.id };
+  return {
+    token: answer.json.tokens.accessToken,
+    tenantId: answer.json.tenant.id,
+    slug: answer.json.tenant.slug,
+  };
 }
 
 const oidc = {
@@ -130,5 +139,71 @@ describe("SSO connections", () => {
     });
     expect(saml.status).toBe(422);
     expect(saml.json.detail).toMatch(/no SAML 2.0 EntityDescriptor/);
+  });
+
+  it("never calls an issuer on a loopback or private address unless SSO_ALLOW_PRIVATE_ISSUERS", async () => {
+    const idp = await startTestIdp({
+      clients: [{ clientId: "c", clientSecret: "s", redirectUri: "http://localhost/cb" }],
+    });
+    try {
+      const { token, slug } = await owner();
+      const created = await call("POST", "/v1/sso/connections", {
+        token,
+        body: { type: "oidc", issuer: idp.issuer, clientId: "c", clientSecret: "s" },
+      });
+      expect(created.status).toBe(201);
+      const started = await call(
+        "GET",
+        `/v1/sso/authorize?tenant=${slug}&redirect_uri=${encodeURIComponent("http://localhost:8080/done")}`,
+      );
+      expect(started.status).toBe(302);
+      const back = new URL(started.headers.get("location") ?? "");
+      expect(back.origin).toBe("http://localhost:8080");
+      expect(back.searchParams.get("error")).toBe("idp_unavailable");
+      expect(idp.requests).toEqual([]);
+    } finally {
+      await idp.close();
+    }
+  });
+
+  it("the IdP's fetch refuses loopback targets, by IP literal and by name, unless allowed", async () => {
+    const idp = await startTestIdp({
+      clients: [{ clientId: "c", clientSecret: "s", redirectUri: "http://localhost/cb" }],
+    });
+    try {
+      const discovery = "/.well-known/openid-configuration";
+      const options = { method: "GET", headers: {}, redirect: "manual" as const, body: undefined };
+      const strict = issuerFetch({ allowPrivate: false });
+      await expect(strict(`${idp.url}${discovery}`, options)).rejects.toThrow(/loopback/);
+      const byName = idp.url.replace("127.0.0.1", "localhost");
+      await expect(strict(`${byName}${discovery}`, options)).rejects.toThrow(
+        /loopback|fetch failed/,
+      );
+      expect(idp.requests).toEqual([]);
+      const allowed = await issuerFetch({ allowPrivate: true })(`${idp.url}${discovery}`, options);
+      expect(allowed.status).toBe(200);
+      expect(idp.requests).toEqual([discovery]);
+    } finally {
+      await idp.close();
+    }
+  });
+
+  it("refuses SSO_ALLOW_PRIVATE_ISSUERS in production, and a redirect_uri outside the app's origin", async () => {
+    const production = () =>
+      parseConfig(gatewayEnv, {
+        ...serviceEnv(),
+        NODE_ENV: "production",
+        JWT_SIGNING_KEYS: "x",
+        MFA_ENCRYPTION_KEY: "x",
+        WEBHOOK_SECRETS_KEY: "a".repeat(43),
+        SSO_ALLOW_PRIVATE_ISSUERS: "true",
+      });
+    expect(production).toThrow(ConfigError);
+    expect(production).toThrow(/SSO_ALLOW_PRIVATE_ISSUERS/);
+    const outside = await call(
+      "GET",
+      `/v1/sso/authorize?tenant=any&redirect_uri=${encodeURIComponent("https://evil.example/x")}`,
+    );
+    expect(outside.status).toBe(422);
   });
 });

@@ -312,8 +312,12 @@ async function personFromIdp(
   const email = typeof profile.email === "string" ? profile.email.trim().toLowerCase() : "";
   if (!email || email.length > 254 || !email.includes("@"))
     throw new SignInRefused("email_missing", "the IdP sent no email address");
-  // Entra ID and others send the flag as a string at times.
-  if (profile.email_verified !== true && profile.email_verified !== "true")
+  // Some IdPs send the flag as a string. Entra ID sends no email_verified; its optional claim
+  // `xms_edov` (the address's domain owner is verified) says as much.
+  const verified = [profile.email_verified, profile.xms_edov].some(
+    (flag) => flag === true || flag === "true",
+  );
+  if (!verified)
     throw new SignInRefused("email_unverified", "the IdP has not verified the address");
   return { email, name: nameOf(profile, email), groups: groupsOf(profile.groups) };
 }
