@@ -471,6 +471,25 @@ describe("SAML connections: metadata the gateway cannot use is a 422", () => {
     });
   }
 
+  it("reads the metadata from the IdP's metadata URL", async () => {
+    const owner = await signUpAndWait(call);
+    const answer = await call("POST", "/v1/sso/connections", {
+      token: owner.token,
+      body: { type: "saml", metadataUrl: idpB.entityId },
+    });
+    expect(answer.status, JSON.stringify(answer.json)).toBe(201);
+    expect(answer.json.idpEntityId).toBe(idpB.entityId);
+    const [row] = await sql<{ samlMetadataXml: string }[]>`
+      select saml_metadata_xml from sso_connections where id = ${answer.json.id}`;
+    expect(row?.samlMetadataXml).toBe(idpB.metadataXml);
+    const missing = await call("POST", "/v1/sso/connections", {
+      token: owner.token,
+      body: { type: "saml", metadataUrl: `${idpB.url}/no-such-metadata` },
+    });
+    expect(missing.status).toBe(422);
+    expect(missing.json.errors).toEqual([{ path: "metadataUrl", message: "it answered HTTP 400" }]);
+  });
+
   it("accepts an EntitiesDescriptor holding one IdP", async () => {
     const owner = await signUpAndWait(call);
     const wrapped = `<md:EntitiesDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata">${idpB.metadataXml.replace(/^<\?xml[^>]*>/, "")}</md:EntitiesDescriptor>`;

@@ -82,7 +82,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Exchange email and password for tokens */
+        /**
+         * Exchange email and password for tokens
+         * @description 403 `sso_required` for a person whose organisation requires single sign-on (an enforcing SSO connection on their verified domain); its owners keep their password.
+         */
         post: operations["logIn"];
         delete?: never;
         options?: never;
@@ -1412,8 +1415,14 @@ export interface components {
              * @enum {string}
              */
             defaultRole?: "admin" | "member";
-            /** @description The IdP's SAML 2.0 metadata (an EntityDescriptor) */
-            metadataXml: string;
+            /**
+             * Format: uri
+             * @description Where the IdP publishes its metadata (https); read once, at creation. Or give metadataXml
+             * @example https://login.microsoftonline.com/<tenant>/federationmetadata/2007-06/federationmetadata.xml?appid=<app>
+             */
+            metadataUrl?: string;
+            /** @description The IdP's SAML 2.0 metadata (an EntityDescriptor); or give metadataUrl */
+            metadataXml?: string;
             /**
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}

@@ -189,6 +189,12 @@ export async function startSamlIdp(name = "idp"): Promise<SamlIdp> {
 
   // A browser that follows the gateway's redirect here gets the auto-posting form an IdP serves.
   server.on("request", (req, res) => {
+    if (req.url === new URL(entityId).pathname) {
+      // The metadata, where Okta and Entra ID publish theirs (its URL is the entity id here).
+      res.writeHead(200, { "content-type": "application/samlmetadata+xml" });
+      res.end(metadataXml);
+      return;
+    }
     void (async () => {
       try {
         const { samlResponse, relayState, acsUrl } = await state.signIn(`${url}${req.url}`);

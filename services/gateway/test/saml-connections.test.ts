@@ -49,4 +49,28 @@ describe("SAML connections", () => {
       samlIdpCerts: [pair.certBase64],
     });
   });
+
+  it("fetches a metadata URL only over https and never from a loopback or private address", async () => {
+    const signup = await call("POST", "/v1/signup", { body: uniqueSignup() });
+    const token = signup.json.tokens.accessToken;
+    const refusals: Array<[Record<string, unknown>, RegExp]> = [
+      [{ metadataUrl: "http://idp.example.test/metadata" }, /must be https/],
+      [{ metadataUrl: "https://127.0.0.1:9/metadata" }, /loopback/],
+      [{ metadataUrl: "https://10.1.2.3:9/metadata" }, /private/],
+      [{ metadataUrl: "https://169.254.169.254/latest/meta-data" }, /metadata|link-local/],
+      [{}, /either metadataXml or metadataUrl/],
+      [
+        { metadataUrl: "https://idp.example.test/metadata", metadataXml: "<x/>" },
+        /either metadataXml or metadataUrl/,
+      ],
+    ];
+    for (const [body, reason] of refusals) {
+      const answer = await call("POST", "/v1/sso/connections", {
+        token,
+        body: { type: "saml", ...body },
+      });
+      expect(answer.status, JSON.stringify(body)).toBe(422);
+      expect(JSON.stringify(answer.json), JSON.stringify(body)).toMatch(reason);
+    }
+  });
 });

@@ -96,7 +96,7 @@ export async function createConnection(
   // Read before the lock: a SAML metadata that does not parse is refused without waiting.
   const saml =
     input.type === "saml"
-      ? parseSamlMetadata(input.metadataXml, { allowHttp: settings.allowPrivateIssuers })
+      ? parseSamlMetadata(input.metadataXml ?? "", { allowHttp: settings.allowPrivateIssuers })
       : undefined;
   // The tenant row's lock counts two concurrent creates one after the other.
   await tx`select 1 from tenants where id = ${tenantId} for update`;
@@ -121,7 +121,7 @@ export async function createConnection(
           insert into sso_connections (id, tenant_id, type, default_role, saml_idp_entity_id,
                                        saml_sso_url, saml_idp_certs, saml_metadata_xml)
           values (${id}, ${tenantId}, 'saml', ${defaultRole}, ${saml?.entityId ?? null},
-                  ${saml?.ssoUrl ?? null}, ${saml?.signingCerts ?? null}, ${input.metadataXml})
+                  ${saml?.ssoUrl ?? null}, ${saml?.signingCerts ?? null}, ${input.metadataXml ?? null})
           returning ${columns(tx)}`;
   if (!row) throw new Error("insert returned nothing");
   await recordCallerEvent(tx, caller, {

@@ -124,3 +124,59 @@ export function parseSamlMetadata(
   if (signingCerts.length > 5) throw refused("it has more than 5 signing certificates");
   return { entityId, ssoUrl, signingCerts };
 }
+
+/** The largest metadata document read, from a body or a URL. */
+export const maxMetadataBytes = 200_000;
+
+function urlRefused(message: string): ApiError {
+  return new ApiError("validation_failed", {
+    detail: `The SAML metadata URL could not be read: ${message}`,
+    errors: [{ path: "metadataUrl", message }],
+  });
+}
+
+/**
+ * Reads an IdP's metadata from its URL, once, at creation (what is stored is the XML). The URL
+ * is tenant-chosen: the call follows the outbound rule (no loopback, private, link-local or
+ * metadata address, checked on the address connected to) and `https://` only, unless
+ * SSO_ALLOW_PRIVATE_ISSUERS; no redirect is followed; 10 s and 200 kB at most.
+ */
+export async function fetchSamlMetadata(
+  metadataUrl: string,
+  fetcher: (url: string, init: RequestInit) => Promise<Response>,
+  options: { allowHttp: boolean },
+): Promise<string> {
+  const url = new URL(metadataUrl);
+  if (url.protocol !== "https:" && !(options.allowHttp && url.protocol === "http:")) {
+    throw urlRefused("it must be https://");
+  }
+  let response: Response;
+  try {
+    response = await fetcher(url.href, {
+      method: "GET",
+      headers: { accept: "application/samlmetadata+xml, application/xml, text/xml" },
+      signal: AbortSignal.timeout(10_000),
+    });
+  } catch (error) {
+    const cause = (error as { cause?: Error }).cause ?? (error as Error);
+    throw urlRefused(cause.message.slice(0, 200));
+  }
+  if (response.status !== 200) {
+    await response.body?.cancel();
+    throw urlRefused(`it answered HTTP ${response.status}`);
+  }
+  const reader = response.body?.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const next = reader ? await reader.read() : { done: true as const, value: undefined };
+    if (next.done) break;
+    size += next.value.byteLength;
+    if (size > maxMetadataBytes) {
+      await reader?.cancel();
+      throw urlRefused(`it is larger than ${maxMetadataBytes} bytes`);
+    }
+    chunks.push(next.value);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}

@@ -36,12 +36,24 @@ export const createOidcConnectionBody = z
 export const createSamlConnectionBody = z
   .object({
     type: z.literal("saml"),
-    metadataXml: z
-      .string()
-      .min(1)
-      .max(200_000)
-      .openapi({ description: "The IdP's SAML 2.0 metadata (an EntityDescriptor)" }),
+    metadataXml: z.string().min(1).max(200_000).optional().openapi({
+      description: "The IdP's SAML 2.0 metadata (an EntityDescriptor); or give metadataUrl",
+    }),
+    metadataUrl: z
+      .url({ protocol: /^https?$/ })
+      .max(2000)
+      .optional()
+      .openapi({
+        description:
+          "Where the IdP publishes its metadata (https); read once, at creation. Or give metadataXml",
+        example:
+          "https://login.microsoftonline.com/<tenant>/federationmetadata/2007-06/federationmetadata.xml?appid=<app>",
+      }),
     defaultRole: defaultRoleSchema.optional(),
+  })
+  .refine((value) => (value.metadataXml === undefined) !== (value.metadataUrl === undefined), {
+    message: "give either metadataXml or metadataUrl",
+    path: ["metadataXml"],
   })
   .openapi("CreateSamlConnection");
 
