@@ -82,7 +82,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Exchange email and password for tokens */
+        /**
+         * Exchange email and password for tokens
+         * @description 403 `sso_required` for a person whose organisation requires single sign-on (an enforcing SSO connection on their verified domain); its owners keep their password.
+         */
         post: operations["logIn"];
         delete?: never;
         options?: never;
@@ -755,7 +758,7 @@ export interface paths {
         };
         /**
          * Where the OIDC identity provider sends the browser back; redirects to the app
-         * @description 302 to the sign-in's `redirect_uri` with `code=` (single use, 60 s, for POST /v1/sso/token) or `error=`: `access_denied`, `idp_error`, `idp_unavailable`, `invalid_response`, `flow_expired`, `email_missing`, `email_unverified`, `email_domain_not_verified`, `sso_not_configured`, `plan_limit_reached`. An unknown or used `state` is answered 400 here.
+         * @description 302 to the sign-in's `redirect_uri` with `code=` (single use, 60 s, for POST /v1/sso/token) or `error=`: `access_denied`, `idp_error`, `idp_unavailable`, `invalid_response`, `flow_expired`, `email_missing`, `email_unverified`, `email_domain_not_verified`, `sso_not_configured`, `plan_limit_reached`. An unknown or used `state`, or one this browser did not start (its cookie), is answered 400 here.
          */
         get: operations["finishOidcSignIn"];
         put?: never;

@@ -54,7 +54,7 @@ const random = () => randomBytes(32).toString("base64url");
 export async function startSignIn(
   deps: SignInDeps,
   input: { email?: string | undefined; tenant?: string | undefined; redirectUri: string },
-): Promise<URL> {
+): Promise<{ url: URL; state?: string }> {
   const back = assertRedirectAllowed(input.redirectUri, deps.sso);
   const tenantId = await tenantOf(deps.sql, {
     ...(input.email === undefined ? {} : { email: input.email }),
@@ -71,7 +71,7 @@ export async function startSignIn(
     configuration = await deps.oidc.configurationOf(connection);
   } catch (error) {
     deps.logger.warn({ err: error, connectionId: connection.id }, "OIDC discovery failed");
-    return withParams(back, { error: "idp_unavailable" });
+    return { url: withParams(back, { error: "idp_unavailable" }) };
   }
   const state = random();
   const nonce = random();
@@ -84,7 +84,7 @@ export async function startSignIn(
   await deps.sql`
     delete from sso_flows where id in (
       select id from sso_flows where expires_at < clock_timestamp() - interval '1 day' limit 100)`;
-  return client.buildAuthorizationUrl(configuration, {
+  const url = client.buildAuthorizationUrl(configuration, {
     redirect_uri: `${deps.sso.publicUrl}${oidcCallbackPath}`,
     scope: "openid email profile",
     response_type: "code",
@@ -94,6 +94,7 @@ export async function startSignIn(
     code_challenge_method: "S256",
     ...(input.email === undefined ? {} : { login_hint: input.email }),
   });
+  return { url, state };
 }
 
 function withParams(url: URL, params: Record<string, string>): URL {
@@ -116,7 +117,19 @@ type Flow = {
  * Spends the flow named by `state`: a state works once, whatever comes of it. Unknown and used
  * states are refused without a redirect (there is no trusted redirect_uri to send them to).
  */
-async function spendFlow(sql: Sql, state: string | undefined): Promise<Flow> {
+async function spendFlow(
+  sql: Sql,
+  state: string | undefined,
+  browserState: string | undefined,
+): Promise<Flow> {
+  // The flow's state is also in a cookie of the browser that started it: an answer carried to
+  // another browser (a victim lured to an attacker's callback URL) is refused, so nobody can be
+  // signed in to someone else's account (login CSRF).
+  if (state && browserState !== state) {
+    throw new ApiError("bad_request", {
+      detail: "This sign-in was started in another browser: start again from the app",
+    });
+  }
   const [flow] = state
     ? await sql<Flow[]>`
         update sso_flows set used_at = clock_timestamp()
@@ -141,8 +154,13 @@ export async function finishOidcSignIn(
   deps: SignInDeps,
   callbackUrl: URL,
   context: AuditContext,
+  browserState: string | undefined,
 ): Promise<URL> {
-  const flow = await spendFlow(deps.sql, callbackUrl.searchParams.get("state") ?? undefined);
+  const flow = await spendFlow(
+    deps.sql,
+    callbackUrl.searchParams.get("state") ?? undefined,
+    browserState,
+  );
   const back = new URL(flow.redirectUri);
   let connection: ConnectionRow | undefined;
   try {
