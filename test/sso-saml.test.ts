@@ -52,25 +52,46 @@ async function samlTenant(idp: SamlIdp): Promise<Tenant> {
   return { tenantId: owner.tenantId, token: owner.token, domain, connection: created.json };
 }
 
-/** GET /v1/sso/authorize as a browser: the 302's Location, not followed. */
+/** The flow cookie `authorize` set in the browser, by flow (RelayState). */
+const browserCookies = new Map<string, string>();
+
+/** GET /v1/sso/authorize as a browser: the 302's Location, not followed; the cookie kept. */
 async function authorize(email: string): Promise<string> {
   const query = new URLSearchParams({ email, redirect_uri: back });
   const answer = await fetch(`${oryn.gatewayUrl}/v1/sso/authorize?${query}`, {
     redirect: "manual",
   });
   expect(answer.status).toBe(302);
-  return answer.headers.get("location") ?? "";
+  const location = answer.headers.get("location") ?? "";
+  const cookie = answer.headers.get("set-cookie") ?? "";
+  // The IdP posts cross-site: only a SameSite=None (hence Secure) cookie comes along.
+  expect(cookie).toMatch(/; HttpOnly/i);
+  expect(cookie).toMatch(/; SameSite=None/i);
+  expect(cookie).toMatch(/; Secure/i);
+  const relayState = new URL(location).searchParams.get("RelayState") ?? "";
+  expect(cookie.startsWith(`oryn_sso_flow=${relayState};`)).toBe(true);
+  browserCookies.set(relayState, cookie.split(";")[0] ?? "");
+  return location;
 }
 
-/** What the browser posts to the ACS (form-encoded), and where the 302 sends it. */
-async function postToAcs(form: { samlResponse: string; relayState: string }) {
+/**
+ * What the browser posts to the ACS (form-encoded), with the cookie it holds for that flow
+ * (or `cookie`: another browser's), and where the 302 sends it.
+ */
+async function postToAcs(
+  form: { samlResponse: string; relayState: string },
+  cookie = browserCookies.get(form.relayState),
+) {
   const body = new URLSearchParams({
     SAMLResponse: form.samlResponse,
     RelayState: form.relayState,
   });
   const answer = await fetch(`${oryn.gatewayUrl}/v1/sso/saml/acs`, {
     method: "POST",
-    headers: { "content-type": "application/x-www-form-urlencoded" },
+    headers: {
+      "content-type": "application/x-www-form-urlencoded",
+      ...(cookie ? { cookie } : {}),
+    },
     body,
     redirect: "manual",
   });
@@ -321,6 +342,21 @@ describe("SAML sign-in", { timeout: 60_000 }, () => {
       expect(answer.location).toBeUndefined();
       expect(answer.json.code).toBe("bad_request");
     }
+  });
+
+  it("refuses a response posted by another browser than the one that started the sign-in", async () => {
+    const email = `b-${randomUUID().slice(0, 8)}@${tenantA.domain}`;
+    const form = await idpA.signIn(await authorize(email), { email });
+    const other = await idpA.signIn(await authorize(email), { email });
+    // No cookie at all (a victim's browser lured to post it), then another flow's cookie.
+    for (const cookie of ["", browserCookies.get(other.relayState)]) {
+      const answer = await postToAcs(form, cookie);
+      expect(answer.status).toBe(400);
+      expect(answer.json.detail).toMatch(/another browser/);
+    }
+    // The flow was not spent by those: its own browser still finishes it.
+    const mine = await postToAcs(form);
+    expect(mine.location?.searchParams.has("code")).toBe(true);
   });
 
   it("refuses a replayed response: the flow is spent, and the assertion id is remembered", async () => {

@@ -1,6 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { type App, problemResponses, publicAccess } from "@oryn/shared";
+import { setCookie } from "hono/cookie";
 import type { GatewayDeps } from "../deps.ts";
+import { flowCookie } from "./settings.ts";
 import { startSignIn } from "./sign-in.ts";
 
 const query = z
@@ -49,11 +51,24 @@ const route = createRoute({
 export function registerStartSignIn(app: App, deps: GatewayDeps): void {
   app.openapi(route, async (c) => {
     const input = c.req.valid("query");
-    const target = await startSignIn(
+    const started = await startSignIn(
       { sql: deps.sql, sso: deps.sso, oidc: deps.oidc, logger: c.get("logger") },
       { email: input.email?.toLowerCase(), tenant: input.tenant, redirectUri: input.redirect_uri },
     );
+    if (started.state) {
+      setCookie(c, flowCookie, started.state, {
+        path: "/v1/sso",
+        httpOnly: true,
+        // Lax: sent on the IdP's top-level redirect back to the callback, not on cross-site posts.
+        // A SAML IdP posts its answer cross-site (HTTP-POST binding): None, which needs Secure
+        // (browsers count http://localhost as secure).
+        ...(started.crossSitePost
+          ? { sameSite: "None" as const, secure: true }
+          : { sameSite: "Lax" as const, secure: deps.sso.publicUrl.startsWith("https:") }),
+        maxAge: deps.sso.flowTtlSeconds,
+      });
+    }
     c.header("cache-control", "no-store");
-    return c.redirect(target.href, 302);
+    return c.redirect(started.url.href, 302);
   });
 }

@@ -1,9 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { type App, problemResponses, publicAccess } from "@oryn/shared";
+import { deleteCookie, getCookie } from "hono/cookie";
 import type { GatewayDeps } from "../deps.ts";
 import { auditContextOf } from "../lib/request.ts";
 import { finishSamlSignIn } from "./saml-sign-in.ts";
-import { samlAcsPath } from "./settings.ts";
+import { flowCookie, samlAcsPath } from "./settings.ts";
 
 const form = z.object({
   SAMLResponse: z.string().max(400_000).optional().openapi({
@@ -21,7 +22,7 @@ const route = createRoute({
   tags: ["Enterprise sign-in"],
   summary: "SAML Assertion Consumer Service: the IdP's answer, posted by the browser",
   description:
-    "HTTP-POST binding (`application/x-www-form-urlencoded`). 302 to the sign-in's `redirect_uri` with `code=` (single use, 60 s, for POST /v1/sso/token) or `error=`: `invalid_response` (signature, issuer, audience, recipient, time window or InResponseTo wrong), `replayed_response`, `flow_expired`, `email_missing`, `email_domain_not_verified`, `sso_not_configured`, `plan_limit_reached`. An unknown or used RelayState is answered 400 here. IdP-initiated sign-in is not accepted.",
+    "HTTP-POST binding (`application/x-www-form-urlencoded`). 302 to the sign-in's `redirect_uri` with `code=` (single use, 60 s, for POST /v1/sso/token) or `error=`: `invalid_response` (signature, issuer, audience, recipient, time window or InResponseTo wrong), `replayed_response`, `flow_expired`, `email_missing`, `email_domain_not_verified`, `sso_not_configured`, `plan_limit_reached`. An unknown or used RelayState, or one this browser did not start (its cookie, SameSite=None), is answered 400 here. IdP-initiated sign-in is not accepted.",
   ...publicAccess("anyone"),
   request: {
     body: {
@@ -51,7 +52,9 @@ export function registerSamlAcs(app: App, deps: GatewayDeps): void {
       { sql: deps.sql, sso: deps.sso, oidc: deps.oidc, logger: c.get("logger") },
       { samlResponse: body.SAMLResponse, relayState: body.RelayState },
       auditContextOf(c, deps),
+      getCookie(c, flowCookie),
     );
+    deleteCookie(c, flowCookie, { path: "/v1/sso", secure: true, sameSite: "None" });
     c.header("cache-control", "no-store");
     return c.redirect(target.href, 302);
   });

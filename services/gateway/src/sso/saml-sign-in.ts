@@ -5,7 +5,8 @@ import { finishSignIn, type SignInDeps, spendFlow } from "./sign-in.ts";
 
 /**
  * POST /v1/sso/saml/acs: the SAMLResponse the IdP had the browser post. RelayState names the
- * flow (spent at once, whatever comes of it): its tenant and connection are the only ones the
+ * flow, which must be the one this browser started (its cookie), and is spent at once whatever
+ * comes of it: its tenant and connection are the only ones the
  * response is judged against. Then the assertion id is recorded: a second acceptance of the same
  * assertion is a replay and refused. The end is the one OIDC's callback shares (finishSignIn).
  */
@@ -13,8 +14,9 @@ export async function finishSamlSignIn(
   deps: SignInDeps,
   form: { samlResponse: string | undefined; relayState: string | undefined },
   context: AuditContext,
+  browserState: string | undefined,
 ): Promise<URL> {
-  const flow = await spendFlow(deps.sql, form.relayState);
+  const flow = await spendFlow(deps.sql, form.relayState, browserState);
   return finishSignIn(deps, flow, context, "saml", async (connection) => {
     if (!form.samlResponse) throw new SignInRefused("invalid_response", "no SAMLResponse posted");
     const identity = await validateSamlResponse(connection, deps.sso, flow, form.samlResponse);

@@ -34,3 +34,6 @@ export function ssoSettingsOf(config: GatewayConfig, mfaKey: Buffer): SsoSetting
 /** Where the IdP sends people back (OIDC) and posts assertions (SAML). */
 export const oidcCallbackPath = "/v1/sso/oidc/callback";
 export const samlAcsPath = "/v1/sso/saml/acs";
+
+/** The cookie that ties a sign-in to the browser that started it (its value is the state). */
+export const flowCookie = "oryn_sso_flow";

@@ -55,7 +55,7 @@ const random = () => randomBytes(32).toString("base64url");
 export async function startSignIn(
   deps: SignInDeps,
   input: { email?: string | undefined; tenant?: string | undefined; redirectUri: string },
-): Promise<URL> {
+): Promise<{ url: URL; state?: string; crossSitePost?: boolean }> {
   const back = assertRedirectAllowed(input.redirectUri, deps.sso);
   const tenantId = await tenantOf(deps.sql, {
     ...(input.email === undefined ? {} : { email: input.email }),
@@ -67,14 +67,17 @@ export async function startSignIn(
     // SAML: an AuthnRequest by HTTP-Redirect, RelayState = the flow id, its ID kept in the flow.
     const requestId = newSamlRequestId();
     const flowId = await recordFlow(deps, { tenantId, connection, back, samlRequestId: requestId });
-    return new URL(await samlAuthorizeUrl(connection, deps.sso, { id: flowId, requestId }));
+    const url = new URL(await samlAuthorizeUrl(connection, deps.sso, { id: flowId, requestId }));
+    // The IdP has the browser POST its answer from the IdP's site: only a SameSite=None cookie
+    // comes along with such a post.
+    return { url, state: flowId, crossSitePost: true };
   }
   let configuration: client.Configuration;
   try {
     configuration = await deps.oidc.configurationOf(connection);
   } catch (error) {
     deps.logger.warn({ err: error, connectionId: connection.id }, "OIDC discovery failed");
-    return withParams(back, { error: "idp_unavailable" });
+    return { url: withParams(back, { error: "idp_unavailable" }) };
   }
   const nonce = random();
   const verifier = client.randomPKCECodeVerifier();
@@ -85,7 +88,7 @@ export async function startSignIn(
     codeVerifier: verifier,
     nonce,
   });
-  return client.buildAuthorizationUrl(configuration, {
+  const url = client.buildAuthorizationUrl(configuration, {
     redirect_uri: `${deps.sso.publicUrl}${oidcCallbackPath}`,
     scope: "openid email profile",
     response_type: "code",
@@ -95,6 +98,7 @@ export async function startSignIn(
     code_challenge_method: "S256",
     ...(input.email === undefined ? {} : { login_hint: input.email }),
   });
+  return { url, state };
 }
 
 /**
@@ -147,7 +151,19 @@ export type Flow = {
  * Spends the flow named by `state`: a state works once, whatever comes of it. Unknown and used
  * states are refused without a redirect (there is no trusted redirect_uri to send them to).
  */
-export async function spendFlow(sql: Sql, state: string | undefined): Promise<Flow> {
+export async function spendFlow(
+  sql: Sql,
+  state: string | undefined,
+  browserState: string | undefined,
+): Promise<Flow> {
+  // The flow's state is also in a cookie of the browser that started it: an answer carried to
+  // another browser (a victim lured to an attacker's callback URL) is refused, so nobody can be
+  // signed in to someone else's account (login CSRF).
+  if (state && browserState !== state) {
+    throw new ApiError("bad_request", {
+      detail: "This sign-in was started in another browser: start again from the app",
+    });
+  }
   const [flow] = state
     ? await sql<Flow[]>`
         update sso_flows set used_at = clock_timestamp()
@@ -172,8 +188,13 @@ export async function finishOidcSignIn(
   deps: SignInDeps,
   callbackUrl: URL,
   context: AuditContext,
+  browserState: string | undefined,
 ): Promise<URL> {
-  const flow = await spendFlow(deps.sql, callbackUrl.searchParams.get("state") ?? undefined);
+  const flow = await spendFlow(
+    deps.sql,
+    callbackUrl.searchParams.get("state") ?? undefined,
+    browserState,
+  );
   return finishSignIn(deps, flow, context, "oidc", (connection) => {
     const idpError = callbackUrl.searchParams.get("error");
     if (idpError !== null) {
