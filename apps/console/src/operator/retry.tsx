@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from "react";
-import { Busy, ErrorNotice } from "../components.tsx";
+import { Busy, ErrorNotice, Notice } from "../components.tsx";
 import { operatorApi } from "./operator-session.tsx";
 import { useOperatorAction } from "./use-operator-action.ts";
 import { type OperatorTenant, steps } from "./words.ts";
@@ -13,7 +13,7 @@ export function RetryProvisioning({
   onSettled,
 }: {
   tenant: OperatorTenant;
-  onSettled: (tenant: OperatorTenant) => void;
+  onSettled?: (tenant: OperatorTenant) => void;
 }) {
   const action = useOperatorAction();
   const [following, setFollowing] = useState<OperatorTenant>();
@@ -29,7 +29,7 @@ export function RetryProvisioning({
     if (data.status === "provisioning") {
       timer.current = setTimeout(() => follow(id), 1000);
     } else {
-      onSettled(data);
+      onSettled?.(data);
     }
   }
 
@@ -40,7 +40,7 @@ export function RetryProvisioning({
       <ErrorNotice failure={action.failure} />
       <button
         type="button"
-        disabled={action.busy || running}
+        disabled={action.busy || running || following?.status === "active"}
         aria-describedby={`retry-${tenant.id}-hint`}
         onClick={async () => {
           const answer = await action.run(() =>
@@ -59,6 +59,18 @@ export function RetryProvisioning({
       <small id={`retry-${tenant.id}-hint`} className="hint">
         Five fresh attempts from the first step; each step finds what earlier attempts made.
       </small>
+      {following?.status === "active" && <Notice>{tenant.slug} is active now.</Notice>}
+      {following?.status === "provisioning_failed" && (
+        <ErrorNotice
+          failure={{
+            title: `Provisioning ${tenant.slug} failed again at ${following.provisioning.step ?? "its first step"}.`,
+            ...(following.provisioning.errorDetail
+              ? { detail: following.provisioning.errorDetail }
+              : {}),
+            fields: [],
+          }}
+        />
+      )}
       {running && (
         <div>
           <Busy

@@ -184,10 +184,7 @@ export function FailedProvisioningPage() {
                 <code>{tenant.provisioning.errorDetail ?? tenant.provisioning.error ?? "—"}</code>
               </dd>
             </dl>
-            <RetryProvisioning
-              tenant={tenant}
-              onSettled={(settled) => (settled.status === "active" ? undefined : failed.reload())}
-            />
+            <RetryProvisioning tenant={tenant} />
           </li>
         ))}
       </ul>
