@@ -7,6 +7,7 @@
 import { runCli } from "@oryn/testing/cli";
 import { jsonCaller } from "@oryn/testing/http";
 import { type OperatorStack, operatorStack } from "@oryn/testing/operator-stack";
+import { freePort, startService } from "@oryn/testing/processes";
 import { eventually } from "@oryn/testing/wait";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -201,4 +202,35 @@ describe("the operator API", () => {
       { requestId: retried.headers.get("x-request-id"), data: { via: "operator_api" } },
     ]);
   }, 90_000);
+
+  it("counts operator requests in a bucket of their own per IP, wrong secrets included", async () => {
+    // A gateway of its own with a tiny operator limit and its own counters.
+    const env = stack.oryn.env.gateway;
+    const gateway = await startService("gateway", await freePort(), {
+      ...env,
+      OPS_PORT: String(await freePort()),
+      REDIS_PREFIX: `${env.REDIS_PREFIX}-operator-limit`,
+      RATE_LIMIT_OPERATOR_PER_MINUTE: "3",
+    });
+    try {
+      const call = jsonCaller((path, init) => fetch(`${gateway.url}${path}`, init));
+      const statuses: number[] = [];
+      for (let attempt = 0; attempt < 3; attempt++) {
+        statuses.push(
+          (await call("GET", "/v1/operator/servers", { token: "x".repeat(43) })).status,
+        );
+      }
+      expect(statuses).toEqual([401, 401, 401]);
+      // Guessing spent the IP's operator bucket: even the right secret waits now.
+      const limited = await call("GET", "/v1/operator/servers", { token: stack.token });
+      expect(limited.status).toBe(429);
+      expect(limited.json.code).toBe("rate_limited");
+      expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);
+      expect(limited.headers.get("ratelimit-policy")).toMatch(/"operator";q=3;w=60/);
+      // Tenants' requests are counted elsewhere and go on.
+      expect((await call("GET", "/v1/tenant", { token: healthy.token })).status).toBe(200);
+    } finally {
+      await gateway.stop();
+    }
+  }, 60_000);
 });
