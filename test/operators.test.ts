@@ -233,4 +233,18 @@ describe("the operator API", () => {
       await gateway.stop();
     }
   }, 60_000);
+
+  it("answers 503 problem+json while the provisioner is down, and serves again once it is back", async () => {
+    await stack.oryn.kill("provisioner");
+    try {
+      const down = await asOperator("GET", "/v1/operator/servers");
+      expect(down.status).toBe(503);
+      expect(down.json.code).toBe("upstream_unavailable");
+      // Tenants are not served by the provisioner: their requests go on.
+      expect((await stack.call("GET", "/v1/tenant", { token: healthy.token })).status).toBe(200);
+    } finally {
+      await stack.oryn.revive("provisioner");
+    }
+    expect((await asOperator("GET", "/v1/operator/servers")).status).toBe(200);
+  }, 90_000);
 });

@@ -23,7 +23,7 @@ export function registerGetLastFleetMigration(
         description: "The last run, running or finished",
         content: { "application/json": { schema: fleetRunSchema } },
       },
-      ...problemResponses(401, 403, 404, 429),
+      ...problemResponses(401, 403, 404, 429, 503),
     },
   });
   app.openapi(route, async (c) => {

@@ -25,7 +25,7 @@ export function registerGetTenant(
         description: "The tenant",
         content: { "application/json": { schema: operatorTenantSchema } },
       },
-      ...problemResponses(401, 403, 404, 422, 429),
+      ...problemResponses(401, 403, 404, 422, 429, 503),
     },
   });
   app.openapi(route, async (c) => {

@@ -25,7 +25,7 @@ export function registerListServers(
         description: "The servers, by name",
         content: { "application/json": { schema: operatorServerListSchema } },
       },
-      ...problemResponses(401, 403, 429),
+      ...problemResponses(401, 403, 429, 503),
     },
   });
   app.openapi(route, async (c) => {

@@ -27,7 +27,7 @@ export function registerListTenants(
         description: "A page of tenants",
         content: { "application/json": { schema: operatorTenantPageSchema } },
       },
-      ...problemResponses(401, 403, 422, 429),
+      ...problemResponses(401, 403, 422, 429, 503),
     },
   });
   app.openapi(route, async (c) => {

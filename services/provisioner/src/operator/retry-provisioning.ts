@@ -27,7 +27,7 @@ export function registerRetryProvisioning(
         description: "Provisioning again",
         content: { "application/json": { schema: operatorTenantSchema } },
       },
-      ...problemResponses(401, 403, 404, 409, 422, 429),
+      ...problemResponses(401, 403, 404, 409, 422, 429, 503),
     },
   });
   app.openapi(route, async (c) => {
