@@ -7,7 +7,6 @@ import {
   positiveInt,
   redisEnv,
   tenantDeletionEnv,
-  tenantMigrations,
   tenantPasswordEnv,
   tenantServerAdminEnv,
 } from "@oryn/shared";
