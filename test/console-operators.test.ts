@@ -136,6 +136,12 @@ describe("console: the operators' area", () => {
   });
 
   it("shows one tenant with its provisioning error", async () => {
+    // Found by slug, as a support request names it.
+    await page.getByLabel("Tenant id or slug").fill(failed.slug);
+    await page.getByRole("button", { name: "Open" }).click();
+    await heading(`Tenant ${failed.slug}`);
+    await page.goBack();
+    await heading("Tenants");
     await page.getByRole("link", { name: failed.slug }).click();
     await heading(`Tenant ${failed.slug}`);
     expect(await page.getByTestId("operator-tenant-status").textContent()).toBe(

@@ -1,5 +1,5 @@
-import { Link, useSearchParams } from "react-router";
-import { Busy, ErrorNotice, formatTime, Notice, PageTitle } from "../components.tsx";
+import { Link, useNavigate, useSearchParams } from "react-router";
+import { Busy, ErrorNotice, Field, formatTime, Notice, PageTitle } from "../components.tsx";
 import { operatorApi } from "./operator-session.tsx";
 import { RetryProvisioning } from "./retry.tsx";
 import { useOperatorResource } from "./use-operator.ts";
@@ -37,6 +37,7 @@ export function OperatorTenantsPage() {
   return (
     <section>
       <PageTitle>Tenants</PageTitle>
+      <GoToTenant />
       <form className="filters" aria-label="Filter tenants" onSubmit={(e) => e.preventDefault()}>
         <div className="field">
           <label htmlFor="tenant-status">Status</label>
@@ -189,5 +190,24 @@ export function FailedProvisioningPage() {
         ))}
       </ul>
     </section>
+  );
+}
+
+/** Straight to one tenant, by the id or slug a support request names. */
+function GoToTenant() {
+  const navigate = useNavigate();
+  return (
+    <form
+      className="inline-form"
+      aria-label="Find a tenant"
+      onSubmit={(event) => {
+        event.preventDefault();
+        const ref = String(new FormData(event.currentTarget).get("ref") ?? "").trim();
+        if (ref) navigate(`/operator/tenants/${encodeURIComponent(ref)}`);
+      }}
+    >
+      <Field label="Tenant id or slug" name="ref" required maxLength={63} />
+      <button type="submit">Open</button>
+    </form>
   );
 }
