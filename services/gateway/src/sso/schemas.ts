@@ -46,8 +46,7 @@ export const createSamlConnectionBody = z
       .openapi({
         description:
           "Where the IdP publishes its metadata (https); read once, at creation. Or give metadataXml",
-        example:
-          "https://login.microsoftonline.com/<tenant>/federationmetadata/2007-06/federationmetadata.xml?appid=<app>",
+        example: "https://acme.okta.com/app/exk1a2b3c4d5e6f7g8h9/sso/saml/metadata",
       }),
     defaultRole: defaultRoleSchema.optional(),
   })
