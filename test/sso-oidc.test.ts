@@ -342,6 +342,61 @@ describe("enterprise sign-in with OIDC", { timeout: 120_000 }, () => {
     expect(wrongNonce.searchParams.get("error")).toBe("invalid_response");
   });
 
+  it("the IdP's own error comes back as a short reason, without its details", async ({
+    stack,
+    gateway,
+  }) => {
+    const idp = await idpFor(stack.gatewayUrl, ["idp-error"]);
+    const tenant = await ssoTenant(gateway, idp, "idp-error");
+    person(idp, `ari@${tenant.domain}`);
+    const browser = cookieBrowser();
+    const callback = await browser.follow(
+      authorizeUrl(stack.gatewayUrl, { tenant: tenant.slug }),
+      atCallback,
+    );
+    const denied = new URL(callback);
+    denied.searchParams.delete("code");
+    denied.searchParams.set("error", "access_denied");
+    denied.searchParams.set("error_description", "user ari is blocked by policy 42");
+    const back = await browser.follow(denied.href, atApp);
+    expect(back.searchParams.get("error")).toBe("access_denied");
+    expect(back.href).not.toContain("policy");
+  });
+
+  it("a full tenant (its plan's member cap) refuses a newcomer; a disabled connection signs nobody in", async ({
+    stack,
+    gateway,
+  }) => {
+    const idp = await idpFor(stack.gatewayUrl, ["capped"]);
+    const tenant = await ssoTenant(gateway, idp, "capped");
+    // The free plan has 3 members: the owner and two newcomers fit, a third does not.
+    for (const name of ["one", "two"]) {
+      person(idp, `${name}@${tenant.domain}`);
+      const back = await cookieBrowser().follow(
+        authorizeUrl(stack.gatewayUrl, { tenant: tenant.slug }),
+        atApp,
+      );
+      expect(back.searchParams.get("code"), name).not.toBeNull();
+    }
+    person(idp, `three@${tenant.domain}`);
+    const full = await cookieBrowser().follow(
+      authorizeUrl(stack.gatewayUrl, { tenant: tenant.slug }),
+      atApp,
+    );
+    expect(full.searchParams.get("error")).toBe("plan_limit_reached");
+
+    const disabled = await gateway("PATCH", `/v1/sso/connections/${tenant.connectionId}`, {
+      token: tenant.token,
+      body: { status: "disabled" },
+    });
+    expect(disabled.json.status).toBe("disabled");
+    const answer = await fetch(authorizeUrl(stack.gatewayUrl, { email: `one@${tenant.domain}` }), {
+      redirect: "manual",
+    });
+    expect(answer.status).toBe(404);
+    expect((await answer.json()).code).toBe("sso_not_configured");
+  });
+
   it("refuses a provider that claims another's issuer (a second provider)", async ({
     stack,
     gateway,

@@ -79,6 +79,15 @@ export async function startTestIdp(options: {
     features: { devInteractions: { enabled: false } },
     cookies: { keys: ["a cookie key of the test IdP"] },
     pkce: { required: () => true },
+    // Fixed lifetimes, so the provider does not ask for its defaults to be reviewed.
+    ttl: {
+      Interaction: 600,
+      Session: 3600,
+      Grant: 3600,
+      AccessToken: 600,
+      AuthorizationCode: 60,
+      IdToken: 600,
+    },
   };
   const provider = new Provider(idp.issuer, configuration);
   provider.on("server_error", (_ctx, error) => console.error("test IdP error", error));

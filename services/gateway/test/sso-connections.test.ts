@@ -46,7 +46,7 @@ describe("SSO connections", () => {
       status: "enabled",
       defaultRole: "member",
       enforce: false,
-      issuer: "https://idp.example.test",
+      issuer: "https://idp.example.test/",
       clientId: "oryn-client",
       version: 1,
     });

@@ -109,12 +109,13 @@ export async function createConnection(
   }
   const id = randomUUID();
   const defaultRole = input.defaultRole ?? "member";
+  // The issuer is kept exactly as given: discovery must name exactly it (a trailing slash counts).
   const [row] =
     input.type === "oidc"
       ? await tx<ConnectionRow[]>`
           insert into sso_connections (id, tenant_id, type, default_role, oidc_issuer, oidc_client_id,
                                        oidc_client_secret_ciphertext)
-          values (${id}, ${tenantId}, 'oidc', ${defaultRole}, ${input.issuer.replace(/\/+$/, "")},
+          values (${id}, ${tenantId}, 'oidc', ${defaultRole}, ${input.issuer},
                   ${input.clientId}, ${settings.secrets.seal(id, input.clientSecret)})
           returning ${columns(tx)}`
       : await tx<ConnectionRow[]>`

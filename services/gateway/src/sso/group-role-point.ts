@@ -4,8 +4,10 @@ import type { ConnectionRow } from "./connections.ts";
 /**
  * THE ONE POINT WHERE IdP GROUPS BECOME A ROLE, at a person's first sign-in through a connection.
  * The tenant-level group → role mapping (`roleForGroups` in `group-roles.ts`) is built on branch
- * `scim`; once it is merged, call it here and fall back to the connection's default role when it
- * maps none of the groups. Until then every newcomer gets the connection's default role.
+ * `scim`; once it is merged, the body becomes
+ *   `return roleForGroups(tx, connection.tenantId, groups, connection.defaultRole);`
+ * (the connection's default role when no group is mapped). Until then every newcomer gets the
+ * connection's default role.
  */
 export async function roleAtFirstSignIn(
   _tx: TransactionSql,
