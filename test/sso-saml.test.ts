@@ -431,6 +431,42 @@ describe("SAML sign-in", { timeout: 60_000 }, () => {
     expect(claimsOf(tokens.json.accessToken).tid).toBe(tenantB.tenantId);
   });
 
+  it("an IdP's certificate rollover: refused until the owner PATCHes the new metadata, then only the new key", async () => {
+    const idpC = await startSamlIdp("idp-c");
+    try {
+      const tenantC = await samlTenant(idpC);
+      const entityId = tenantC.connection.entityId;
+      expect((await signIn(tenantC, idpC)).location?.searchParams.has("code")).toBe(true);
+      await idpC.rotate();
+      await expectRefused(await signIn(tenantC, idpC), "invalid_response", /Invalid signature/);
+      const patched = await call("PATCH", `/v1/sso/connections/${tenantC.connection.id}`, {
+        token: tenantC.token,
+        body: { metadataUrl: idpC.entityId },
+      });
+      expect(patched.status, JSON.stringify(patched.json)).toBe(200);
+      expect(patched.json).toMatchObject({ entityId, idpEntityId: idpC.entityId, version: 2 });
+      expect((await signIn(tenantC, idpC)).location?.searchParams.has("code")).toBe(true);
+      await expectRefused(
+        await signIn(tenantC, idpC, { signature: "previous" }),
+        "invalid_response",
+        /Invalid signature/,
+      );
+      const [audit] = await sql<{ data: { metadataChanged: boolean } }[]>`
+        select data from audit_events where tenant_id = ${tenantC.tenantId}
+          and entity = 'sso_connection' and action = 'updated'`;
+      expect(audit?.data.metadataChanged).toBe(true);
+      // Metadata is a SAML connection's only; and no two sources at once.
+      const bad = await call("PATCH", `/v1/sso/connections/${tenantC.connection.id}`, {
+        token: tenantC.token,
+        body: { metadataXml: "<nothing/>" },
+      });
+      expect(bad.status).toBe(422);
+      expect(bad.json.detail).toMatch(/no SAML 2.0 EntityDescriptor/);
+    } finally {
+      await idpC.close();
+    }
+  });
+
   it("logs each refusal's reason and records it in the tenant's security log, never in the redirect", async () => {
     await signIn(tenantA, idpA, { audience: "https://another-sp.example/saml" });
     await new Promise((resolve) => setTimeout(resolve, 200));

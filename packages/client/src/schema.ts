@@ -859,7 +859,7 @@ export interface paths {
         delete: operations["deleteSsoConnection"];
         options?: never;
         head?: never;
-        /** Enable or disable a connection, change its default role, require SSO (`enforce`) */
+        /** Enable or disable a connection, change its default role, require SSO (`enforce`), rotate its secret or SAML metadata */
         patch: operations["updateSsoConnection"];
         trace?: never;
     };
@@ -2176,6 +2176,13 @@ export interface components {
             defaultRole?: "admin" | "member";
             /** @description Refuse password login and reset to the people of the tenant's verified domains (owners keep a password) */
             enforce?: boolean;
+            /**
+             * Format: uri
+             * @description SAML: or where to read it (once, now)
+             */
+            metadataUrl?: string;
+            /** @description SAML: the IdP's metadata anew (e.g. after a certificate rollover); our entityId and acsUrl stay */
+            metadataXml?: string;
             /** @enum {string} */
             status?: "enabled" | "disabled";
         };

@@ -63,7 +63,7 @@ export type AnswerOptions = {
   notOnOrAfterMinutes?: number;
   issuedMinutesAgo?: number;
   /** Unsigned (no signature at all), or signed by another key than the metadata's. */
-  signature?: "valid" | "none" | "foreign";
+  signature?: "valid" | "none" | "foreign" | "previous";
 };
 
 export type SamlIdp = {
@@ -89,6 +89,8 @@ export type SamlIdp = {
     request: { id: string; acsUrl: string; spEntityId: string },
     options?: AnswerOptions,
   ): Promise<string>;
+  /** A certificate rollover: a new key pair, in the metadata and signing from now on. */
+  rotate(): Promise<void>;
   close(): Promise<void>;
 };
 
@@ -107,7 +109,8 @@ export async function startSamlIdp(name = "idp"): Promise<SamlIdp> {
       privateKey: key.privateKeyPem,
       requestSignatureAlgorithm: "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
     });
-  const idp = idpOf(pair);
+  let idp = idpOf(pair);
+  let previous = idp;
   const impostor = idpOf(foreign);
 
   const state: SamlIdp = {
@@ -171,7 +174,8 @@ export async function startSamlIdp(name = "idp"): Promise<SamlIdp> {
           { Binding: samlify.Constants.namespace.binding.post, Location: request.acsUrl },
         ],
       });
-      const { context } = await (signature === "foreign" ? impostor : idp).createLoginResponse(
+      const signer = { valid: idp, foreign: impostor, previous }[signature];
+      const { context } = await signer.createLoginResponse(
         sp,
         { extract: { request: { id: request.id } } },
         "post",
@@ -179,6 +183,13 @@ export async function startSamlIdp(name = "idp"): Promise<SamlIdp> {
         () => ({ id: "", context: xml }),
       );
       return context;
+    },
+    async rotate() {
+      const next = await signingPair(name);
+      previous = idp;
+      idp = idpOf(next);
+      state.pair = next;
+      state.metadataXml = idpMetadata(entityId, ssoUrl, next.certBase64);
     },
     close: () =>
       new Promise<void>((resolve, reject) => {
@@ -192,7 +203,7 @@ export async function startSamlIdp(name = "idp"): Promise<SamlIdp> {
     if (req.url === new URL(entityId).pathname) {
       // The metadata, where Okta and Entra ID publish theirs (its URL is the entity id here).
       res.writeHead(200, { "content-type": "application/samlmetadata+xml" });
-      res.end(metadataXml);
+      res.end(state.metadataXml);
       return;
     }
     void (async () => {

@@ -73,4 +73,39 @@ describe("SAML connections", () => {
       expect(JSON.stringify(answer.json), JSON.stringify(body)).toMatch(reason);
     }
   });
+
+  it("takes new metadata on a SAML connection only, from one source", async () => {
+    const signup = await call("POST", "/v1/signup", { body: uniqueSignup() });
+    const token = signup.json.tokens.accessToken;
+    const oidc = await call("POST", "/v1/sso/connections", {
+      token,
+      body: {
+        type: "oidc",
+        issuer: "https://idp.example.test",
+        clientId: "c",
+        clientSecret: "s",
+      },
+    });
+    expect(oidc.status).toBe(201);
+    const pair = await signingPair();
+    const metadataXml = idpMetadata(
+      "https://idp.example.test/x",
+      "https://idp.example.test/sso",
+      pair.certBase64,
+    );
+    const onOidc = await call("PATCH", `/v1/sso/connections/${oidc.json.id}`, {
+      token,
+      body: { metadataXml },
+    });
+    expect(onOidc.status).toBe(422);
+    expect(onOidc.json.errors).toEqual([
+      { path: "metadataXml", message: "only a SAML connection has IdP metadata" },
+    ]);
+    const both = await call("PATCH", `/v1/sso/connections/${oidc.json.id}`, {
+      token,
+      body: { metadataXml, metadataUrl: "https://idp.example.test/metadata" },
+    });
+    expect(both.status).toBe(422);
+    expect(JSON.stringify(both.json)).toMatch(/not both/);
+  });
 });

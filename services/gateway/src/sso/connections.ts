@@ -194,6 +194,15 @@ export async function updateConnection(
       errors: [{ path: "clientSecret", message: "only an OIDC connection has a client secret" }],
     });
   }
+  if (input.metadataXml !== undefined && before.type !== "saml") {
+    throw new ApiError("validation_failed", {
+      errors: [{ path: "metadataXml", message: "only a SAML connection has IdP metadata" }],
+    });
+  }
+  const saml =
+    input.metadataXml === undefined
+      ? undefined
+      : parseSamlMetadata(input.metadataXml, { allowHttp: settings.allowPrivateIssuers });
   const sealed =
     input.clientSecret === undefined ? null : settings.secrets.seal(id, input.clientSecret);
   // The version guard: a concurrent change between the read and this write is not overwritten.
@@ -203,6 +212,10 @@ export async function updateConnection(
       default_role = coalesce(${input.defaultRole ?? null}, default_role),
       enforce = coalesce(${input.enforce ?? null}::boolean, enforce),
       oidc_client_secret_ciphertext = coalesce(${sealed}::bytea, oidc_client_secret_ciphertext),
+      saml_idp_entity_id = coalesce(${saml?.entityId ?? null}, saml_idp_entity_id),
+      saml_sso_url = coalesce(${saml?.ssoUrl ?? null}, saml_sso_url),
+      saml_idp_certs = coalesce(${saml?.signingCerts ?? null}::text[], saml_idp_certs),
+      saml_metadata_xml = coalesce(${saml ? (input.metadataXml ?? null) : null}, saml_metadata_xml),
       version = version + 1,
       updated_at = clock_timestamp()
     where id = ${id} and tenant_id = ${tenantId} and version = ${before.version}
@@ -216,6 +229,9 @@ export async function updateConnection(
       before: audited(before),
       after: audited(row),
       ...(input.clientSecret === undefined ? {} : { clientSecretChanged: true }),
+      ...(saml === undefined
+        ? {}
+        : { metadataChanged: true, certificates: saml.signingCerts.length }),
     },
   });
   return toConnection(row, settings);
