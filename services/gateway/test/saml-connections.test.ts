@@ -108,4 +108,38 @@ describe("SAML connections", () => {
     expect(both.status).toBe(422);
     expect(JSON.stringify(both.json)).toMatch(/not both/);
   });
+
+  it("the ACS answers hostile posts with a problem, never a 5xx", async () => {
+    const acs = (body: string | undefined, type: string) =>
+      gateway.app.request(
+        "/v1/sso/saml/acs",
+        {
+          method: "POST",
+          headers: {
+            "content-type": type,
+            ...(body === undefined ? {} : { "content-length": String(Buffer.byteLength(body)) }),
+          },
+          ...(body === undefined ? {} : { body }),
+        },
+        { incoming: { socket: { remoteAddress: "127.0.0.1" } } },
+      );
+    const cases: Array<[string | undefined, string, number]> = [
+      ['{"SAMLResponse":"x","RelayState":"y"}', "application/json", 400],
+      ["SAMLResponse=%%%&RelayState=%zz", "application/x-www-form-urlencoded", 400],
+      [
+        `SAMLResponse=${"A".repeat(500_000)}&RelayState=x`,
+        "application/x-www-form-urlencoded",
+        422,
+      ],
+      [`RelayState=${"r".repeat(300)}`, "application/x-www-form-urlencoded", 422],
+      ["SAMLResponse=PHg%2B&RelayState=", "application/x-www-form-urlencoded", 400],
+      ["a=b", "text/plain", 415],
+    ];
+    for (const [body, type, status] of cases) {
+      const answer = await acs(body, type);
+      const text = await answer.text();
+      expect(answer.status, `${type} ${body?.slice(0, 60)}: ${text}`).toBe(status);
+      expect(answer.headers.get("content-type")).toMatch(/problem\+json/);
+    }
+  });
 });
