@@ -124,8 +124,9 @@ const first = (value: unknown): XmlJs | undefined =>
 
 /**
  * Judges a SAMLResponse (base64, as posted) against the connection the flow started with and the
- * AuthnRequest id the flow stored. Throws SignInRefused (`invalid_response`, `email_missing`); never trusts anything outside the part
- * of the document whose signature verified, except to refuse.
+ * AuthnRequest id the flow stored. Throws SignInRefused (`invalid_response`, `email_missing`).
+ * Nothing outside the part of the document whose signature verified is trusted, except to
+ * refuse.
  */
 export async function validateSamlResponse(
   connection: ConnectionRow,
