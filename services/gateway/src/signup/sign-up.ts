@@ -9,6 +9,7 @@ import {
 } from "@oryn/shared";
 import { sendAfterCommit } from "../accounts/account-mail.ts";
 import { verificationMail } from "../accounts/verification.ts";
+import { deliverTokens, sessionCookieHeaders, sessionModeHeaders } from "../auth/session-cookie.ts";
 import type { GatewayDeps } from "../deps.ts";
 import { idempotencyOf, setAnswerHeaders } from "../lib/idempotency.ts";
 import { auditContextOf } from "../lib/request.ts";
@@ -27,16 +28,17 @@ const route = createRoute({
   description:
     "With an `Idempotency-Key`, the same body again within 24 h answers the same tenant and user, with fresh tokens (tokens are never stored).",
   request: {
-    headers: idempotencyKeyHeaders,
+    headers: idempotencyKeyHeaders.extend(sessionModeHeaders.shape),
     body: { content: { "application/json": { schema: signupBody } }, required: true },
   },
   responses: {
     202: {
       description:
         "Accepted; poll GET /v1/tenant until status is active. A link to verify the owner's address is mailed to it.",
+      headers: sessionCookieHeaders,
       content: { "application/json": { schema: signupAnswer } },
     },
-    ...problemResponses(400, 409, 413, 415, 422, 429),
+    ...problemResponses(400, 403, 409, 413, 415, 422, 429),
   },
 });
 
@@ -81,6 +83,9 @@ export function registerSignUp(app: App, deps: GatewayDeps): void {
         context,
       ));
     setAnswerHeaders(c, answer);
-    return c.json({ ...signup, tokens }, 202);
+    return c.json(
+      { ...signup, tokens: deliverTokens(c, tokens, deps.tokens.refreshTtlSeconds) },
+      202,
+    );
   });
 }
