@@ -38,7 +38,6 @@ export const sessionModeHeaders = z.object({
     .enum(["cookie"])
     .optional()
     .openapi({
-      param: { name: "X-Oryn-Session", in: "header" },
       description:
         "`cookie` for a browser session: the refresh token is set as an `HttpOnly; Secure; SameSite=Strict` cookie on `/v1/auth` and left out of the JSON. Only from the console's own origin (`Sec-Fetch-Site: same-origin`, or an `Origin` of this host); otherwise 403 `cross_site_request`.",
     }),
