@@ -1,5 +1,6 @@
 import { type FormEvent, useState } from "react";
-import { Busy, ErrorNotice, Field, formatTime, Notice } from "../components.tsx";
+import { ErrorNotice, Field, formatTime, Notice } from "../components.tsx";
+import { ResourceTable, RowAction } from "../lists.tsx";
 import { useAction, useResource } from "../resource.ts";
 import { api } from "../session.tsx";
 
@@ -10,57 +11,43 @@ export function Sessions() {
   return (
     <>
       <h2>Sessions</h2>
-      <ErrorNotice failure={sessions.failure} />
       <ErrorNotice failure={end.failure} />
-      {sessions.loading && !sessions.data && <Busy label="Loading sessions…" />}
-      {sessions.data && (
-        <div className="table-wrap">
-          <table>
-            <caption className="visually-hidden">Your sessions</caption>
-            <thead>
-              <tr>
-                <th scope="col">Signed in</th>
-                <th scope="col">Last used</th>
-                <th scope="col">From</th>
-                <th scope="col">Actions</th>
-              </tr>
-            </thead>
-            <tbody>
-              {sessions.data.items.map((session) => (
-                <tr key={session.id}>
-                  <td>
-                    {formatTime(session.createdAt)}
-                    {session.current && " (this one)"}
-                  </td>
-                  <td>{formatTime(session.lastUsedAt)}</td>
-                  <td>
-                    {session.ip ?? "—"} {session.userAgent ? `· ${session.userAgent}` : ""}
-                  </td>
-                  <td>
-                    {!session.current && (
-                      <button
-                        type="button"
-                        className="danger-button"
-                        aria-label={`End the session from ${formatTime(session.createdAt)}`}
-                        onClick={async () => {
-                          const answer = await end.run(() =>
-                            api.DELETE("/v1/me/sessions/{id}", {
-                              params: { path: { id: session.id } },
-                            }),
-                          );
-                          if (answer?.response.ok) sessions.reload();
-                        }}
-                      >
-                        End
-                      </button>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <ResourceTable
+        list={sessions}
+        caption="Your sessions"
+        loadingLabel="Loading sessions…"
+        empty="No sessions."
+        rowKey={(session) => session.id}
+        columns={[
+          {
+            header: "Signed in",
+            cell: (session) =>
+              `${formatTime(session.createdAt)}${session.current ? " (this one)" : ""}`,
+          },
+          { header: "Last used", cell: (session) => formatTime(session.lastUsedAt) },
+          {
+            header: "From",
+            cell: (session) =>
+              `${session.ip ?? "—"} ${session.userAgent ? `· ${session.userAgent}` : ""}`,
+          },
+          {
+            header: "Actions",
+            cell: (session) =>
+              !session.current && (
+                <RowAction
+                  action={end}
+                  label={`End the session from ${formatTime(session.createdAt)}`}
+                  request={() =>
+                    api.DELETE("/v1/me/sessions/{id}", { params: { path: { id: session.id } } })
+                  }
+                  onDone={sessions.reload}
+                >
+                  End
+                </RowAction>
+              ),
+          },
+        ]}
+      />
     </>
   );
 }

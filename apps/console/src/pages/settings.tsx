@@ -21,6 +21,11 @@ export function SettingsPage() {
         <li>
           <Link to="/settings/webhooks">Webhooks</Link>
         </li>
+        {atLeast(session.role, "admin") && (
+          <li>
+            <Link to="/security-log">Security log</Link>
+          </li>
+        )}
       </ul>
       {owner ? (
         <>

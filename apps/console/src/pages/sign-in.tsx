@@ -1,6 +1,6 @@
 import { type FormEvent, useState } from "react";
-import { Link, useNavigate, useSearchParams } from "react-router";
-import { ErrorNotice, Field, Notice, PageTitle } from "../components.tsx";
+import { Link, Navigate, useNavigate, useSearchParams } from "react-router";
+import { Busy, ErrorNotice, Field, Notice, PageTitle } from "../components.tsx";
 import { type Failure, failureOf, failureOfThrown } from "../problem.ts";
 import { api, useSession } from "../session.tsx";
 
@@ -10,7 +10,7 @@ export function safeNext(next: string | null): string {
 }
 
 export function SignInPage() {
-  const { start } = useSession();
+  const { start, session, restoring } = useSession();
   const navigate = useNavigate();
   const [params] = useSearchParams();
   const [failure, setFailure] = useState<Failure>();
@@ -64,6 +64,9 @@ export function SignInPage() {
     }
   }
 
+  // Signed in already (a reload restored the session from its cookie): straight on.
+  if (session && !busy) return <Navigate to={safeNext(params.get("next"))} replace />;
+  if (restoring) return <Busy label="Restoring your session…" />;
   return (
     <section className="narrow">
       <PageTitle>{mfaToken ? "Two-factor sign-in" : "Sign in"}</PageTitle>

@@ -1,6 +1,7 @@
 import type { components } from "@oryn/client";
 import { type FormEvent, useState } from "react";
 import { Busy, ErrorNotice, Field, formatTime, Notice, PageTitle } from "../components.tsx";
+import { ResourceTable } from "../lists.tsx";
 import { useAction, useResource } from "../resource.ts";
 import { api } from "../session.tsx";
 
@@ -110,37 +111,22 @@ function Deliveries({ endpoint }: { endpoint: Endpoint }) {
     endpoint.id,
   );
   return (
-    <>
-      <ErrorNotice failure={deliveries.failure} />
-      {deliveries.loading && <Busy label="Loading deliveries…" />}
-      {deliveries.data && deliveries.data.items.length === 0 && <p>No deliveries yet.</p>}
-      {deliveries.data && deliveries.data.items.length > 0 && (
-        <div className="table-wrap">
-          <table>
-            <caption className="visually-hidden">Deliveries to {endpoint.url}</caption>
-            <thead>
-              <tr>
-                <th scope="col">When</th>
-                <th scope="col">Event</th>
-                <th scope="col">Attempt</th>
-                <th scope="col">Answer</th>
-              </tr>
-            </thead>
-            <tbody>
-              {deliveries.data.items.map((attempt) => (
-                <tr key={attempt.id}>
-                  <td>{formatTime(attempt.at)}</td>
-                  <td>{attempt.eventType}</td>
-                  <td>{attempt.attempt}</td>
-                  <td>
-                    {attempt.status} {attempt.responseStatus ?? ""} ({attempt.durationMs} ms)
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-    </>
+    <ResourceTable
+      list={deliveries}
+      caption={`Deliveries to ${endpoint.url}`}
+      loadingLabel="Loading deliveries…"
+      empty="No deliveries yet."
+      rowKey={(attempt) => attempt.id}
+      columns={[
+        { header: "When", cell: (attempt) => formatTime(attempt.at) },
+        { header: "Event", cell: (attempt) => attempt.eventType },
+        { header: "Attempt", cell: (attempt) => attempt.attempt },
+        {
+          header: "Answer",
+          cell: (attempt) =>
+            `${attempt.status} ${attempt.responseStatus ?? ""} (${attempt.durationMs} ms)`,
+        },
+      ]}
+    />
   );
 }
