@@ -43,12 +43,18 @@ api.use({
     }
     return request;
   },
-  onResponse({ request, response }) {
+  async onResponse({ request, response }) {
     const path = new URL(request.url).pathname;
     // A refused sign-in or link is the page's own error to show, not the end of a session.
     const own = path.startsWith("/v1/auth/") || path === "/v1/invitations/accept";
     if (response.status === 401 && accessToken && !own) {
-      onSessionRefused?.();
+      // A wrong password where the API asks for one (a change of email, turning two-factor off)
+      // is `invalid_credentials`: the page says so. Only `unauthorized` ends the session.
+      const problem = await response
+        .clone()
+        .json()
+        .catch(() => undefined);
+      if (problem?.code === "unauthorized") onSessionRefused?.();
     }
     return response;
   },
