@@ -1,3 +1,6 @@
+import { testRun } from "@oryn/testing/context";
+import { invitationToken, verifyQueuedEmail } from "@oryn/testing/queued-mail";
+import { Secret, TOTP } from "otpauth";
 import { afterAll, describe, expect, it } from "vitest";
 import { gatewayInProcess, password, uniqueSignup } from "./fixtures.ts";
 
@@ -187,5 +190,56 @@ describe("cookie mode (X-Oryn-Session: cookie)", () => {
     expect(answer.json.tokens).not.toHaveProperty("refreshToken");
     expect(answer.json.tokens.accessToken).toEqual(expect.any(String));
     expect(cookieOf(answer)?.attributes).toContain("path=/v1/auth");
+  });
+
+  it("sets the cookie when a second factor completes the login, not on the challenge", async () => {
+    const body = uniqueSignup();
+    const signup = await gateway.call("POST", "/v1/signup", { body });
+    const token = signup.json.tokens.accessToken as string;
+    const started = await gateway.call("POST", "/v1/me/mfa/totp", { token });
+    const code = TOTP.generate({ secret: Secret.fromBase32(started.json.secret) });
+    const confirmed = await gateway.call("POST", "/v1/me/mfa/totp/confirm", {
+      token,
+      body: { code },
+    });
+    expect(confirmed.status).toBe(200);
+    const challenge = await gateway.call("POST", "/v1/auth/login", {
+      body: { email: body.owner.email, password },
+      headers: fromConsole,
+    });
+    expect(challenge.json.mfaRequired).toBe(true);
+    expect(cookieOf(challenge)).toBeUndefined();
+    const done = await gateway.call("POST", "/v1/auth/mfa", {
+      body: { mfaToken: challenge.json.mfaToken, recoveryCode: confirmed.json.recoveryCodes[0] },
+      headers: fromConsole,
+    });
+    expect(done.status, JSON.stringify(done.json)).toBe(200);
+    expect(done.json).not.toHaveProperty("refreshToken");
+    expect(cookieOf(done)?.attributes).toContain("httponly");
+  });
+
+  it("sets the cookie when an invitation is accepted in cookie mode", async () => {
+    const body = uniqueSignup();
+    const signup = await gateway.call("POST", "/v1/signup", { body });
+    await verifyQueuedEmail(testRun(), gateway.call, body.owner.email);
+    const invitation = await gateway.call("POST", "/v1/invitations", {
+      token: signup.json.tokens.accessToken,
+      body: { email: `invitee-${crypto.randomUUID().slice(0, 8)}@example.test`, role: "member" },
+    });
+    expect(invitation.status).toBe(201);
+    const accepted = await gateway.call("POST", "/v1/invitations/accept", {
+      body: { token: await invitationToken(testRun(), invitation), name: "Invitee", password },
+      headers: fromConsole,
+    });
+    expect(accepted.status, JSON.stringify(accepted.json)).toBe(200);
+    expect(accepted.json).not.toHaveProperty("refreshToken");
+    const cookie = cookieOf(accepted);
+    expect(cookie?.attributes).toContain("samesite=strict");
+    // And that cookie refreshes the invitee's session.
+    const refreshed = await gateway.call("POST", "/v1/auth/refresh", {
+      body: {},
+      headers: { ...fromConsole, cookie: `${name}=${cookie?.value}` },
+    });
+    expect(refreshed.status).toBe(200);
   });
 });
