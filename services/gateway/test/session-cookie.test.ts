@@ -242,4 +242,24 @@ describe("cookie mode (X-Oryn-Session: cookie)", () => {
     });
     expect(refreshed.status).toBe(200);
   });
+
+  it("is never open to another origin through CORS, even one CORS_ORIGINS allows", async () => {
+    const withCors = await gatewayInProcess({ CORS_ORIGINS: "https://app.example.com" });
+    try {
+      const preflight = await withCors.app.request("/v1/auth/refresh", {
+        method: "OPTIONS",
+        headers: {
+          origin: "https://app.example.com",
+          "access-control-request-method": "POST",
+          "access-control-request-headers": "content-type, x-oryn-session",
+        },
+      });
+      const allowed = preflight.headers.get("access-control-allow-headers") ?? "";
+      expect(allowed).toContain("content-type");
+      expect(allowed).not.toContain("x-oryn-session");
+      expect(preflight.headers.get("access-control-allow-credentials")).toBeNull();
+    } finally {
+      await withCors.close();
+    }
+  });
 });
