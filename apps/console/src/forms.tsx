@@ -1,6 +1,8 @@
-import type { FormEvent, ReactNode } from "react";
-import { ErrorNotice } from "./components.tsx";
-import type { useAction } from "./resource.ts";
+import { type FormEvent, type ReactNode, useState } from "react";
+import { ErrorNotice, Notice } from "./components.tsx";
+import { ConflictNotice } from "./conflict.tsx";
+import type { Failure } from "./problem.ts";
+import { useAction } from "./resource.ts";
 
 /** A submitted form's values, read by the fields' names. */
 export type FormValues = {
@@ -56,5 +58,54 @@ export function ActionForm({
         {action.busy && busy ? busy : submit}
       </button>
     </form>
+  );
+}
+
+/**
+ * The edit form of one object loaded with its ETag: `save` sends the PATCH with `If-Match` (the
+ * page has the ETag), and on success the page gets the saved object and its new ETag, and
+ * "Saved." shows. A stale ETag (412) shows the conflict in words with "Reload the current
+ * version" (`onReload`), from which the form starts again: nothing is merged silently.
+ * `otherFailure` (a delete's, also If-Match) shows in the same place; `also` adds buttons.
+ */
+export function IfMatchForm<T extends { version: number }>({
+  save: request,
+  onSaved,
+  onReload,
+  otherFailure,
+  also,
+  children,
+}: {
+  save(values: FormValues): Promise<{ data?: T; error?: unknown; response: Response }>;
+  onSaved(saved: T, etag: string): void;
+  onReload(): void;
+  otherFailure?: Failure | undefined;
+  also?: ReactNode;
+  children: ReactNode;
+}) {
+  const save = useAction();
+  const [saved, setSaved] = useState(false);
+  async function handle(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const values = valuesOf(event.currentTarget);
+    setSaved(false);
+    const answer = await save.run(() => request(values));
+    if (answer?.data) {
+      setSaved(true);
+      onSaved(answer.data, answer.response.headers.get("etag") ?? `"${answer.data.version}"`);
+    }
+  }
+  return (
+    <>
+      {saved && <Notice>Saved.</Notice>}
+      <ConflictNotice failure={save.failure ?? otherFailure} onReload={onReload} />
+      <form onSubmit={handle}>
+        {children}
+        <button type="submit" disabled={save.busy}>
+          {save.busy ? "Saving…" : "Save changes"}
+        </button>
+        {also}
+      </form>
+    </>
   );
 }

@@ -1,5 +1,6 @@
-import { type FormEvent, useState } from "react";
+import { useState } from "react";
 import { ErrorNotice, Field, formatTime, Notice } from "../components.tsx";
+import { ActionForm } from "../forms.tsx";
 import { ResourceTable, RowAction } from "../lists.tsx";
 import { useAction, useResource } from "../resource.ts";
 import { api } from "../session.tsx";
@@ -60,24 +61,6 @@ export function TwoFactor({ enabled, onChange }: { enabled: boolean; onChange():
   const [secret, setSecret] = useState<{ secret: string; otpauthUrl: string }>();
   const [codes, setCodes] = useState<string[]>();
 
-  async function confirmCode(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const code = String(new FormData(event.currentTarget).get("code"));
-    const answer = await confirm.run(() => api.POST("/v1/me/mfa/totp/confirm", { body: { code } }));
-    if (answer?.data) {
-      setSecret(undefined);
-      setCodes(answer.data.recoveryCodes);
-      onChange();
-    }
-  }
-
-  async function turnOff(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const password = String(new FormData(event.currentTarget).get("password"));
-    const answer = await disable.run(() => api.DELETE("/v1/me/mfa/totp", { body: { password } }));
-    if (answer?.response.ok) onChange();
-  }
-
   return (
     <>
       <h2>Two-factor sign-in</h2>
@@ -92,9 +75,20 @@ export function TwoFactor({ enabled, onChange }: { enabled: boolean; onChange():
           </code>
         </Notice>
       )}
-      <ErrorNotice failure={enrol.failure ?? confirm.failure ?? disable.failure} />
+      <ErrorNotice failure={enrol.failure} />
       {enabled ? (
-        <form onSubmit={turnOff}>
+        <ActionForm
+          action={disable}
+          submit="Turn off two-factor sign-in"
+          danger
+          onSubmit={async (values) => {
+            const password = values.raw("password");
+            const answer = await disable.run(() =>
+              api.DELETE("/v1/me/mfa/totp", { body: { password } }),
+            );
+            if (answer?.response.ok) onChange();
+          }}
+        >
           <p>Two-factor sign-in is on. To turn it off, give your password.</p>
           <Field
             label="Password"
@@ -103,12 +97,23 @@ export function TwoFactor({ enabled, onChange }: { enabled: boolean; onChange():
             required
             autoComplete="current-password"
           />
-          <button type="submit" className="danger-button" disabled={disable.busy}>
-            Turn off two-factor sign-in
-          </button>
-        </form>
+        </ActionForm>
       ) : secret ? (
-        <form onSubmit={confirmCode}>
+        <ActionForm
+          action={confirm}
+          submit="Turn on"
+          onSubmit={async (values) => {
+            const code = values.text("code");
+            const answer = await confirm.run(() =>
+              api.POST("/v1/me/mfa/totp/confirm", { body: { code } }),
+            );
+            if (answer?.data) {
+              setSecret(undefined);
+              setCodes(answer.data.recoveryCodes);
+              onChange();
+            }
+          }}
+        >
           <p>
             Add this key to your authenticator app (or open the link on the device that has it),
             then type the code it shows.
@@ -126,10 +131,7 @@ export function TwoFactor({ enabled, onChange }: { enabled: boolean; onChange():
             autoComplete="one-time-code"
             required
           />
-          <button type="submit" disabled={confirm.busy}>
-            Turn on
-          </button>
-        </form>
+        </ActionForm>
       ) : (
         <button
           type="button"
