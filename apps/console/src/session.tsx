@@ -33,9 +33,10 @@ export const api: OrynClient = createOrynClient({
   token: () => accessToken,
 });
 
-// The provider's way to hear that the API refused the session (revoked, expired, the tenant
-// deleted): the console then forgets it, and the page asks to sign in again, coming back after.
-let onSessionRefused: (() => void) | undefined;
+// The provider's way to hear that the API refused the access token (expired while the tab slept
+// past its refresh, or the session ended): it asks the cookie for a new one, and forgets the
+// session when there is none; the page then asks to sign in again, coming back after.
+let onSessionRefused: (() => Promise<Tokens | undefined>) | undefined;
 api.use({
   onRequest({ request }) {
     if (cookieRoutes.test(new URL(request.url).pathname)) {
@@ -47,16 +48,21 @@ api.use({
     const path = new URL(request.url).pathname;
     // A refused sign-in or link is the page's own error to show, not the end of a session.
     const own = path.startsWith("/v1/auth/") || path === "/v1/invitations/accept";
-    if (response.status === 401 && accessToken && !own) {
-      // A wrong password where the API asks for one (a change of email, turning two-factor off)
-      // is `invalid_credentials`: the page says so. Only `unauthorized` ends the session.
-      const problem = await response
-        .clone()
-        .json()
-        .catch(() => undefined);
-      if (problem?.code === "unauthorized") onSessionRefused?.();
-    }
-    return response;
+    if (response.status !== 401 || !accessToken || own) return response;
+    // A wrong password where the API asks for one (a change of email, turning two-factor off)
+    // is `invalid_credentials`: the page says so. Only `unauthorized` is about the session.
+    const problem = await response
+      .clone()
+      .json()
+      .catch(() => undefined);
+    if (problem?.code !== "unauthorized") return response;
+    const tokens = await onSessionRefused?.();
+    // A read is asked again with the new token; a write is not repeated behind the person's
+    // back (its page shows the refusal, and pressing again works).
+    if (!tokens || request.method !== "GET") return response;
+    const again = new Request(request);
+    again.headers.set("authorization", `Bearer ${tokens.accessToken}`);
+    return fetch(again);
   },
 });
 
@@ -75,8 +81,10 @@ async function refreshWithCookie(): Promise<Tokens | undefined> {
   return data;
 }
 
-// One restore per page load, shared by every caller (React may mount the provider twice).
+// One restore per page load, shared by every caller (React may mount the provider twice); one
+// refresh for however many requests were refused at once.
 let restoring: Promise<Tokens | undefined> | undefined;
+let refusal: Promise<Tokens | undefined> | undefined;
 
 type SessionContext = {
   session: Session | undefined;
@@ -99,8 +107,6 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     setSession(undefined);
   }, []);
 
-  onSessionRefused = forget;
-
   const start = useCallback(
     (tokens: Tokens) => {
       accessToken = tokens.accessToken;
@@ -121,6 +127,19 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     },
     [forget],
   );
+
+  // A 401 `unauthorized`: the access token expired unrefreshed (a tab asleep past its timer) or
+  // the session ended. The cookie tells which: a new access token, or signed out.
+  onSessionRefused = () => {
+    refusal ??= refreshWithCookie().finally(() => {
+      refusal = undefined;
+    });
+    return refusal.then((tokens) => {
+      if (tokens) start(tokens);
+      else forget();
+      return tokens;
+    });
+  };
 
   useEffect(() => {
     restoring ??= refreshWithCookie();
