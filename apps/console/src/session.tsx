@@ -25,7 +25,7 @@ let refreshTimer: ReturnType<typeof setTimeout> | undefined;
 
 // Where the API sets or reads the refresh cookie: these requests ask for cookie mode. The header
 // is also the CSRF proof: a form on another site cannot send it.
-const cookieRoutes = /^\/v1\/(auth\/|signup$|invitations\/accept$)/;
+const cookieRoutes = /^\/v1\/(auth\/|signup(\/confirm)?$|invitations\/accept$)/;
 
 /** The one API client of the console: same origin, so no CORS and no base URL to configure. */
 export const api: OrynClient = createOrynClient({

@@ -1,5 +1,6 @@
-import { Link, useNavigate } from "react-router";
-import { Field, PageTitle } from "../components.tsx";
+import { useState } from "react";
+import { Link, useNavigate, useSearchParams } from "react-router";
+import { Field, Notice, PageTitle } from "../components.tsx";
 import { ActionForm } from "../forms.tsx";
 import { useAction } from "../resource.ts";
 import { api, useSession } from "../session.tsx";
@@ -8,6 +9,21 @@ export function SignUpPage() {
   const { start } = useSession();
   const navigate = useNavigate();
   const signUp = useAction();
+  const [sentTo, setSentTo] = useState<string>();
+
+  if (sentTo) {
+    return (
+      <section className="narrow">
+        <PageTitle>Check your email</PageTitle>
+        <Notice>
+          <p data-testid="signup-sent">
+            We sent a message to {sentTo}. Open the link in it to create your organisation; nothing
+            is created until then.
+          </p>
+        </Notice>
+      </section>
+    );
+  }
 
   return (
     <section className="narrow">
@@ -18,19 +34,18 @@ export function SignUpPage() {
         busy="Creating…"
         onSubmit={async (values) => {
           const slug = values.text("slug");
+          const email = values.text("email");
           const answer = await signUp.run(() =>
             api.POST("/v1/signup", {
               body: {
                 company: { name: values.text("company"), ...(slug ? { slug } : {}) },
-                owner: {
-                  name: values.text("name"),
-                  email: values.text("email"),
-                  password: values.raw("password"),
-                },
+                owner: { name: values.text("name"), email, password: values.raw("password") },
               },
             }),
           );
           if (!answer?.data) return;
+          // Where signups are confirmed by mail, nothing exists until the mailed link is opened.
+          if (!("tokens" in answer.data)) return setSentTo(email);
           start(answer.data.tokens);
           // The overview follows provisioning until the organisation is ready.
           navigate("/");
@@ -58,6 +73,55 @@ export function SignUpPage() {
       <p>
         Already have an account? <Link to="/sign-in">Sign in</Link>.
       </p>
+    </section>
+  );
+}
+
+/**
+ * Where the signup confirmation mail links: one press spends the token (a mail scanner runs no
+ * script). A short name taken meanwhile leaves the link working: the page asks for another.
+ */
+export function ConfirmSignupPage() {
+  const token = useSearchParams()[0].get("token") ?? "";
+  const { start } = useSession();
+  const navigate = useNavigate();
+  const confirm = useAction();
+  const [slugTaken, setSlugTaken] = useState(false);
+
+  return (
+    <section className="narrow">
+      <PageTitle>Create your organisation</PageTitle>
+      {token ? (
+        <ActionForm
+          action={confirm}
+          submit="Confirm and create the organisation"
+          busy="Creating…"
+          onSubmit={async (values) => {
+            const slug = values.text("slug");
+            const answer = await confirm.run(() =>
+              api.POST("/v1/signup/confirm", { body: { token, ...(slug ? { slug } : {}) } }),
+            );
+            if (answer?.data) {
+              start(answer.data.tokens);
+              navigate("/");
+            } else if (answer?.response.status === 409) {
+              setSlugTaken(true);
+            }
+          }}
+        >
+          {slugTaken && (
+            <Field
+              label="Another short name (slug)"
+              name="slug"
+              required
+              maxLength={40}
+              hint="Lower-case letters, digits and inner hyphens, at most 40."
+            />
+          )}
+        </ActionForm>
+      ) : (
+        <Notice>This page needs the link from the confirmation message.</Notice>
+      )}
     </section>
   );
 }

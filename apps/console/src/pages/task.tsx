@@ -65,52 +65,45 @@ function EditTask({
   }
 
   return (
-    <>
-      <IfMatchForm
-        save={(values) => {
-          const due = values.raw("dueAt");
-          return api.PATCH("/v1/projects/{id}/tasks/{taskId}", {
-            params: { path, header: { "if-match": etag } },
-            body: {
-              title: values.raw("title"),
-              status: values.raw("status") as Task["status"],
-              dueAt: due ? new Date(`${due}T00:00:00Z`).toISOString() : null,
-            },
-          });
-        }}
-        onSaved={onSaved}
-        onReload={onReload}
-        otherFailure={remove.failure}
-        also={
-          <>
-            {" "}
-            <button
-              type="button"
-              className="danger-button"
-              onClick={destroy}
-              disabled={remove.busy}
-            >
-              Delete task
-            </button>
-          </>
-        }
-      >
-        <Field label="Title" name="title" required defaultValue={task.title} />
-        <div className="field">
-          <label htmlFor="task-status">Status</label>
-          <select id="task-status" name="status" defaultValue={task.status}>
-            <option value="todo">To do</option>
-            <option value="in_progress">In progress</option>
-            <option value="done">Done</option>
-          </select>
-        </div>
-        <Field
-          label="Due date"
-          name="dueAt"
-          type="date"
-          defaultValue={task.dueAt ? task.dueAt.slice(0, 10) : ""}
-        />
-      </IfMatchForm>
-    </>
+    <IfMatchForm
+      save={(values) => {
+        const due = values.raw("dueAt");
+        return api.PATCH("/v1/projects/{id}/tasks/{taskId}", {
+          params: { path, header: { "if-match": etag } },
+          body: {
+            title: values.raw("title"),
+            status: values.raw("status") as Task["status"],
+            dueAt: due ? new Date(`${due}T00:00:00Z`).toISOString() : null,
+          },
+        });
+      }}
+      onSaved={onSaved}
+      onReload={onReload}
+      otherFailure={remove.failure}
+      also={
+        <>
+          {" "}
+          <button type="button" className="danger-button" onClick={destroy} disabled={remove.busy}>
+            Delete task
+          </button>
+        </>
+      }
+    >
+      <Field label="Title" name="title" required defaultValue={task.title} />
+      <div className="field">
+        <label htmlFor="task-status">Status</label>
+        <select id="task-status" name="status" defaultValue={task.status}>
+          <option value="todo">To do</option>
+          <option value="in_progress">In progress</option>
+          <option value="done">Done</option>
+        </select>
+      </div>
+      <Field
+        label="Due date"
+        name="dueAt"
+        type="date"
+        defaultValue={task.dueAt ? task.dueAt.slice(0, 10) : ""}
+      />
+    </IfMatchForm>
   );
 }

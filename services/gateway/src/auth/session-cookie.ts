@@ -23,7 +23,7 @@ export const refreshCookieName = "__Secure-oryn-refresh";
 export const refreshCookiePath = "/v1/auth";
 
 /** Routes outside /v1/auth that answer tokens, and so may set the cookie. */
-const issuingPaths = ["/v1/signup", "/v1/invitations/accept"];
+const issuingPaths = ["/v1/signup", "/v1/signup/confirm", "/v1/invitations/accept"];
 
 const cookieOptions: CookieOptions & { secure: true } = {
   path: refreshCookiePath,
@@ -34,13 +34,10 @@ const cookieOptions: CookieOptions & { secure: true } = {
 
 /** The optional request header that turns cookie mode on, for the OpenAPI document. */
 export const sessionModeHeaders = z.object({
-  [sessionModeHeader]: z
-    .enum(["cookie"])
-    .optional()
-    .openapi({
-      description:
-        "`cookie` for a browser session: the refresh token is set as an `HttpOnly; Secure; SameSite=Strict` cookie on `/v1/auth` and left out of the JSON. Only from the console's own origin (`Sec-Fetch-Site: same-origin`, or an `Origin` of this host); otherwise 403 `cross_site_request`.",
-    }),
+  [sessionModeHeader]: z.enum(["cookie"]).optional().openapi({
+    description:
+      "`cookie` for a browser session: the refresh token is set as an `HttpOnly; Secure; SameSite=Strict` cookie on `/v1/auth` and left out of the JSON. Only from the console's own origin (`Sec-Fetch-Site: same-origin`, or an `Origin` of this host); otherwise 403 `cross_site_request`.",
+  }),
 });
 
 /** `Set-Cookie` as declared in the document, for the answers that may carry it. */
