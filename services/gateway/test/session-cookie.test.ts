@@ -1,5 +1,5 @@
 import { testRun } from "@oryn/testing/context";
-import { invitationToken, verifyQueuedEmail } from "@oryn/testing/queued-mail";
+import { invitationToken, queuedMail, verifyQueuedEmail } from "@oryn/testing/queued-mail";
 import { Secret, TOTP } from "otpauth";
 import { afterAll, describe, expect, it } from "vitest";
 import { gatewayInProcess, password, uniqueSignup } from "./fixtures.ts";
@@ -260,6 +260,30 @@ describe("cookie mode (X-Oryn-Session: cookie)", () => {
       expect(preflight.headers.get("access-control-allow-credentials")).toBeNull();
     } finally {
       await withCors.close();
+    }
+  });
+
+  it("sets the cookie when a signup confirmed by mail is finished in cookie mode", async () => {
+    const confirming = await gatewayInProcess({ SIGNUP_CONFIRMATION: "email" });
+    try {
+      const body = uniqueSignup();
+      const asked = await confirming.call("POST", "/v1/signup", { body, headers: fromConsole });
+      expect(asked.json).toEqual({ status: "confirmation_sent" });
+      // Nothing is issued yet: no cookie.
+      expect(cookieOf(asked)).toBeUndefined();
+      const mail = await queuedMail(testRun(), {
+        template: "confirm-signup",
+        to: body.owner.email,
+      });
+      const confirmed = await confirming.call("POST", "/v1/signup/confirm", {
+        body: { token: mail.data.token },
+        headers: fromConsole,
+      });
+      expect(confirmed.status, JSON.stringify(confirmed.json)).toBe(202);
+      expect(confirmed.json.tokens).not.toHaveProperty("refreshToken");
+      expect(cookieOf(confirmed)?.attributes).toContain("path=/v1/auth");
+    } finally {
+      await confirming.close();
     }
   });
 });
