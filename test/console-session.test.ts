@@ -209,6 +209,20 @@ describe("console sessions", () => {
     await expect.poll(() => page.getByLabel("Whose events").inputValue(), patiently).not.toBe("");
   }, 60_000);
 
+  it("has the organisation's two-factor rule in settings, refused to an owner without it", async () => {
+    await page.goto(url("/settings"));
+    await expectHeading(page, "Settings");
+    const rule = page.getByLabel("Require two-factor sign-in of every member", { exact: false });
+    expect(await rule.isChecked()).toBe(false);
+    await rule.check();
+    await page.getByRole("button", { name: "Save the rule" }).click();
+    await page.getByRole("alert").getByText("Turn on two-factor authentication yourself").waitFor();
+    await keep("settings-mfa-rule");
+    await rule.uncheck();
+    await page.getByRole("button", { name: "Save the rule" }).click();
+    await page.getByText("Two-factor sign-in is no longer required.").waitFor();
+  }, 60_000);
+
   it("carries on in a tab that slept past its refresh: the expired token is renewed with the cookie", async () => {
     const laptop = await browser.newContext();
     try {

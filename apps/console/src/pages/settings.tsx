@@ -5,6 +5,7 @@ import { Busy, ErrorNotice, Field, Notice, PageTitle } from "../components.tsx";
 import { ActionForm } from "../forms.tsx";
 import { useAction, useResource } from "../resource.ts";
 import { api, atLeast, useSession, useSignedIn } from "../session.tsx";
+import { MfaPolicy } from "./mfa-policy.tsx";
 
 type TenantExport = components["schemas"]["TenantExport"];
 
@@ -31,6 +32,7 @@ export function SettingsPage() {
       {owner ? (
         <>
           <Export />
+          <MfaPolicy />
           <DeleteTenant />
         </>
       ) : (
