@@ -1,7 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { serviceEnv, testRun } from "@oryn/testing/context";
-import { type FakeStripe, startFakeStripe } from "@oryn/testing/fake-stripe";
 import { type Oryn, startOryn } from "@oryn/testing/processes";
 import { type SmtpReceiver, startSmtpReceiver } from "@oryn/testing/smtp-receiver";
 import type { Browser, BrowserContext, Page } from "playwright-core";
@@ -25,7 +24,6 @@ const accessTtlSeconds = 8;
  */
 describe("console sessions", () => {
   let oryn: Oryn;
-  let stripe: FakeStripe;
   let smtp: SmtpReceiver;
   let browser: Browser;
   let context: BrowserContext;
@@ -41,7 +39,6 @@ describe("console sessions", () => {
 
   beforeAll(async () => {
     buildConsole();
-    stripe = await startFakeStripe();
     smtp = await startSmtpReceiver();
     const run = testRun();
     oryn = await startOryn(
@@ -51,7 +48,8 @@ describe("console sessions", () => {
         // Short-lived access tokens: the page refreshes them with the cookie every few seconds
         // through every flow below, and a tab asleep past its refresh meets an expired one.
         gateway: { ACCESS_TOKEN_TTL_SECONDS: String(accessTtlSeconds) },
-        billing: stripe.env(),
+        // No Stripe here: a billing with a key sweeps every tenant of the shared control plane
+        // into its own fake Stripe, customers that another file's fake Stripe then does not know.
         mailer: { SMTP_URL: smtp.url },
       },
       { mailer: true },
@@ -66,7 +64,6 @@ describe("console sessions", () => {
     await browser?.close();
     await new Promise((resolve) => (elsewhere ? elsewhere.close(resolve) : resolve(undefined)));
     await oryn?.stop();
-    await stripe?.close();
     await smtp?.stop();
   });
 
