@@ -248,6 +248,29 @@ describe("console sessions", () => {
     }
   }, 60_000);
 
+  it("keeps the Secure cookie over http://localhost as well", async () => {
+    const local = await browser.newContext();
+    try {
+      const tab = await watchedPage(local, problems);
+      const at = url("/sign-in").replace("127.0.0.1", "localhost");
+      await tab.goto(at);
+      await tab.getByLabel("Email").fill(owner.email);
+      await tab.getByLabel("Password").fill(owner.password);
+      await tab.getByRole("button", { name: "Sign in" }).click();
+      await expectHeading(tab, "Overview");
+      const cookies = await local.cookies(at.replace("/sign-in", "/v1/auth/refresh"));
+      expect(cookies.find((cookie) => cookie.name === cookieName)).toMatchObject({
+        domain: "localhost",
+        secure: true,
+        httpOnly: true,
+      });
+      await tab.reload();
+      await expectHeading(tab, "Overview");
+    } finally {
+      await local.close();
+    }
+  }, 60_000);
+
   it("signs out: the cookie is gone and a reload asks to sign in", async () => {
     await page.getByRole("button", { name: "Sign out" }).click();
     await expectHeading(page, "Sign in");
