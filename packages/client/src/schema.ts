@@ -99,7 +99,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** End the refresh token's session: its refresh tokens at once, its access tokens within seconds */
+        /**
+         * End the refresh token's session: its refresh tokens at once, its access tokens within seconds
+         * @description In cookie mode (`X-Oryn-Session: cookie`) the session is the cookie's, the body is `{}`, and the answer removes the cookie.
+         */
         post: operations["logOut"];
         delete?: never;
         options?: never;
@@ -170,7 +173,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Rotate a refresh token; a reused one revokes its whole family */
+        /**
+         * Rotate a refresh token; a reused one revokes its whole family
+         * @description In cookie mode (`X-Oryn-Session: cookie`, the console) the refresh token is the cookie's, the body is `{}`, and the new one replaces the cookie.
+         */
         post: operations["refreshSession"];
         delete?: never;
         options?: never;
@@ -1608,7 +1614,8 @@ export interface components {
             recoveryCodes: string[];
         };
         RefreshRequest: {
-            refreshToken: string;
+            /** @description Required, except in cookie mode (`X-Oryn-Session: cookie`), where the token comes from the cookie and must not be in the body */
+            refreshToken?: string;
         };
         RoleChange: {
             /**
@@ -1835,7 +1842,8 @@ export interface components {
             accessToken: string;
             /** @description Seconds until the access token expires */
             expiresIn: number;
-            refreshToken: string;
+            /** @description Always present, except in cookie mode (`X-Oryn-Session: cookie`): the refresh token is then in an HttpOnly cookie */
+            refreshToken?: string;
             /** @enum {string} */
             tokenType: "Bearer";
         };
@@ -2464,7 +2472,10 @@ export interface operations {
     logIn: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description `cookie` for a browser session: the refresh token is set as an `HttpOnly; Secure; SameSite=Strict` cookie on `/v1/auth` and left out of the JSON. Only from the console's own origin (`Sec-Fetch-Site: same-origin`, or an `Origin` of this host); otherwise 403 `cross_site_request`. */
+                "x-oryn-session"?: "cookie";
+            };
             path?: never;
             cookie?: never;
         };
@@ -2479,6 +2490,8 @@ export interface operations {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description In cookie mode only (`X-Oryn-Session: cookie`): the refresh token's cookie (`__Secure-oryn-refresh`, `HttpOnly; Secure; SameSite=Strict; Path=/v1/auth`), or its removal. */
+                    "Set-Cookie"?: string;
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
@@ -2500,6 +2513,18 @@ export interface operations {
             };
             /** @description No credential, or a bad, expired or revoked one (`unauthorized`, `invalid_credentials`, `invalid_token`) */
             401: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The role is too low, or the tenant is restricted to reads (`forbidden`, `tenant_restricted`) */
+            403: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -2553,7 +2578,10 @@ export interface operations {
     logOut: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description `cookie` for a browser session: the refresh token is set as an `HttpOnly; Secure; SameSite=Strict` cookie on `/v1/auth` and left out of the JSON. Only from the console's own origin (`Sec-Fetch-Site: same-origin`, or an `Origin` of this host); otherwise 403 `cross_site_request`. */
+                "x-oryn-session"?: "cookie";
+            };
             path?: never;
             cookie?: never;
         };
@@ -2568,6 +2596,8 @@ export interface operations {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description In cookie mode only (`X-Oryn-Session: cookie`): the refresh token's cookie (`__Secure-oryn-refresh`, `HttpOnly; Secure; SameSite=Strict; Path=/v1/auth`), or its removal. */
+                    "Set-Cookie"?: string;
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
@@ -2575,6 +2605,18 @@ export interface operations {
             };
             /** @description The body is not JSON, or not the shape this operation takes (`invalid_json`, `bad_request`, `invalid_signature`) */
             400: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The role is too low, or the tenant is restricted to reads (`forbidden`, `tenant_restricted`) */
+            403: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -2628,7 +2670,10 @@ export interface operations {
     completeMfaLogin: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description `cookie` for a browser session: the refresh token is set as an `HttpOnly; Secure; SameSite=Strict` cookie on `/v1/auth` and left out of the JSON. Only from the console's own origin (`Sec-Fetch-Site: same-origin`, or an `Origin` of this host); otherwise 403 `cross_site_request`. */
+                "x-oryn-session"?: "cookie";
+            };
             path?: never;
             cookie?: never;
         };
@@ -2643,6 +2688,8 @@ export interface operations {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description In cookie mode only (`X-Oryn-Session: cookie`): the refresh token's cookie (`__Secure-oryn-refresh`, `HttpOnly; Secure; SameSite=Strict; Path=/v1/auth`), or its removal. */
+                    "Set-Cookie"?: string;
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
@@ -2664,6 +2711,18 @@ export interface operations {
             };
             /** @description No credential, or a bad, expired or revoked one (`unauthorized`, `invalid_credentials`, `invalid_token`) */
             401: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The role is too low, or the tenant is restricted to reads (`forbidden`, `tenant_restricted`) */
+            403: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -2879,7 +2938,10 @@ export interface operations {
     refreshSession: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description `cookie` for a browser session: the refresh token is set as an `HttpOnly; Secure; SameSite=Strict` cookie on `/v1/auth` and left out of the JSON. Only from the console's own origin (`Sec-Fetch-Site: same-origin`, or an `Origin` of this host); otherwise 403 `cross_site_request`. */
+                "x-oryn-session"?: "cookie";
+            };
             path?: never;
             cookie?: never;
         };
@@ -2894,6 +2956,8 @@ export interface operations {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description In cookie mode only (`X-Oryn-Session: cookie`): the refresh token's cookie (`__Secure-oryn-refresh`, `HttpOnly; Secure; SameSite=Strict; Path=/v1/auth`), or its removal. */
+                    "Set-Cookie"?: string;
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
@@ -2915,6 +2979,18 @@ export interface operations {
             };
             /** @description No credential, or a bad, expired or revoked one (`unauthorized`, `invalid_credentials`, `invalid_token`) */
             401: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The role is too low, or the tenant is restricted to reads (`forbidden`, `tenant_restricted`) */
+            403: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -3860,7 +3936,10 @@ export interface operations {
     acceptInvitation: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description `cookie` for a browser session: the refresh token is set as an `HttpOnly; Secure; SameSite=Strict` cookie on `/v1/auth` and left out of the JSON. Only from the console's own origin (`Sec-Fetch-Site: same-origin`, or an `Origin` of this host); otherwise 403 `cross_site_request`. */
+                "x-oryn-session"?: "cookie";
+            };
             path?: never;
             cookie?: never;
         };
@@ -3875,6 +3954,8 @@ export interface operations {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description In cookie mode only (`X-Oryn-Session: cookie`): the refresh token's cookie (`__Secure-oryn-refresh`, `HttpOnly; Secure; SameSite=Strict; Path=/v1/auth`), or its removal. */
+                    "Set-Cookie"?: string;
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
@@ -3908,6 +3989,18 @@ export interface operations {
             };
             /** @description The tenant's plan does not allow more of this (`plan_limit_reached`); a higher plan does */
             402: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The role is too low, or the tenant is restricted to reads (`forbidden`, `tenant_restricted`) */
+            403: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -6967,6 +7060,8 @@ export interface operations {
             header?: {
                 /** @description Makes the POST safe to retry: the same key and body within 24 h returns the first answer */
                 "idempotency-key"?: string;
+                /** @description `cookie` for a browser session: the refresh token is set as an `HttpOnly; Secure; SameSite=Strict` cookie on `/v1/auth` and left out of the JSON. Only from the console's own origin (`Sec-Fetch-Site: same-origin`, or an `Origin` of this host); otherwise 403 `cross_site_request`. */
+                "x-oryn-session"?: "cookie";
             };
             path?: never;
             cookie?: never;
@@ -6982,6 +7077,8 @@ export interface operations {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description In cookie mode only (`X-Oryn-Session: cookie`): the refresh token's cookie (`__Secure-oryn-refresh`, `HttpOnly; Secure; SameSite=Strict; Path=/v1/auth`), or its removal. */
+                    "Set-Cookie"?: string;
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
@@ -6991,6 +7088,18 @@ export interface operations {
             };
             /** @description The body is not JSON, or not the shape this operation takes (`invalid_json`, `bad_request`, `invalid_signature`) */
             400: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The role is too low, or the tenant is restricted to reads (`forbidden`, `tenant_restricted`) */
+            403: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -7073,6 +7182,8 @@ export interface operations {
             header?: {
                 /** @description Makes the POST safe to retry: the same key and body within 24 h returns the first answer */
                 "idempotency-key"?: string;
+                /** @description `cookie` for a browser session: the refresh token is set as an `HttpOnly; Secure; SameSite=Strict` cookie on `/v1/auth` and left out of the JSON. Only from the console's own origin (`Sec-Fetch-Site: same-origin`, or an `Origin` of this host); otherwise 403 `cross_site_request`. */
+                "x-oryn-session"?: "cookie";
             };
             path?: never;
             cookie?: never;
@@ -7088,6 +7199,8 @@ export interface operations {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description In cookie mode only (`X-Oryn-Session: cookie`): the refresh token's cookie (`__Secure-oryn-refresh`, `HttpOnly; Secure; SameSite=Strict; Path=/v1/auth`), or its removal. */
+                    "Set-Cookie"?: string;
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
@@ -7109,6 +7222,18 @@ export interface operations {
             };
             /** @description No credential, or a bad, expired or revoked one (`unauthorized`, `invalid_credentials`, `invalid_token`) */
             401: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The role is too low, or the tenant is restricted to reads (`forbidden`, `tenant_restricted`) */
+            403: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
