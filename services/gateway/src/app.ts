@@ -16,6 +16,7 @@ import { guardCookieSessions } from "./auth/session-cookie.ts";
 import { registerConsole } from "./console/serve-console.ts";
 import type { GatewayDeps } from "./deps.ts";
 import { registerDocs } from "./docs/index.ts";
+import { registerDomains } from "./domains/index.ts";
 import { edgeCors, edgeSecurityHeaders } from "./edge-headers.ts";
 import { registerEdgeLimits } from "./edge-limits/index.ts";
 import { registerEvents } from "./events/index.ts";
@@ -30,6 +31,8 @@ import { rateLimit } from "./rate-limit/rate-limits.ts";
 import { registerSecurityLog } from "./security-log/index.ts";
 import { registerSessions } from "./sessions/index.ts";
 import { registerSignup } from "./signup/index.ts";
+import { registerSso } from "./sso/index.ts";
+import { samlAcsPath } from "./sso/settings.ts";
 import { registerTenant } from "./tenant/index.ts";
 import { registerTokens } from "./tokens/index.ts";
 import { registerWebhookEndpoints } from "./webhook-endpoints/index.ts";
@@ -69,7 +72,8 @@ export function createGatewayApp(deps: GatewayDeps): App {
     c.req.method === "GET" || c.req.method === "HEAD" ? next() : bodyLimited(c, next);
   app.use("/v1/*", limitBody);
   app.use("/webhooks/*", limitBody);
-  app.use("/v1/*", requireJsonBodies());
+  // The SAML ACS is posted by the browser as an HTML form, the only body of another type.
+  app.use("/v1/*", requireJsonBodies({ formPaths: [samlAcsPath] }));
 
   registerSignup(app, deps);
   registerAuth(app, deps);
@@ -85,6 +89,8 @@ export function createGatewayApp(deps: GatewayDeps): App {
   registerSecurityLog(app, deps);
   registerEvents(app, deps);
   registerWebhookEndpoints(app, deps);
+  registerDomains(app, deps);
+  registerSso(app, deps);
   registerProxy(app, deps);
   registerTokens(app, deps);
   app.get("/healthz", (c) => c.json({ status: "ok" }));
