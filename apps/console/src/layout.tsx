@@ -1,10 +1,13 @@
 import { Link, Navigate, NavLink, Outlet, useLocation, useNavigate } from "react-router";
+import { Busy } from "./components.tsx";
 import { atLeast, useSession } from "./session.tsx";
 
 /** Pages for signed-in people: sends anyone else to sign in, and back here afterwards. */
 export function RequireSession() {
-  const { session } = useSession();
+  const { session, restoring } = useSession();
   const location = useLocation();
+  // After a reload the cookie may still hold a session: ask before sending anyone to sign in.
+  if (!session && restoring) return <Busy label="Restoring your session…" />;
   if (!session) {
     const next = `${location.pathname}${location.search}`;
     return <Navigate to={`/sign-in?next=${encodeURIComponent(next)}`} replace />;

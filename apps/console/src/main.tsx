@@ -14,6 +14,7 @@ import { MembersPage } from "./pages/members.tsx";
 import { OverviewPage } from "./pages/overview.tsx";
 import { ProjectPage } from "./pages/project.tsx";
 import { ProjectsPage } from "./pages/projects.tsx";
+import { SecurityLogPage } from "./pages/security-log.tsx";
 import { SettingsPage } from "./pages/settings.tsx";
 import { SignInPage } from "./pages/sign-in.tsx";
 import { ConfirmSignupPage, SignUpPage } from "./pages/sign-up.tsx";
@@ -47,6 +48,7 @@ function App() {
           <Route path="billing" element={<BillingPage />} />
           <Route path="billing/success" element={<BillingSuccessPage />} />
           <Route path="audit-log" element={<AuditLogPage />} />
+          <Route path="security-log" element={<SecurityLogPage />} />
           <Route path="settings" element={<SettingsPage />} />
           <Route path="settings/webhooks" element={<WebhooksPage />} />
           <Route path="account/security" element={<AccountSecurityPage />} />

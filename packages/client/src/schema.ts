@@ -102,7 +102,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** End the refresh token's session: its refresh tokens at once, its access tokens within seconds */
+        /**
+         * End the refresh token's session: its refresh tokens at once, its access tokens within seconds
+         * @description In cookie mode (`X-Oryn-Session: cookie`) the session is the cookie's, the body is `{}`, and the answer removes the cookie.
+         */
         post: operations["logOut"];
         delete?: never;
         options?: never;
@@ -173,7 +176,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Rotate a refresh token; a reused one revokes its whole family */
+        /**
+         * Rotate a refresh token; a reused one revokes its whole family
+         * @description In cookie mode (`X-Oryn-Session: cookie`, the console) the refresh token is the cookie's, the body is `{}`, and the new one replaces the cookie.
+         */
         post: operations["refreshSession"];
         delete?: never;
         options?: never;
@@ -1877,7 +1883,8 @@ export interface components {
             recoveryCodes: string[];
         };
         RefreshRequest: {
-            refreshToken: string;
+            /** @description Required, except in cookie mode (`X-Oryn-Session: cookie`), where the token comes from the cookie and must not be in the body */
+            refreshToken?: string;
         };
         RoleChange: {
             /**
@@ -2143,7 +2150,8 @@ export interface components {
             accessToken: string;
             /** @description Seconds until the access token expires */
             expiresIn: number;
-            refreshToken: string;
+            /** @description Always present, except in cookie mode (`X-Oryn-Session: cookie`): the refresh token is then in an HttpOnly cookie */
+            refreshToken?: string;
             /** @enum {string} */
             tokenType: "Bearer";
         };
@@ -2791,7 +2799,10 @@ export interface operations {
     logIn: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description `cookie` for a browser session: the refresh token is set as an `HttpOnly; Secure; SameSite=Strict` cookie on `/v1/auth` and left out of the JSON. Only from the console's own origin (`Sec-Fetch-Site: same-origin`, or an `Origin` of this host); otherwise 403 `cross_site_request`. */
+                "x-oryn-session"?: "cookie";
+            };
             path?: never;
             cookie?: never;
         };
@@ -2806,6 +2817,8 @@ export interface operations {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description In cookie mode only (`X-Oryn-Session: cookie`): the refresh token's cookie (`__Secure-oryn-refresh`, `HttpOnly; Secure; SameSite=Strict; Path=/v1/auth`), or its removal. */
+                    "Set-Cookie"?: string;
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
@@ -2892,7 +2905,10 @@ export interface operations {
     logOut: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description `cookie` for a browser session: the refresh token is set as an `HttpOnly; Secure; SameSite=Strict` cookie on `/v1/auth` and left out of the JSON. Only from the console's own origin (`Sec-Fetch-Site: same-origin`, or an `Origin` of this host); otherwise 403 `cross_site_request`. */
+                "x-oryn-session"?: "cookie";
+            };
             path?: never;
             cookie?: never;
         };
@@ -2907,6 +2923,8 @@ export interface operations {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description In cookie mode only (`X-Oryn-Session: cookie`): the refresh token's cookie (`__Secure-oryn-refresh`, `HttpOnly; Secure; SameSite=Strict; Path=/v1/auth`), or its removal. */
+                    "Set-Cookie"?: string;
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
@@ -2914,6 +2932,18 @@ export interface operations {
             };
             /** @description The body is not JSON, or not the shape this operation takes (`invalid_json`, `bad_request`, `invalid_signature`) */
             400: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The role is too low, or the tenant is restricted to reads (`forbidden`, `tenant_restricted`) */
+            403: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -2967,7 +2997,10 @@ export interface operations {
     completeMfaLogin: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description `cookie` for a browser session: the refresh token is set as an `HttpOnly; Secure; SameSite=Strict` cookie on `/v1/auth` and left out of the JSON. Only from the console's own origin (`Sec-Fetch-Site: same-origin`, or an `Origin` of this host); otherwise 403 `cross_site_request`. */
+                "x-oryn-session"?: "cookie";
+            };
             path?: never;
             cookie?: never;
         };
@@ -2982,6 +3015,8 @@ export interface operations {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description In cookie mode only (`X-Oryn-Session: cookie`): the refresh token's cookie (`__Secure-oryn-refresh`, `HttpOnly; Secure; SameSite=Strict; Path=/v1/auth`), or its removal. */
+                    "Set-Cookie"?: string;
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
@@ -3003,6 +3038,18 @@ export interface operations {
             };
             /** @description No credential, or a bad, expired or revoked one (`unauthorized`, `invalid_credentials`, `invalid_token`) */
             401: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The role is too low, or the tenant is restricted to reads (`forbidden`, `tenant_restricted`) */
+            403: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -3230,7 +3277,10 @@ export interface operations {
     refreshSession: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description `cookie` for a browser session: the refresh token is set as an `HttpOnly; Secure; SameSite=Strict` cookie on `/v1/auth` and left out of the JSON. Only from the console's own origin (`Sec-Fetch-Site: same-origin`, or an `Origin` of this host); otherwise 403 `cross_site_request`. */
+                "x-oryn-session"?: "cookie";
+            };
             path?: never;
             cookie?: never;
         };
@@ -3245,6 +3295,8 @@ export interface operations {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description In cookie mode only (`X-Oryn-Session: cookie`): the refresh token's cookie (`__Secure-oryn-refresh`, `HttpOnly; Secure; SameSite=Strict; Path=/v1/auth`), or its removal. */
+                    "Set-Cookie"?: string;
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
@@ -3266,6 +3318,18 @@ export interface operations {
             };
             /** @description No credential, or a bad, expired or revoked one (`unauthorized`, `invalid_credentials`, `invalid_token`) */
             401: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The role is too low, or the tenant is restricted to reads (`forbidden`, `tenant_restricted`) */
+            403: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -4607,7 +4671,10 @@ export interface operations {
     acceptInvitation: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description `cookie` for a browser session: the refresh token is set as an `HttpOnly; Secure; SameSite=Strict` cookie on `/v1/auth` and left out of the JSON. Only from the console's own origin (`Sec-Fetch-Site: same-origin`, or an `Origin` of this host); otherwise 403 `cross_site_request`. */
+                "x-oryn-session"?: "cookie";
+            };
             path?: never;
             cookie?: never;
         };
@@ -4622,6 +4689,8 @@ export interface operations {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description In cookie mode only (`X-Oryn-Session: cookie`): the refresh token's cookie (`__Secure-oryn-refresh`, `HttpOnly; Secure; SameSite=Strict; Path=/v1/auth`), or its removal. */
+                    "Set-Cookie"?: string;
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
@@ -4655,6 +4724,18 @@ export interface operations {
             };
             /** @description The tenant's plan does not allow more of this (`plan_limit_reached`); a higher plan does */
             402: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The role is too low, or the tenant is restricted to reads (`forbidden`, `tenant_restricted`) */
+            403: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -7714,6 +7795,8 @@ export interface operations {
             header?: {
                 /** @description Makes the POST safe to retry: the same key and body within 24 h returns the first answer */
                 "idempotency-key"?: string;
+                /** @description `cookie` for a browser session: the refresh token is set as an `HttpOnly; Secure; SameSite=Strict` cookie on `/v1/auth` and left out of the JSON. Only from the console's own origin (`Sec-Fetch-Site: same-origin`, or an `Origin` of this host); otherwise 403 `cross_site_request`. */
+                "x-oryn-session"?: "cookie";
             };
             path?: never;
             cookie?: never;
@@ -7729,6 +7812,8 @@ export interface operations {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description In cookie mode only (`X-Oryn-Session: cookie`): the refresh token's cookie (`__Secure-oryn-refresh`, `HttpOnly; Secure; SameSite=Strict; Path=/v1/auth`), or its removal. */
+                    "Set-Cookie"?: string;
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
@@ -7738,6 +7823,18 @@ export interface operations {
             };
             /** @description The body is not JSON, or not the shape this operation takes (`invalid_json`, `bad_request`, `invalid_signature`) */
             400: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The role is too low, or the tenant is restricted to reads (`forbidden`, `tenant_restricted`) */
+            403: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -7820,6 +7917,8 @@ export interface operations {
             header?: {
                 /** @description Makes the POST safe to retry: the same key and body within 24 h returns the first answer */
                 "idempotency-key"?: string;
+                /** @description `cookie` for a browser session: the refresh token is set as an `HttpOnly; Secure; SameSite=Strict` cookie on `/v1/auth` and left out of the JSON. Only from the console's own origin (`Sec-Fetch-Site: same-origin`, or an `Origin` of this host); otherwise 403 `cross_site_request`. */
+                "x-oryn-session"?: "cookie";
             };
             path?: never;
             cookie?: never;
@@ -7835,6 +7934,8 @@ export interface operations {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description In cookie mode only (`X-Oryn-Session: cookie`): the refresh token's cookie (`__Secure-oryn-refresh`, `HttpOnly; Secure; SameSite=Strict; Path=/v1/auth`), or its removal. */
+                    "Set-Cookie"?: string;
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
@@ -7856,6 +7957,18 @@ export interface operations {
             };
             /** @description No credential, or a bad, expired or revoked one (`unauthorized`, `invalid_credentials`, `invalid_token`) */
             401: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The role is too low, or the tenant is restricted to reads (`forbidden`, `tenant_restricted`) */
+            403: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];

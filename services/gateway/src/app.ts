@@ -12,6 +12,7 @@ import { registerAccounts } from "./accounts/index.ts";
 import { registerApiKeys } from "./api-keys/index.ts";
 import { identify } from "./auth/identify.ts";
 import { registerAuth } from "./auth/index.ts";
+import { guardCookieSessions } from "./auth/session-cookie.ts";
 import { registerConsole } from "./console/serve-console.ts";
 import type { GatewayDeps } from "./deps.ts";
 import { registerDocs } from "./docs/index.ts";
@@ -54,6 +55,8 @@ export function createGatewayApp(deps: GatewayDeps): App {
   registerEdgeLimits(app, deps);
   // Before any route, forwarded ones included: a tenant's MFA requirement holds everywhere.
   app.use("/v1/*", requireMfaWhereTenantDoes(deps.mfaPolicy));
+  // Before the body is read: a cross-site form posting to a cookie route is refused as such.
+  app.use("/v1/*", guardCookieSessions());
 
   const bodyLimited = bodyLimit({
     maxSize: deps.config.BODY_LIMIT_BYTES,

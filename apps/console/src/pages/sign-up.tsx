@@ -1,46 +1,15 @@
-import { type FormEvent, useState } from "react";
+import { useState } from "react";
 import { Link, useNavigate, useSearchParams } from "react-router";
-import { ErrorNotice, Field, Notice, PageTitle } from "../components.tsx";
-import { type Failure, failureOf, failureOfThrown } from "../problem.ts";
+import { Field, Notice, PageTitle } from "../components.tsx";
+import { ActionForm } from "../forms.tsx";
 import { useAction } from "../resource.ts";
 import { api, useSession } from "../session.tsx";
 
 export function SignUpPage() {
   const { start } = useSession();
   const navigate = useNavigate();
-  const [failure, setFailure] = useState<Failure>();
-  const [busy, setBusy] = useState(false);
+  const signUp = useAction();
   const [sentTo, setSentTo] = useState<string>();
-
-  async function submit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const form = new FormData(event.currentTarget);
-    const slug = String(form.get("slug") ?? "").trim();
-    setBusy(true);
-    setFailure(undefined);
-    try {
-      const { data, error, response } = await api.POST("/v1/signup", {
-        body: {
-          company: { name: String(form.get("company")), ...(slug ? { slug } : {}) },
-          owner: {
-            name: String(form.get("name")),
-            email: String(form.get("email")),
-            password: String(form.get("password")),
-          },
-        },
-      });
-      if (!data) return setFailure(failureOf(error, response));
-      // Where signups are confirmed by mail, nothing exists until the mailed link is opened.
-      if (!("tokens" in data)) return setSentTo(String(form.get("email")));
-      start(data.tokens);
-      // The overview follows provisioning until the organisation is ready.
-      navigate("/");
-    } catch (thrown) {
-      setFailure(failureOfThrown(thrown));
-    } finally {
-      setBusy(false);
-    }
-  }
 
   if (sentTo) {
     return (
@@ -59,8 +28,29 @@ export function SignUpPage() {
   return (
     <section className="narrow">
       <PageTitle>Create your organisation</PageTitle>
-      <ErrorNotice failure={failure} />
-      <form onSubmit={submit}>
+      <ActionForm
+        action={signUp}
+        submit="Create organisation"
+        busy="Creating…"
+        onSubmit={async (values) => {
+          const slug = values.text("slug");
+          const email = values.text("email");
+          const answer = await signUp.run(() =>
+            api.POST("/v1/signup", {
+              body: {
+                company: { name: values.text("company"), ...(slug ? { slug } : {}) },
+                owner: { name: values.text("name"), email, password: values.raw("password") },
+              },
+            }),
+          );
+          if (!answer?.data) return;
+          // Where signups are confirmed by mail, nothing exists until the mailed link is opened.
+          if (!("tokens" in answer.data)) return setSentTo(email);
+          start(answer.data.tokens);
+          // The overview follows provisioning until the organisation is ready.
+          navigate("/");
+        }}
+      >
         <Field label="Organisation name" name="company" required maxLength={100} />
         <Field
           label="Short name (slug)"
@@ -79,10 +69,7 @@ export function SignUpPage() {
           autoComplete="new-password"
           hint="At least 10 characters."
         />
-        <button type="submit" disabled={busy}>
-          {busy ? "Creating…" : "Create organisation"}
-        </button>
-      </form>
+      </ActionForm>
       <p>
         Already have an account? <Link to="/sign-in">Sign in</Link>.
       </p>
@@ -101,26 +88,27 @@ export function ConfirmSignupPage() {
   const confirm = useAction();
   const [slugTaken, setSlugTaken] = useState(false);
 
-  async function submit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const slug = String(new FormData(event.currentTarget).get("slug") ?? "").trim();
-    const answer = await confirm.run(() =>
-      api.POST("/v1/signup/confirm", { body: { token, ...(slug ? { slug } : {}) } }),
-    );
-    if (answer?.data) {
-      start(answer.data.tokens);
-      navigate("/");
-    } else if (answer?.response.status === 409) {
-      setSlugTaken(true);
-    }
-  }
-
   return (
     <section className="narrow">
       <PageTitle>Create your organisation</PageTitle>
-      <ErrorNotice failure={confirm.failure} />
       {token ? (
-        <form onSubmit={submit}>
+        <ActionForm
+          action={confirm}
+          submit="Confirm and create the organisation"
+          busy="Creating…"
+          onSubmit={async (values) => {
+            const slug = values.text("slug");
+            const answer = await confirm.run(() =>
+              api.POST("/v1/signup/confirm", { body: { token, ...(slug ? { slug } : {}) } }),
+            );
+            if (answer?.data) {
+              start(answer.data.tokens);
+              navigate("/");
+            } else if (answer?.response.status === 409) {
+              setSlugTaken(true);
+            }
+          }}
+        >
           {slugTaken && (
             <Field
               label="Another short name (slug)"
@@ -130,10 +118,7 @@ export function ConfirmSignupPage() {
               hint="Lower-case letters, digits and inner hyphens, at most 40."
             />
           )}
-          <button type="submit" disabled={confirm.busy}>
-            {confirm.busy ? "Creating…" : "Confirm and create the organisation"}
-          </button>
-        </form>
+        </ActionForm>
       ) : (
         <Notice>This page needs the link from the confirmation message.</Notice>
       )}

@@ -7,6 +7,7 @@ import {
   problemResponses,
   publicAccess,
 } from "@oryn/shared";
+import { deliverTokens, sessionCookieHeaders, sessionModeHeaders } from "../auth/session-cookie.ts";
 import type { GatewayDeps } from "../deps.ts";
 import { idempotencyOf, setAnswerHeaders } from "../lib/idempotency.ts";
 import { auditContextOf } from "../lib/request.ts";
@@ -24,15 +25,16 @@ const route = createRoute({
   description:
     "Only where the deployment confirms signups by mail (`SIGNUP_CONFIRMATION=email`; elsewhere 404). The token of the mailed link creates the tenant, its owner (the address counts as verified) and the membership, as `POST /v1/signup` does without confirmation. A taken slug is a 409 that leaves the token unspent: send it again with another `slug`.",
   request: {
-    headers: idempotencyKeyHeaders,
+    headers: idempotencyKeyHeaders.extend(sessionModeHeaders.shape),
     body: { content: { "application/json": { schema: confirmSignupBody } }, required: true },
   },
   responses: {
     202: {
       description: "Accepted; poll GET /v1/tenant until status is active",
+      headers: sessionCookieHeaders,
       content: { "application/json": { schema: signupAnswer } },
     },
-    ...problemResponses(400, 401, 404, 409, 413, 415, 422, 429),
+    ...problemResponses(400, 401, 403, 404, 409, 413, 415, 422, 429),
   },
 });
 
@@ -55,6 +57,10 @@ export function registerConfirmSignup(app: App, deps: GatewayDeps): void {
       }),
     );
     setAnswerHeaders(c, answer);
-    return c.json(await afterSignup(deps, c.get("logger"), context, answer.body, fresh), 202);
+    const done = await afterSignup(deps, c.get("logger"), context, answer.body, fresh);
+    return c.json(
+      { ...done, tokens: deliverTokens(c, done.tokens, deps.tokens.refreshTtlSeconds) },
+      202,
+    );
   });
 }

@@ -7,6 +7,7 @@ import {
   publicAccess,
 } from "@oryn/shared";
 import { verificationMail } from "../accounts/verification.ts";
+import { deliverTokens, sessionCookieHeaders, sessionModeHeaders } from "../auth/session-cookie.ts";
 import type { GatewayDeps } from "../deps.ts";
 import { idempotencyOf, setAnswerHeaders } from "../lib/idempotency.ts";
 import { auditContextOf } from "../lib/request.ts";
@@ -25,18 +26,19 @@ const route = createRoute({
   description:
     'With an `Idempotency-Key`, the same body again within 24 h answers the same tenant and user, with fresh tokens (tokens are never stored). Where the deployment confirms signups by mail (`SIGNUP_CONFIRMATION=email`), the answer is `{status: "confirmation_sent"}` whatever the address, the address is mailed a link (or, if it has an account, a notice), and `POST /v1/signup/confirm` with the link\'s token creates the tenant.',
   request: {
-    headers: idempotencyKeyHeaders,
+    headers: idempotencyKeyHeaders.extend(sessionModeHeaders.shape),
     body: { content: { "application/json": { schema: signupBody } }, required: true },
   },
   responses: {
     202: {
       description:
         "Accepted; poll GET /v1/tenant until status is active. A link to verify the owner's address is mailed to it.",
+      headers: sessionCookieHeaders,
       content: {
         "application/json": { schema: z.union([signupAnswer, signupPendingAnswer]) },
       },
     },
-    ...problemResponses(400, 409, 413, 415, 422, 429),
+    ...problemResponses(400, 403, 409, 413, 415, 422, 429),
   },
 });
 
@@ -82,6 +84,10 @@ export function registerSignUp(app: App, deps: GatewayDeps): void {
       }),
     );
     setAnswerHeaders(c, answer);
-    return c.json(await afterSignup(deps, c.get("logger"), context, answer.body, fresh), 202);
+    const done = await afterSignup(deps, c.get("logger"), context, answer.body, fresh);
+    return c.json(
+      { ...done, tokens: deliverTokens(c, done.tokens, deps.tokens.refreshTtlSeconds) },
+      202,
+    );
   });
 }
