@@ -130,7 +130,7 @@ async function recordFlow(
   return id;
 }
 
-export function withParams(url: URL, params: Record<string, string>): URL {
+function withParams(url: URL, params: Record<string, string>): URL {
   const copy = new URL(url);
   for (const [name, value] of Object.entries(params)) copy.searchParams.set(name, value);
   return copy;
