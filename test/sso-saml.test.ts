@@ -206,10 +206,17 @@ describe("SAML sign-in", { timeout: 60_000 }, () => {
     const location = await authorize(email.toLowerCase());
     const target = new URL(location);
     expect(`${target.origin}${target.pathname}`).toBe(idpA.ssoUrl);
-    // The browser at the IdP: its auto-posting form carries the SAMLResponse and the RelayState.
+    // The browser at the IdP, which signs `email` in (with groups): its auto-posting form
+    // carries the SAMLResponse and the RelayState to our ACS.
+    idpA.next = {
+      email,
+      attributes: { groups: ["Engineering", "Everyone"], displayName: ["New Comer"] },
+    };
     const page = await (await fetch(location)).text();
+    idpA.next = {};
     const field = (name: string) =>
       new RegExp(`name="${name}" value="([^"]*)"`).exec(page)?.[1] ?? "";
+    expect(/<form method="post" action="([^"]*)"/.exec(page)?.[1]).toBe(tenantA.connection.acsUrl);
     expect(idpA.lastRequest?.issuer).toBe(tenantA.connection.entityId);
     expect(idpA.lastRequest?.acsUrl).toBe(tenantA.connection.acsUrl);
     const [flow] = await sql<{ samlRequestId: string; tenantId: string }[]>`
@@ -217,11 +224,7 @@ describe("SAML sign-in", { timeout: 60_000 }, () => {
     expect(flow?.samlRequestId).toBe(idpA.lastRequest?.id);
     expect(flow?.tenantId).toBe(tenantA.tenantId);
 
-    // The page above answered someone@example.com: sign in as `email`, with groups.
-    const form = await idpA.signIn(location, {
-      email,
-      attributes: { groups: ["Engineering", "Everyone"], displayName: ["New Comer"] },
-    });
+    const form = { samlResponse: field("SAMLResponse"), relayState: field("RelayState") };
     const answer = await postToAcs(form);
     expect(answer.status).toBe(302);
     expect(`${answer.location?.origin}${answer.location?.pathname}`).toBe(back);
