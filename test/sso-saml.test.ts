@@ -277,6 +277,18 @@ describe("SAML sign-in", { timeout: 60_000 }, () => {
     );
   });
 
+  it("refuses a response carrying a DOCTYPE (entity expansion) before parsing it", async () => {
+    const email = `d-${randomUUID().slice(0, 8)}@${tenantA.domain}`;
+    const form = await idpA.signIn(await authorize(email), { email });
+    const xml = Buffer.from(form.samlResponse, "base64").toString("utf8");
+    const bomb = `<!DOCTYPE r [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>${xml}`;
+    await expectRefused(
+      await postToAcs({ ...form, samlResponse: Buffer.from(bomb).toString("base64") }),
+      "invalid_response",
+      /DOCTYPE/,
+    );
+  });
+
   it("refuses an assertion signed by another key than the metadata's", async () => {
     await expectRefused(
       await signIn(tenantA, idpA, { signature: "foreign" }),

@@ -136,6 +136,11 @@ export async function validateSamlResponse(
 ): Promise<SamlIdentity> {
   if (!flow.samlRequestId)
     throw new SignInRefused("invalid_response", "the flow has no request id");
+  // SAML messages carry no DTD (SAML core, 1.3): one is refused before any parser sees it, so
+  // no entity is ever expanded, whatever the XML libraries underneath would do with it.
+  if (/<!DOCTYPE|<!ENTITY/i.test(Buffer.from(samlResponse, "base64").toString("utf8"))) {
+    throw new SignInRefused("invalid_response", "the response carries a DOCTYPE");
+  }
   const acsUrl = `${settings.publicUrl}${samlAcsPath}`;
   const saml = samlOf(connection, settings, { requestId: flow.samlRequestId });
   let profile: Awaited<ReturnType<SAML["validatePostResponseAsync"]>>["profile"];
