@@ -337,6 +337,8 @@ describe("access control, generated from the OpenAPI documents", () => {
     expect(invitations.json.items.map((i: { id: string }) => i.id)).toContain(
       tenantA.ids.invitations,
     );
+    const scimTokens = await asA("/v1/scim/tokens");
+    expect(scimTokens.json.items.map((t: { id: string }) => t.id)).toContain(tenantA.ids.tokens);
     // B's lists hold nothing of A's.
     const bMembers = await call("GET", "/v1/members", { token: tenantB.owner.token });
     expect(JSON.stringify(bMembers.json)).not.toContain(tenantA.ids.members);

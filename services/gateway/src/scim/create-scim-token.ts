@@ -1,7 +1,8 @@
 import { createRoute } from "@hono/zod-openapi";
-import { type App, access, problemResponses } from "@oryn/shared";
+import { type App, problemResponses } from "@oryn/shared";
 import { assertTenantWritable } from "../access/restricted-tenants.ts";
 import type { GatewayDeps } from "../deps.ts";
+import { personAccess } from "../lib/people.ts";
 import { callerOf } from "../lib/request.ts";
 import { createdScimTokenSchema, createScimTokenBody } from "./schemas.ts";
 import { createScimToken } from "./scim-tokens.ts";
@@ -13,8 +14,8 @@ const route = createRoute({
   tags: ["Enterprise sign-in"],
   summary: "Create a SCIM token for /scim/v2; the token is shown once",
   description:
-    "The bearer token an identity provider (Okta, Entra ID) provisions this tenant's people with, at `/scim/v2` (RFC 7644). Stored only as a hash.",
-  ...access("owner"),
+    "The bearer token an identity provider (Okta, Entra ID) provisions this tenant's people with, at `/scim/v2` (RFC 7644). Stored only as a hash; made by people, not API keys.",
+  ...personAccess("owner"),
   request: {
     body: { content: { "application/json": { schema: createScimTokenBody } }, required: true },
   },
