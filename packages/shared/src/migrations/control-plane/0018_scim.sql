@@ -69,3 +69,6 @@ create table sso_group_roles (
 
 grant select, insert, update, delete on scim_tokens, scim_users, scim_groups, scim_group_members,
   sso_group_roles to oryn_gateway;
+-- Deleting a tenant removes its directory's tokens and records with its access.
+grant select, delete on scim_tokens, scim_users, scim_groups, scim_group_members, sso_group_roles
+  to oryn_provisioner;
