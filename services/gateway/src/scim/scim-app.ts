@@ -128,13 +128,13 @@ export function createScimApp(deps: GatewayDeps): Hono<ScimEnv> {
   });
 
   scim.use("*", async (c, next) => {
-    const ip = deps.clientIp(c as never);
-    await failures.check(ip);
     const header = c.req.header("authorization") ?? "";
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     const found = match?.[1] ? await authenticateScimToken(sql, match[1]) : undefined;
     if (!found) {
-      await failures.take(ip);
+      // Counted per client address, and only for refusals: a good token is never held up by
+      // someone else's bad ones behind the same address.
+      await failures.take(deps.clientIp(c as never));
       throw new ScimError(401, "A valid SCIM token is required (Authorization: Bearer …)", undefined, {
         "www-authenticate": 'Bearer realm="scim"',
       });
