@@ -1,8 +1,8 @@
+import { connect } from "@oryn/shared";
 import { describe, expect, test } from "@oryn/testing";
 import type { Answer } from "@oryn/testing/http";
-import { queuedMail } from "@oryn/testing/queued-mail";
+import { invitationToken, queuedMail, verifyQueuedEmail } from "@oryn/testing/queued-mail";
 import { eventually, signUpAndWait, testPassword } from "@oryn/testing/wait";
-import { invitationToken, verifyQueuedEmail } from "@oryn/testing/queued-mail";
 
 // SCIM 2.0 at /scim/v2 through the gateway as a real process, with the requests Okta's SCIM 2.0
 // test suite and Entra ID's provisioning service (and its SCIM validator) send.
@@ -290,7 +290,11 @@ describe("SCIM provisioning", () => {
       Operations: [
         { op: "Replace", path: "name.familyName", value: "Mohr" },
         { op: "Replace", path: 'emails[type eq "work"].value', value: upn },
-        { op: "Add", path: "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager", value: "x" },
+        {
+          op: "Add",
+          path: "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager",
+          value: "x",
+        },
         { op: "Replace", value: { displayName: "Sandy Mohr", "name.givenName": "Sandra" } },
       ],
     });
@@ -462,14 +466,21 @@ describe("SCIM provisioning", () => {
     const token = (await gateway("POST", "/v1/scim/tokens", { token: signedUp.token, body: {} }))
       .json.token as string;
     const scim = scimClient(stack.gatewayUrl, token);
-    for (const filter of ['userName eq', 'userName xx "a"', 'password eq "x"', "((", 'active eq "yes"']) {
+    for (const filter of [
+      "userName eq",
+      'userName xx "a"',
+      'password eq "x"',
+      "((",
+      'active eq "yes"',
+    ]) {
       const answer = await scim("GET", `/Users?filter=${filterOf(filter)}`);
       expect(scimError(answer), filter).toEqual([400, "invalidFilter"]);
       expect(answer.json.schemas).toEqual([errorUrn]);
     }
-    expect(
-      scimError(await scim("GET", `/Groups?filter=${filterOf('members eq "x"')}`)),
-    ).toEqual([400, "invalidFilter"]);
+    expect(scimError(await scim("GET", `/Groups?filter=${filterOf('members eq "x"')}`))).toEqual([
+      400,
+      "invalidFilter",
+    ]);
     expect(scimError(await scim("POST", "/Users", undefined, { raw: "{nope" }))).toEqual([
       400,
       "invalidSyntax",
@@ -482,8 +493,7 @@ describe("SCIM provisioning", () => {
       scimError(await scim("POST", "/Users", { schemas: [userUrn], userName: "not-an-email" })),
     ).toEqual([400, "invalidValue"]);
     expect(
-      (await scim("POST", "/Users", undefined, { raw: "<User/>", contentType: "text/xml" }))
-        .status,
+      (await scim("POST", "/Users", undefined, { raw: "<User/>", contentType: "text/xml" })).status,
     ).toBe(415);
     const huge = await scim("POST", "/Users", {
       schemas: [userUrn],
@@ -497,9 +507,7 @@ describe("SCIM provisioning", () => {
       userName: `p-${signedUp.slug}@example.test`,
     });
     expect(
-      scimError(
-        await scim("PATCH", `/Users/${user.json.id}`, { Operations: [{ op: "replace" }] }),
-      ),
+      scimError(await scim("PATCH", `/Users/${user.json.id}`, { Operations: [{ op: "replace" }] })),
     ).toEqual([400, "invalidSyntax"]);
     expect(
       scimError(
@@ -632,5 +640,48 @@ describe("SCIM provisioning", () => {
       body: { email: fresh, password: testPassword },
     });
     expect(signedIn.status).toBe(200);
+  });
+});
+
+describe("SCIM and a restricted tenant", () => {
+  test("a restricted tenant's directory gives no one access, and can still take it away", async ({
+    stack,
+    gateway,
+    run,
+    signedUp,
+  }) => {
+    const token = (await gateway("POST", "/v1/scim/tokens", { token: signedUp.token, body: {} }))
+      .json.token as string;
+    const scim = scimClient(stack.gatewayUrl, token);
+    const user = await scim("POST", "/Users", {
+      schemas: [userUrn],
+      userName: `r-${signedUp.slug}@example.test`,
+    });
+    expect(user.status).toBe(201);
+    const sql = connect(run.controlPlaneUrl, { max: 1 });
+    try {
+      // As billing marks a tenant whose payment failed.
+      await sql`update tenants set status = 'restricted' where id = ${signedUp.tenantId}`;
+      const created = await scim("POST", "/Users", {
+        schemas: [userUrn],
+        userName: `s-${signedUp.slug}@example.test`,
+      });
+      expect(created.status).toBe(403);
+      expect(created.json.schemas).toEqual([errorUrn]);
+      const off = await scim("PATCH", `/Users/${user.json.id}`, {
+        schemas: [patchOp],
+        Operations: [{ op: "replace", path: "active", value: false }],
+      });
+      expect(off.status).toBe(200);
+      const on = await scim("PATCH", `/Users/${user.json.id}`, {
+        schemas: [patchOp],
+        Operations: [{ op: "replace", path: "active", value: true }],
+      });
+      expect(on.status).toBe(403);
+      expect((await scim("GET", `/Users/${user.json.id}`)).json.active).toBe(false);
+      expect((await scim("DELETE", `/Users/${user.json.id}`)).status).toBe(204);
+    } finally {
+      await sql.end();
+    }
   });
 });

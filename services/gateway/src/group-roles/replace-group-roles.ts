@@ -3,8 +3,8 @@ import { type App, access, problemResponses } from "@oryn/shared";
 import { assertTenantWritable } from "../access/restricted-tenants.ts";
 import type { GatewayDeps } from "../deps.ts";
 import { callerOf } from "../lib/request.ts";
-import { groupRolesSchema } from "./schemas.ts";
 import { setGroupRoles } from "./group-roles.ts";
+import { groupRolesSchema } from "./schemas.ts";
 
 const route = createRoute({
   method: "put",

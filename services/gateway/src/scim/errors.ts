@@ -1,4 +1,4 @@
-import { ApiError } from "@oryn/shared";
+import type { ApiError } from "@oryn/shared";
 
 export const scimErrorSchema = "urn:ietf:params:scim:api:messages:2.0:Error";
 

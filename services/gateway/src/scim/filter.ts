@@ -19,7 +19,11 @@ export function filterCondition(
   try {
     ast = parse(query);
   } catch {
-    throw new ScimError(400, `The filter cannot be parsed: ${query.slice(0, 200)}`, "invalidFilter");
+    throw new ScimError(
+      400,
+      `The filter cannot be parsed: ${query.slice(0, 200)}`,
+      "invalidFilter",
+    );
   }
   const condition = (filter: Filter, prefix = ""): Fragment => {
     switch (filter.op) {
@@ -38,23 +42,35 @@ export function filterCondition(
         return sql`(not coalesce(${condition(filter.filter, prefix)}, false))`;
       case "[]":
         // `emails[type eq "work"]`: the inner filter is on the attribute's sub-attributes.
-        if (prefix) throw new ScimError(400, "Nested value paths are not supported", "invalidFilter");
+        if (prefix)
+          throw new ScimError(400, "Nested value paths are not supported", "invalidFilter");
         return condition(filter.valFilter, `${filter.attrPath}.`);
       default:
         break;
     }
     // The schema URN may prefix the attribute (`urn:…:User:userName`).
-    const name = `${prefix}${filter.attrPath}`.replace(/^urn:ietf:params:scim:schemas:core:2\.0:\w+:/i, "");
+    const name = `${prefix}${filter.attrPath}`.replace(
+      /^urn:ietf:params:scim:schemas:core:2\.0:\w+:/i,
+      "",
+    );
     const attribute = columns[name.toLowerCase()];
     if (!attribute) {
-      throw new ScimError(400, `Filtering on ${name.slice(0, 100)} is not supported`, "invalidFilter");
+      throw new ScimError(
+        400,
+        `Filtering on ${name.slice(0, 100)} is not supported`,
+        "invalidFilter",
+      );
     }
     const { column } = attribute;
     if (filter.op === "pr") return sql`(${column} is not null)`;
     const value = filter.compValue;
     if (attribute.type === "boolean") {
       if (typeof value !== "boolean" || (filter.op !== "eq" && filter.op !== "ne")) {
-        throw new ScimError(400, `${name} compares with eq or ne to true or false`, "invalidFilter");
+        throw new ScimError(
+          400,
+          `${name} compares with eq or ne to true or false`,
+          "invalidFilter",
+        );
       }
       return filter.op === "eq" ? sql`(${column} = ${value})` : sql`(${column} <> ${value})`;
     }

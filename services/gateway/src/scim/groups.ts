@@ -3,7 +3,7 @@ import type { Sql, TransactionSql } from "@oryn/shared";
 import { type ScimPatchOperation, scimPatch } from "scim-patch";
 import { ScimError } from "./errors.ts";
 import { filterCondition } from "./filter.ts";
-import { type ScimContext, recordScimEvent, syncMembership } from "./memberships.ts";
+import { recordScimEvent, type ScimContext, syncMembership } from "./memberships.ts";
 import { patchFailure } from "./patch.ts";
 import { groupSchemaUrn, listResponse, type ScimPage } from "./resources.ts";
 
@@ -273,7 +273,10 @@ function memberRemovals(operations: ScimPatchOperation[]): ScimPatchOperation[] 
       if (typeof value !== "string") {
         throw new ScimError(400, "Each member to remove needs a value", "invalidValue");
       }
-      return { op: "remove" as const, path: `members[value eq ${JSON.stringify(value.toLowerCase())}]` };
+      return {
+        op: "remove" as const,
+        path: `members[value eq ${JSON.stringify(value.toLowerCase())}]`,
+      };
     });
   });
 }

@@ -1,11 +1,7 @@
 import { type Role, recordEvent, type TransactionSql } from "@oryn/shared";
 import { revokeAccess } from "../access/revocations.ts";
 import { type AuditContext, recordAuditEvent } from "../audit/audit-events.ts";
-import {
-  addMembership,
-  assertMemberCapAllows,
-  lockMemberships,
-} from "../members/members.ts";
+import { addMembership, assertMemberCapAllows, lockMemberships } from "../members/members.ts";
 import { roleForGroups } from "../sso/group-roles.ts";
 import { revokeUserSessions } from "../tokens/refresh-tokens.ts";
 import { ScimError } from "./errors.ts";
@@ -75,6 +71,16 @@ export async function syncMembership(
   );
   const role = await roleForGroups(tx, tenantId, names, person.baseRole);
   if (!current) {
+    // A restricted (unpaid) tenant gives nobody new access, as invitations and keys do not.
+    const [tenant] = await tx<
+      { status: string }[]
+    >`select status from tenants where id = ${tenantId}`;
+    if (tenant?.status === "restricted") {
+      throw new ScimError(
+        403,
+        "The tenant is restricted to reads until its overdue payment is made",
+      );
+    }
     await assertMemberCapAllows(tx, tenantId, memberships.length);
     await addMembership(tx, { tenantId, userId, role });
     await recordScimEvent(tx, context, {

@@ -1,4 +1,4 @@
-import { type ScimPatchOperation, ScimError as ScimPatchError } from "scim-patch";
+import { ScimError as ScimPatchError, type ScimPatchOperation } from "scim-patch";
 import { ScimError } from "./errors.ts";
 
 const patchOpUrn = "urn:ietf:params:scim:api:messages:2.0:PatchOp";

@@ -135,9 +135,14 @@ export function createScimApp(deps: GatewayDeps): Hono<ScimEnv> {
       // Counted per client address, and only for refusals: a good token is never held up by
       // someone else's bad ones behind the same address.
       await failures.take(deps.clientIp(c as never));
-      throw new ScimError(401, "A valid SCIM token is required (Authorization: Bearer …)", undefined, {
-        "www-authenticate": 'Bearer realm="scim"',
-      });
+      throw new ScimError(
+        401,
+        "A valid SCIM token is required (Authorization: Bearer …)",
+        undefined,
+        {
+          "www-authenticate": 'Bearer realm="scim"',
+        },
+      );
     }
     await perToken.take(found.tokenId);
     const origin = new URL(c.req.url).origin;
@@ -228,7 +233,9 @@ export function createScimApp(deps: GatewayDeps): Hono<ScimEnv> {
   });
   scim.put("/Groups/:id", async (c) => {
     const input = groupInputOf(await scimBody(c));
-    const group = await sql.begin((tx) => replaceGroup(tx, c.get("scim"), c.req.param("id"), input));
+    const group = await sql.begin((tx) =>
+      replaceGroup(tx, c.get("scim"), c.req.param("id"), input),
+    );
     return scimJson(c, group);
   });
   scim.patch("/Groups/:id", async (c) => {

@@ -4,7 +4,7 @@ import { type ScimPatchOperation, scimPatch } from "scim-patch";
 import { hashPassword } from "../passwords/passwords.ts";
 import { ScimError } from "./errors.ts";
 import { type Fragment, filterCondition } from "./filter.ts";
-import { type ScimContext, recordScimEvent, syncMembership } from "./memberships.ts";
+import { recordScimEvent, type ScimContext, syncMembership } from "./memberships.ts";
 import { patchFailure } from "./patch.ts";
 import { listResponse, type ScimPage, userSchemaUrn } from "./resources.ts";
 
@@ -37,7 +37,11 @@ const emailPattern = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 function optionalText(value: unknown, name: string, max: number): string | null {
   if (value === undefined || value === null || value === "") return null;
   if (typeof value !== "string" || value.length > max || value.includes("\u0000")) {
-    throw new ScimError(400, `${name} must be a string of at most ${max} characters`, "invalidValue");
+    throw new ScimError(
+      400,
+      `${name} must be a string of at most ${max} characters`,
+      "invalidValue",
+    );
   }
   return value;
 }
@@ -160,12 +164,10 @@ export async function getUser(
   context: ScimContext,
   id: string,
 ): Promise<ScimUser> {
-  const [row] = await userRows(
-    sql,
-    context.tenantId,
-    sql`s.user_id::text = ${id.toLowerCase()}`,
-    { offset: 0, limit: 1 },
-  );
+  const [row] = await userRows(sql, context.tenantId, sql`s.user_id::text = ${id.toLowerCase()}`, {
+    offset: 0,
+    limit: 1,
+  });
   if (!row) throw new ScimError(404, `No user ${id.slice(0, 100)}`);
   return toScimUser(row, context.baseUrl, await groupsOf(sql, context.tenantId, row.userId));
 }
