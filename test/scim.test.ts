@@ -518,6 +518,11 @@ describe("SCIM provisioning", () => {
       ),
     ).toEqual([400, "invalidValue"]);
     expect((await scim("GET", "/Nothing")).status).toBe(404);
+    expect(scimError(await scim("GET", "/Users/not-a-uuid"))).toEqual([404, undefined]);
+    expect(
+      (await scim("GET", `/Users?filter=${filterOf('id eq "not-a-uuid"')}`)).json,
+    ).toMatchObject({ totalResults: 0 });
+    expect((await scim("DELETE", "/Groups/1")).status).toBe(404);
   });
 
   test("deactivation ends the person's sessions at once; the last owner stays; a SCIM user gets in by password reset", async ({

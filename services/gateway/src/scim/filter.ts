@@ -78,11 +78,12 @@ export function filterCondition(
       throw new ScimError(400, `${name} compares with a string`, "invalidFilter");
     }
     if (attribute.type === "uuid") {
+      if (filter.op !== "eq" && filter.op !== "ne") {
+        throw new ScimError(400, `${name} compares with eq or ne`, "invalidFilter");
+      }
       // An id that is no UUID matches nothing, rather than failing the cast.
-      const text = sql`${column}::text`;
-      if (filter.op === "eq") return sql`(${text} = ${value.toLowerCase()})`;
-      if (filter.op === "ne") return sql`(${text} <> ${value.toLowerCase()})`;
-      throw new ScimError(400, `${name} compares with eq or ne`, "invalidFilter");
+      const matches = isUuid(value) ? sql`(${column} = ${value.toLowerCase()}::uuid)` : sql`false`;
+      return filter.op === "eq" ? matches : sql`(not ${matches})`;
     }
     // Case-insensitive, as userName, displayName and emails are (RFC 7643 caseExact false).
     const lowered = sql`lower(${column})`;
@@ -104,4 +105,11 @@ export function filterCondition(
     }
   };
   return condition(ast);
+}
+
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Whether a client's id can be one of ours: anything else is simply not found. */
+export function isUuid(value: string): boolean {
+  return uuidPattern.test(value);
 }

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Sql, TransactionSql } from "@oryn/shared";
 import { type ScimPatchOperation, scimPatch } from "scim-patch";
 import { ScimError } from "./errors.ts";
-import { filterCondition } from "./filter.ts";
+import { filterCondition, isUuid } from "./filter.ts";
 import { recordScimEvent, type ScimContext, syncMembership } from "./memberships.ts";
 import { patchFailure } from "./patch.ts";
 import { groupSchemaUrn, listResponse, type ScimPage } from "./resources.ts";
@@ -87,7 +87,7 @@ export type ScimGroup = ReturnType<typeof toScimGroup>;
 async function groupRow(sql: Sql | TransactionSql, tenantId: string, id: string, lock = false) {
   const [row] = await sql<GroupRow[]>`
     select id, display_name, external_id, created_at, updated_at from scim_groups g
-    where tenant_id = ${tenantId} and id::text = ${id.toLowerCase()}
+    where tenant_id = ${tenantId} and id = ${isUuid(id) ? id : null}
     ${lock ? sql`for update` : sql``}`;
   if (!row) throw new ScimError(404, `No group ${id.slice(0, 100)}`);
   return row;
@@ -132,7 +132,7 @@ async function assertMembersKnown(tx: TransactionSql, tenantId: string, members:
   if (members.length === 0) return;
   const known = await tx<{ userId: string }[]>`
     select user_id from scim_users
-    where tenant_id = ${tenantId} and user_id::text = any(${members}::text[])`;
+    where tenant_id = ${tenantId} and user_id = any(${members.filter(isUuid)}::uuid[])`;
   if (known.length !== members.length) {
     const found = new Set(known.map((row) => row.userId));
     const missing = members.find((member) => !found.has(member)) ?? "";

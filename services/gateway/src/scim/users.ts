@@ -3,7 +3,7 @@ import type { Role, Sql, TransactionSql } from "@oryn/shared";
 import { type ScimPatchOperation, scimPatch } from "scim-patch";
 import { hashPassword } from "../passwords/passwords.ts";
 import { ScimError } from "./errors.ts";
-import { type Fragment, filterCondition } from "./filter.ts";
+import { type Fragment, filterCondition, isUuid } from "./filter.ts";
 import { recordScimEvent, type ScimContext, syncMembership } from "./memberships.ts";
 import { patchFailure } from "./patch.ts";
 import { listResponse, type ScimPage, userSchemaUrn } from "./resources.ts";
@@ -153,10 +153,22 @@ async function userRows(
     offset ${page.offset} limit ${page.limit}`;
 }
 
-async function groupsOf(sql: Sql | TransactionSql, tenantId: string, userId: string) {
-  return sql<GroupRef[]>`
-    select g.id, g.display_name from scim_group_members m join scim_groups g on g.id = m.group_id
-    where m.tenant_id = ${tenantId} and m.user_id = ${userId} order by g.display_name`;
+/** The groups of several users in one query, by user. */
+async function groupsOf(
+  sql: Sql | TransactionSql,
+  tenantId: string,
+  userIds: string[],
+): Promise<Map<string, GroupRef[]>> {
+  const rows = await sql<(GroupRef & { userId: string })[]>`
+    select m.user_id, g.id, g.display_name
+    from scim_group_members m join scim_groups g on g.id = m.group_id
+    where m.tenant_id = ${tenantId} and m.user_id = any(${userIds}::uuid[])
+    order by g.display_name`;
+  const byUser = new Map<string, GroupRef[]>();
+  for (const { userId, ...group } of rows) {
+    byUser.set(userId, [...(byUser.get(userId) ?? []), group]);
+  }
+  return byUser;
 }
 
 export async function getUser(
@@ -164,12 +176,14 @@ export async function getUser(
   context: ScimContext,
   id: string,
 ): Promise<ScimUser> {
-  const [row] = await userRows(sql, context.tenantId, sql`s.user_id::text = ${id.toLowerCase()}`, {
+  if (!isUuid(id)) throw new ScimError(404, `No user ${id.slice(0, 100)}`);
+  const [row] = await userRows(sql, context.tenantId, sql`s.user_id = ${id}`, {
     offset: 0,
     limit: 1,
   });
   if (!row) throw new ScimError(404, `No user ${id.slice(0, 100)}`);
-  return toScimUser(row, context.baseUrl, await groupsOf(sql, context.tenantId, row.userId));
+  const groups = await groupsOf(sql, context.tenantId, [row.userId]);
+  return toScimUser(row, context.baseUrl, groups.get(row.userId));
 }
 
 export async function listUsers(
@@ -188,10 +202,12 @@ export async function listUsers(
           offset: query.startIndex - 1,
           limit: query.count,
         });
-  const users = [];
-  for (const row of rows) {
-    users.push(toScimUser(row, context.baseUrl, await groupsOf(sql, context.tenantId, row.userId)));
-  }
+  const groups = await groupsOf(
+    sql,
+    context.tenantId,
+    rows.map((row) => row.userId),
+  );
+  const users = rows.map((row) => toScimUser(row, context.baseUrl, groups.get(row.userId)));
   return listResponse(users, Number(total?.count ?? 0), query.startIndex);
 }
 
@@ -265,7 +281,7 @@ export async function replaceUser(
   await tx`select 1 from tenants where id = ${tenantId} for update`;
   const [before] = await tx<{ userId: string; active: boolean; userName: string }[]>`
     select user_id, active, user_name from scim_users
-    where tenant_id = ${tenantId} and user_id::text = ${id.toLowerCase()}`;
+    where tenant_id = ${tenantId} and user_id = ${isUuid(id) ? id : null}`;
   if (!before) throw new ScimError(404, `No user ${id.slice(0, 100)}`);
   const [taken] = await tx`
     select 1 from scim_users where tenant_id = ${tenantId}
@@ -329,7 +345,7 @@ export async function deleteUser(tx: TransactionSql, context: ScimContext, id: s
   await tx`select 1 from tenants where id = ${tenantId} for update`;
   const [row] = await tx<{ userId: string; userName: string }[]>`
     select user_id, user_name from scim_users
-    where tenant_id = ${tenantId} and user_id::text = ${id.toLowerCase()}`;
+    where tenant_id = ${tenantId} and user_id = ${isUuid(id) ? id : null}`;
   if (!row) throw new ScimError(404, `No user ${id.slice(0, 100)}`);
   await syncMembership(tx, context, row.userId, { removing: true });
   await tx`delete from scim_users where tenant_id = ${tenantId} and user_id = ${row.userId}`;
