@@ -101,7 +101,8 @@ export function createGatewayApp(deps: GatewayDeps): App {
       version: "1.0.0",
       description:
         "The public API of Oryn. Errors are application/problem+json (RFC 9457) with a stable `code`. " +
-        "Every operation's `x-oryn-min-role` names the lowest role that may call it.",
+        "Every operation's `x-oryn-min-role` names the lowest role that may call it. " +
+        "SCIM 2.0 provisioning (RFC 7644) is served at `/scim/v2`, outside this document, with a token from `POST /v1/scim/tokens`.",
     },
     // Relative: the document is served by the gateway it describes, whatever its public address.
     servers: [{ url: "/", description: "The gateway serving this document" }],

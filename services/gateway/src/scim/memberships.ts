@@ -89,7 +89,9 @@ export async function syncMembership(
       entityId: userId,
       data: { role },
     });
-    await recordEvent(tx, tenantId, "member.added", { userId, role });
+    // As an accepted invitation announces a member.
+    const [user] = await tx<{ email: string }[]>`select email from users where id = ${userId}`;
+    await recordEvent(tx, tenantId, "member.added", { userId, email: user?.email, role });
     return;
   }
   if (current.role === role) return;
