@@ -15,7 +15,7 @@ import { ProjectPage } from "./pages/project.tsx";
 import { ProjectsPage } from "./pages/projects.tsx";
 import { SettingsPage } from "./pages/settings.tsx";
 import { SignInPage } from "./pages/sign-in.tsx";
-import { SignUpPage } from "./pages/sign-up.tsx";
+import { ConfirmSignupPage, SignUpPage } from "./pages/sign-up.tsx";
 import { TaskPage } from "./pages/task.tsx";
 import { WebhooksPage } from "./pages/webhooks.tsx";
 import { SessionProvider } from "./session.tsx";
@@ -29,6 +29,7 @@ function App() {
       <Route element={<Layout />}>
         <Route path="sign-in" element={<SignInPage />} />
         <Route path="sign-up" element={<SignUpPage />} />
+        <Route path="confirm-signup" element={<ConfirmSignupPage />} />
         <Route path="accept-invitation" element={<AcceptInvitationPage />} />
         <Route path="verify-email" element={<VerifyEmailPage />} />
         <Route path="reset-password" element={<ResetPasswordPage />} />

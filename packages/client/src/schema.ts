@@ -588,44 +588,6 @@ export interface paths {
         patch: operations["updateTask"];
         trace?: never;
     };
-    "/v1/scim/tokens": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The tenant's SCIM tokens, without the tokens themselves */
-        get: operations["listScimTokens"];
-        put?: never;
-        /**
-         * Create a SCIM token for /scim/v2; the token is shown once
-         * @description The bearer token an identity provider (Okta, Entra ID) provisions this tenant's people with, at `/scim/v2` (RFC 7644). Stored only as a hash; made by people, not API keys.
-         */
-        post: operations["createScimToken"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/scim/tokens/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post?: never;
-        /** Delete a SCIM token; it stops working at once */
-        delete: operations["deleteScimToken"];
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/v1/security-log": {
         parameters: {
             query?: never;
@@ -657,7 +619,7 @@ export interface paths {
         put?: never;
         /**
          * Sign a company up; its workspace is provisioned in the background
-         * @description With an `Idempotency-Key`, the same body again within 24 h answers the same tenant and user, with fresh tokens (tokens are never stored).
+         * @description With an `Idempotency-Key`, the same body again within 24 h answers the same tenant and user, with fresh tokens (tokens are never stored). Where the deployment confirms signups by mail (`SIGNUP_CONFIRMATION=email`), the answer is `{status: "confirmation_sent"}` whatever the address, the address is mailed a link (or, if it has an account, a notice), and `POST /v1/signup/confirm` with the link's token creates the tenant.
          */
         post: operations["signUp"];
         delete?: never;
@@ -666,21 +628,20 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/sso/group-roles": {
+    "/v1/signup/confirm": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** Which role each directory group gives (SCIM groups and SSO group claims) */
-        get: operations["listGroupRoles"];
+        get?: never;
+        put?: never;
         /**
-         * Replace the mapping of directory groups to roles
-         * @description The highest role among a person's mapped groups wins; people in no mapped group keep their default. Directory (SCIM) members' roles follow at once; the tenant's last owner is never demoted this way. 422 when a group is named twice.
+         * Finish a signup confirmed by mail: the tenant is created and provisioned
+         * @description Only where the deployment confirms signups by mail (`SIGNUP_CONFIRMATION=email`; elsewhere 404). The token of the mailed link creates the tenant, its owner (the address counts as verified) and the membership, as `POST /v1/signup` does without confirmation. A taken slug is a 409 that leaves the token unspent: send it again with another `slug`.
          */
-        put: operations["replaceGroupRoles"];
-        post?: never;
+        post: operations["confirmSignup"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1224,13 +1185,18 @@ export interface components {
              */
             plan: "pro" | "business";
         };
+        ConfirmSignupRequest: {
+            /**
+             * @description Another slug, when the one asked for at signup has been taken since
+             * @example acme
+             */
+            slug?: string;
+            /** @description The `token` of the mailed link */
+            token: string;
+        };
         CreatedApiKey: components["schemas"]["ApiKey"] & {
             /** @description Shown once, never again */
             key: string;
-        };
-        CreatedScimToken: components["schemas"]["ScimToken"] & {
-            /** @description The bearer token for /scim/v2: shown once, never again */
-            token: string;
         };
         CreatedWebhookEndpoint: components["schemas"]["WebhookEndpoint"] & {
             /** @description The signing secret (`whsec_…`), shown once, never again */
@@ -1296,21 +1262,6 @@ export interface components {
             items: components["schemas"]["Event"][];
             /** @description The `after` of the next page; null when this page reaches the end for now */
             nextCursor: string | null;
-        };
-        GroupRole: {
-            /**
-             * @description A directory group: a SCIM group's displayName or externalId, or a value of the groups claim an SSO sign-in carries
-             * @example Engineering
-             */
-            group: string;
-            /**
-             * @example admin
-             * @enum {string}
-             */
-            role: "owner" | "admin" | "member";
-        };
-        GroupRoles: {
-            items: components["schemas"]["GroupRole"][];
         };
         Invitation: {
             /** Format: date-time */
@@ -1481,26 +1432,6 @@ export interface components {
             /** @description The new secret, shown once; the old one also signs for the next 24 hours */
             secret: string;
         };
-        ScimToken: {
-            /** Format: date-time */
-            createdAt: string;
-            /** Format: uuid */
-            createdBy: string | null;
-            description: string;
-            /** Format: uuid */
-            id: string;
-            /** Format: date-time */
-            lastUsedAt: string | null;
-            /** @description The token's first characters, to tell tokens apart */
-            tokenPrefix: string;
-        };
-        ScimTokenList: {
-            items: components["schemas"]["ScimToken"][];
-        };
-        ScimTokenRequest: {
-            /** @example Okta provisioning */
-            description?: string;
-        };
         SecondFactor: {
             /** @description The six-digit code the authenticator app shows now */
             code?: string;
@@ -1575,6 +1506,13 @@ export interface components {
                 id: string;
                 name: string;
             };
+        };
+        SignupPending: {
+            /**
+             * @description SIGNUP_CONFIRMATION=email: a link was mailed to the owner's address (or, if it has an account, a notice); nothing is created until `POST /v1/signup/confirm`
+             * @enum {string}
+             */
+            status: "confirmation_sent";
         };
         SignupRequest: {
             company: {
@@ -6283,241 +6221,6 @@ export interface operations {
             };
         };
     };
-    listScimTokens: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The tokens (at most 100) */
-            200: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ScimTokenList"];
-                };
-            };
-            /** @description No credential, or a bad, expired or revoked one (`unauthorized`, `invalid_credentials`, `invalid_token`) */
-            401: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The role is too low, or the tenant is restricted to reads (`forbidden`, `tenant_restricted`) */
-            403: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Over a rate limit (`rate_limited`); try again after Retry-After seconds */
-            429: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    /** @description Seconds to wait before trying again */
-                    "Retry-After": number;
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    createScimToken: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["ScimTokenRequest"];
-            };
-        };
-        responses: {
-            /** @description The token */
-            201: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["CreatedScimToken"];
-                };
-            };
-            /** @description The body is not JSON, or not the shape this operation takes (`invalid_json`, `bad_request`, `invalid_signature`) */
-            400: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No credential, or a bad, expired or revoked one (`unauthorized`, `invalid_credentials`, `invalid_token`) */
-            401: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The role is too low, or the tenant is restricted to reads (`forbidden`, `tenant_restricted`) */
-            403: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body is not JSON (`unsupported_media_type`) */
-            415: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The request does not fit the schema; `errors` names each field (`validation_failed`, `idempotency_key_reused`) */
-            422: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Over a rate limit (`rate_limited`); try again after Retry-After seconds */
-            429: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    /** @description Seconds to wait before trying again */
-                    "Retry-After": number;
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    deleteScimToken: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Deleted */
-            204: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description No credential, or a bad, expired or revoked one (`unauthorized`, `invalid_credentials`, `invalid_token`) */
-            401: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The role is too low, or the tenant is restricted to reads (`forbidden`, `tenant_restricted`) */
-            403: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Absent, or another tenant's (`not_found`) */
-            404: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Over a rate limit (`rate_limited`); try again after Retry-After seconds */
-            429: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    /** @description Seconds to wait before trying again */
-                    "Retry-After": number;
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
     listSecurityEvents: {
         parameters: {
             query?: {
@@ -6621,7 +6324,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SignupAnswer"];
+                    "application/json": components["schemas"]["SignupAnswer"] | components["schemas"]["SignupPending"];
                 };
             };
             /** @description The body is not JSON, or not the shape this operation takes (`invalid_json`, `bad_request`, `invalid_signature`) */
@@ -6702,82 +6405,24 @@ export interface operations {
             };
         };
     };
-    listGroupRoles: {
+    confirmSignup: {
         parameters: {
             query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The mapping */
-            200: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["GroupRoles"];
-                };
+            header?: {
+                /** @description Makes the POST safe to retry: the same key and body within 24 h returns the first answer */
+                "idempotency-key"?: string;
             };
-            /** @description No credential, or a bad, expired or revoked one (`unauthorized`, `invalid_credentials`, `invalid_token`) */
-            401: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The role is too low, or the tenant is restricted to reads (`forbidden`, `tenant_restricted`) */
-            403: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Over a rate limit (`rate_limited`); try again after Retry-After seconds */
-            429: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    /** @description Seconds to wait before trying again */
-                    "Retry-After": number;
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    replaceGroupRoles: {
-        parameters: {
-            query?: never;
-            header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["GroupRoles"];
+                "application/json": components["schemas"]["ConfirmSignupRequest"];
             };
         };
         responses: {
-            /** @description The mapping now */
-            200: {
+            /** @description Accepted; poll GET /v1/tenant until status is active */
+            202: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -6785,7 +6430,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["GroupRoles"];
+                    "application/json": components["schemas"]["SignupAnswer"];
                 };
             };
             /** @description The body is not JSON, or not the shape this operation takes (`invalid_json`, `bad_request`, `invalid_signature`) */
@@ -6812,8 +6457,34 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The role is too low, or the tenant is restricted to reads (`forbidden`, `tenant_restricted`) */
-            403: {
+            /** @description Absent, or another tenant's (`not_found`) */
+            404: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state, or the tenant is still being provisioned (`tenant_not_ready`, with Retry-After) */
+            409: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is over the limit (`payload_too_large`) */
+            413: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];

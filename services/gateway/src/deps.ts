@@ -44,6 +44,8 @@ export type GatewayDeps = {
   rateLimits: RateLimits;
   loginLimiter: LoginLimiter;
   resetLimiter: ResetLimiter;
+  /** Signups confirmed by mail, per address (SIGNUP_CONFIRMATION=email). */
+  signupMailLimiter: ResetLimiter;
   accountTokens: AccountTokenSettings;
   revocations: Revocations;
   mfa: MfaSettings;
@@ -164,6 +166,13 @@ export async function createGatewayDeps(
       prefix: config.REDIS_PREFIX,
       perAddressPerHour: config.PASSWORD_RESET_PER_ADDRESS_PER_HOUR,
       perIpPerHour: config.PASSWORD_RESET_PER_IP_PER_HOUR,
+    }),
+    signupMailLimiter: createResetLimiter({
+      redis,
+      prefix: config.REDIS_PREFIX,
+      perAddressPerHour: config.SIGNUP_MAILS_PER_ADDRESS_PER_HOUR,
+      name: "signup",
+      what: "signups with this address",
     }),
     accountTokens: {
       verifyEmailTtlSeconds: config.EMAIL_VERIFICATION_TTL_SECONDS,

@@ -170,6 +170,22 @@ export const gatewayEnv = z
       .describe(
         "Signups per minute across all clients, on top of the per-IP limit: each signup creates a role and a database, and many IPs must not add up to unbounded. Past it, 429 with Retry-After.",
       ),
+    SIGNUP_CONFIRMATION: z
+      .enum(["none", "email"])
+      .default("none")
+      .describe(
+        "`none`: `POST /v1/signup` creates the tenant at once and answers its tokens, or 409 `email_taken` (the contract's default). `email`: it answers 202 `{status: \"confirmation_sent\"}` whatever the address, mails a link (or, to an address with an account, a notice), and the tenant is created by `POST /v1/signup/confirm` with the link's token: nobody can learn from signup whether an address has an account.",
+      ),
+    SIGNUP_CONFIRMATION_TTL_SECONDS: positiveInt
+      .default(24 * 3600)
+      .describe(
+        "With `SIGNUP_CONFIRMATION=email`: how long the link that finishes a signup works.",
+      ),
+    SIGNUP_MAILS_PER_ADDRESS_PER_HOUR: positiveInt
+      .default(3)
+      .describe(
+        "With `SIGNUP_CONFIRMATION=email`: signup requests per email address per hour (whether or not it has an account), so nobody can flood an inbox; per IP the signup limits apply.",
+      ),
     DOCS_PER_IP_PER_MINUTE: positiveInt
       .default(60)
       .describe("Requests per minute per client IP to `/openapi.json` and `/docs`."),

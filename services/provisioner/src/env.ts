@@ -69,21 +69,6 @@ export const provisionerEnv = z.object({
     secret: true,
     unset: "generated into SECRETS_DIR outside production",
   }),
-  ORYN_TEST_TENANT_MIGRATIONS_DIR: z
-    .string()
-    .min(1)
-    .optional()
-    .describe(
-      "Tests only, ignored unless NODE_ENV=test: tenant migrations from this directory instead of the real history, so a test can add one.",
-    ),
 });
-
-/** The tenant migration history this process applies. */
-export function tenantMigrationsDir(config: ProvisionerConfig): string {
-  return (
-    (config.NODE_ENV === "test" ? config.ORYN_TEST_TENANT_MIGRATIONS_DIR : undefined) ??
-    tenantMigrations
-  );
-}
 
 export type ProvisionerConfig = z.output<typeof provisionerEnv>;

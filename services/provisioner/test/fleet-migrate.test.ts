@@ -51,7 +51,7 @@ beforeAll(async () => {
   await insertTenant(deps.controlPlane);
   const deleted = await insertTenant(deps.controlPlane);
   await deps.controlPlane`update tenants set status = 'deleted' where id = ${deleted}`;
-  env = { ...serviceEnv(run), ORYN_TEST_TENANT_MIGRATIONS_DIR: migrations };
+  env = serviceEnv(run);
 }, 60_000);
 afterAll(async () => {
   await deps?.close();
@@ -75,7 +75,9 @@ async function schemaVersions(): Promise<Record<string, number>> {
 }
 
 async function migrateCli(...args: string[]) {
-  const result = await runCli(["migrate", "--json", ...args], env);
+  const result = await runCli(["migrate", "--json", ...args], env, {
+    tenantMigrations: migrations,
+  });
   return { ...result, report: JSON.parse(result.stdout || "null") as FleetMigrationReport };
 }
 
@@ -141,7 +143,7 @@ describe("pnpm oryn migrate", () => {
     try {
       const connection = await holder.reserve();
       await connection`select pg_advisory_lock(7310003)`;
-      const { code, stderr } = await runCli(["migrate"], env);
+      const { code, stderr } = await runCli(["migrate"], env, { tenantMigrations: migrations });
       expect(code).toBe(1);
       expect(stderr).toMatch(/another fleet migration is running/);
       connection.release();
@@ -151,7 +153,9 @@ describe("pnpm oryn migrate", () => {
   });
 
   it("refuses bad flags with a usage line", async () => {
-    const { code, stderr } = await runCli(["migrate", "--canary", "0"], env);
+    const { code, stderr } = await runCli(["migrate", "--canary", "0"], env, {
+      tenantMigrations: migrations,
+    });
     expect(code).toBe(2);
     expect(stderr).toMatch(/usage: pnpm oryn migrate/);
   });

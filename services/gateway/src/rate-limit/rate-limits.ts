@@ -190,6 +190,7 @@ export async function bucketOf(
 
 const passwordRoutes = new Set([
   "/v1/signup",
+  "/v1/signup/confirm",
   "/v1/auth/login",
   "/v1/auth/mfa",
   "/v1/invitations/accept",
