@@ -64,7 +64,19 @@ describe("SCIM provisioning", () => {
     const listed = await gateway("GET", "/v1/scim/tokens", { token: owner });
     expect(listed.json.items).toHaveLength(1);
     expect(JSON.stringify(listed.json)).not.toContain(created.json.token);
+    expect(listed.json.items[0].tokenPrefix).toBe(created.json.token.slice(0, 16));
     const scim = scimClient(stack.gatewayUrl, created.json.token);
+    // With an Idempotency-Key, a replay shows the same token (derived, never stored).
+    const keyed = () =>
+      gateway("POST", "/v1/scim/tokens", {
+        token: owner,
+        body: { description: "Entra" },
+        headers: { "idempotency-key": `scim-${signedUp.slug}` },
+      });
+    const [once, replay] = [await keyed(), await keyed()];
+    expect(replay.headers.get("idempotent-replayed")).toBe("true");
+    expect([once.status, replay.status, replay.json.token]).toEqual([201, 201, once.json.token]);
+    expect((await scim("GET", "/Users", undefined, { token: replay.json.token })).status).toBe(200);
 
     const config = await scim("GET", "/ServiceProviderConfig");
     expect(config.status).toBe(200);

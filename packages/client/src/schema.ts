@@ -600,7 +600,7 @@ export interface paths {
         put?: never;
         /**
          * Create a SCIM token for /scim/v2; the token is shown once
-         * @description The bearer token an identity provider (Okta, Entra ID) provisions this tenant's people with, at `/scim/v2` (RFC 7644). Stored only as a hash; made by people, not API keys.
+         * @description The bearer token an identity provider (Okta, Entra ID) provisions this tenant's people with, at `/scim/v2` (RFC 7644). Stored only as a hash; made by people, not API keys. With an `Idempotency-Key`, a replay shows the same token again (it is derived, never stored).
          */
         post: operations["createScimToken"];
         delete?: never;
@@ -6383,7 +6383,10 @@ export interface operations {
     createScimToken: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes the POST safe to retry: the same key and body within 24 h returns the first answer */
+                "idempotency-key"?: string;
+            };
             path?: never;
             cookie?: never;
         };

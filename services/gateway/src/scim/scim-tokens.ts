@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
 import { ApiError, type Sql, type TransactionSql } from "@oryn/shared";
 import { recordCallerEvent } from "../audit/audit-events.ts";
 import type { Caller } from "../lib/request.ts";
@@ -8,6 +8,39 @@ export const scimTokenPrefix = "oryn_scim_";
 
 export function hashScimToken(token: string): Buffer {
   return createHash("sha256").update(token).digest();
+}
+
+/** A new random token. */
+export function newScimToken(): string {
+  return `${scimTokenPrefix}${randomBytes(32).toString("base64url")}`;
+}
+
+/**
+ * The token made for a request with an `Idempotency-Key`: derived from a random salt with a
+ * server key, so a replay can show it again while the stored answer holds only the salt (as
+ * API keys are, api-keys.ts).
+ */
+export function derivedScimToken(secret: Buffer, salt: string): string {
+  return `${scimTokenPrefix}${createHmac("sha256", secret).update(`scim-token ${salt}`).digest("base64url")}`;
+}
+
+/** The token a replayed creation made, derived again under whichever server key made it. */
+export async function rederivedScimToken(
+  sql: Sql,
+  id: string,
+  salt: string,
+  secrets: Buffer[],
+): Promise<string> {
+  const [row] = await sql<
+    { tokenHash: Buffer }[]
+  >`select token_hash from scim_tokens where id = ${id}`;
+  for (const secret of secrets) {
+    const candidate = derivedScimToken(secret, salt);
+    if (row && timingSafeEqual(hashScimToken(candidate), row.tokenHash)) return candidate;
+  }
+  throw new ApiError("conflict", {
+    detail: "The SCIM token this request made has been deleted since: make a new one",
+  });
 }
 
 type TokenRow = {
@@ -32,12 +65,12 @@ export async function createScimToken(
   tx: TransactionSql,
   caller: Caller,
   input: { description?: string | undefined },
+  token: string = newScimToken(),
 ): Promise<ScimToken & { token: string }> {
   const { principal } = caller;
   if (principal.kind === "api_key") {
     throw new ApiError("forbidden", { detail: "SCIM tokens are made by people, not by API keys" });
   }
-  const token = `${scimTokenPrefix}${randomBytes(32).toString("base64url")}`;
   const [row] = await tx<TokenRow[]>`
     insert into scim_tokens (id, tenant_id, token_hash, token_prefix, description, created_by)
     values (${randomUUID()}, ${principal.tenantId}, ${hashScimToken(token)},
