@@ -529,6 +529,52 @@ describe("SCIM provisioning", () => {
         }),
       ),
     ).toEqual([400, "invalidValue"]);
+    // Hostile bodies and queries: always a SCIM 4xx, never a 5xx.
+    const hostile: [string, string, unknown][] = [
+      ["POST", "/Users", null],
+      ["POST", "/Users", []],
+      ["POST", "/Users", "user"],
+      ["POST", "/Users", { userName: { $gt: "" } }],
+      ["POST", "/Users", { userName: "nul\u0000@example.test" }],
+      ["POST", "/Users", { userName: "x@example.test", externalId: 5, name: "x" }],
+      ["POST", "/Users", { userName: "x@example.test", displayName: "d".repeat(201) }],
+      ["POST", "/Groups", { displayName: "G", members: "everyone" }],
+      ["POST", "/Groups", { displayName: "G", members: [{ value: 1 }] }],
+      ["POST", "/Groups", { displayName: "G", members: [{ value: "'; drop table users; --" }] }],
+      ["POST", "/Groups", { displayName: "\u0000" }],
+      ["PATCH", `/Users/${user.json.id}`, { schemas: [patchOp], Operations: "replace" }],
+      ["PATCH", `/Users/${user.json.id}`, { schemas: [patchOp], Operations: [{ op: "remove" }] }],
+      [
+        "PATCH",
+        `/Users/${user.json.id}`,
+        { schemas: [patchOp], Operations: [{ op: "add", path: "emails[type eq", value: 1 }] },
+      ],
+      [
+        "PATCH",
+        `/Users/${user.json.id}`,
+        { schemas: [patchOp], Operations: [{ op: "replace", value: { userName: 42 } }] },
+      ],
+    ];
+    for (const [method, path, body] of hostile) {
+      const answer = await scim(method, path, body);
+      expect(answer.status, `${method} ${path} ${JSON.stringify(body)}`).toBeGreaterThanOrEqual(
+        400,
+      );
+      expect(answer.status, `${method} ${path} ${JSON.stringify(body)}`).toBeLessThan(500);
+      expect(answer.json.schemas).toEqual([errorUrn]);
+    }
+    for (const query of [
+      "startIndex=99999999999",
+      "count=-5",
+      "startIndex=abc",
+      `filter=${filterOf('userName co "%_\\"')}`,
+    ]) {
+      const answer = await scim("GET", `/Users?${query}`);
+      expect(answer.status, query).toBeLessThan(500);
+    }
+    expect(
+      scimError(await scim("GET", `/Users?filter=${filterOf('userName eq "\u0000"')}`)),
+    ).toEqual([400, "invalidFilter"]);
     expect((await scim("GET", "/Nothing")).status).toBe(404);
     expect(scimError(await scim("GET", "/Users/not-a-uuid"))).toEqual([404, undefined]);
     expect(

@@ -74,7 +74,8 @@ export function filterCondition(
       }
       return filter.op === "eq" ? sql`(${column} = ${value})` : sql`(${column} <> ${value})`;
     }
-    if (typeof value !== "string") {
+    // PostgreSQL text holds no NUL: such a value matches nothing we store, and is refused.
+    if (typeof value !== "string" || value.includes("\u0000")) {
       throw new ScimError(400, `${name} compares with a string`, "invalidFilter");
     }
     if (attribute.type === "uuid") {
