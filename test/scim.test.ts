@@ -748,3 +748,44 @@ describe("SCIM and a restricted tenant", () => {
     }
   });
 });
+
+describe("SCIM and the plan's member cap", () => {
+  test("a directory cannot take a tenant past its plan's members, and a refused user is not kept", async ({
+    stack,
+    gateway,
+    signedUp,
+  }) => {
+    const token = (await gateway("POST", "/v1/scim/tokens", { token: signedUp.token, body: {} }))
+      .json.token as string;
+    const scim = scimClient(stack.gatewayUrl, token);
+    const create = (name: string) =>
+      scim("POST", "/Users", {
+        schemas: [userUrn],
+        userName: `${name}-${signedUp.slug}@example.test`,
+      });
+    // The free plan holds three members: the owner and two more.
+    const [first, second] = [await create("one"), await create("two")];
+    expect([first.status, second.status]).toEqual([201, 201]);
+    const third = await create("three");
+    expect(third.status).toBe(402);
+    expect(third.json).toMatchObject({ schemas: [errorUrn], status: "402" });
+    const lookup = await scim(
+      "GET",
+      `/Users?filter=${filterOf(`userName eq "three-${signedUp.slug}@example.test"`)}`,
+    );
+    expect(lookup.json.totalResults).toBe(0);
+    // A deactivated user frees a seat; taking it back needs one.
+    const off = await scim("PATCH", `/Users/${first.json.id}`, {
+      schemas: [patchOp],
+      Operations: [{ op: "replace", path: "active", value: false }],
+    });
+    expect(off.status).toBe(200);
+    expect((await create("three")).status).toBe(201);
+    const on = await scim("PATCH", `/Users/${first.json.id}`, {
+      schemas: [patchOp],
+      Operations: [{ op: "replace", path: "active", value: true }],
+    });
+    expect(on.status).toBe(402);
+    expect((await scim("GET", `/Users/${first.json.id}`)).json.active).toBe(false);
+  });
+});
