@@ -268,7 +268,9 @@ describe("SCIM provisioning", () => {
     const scim = scimClient(stack.gatewayUrl, token);
     const upn = `sandy-${signedUp.slug}@contoso.test`;
     // Entra ID looks the user up by userName first, then creates it.
-    const lookup = await scim("GET", `/Users?filter=${filterOf(`userName eq "${upn}"`)}`);
+    // As its validator writes it: spaces as `+`, the address's `@` escaped.
+    const lookup = await scim("GET", `/Users?filter=userName+eq+"${upn.replace("@", "%40")}"`);
+    expect(lookup.status).toBe(200);
     expect(lookup.json.totalResults).toBe(0);
     const created = await scim(
       "POST",
@@ -288,6 +290,8 @@ describe("SCIM provisioning", () => {
     );
     expect(created.status).toBe(201);
     const id = created.json.id as string;
+    const plus = await scim("GET", `/Users?filter=userName+eq+"${upn.replace("@", "%40")}"`);
+    expect(plus.json.totalResults).toBe(1);
     for (const expression of [
       `externalId eq "9950b140-90a0-4201-9d65-b5f209fb4cd0"`,
       `emails[type eq "work"].value eq "${upn}"`,
