@@ -214,3 +214,45 @@ describe("SCIM and the plan's member cap", () => {
     expect((await scim("GET", `/Users/${first.json.id}`)).json.active).toBe(false);
   });
 });
+
+describe("SCIM and roles changed by hand", () => {
+  test("a role an owner set by hand is the baseline the directory keeps, up or down", async ({
+    stack,
+    gateway,
+    signedUp,
+  }) => {
+    const token = (await gateway("POST", "/v1/scim/tokens", { token: signedUp.token, body: {} }))
+      .json.token as string;
+    const scim = scimClient(stack.gatewayUrl, token);
+    const user = await scim("POST", "/Users", {
+      schemas: [userUrn],
+      userName: `hand-${signedUp.slug}@example.test`,
+    });
+    const id = user.json.id as string;
+    const roleOf = async () =>
+      (await gateway("GET", "/v1/members", { token: signedUp.token })).json.items.find(
+        (m: { userId: string }) => m.userId === id,
+      )?.role;
+    const setRole = (role: string) =>
+      gateway("PATCH", `/v1/members/${id}`, { token: signedUp.token, body: { role } });
+    expect((await setRole("admin")).status).toBe(200);
+    // A directory change that maps to nothing keeps the role given by hand.
+    const group = await scim("POST", "/Groups", {
+      schemas: [groupUrn],
+      displayName: "Unmapped",
+      members: [{ value: id }],
+    });
+    expect(group.status).toBe(201);
+    expect(await roleOf()).toBe("admin");
+    // Taken away by hand, it is not handed back when the directory deactivates and reactivates.
+    expect((await setRole("member")).status).toBe(200);
+    for (const active of [false, true]) {
+      const answer = await scim("PATCH", `/Users/${id}`, {
+        schemas: [patchOp],
+        Operations: [{ op: "replace", path: "active", value: active }],
+      });
+      expect(answer.status).toBe(200);
+    }
+    expect(await roleOf()).toBe("member");
+  });
+});

@@ -25,8 +25,9 @@ export function recordScimEvent(
 
 /**
  * Brings a directory user's membership in line with what the directory says: active users are
- * members with the role their groups map to (`roleForGroups`, falling back on the role they had
- * before the directory took them over, `member` for the ones it created); inactive ones are not
+ * members with the role their groups map to (`roleForGroups`, falling back on their base role:
+ * the one they had before the directory took them over, `member` for the ones it created, or
+ * the one a person gave them by hand since); inactive ones are not
  * members at all, with their sessions in the tenant ended at once. The tenant's last owner is
  * never removed or demoted this way: removal answers 409, a demotion is skipped.
  */
@@ -38,13 +39,24 @@ export async function syncMembership(
 ): Promise<void> {
   const { tenantId } = context;
   const memberships = await lockMemberships(tx, tenantId);
-  const [person] = await tx<{ active: boolean; baseRole: Role }[]>`
-    select active, base_role from scim_users where tenant_id = ${tenantId} and user_id = ${userId}`;
+  const [person] = await tx<{ active: boolean; baseRole: Role; syncedRole: Role | null }[]>`
+    select active, base_role, synced_role from scim_users
+    where tenant_id = ${tenantId} and user_id = ${userId}`;
   const current = memberships.find((membership) => membership.userId === userId);
   const owners = memberships.filter((membership) => membership.role === "owner").length;
+  // A role someone changed by hand (PATCH /v1/members) since the directory last set it is the
+  // new baseline: the directory must not hand back a role an owner took away.
+  let baseRole = person?.baseRole ?? "member";
+  if (person && current && person.syncedRole !== null && current.role !== person.syncedRole) {
+    baseRole = current.role;
+  }
+  const remember = (synced: Role | null) => tx`
+    update scim_users set base_role = ${baseRole}, synced_role = ${synced}
+    where tenant_id = ${tenantId} and user_id = ${userId}`;
   const wanted = person?.active && !options.removing;
   if (!wanted) {
     if (!current) return;
+    await remember(null);
     if (current.role === "owner" && owners <= 1) {
       throw new ScimError(
         409,
@@ -69,7 +81,7 @@ export async function syncMembership(
   const names = groups.flatMap((group) =>
     group.externalId ? [group.displayName, group.externalId] : [group.displayName],
   );
-  const role = await roleForGroups(tx, tenantId, names, person.baseRole);
+  const role = await roleForGroups(tx, tenantId, names, baseRole);
   if (!current) {
     // A restricted (unpaid) tenant gives nobody new access, as invitations and keys do not.
     const [tenant] = await tx<
@@ -83,6 +95,7 @@ export async function syncMembership(
     }
     await assertMemberCapAllows(tx, tenantId, memberships.length);
     await addMembership(tx, { tenantId, userId, role });
+    await remember(role);
     await recordScimEvent(tx, context, {
       action: "member_added",
       entity: "membership",
@@ -94,9 +107,12 @@ export async function syncMembership(
     await recordEvent(tx, tenantId, "member.added", { userId, email: user?.email, role });
     return;
   }
-  if (current.role === role) return;
   // The last owner stays owner whatever the groups say; the directory cannot lock a tenant out.
-  if (current.role === "owner" && owners <= 1) return;
+  if (current.role === role || (current.role === "owner" && owners <= 1)) {
+    await remember(current.role);
+    return;
+  }
+  await remember(role);
   const [updated] = await tx<{ version: string }[]>`
     update memberships set role = ${role}, version = nextval('membership_versions')
     where tenant_id = ${tenantId} and user_id = ${userId} returning version`;

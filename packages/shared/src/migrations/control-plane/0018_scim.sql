@@ -30,6 +30,9 @@ create table scim_users (
   -- The role the membership had when the directory took the person over (member for the ones it
   -- creates): what the person gets back when no mapped group says otherwise.
   base_role text not null default 'member' check (base_role in ('owner', 'admin', 'member')),
+  -- The role the directory last gave the membership: one that differs from it was changed by
+  -- hand since, and becomes the base role.
+  synced_role text check (synced_role in ('owner', 'admin', 'member')),
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),
   primary key (tenant_id, user_id)
