@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import { type App, access, principalOf, problemResponses } from "@oryn/shared";
+import { type App, access, idCursor, pageQuery, principalOf, problemResponses } from "@oryn/shared";
 import type { GatewayDeps } from "../deps.ts";
 import { scimTokenListSchema } from "./schemas.ts";
 import { listScimTokens } from "./scim-tokens.ts";
@@ -11,18 +11,23 @@ const route = createRoute({
   tags: ["Enterprise sign-in"],
   summary: "The tenant's SCIM tokens, without the tokens themselves",
   ...access("owner"),
+  request: { query: pageQuery },
   responses: {
     200: {
-      description: "The tokens (at most 100)",
+      description: "A page of tokens",
       content: { "application/json": { schema: scimTokenListSchema } },
     },
-    ...problemResponses(401, 403, 429),
+    ...problemResponses(401, 403, 422, 429),
   },
 });
 
 export function registerListScimTokens(app: App, deps: GatewayDeps): void {
   app.openapi(route, async (c) => {
-    const items = await listScimTokens(deps.sql, principalOf(c).tenantId);
-    return c.json({ items }, 200);
+    const { limit, cursor } = c.req.valid("query");
+    const page = await listScimTokens(deps.sql, principalOf(c).tenantId, {
+      limit,
+      after: idCursor.decode(cursor),
+    });
+    return c.json(page, 200);
   });
 }

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { text } from "@oryn/shared";
+import { pageSchema, text } from "@oryn/shared";
 
 export const scimTokenSchema = z
   .object({
@@ -28,8 +28,6 @@ export const createScimTokenBody = z
   })
   .openapi("ScimTokenRequest");
 
-export const scimTokenListSchema = z
-  .object({ items: z.array(scimTokenSchema) })
-  .openapi("ScimTokenList");
+export const scimTokenListSchema = pageSchema(scimTokenSchema);
 
 export type ScimToken = z.infer<typeof scimTokenSchema>;

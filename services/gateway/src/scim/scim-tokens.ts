@@ -1,5 +1,5 @@
 import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
-import { ApiError, type Sql, type TransactionSql } from "@oryn/shared";
+import { ApiError, idCursor, type Page, pageOf, type Sql, type TransactionSql } from "@oryn/shared";
 import { recordCallerEvent } from "../audit/audit-events.ts";
 import type { Caller } from "../lib/request.ts";
 import type { ScimToken } from "./schemas.ts";
@@ -87,11 +87,17 @@ export async function createScimToken(
   return { ...toScimToken(row), token };
 }
 
-export async function listScimTokens(sql: Sql, tenantId: string): Promise<ScimToken[]> {
+export async function listScimTokens(
+  sql: Sql,
+  tenantId: string,
+  page: { limit: number; after: string | undefined },
+): Promise<Page<ScimToken>> {
   const rows = await sql<TokenRow[]>`
     select id, description, token_prefix, created_by, created_at, last_used_at
-    from scim_tokens where tenant_id = ${tenantId} order by created_at, id limit 100`;
-  return rows.map(toScimToken);
+    from scim_tokens
+    where tenant_id = ${tenantId} ${page.after ? sql`and id > ${page.after}` : sql``}
+    order by id limit ${page.limit + 1}`;
+  return pageOf(rows, page.limit, (last) => idCursor.encode(last.id), toScimToken);
 }
 
 /** Deletes one of the caller's tenant's tokens: the next SCIM request with it answers 401. */
