@@ -102,7 +102,7 @@ export function Layout() {
         <Outlet />
       </main>
       <footer className="site-footer">
-        <a href="/docs">API reference</a>
+        <a href="/docs">API reference</a> · <Link to="/operator">Operators</Link>
       </footer>
     </>
   );

@@ -2,6 +2,7 @@ import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { BrowserRouter, Route, Routes } from "react-router";
 import { Layout, RequireSession } from "./layout.tsx";
+import { OperatorApp } from "./operator/operator-app.tsx";
 import { AccountSecurityPage } from "./pages/account-security.tsx";
 import { AcceptInvitationPage, NotFoundPage } from "./pages/accounts.tsx";
 import { ApiKeysPage } from "./pages/api-keys.tsx";
@@ -26,6 +27,7 @@ import "./styles.css";
 function App() {
   return (
     <Routes>
+      <Route path="operator/*" element={<OperatorApp />} />
       <Route element={<Layout />}>
         <Route path="sign-in" element={<SignInPage />} />
         <Route path="sign-up" element={<SignUpPage />} />

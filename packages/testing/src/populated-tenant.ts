@@ -130,5 +130,7 @@ export async function populatedTenant(
   });
   expectStatus("logging in again", again, 200);
   ids.sessions = claimsOf(again.json.accessToken).sid as string;
+  // The operator API's `{tenantId}`: the tenant's own id.
+  ids.tenants = signed.tenantId;
   return { id: signed.tenantId, slug: signed.slug, owner, admin, member, ids };
 }

@@ -206,6 +206,7 @@ export async function startOryn(
   const wiring = {
     WORKSPACE_URL: `http://127.0.0.1:${ports.workspace}`,
     BILLING_URL: `http://127.0.0.1:${ports.billing}`,
+    PROVISIONER_URL: `http://127.0.0.1:${ports.provisioner}`,
     JWKS_URL: `http://127.0.0.1:${ports.gateway}/.well-known/jwks.json`,
   };
   const started: RunningService[] = [];

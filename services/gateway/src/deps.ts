@@ -51,7 +51,7 @@ export type GatewayDeps = {
   mfa: MfaSettings;
   mfaPolicy: MfaPolicy;
   apiKeys: ApiKeyAuthenticator;
-  upstreams: { workspace: Upstream; billing: Upstream };
+  upstreams: { workspace: Upstream; billing: Upstream; provisioner: Upstream };
   /** The key that seals endpoints' signing secrets, and what URLs this deployment takes. */
   webhooks: { key: Buffer; policy: { production: boolean } };
   clientIp: (c: Context<AppEnv>) => string;
@@ -96,6 +96,9 @@ export async function createGatewayDeps(
       timeoutMs: config.UPSTREAM_TIMEOUT_MS,
     }),
     billing: createUpstream("billing", config.BILLING_URL, {
+      timeoutMs: config.UPSTREAM_TIMEOUT_MS,
+    }),
+    provisioner: createUpstream("provisioner", config.PROVISIONER_URL, {
       timeoutMs: config.UPSTREAM_TIMEOUT_MS,
     }),
   };
@@ -145,6 +148,7 @@ export async function createGatewayDeps(
       planOf: createTenantPlans(sql, config.PLAN_CACHE_TTL_MS),
       ipPerMinute: config.RATE_LIMIT_IP_PER_MINUTE,
       sessionPerMinute: config.RATE_LIMIT_SESSION_PER_MINUTE,
+      operatorPerMinute: config.RATE_LIMIT_OPERATOR_PER_MINUTE,
       refusedPerMinute: config.RATE_LIMIT_REFUSED_PER_MINUTE,
       leaseMax: config.RATE_LIMIT_LEASE_MAX,
     }),
@@ -187,7 +191,11 @@ export async function createGatewayDeps(
     clientIp: clientIpResolver(trustedProxyList(trustedProxies(config, logger))),
     async close() {
       revocations.close();
-      await Promise.all([upstreams.workspace.close(), upstreams.billing.close()]);
+      await Promise.all([
+        upstreams.workspace.close(),
+        upstreams.billing.close(),
+        upstreams.provisioner.close(),
+      ]);
       await queues.close();
       await sql.end({ timeout: 5 });
       await Promise.all([closeRedis(redis), closeRedis(queueRedis)]);

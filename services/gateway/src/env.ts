@@ -34,6 +34,11 @@ export const gatewayEnv = z
     BILLING_URL: httpUrl
       .default("http://127.0.0.1:8082")
       .describe("Billing, where `/v1/billing/*` and `POST /webhooks/stripe` go."),
+    PROVISIONER_URL: httpUrl
+      .default("http://127.0.0.1:8083")
+      .describe(
+        "The provisioner's internal port, where the operator API (`/v1/operator/...`) goes; the provisioner checks OPERATOR_TOKEN itself.",
+      ),
     JWT_SIGNING_KEYS: z.string().optional().meta({
       description:
         "Private Ed25519 signing keys as a JWK Set (JSON); the first key signs, all verify. Rotate with `pnpm keys`.",
@@ -159,6 +164,11 @@ export const gatewayEnv = z
       .default(120)
       .describe(
         "Requests per minute per tenant answered 401/403 that are given back to the tenant rather than charged; beyond this they count.",
+      ),
+    RATE_LIMIT_OPERATOR_PER_MINUTE: positiveInt
+      .default(120)
+      .describe(
+        "Requests per minute per client IP to the operator API (`/v1/operator/...`), right or wrong credential alike: a bucket of its own, so operators neither spend nor are slowed by anonymous traffic's.",
       ),
     RATE_LIMIT_SESSION_PER_MINUTE: positiveInt
       .default(600)

@@ -7,7 +7,6 @@ import {
   positiveInt,
   redisEnv,
   tenantDeletionEnv,
-  tenantMigrations,
   tenantPasswordEnv,
   tenantServerAdminEnv,
 } from "@oryn/shared";
@@ -65,7 +64,7 @@ export const provisionerEnv = z.object({
   }),
   OPERATOR_TOKEN: z.string().min(32, "at least 32 characters").optional().meta({
     description:
-      "Password (user `operator`) of the queue board at `/admin/queues`; at least 32 characters.",
+      "The operator credential: the bearer token of the operator API (`/v1/operator/...`, through the gateway) and the password (user `operator`) of the queue board at `/admin/queues`; at least 32 characters.",
     secret: true,
     unset: "generated into SECRETS_DIR outside production",
   }),

@@ -159,4 +159,32 @@ describe("pnpm oryn migrate", () => {
     expect(code).toBe(2);
     expect(stderr).toMatch(/usage: pnpm oryn migrate/);
   });
+
+  it("records each run and its report in the control plane; a run killed midway is marked interrupted by the next", async () => {
+    type Run = { state: string; report: FleetMigrationReport | null; finishedAt: Date | null };
+    const runs = () => deps.controlPlane<Run[]>`
+      select state, report, finished_at from fleet_migration_runs order by started_at`;
+    // The runs above: the canary's and the one with a failure failed, the next two succeeded;
+    // the one refused its lock and the bad flags left no row.
+    const recorded = await runs();
+    expect(recorded.map((row) => row.state)).toEqual([
+      "failed",
+      "failed",
+      "succeeded",
+      "succeeded",
+    ]);
+    expect(recorded.every((row) => row.finishedAt !== null)).toBe(true);
+    expect(recorded[0]?.report?.stoppedAfterCanary).toBe(true);
+    expect(recorded[1]?.report?.failures.map((failure) => failure.tenantId)).toEqual([broken]);
+
+    // A run SIGKILLed midway leaves its row running; the next run (under the lock, so none is
+    // live) marks it interrupted and records its own.
+    await deps.controlPlane`
+      insert into fleet_migration_runs (target_version, concurrency) values (9001, 4)`;
+    const next = await migrateCli();
+    expect(next.code, next.stderr).toBe(0);
+    const after = await runs();
+    expect(after.slice(-2).map((row) => row.state)).toEqual(["interrupted", "succeeded"]);
+    expect(after.at(-1)?.report).toEqual(next.report);
+  });
 });

@@ -22,6 +22,33 @@ export const eventTypes = [
 
 export type EventType = (typeof eventTypes)[number];
 
+/** A row of the log as the API and deliveries read it (`sequence` null: a ping). */
+export type LoggedEvent = {
+  id: string;
+  type: string;
+  occurredAt: Date;
+  sequence: string | null;
+  tenantId: string;
+  data: unknown;
+  previous: unknown;
+};
+
+/**
+ * An event as `GET /v1/events` lists it and a webhook delivery carries it: one shape, built in
+ * one place, so a receiver's parser fits both.
+ */
+export function eventBody(row: LoggedEvent) {
+  return {
+    id: row.id,
+    type: row.type,
+    timestamp: row.occurredAt.toISOString(),
+    sequence: row.sequence === null ? null : Number(row.sequence),
+    tenantId: row.tenantId,
+    data: row.data,
+    ...(row.previous === null || row.previous === undefined ? {} : { previous: row.previous }),
+  };
+}
+
 /** An event about to enter the log; an outbox hands in the id and time it gave it. */
 export type NewEvent = {
   id?: string;

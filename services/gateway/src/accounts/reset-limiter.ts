@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
-import { ApiError, type RedisClient } from "@oryn/shared";
+import type { RedisClient } from "@oryn/shared";
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
+import { rateLimited } from "../rate-limit/rate-limit-headers.ts";
 
 /**
  * Requests that mail an address someone typed (forgot-password; signups confirmed by mail),
@@ -48,10 +49,7 @@ export function createResetLimiter(options: {
         .filter((reason): reason is RateLimiterRes => reason instanceof RateLimiterRes);
       if (refusals.length === 0) return;
       const waitMs = Math.max(...refusals.map((refusal) => refusal.msBeforeNext));
-      throw new ApiError("rate_limited", {
-        detail: `Too many ${what}; try again later`,
-        headers: { "retry-after": String(Math.max(1, Math.ceil(waitMs / 1000))) },
-      });
+      throw rateLimited(`Too many ${what}; try again later`, waitMs);
     },
   };
 }

@@ -37,6 +37,8 @@ export type RateLimits = {
   tenant: Record<PlanName, Policy[]>;
   ip: Policy[];
   session: Policy[];
+  /** The operator API, per client IP (docs/operations.md#the-operator-api). */
+  operator: Policy[];
   /**
    * Requests answered 401 or 403 that a tenant is not charged for, per minute: past it, refused
    * requests count like any other, so hammering a forbidden route is still limited.
@@ -96,6 +98,7 @@ export function createRateLimits(options: {
   tenantPerSecond: number | undefined;
   ipPerMinute: number;
   sessionPerMinute: number;
+  operatorPerMinute: number;
   refusedPerMinute: number;
   /** Most points one gateway takes from Redis at a time for a window (see `leasedWindow`). */
   leaseMax: number;
@@ -136,6 +139,7 @@ export function createRateLimits(options: {
     tenant,
     ip: [window("ip", "ip", options.ipPerMinute, 60)],
     session: [window("session", "session", options.sessionPerMinute, 60)],
+    operator: [window("operator", "operator", options.operatorPerMinute, 60)],
     refused: window("tenant-refused", "tenant-refused", options.refusedPerMinute, 60),
     planOf: options.planOf,
     decisions: options.decisions,
@@ -160,7 +164,11 @@ function fallbackWatch(redis: RedisClient, logger: Logger): () => "redis" | "mem
   };
 }
 
-type Bucket = { kind: "tenant" | "ip" | "session"; policies: Policy[]; key: string };
+type Bucket = {
+  kind: "tenant" | "ip" | "session" | "operator";
+  policies: Policy[];
+  key: string;
+};
 
 /**
  * Which bucket a request is counted in. Signup, login, a login's second factor and accepting an
@@ -177,6 +185,11 @@ export async function bucketOf(
 ): Promise<Bucket> {
   const path = c.req.path;
   if (passwordRoutes.has(path)) return { kind: "ip", policies: limits.ip, key: clientIp(c) };
+  // Whatever credential comes along: a tenant's token is refused there and must not be charged
+  // to the tenant, and a wrong operator token is counted like a right one.
+  if (path.startsWith(operatorRoutes)) {
+    return { kind: "operator", policies: limits.operator, key: clientIp(c) };
+  }
   if (sessionRoutes.has(path)) {
     return { kind: "session", policies: limits.session, key: clientIp(c) };
   }
@@ -195,6 +208,7 @@ const passwordRoutes = new Set([
   "/v1/auth/mfa",
   "/v1/invitations/accept",
 ]);
+const operatorRoutes = "/v1/operator/";
 const sessionRoutes = new Set(["/v1/auth/refresh", "/v1/auth/logout"]);
 
 type Outcome = { policy: Policy; state: RateLimiterRes; refused: boolean };

@@ -1,6 +1,7 @@
 import {
   enqueue,
   enqueueMail,
+  eventBody,
   type JobPayload,
   openWebhookSecret,
   UnrecoverableError,
@@ -32,19 +33,6 @@ type DueDelivery = {
   data: unknown;
   previous: unknown;
 };
-
-/** The body of a delivery: the event as GET /v1/events lists it. */
-export function deliveryBody(row: DueDelivery): string {
-  return JSON.stringify({
-    id: row.eventId,
-    type: row.eventType,
-    timestamp: row.occurredAt.toISOString(),
-    sequence: row.sequence === null ? null : Number(row.sequence),
-    tenantId: row.tenantId,
-    data: row.data,
-    ...(row.previous === null ? {} : { previous: row.previous }),
-  });
-}
 
 /** How long a deferred job waits for a slot of its endpoint or tenant to free up. */
 const slotWaitMs = () => 500 + Math.round(Math.random() * 500);
@@ -110,7 +98,7 @@ async function attempt(deps: WebhooksDeps, row: DueDelivery): Promise<SendOutcom
       secrets.push(
         openWebhookSecret(deps.secretsKey, row.endpointId, row.previousSecretCiphertext),
       );
-    const body = deliveryBody(row);
+    const body = JSON.stringify(eventBody({ ...row, id: row.eventId, type: row.eventType }));
     // A fresh timestamp each attempt (receivers refuse old ones); the id never changes.
     const timestamp = Math.floor(Date.now() / 1000);
     const headers = {
