@@ -216,4 +216,28 @@ describe("SCIM security", () => {
     ).toMatchObject({ totalResults: 0 });
     expect((await scim("DELETE", "/Groups/1")).status).toBe(404);
   });
+
+  test("concurrent creations of one userName make one user; the others get 409 uniqueness", async ({
+    stack,
+    gateway,
+    signedUp,
+  }) => {
+    const token = (await gateway("POST", "/v1/scim/tokens", { token: signedUp.token, body: {} }))
+      .json.token as string;
+    const scim = scimClient(stack.gatewayUrl, token);
+    const userName = `race-${signedUp.slug}@example.test`;
+    // An IdP retrying a slow create sends the same user again while the first is under way.
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, () => scim("POST", "/Users", { schemas: [userUrn], userName })),
+    );
+    const statuses = answers.map((answer) => answer.status).sort();
+    expect(statuses).toEqual([201, 409, 409, 409, 409, 409, 409, 409]);
+    for (const answer of answers.filter((a) => a.status === 409)) {
+      expect(scimError(answer)).toEqual([409, "uniqueness"]);
+    }
+    const listed = await scim("GET", `/Users?filter=${filterOf(`userName eq "${userName}"`)}`);
+    expect(listed.json.totalResults).toBe(1);
+    const members = await gateway("GET", "/v1/members", { token: signedUp.token });
+    expect(members.json.items).toHaveLength(2);
+  });
 });
