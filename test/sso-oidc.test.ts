@@ -172,6 +172,32 @@ describe("enterprise sign-in with OIDC", { timeout: 120_000 }, () => {
     expect(run).toBeDefined();
   });
 
+  it("gives a newcomer the role the tenant maps one of their IdP groups to", async ({
+    stack,
+    gateway,
+  }) => {
+    const idp = await idpFor(stack.gatewayUrl, ["groups"]);
+    const tenant = await ssoTenant(gateway, idp, "groups");
+    const mapped = await gateway("PUT", "/v1/sso/group-roles", {
+      token: tenant.token,
+      body: { items: [{ group: "Platform Admins", role: "admin" }] },
+    });
+    expect(mapped.status).toBe(200);
+    person(idp, `lead@${tenant.domain}`, { groups: ["engineering", "platform admins"] });
+    const back = await cookieBrowser().follow(
+      authorizeUrl(stack.gatewayUrl, { tenant: tenant.slug }),
+      atApp,
+    );
+    const tokens = await gateway("POST", "/v1/sso/token", {
+      body: { code: back.searchParams.get("code") },
+    });
+    expect(tokens.status).toBe(200);
+    expect(decodeJwt(tokens.json.accessToken)).toMatchObject({
+      tid: tenant.tenantId,
+      role: "admin",
+    });
+  });
+
   it("an existing account of another tenant joins with the connection's default role", async ({
     stack,
     gateway,

@@ -354,6 +354,8 @@ describe("access control, generated from the OpenAPI documents", () => {
     expect(domains.json.items.map((d: { id: string }) => d.id)).toContain(tenantA.ids.domains);
     const connection = await asA(`/v1/sso/connections/${tenantA.ids.connections}`);
     expect(connection.json).toMatchObject({ status: "enabled", enforce: false });
+    const scimTokens = await asA("/v1/scim/tokens");
+    expect(scimTokens.json.items.map((t: { id: string }) => t.id)).toContain(tenantA.ids.tokens);
     // B's lists hold nothing of A's.
     const bMembers = await call("GET", "/v1/members", { token: tenantB.owner.token });
     expect(JSON.stringify(bMembers.json)).not.toContain(tenantA.ids.members);

@@ -134,6 +134,13 @@ export async function populatedTenant(
   });
   expectStatus("connecting an identity provider", connection, 201);
   ids.connections = connection.json.id;
+  const scimToken = await call("POST", "/v1/scim/tokens", {
+    token: owner.token,
+    body: { description: `Directory of ${label}` },
+  });
+  expectStatus("creating a SCIM token", scimToken, 201);
+  // `/v1/scim/tokens/{id}`: the collection is the segment before the id.
+  ids.tokens = scimToken.json.id;
   // A second session of the owner's, so that ending it (DELETE /v1/me/sessions/{id}) leaves the
   // owner's token working.
   const again = await call("POST", "/v1/auth/login", {

@@ -21,6 +21,7 @@ import { edgeCors, edgeSecurityHeaders } from "./edge-headers.ts";
 import { registerEdgeLimits } from "./edge-limits/index.ts";
 import { registerEvents } from "./events/index.ts";
 import { registerExports } from "./exports/index.ts";
+import { registerGroupRoles } from "./group-roles/index.ts";
 import { registerInvitations } from "./invitations/index.ts";
 import { registerMe } from "./me/index.ts";
 import { registerMembers } from "./members/index.ts";
@@ -28,6 +29,7 @@ import { registerMfa } from "./mfa/index.ts";
 import { requireMfaWhereTenantDoes } from "./mfa/policy.ts";
 import { registerProxy } from "./proxy/index.ts";
 import { rateLimit } from "./rate-limit/rate-limits.ts";
+import { registerScim } from "./scim/index.ts";
 import { registerSecurityLog } from "./security-log/index.ts";
 import { registerSessions } from "./sessions/index.ts";
 import { registerSignup } from "./signup/index.ts";
@@ -86,6 +88,8 @@ export function createGatewayApp(deps: GatewayDeps): App {
   registerMfa(app, deps);
   registerInvitations(app, deps);
   registerApiKeys(app, deps);
+  registerScim(app, deps);
+  registerGroupRoles(app, deps);
   registerSecurityLog(app, deps);
   registerEvents(app, deps);
   registerWebhookEndpoints(app, deps);
@@ -106,7 +110,8 @@ export function createGatewayApp(deps: GatewayDeps): App {
       version: "1.0.0",
       description:
         "The public API of Oryn. Errors are application/problem+json (RFC 9457) with a stable `code`. " +
-        "Every operation's `x-oryn-min-role` names the lowest role that may call it.",
+        "Every operation's `x-oryn-min-role` names the lowest role that may call it. " +
+        "SCIM 2.0 provisioning (RFC 7644) is served at `/scim/v2`, outside this document, with a token from `POST /v1/scim/tokens`.",
     },
     // Relative: the document is served by the gateway it describes, whatever its public address.
     servers: [{ url: "/", description: "The gateway serving this document" }],

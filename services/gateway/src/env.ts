@@ -221,6 +221,14 @@ export const gatewayEnv = z
       .describe(
         "Browser origins allowed to call the API (CORS), comma-separated, without a trailing slash, e.g. `https://app.example.com,https://admin.example.com`; empty: no CORS headers at all.",
       ),
+    SCIM_RATE_LIMIT_PER_MINUTE: positiveInt
+      .default(600)
+      .describe(
+        "Requests per minute per SCIM token on `/scim/v2` (429 with a SCIM error beyond); the same number of failed SCIM authentications per minute per client IP.",
+      ),
+    SCIM_BODY_LIMIT_BYTES: positiveInt
+      .default(256 * 1024)
+      .describe("Largest request body accepted on `/scim/v2`, in bytes (413 SCIM error beyond)."),
     BODY_LIMIT_BYTES: positiveInt
       .default(1024 * 1024)
       .describe("Largest request body accepted, in bytes (413 beyond)."),

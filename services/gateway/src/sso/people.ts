@@ -3,7 +3,7 @@ import { ApiError, recordEvent, type TransactionSql } from "@oryn/shared";
 import { type AuditContext, recordAuditEvent } from "../audit/audit-events.ts";
 import { addMembership, assertMemberCapAllows, lockMemberships } from "../members/members.ts";
 import type { ConnectionRow } from "./connections.ts";
-import { roleAtFirstSignIn } from "./group-role-point.ts";
+import { roleForGroups } from "./group-roles.ts";
 
 /** Who the IdP says signed in, once its answer has passed every check. */
 export type SignedInPerson = { email: string; name: string; groups: string[] };
@@ -11,7 +11,7 @@ export type SignedInPerson = { email: string; name: string; groups: string[] };
 /**
  * Just-in-time provisioning: the first sign-in creates the account (its address counts as
  * verified: the IdP verified it, inside a domain the tenant proved it holds) and the membership,
- * with the role the connection (or, later, the groups) gives. An existing account with that
+ * with the role the person's groups map to, else the connection's default role. An existing account with that
  * address joins the tenant; a member stays as they are.
  */
 export async function provisionMember(
@@ -46,7 +46,9 @@ export async function provisionMember(
     return { userId: user.id, created, joined: false };
   }
   await assertMemberCapAllows(tx, tenantId, memberships.length);
-  const role = await roleAtFirstSignIn(tx, connection, person.groups);
+  // The tenant's group mapping (/v1/sso/group-roles, shared with SCIM) decides where the IdP
+  // sends groups; the connection's default role otherwise.
+  const role = await roleForGroups(tx, tenantId, person.groups, connection.defaultRole);
   await addMembership(tx, { tenantId, userId: user.id, role });
   await recordAuditEvent(tx, context, {
     tenantId,
