@@ -254,6 +254,28 @@ describe("SAML sign-in", { timeout: 60_000 }, () => {
     expect(signedIn?.data.type).toBe("saml");
   });
 
+  it("maps the assertion's groups to a role through the tenant's group roles", async () => {
+    const idpD = await startSamlIdp("idp-d");
+    try {
+      const tenantD = await samlTenant(idpD);
+      const mapped = await call("PUT", "/v1/sso/group-roles", {
+        token: tenantD.token,
+        body: { items: [{ group: "Oryn Admins", role: "admin" }] },
+      });
+      expect(mapped.status, JSON.stringify(mapped.json)).toBe(200);
+      const admin = await signIn(tenantD, idpD, {
+        attributes: { groups: ["Everyone", "Oryn Admins"] },
+      });
+      const tokens = await exchange(admin.location?.searchParams.get("code") ?? "");
+      expect(claimsOf(tokens.json.accessToken).role).toBe("admin");
+      const plain = await signIn(tenantD, idpD, { attributes: { groups: ["Everyone"] } });
+      const member = await exchange(plain.location?.searchParams.get("code") ?? "");
+      expect(claimsOf(member.json.accessToken).role).toBe("member");
+    } finally {
+      await idpD.close();
+    }
+  });
+
   it("takes the address from a mail attribute when the NameID is not an email", async () => {
     const email = `attr-${randomUUID().slice(0, 8)}@${tenantA.domain}`;
     const location = await authorize(email);
