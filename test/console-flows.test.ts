@@ -1,11 +1,7 @@
 import { createOrynClient } from "@oryn/client";
 import { serviceEnv, testRun } from "@oryn/testing/context";
 import { type Oryn, startOryn } from "@oryn/testing/processes";
-import {
-  type ReceivedMail,
-  type SmtpReceiver,
-  startSmtpReceiver,
-} from "@oryn/testing/smtp-receiver";
+import { type SmtpReceiver, startSmtpReceiver } from "@oryn/testing/smtp-receiver";
 import { Secret, TOTP } from "otpauth";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -14,7 +10,9 @@ import {
   expectHeading,
   keepPage,
   launchChromium,
+  mailedLink,
   patiently,
+  submitSignIn,
   watchedPage,
 } from "./console-browser.ts";
 
@@ -64,11 +62,6 @@ describe("console flows", () => {
   });
 
   const url = (path: string) => `${oryn.gatewayUrl}${path}`;
-  /** A mailed link, on this stack's gateway (the mail names APP_URL's default origin). */
-  const mailedLink = (mail: ReceivedMail) => {
-    const link = new URL(mail.link ?? "about:blank");
-    return url(`${link.pathname}${link.search}`);
-  };
   const keep = (name: string, on: Page = page) => keepPage(on, name);
   const api = () => createOrynClient({ baseUrl: oryn.gatewayUrl });
   /** The app's code one step ahead: the step just spent on enrolment is not taken twice. */
@@ -103,7 +96,7 @@ describe("console flows", () => {
 
     const mail = await smtp.waitForMail(owner.email);
     expect(new URL(mail.link ?? "about:blank").pathname).toBe("/confirm-signup");
-    await page.goto(mailedLink(mail));
+    await page.goto(mailedLink(oryn.gatewayUrl, mail));
     await expectHeading(page, "Create your organisation");
     await keep("confirm-signup");
     await page.getByRole("button", { name: "Confirm and create the organisation" }).click();
@@ -175,9 +168,7 @@ describe("console flows", () => {
       const tab = await watchedPage(second, problems);
       await tab.goto(url("/sign-in"));
       await expectHeading(tab, "Sign in");
-      await tab.getByLabel("Email").fill(owner.email);
-      await tab.getByLabel("Password").fill(owner.password);
-      await tab.getByRole("button", { name: "Sign in" }).click();
+      await submitSignIn(tab, owner);
       await expectHeading(tab, "Two-factor sign-in");
       await keep("sign-in-code", tab);
       await tab.getByLabel("Code").fill("000000");
@@ -214,9 +205,7 @@ describe("console flows", () => {
     try {
       const tab = await watchedPage(third, problems);
       await tab.goto(url("/sign-in"));
-      await tab.getByLabel("Email").fill(owner.email);
-      await tab.getByLabel("Password").fill(owner.password);
-      await tab.getByRole("button", { name: "Sign in" }).click();
+      await submitSignIn(tab, owner);
       await expectHeading(tab, "Two-factor sign-in");
       await tab.getByLabel("Code").fill(recoveryCodes[0] ?? "");
       await tab.getByRole("button", { name: "Continue" }).click();
