@@ -55,6 +55,17 @@ describe("the OpenAPI document (/openapi.json)", () => {
     expect(document.servers).toEqual([{ url: "/", description: expect.any(String) }]);
   });
 
+  it("gives every operation a success: a 2XX, or for the browser's legs of SSO a 302 with a Location", () => {
+    for (const { path, method, operation } of operations()) {
+      const codes = Object.keys(operation.responses);
+      if (codes.some((code) => /^2\d\d$/.test(code))) continue;
+      expect(codes, `${method} ${path}`).toContain("302");
+      expect(operation.responses["302"].headers?.Location?.required, `${method} ${path}`).toBe(
+        true,
+      );
+    }
+  });
+
   it("describes each list's limit the same way, each timestamp as date-time and every error as a problem", () => {
     const limits = new Set<string>();
     for (const { path, method, operation } of operations()) {

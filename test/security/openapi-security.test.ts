@@ -233,6 +233,12 @@ describe("access control, generated from the OpenAPI documents", () => {
       "POST /v1/auth/mfa",
       "PATCH /v1/tenant",
       "POST /webhooks/stripe",
+      "POST /v1/domains",
+      "POST /v1/domains/{id}/verify",
+      "POST /v1/sso/connections",
+      "PATCH /v1/sso/connections/{id}",
+      "GET /v1/sso/authorize",
+      "POST /v1/sso/token",
       "GET /v1/operator/tenants",
       "POST /v1/operator/tenants/{tenantId}/retry-provisioning",
     ]) {
@@ -344,6 +350,12 @@ describe("access control, generated from the OpenAPI documents", () => {
     expect(invitations.json.items.map((i: { id: string }) => i.id)).toContain(
       tenantA.ids.invitations,
     );
+    const domains = await asA("/v1/domains");
+    expect(domains.json.items.map((d: { id: string }) => d.id)).toContain(tenantA.ids.domains);
+    const connection = await asA(`/v1/sso/connections/${tenantA.ids.connections}`);
+    expect(connection.json).toMatchObject({ status: "enabled", enforce: false });
+    const scimTokens = await asA("/v1/scim/tokens");
+    expect(scimTokens.json.items.map((t: { id: string }) => t.id)).toContain(tenantA.ids.tokens);
     // B's lists hold nothing of A's.
     const bMembers = await call("GET", "/v1/members", { token: tenantB.owner.token });
     expect(JSON.stringify(bMembers.json)).not.toContain(tenantA.ids.members);

@@ -22,12 +22,15 @@ import type { AccountTokenSettings } from "./accounts/verification.ts";
 import { type ApiKeyAuthenticator, createApiKeyAuthenticator } from "./api-keys/authenticator.ts";
 import { createLoginLimiter, type LoginLimiter } from "./auth/login-limiter.ts";
 import { clientIpResolver, trustedProxyList } from "./client-ip.ts";
+import { type TxtReader, txtReader } from "./domains/dns-proof.ts";
 import type { GatewayConfig } from "./env.ts";
 import { createMfaPolicy, type MfaPolicy } from "./mfa/policy.ts";
 import { loadMfaSettings, type MfaSettings } from "./mfa/totp.ts";
 import { createUpstream, type Upstream } from "./proxy/upstream.ts";
 import { createRateLimits, type RateLimits } from "./rate-limit/rate-limits.ts";
 import { createTenantPlans } from "./rate-limit/tenant-plans.ts";
+import { createOidcClients, type OidcClients } from "./sso/oidc-client.ts";
+import { type SsoSettings, ssoSettingsOf } from "./sso/settings.ts";
 import type { TokenSettings } from "./tokens/issue-tokens.ts";
 import { loadSigningKeys } from "./tokens/signing-keys.ts";
 
@@ -54,6 +57,12 @@ export type GatewayDeps = {
   upstreams: { workspace: Upstream; billing: Upstream; provisioner: Upstream };
   /** The key that seals endpoints' signing secrets, and what URLs this deployment takes. */
   webhooks: { key: Buffer; policy: { production: boolean } };
+  /** Enterprise sign-in's settings and the key its client secrets are sealed with. */
+  sso: SsoSettings;
+  /** OIDC clients of SSO connections, discovered at their issuers on first use. */
+  oidc: OidcClients;
+  /** Reads the TXT records that prove a tenant's domain (DNS_SERVERS). */
+  readTxt: TxtReader;
   clientIp: (c: Context<AppEnv>) => string;
   /** Closes every client, in the order a graceful shutdown wants. */
   close(): Promise<void>;
@@ -78,6 +87,7 @@ export async function createGatewayDeps(
     secretsDir: config.SECRETS_DIR,
     issuer: config.MFA_ISSUER,
   });
+  const sso = ssoSettingsOf(config, mfa.key);
   const sql = connect(config.DATABASE_URL, {
     max: config.DATABASE_POOL_MAX,
     applicationName: "oryn-gateway",
@@ -186,6 +196,9 @@ export async function createGatewayDeps(
     revocations,
     mfa,
     mfaPolicy: createMfaPolicy(sql, config.MFA_POLICY_CACHE_TTL_MS),
+    sso,
+    oidc: createOidcClients(sso),
+    readTxt: txtReader(config.DNS_SERVERS),
     apiKeys: createApiKeyAuthenticator({ sql, keys, logger }),
     upstreams,
     clientIp: clientIpResolver(trustedProxyList(trustedProxies(config, logger))),

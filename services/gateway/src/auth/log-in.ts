@@ -15,6 +15,8 @@ const route = createRoute({
   ...publicAccess("anyone"),
   tags: ["Auth"],
   summary: "Exchange email and password for tokens",
+  description:
+    "403 `sso_required` for a person whose organisation requires single sign-on (an enforcing SSO connection on their verified domain); its owners keep their password.",
   request: {
     headers: sessionModeHeaders,
     body: { content: { "application/json": { schema: loginBody } }, required: true },

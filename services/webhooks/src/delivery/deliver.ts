@@ -4,6 +4,8 @@ import {
   eventBody,
   type JobPayload,
   openWebhookSecret,
+  RefusedTarget,
+  resolveTarget,
   UnrecoverableError,
 } from "@oryn/shared";
 import { DelayedError, type Job } from "bullmq";
@@ -11,7 +13,6 @@ import type { WebhooksDeps } from "../deps.ts";
 import { retryDelayMs } from "./schedule.ts";
 import { type SendOutcome, send } from "./send.ts";
 import { signatureHeader } from "./signatures.ts";
-import { RefusedTarget, resolveTarget } from "./targets.ts";
 
 type DueDelivery = {
   id: string;
