@@ -84,3 +84,19 @@ export async function expectHeading(page: Page, text: string): Promise<void> {
     });
   }
 }
+
+/** A mailed link, on this stack's gateway (the mail names APP_URL's default origin). */
+export function mailedLink(gatewayUrl: string, mail: { link: string | undefined }): string {
+  const link = new URL(mail.link ?? "about:blank");
+  return `${gatewayUrl}${link.pathname}${link.search}`;
+}
+
+/** The sign-in form filled and sent (the page is on /sign-in). */
+export async function submitSignIn(
+  page: Page,
+  who: { email: string; password: string },
+): Promise<void> {
+  await page.getByLabel("Email").fill(who.email);
+  await page.getByLabel("Password").fill(who.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+}

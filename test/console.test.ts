@@ -15,7 +15,9 @@ import {
   expectHeading as expectHeadingOn,
   keepPage,
   launchChromium,
+  mailedLink as mailedLinkOn,
   patiently,
+  submitSignIn,
   watchedPage,
 } from "./console-browser.ts";
 
@@ -75,10 +77,7 @@ describe("console", () => {
 
   const url = (path: string) => `${oryn.gatewayUrl}${path}`;
   /** A mailed link, on this stack's gateway (the mail names APP_URL's default origin). */
-  const mailedLink = (mail: ReceivedMail) => {
-    const link = new URL(mail.link ?? "about:blank");
-    return url(`${link.pathname}${link.search}`);
-  };
+  const mailedLink = (mail: ReceivedMail) => mailedLinkOn(oryn.gatewayUrl, mail);
   const expectHeading = (text: string, on: Page = page) => expectHeadingOn(on, text);
   const nav = (name: string) =>
     page.getByRole("navigation", { name: "Main" }).getByRole("link", { name, exact: true }).click();
@@ -326,9 +325,7 @@ describe("console", () => {
       await tab.getByTestId("password-reset").waitFor();
       await keep("reset-password", tab);
       await tab.getByRole("link", { name: "Sign in with the new password" }).click();
-      await tab.getByLabel("Email").fill(invitee);
-      await tab.getByLabel("Password").fill("a brand new password");
-      await tab.getByRole("button", { name: "Sign in" }).click();
+      await submitSignIn(tab, { email: invitee, password: "a brand new password" });
       await expectHeading("Overview", tab);
     } finally {
       await theirs.close();

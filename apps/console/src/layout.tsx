@@ -1,3 +1,4 @@
+import type { ReactNode } from "react";
 import { Link, Navigate, NavLink, Outlet, useLocation, useNavigate } from "react-router";
 import { Busy } from "./components.tsx";
 import { atLeast, useSession } from "./session.tsx";
@@ -17,7 +18,6 @@ export function RequireSession() {
 
 function Navigation() {
   const { session, end } = useSession();
-  const navigate = useNavigate();
   if (!session) {
     return (
       <nav aria-label="Main">
@@ -72,41 +72,78 @@ function Navigation() {
           <NavLink to="/account/security">Your account</NavLink>
         </li>
         <li>
-          <button
-            type="button"
-            className="link-button"
-            onClick={async () => {
-              await end();
-              navigate("/sign-in");
-            }}
-          >
-            Sign out
-          </button>
+          <SignOutButton end={end} signIn="/sign-in" />
         </li>
       </ul>
     </nav>
   );
 }
 
-/** Skip link, header with navigation, the page in <main>, footer: the landmarks. */
-export function Layout() {
+/**
+ * What both areas' pages sit in: a skip link, the header with the brand and the navigation, the
+ * page in <main>, the footer. The landmarks every page needs, written once.
+ */
+export function Shell({
+  brand,
+  home,
+  headerClass = "",
+  navigation,
+  footer,
+}: {
+  brand: string;
+  home: string;
+  headerClass?: string;
+  navigation: ReactNode;
+  footer: ReactNode;
+}) {
   return (
     <>
       <a className="skip-link" href="#content">
         Skip to content
       </a>
-      <header className="site-header">
-        <Link to="/" className="brand">
-          Oryn console
+      <header className={`site-header ${headerClass}`.trim()}>
+        <Link to={home} className="brand">
+          {brand}
         </Link>
-        <Navigation />
+        {navigation}
       </header>
       <main id="content">
         <Outlet />
       </main>
-      <footer className="site-footer">
-        <a href="/docs">API reference</a> · <Link to="/operator">Operators</Link>
-      </footer>
+      <footer className="site-footer">{footer}</footer>
     </>
+  );
+}
+
+/** The navigation's last item: ends the session (`end`), then goes to `signIn`. */
+export function SignOutButton({ end, signIn }: { end(): void | Promise<void>; signIn: string }) {
+  const navigate = useNavigate();
+  return (
+    <button
+      type="button"
+      className="link-button"
+      onClick={async () => {
+        await end();
+        navigate(signIn);
+      }}
+    >
+      Sign out
+    </button>
+  );
+}
+
+/** The tenant console's shell. */
+export function Layout() {
+  return (
+    <Shell
+      brand="Oryn console"
+      home="/"
+      navigation={<Navigation />}
+      footer={
+        <>
+          <a href="/docs">API reference</a> · <Link to="/operator">Operators</Link>
+        </>
+      }
+    />
   );
 }

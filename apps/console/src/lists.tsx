@@ -9,9 +9,8 @@ export type Column<T> = { header: string; cell(row: T): ReactNode };
 
 /**
  * A page of the API's `{items, nextCursor}` as the console shows every list: the failure in
- * words, a busy line while the first load runs, a sentence when it is empty, else a table with a
- * caption for screen readers (visually hidden: the page's heading says it already) and column
- * headers. Rows are keyed by `rowKey`.
+ * words, a busy line while the first load runs, a sentence when it is empty, else a
+ * `DataTable`.
  */
 export function ResourceTable<T>({
   list,
@@ -28,38 +27,59 @@ export function ResourceTable<T>({
   empty: string;
   loadingLabel: string;
 }) {
-  const shown = columns.filter((column): column is Column<T> => column !== false);
   return (
     <>
       <ErrorNotice failure={list.failure} />
       {list.loading && !list.data && <Busy label={loadingLabel} />}
       {list.data && list.data.items.length === 0 && <p>{empty}</p>}
       {list.data && list.data.items.length > 0 && (
-        <div className="table-wrap">
-          <table>
-            <caption className="visually-hidden">{caption}</caption>
-            <thead>
-              <tr>
-                {shown.map((column) => (
-                  <th key={column.header} scope="col">
-                    {column.header}
-                  </th>
-                ))}
-              </tr>
-            </thead>
-            <tbody>
-              {list.data.items.map((row) => (
-                <tr key={rowKey(row)}>
-                  {shown.map((column) => (
-                    <td key={column.header}>{column.cell(row)}</td>
-                  ))}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable caption={caption} columns={columns} rows={list.data.items} rowKey={rowKey} />
       )}
     </>
+  );
+}
+
+/**
+ * Rows already at hand as a table: a caption for screen readers (visually hidden: the page's
+ * heading says it already), column headers, a row per item keyed by `rowKey`. Columns that are
+ * `false` (not for this role) are left out.
+ */
+export function DataTable<T>({
+  caption,
+  columns,
+  rows,
+  rowKey,
+}: {
+  caption: string;
+  columns: Array<Column<T> | false>;
+  rows: T[];
+  rowKey(row: T): Key;
+}) {
+  const shown = columns.filter((column): column is Column<T> => column !== false);
+  return (
+    <div className="table-wrap">
+      <table>
+        <caption className="visually-hidden">{caption}</caption>
+        <thead>
+          <tr>
+            {shown.map((column) => (
+              <th key={column.header} scope="col">
+                {column.header}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((row) => (
+            <tr key={rowKey(row)}>
+              {shown.map((column) => (
+                <td key={column.header}>{column.cell(row)}</td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }
 

@@ -1,4 +1,5 @@
 import { Busy, ErrorNotice, formatTime, Notice, PageTitle } from "../components.tsx";
+import { DataTable } from "../lists.tsx";
 import { operatorApi } from "./operator-session.tsx";
 import { useOperatorResource } from "./use-operator.ts";
 
@@ -74,31 +75,17 @@ export function FleetMigrationPage() {
               {data.report.failures.length > 0 && (
                 <>
                   <h2>Failures</h2>
-                  <div className="table-wrap">
-                    <table>
-                      <caption className="visually-hidden">Tenants whose migration failed</caption>
-                      <thead>
-                        <tr>
-                          <th scope="col">Tenant</th>
-                          <th scope="col">Server</th>
-                          <th scope="col">Migration</th>
-                          <th scope="col">Error</th>
-                        </tr>
-                      </thead>
-                      <tbody>
-                        {data.report.failures.map((failure) => (
-                          <tr key={failure.tenantId}>
-                            <td>{failure.slug}</td>
-                            <td>{failure.server}</td>
-                            <td>{failure.migration ?? "before any"}</td>
-                            <td>
-                              <code>{failure.error}</code>
-                            </td>
-                          </tr>
-                        ))}
-                      </tbody>
-                    </table>
-                  </div>
+                  <DataTable
+                    caption="Tenants whose migration failed"
+                    rows={data.report.failures}
+                    rowKey={(failure) => failure.tenantId}
+                    columns={[
+                      { header: "Tenant", cell: (failure) => failure.slug },
+                      { header: "Server", cell: (failure) => failure.server },
+                      { header: "Migration", cell: (failure) => failure.migration ?? "before any" },
+                      { header: "Error", cell: (failure) => <code>{failure.error}</code> },
+                    ]}
+                  />
                 </>
               )}
             </>

@@ -1,5 +1,6 @@
-import { Link, NavLink, Outlet, Route, Routes, useNavigate } from "react-router";
+import { Link, NavLink, Route, Routes } from "react-router";
 import "./operator.css";
+import { Shell, SignOutButton } from "../layout.tsx";
 import { NotFoundPage } from "../pages/accounts.tsx";
 import { FleetMigrationPage } from "./fleet-migration.tsx";
 import {
@@ -47,7 +48,6 @@ function queueBoardUrl(): string {
 
 function OperatorNavigation() {
   const { signedIn, end } = useOperatorSession();
-  const navigate = useNavigate();
   if (!signedIn) return null;
   return (
     <nav aria-label="Operators">
@@ -70,16 +70,7 @@ function OperatorNavigation() {
           </a>
         </li>
         <li>
-          <button
-            type="button"
-            className="link-button"
-            onClick={() => {
-              end();
-              navigate("/operator/sign-in");
-            }}
-          >
-            Sign out
-          </button>
+          <SignOutButton end={end} signIn="/operator/sign-in" />
         </li>
       </ul>
     </nav>
@@ -88,22 +79,16 @@ function OperatorNavigation() {
 
 function OperatorLayout() {
   return (
-    <>
-      <a className="skip-link" href="#content">
-        Skip to content
-      </a>
-      <header className="site-header operator-header">
-        <Link to="/operator" className="brand">
-          Oryn operators
-        </Link>
-        <OperatorNavigation />
-      </header>
-      <main id="content">
-        <Outlet />
-      </main>
-      <footer className="site-footer">
-        <Link to="/">Tenant console</Link> · <a href="/docs">API reference</a>
-      </footer>
-    </>
+    <Shell
+      brand="Oryn operators"
+      home="/operator"
+      headerClass="operator-header"
+      navigation={<OperatorNavigation />}
+      footer={
+        <>
+          <Link to="/">Tenant console</Link> · <a href="/docs">API reference</a>
+        </>
+      }
+    />
   );
 }

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from "react";
 import { Busy, ErrorNotice, Notice } from "../components.tsx";
 import { operatorApi } from "./operator-session.tsx";
-import { useOperatorAction } from "./use-operator-action.ts";
+import { useOperatorAction } from "./use-operator.ts";
 import { type OperatorTenant, steps } from "./words.ts";
 
 /**

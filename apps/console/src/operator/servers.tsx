@@ -1,5 +1,7 @@
+import type { components } from "@oryn/client";
 import { Link } from "react-router";
-import { Busy, ErrorNotice, PageTitle } from "../components.tsx";
+import { PageTitle } from "../components.tsx";
+import { type Column, ResourceTable } from "../lists.tsx";
 import { operatorApi } from "./operator-session.tsx";
 import { useOperatorResource } from "./use-operator.ts";
 
@@ -17,66 +19,62 @@ export function ServersPage() {
       <button type="button" onClick={servers.reload} disabled={servers.loading}>
         Refresh
       </button>
-      <ErrorNotice failure={servers.failure} />
-      {servers.loading && <Busy label="Asking the servers…" />}
-      {servers.data && (
-        <div className="table-wrap">
-          <table>
-            <caption className="visually-hidden">Tenant database servers</caption>
-            <thead>
-              <tr>
-                <th scope="col">Server</th>
-                <th scope="col">Address</th>
-                <th scope="col">State</th>
-                <th scope="col">Tenants / capacity</th>
-                <th scope="col">Load</th>
-                <th scope="col">Spares</th>
-                <th scope="col">Connections</th>
-              </tr>
-            </thead>
-            <tbody>
-              {servers.data.items.map((server) => (
-                <tr key={server.id}>
-                  <td>
-                    <Link to={`/operator/tenants?server=${encodeURIComponent(server.name)}`}>
-                      {server.name}
-                    </Link>
-                  </td>
-                  <td>
-                    <code>
-                      {server.host}:{server.port}
-                    </code>
-                  </td>
-                  <td>{server.state}</td>
-                  <td>
-                    {server.tenants} / {server.capacity}
-                  </td>
-                  <td>
-                    <meter
-                      min={0}
-                      max={1}
-                      low={0.7}
-                      high={0.9}
-                      optimum={0}
-                      value={server.load}
-                      aria-label={`Load of ${server.name}`}
-                    />{" "}
-                    {Math.round(server.load * 100)}%
-                  </td>
-                  <td>{server.spares}</td>
-                  <td>
-                    {server.reachable ? (
-                      server.connections
-                    ) : (
-                      <strong className="unreachable">Not answering</strong>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <ResourceTable
+        list={servers}
+        caption="Tenant database servers"
+        loadingLabel="Asking the servers…"
+        empty="No server is registered."
+        rowKey={(server) => server.id}
+        columns={serverColumns}
+      />
     </section>
   );
 }
+
+type Server = components["schemas"]["OperatorServer"];
+
+const serverColumns: Column<Server>[] = [
+  {
+    header: "Server",
+    cell: (server) => (
+      <Link to={`/operator/tenants?server=${encodeURIComponent(server.name)}`}>{server.name}</Link>
+    ),
+  },
+  {
+    header: "Address",
+    cell: (server) => (
+      <code>
+        {server.host}:{server.port}
+      </code>
+    ),
+  },
+  { header: "State", cell: (server) => server.state },
+  { header: "Tenants / capacity", cell: (server) => `${server.tenants} / ${server.capacity}` },
+  {
+    header: "Load",
+    cell: (server) => (
+      <>
+        <meter
+          min={0}
+          max={1}
+          low={0.7}
+          high={0.9}
+          optimum={0}
+          value={server.load}
+          aria-label={`Load of ${server.name}`}
+        />{" "}
+        {Math.round(server.load * 100)}%
+      </>
+    ),
+  },
+  { header: "Spares", cell: (server) => server.spares },
+  {
+    header: "Connections",
+    cell: (server) =>
+      server.reachable ? (
+        server.connections
+      ) : (
+        <strong className="unreachable">Not answering</strong>
+      ),
+  },
+];

@@ -1,5 +1,6 @@
-import { Link, useNavigate, useSearchParams } from "react-router";
+import { Link, useNavigate } from "react-router";
 import { Busy, ErrorNotice, Field, formatTime, Notice, PageTitle } from "../components.tsx";
+import { type Column, NextPage, ResourceTable, useListParams } from "../lists.tsx";
 import { operatorApi } from "./operator-session.tsx";
 import { RetryProvisioning } from "./retry.tsx";
 import { useOperatorResource } from "./use-operator.ts";
@@ -7,10 +8,9 @@ import { isStatus, type OperatorTenant, statuses, statusWords } from "./words.ts
 
 /** Every tenant of the fleet; status, server and the page are in the URL (deep links, back). */
 export function OperatorTenantsPage() {
-  const [params, setParams] = useSearchParams();
-  const status = params.get("status");
-  const server = params.get("server");
-  const cursor = params.get("cursor");
+  const list = useListParams();
+  const status = list.params.get("status");
+  const server = list.params.get("server");
   const tenants = useOperatorResource(
     () =>
       operatorApi.GET("/v1/operator/tenants", {
@@ -19,20 +19,13 @@ export function OperatorTenantsPage() {
             limit: 50,
             ...(isStatus(status) ? { status } : {}),
             ...(server ? { server } : {}),
-            ...(cursor ? { cursor } : {}),
+            ...(list.cursor ? { cursor: list.cursor } : {}),
           },
         },
       }),
-    params.toString(),
+    list.key,
   );
   const servers = useOperatorResource(() => operatorApi.GET("/v1/operator/servers"), "");
-  const filter = (name: "status" | "server", value: string) => {
-    const next = new URLSearchParams(params);
-    next.delete("cursor");
-    if (value) next.set(name, value);
-    else next.delete(name);
-    setParams(next);
-  };
 
   return (
     <section>
@@ -44,7 +37,7 @@ export function OperatorTenantsPage() {
           <select
             id="tenant-status"
             value={isStatus(status) ? status : ""}
-            onChange={(event) => filter("status", event.target.value)}
+            onChange={(event) => list.filter("status", event.target.value)}
           >
             <option value="">Any status</option>
             {statuses.map((value) => (
@@ -59,7 +52,7 @@ export function OperatorTenantsPage() {
           <select
             id="tenant-server"
             value={server ?? ""}
-            onChange={(event) => filter("server", event.target.value)}
+            onChange={(event) => list.filter("server", event.target.value)}
           >
             <option value="">Any server</option>
             {servers.data?.items.map((item) => (
@@ -70,81 +63,56 @@ export function OperatorTenantsPage() {
           </select>
         </div>
       </form>
-      <ErrorNotice failure={tenants.failure} />
-      {tenants.loading && <Busy label="Loading tenants…" />}
-      {tenants.data && tenants.data.items.length === 0 && <p>No tenant matches.</p>}
-      {tenants.data && tenants.data.items.length > 0 && (
-        <TenantTable tenants={tenants.data.items} caption="Tenants of the fleet" />
-      )}
+      <ResourceTable
+        list={tenants}
+        caption="Tenants of the fleet"
+        loadingLabel="Loading tenants…"
+        empty="No tenant matches."
+        rowKey={(tenant) => tenant.id}
+        columns={tenantColumns}
+      />
       <div className="actions">
-        {cursor && (
+        {list.cursor && (
           <button type="button" onClick={() => window.history.back()}>
             Previous page
           </button>
         )}
-        {tenants.data?.nextCursor && (
-          <button
-            type="button"
-            onClick={() => {
-              const next = new URLSearchParams(params);
-              next.set("cursor", tenants.data?.nextCursor ?? "");
-              setParams(next);
-            }}
-          >
-            Next page
-          </button>
-        )}
+        <NextPage nextCursor={tenants.data?.nextCursor} onNext={list.next} />
       </div>
     </section>
   );
 }
 
-function TenantTable({ tenants, caption }: { tenants: OperatorTenant[]; caption: string }) {
-  return (
-    <div className="table-wrap">
-      <table>
-        <caption className="visually-hidden">{caption}</caption>
-        <thead>
-          <tr>
-            <th scope="col">Tenant</th>
-            <th scope="col">Status</th>
-            <th scope="col">Plan</th>
-            <th scope="col">Server</th>
-            <th scope="col">Schema</th>
-            <th scope="col">Provisioning</th>
-            <th scope="col">Created</th>
-          </tr>
-        </thead>
-        <tbody>
-          {tenants.map((tenant) => (
-            <tr key={tenant.id}>
-              <td>
-                <Link to={`/operator/tenants/${tenant.id}`}>{tenant.slug}</Link>
-              </td>
-              <td>
-                <span className={`badge badge-${tenant.status}`}>{statusWords[tenant.status]}</span>
-              </td>
-              <td>{tenant.plan}</td>
-              <td>
-                <Link to={`/operator/tenants?server=${encodeURIComponent(tenant.server)}`}>
-                  {tenant.server}
-                </Link>
-              </td>
-              <td>v{tenant.schemaVersion}</td>
-              <td>
-                {tenant.provisioning.step ?? "—"}
-                {tenant.provisioning.attempts > 1
-                  ? ` (${tenant.provisioning.attempts} attempts)`
-                  : ""}
-              </td>
-              <td>{formatTime(tenant.createdAt)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
-  );
-}
+const tenantColumns: Column<OperatorTenant>[] = [
+  {
+    header: "Tenant",
+    cell: (tenant) => <Link to={`/operator/tenants/${tenant.id}`}>{tenant.slug}</Link>,
+  },
+  {
+    header: "Status",
+    cell: (tenant) => (
+      <span className={`badge badge-${tenant.status}`}>{statusWords[tenant.status]}</span>
+    ),
+  },
+  { header: "Plan", cell: (tenant) => tenant.plan },
+  {
+    header: "Server",
+    cell: (tenant) => (
+      <Link to={`/operator/tenants?server=${encodeURIComponent(tenant.server)}`}>
+        {tenant.server}
+      </Link>
+    ),
+  },
+  { header: "Schema", cell: (tenant) => `v${tenant.schemaVersion}` },
+  {
+    header: "Provisioning",
+    cell: (tenant) =>
+      `${tenant.provisioning.step ?? "—"}${
+        tenant.provisioning.attempts > 1 ? ` (${tenant.provisioning.attempts} attempts)` : ""
+      }`,
+  },
+  { header: "Created", cell: (tenant) => formatTime(tenant.createdAt) },
+];
 
 /** Tenants whose provisioning spent its attempts, each with its error and a Retry button. */
 export function FailedProvisioningPage() {

@@ -1,7 +1,7 @@
 import type { components } from "@oryn/client";
 import { useState } from "react";
 import { ErrorNotice, formatTime, Notice, PageTitle, RoleSelect } from "../components.tsx";
-import { ResourceTable } from "../lists.tsx";
+import { ResourceTable, RowAction } from "../lists.tsx";
 import { useAction, useResource } from "../resource.ts";
 import { api, atLeast, type Role, useSignedIn } from "../session.tsx";
 
@@ -27,17 +27,6 @@ export function MembersPage() {
     );
     if (answer?.response.ok) {
       setDone(`${member.name} is now ${role}.`);
-      members.reload();
-    }
-  }
-
-  async function remove(member: Member) {
-    setDone(undefined);
-    const answer = await change.run(() =>
-      api.DELETE("/v1/members/{userId}", { params: { path: { userId: member.userId } } }),
-    );
-    if (answer?.response.ok) {
-      setDone(`${member.name} was removed.`);
       members.reload();
     }
   }
@@ -78,15 +67,22 @@ export function MembersPage() {
           canManage && {
             header: "Actions",
             cell: (member) => (
-              <button
-                type="button"
-                className="danger-button"
-                disabled={change.busy}
-                onClick={() => remove(member)}
-                aria-label={`Remove ${member.name}`}
+              <RowAction
+                action={change}
+                label={`Remove ${member.name}`}
+                request={() => {
+                  setDone(undefined);
+                  return api.DELETE("/v1/members/{userId}", {
+                    params: { path: { userId: member.userId } },
+                  });
+                }}
+                onDone={() => {
+                  setDone(`${member.name} was removed.`);
+                  members.reload();
+                }}
               >
                 Remove
-              </button>
+              </RowAction>
             ),
           },
         ]}
