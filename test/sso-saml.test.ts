@@ -327,6 +327,19 @@ describe("SAML sign-in", { timeout: 60_000 }, () => {
     );
   });
 
+  it("refuses an assertion not yet valid (NotBefore ahead, beyond the clock skew)", async () => {
+    await expectRefused(
+      await signIn(tenantA, idpA, { issuedMinutesAgo: -5, notOnOrAfterMinutes: 10 }),
+      "invalid_response",
+      /not yet valid/,
+    );
+  });
+
+  it("accepts an assertion that expired within the clock skew (60 s)", async () => {
+    const answer = await signIn(tenantA, idpA, { notOnOrAfterMinutes: -0.5, issuedMinutesAgo: 2 });
+    expect(answer.location?.searchParams.has("code")).toBe(true);
+  });
+
   it("refuses an assertion for another audience", async () => {
     await expectRefused(
       await signIn(tenantA, idpA, { audience: "https://another-sp.example/saml" }),
