@@ -530,6 +530,13 @@ describe("enterprise sign-in with OIDC", { timeout: 120_000 }, () => {
     const actions = log.json.items.map((event: { action: string }) => event.action);
     expect(actions).toEqual(expect.arrayContaining(["password_login_refused", "updated"]));
 
+    // A tenant being deleted (or deleted) enforces nothing: Jo has a password again.
+    sqlClient ??= connect(run.controlPlaneUrl, { max: 1 });
+    await sqlClient`update tenants set status = 'deleting' where id = ${tenant.tenantId}`;
+    const freed = await gateway("POST", "/v1/auth/login", { body: { email, password } });
+    expect(freed.status).toBe(200);
+    await sqlClient`update tenants set status = 'active' where id = ${tenant.tenantId}`;
+
     // Jo signs in by SSO instead.
     person(idp, email);
     const back = await cookieBrowser().follow(authorizeUrl(stack.gatewayUrl, { email }), atApp);
