@@ -5,7 +5,7 @@ import { serviceEnv } from "@oryn/testing/context";
 import { startDnsServer } from "@oryn/testing/dns-server";
 import type { Answer } from "@oryn/testing/http";
 import { cookieBrowser, startTestIdp, type TestIdp } from "@oryn/testing/oidc-provider";
-import { queuedMails } from "@oryn/testing/queued-mail";
+import { invitationToken, queuedMails, verifyQueuedEmail } from "@oryn/testing/queued-mail";
 import { decodeJwt } from "jose";
 import { afterAll } from "vitest";
 
@@ -91,11 +91,15 @@ async function ssoTenant(
 
 const atApp = (url: URL) => url.origin === app;
 const atCallback = (url: URL) => url.pathname === "/v1/sso/oidc/callback";
-const authorizeUrl = (gatewayUrl: string, who: { email?: string; tenant?: string }) => {
+const authorizeUrl = (
+  gatewayUrl: string,
+  who: { email?: string; tenant?: string; state?: string },
+) => {
   const url = new URL(`${gatewayUrl}/v1/sso/authorize`);
   if (who.email) url.searchParams.set("email", who.email);
   if (who.tenant) url.searchParams.set("tenant", who.tenant);
   url.searchParams.set("redirect_uri", `${app}/signed-in`);
+  if (who.state) url.searchParams.set("state", who.state);
   return url.href;
 };
 
@@ -458,6 +462,128 @@ describe("enterprise sign-in with OIDC", { timeout: 120_000 }, () => {
     expect((await refused.json()).errors).toEqual([
       expect.objectContaining({ path: "redirect_uri" }),
     ]);
+  });
+
+  it("the app's state comes back with the code and with an error; a bad state is 422", async ({
+    stack,
+    gateway,
+  }) => {
+    const idp = await idpFor(stack.gatewayUrl, ["app-state"]);
+    const tenant = await ssoTenant(gateway, idp, "app-state");
+    person(idp, `sam@${tenant.domain}`);
+    const state = "app-session.Bound_value~42";
+    const back = await cookieBrowser().follow(
+      authorizeUrl(stack.gatewayUrl, { tenant: tenant.slug, state }),
+      atApp,
+    );
+    expect(back.searchParams.get("state")).toBe(state);
+    expect(back.searchParams.get("code")).not.toBeNull();
+    // Outside the tenant's domains: refused, the state still echoed for the app to check.
+    person(idp, `sam@elsewhere-${randomUUID().slice(0, 8)}.example`);
+    const refused = await cookieBrowser().follow(
+      authorizeUrl(stack.gatewayUrl, { tenant: tenant.slug, state }),
+      atApp,
+    );
+    expect(refused.searchParams.get("error")).toBe("email_domain_not_verified");
+    expect(refused.searchParams.get("state")).toBe(state);
+    // Without a state, none comes back.
+    person(idp, `sam@${tenant.domain}`);
+    const plain = await cookieBrowser().follow(
+      authorizeUrl(stack.gatewayUrl, { tenant: tenant.slug }),
+      atApp,
+    );
+    expect(plain.searchParams.has("state")).toBe(false);
+
+    for (const bad of ["x".repeat(257), "has space", "a&b=c", "<script>"]) {
+      const answer = await fetch(
+        authorizeUrl(stack.gatewayUrl, { tenant: tenant.slug, state: bad }),
+        {
+          redirect: "manual",
+        },
+      );
+      expect(answer.status, bad).toBe(422);
+      expect((await answer.json()).errors).toEqual([expect.objectContaining({ path: "state" })]);
+    }
+  });
+
+  it("a restricted (unpaid) tenant lets its members sign in but adds nobody new", async ({
+    stack,
+    gateway,
+    run,
+  }) => {
+    const idp = await idpFor(stack.gatewayUrl, ["restricted"]);
+    const tenant = await ssoTenant(gateway, idp, "restricted");
+    person(idp, `member@${tenant.domain}`);
+    const first = await cookieBrowser().follow(
+      authorizeUrl(stack.gatewayUrl, { tenant: tenant.slug }),
+      atApp,
+    );
+    expect(first.searchParams.get("code")).not.toBeNull();
+    sqlClient ??= connect(run.controlPlaneUrl, { max: 1 });
+    await sqlClient`update tenants set status = 'restricted' where id = ${tenant.tenantId}`;
+    const member = await cookieBrowser().follow(
+      authorizeUrl(stack.gatewayUrl, { tenant: tenant.slug }),
+      atApp,
+    );
+    expect(member.searchParams.get("code")).not.toBeNull();
+    person(idp, `newcomer@${tenant.domain}`);
+    const newcomer = await cookieBrowser().follow(
+      authorizeUrl(stack.gatewayUrl, { tenant: tenant.slug }),
+      atApp,
+    );
+    expect(newcomer.searchParams.get("error")).toBe("tenant_restricted");
+    const [joined] = await sqlClient`
+      select 1 from memberships m join users u on u.id = m.user_id
+      where m.tenant_id = ${tenant.tenantId} and u.email = ${`newcomer@${tenant.domain}`}`;
+    expect(joined).toBeUndefined();
+  });
+
+  it("enforce: an invitation accepted with a password (an account's or a new one) is refused", async ({
+    stack,
+    gateway,
+    run,
+  }) => {
+    const idp = await idpFor(stack.gatewayUrl, ["invited"]);
+    const tenant = await ssoTenant(gateway, idp, "invited", { enforce: true });
+    const password = "a long enough password";
+    // Another tenant invites people of the enforcing tenant's domain.
+    const boss = `boss-${randomUUID().slice(0, 8)}@example.test`;
+    const side = await gateway("POST", "/v1/signup", {
+      body: {
+        company: { name: "Side", slug: `side-${randomUUID().slice(0, 8)}` },
+        owner: { email: boss, password, name: "Boss" },
+      },
+    });
+    expect(side.status).toBe(202);
+    await verifyQueuedEmail(run, gateway, boss);
+    const invite = async (email: string) => {
+      const invitation = await gateway("POST", "/v1/invitations", {
+        token: side.json.tokens.accessToken,
+        body: { email, role: "member" },
+      });
+      expect(invitation.status, JSON.stringify(invitation.json)).toBe(201);
+      return invitationToken(run, invitation);
+    };
+    // A new account by password...
+    const fresh = await gateway("POST", "/v1/invitations/accept", {
+      body: { token: await invite(`new@${tenant.domain}`), name: "New", password },
+    });
+    expect(fresh.status).toBe(403);
+    expect(fresh.json.code).toBe("sso_required");
+    // ...and an existing account's password (made before enforce was turned on).
+    sqlClient ??= connect(run.controlPlaneUrl, { max: 1 });
+    const existingId = randomUUID();
+    await sqlClient`insert into users (id, email, name, password_hash)
+                    select ${existingId}, ${`old@${tenant.domain}`}, 'Old', password_hash
+                    from users where email = ${`owner@${tenant.domain}`}`;
+    const existing = await gateway("POST", "/v1/invitations/accept", {
+      body: { token: await invite(`old@${tenant.domain}`), password },
+    });
+    expect(existing.status).toBe(403);
+    expect(existing.json.code).toBe("sso_required");
+    const [joined] = await sqlClient`
+      select 1 from memberships where user_id = ${existingId}`;
+    expect(joined).toBeUndefined();
   });
 
   it("enforce: password login and reset refused to the domain's people, owners keep a password", async ({

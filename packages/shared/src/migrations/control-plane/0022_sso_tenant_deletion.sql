@@ -7,3 +7,7 @@ grant select, delete on tenant_domains, sso_connections to oryn_provisioner;
 -- Tenants deleted before this migration left theirs behind.
 delete from sso_connections where tenant_id in (select id from tenants where status = 'deleted');
 delete from tenant_domains where tenant_id in (select id from tenants where status = 'deleted');
+
+-- The app's own `state` given at authorize, echoed back to its redirect_uri (its login-CSRF
+-- defence: the flow cookie only stops a callback replayed in another browser).
+alter table sso_flows add column app_state text check (char_length(app_state) <= 256);
