@@ -644,7 +644,11 @@ describe("SAML connections: metadata the gateway cannot use is a 422", () => {
       body: { type: "saml", metadataUrl: `${idpB.url}/no-such-metadata` },
     });
     expect(missing.status).toBe(422);
-    expect(missing.json.errors).toEqual([{ path: "metadataUrl", message: "it answered HTTP 400" }]);
+    // Not why (HTTP 400): that is logged, as a reason would let an owner probe our network.
+    expect(missing.json.errors).toEqual([
+      { path: "metadataUrl", message: "the metadata URL could not be fetched or is not allowed" },
+    ]);
+    expect(JSON.stringify(missing.json)).not.toMatch(/HTTP 400/);
   });
 
   it("accepts an EntitiesDescriptor holding one IdP", async () => {
