@@ -1,4 +1,6 @@
 import { randomUUID } from "node:crypto";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { connect } from "@oryn/shared";
 import { describe, expect, test } from "@oryn/testing";
 import { serviceEnv } from "@oryn/testing/context";
@@ -443,6 +445,40 @@ describe("enterprise sign-in with OIDC", { timeout: 120_000 }, () => {
     expect(back.searchParams.get("error")).toBe("idp_unavailable");
     // Discovery was read and refused: no authorization request reached the impostor.
     expect(impostor.requests.some((path) => path.startsWith("/auth"))).toBe(false);
+  });
+
+  it("an issuer whose discovery document is over 256 kB is refused, once per 30 s, and the gateway stays well", async ({
+    stack,
+    gateway,
+  }) => {
+    // A tenant-chosen issuer that answers 2 MB of discovery document.
+    const requests: string[] = [];
+    const huge = createServer((req, res) => {
+      requests.push(req.url ?? "");
+      const issuer = `http://127.0.0.1:${(huge.address() as AddressInfo).port}`;
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ issuer, padding: "x".repeat(2_000_000) }));
+    });
+    await new Promise<void>((resolve) => huge.listen(0, "127.0.0.1", resolve));
+    try {
+      const issuer = `http://127.0.0.1:${(huge.address() as AddressInfo).port}`;
+      const tenant = await ssoTenant(gateway, { issuer } as TestIdp, "huge");
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const answer = await fetch(authorizeUrl(stack.gatewayUrl, { tenant: tenant.slug }), {
+          redirect: "manual",
+        });
+        expect(answer.status).toBe(302);
+        const back = new URL(answer.headers.get("location") ?? "");
+        expect(back.origin).toBe(app);
+        expect(back.searchParams.get("error")).toBe("idp_unavailable");
+      }
+      // The failed discovery is remembered: one download for the three sign-ins.
+      expect(requests).toEqual(["/.well-known/openid-configuration"]);
+      expect((await fetch(`${stack.gatewayUrl}/healthz`)).status).toBe(200);
+    } finally {
+      huge.closeAllConnections();
+      await new Promise((resolve) => huge.close(resolve));
+    }
   });
 
   it("authorize: 404 sso_not_configured, 422 for a redirect_uri outside the allowed origins", async ({
