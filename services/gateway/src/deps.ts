@@ -21,7 +21,7 @@ import { createResetLimiter, type ResetLimiter } from "./accounts/reset-limiter.
 import type { AccountTokenSettings } from "./accounts/verification.ts";
 import { type ApiKeyAuthenticator, createApiKeyAuthenticator } from "./api-keys/authenticator.ts";
 import { createLoginLimiter, type LoginLimiter } from "./auth/login-limiter.ts";
-import { clientIpResolver, trustedProxyList } from "./client-ip.ts";
+import { clientAddress, clientIpResolver, trustedProxyList } from "./client-ip.ts";
 import type { GatewayConfig } from "./env.ts";
 import { createMfaPolicy, type MfaPolicy } from "./mfa/policy.ts";
 import { loadMfaSettings, type MfaSettings } from "./mfa/totp.ts";
@@ -53,6 +53,8 @@ export type GatewayDeps = {
   /** The key that seals endpoints' signing secrets, and what URLs this deployment takes. */
   webhooks: { key: Buffer; policy: { production: boolean } };
   clientIp: (c: Context<AppEnv>) => string;
+  /** The same rule from a socket's peer address and `X-Forwarded-For` (the lean proxy path). */
+  clientAddress: (peer: string | undefined, forwarded: string | undefined) => string;
   /** Closes every client, in the order a graceful shutdown wants. */
   close(): Promise<void>;
 };
@@ -104,6 +106,7 @@ export async function createGatewayDeps(
     pollMs: config.REVOCATION_POLL_MS,
     accessTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
   });
+  const trusted = trustedProxyList(trustedProxies(config, logger));
   // Tokens issued before a revocation are refused from the first request on.
   await revocations.refresh();
   return {
@@ -175,7 +178,8 @@ export async function createGatewayDeps(
     mfaPolicy: createMfaPolicy(sql, config.MFA_POLICY_CACHE_TTL_MS),
     apiKeys: createApiKeyAuthenticator({ sql, keys, logger }),
     upstreams,
-    clientIp: clientIpResolver(trustedProxyList(trustedProxies(config, logger))),
+    clientIp: clientIpResolver(trusted),
+    clientAddress: clientAddress(trusted),
     async close() {
       revocations.close();
       await Promise.all([upstreams.workspace.close(), upstreams.billing.close()]);

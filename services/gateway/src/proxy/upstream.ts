@@ -36,6 +36,19 @@ export type Upstream = {
     c: Context<AppEnv>,
     options: { clientIp: string; authorization?: string },
   ): Promise<Response>;
+  /**
+   * The same exchange for the lean proxy path, without a hono context: `header` reads the
+   * client's request headers, `target` is the path and query to ask for.
+   */
+  exchange(request: {
+    method: string;
+    target: string;
+    header(name: string): string | undefined;
+    body: Buffer | undefined;
+    requestId: string;
+    clientIp: string;
+    authorization: string | undefined;
+  }): Promise<{ status: number; headers: Record<string, string | string[]>; body: Buffer }>;
   close(): Promise<void>;
 };
 
@@ -57,38 +70,53 @@ export function createUpstream(
     headersTimeout: options.timeoutMs,
     bodyTimeout: options.timeoutMs,
   });
+  const exchange: Upstream["exchange"] = async (request) => {
+    const headers: Record<string, string> = {};
+    for (const header of forwardedRequestHeaders) {
+      const value = request.header(header);
+      if (value !== undefined) headers[header] = value;
+    }
+    if (request.authorization !== undefined) headers.authorization = request.authorization;
+    headers["x-request-id"] = request.requestId;
+    headers["x-forwarded-for"] = request.clientIp;
+    injectTraceContext(headers);
+    try {
+      const answer = await pool.request({
+        path: request.target,
+        method: request.method as "GET",
+        headers,
+        body: request.body,
+      });
+      return {
+        status: answer.statusCode,
+        headers: endToEndHeaders(answer.headers),
+        body: Buffer.from(await answer.body.arrayBuffer()),
+      };
+    } catch (error) {
+      throw upstreamError(name, error);
+    }
+  };
   return {
+    exchange,
     async forward(c, { clientIp, authorization }) {
-      const headers: Record<string, string> = {};
-      for (const header of forwardedRequestHeaders) {
-        const value = c.req.header(header);
-        if (value !== undefined) headers[header] = value;
-      }
-      if (authorization !== undefined) headers.authorization = authorization;
-      headers["x-request-id"] = c.get("requestId");
-      headers["x-forwarded-for"] = clientIp;
-      injectTraceContext(headers);
       const hasBody = !["GET", "HEAD"].includes(c.req.method);
       const body = hasBody ? Buffer.from(await c.req.arrayBuffer()) : undefined;
       const url = new URL(c.req.url);
-      try {
-        const answer = await pool.request({
-          path: url.pathname + url.search,
-          method: c.req.method as "GET",
-          headers,
-          body,
-        });
-        // A Uint8Array, not an ArrayBuffer: @hono/node-server writes the former straight to the
-        // socket, and wraps the latter in a full web Response whose body it then streams.
-        const payload = new Uint8Array(await answer.body.arrayBuffer());
-        const answerHeaders = endToEndHeaders(answer.headers);
-        const nullBody =
-          answer.statusCode === 204 || answer.statusCode === 304 || c.req.method === "HEAD";
-        // newResponse keeps what the gateway already set (rate-limit headers, request id).
-        return c.newResponse(nullBody ? null : payload, answer.statusCode as 200, answerHeaders);
-      } catch (error) {
-        throw upstreamError(name, error);
-      }
+      const answer = await exchange({
+        method: c.req.method,
+        target: url.pathname + url.search,
+        header: (name) => c.req.header(name),
+        body,
+        requestId: c.get("requestId"),
+        clientIp,
+        authorization,
+      });
+      // A Uint8Array, not an ArrayBuffer: @hono/node-server writes the former straight to the
+      // socket, and wraps the latter in a full web Response whose body it then streams.
+      const payload = new Uint8Array(answer.body);
+      const nullBody = answer.status === 204 || answer.status === 304 || c.req.method === "HEAD";
+      // newResponse keeps what the gateway already set (rate-limit headers, request id).
+      return c.newResponse(nullBody ? null : payload, answer.status as 200, answer.headers);
     },
     close: () => pool.close(),
   };
@@ -98,23 +126,30 @@ export function createUpstream(
  * The answer's headers without hop-by-hop ones: the fixed list, any the `Connection` header names
  * (RFC 9110 §7.6.1), and our internal `x-oryn-*`.
  */
-function endToEndHeaders(
+export function endToEndHeaders(
   headers: Record<string, string | string[] | undefined>,
 ): Record<string, string | string[]> {
-  const connection = [headers.connection ?? []].flat().join(",");
-  const named = new Set(
-    connection
-      .split(",")
-      .map((token) => token.trim().toLowerCase())
-      .filter(Boolean),
-  );
+  const connection = headers.connection;
+  // Most answers name only `keep-alive` (hop-by-hop already): no set to build for them.
+  const named =
+    connection === undefined || connection === "keep-alive"
+      ? undefined
+      : new Set(
+          [connection]
+            .flat()
+            .join(",")
+            .split(",")
+            .map((token) => token.trim().toLowerCase())
+            .filter(Boolean),
+        );
   const kept: Record<string, string | string[]> = {};
-  for (const [key, value] of Object.entries(headers)) {
+  for (const key in headers) {
+    const value = headers[key];
     const lower = key.toLowerCase();
     if (
       value === undefined ||
       droppedResponseHeaders.has(lower) ||
-      named.has(lower) ||
+      named?.has(lower) ||
       lower.startsWith("x-oryn-")
     ) {
       continue;
