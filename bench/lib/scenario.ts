@@ -65,5 +65,6 @@ function processGroups(stack: BenchStack): ProcessGroups {
     redis: (command) => command.startsWith("redis-server"),
     nginx: (command) => command.startsWith("nginx: master process"),
     ceiling: (command) => command.includes("bench/ceiling-server.ts"),
+    "proxy floor": (command) => command.includes("bench/floor-proxy.ts"),
   };
 }

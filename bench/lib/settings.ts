@@ -8,6 +8,7 @@ export const scenarioNames = [
   "workspace",
   "gateway",
   "nginx",
+  "proxy-floor",
   "rejected",
   "provisioning",
   "many-tenants",

@@ -1,6 +1,6 @@
 import { ApiError, type AppEnv, injectTraceContext } from "@oryn/shared";
 import type { Context } from "hono";
-import { errors, Pool } from "undici";
+import { type Dispatcher, errors, Pool } from "undici";
 
 // Only these request headers go upstream: anything else a client sends (x-oryn-*, forged
 // x-forwarded-*, hop-by-hop headers) stops here.
@@ -81,17 +81,12 @@ export function createUpstream(
     headers["x-forwarded-for"] = request.clientIp;
     injectTraceContext(headers);
     try {
-      const answer = await pool.request({
+      return await buffered(pool, {
         path: request.target,
         method: request.method as "GET",
         headers,
         body: request.body,
       });
-      return {
-        status: answer.statusCode,
-        headers: endToEndHeaders(answer.headers),
-        body: Buffer.from(await answer.body.arrayBuffer()),
-      };
     } catch (error) {
       throw upstreamError(name, error);
     }
@@ -120,6 +115,46 @@ export function createUpstream(
     },
     close: () => pool.close(),
   };
+}
+
+/**
+ * One request on the pool, its answer read whole, through undici's handler interface rather than
+ * `pool.request`: no body stream, async resource or promise per chunk, which the CPU profile of a
+ * proxied GET put at a tenth of undici's share. Timeouts and errors are the pool's, as before.
+ */
+function buffered(
+  pool: Pool,
+  options: Dispatcher.DispatchOptions,
+): Promise<{ status: number; headers: Record<string, string | string[]>; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    let status = 0;
+    let answerHeaders: Record<string, string | string[] | undefined> = {};
+    const chunks: Buffer[] = [];
+    let size = 0;
+    pool.dispatch(options, {
+      onRequestStart() {},
+      onResponseStart(_controller, statusCode, headers) {
+        // An interim answer (100 Continue, 103 Early Hints) is not the answer.
+        if (statusCode < 200) return;
+        status = statusCode;
+        answerHeaders = headers as Record<string, string | string[] | undefined>;
+      },
+      onResponseData(_controller, chunk) {
+        chunks.push(chunk);
+        size += chunk.length;
+      },
+      onResponseEnd() {
+        resolve({
+          status,
+          headers: endToEndHeaders(answerHeaders),
+          body: Buffer.concat(chunks, size),
+        });
+      },
+      onResponseError(_controller, error) {
+        reject(error);
+      },
+    });
+  });
 }
 
 /**
