@@ -196,6 +196,7 @@ run of all eight rewrites it.
 | BENCH_SECONDS | 10 | each measured load run |
 | BENCH_WARMUP_SECONDS | 2 | the unrecorded run before each |
 | BENCH_CONNECTIONS | 50 | the load generator's connections |
+| BENCH_RATE | unlimited | requests per second the load generator sends in all (a fixed rate makes runs on a busy machine compare) |
 | BENCH_CONNECTION_BUDGET | 100 | workspace's TENANT_CONNECTIONS_MAX |
 | BENCH_CLONES | 10 | template clones (and create-and-migrate builds) timed |
 | BENCH_POLL_MS | 100 | how often each waiting signup asks \`GET /v1/tenant\` |

@@ -33,7 +33,15 @@ export async function measureLoad(
   beforeMeasuredRun?: () => Promise<void>,
   request: Pick<LoadSpec, "method" | "body"> = {},
 ): Promise<LoadResult> {
-  const spec = { url, connections: settings.connections, targets, pick, zipfS: 1, ...request };
+  const spec = {
+    url,
+    connections: settings.connections,
+    targets,
+    pick,
+    zipfS: 1,
+    overallRate: settings.rate,
+    ...request,
+  };
   const placement = { cpus: settings.loadCpus };
   await runLoad({ ...spec, seconds: settings.warmupSeconds }, placement);
   await beforeMeasuredRun?.();
