@@ -4,7 +4,16 @@
 // unchanged console costs a hash of its sources (milliseconds) rather than a build (seconds).
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { join, relative } from "node:path";
 
 const root = join(import.meta.dirname, "..");
@@ -44,13 +53,20 @@ export function consoleSourceHash(): string {
 
 /** Builds the console when dist/ is missing or was built from other sources; says which. */
 export function buildConsole(options: { force?: boolean } = {}): "built" | "up to date" {
+  const upToDate = () =>
+    existsSync(join(consoleDist, stamp)) &&
+    readFileSync(join(consoleDist, stamp), "utf8") === consoleSourceHash();
+  if (!options.force && upToDate()) return "up to date";
+  // One build at a time: Vite refuses a second build of the same project while one runs (two
+  // browser test files start together), and the second would only repeat the first. So the
+  // second waits for the lock and then finds the build up to date.
+  return whileLocked(() => (!options.force && upToDate() ? "up to date" : build()));
+}
+
+function build(): "built" {
   const hash = consoleSourceHash();
-  const built = join(consoleDist, stamp);
-  if (!options.force && existsSync(built) && readFileSync(built, "utf8") === hash) {
-    return "up to date";
-  }
   // Built beside dist/ and swapped in, so a gateway serving the old build never reads a
-  // half-written folder, and two builds at once do not write into the same one.
+  // half-written folder.
   const next = `${consoleDist}.${process.pid}`;
   const vite = join(app, "node_modules", "vite", "bin", "vite.js");
   const result = spawnSync(
@@ -66,6 +82,31 @@ export function buildConsole(options: { force?: boolean } = {}): "built" | "up t
   rmSync(consoleDist, { recursive: true, force: true });
   renameSync(next, consoleDist);
   return "built";
+}
+
+/** A build takes seconds; a lock older than this was left by a build that was killed. */
+const staleLockMs = 5 * 60_000;
+
+/** `work` under a lock (a directory: mkdir is atomic) shared by every process of this checkout. */
+function whileLocked<T>(work: () => T): T {
+  const lock = join(app, "node_modules", ".build-console.lock");
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    }
+    const age = Date.now() - (statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+    if (age > staleLockMs) rmSync(lock, { recursive: true, force: true });
+    else Atomics.wait(pause, 0, 0, 200);
+  }
+  try {
+    return work();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
 }
 
 if (import.meta.main) {

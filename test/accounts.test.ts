@@ -71,6 +71,13 @@ describe("email verification", () => {
     ).toBe(201);
   });
 
+  it("has no signup confirmation where signups are not confirmed by mail (the default)", async () => {
+    const answer = await call("POST", "/v1/signup/confirm", {
+      body: { token: `osu_${randomBytes(32).toString("base64url")}` },
+    });
+    expect(problem(answer)).toEqual([404, "not_found"]);
+  });
+
   it("refuses an expired link and changes nothing", async () => {
     const owner = await signUp();
     const mail = await stack.smtp.waitForMail(owner.email);

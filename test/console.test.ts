@@ -1,6 +1,3 @@
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { join } from "node:path";
 import { createOrynClient } from "@oryn/client";
 import { serviceEnv, testRun } from "@oryn/testing/context";
 import { type FakeStripe, startFakeStripe } from "@oryn/testing/fake-stripe";
@@ -11,29 +8,18 @@ import {
   startSmtpReceiver,
 } from "@oryn/testing/smtp-receiver";
 import { Secret, TOTP } from "otpauth";
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildConsole } from "../scripts/build-console.ts";
-
-// Debian's chromium (.ci/run installs it), with the flags that keep it off the closed network.
-const chromiumPath = process.env.ORYN_CHROMIUM ?? "/usr/bin/chromium";
-const chromiumArgs = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
-const screenshots = join("test-results", "console");
-// Under a loaded machine a page can take seconds to settle: expect.poll's default is one second.
-const patiently = { timeout: 30_000 };
-const axeSource = readFileSync(
-  createRequire(import.meta.url).resolve("axe-core/axe.min.js"),
-  "utf8",
-);
+import {
+  expectHeading as expectHeadingOn,
+  keepPage,
+  launchChromium,
+  mailedLink as mailedLinkOn,
+  patiently,
+  submitSignIn,
+  watchedPage,
+} from "./console-browser.ts";
 
 /**
  * The console (apps/console) in a real browser against the real stack: every service a process,
@@ -61,7 +47,6 @@ describe("console", () => {
   let other: ReturnType<typeof createOrynClient> | undefined;
 
   beforeAll(async () => {
-    expect(existsSync(chromiumPath), `${chromiumPath} (apt-get install chromium)`).toBe(true);
     // Built only when its sources changed since the last build (scripts/build-console.ts).
     buildConsole();
     stripe = await startFakeStripe();
@@ -73,10 +58,9 @@ describe("console", () => {
       { billing: stripe.env(), mailer: { SMTP_URL: smtp.url } },
       { mailer: true },
     );
-    browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
+    browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
     page = await watched(context);
-    mkdirSync(screenshots, { recursive: true });
   }, 120_000);
 
   afterAll(async () => {
@@ -86,55 +70,15 @@ describe("console", () => {
     await smtp?.stop();
   });
 
-  async function watched(of: BrowserContext): Promise<Page> {
-    const opened = await of.newPage();
-    opened.on("console", (message) => {
-      // An API answer of 4xx is logged by Chromium too; those are the flows' own (a 412, a 422).
-      const text = message.text();
-      if (message.type() === "error" && !text.startsWith("Failed to load resource: the server"))
-        problems.push(text);
-    });
-    opened.on("requestfailed", (request) => {
-      // Stripe's pages are stubbed (see the billing test); a request cut short by a navigation
-      // is the browser's own doing; nothing else may fail.
-      const reason = request.failure()?.errorText ?? "";
-      if (!request.url().includes("stripe.test") && reason !== "net::ERR_ABORTED")
-        problems.push(`failed: ${request.url()} (${reason})`);
-    });
-    return opened;
-  }
-
-  /** A screenshot under test-results/console/, and no serious or critical axe-core violation. */
-  async function keep(name: string, on: Page = page): Promise<void> {
-    await on.screenshot({ path: join(screenshots, `${name}.png`), fullPage: true });
-    await on.evaluate(axeSource);
-    const violations = await on.evaluate(async () => {
-      const axe = (window as unknown as { axe: { run(): Promise<any> } }).axe;
-      const results = await axe.run();
-      return results.violations
-        .filter((violation: any) => ["serious", "critical"].includes(violation.impact))
-        .map((violation: any) => `${violation.id}: ${violation.help} (${violation.nodes.length})`);
-    });
-    expect(violations, `axe on ${name}`).toEqual([]);
-  }
+  // Stripe's pages are stubbed (see the billing test): requests to them may fail.
+  const watched = (of: BrowserContext) =>
+    watchedPage(of, problems, (requestUrl) => requestUrl.includes("stripe.test"));
+  const keep = (name: string, on: Page = page) => keepPage(on, name);
 
   const url = (path: string) => `${oryn.gatewayUrl}${path}`;
   /** A mailed link, on this stack's gateway (the mail names APP_URL's default origin). */
-  const mailedLink = (mail: ReceivedMail) => {
-    const link = new URL(mail.link ?? "about:blank");
-    return url(`${link.pathname}${link.search}`);
-  };
-  /** Waits for the page titled `text`; when it does not come, fails with what the page says. */
-  async function expectHeading(text: string, on: Page = page): Promise<void> {
-    try {
-      await on.getByRole("heading", { level: 1, name: text, exact: true }).waitFor();
-    } catch (error) {
-      const alerts = await on.getByRole("alert").allTextContents();
-      throw new Error(`no page "${text}" at ${on.url()}; alerts: ${JSON.stringify(alerts)}`, {
-        cause: error,
-      });
-    }
-  }
+  const mailedLink = (mail: ReceivedMail) => mailedLinkOn(oryn.gatewayUrl, mail);
+  const expectHeading = (text: string, on: Page = page) => expectHeadingOn(on, text);
   const nav = (name: string) =>
     page.getByRole("navigation", { name: "Main" }).getByRole("link", { name, exact: true }).click();
 
@@ -343,13 +287,9 @@ describe("console", () => {
     });
     expect(stripe.checkoutSessions.at(-1)?.params.success_url).toContain("/billing/success");
 
-    // Back from Stripe: a new page load, so (tokens being in memory only) sign in again, and
-    // land on the page Stripe returned to.
+    // Back from Stripe: a new page load, whose session the refresh cookie restores, on the page
+    // Stripe returned to.
     await page.goto(url("/billing/success?session_id=cs_test_console"));
-    await expectHeading("Sign in");
-    await page.getByLabel("Email").fill(owner.email);
-    await page.getByLabel("Password").fill(owner.password);
-    await page.getByRole("button", { name: "Sign in" }).click();
     await expectHeading("Thank you");
     expect(page.url()).toContain("/billing/success?session_id=cs_test_console");
     await keep("billing-success");
@@ -385,19 +325,13 @@ describe("console", () => {
       await tab.getByTestId("password-reset").waitFor();
       await keep("reset-password", tab);
       await tab.getByRole("link", { name: "Sign in with the new password" }).click();
-      await tab.getByLabel("Email").fill(invitee);
-      await tab.getByLabel("Password").fill("a brand new password");
-      await tab.getByRole("button", { name: "Sign in" }).click();
+      await submitSignIn(tab, { email: invitee, password: "a brand new password" });
       await expectHeading("Overview", tab);
     } finally {
       await theirs.close();
     }
 
     await page.goto(url("/account/security"));
-    await expectHeading("Sign in");
-    await page.getByLabel("Email").fill(owner.email);
-    await page.getByLabel("Password").fill(owner.password);
-    await page.getByRole("button", { name: "Sign in" }).click();
     await expectHeading("Sign-in and security");
     await page.getByText("(verified)").waitFor();
     await page.getByText("(this one)").waitFor();
@@ -451,10 +385,8 @@ describe("console", () => {
   });
 
   it("adds a webhook endpoint, shows its secret once and its delivery log, and removes it", async () => {
+    // Signed in already (the cookie): the sign-in page goes straight to the page asked for.
     await page.goto(url(`/sign-in?next=${encodeURIComponent("/settings")}`));
-    await page.getByLabel("Email").fill(owner.email);
-    await page.getByLabel("Password").fill(owner.password);
-    await page.getByRole("button", { name: "Sign in" }).click();
     await expectHeading("Settings");
     await page.getByRole("link", { name: "Webhooks" }).click();
     await expectHeading("Webhooks");

@@ -55,6 +55,17 @@ describe("the OpenAPI document (/openapi.json)", () => {
     expect(document.servers).toEqual([{ url: "/", description: expect.any(String) }]);
   });
 
+  it("gives every operation a success: a 2XX, or for the browser's legs of SSO a 302 with a Location", () => {
+    for (const { path, method, operation } of operations()) {
+      const codes = Object.keys(operation.responses);
+      if (codes.some((code) => /^2\d\d$/.test(code))) continue;
+      expect(codes, `${method} ${path}`).toContain("302");
+      expect(operation.responses["302"].headers?.Location?.required, `${method} ${path}`).toBe(
+        true,
+      );
+    }
+  });
+
   it("describes each list's limit the same way, each timestamp as date-time and every error as a problem", () => {
     const limits = new Set<string>();
     for (const { path, method, operation } of operations()) {
@@ -145,6 +156,32 @@ describe("the OpenAPI document (/openapi.json)", () => {
     });
     const login = await call("POST", "/v1/auth/login", { body: { email, password } });
     await call("POST", "/v1/auth/refresh", { body: { refreshToken: login.json.refreshToken } });
+    // Cookie mode, as the console uses it: the refresh token in a Set-Cookie, not the JSON.
+    const browser = { "x-oryn-session": "cookie", origin: base };
+    const cookieLogin = await call("POST", "/v1/auth/login", {
+      body: { email, password },
+      headers: browser,
+      token: false,
+    });
+    const cookie = (cookieLogin.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
+    const rotated = await call("POST", "/v1/auth/refresh", {
+      body: {},
+      headers: { ...browser, cookie },
+      token: false,
+    });
+    await call("POST", "/v1/auth/refresh", {
+      body: {},
+      headers: { ...browser, cookie, origin: "https://elsewhere.example" },
+      token: false,
+    });
+    await call("POST", "/v1/auth/logout", {
+      body: {},
+      headers: {
+        ...browser,
+        cookie: (rotated.headers.get("set-cookie") ?? "").split(";")[0] ?? "",
+      },
+      token: false,
+    });
     await call("POST", "/v1/auth/login", { body: { email, password: "wrong" } });
     await call("GET", "/v1/members");
     await call("PATCH", `/v1/members/${signup.json.user.id}`, { body: { role: "member" } });

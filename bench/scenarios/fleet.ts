@@ -14,8 +14,8 @@ const concurrency = 4;
  * 8. Fleet migration: the real `pnpm oryn migrate` as a process over every tenant of the stack
  * (the many-tenant scenario's, plus the provisioning scenario's signups when it ran), with one
  * bench-only migration adding a column and an index to `projects`; then a re-run with nothing
- * to apply. The migration lives in a temporary copy of the tenant history passed through
- * ORYN_TEST_TENANT_MIGRATIONS_DIR (hence NODE_ENV=test); the real history is not touched. Runs
+ * to apply. The migration lives in a temporary copy of the tenant history that the CLI's test
+ * entry point applies (`runCli`'s `tenantMigrations`); the real history is not touched. Runs
  * last: it moves the template past the real history.
  */
 export const fleet: Scenario = {
@@ -33,15 +33,15 @@ export const fleet: Scenario = {
     const env = {
       PATH: process.env.PATH ?? "",
       ...stack.oryn.env.provisioner,
-      ORYN_TEST_TENANT_MIGRATIONS_DIR: migrations,
     };
     const placement = { cpus: settings.serverCpus };
     const all = await timedCli(
       ["migrate", "--json", "--concurrency", `${concurrency}`],
       env,
       placement,
+      migrations,
     );
-    const noop = await timedCli(["migrate", "--json"], env, placement);
+    const noop = await timedCli(["migrate", "--json"], env, placement, migrations);
     return {
       tenantDatabases: count,
       migration: benchMigration,
@@ -68,10 +68,15 @@ async function timedCli(
   cliArgs: string[],
   env: Record<string, string>,
   placement: { cpus: string | undefined },
+  tenantMigrations: string,
 ): Promise<{ wallMs: number; report: Report }> {
   const started = performance.now();
   // No timeout a test would use: the fleet of a full run is 1,000 databases or more.
-  const { code, stdout, stderr } = await runCli(cliArgs, env, { placement, timeoutMs: 0 });
+  const { code, stdout, stderr } = await runCli(cliArgs, env, {
+    placement,
+    timeoutMs: 0,
+    tenantMigrations,
+  });
   process.stderr.write(stderr);
   const wallMs = Math.round(performance.now() - started);
   try {

@@ -7,11 +7,13 @@
  * - A role one step below the minimum answers 403.
  * - Every path with an object id, given tenant A's ids and tenant B's credential, answers 404,
  *   and A's objects are all still there afterwards.
+ * - Operator routes (`x-oryn-min-role: operator`) answer 403 to every tenant credential, a
+ *   tenant owner's token and API key included, and 401 to a wrong operator secret.
  * Operations served by workspace and billing are also attacked directly, past the gateway:
  * those services verify tokens themselves (docs/design.md), so the gateway is not the only wall.
  */
 import { createPublicKey, randomBytes } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { serviceEnv, testRun } from "@oryn/testing/context";
 import { type FakeStripe, startFakeStripe } from "@oryn/testing/fake-stripe";
@@ -44,6 +46,7 @@ const casesRun = {
   crossTenant: 0,
   direct: 0,
   peopleOnly: 0,
+  operatorOnly: 0,
 };
 
 const call = jsonCaller((path, init) => fetch(`${oryn.gatewayUrl}${path}`, init));
@@ -230,6 +233,14 @@ describe("access control, generated from the OpenAPI documents", () => {
       "POST /v1/auth/mfa",
       "PATCH /v1/tenant",
       "POST /webhooks/stripe",
+      "POST /v1/domains",
+      "POST /v1/domains/{id}/verify",
+      "POST /v1/sso/connections",
+      "PATCH /v1/sso/connections/{id}",
+      "GET /v1/sso/authorize",
+      "POST /v1/sso/token",
+      "GET /v1/operator/tenants",
+      "POST /v1/operator/tenants/{tenantId}/retry-provisioning",
     ]) {
       expect(names).toContain(expected);
     }
@@ -238,7 +249,7 @@ describe("access control, generated from the OpenAPI documents", () => {
   it("every endpoint declares its minimum role, and authenticated ones declare bearer security", () => {
     const undeclared = endpoints.filter(
       (endpoint) =>
-        !["anyone", "stripe", "member", "admin", "owner"].includes(
+        !["anyone", "stripe", "member", "admin", "owner", "operator"].includes(
           String(endpoint.operation["x-oryn-min-role"]),
         ),
     );
@@ -309,7 +320,9 @@ describe("access control, generated from the OpenAPI documents", () => {
   it("answers 404 to tenant B's owner for every object id of tenant A, and changes nothing of A's", async () => {
     for (const endpoint of endpoints) {
       const role = endpoint.operation["x-oryn-min-role"];
-      if (role === "anyone" || role === "stripe" || !endpoint.path.includes("{")) continue;
+      // Operator routes take no tenant credential at all: the next test but one.
+      if (role === "anyone" || role === "stripe" || role === "operator") continue;
+      if (!endpoint.path.includes("{")) continue;
       const path = pathWithIds(endpoint.path, tenantA.ids);
       const body = sampleBody(endpoint.document, endpoint.operation);
       await expectStatus(
@@ -337,6 +350,12 @@ describe("access control, generated from the OpenAPI documents", () => {
     expect(invitations.json.items.map((i: { id: string }) => i.id)).toContain(
       tenantA.ids.invitations,
     );
+    const domains = await asA("/v1/domains");
+    expect(domains.json.items.map((d: { id: string }) => d.id)).toContain(tenantA.ids.domains);
+    const connection = await asA(`/v1/sso/connections/${tenantA.ids.connections}`);
+    expect(connection.json).toMatchObject({ status: "enabled", enforce: false });
+    const scimTokens = await asA("/v1/scim/tokens");
+    expect(scimTokens.json.items.map((t: { id: string }) => t.id)).toContain(tenantA.ids.tokens);
     // B's lists hold nothing of A's.
     const bMembers = await call("GET", "/v1/members", { token: tenantB.owner.token });
     expect(JSON.stringify(bMembers.json)).not.toContain(tenantA.ids.members);
@@ -366,6 +385,45 @@ describe("access control, generated from the OpenAPI documents", () => {
     }
   });
 
+  it("answers 403 to every tenant credential on operator routes, 401 to a wrong operator secret, and lets the operator through", async () => {
+    const operatorOnly = endpoints.filter(
+      (endpoint) => endpoint.operation["x-oryn-min-role"] === "operator",
+    );
+    expect(operatorOnly.length).toBeGreaterThanOrEqual(5);
+    const ownerKey = await call("POST", "/v1/api-keys", {
+      token: tenantA.owner.token,
+      body: { name: "owner automation, not an operator", role: "owner" },
+    });
+    expect(ownerKey.status).toBe(201);
+    // The provisioner made the development secret file, the tests' SECRETS_DIR being shared.
+    const operatorToken = readFileSync(join(run.secretsDir, "operator_token"), "utf8").trim();
+    for (const endpoint of operatorOnly) {
+      const path = pathWithIds(endpoint.path, tenantA.ids);
+      const body = sampleBody(endpoint.document, endpoint.operation);
+      const what = `${endpoint.method} ${endpoint.path}`;
+      for (const [who, token] of [
+        ["tenant owner", tenantA.owner.token],
+        ["tenant admin", tenantA.admin.token],
+        ["tenant owner's API key", ownerKey.json.key],
+      ] as const) {
+        await expectStatus(call(endpoint.method, path, { body, token }), 403, `${what} as ${who}`);
+        casesRun.operatorOnly++;
+      }
+      await expectStatus(
+        call(endpoint.method, path, { body, token: `${operatorToken}x` }),
+        401,
+        `${what} with a wrong operator secret`,
+      );
+      const answer = await call(endpoint.method, path, { body, token: operatorToken });
+      expect(
+        ["unauthorized", "forbidden"],
+        `${what} as the operator: ${JSON.stringify(answer.json)}`,
+      ).not.toContain(answer.json?.code);
+      expect(answer.status, what).toBeLessThan(500);
+      casesRun.operatorOnly += 2;
+    }
+  });
+
   it("lets an API key act on workspace routes through the gateway, as itself, never forwarding the key", async () => {
     const created = await call("POST", "/v1/api-keys", {
       token: tenantA.owner.token,
@@ -392,7 +450,7 @@ describe("access control, generated from the OpenAPI documents", () => {
   it("lets tenant A's owner through every endpoint", async () => {
     for (const endpoint of endpoints) {
       const role = endpoint.operation["x-oryn-min-role"];
-      if (role === "anyone" || role === "stripe") continue;
+      if (role === "anyone" || role === "stripe" || role === "operator") continue;
       const answer = await call(endpoint.method, pathWithIds(endpoint.path, tenantA.ids), {
         body: sampleBody(endpoint.document, endpoint.operation),
         token: tenantA.owner.token,

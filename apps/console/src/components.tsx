@@ -106,3 +106,12 @@ export function formatTime(iso: string | null | undefined): string {
   if (!iso) return "—";
   return new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
 }
+
+/**
+ * Who did something, by a log's actor id: the member's name when the members list has it; else
+ * (an API key, a former member) the id's first characters.
+ */
+export function Actor({ id, names }: { id: string | null; names: Map<string, string> }) {
+  const name = id ? names.get(id) : undefined;
+  return name ? name : <code>{id?.slice(0, 8) ?? "—"}</code>;
+}

@@ -1,10 +1,14 @@
+import type { ReactNode } from "react";
 import { Link, Navigate, NavLink, Outlet, useLocation, useNavigate } from "react-router";
+import { Busy } from "./components.tsx";
 import { atLeast, useSession } from "./session.tsx";
 
 /** Pages for signed-in people: sends anyone else to sign in, and back here afterwards. */
 export function RequireSession() {
-  const { session } = useSession();
+  const { session, restoring } = useSession();
   const location = useLocation();
+  // After a reload the cookie may still hold a session: ask before sending anyone to sign in.
+  if (!session && restoring) return <Busy label="Restoring your session…" />;
   if (!session) {
     const next = `${location.pathname}${location.search}`;
     return <Navigate to={`/sign-in?next=${encodeURIComponent(next)}`} replace />;
@@ -14,7 +18,6 @@ export function RequireSession() {
 
 function Navigation() {
   const { session, end } = useSession();
-  const navigate = useNavigate();
   if (!session) {
     return (
       <nav aria-label="Main">
@@ -69,41 +72,78 @@ function Navigation() {
           <NavLink to="/account/security">Your account</NavLink>
         </li>
         <li>
-          <button
-            type="button"
-            className="link-button"
-            onClick={async () => {
-              await end();
-              navigate("/sign-in");
-            }}
-          >
-            Sign out
-          </button>
+          <SignOutButton end={end} signIn="/sign-in" />
         </li>
       </ul>
     </nav>
   );
 }
 
-/** Skip link, header with navigation, the page in <main>, footer: the landmarks. */
-export function Layout() {
+/**
+ * What both areas' pages sit in: a skip link, the header with the brand and the navigation, the
+ * page in <main>, the footer. The landmarks every page needs, written once.
+ */
+export function Shell({
+  brand,
+  home,
+  headerClass = "",
+  navigation,
+  footer,
+}: {
+  brand: string;
+  home: string;
+  headerClass?: string;
+  navigation: ReactNode;
+  footer: ReactNode;
+}) {
   return (
     <>
       <a className="skip-link" href="#content">
         Skip to content
       </a>
-      <header className="site-header">
-        <Link to="/" className="brand">
-          Oryn console
+      <header className={`site-header ${headerClass}`.trim()}>
+        <Link to={home} className="brand">
+          {brand}
         </Link>
-        <Navigation />
+        {navigation}
       </header>
       <main id="content">
         <Outlet />
       </main>
-      <footer className="site-footer">
-        <a href="/docs">API reference</a>
-      </footer>
+      <footer className="site-footer">{footer}</footer>
     </>
+  );
+}
+
+/** The navigation's last item: ends the session (`end`), then goes to `signIn`. */
+export function SignOutButton({ end, signIn }: { end(): void | Promise<void>; signIn: string }) {
+  const navigate = useNavigate();
+  return (
+    <button
+      type="button"
+      className="link-button"
+      onClick={async () => {
+        await end();
+        navigate(signIn);
+      }}
+    >
+      Sign out
+    </button>
+  );
+}
+
+/** The tenant console's shell. */
+export function Layout() {
+  return (
+    <Shell
+      brand="Oryn console"
+      home="/"
+      navigation={<Navigation />}
+      footer={
+        <>
+          <a href="/docs">API reference</a> · <Link to="/operator">Operators</Link>
+        </>
+      }
+    />
   );
 }

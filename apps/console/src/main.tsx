@@ -2,6 +2,7 @@ import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { BrowserRouter, Route, Routes } from "react-router";
 import { Layout, RequireSession } from "./layout.tsx";
+import { OperatorApp } from "./operator/operator-app.tsx";
 import { AccountSecurityPage } from "./pages/account-security.tsx";
 import { AcceptInvitationPage, NotFoundPage } from "./pages/accounts.tsx";
 import { ApiKeysPage } from "./pages/api-keys.tsx";
@@ -13,9 +14,10 @@ import { MembersPage } from "./pages/members.tsx";
 import { OverviewPage } from "./pages/overview.tsx";
 import { ProjectPage } from "./pages/project.tsx";
 import { ProjectsPage } from "./pages/projects.tsx";
+import { SecurityLogPage } from "./pages/security-log.tsx";
 import { SettingsPage } from "./pages/settings.tsx";
 import { SignInPage } from "./pages/sign-in.tsx";
-import { SignUpPage } from "./pages/sign-up.tsx";
+import { ConfirmSignupPage, SignUpPage } from "./pages/sign-up.tsx";
 import { TaskPage } from "./pages/task.tsx";
 import { WebhooksPage } from "./pages/webhooks.tsx";
 import { SessionProvider } from "./session.tsx";
@@ -26,9 +28,11 @@ import "./styles.css";
 function App() {
   return (
     <Routes>
+      <Route path="operator/*" element={<OperatorApp />} />
       <Route element={<Layout />}>
         <Route path="sign-in" element={<SignInPage />} />
         <Route path="sign-up" element={<SignUpPage />} />
+        <Route path="confirm-signup" element={<ConfirmSignupPage />} />
         <Route path="accept-invitation" element={<AcceptInvitationPage />} />
         <Route path="verify-email" element={<VerifyEmailPage />} />
         <Route path="reset-password" element={<ResetPasswordPage />} />
@@ -44,6 +48,7 @@ function App() {
           <Route path="billing" element={<BillingPage />} />
           <Route path="billing/success" element={<BillingSuccessPage />} />
           <Route path="audit-log" element={<AuditLogPage />} />
+          <Route path="security-log" element={<SecurityLogPage />} />
           <Route path="settings" element={<SettingsPage />} />
           <Route path="settings/webhooks" element={<WebhooksPage />} />
           <Route path="account/security" element={<AccountSecurityPage />} />

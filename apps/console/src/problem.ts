@@ -26,9 +26,15 @@ const sentences: Record<string, string> = {
 /** A failure from a client call's `error` (a problem+json body) and `response`. */
 export function failureOf(error: unknown, response?: Response): Failure {
   if (isProblem(error)) {
+    const title = sentences[error.code] ?? error.title;
+    // A detail that only repeats the title ("A tenant needs at least one owner: make …") says
+    // the rest alone, so the alert does not read the same words twice.
+    const detail = error.detail?.startsWith(title)
+      ? error.detail.slice(title.length).replace(/^[:.;,\s]+/, "")
+      : error.detail;
     return {
-      title: sentences[error.code] ?? error.title,
-      ...(error.detail && error.detail !== error.title ? { detail: error.detail } : {}),
+      title,
+      ...(detail ? { detail } : {}),
       fields: (error.errors ?? []).map((field) =>
         field.path ? `${field.path}: ${field.message}` : field.message,
       ),

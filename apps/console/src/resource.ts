@@ -2,12 +2,18 @@ import { useCallback, useEffect, useState } from "react";
 import { type Failure, failureOf, failureOfThrown } from "./problem.ts";
 
 type Answer<T> = { data?: T; error?: unknown; response: Response };
+/** How a refused answer is put in words: the tenant pages' `failureOf`, or the operators' own. */
+export type Describe = (error: unknown, response?: Response) => Failure;
 
 /**
  * One GET through the typed client: its data, the ETag it came with (for If-Match), a failure in
  * words, and `reload`. `load` is called again when `key` changes (the route's ids).
  */
-export function useResource<T>(load: () => Promise<Answer<T>>, key: string) {
+export function useResource<T>(
+  load: () => Promise<Answer<T>>,
+  key: string,
+  describe: Describe = failureOf,
+) {
   const [data, setData] = useState<T>();
   const [etag, setEtag] = useState<string>();
   const [failure, setFailure] = useState<Failure>();
@@ -22,7 +28,7 @@ export function useResource<T>(load: () => Promise<Answer<T>>, key: string) {
     load()
       .then(({ data, error, response }) => {
         if (!current) return;
-        setFailure(data === undefined ? failureOf(error, response) : undefined);
+        setFailure(data === undefined ? describe(error, response) : undefined);
         setData(data);
         setEtag(response.headers.get("etag") ?? undefined);
         setLoads((count) => count + 1);
@@ -41,7 +47,7 @@ export function useResource<T>(load: () => Promise<Answer<T>>, key: string) {
 }
 
 /** A write's outcome: run it, keep its failure in words, say when it is busy. */
-export function useAction() {
+export function useAction(describe: Describe = failureOf) {
   const [failure, setFailure] = useState<Failure>();
   const [busy, setBusy] = useState(false);
   const run = useCallback(
@@ -50,7 +56,7 @@ export function useAction() {
       setFailure(undefined);
       try {
         const answer = await action();
-        if (!answer.response.ok) setFailure(failureOf(answer.error, answer.response));
+        if (!answer.response.ok) setFailure(describe(answer.error, answer.response));
         return answer;
       } catch (thrown) {
         setFailure(failureOfThrown(thrown));
@@ -59,7 +65,7 @@ export function useAction() {
         setBusy(false);
       }
     },
-    [],
+    [describe],
   );
   return { failure, busy, run, setFailure };
 }

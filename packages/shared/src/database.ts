@@ -4,6 +4,8 @@ import postgres from "postgres";
 
 export type Sql = postgres.Sql;
 export type TransactionSql = postgres.TransactionSql;
+/** A piece of a query (a condition, a clause) built with `sql\`…\`` and put inside another. */
+export type SqlFragment = postgres.PendingQuery<postgres.Row[]>;
 
 /**
  * A postgres.js pool. Columns come back camelCased so query modules return API-shaped rows;

@@ -99,13 +99,23 @@ export function isJsonContentType(contentType: string | undefined): boolean {
  * Bodies are JSON only: a body of another type is refused here with 415 rather than reaching a
  * schema as an empty object and coming back as a puzzling "required" error.
  */
-export function requireJsonBodies(): MiddlewareHandler<AppEnv> {
+export function requireJsonBodies(
+  options: {
+    /**
+     * Paths (exact) that take an HTML form's body (`application/x-www-form-urlencoded`) instead:
+     * what a browser posts for a third party, e.g. a SAML response to the ACS. Nothing else.
+     */
+    formPaths?: readonly string[];
+  } = {},
+): MiddlewareHandler<AppEnv> {
+  const formPaths = new Set(options.formPaths ?? []);
   return async (c, next) => {
     const length = c.req.header("content-length");
     const hasBody = (length !== undefined && length !== "0") || c.req.header("transfer-encoding");
     if (hasBody && !["GET", "HEAD", "OPTIONS"].includes(c.req.method)) {
-      if (!isJsonContentType(c.req.header("content-type")))
-        throw new ApiError("unsupported_media_type");
+      const type = c.req.header("content-type")?.split(";")[0]?.trim().toLowerCase() ?? "";
+      const form = type === "application/x-www-form-urlencoded" && formPaths.has(c.req.path);
+      if (!form && !isJsonContentType(type)) throw new ApiError("unsupported_media_type");
     }
     await next();
   };

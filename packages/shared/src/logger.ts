@@ -17,7 +17,13 @@ export function createLogger(
     base: { service },
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: {
-      paths: ["req.headers.authorization", "password", "*.password", "refreshToken"],
+      paths: [
+        "req.headers.authorization",
+        "req.headers.cookie",
+        "password",
+        "*.password",
+        "refreshToken",
+      ],
       censor: "[redacted]",
     },
   } satisfies pino.LoggerOptions;

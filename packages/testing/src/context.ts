@@ -54,6 +54,7 @@ export function serviceEnv(run: TestRun = testRun()): Record<string, string> {
     DOCS_PER_IP_PER_MINUTE: "100000",
     WEBHOOK_REFUSALS_PER_IP_PER_MINUTE: "100000",
     RATE_LIMIT_SESSION_PER_MINUTE: "100000",
+    RATE_LIMIT_OPERATOR_PER_MINUTE: "100000",
     // Tests poll tenants while they provision, faster than a plan's burst allows; the burst
     // window has tests of its own.
     RATE_LIMIT_TENANT_PER_SECOND: "100000",

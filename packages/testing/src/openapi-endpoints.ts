@@ -19,7 +19,8 @@ async function documentOf(url: string): Promise<OpenApiDocument> {
 }
 
 /**
- * Every operation of the gateway's, workspace's and billing's documents, with the service that
+ * Every operation of the gateway's, workspace's, billing's and the provisioner's (the operator
+ * API) documents, with the service that
  * implements it: the suites generated from them (security, fuzz) then cover endpoints added later
  * without being told.
  */
@@ -33,6 +34,10 @@ export async function collectEndpoints(oryn: Oryn): Promise<Endpoint[]> {
     {
       document: await documentOf(oryn.services.billing.url),
       serviceUrl: oryn.services.billing.url,
+    },
+    {
+      document: await documentOf(oryn.services.provisioner.url),
+      serviceUrl: oryn.services.provisioner.url,
     },
   ];
   const byKey = new Map<string, Endpoint>();

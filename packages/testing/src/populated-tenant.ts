@@ -116,6 +116,31 @@ export async function populatedTenant(
   });
   expectStatus("registering a webhook endpoint", endpoint, 201);
   ids["webhook-endpoints"] = endpoint.json.id;
+  // A domain claim (pending: proving it needs DNS) and an SSO connection.
+  const domain = await call("POST", "/v1/domains", {
+    token: owner.token,
+    body: { domain: `${label}-${randomBytes(3).toString("hex")}.example` },
+  });
+  expectStatus("claiming a domain", domain, 201);
+  ids.domains = domain.json.id;
+  const connection = await call("POST", "/v1/sso/connections", {
+    token: owner.token,
+    body: {
+      type: "oidc",
+      issuer: `https://idp-${label}.example.test`,
+      clientId: `client-${label}`,
+      clientSecret: `secret of ${label}`,
+    },
+  });
+  expectStatus("connecting an identity provider", connection, 201);
+  ids.connections = connection.json.id;
+  const scimToken = await call("POST", "/v1/scim/tokens", {
+    token: owner.token,
+    body: { description: `Directory of ${label}` },
+  });
+  expectStatus("creating a SCIM token", scimToken, 201);
+  // `/v1/scim/tokens/{id}`: the collection is the segment before the id.
+  ids.tokens = scimToken.json.id;
   // A second session of the owner's, so that ending it (DELETE /v1/me/sessions/{id}) leaves the
   // owner's token working.
   const again = await call("POST", "/v1/auth/login", {
@@ -123,5 +148,7 @@ export async function populatedTenant(
   });
   expectStatus("logging in again", again, 200);
   ids.sessions = claimsOf(again.json.accessToken).sid as string;
+  // The operator API's `{tenantId}`: the tenant's own id.
+  ids.tenants = signed.tenantId;
   return { id: signed.tenantId, slug: signed.slug, owner, admin, member, ids };
 }

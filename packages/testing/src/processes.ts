@@ -206,13 +206,18 @@ export async function startOryn(
   const wiring = {
     WORKSPACE_URL: `http://127.0.0.1:${ports.workspace}`,
     BILLING_URL: `http://127.0.0.1:${ports.billing}`,
+    PROVISIONER_URL: `http://127.0.0.1:${ports.provisioner}`,
     JWKS_URL: `http://127.0.0.1:${ports.gateway}/.well-known/jwks.json`,
   };
   const started: RunningService[] = [];
   const envs = {} as Oryn["env"];
   const start = async (name: ServiceName) => {
     // The gateway's operations port must be free too (its default is the dev server's).
-    const own: Record<string, string> = name === "gateway" ? { OPS_PORT: String(opsPort) } : {};
+    // Its public address, as identity providers send browsers back to it.
+    const own: Record<string, string> =
+      name === "gateway"
+        ? { OPS_PORT: String(opsPort), PUBLIC_URL: `http://127.0.0.1:${ports.gateway}` }
+        : {};
     const serviceEnv = { ...env, ...wiring, ...own, ...overrides[name] };
     envs[name] = serviceEnv;
     const service = await startService(name, ports[name], serviceEnv, options);

@@ -59,6 +59,30 @@ describe("GET /v1/billing/subscription", () => {
 });
 
 describe("POST /v1/billing/checkout", () => {
+  it("holds no control-plane connection while Stripe answers a checkout without a key", async () => {
+    // One connection in all: a transaction held across the Stripe call would leave the
+    // checkout's own queries, and every other request, waiting behind it for good.
+    const narrow = await billingInProcess(run, fake, { DATABASE_POOL_MAX: "1" });
+    try {
+      const tenantId = await narrow.activeTenant();
+      const token = await narrow.tokenFor(tenantId);
+      fake.delayNext("/v1/checkout/sessions", 1500);
+      const finished: string[] = [];
+      const checkout = narrow
+        .call("POST", "/v1/billing/checkout", { token, body: { plan: "pro" } })
+        .finally(() => finished.push("checkout"));
+      // Let the checkout reach Stripe, then read while Stripe holds it.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const read = await narrow.call("GET", "/v1/billing/subscription", { token });
+      finished.push("read");
+      expect(read.status).toBe(200);
+      expect((await checkout).status).toBe(200);
+      expect(finished).toEqual(["read", "checkout"]);
+    } finally {
+      await narrow.close();
+    }
+  });
+
   it("hands out one session to checkouts of the same plan at once, so it cannot be paid twice", async () => {
     const tenantId = await billing.activeTenant();
     const token = await billing.tokenFor(tenantId, "admin");

@@ -22,12 +22,15 @@ import type { AccountTokenSettings } from "./accounts/verification.ts";
 import { type ApiKeyAuthenticator, createApiKeyAuthenticator } from "./api-keys/authenticator.ts";
 import { createLoginLimiter, type LoginLimiter } from "./auth/login-limiter.ts";
 import { clientAddress, clientIpResolver, trustedProxyList } from "./client-ip.ts";
+import { type TxtReader, txtReader } from "./domains/dns-proof.ts";
 import type { GatewayConfig } from "./env.ts";
 import { createMfaPolicy, type MfaPolicy } from "./mfa/policy.ts";
 import { loadMfaSettings, type MfaSettings } from "./mfa/totp.ts";
 import { createUpstream, type Upstream } from "./proxy/upstream.ts";
 import { createRateLimits, type RateLimits } from "./rate-limit/rate-limits.ts";
 import { createTenantPlans } from "./rate-limit/tenant-plans.ts";
+import { createOidcClients, type OidcClients } from "./sso/oidc-client.ts";
+import { type SsoSettings, ssoSettingsOf } from "./sso/settings.ts";
 import type { TokenSettings } from "./tokens/issue-tokens.ts";
 import { loadSigningKeys } from "./tokens/signing-keys.ts";
 
@@ -44,14 +47,22 @@ export type GatewayDeps = {
   rateLimits: RateLimits;
   loginLimiter: LoginLimiter;
   resetLimiter: ResetLimiter;
+  /** Signups confirmed by mail, per address (SIGNUP_CONFIRMATION=email). */
+  signupMailLimiter: ResetLimiter;
   accountTokens: AccountTokenSettings;
   revocations: Revocations;
   mfa: MfaSettings;
   mfaPolicy: MfaPolicy;
   apiKeys: ApiKeyAuthenticator;
-  upstreams: { workspace: Upstream; billing: Upstream };
+  upstreams: { workspace: Upstream; billing: Upstream; provisioner: Upstream };
   /** The key that seals endpoints' signing secrets, and what URLs this deployment takes. */
   webhooks: { key: Buffer; policy: { production: boolean } };
+  /** Enterprise sign-in's settings and the key its client secrets are sealed with. */
+  sso: SsoSettings;
+  /** OIDC clients of SSO connections, discovered at their issuers on first use. */
+  oidc: OidcClients;
+  /** Reads the TXT records that prove a tenant's domain (DNS_SERVERS). */
+  readTxt: TxtReader;
   clientIp: (c: Context<AppEnv>) => string;
   /** The same rule from a socket's peer address and `X-Forwarded-For` (the lean proxy path). */
   clientAddress: (peer: string | undefined, forwarded: string | undefined) => string;
@@ -78,6 +89,7 @@ export async function createGatewayDeps(
     secretsDir: config.SECRETS_DIR,
     issuer: config.MFA_ISSUER,
   });
+  const sso = ssoSettingsOf(config, mfa.key);
   const sql = connect(config.DATABASE_URL, {
     max: config.DATABASE_POOL_MAX,
     applicationName: "oryn-gateway",
@@ -96,6 +108,9 @@ export async function createGatewayDeps(
       timeoutMs: config.UPSTREAM_TIMEOUT_MS,
     }),
     billing: createUpstream("billing", config.BILLING_URL, {
+      timeoutMs: config.UPSTREAM_TIMEOUT_MS,
+    }),
+    provisioner: createUpstream("provisioner", config.PROVISIONER_URL, {
       timeoutMs: config.UPSTREAM_TIMEOUT_MS,
     }),
   };
@@ -146,6 +161,7 @@ export async function createGatewayDeps(
       planOf: createTenantPlans(sql, config.PLAN_CACHE_TTL_MS),
       ipPerMinute: config.RATE_LIMIT_IP_PER_MINUTE,
       sessionPerMinute: config.RATE_LIMIT_SESSION_PER_MINUTE,
+      operatorPerMinute: config.RATE_LIMIT_OPERATOR_PER_MINUTE,
       refusedPerMinute: config.RATE_LIMIT_REFUSED_PER_MINUTE,
       leaseMax: config.RATE_LIMIT_LEASE_MAX,
     }),
@@ -168,6 +184,13 @@ export async function createGatewayDeps(
       perAddressPerHour: config.PASSWORD_RESET_PER_ADDRESS_PER_HOUR,
       perIpPerHour: config.PASSWORD_RESET_PER_IP_PER_HOUR,
     }),
+    signupMailLimiter: createResetLimiter({
+      redis,
+      prefix: config.REDIS_PREFIX,
+      perAddressPerHour: config.SIGNUP_MAILS_PER_ADDRESS_PER_HOUR,
+      name: "signup",
+      what: "signups with this address",
+    }),
     accountTokens: {
       verifyEmailTtlSeconds: config.EMAIL_VERIFICATION_TTL_SECONDS,
       resetPasswordTtlSeconds: config.PASSWORD_RESET_TTL_SECONDS,
@@ -176,13 +199,20 @@ export async function createGatewayDeps(
     revocations,
     mfa,
     mfaPolicy: createMfaPolicy(sql, config.MFA_POLICY_CACHE_TTL_MS),
+    sso,
+    oidc: createOidcClients(sso),
+    readTxt: txtReader(config.DNS_SERVERS),
     apiKeys: createApiKeyAuthenticator({ sql, keys, logger }),
     upstreams,
     clientIp: clientIpResolver(trusted),
     clientAddress: clientAddress(trusted),
     async close() {
       revocations.close();
-      await Promise.all([upstreams.workspace.close(), upstreams.billing.close()]);
+      await Promise.all([
+        upstreams.workspace.close(),
+        upstreams.billing.close(),
+        upstreams.provisioner.close(),
+      ]);
       await queues.close();
       await sql.end({ timeout: 5 });
       await Promise.all([closeRedis(redis), closeRedis(queueRedis)]);

@@ -67,8 +67,10 @@ export async function apiSecurityHeaders(): Promise<[string, string][]> {
 
 /**
  * CORS for browser clients on the listed origins (none by default: server-to-server clients do
- * not need it). Credentials travel in the Authorization header, never in cookies, so
- * `credentials` stays off. Clients may read the rate-limit, ETag and request-id headers.
+ * not need it). Their credentials travel in the Authorization header: `credentials` stays off,
+ * and `x-oryn-session` is left out of the allowed headers on purpose, so cookie mode (the
+ * console's, same-origin only) is never open to another origin. Clients may read the
+ * rate-limit, ETag and request-id headers.
  */
 export function edgeCors(origins: string[]): MiddlewareHandler<AppEnv> {
   return cors({

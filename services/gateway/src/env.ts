@@ -34,6 +34,11 @@ export const gatewayEnv = z
     BILLING_URL: httpUrl
       .default("http://127.0.0.1:8082")
       .describe("Billing, where `/v1/billing/*` and `POST /webhooks/stripe` go."),
+    PROVISIONER_URL: httpUrl
+      .default("http://127.0.0.1:8083")
+      .describe(
+        "The provisioner's internal port, where the operator API (`/v1/operator/...`) goes; the provisioner checks OPERATOR_TOKEN itself.",
+      ),
     JWT_SIGNING_KEYS: z.string().optional().meta({
       description:
         "Private Ed25519 signing keys as a JWK Set (JSON); the first key signs, all verify. Rotate with `pnpm keys`.",
@@ -160,6 +165,11 @@ export const gatewayEnv = z
       .describe(
         "Requests per minute per tenant answered 401/403 that are given back to the tenant rather than charged; beyond this they count.",
       ),
+    RATE_LIMIT_OPERATOR_PER_MINUTE: positiveInt
+      .default(120)
+      .describe(
+        "Requests per minute per client IP to the operator API (`/v1/operator/...`), right or wrong credential alike: a bucket of its own, so operators neither spend nor are slowed by anonymous traffic's.",
+      ),
     RATE_LIMIT_SESSION_PER_MINUTE: positiveInt
       .default(600)
       .describe(
@@ -169,6 +179,22 @@ export const gatewayEnv = z
       .default(30)
       .describe(
         "Signups per minute across all clients, on top of the per-IP limit: each signup creates a role and a database, and many IPs must not add up to unbounded. Past it, 429 with Retry-After.",
+      ),
+    SIGNUP_CONFIRMATION: z
+      .enum(["none", "email"])
+      .default("none")
+      .describe(
+        "`none`: `POST /v1/signup` creates the tenant at once and answers its tokens, or 409 `email_taken` (the contract's default). `email`: it answers 202 `{status: \"confirmation_sent\"}` whatever the address, mails a link (or, to an address with an account, a notice), and the tenant is created by `POST /v1/signup/confirm` with the link's token: nobody can learn from signup whether an address has an account.",
+      ),
+    SIGNUP_CONFIRMATION_TTL_SECONDS: positiveInt
+      .default(24 * 3600)
+      .describe(
+        "With `SIGNUP_CONFIRMATION=email`: how long the link that finishes a signup works.",
+      ),
+    SIGNUP_MAILS_PER_ADDRESS_PER_HOUR: positiveInt
+      .default(3)
+      .describe(
+        "With `SIGNUP_CONFIRMATION=email`: signup requests per email address per hour (whether or not it has an account), so nobody can flood an inbox; per IP the signup limits apply.",
       ),
     DOCS_PER_IP_PER_MINUTE: positiveInt
       .default(60)
@@ -195,6 +221,14 @@ export const gatewayEnv = z
       .describe(
         "Browser origins allowed to call the API (CORS), comma-separated, without a trailing slash, e.g. `https://app.example.com,https://admin.example.com`; empty: no CORS headers at all.",
       ),
+    SCIM_RATE_LIMIT_PER_MINUTE: positiveInt
+      .default(600)
+      .describe(
+        "Requests per minute per SCIM token on `/scim/v2` (429 with a SCIM error beyond); the same number of failed SCIM authentications per minute per client IP.",
+      ),
+    SCIM_BODY_LIMIT_BYTES: positiveInt
+      .default(256 * 1024)
+      .describe("Largest request body accepted on `/scim/v2`, in bytes (413 SCIM error beyond)."),
     BODY_LIMIT_BYTES: positiveInt
       .default(1024 * 1024)
       .describe("Largest request body accepted, in bytes (413 beyond)."),
@@ -230,11 +264,82 @@ export const gatewayEnv = z
       .describe(
         "Deprecated, replaced by TRUSTED_PROXIES: `true` with TRUSTED_PROXIES empty trusts `loopback,private` (a warning at start says so); ignored when TRUSTED_PROXIES is set.",
       ),
+    PUBLIC_URL: unsetWhenEmpty(httpUrl.optional()).meta({
+      description:
+        "The gateway's own address as browsers and identity providers reach it, without a trailing slash: an SSO connection's OIDC redirect URI and SAML ACS URL are under it.",
+      unset: "http://localhost:PORT",
+    }),
+    APP_URL: unsetWhenEmpty(httpUrl.optional()).meta({
+      description:
+        "The web app people use (as the mailer's APP_URL): single sign-on sends people back to it, unless SSO_REDIRECT_ORIGINS says otherwise.",
+      unset: "http://localhost:8080",
+    }),
+    SSO_REDIRECT_ORIGINS: z
+      .string()
+      .default("")
+      .transform((value) =>
+        value
+          .split(",")
+          .map((origin) => origin.trim())
+          .filter(Boolean),
+      )
+      .pipe(
+        z.array(
+          z.url({ protocol: /^https?$/ }).refine((url) => !url.endsWith("/"), "no trailing slash"),
+        ),
+      )
+      .describe(
+        "Origins a sign-in's `redirect_uri` may point into (`GET /v1/sso/authorize`), comma-separated, without a trailing slash; empty: APP_URL's origin only.",
+      ),
+    SSO_MAX_CONNECTIONS_PER_TENANT: positiveInt
+      .max(20)
+      .default(3)
+      .describe("SSO connections one tenant may have (OIDC and SAML together); at most 20."),
+    SSO_FLOW_TTL_SECONDS: positiveInt
+      .min(60)
+      .max(3600)
+      .default(600)
+      .describe(
+        "How long a sign-in may take at the identity provider, from `GET /v1/sso/authorize` to its callback; 60 to 3600.",
+      ),
+    SSO_ALLOW_PRIVATE_ISSUERS: z
+      .enum(["true", "false"])
+      .default("false")
+      .transform((value) => value === "true")
+      .describe(
+        "Let SSO connections reach identity providers on private or loopback addresses, and over plain http:// (tests, a local IdP). Refused in production.",
+      ),
+    DNS_SERVERS: z
+      .string()
+      .default("")
+      .transform((value) =>
+        value
+          .split(",")
+          .map((server) => server.trim())
+          .filter(Boolean),
+      )
+      .pipe(
+        z.array(
+          z
+            .string()
+            .regex(
+              /^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-fA-F:]+\])(:\d{1,5})?$/,
+              "an IP address with an optional port: `1.1.1.1`, `127.0.0.1:5353`, `[::1]:53`",
+            ),
+        ),
+      )
+      .describe(
+        "DNS resolvers that read the TXT records proving a tenant's domain (`POST /v1/domains/{id}/verify`), comma-separated `ip:port`; empty: the system's.",
+      ),
     CONSOLE_DIR: unsetWhenEmpty(z.string().optional()).meta({
       description:
         "The built console (`pnpm build:console`), served at the gateway's root `/`; a page saying it is not built when the folder has no index.html.",
       unset: "`apps/console/dist` of this checkout",
     }),
+  })
+  .refine((config) => !(config.NODE_ENV === "production" && config.SSO_ALLOW_PRIVATE_ISSUERS), {
+    path: ["SSO_ALLOW_PRIVATE_ISSUERS"],
+    message: "must not be true in production",
   })
   .refine((config) => config.PORT === 0 || config.OPS_PORT !== config.PORT, {
     path: ["OPS_PORT"],

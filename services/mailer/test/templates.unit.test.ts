@@ -15,6 +15,8 @@ const expiresAt = "2026-12-08T09:30:00.000Z";
 const samples: { [T in MailTemplate]: Extract<MailMessage, { template: T }>["data"] } = {
   "verify-email": { token, name: "Ada", expiresAt },
   "reset-password": { token, name: "Ada", expiresAt },
+  "confirm-signup": { token, name: "Ada", companyName: "Acme", expiresAt },
+  "signup-existing-account": { name: "Ada", companyName: "Acme" },
   invitation: { token, inviterName: "Ada", tenantName: "Acme", role: "admin", expiresAt },
   "email-change-confirm": { token, name: "Ada", expiresAt },
   "email-changed-notice": { newEmail: "ada@new.example.test", name: "Ada" },
@@ -56,6 +58,7 @@ describe("templates", () => {
     const pages: Partial<Record<MailTemplate, string>> = {
       "verify-email": "/verify-email",
       "reset-password": "/reset-password",
+      "confirm-signup": "/confirm-signup",
       invitation: "/accept-invitation",
       "email-change-confirm": "/verify-email",
     };

@@ -1,10 +1,11 @@
 import { type App, createApp, registerOperationalRoutes, useCommonHandlers } from "@oryn/shared";
 import { registerAdmin } from "./admin/index.ts";
 import type { ProvisionerDeps } from "./deps.ts";
+import { registerOperatorApi } from "./operator/index.ts";
 
 /**
- * The provisioner serves no public API: health, readiness and metrics, and the operators' queue
- * board, on an internal port.
+ * The provisioner serves no public API: health, readiness and metrics, the operators' queue
+ * board, and the operator API the gateway forwards `/v1/operator/...` to, on an internal port.
  */
 export function createProvisionerApp(deps: ProvisionerDeps): App {
   const app = createApp();
@@ -18,5 +19,6 @@ export function createProvisionerApp(deps: ProvisionerDeps): App {
     },
   });
   registerAdmin(app, deps);
+  registerOperatorApi(app, deps);
   return app;
 }

@@ -11,10 +11,11 @@ import {
   secretFromEnvOrDevFile,
   tenantDbPasswordSecret,
 } from "@oryn/shared";
-import { type ProvisionerConfig, tenantMigrationsDir } from "./env.ts";
+import type { ProvisionerConfig } from "./env.ts";
 import type { ProvisioningDeps } from "./provisioning/provision-tenant.ts";
 import { createServerAdmins, type ServerAdmins } from "./servers/admins.ts";
 import { type SparePool, startSparePool } from "./spares/pool.ts";
+import { tenantMigrationsDir } from "./tenant-migrations.ts";
 
 /** What a test entry point may hook into the steps (services/provisioner/test/crashing-provisioner.ts). */
 export type ProvisioningHooks = Pick<ProvisioningDeps, "beforeStep" | "afterSpareClaimed">;
@@ -69,7 +70,7 @@ export function createProvisionerDeps(
     adminUrl: config.TENANT_DATABASE_URL,
     servers,
     template: config.TENANT_TEMPLATE_DATABASE,
-    migrations: tenantMigrationsDir(config),
+    migrations: tenantMigrationsDir(),
     passwordSecret,
     logger,
     ...hooks,

@@ -7,7 +7,6 @@ import {
   positiveInt,
   redisEnv,
   tenantDeletionEnv,
-  tenantMigrations,
   tenantPasswordEnv,
   tenantServerAdminEnv,
 } from "@oryn/shared";
@@ -65,25 +64,10 @@ export const provisionerEnv = z.object({
   }),
   OPERATOR_TOKEN: z.string().min(32, "at least 32 characters").optional().meta({
     description:
-      "Password (user `operator`) of the queue board at `/admin/queues`; at least 32 characters.",
+      "The operator credential: the bearer token of the operator API (`/v1/operator/...`, through the gateway) and the password (user `operator`) of the queue board at `/admin/queues`; at least 32 characters.",
     secret: true,
     unset: "generated into SECRETS_DIR outside production",
   }),
-  ORYN_TEST_TENANT_MIGRATIONS_DIR: z
-    .string()
-    .min(1)
-    .optional()
-    .describe(
-      "Tests only, ignored unless NODE_ENV=test: tenant migrations from this directory instead of the real history, so a test can add one.",
-    ),
 });
-
-/** The tenant migration history this process applies. */
-export function tenantMigrationsDir(config: ProvisionerConfig): string {
-  return (
-    (config.NODE_ENV === "test" ? config.ORYN_TEST_TENANT_MIGRATIONS_DIR : undefined) ??
-    tenantMigrations
-  );
-}
 
 export type ProvisionerConfig = z.output<typeof provisionerEnv>;

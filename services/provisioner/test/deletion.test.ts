@@ -46,6 +46,14 @@ async function populatedTenant(): Promise<{ tenantId: string; userId: string }> 
            values (${randomUUID()}, ${tenantId}, 'x@example.test', 'member', ${Buffer.from(randomUUID())}, ${userId}, now() + interval '1 day')`;
   await cp`insert into refresh_tokens (id, family_id, tenant_id, user_id, token_hash, expires_at)
            values (${randomUUID()}, ${randomUUID()}, ${tenantId}, ${userId}, ${Buffer.from(randomUUID())}, now() + interval '1 day')`;
+  // What a directory (SCIM) provisioned, and its token and group mapping.
+  await cp`insert into scim_tokens (id, tenant_id, token_hash, token_prefix)
+           values (${randomUUID()}, ${tenantId}, ${Buffer.from(randomUUID())}, 'oryn_scim_x')`;
+  await cp`insert into scim_users (tenant_id, user_id, user_name) values (${tenantId}, ${userId}, 'u')`;
+  const groupId = randomUUID();
+  await cp`insert into scim_groups (id, tenant_id, display_name) values (${groupId}, ${tenantId}, 'G')`;
+  await cp`insert into scim_group_members (tenant_id, group_id, user_id) values (${tenantId}, ${groupId}, ${userId})`;
+  await cp`insert into sso_group_roles (tenant_id, group_name, role) values (${tenantId}, 'G', 'admin')`;
   return { tenantId, userId };
 }
 
@@ -54,7 +62,12 @@ async function controlPlaneRows(tenantId: string) {
     select (select count(*)::int from memberships where tenant_id = ${tenantId}) as memberships,
            (select count(*)::int from api_keys where tenant_id = ${tenantId}) as api_keys,
            (select count(*)::int from invitations where tenant_id = ${tenantId}) as invitations,
-           (select count(*)::int from refresh_tokens where tenant_id = ${tenantId}) as refresh_tokens`;
+           (select count(*)::int from refresh_tokens where tenant_id = ${tenantId}) as refresh_tokens,
+           (select count(*)::int from scim_tokens where tenant_id = ${tenantId})
+             + (select count(*)::int from scim_users where tenant_id = ${tenantId})
+             + (select count(*)::int from scim_groups where tenant_id = ${tenantId})
+             + (select count(*)::int from scim_group_members where tenant_id = ${tenantId})
+             + (select count(*)::int from sso_group_roles where tenant_id = ${tenantId}) as directory`;
   return row;
 }
 
@@ -95,6 +108,7 @@ describe("deleteTenant", () => {
       apiKeys: 0,
       invitations: 0,
       refreshTokens: 0,
+      directory: 0,
     });
     // Users stay (they may belong to other tenants); the control-plane audit trail stays.
     expect((await cp`select 1 from users where id = ${userId}`).length).toBe(1);

@@ -51,7 +51,7 @@ beforeAll(async () => {
   await insertTenant(deps.controlPlane);
   const deleted = await insertTenant(deps.controlPlane);
   await deps.controlPlane`update tenants set status = 'deleted' where id = ${deleted}`;
-  env = { ...serviceEnv(run), ORYN_TEST_TENANT_MIGRATIONS_DIR: migrations };
+  env = serviceEnv(run);
 }, 60_000);
 afterAll(async () => {
   await deps?.close();
@@ -75,7 +75,9 @@ async function schemaVersions(): Promise<Record<string, number>> {
 }
 
 async function migrateCli(...args: string[]) {
-  const result = await runCli(["migrate", "--json", ...args], env);
+  const result = await runCli(["migrate", "--json", ...args], env, {
+    tenantMigrations: migrations,
+  });
   return { ...result, report: JSON.parse(result.stdout || "null") as FleetMigrationReport };
 }
 
@@ -141,7 +143,7 @@ describe("pnpm oryn migrate", () => {
     try {
       const connection = await holder.reserve();
       await connection`select pg_advisory_lock(7310003)`;
-      const { code, stderr } = await runCli(["migrate"], env);
+      const { code, stderr } = await runCli(["migrate"], env, { tenantMigrations: migrations });
       expect(code).toBe(1);
       expect(stderr).toMatch(/another fleet migration is running/);
       connection.release();
@@ -151,8 +153,38 @@ describe("pnpm oryn migrate", () => {
   });
 
   it("refuses bad flags with a usage line", async () => {
-    const { code, stderr } = await runCli(["migrate", "--canary", "0"], env);
+    const { code, stderr } = await runCli(["migrate", "--canary", "0"], env, {
+      tenantMigrations: migrations,
+    });
     expect(code).toBe(2);
     expect(stderr).toMatch(/usage: pnpm oryn migrate/);
+  });
+
+  it("records each run and its report in the control plane; a run killed midway is marked interrupted by the next", async () => {
+    type Run = { state: string; report: FleetMigrationReport | null; finishedAt: Date | null };
+    const runs = () => deps.controlPlane<Run[]>`
+      select state, report, finished_at from fleet_migration_runs order by started_at`;
+    // The runs above: the canary's and the one with a failure failed, the next two succeeded;
+    // the one refused its lock and the bad flags left no row.
+    const recorded = await runs();
+    expect(recorded.map((row) => row.state)).toEqual([
+      "failed",
+      "failed",
+      "succeeded",
+      "succeeded",
+    ]);
+    expect(recorded.every((row) => row.finishedAt !== null)).toBe(true);
+    expect(recorded[0]?.report?.stoppedAfterCanary).toBe(true);
+    expect(recorded[1]?.report?.failures.map((failure) => failure.tenantId)).toEqual([broken]);
+
+    // A run SIGKILLed midway leaves its row running; the next run (under the lock, so none is
+    // live) marks it interrupted and records its own.
+    await deps.controlPlane`
+      insert into fleet_migration_runs (target_version, concurrency) values (9001, 4)`;
+    const next = await migrateCli();
+    expect(next.code, next.stderr).toBe(0);
+    const after = await runs();
+    expect(after.slice(-2).map((row) => row.state)).toEqual(["interrupted", "succeeded"]);
+    expect(after.at(-1)?.report).toEqual(next.report);
   });
 });

@@ -1,7 +1,6 @@
-import { parseConfig } from "@oryn/shared";
+import { parseConfig, refusedClassOf, resolveTarget } from "@oryn/shared";
 import { serviceEnv } from "@oryn/testing/context";
 import { afterAll, describe, expect, it } from "vitest";
-import { refusedClassOf, resolveTarget } from "../src/delivery/targets.ts";
 import { webhooksEnv } from "../src/env.ts";
 import {
   attemptsOf,

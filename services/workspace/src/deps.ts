@@ -60,7 +60,12 @@ export function createWorkspaceDeps(
       staleMs: config.TENANT_STATUS_STALE_MS,
     }).socketFor,
   });
-  const events = createEventRelay({ pools, controlPlane, logger });
+  const events = createEventRelay({
+    pools,
+    controlPlane,
+    logger,
+    markSeconds: config.EVENT_OUTBOX_SWEEP_SECONDS,
+  });
   // Fetched lazily and cached; a token with an unknown kid refetches (at most every 30 s).
   const verificationKeys =
     keys ??

@@ -55,7 +55,7 @@ export const workspaceEnv = z
       .max(3600)
       .default(30)
       .describe(
-        "How often every active tenant's event outbox is checked for events a crash left behind (between a write's commit and their move to the control plane's log).",
+        "How often the event outboxes of tenants written recently are checked for events a crash left behind (between a write's commit and their move to the control plane's log); such events reach the log within about three periods. Also how long a workspace trusts its own mark that a tenant is being written (one control-plane statement per tenant per period).",
       ),
   })
   .refine((env) => env.TENANT_POOL_MAX <= env.TENANT_CONNECTIONS_MAX, {

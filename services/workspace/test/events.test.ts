@@ -120,7 +120,9 @@ describe("events: the tenant database's outbox", () => {
   });
 
   it("the sweep moves what a crash between commit and relay left behind, once", async () => {
-    // A committed event that no relay ran for: what a workspace killed after commit leaves.
+    // A committed event that no relay ran for: what a workspace killed after commit leaves. The
+    // mark is taken before the write, as the routes do (events.writing).
+    await workspace.deps.events.mark(tenant);
     const [left] = await workspace.deps.pools.run(tenant, (sql) =>
       writeAs(sql, { userId: crypto.randomUUID(), requestId: "crash-test" }, async (tx) => {
         await recordTenantEvent(tx, "project.created", { id: "left-behind" });
@@ -134,6 +136,53 @@ describe("events: the tenant database's outbox", () => {
     expect(events.filter((event) => event.id === left?.id)).toHaveLength(1);
     const sequences = events.map((event) => Number(event.sequence));
     expect(sequences).toEqual(sequences.map((_, index) => index + 1));
+  });
+
+  it("the sweep visits only marked tenants, and drops a mark once it is old and its outbox empty", async () => {
+    // Another active tenant, never written through workspace: no mark, so the sweep opens no
+    // connection to its database (it used to visit every active tenant every period).
+    const idle = await activeTenant(provisioning);
+    await controlPlane`delete from event_outbox_marks where tenant_id = ${idle}`;
+    await workspace.deps.pools.run(
+      idle,
+      (sql) =>
+        sql`insert into event_outbox (type, data) values ('project.created', ${sql.json({})})`,
+    );
+    await workspace.deps.events.sweep();
+    expect(await controlPlane`select 1 from events where tenant_id = ${idle}`).toHaveLength(0);
+
+    // Once marked, the sweep moves it; a fresh mark stays (another process may count on it).
+    await workspace.deps.events.mark(idle);
+    expect(await workspace.deps.events.sweep()).toBeGreaterThanOrEqual(1);
+    expect(await controlPlane`select 1 from events where tenant_id = ${idle}`).toHaveLength(1);
+    expect(
+      await controlPlane`select 1 from event_outbox_marks where tenant_id = ${idle}`,
+    ).toHaveLength(1);
+    // An old mark with nothing behind it goes; a mark renewed since (a newer write) stays.
+    await controlPlane`
+      update event_outbox_marks set marked_at = now() - interval '1 hour'
+      where tenant_id in (${idle}, ${tenant})`;
+    await controlPlane`update event_outbox_marks set marked_at = now() where tenant_id = ${tenant}`;
+    await workspace.deps.events.sweep();
+    expect(
+      await controlPlane`select 1 from event_outbox_marks where tenant_id = ${idle}`,
+    ).toHaveLength(0);
+    expect(
+      await controlPlane`select 1 from event_outbox_marks where tenant_id = ${tenant}`,
+    ).toHaveLength(1);
+  });
+
+  it("marks a tenant before its first write through the API", async () => {
+    const fresh = await activeTenant(provisioning);
+    await controlPlane`delete from event_outbox_marks where tenant_id = ${fresh}`;
+    const created = await workspace.call("POST", "/v1/projects", {
+      token: await workspace.tokenFor(fresh),
+      body: { name: "marked" },
+    });
+    expect(created.status).toBe(201);
+    expect(
+      await controlPlane`select 1 from event_outbox_marks where tenant_id = ${fresh}`,
+    ).toHaveLength(1);
   });
 
   it("moving the same events twice (a crash before the outbox delete) adds nothing", async () => {

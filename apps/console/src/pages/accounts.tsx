@@ -1,6 +1,6 @@
-import type { FormEvent } from "react";
 import { Link, useNavigate, useSearchParams } from "react-router";
 import { ErrorNotice, Field, PageTitle } from "../components.tsx";
+import { ActionForm } from "../forms.tsx";
 import { useAction } from "../resource.ts";
 import { api, useSession } from "../session.tsx";
 
@@ -11,22 +11,6 @@ export function AcceptInvitationPage() {
   const accept = useAction();
   const { start } = useSession();
   const navigate = useNavigate();
-
-  async function submit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const form = new FormData(event.currentTarget);
-    const name = String(form.get("name") ?? "").trim();
-    const answer = await accept.run(() =>
-      api.POST("/v1/invitations/accept", {
-        body: { token, password: String(form.get("password")), ...(name ? { name } : {}) },
-      }),
-    );
-    if (!answer?.data) return;
-    // An account with two-factor sign-in has joined, and signs in with its second factor.
-    if ("mfaRequired" in answer.data) return navigate("/sign-in", { replace: true });
-    start(answer.data);
-    navigate("/", { replace: true });
-  }
 
   if (!token) {
     return (
@@ -45,8 +29,24 @@ export function AcceptInvitationPage() {
     <section className="narrow">
       <PageTitle>Accept an invitation</PageTitle>
       <p>Join the organisation you were invited to. New here? Choose your name and a password.</p>
-      <ErrorNotice failure={accept.failure} />
-      <form onSubmit={submit}>
+      <ActionForm
+        action={accept}
+        submit="Join"
+        busy="Joining…"
+        onSubmit={async (values) => {
+          const name = values.text("name");
+          const answer = await accept.run(() =>
+            api.POST("/v1/invitations/accept", {
+              body: { token, password: values.raw("password"), ...(name ? { name } : {}) },
+            }),
+          );
+          if (!answer?.data) return;
+          // An account with two-factor sign-in has joined, and signs in with its second factor.
+          if ("mfaRequired" in answer.data) return navigate("/sign-in", { replace: true });
+          start(answer.data);
+          navigate("/", { replace: true });
+        }}
+      >
         <Field label="Your name" name="name" autoComplete="name" hint="For a new account." />
         <Field
           label="Password"
@@ -57,10 +57,7 @@ export function AcceptInvitationPage() {
           autoComplete="new-password"
           hint="Your password if you have an account already; else a new one, at least 10 characters."
         />
-        <button type="submit" disabled={accept.busy}>
-          {accept.busy ? "Joining…" : "Join"}
-        </button>
-      </form>
+      </ActionForm>
     </section>
   );
 }

@@ -1,13 +1,7 @@
-import { type FormEvent, useState } from "react";
-import {
-  Busy,
-  ErrorNotice,
-  Field,
-  formatTime,
-  Notice,
-  PageTitle,
-  RoleSelect,
-} from "../components.tsx";
+import { useState } from "react";
+import { ErrorNotice, Field, formatTime, Notice, PageTitle, RoleSelect } from "../components.tsx";
+import { ActionForm } from "../forms.tsx";
+import { ResourceTable, RowAction } from "../lists.tsx";
 import { useAction, useResource } from "../resource.ts";
 import { api, type Role, useSignedIn } from "../session.tsx";
 
@@ -23,23 +17,10 @@ export function ApiKeysPage() {
   const [role, setRole] = useState<Role>("member");
   const [secret, setSecret] = useState<{ name: string; key: string }>();
 
-  async function submit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const formElement = event.currentTarget;
-    const name = String(new FormData(formElement).get("name"));
-    setSecret(undefined);
-    const answer = await create.run(() => api.POST("/v1/api-keys", { body: { name, role } }));
-    if (!answer?.data) return;
-    formElement.reset();
-    setSecret({ name: answer.data.name, key: answer.data.key });
-    keys.reload();
-  }
-
   return (
     <section>
       <PageTitle>API keys</PageTitle>
       <h2>New key</h2>
-      <ErrorNotice failure={create.failure} />
       {secret && (
         <Notice>
           <p>
@@ -55,7 +36,22 @@ export function ApiKeysPage() {
           </p>
         </Notice>
       )}
-      <form onSubmit={submit} className="inline-form">
+      <ActionForm
+        action={create}
+        submit="Create key"
+        busy="Creating…"
+        className="inline-form"
+        onSubmit={async (values, form) => {
+          setSecret(undefined);
+          const answer = await create.run(() =>
+            api.POST("/v1/api-keys", { body: { name: values.text("name"), role } }),
+          );
+          if (!answer?.data) return;
+          form.reset();
+          setSecret({ name: answer.data.name, key: answer.data.key });
+          keys.reload();
+        }}
+      >
         <Field label="Name" name="name" required maxLength={100} />
         <RoleSelect
           label="Role"
@@ -63,58 +59,37 @@ export function ApiKeysPage() {
           onChange={setRole}
           allowOwner={session.role === "owner"}
         />
-        <button type="submit" disabled={create.busy}>
-          {create.busy ? "Creating…" : "Create key"}
-        </button>
-      </form>
+      </ActionForm>
       <h2>Keys</h2>
-      <ErrorNotice failure={keys.failure} />
       <ErrorNotice failure={remove.failure} />
-      {keys.loading && !keys.data && <Busy label="Loading keys…" />}
-      {keys.data && keys.data.items.length === 0 && <p>No keys yet.</p>}
-      {keys.data && keys.data.items.length > 0 && (
-        <div className="table-wrap">
-          <table>
-            <caption className="visually-hidden">API keys</caption>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Prefix</th>
-                <th scope="col">Role</th>
-                <th scope="col">Last used</th>
-                <th scope="col">Actions</th>
-              </tr>
-            </thead>
-            <tbody>
-              {keys.data.items.map((key) => (
-                <tr key={key.id}>
-                  <td>{key.name}</td>
-                  <td>
-                    <code>{key.keyPrefix}…</code>
-                  </td>
-                  <td>{key.role}</td>
-                  <td>{formatTime(key.lastUsedAt)}</td>
-                  <td>
-                    <button
-                      type="button"
-                      className="danger-button"
-                      aria-label={`Delete the key ${key.name}`}
-                      onClick={async () => {
-                        const answer = await remove.run(() =>
-                          api.DELETE("/v1/api-keys/{id}", { params: { path: { id: key.id } } }),
-                        );
-                        if (answer?.response.ok) keys.reload();
-                      }}
-                    >
-                      Delete
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <ResourceTable
+        list={keys}
+        caption="API keys"
+        loadingLabel="Loading keys…"
+        empty="No keys yet."
+        rowKey={(key) => key.id}
+        columns={[
+          { header: "Name", cell: (key) => key.name },
+          { header: "Prefix", cell: (key) => <code>{key.keyPrefix}…</code> },
+          { header: "Role", cell: (key) => key.role },
+          { header: "Last used", cell: (key) => formatTime(key.lastUsedAt) },
+          {
+            header: "Actions",
+            cell: (key) => (
+              <RowAction
+                action={remove}
+                label={`Delete the key ${key.name}`}
+                request={() =>
+                  api.DELETE("/v1/api-keys/{id}", { params: { path: { id: key.id } } })
+                }
+                onDone={keys.reload}
+              >
+                Delete
+              </RowAction>
+            ),
+          },
+        ]}
+      />
     </section>
   );
 }

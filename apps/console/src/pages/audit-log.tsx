@@ -1,14 +1,15 @@
 import { useState } from "react";
-import { Link, useSearchParams } from "react-router";
-import { Busy, ErrorNotice, formatTime, Notice, PageTitle } from "../components.tsx";
+import { Link } from "react-router";
+import { Actor, ErrorNotice, formatTime, Notice, PageTitle } from "../components.tsx";
+import { NextPage, ResourceTable, useListParams } from "../lists.tsx";
 import { useAction, useResource } from "../resource.ts";
 import { api } from "../session.tsx";
 
 /** Every change to projects and tasks, newest first, filtered by the URL; and the chain check. */
 export function AuditLogPage() {
-  const [params, setParams] = useSearchParams();
-  const entity = params.get("entity");
-  const cursor = params.get("cursor");
+  const list = useListParams();
+  const entity = list.params.get("entity");
+  const { cursor } = list;
   const log = useResource(
     () =>
       api.GET("/v1/audit-log", {
@@ -20,7 +21,7 @@ export function AuditLogPage() {
           },
         },
       }),
-    params.toString(),
+    list.key,
   );
   // Entries name their actor by id: the members list gives the names (an API key or a former
   // member keeps its id).
@@ -35,6 +36,10 @@ export function AuditLogPage() {
   return (
     <section>
       <PageTitle>Audit log</PageTitle>
+      <p>
+        Changes to projects and tasks. Sign-ins, members and keys are in the{" "}
+        <Link to="/security-log">security log</Link>.
+      </p>
       <h2>Chain of entries</h2>
       <p>
         Each entry is chained to the one before it; checking the chain shows whether any was
@@ -73,65 +78,35 @@ export function AuditLogPage() {
         <select
           id="audit-entity"
           value={entity ?? ""}
-          onChange={(event) => setParams(event.target.value ? { entity: event.target.value } : {})}
+          onChange={(event) => list.filter("entity", event.target.value)}
         >
           <option value="">Everything</option>
           <option value="project">Projects</option>
           <option value="task">Tasks</option>
         </select>
       </div>
-      <ErrorNotice failure={log.failure} />
-      {log.loading && <Busy label="Loading entries…" />}
-      {log.data && log.data.items.length === 0 && <p>No entries.</p>}
-      {log.data && log.data.items.length > 0 && (
-        <div className="table-wrap">
-          <table>
-            <caption className="visually-hidden">Audit log entries</caption>
-            <thead>
-              <tr>
-                <th scope="col">When</th>
-                <th scope="col">What</th>
-                <th scope="col">Which</th>
-                <th scope="col">Who</th>
-              </tr>
-            </thead>
-            <tbody>
-              {log.data.items.map((entry) => (
-                <tr key={entry.id}>
-                  <td>{formatTime(entry.at)}</td>
-                  <td>
-                    {entry.entity} {entry.action}
-                  </td>
-                  <td>
-                    {entry.entity === "project" && entry.action !== "deleted" ? (
-                      <Link to={`/projects/${entry.entityId}`}>{nameOf(entry)}</Link>
-                    ) : (
-                      nameOf(entry)
-                    )}
-                  </td>
-                  <td>
-                    {entry.actorId && names.has(entry.actorId) ? (
-                      names.get(entry.actorId)
-                    ) : (
-                      <code>{entry.actorId?.slice(0, 8) ?? "—"}</code>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-      {log.data?.nextCursor && (
-        <button
-          type="button"
-          onClick={() =>
-            setParams({ ...(entity ? { entity } : {}), cursor: log.data?.nextCursor ?? "" })
-          }
-        >
-          Older entries
-        </button>
-      )}
+      <ResourceTable
+        list={log}
+        caption="Audit log entries"
+        loadingLabel="Loading entries…"
+        empty="No entries."
+        rowKey={(entry) => entry.id}
+        columns={[
+          { header: "When", cell: (entry) => formatTime(entry.at) },
+          { header: "What", cell: (entry) => `${entry.entity} ${entry.action}` },
+          {
+            header: "Which",
+            cell: (entry) =>
+              entry.entity === "project" && entry.action !== "deleted" ? (
+                <Link to={`/projects/${entry.entityId}`}>{nameOf(entry)}</Link>
+              ) : (
+                nameOf(entry)
+              ),
+          },
+          { header: "Who", cell: (entry) => <Actor id={entry.actorId} names={names} /> },
+        ]}
+      />
+      <NextPage nextCursor={log.data?.nextCursor} onNext={list.next} label="Older entries" />
     </section>
   );
 }

@@ -1,6 +1,7 @@
-import { type FormEvent, useState } from "react";
+import { useState } from "react";
 import { Link, useSearchParams } from "react-router";
 import { ErrorNotice, Field, Notice, PageTitle } from "../components.tsx";
+import { ActionForm } from "../forms.tsx";
 import { useAction } from "../resource.ts";
 import { api } from "../session.tsx";
 
@@ -43,18 +44,9 @@ export function VerifyEmailPage() {
 export function ForgotPasswordPage() {
   const request = useAction();
   const [sent, setSent] = useState(false);
-  async function submit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const email = String(new FormData(event.currentTarget).get("email"));
-    const answer = await request.run(() =>
-      api.POST("/v1/auth/password/forgot", { body: { email } }),
-    );
-    if (answer?.response.ok) setSent(true);
-  }
   return (
     <section className="narrow">
       <PageTitle>Forgot your password</PageTitle>
-      <ErrorNotice failure={request.failure} />
       {sent ? (
         // The API answers alike whether or not the address has an account, and so does the page.
         <Notice>
@@ -62,12 +54,19 @@ export function ForgotPasswordPage() {
           for a short while only.
         </Notice>
       ) : (
-        <form onSubmit={submit}>
+        <ActionForm
+          action={request}
+          submit="Send me a link"
+          onSubmit={async (values) => {
+            const email = values.text("email");
+            const answer = await request.run(() =>
+              api.POST("/v1/auth/password/forgot", { body: { email } }),
+            );
+            if (answer?.response.ok) setSent(true);
+          }}
+        >
           <Field label="Email" name="email" type="email" required autoComplete="email" />
-          <button type="submit" disabled={request.busy}>
-            Send me a link
-          </button>
-        </form>
+        </ActionForm>
       )}
       <p>
         <Link to="/sign-in">Back to sign in</Link>
@@ -80,18 +79,9 @@ export function ResetPasswordPage() {
   const token = useSearchParams()[0].get("token") ?? "";
   const reset = useAction();
   const [done, setDone] = useState(false);
-  async function submit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const password = String(new FormData(event.currentTarget).get("password"));
-    const answer = await reset.run(() =>
-      api.POST("/v1/auth/password/reset", { body: { token, password } }),
-    );
-    if (answer?.response.ok) setDone(true);
-  }
   return (
     <section className="narrow">
       <PageTitle>Choose a new password</PageTitle>
-      <ErrorNotice failure={reset.failure} />
       {!token ? (
         <MissingToken />
       ) : done ? (
@@ -104,7 +94,17 @@ export function ResetPasswordPage() {
           </p>
         </Notice>
       ) : (
-        <form onSubmit={submit}>
+        <ActionForm
+          action={reset}
+          submit="Change password"
+          onSubmit={async (values) => {
+            const password = values.raw("password");
+            const answer = await reset.run(() =>
+              api.POST("/v1/auth/password/reset", { body: { token, password } }),
+            );
+            if (answer?.response.ok) setDone(true);
+          }}
+        >
           <Field
             label="New password"
             name="password"
@@ -114,10 +114,7 @@ export function ResetPasswordPage() {
             autoComplete="new-password"
             hint="At least 10 characters."
           />
-          <button type="submit" disabled={reset.busy}>
-            Change password
-          </button>
-        </form>
+        </ActionForm>
       )}
     </section>
   );

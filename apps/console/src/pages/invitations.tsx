@@ -1,13 +1,7 @@
-import { type FormEvent, useState } from "react";
-import {
-  Busy,
-  ErrorNotice,
-  Field,
-  formatTime,
-  Notice,
-  PageTitle,
-  RoleSelect,
-} from "../components.tsx";
+import { useState } from "react";
+import { ErrorNotice, Field, formatTime, Notice, PageTitle, RoleSelect } from "../components.tsx";
+import { ActionForm } from "../forms.tsx";
+import { ResourceTable, RowAction } from "../lists.tsx";
 import { useAction, useResource } from "../resource.ts";
 import { api, type Role, useSignedIn } from "../session.tsx";
 
@@ -23,31 +17,34 @@ export function InvitationsPage() {
   const [role, setRole] = useState<Role>("member");
   const [sentTo, setSentTo] = useState<string>();
 
-  async function submit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const formElement = event.currentTarget;
-    const email = String(new FormData(formElement).get("email"));
-    setSentTo(undefined);
-    const answer = await invite.run(() => api.POST("/v1/invitations", { body: { email, role } }));
-    if (!answer?.data) return;
-    formElement.reset();
-    // The token goes to the invitee by mail only: the inviter never sees the link.
-    setSentTo(email);
-    invitations.reload();
-  }
-
   return (
     <section>
       <PageTitle>Invitations</PageTitle>
       <h2>Invite someone</h2>
-      <ErrorNotice failure={invite.failure} />
       {sentTo && (
         <Notice>
           <p>{sentTo} is invited.</p>
           <p>An email with the link to join is on its way to them.</p>
         </Notice>
       )}
-      <form onSubmit={submit} className="inline-form">
+      <ActionForm
+        action={invite}
+        submit="Invite"
+        busy="Inviting…"
+        className="inline-form"
+        onSubmit={async (values, form) => {
+          const email = values.text("email");
+          setSentTo(undefined);
+          const answer = await invite.run(() =>
+            api.POST("/v1/invitations", { body: { email, role } }),
+          );
+          if (!answer?.data) return;
+          form.reset();
+          // The token goes to the invitee by mail only: the inviter never sees the link.
+          setSentTo(email);
+          invitations.reload();
+        }}
+      >
         <Field label="Email" name="email" type="email" required />
         <RoleSelect
           label="Role"
@@ -55,56 +52,36 @@ export function InvitationsPage() {
           onChange={setRole}
           allowOwner={session.role === "owner"}
         />
-        <button type="submit" disabled={invite.busy}>
-          {invite.busy ? "Inviting…" : "Invite"}
-        </button>
-      </form>
+      </ActionForm>
       <h2>Pending</h2>
-      <ErrorNotice failure={invitations.failure} />
       <ErrorNotice failure={revoke.failure} />
-      {invitations.loading && !invitations.data && <Busy label="Loading invitations…" />}
-      {invitations.data && invitations.data.items.length === 0 && <p>No pending invitations.</p>}
-      {invitations.data && invitations.data.items.length > 0 && (
-        <div className="table-wrap">
-          <table>
-            <caption className="visually-hidden">Pending invitations</caption>
-            <thead>
-              <tr>
-                <th scope="col">Email</th>
-                <th scope="col">Role</th>
-                <th scope="col">Expires</th>
-                <th scope="col">Actions</th>
-              </tr>
-            </thead>
-            <tbody>
-              {invitations.data.items.map((invitation) => (
-                <tr key={invitation.id}>
-                  <td>{invitation.email}</td>
-                  <td>{invitation.role}</td>
-                  <td>{formatTime(invitation.expiresAt)}</td>
-                  <td>
-                    <button
-                      type="button"
-                      className="danger-button"
-                      aria-label={`Revoke the invitation of ${invitation.email}`}
-                      onClick={async () => {
-                        const answer = await revoke.run(() =>
-                          api.DELETE("/v1/invitations/{id}", {
-                            params: { path: { id: invitation.id } },
-                          }),
-                        );
-                        if (answer?.response.ok) invitations.reload();
-                      }}
-                    >
-                      Revoke
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <ResourceTable
+        list={invitations}
+        caption="Pending invitations"
+        loadingLabel="Loading invitations…"
+        empty="No pending invitations."
+        rowKey={(invitation) => invitation.id}
+        columns={[
+          { header: "Email", cell: (invitation) => invitation.email },
+          { header: "Role", cell: (invitation) => invitation.role },
+          { header: "Expires", cell: (invitation) => formatTime(invitation.expiresAt) },
+          {
+            header: "Actions",
+            cell: (invitation) => (
+              <RowAction
+                action={revoke}
+                label={`Revoke the invitation of ${invitation.email}`}
+                request={() =>
+                  api.DELETE("/v1/invitations/{id}", { params: { path: { id: invitation.id } } })
+                }
+                onDone={invitations.reload}
+              >
+                Revoke
+              </RowAction>
+            ),
+          },
+        ]}
+      />
     </section>
   );
 }

@@ -1,6 +1,7 @@
 import type { components } from "@oryn/client";
 import { useState } from "react";
-import { Busy, ErrorNotice, formatTime, Notice, PageTitle, RoleSelect } from "../components.tsx";
+import { ErrorNotice, formatTime, Notice, PageTitle, RoleSelect } from "../components.tsx";
+import { ResourceTable, RowAction } from "../lists.tsx";
 import { useAction, useResource } from "../resource.ts";
 import { api, atLeast, type Role, useSignedIn } from "../session.tsx";
 
@@ -30,78 +31,62 @@ export function MembersPage() {
     }
   }
 
-  async function remove(member: Member) {
-    setDone(undefined);
-    const answer = await change.run(() =>
-      api.DELETE("/v1/members/{userId}", { params: { path: { userId: member.userId } } }),
-    );
-    if (answer?.response.ok) {
-      setDone(`${member.name} was removed.`);
-      members.reload();
-    }
-  }
-
   const canManage = atLeast(session.role, "admin");
   return (
     <section>
       <PageTitle>Members</PageTitle>
-      <ErrorNotice failure={members.failure} />
       <ErrorNotice failure={change.failure} />
       {done && <Notice>{done}</Notice>}
-      {members.loading && !members.data && <Busy label="Loading members…" />}
-      {members.data && (
-        <div className="table-wrap">
-          <table>
-            <caption className="visually-hidden">Members</caption>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Email</th>
-                <th scope="col">Role</th>
-                <th scope="col">Joined</th>
-                {canManage && <th scope="col">Actions</th>}
-              </tr>
-            </thead>
-            <tbody>
-              {members.data.items.map((member) => (
-                <tr key={member.userId}>
-                  <td>
-                    {member.name}
-                    {member.userId === session.userId && " (you)"}
-                  </td>
-                  <td>{member.email}</td>
-                  <td>
-                    {canManage ? (
-                      <RoleSelect
-                        label={`Role of ${member.name}`}
-                        value={member.role}
-                        allowOwner={session.role === "owner"}
-                        onChange={(role) => setRole(member, role)}
-                      />
-                    ) : (
-                      member.role
-                    )}
-                  </td>
-                  <td>{formatTime(member.createdAt)}</td>
-                  {canManage && (
-                    <td>
-                      <button
-                        type="button"
-                        className="danger-button"
-                        disabled={change.busy}
-                        onClick={() => remove(member)}
-                        aria-label={`Remove ${member.name}`}
-                      >
-                        Remove
-                      </button>
-                    </td>
-                  )}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <ResourceTable
+        list={members}
+        caption="Members"
+        loadingLabel="Loading members…"
+        empty="No members."
+        rowKey={(member) => member.userId}
+        columns={[
+          {
+            header: "Name",
+            cell: (member) => `${member.name}${member.userId === session.userId ? " (you)" : ""}`,
+          },
+          { header: "Email", cell: (member) => member.email },
+          {
+            header: "Role",
+            cell: (member) =>
+              canManage ? (
+                <RoleSelect
+                  label={`Role of ${member.name}`}
+                  value={member.role}
+                  allowOwner={session.role === "owner"}
+                  onChange={(role) => setRole(member, role)}
+                />
+              ) : (
+                member.role
+              ),
+          },
+          { header: "Joined", cell: (member) => formatTime(member.createdAt) },
+          canManage && {
+            header: "Actions",
+            cell: (member) => (
+              <RowAction
+                action={change}
+                label={`Remove ${member.name}`}
+                request={() => {
+                  setDone(undefined);
+                  return api.DELETE("/v1/members/{userId}", {
+                    params: { path: { userId: member.userId } },
+                  });
+                }}
+                onDone={() => {
+                  setDone(`${member.name} was removed.`);
+                  members.reload();
+                }}
+              >
+                Remove
+              </RowAction>
+            ),
+          },
+        ]}
+      />
     </section>
   );
 }

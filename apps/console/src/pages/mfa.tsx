@@ -1,5 +1,7 @@
-import { type FormEvent, useState } from "react";
-import { Busy, ErrorNotice, Field, formatTime, Notice } from "../components.tsx";
+import { useState } from "react";
+import { ErrorNotice, Field, formatTime, Notice } from "../components.tsx";
+import { ActionForm } from "../forms.tsx";
+import { ResourceTable, RowAction } from "../lists.tsx";
 import { useAction, useResource } from "../resource.ts";
 import { api } from "../session.tsx";
 
@@ -10,57 +12,43 @@ export function Sessions() {
   return (
     <>
       <h2>Sessions</h2>
-      <ErrorNotice failure={sessions.failure} />
       <ErrorNotice failure={end.failure} />
-      {sessions.loading && !sessions.data && <Busy label="Loading sessions…" />}
-      {sessions.data && (
-        <div className="table-wrap">
-          <table>
-            <caption className="visually-hidden">Your sessions</caption>
-            <thead>
-              <tr>
-                <th scope="col">Signed in</th>
-                <th scope="col">Last used</th>
-                <th scope="col">From</th>
-                <th scope="col">Actions</th>
-              </tr>
-            </thead>
-            <tbody>
-              {sessions.data.items.map((session) => (
-                <tr key={session.id}>
-                  <td>
-                    {formatTime(session.createdAt)}
-                    {session.current && " (this one)"}
-                  </td>
-                  <td>{formatTime(session.lastUsedAt)}</td>
-                  <td>
-                    {session.ip ?? "—"} {session.userAgent ? `· ${session.userAgent}` : ""}
-                  </td>
-                  <td>
-                    {!session.current && (
-                      <button
-                        type="button"
-                        className="danger-button"
-                        aria-label={`End the session from ${formatTime(session.createdAt)}`}
-                        onClick={async () => {
-                          const answer = await end.run(() =>
-                            api.DELETE("/v1/me/sessions/{id}", {
-                              params: { path: { id: session.id } },
-                            }),
-                          );
-                          if (answer?.response.ok) sessions.reload();
-                        }}
-                      >
-                        End
-                      </button>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <ResourceTable
+        list={sessions}
+        caption="Your sessions"
+        loadingLabel="Loading sessions…"
+        empty="No sessions."
+        rowKey={(session) => session.id}
+        columns={[
+          {
+            header: "Signed in",
+            cell: (session) =>
+              `${formatTime(session.createdAt)}${session.current ? " (this one)" : ""}`,
+          },
+          { header: "Last used", cell: (session) => formatTime(session.lastUsedAt) },
+          {
+            header: "From",
+            cell: (session) =>
+              `${session.ip ?? "—"} ${session.userAgent ? `· ${session.userAgent}` : ""}`,
+          },
+          {
+            header: "Actions",
+            cell: (session) =>
+              !session.current && (
+                <RowAction
+                  action={end}
+                  label={`End the session from ${formatTime(session.createdAt)}`}
+                  request={() =>
+                    api.DELETE("/v1/me/sessions/{id}", { params: { path: { id: session.id } } })
+                  }
+                  onDone={sessions.reload}
+                >
+                  End
+                </RowAction>
+              ),
+          },
+        ]}
+      />
     </>
   );
 }
@@ -72,24 +60,6 @@ export function TwoFactor({ enabled, onChange }: { enabled: boolean; onChange():
   const disable = useAction();
   const [secret, setSecret] = useState<{ secret: string; otpauthUrl: string }>();
   const [codes, setCodes] = useState<string[]>();
-
-  async function confirmCode(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const code = String(new FormData(event.currentTarget).get("code"));
-    const answer = await confirm.run(() => api.POST("/v1/me/mfa/totp/confirm", { body: { code } }));
-    if (answer?.data) {
-      setSecret(undefined);
-      setCodes(answer.data.recoveryCodes);
-      onChange();
-    }
-  }
-
-  async function turnOff(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const password = String(new FormData(event.currentTarget).get("password"));
-    const answer = await disable.run(() => api.DELETE("/v1/me/mfa/totp", { body: { password } }));
-    if (answer?.response.ok) onChange();
-  }
 
   return (
     <>
@@ -105,9 +75,20 @@ export function TwoFactor({ enabled, onChange }: { enabled: boolean; onChange():
           </code>
         </Notice>
       )}
-      <ErrorNotice failure={enrol.failure ?? confirm.failure ?? disable.failure} />
+      <ErrorNotice failure={enrol.failure} />
       {enabled ? (
-        <form onSubmit={turnOff}>
+        <ActionForm
+          action={disable}
+          submit="Turn off two-factor sign-in"
+          danger
+          onSubmit={async (values) => {
+            const password = values.raw("password");
+            const answer = await disable.run(() =>
+              api.DELETE("/v1/me/mfa/totp", { body: { password } }),
+            );
+            if (answer?.response.ok) onChange();
+          }}
+        >
           <p>Two-factor sign-in is on. To turn it off, give your password.</p>
           <Field
             label="Password"
@@ -116,12 +97,23 @@ export function TwoFactor({ enabled, onChange }: { enabled: boolean; onChange():
             required
             autoComplete="current-password"
           />
-          <button type="submit" className="danger-button" disabled={disable.busy}>
-            Turn off two-factor sign-in
-          </button>
-        </form>
+        </ActionForm>
       ) : secret ? (
-        <form onSubmit={confirmCode}>
+        <ActionForm
+          action={confirm}
+          submit="Turn on"
+          onSubmit={async (values) => {
+            const code = values.text("code");
+            const answer = await confirm.run(() =>
+              api.POST("/v1/me/mfa/totp/confirm", { body: { code } }),
+            );
+            if (answer?.data) {
+              setSecret(undefined);
+              setCodes(answer.data.recoveryCodes);
+              onChange();
+            }
+          }}
+        >
           <p>
             Add this key to your authenticator app (or open the link on the device that has it),
             then type the code it shows.
@@ -139,10 +131,7 @@ export function TwoFactor({ enabled, onChange }: { enabled: boolean; onChange():
             autoComplete="one-time-code"
             required
           />
-          <button type="submit" disabled={confirm.busy}>
-            Turn on
-          </button>
-        </form>
+        </ActionForm>
       ) : (
         <button
           type="button"

@@ -1,43 +1,17 @@
-import { type FormEvent, useState } from "react";
+import { useState } from "react";
 import { Busy, ErrorNotice, Field, Notice } from "../components.tsx";
+import { ActionForm } from "../forms.tsx";
 import { useAction, useResource } from "../resource.ts";
 import { api } from "../session.tsx";
 
-/** The signed-in person: their name, their address (and its verification), their password. */
+/** The signed-in person: their name, their address (its verification, a change), their password. */
 export function Profile() {
   const me = useResource(() => api.GET("/v1/me"), "");
   const resend = useAction();
   const change = useAction();
   const rename = useAction();
+  const move = useAction();
   const [notice, setNotice] = useState<string>();
-
-  async function saveName(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const name = String(new FormData(event.currentTarget).get("name")).trim();
-    const answer = await rename.run(() => api.PATCH("/v1/me", { body: { name } }));
-    if (answer?.response.ok) {
-      setNotice("Your name is saved.");
-      me.reload();
-    }
-  }
-
-  async function changePassword(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const form = event.currentTarget;
-    const data = new FormData(form);
-    const answer = await change.run(() =>
-      api.POST("/v1/me/password", {
-        body: {
-          currentPassword: String(data.get("currentPassword")),
-          newPassword: String(data.get("newPassword")),
-        },
-      }),
-    );
-    if (answer?.response.ok) {
-      form.reset();
-      setNotice("Your password is changed; your other sessions are signed out.");
-    }
-  }
 
   return (
     <>
@@ -49,7 +23,7 @@ export function Profile() {
         <dl className="facts">
           <dt>Email</dt>
           <dd>
-            {me.data.email}{" "}
+            <span data-testid="my-email">{me.data.email}</span>{" "}
             {me.data.emailVerified ? (
               "(verified)"
             ) : (
@@ -73,8 +47,18 @@ export function Profile() {
       )}
       <ErrorNotice failure={resend.failure} />
       {me.data && (
-        <form onSubmit={saveName}>
-          <ErrorNotice failure={rename.failure} />
+        <ActionForm
+          action={rename}
+          submit="Save name"
+          onSubmit={async (values) => {
+            const name = values.text("name");
+            const answer = await rename.run(() => api.PATCH("/v1/me", { body: { name } }));
+            if (answer?.response.ok) {
+              setNotice("Your name is saved.");
+              me.reload();
+            }
+          }}
+        >
           <Field
             label="Your name"
             name="name"
@@ -83,14 +67,57 @@ export function Profile() {
             maxLength={200}
             autoComplete="name"
           />
-          <button type="submit" disabled={rename.busy}>
-            Save name
-          </button>
-        </form>
+        </ActionForm>
       )}
+      <h2>Email address</h2>
+      <p>
+        The new address gets a link; your address changes when it is followed. The current one is
+        told of the change.
+      </p>
+      <ActionForm
+        action={move}
+        submit="Change email"
+        busy="Sending the link…"
+        onSubmit={async (values, form) => {
+          const email = values.text("email");
+          const answer = await move.run(() =>
+            api.POST("/v1/me/email", { body: { email, password: values.raw("password") } }),
+          );
+          if (answer?.response.ok) {
+            form.reset();
+            setNotice(`A link to confirm ${email} is on its way there. Follow it to switch.`);
+          }
+        }}
+      >
+        <Field label="New email" name="email" type="email" required autoComplete="email" />
+        <Field
+          label="Password for the change"
+          name="password"
+          type="password"
+          required
+          autoComplete="current-password"
+          hint="Your current password: changing the address needs it."
+        />
+      </ActionForm>
       <h2>Password</h2>
-      <ErrorNotice failure={change.failure} />
-      <form onSubmit={changePassword}>
+      <ActionForm
+        action={change}
+        submit="Change password"
+        onSubmit={async (values, form) => {
+          const answer = await change.run(() =>
+            api.POST("/v1/me/password", {
+              body: {
+                currentPassword: values.raw("currentPassword"),
+                newPassword: values.raw("newPassword"),
+              },
+            }),
+          );
+          if (answer?.response.ok) {
+            form.reset();
+            setNotice("Your password is changed; your other sessions are signed out.");
+          }
+        }}
+      >
         <Field
           label="Current password"
           name="currentPassword"
@@ -106,10 +133,7 @@ export function Profile() {
           minLength={10}
           autoComplete="new-password"
         />
-        <button type="submit" disabled={change.busy}>
-          Change password
-        </button>
-      </form>
+      </ActionForm>
     </>
   );
 }

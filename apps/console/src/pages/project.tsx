@@ -1,8 +1,8 @@
 import type { components } from "@oryn/client";
-import { type FormEvent, useState } from "react";
+import { useState } from "react";
 import { Link, useNavigate, useParams } from "react-router";
-import { Busy, ErrorNotice, Field, Notice, PageTitle } from "../components.tsx";
-import { ConflictNotice } from "../conflict.tsx";
+import { Busy, ErrorNotice, Field, PageTitle } from "../components.tsx";
+import { ActionForm, IfMatchForm } from "../forms.tsx";
 import { useAction, useResource } from "../resource.ts";
 import { api } from "../session.tsx";
 
@@ -52,31 +52,9 @@ function EditProject({
   onSaved(project: Project, etag: string): void;
   onReload(): void;
 }) {
-  const save = useAction();
   const remove = useAction();
   const navigate = useNavigate();
-  const [saved, setSaved] = useState(false);
   const [confirming, setConfirming] = useState(false);
-
-  async function submit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    setSaved(false);
-    const form = new FormData(event.currentTarget);
-    const answer = await save.run(() =>
-      api.PATCH("/v1/projects/{id}", {
-        params: { path: { id: project.id }, header: { "if-match": etag } },
-        body: {
-          name: String(form.get("name")),
-          description: String(form.get("description") ?? ""),
-          status: form.get("status") === "archived" ? "archived" : "active",
-        },
-      }),
-    );
-    if (answer?.data) {
-      setSaved(true);
-      onSaved(answer.data, answer.response.headers.get("etag") ?? `"${answer.data.version}"`);
-    }
-  }
 
   async function destroy() {
     const answer = await remove.run(() =>
@@ -90,9 +68,21 @@ function EditProject({
   return (
     <>
       <h2>Details</h2>
-      {saved && <Notice>Saved.</Notice>}
-      <ConflictNotice failure={save.failure ?? remove.failure} onReload={onReload} />
-      <form onSubmit={submit}>
+      <IfMatchForm
+        save={(values) =>
+          api.PATCH("/v1/projects/{id}", {
+            params: { path: { id: project.id }, header: { "if-match": etag } },
+            body: {
+              name: values.raw("name"),
+              description: values.raw("description"),
+              status: values.raw("status") === "archived" ? "archived" : "active",
+            },
+          })
+        }
+        onSaved={onSaved}
+        onReload={onReload}
+        otherFailure={remove.failure}
+      >
         <Field label="Name" name="name" required defaultValue={project.name} />
         <Field label="Description" name="description" defaultValue={project.description} />
         <div className="field">
@@ -102,10 +92,7 @@ function EditProject({
             <option value="archived">Archived</option>
           </select>
         </div>
-        <button type="submit" disabled={save.busy}>
-          {save.busy ? "Saving…" : "Save changes"}
-        </button>
-      </form>
+      </IfMatchForm>
       <h2>Delete</h2>
       {confirming ? (
         <div className="danger">
@@ -134,23 +121,6 @@ function Tasks({ projectId }: { projectId: string }) {
   const create = useAction();
   const [idempotencyKey, setIdempotencyKey] = useState(() => crypto.randomUUID());
 
-  async function submit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const formElement = event.currentTarget;
-    const form = new FormData(formElement);
-    const answer = await create.run(() =>
-      api.POST("/v1/projects/{id}/tasks", {
-        params: { path: { id: projectId }, header: { "idempotency-key": idempotencyKey } },
-        body: { title: String(form.get("title")) },
-      }),
-    );
-    if (answer?.data) {
-      formElement.reset();
-      setIdempotencyKey(crypto.randomUUID());
-      tasks.reload();
-    }
-  }
-
   return (
     <>
       <h2>Tasks</h2>
@@ -168,13 +138,27 @@ function Tasks({ projectId }: { projectId: string }) {
         </ul>
       )}
       <h3>New task</h3>
-      <ErrorNotice failure={create.failure} />
-      <form onSubmit={submit} className="inline-form">
+      <ActionForm
+        action={create}
+        submit="Add task"
+        busy="Adding…"
+        className="inline-form"
+        onSubmit={async (values, form) => {
+          const answer = await create.run(() =>
+            api.POST("/v1/projects/{id}/tasks", {
+              params: { path: { id: projectId }, header: { "idempotency-key": idempotencyKey } },
+              body: { title: values.raw("title") },
+            }),
+          );
+          if (answer?.data) {
+            form.reset();
+            setIdempotencyKey(crypto.randomUUID());
+            tasks.reload();
+          }
+        }}
+      >
         <Field label="Title" name="title" required />
-        <button type="submit" disabled={create.busy}>
-          {create.busy ? "Adding…" : "Add task"}
-        </button>
-      </form>
+      </ActionForm>
     </>
   );
 }

@@ -1,9 +1,11 @@
 import type { components } from "@oryn/client";
-import { type FormEvent, useEffect, useState } from "react";
+import { useEffect, useState } from "react";
 import { Link, useNavigate } from "react-router";
 import { Busy, ErrorNotice, Field, Notice, PageTitle } from "../components.tsx";
+import { ActionForm } from "../forms.tsx";
 import { useAction, useResource } from "../resource.ts";
 import { api, atLeast, useSession, useSignedIn } from "../session.tsx";
+import { MfaPolicy } from "./mfa-policy.tsx";
 
 type TenantExport = components["schemas"]["TenantExport"];
 
@@ -21,10 +23,16 @@ export function SettingsPage() {
         <li>
           <Link to="/settings/webhooks">Webhooks</Link>
         </li>
+        {atLeast(session.role, "admin") && (
+          <li>
+            <Link to="/security-log">Security log</Link>
+          </li>
+        )}
       </ul>
       {owner ? (
         <>
           <Export />
+          <MfaPolicy />
           <DeleteTenant />
         </>
       ) : (
@@ -112,13 +120,6 @@ function DeleteTenant() {
   const navigate = useNavigate();
   const [deleted, setDeleted] = useState<string | null>();
 
-  async function submit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const confirm = String(new FormData(event.currentTarget).get("confirm"));
-    const answer = await remove.run(() => api.DELETE("/v1/tenant", { body: { confirm } }));
-    if (answer?.data) setDeleted(answer.data.deleteAfter);
-  }
-
   if (deleted !== undefined) {
     return (
       <div className="danger">
@@ -152,13 +153,18 @@ function DeleteTenant() {
           </>
         )}
       </p>
-      <ErrorNotice failure={remove.failure} />
-      <form onSubmit={submit}>
+      <ActionForm
+        action={remove}
+        submit="Delete the organisation"
+        danger
+        onSubmit={async (values) => {
+          const confirm = values.text("confirm");
+          const answer = await remove.run(() => api.DELETE("/v1/tenant", { body: { confirm } }));
+          if (answer?.data) setDeleted(answer.data.deleteAfter);
+        }}
+      >
         <Field label="The organisation's slug" name="confirm" required autoComplete="off" />
-        <button type="submit" className="danger-button" disabled={remove.busy}>
-          Delete the organisation
-        </button>
-      </form>
+      </ActionForm>
     </div>
   );
 }

@@ -1,8 +1,7 @@
 import type { components } from "@oryn/client";
-import { type FormEvent, useState } from "react";
 import { Link, useNavigate, useParams } from "react-router";
-import { Busy, ErrorNotice, Field, Notice, PageTitle } from "../components.tsx";
-import { ConflictNotice } from "../conflict.tsx";
+import { Busy, ErrorNotice, Field, PageTitle } from "../components.tsx";
+import { IfMatchForm } from "../forms.tsx";
 import { useAction, useResource } from "../resource.ts";
 import { api } from "../session.tsx";
 
@@ -52,32 +51,9 @@ function EditTask({
   onSaved(task: Task, etag: string): void;
   onReload(): void;
 }) {
-  const save = useAction();
   const remove = useAction();
   const navigate = useNavigate();
-  const [saved, setSaved] = useState(false);
   const path = { id: task.projectId, taskId: task.id };
-
-  async function submit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    setSaved(false);
-    const form = new FormData(event.currentTarget);
-    const due = String(form.get("dueAt") ?? "");
-    const answer = await save.run(() =>
-      api.PATCH("/v1/projects/{id}/tasks/{taskId}", {
-        params: { path, header: { "if-match": etag } },
-        body: {
-          title: String(form.get("title")),
-          status: String(form.get("status")) as Task["status"],
-          dueAt: due ? new Date(`${due}T00:00:00Z`).toISOString() : null,
-        },
-      }),
-    );
-    if (answer?.data) {
-      setSaved(true);
-      onSaved(answer.data, answer.response.headers.get("etag") ?? `"${answer.data.version}"`);
-    }
-  }
 
   async function destroy() {
     const answer = await remove.run(() =>
@@ -89,32 +65,45 @@ function EditTask({
   }
 
   return (
-    <>
-      {saved && <Notice>Saved.</Notice>}
-      <ConflictNotice failure={save.failure ?? remove.failure} onReload={onReload} />
-      <form onSubmit={submit}>
-        <Field label="Title" name="title" required defaultValue={task.title} />
-        <div className="field">
-          <label htmlFor="task-status">Status</label>
-          <select id="task-status" name="status" defaultValue={task.status}>
-            <option value="todo">To do</option>
-            <option value="in_progress">In progress</option>
-            <option value="done">Done</option>
-          </select>
-        </div>
-        <Field
-          label="Due date"
-          name="dueAt"
-          type="date"
-          defaultValue={task.dueAt ? task.dueAt.slice(0, 10) : ""}
-        />
-        <button type="submit" disabled={save.busy}>
-          {save.busy ? "Saving…" : "Save changes"}
-        </button>{" "}
-        <button type="button" className="danger-button" onClick={destroy} disabled={remove.busy}>
-          Delete task
-        </button>
-      </form>
-    </>
+    <IfMatchForm
+      save={(values) => {
+        const due = values.raw("dueAt");
+        return api.PATCH("/v1/projects/{id}/tasks/{taskId}", {
+          params: { path, header: { "if-match": etag } },
+          body: {
+            title: values.raw("title"),
+            status: values.raw("status") as Task["status"],
+            dueAt: due ? new Date(`${due}T00:00:00Z`).toISOString() : null,
+          },
+        });
+      }}
+      onSaved={onSaved}
+      onReload={onReload}
+      otherFailure={remove.failure}
+      also={
+        <>
+          {" "}
+          <button type="button" className="danger-button" onClick={destroy} disabled={remove.busy}>
+            Delete task
+          </button>
+        </>
+      }
+    >
+      <Field label="Title" name="title" required defaultValue={task.title} />
+      <div className="field">
+        <label htmlFor="task-status">Status</label>
+        <select id="task-status" name="status" defaultValue={task.status}>
+          <option value="todo">To do</option>
+          <option value="in_progress">In progress</option>
+          <option value="done">Done</option>
+        </select>
+      </div>
+      <Field
+        label="Due date"
+        name="dueAt"
+        type="date"
+        defaultValue={task.dueAt ? task.dueAt.slice(0, 10) : ""}
+      />
+    </IfMatchForm>
   );
 }

@@ -1,6 +1,8 @@
 import type { components } from "@oryn/client";
-import { type FormEvent, useState } from "react";
+import { useState } from "react";
 import { Busy, ErrorNotice, Field, formatTime, Notice, PageTitle } from "../components.tsx";
+import { ActionForm } from "../forms.tsx";
+import { ResourceTable, RowAction } from "../lists.tsx";
 import { useAction, useResource } from "../resource.ts";
 import { api } from "../session.tsx";
 
@@ -18,31 +20,10 @@ export function WebhooksPage() {
   const [secret, setSecret] = useState<string>();
   const [open, setOpen] = useState<string>();
 
-  async function submit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const form = event.currentTarget;
-    const data = new FormData(form);
-    const events = String(data.get("events") ?? "*")
-      .split(",")
-      .map((name) => name.trim())
-      .filter(Boolean) as EventType[];
-    setSecret(undefined);
-    const answer = await create.run(() =>
-      api.POST("/v1/webhook-endpoints", {
-        body: { url: String(data.get("url")), events: events.length > 0 ? events : ["*"] },
-      }),
-    );
-    if (!answer?.data) return;
-    form.reset();
-    setSecret(answer.data.secret);
-    endpoints.reload();
-  }
-
   return (
     <section>
       <PageTitle>Webhooks</PageTitle>
       <h2>New endpoint</h2>
-      <ErrorNotice failure={create.failure} />
       {secret && (
         <Notice>
           <p>The endpoint's signing secret. Copy it now: it is shown only once.</p>
@@ -51,7 +32,26 @@ export function WebhooksPage() {
           </code>
         </Notice>
       )}
-      <form onSubmit={submit}>
+      <ActionForm
+        action={create}
+        submit="Add endpoint"
+        onSubmit={async (values, form) => {
+          const events = (values.text("events") || "*")
+            .split(",")
+            .map((name) => name.trim())
+            .filter(Boolean) as EventType[];
+          setSecret(undefined);
+          const answer = await create.run(() =>
+            api.POST("/v1/webhook-endpoints", {
+              body: { url: values.text("url"), events: events.length > 0 ? events : ["*"] },
+            }),
+          );
+          if (!answer?.data) return;
+          form.reset();
+          setSecret(answer.data.secret);
+          endpoints.reload();
+        }}
+      >
         <Field label="URL" name="url" type="url" required placeholder="https://" />
         <Field
           label="Events"
@@ -59,10 +59,7 @@ export function WebhooksPage() {
           defaultValue="*"
           hint="Comma-separated, e.g. project.created, task.updated; * for every event."
         />
-        <button type="submit" disabled={create.busy}>
-          Add endpoint
-        </button>
-      </form>
+      </ActionForm>
       <h2>Endpoints</h2>
       <ErrorNotice failure={endpoints.failure} />
       <ErrorNotice failure={remove.failure} />
@@ -81,19 +78,16 @@ export function WebhooksPage() {
           >
             {open === endpoint.id ? "Hide deliveries" : "Show deliveries"}
           </button>{" "}
-          <button
-            type="button"
-            className="danger-button"
-            aria-label={`Remove the endpoint ${endpoint.url}`}
-            onClick={async () => {
-              const answer = await remove.run(() =>
-                api.DELETE("/v1/webhook-endpoints/{id}", { params: { path: { id: endpoint.id } } }),
-              );
-              if (answer?.response.ok) endpoints.reload();
-            }}
+          <RowAction
+            action={remove}
+            label={`Remove the endpoint ${endpoint.url}`}
+            request={() =>
+              api.DELETE("/v1/webhook-endpoints/{id}", { params: { path: { id: endpoint.id } } })
+            }
+            onDone={endpoints.reload}
           >
             Remove
-          </button>
+          </RowAction>
           {open === endpoint.id && <Deliveries endpoint={endpoint} />}
         </article>
       ))}
@@ -110,37 +104,22 @@ function Deliveries({ endpoint }: { endpoint: Endpoint }) {
     endpoint.id,
   );
   return (
-    <>
-      <ErrorNotice failure={deliveries.failure} />
-      {deliveries.loading && <Busy label="Loading deliveries…" />}
-      {deliveries.data && deliveries.data.items.length === 0 && <p>No deliveries yet.</p>}
-      {deliveries.data && deliveries.data.items.length > 0 && (
-        <div className="table-wrap">
-          <table>
-            <caption className="visually-hidden">Deliveries to {endpoint.url}</caption>
-            <thead>
-              <tr>
-                <th scope="col">When</th>
-                <th scope="col">Event</th>
-                <th scope="col">Attempt</th>
-                <th scope="col">Answer</th>
-              </tr>
-            </thead>
-            <tbody>
-              {deliveries.data.items.map((attempt) => (
-                <tr key={attempt.id}>
-                  <td>{formatTime(attempt.at)}</td>
-                  <td>{attempt.eventType}</td>
-                  <td>{attempt.attempt}</td>
-                  <td>
-                    {attempt.status} {attempt.responseStatus ?? ""} ({attempt.durationMs} ms)
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-    </>
+    <ResourceTable
+      list={deliveries}
+      caption={`Deliveries to ${endpoint.url}`}
+      loadingLabel="Loading deliveries…"
+      empty="No deliveries yet."
+      rowKey={(attempt) => attempt.id}
+      columns={[
+        { header: "When", cell: (attempt) => formatTime(attempt.at) },
+        { header: "Event", cell: (attempt) => attempt.eventType },
+        { header: "Attempt", cell: (attempt) => attempt.attempt },
+        {
+          header: "Answer",
+          cell: (attempt) =>
+            `${attempt.status} ${attempt.responseStatus ?? ""} (${attempt.durationMs} ms)`,
+        },
+      ]}
+    />
   );
 }

@@ -1,7 +1,9 @@
 import { createHmac } from "node:crypto";
 import { z } from "@hono/zod-openapi";
-import type { TransactionSql } from "../database.ts";
+import type { Context } from "hono";
+import type { Sql, TransactionSql } from "../database.ts";
 import { ApiError } from "../errors.ts";
+import type { AppEnv } from "../http.ts";
 
 /**
  * `Idempotency-Key` for the POSTs answered from the control plane (the gateway's, billing's),
@@ -53,6 +55,36 @@ export function idempotentRequest(input: {
       createHmac("sha256", secret).update(payload).digest("hex"),
     ),
   };
+}
+
+/**
+ * A control-plane POST's key as a route sees it: scoped to the caller (a person or an API key),
+ * or `anonymous` where there is none (signup), and fingerprinted under `secrets`.
+ */
+export function idempotencyOfRequest(
+  c: Context<AppEnv>,
+  secrets: Buffer[],
+  key: string | undefined,
+  body: unknown,
+): IdempotentRequest | undefined {
+  const principal = c.get("principal");
+  return idempotentRequest({
+    key,
+    scope: principal ? `${principal.kind}:${principal.userId}` : "anonymous",
+    method: c.req.method,
+    path: c.req.path,
+    body,
+    secrets,
+  });
+}
+
+/** Puts a fresh or stored answer's headers on the response; a replay says so. */
+export function setAnswerHeaders(
+  c: Context<AppEnv>,
+  answer: Pick<StoredAnswer<unknown>, "headers"> & { replayed: boolean },
+): void {
+  for (const [name, value] of Object.entries(answer.headers)) c.header(name, value);
+  if (answer.replayed) c.header("idempotent-replayed", "true");
 }
 
 /**
@@ -114,4 +146,19 @@ export async function onceForKey<B>(
     delete from idempotency_keys where ctid = any(array(
       select ctid from idempotency_keys where created_at < now() - interval '24 hours' limit 20))`;
   return { ...answer, replayed: false };
+}
+
+/**
+ * `onceForKey` for an answer made outside the database (a call to Stripe): with a key, the key's
+ * lock is held in a transaction while `call` runs, so a retry arriving meanwhile waits for this
+ * answer instead of making a second; without one, no transaction is opened, so no control-plane
+ * connection waits on the outside call.
+ */
+export async function callOnceForKey<B>(
+  sql: Sql,
+  request: IdempotentRequest | undefined,
+  call: () => Promise<StoredAnswer<B>>,
+): Promise<StoredAnswer<B> & { replayed: boolean }> {
+  if (!request) return { ...(await call()), replayed: false };
+  return sql.begin((tx) => onceForKey(tx, request, call));
 }

@@ -1,6 +1,7 @@
-import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { z } from "zod";
 import { ConfigError, secretFromEnvOrDevFile } from "../config.ts";
+import { openSecret, sealSecret } from "../sealing.ts";
 
 export const webhookSecretsEnv = {
   WEBHOOK_SECRETS_KEY: z
@@ -40,21 +41,11 @@ export function newWebhookSecret(): string {
   return `whsec_${randomBytes(32).toString("base64")}`;
 }
 
-/**
- * AES-256-GCM, the endpoint's id as associated data: a ciphertext copied onto another endpoint's
- * row (another tenant's) does not open. Layout: 12-byte nonce, 16-byte tag, ciphertext.
- */
+/** Sealed like every stored secret (`sealing.ts`), bound to the endpoint's id. */
 export function sealWebhookSecret(key: Buffer, endpointId: string, secret: string): Buffer {
-  const nonce = randomBytes(12);
-  const cipher = createCipheriv("aes-256-gcm", key, nonce);
-  cipher.setAAD(Buffer.from(endpointId));
-  const body = Buffer.concat([cipher.update(secret, "utf8"), cipher.final()]);
-  return Buffer.concat([nonce, cipher.getAuthTag(), body]);
+  return sealSecret(key, endpointId, secret);
 }
 
 export function openWebhookSecret(key: Buffer, endpointId: string, sealed: Buffer): string {
-  const decipher = createDecipheriv("aes-256-gcm", key, sealed.subarray(0, 12));
-  decipher.setAAD(Buffer.from(endpointId));
-  decipher.setAuthTag(sealed.subarray(12, 28));
-  return Buffer.concat([decipher.update(sealed.subarray(28)), decipher.final()]).toString("utf8");
+  return openSecret(key, endpointId, sealed);
 }

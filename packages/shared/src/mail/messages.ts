@@ -30,6 +30,16 @@ const tokenData = { token, name: line.optional(), expiresAt: instant.optional() 
 export const mailTemplates = {
   /** Confirm the address of an account (signup, invitation acceptance, a new verification mail). */
   "verify-email": z.strictObject(tokenData),
+  /**
+   * With SIGNUP_CONFIRMATION=email: the link that finishes a signup (`POST /v1/signup/confirm`),
+   * to an address that has no account yet.
+   */
+  "confirm-signup": z.strictObject({ ...tokenData, companyName: line }),
+  /**
+   * With SIGNUP_CONFIRMATION=email: someone asked to sign a company up with an address that
+   * already has an account. Sent instead of a link, so the answer to the signup need not differ.
+   */
+  "signup-existing-account": z.strictObject({ name: line.optional(), companyName: line }),
   /** A password reset link. */
   "reset-password": z.strictObject(tokenData),
   /** An invitation to join a tenant; the token is accepted at `POST /v1/invitations/accept`. */

@@ -2,13 +2,14 @@ import { createRoute } from "@hono/zod-openapi";
 import {
   type App,
   access,
+  callOnceForKey,
   idempotencyKeyHeaders,
-  onceForKey,
   principalOf,
   problemResponses,
+  setAnswerHeaders,
 } from "@oryn/shared";
 import type { BillingDeps } from "../deps.ts";
-import { idempotencyOf, markReplay } from "./idempotency.ts";
+import { idempotencyOf } from "./idempotency.ts";
 import { checkoutBody, sessionSchema } from "./schemas.ts";
 import { createCheckoutSession } from "./subscriptions.ts";
 
@@ -36,21 +37,19 @@ export function registerCreateCheckout(app: App, deps: BillingDeps): void {
   app.openapi(route, async (c) => {
     const input = c.req.valid("json");
     const idempotency = idempotencyOf(c, c.req.valid("header")["idempotency-key"], input);
-    // The key's lock is held while Stripe answers: a retry arriving meanwhile waits for this
-    // session rather than opening a second one.
-    const answer = await deps.sql.begin((tx) =>
-      onceForKey(tx, idempotency, async () => ({
-        status: 200,
-        body: await createCheckoutSession({
-          ...deps,
-          tenantId: principalOf(c).tenantId,
-          plan: input.plan,
-          logger: c.get("logger"),
-        }),
-        headers: {},
-      })),
-    );
-    markReplay(c, answer);
+    // With a key, its lock is held while Stripe answers (a retry waits for this session rather
+    // than opening a second); without one, no control-plane connection waits on Stripe.
+    const answer = await callOnceForKey(deps.sql, idempotency, async () => ({
+      status: 200,
+      body: await createCheckoutSession({
+        ...deps,
+        tenantId: principalOf(c).tenantId,
+        plan: input.plan,
+        logger: c.get("logger"),
+      }),
+      headers: {},
+    }));
+    setAnswerHeaders(c, answer);
     return c.json(answer.body, 200);
   });
 }

@@ -2,13 +2,14 @@ import { createRoute } from "@hono/zod-openapi";
 import {
   type App,
   access,
+  callOnceForKey,
   idempotencyKeyHeaders,
-  onceForKey,
   principalOf,
   problemResponses,
+  setAnswerHeaders,
 } from "@oryn/shared";
 import type { BillingDeps } from "../deps.ts";
-import { idempotencyOf, markReplay } from "./idempotency.ts";
+import { idempotencyOf } from "./idempotency.ts";
 import { sessionSchema } from "./schemas.ts";
 import { createPortalSession } from "./subscriptions.ts";
 
@@ -32,19 +33,17 @@ const route = createRoute({
 export function registerCreatePortal(app: App, deps: BillingDeps): void {
   app.openapi(route, async (c) => {
     const idempotency = idempotencyOf(c, c.req.valid("header")["idempotency-key"], {});
-    const answer = await deps.sql.begin((tx) =>
-      onceForKey(tx, idempotency, async () => ({
-        status: 200,
-        body: await createPortalSession({
-          ...deps,
-          tenantId: principalOf(c).tenantId,
-          returnUrl: deps.urls.portalReturn,
-          logger: c.get("logger"),
-        }),
-        headers: {},
-      })),
-    );
-    markReplay(c, answer);
+    const answer = await callOnceForKey(deps.sql, idempotency, async () => ({
+      status: 200,
+      body: await createPortalSession({
+        ...deps,
+        tenantId: principalOf(c).tenantId,
+        returnUrl: deps.urls.portalReturn,
+        logger: c.get("logger"),
+      }),
+      headers: {},
+    }));
+    setAnswerHeaders(c, answer);
     return c.json(answer.body, 200);
   });
 }

@@ -1,4 +1,4 @@
-import { type AppEnv, type IdempotentRequest, idempotentRequest, principalOf } from "@oryn/shared";
+import { type AppEnv, type IdempotentRequest, idempotencyOfRequest } from "@oryn/shared";
 import type { Context } from "hono";
 
 // Checkout and portal bodies hold nothing secret (a plan name at most), so the fingerprint's
@@ -12,17 +12,5 @@ export function idempotencyOf(
   key: string | undefined,
   body: unknown,
 ): IdempotentRequest | undefined {
-  const principal = principalOf(c);
-  return idempotentRequest({
-    key,
-    scope: `${principal.kind}:${principal.userId}`,
-    method: c.req.method,
-    path: c.req.path,
-    body,
-    secrets: fingerprintKey,
-  });
-}
-
-export function markReplay(c: Context<AppEnv>, answer: { replayed: boolean }): void {
-  if (answer.replayed) c.header("idempotent-replayed", "true");
+  return idempotencyOfRequest(c, fingerprintKey, key, body);
 }

@@ -7,6 +7,7 @@ import {
   type TransactionSql,
 } from "@oryn/shared";
 import type { AuditContext } from "../audit/audit-events.ts";
+import { ssoRequired, ssoRequiredFor } from "../sso/enforcement.ts";
 import { greeting, sendAfterCommit } from "./account-mail.ts";
 import { mintAccountToken, redeemAccountToken, spendAccountTokens } from "./account-tokens.ts";
 import { endSessions } from "./end-sessions.ts";
@@ -46,6 +47,13 @@ async function sendResetLink(deps: ForgotDeps, context: AuditContext, email: str
     const [user] = await tx<{ id: string; name: string }[]>`
       select id, name from users where email = ${email}`;
     if (!user) return [];
+    // A person who must use SSO gets no link: a password would be of no use to them.
+    if (await ssoRequiredFor(tx, { userId: user.id, email })) {
+      await recordUserEvent(tx, context, user.id, "password_reset_refused", {
+        reason: "sso_required",
+      });
+      return [];
+    }
     const minted = await mintAccountToken(tx, {
       userId: user.id,
       purpose: "reset_password",
@@ -80,6 +88,10 @@ export async function resetPassword(
   input: { token: string; passwordHash: string },
 ): Promise<{ email: string; mail: MailRequest[] }> {
   const redeemed = await redeemAccountToken(tx, input.token, ["reset_password"]);
+  // A link mailed before the tenant required SSO does not set a password after.
+  if (await ssoRequiredFor(tx, { userId: redeemed.userId, email: redeemed.email })) {
+    throw ssoRequired();
+  }
   const [user] = await tx<{ name: string; email: string }[]>`
     update users set password_hash = ${input.passwordHash},
                      email_verified_at = coalesce(email_verified_at, now())

@@ -19,7 +19,7 @@ const route = createRoute({
   },
   responses: {
     204: { description: "The password is set; sign in with it" },
-    ...problemResponses(400, 401, 415, 422, 429),
+    ...problemResponses(400, 401, 403, 415, 422, 429),
   },
 });
 

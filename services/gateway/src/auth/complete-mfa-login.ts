@@ -7,6 +7,7 @@ import { personOf } from "../mfa/factors.ts";
 import { noticeMfaChange } from "../mfa/notices.ts";
 import { secondFactorBody } from "../mfa/schemas.ts";
 import { tokensSchema } from "../tokens/issue-tokens.ts";
+import { deliverTokens, sessionCookieHeaders, sessionModeHeaders } from "./session-cookie.ts";
 
 const route = createRoute({
   method: "post",
@@ -16,11 +17,16 @@ const route = createRoute({
   tags: ["Auth"],
   summary: "Finish a login with the second factor: a code from the app, or an unused recovery code",
   request: {
+    headers: sessionModeHeaders,
     body: { content: { "application/json": { schema: secondFactorBody } }, required: true },
   },
   responses: {
-    200: { description: "Tokens", content: { "application/json": { schema: tokensSchema } } },
-    ...problemResponses(400, 401, 415, 422, 429),
+    200: {
+      description: "Tokens",
+      headers: sessionCookieHeaders,
+      content: { "application/json": { schema: tokensSchema } },
+    },
+    ...problemResponses(400, 401, 403, 415, 422, 429),
   },
 });
 
@@ -40,6 +46,6 @@ export function registerCompleteMfaLogin(app: App, deps: GatewayDeps): void {
     if (done.used === "recovery_code") {
       await noticeMfaChange(deps, await personOf(deps.sql, done.userId), "recovery_code_used");
     }
-    return c.json(done.tokens, 200);
+    return c.json(deliverTokens(c, done.tokens, deps.tokens.refreshTtlSeconds), 200);
   });
 }

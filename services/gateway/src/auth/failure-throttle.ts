@@ -1,4 +1,4 @@
-import { ApiError, type RedisClient } from "@oryn/shared";
+import type { RedisClient } from "@oryn/shared";
 import { RateLimiterMemory, RateLimiterRedis } from "rate-limiter-flexible";
 
 /**
@@ -13,8 +13,6 @@ import { RateLimiterMemory, RateLimiterRedis } from "rate-limiter-flexible";
 export type FailureThrottle = {
   /** Milliseconds before `key` may be tried again; 0 when it may be now. */
   waitMs(key: string): Promise<number>;
-  /** Throws 429 `rate_limited` with Retry-After while `key` is locked. */
-  assertAllowed(key: string): Promise<void>;
   /** Counts a failure; answers the lock (ms) it put on the key, 0 for none. */
   failed(key: string): Promise<number>;
   /** Forgets the key's failures and lifts its lock (a success, a completed reset). */
@@ -58,14 +56,6 @@ export function createFailureThrottle(options: {
   };
   return {
     waitMs,
-    async assertAllowed(key) {
-      const wait = await waitMs(key);
-      if (wait === 0) return;
-      throw new ApiError("rate_limited", {
-        detail: "Too many failed attempts; try again later",
-        headers: { "retry-after": String(Math.max(1, Math.ceil(wait / 1000))) },
-      });
-    },
     async failed(key) {
       const counted = await failures.consume(key).catch(() => null);
       if (counted === null) return 0;

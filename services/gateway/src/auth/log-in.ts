@@ -5,6 +5,7 @@ import { auditContextOf } from "../lib/request.ts";
 import { mfaChallengeSchema } from "../mfa/schemas.ts";
 import { tokensSchema } from "../tokens/issue-tokens.ts";
 import { loginBody } from "./schemas.ts";
+import { deliverTokens, sessionCookieHeaders, sessionModeHeaders } from "./session-cookie.ts";
 import { logIn } from "./sessions.ts";
 
 const route = createRoute({
@@ -14,14 +15,20 @@ const route = createRoute({
   ...publicAccess("anyone"),
   tags: ["Auth"],
   summary: "Exchange email and password for tokens",
-  request: { body: { content: { "application/json": { schema: loginBody } }, required: true } },
+  description:
+    "403 `sso_required` for a person whose organisation requires single sign-on (an enforcing SSO connection on their verified domain); its owners keep their password.",
+  request: {
+    headers: sessionModeHeaders,
+    body: { content: { "application/json": { schema: loginBody } }, required: true },
+  },
   responses: {
     200: {
       description:
         "Tokens; or, for a person with two-factor authentication on, `{mfaRequired, mfaToken}` for POST /v1/auth/mfa",
+      headers: sessionCookieHeaders,
       content: { "application/json": { schema: z.union([tokensSchema, mfaChallengeSchema]) } },
     },
-    ...problemResponses(400, 401, 415, 422, 429),
+    ...problemResponses(400, 401, 403, 415, 422, 429),
   },
 });
 
@@ -34,6 +41,8 @@ export function registerLogIn(app: App, deps: GatewayDeps): void {
       input: c.req.valid("json"),
       context: auditContextOf(c, deps),
     });
-    return c.json(tokens, 200);
+    const answer =
+      "mfaRequired" in tokens ? tokens : deliverTokens(c, tokens, deps.tokens.refreshTtlSeconds);
+    return c.json(answer, 200);
   });
 }

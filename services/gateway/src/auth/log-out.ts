@@ -2,6 +2,12 @@ import { createRoute } from "@hono/zod-openapi";
 import { type App, problemResponses, publicAccess } from "@oryn/shared";
 import type { GatewayDeps } from "../deps.ts";
 import { refreshBody } from "./schemas.ts";
+import {
+  clearRefreshCookie,
+  presentedRefreshToken,
+  sessionCookieHeaders,
+  sessionModeHeaders,
+} from "./session-cookie.ts";
 import { logOut } from "./sessions.ts";
 
 const route = createRoute({
@@ -12,16 +18,27 @@ const route = createRoute({
   tags: ["Auth"],
   summary:
     "End the refresh token's session: its refresh tokens at once, its access tokens within seconds",
-  request: { body: { content: { "application/json": { schema: refreshBody } }, required: true } },
-  responses: { 204: { description: "Logged out" }, ...problemResponses(400, 415, 422, 429) },
+  description:
+    "In cookie mode (`X-Oryn-Session: cookie`) the session is the cookie's, the body is `{}`, and the answer removes the cookie.",
+  request: {
+    headers: sessionModeHeaders,
+    body: { content: { "application/json": { schema: refreshBody } }, required: true },
+  },
+  responses: {
+    204: { description: "Logged out", headers: sessionCookieHeaders },
+    ...problemResponses(400, 403, 415, 422, 429),
+  },
 });
 
 export function registerLogOut(app: App, deps: GatewayDeps): void {
   app.openapi(route, async (c) => {
-    const { refreshToken } = c.req.valid("json");
-    await deps.sql.begin((tx) => logOut(tx, refreshToken));
-    // This process refuses the session's access tokens from now on, the others within a poll.
-    await deps.revocations.refresh().catch(() => undefined);
+    const refreshToken = presentedRefreshToken(c, c.req.valid("json"));
+    if (refreshToken) {
+      await deps.sql.begin((tx) => logOut(tx, refreshToken));
+      // This process refuses the session's access tokens from now on, the others within a poll.
+      await deps.revocations.refresh().catch(() => undefined);
+    }
+    clearRefreshCookie(c);
     return c.body(null, 204);
   });
 }

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
-import { ApiError, type RedisClient } from "@oryn/shared";
+import type { RedisClient } from "@oryn/shared";
 import { RateLimiterMemory, RateLimiterRedis, type RateLimiterRes } from "rate-limiter-flexible";
+import { rateLimited } from "../rate-limit/rate-limit-headers.ts";
 import { createFailureThrottle } from "./failure-throttle.ts";
 
 /**
@@ -91,10 +92,7 @@ export function createLoginLimiter(options: {
       if (known === null && accountWaitMs > 0) waits.push(accountWaitMs);
       if (waits.length === 0) return;
       const waitMs = Math.max(...waits);
-      throw new ApiError("rate_limited", {
-        detail: "Too many failed logins; try again later",
-        headers: { "retry-after": String(Math.max(1, Math.ceil(waitMs / 1000))) },
-      });
+      throw rateLimited("Too many failed logins; try again later", waitMs);
     },
     async failed(email, ip) {
       // A rejection here means the limit was just reached; the next attempt is refused.
@@ -124,10 +122,7 @@ export function createLoginLimiter(options: {
         .filter((entry) => entry.state !== null && entry.state.consumedPoints >= entry.points)
         .map((entry) => entry.state?.msBeforeNext ?? 0);
       if (waits.length === 0) return;
-      throw new ApiError("rate_limited", {
-        detail: "Too many wrong codes; try again later",
-        headers: { "retry-after": String(Math.max(1, Math.ceil(Math.max(...waits) / 1000))) },
-      });
+      throw rateLimited("Too many wrong codes; try again later", Math.max(...waits));
     },
     async codeFailed(userId, ip) {
       await Promise.allSettled([codesByUser.consume(userId), byIp.consume(ip)]);

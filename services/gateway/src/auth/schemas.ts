@@ -12,7 +12,12 @@ export const loginBody = z
   .openapi("LoginRequest");
 
 export const refreshBody = z
-  .object({ refreshToken: z.string().min(1).max(200) })
+  .object({
+    refreshToken: z.string().min(1).max(200).optional().openapi({
+      description:
+        "Required, except in cookie mode (`X-Oryn-Session: cookie`), where the token comes from the cookie and must not be in the body",
+    }),
+  })
   .openapi("RefreshRequest");
 
 export type LoginInput = z.infer<typeof loginBody>;

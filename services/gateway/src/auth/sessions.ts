@@ -4,6 +4,7 @@ import { createMfaChallenge } from "../mfa/challenges.ts";
 import { hasActiveTotp } from "../mfa/factors.ts";
 import { verifyPassword } from "../passwords/passwords.ts";
 import { type SessionClient, touchSession } from "../sessions/sessions.ts";
+import { ssoRequired, ssoRequiredFor } from "../sso/enforcement.ts";
 import {
   issueTokens,
   type TokenSettings,
@@ -34,7 +35,7 @@ export async function logIn(deps: {
 }): Promise<Tokens | { mfaRequired: true; mfaToken: string }> {
   const { sql, input } = deps;
   await deps.limiter.assertAllowed(input.email, deps.context.ip);
-  const [user] = await sql<{ id: string; passwordHash: string }[]>`
+  const [user] = await sql<{ id: string; passwordHash: string | null }[]>`
     select id, password_hash from users where email = ${input.email}`;
   const valid = await verifyPassword(user?.passwordHash, input.password);
   if (!user || !valid) {
@@ -47,6 +48,19 @@ export async function logIn(deps: {
       entityId: user?.id ?? null,
     });
     throw new ApiError("invalid_credentials");
+  }
+  // After the password: a guesser learns nothing of the policy from a wrong one.
+  const enforcedBy = await ssoRequiredFor(sql, { userId: user.id, email: input.email });
+  if (enforcedBy) {
+    await recordAuditEvent(sql, deps.context, {
+      tenantId: enforcedBy,
+      actorId: user.id,
+      action: "password_login_refused",
+      entity: "user",
+      entityId: user.id,
+      data: { reason: "sso_required" },
+    });
+    throw ssoRequired();
   }
 
   const memberships = await sql<Membership[]>`

@@ -13,6 +13,7 @@ export function registerGetDocument(app: App, deps: GatewayDeps, own: () => obje
     upstreams: [
       { name: "workspace", url: deps.config.WORKSPACE_URL },
       { name: "billing", url: deps.config.BILLING_URL },
+      { name: "provisioner", url: deps.config.PROVISIONER_URL },
     ],
     ttlMs: 30_000,
     logger: deps.logger,

@@ -22,12 +22,15 @@ export function registerEdgeLimits(app: App, deps: GatewayDeps): void {
     windowSeconds: 60,
     what: "signups from all clients",
   });
-  app.use("/v1/signup", async (c, next) => {
+  // With SIGNUP_CONFIRMATION=email the database is made at the confirmation, which counts too.
+  const countSignup: MiddlewareHandler<AppEnv> = async (c, next) => {
     if (c.req.method !== "POST") return next();
     await signups.take("all");
     await next();
     if ([400, 413, 415, 422].includes(c.res.status)) await signups.give("all");
-  });
+  };
+  app.use("/v1/signup", countSignup);
+  app.use("/v1/signup/confirm", countSignup);
 
   // The document and the reference page are public and anonymous; the document is served from
   // memory now, yet a client fetching it in a loop has no reason to.

@@ -1,5 +1,6 @@
-import { ApiError, type RedisClient } from "@oryn/shared";
+import type { RedisClient } from "@oryn/shared";
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
+import { rateLimited } from "../rate-limit/rate-limit-headers.ts";
 
 /**
  * One fixed window of `quota` per `windowSeconds`, counted in Redis and, while Redis is away, in
@@ -32,10 +33,10 @@ export function createWindow(options: {
     }),
   });
   const refuse = (msBeforeNext: number) =>
-    new ApiError("rate_limited", {
-      detail: `Over the limit of ${options.quota} ${options.what} per ${options.windowSeconds} s`,
-      headers: { "retry-after": String(Math.max(1, Math.ceil(msBeforeNext / 1000))) },
-    });
+    rateLimited(
+      `Over the limit of ${options.quota} ${options.what} per ${options.windowSeconds} s`,
+      msBeforeNext,
+    );
   return {
     async take(key) {
       try {

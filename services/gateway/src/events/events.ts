@@ -1,27 +1,9 @@
-import type { Page, Sql } from "@oryn/shared";
+import { eventBody, type LoggedEvent, type Page, type Sql } from "@oryn/shared";
 import type { Event } from "./schemas.ts";
 
-type EventRow = {
-  id: string;
-  type: Event["type"];
-  occurredAt: Date;
-  sequence: string;
-  tenantId: string;
-  data: Record<string, unknown>;
-  previous: Record<string, unknown> | null;
-};
-
-/** The same shape a delivery's body has (services/webhooks builds it from the same row). */
-export function toEvent(row: EventRow): Event {
-  return {
-    id: row.id,
-    type: row.type,
-    timestamp: row.occurredAt.toISOString(),
-    sequence: Number(row.sequence),
-    tenantId: row.tenantId,
-    data: row.data,
-    ...(row.previous ? { previous: row.previous } : {}),
-  };
+/** The same shape a delivery's body has (`eventBody`); listed events always have a sequence. */
+export function toEvent(row: LoggedEvent): Event {
+  return eventBody(row) as Event;
 }
 
 /** The tenant's events after a sequence number, in order. */
@@ -30,7 +12,7 @@ export async function listEvents(
   tenantId: string,
   page: { after: string; limit: number },
 ): Promise<Page<Event>> {
-  const rows = await sql<EventRow[]>`
+  const rows = await sql<LoggedEvent[]>`
     select id, type, occurred_at, sequence::text, tenant_id, data, previous from events
     where tenant_id = ${tenantId} and sequence > ${page.after}::bigint
     order by sequence limit ${page.limit + 1}`;

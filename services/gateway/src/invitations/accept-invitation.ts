@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { type App, problemResponses, publicAccess } from "@oryn/shared";
 import { sendAfterCommit } from "../accounts/account-mail.ts";
+import { deliverTokens, sessionCookieHeaders, sessionModeHeaders } from "../auth/session-cookie.ts";
 import type { GatewayDeps } from "../deps.ts";
 import { auditContextOf } from "../lib/request.ts";
 import { mfaChallengeSchema } from "../mfa/schemas.ts";
@@ -16,15 +17,17 @@ const route = createRoute({
   summary: "Accept an invitation: creates the account, or joins an existing one with its password",
   ...publicAccess("anyone"),
   request: {
+    headers: sessionModeHeaders,
     body: { content: { "application/json": { schema: acceptInvitationBody } }, required: true },
   },
   responses: {
     200: {
       description:
         "Tokens for the new membership; or, for an existing account with two-factor authentication on, `{mfaRequired, mfaToken}` for POST /v1/auth/mfa",
+      headers: sessionCookieHeaders,
       content: { "application/json": { schema: z.union([tokensSchema, mfaChallengeSchema]) } },
     },
-    ...problemResponses(400, 401, 402, 409, 415, 422, 429),
+    ...problemResponses(400, 401, 402, 403, 409, 415, 422, 429),
   },
 });
 
@@ -39,6 +42,8 @@ export function registerAcceptInvitation(app: App, deps: GatewayDeps): void {
       acceptInvitation(tx, deps.tokens, deps.accountTokens, context, invitee),
     );
     await sendAfterCommit({ queues: deps.queues, logger: c.get("logger") }, mail);
-    return c.json(tokens, 200);
+    const answer =
+      "mfaRequired" in tokens ? tokens : deliverTokens(c, tokens, deps.tokens.refreshTtlSeconds);
+    return c.json(answer, 200);
   });
 }

@@ -1,5 +1,11 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
-import { ConfigError, type Logger, secretFromEnvOrDevFile } from "@oryn/shared";
+import { createHash, randomBytes } from "node:crypto";
+import {
+  ConfigError,
+  type Logger,
+  openSecret,
+  sealSecret,
+  secretFromEnvOrDevFile,
+} from "@oryn/shared";
 import { Secret, TOTP } from "otpauth";
 
 /**
@@ -17,6 +23,8 @@ export type MfaSettings = {
   open(sealed: Buffer, userId: string): string | null;
   /** The name authenticator apps show beside the account. */
   issuer: string;
+  /** MFA_ENCRYPTION_KEY itself: other stored secrets are sealed under keys derived from it. */
+  key: Buffer;
 };
 
 export function loadMfaSettings(options: {
@@ -40,20 +48,12 @@ export function loadMfaSettings(options: {
   }
   return {
     issuer: options.issuer,
-    seal(secret, userId) {
-      const iv = randomBytes(12);
-      const cipher = createCipheriv("aes-256-gcm", key, iv);
-      // Bound to its row: a sealed secret copied to another user's row does not open.
-      cipher.setAAD(Buffer.from(userId));
-      const body = Buffer.concat([cipher.update(secret, "utf8"), cipher.final()]);
-      return Buffer.concat([iv, cipher.getAuthTag(), body]);
-    },
+    key,
+    // Bound to its row: a sealed secret copied to another user's row does not open.
+    seal: (secret, userId) => sealSecret(key, userId, secret),
     open(sealed, userId) {
       try {
-        const decipher = createDecipheriv("aes-256-gcm", key, sealed.subarray(0, 12));
-        decipher.setAAD(Buffer.from(userId));
-        decipher.setAuthTag(sealed.subarray(12, 28));
-        return Buffer.concat([decipher.update(sealed.subarray(28)), decipher.final()]).toString();
+        return openSecret(key, userId, sealed);
       } catch (error) {
         // The person can still sign in with a recovery code; an operator must look at the key.
         options.logger.error(

@@ -12,10 +12,11 @@ export function hashPassword(password: string): Promise<string> {
 const decoyHash = hash("decoy password that matches nothing", options);
 
 export async function verifyPassword(
-  passwordHash: string | undefined,
+  passwordHash: string | null | undefined,
   password: string,
 ): Promise<boolean> {
-  if (passwordHash === undefined) {
+  // No account, or an account made by single sign-on that never set a password.
+  if (passwordHash === undefined || passwordHash === null) {
     await verify(await decoyHash, password);
     return false;
   }

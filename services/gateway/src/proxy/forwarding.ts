@@ -9,6 +9,7 @@ import type { GatewayDeps } from "../deps.ts";
 export const upstreamPaths = {
   workspace: ["/v1/projects", "/v1/audit-log"],
   billing: ["/v1/billing", "/webhooks/stripe"],
+  provisioner: ["/v1/operator"],
 } as const;
 
 export function servedBy(upstream: keyof typeof upstreamPaths, path: string): boolean {

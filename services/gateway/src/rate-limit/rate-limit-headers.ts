@@ -1,4 +1,5 @@
 import { randomInt } from "node:crypto";
+import { ApiError } from "@oryn/shared";
 
 /** One window of a bucket, as the headers describe it. */
 export type Window = { name: string; quota: number; windowSeconds: number };
@@ -47,4 +48,15 @@ export function retryAfterSeconds(
 ): number {
   const seconds = Math.max(1, Math.ceil(msBeforeNext / 1000));
   return seconds + random(0, Math.max(1, Math.ceil(seconds / 10)) + 1);
+}
+
+/**
+ * The 429 of a limit other than the request buckets (failed logins, codes, mail, edge windows):
+ * `detail` says which, Retry-After the whole seconds until it reopens (at least 1).
+ */
+export function rateLimited(detail: string, msBeforeNext: number): ApiError {
+  return new ApiError("rate_limited", {
+    detail,
+    headers: { "retry-after": String(Math.max(1, Math.ceil(msBeforeNext / 1000))) },
+  });
 }

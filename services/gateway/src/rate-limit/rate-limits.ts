@@ -38,6 +38,8 @@ export type RateLimits = {
   tenant: Record<PlanName, Policy[]>;
   ip: Policy[];
   session: Policy[];
+  /** The operator API, per client IP (docs/operations.md#the-operator-api). */
+  operator: Policy[];
   /**
    * Requests answered 401 or 403 that a tenant is not charged for, per minute: past it, refused
    * requests count like any other, so hammering a forbidden route is still limited.
@@ -97,6 +99,7 @@ export function createRateLimits(options: {
   tenantPerSecond: number | undefined;
   ipPerMinute: number;
   sessionPerMinute: number;
+  operatorPerMinute: number;
   refusedPerMinute: number;
   /** Most points one gateway takes from Redis at a time for a window (see `leasedWindow`). */
   leaseMax: number;
@@ -137,6 +140,7 @@ export function createRateLimits(options: {
     tenant,
     ip: [window("ip", "ip", options.ipPerMinute, 60)],
     session: [window("session", "session", options.sessionPerMinute, 60)],
+    operator: [window("operator", "operator", options.operatorPerMinute, 60)],
     refused: window("tenant-refused", "tenant-refused", options.refusedPerMinute, 60),
     planOf: options.planOf,
     decisions: options.decisions,
@@ -161,7 +165,11 @@ function fallbackWatch(redis: RedisClient, logger: Logger): () => "redis" | "mem
   };
 }
 
-export type Bucket = { kind: "tenant" | "ip" | "session"; policies: Policy[]; key: string };
+export type Bucket = {
+  kind: "tenant" | "ip" | "session" | "operator";
+  policies: Policy[];
+  key: string;
+};
 
 /**
  * Which bucket a request is counted in. Signup, login, a login's second factor and accepting an
@@ -187,6 +195,11 @@ export async function bucketFor(
   clientIp: () => string,
 ): Promise<Bucket> {
   if (passwordRoutes.has(path)) return { kind: "ip", policies: limits.ip, key: clientIp() };
+  // Whatever credential comes along: a tenant's token is refused there and must not be charged
+  // to the tenant, and a wrong operator token is counted like a right one.
+  if (path.startsWith(operatorRoutes)) {
+    return { kind: "operator", policies: limits.operator, key: clientIp() };
+  }
   if (sessionRoutes.has(path)) {
     return { kind: "session", policies: limits.session, key: clientIp() };
   }
@@ -199,10 +212,12 @@ export async function bucketFor(
 
 const passwordRoutes = new Set([
   "/v1/signup",
+  "/v1/signup/confirm",
   "/v1/auth/login",
   "/v1/auth/mfa",
   "/v1/invitations/accept",
 ]);
+const operatorRoutes = "/v1/operator/";
 const sessionRoutes = new Set(["/v1/auth/refresh", "/v1/auth/logout"]);
 
 type Outcome = { policy: Policy; state: RateLimiterRes; refused: boolean };

@@ -50,4 +50,22 @@ export const signupAnswer = z
   })
   .openapi("SignupAnswer");
 
+export const signupPendingAnswer = z
+  .object({
+    status: z.literal("confirmation_sent").openapi({
+      description:
+        "SIGNUP_CONFIRMATION=email: a link was mailed to the owner's address (or, if it has an account, a notice); nothing is created until `POST /v1/signup/confirm`",
+    }),
+  })
+  .openapi("SignupPending");
+
+export const confirmSignupBody = z
+  .object({
+    token: z.string().min(1).max(512).openapi({ description: "The `token` of the mailed link" }),
+    slug: slugSchema.optional().openapi({
+      description: "Another slug, when the one asked for at signup has been taken since",
+    }),
+  })
+  .openapi("ConfirmSignupRequest");
+
 export type SignupInput = z.infer<typeof signupBody>;

@@ -1,14 +1,29 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import { ApiError, enqueue, type Logger, type Queues, type TransactionSql } from "@oryn/shared";
+import {
+  ApiError,
+  enqueue,
+  type Logger,
+  type MailRequest,
+  type Queues,
+  type Sql,
+  type TransactionSql,
+} from "@oryn/shared";
+import { sendAfterCommit } from "../accounts/account-mail.ts";
 import { type AuditContext, recordAuditEvent } from "../audit/audit-events.ts";
 import { addMembership } from "../members/members.ts";
-import { issueTokens, type TokenSettings, type Tokens } from "../tokens/issue-tokens.ts";
-import type { SignupInput } from "./schemas.ts";
+import { issueTokens, type TokenSettings, type Tokens, tokensFor } from "../tokens/issue-tokens.ts";
 
 export type SignupResult = {
   tenant: { id: string; slug: string; name: string; status: "provisioning" };
   user: { id: string; email: string; name: string };
   tokens: Tokens;
+};
+
+/** What a signup creates: the password arrives hashed (argon2 runs outside transactions). */
+export type NewSignup = {
+  company: { name: string; slug?: string | undefined };
+  owner: { email: string; name: string };
+  passwordHash: string;
 };
 
 /**
@@ -19,7 +34,7 @@ export async function signUp(
   tx: TransactionSql,
   tokens: TokenSettings,
   context: AuditContext,
-  input: SignupInput & { passwordHash: string },
+  input: NewSignup,
 ): Promise<SignupResult> {
   const tenantId = randomUUID();
   const userId = randomUUID();
@@ -58,6 +73,43 @@ export async function signUp(
       context,
     ),
   };
+}
+
+/** A committed signup as an idempotency key keeps it: tokens are never stored. */
+export type StoredSignup = Omit<SignupResult, "tokens">;
+
+/** What only the request that made the signup has: its tokens and the mail to send. */
+export type FreshSignup = { tokens: Tokens; mail: MailRequest[] };
+
+/**
+ * After the commit of a signup (or of its replay): the provisioning job and the mail, for the
+ * request that made it; fresh tokens for a replay, which proved the password (the fingerprint
+ * covers the body) as a login would, rather than tokens kept from the first answer.
+ */
+export async function afterSignup(
+  deps: { sql: Sql; queues: Queues; tokens: TokenSettings },
+  logger: Logger,
+  context: AuditContext,
+  signup: StoredSignup,
+  fresh: FreshSignup | undefined,
+): Promise<SignupResult> {
+  if (fresh) {
+    // Only after the commit, so a job never looks for a tenant that a rollback took away.
+    // Side by side: with Redis away, each waits its bound, and the answer waits one of them.
+    await Promise.all([
+      enqueueProvisioning(deps.queues, logger, signup.tenant.id, context.requestId),
+      sendAfterCommit({ queues: deps.queues, logger }, fresh.mail),
+    ]);
+  }
+  const tokens =
+    fresh?.tokens ??
+    (await tokensFor(
+      deps.sql,
+      deps.tokens,
+      { userId: signup.user.id, tenantId: signup.tenant.id },
+      context,
+    ));
+  return { ...signup, tokens };
 }
 
 /**

@@ -8,13 +8,17 @@ import type { SigningKeys } from "./signing-keys.ts";
 export const tokensSchema = z
   .object({
     accessToken: z.string(),
-    refreshToken: z.string(),
+    refreshToken: z.string().optional().openapi({
+      description:
+        "Always present, except in cookie mode (`X-Oryn-Session: cookie`): the refresh token is then in an HttpOnly cookie",
+    }),
     tokenType: z.literal("Bearer"),
     expiresIn: z.number().int().openapi({ description: "Seconds until the access token expires" }),
   })
   .openapi("Tokens");
 
-export type Tokens = z.infer<typeof tokensSchema>;
+/** Tokens as issued; the answer may leave the refresh token out (cookie mode). */
+export type Tokens = z.infer<typeof tokensSchema> & { refreshToken: string };
 
 export type TokenSettings = {
   keys: SigningKeys;

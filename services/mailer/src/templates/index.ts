@@ -1,4 +1,5 @@
 import type { MailMessage, MailTemplate } from "@oryn/shared";
+import { confirmSignup } from "./confirm-signup.ts";
 import { emailChangeConfirm } from "./email-change-confirm.ts";
 import { emailChangedNotice } from "./email-changed-notice.ts";
 import { invitation } from "./invitation.ts";
@@ -6,6 +7,7 @@ import type { RenderedMail, TemplateContext } from "./layout.ts";
 import { mfaChangedNotice } from "./mfa-changed-notice.ts";
 import { passwordChangedNotice } from "./password-changed-notice.ts";
 import { resetPassword } from "./reset-password.ts";
+import { signupExistingAccount } from "./signup-existing-account.ts";
 import { verifyEmail } from "./verify-email.ts";
 import { webhookEndpointDisabled } from "./webhook-endpoint-disabled.ts";
 
@@ -21,6 +23,8 @@ type Renderers = {
 /** Every template of the catalogue (packages/shared/src/mail/messages.ts) has its renderer here. */
 const renderers: Renderers = {
   "verify-email": verifyEmail,
+  "confirm-signup": confirmSignup,
+  "signup-existing-account": signupExistingAccount,
   "reset-password": resetPassword,
   invitation,
   "email-change-confirm": emailChangeConfirm,

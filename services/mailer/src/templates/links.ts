@@ -4,6 +4,7 @@
  */
 export const appPages = {
   verifyEmail: "/verify-email",
+  confirmSignup: "/confirm-signup",
   resetPassword: "/reset-password",
   acceptInvitation: "/accept-invitation",
   /** Email changes are confirmed with `POST /v1/auth/verify-email`, like a first address. */

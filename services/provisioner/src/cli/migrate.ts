@@ -1,5 +1,5 @@
-import { tenantMigrationsDir } from "../env.ts";
 import { type FleetMigrationReport, migrateFleet } from "../fleet/fleet-migrate.ts";
+import { tenantMigrationsDir } from "../tenant-migrations.ts";
 import type { CliContext } from "./context.ts";
 import { printAnswer, progressLine } from "./output.ts";
 
@@ -30,7 +30,7 @@ export async function migrateCommand(
       controlPlane: context.controlPlane,
       admins: context.servers,
       template: config.TENANT_TEMPLATE_DATABASE,
-      migrations: tenantMigrationsDir(config),
+      migrations: tenantMigrationsDir(),
       queues: context.queues(),
       connection: context.redis(),
       prefix: config.REDIS_PREFIX,

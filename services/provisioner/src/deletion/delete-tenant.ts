@@ -91,6 +91,11 @@ async function runStep(
         await tx`delete from invitations where tenant_id = ${tenantId}`;
         await tx`delete from refresh_tokens where tenant_id = ${tenantId}`;
         await tx`delete from memberships where tenant_id = ${tenantId}`;
+        // The directory's tokens and what it said about people (SCIM) go with the access.
+        await tx`delete from scim_tokens where tenant_id = ${tenantId}`;
+        await tx`delete from scim_users where tenant_id = ${tenantId}`;
+        await tx`delete from scim_groups where tenant_id = ${tenantId}`;
+        await tx`delete from sso_group_roles where tenant_id = ${tenantId}`;
         await tx`
           update tenant_exports set status = 'expired'
           where tenant_id = ${tenantId} and status <> 'expired'`;

@@ -14,6 +14,7 @@ import {
   migrateTenantDatabase,
   type TenantMigrationOutcome,
 } from "./migrate-tenant.ts";
+import { recordRunEnd, recordRunStart } from "./runs.ts";
 import { fleetServers, unregisteredServer } from "./servers.ts";
 import { migrateSpares, type SpareMigrationResult } from "./spares.ts";
 import { migrateTemplates, type TemplateResult } from "./templates.ts";
@@ -88,7 +89,22 @@ export async function migrateFleet(
       select pg_try_advisory_lock(${fleetLockKey}) as locked`;
     if (!row?.locked) throw new Error("another fleet migration is running on this control plane");
     try {
-      return await migrateUnderLock(deps, options);
+      const runId = await recordRunStart(deps.controlPlane, {
+        targetVersion: latestVersion(deps.migrations),
+        canary: options.canary ?? null,
+        concurrency: options.concurrency,
+      });
+      try {
+        const report = await migrateUnderLock(deps, options);
+        await recordRunEnd(deps.controlPlane, runId, { report });
+        return report;
+      } catch (error) {
+        await recordRunEnd(deps.controlPlane, runId, { error: messageOf(error) }).catch(
+          (recording: unknown) =>
+            deps.logger.warn({ err: recording }, "could not record the failed fleet migration"),
+        );
+        throw error;
+      }
     } finally {
       await lock`select pg_advisory_unlock(${fleetLockKey})`;
     }

@@ -1,7 +1,10 @@
 import {
+  createdAtCursor,
   enqueue,
   isUuid,
   jobCatalogue,
+  type Page,
+  pageOf,
   type Queues,
   type Sql,
   type TenantStatus,
@@ -52,6 +55,35 @@ export async function listTenants(
     order by t.created_at, t.id`;
 }
 
+/**
+ * A page of tenants, oldest first, for the operator API: keyset-paged on (created_at, id) like
+ * every list (docs/api.md#lists), filtered by status and server.
+ */
+export async function pageTenants(
+  sql: Sql,
+  options: {
+    status?: TenantStatus | undefined;
+    server?: string | undefined;
+    limit: number;
+    after: [atMicros: string, id: string] | undefined;
+  },
+): Promise<Page<OperatorTenant>> {
+  const rows = await sql<(OperatorTenant & { cursorAt: string })[]>`
+    select q.*, (extract(epoch from q.created_at) * 1000000)::bigint::text as cursor_at
+    from (${selectTenants(sql)}) q
+    where true
+      ${options.status ? sql`and q.status = ${options.status}` : sql``}
+      ${options.server ? sql`and q.server = ${options.server}` : sql``}
+      ${options.after ? sql`and (q.created_at, q.id) > (timestamptz 'epoch' + ${options.after[0]}::bigint * interval '1 microsecond', ${options.after[1]}::uuid)` : sql``}
+    order by q.created_at, q.id limit ${options.limit + 1}`;
+  return pageOf(
+    rows,
+    options.limit,
+    (last) => createdAtCursor.encode([last.cursorAt, last.id]),
+    ({ cursorAt: _, ...tenant }) => tenant,
+  );
+}
+
 /** By id or slug; a slug is only ever a bound value here, never SQL text. */
 export async function findTenantByRef(sql: Sql, ref: string): Promise<OperatorTenant | undefined> {
   const [row] = await sql<OperatorTenant[]>`
@@ -73,13 +105,22 @@ export async function retryProvisioning(
   sql: Sql,
   queues: Queues,
   tenantId: string,
+  by: { via: "cli" | "operator_api"; requestId?: string; ip?: string } = { via: "cli" },
 ): Promise<RetryOutcome> {
-  const updated = await sql`
-    update tenants
-    set status = 'provisioning', provisioning_attempts = 0, provisioning_error = null,
-        provisioning_error_detail = null, updated_at = now()
-    where id = ${tenantId} and status = 'provisioning_failed'`;
-  if (updated.count !== 1) return "not_failed";
+  const retried = await sql.begin(async (tx) => {
+    const updated = await tx`
+      update tenants
+      set status = 'provisioning', provisioning_attempts = 0, provisioning_error = null,
+          provisioning_error_detail = null, updated_at = now()
+      where id = ${tenantId} and status = 'provisioning_failed'`;
+    if (updated.count !== 1) return false;
+    await tx`
+      insert into audit_events (tenant_id, actor_id, action, entity, entity_id, ip, request_id, data)
+      values (${tenantId}, null, 'provisioning_retried', 'tenant', ${tenantId}, ${by.ip ?? null},
+              ${by.requestId ?? null}, ${tx.json({ via: by.via })})`;
+    return true;
+  });
+  if (!retried) return "not_failed";
   const queue = queues.get(jobCatalogue.provisionTenant.queue);
   await (await queue.getJob(jobCatalogue.provisionTenant.jobId({ tenantId })))?.remove();
   await enqueue(queues, "provisionTenant", { tenantId });

@@ -1,8 +1,11 @@
 import {
   enqueue,
   enqueueMail,
+  eventBody,
   type JobPayload,
   openWebhookSecret,
+  RefusedTarget,
+  resolveTarget,
   UnrecoverableError,
 } from "@oryn/shared";
 import { DelayedError, type Job } from "bullmq";
@@ -10,7 +13,6 @@ import type { WebhooksDeps } from "../deps.ts";
 import { retryDelayMs } from "./schedule.ts";
 import { type SendOutcome, send } from "./send.ts";
 import { signatureHeader } from "./signatures.ts";
-import { RefusedTarget, resolveTarget } from "./targets.ts";
 
 type DueDelivery = {
   id: string;
@@ -32,19 +34,6 @@ type DueDelivery = {
   data: unknown;
   previous: unknown;
 };
-
-/** The body of a delivery: the event as GET /v1/events lists it. */
-export function deliveryBody(row: DueDelivery): string {
-  return JSON.stringify({
-    id: row.eventId,
-    type: row.eventType,
-    timestamp: row.occurredAt.toISOString(),
-    sequence: row.sequence === null ? null : Number(row.sequence),
-    tenantId: row.tenantId,
-    data: row.data,
-    ...(row.previous === null ? {} : { previous: row.previous }),
-  });
-}
 
 /** How long a deferred job waits for a slot of its endpoint or tenant to free up. */
 const slotWaitMs = () => 500 + Math.round(Math.random() * 500);
@@ -110,7 +99,7 @@ async function attempt(deps: WebhooksDeps, row: DueDelivery): Promise<SendOutcom
       secrets.push(
         openWebhookSecret(deps.secretsKey, row.endpointId, row.previousSecretCiphertext),
       );
-    const body = deliveryBody(row);
+    const body = JSON.stringify(eventBody({ ...row, id: row.eventId, type: row.eventType }));
     // A fresh timestamp each attempt (receivers refuse old ones); the id never changes.
     const timestamp = Math.floor(Date.now() / 1000);
     const headers = {

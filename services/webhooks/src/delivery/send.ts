@@ -1,7 +1,7 @@
 import { request as httpRequest, type IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
 import type { LookupFunction } from "node:net";
-import type { ResolvedTarget } from "./targets.ts";
+import type { ResolvedTarget } from "@oryn/shared";
 
 /** How much of an answer the delivery log keeps. */
 export const excerptBytes = 1024;

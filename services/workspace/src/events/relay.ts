@@ -17,13 +17,26 @@ const batchSize = 500;
  * webhooks service: workspace already holds the tenant databases' credentials, while the
  * webhooks service, the one process that calls addresses tenants chose, keeps no way into a
  * tenant database at all.
+ *
+ * A write is wrapped in `writing`: the tenant is marked in the control plane before the write
+ * (`event_outbox_marks`, at most once per `markSeconds` per process), and its outbox is relayed
+ * after. The sweep visits only marked tenants, so what a crash strands between a commit and its
+ * relay is found without opening a connection to every tenant database each period.
  */
 export type EventRelay = {
+  /** Marks the tenant, runs the write, then moves the tenant's outbox without holding it up. */
+  writing<T>(tenantId: string, write: () => Promise<T>): Promise<T>;
+  /** Marks the tenant as possibly holding events (before a write that records some). */
+  mark(tenantId: string): Promise<void>;
   /** After a write commits: moves the tenant's outbox soon, without holding up the answer. */
   relaySoon(tenantId: string): void;
   /** Moves one tenant's outbox now; the number of events moved. */
   relay(tenantId: string): Promise<number>;
-  /** Moves every active tenant's outbox: what a crash between commit and relay left behind. */
+  /**
+   * Moves the outbox of every marked tenant: what a crash between commit and relay left behind,
+   * or a relay that failed. A mark older than twice `markSeconds` whose outbox is then empty is
+   * removed (a younger one may be another process's, which does not mark again meanwhile).
+   */
   sweep(): Promise<number>;
   /** Waits for relays in flight. */
   settle(): Promise<void>;
@@ -33,10 +46,24 @@ export function createEventRelay(deps: {
   pools: TenantPools;
   controlPlane: Sql;
   logger: Logger;
+  /** How long this process trusts its own mark of a tenant: the sweep's period. */
+  markSeconds: number;
 }): EventRelay {
   // One relay per tenant at a time in this process; a write during it asks for one more round.
   const running = new Map<string, Promise<void>>();
   const again = new Set<string>();
+  // Tenants this process marked, and when: a mark is written again once it is this old.
+  const marked = new Map<string, number>();
+
+  async function mark(tenantId: string): Promise<void> {
+    const at = marked.get(tenantId);
+    if (at !== undefined && Date.now() - at < deps.markSeconds * 1000) return;
+    const now = Date.now();
+    await deps.controlPlane`
+      insert into event_outbox_marks (tenant_id) values (${tenantId})
+      on conflict (tenant_id) do update set marked_at = clock_timestamp()`;
+    marked.set(tenantId, now);
+  }
 
   async function moveBatch(tenantId: string): Promise<number> {
     return deps.pools.run(tenantId, (sql) =>
@@ -99,18 +126,41 @@ export function createEventRelay(deps: {
   }
 
   return {
+    async writing(tenantId, write) {
+      await mark(tenantId);
+      const result = await write();
+      relaySoon(tenantId);
+      return result;
+    },
+    mark,
     relaySoon,
     relay,
     async sweep() {
-      const tenants = await deps.controlPlane<{ id: string }[]>`
-        select id from tenants
-        where status in ('active', 'restricted') and schema_version >= 6 order by id`;
+      const stale = Date.now() - deps.markSeconds * 1000;
+      for (const [tenantId, at] of marked) if (at < stale) marked.delete(tenantId);
+      // Marks of tenants whose database is gone have nothing left to move.
+      await deps.controlPlane`
+        delete from event_outbox_marks m using tenants t
+        where t.id = m.tenant_id and t.status = 'deleted'`;
+      const marks = await deps.controlPlane<{ tenantId: string; markedAt: string; old: boolean }[]>`
+        select m.tenant_id, m.marked_at::text,
+               m.marked_at < now() - make_interval(secs => ${2 * deps.markSeconds}) as old
+        from event_outbox_marks m join tenants t on t.id = m.tenant_id
+        where t.status in ('active', 'restricted') order by m.tenant_id`;
       let moved = 0;
-      for (const { id } of tenants) {
+      for (const { tenantId, markedAt, old } of marks) {
         try {
-          moved += await relay(id);
+          moved += await relay(tenantId);
         } catch (error) {
-          deps.logger.warn({ err: error, tenantId: id }, "event sweep failed for a tenant");
+          deps.logger.warn({ err: error, tenantId }, "event sweep failed for a tenant");
+          continue;
+        }
+        // Only the mark as read: a newer one (a write since) stays. Compared as text, to the
+        // microsecond: a timestamptz parameter would go through a JS Date, to the millisecond.
+        if (old) {
+          await deps.controlPlane`
+            delete from event_outbox_marks
+            where tenant_id = ${tenantId} and marked_at::text = ${markedAt}`;
         }
       }
       return moved;

@@ -27,15 +27,16 @@ export function registerDeleteProject(app: App, deps: WorkspaceDeps): void {
     const principal = principalOf(c);
     const id = assertProjectId(c.req.valid("param").id);
     const versions = acceptedVersions(c.req.valid("header")["if-match"]);
-    await deps.pools.run(principal.tenantId, (sql) =>
-      writeAs(sql, actorOf(c), async (tx) => {
-        const before = await lockProject(tx, id);
-        await deleteProject(tx, id, versions);
-        // Its tasks go with it, each without an event of its own: this one says so.
-        if (before) await recordTenantEvent(tx, "project.deleted", before);
-      }),
+    await deps.events.writing(principal.tenantId, () =>
+      deps.pools.run(principal.tenantId, (sql) =>
+        writeAs(sql, actorOf(c), async (tx) => {
+          const before = await lockProject(tx, id);
+          await deleteProject(tx, id, versions);
+          // Its tasks go with it, each without an event of its own: this one says so.
+          if (before) await recordTenantEvent(tx, "project.deleted", before);
+        }),
+      ),
     );
-    deps.events.relaySoon(principal.tenantId);
     return c.body(null, 204);
   });
 }

@@ -36,16 +36,17 @@ export function registerUpdateProject(app: App, deps: WorkspaceDeps): void {
     const id = assertProjectId(c.req.valid("param").id);
     const input = c.req.valid("json");
     const versions = acceptedVersions(c.req.valid("header")["if-match"]);
-    const project = await deps.pools.run(principal.tenantId, (sql) =>
-      writeAs(sql, actorOf(c), async (tx) => {
-        const before = await lockProject(tx, id);
-        const after = await updateProject(tx, id, input, versions);
-        if (before)
-          await recordTenantEvent(tx, "project.updated", after, changedFields(before, after));
-        return after;
-      }),
+    const project = await deps.events.writing(principal.tenantId, () =>
+      deps.pools.run(principal.tenantId, (sql) =>
+        writeAs(sql, actorOf(c), async (tx) => {
+          const before = await lockProject(tx, id);
+          const after = await updateProject(tx, id, input, versions);
+          if (before)
+            await recordTenantEvent(tx, "project.updated", after, changedFields(before, after));
+          return after;
+        }),
+      ),
     );
-    deps.events.relaySoon(principal.tenantId);
     c.header("etag", etagOf(project.version));
     return c.json(project, 200);
   });

@@ -52,23 +52,24 @@ export function registerCreateTask(app: App, deps: WorkspaceDeps): void {
     const input = c.req.valid("json");
     const idempotency = idempotencyOf(c, c.req.valid("header")["idempotency-key"], input);
     await assertMember(deps.controlPlane, tenantId, input.assigneeId);
-    const answer = await deps.pools.run(tenantId, (sql) =>
-      writeAs(sql, actorOf(c), (tx) =>
-        once(tx, idempotency, async () => {
-          const task = await createTask(tx, projectId, input);
-          await recordTenantEvent(tx, "task.created", task);
-          return {
-            status: 201,
-            body: task,
-            headers: {
-              location: `/v1/projects/${projectId}/tasks/${task.id}`,
-              etag: etagOf(task.version),
-            },
-          };
-        }),
+    const answer = await deps.events.writing(tenantId, () =>
+      deps.pools.run(tenantId, (sql) =>
+        writeAs(sql, actorOf(c), (tx) =>
+          once(tx, idempotency, async () => {
+            const task = await createTask(tx, projectId, input);
+            await recordTenantEvent(tx, "task.created", task);
+            return {
+              status: 201,
+              body: task,
+              headers: {
+                location: `/v1/projects/${projectId}/tasks/${task.id}`,
+                etag: etagOf(task.version),
+              },
+            };
+          }),
+        ),
       ),
     );
-    deps.events.relaySoon(tenantId);
     setAnswerHeaders(c, answer);
     return c.json(answer.body, 201);
   });

@@ -28,14 +28,15 @@ export function registerDeleteTask(app: App, deps: WorkspaceDeps): void {
     const ids = { projectId: assertId(params.id), taskId: assertId(params.taskId) };
     const versions = acceptedVersions(c.req.valid("header")["if-match"]);
     const { tenantId } = principalOf(c);
-    await deps.pools.run(tenantId, (sql) =>
-      writeAs(sql, actorOf(c), async (tx) => {
-        const before = await lockTask(tx, ids);
-        await deleteTask(tx, ids, versions);
-        if (before) await recordTenantEvent(tx, "task.deleted", before);
-      }),
+    await deps.events.writing(tenantId, () =>
+      deps.pools.run(tenantId, (sql) =>
+        writeAs(sql, actorOf(c), async (tx) => {
+          const before = await lockTask(tx, ids);
+          await deleteTask(tx, ids, versions);
+          if (before) await recordTenantEvent(tx, "task.deleted", before);
+        }),
+      ),
     );
-    deps.events.relaySoon(tenantId);
     return c.body(null, 204);
   });
 }

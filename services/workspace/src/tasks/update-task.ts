@@ -39,16 +39,17 @@ export function registerUpdateTask(app: App, deps: WorkspaceDeps): void {
     const input = c.req.valid("json");
     const versions = acceptedVersions(c.req.valid("header")["if-match"]);
     await assertMember(deps.controlPlane, tenantId, input.assigneeId);
-    const task = await deps.pools.run(tenantId, (sql) =>
-      writeAs(sql, actorOf(c), async (tx) => {
-        const before = await lockTask(tx, ids);
-        const after = await updateTask(tx, ids, input, versions);
-        if (before)
-          await recordTenantEvent(tx, "task.updated", after, changedFields(before, after));
-        return after;
-      }),
+    const task = await deps.events.writing(tenantId, () =>
+      deps.pools.run(tenantId, (sql) =>
+        writeAs(sql, actorOf(c), async (tx) => {
+          const before = await lockTask(tx, ids);
+          const after = await updateTask(tx, ids, input, versions);
+          if (before)
+            await recordTenantEvent(tx, "task.updated", after, changedFields(before, after));
+          return after;
+        }),
+      ),
     );
-    deps.events.relaySoon(tenantId);
     c.header("etag", etagOf(task.version));
     return c.json(task, 200);
   });

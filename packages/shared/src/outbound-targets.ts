@@ -1,5 +1,12 @@
 import { lookup } from "node:dns/promises";
-import { BlockList, isIP } from "node:net";
+import { BlockList, isIP, type LookupFunction } from "node:net";
+
+/**
+ * The one rule for calls to addresses a tenant chose (webhook URLs, an SSO connection's issuer):
+ * loopback, private, link-local, metadata, unspecified and reserved addresses are refused unless
+ * the deployment allows private targets (tests, never production), and a name is judged by every
+ * address it resolves to, the address checked being the one connected to.
+ */
 
 /** Why an address is refused: the classes the issue names, each with its own test. */
 export type RefusedClass =
@@ -138,4 +145,36 @@ export async function resolveTarget(
     }
   }
   return { url: parsed, address: first.address, family: first.family === 6 ? 6 : 4 };
+}
+
+/**
+ * A `lookup` for node:net/tls (and undici's connector, which passes it on) that applies the rule
+ * while connecting: the connection goes to the address checked. Node does not call `lookup` for
+ * an IP literal: callers check those with `refusedClassOf` before connecting.
+ */
+export function guardedLookup(policy: { allowPrivate: boolean }): LookupFunction {
+  return (hostname, options, callback) => {
+    lookup(hostname, { all: true, verbatim: true }).then(
+      (addresses) => {
+        const refused = policy.allowPrivate
+          ? undefined
+          : addresses.find(({ address }) => refusedClassOf(address));
+        if (refused) {
+          const error = new RefusedTarget(
+            `refused: ${refused.address} is a ${refusedClassOf(refused.address)} address`,
+          );
+          callback(error as NodeJS.ErrnoException, "", 0);
+          return;
+        }
+        const [first] = addresses;
+        if (!first) {
+          callback(new RefusedTarget("unresolved: no address") as NodeJS.ErrnoException, "", 0);
+          return;
+        }
+        if (options.all) callback(null, addresses);
+        else callback(null, first.address, first.family);
+      },
+      (error: NodeJS.ErrnoException) => callback(error, "", 0),
+    );
+  };
 }

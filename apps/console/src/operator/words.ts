@@ -1,0 +1,30 @@
+import type { components } from "@oryn/client";
+
+export type OperatorTenant = components["schemas"]["OperatorTenant"];
+export type TenantStatus = OperatorTenant["status"];
+
+export const statusWords: Record<TenantStatus, string> = {
+  provisioning: "Provisioning",
+  provisioning_failed: "Provisioning failed",
+  active: "Active",
+  restricted: "Restricted",
+  deleting: "Being deleted",
+  deleted: "Deleted",
+};
+
+export const statuses = Object.keys(statusWords) as TenantStatus[];
+
+// The provisioner's steps in order (services/provisioner/src/provisioning/steps.ts).
+export const steps = [
+  "place",
+  "prepare_template",
+  "create_role",
+  "create_database",
+  "migrate",
+  "grant_access",
+  "activate",
+] as const;
+
+export function isStatus(value: string | null): value is TenantStatus {
+  return value !== null && (statuses as string[]).includes(value);
+}

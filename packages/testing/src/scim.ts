@@ -1,0 +1,47 @@
+import type { Answer } from "./http.ts";
+
+// A SCIM 2.0 client for tests of /scim/v2 (test/scim*.test.ts): bodies as application/scim+json
+// unless told otherwise, the tenant's SCIM token as the bearer.
+
+export const patchOp = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+export const userUrn = "urn:ietf:params:scim:schemas:core:2.0:User";
+export const groupUrn = "urn:ietf:params:scim:schemas:core:2.0:Group";
+export const errorUrn = "urn:ietf:params:scim:api:messages:2.0:Error";
+
+export type Scim = (
+  method: string,
+  path: string,
+  body?: unknown,
+  options?: { token?: string; contentType?: string; raw?: string },
+) => Promise<Answer>;
+
+export function scimClient(gatewayUrl: string, token: string): Scim {
+  return async (method, path, body, options = {}) => {
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${options.token ?? token}`,
+      accept: "application/scim+json",
+    };
+    let payload: string | undefined;
+    if (body !== undefined || options.raw !== undefined) {
+      headers["content-type"] = options.contentType ?? "application/scim+json";
+      payload = options.raw ?? JSON.stringify(body);
+    }
+    const response = await fetch(`${gatewayUrl}/scim/v2${path}`, {
+      method,
+      headers,
+      body: payload,
+    });
+    const text = await response.text();
+    return {
+      status: response.status,
+      headers: response.headers,
+      json: text ? JSON.parse(text) : undefined,
+    };
+  };
+}
+
+/** A SCIM error's status and scimType, to compare in one expectation. */
+export const scimError = (answer: Answer) => [answer.status, answer.json?.scimType];
+
+/** A filter expression as a query value. */
+export const filterOf = (expression: string) => encodeURIComponent(expression);

@@ -1,0 +1,174 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import {
+  ApiError,
+  createdAtCursor,
+  type Page,
+  pageOf,
+  type Sql,
+  type TransactionSql,
+} from "@oryn/shared";
+import { recordCallerEvent } from "../audit/audit-events.ts";
+import type { Caller } from "../lib/request.ts";
+import type { TxtReader } from "./dns-proof.ts";
+import { normaliseDomain } from "./names.ts";
+import type { Domain } from "./schemas.ts";
+
+type DomainRow = {
+  id: string;
+  domain: string;
+  txtToken: string;
+  status: "pending" | "verified";
+  verifiedAt: Date | null;
+  createdAt: Date;
+};
+
+/** The name a tenant publishes its proof at, under the claimed domain. */
+export const txtNameOf = (domain: string) => `_oryn-verification.${domain}`;
+const txtValueOf = (token: string) => `oryn-verification=${token}`;
+
+function toDomain(row: DomainRow): Domain {
+  return {
+    id: row.id,
+    domain: row.domain,
+    status: row.status,
+    txtName: txtNameOf(row.domain),
+    txtValue: txtValueOf(row.txtToken),
+    verifiedAt: row.verifiedAt?.toISOString() ?? null,
+    createdAt: row.createdAt.toISOString(),
+  };
+}
+
+/** At most this many domains per tenant, pending and verified: a claim costs DNS lookups. */
+const maxDomainsPerTenant = 50;
+
+/**
+ * A claim, pending until its TXT record is read. Claims of one domain by several tenants may
+ * coexist: claiming first blocks nobody; only verifying does.
+ */
+export async function createDomain(
+  tx: TransactionSql,
+  caller: Caller,
+  input: { domain: string },
+): Promise<Domain> {
+  const domain = normaliseDomain(input.domain);
+  if (!domain) {
+    throw new ApiError("validation_failed", {
+      detail: "Give a domain your organisation owns, such as acme.com (not a public suffix)",
+      errors: [{ path: "domain", message: "not a domain a tenant can claim" }],
+    });
+  }
+  const tenantId = caller.principal.tenantId;
+  await tx`select 1 from tenants where id = ${tenantId} for update`;
+  const [count] = await tx<{ n: number }[]>`
+    select count(*)::int as n from tenant_domains where tenant_id = ${tenantId}`;
+  if ((count?.n ?? 0) >= maxDomainsPerTenant) {
+    throw new ApiError("conflict", { detail: `At most ${maxDomainsPerTenant} domains per tenant` });
+  }
+  const id = randomUUID();
+  const [row] = await tx<DomainRow[]>`
+    insert into tenant_domains (id, tenant_id, domain, txt_token)
+    values (${id}, ${tenantId}, ${domain}, ${randomBytes(24).toString("base64url")})
+    on conflict (tenant_id, domain) do nothing
+    returning id, domain, txt_token, status, verified_at, created_at`;
+  if (!row)
+    throw new ApiError("conflict", { detail: "The tenant has claimed this domain already" });
+  await recordCallerEvent(tx, caller, {
+    action: "created",
+    entity: "domain",
+    entityId: id,
+    data: { domain },
+  });
+  return toDomain(row);
+}
+
+export async function listDomains(
+  sql: Sql,
+  tenantId: string,
+  page: { limit: number; after: [atMicros: string, id: string] | undefined },
+): Promise<Page<Domain>> {
+  const rows = await sql<(DomainRow & { cursorAt: string })[]>`
+    select id, domain, txt_token, status, verified_at, created_at,
+           (extract(epoch from created_at) * 1000000)::bigint::text as cursor_at
+    from tenant_domains where tenant_id = ${tenantId}
+    ${page.after ? sql`and (created_at, id) > (timestamptz 'epoch' + ${page.after[0]}::bigint * interval '1 microsecond', ${page.after[1]}::uuid)` : sql``}
+    order by created_at, id limit ${page.limit + 1}`;
+  return pageOf(
+    rows,
+    page.limit,
+    (last) => createdAtCursor.encode([last.cursorAt, last.id]),
+    ({ cursorAt: _, ...row }) => toDomain(row),
+  );
+}
+
+export async function deleteDomain(tx: TransactionSql, caller: Caller, id: string): Promise<void> {
+  const [row] = await tx<{ domain: string; status: string }[]>`
+    delete from tenant_domains where id = ${id} and tenant_id = ${caller.principal.tenantId}
+    returning domain, status`;
+  if (!row) throw new ApiError("not_found");
+  await recordCallerEvent(tx, caller, {
+    action: "deleted",
+    entity: "domain",
+    entityId: id,
+    data: { domain: row.domain, status: row.status },
+  });
+}
+
+/**
+ * Reads the claim's TXT record and, when it holds the claim's value, marks the domain verified.
+ * Another tenant's verified claim wins: 409 `domain_taken`, checked before the lookup and again
+ * by the unique index when two tenants verify at once.
+ */
+export async function verifyDomain(
+  sql: Sql,
+  caller: Caller,
+  id: string,
+  readTxt: TxtReader,
+): Promise<Domain> {
+  const tenantId = caller.principal.tenantId;
+  const [claim] = await sql<DomainRow[]>`
+    select id, domain, txt_token, status, verified_at, created_at
+    from tenant_domains where id = ${id} and tenant_id = ${tenantId}`;
+  if (!claim) throw new ApiError("not_found");
+  if (claim.status === "verified") return toDomain(claim);
+  await assertNotTaken(sql, claim.domain, tenantId);
+
+  const answer = await readTxt(txtNameOf(claim.domain));
+  if (!answer.ok && answer.reason === "unavailable") {
+    throw new ApiError("upstream_unavailable", {
+      detail: `DNS did not answer for ${txtNameOf(claim.domain)} (${answer.code}): try again later`,
+    });
+  }
+  if (!answer.ok || !answer.values.includes(txtValueOf(claim.txtToken))) {
+    throw new ApiError("domain_not_verified", {
+      detail: `No TXT record at ${txtNameOf(claim.domain)} holds ${txtValueOf(claim.txtToken)}`,
+    });
+  }
+  return sql.begin(async (tx) => {
+    let row: DomainRow | undefined;
+    try {
+      [row] = await tx<DomainRow[]>`
+        update tenant_domains set status = 'verified', verified_at = clock_timestamp()
+        where id = ${id} and tenant_id = ${tenantId}
+        returning id, domain, txt_token, status, verified_at, created_at`;
+    } catch (error) {
+      // tenant_domains_verified_once: another tenant verified it between our check and now.
+      if ((error as { code?: string }).code === "23505") throw new ApiError("domain_taken");
+      throw error;
+    }
+    if (!row) throw new ApiError("not_found");
+    await recordCallerEvent(tx, caller, {
+      action: "verified",
+      entity: "domain",
+      entityId: id,
+      data: { domain: row.domain },
+    });
+    return toDomain(row);
+  });
+}
+
+async function assertNotTaken(sql: Sql, domain: string, tenantId: string): Promise<void> {
+  const [holder] = await sql`
+    select 1 from tenant_domains
+    where domain = ${domain} and status = 'verified' and tenant_id <> ${tenantId}`;
+  if (holder) throw new ApiError("domain_taken");
+}

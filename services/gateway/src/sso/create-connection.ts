@@ -1,0 +1,57 @@
+import { createRoute } from "@hono/zod-openapi";
+import {
+  type App,
+  access,
+  idempotencyKeyHeaders,
+  onceForKey,
+  problemResponses,
+  responseHeaders,
+} from "@oryn/shared";
+import type { GatewayDeps } from "../deps.ts";
+import { idempotencyOf, setAnswerHeaders } from "../lib/idempotency.ts";
+import { callerOf } from "../lib/request.ts";
+import { createConnection } from "./connections.ts";
+import { type Connection, connectionSchema, createConnectionBody } from "./schemas.ts";
+
+const route = createRoute({
+  method: "post",
+  operationId: "createSsoConnection",
+  path: "/v1/sso/connections",
+  tags: ["Enterprise sign-in"],
+  summary: "Connect an identity provider (OIDC or SAML); its secrets are never shown again",
+  description:
+    "At most SSO_MAX_CONNECTIONS_PER_TENANT connections per tenant (409 beyond). SAML metadata is read at creation; a SAML connection is refused with 422 while SAML sign-in is not available.",
+  ...access("owner"),
+  request: {
+    headers: idempotencyKeyHeaders,
+    body: { content: { "application/json": { schema: createConnectionBody } }, required: true },
+  },
+  responses: {
+    201: {
+      description: "The connection, with the redirect URI (OIDC) or ACS URL (SAML) to register",
+      headers: responseHeaders.location("/v1/sso/connections/0b7c2c6e-3f5e-4a63-9d57-6e2a1f4b8c10"),
+      content: { "application/json": { schema: connectionSchema } },
+    },
+    ...problemResponses(400, 401, 403, 409, 415, 422, 429),
+  },
+});
+
+export function registerCreateConnection(app: App, deps: GatewayDeps): void {
+  app.openapi(route, async (c) => {
+    const caller = callerOf(c, deps);
+    const input = c.req.valid("json");
+    const idempotency = idempotencyOf(c, deps, c.req.valid("header")["idempotency-key"], input);
+    const answer = await deps.sql.begin((tx) =>
+      onceForKey<Connection>(tx, idempotency, async () => {
+        const created = await createConnection(tx, caller, input, deps.sso);
+        return {
+          status: 201,
+          body: created,
+          headers: { location: `/v1/sso/connections/${created.id}` },
+        };
+      }),
+    );
+    setAnswerHeaders(c, answer);
+    return c.json(answer.body, 201);
+  });
+}

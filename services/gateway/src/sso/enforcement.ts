@@ -1,0 +1,30 @@
+import { ApiError, type Sql, type TransactionSql } from "@oryn/shared";
+import { domainOfEmail } from "../domains/names.ts";
+
+/**
+ * Whether a person must sign in by SSO: their address is in a domain verified by a tenant whose
+ * enabled connection has `enforce` on, and they are not an owner of that tenant (owners keep a
+ * password as break-glass, for the day the IdP is down or misconfigured). Returns the tenant.
+ */
+export async function ssoRequiredFor(
+  sql: Sql | TransactionSql,
+  person: { userId: string; email: string },
+): Promise<string | undefined> {
+  const domain = domainOfEmail(person.email);
+  if (!domain) return undefined;
+  const [row] = await sql<{ tenantId: string; owner: boolean }[]>`
+    select d.tenant_id,
+           exists (select 1 from memberships m
+                   where m.tenant_id = d.tenant_id and m.user_id = ${person.userId}
+                     and m.role = 'owner') as owner
+    from tenant_domains d
+    where d.domain = ${domain} and d.status = 'verified'
+      and exists (select 1 from sso_connections c
+                  where c.tenant_id = d.tenant_id and c.enforce and c.status = 'enabled')`;
+  return row && !row.owner ? row.tenantId : undefined;
+}
+
+export const ssoRequired = () =>
+  new ApiError("sso_required", {
+    detail: "Your organisation requires single sign-on: sign in through GET /v1/sso/authorize",
+  });

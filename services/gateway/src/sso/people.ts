@@ -1,0 +1,86 @@
+import { randomUUID } from "node:crypto";
+import { ApiError, recordEvent, type TransactionSql } from "@oryn/shared";
+import { type AuditContext, recordAuditEvent } from "../audit/audit-events.ts";
+import { addMembership, assertMemberCapAllows, lockMemberships } from "../members/members.ts";
+import type { ConnectionRow } from "./connections.ts";
+import { roleForGroups } from "./group-roles.ts";
+
+/** Who the IdP says signed in, once its answer has passed every check. */
+export type SignedInPerson = { email: string; name: string; groups: string[] };
+
+/**
+ * Just-in-time provisioning: the first sign-in creates the account (its address counts as
+ * verified: the IdP verified it, inside a domain the tenant proved it holds) and the membership,
+ * with the role the person's groups map to, else the connection's default role. An existing account with that
+ * address joins the tenant; a member stays as they are.
+ */
+export async function provisionMember(
+  tx: TransactionSql,
+  connection: ConnectionRow,
+  person: SignedInPerson,
+  context: AuditContext,
+): Promise<{ userId: string; created: boolean; joined: boolean }> {
+  const tenantId = connection.tenantId;
+  let created = false;
+  let [user] = await tx<{ id: string; emailVerifiedAt: Date | null }[]>`
+    select id, email_verified_at from users where email = ${person.email}`;
+  if (!user) {
+    [user] = await tx<{ id: string; emailVerifiedAt: Date | null }[]>`
+      insert into users (id, email, name, password_hash, email_verified_at)
+      values (${randomUUID()}, ${person.email}, ${person.name}, null, now())
+      on conflict (email) do nothing returning id, email_verified_at`;
+    created = user !== undefined;
+    // Created a moment ago by a signup or another sign-in: that account is the person's.
+    user ??= (
+      await tx<{ id: string; emailVerifiedAt: Date | null }[]>`
+      select id, email_verified_at from users where email = ${person.email}`
+    )[0];
+  }
+  if (!user) throw new Error("the account vanished while signing in");
+  if (!created && user.emailVerifiedAt === null) {
+    await tx`update users set email_verified_at = now() where id = ${user.id} and email_verified_at is null`;
+  }
+
+  const memberships = await lockMemberships(tx, tenantId);
+  if (memberships.some((membership) => membership.userId === user.id)) {
+    return { userId: user.id, created, joined: false };
+  }
+  await assertMemberCapAllows(tx, tenantId, memberships.length);
+  // The tenant's group mapping (/v1/sso/group-roles, shared with SCIM) decides where the IdP
+  // sends groups; the connection's default role otherwise.
+  const role = await roleForGroups(tx, tenantId, person.groups, connection.defaultRole);
+  await addMembership(tx, { tenantId, userId: user.id, role });
+  await recordAuditEvent(tx, context, {
+    tenantId,
+    actorId: user.id,
+    action: "sso_member_added",
+    entity: "user",
+    entityId: user.id,
+    data: {
+      connectionId: connection.id,
+      role,
+      newUser: created,
+      groups: person.groups.slice(0, 50),
+    },
+  });
+  await recordEvent(tx, tenantId, "member.added", { userId: user.id, email: person.email, role });
+  return { userId: user.id, created, joined: true };
+}
+
+/** A refusal the browser is sent back to the app with, as `?error=<reason>`. */
+export class SignInRefused extends Error {
+  readonly reason: string;
+  constructor(reason: string, message: string) {
+    super(message);
+    this.name = "SignInRefused";
+    this.reason = reason;
+  }
+}
+
+/** The plan's member cap, met during a first sign-in, is a refusal like the others. */
+export function refusalOf(error: unknown): SignInRefused | undefined {
+  if (error instanceof SignInRefused) return error;
+  if (error instanceof ApiError && error.code === "plan_limit_reached")
+    return new SignInRefused("plan_limit_reached", error.message);
+  return undefined;
+}

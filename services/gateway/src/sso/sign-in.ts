@@ -1,0 +1,335 @@
+import { randomBytes } from "node:crypto";
+import { ApiError, type Logger, type Sql } from "@oryn/shared";
+import * as client from "openid-client";
+import { type AuditContext, recordAuditEvent } from "../audit/audit-events.ts";
+import { domainOfEmail } from "../domains/names.ts";
+import { type ConnectionRow, loadConnection, signInConnectionOf } from "./connections.ts";
+import { type OidcClients, sameIssuer } from "./oidc-client.ts";
+import { provisionMember, refusalOf, type SignedInPerson, SignInRefused } from "./people.ts";
+import { oidcCallbackPath, type SsoSettings } from "./settings.ts";
+import { issueSignInCode } from "./sign-in-codes.ts";
+
+export type SignInDeps = { sql: Sql; sso: SsoSettings; oidc: OidcClients; logger: Logger };
+
+/** The app's address a sign-in ends at: only inside SSO_REDIRECT_ORIGINS (an open redirect else). */
+export function assertRedirectAllowed(redirectUri: string, settings: SsoSettings): URL {
+  const url = URL.canParse(redirectUri) ? new URL(redirectUri) : null;
+  if (!url || !settings.redirectOrigins.includes(url.origin) || url.username || url.password) {
+    throw new ApiError("validation_failed", {
+      detail: "redirect_uri must be a page of the app (SSO_REDIRECT_ORIGINS)",
+      errors: [{ path: "redirect_uri", message: "outside the allowed origins" }],
+    });
+  }
+  return url;
+}
+
+/**
+ * The tenant a sign-in is for: the one that verified the email's domain, or the one named by
+ * slug. Nothing else: an IdP's answer later never changes it.
+ */
+async function tenantOf(sql: Sql, who: { email?: string; tenant?: string }): Promise<string> {
+  const notConfigured = () => new ApiError("sso_not_configured");
+  if (who.email !== undefined) {
+    const domain = domainOfEmail(who.email);
+    if (!domain) throw notConfigured();
+    const [row] = await sql<{ tenantId: string }[]>`
+      select d.tenant_id from tenant_domains d join tenants t on t.id = d.tenant_id
+      where d.domain = ${domain} and d.status = 'verified' and t.status not in ('deleting', 'deleted')`;
+    if (!row) throw notConfigured();
+    return row.tenantId;
+  }
+  const [row] = await sql<{ id: string }[]>`
+    select id from tenants where slug = ${who.tenant ?? ""} and status not in ('deleting', 'deleted')`;
+  if (!row) throw notConfigured();
+  return row.id;
+}
+
+const random = () => randomBytes(32).toString("base64url");
+
+/**
+ * GET /v1/sso/authorize: finds the tenant and its enabled connection, records the flow (state,
+ * PKCE verifier, nonce, the app's redirect_uri) and answers the IdP's authorization URL.
+ * An IdP that cannot be reached sends the browser back to the app with `error=idp_unavailable`.
+ */
+export async function startSignIn(
+  deps: SignInDeps,
+  input: { email?: string | undefined; tenant?: string | undefined; redirectUri: string },
+): Promise<{ url: URL; state?: string }> {
+  const back = assertRedirectAllowed(input.redirectUri, deps.sso);
+  const tenantId = await tenantOf(deps.sql, {
+    ...(input.email === undefined ? {} : { email: input.email }),
+    ...(input.tenant === undefined ? {} : { tenant: input.tenant }),
+  });
+  const connection = await signInConnectionOf(deps.sql, tenantId);
+  if (!connection) throw new ApiError("sso_not_configured");
+  if (connection.type !== "oidc") {
+    // SEAM FOR SAML: the SAML work starts its AuthnRequest here (the flow row has saml_request_id).
+    throw new ApiError("sso_not_configured", { detail: "SAML sign-in is not available yet" });
+  }
+  let configuration: client.Configuration;
+  try {
+    configuration = await deps.oidc.configurationOf(connection);
+  } catch (error) {
+    deps.logger.warn({ err: error, connectionId: connection.id }, "OIDC discovery failed");
+    return { url: withParams(back, { error: "idp_unavailable" }) };
+  }
+  const state = random();
+  const nonce = random();
+  const verifier = client.randomPKCECodeVerifier();
+  await deps.sql`
+    insert into sso_flows (id, tenant_id, connection_id, code_verifier, nonce, redirect_uri, expires_at)
+    values (${state}, ${tenantId}, ${connection.id}, ${verifier}, ${nonce}, ${back.href},
+            clock_timestamp() + make_interval(secs => ${deps.sso.flowTtlSeconds}))`;
+  // Old flows go as new ones come: nothing reads an expired one but the refusal it earns.
+  await deps.sql`
+    delete from sso_flows where id in (
+      select id from sso_flows where expires_at < clock_timestamp() - interval '1 day' limit 100)`;
+  const url = client.buildAuthorizationUrl(configuration, {
+    redirect_uri: `${deps.sso.publicUrl}${oidcCallbackPath}`,
+    scope: "openid email profile",
+    response_type: "code",
+    state,
+    nonce,
+    code_challenge: await client.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: "S256",
+    ...(input.email === undefined ? {} : { login_hint: input.email }),
+  });
+  return { url, state };
+}
+
+function withParams(url: URL, params: Record<string, string>): URL {
+  const copy = new URL(url);
+  for (const [name, value] of Object.entries(params)) copy.searchParams.set(name, value);
+  return copy;
+}
+
+type Flow = {
+  id: string;
+  tenantId: string;
+  connectionId: string;
+  codeVerifier: string | null;
+  nonce: string | null;
+  redirectUri: string;
+  expired: boolean;
+};
+
+/**
+ * Spends the flow named by `state`: a state works once, whatever comes of it. Unknown and used
+ * states are refused without a redirect (there is no trusted redirect_uri to send them to).
+ */
+async function spendFlow(
+  sql: Sql,
+  state: string | undefined,
+  browserState: string | undefined,
+): Promise<Flow> {
+  // The flow's state is also in a cookie of the browser that started it: an answer carried to
+  // another browser (a victim lured to an attacker's callback URL) is refused, so nobody can be
+  // signed in to someone else's account (login CSRF).
+  if (state && browserState !== state) {
+    throw new ApiError("bad_request", {
+      detail: "This sign-in was started in another browser: start again from the app",
+    });
+  }
+  const [flow] = state
+    ? await sql<Flow[]>`
+        update sso_flows set used_at = clock_timestamp()
+        where id = ${state} and used_at is null
+        returning id, tenant_id, connection_id, code_verifier, nonce, redirect_uri,
+                  expires_at < clock_timestamp() as expired`
+    : [];
+  if (!flow) {
+    throw new ApiError("bad_request", {
+      detail: "This sign-in is unknown or was finished already: start again from the app",
+    });
+  }
+  return flow;
+}
+
+/**
+ * GET /v1/sso/oidc/callback: the IdP's answer, judged against the flow it belongs to (state),
+ * the connection that flow started with, and the tenant's verified domains. Answers the app's
+ * redirect_uri with `code=` or with `error=` (a short reason; details only in the logs).
+ */
+export async function finishOidcSignIn(
+  deps: SignInDeps,
+  callbackUrl: URL,
+  context: AuditContext,
+  browserState: string | undefined,
+): Promise<URL> {
+  const flow = await spendFlow(
+    deps.sql,
+    callbackUrl.searchParams.get("state") ?? undefined,
+    browserState,
+  );
+  const back = new URL(flow.redirectUri);
+  let connection: ConnectionRow | undefined;
+  try {
+    if (flow.expired) throw new SignInRefused("flow_expired", "the sign-in took too long");
+    const idpError = callbackUrl.searchParams.get("error");
+    if (idpError !== null) {
+      throw new SignInRefused(
+        idpError === "access_denied" ? "access_denied" : "idp_error",
+        `the IdP answered error=${idpError.slice(0, 100)}`,
+      );
+    }
+    // The tenant's connection by the flow's ids: a connection deleted or disabled meanwhile
+    // ends the sign-in.
+    connection = await loadConnection(deps.sql, flow.tenantId, flow.connectionId).catch(() => {
+      throw new SignInRefused("sso_not_configured", "the connection is gone");
+    });
+    if (connection.status !== "enabled" || connection.type !== "oidc")
+      throw new SignInRefused("sso_not_configured", "the connection is disabled");
+    const person = await personFromIdp(deps, connection, flow, callbackUrl);
+    await assertDomainVerified(deps.sql, flow.tenantId, person.email);
+
+    const current = connection;
+    const { code, userId } = await deps.sql.begin(async (tx) => {
+      const member = await provisionMember(tx, current, person, context);
+      await recordAuditEvent(tx, context, {
+        tenantId: flow.tenantId,
+        actorId: member.userId,
+        action: "sso_signed_in",
+        entity: "user",
+        entityId: member.userId,
+        data: {
+          connectionId: current.id,
+          type: "oidc",
+          newUser: member.created,
+          joined: member.joined,
+        },
+      });
+      const issued = await issueSignInCode(tx, {
+        tenantId: flow.tenantId,
+        userId: member.userId,
+        connectionId: current.id,
+      });
+      return { code: issued, userId: member.userId };
+    });
+    deps.logger.info({ tenantId: flow.tenantId, userId }, "SSO sign-in");
+    return withParams(back, { code });
+  } catch (error) {
+    const refusal = refusalOf(error);
+    if (!refusal) throw error;
+    deps.logger.warn(
+      {
+        tenantId: flow.tenantId,
+        connectionId: flow.connectionId,
+        reason: refusal.reason,
+        err: refusal.message,
+      },
+      "SSO sign-in refused",
+    );
+    await recordAuditEvent(deps.sql, context, {
+      tenantId: flow.tenantId,
+      actorId: null,
+      action: "sso_sign_in_failed",
+      entity: "sso_connection",
+      entityId: flow.connectionId,
+      data: { reason: refusal.reason },
+    });
+    return withParams(back, { error: refusal.reason });
+  }
+}
+
+/**
+ * The code is exchanged at the connection's token endpoint with the flow's PKCE verifier; the ID
+ * token's signature (the IdP's keys), issuer, audience, expiry and nonce are checked by
+ * openid-client (with jose), and the issuer once more against the connection's.
+ */
+async function personFromIdp(
+  deps: SignInDeps,
+  connection: ConnectionRow,
+  flow: Flow,
+  callbackUrl: URL,
+): Promise<SignedInPerson> {
+  let configuration: client.Configuration;
+  try {
+    configuration = await deps.oidc.configurationOf(connection);
+  } catch (error) {
+    throw new SignInRefused("idp_unavailable", `discovery failed: ${(error as Error).message}`);
+  }
+  let tokens: Awaited<ReturnType<typeof client.authorizationCodeGrant>>;
+  try {
+    tokens = await client.authorizationCodeGrant(configuration, callbackUrl, {
+      expectedState: flow.id,
+      expectedNonce: flow.nonce ?? "",
+      pkceCodeVerifier: flow.codeVerifier ?? "",
+      idTokenExpected: true,
+    });
+  } catch (error) {
+    throw new SignInRefused("invalid_response", describe(error));
+  }
+  const claims = tokens.claims();
+  if (!claims || !sameIssuer(claims.iss, connection.oidcIssuer ?? "")) {
+    throw new SignInRefused(
+      "invalid_response",
+      `ID token issuer ${claims?.iss} is not the connection's`,
+    );
+  }
+  let profile: Record<string, unknown> = claims;
+  // Many IdPs (and OIDC's default for the code flow) put email and profile in userinfo only.
+  if (typeof claims.email !== "string") {
+    try {
+      profile = {
+        ...(await client.fetchUserInfo(configuration, tokens.access_token, claims.sub)),
+        ...claims,
+      };
+    } catch (error) {
+      throw new SignInRefused("invalid_response", `userinfo: ${describe(error)}`);
+    }
+  }
+  const email = typeof profile.email === "string" ? profile.email.trim().toLowerCase() : "";
+  if (!email || email.length > 254 || !email.includes("@"))
+    throw new SignInRefused("email_missing", "the IdP sent no email address");
+  // Some IdPs send the flag as a string. Entra ID sends no email_verified; its optional claim
+  // `xms_edov` (the address's domain owner is verified) says as much.
+  const verified = [profile.email_verified, profile.xms_edov].some(
+    (flag) => flag === true || flag === "true",
+  );
+  if (!verified)
+    throw new SignInRefused("email_unverified", "the IdP has not verified the address");
+  return { email, name: nameOf(profile, email), groups: groupsOf(profile.groups) };
+}
+
+async function assertDomainVerified(sql: Sql, tenantId: string, email: string): Promise<void> {
+  const domain = domainOfEmail(email);
+  const [verified] = domain
+    ? await sql`
+        select 1 from tenant_domains
+        where tenant_id = ${tenantId} and domain = ${domain} and status = 'verified'`
+    : [];
+  if (!verified) {
+    throw new SignInRefused(
+      "email_domain_not_verified",
+      `${domain ?? "?"} is not a verified domain of the tenant`,
+    );
+  }
+}
+
+function nameOf(profile: Record<string, unknown>, email: string): string {
+  const given = [profile.given_name, profile.family_name].filter(
+    (part) => typeof part === "string",
+  );
+  const candidates = [
+    profile.name,
+    given.join(" "),
+    profile.preferred_username,
+    email.split("@")[0],
+  ];
+  for (const candidate of candidates) {
+    if (typeof candidate === "string" && candidate.trim() !== "")
+      return candidate.trim().slice(0, 200);
+  }
+  return email.slice(0, 200);
+}
+
+function groupsOf(value: unknown): string[] {
+  if (!Array.isArray(value)) return [];
+  return value.filter((group): group is string => typeof group === "string").slice(0, 500);
+}
+
+function describe(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const code = (error as { code?: string }).code;
+  return code ? `${code}: ${error.message}` : error.message;
+}

@@ -1,0 +1,243 @@
+import { describe, expect, test } from "@oryn/testing";
+import {
+  errorUrn,
+  filterOf,
+  groupUrn,
+  patchOp,
+  scimClient,
+  scimError,
+  userUrn,
+} from "@oryn/testing/scim";
+import { signUpAndWait } from "@oryn/testing/wait";
+
+// /scim/v2's walls: one tenant's token against another's users and groups, credentials, and
+// bad or hostile input, each answered with a SCIM error body.
+
+describe("SCIM security", () => {
+  test("a token sees only its own tenant; deleted, foreign and missing tokens get a SCIM 401", async ({
+    stack,
+    gateway,
+    signedUp,
+  }) => {
+    const other = await signUpAndWait(gateway);
+    const tokenA = (await gateway("POST", "/v1/scim/tokens", { token: signedUp.token, body: {} }))
+      .json;
+    const tokenB = (await gateway("POST", "/v1/scim/tokens", { token: other.token, body: {} }))
+      .json;
+    const a = scimClient(stack.gatewayUrl, tokenA.token);
+    const b = scimClient(stack.gatewayUrl, tokenB.token);
+    const userB = await b("POST", "/Users", {
+      schemas: [userUrn],
+      userName: `b-${other.slug}@example.test`,
+    });
+    const groupB = await b("POST", "/Groups", {
+      schemas: [groupUrn],
+      displayName: "B people",
+      members: [{ value: userB.json.id }],
+    });
+    expect([userB.status, groupB.status]).toEqual([201, 201]);
+
+    // A's token cannot read, list, change or delete B's user or group, nor put B's user in a group.
+    expect((await a("GET", `/Users/${userB.json.id}`)).status).toBe(404);
+    expect((await a("GET", "/Users")).json.totalResults).toBe(0);
+    expect(
+      (await a("GET", `/Users?filter=${filterOf(`id eq "${userB.json.id}"`)}`)).json.totalResults,
+    ).toBe(0);
+    expect((await a("GET", "/Groups")).json.totalResults).toBe(0);
+    expect((await a("GET", `/Groups/${groupB.json.id}`)).status).toBe(404);
+    const patchB = await a("PATCH", `/Users/${userB.json.id}`, {
+      schemas: [patchOp],
+      Operations: [{ op: "replace", value: { active: false } }],
+    });
+    expect(patchB.status).toBe(404);
+    expect(
+      (await a("PUT", `/Users/${userB.json.id}`, { schemas: [userUrn], userName: "x@y.test" }))
+        .status,
+    ).toBe(404);
+    expect((await a("DELETE", `/Users/${userB.json.id}`)).status).toBe(404);
+    expect(
+      (
+        await a("PATCH", `/Groups/${groupB.json.id}`, {
+          schemas: [patchOp],
+          Operations: [{ op: "add", path: "members", value: [{ value: userB.json.id }] }],
+        })
+      ).status,
+    ).toBe(404);
+    expect((await a("DELETE", `/Groups/${groupB.json.id}`)).status).toBe(404);
+    const smuggled = await a("POST", "/Groups", {
+      schemas: [groupUrn],
+      displayName: "Smuggled",
+      members: [{ value: userB.json.id }],
+    });
+    expect(scimError(smuggled)).toEqual([400, "invalidValue"]);
+    // B's user is untouched and still B's member only.
+    expect((await b("GET", `/Users/${userB.json.id}`)).json.active).toBe(true);
+    const membersA = await gateway("GET", "/v1/members", { token: signedUp.token });
+    expect(membersA.json.items.some((m: { userId: string }) => m.userId === userB.json.id)).toBe(
+      false,
+    );
+    // A's owner cannot delete B's token through /v1 either.
+    expect(
+      (await gateway("DELETE", `/v1/scim/tokens/${tokenB.id}`, { token: signedUp.token })).status,
+    ).toBe(404);
+
+    // Credentials: none, malformed, an access token, a deleted SCIM token.
+    const none = await fetch(`${stack.gatewayUrl}/scim/v2/Users`);
+    expect(none.status).toBe(401);
+    expect(none.headers.get("content-type")).toMatch(/^application\/scim\+json/);
+    expect(await none.json()).toMatchObject({ schemas: [errorUrn], status: "401" });
+    expect((await a("GET", "/Users", undefined, { token: "oryn_scim_nope" })).status).toBe(401);
+    expect((await a("GET", "/Users", undefined, { token: signedUp.token })).status).toBe(401);
+    const deleted = await gateway("DELETE", `/v1/scim/tokens/${tokenA.id}`, {
+      token: signedUp.token,
+    });
+    expect(deleted.status).toBe(204);
+    const revoked = await a("GET", "/Users");
+    expect(revoked.status).toBe(401);
+    expect(revoked.json.schemas).toEqual([errorUrn]);
+    const log = await gateway("GET", "/v1/security-log", { token: signedUp.token });
+    expect(log.json.items.map((e: { action: string }) => e.action)).toContain("scim_token_deleted");
+
+    // Only owners manage SCIM tokens and the group mapping.
+    const userToken = signedUp.token;
+    expect((await gateway("POST", "/v1/scim/tokens", { body: {} })).status).toBe(401);
+    expect(userToken).toBeTruthy();
+  });
+
+  test("bad requests get SCIM errors: filters, bodies, content types, sizes", async ({
+    stack,
+    gateway,
+    signedUp,
+  }) => {
+    const token = (await gateway("POST", "/v1/scim/tokens", { token: signedUp.token, body: {} }))
+      .json.token as string;
+    const scim = scimClient(stack.gatewayUrl, token);
+    for (const filter of [
+      "userName eq",
+      'userName xx "a"',
+      'password eq "x"',
+      "((",
+      'active eq "yes"',
+    ]) {
+      const answer = await scim("GET", `/Users?filter=${filterOf(filter)}`);
+      expect(scimError(answer), filter).toEqual([400, "invalidFilter"]);
+      expect(answer.json.schemas).toEqual([errorUrn]);
+    }
+    expect(scimError(await scim("GET", `/Groups?filter=${filterOf('members eq "x"')}`))).toEqual([
+      400,
+      "invalidFilter",
+    ]);
+    expect(scimError(await scim("POST", "/Users", undefined, { raw: "{nope" }))).toEqual([
+      400,
+      "invalidSyntax",
+    ]);
+    expect(scimError(await scim("POST", "/Users", { schemas: [userUrn] }))).toEqual([
+      400,
+      "invalidValue",
+    ]);
+    expect(
+      scimError(await scim("POST", "/Users", { schemas: [userUrn], userName: "not-an-email" })),
+    ).toEqual([400, "invalidValue"]);
+    expect(
+      (await scim("POST", "/Users", undefined, { raw: "<User/>", contentType: "text/xml" })).status,
+    ).toBe(415);
+    const huge = await scim("POST", "/Users", {
+      schemas: [userUrn],
+      userName: "big@example.test",
+      padding: "x".repeat(300 * 1024),
+    });
+    expect(huge.status).toBe(413);
+    expect(huge.json.schemas).toEqual([errorUrn]);
+    const user = await scim("POST", "/Users", {
+      schemas: [userUrn],
+      userName: `p-${signedUp.slug}@example.test`,
+    });
+    expect(
+      scimError(await scim("PATCH", `/Users/${user.json.id}`, { Operations: [{ op: "replace" }] })),
+    ).toEqual([400, "invalidSyntax"]);
+    expect(
+      scimError(
+        await scim("PATCH", `/Users/${user.json.id}`, {
+          schemas: [patchOp],
+          Operations: [{ op: "replace", path: "active", value: "maybe" }],
+        }),
+      ),
+    ).toEqual([400, "invalidValue"]);
+    // Hostile bodies and queries: always a SCIM 4xx, never a 5xx.
+    const hostile: [string, string, unknown][] = [
+      ["POST", "/Users", null],
+      ["POST", "/Users", []],
+      ["POST", "/Users", "user"],
+      ["POST", "/Users", { userName: { $gt: "" } }],
+      ["POST", "/Users", { userName: "nul\u0000@example.test" }],
+      ["POST", "/Users", { userName: "x@example.test", externalId: 5, name: "x" }],
+      ["POST", "/Users", { userName: "x@example.test", displayName: "d".repeat(201) }],
+      ["POST", "/Groups", { displayName: "G", members: "everyone" }],
+      ["POST", "/Groups", { displayName: "G", members: [{ value: 1 }] }],
+      ["POST", "/Groups", { displayName: "G", members: [{ value: "'; drop table users; --" }] }],
+      ["POST", "/Groups", { displayName: "\u0000" }],
+      ["PATCH", `/Users/${user.json.id}`, { schemas: [patchOp], Operations: "replace" }],
+      ["PATCH", `/Users/${user.json.id}`, { schemas: [patchOp], Operations: [{ op: "remove" }] }],
+      [
+        "PATCH",
+        `/Users/${user.json.id}`,
+        { schemas: [patchOp], Operations: [{ op: "add", path: "emails[type eq", value: 1 }] },
+      ],
+      [
+        "PATCH",
+        `/Users/${user.json.id}`,
+        { schemas: [patchOp], Operations: [{ op: "replace", value: { userName: 42 } }] },
+      ],
+    ];
+    for (const [method, path, body] of hostile) {
+      const answer = await scim(method, path, body);
+      expect(answer.status, `${method} ${path} ${JSON.stringify(body)}`).toBeGreaterThanOrEqual(
+        400,
+      );
+      expect(answer.status, `${method} ${path} ${JSON.stringify(body)}`).toBeLessThan(500);
+      expect(answer.json.schemas).toEqual([errorUrn]);
+    }
+    for (const query of [
+      "startIndex=99999999999",
+      "count=-5",
+      "startIndex=abc",
+      `filter=${filterOf('userName co "%_\\"')}`,
+    ]) {
+      const answer = await scim("GET", `/Users?${query}`);
+      expect(answer.status, query).toBeLessThan(500);
+    }
+    expect(
+      scimError(await scim("GET", `/Users?filter=${filterOf('userName eq "\u0000"')}`)),
+    ).toEqual([400, "invalidFilter"]);
+    expect((await scim("GET", "/Nothing")).status).toBe(404);
+    expect(scimError(await scim("GET", "/Users/not-a-uuid"))).toEqual([404, undefined]);
+    expect(
+      (await scim("GET", `/Users?filter=${filterOf('id eq "not-a-uuid"')}`)).json,
+    ).toMatchObject({ totalResults: 0 });
+    expect((await scim("DELETE", "/Groups/1")).status).toBe(404);
+  });
+
+  test("concurrent creations of one userName make one user; the others get 409 uniqueness", async ({
+    stack,
+    gateway,
+    signedUp,
+  }) => {
+    const token = (await gateway("POST", "/v1/scim/tokens", { token: signedUp.token, body: {} }))
+      .json.token as string;
+    const scim = scimClient(stack.gatewayUrl, token);
+    const userName = `race-${signedUp.slug}@example.test`;
+    // An IdP retrying a slow create sends the same user again while the first is under way.
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, () => scim("POST", "/Users", { schemas: [userUrn], userName })),
+    );
+    const statuses = answers.map((answer) => answer.status).sort();
+    expect(statuses).toEqual([201, 409, 409, 409, 409, 409, 409, 409]);
+    for (const answer of answers.filter((a) => a.status === 409)) {
+      expect(scimError(answer)).toEqual([409, "uniqueness"]);
+    }
+    const listed = await scim("GET", `/Users?filter=${filterOf(`userName eq "${userName}"`)}`);
+    expect(listed.json.totalResults).toBe(1);
+    const members = await gateway("GET", "/v1/members", { token: signedUp.token });
+    expect(members.json.items).toHaveLength(2);
+  });
+});
