@@ -879,7 +879,7 @@ export interface paths {
         put?: never;
         /**
          * Connect an identity provider (OIDC or SAML); its secrets are never shown again
-         * @description At most SSO_MAX_CONNECTIONS_PER_TENANT connections per tenant (409 beyond). SAML metadata is read at creation; a SAML connection is refused with 422 while SAML sign-in is not available.
+         * @description At most SSO_MAX_CONNECTIONS_PER_TENANT connections per tenant (409 beyond). SAML metadata (one EntityDescriptor with an IDPSSODescriptor, an HTTP-Redirect SingleSignOnService and a signing certificate) is read at creation: 422 naming what is missing or wrong.
          */
         post: operations["createSsoConnection"];
         delete?: never;
@@ -903,7 +903,7 @@ export interface paths {
         delete: operations["deleteSsoConnection"];
         options?: never;
         head?: never;
-        /** Enable or disable a connection, change its default role, require SSO (`enforce`) */
+        /** Enable or disable a connection, change its default role, require SSO (`enforce`), rotate its secret or SAML metadata */
         patch: operations["updateSsoConnection"];
         trace?: never;
     };
@@ -940,6 +940,46 @@ export interface paths {
          * @description 302 to the sign-in's `redirect_uri` with `code=` (single use, 60 s, for POST /v1/sso/token) or `error=`: `access_denied`, `idp_error`, `idp_unavailable`, `invalid_response`, `flow_expired`, `email_missing`, `email_unverified`, `email_domain_not_verified`, `sso_not_configured`, `plan_limit_reached`. An unknown or used `state`, or one this browser did not start (its cookie), is answered 400 here.
          */
         get: operations["finishOidcSignIn"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sso/saml/acs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * SAML Assertion Consumer Service: the IdP's answer, posted by the browser
+         * @description HTTP-POST binding (`application/x-www-form-urlencoded`). 302 to the sign-in's `redirect_uri` with `code=` (single use, 60 s, for POST /v1/sso/token) or `error=`: `invalid_response` (signature, issuer, audience, recipient, time window or InResponseTo wrong), `replayed_response`, `flow_expired`, `email_missing`, `email_domain_not_verified`, `sso_not_configured`, `plan_limit_reached`. An unknown or used RelayState, or one this browser did not start (its cookie, SameSite=None), is answered 400 here. IdP-initiated sign-in is not accepted.
+         */
+        post: operations["finishSamlSignIn"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sso/saml/metadata/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Our SAML service-provider metadata for one SAML connection (its URL is our entity id)
+         * @description Public, as the identity provider reads it: the entity id, the Assertion Consumer Service (HTTP-POST), the NameID format wanted (emailAddress) and that assertions must be signed.
+         */
+        get: operations["getSamlServiceProviderMetadata"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1567,8 +1607,14 @@ export interface components {
              * @enum {string}
              */
             defaultRole?: "admin" | "member";
-            /** @description The IdP's SAML 2.0 metadata (an EntityDescriptor) */
-            metadataXml: string;
+            /**
+             * Format: uri
+             * @description Where the IdP publishes its metadata (https); read once, at creation. Or give metadataXml
+             * @example https://acme.okta.com/app/exk1a2b3c4d5e6f7g8h9/sso/saml/metadata
+             */
+            metadataUrl?: string;
+            /** @description The IdP's SAML 2.0 metadata (an EntityDescriptor); or give metadataUrl */
+            metadataXml?: string;
             /**
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}
@@ -2233,6 +2279,13 @@ export interface components {
             defaultRole?: "admin" | "member";
             /** @description Refuse password login and reset to the people of the tenant's verified domains (owners keep a password) */
             enforce?: boolean;
+            /**
+             * Format: uri
+             * @description SAML: or where to read it (once, now)
+             */
+            metadataUrl?: string;
+            /** @description SAML: the IdP's metadata anew (e.g. after a certificate rollover); our entityId and acsUrl stay */
+            metadataXml?: string;
             /** @enum {string} */
             status?: "enabled" | "disabled";
         };
@@ -9123,6 +9176,151 @@ export interface operations {
             };
             /** @description The request does not fit the schema; `errors` names each field (`validation_failed`, `idempotency_key_reused`) */
             422: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over a rate limit (`rate_limited`); try again after Retry-After seconds */
+            429: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After": number;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    finishSamlSignIn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": {
+                    /** @description The sign-in's id, as /v1/sso/authorize sent it to the IdP */
+                    RelayState?: string;
+                    /** @description The IdP's base64 samlp:Response */
+                    SAMLResponse?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Back to the app, with `code=` or `error=` */
+            302: {
+                headers: {
+                    /** @description The app's redirect_uri */
+                    Location: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The body is not JSON, or not the shape this operation takes (`invalid_json`, `bad_request`, `invalid_signature`) */
+            400: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is over the limit (`payload_too_large`) */
+            413: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request does not fit the schema; `errors` names each field (`validation_failed`, `idempotency_key_reused`) */
+            422: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over a rate limit (`rate_limited`); try again after Retry-After seconds */
+            429: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After": number;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getSamlServiceProviderMetadata: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An md:EntityDescriptor with an SPSSODescriptor */
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/samlmetadata+xml": string;
+                };
+            };
+            /** @description Absent, or another tenant's (`not_found`) */
+            404: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];

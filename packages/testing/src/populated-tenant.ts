@@ -3,6 +3,7 @@ import { connect } from "@oryn/shared";
 import { type TestRun, testRun } from "./context.ts";
 import type { jsonCaller } from "./http.ts";
 import { invitationToken, verifyQueuedEmail } from "./queued-mail.ts";
+import { idpMetadata, signingPair } from "./saml-idp.ts";
 import { signUpAndWait, testPassword } from "./wait.ts";
 
 type Call = ReturnType<typeof jsonCaller>;
@@ -134,6 +135,21 @@ export async function populatedTenant(
   });
   expectStatus("connecting an identity provider", connection, 201);
   ids.connections = connection.json.id;
+  // A SAML connection too: its id is the one our SP metadata is served under.
+  const idpCert = (await signingPair(`idp-${label}`)).certBase64;
+  const saml = await call("POST", "/v1/sso/connections", {
+    token: owner.token,
+    body: {
+      type: "saml",
+      metadataXml: idpMetadata(
+        `https://idp-${label}.example.test/saml`,
+        `https://idp-${label}.example.test/saml/sso`,
+        idpCert,
+      ),
+    },
+  });
+  expectStatus("connecting a SAML identity provider", saml, 201);
+  ids.metadata = saml.json.id;
   const scimToken = await call("POST", "/v1/scim/tokens", {
     token: owner.token,
     body: { description: `Directory of ${label}` },

@@ -60,8 +60,11 @@ export function registerStartSignIn(app: App, deps: GatewayDeps): void {
         path: "/v1/sso",
         httpOnly: true,
         // Lax: sent on the IdP's top-level redirect back to the callback, not on cross-site posts.
-        sameSite: "Lax",
-        secure: deps.sso.publicUrl.startsWith("https:"),
+        // A SAML IdP posts its answer cross-site (HTTP-POST binding): None, which needs Secure
+        // (browsers count http://localhost as secure).
+        ...(started.crossSitePost
+          ? { sameSite: "None" as const, secure: true }
+          : { sameSite: "Lax" as const, secure: deps.sso.publicUrl.startsWith("https:") }),
         maxAge: deps.sso.flowTtlSeconds,
       });
     }

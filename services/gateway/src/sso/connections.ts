@@ -94,7 +94,10 @@ export async function createConnection(
 ): Promise<Connection> {
   const tenantId = caller.principal.tenantId;
   // Read before the lock: a SAML metadata that does not parse is refused without waiting.
-  const saml = input.type === "saml" ? parseSamlMetadata(input.metadataXml) : undefined;
+  const saml =
+    input.type === "saml"
+      ? parseSamlMetadata(input.metadataXml ?? "", { allowHttp: settings.allowPrivateIssuers })
+      : undefined;
   // The tenant row's lock counts two concurrent creates one after the other.
   await tx`select 1 from tenants where id = ${tenantId} for update`;
   const [count] = await tx<{ n: number }[]>`
@@ -119,7 +122,7 @@ export async function createConnection(
           insert into sso_connections (id, tenant_id, type, default_role, saml_idp_entity_id,
                                        saml_sso_url, saml_idp_certs, saml_metadata_xml)
           values (${id}, ${tenantId}, 'saml', ${defaultRole}, ${saml?.entityId ?? null},
-                  ${saml?.ssoUrl ?? null}, ${saml?.signingCerts ?? null}, ${input.metadataXml})
+                  ${saml?.ssoUrl ?? null}, ${saml?.signingCerts ?? null}, ${input.metadataXml ?? null})
           returning ${columns(tx)}`;
   if (!row) throw new Error("insert returned nothing");
   await recordCallerEvent(tx, caller, {
@@ -191,6 +194,15 @@ export async function updateConnection(
       errors: [{ path: "clientSecret", message: "only an OIDC connection has a client secret" }],
     });
   }
+  if (input.metadataXml !== undefined && before.type !== "saml") {
+    throw new ApiError("validation_failed", {
+      errors: [{ path: "metadataXml", message: "only a SAML connection has IdP metadata" }],
+    });
+  }
+  const saml =
+    input.metadataXml === undefined
+      ? undefined
+      : parseSamlMetadata(input.metadataXml, { allowHttp: settings.allowPrivateIssuers });
   const sealed =
     input.clientSecret === undefined ? null : settings.secrets.seal(id, input.clientSecret);
   // The version guard: a concurrent change between the read and this write is not overwritten.
@@ -200,6 +212,10 @@ export async function updateConnection(
       default_role = coalesce(${input.defaultRole ?? null}, default_role),
       enforce = coalesce(${input.enforce ?? null}::boolean, enforce),
       oidc_client_secret_ciphertext = coalesce(${sealed}::bytea, oidc_client_secret_ciphertext),
+      saml_idp_entity_id = coalesce(${saml?.entityId ?? null}, saml_idp_entity_id),
+      saml_sso_url = coalesce(${saml?.ssoUrl ?? null}, saml_sso_url),
+      saml_idp_certs = coalesce(${saml?.signingCerts ?? null}::text[], saml_idp_certs),
+      saml_metadata_xml = coalesce(${saml ? (input.metadataXml ?? null) : null}, saml_metadata_xml),
       version = version + 1,
       updated_at = clock_timestamp()
     where id = ${id} and tenant_id = ${tenantId} and version = ${before.version}
@@ -213,6 +229,9 @@ export async function updateConnection(
       before: audited(before),
       after: audited(row),
       ...(input.clientSecret === undefined ? {} : { clientSecretChanged: true }),
+      ...(saml === undefined
+        ? {}
+        : { metadataChanged: true, certificates: saml.signingCerts.length }),
     },
   });
   return toConnection(row, settings);

@@ -11,6 +11,8 @@ import type { GatewayDeps } from "../deps.ts";
 import { idempotencyOf, setAnswerHeaders } from "../lib/idempotency.ts";
 import { callerOf } from "../lib/request.ts";
 import { createConnection } from "./connections.ts";
+import { issuerFetch } from "./oidc-client.ts";
+import { fetchSamlMetadata } from "./saml-metadata.ts";
 import { type Connection, connectionSchema, createConnectionBody } from "./schemas.ts";
 
 const route = createRoute({
@@ -20,7 +22,7 @@ const route = createRoute({
   tags: ["Enterprise sign-in"],
   summary: "Connect an identity provider (OIDC or SAML); its secrets are never shown again",
   description:
-    "At most SSO_MAX_CONNECTIONS_PER_TENANT connections per tenant (409 beyond). SAML metadata is read at creation; a SAML connection is refused with 422 while SAML sign-in is not available.",
+    "At most SSO_MAX_CONNECTIONS_PER_TENANT connections per tenant (409 beyond). SAML metadata (one EntityDescriptor with an IDPSSODescriptor, an HTTP-Redirect SingleSignOnService and a signing certificate) is read at creation: 422 naming what is missing or wrong.",
   ...access("owner"),
   request: {
     headers: idempotencyKeyHeaders,
@@ -37,13 +39,29 @@ const route = createRoute({
 });
 
 export function registerCreateConnection(app: App, deps: GatewayDeps): void {
+  // SAML metadata URLs are tenant-chosen: fetched under the issuers' outbound rule.
+  const metadataFetch = issuerFetch({
+    allowPrivate: deps.sso.allowPrivateIssuers,
+  }) as unknown as (url: string, init: RequestInit) => Promise<Response>;
   app.openapi(route, async (c) => {
     const caller = callerOf(c, deps);
     const input = c.req.valid("json");
     const idempotency = idempotencyOf(c, deps, c.req.valid("header")["idempotency-key"], input);
+    // A SAML metadata URL is read before the transaction: no connection is held while it answers.
+    const metadataXml =
+      input.type === "saml" && input.metadataUrl !== undefined
+        ? await fetchSamlMetadata(input.metadataUrl, metadataFetch, {
+            allowHttp: deps.sso.allowPrivateIssuers,
+          })
+        : undefined;
     const answer = await deps.sql.begin((tx) =>
       onceForKey<Connection>(tx, idempotency, async () => {
-        const created = await createConnection(tx, caller, input, deps.sso);
+        const created = await createConnection(
+          tx,
+          caller,
+          input.type === "saml" && metadataXml !== undefined ? { ...input, metadataXml } : input,
+          deps.sso,
+        );
         return {
           status: 201,
           body: created,

@@ -7,6 +7,8 @@ import { registerExchangeToken } from "./exchange-token.ts";
 import { registerGetConnection } from "./get-connection.ts";
 import { registerListConnections } from "./list-connections.ts";
 import { registerOidcCallback } from "./oidc-callback.ts";
+import { registerSamlAcs } from "./saml-acs.ts";
+import { registerSamlServiceProviderMetadata } from "./saml-sp-metadata.ts";
 import { registerUpdateConnection } from "./update-connection.ts";
 
 /** Enterprise sign-in: the tenant's SSO connections and the sign-in flows through them. */
@@ -19,4 +21,6 @@ export function registerSso(app: App, deps: GatewayDeps): void {
   registerStartSignIn(app, deps);
   registerOidcCallback(app, deps);
   registerExchangeToken(app, deps);
+  registerSamlAcs(app, deps);
+  registerSamlServiceProviderMetadata(app, deps);
 }

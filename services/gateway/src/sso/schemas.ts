@@ -36,12 +36,23 @@ export const createOidcConnectionBody = z
 export const createSamlConnectionBody = z
   .object({
     type: z.literal("saml"),
-    metadataXml: z
-      .string()
-      .min(1)
-      .max(200_000)
-      .openapi({ description: "The IdP's SAML 2.0 metadata (an EntityDescriptor)" }),
+    metadataXml: z.string().min(1).max(200_000).optional().openapi({
+      description: "The IdP's SAML 2.0 metadata (an EntityDescriptor); or give metadataUrl",
+    }),
+    metadataUrl: z
+      .url({ protocol: /^https?$/ })
+      .max(2000)
+      .optional()
+      .openapi({
+        description:
+          "Where the IdP publishes its metadata (https); read once, at creation. Or give metadataXml",
+        example: "https://acme.okta.com/app/exk1a2b3c4d5e6f7g8h9/sso/saml/metadata",
+      }),
     defaultRole: defaultRoleSchema.optional(),
+  })
+  .refine((value) => (value.metadataXml === undefined) !== (value.metadataUrl === undefined), {
+    message: "give either metadataXml or metadataUrl",
+    path: ["metadataXml"],
   })
   .openapi("CreateSamlConnection");
 
@@ -61,6 +72,20 @@ export const updateConnectionBody = z
     }),
     // OIDC only: a new client secret (a rotation at the IdP).
     clientSecret: text({ min: 1, max: 2000, trim: false }).optional(),
+    // SAML only: the IdP's metadata again (a certificate rollover), the entity id ours unchanged.
+    metadataXml: z.string().min(1).max(200_000).optional().openapi({
+      description:
+        "SAML: the IdP's metadata anew (e.g. after a certificate rollover); our entityId and acsUrl stay",
+    }),
+    metadataUrl: z
+      .url({ protocol: /^https?$/ })
+      .max(2000)
+      .optional()
+      .openapi({ description: "SAML: or where to read it (once, now)" }),
+  })
+  .refine((value) => value.metadataXml === undefined || value.metadataUrl === undefined, {
+    message: "give metadataXml or metadataUrl, not both",
+    path: ["metadataXml"],
   })
   .openapi("UpdateSsoConnection");
 

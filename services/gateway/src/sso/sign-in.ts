@@ -6,6 +6,7 @@ import { domainOfEmail } from "../domains/names.ts";
 import { type ConnectionRow, loadConnection, signInConnectionOf } from "./connections.ts";
 import { type OidcClients, sameIssuer } from "./oidc-client.ts";
 import { provisionMember, refusalOf, type SignedInPerson, SignInRefused } from "./people.ts";
+import { newSamlRequestId, samlAuthorizeUrl } from "./saml.ts";
 import { oidcCallbackPath, type SsoSettings } from "./settings.ts";
 import { issueSignInCode } from "./sign-in-codes.ts";
 
@@ -54,7 +55,7 @@ const random = () => randomBytes(32).toString("base64url");
 export async function startSignIn(
   deps: SignInDeps,
   input: { email?: string | undefined; tenant?: string | undefined; redirectUri: string },
-): Promise<{ url: URL; state?: string }> {
+): Promise<{ url: URL; state?: string; crossSitePost?: boolean }> {
   const back = assertRedirectAllowed(input.redirectUri, deps.sso);
   const tenantId = await tenantOf(deps.sql, {
     ...(input.email === undefined ? {} : { email: input.email }),
@@ -62,9 +63,14 @@ export async function startSignIn(
   });
   const connection = await signInConnectionOf(deps.sql, tenantId);
   if (!connection) throw new ApiError("sso_not_configured");
-  if (connection.type !== "oidc") {
-    // SEAM FOR SAML: the SAML work starts its AuthnRequest here (the flow row has saml_request_id).
-    throw new ApiError("sso_not_configured", { detail: "SAML sign-in is not available yet" });
+  if (connection.type === "saml") {
+    // SAML: an AuthnRequest by HTTP-Redirect, RelayState = the flow id, its ID kept in the flow.
+    const requestId = newSamlRequestId();
+    const flowId = await recordFlow(deps, { tenantId, connection, back, samlRequestId: requestId });
+    const url = new URL(await samlAuthorizeUrl(connection, deps.sso, { id: flowId, requestId }));
+    // The IdP has the browser POST its answer from the IdP's site: only a SameSite=None cookie
+    // comes along with such a post.
+    return { url, state: flowId, crossSitePost: true };
   }
   let configuration: client.Configuration;
   try {
@@ -73,17 +79,15 @@ export async function startSignIn(
     deps.logger.warn({ err: error, connectionId: connection.id }, "OIDC discovery failed");
     return { url: withParams(back, { error: "idp_unavailable" }) };
   }
-  const state = random();
   const nonce = random();
   const verifier = client.randomPKCECodeVerifier();
-  await deps.sql`
-    insert into sso_flows (id, tenant_id, connection_id, code_verifier, nonce, redirect_uri, expires_at)
-    values (${state}, ${tenantId}, ${connection.id}, ${verifier}, ${nonce}, ${back.href},
-            clock_timestamp() + make_interval(secs => ${deps.sso.flowTtlSeconds}))`;
-  // Old flows go as new ones come: nothing reads an expired one but the refusal it earns.
-  await deps.sql`
-    delete from sso_flows where id in (
-      select id from sso_flows where expires_at < clock_timestamp() - interval '1 day' limit 100)`;
+  const state = await recordFlow(deps, {
+    tenantId,
+    connection,
+    back,
+    codeVerifier: verifier,
+    nonce,
+  });
   const url = client.buildAuthorizationUrl(configuration, {
     redirect_uri: `${deps.sso.publicUrl}${oidcCallbackPath}`,
     scope: "openid email profile",
@@ -97,18 +101,48 @@ export async function startSignIn(
   return { url, state };
 }
 
+/**
+ * Records a sign-in under way and answers its id (OIDC `state`, SAML RelayState): the tenant
+ * and connection it is for, what the IdP's answer will be checked against, the app's page.
+ */
+async function recordFlow(
+  deps: SignInDeps,
+  flow: {
+    tenantId: string;
+    connection: ConnectionRow;
+    back: URL;
+    codeVerifier?: string;
+    nonce?: string;
+    samlRequestId?: string;
+  },
+): Promise<string> {
+  const id = random();
+  await deps.sql`
+    insert into sso_flows (id, tenant_id, connection_id, code_verifier, nonce, saml_request_id,
+                           redirect_uri, expires_at)
+    values (${id}, ${flow.tenantId}, ${flow.connection.id}, ${flow.codeVerifier ?? null},
+            ${flow.nonce ?? null}, ${flow.samlRequestId ?? null}, ${flow.back.href},
+            clock_timestamp() + make_interval(secs => ${deps.sso.flowTtlSeconds}))`;
+  // Old flows go as new ones come: nothing reads an expired one but the refusal it earns.
+  await deps.sql`
+    delete from sso_flows where id in (
+      select id from sso_flows where expires_at < clock_timestamp() - interval '1 day' limit 100)`;
+  return id;
+}
+
 function withParams(url: URL, params: Record<string, string>): URL {
   const copy = new URL(url);
   for (const [name, value] of Object.entries(params)) copy.searchParams.set(name, value);
   return copy;
 }
 
-type Flow = {
+export type Flow = {
   id: string;
   tenantId: string;
   connectionId: string;
   codeVerifier: string | null;
   nonce: string | null;
+  samlRequestId: string | null;
   redirectUri: string;
   expired: boolean;
 };
@@ -117,7 +151,7 @@ type Flow = {
  * Spends the flow named by `state`: a state works once, whatever comes of it. Unknown and used
  * states are refused without a redirect (there is no trusted redirect_uri to send them to).
  */
-async function spendFlow(
+export async function spendFlow(
   sql: Sql,
   state: string | undefined,
   browserState: string | undefined,
@@ -134,8 +168,8 @@ async function spendFlow(
     ? await sql<Flow[]>`
         update sso_flows set used_at = clock_timestamp()
         where id = ${state} and used_at is null
-        returning id, tenant_id, connection_id, code_verifier, nonce, redirect_uri,
-                  expires_at < clock_timestamp() as expired`
+        returning id, tenant_id, connection_id, code_verifier, nonce, saml_request_id,
+                  redirect_uri, expires_at < clock_timestamp() as expired`
     : [];
   if (!flow) {
     throw new ApiError("bad_request", {
@@ -161,10 +195,7 @@ export async function finishOidcSignIn(
     callbackUrl.searchParams.get("state") ?? undefined,
     browserState,
   );
-  const back = new URL(flow.redirectUri);
-  let connection: ConnectionRow | undefined;
-  try {
-    if (flow.expired) throw new SignInRefused("flow_expired", "the sign-in took too long");
+  return finishSignIn(deps, flow, context, "oidc", (connection) => {
     const idpError = callbackUrl.searchParams.get("error");
     if (idpError !== null) {
       throw new SignInRefused(
@@ -172,14 +203,35 @@ export async function finishOidcSignIn(
         `the IdP answered error=${idpError.slice(0, 100)}`,
       );
     }
+    return personFromIdp(deps, connection, flow, callbackUrl);
+  });
+}
+
+/**
+ * The end every sign-in shares, OIDC's and SAML's: the spent flow's connection (by the flow's
+ * tenant and id, never by what the IdP says), the IdP's answer judged by `judge`, the address
+ * inside a verified domain of the tenant, then the member just in time and a one-time code.
+ * Any refusal sends the browser back to the app with `error=<reason>`, logged and audited.
+ */
+export async function finishSignIn(
+  deps: SignInDeps,
+  flow: Flow,
+  context: AuditContext,
+  type: ConnectionRow["type"],
+  judge: (connection: ConnectionRow) => Promise<SignedInPerson>,
+): Promise<URL> {
+  const back = new URL(flow.redirectUri);
+  let connection: ConnectionRow | undefined;
+  try {
+    if (flow.expired) throw new SignInRefused("flow_expired", "the sign-in took too long");
     // The tenant's connection by the flow's ids: a connection deleted or disabled meanwhile
     // ends the sign-in.
     connection = await loadConnection(deps.sql, flow.tenantId, flow.connectionId).catch(() => {
       throw new SignInRefused("sso_not_configured", "the connection is gone");
     });
-    if (connection.status !== "enabled" || connection.type !== "oidc")
+    if (connection.status !== "enabled" || connection.type !== type)
       throw new SignInRefused("sso_not_configured", "the connection is disabled");
-    const person = await personFromIdp(deps, connection, flow, callbackUrl);
+    const person = await judge(connection);
     await assertDomainVerified(deps.sql, flow.tenantId, person.email);
 
     const current = connection;
@@ -193,7 +245,7 @@ export async function finishOidcSignIn(
         entityId: member.userId,
         data: {
           connectionId: current.id,
-          type: "oidc",
+          type,
           newUser: member.created,
           joined: member.joined,
         },

@@ -4,6 +4,8 @@ import type { GatewayDeps } from "../deps.ts";
 import { callerOf } from "../lib/request.ts";
 import { idParams } from "../lib/schemas.ts";
 import { updateConnection } from "./connections.ts";
+import { issuerFetch } from "./oidc-client.ts";
+import { fetchSamlMetadata } from "./saml-metadata.ts";
 import { connectionSchema, updateConnectionBody } from "./schemas.ts";
 
 const route = createRoute({
@@ -11,7 +13,8 @@ const route = createRoute({
   operationId: "updateSsoConnection",
   path: "/v1/sso/connections/{id}",
   tags: ["Enterprise sign-in"],
-  summary: "Enable or disable a connection, change its default role, require SSO (`enforce`)",
+  summary:
+    "Enable or disable a connection, change its default role, require SSO (`enforce`), rotate its secret or SAML metadata",
   ...access("owner"),
   request: {
     params: idParams,
@@ -27,10 +30,28 @@ const route = createRoute({
 });
 
 export function registerUpdateConnection(app: App, deps: GatewayDeps): void {
+  // SAML metadata URLs are tenant-chosen: fetched under the issuers' outbound rule.
+  const metadataFetch = issuerFetch({
+    allowPrivate: deps.sso.allowPrivateIssuers,
+  }) as unknown as (url: string, init: RequestInit) => Promise<Response>;
   app.openapi(route, async (c) => {
     const caller = callerOf(c, deps);
+    const { metadataUrl, ...input } = c.req.valid("json");
+    // Read before the transaction: no connection is held while the IdP answers.
+    const metadataXml =
+      metadataUrl === undefined
+        ? input.metadataXml
+        : await fetchSamlMetadata(metadataUrl, metadataFetch, {
+            allowHttp: deps.sso.allowPrivateIssuers,
+          });
     const connection = await deps.sql.begin((tx) =>
-      updateConnection(tx, caller, c.req.valid("param").id, c.req.valid("json"), deps.sso),
+      updateConnection(
+        tx,
+        caller,
+        c.req.valid("param").id,
+        metadataXml === undefined ? input : { ...input, metadataXml },
+        deps.sso,
+      ),
     );
     return c.json(connection, 200);
   });
