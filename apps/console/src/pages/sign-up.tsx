@@ -2,6 +2,7 @@ import { useState } from "react";
 import { Link, useNavigate, useSearchParams } from "react-router";
 import { Field, Notice, PageTitle } from "../components.tsx";
 import { ActionForm } from "../forms.tsx";
+import { problemCode } from "../problem.ts";
 import { useAction } from "../resource.ts";
 import { api, useSession } from "../session.tsx";
 
@@ -104,7 +105,8 @@ export function ConfirmSignupPage() {
             if (answer?.data) {
               start(answer.data.tokens);
               navigate("/");
-            } else if (answer?.response.status === 409) {
+            } else if (problemCode(answer?.error) === "slug_taken") {
+              // email_taken is a 409 too, and no other short name would mend it.
               setSlugTaken(true);
             }
           }}
