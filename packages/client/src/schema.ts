@@ -2067,13 +2067,6 @@ export interface components {
                 name: string;
             };
         };
-        SignupPending: {
-            /**
-             * @description SIGNUP_CONFIRMATION=email: a link was mailed to the owner's address (or, if it has an account, a notice); nothing is created until `POST /v1/signup/confirm`
-             * @enum {string}
-             */
-            status: "confirmation_sent";
-        };
         SignupRequest: {
             company: {
                 /** @example Acme */
@@ -8195,7 +8188,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SignupAnswer"] | components["schemas"]["SignupPending"];
+                    "application/json": components["schemas"]["SignupAnswer"];
                 };
             };
             /** @description The body is not JSON, or not the shape this operation takes (`invalid_json`, `bad_request`, `invalid_signature`) */

@@ -45,7 +45,8 @@ export function SignUpPage() {
             }),
           );
           if (!answer?.data) return;
-          // Where signups are confirmed by mail, nothing exists until the mailed link is opened.
+          // The client is typed from the default document; a gateway that confirms signups by
+          // mail answers {status: "confirmation_sent"} instead, and nothing exists until then.
           if (!("tokens" in answer.data)) return setSentTo(email);
           start(answer.data.tokens);
           // The overview follows provisioning until the organisation is ready.
