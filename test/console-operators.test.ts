@@ -1,30 +1,9 @@
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { join } from "node:path";
 import { runCli } from "@oryn/testing/cli";
 import { type OperatorStack, operatorStack } from "@oryn/testing/operator-stack";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildConsole } from "../scripts/build-console.ts";
-
-// Debian's chromium, launched as test/console.test.ts does.
-const chromiumPath = process.env.ORYN_CHROMIUM ?? "/usr/bin/chromium";
-const chromiumArgs = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
-const screenshots = join("test-results", "console");
-const patiently = { timeout: 30_000 };
-const axeSource = readFileSync(
-  createRequire(import.meta.url).resolve("axe-core/axe.min.js"),
-  "utf8",
-);
+import { keepPage, launchChromium, patiently } from "./console-browser.ts";
 
 /**
  * The console's operator area in a real browser against the real stack: a tenant whose
@@ -41,7 +20,6 @@ describe("console: the operators' area", () => {
   let healthy: { slug: string; tenantId: string };
 
   beforeAll(async () => {
-    expect(existsSync(chromiumPath), `${chromiumPath} (apt-get install chromium)`).toBe(true);
     buildConsole();
     stack = await operatorStack("console_operators");
     failed = await stack.failedSignup(`ops-broken-${crypto.randomUUID().slice(0, 6)}`);
@@ -50,7 +28,7 @@ describe("console: the operators' area", () => {
     await stack.bringFlakyUp();
     const migrated = await runCli(["migrate", "--json"], stack.oryn.env.provisioner);
     expect(migrated.code, migrated.stderr).toBe(0);
-    browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
+    browser = await launchChromium();
     const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
     page = await context.newPage();
     page.on("console", (message) => {
@@ -63,7 +41,6 @@ describe("console: the operators' area", () => {
       if (request.failure()?.errorText !== "net::ERR_ABORTED")
         problems.push(`failed: ${request.url()} (${request.failure()?.errorText})`);
     });
-    mkdirSync(screenshots, { recursive: true });
   }, 180_000);
 
   afterAll(async () => {
@@ -71,18 +48,7 @@ describe("console: the operators' area", () => {
     await stack?.close();
   });
 
-  async function keep(name: string): Promise<void> {
-    await page.screenshot({ path: join(screenshots, `${name}.png`), fullPage: true });
-    await page.evaluate(axeSource);
-    const violations = await page.evaluate(async () => {
-      const axe = (window as unknown as { axe: { run(): Promise<any> } }).axe;
-      const results = await axe.run();
-      return results.violations
-        .filter((violation: any) => ["serious", "critical"].includes(violation.impact))
-        .map((violation: any) => `${violation.id}: ${violation.help} (${violation.nodes.length})`);
-    });
-    expect(violations, `axe on ${name}`).toEqual([]);
-  }
+  const keep = (name: string) => keepPage(page, name);
   const url = (path: string) => `${stack.oryn.gatewayUrl}${path}`;
   const heading = (name: string) =>
     page.getByRole("heading", { level: 1, name, exact: true }).waitFor(patiently);

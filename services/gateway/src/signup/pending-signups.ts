@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import {
   ApiError,
   type Logger,
@@ -8,6 +8,7 @@ import {
   type TransactionSql,
 } from "@oryn/shared";
 import { greeting, mailLineOr, sendAfterCommit } from "../accounts/account-mail.ts";
+import { hashAccountToken } from "../accounts/account-tokens.ts";
 import type { AuditContext } from "../audit/audit-events.ts";
 import type { TokenSettings } from "../tokens/issue-tokens.ts";
 import type { SignupInput } from "./schemas.ts";
@@ -23,8 +24,6 @@ import { type SignupResult, signUp } from "./signups.ts";
  */
 
 const tokenPrefix = "osu_";
-
-const hashToken = (token: string) => createHash("sha256").update(token).digest();
 
 type RequestDeps = { sql: Sql; queues: Queues; logger: Logger; ttlSeconds: number };
 
@@ -67,7 +66,7 @@ async function mailFor(
       insert into pending_signups
         (id, email, owner_name, password_hash, company_name, company_slug, token_hash, expires_at)
       values (${id}, ${owner.email}, ${owner.name}, ${input.passwordHash}, ${company.name},
-              ${company.slug ?? null}, ${hashToken(token)},
+              ${company.slug ?? null}, ${hashAccountToken(token)},
               now() + make_interval(secs => ${deps.ttlSeconds}))
       returning expires_at`;
     if (!row) throw new Error("insert returned nothing");
@@ -92,7 +91,8 @@ async function mailFor(
 }
 
 /**
- * `POST /v1/signup/confirm`: spends the link's token and signs the company up as it was asked,
+ * `POST /v1/signup/confirm`: spends the link's token (its row goes, the password hash with it:
+ * the account holds it now) and signs the company up as it was asked,
  * the owner's address proved by the link. A slug taken since (or `slug` given here) is a 409 that
  * leaves the token unspent, so the person can choose another; an address that got an account
  * since is a 409 `email_taken` (only the address's reader holds the token, so nothing leaks).
@@ -112,8 +112,8 @@ export async function confirmSignup(
       companySlug: string | null;
     }[]
   >`
-    update pending_signups set used_at = now()
-    where token_hash = ${hashToken(input.token)} and used_at is null and expires_at > now()
+    delete from pending_signups
+    where token_hash = ${hashAccountToken(input.token)} and used_at is null and expires_at > now()
     returning email, owner_name, password_hash, company_name, company_slug`;
   if (!pending) {
     throw new ApiError("invalid_token", {
