@@ -240,4 +240,121 @@ describe("SCIM security", () => {
     const members = await gateway("GET", "/v1/members", { token: signedUp.token });
     expect(members.json.items).toHaveLength(2);
   });
+  test("PATCH paths and value keys that reach Object.prototype are refused; the gateway stays clean", async ({
+    stack,
+    gateway,
+    signedUp,
+  }) => {
+    const token = (await gateway("POST", "/v1/scim/tokens", { token: signedUp.token, body: {} }))
+      .json.token as string;
+    const scim = scimClient(stack.gatewayUrl, token);
+    const user = await scim("POST", "/Users", {
+      schemas: [userUrn],
+      userName: `proto-${signedUp.slug}@example.test`,
+    });
+    const group = await scim("POST", "/Groups", { schemas: [groupUrn], displayName: "Proto" });
+    expect([user.status, group.status]).toEqual([201, 201]);
+    const refused: [string, unknown, string][] = [
+      [
+        `/Users/${user.json.id}`,
+        { op: "add", path: "__proto__.x-polluted", value: "x" },
+        "invalidPath",
+      ],
+      [
+        `/Users/${user.json.id}`,
+        { op: "add", path: "__proto__.set-cookie", value: "x" },
+        "invalidPath",
+      ],
+      [
+        `/Users/${user.json.id}`,
+        { op: "add", path: "constructor.prototype.x-polluted", value: "x" },
+        "invalidPath",
+      ],
+      [
+        `/Users/${user.json.id}`,
+        { op: "add", path: "toString.x-polluted", value: "x" },
+        "invalidPath",
+      ],
+      [
+        `/Users/${user.json.id}`,
+        { op: "add", path: `${userUrn}:__proto__.x-polluted`, value: "x" },
+        "invalidPath",
+      ],
+      [`/Users/${user.json.id}`, { op: "add", path: "nickname.x", value: "x" }, "invalidPath"],
+      [
+        `/Users/${user.json.id}`,
+        { op: "add", value: { "__proto__.x-polluted": 1 } },
+        "invalidValue",
+      ],
+      [
+        `/Users/${user.json.id}`,
+        { op: "add", value: JSON.parse('{"__proto__": {"x-polluted": "x"}}') },
+        "invalidValue",
+      ],
+      [
+        `/Users/${user.json.id}`,
+        { op: "replace", value: { "constructor.prototype.x-polluted": "x" } },
+        "invalidValue",
+      ],
+      [
+        `/Users/${user.json.id}`,
+        { op: "replace", value: { name: JSON.parse('{"__proto__": {"x-polluted": "x"}}') } },
+        "invalidValue",
+      ],
+      [
+        `/Users/${user.json.id}`,
+        {
+          op: "replace",
+          path: "name",
+          value: { constructor: { prototype: { "x-polluted": "x" } } },
+        },
+        "invalidValue",
+      ],
+      [
+        `/Groups/${group.json.id}`,
+        { op: "add", path: "__proto__.x-polluted", value: "x" },
+        "invalidPath",
+      ],
+      [
+        `/Groups/${group.json.id}`,
+        { op: "add", value: { "__proto__.x-polluted": 1 } },
+        "invalidValue",
+      ],
+      [
+        `/Groups/${group.json.id}`,
+        {
+          op: "add",
+          path: "members",
+          value: [JSON.parse('{"value": "a", "__proto__": {"x-polluted": "x"}}')],
+        },
+        "invalidValue",
+      ],
+    ];
+    for (const [path, operation, scimType] of refused) {
+      const answer = await scim("PATCH", path, { schemas: [patchOp], Operations: [operation] });
+      expect(scimError(answer), JSON.stringify(operation)).toEqual([400, scimType]);
+    }
+    // The gateway's Object.prototype is untouched: hono would have sent the polluted keys as
+    // headers with every answer, and a number among them would have made every answer throw.
+    const after = await scim("GET", `/Users/${user.json.id}`);
+    expect(after.status).toBe(200);
+    expect(after.headers.get("x-polluted")).toBeNull();
+    expect(after.headers.get("set-cookie")).toBeNull();
+    expect(after.json.name?.["x-polluted"]).toBeUndefined();
+    const health = await gateway("GET", "/v1/members", { token: signedUp.token });
+    expect(health.status).toBe(200);
+    expect(health.headers.get("x-polluted")).toBeNull();
+    // What Entra ID sends for attributes we do not keep is still accepted and dropped.
+    const entra = await scim("PATCH", `/Users/${user.json.id}`, {
+      schemas: [patchOp],
+      Operations: [
+        { op: "Add", path: "title", value: "Engineer" },
+        { op: "Add", path: 'phoneNumbers[type eq "work"].value', value: "+1 555" },
+        { op: "Replace", value: { displayName: "Proto Person" } },
+      ],
+    });
+    expect(entra.status).toBe(200);
+    expect(entra.json.displayName).toBe("Proto Person");
+    expect(entra.json.title).toBeUndefined();
+  });
 });
