@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Role, Sql, TransactionSql } from "@oryn/shared";
 import { type ScimPatchOperation, scimPatch } from "scim-patch";
+import { linkExistingAccount } from "../accounts/link-account.ts";
 import { ScimError } from "./errors.ts";
 import { type Fragment, filterCondition, isUuid } from "./filter.ts";
 import { recordScimEvent, type ScimContext, syncMembership } from "./memberships.ts";
@@ -214,7 +215,8 @@ export async function listUsers(
  * Creates the directory's user in this tenant: a new account (without a password: it signs in by
  * SSO, or sets one by a password reset) for an
  * email Oryn does not know, or the existing account of that email, which then becomes a member
- * of this tenant only. What the directory says (userName, externalId, names) is kept per tenant.
+ * of this tenant only (reset first when its address was never verified: see
+ * `linkExistingAccount`). What the directory says (userName, externalId, names) is kept per tenant.
  */
 export async function createUser(
   tx: TransactionSql,
@@ -242,6 +244,15 @@ export async function createUser(
     select 1 from scim_users where tenant_id = ${tenantId} and user_id = ${user.id}`;
   if (linked) {
     throw new ScimError(409, "A user with this email exists in the directory", "uniqueness");
+  }
+  if (!created) {
+    // An account whose address was never proved loses its password, factors and sessions.
+    await linkExistingAccount(tx, context, {
+      userId: user.id,
+      tenantId,
+      via: "scim",
+      markVerified: false,
+    });
   }
   const [membership] = await tx<{ role: Role }[]>`
     select role from memberships where tenant_id = ${tenantId} and user_id = ${user.id}`;
