@@ -297,6 +297,10 @@ describe("SCIM and roles changed by hand", () => {
       body: { email, password: testPassword },
     });
     expect(before.status).toBe(200);
+    const failedBefore = await gateway("POST", "/v1/auth/login", {
+      body: { email, password: "a wrong password, before joining" },
+    });
+    expect(failedBefore.status).toBe(401);
     const token = (await gateway("POST", "/v1/scim/tokens", { token: signedUp.token, body: {} }))
       .json.token as string;
     const linked = await scimClient(stack.gatewayUrl, token)("POST", "/Users", {
@@ -318,5 +322,11 @@ describe("SCIM and roles changed by hand", () => {
     expect(log.json.items.map((e: { action: string }) => e.action)).toContain(
       "unverified_account_reset",
     );
+    // The tenant's log shows Dana's account events from the moment she joined, not before:
+    // one failed login (the one after the link), not the one before.
+    const danas = log.json.items.filter(
+      (e: { actorId: string | null }) => e.actorId === squatter.json.user.id,
+    );
+    expect(danas.filter((e: { action: string }) => e.action === "login_failed")).toHaveLength(1);
   });
 });
