@@ -18,6 +18,7 @@ const result = await autocannon({
   url: spec.url,
   connections: spec.connections,
   duration: spec.seconds,
+  ...(spec.overallRate ? { overallRate: spec.overallRate } : {}),
   requests: [
     {
       method: spec.method ?? "GET",

@@ -20,6 +20,7 @@ import { throughGateway } from "./scenarios/gateway.ts";
 import { manyTenants } from "./scenarios/many-tenants.ts";
 import { throughNginx } from "./scenarios/nginx.ts";
 import { provisioning } from "./scenarios/provisioning.ts";
+import { proxyFloor } from "./scenarios/proxy-floor.ts";
 import { rejectedTraffic } from "./scenarios/rejected.ts";
 import { webhooks } from "./scenarios/webhooks.ts";
 import { workspaceDirect } from "./scenarios/workspace.ts";
@@ -30,6 +31,7 @@ const scenarios: Scenario[] = [
   workspaceDirect,
   throughGateway,
   throughNginx,
+  proxyFloor,
   rejectedTraffic,
   provisioning,
   manyTenants,

@@ -63,7 +63,7 @@ const expectedServices = ["postgres", "redis", "mailpit", ...nodeServiceNames];
 /** Ports the images listen on (Mailpit: its SMTP port; the web inbox is 8025). */
 const imagePorts: Record<string, number> = { postgres: 5432, redis: 6379, mailpit: 1025 };
 /** URLs for people's browsers, not for containers: they name the host's published ports. */
-const browserUrlSettings = ["APP_URL"];
+const browserUrlSettings = ["APP_URL", "PUBLIC_URL"];
 const defaultPorts: Record<string, number> = {
   "postgres:": 5432,
   "postgresql:": 5432,

@@ -58,6 +58,7 @@ describe("API documentation", () => {
       OPS_PORT: String(await freePort()),
       WORKSPACE_URL: oryn.services.workspace.url,
       BILLING_URL: oryn.services.billing.url,
+      PROVISIONER_URL: oryn.services.provisioner.url,
     });
     try {
       const document = await (await fetch(`${gateway.url}/openapi.json`)).json();

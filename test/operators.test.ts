@@ -141,6 +141,12 @@ describe("the operator API", () => {
         const asKey = await stack.call(method, path, { token: key.json.key });
         expect(asKey.status, `${method} ${path} with an owner's API key`).toBe(403);
       }
+      // Tenant credentials that no longer verify (a forged or expired token, an unknown key)
+      // are not the operator's either, and never travel to the provisioner.
+      for (const stale of [`${healthy.token.slice(0, -4)}AAAA`, `oryn_${"x".repeat(43)}`]) {
+        const refused = await stack.call(method, path, { token: stale });
+        expect(refused.status, `${method} ${path} with a stale tenant credential`).toBe(403);
+      }
       const wrong = await stack.call(method, path, { token: `${stack.token.slice(0, -1)}x` });
       expect(wrong.status, `${method} ${path} with a wrong secret`).toBe(401);
       expect(wrong.json.code).toBe("unauthorized");

@@ -19,6 +19,7 @@ const throughputRows: [string, string][] = [
   ["workspace", "2. workspace direct"],
   ["gateway", "3. through the gateway"],
   ["nginx", "4. through nginx in front of workspace"],
+  ["proxy-floor", "4b. through a bare node:http + undici proxy"],
   ["rejected", "5. tenant over its plan's limit (429 path)"],
 ];
 
@@ -96,6 +97,9 @@ for ${report.settings.seconds} s after an unrecorded ${report.settings.warmupSec
    verifies it against the gateway's JWKS).
 3. \`gateway\`: the same through the gateway (token check, rate limit allowing, proxy).
 4. \`nginx\`: the same through nginx as a plain reverse proxy in front of workspace (below).
+   \`proxy-floor\`: the same through the floor of a Node proxy hop, a bare node:http server
+   forwarding through an undici Pool (\`bench/floor-proxy.ts\`): no authentication, limits, logs
+   or metrics.
 5. \`rejected\`: a free-plan tenant far over its limit, through a second gateway that applies the
    plans' rates (the stack's gateway has them lifted, so that polls and load are not limited).
 6. \`provisioning\`: BENCH_CONCURRENT signups at once through the gateway, each polling
@@ -177,7 +181,7 @@ pnpm bench --only gateway,nginx             # some scenarios (or BENCH_ONLY=gate
 BENCH_TENANTS=100 BENCH_CONCURRENT=50 BENCH_SECONDS=5 pnpm bench   # smaller and quicker
 \`\`\`
 
-Scenarios: \`ceiling\`, \`workspace\`, \`gateway\`, \`nginx\`, \`rejected\`, \`provisioning\`,
+Scenarios: \`ceiling\`, \`workspace\`, \`gateway\`, \`nginx\`, \`proxy-floor\`, \`rejected\`, \`provisioning\`,
 \`many-tenants\`, \`fleet\` (run in that order: \`fleet\` moves the template past the real
 migration history, so it goes last). \`pnpm bench:workspace\` and \`pnpm bench:fleet\` are
 \`--only workspace,many-tenants\` (workspace's own scenarios) and \`--only fleet\`. A run with \`--only\` writes
@@ -192,6 +196,7 @@ run of all eight rewrites it.
 | BENCH_SECONDS | 10 | each measured load run |
 | BENCH_WARMUP_SECONDS | 2 | the unrecorded run before each |
 | BENCH_CONNECTIONS | 50 | the load generator's connections |
+| BENCH_RATE | unlimited | requests per second the load generator sends in all (a fixed rate makes runs on a busy machine compare) |
 | BENCH_CONNECTION_BUDGET | 100 | workspace's TENANT_CONNECTIONS_MAX |
 | BENCH_CLONES | 10 | template clones (and create-and-migrate builds) timed |
 | BENCH_POLL_MS | 100 | how often each waiting signup asks \`GET /v1/tenant\` |

@@ -15,6 +15,8 @@ export type LoadSpec = {
   /** GET unless told; a JSON `body` goes with every request. */
   method?: "GET" | "POST";
   body?: unknown;
+  /** Requests per second in all (BENCH_RATE); unlimited when unset. */
+  overallRate?: number | undefined;
 };
 
 /** What one run measured. Only 2xx answers count as throughput (`okPerSecond`). */

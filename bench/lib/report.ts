@@ -86,6 +86,21 @@ export function figures(results: Results): Figure[] {
     ratio(gateway, ok(results.ceiling)),
     (v) => v >= 0.25,
   );
+  // Issue 17: what each proxy spends per answer, in its own process, read side by side.
+  const cpu = (scenario: keyof Results, process: string) =>
+    (results[scenario]?.load as LoadResult | undefined)?.cpuPerAnswer?.[process];
+  add(
+    "gateway CPU per proxied answer ÷ nginx CPU per proxied answer",
+    "≤ 3",
+    ratio(cpu("gateway", "gateway"), cpu("nginx", "nginx")),
+    (v) => v <= 3,
+  );
+  add(
+    "gateway CPU per proxied answer ÷ bare node:http + undici proxy's (the Node floor)",
+    "(figure)",
+    ratio(cpu("gateway", "gateway"), cpu("proxy-floor", "proxy floor")),
+    () => true,
+  );
   const rejected = results.rejected?.rejectedPerSecond as number | undefined;
   add(
     "rejected (429) throughput ÷ allowed throughput",

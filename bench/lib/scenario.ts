@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import type { BenchStack } from "./bench-stack.ts";
 import type { BenchTenant } from "./bench-tenants.ts";
 import { cpuPerAnswer, cpuSnapshot, type ProcessGroups } from "./cpu-time.ts";
@@ -32,7 +33,15 @@ export async function measureLoad(
   beforeMeasuredRun?: () => Promise<void>,
   request: Pick<LoadSpec, "method" | "body"> = {},
 ): Promise<LoadResult> {
-  const spec = { url, connections: settings.connections, targets, pick, zipfS: 1, ...request };
+  const spec = {
+    url,
+    connections: settings.connections,
+    targets,
+    pick,
+    zipfS: 1,
+    overallRate: settings.rate,
+    ...request,
+  };
   const placement = { cpus: settings.loadCpus };
   await runLoad({ ...spec, seconds: settings.warmupSeconds }, placement);
   await beforeMeasuredRun?.();
@@ -46,14 +55,20 @@ export async function measureLoad(
   return { ...load, cpuPerAnswer: perAnswer };
 }
 
+const repositoryRoot = join(import.meta.dirname, "..", "..");
+
 /**
  * The processes whose CPU a load run accounts for. The load generator is not here: it has exited
  * by the second snapshot, and reports its own CPU instead. Redis is the machine's service, so its
  * figure includes anything else using it at the time.
  */
 function processGroups(stack: BenchStack): ProcessGroups {
+  // This checkout's own services only, by their full path: other checkouts' stacks on the same
+  // machine (other people's tests and benches) run the same entry points, and counting them
+  // made a run's figures wrong by whatever they did meanwhile (or dropped a group altogether
+  // when one of theirs exited between the two snapshots).
   const service = (name: string) => (command: string) =>
-    command.includes(`services/${name}/src/main.ts`);
+    command.includes(join(repositoryRoot, "services", name, "src", "main.ts"));
   return {
     gateway: service("gateway"),
     workspace: service("workspace"),
@@ -64,6 +79,7 @@ function processGroups(stack: BenchStack): ProcessGroups {
       command.includes("/bin/postgres ") && command.includes(`-p ${stack.postgres.port} `),
     redis: (command) => command.startsWith("redis-server"),
     nginx: (command) => command.startsWith("nginx: master process"),
-    ceiling: (command) => command.includes("bench/ceiling-server.ts"),
+    ceiling: (command) => command.includes(join(repositoryRoot, "bench", "ceiling-server.ts")),
+    "proxy floor": (command) => command.includes(join(repositoryRoot, "bench", "floor-proxy.ts")),
   };
 }

@@ -8,6 +8,7 @@ export const scenarioNames = [
   "workspace",
   "gateway",
   "nginx",
+  "proxy-floor",
   "rejected",
   "provisioning",
   "many-tenants",
@@ -32,6 +33,12 @@ export type Settings = {
   clones: number;
   /** How often each waiting signup asks whether its tenant is active. */
   pollMs: number;
+  /**
+   * Requests per second the load generator sends in all (autocannon's overallRate), or unlimited.
+   * At a fixed rate two runs serve the same answers per second, so their CPU per answer compares
+   * even when the machine's other work changes how many answers an unlimited run gets.
+   */
+  rate: number | undefined;
   /** `taskset -c` lists: our processes and PostgreSQL, and the load generator. */
   serverCpus: string | undefined;
   loadCpus: string | undefined;
@@ -65,6 +72,7 @@ export function readSettings(argv: string[], env: NodeJS.ProcessEnv): Settings {
     connectionBudget: count(env, "BENCH_CONNECTION_BUDGET", 100),
     clones: count(env, "BENCH_CLONES", 10),
     pollMs: count(env, "BENCH_POLL_MS", 100),
+    rate: env.BENCH_RATE ? count(env, "BENCH_RATE", 1) : undefined,
     serverCpus: cpuList(env, "BENCH_SERVER_CPUS", undefined),
     loadCpus: cpuList(env, "BENCH_LOAD_CPUS", undefined),
   };

@@ -7,6 +7,11 @@ function isProblem(value: unknown): value is Problem {
   return typeof value === "object" && value !== null && "code" in value && "title" in value;
 }
 
+/** The problem's `code` (`slug_taken`, …), when `error` is a problem+json body. */
+export function problemCode(error: unknown): string | undefined {
+  return isProblem(error) ? error.code : undefined;
+}
+
 // Where the API's own words (title and detail) are written for a developer, a few codes get a
 // sentence for the person at the screen; the rest show the API's title and detail as they are.
 const sentences: Record<string, string> = {

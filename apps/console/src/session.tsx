@@ -156,8 +156,16 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   }, [start]);
 
   const end = useCallback(async () => {
-    // Ends the session on the server and clears the cookie (the answer's Set-Cookie).
-    await api.POST("/v1/auth/logout", { body: {} }).catch(() => undefined);
+    // Ends the session on the server and clears the cookie (the answer's Set-Cookie; the gateway
+    // sends it even when ending the session fails). A refusal before the route runs (429) keeps
+    // the cookie, and a reload would sign the person in again: asked once more after the wait.
+    const logOut = () => api.POST("/v1/auth/logout", { body: {} }).catch(() => undefined);
+    const first = await logOut();
+    if (first?.response.status === 429) {
+      const seconds = Number(first.response.headers.get("retry-after") ?? "1");
+      await new Promise((resolve) => setTimeout(resolve, Math.min(5, Math.max(1, seconds)) * 1000));
+      await logOut();
+    }
     forget();
   }, [forget]);
 

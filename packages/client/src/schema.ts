@@ -2067,13 +2067,6 @@ export interface components {
                 name: string;
             };
         };
-        SignupPending: {
-            /**
-             * @description SIGNUP_CONFIRMATION=email: a link was mailed to the owner's address (or, if it has an account, a notice); nothing is created until `POST /v1/signup/confirm`
-             * @enum {string}
-             */
-            status: "confirmation_sent";
-        };
         SignupRequest: {
             company: {
                 /** @example Acme */
@@ -3037,6 +3030,18 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description No credential, or a bad, expired or revoked one (`unauthorized`, `invalid_credentials`, `invalid_token`) */
+            401: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The role is too low, or the tenant is restricted to reads (`forbidden`, `tenant_restricted`) */
             403: {
                 headers: {
@@ -3080,6 +3085,20 @@ export interface operations {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description Seconds to wait before trying again */
                     "Retry-After": number;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An upstream service or the tenant's database is unavailable (`upstream_unavailable`); Retry-After when known */
+            503: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
@@ -8169,7 +8188,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SignupAnswer"] | components["schemas"]["SignupPending"];
+                    "application/json": components["schemas"]["SignupAnswer"];
                 };
             };
             /** @description The body is not JSON, or not the shape this operation takes (`invalid_json`, `bad_request`, `invalid_signature`) */

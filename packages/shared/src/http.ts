@@ -1,4 +1,11 @@
 import { randomUUID } from "node:crypto";
+import {
+  createServer,
+  type IncomingMessage,
+  type RequestListener,
+  type ServerOptions,
+  type ServerResponse,
+} from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { type ServerType, serve } from "@hono/node-server";
@@ -53,10 +60,7 @@ export function requestContext(
   options: { trustIncomingId: boolean },
 ): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const incoming = c.req.header("x-request-id");
-    const wellFormed = incoming !== undefined && requestIdPattern.test(incoming);
-    const requestId = options.trustIncomingId && wellFormed ? incoming : randomUUID();
-    const clientRequestId = !options.trustIncomingId && wellFormed ? incoming : undefined;
+    const { requestId, clientRequestId } = requestIds(c.req.header("x-request-id"), options);
     const log = logger.child(clientRequestId ? { requestId, clientRequestId } : { requestId });
     c.set("requestId", requestId);
     c.set("logger", log);
@@ -68,6 +72,27 @@ export function requestContext(
     const ms = Math.round((performance.now() - started) * 10) / 10;
     log.info({ method: c.req.method, path: c.req.path, status: c.res.status, ms }, "request");
   };
+}
+
+/**
+ * The request's id, and the client's own (logged only) when the id is not taken from it: the rule
+ * of `requestContext`, also for the gateway's lean proxy path.
+ */
+export function requestIds(
+  incoming: string | undefined,
+  options: { trustIncomingId: boolean },
+): { requestId: string; clientRequestId: string | undefined } {
+  const wellFormed = incoming !== undefined && requestIdPattern.test(incoming);
+  return {
+    requestId: options.trustIncomingId && wellFormed ? incoming : randomUUID(),
+    clientRequestId: !options.trustIncomingId && wellFormed ? incoming : undefined,
+  };
+}
+
+/** Whether a body of this `content-type` is JSON (`application/json` or `+json`). */
+export function isJsonContentType(contentType: string | undefined): boolean {
+  const type = contentType?.split(";")[0]?.trim().toLowerCase() ?? "";
+  return /^application\/([\w.-]+\+)?json$/.test(type);
 }
 
 /**
@@ -90,8 +115,7 @@ export function requireJsonBodies(
     if (hasBody && !["GET", "HEAD", "OPTIONS"].includes(c.req.method)) {
       const type = c.req.header("content-type")?.split(";")[0]?.trim().toLowerCase() ?? "";
       const form = type === "application/x-www-form-urlencoded" && formPaths.has(c.req.path);
-      if (!form && !/^application\/([\w.-]+\+)?json$/.test(type))
-        throw new ApiError("unsupported_media_type");
+      if (!form && !isJsonContentType(type)) throw new ApiError("unsupported_media_type");
     }
     await next();
   };
@@ -107,46 +131,50 @@ export function problemResponse(c: Context<AppEnv>, error: ApiError): Response {
 
 /** Turns what a handler threw into problem+json; the unexpected is logged and answered as 500. */
 export function handleError(error: Error, c: Context<AppEnv>): Response {
-  if (error instanceof ApiError) return problemResponse(c, error);
+  return problemResponse(c, problemFor(error, c.get("logger") ?? console));
+}
+
+/**
+ * The ApiError a thrown error is answered with (the rule of `handleError`, also for the gateway's
+ * lean proxy path); the unexpected is logged on `log`.
+ */
+export function problemFor(
+  error: unknown,
+  log: {
+    warn(details: object, message: string): void;
+    error(details: object, message: string): void;
+  },
+): ApiError {
+  if (error instanceof ApiError) return error;
   if (error instanceof HTTPException) {
     // hono's JSON validator throws this for an unparsable body.
-    if (error.status === 400 && /json/i.test(error.message)) {
-      return problemResponse(c, new ApiError("invalid_json"));
-    }
-    if (error.status === 413) return problemResponse(c, new ApiError("payload_too_large"));
+    if (error.status === 400 && /json/i.test(error.message)) return new ApiError("invalid_json");
+    if (error.status === 413) return new ApiError("payload_too_large");
     if (error.status === 401) {
       // Basic auth's challenge must survive, or a browser never asks for the password.
       const challenge = error.getResponse().headers.get("www-authenticate");
-      return problemResponse(
-        c,
-        new ApiError(
-          "unauthorized",
-          challenge ? { headers: { "www-authenticate": challenge } } : {},
-        ),
+      return new ApiError(
+        "unauthorized",
+        challenge ? { headers: { "www-authenticate": challenge } } : {},
       );
     }
-    if (error.status < 500) {
-      return problemResponse(c, new ApiError("bad_request", { detail: error.message }));
-    }
+    if (error.status < 500) return new ApiError("bad_request", { detail: error.message });
   }
-  if (isUnstorableValue(error)) {
+  if (error instanceof Error && isUnstorableValue(error)) {
     // A backstop: schemas should refuse these values before PostgreSQL sees them.
-    return problemResponse(
-      c,
-      new ApiError("validation_failed", {
-        detail: "A value cannot be stored: NUL in text, or an impossible date",
-      }),
-    );
+    return new ApiError("validation_failed", {
+      detail: "A value cannot be stored: NUL in text, or an impossible date",
+    });
   }
   if (isDatabaseUnavailable(error)) {
-    (c.get("logger") ?? console).warn({ err: error }, "database unavailable");
-    return problemResponse(
-      c,
-      new ApiError("upstream_unavailable", { status: 503, detail: "A database is unavailable" }),
-    );
+    log.warn({ err: error }, "database unavailable");
+    return new ApiError("upstream_unavailable", {
+      status: 503,
+      detail: "A database is unavailable",
+    });
   }
-  (c.get("logger") ?? console).error({ err: error }, "unhandled error");
-  return problemResponse(c, new ApiError("internal_error"));
+  log.error({ err: error }, "unhandled error");
+  return new ApiError("internal_error");
 }
 
 export function handleNotFound(c: Context<AppEnv>): Response {
@@ -177,16 +205,39 @@ export function useCommonHandlers(
   app.notFound(handleNotFound);
 }
 
+/**
+ * What a server serves: an app's `fetch`, and optionally a `front` handler that sees Node's
+ * request first and returns true when it answers it itself (the gateway's lean proxy path);
+ * everything else goes to `fetch` as before.
+ */
+export type Servable = {
+  fetch: App["fetch"];
+  front?: (incoming: IncomingMessage, outgoing: ServerResponse) => boolean;
+};
+
 export type Listening = { server: ServerType; port: number; close: () => Promise<void> };
 
 /** Starts the HTTP server; `close` stops accepting and waits for in-flight requests. */
 export function listen(
-  app: { fetch: App["fetch"] },
+  app: Servable,
   options: { port: number; host: string; portVariable?: string },
 ): Promise<Listening> {
   return new Promise((resolvePromise, rejectPromise) => {
+    const { front } = app;
     const server = serve(
-      { fetch: app.fetch, port: options.port, hostname: options.host },
+      {
+        fetch: app.fetch,
+        port: options.port,
+        hostname: options.host,
+        ...(front
+          ? {
+              createServer: ((serverOptions: ServerOptions, listener: RequestListener) =>
+                createServer(serverOptions, (incoming, outgoing) => {
+                  if (!front(incoming, outgoing)) void listener(incoming, outgoing);
+                })) as never,
+            }
+          : {}),
+      },
       (info: AddressInfo) => {
         resolvePromise({
           server,

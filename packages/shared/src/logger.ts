@@ -4,12 +4,13 @@ export type { Logger };
 
 /**
  * JSON logs to stdout; `service` on every line so merged logs stay readable. `destination: 2`
- * sends them to stderr instead, for commands whose stdout is their answer.
+ * sends them to stderr instead, for commands whose stdout is their answer; a stream takes the
+ * lines itself (a test reading what was logged).
  */
 export function createLogger(
   service: string,
   level: string,
-  options: { destination?: 1 | 2 } = {},
+  options: { destination?: 1 | 2 | pino.DestinationStream } = {},
 ): Logger {
   const settings = {
     level,
@@ -26,5 +27,6 @@ export function createLogger(
       censor: "[redacted]",
     },
   } satisfies pino.LoggerOptions;
+  if (typeof options.destination === "object") return pino(settings, options.destination);
   return options.destination === 2 ? pino(settings, pino.destination(2)) : pino(settings);
 }

@@ -1,5 +1,5 @@
 import { ConfigError, loadDotEnv } from "./config.ts";
-import { type App, type Listening, listen } from "./http.ts";
+import { type Listening, listen, type Servable } from "./http.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { onShutdown } from "./operations.ts";
 import { withTimeout } from "./timeouts.ts";
@@ -15,7 +15,7 @@ export type ServiceConfig = {
 export type ServiceRun = {
   /** Serves `app` on a port; the server closes at shutdown, in the order `stopWith` was called. */
   listen(
-    app: { fetch: App["fetch"] },
+    app: Servable,
     options: { port: number; host: string; portVariable?: string },
   ): Promise<Listening>;
   /**

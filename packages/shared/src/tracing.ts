@@ -55,6 +55,11 @@ const tracer = () => trace.getTracer("oryn");
 let tracingOn = false;
 const nothingRecorded = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
 
+/** Whether spans are exported (the gateway's lean proxy path leaves traced requests to hono). */
+export function tracingEnabled(): boolean {
+  return tracingOn;
+}
+
 /**
  * A server span per request, named by method and matched route. The gateway starts each trace
  * itself (`trustIncoming: false`), as it makes its own request ids: a client does not get to

@@ -51,6 +51,8 @@ export function createGatewayApp(deps: GatewayDeps): App {
   // Before the limits: a browser's preflight is answered here and costs nobody anything.
   if (deps.config.CORS_ORIGINS.length > 0) app.use("*", edgeCors(deps.config.CORS_ORIGINS));
 
+  // The forwarded routes' requests take proxy/lean-proxy.ts instead of this chain when served by
+  // main.ts: a rule added here for them must be called there too (its test compares both ways).
   // Counted first, so every /v1 answer, a refused body included, carries the rate-limit headers.
   app.use("/v1/*", identify(deps));
   app.use("/v1/*", rateLimit(deps.rateLimits, deps.clientIp, deps.logger));

@@ -47,12 +47,22 @@ export function isTrustedProxyEntry(entry: string): boolean {
  * the answer is always an address.
  */
 export function clientIpResolver(trusted: BlockList): (c: Context<AppEnv>) => string {
-  return (c) => {
-    const peer = peerAddress(c);
+  const resolve = clientAddress(trusted);
+  return (c) => resolve(peerAddress(c), c.req.header("x-forwarded-for"));
+}
+
+/**
+ * The same rule from the socket's peer address and the `X-Forwarded-For` header as they are, for
+ * callers without a hono context (the lean proxy path reads Node's request directly).
+ */
+export function clientAddress(
+  trusted: BlockList,
+): (peer: string | undefined, forwarded: string | undefined) => string {
+  return (rawPeer, forwarded) => {
+    const peer = rawPeer === undefined ? undefined : normalize(rawPeer);
     if (peer === undefined) return "local";
     let client = peer;
     if (!isTrusted(trusted, client)) return client;
-    const forwarded = c.req.header("x-forwarded-for");
     if (forwarded === undefined) return client;
     const hops = forwarded.split(",");
     for (let index = hops.length - 1; index >= 0; index--) {
@@ -67,8 +77,7 @@ export function clientIpResolver(trusted: BlockList): (c: Context<AppEnv>) => st
 
 function peerAddress(c: Context<AppEnv>): string | undefined {
   try {
-    const address = getConnInfo(c).remote.address;
-    return address === undefined ? undefined : normalize(address);
+    return getConnInfo(c).remote.address;
   } catch {
     // In-process tests (app.request) without a simulated peer have no socket.
     return undefined;

@@ -21,7 +21,7 @@ import { createResetLimiter, type ResetLimiter } from "./accounts/reset-limiter.
 import type { AccountTokenSettings } from "./accounts/verification.ts";
 import { type ApiKeyAuthenticator, createApiKeyAuthenticator } from "./api-keys/authenticator.ts";
 import { createLoginLimiter, type LoginLimiter } from "./auth/login-limiter.ts";
-import { clientIpResolver, trustedProxyList } from "./client-ip.ts";
+import { clientAddress, clientIpResolver, trustedProxyList } from "./client-ip.ts";
 import { type TxtReader, txtReader } from "./domains/dns-proof.ts";
 import type { GatewayConfig } from "./env.ts";
 import { createMfaPolicy, type MfaPolicy } from "./mfa/policy.ts";
@@ -64,6 +64,8 @@ export type GatewayDeps = {
   /** Reads the TXT records that prove a tenant's domain (DNS_SERVERS). */
   readTxt: TxtReader;
   clientIp: (c: Context<AppEnv>) => string;
+  /** The same rule from a socket's peer address and `X-Forwarded-For` (the lean proxy path). */
+  clientAddress: (peer: string | undefined, forwarded: string | undefined) => string;
   /** Closes every client, in the order a graceful shutdown wants. */
   close(): Promise<void>;
 };
@@ -119,6 +121,7 @@ export async function createGatewayDeps(
     pollMs: config.REVOCATION_POLL_MS,
     accessTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
   });
+  const trusted = trustedProxyList(trustedProxies(config, logger));
   // Tokens issued before a revocation are refused from the first request on.
   await revocations.refresh();
   return {
@@ -201,7 +204,8 @@ export async function createGatewayDeps(
     readTxt: txtReader(config.DNS_SERVERS),
     apiKeys: createApiKeyAuthenticator({ sql, keys, logger }),
     upstreams,
-    clientIp: clientIpResolver(trustedProxyList(trustedProxies(config, logger))),
+    clientIp: clientIpResolver(trusted),
+    clientAddress: clientAddress(trusted),
     async close() {
       revocations.close();
       await Promise.all([

@@ -3,16 +3,23 @@ import { createGatewayApp } from "./app.ts";
 import { createGatewayDeps } from "./deps.ts";
 import { gatewayEnv } from "./env.ts";
 import { createGatewayOperationsApp } from "./operations-app.ts";
+import { createLeanProxy } from "./proxy/lean-proxy.ts";
 
 await runService({
   name: "gateway",
   config: () => parseConfig(gatewayEnv),
   deps: createGatewayDeps,
   async start({ config, deps, logger }, run) {
-    const server = await run.listen(createGatewayApp(deps), {
-      port: config.PORT,
-      host: config.HOST,
-    });
+    // The forwarded routes' requests are answered on Node's request before hono sees them.
+    const app = createGatewayApp(deps);
+    const front = await createLeanProxy(deps);
+    const server = await run.listen(
+      { fetch: app.fetch, front },
+      {
+        port: config.PORT,
+        host: config.HOST,
+      },
+    );
     const operations = await run.listen(createGatewayOperationsApp(deps), {
       port: config.OPS_PORT,
       host: config.HOST,

@@ -86,6 +86,24 @@ describe("cookie mode (X-Oryn-Session: cookie)", () => {
     expect(cookieOf(replay)?.attributes).toContain("max-age=0");
   });
 
+  it("refuses a second cookie of the name, as a sibling subdomain would plant, and clears it", async () => {
+    const victim = await cookieLogin(await signUp());
+    const planter = await cookieLogin(await signUp());
+    // The browser sends the planted cookie (longer Path) first, then the console's own.
+    const both = {
+      ...fromConsole,
+      cookie: `${name}=${planter.cookie.value}; ${name}=${victim.cookie.value}`,
+    };
+    const refreshed = await gateway.call("POST", "/v1/auth/refresh", { body: {}, headers: both });
+    expect(refreshed.status).toBe(401);
+    expect(refreshed.json.code).toBe("unauthorized");
+    expect(cookieOf(refreshed)?.attributes).toContain("max-age=0");
+    // Neither session was used, so both still refresh on their own.
+    expect(
+      (await gateway.call("POST", "/v1/auth/refresh", { body: {}, headers: victim.sent })).status,
+    ).toBe(200);
+  });
+
   it("takes the token from the cookie only, and only in cookie mode", async () => {
     const email = await signUp();
     const { sent, login } = await cookieLogin(email);

@@ -62,12 +62,21 @@ export const provisionerEnv = z.object({
     description: "Where `pg_dump` and `pg_restore` are, for `pnpm oryn tenants move`.",
     unset: "found on PATH",
   }),
-  OPERATOR_TOKEN: z.string().min(32, "at least 32 characters").optional().meta({
-    description:
-      "The operator credential: the bearer token of the operator API (`/v1/operator/...`, through the gateway) and the password (user `operator`) of the queue board at `/admin/queues`; at least 32 characters.",
-    secret: true,
-    unset: "generated into SECRETS_DIR outside production",
-  }),
+  OPERATOR_TOKEN: z
+    .string()
+    .min(32, "at least 32 characters")
+    // The gateway refuses bearer tokens shaped like a tenant's on the operator routes.
+    .refine(
+      (token) => !token.startsWith("oryn_") && !/^[\w-]+\.[\w-]+\.[\w-]*$/.test(token),
+      "must not look like a tenant credential (a JWT, or starting with oryn_)",
+    )
+    .optional()
+    .meta({
+      description:
+        "The operator credential: the bearer token of the operator API (`/v1/operator/...`, through the gateway) and the password (user `operator`) of the queue board at `/admin/queues`; at least 32 characters.",
+      secret: true,
+      unset: "generated into SECRETS_DIR outside production",
+    }),
 });
 
 export type ProvisionerConfig = z.output<typeof provisionerEnv>;

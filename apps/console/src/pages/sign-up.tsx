@@ -2,6 +2,7 @@ import { useState } from "react";
 import { Link, useNavigate, useSearchParams } from "react-router";
 import { Field, Notice, PageTitle } from "../components.tsx";
 import { ActionForm } from "../forms.tsx";
+import { problemCode } from "../problem.ts";
 import { useAction } from "../resource.ts";
 import { api, useSession } from "../session.tsx";
 
@@ -44,7 +45,8 @@ export function SignUpPage() {
             }),
           );
           if (!answer?.data) return;
-          // Where signups are confirmed by mail, nothing exists until the mailed link is opened.
+          // The client is typed from the default document; a gateway that confirms signups by
+          // mail answers {status: "confirmation_sent"} instead, and nothing exists until then.
           if (!("tokens" in answer.data)) return setSentTo(email);
           start(answer.data.tokens);
           // The overview follows provisioning until the organisation is ready.
@@ -104,7 +106,8 @@ export function ConfirmSignupPage() {
             if (answer?.data) {
               start(answer.data.tokens);
               navigate("/");
-            } else if (answer?.response.status === 409) {
+            } else if (problemCode(answer?.error) === "slug_taken") {
+              // email_taken is a 409 too, and no other short name would mend it.
               setSlugTaken(true);
             }
           }}

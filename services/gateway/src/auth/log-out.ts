@@ -26,19 +26,21 @@ const route = createRoute({
   },
   responses: {
     204: { description: "Logged out", headers: sessionCookieHeaders },
-    ...problemResponses(400, 403, 415, 422, 429),
+    ...problemResponses(400, 401, 403, 415, 422, 429, 503),
   },
 });
 
 export function registerLogOut(app: App, deps: GatewayDeps): void {
   app.openapi(route, async (c) => {
     const refreshToken = presentedRefreshToken(c, c.req.valid("json"));
+    // First: the cookie's removal goes with the answer even if ending the session fails below
+    // (a 503 or 429 carries it too), so a browser never keeps a session it was told is over.
+    clearRefreshCookie(c);
     if (refreshToken) {
       await deps.sql.begin((tx) => logOut(tx, refreshToken));
       // This process refuses the session's access tokens from now on, the others within a poll.
       await deps.revocations.refresh().catch(() => undefined);
     }
-    clearRefreshCookie(c);
     return c.body(null, 204);
   });
 }

@@ -53,8 +53,22 @@ export function inCookieMode(c: Context<AppEnv>): boolean {
   return c.req.header(sessionModeHeader) === "cookie";
 }
 
-/** The refresh token a cookie-mode request carries in its cookie, if any. */
+/**
+ * The refresh token a cookie-mode request carries in its cookie, if any. `__Secure-` stops pages
+ * over http from setting the cookie, not an https sibling subdomain: it can plant a second cookie
+ * of the name (Domain=the parent, a longer Path), which the browser sends first, to fix the
+ * console to the planter's session. Two of the name are refused (401, and the cookie cleared):
+ * the gateway's own cookie is never sent twice.
+ */
 export function refreshCookieOf(c: Context<AppEnv>): string | undefined {
+  const header = c.req.header("cookie") ?? "";
+  const sent = header.split(";").filter((pair) => pair.trim().startsWith(`${refreshCookieName}=`));
+  if (sent.length > 1) {
+    clearRefreshCookie(c);
+    throw new ApiError("unauthorized", {
+      detail: "The session cookie was sent more than once: sign in again",
+    });
+  }
   return getCookie(c, refreshCookieName) || undefined;
 }
 

@@ -1,4 +1,11 @@
-import { ApiError, type AppEnv, cachedPerKey, type KeyedCache, type Sql } from "@oryn/shared";
+import {
+  ApiError,
+  type AppEnv,
+  cachedPerKey,
+  type KeyedCache,
+  type Principal,
+  type Sql,
+} from "@oryn/shared";
 import type { MiddlewareHandler } from "hono";
 
 /**
@@ -56,26 +63,35 @@ function exempt(path: string): boolean {
 
 export function requireMfaWhereTenantDoes(policy: MfaPolicy): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const principal = c.get("principal");
-    if (principal?.kind === "user" && !exempt(c.req.path)) {
-      let mustEnrol: boolean;
-      try {
-        mustEnrol = await policy.mustEnrol(principal.tenantId, principal.userId);
-      } catch (error) {
-        // Closed, not open: a tenant that requires a second factor must not lose it to an outage.
-        throw new ApiError("upstream_unavailable", {
-          status: 503,
-          detail: "The control plane is unavailable",
-          cause: error,
-        });
-      }
-      if (mustEnrol) {
-        throw new ApiError("mfa_required", {
-          detail:
-            "This tenant requires two-factor authentication: turn it on at POST /v1/me/mfa/totp",
-        });
-      }
-    }
+    await assertMfaWhereTenantDoes(policy, c.get("principal"), c.req.path);
     await next();
   };
+}
+
+/**
+ * Throws 403 `mfa_required` for a person who must enrol first, and 503 when that cannot be known:
+ * the one rule, for the hono middleware and the lean proxy path.
+ */
+export async function assertMfaWhereTenantDoes(
+  policy: MfaPolicy,
+  principal: Principal | undefined,
+  path: string,
+): Promise<void> {
+  if (principal?.kind !== "user" || exempt(path)) return;
+  let mustEnrol: boolean;
+  try {
+    mustEnrol = await policy.mustEnrol(principal.tenantId, principal.userId);
+  } catch (error) {
+    // Closed, not open: a tenant that requires a second factor must not lose it to an outage.
+    throw new ApiError("upstream_unavailable", {
+      status: 503,
+      detail: "The control plane is unavailable",
+      cause: error,
+    });
+  }
+  if (mustEnrol) {
+    throw new ApiError("mfa_required", {
+      detail: "This tenant requires two-factor authentication: turn it on at POST /v1/me/mfa/totp",
+    });
+  }
 }

@@ -11,11 +11,13 @@ import type { GatewayDeps } from "../deps.ts";
 export function registerForwardToProvisioner(app: App, deps: GatewayDeps): void {
   app.all("/v1/operator/*", async (c) => {
     const principal = c.get("principal");
-    if (principal) {
+    // Expired or revoked tenant credentials are not principals, and are no more the operator's:
+    // anything shaped like one (a JWT, an `oryn_` key or SCIM token) stays here too.
+    if (principal || looksLikeTenantCredential(c.req.header("authorization"))) {
       deps.logger.warn(
         {
           requestId: c.get("requestId"),
-          tenantId: principal.tenantId,
+          tenantId: principal?.tenantId,
           path: c.req.path,
           clientIp: deps.clientIp(c),
         },
@@ -27,4 +29,11 @@ export function registerForwardToProvisioner(app: App, deps: GatewayDeps): void 
     }
     return deps.upstreams.provisioner.forward(c, { clientIp: deps.clientIp(c) });
   });
+}
+
+/** A bearer token in the shape of a tenant's: a JWT (three dot-separated parts) or an `oryn_` key. */
+export function looksLikeTenantCredential(authorization: string | undefined): boolean {
+  const token = /^Bearer\s+(\S+)$/i.exec(authorization ?? "")?.[1];
+  if (!token) return false;
+  return token.startsWith("oryn_") || /^[\w-]+\.[\w-]+\.[\w-]*$/.test(token);
 }

@@ -1,4 +1,4 @@
-import { type AppEnv, principalOf } from "@oryn/shared";
+import { type AppEnv, type Principal, principalOf } from "@oryn/shared";
 import type { Context } from "hono";
 import type { GatewayDeps } from "../deps.ts";
 
@@ -24,6 +24,14 @@ export function servedBy(upstream: keyof typeof upstreamPaths, path: string): bo
 export async function forwardOptions(deps: GatewayDeps, c: Context<AppEnv>) {
   const principal = principalOf(c);
   const clientIp = deps.clientIp(c);
-  if (principal.kind !== "api_key") return { clientIp };
-  return { clientIp, authorization: `Bearer ${await deps.apiKeys.upstreamToken(principal)}` };
+  return { clientIp, authorization: await upstreamAuthorization(deps, principal) };
+}
+
+/** The `Authorization` the upstream gets: the client's own, or a JWT standing for an API key. */
+export async function upstreamAuthorization(
+  deps: Pick<GatewayDeps, "apiKeys">,
+  principal: Principal,
+): Promise<string | undefined> {
+  if (principal.kind !== "api_key") return undefined;
+  return `Bearer ${await deps.apiKeys.upstreamToken(principal)}`;
 }

@@ -9,8 +9,16 @@ export type WindowCount = { policy: Window; state: Count };
 
 /** `RateLimit-Policy` (draft-ietf-httpapi-ratelimit-headers): every window of the bucket. */
 export function policyHeader(windows: readonly Window[]): string {
-  return windows.map((w) => `"${w.name}";q=${w.quota};w=${w.windowSeconds}`).join(", ");
+  let header = policyHeaders.get(windows);
+  if (header === undefined) {
+    header = windows.map((w) => `"${w.name}";q=${w.quota};w=${w.windowSeconds}`).join(", ");
+    policyHeaders.set(windows, header);
+  }
+  return header;
 }
+
+// A bucket's windows never change once made: their header is written once (a list is the key).
+const policyHeaders = new WeakMap<readonly Window[], string>();
 
 /** `RateLimit`: what is left of one window, and the seconds until it resets (rounded up). */
 export function rateLimitHeader({ policy, state }: WindowCount): string {

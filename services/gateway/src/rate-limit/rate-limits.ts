@@ -5,6 +5,7 @@ import {
   type Counter,
   type Logger,
   type PlanName,
+  type Principal,
   planLimits,
   planNames,
 } from "@oryn/shared";
@@ -164,7 +165,7 @@ function fallbackWatch(redis: RedisClient, logger: Logger): () => "redis" | "mem
   };
 }
 
-type Bucket = {
+export type Bucket = {
   kind: "tenant" | "ip" | "session" | "operator";
   policies: Policy[];
   key: string;
@@ -183,22 +184,30 @@ export async function bucketOf(
   c: Context<AppEnv>,
   clientIp: (c: Context<AppEnv>) => string,
 ): Promise<Bucket> {
-  const path = c.req.path;
-  if (passwordRoutes.has(path)) return { kind: "ip", policies: limits.ip, key: clientIp(c) };
+  return bucketFor(limits, c.req.path, c.get("principal"), () => clientIp(c));
+}
+
+/** `bucketOf` for callers without a hono context (the lean proxy path). */
+export async function bucketFor(
+  limits: RateLimits,
+  path: string,
+  principal: Principal | undefined,
+  clientIp: () => string,
+): Promise<Bucket> {
+  if (passwordRoutes.has(path)) return { kind: "ip", policies: limits.ip, key: clientIp() };
   // Whatever credential comes along: a tenant's token is refused there and must not be charged
   // to the tenant, and a wrong operator token is counted like a right one.
   if (path.startsWith(operatorRoutes)) {
-    return { kind: "operator", policies: limits.operator, key: clientIp(c) };
+    return { kind: "operator", policies: limits.operator, key: clientIp() };
   }
   if (sessionRoutes.has(path)) {
-    return { kind: "session", policies: limits.session, key: clientIp(c) };
+    return { kind: "session", policies: limits.session, key: clientIp() };
   }
-  const principal = c.get("principal");
   if (principal) {
     const plan = await limits.planOf(principal.tenantId);
     return { kind: "tenant", policies: limits.tenant[plan], key: principal.tenantId };
   }
-  return { kind: "ip", policies: limits.ip, key: clientIp(c) };
+  return { kind: "ip", policies: limits.ip, key: clientIp() };
 }
 
 const passwordRoutes = new Set([
@@ -214,6 +223,18 @@ const sessionRoutes = new Set(["/v1/auth/refresh", "/v1/auth/logout"]);
 type Outcome = { policy: Policy; state: RateLimiterRes; refused: boolean };
 
 /**
+ * What counting one request decided: the `RateLimit-Policy` and `RateLimit` header values the
+ * answer carries, and the 429 to answer with when a window refused it.
+ */
+export type Decision = {
+  policy: string;
+  rateLimit?: string;
+  refusal?: ApiError;
+  /** No limiter answered: the request goes through uncounted, and nothing is given back. */
+  uncounted?: true;
+};
+
+/**
  * Counts the request in every window of its bucket and sets the headers of
  * draft-ietf-httpapi-ratelimit-headers on the answer, errors included: `RateLimit-Policy` lists
  * the bucket's windows, `RateLimit` the one closest to running out. A tenant's request answered
@@ -227,42 +248,71 @@ export function rateLimit(
 ): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const bucket = await bucketOf(limits, c, clientIp);
-    c.header("RateLimit-Policy", policyHeader(bucket.policies));
-    let outcomes: Outcome[];
-    try {
-      // A window already over its limit was noted in memory: refuse now, asking Redis nothing
-      // (not even for the bucket's other windows).
-      const blocked = inMemoryBlock(bucket);
-      outcomes = blocked ? [blocked] : await consumeAll(bucket);
-    } catch (error) {
-      // Neither Redis nor the insurance limiter answered: serve rather than refuse wrongly.
-      limits.decisions.inc({ bucket: bucket.kind, outcome: "unlimited", store: limits.store() });
-      logger.error({ err: error }, "rate limiter failed; request let through");
-      return next();
-    }
+    const decision = await countRequest(limits, bucket, logger);
+    c.header("RateLimit-Policy", decision.policy);
+    if (decision.rateLimit !== undefined) c.header("RateLimit", decision.rateLimit);
+    if (decision.refusal) throw decision.refusal;
+    if (decision.uncounted) return next();
+    await next();
+    await settleRefused(limits, bucket, c.res.status);
+  };
+}
 
-    const refused = outcomes.filter((outcome) => outcome.refused);
-    if (refused.length > 0) {
-      const worst = longestRefusal(refused);
-      c.header("RateLimit", rateLimitHeader(worst));
-      limits.decisions.inc({ bucket: bucket.kind, outcome: "limited", store: limits.store() });
-      const retryAfter = retryAfterSeconds(worst.state.msBeforeNext);
-      throw new ApiError("rate_limited", {
+/**
+ * Counts one request in its bucket (the rule of `rateLimit`, for the hono middleware and the lean
+ * proxy path alike). When neither Redis nor the insurance limiter answers, the request is let
+ * through without a `RateLimit` header.
+ */
+export async function countRequest(
+  limits: RateLimits,
+  bucket: Bucket,
+  logger: Logger,
+): Promise<Decision> {
+  const policy = policyHeader(bucket.policies);
+  let outcomes: Outcome[];
+  try {
+    // A window already over its limit was noted in memory: refuse now, asking Redis nothing
+    // (not even for the bucket's other windows).
+    const blocked = inMemoryBlock(bucket);
+    outcomes = blocked ? [blocked] : await consumeAll(bucket);
+  } catch (error) {
+    // Neither Redis nor the insurance limiter answered: serve rather than refuse wrongly.
+    limits.decisions.inc({ bucket: bucket.kind, outcome: "unlimited", store: limits.store() });
+    logger.error({ err: error }, "rate limiter failed; request let through");
+    return { policy, uncounted: true };
+  }
+
+  const refused = outcomes.filter((outcome) => outcome.refused);
+  if (refused.length > 0) {
+    const worst = longestRefusal(refused);
+    limits.decisions.inc({ bucket: bucket.kind, outcome: "limited", store: limits.store() });
+    const retryAfter = retryAfterSeconds(worst.state.msBeforeNext);
+    return {
+      policy,
+      rateLimit: rateLimitHeader(worst),
+      refusal: new ApiError("rate_limited", {
         detail: `Over the ${worst.policy.name} limit of ${worst.policy.quota} requests per ${worst.policy.windowSeconds} s`,
         headers: { "retry-after": String(retryAfter) },
-      });
-    }
-    c.header("RateLimit", rateLimitHeader(closestToLimit(outcomes)));
-    limits.decisions.inc({ bucket: bucket.kind, outcome: "allowed", store: limits.store() });
-    await next();
-    if (bucket.kind === "tenant" && (c.res.status === 401 || c.res.status === 403)) {
-      const free = await limits.refused.window.take(bucket.key).then(
-        (outcome) => !outcome.refused,
-        () => false,
-      );
-      if (free) await Promise.allSettled(bucket.policies.map((p) => p.window.giveBack(bucket.key)));
-    }
-  };
+      }),
+    };
+  }
+  limits.decisions.inc({ bucket: bucket.kind, outcome: "allowed", store: limits.store() });
+  return { policy, rateLimit: rateLimitHeader(closestToLimit(outcomes)) };
+}
+
+/** Once the answer's status is known: a tenant's request refused 401 or 403 is given back. */
+export async function settleRefused(
+  limits: RateLimits,
+  bucket: Bucket,
+  status: number,
+): Promise<void> {
+  if (bucket.kind === "tenant" && (status === 401 || status === 403)) {
+    const free = await limits.refused.window.take(bucket.key).then(
+      (outcome) => !outcome.refused,
+      () => false,
+    );
+    if (free) await Promise.allSettled(bucket.policies.map((p) => p.window.giveBack(bucket.key)));
+  }
 }
 
 /** Counts the request in every window of the bucket; a window over its limit is `refused`. */

@@ -92,7 +92,8 @@ async function mailFor(
 }
 
 /**
- * `POST /v1/signup/confirm`: spends the link's token and signs the company up as it was asked,
+ * `POST /v1/signup/confirm`: spends the link's token (its row goes, the password hash with it:
+ * the account holds it now) and signs the company up as it was asked,
  * the owner's address proved by the link. A slug taken since (or `slug` given here) is a 409 that
  * leaves the token unspent, so the person can choose another; an address that got an account
  * since is a 409 `email_taken` (only the address's reader holds the token, so nothing leaks).
@@ -112,7 +113,7 @@ export async function confirmSignup(
       companySlug: string | null;
     }[]
   >`
-    update pending_signups set used_at = now()
+    delete from pending_signups
     where token_hash = ${hashToken(input.token)} and used_at is null and expires_at > now()
     returning email, owner_name, password_hash, company_name, company_slug`;
   if (!pending) {

@@ -1,4 +1,4 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute } from "@hono/zod-openapi";
 import {
   type App,
   idempotencyKeyHeaders,
@@ -16,35 +16,43 @@ import { requestSignup } from "./pending-signups.ts";
 import { signupAnswer, signupBody, signupPendingAnswer } from "./schemas.ts";
 import { afterSignup, type FreshSignup, type StoredSignup, signUp } from "./signups.ts";
 
-const route = createRoute({
-  method: "post",
-  operationId: "signUp",
-  path: "/v1/signup",
-  ...publicAccess("anyone"),
-  tags: ["Signup"],
-  summary: "Sign a company up; its workspace is provisioned in the background",
-  description:
-    'With an `Idempotency-Key`, the same body again within 24 h answers the same tenant and user, with fresh tokens (tokens are never stored). Where the deployment confirms signups by mail (`SIGNUP_CONFIRMATION=email`), the answer is `{status: "confirmation_sent"}` whatever the address, the address is mailed a link (or, if it has an account, a notice), and `POST /v1/signup/confirm` with the link\'s token creates the tenant.',
-  request: {
-    headers: idempotencyKeyHeaders.extend(sessionModeHeaders.shape),
-    body: { content: { "application/json": { schema: signupBody } }, required: true },
-  },
-  responses: {
-    202: {
-      description:
-        "Accepted; poll GET /v1/tenant until status is active. A link to verify the owner's address is mailed to it.",
-      headers: sessionCookieHeaders,
-      content: {
-        "application/json": { schema: z.union([signupAnswer, signupPendingAnswer]) },
-      },
+/**
+ * The route as this deployment answers it: the document (and a client generated from it) shows
+ * the mailed-confirmation answer only where SIGNUP_CONFIRMATION=email, so the default contract,
+ * `{tenant, user, tokens}`, stays exactly as fixed.
+ */
+const routeFor = (confirmByMail: boolean) =>
+  createRoute({
+    method: "post",
+    operationId: "signUp",
+    path: "/v1/signup",
+    ...publicAccess("anyone"),
+    tags: ["Signup"],
+    summary: "Sign a company up; its workspace is provisioned in the background",
+    description:
+      'With an `Idempotency-Key`, the same body again within 24 h answers the same tenant and user, with fresh tokens (tokens are never stored). Where the deployment confirms signups by mail (`SIGNUP_CONFIRMATION=email`), the answer is `{status: "confirmation_sent"}` whatever the address, the address is mailed a link (or, if it has an account, a notice), and `POST /v1/signup/confirm` with the link\'s token creates the tenant.',
+    request: {
+      headers: idempotencyKeyHeaders.extend(sessionModeHeaders.shape),
+      body: { content: { "application/json": { schema: signupBody } }, required: true },
     },
-    ...problemResponses(400, 403, 409, 413, 415, 422, 429),
-  },
-});
+    responses: {
+      202: {
+        description:
+          "Accepted; poll GET /v1/tenant until status is active. A link to verify the owner's address is mailed to it.",
+        headers: sessionCookieHeaders,
+        content: {
+          "application/json": {
+            schema: confirmByMail ? signupPendingAnswer : signupAnswer,
+          },
+        },
+      },
+      ...problemResponses(400, 403, 409, 413, 415, 422, 429),
+    },
+  });
 
 export function registerSignUp(app: App, deps: GatewayDeps): void {
   const confirmByMail = deps.config.SIGNUP_CONFIRMATION === "email";
-  app.openapi(route, async (c) => {
+  app.openapi(routeFor(confirmByMail), async (c) => {
     const context = auditContextOf(c, deps);
     const input = c.req.valid("json");
     const idempotency = idempotencyOf(c, deps, c.req.valid("header")["idempotency-key"], input);
