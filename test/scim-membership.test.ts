@@ -1,7 +1,15 @@
 import { connect } from "@oryn/shared";
 import { describe, expect, test } from "@oryn/testing";
 import { invitationToken, queuedMail, verifyQueuedEmail } from "@oryn/testing/queued-mail";
-import { errorUrn, filterOf, groupUrn, patchOp, scimClient, userUrn } from "@oryn/testing/scim";
+import {
+  errorUrn,
+  filterOf,
+  groupUrn,
+  patchOp,
+  scimClient,
+  userUrn,
+  verifiedScimDomain,
+} from "@oryn/testing/scim";
 import { eventually, testPassword } from "@oryn/testing/wait";
 
 // What the directory does to memberships: sessions ended by deactivation, the last owner kept,
@@ -14,10 +22,13 @@ describe("SCIM and memberships", () => {
     run,
     signedUp,
   }) => {
+    await verifiedScimDomain(run, signedUp);
     const ownerEmail = `owner@${signedUp.slug}.test`;
+    // The directory may take the owner over too: their address's domain is the tenant's.
+    await verifiedScimDomain(run, signedUp, `${signedUp.slug}.test`);
     await verifyQueuedEmail(run, gateway, ownerEmail);
     // A member who signed in before the directory took them over.
-    const email = `bob-${signedUp.slug}@example.test`;
+    const email = `bob@${signedUp.slug}.example.test`;
     const invitation = await gateway("POST", "/v1/invitations", {
       token: signedUp.token,
       body: { email, role: "member" },
@@ -111,7 +122,7 @@ describe("SCIM and memberships", () => {
     ).toBe("owner");
 
     // A new directory user has no password: a password reset gives them one.
-    const fresh = `carol-${signedUp.slug}@example.test`;
+    const fresh = `carol@${signedUp.slug}.example.test`;
     const carol = await scim("POST", "/Users", { schemas: [userUrn], userName: fresh });
     expect(carol.status).toBe(201);
     const noPassword = await gateway("POST", "/v1/auth/login", {
@@ -138,12 +149,13 @@ describe("SCIM and a restricted tenant", () => {
     run,
     signedUp,
   }) => {
+    await verifiedScimDomain(run, signedUp);
     const token = (await gateway("POST", "/v1/scim/tokens", { token: signedUp.token, body: {} }))
       .json.token as string;
     const scim = scimClient(stack.gatewayUrl, token);
     const user = await scim("POST", "/Users", {
       schemas: [userUrn],
-      userName: `r-${signedUp.slug}@example.test`,
+      userName: `r@${signedUp.slug}.example.test`,
     });
     expect(user.status).toBe(201);
     const sql = connect(run.controlPlaneUrl, { max: 1 });
@@ -152,7 +164,7 @@ describe("SCIM and a restricted tenant", () => {
       await sql`update tenants set status = 'restricted' where id = ${signedUp.tenantId}`;
       const created = await scim("POST", "/Users", {
         schemas: [userUrn],
-        userName: `s-${signedUp.slug}@example.test`,
+        userName: `s@${signedUp.slug}.example.test`,
       });
       expect(created.status).toBe(403);
       expect(created.json.schemas).toEqual([errorUrn]);
@@ -178,15 +190,17 @@ describe("SCIM and the plan's member cap", () => {
   test("a directory cannot take a tenant past its plan's members, and a refused user is not kept", async ({
     stack,
     gateway,
+    run,
     signedUp,
   }) => {
+    await verifiedScimDomain(run, signedUp);
     const token = (await gateway("POST", "/v1/scim/tokens", { token: signedUp.token, body: {} }))
       .json.token as string;
     const scim = scimClient(stack.gatewayUrl, token);
     const create = (name: string) =>
       scim("POST", "/Users", {
         schemas: [userUrn],
-        userName: `${name}-${signedUp.slug}@example.test`,
+        userName: `${name}@${signedUp.slug}.example.test`,
       });
     // The free plan holds three members: the owner and two more.
     const [first, second] = [await create("one"), await create("two")];
@@ -196,7 +210,7 @@ describe("SCIM and the plan's member cap", () => {
     expect(third.json).toMatchObject({ schemas: [errorUrn], status: "402" });
     const lookup = await scim(
       "GET",
-      `/Users?filter=${filterOf(`userName eq "three-${signedUp.slug}@example.test"`)}`,
+      `/Users?filter=${filterOf(`userName eq "three@${signedUp.slug}.example.test"`)}`,
     );
     expect(lookup.json.totalResults).toBe(0);
     // A deactivated user frees a seat; taking it back needs one.
@@ -219,14 +233,16 @@ describe("SCIM and roles changed by hand", () => {
   test("a role an owner set by hand is the baseline the directory keeps, up or down", async ({
     stack,
     gateway,
+    run,
     signedUp,
   }) => {
+    await verifiedScimDomain(run, signedUp);
     const token = (await gateway("POST", "/v1/scim/tokens", { token: signedUp.token, body: {} }))
       .json.token as string;
     const scim = scimClient(stack.gatewayUrl, token);
     const user = await scim("POST", "/Users", {
       schemas: [userUrn],
-      userName: `hand-${signedUp.slug}@example.test`,
+      userName: `hand@${signedUp.slug}.example.test`,
     });
     const id = user.json.id as string;
     const roleOf = async () =>
@@ -254,5 +270,63 @@ describe("SCIM and roles changed by hand", () => {
       expect(answer.status).toBe(200);
     }
     expect(await roleOf()).toBe("member");
+  });
+
+  test("linking an account whose address was never verified ends its password and sessions", async ({
+    stack,
+    gateway,
+    run,
+    signedUp,
+  }) => {
+    const domain = await verifiedScimDomain(run, signedUp);
+    // Someone signs up with an address of the tenant's domain before its directory knows it.
+    const email = `dana@${domain}`;
+    const squatter = await gateway("POST", "/v1/signup", {
+      body: {
+        company: { name: "Squat", slug: `sq-${crypto.randomUUID().slice(0, 8)}` },
+        owner: { email, password: testPassword, name: "Dana" },
+      },
+    });
+    expect(squatter.status).toBe(202);
+    await eventually(
+      () => gateway("GET", "/v1/tenant", { token: squatter.json.tokens.accessToken }),
+      (answer) => answer.json?.status === "active",
+      { timeoutMs: 60_000, intervalMs: 100 },
+    );
+    const before = await gateway("POST", "/v1/auth/login", {
+      body: { email, password: testPassword },
+    });
+    expect(before.status).toBe(200);
+    const failedBefore = await gateway("POST", "/v1/auth/login", {
+      body: { email, password: "a wrong password, before joining" },
+    });
+    expect(failedBefore.status).toBe(401);
+    const token = (await gateway("POST", "/v1/scim/tokens", { token: signedUp.token, body: {} }))
+      .json.token as string;
+    const linked = await scimClient(stack.gatewayUrl, token)("POST", "/Users", {
+      schemas: [userUrn],
+      userName: email,
+    });
+    expect(linked.status).toBe(201);
+    expect(linked.json.id).toBe(squatter.json.user.id);
+    // The password the squatter chose and their session are gone.
+    const login = await gateway("POST", "/v1/auth/login", {
+      body: { email, password: testPassword },
+    });
+    expect([login.status, login.json.code]).toEqual([401, "invalid_credentials"]);
+    const refresh = await gateway("POST", "/v1/auth/refresh", {
+      body: { refreshToken: before.json.refreshToken },
+    });
+    expect(refresh.status).toBe(401);
+    const log = await gateway("GET", "/v1/security-log?limit=200", { token: signedUp.token });
+    expect(log.json.items.map((e: { action: string }) => e.action)).toContain(
+      "unverified_account_reset",
+    );
+    // The tenant's log shows Dana's account events from the moment she joined, not before:
+    // one failed login (the one after the link), not the one before.
+    const danas = log.json.items.filter(
+      (e: { actorId: string | null }) => e.actorId === squatter.json.user.id,
+    );
+    expect(danas.filter((e: { action: string }) => e.action === "login_failed")).toHaveLength(1);
   });
 });

@@ -7,8 +7,9 @@ import {
   scimClient,
   scimError,
   userUrn,
+  verifiedScimDomain,
 } from "@oryn/testing/scim";
-import { signUpAndWait } from "@oryn/testing/wait";
+import { signUpAndWait, testPassword } from "@oryn/testing/wait";
 
 // /scim/v2's walls: one tenant's token against another's users and groups, credentials, and
 // bad or hostile input, each answered with a SCIM error body.
@@ -17,9 +18,12 @@ describe("SCIM security", () => {
   test("a token sees only its own tenant; deleted, foreign and missing tokens get a SCIM 401", async ({
     stack,
     gateway,
+    run,
     signedUp,
   }) => {
+    await verifiedScimDomain(run, signedUp);
     const other = await signUpAndWait(gateway);
+    await verifiedScimDomain(run, other);
     const tokenA = (await gateway("POST", "/v1/scim/tokens", { token: signedUp.token, body: {} }))
       .json;
     const tokenB = (await gateway("POST", "/v1/scim/tokens", { token: other.token, body: {} }))
@@ -28,7 +32,7 @@ describe("SCIM security", () => {
     const b = scimClient(stack.gatewayUrl, tokenB.token);
     const userB = await b("POST", "/Users", {
       schemas: [userUrn],
-      userName: `b-${other.slug}@example.test`,
+      userName: `b@${other.slug}.example.test`,
     });
     const groupB = await b("POST", "/Groups", {
       schemas: [groupUrn],
@@ -76,6 +80,21 @@ describe("SCIM security", () => {
     expect(membersA.json.items.some((m: { userId: string }) => m.userId === userB.json.id)).toBe(
       false,
     );
+    // A's directory cannot create or link an account outside A's verified domains: not B's
+    // owner, not an address of B's domain, not an unknown one.
+    for (const userName of [
+      `owner@${other.slug}.test`,
+      `someone@${other.slug}.example.test`,
+      "nobody@unclaimed.example.test",
+    ]) {
+      const refused = await a("POST", "/Users", { schemas: [userUrn], userName });
+      expect(scimError(refused), userName).toEqual([400, "invalidValue"]);
+      expect(refused.json.detail).toMatch(/verified domains/);
+    }
+    const ownerB = await gateway("POST", "/v1/auth/login", {
+      body: { email: `owner@${other.slug}.test`, password: testPassword, tenant: signedUp.slug },
+    });
+    expect(ownerB.status).toBeGreaterThanOrEqual(400);
     // A's owner cannot delete B's token through /v1 either.
     expect(
       (await gateway("DELETE", `/v1/scim/tokens/${tokenB.id}`, { token: signedUp.token })).status,
@@ -107,8 +126,10 @@ describe("SCIM security", () => {
   test("bad requests get SCIM errors: filters, bodies, content types, sizes", async ({
     stack,
     gateway,
+    run,
     signedUp,
   }) => {
+    await verifiedScimDomain(run, signedUp);
     const token = (await gateway("POST", "/v1/scim/tokens", { token: signedUp.token, body: {} }))
       .json.token as string;
     const scim = scimClient(stack.gatewayUrl, token);
@@ -150,7 +171,7 @@ describe("SCIM security", () => {
     expect(huge.json.schemas).toEqual([errorUrn]);
     const user = await scim("POST", "/Users", {
       schemas: [userUrn],
-      userName: `p-${signedUp.slug}@example.test`,
+      userName: `p@${signedUp.slug}.example.test`,
     });
     expect(
       scimError(await scim("PATCH", `/Users/${user.json.id}`, { Operations: [{ op: "replace" }] })),
@@ -220,12 +241,14 @@ describe("SCIM security", () => {
   test("concurrent creations of one userName make one user; the others get 409 uniqueness", async ({
     stack,
     gateway,
+    run,
     signedUp,
   }) => {
+    await verifiedScimDomain(run, signedUp);
     const token = (await gateway("POST", "/v1/scim/tokens", { token: signedUp.token, body: {} }))
       .json.token as string;
     const scim = scimClient(stack.gatewayUrl, token);
-    const userName = `race-${signedUp.slug}@example.test`;
+    const userName = `race@${signedUp.slug}.example.test`;
     // An IdP retrying a slow create sends the same user again while the first is under way.
     const answers = await Promise.all(
       Array.from({ length: 8 }, () => scim("POST", "/Users", { schemas: [userUrn], userName })),
@@ -239,5 +262,124 @@ describe("SCIM security", () => {
     expect(listed.json.totalResults).toBe(1);
     const members = await gateway("GET", "/v1/members", { token: signedUp.token });
     expect(members.json.items).toHaveLength(2);
+  });
+  test("PATCH paths and value keys that reach Object.prototype are refused; the gateway stays clean", async ({
+    stack,
+    gateway,
+    run,
+    signedUp,
+  }) => {
+    await verifiedScimDomain(run, signedUp);
+    const token = (await gateway("POST", "/v1/scim/tokens", { token: signedUp.token, body: {} }))
+      .json.token as string;
+    const scim = scimClient(stack.gatewayUrl, token);
+    const user = await scim("POST", "/Users", {
+      schemas: [userUrn],
+      userName: `proto@${signedUp.slug}.example.test`,
+    });
+    const group = await scim("POST", "/Groups", { schemas: [groupUrn], displayName: "Proto" });
+    expect([user.status, group.status]).toEqual([201, 201]);
+    const refused: [string, unknown, string][] = [
+      [
+        `/Users/${user.json.id}`,
+        { op: "add", path: "__proto__.x-polluted", value: "x" },
+        "invalidPath",
+      ],
+      [
+        `/Users/${user.json.id}`,
+        { op: "add", path: "__proto__.set-cookie", value: "x" },
+        "invalidPath",
+      ],
+      [
+        `/Users/${user.json.id}`,
+        { op: "add", path: "constructor.prototype.x-polluted", value: "x" },
+        "invalidPath",
+      ],
+      [
+        `/Users/${user.json.id}`,
+        { op: "add", path: "toString.x-polluted", value: "x" },
+        "invalidPath",
+      ],
+      [
+        `/Users/${user.json.id}`,
+        { op: "add", path: `${userUrn}:__proto__.x-polluted`, value: "x" },
+        "invalidPath",
+      ],
+      [`/Users/${user.json.id}`, { op: "add", path: "nickname.x", value: "x" }, "invalidPath"],
+      [
+        `/Users/${user.json.id}`,
+        { op: "add", value: { "__proto__.x-polluted": 1 } },
+        "invalidValue",
+      ],
+      [
+        `/Users/${user.json.id}`,
+        { op: "add", value: JSON.parse('{"__proto__": {"x-polluted": "x"}}') },
+        "invalidValue",
+      ],
+      [
+        `/Users/${user.json.id}`,
+        { op: "replace", value: { "constructor.prototype.x-polluted": "x" } },
+        "invalidValue",
+      ],
+      [
+        `/Users/${user.json.id}`,
+        { op: "replace", value: { name: JSON.parse('{"__proto__": {"x-polluted": "x"}}') } },
+        "invalidValue",
+      ],
+      [
+        `/Users/${user.json.id}`,
+        {
+          op: "replace",
+          path: "name",
+          value: { constructor: { prototype: { "x-polluted": "x" } } },
+        },
+        "invalidValue",
+      ],
+      [
+        `/Groups/${group.json.id}`,
+        { op: "add", path: "__proto__.x-polluted", value: "x" },
+        "invalidPath",
+      ],
+      [
+        `/Groups/${group.json.id}`,
+        { op: "add", value: { "__proto__.x-polluted": 1 } },
+        "invalidValue",
+      ],
+      [
+        `/Groups/${group.json.id}`,
+        {
+          op: "add",
+          path: "members",
+          value: [JSON.parse('{"value": "a", "__proto__": {"x-polluted": "x"}}')],
+        },
+        "invalidValue",
+      ],
+    ];
+    for (const [path, operation, scimType] of refused) {
+      const answer = await scim("PATCH", path, { schemas: [patchOp], Operations: [operation] });
+      expect(scimError(answer), JSON.stringify(operation)).toEqual([400, scimType]);
+    }
+    // The gateway's Object.prototype is untouched: hono would have sent the polluted keys as
+    // headers with every answer, and a number among them would have made every answer throw.
+    const after = await scim("GET", `/Users/${user.json.id}`);
+    expect(after.status).toBe(200);
+    expect(after.headers.get("x-polluted")).toBeNull();
+    expect(after.headers.get("set-cookie")).toBeNull();
+    expect(after.json.name?.["x-polluted"]).toBeUndefined();
+    const health = await gateway("GET", "/v1/members", { token: signedUp.token });
+    expect(health.status).toBe(200);
+    expect(health.headers.get("x-polluted")).toBeNull();
+    // What Entra ID sends for attributes we do not keep is still accepted and dropped.
+    const entra = await scim("PATCH", `/Users/${user.json.id}`, {
+      schemas: [patchOp],
+      Operations: [
+        { op: "Add", path: "title", value: "Engineer" },
+        { op: "Add", path: 'phoneNumbers[type eq "work"].value', value: "+1 555" },
+        { op: "Replace", value: { displayName: "Proto Person" } },
+      ],
+    });
+    expect(entra.status).toBe(200);
+    expect(entra.json.displayName).toBe("Proto Person");
+    expect(entra.json.title).toBeUndefined();
   });
 });

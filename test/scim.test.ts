@@ -7,6 +7,7 @@ import {
   scimClient,
   scimError,
   userUrn,
+  verifiedScimDomain,
 } from "@oryn/testing/scim";
 
 // SCIM 2.0 at /scim/v2 through the gateway as a real process, with the requests Okta's SCIM 2.0
@@ -17,8 +18,10 @@ describe("SCIM provisioning", () => {
   test("Okta's sequence: users found by userName, created, replaced, deactivated, reactivated, deleted; groups with members", async ({
     stack,
     gateway,
+    run,
     signedUp,
   }) => {
+    await verifiedScimDomain(run, signedUp);
     const owner = signedUp.token;
     const created = await gateway("POST", "/v1/scim/tokens", {
       token: owner,
@@ -53,7 +56,7 @@ describe("SCIM provisioning", () => {
     );
 
     // Okta: does the user exist? (filter, startIndex and count as Okta sends them)
-    const email = `jane-${signedUp.slug}@example.test`;
+    const email = `jane@${signedUp.slug}.example.test`;
     const absent = await scim(
       "GET",
       `/Users?filter=${filterOf(`userName eq "${email}"`)}&startIndex=1&count=100`,
@@ -133,7 +136,7 @@ describe("SCIM provisioning", () => {
     // Paging: startIndex is 1-based, count bounds the page.
     const second = await scim("POST", "/Users", {
       schemas: [userUrn],
-      userName: `john-${signedUp.slug}@example.test`,
+      userName: `john@${signedUp.slug}.example.test`,
       active: true,
     });
     expect(second.status).toBe(201);
@@ -226,12 +229,14 @@ describe("SCIM provisioning", () => {
   test("Entra ID's sequence: string booleans, path-less and filtered operations, members removed by value", async ({
     stack,
     gateway,
+    run,
     signedUp,
   }) => {
+    await verifiedScimDomain(run, signedUp);
     const token = (await gateway("POST", "/v1/scim/tokens", { token: signedUp.token, body: {} }))
       .json.token as string;
     const scim = scimClient(stack.gatewayUrl, token);
-    const upn = `sandy-${signedUp.slug}@contoso.test`;
+    const upn = `sandy@${signedUp.slug}.example.test`;
     // Entra ID looks the user up by userName first, then creates it.
     // As its validator writes it: spaces as `+`, the address's `@` escaped.
     const lookup = await scim("GET", `/Users?filter=userName+eq+"${upn.replace("@", "%40")}"`);

@@ -8,6 +8,7 @@ import { startDnsServer } from "@oryn/testing/dns-server";
 import type { Answer } from "@oryn/testing/http";
 import { cookieBrowser, startTestIdp, type TestIdp } from "@oryn/testing/oidc-provider";
 import { invitationToken, queuedMails, verifyQueuedEmail } from "@oryn/testing/queued-mail";
+import { eventually } from "@oryn/testing/wait";
 import { decodeJwt } from "jose";
 import { afterAll } from "vitest";
 
@@ -204,7 +205,7 @@ describe("enterprise sign-in with OIDC", { timeout: 120_000 }, () => {
     });
   });
 
-  it("an existing account of another tenant joins with the connection's default role", async ({
+  it("an unverified account of that address joins only after losing its password and sessions", async ({
     stack,
     gateway,
   }) => {
@@ -215,14 +216,30 @@ describe("enterprise sign-in with OIDC", { timeout: 120_000 }, () => {
       body: { defaultRole: "admin" },
     });
     expect(setRole.status).toBe(200);
+    // Someone signs up with the address before its owner ever signs in, and never confirms it.
     const email = `sam@${tenant.domain}`;
+    const password = "a long enough password";
     const elsewhere = await gateway("POST", "/v1/signup", {
       body: {
         company: { name: "Elsewhere", slug: `else-${randomUUID().slice(0, 8)}` },
-        owner: { email, password: "a long enough password", name: "Sam" },
+        owner: { email, password, name: "Sam" },
       },
     });
     expect(elsewhere.status).toBe(202);
+    const signupToken = elsewhere.json.tokens.accessToken as string;
+    await eventually(
+      () => gateway("GET", "/v1/tenant", { token: signupToken }),
+      (answer) => answer.json?.status === "active",
+      { timeoutMs: 60_000, intervalMs: 100 },
+    );
+    const before = await gateway("POST", "/v1/auth/login", { body: { email, password } });
+    expect(before.status).toBe(200);
+    const session = await gateway("POST", "/v1/auth/refresh", {
+      body: { refreshToken: before.json.refreshToken },
+    });
+    expect(session.status).toBe(200);
+
+    // The real person signs in through the tenant's IdP: the account joins, as the IdP's person.
     person(idp, email);
     const back = await cookieBrowser().follow(authorizeUrl(stack.gatewayUrl, { email }), atApp);
     const tokens = await gateway("POST", "/v1/sso/token", {
@@ -233,6 +250,17 @@ describe("enterprise sign-in with OIDC", { timeout: 120_000 }, () => {
       tid: tenant.tenantId,
       role: "admin",
     });
+    // Whoever chose the password and held the sessions before can no longer get in.
+    const login = await gateway("POST", "/v1/auth/login", { body: { email, password } });
+    expect([login.status, login.json.code]).toEqual([401, "invalid_credentials"]);
+    const refresh = await gateway("POST", "/v1/auth/refresh", {
+      body: { refreshToken: session.json.refreshToken },
+    });
+    expect(refresh.status).toBe(401);
+    const log = await gateway("GET", "/v1/security-log?limit=200", { token: tenant.token });
+    expect(log.json.items.map((event: { action: string }) => event.action)).toContain(
+      "unverified_account_reset",
+    );
   });
 
   it("refuses an address outside the tenant's verified domains, and an address the IdP has not verified", async ({

@@ -1,3 +1,5 @@
+import { randomUUID } from "node:crypto";
+import { connect } from "@oryn/shared";
 import type { Answer } from "./http.ts";
 
 // A SCIM 2.0 client for tests of /scim/v2 (test/scim*.test.ts): bodies as application/scim+json
@@ -45,3 +47,25 @@ export const scimError = (answer: Answer) => [answer.status, answer.json?.scimTy
 
 /** A filter expression as a query value. */
 export const filterOf = (expression: string) => encodeURIComponent(expression);
+
+/**
+ * Marks `domain` (`<slug>.example.test` unless told) a verified domain of the tenant, by SQL: SCIM creates and links
+ * accounts only in a tenant's verified domains, and the DNS proof (test/sso-oidc.test.ts walks
+ * it) would need a DNS server per file. Unique per tenant, as a verified domain is. Returns the
+ * domain, for the addresses of the directory's users.
+ */
+export async function verifiedScimDomain(
+  run: { controlPlaneUrl: string },
+  tenant: { tenantId: string; slug: string },
+  domain = `${tenant.slug}.example.test`,
+): Promise<string> {
+  const sql = connect(run.controlPlaneUrl, { max: 1 });
+  try {
+    await sql`
+      insert into tenant_domains (id, tenant_id, domain, txt_token, status, verified_at)
+      values (${randomUUID()}, ${tenant.tenantId}, ${domain}, 'set-by-test', 'verified', now())`;
+  } finally {
+    await sql.end();
+  }
+  return domain;
+}

@@ -202,7 +202,7 @@ export function createScimApp(deps: GatewayDeps): Hono<ScimEnv> {
     return scimJson(c, user);
   });
   scim.patch("/Users/:id", async (c) => {
-    const operations = patchOperationsOf(await scimBody(c));
+    const operations = patchOperationsOf(await scimBody(c), "User");
     const user = await sql.begin((tx) =>
       patchUser(tx, c.get("scim"), c.req.param("id"), operations),
     );
@@ -237,7 +237,7 @@ export function createScimApp(deps: GatewayDeps): Hono<ScimEnv> {
     return scimJson(c, group);
   });
   scim.patch("/Groups/:id", async (c) => {
-    const operations = patchOperationsOf(await scimBody(c));
+    const operations = patchOperationsOf(await scimBody(c), "Group");
     const group = await sql.begin((tx) =>
       patchGroup(tx, c.get("scim"), c.req.param("id"), operations),
     );

@@ -1,6 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { Role, Sql, TransactionSql } from "@oryn/shared";
 import { type ScimPatchOperation, scimPatch } from "scim-patch";
+import { linkExistingAccount } from "../accounts/link-account.ts";
+import { domainOfEmail } from "../domains/names.ts";
 import { ScimError } from "./errors.ts";
 import { type Fragment, filterCondition, isUuid } from "./filter.ts";
 import { recordScimEvent, type ScimContext, syncMembership } from "./memberships.ts";
@@ -211,10 +213,34 @@ export async function listUsers(
 }
 
 /**
- * Creates the directory's user in this tenant: a new account (without a password: it signs in by
+ * A directory may only create or link accounts in a domain its tenant proved it holds (a
+ * verified tenant domain, normalised as claimed domains are): otherwise any tenant's SCIM
+ * token could pull any other person's account, another tenant's owner included, into its tenant.
+ */
+async function assertDomainVerified(tx: TransactionSql, tenantId: string, email: string) {
+  const domain = domainOfEmail(email);
+  const [verified] = domain
+    ? await tx`
+        select 1 from tenant_domains
+        where tenant_id = ${tenantId} and domain = ${domain} and status = 'verified'`
+    : [];
+  if (!verified) {
+    throw new ScimError(
+      400,
+      `The user's email must be in one of the tenant's verified domains; ${JSON.stringify(
+        (domain ?? email.slice(email.lastIndexOf("@") + 1)).slice(0, 253),
+      )} is not (verify it under /v1/domains first)`,
+      "invalidValue",
+    );
+  }
+}
+
+/**
+ * Creates the directory's user in this tenant, for an email in one of its verified domains: a new account (without a password: it signs in by
  * SSO, or sets one by a password reset) for an
  * email Oryn does not know, or the existing account of that email, which then becomes a member
- * of this tenant only. What the directory says (userName, externalId, names) is kept per tenant.
+ * of this tenant only (reset first when its address was never verified: see
+ * `linkExistingAccount`). What the directory says (userName, externalId, names) is kept per tenant.
  */
 export async function createUser(
   tx: TransactionSql,
@@ -226,6 +252,7 @@ export async function createUser(
   const [taken] = await tx`
     select 1 from scim_users where tenant_id = ${tenantId} and lower(user_name) = ${input.userName.toLowerCase()}`;
   if (taken) throw new ScimError(409, "A user with this userName exists", "uniqueness");
+  await assertDomainVerified(tx, tenantId, input.email);
   const name = (
     input.displayName ??
     ([input.givenName, input.familyName].filter(Boolean).join(" ") || input.userName)
@@ -242,6 +269,15 @@ export async function createUser(
     select 1 from scim_users where tenant_id = ${tenantId} and user_id = ${user.id}`;
   if (linked) {
     throw new ScimError(409, "A user with this email exists in the directory", "uniqueness");
+  }
+  if (!created) {
+    // An account whose address was never proved loses its password, factors and sessions.
+    await linkExistingAccount(tx, context, {
+      userId: user.id,
+      tenantId,
+      via: "scim",
+      markVerified: false,
+    });
   }
   const [membership] = await tx<{ role: Role }[]>`
     select role from memberships where tenant_id = ${tenantId} and user_id = ${user.id}`;

@@ -24,8 +24,9 @@ export function decodeEventCursor(cursor: string | undefined): string | undefine
 /**
  * The tenant's control-plane audit events (logins, members, invitations, API keys, deletion,
  * exports), with the account events of its current members that belong to no tenant (failed
- * logins, password and address changes): a tenant's admins see what happens to the accounts
- * that can reach their data, and nothing of other tenants.
+ * logins, password and address changes) since they joined: a tenant's admins see what happens
+ * to the accounts that can reach their data while they can, nothing of the accounts' past
+ * (failed logins and their addresses, earlier emails) and nothing of other tenants.
  */
 export async function listSecurityEvents(
   sql: Sql,
@@ -36,8 +37,10 @@ export async function listSecurityEvents(
     select id, at, actor_id, action, entity, entity_id, ip, request_id, data
     from audit_events e
     where (e.tenant_id = ${tenantId}
-           or (e.tenant_id is null and e.actor_id in (
-                 select user_id from memberships where tenant_id = ${tenantId})))
+           or (e.tenant_id is null and exists (
+                 select 1 from memberships m
+                 where m.tenant_id = ${tenantId} and m.user_id = e.actor_id
+                   and e.at >= m.created_at)))
       ${query.actor ? sql`and e.actor_id = ${query.actor}` : sql``}
       ${query.before ? sql`and e.id < ${query.before}` : sql``}
     order by e.id desc

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { ApiError, recordEvent, type TransactionSql } from "@oryn/shared";
+import { linkExistingAccount } from "../accounts/link-account.ts";
 import { type AuditContext, recordAuditEvent } from "../audit/audit-events.ts";
 import { addMembership, assertMemberCapAllows, lockMemberships } from "../members/members.ts";
 import type { ConnectionRow } from "./connections.ts";
@@ -12,7 +13,8 @@ export type SignedInPerson = { email: string; name: string; groups: string[] };
  * Just-in-time provisioning: the first sign-in creates the account (its address counts as
  * verified: the IdP verified it, inside a domain the tenant proved it holds) and the membership,
  * with the role the person's groups map to, else the connection's default role. An existing account with that
- * address joins the tenant; a member stays as they are.
+ * address joins the tenant; a member stays as they are. An existing account whose address was
+ * never verified is reset first (`linkExistingAccount`): its password, TOTP and sessions go.
  */
 export async function provisionMember(
   tx: TransactionSql,
@@ -37,8 +39,14 @@ export async function provisionMember(
     )[0];
   }
   if (!user) throw new Error("the account vanished while signing in");
-  if (!created && user.emailVerifiedAt === null) {
-    await tx`update users set email_verified_at = now() where id = ${user.id} and email_verified_at is null`;
+  if (!created) {
+    // An account whose address was never proved loses its password, factors and sessions.
+    await linkExistingAccount(tx, context, {
+      userId: user.id,
+      tenantId,
+      via: "sso",
+      markVerified: true,
+    });
   }
 
   const memberships = await lockMemberships(tx, tenantId);

@@ -128,7 +128,16 @@ export function createEventRelay(deps: {
   return {
     async writing(tenantId, write) {
       await mark(tenantId);
+      const started = Date.now();
       const result = await write();
+      // A write that outlived the mark's trust may have committed after another process's sweep
+      // found the outbox empty and dropped the mark: marked again before the relay, so only a
+      // crash in the instant between the commit and this line could strand its events (until the
+      // tenant's next write).
+      if (Date.now() - started >= deps.markSeconds * 1000) {
+        marked.delete(tenantId);
+        await mark(tenantId).catch(() => undefined);
+      }
       relaySoon(tenantId);
       return result;
     },

@@ -1,0 +1,45 @@
+import type { TransactionSql } from "@oryn/shared";
+import { type AuditContext, recordAuditEvent } from "../audit/audit-events.ts";
+import { endSessions } from "./end-sessions.ts";
+
+/**
+ * An existing account that an IdP (SSO) or a directory (SCIM) joins to a tenant by its address.
+ * When the address was never proved, whoever signed up with it may not be the person the IdP
+ * vouches for: an attacker could sign up as victim@acme.com and wait for Acme to link "their"
+ * account. So what an unproven party may have set is dropped before the link: the password,
+ * the TOTP factor and recovery codes, pending tokens and challenges, and every session (refresh
+ * families revoked, access tokens revoked at the next poll). SSO then marks the address
+ * verified (the IdP proved it); the event goes to the linking tenant's security log.
+ * Returns whether the account was reset. Locks the user row, so a verification racing the
+ * link either lands first (and the account is kept) or after (and finds it reset).
+ */
+export async function linkExistingAccount(
+  tx: TransactionSql,
+  context: AuditContext,
+  link: { userId: string; tenantId: string; via: "sso" | "scim"; markVerified: boolean },
+): Promise<{ reset: boolean }> {
+  const [user] = await tx<{ emailVerifiedAt: Date | null; hasPassword: boolean }[]>`
+    select email_verified_at, password_hash is not null as has_password
+    from users where id = ${link.userId} for update`;
+  if (!user) throw new Error("the account to link vanished");
+  if (user.emailVerifiedAt !== null) return { reset: false };
+  await tx`update users set password_hash = null where id = ${link.userId}`;
+  const [factor] = await tx`delete from totp_factors where user_id = ${link.userId} returning 1`;
+  await tx`delete from recovery_codes where user_id = ${link.userId}`;
+  await tx`update mfa_challenges set used_at = now() where user_id = ${link.userId} and used_at is null`;
+  await tx`update account_tokens set used_at = now() where user_id = ${link.userId} and used_at is null`;
+  await endSessions(tx, link.userId);
+  await tx`update sessions set ended_at = clock_timestamp() where user_id = ${link.userId} and ended_at is null`;
+  if (link.markVerified) {
+    await tx`update users set email_verified_at = now() where id = ${link.userId}`;
+  }
+  await recordAuditEvent(tx, context, {
+    tenantId: link.tenantId,
+    actorId: link.userId,
+    action: "unverified_account_reset",
+    entity: "user",
+    entityId: link.userId,
+    data: { via: link.via, passwordRemoved: user.hasPassword, totpRemoved: factor !== undefined },
+  });
+  return { reset: true };
+}
