@@ -5,7 +5,7 @@ import { type Browser, type BrowserContext, chromium, type Page } from "playwrig
 import { expect } from "vitest";
 
 /**
- * What the console's browser tests share: Debian's Chromium launched off the closed network,
+ * What the browser tests share (the console's, and /docs's launch): Debian's Chromium launched off the closed network,
  * pages watched for console errors and failed requests, a screenshot and an axe-core scan per
  * main page, and waiting for a page by its heading.
  */

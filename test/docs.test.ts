@@ -1,22 +1,9 @@
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { serviceEnv, testRun } from "@oryn/testing/context";
 import { type Oryn, startOryn } from "@oryn/testing/processes";
-import { chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-
-// Debian's chromium; .ci/run installs it. Flags keep it from calling out to the (closed) network.
-const chromiumPath = process.env.ORYN_CHROMIUM ?? "/usr/bin/chromium";
-const chromiumArgs = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
+import { launchChromium } from "./console-browser.ts";
 
 describe("API documentation", () => {
   let oryn: Oryn;
@@ -71,8 +58,7 @@ describe("API documentation", () => {
   });
 
   it("/docs renders in headless Chromium and lists the endpoints", async () => {
-    expect(existsSync(chromiumPath), `${chromiumPath} (apt-get install chromium)`).toBe(true);
-    const browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
       const failed: string[] = [];

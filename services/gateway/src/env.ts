@@ -15,6 +15,24 @@ import {
 import { z } from "zod";
 import { isTrustedProxyEntry } from "./client-ip.ts";
 
+/** A comma-separated list of web origins (`https://app.example.com`), none with a trailing slash. */
+function originList() {
+  return z
+    .string()
+    .default("")
+    .transform((value) =>
+      value
+        .split(",")
+        .map((origin) => origin.trim())
+        .filter(Boolean),
+    )
+    .pipe(
+      z.array(
+        z.url({ protocol: /^https?$/ }).refine((url) => !url.endsWith("/"), "no trailing slash"),
+      ),
+    );
+}
+
 export const gatewayEnv = z
   .object({
     ...baseEnv,
@@ -204,23 +222,9 @@ export const gatewayEnv = z
       .describe(
         "Refused (4xx) answers to `POST /webhooks/stripe` per client IP per minute, bad signatures mostly; past it the IP is answered 429 until the window ends. Generous: Stripe itself is never refused.",
       ),
-    CORS_ORIGINS: z
-      .string()
-      .default("")
-      .transform((value) =>
-        value
-          .split(",")
-          .map((origin) => origin.trim())
-          .filter(Boolean),
-      )
-      .pipe(
-        z.array(
-          z.url({ protocol: /^https?$/ }).refine((url) => !url.endsWith("/"), "no trailing slash"),
-        ),
-      )
-      .describe(
-        "Browser origins allowed to call the API (CORS), comma-separated, without a trailing slash, e.g. `https://app.example.com,https://admin.example.com`; empty: no CORS headers at all.",
-      ),
+    CORS_ORIGINS: originList().describe(
+      "Browser origins allowed to call the API (CORS), comma-separated, without a trailing slash, e.g. `https://app.example.com,https://admin.example.com`; empty: no CORS headers at all.",
+    ),
     SCIM_RATE_LIMIT_PER_MINUTE: positiveInt
       .default(600)
       .describe(
@@ -274,23 +278,9 @@ export const gatewayEnv = z
         "The web app people use (as the mailer's APP_URL): single sign-on sends people back to it, unless SSO_REDIRECT_ORIGINS says otherwise.",
       unset: "http://localhost:8080",
     }),
-    SSO_REDIRECT_ORIGINS: z
-      .string()
-      .default("")
-      .transform((value) =>
-        value
-          .split(",")
-          .map((origin) => origin.trim())
-          .filter(Boolean),
-      )
-      .pipe(
-        z.array(
-          z.url({ protocol: /^https?$/ }).refine((url) => !url.endsWith("/"), "no trailing slash"),
-        ),
-      )
-      .describe(
-        "Origins a sign-in's `redirect_uri` may point into (`GET /v1/sso/authorize`), comma-separated, without a trailing slash; empty: APP_URL's origin only.",
-      ),
+    SSO_REDIRECT_ORIGINS: originList().describe(
+      "Origins a sign-in's `redirect_uri` may point into (`GET /v1/sso/authorize`), comma-separated, without a trailing slash; empty: APP_URL's origin only.",
+    ),
     SSO_MAX_CONNECTIONS_PER_TENANT: positiveInt
       .max(20)
       .default(3)
