@@ -1,11 +1,13 @@
 import { randomUUID } from "node:crypto";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { connect } from "@oryn/shared";
 import { describe, expect, test } from "@oryn/testing";
 import { serviceEnv } from "@oryn/testing/context";
 import { startDnsServer } from "@oryn/testing/dns-server";
 import type { Answer } from "@oryn/testing/http";
 import { cookieBrowser, startTestIdp, type TestIdp } from "@oryn/testing/oidc-provider";
-import { queuedMails } from "@oryn/testing/queued-mail";
+import { invitationToken, queuedMails, verifyQueuedEmail } from "@oryn/testing/queued-mail";
 import { eventually } from "@oryn/testing/wait";
 import { decodeJwt } from "jose";
 import { afterAll } from "vitest";
@@ -92,11 +94,15 @@ async function ssoTenant(
 
 const atApp = (url: URL) => url.origin === app;
 const atCallback = (url: URL) => url.pathname === "/v1/sso/oidc/callback";
-const authorizeUrl = (gatewayUrl: string, who: { email?: string; tenant?: string }) => {
+const authorizeUrl = (
+  gatewayUrl: string,
+  who: { email?: string; tenant?: string; state?: string },
+) => {
   const url = new URL(`${gatewayUrl}/v1/sso/authorize`);
   if (who.email) url.searchParams.set("email", who.email);
   if (who.tenant) url.searchParams.set("tenant", who.tenant);
   url.searchParams.set("redirect_uri", `${app}/signed-in`);
+  if (who.state) url.searchParams.set("state", who.state);
   return url.href;
 };
 
@@ -469,6 +475,40 @@ describe("enterprise sign-in with OIDC", { timeout: 120_000 }, () => {
     expect(impostor.requests.some((path) => path.startsWith("/auth"))).toBe(false);
   });
 
+  it("an issuer whose discovery document is over 256 kB is refused, once per 30 s, and the gateway stays well", async ({
+    stack,
+    gateway,
+  }) => {
+    // A tenant-chosen issuer that answers 2 MB of discovery document.
+    const requests: string[] = [];
+    const huge = createServer((req, res) => {
+      requests.push(req.url ?? "");
+      const issuer = `http://127.0.0.1:${(huge.address() as AddressInfo).port}`;
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ issuer, padding: "x".repeat(2_000_000) }));
+    });
+    await new Promise<void>((resolve) => huge.listen(0, "127.0.0.1", resolve));
+    try {
+      const issuer = `http://127.0.0.1:${(huge.address() as AddressInfo).port}`;
+      const tenant = await ssoTenant(gateway, { issuer } as TestIdp, "huge");
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const answer = await fetch(authorizeUrl(stack.gatewayUrl, { tenant: tenant.slug }), {
+          redirect: "manual",
+        });
+        expect(answer.status).toBe(302);
+        const back = new URL(answer.headers.get("location") ?? "");
+        expect(back.origin).toBe(app);
+        expect(back.searchParams.get("error")).toBe("idp_unavailable");
+      }
+      // The failed discovery is remembered: one download for the three sign-ins.
+      expect(requests).toEqual(["/.well-known/openid-configuration"]);
+      expect((await fetch(`${stack.gatewayUrl}/healthz`)).status).toBe(200);
+    } finally {
+      huge.closeAllConnections();
+      await new Promise((resolve) => huge.close(resolve));
+    }
+  });
+
   it("authorize: 404 sso_not_configured, 422 for a redirect_uri outside the allowed origins", async ({
     stack,
   }) => {
@@ -486,6 +526,128 @@ describe("enterprise sign-in with OIDC", { timeout: 120_000 }, () => {
     expect((await refused.json()).errors).toEqual([
       expect.objectContaining({ path: "redirect_uri" }),
     ]);
+  });
+
+  it("the app's state comes back with the code and with an error; a bad state is 422", async ({
+    stack,
+    gateway,
+  }) => {
+    const idp = await idpFor(stack.gatewayUrl, ["app-state"]);
+    const tenant = await ssoTenant(gateway, idp, "app-state");
+    person(idp, `sam@${tenant.domain}`);
+    const state = "app-session.Bound_value~42";
+    const back = await cookieBrowser().follow(
+      authorizeUrl(stack.gatewayUrl, { tenant: tenant.slug, state }),
+      atApp,
+    );
+    expect(back.searchParams.get("state")).toBe(state);
+    expect(back.searchParams.get("code")).not.toBeNull();
+    // Outside the tenant's domains: refused, the state still echoed for the app to check.
+    person(idp, `sam@elsewhere-${randomUUID().slice(0, 8)}.example`);
+    const refused = await cookieBrowser().follow(
+      authorizeUrl(stack.gatewayUrl, { tenant: tenant.slug, state }),
+      atApp,
+    );
+    expect(refused.searchParams.get("error")).toBe("email_domain_not_verified");
+    expect(refused.searchParams.get("state")).toBe(state);
+    // Without a state, none comes back.
+    person(idp, `sam@${tenant.domain}`);
+    const plain = await cookieBrowser().follow(
+      authorizeUrl(stack.gatewayUrl, { tenant: tenant.slug }),
+      atApp,
+    );
+    expect(plain.searchParams.has("state")).toBe(false);
+
+    for (const bad of ["x".repeat(257), "has space", "a&b=c", "<script>"]) {
+      const answer = await fetch(
+        authorizeUrl(stack.gatewayUrl, { tenant: tenant.slug, state: bad }),
+        {
+          redirect: "manual",
+        },
+      );
+      expect(answer.status, bad).toBe(422);
+      expect((await answer.json()).errors).toEqual([expect.objectContaining({ path: "state" })]);
+    }
+  });
+
+  it("a restricted (unpaid) tenant lets its members sign in but adds nobody new", async ({
+    stack,
+    gateway,
+    run,
+  }) => {
+    const idp = await idpFor(stack.gatewayUrl, ["restricted"]);
+    const tenant = await ssoTenant(gateway, idp, "restricted");
+    person(idp, `member@${tenant.domain}`);
+    const first = await cookieBrowser().follow(
+      authorizeUrl(stack.gatewayUrl, { tenant: tenant.slug }),
+      atApp,
+    );
+    expect(first.searchParams.get("code")).not.toBeNull();
+    sqlClient ??= connect(run.controlPlaneUrl, { max: 1 });
+    await sqlClient`update tenants set status = 'restricted' where id = ${tenant.tenantId}`;
+    const member = await cookieBrowser().follow(
+      authorizeUrl(stack.gatewayUrl, { tenant: tenant.slug }),
+      atApp,
+    );
+    expect(member.searchParams.get("code")).not.toBeNull();
+    person(idp, `newcomer@${tenant.domain}`);
+    const newcomer = await cookieBrowser().follow(
+      authorizeUrl(stack.gatewayUrl, { tenant: tenant.slug }),
+      atApp,
+    );
+    expect(newcomer.searchParams.get("error")).toBe("tenant_restricted");
+    const [joined] = await sqlClient`
+      select 1 from memberships m join users u on u.id = m.user_id
+      where m.tenant_id = ${tenant.tenantId} and u.email = ${`newcomer@${tenant.domain}`}`;
+    expect(joined).toBeUndefined();
+  });
+
+  it("enforce: an invitation accepted with a password (an account's or a new one) is refused", async ({
+    stack,
+    gateway,
+    run,
+  }) => {
+    const idp = await idpFor(stack.gatewayUrl, ["invited"]);
+    const tenant = await ssoTenant(gateway, idp, "invited", { enforce: true });
+    const password = "a long enough password";
+    // Another tenant invites people of the enforcing tenant's domain.
+    const boss = `boss-${randomUUID().slice(0, 8)}@example.test`;
+    const side = await gateway("POST", "/v1/signup", {
+      body: {
+        company: { name: "Side", slug: `side-${randomUUID().slice(0, 8)}` },
+        owner: { email: boss, password, name: "Boss" },
+      },
+    });
+    expect(side.status).toBe(202);
+    await verifyQueuedEmail(run, gateway, boss);
+    const invite = async (email: string) => {
+      const invitation = await gateway("POST", "/v1/invitations", {
+        token: side.json.tokens.accessToken,
+        body: { email, role: "member" },
+      });
+      expect(invitation.status, JSON.stringify(invitation.json)).toBe(201);
+      return invitationToken(run, invitation);
+    };
+    // A new account by password...
+    const fresh = await gateway("POST", "/v1/invitations/accept", {
+      body: { token: await invite(`new@${tenant.domain}`), name: "New", password },
+    });
+    expect(fresh.status).toBe(403);
+    expect(fresh.json.code).toBe("sso_required");
+    // ...and an existing account's password (made before enforce was turned on).
+    sqlClient ??= connect(run.controlPlaneUrl, { max: 1 });
+    const existingId = randomUUID();
+    await sqlClient`insert into users (id, email, name, password_hash)
+                    select ${existingId}, ${`old@${tenant.domain}`}, 'Old', password_hash
+                    from users where email = ${`owner@${tenant.domain}`}`;
+    const existing = await gateway("POST", "/v1/invitations/accept", {
+      body: { token: await invite(`old@${tenant.domain}`), password },
+    });
+    expect(existing.status).toBe(403);
+    expect(existing.json.code).toBe("sso_required");
+    const [joined] = await sqlClient`
+      select 1 from memberships where user_id = ${existingId}`;
+    expect(joined).toBeUndefined();
   });
 
   it("enforce: password login and reset refused to the domain's people, owners keep a password", async ({
@@ -557,6 +719,13 @@ describe("enterprise sign-in with OIDC", { timeout: 120_000 }, () => {
     const log = await gateway("GET", "/v1/security-log?limit=100", { token: tenant.token });
     const actions = log.json.items.map((event: { action: string }) => event.action);
     expect(actions).toEqual(expect.arrayContaining(["password_login_refused", "updated"]));
+
+    // A tenant being deleted (or deleted) enforces nothing: Jo has a password again.
+    sqlClient ??= connect(run.controlPlaneUrl, { max: 1 });
+    await sqlClient`update tenants set status = 'deleting' where id = ${tenant.tenantId}`;
+    const freed = await gateway("POST", "/v1/auth/login", { body: { email, password } });
+    expect(freed.status).toBe(200);
+    await sqlClient`update tenants set status = 'active' where id = ${tenant.tenantId}`;
 
     // Jo signs in by SSO instead.
     person(idp, email);

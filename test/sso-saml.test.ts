@@ -372,6 +372,41 @@ describe("SAML sign-in", { timeout: 60_000 }, () => {
     );
   });
 
+  it("refuses an assertion whose subject confirmation answers no request, in a response that claims ours", async () => {
+    // An IdP-initiated assertion (no InResponseTo in it) wrapped in an unsigned Response that
+    // carries our request id: node-saml alone would take the Response's word for it.
+    await expectRefused(
+      await signIn(tenantA, idpA, { confirmationInResponseTo: null }),
+      "invalid_response",
+      /subject confirmation's InResponseTo is not our request/,
+    );
+    await expectRefused(
+      await signIn(tenantA, idpA, { confirmationInResponseTo: `_${randomUUID()}` }),
+      "invalid_response",
+      // Another request's id node-saml refuses itself; a missing one only we do (above).
+      /InResponseTo does not match subjectInResponseTo/,
+    );
+  });
+
+  it("refuses a response whose Destination is not our ACS", async () => {
+    await expectRefused(
+      await signIn(tenantA, idpA, { destination: "https://another-sp.example/acs" }),
+      "invalid_response",
+      /Destination .* is not our ACS/,
+    );
+  });
+
+  it("refuses a signed Response whose assertion is unsigned: our metadata asks for signed assertions", async () => {
+    // The Response's signature covers the assertion, but the SP metadata says
+    // WantAssertionsSigned and node-saml is held to it (wantAssertionsSigned): the assertion is
+    // what is kept and judged, so it must carry its own signature.
+    await expectRefused(
+      await signIn(tenantA, idpA, { signature: "response" }),
+      "invalid_response",
+      /Invalid signature/,
+    );
+  });
+
   it("refuses another flow's response: answered to flow 1, posted with flow 2's RelayState", async () => {
     const email = `x-${randomUUID().slice(0, 8)}@${tenantA.domain}`;
     const first = await idpA.signIn(await authorize(email), { email });
@@ -609,7 +644,11 @@ describe("SAML connections: metadata the gateway cannot use is a 422", () => {
       body: { type: "saml", metadataUrl: `${idpB.url}/no-such-metadata` },
     });
     expect(missing.status).toBe(422);
-    expect(missing.json.errors).toEqual([{ path: "metadataUrl", message: "it answered HTTP 400" }]);
+    // Not why (HTTP 400): that is logged, as a reason would let an owner probe our network.
+    expect(missing.json.errors).toEqual([
+      { path: "metadataUrl", message: "the metadata URL could not be fetched or is not allowed" },
+    ]);
+    expect(JSON.stringify(missing.json)).not.toMatch(/HTTP 400/);
   });
 
   it("accepts an EntitiesDescriptor holding one IdP", async () => {

@@ -856,7 +856,7 @@ export interface paths {
         };
         /**
          * Start single sign-on: redirects the browser to the organisation's identity provider
-         * @description 404 `sso_not_configured` when no enabled connection serves the address or tenant; 422 for a `redirect_uri` outside SSO_REDIRECT_ORIGINS. An IdP that cannot be reached sends the browser back to `redirect_uri` with `error=idp_unavailable`.
+         * @description 404 `sso_not_configured` when no enabled connection serves the address or tenant; 422 for a `redirect_uri` outside SSO_REDIRECT_ORIGINS. An IdP that cannot be reached sends the browser back to `redirect_uri` with `error=idp_unavailable`. The app's `state`, when given, comes back on every return to `redirect_uri` (`code=` or `error=`): check it there (login CSRF).
          */
         get: operations["startSsoSignIn"];
         put?: never;
@@ -937,7 +937,7 @@ export interface paths {
         };
         /**
          * Where the OIDC identity provider sends the browser back; redirects to the app
-         * @description 302 to the sign-in's `redirect_uri` with `code=` (single use, 60 s, for POST /v1/sso/token) or `error=`: `access_denied`, `idp_error`, `idp_unavailable`, `invalid_response`, `flow_expired`, `email_missing`, `email_unverified`, `email_domain_not_verified`, `sso_not_configured`, `plan_limit_reached`. An unknown or used `state`, or one this browser did not start (its cookie), is answered 400 here.
+         * @description 302 to the sign-in's `redirect_uri` with `code=` (single use, 60 s, for POST /v1/sso/token) or `error=`: `access_denied`, `idp_error`, `idp_unavailable`, `invalid_response`, `flow_expired`, `email_missing`, `email_unverified`, `email_domain_not_verified`, `sso_not_configured`, `plan_limit_reached`, `tenant_restricted`; with the app's `state` when it gave one. An unknown or used `state`, or one this browser did not start (its cookie), is answered 400 here.
          */
         get: operations["finishOidcSignIn"];
         put?: never;
@@ -959,7 +959,7 @@ export interface paths {
         put?: never;
         /**
          * SAML Assertion Consumer Service: the IdP's answer, posted by the browser
-         * @description HTTP-POST binding (`application/x-www-form-urlencoded`). 302 to the sign-in's `redirect_uri` with `code=` (single use, 60 s, for POST /v1/sso/token) or `error=`: `invalid_response` (signature, issuer, audience, recipient, time window or InResponseTo wrong), `replayed_response`, `flow_expired`, `email_missing`, `email_domain_not_verified`, `sso_not_configured`, `plan_limit_reached`. An unknown or used RelayState, or one this browser did not start (its cookie, SameSite=None), is answered 400 here. IdP-initiated sign-in is not accepted.
+         * @description HTTP-POST binding (`application/x-www-form-urlencoded`). 302 to the sign-in's `redirect_uri` with `code=` (single use, 60 s, for POST /v1/sso/token) or `error=`: `invalid_response` (signature, issuer, audience, recipient, time window or InResponseTo wrong), `replayed_response`, `flow_expired`, `email_missing`, `email_domain_not_verified`, `sso_not_configured`, `plan_limit_reached`, `tenant_restricted`; with the app's `state` when it gave one. An unknown or used RelayState, or one this browser did not start (its cookie, SameSite=None), is answered 400 here. IdP-initiated sign-in is not accepted.
          */
         post: operations["finishSamlSignIn"];
         delete?: never;
@@ -8434,6 +8434,8 @@ export interface operations {
                 email?: string;
                 /** @description The app's page the browser returns to, inside SSO_REDIRECT_ORIGINS */
                 redirect_uri: string;
+                /** @description Opaque, echoed back to redirect_uri beside `code=` or `error=`: the app's login-CSRF defence. Set it to a value tied to the app's own session (e.g. a random value kept in its cookie) and refuse a return whose `state` is not that value, as an OAuth client does. */
+                state?: string;
                 /** @description Or the tenant's slug */
                 tenant?: string;
             };

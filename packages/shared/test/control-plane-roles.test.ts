@@ -50,6 +50,10 @@ describe("control-plane service roles", () => {
     ["oryn_gateway", "update tenants set deletion_started_at = now() where false", "denied"],
     ["oryn_gateway", "update tenant_exports set status = 'ready' where false", "denied"],
     ["oryn_provisioner", "delete from api_keys where false", "allowed"],
+    // A deleted tenant's domains and SSO connections go with it (0022); nothing more.
+    ["oryn_provisioner", "delete from tenant_domains where false", "allowed"],
+    ["oryn_provisioner", "delete from sso_connections where false", "allowed"],
+    ["oryn_provisioner", "update sso_connections set enforce = false where false", "denied"],
     ["oryn_provisioner", "update memberships set role = 'owner' where false", "denied"],
     ["oryn_provisioner", "delete from audit_events where false", "denied"],
     ["oryn_gateway", "delete from users where false", "denied"],

@@ -59,11 +59,19 @@ export type AnswerOptions = {
   recipient?: string;
   destination?: string;
   inResponseTo?: string;
+  /**
+   * The InResponseTo of the assertion's SubjectConfirmationData alone (null: none, as an
+   * IdP-initiated assertion has); the Response's stays `inResponseTo`.
+   */
+  confirmationInResponseTo?: string | null;
   /** Minutes from now; negative for an assertion already expired. */
   notOnOrAfterMinutes?: number;
   issuedMinutesAgo?: number;
-  /** Unsigned (no signature at all), or signed by another key than the metadata's. */
-  signature?: "valid" | "none" | "foreign" | "previous";
+  /**
+   * Unsigned (no signature at all), signed by another key than the metadata's, or `response`:
+   * the Response signed (covering the assertion) but the assertion itself unsigned.
+   */
+  signature?: "valid" | "none" | "foreign" | "previous" | "response";
 };
 
 export type SamlIdp = {
@@ -153,28 +161,33 @@ export async function startSamlIdp(name = "idp"): Promise<SamlIdp> {
       const issued = minutes(-(options.issuedMinutesAgo ?? 0));
       const notOnOrAfter = minutes(options.notOnOrAfterMinutes ?? 5);
       const inResponseTo = options.inResponseTo ?? request.id;
+      const confirmationInResponseTo =
+        options.confirmationInResponseTo === undefined
+          ? inResponseTo
+          : options.confirmationInResponseTo;
       const xml =
         `<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_${randomUUID()}" Version="2.0" IssueInstant="${issued}" Destination="${escapeXml(options.destination ?? request.acsUrl)}" InResponseTo="${escapeXml(inResponseTo)}">` +
         `<saml:Issuer>${escapeXml(issuer)}</saml:Issuer><samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status>` +
         `<saml:Assertion xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:xs="http://www.w3.org/2001/XMLSchema" ID="_${randomUUID()}" Version="2.0" IssueInstant="${issued}">` +
         `<saml:Issuer>${escapeXml(issuer)}</saml:Issuer>` +
         `<saml:Subject><saml:NameID Format="${escapeXml(options.nameIdFormat ?? "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress")}">${escapeXml(email)}</saml:NameID>` +
-        `<saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml:SubjectConfirmationData NotOnOrAfter="${notOnOrAfter}" Recipient="${escapeXml(options.recipient ?? request.acsUrl)}" InResponseTo="${escapeXml(inResponseTo)}"/></saml:SubjectConfirmation></saml:Subject>` +
+        `<saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml:SubjectConfirmationData NotOnOrAfter="${notOnOrAfter}" Recipient="${escapeXml(options.recipient ?? request.acsUrl)}"${confirmationInResponseTo === null ? "" : ` InResponseTo="${escapeXml(confirmationInResponseTo)}"`}/></saml:SubjectConfirmation></saml:Subject>` +
         `<saml:Conditions NotBefore="${minutes(-(options.issuedMinutesAgo ?? 0) - 1)}" NotOnOrAfter="${notOnOrAfter}"><saml:AudienceRestriction><saml:Audience>${escapeXml(options.audience ?? request.spEntityId)}</saml:Audience></saml:AudienceRestriction></saml:Conditions>` +
         `<saml:AuthnStatement AuthnInstant="${issued}" SessionIndex="_${randomUUID()}"><saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>` +
         (attributes ? `<saml:AttributeStatement>${attributes}</saml:AttributeStatement>` : "") +
         `</saml:Assertion></samlp:Response>`;
       const signature = options.signature ?? "valid";
       if (signature === "none") return Buffer.from(xml).toString("base64");
-      // samlify signs the assertion, as the SP's metadata asks (WantAssertionsSigned).
+      // samlify signs the assertion, as the SP's metadata asks (WantAssertionsSigned); or, when
+      // the SP is said not to want it, the whole Response instead.
       const sp = samlify.ServiceProvider({
         entityID: request.spEntityId,
-        wantAssertionsSigned: true,
+        wantAssertionsSigned: signature !== "response",
         assertionConsumerService: [
           { Binding: samlify.Constants.namespace.binding.post, Location: request.acsUrl },
         ],
       });
-      const signer = { valid: idp, foreign: impostor, previous }[signature];
+      const signer = { valid: idp, response: idp, foreign: impostor, previous }[signature];
       const { context } = await signer.createLoginResponse(
         sp,
         { extract: { request: { id: request.id } } },

@@ -107,6 +107,24 @@ describe("verified domains", () => {
     ).toBe(200);
   });
 
+  it("a tenant being deleted keeps no domain: another tenant's proof takes it", async () => {
+    const a = await owner();
+    const b = await owner();
+    const domain = uniqueDomain();
+    const claimA = await call("POST", "/v1/domains", { token: a.token, body: { domain } });
+    const claimB = await call("POST", "/v1/domains", { token: b.token, body: { domain } });
+    dns.records.set(`_oryn-verification.${domain}`, [claimA.json.txtValue, claimB.json.txtValue]);
+    expect(
+      (await call("POST", `/v1/domains/${claimA.json.id}/verify`, { token: a.token })).status,
+    ).toBe(200);
+    await sql`update tenants set status = 'deleting' where id = ${a.tenantId}`;
+    const taken = await call("POST", `/v1/domains/${claimB.json.id}/verify`, { token: b.token });
+    expect(taken.status).toBe(200);
+    expect(taken.json.status).toBe("verified");
+    const [left] = await sql`select status from tenant_domains where id = ${claimA.json.id}`;
+    expect(left?.status).toBe("pending");
+  });
+
   it("normalises names (IDNA) and refuses public suffixes and what is not a domain with 422", async () => {
     const { token } = await owner();
     const idn = await call("POST", "/v1/domains", {

@@ -54,6 +54,17 @@ async function populatedTenant(): Promise<{ tenantId: string; userId: string }> 
   await cp`insert into scim_groups (id, tenant_id, display_name) values (${groupId}, ${tenantId}, 'G')`;
   await cp`insert into scim_group_members (tenant_id, group_id, user_id) values (${tenantId}, ${groupId}, ${userId})`;
   await cp`insert into sso_group_roles (tenant_id, group_name, role) values (${tenantId}, 'G', 'admin')`;
+  // A verified domain and an enforcing SSO connection, with a flow and a code under way.
+  const connectionId = randomUUID();
+  await cp`insert into tenant_domains (id, tenant_id, domain, txt_token, status, verified_at)
+           values (${randomUUID()}, ${tenantId}, ${`d-${tenantId.slice(0, 8)}.example.test`}, 't', 'verified', now())`;
+  await cp`insert into sso_connections (id, tenant_id, type, enforce, oidc_issuer, oidc_client_id,
+                                        oidc_client_secret_ciphertext)
+           values (${connectionId}, ${tenantId}, 'oidc', true, 'https://idp.example.test', 'c', ${Buffer.from("x")})`;
+  await cp`insert into sso_flows (id, tenant_id, connection_id, redirect_uri, expires_at)
+           values (${randomUUID().replaceAll("-", "")}, ${tenantId}, ${connectionId}, 'https://app.example.test/cb', now() + interval '1 minute')`;
+  await cp`insert into sso_codes (code_hash, tenant_id, user_id, connection_id, expires_at)
+           values (${Buffer.from(randomUUID())}, ${tenantId}, ${userId}, ${connectionId}, now() + interval '1 minute')`;
   return { tenantId, userId };
 }
 
@@ -67,7 +78,11 @@ async function controlPlaneRows(tenantId: string) {
              + (select count(*)::int from scim_users where tenant_id = ${tenantId})
              + (select count(*)::int from scim_groups where tenant_id = ${tenantId})
              + (select count(*)::int from scim_group_members where tenant_id = ${tenantId})
-             + (select count(*)::int from sso_group_roles where tenant_id = ${tenantId}) as directory`;
+             + (select count(*)::int from sso_group_roles where tenant_id = ${tenantId}) as directory,
+           (select count(*)::int from tenant_domains where tenant_id = ${tenantId})
+             + (select count(*)::int from sso_connections where tenant_id = ${tenantId})
+             + (select count(*)::int from sso_flows where tenant_id = ${tenantId})
+             + (select count(*)::int from sso_codes where tenant_id = ${tenantId}) as sso`;
   return row;
 }
 
@@ -109,6 +124,7 @@ describe("deleteTenant", () => {
       invitations: 0,
       refreshTokens: 0,
       directory: 0,
+      sso: 0,
     });
     // Users stay (they may belong to other tenants); the control-plane audit trail stays.
     expect((await cp`select 1 from users where id = ${userId}`).length).toBe(1);

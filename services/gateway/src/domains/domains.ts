@@ -145,6 +145,12 @@ export async function verifyDomain(
   }
   return sql.begin(async (tx) => {
     let row: DomainRow | undefined;
+    // A claim left verified by a tenant being deleted yields to one proved now (the deletion
+    // removes it anyway; the unique index would otherwise refuse this one until then).
+    await tx`
+      update tenant_domains set status = 'pending', verified_at = null
+      where domain = ${claim.domain} and status = 'verified' and tenant_id <> ${tenantId}
+        and tenant_id in (select id from tenants where status in ('deleting', 'deleted'))`;
     try {
       [row] = await tx<DomainRow[]>`
         update tenant_domains set status = 'verified', verified_at = clock_timestamp()
@@ -168,7 +174,8 @@ export async function verifyDomain(
 
 async function assertNotTaken(sql: Sql, domain: string, tenantId: string): Promise<void> {
   const [holder] = await sql`
-    select 1 from tenant_domains
-    where domain = ${domain} and status = 'verified' and tenant_id <> ${tenantId}`;
+    select 1 from tenant_domains d join tenants t on t.id = d.tenant_id
+    where d.domain = ${domain} and d.status = 'verified' and d.tenant_id <> ${tenantId}
+      and t.status not in ('deleting', 'deleted')`;
   if (holder) throw new ApiError("domain_taken");
 }

@@ -19,6 +19,7 @@ import { addMembership, assertMemberCapAllows, lockMemberships } from "../member
 import { createMfaChallenge } from "../mfa/challenges.ts";
 import { hasActiveTotp } from "../mfa/factors.ts";
 import { hashPassword, verifyPassword } from "../passwords/passwords.ts";
+import { ssoRequired, ssoRequiredFor } from "../sso/enforcement.ts";
 import { issueTokens, type TokenSettings, type Tokens } from "../tokens/issue-tokens.ts";
 import { invitationMail } from "./invitation-mail.ts";
 import type { AcceptInvitationInput, CreateInvitationInput, Invitation } from "./schemas.ts";
@@ -224,6 +225,11 @@ export async function identifyInvitee(
         detail: "This email has an account: give its password to accept",
       });
     }
+    await assertPasswordSignInAllowed(sql, context, {
+      userId: existing.id,
+      email: preview.email,
+      existing: true,
+    });
     return { token: input.token, user: { id: existing.id, existing: true } };
   }
   if (!input.name) {
@@ -231,15 +237,44 @@ export async function identifyInvitee(
       errors: [{ path: "name", message: "required for a new account" }],
     });
   }
+  const id = randomUUID();
+  await assertPasswordSignInAllowed(sql, context, {
+    userId: id,
+    email: preview.email,
+    existing: false,
+  });
   return {
     token: input.token,
     user: {
-      id: randomUUID(),
+      id,
       existing: false,
       name: input.name,
       passwordHash: await hashPassword(input.password),
     },
   };
+}
+
+/**
+ * Accepting signs the invitee in with a password: refused, as password login is, when their
+ * address is in a domain whose tenant enforces SSO (they sign in through it instead).
+ */
+async function assertPasswordSignInAllowed(
+  sql: Sql,
+  context: AuditContext,
+  person: { userId: string; email: string; existing: boolean },
+): Promise<void> {
+  const enforcedBy = await ssoRequiredFor(sql, person);
+  if (!enforcedBy) return;
+  const userId = person.existing ? person.userId : null;
+  await recordAuditEvent(sql, context, {
+    tenantId: enforcedBy,
+    actorId: userId,
+    action: "password_login_refused",
+    entity: "user",
+    entityId: userId,
+    data: { reason: "sso_required", via: "invitation" },
+  });
+  throw ssoRequired();
 }
 
 /**

@@ -17,6 +17,16 @@ const query = z
       .openapi({
         description: "The app's page the browser returns to, inside SSO_REDIRECT_ORIGINS",
       }),
+    state: z
+      .string()
+      .min(1)
+      .max(256)
+      .regex(/^[A-Za-z0-9._~-]+$/, "URL-safe characters only (A-Z a-z 0-9 . _ ~ -)")
+      .optional()
+      .openapi({
+        description:
+          "Opaque, echoed back to redirect_uri beside `code=` or `error=`: the app's login-CSRF defence. Set it to a value tied to the app's own session (e.g. a random value kept in its cookie) and refuse a return whose `state` is not that value, as an OAuth client does.",
+      }),
   })
   .refine((value) => (value.email === undefined) !== (value.tenant === undefined), {
     message: "give either email or tenant",
@@ -30,7 +40,7 @@ const route = createRoute({
   tags: ["Enterprise sign-in"],
   summary: "Start single sign-on: redirects the browser to the organisation's identity provider",
   description:
-    "404 `sso_not_configured` when no enabled connection serves the address or tenant; 422 for a `redirect_uri` outside SSO_REDIRECT_ORIGINS. An IdP that cannot be reached sends the browser back to `redirect_uri` with `error=idp_unavailable`.",
+    "404 `sso_not_configured` when no enabled connection serves the address or tenant; 422 for a `redirect_uri` outside SSO_REDIRECT_ORIGINS. An IdP that cannot be reached sends the browser back to `redirect_uri` with `error=idp_unavailable`. The app's `state`, when given, comes back on every return to `redirect_uri` (`code=` or `error=`): check it there (login CSRF).",
   ...publicAccess("anyone"),
   request: { query },
   responses: {
@@ -53,7 +63,12 @@ export function registerStartSignIn(app: App, deps: GatewayDeps): void {
     const input = c.req.valid("query");
     const started = await startSignIn(
       { sql: deps.sql, sso: deps.sso, oidc: deps.oidc, logger: c.get("logger") },
-      { email: input.email?.toLowerCase(), tenant: input.tenant, redirectUri: input.redirect_uri },
+      {
+        email: input.email?.toLowerCase(),
+        tenant: input.tenant,
+        redirectUri: input.redirect_uri,
+        appState: input.state,
+      },
     );
     if (started.state) {
       setCookie(c, flowCookie, started.state, {

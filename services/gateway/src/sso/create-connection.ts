@@ -52,6 +52,7 @@ export function registerCreateConnection(app: App, deps: GatewayDeps): void {
       input.type === "saml" && input.metadataUrl !== undefined
         ? await fetchSamlMetadata(input.metadataUrl, metadataFetch, {
             allowHttp: deps.sso.allowPrivateIssuers,
+            logger: c.get("logger"),
           })
         : undefined;
     const answer = await deps.sql.begin((tx) =>

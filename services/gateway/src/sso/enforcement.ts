@@ -4,7 +4,8 @@ import { domainOfEmail } from "../domains/names.ts";
 /**
  * Whether a person must sign in by SSO: their address is in a domain verified by a tenant whose
  * enabled connection has `enforce` on, and they are not an owner of that tenant (owners keep a
- * password as break-glass, for the day the IdP is down or misconfigured). Returns the tenant.
+ * password as break-glass, for the day the IdP is down or misconfigured). A tenant being deleted
+ * (or deleted) enforces nothing. Returns the tenant.
  */
 export async function ssoRequiredFor(
   sql: Sql | TransactionSql,
@@ -17,8 +18,9 @@ export async function ssoRequiredFor(
            exists (select 1 from memberships m
                    where m.tenant_id = d.tenant_id and m.user_id = ${person.userId}
                      and m.role = 'owner') as owner
-    from tenant_domains d
+    from tenant_domains d join tenants t on t.id = d.tenant_id
     where d.domain = ${domain} and d.status = 'verified'
+      and t.status not in ('deleting', 'deleted')
       and exists (select 1 from sso_connections c
                   where c.tenant_id = d.tenant_id and c.enforce and c.status = 'enabled')`;
   return row && !row.owner ? row.tenantId : undefined;

@@ -15,7 +15,7 @@ const route = createRoute({
   tags: ["Enterprise sign-in"],
   summary: "Where the OIDC identity provider sends the browser back; redirects to the app",
   description:
-    "302 to the sign-in's `redirect_uri` with `code=` (single use, 60 s, for POST /v1/sso/token) or `error=`: `access_denied`, `idp_error`, `idp_unavailable`, `invalid_response`, `flow_expired`, `email_missing`, `email_unverified`, `email_domain_not_verified`, `sso_not_configured`, `plan_limit_reached`. An unknown or used `state`, or one this browser did not start (its cookie), is answered 400 here.",
+    "302 to the sign-in's `redirect_uri` with `code=` (single use, 60 s, for POST /v1/sso/token) or `error=`: `access_denied`, `idp_error`, `idp_unavailable`, `invalid_response`, `flow_expired`, `email_missing`, `email_unverified`, `email_domain_not_verified`, `sso_not_configured`, `plan_limit_reached`, `tenant_restricted`; with the app's `state` when it gave one. An unknown or used `state`, or one this browser did not start (its cookie), is answered 400 here.",
   ...publicAccess("anyone"),
   request: {
     query: z.object({

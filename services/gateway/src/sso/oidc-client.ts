@@ -9,12 +9,20 @@ import type { SsoSettings } from "./settings.ts";
 const idpTimeoutSeconds = 10;
 /** How long a discovered configuration (endpoints, keys cache) is reused for a connection. */
 const discoveryTtlMs = 5 * 60_000;
+/**
+ * How long a failed discovery is remembered: `authorize` is public, so without it every
+ * anonymous request for a broken (or hostile) issuer's tenant would make another download.
+ */
+const failedDiscoveryTtlMs = 30_000;
+/** The largest answer read from an issuer (discovery, JWKS, token, userinfo). */
+export const maxIdpAnswerBytes = 256 * 1024;
 
 /**
  * The fetch openid-client calls the IdP with. The issuer is tenant-chosen, so every call follows
  * the outbound rule (`packages/shared/src/outbound-targets.ts`): a name is resolved and its
  * addresses checked while connecting (the connection goes to the address checked); an IP
- * literal is checked here, as Node does not resolve it.
+ * literal is checked here, as Node does not resolve it. No answer is read past
+ * `maxIdpAnswerBytes`: the issuer is the tenant's choice, and so is what it sends back.
  */
 export function issuerFetch(policy: { allowPrivate: boolean }): client.CustomFetch {
   const dispatcher = new Agent({ connect: { lookup: guardedLookup(policy) } });
@@ -24,15 +32,47 @@ export function issuerFetch(policy: { allowPrivate: boolean }): client.CustomFet
       const refused = refusedClassOf(host);
       if (refused) throw new RefusedTarget(`refused: ${host} is a ${refused} address`);
     }
-    return (await undiciFetch(url, {
+    const answer = await undiciFetch(url, {
       method: options.method,
       headers: options.headers as Record<string, string>,
       body: options.body as string | undefined,
       redirect: "manual",
       signal: options.signal,
       dispatcher,
-    })) as unknown as Response;
+    });
+    const body = await cappedBody(
+      answer.body as ReadableStream<Uint8Array> | null,
+      maxIdpAnswerBytes,
+    );
+    // 204, 205 and 304 may carry no body at all.
+    const empty = [204, 205, 304].includes(answer.status);
+    return new Response(empty ? null : body, {
+      status: answer.status,
+      statusText: answer.statusText,
+      headers: answer.headers as unknown as Headers,
+    });
   };
+}
+
+/** The whole body, or an error as soon as it passes `limit` bytes (the rest is not read). */
+async function cappedBody(
+  stream: ReadableStream<Uint8Array> | null,
+  limit: number,
+): Promise<Uint8Array<ArrayBuffer>> {
+  const reader = stream?.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const next = reader ? await reader.read() : { done: true as const, value: undefined };
+    if (next.done) break;
+    size += next.value.byteLength;
+    if (size > limit) {
+      await reader?.cancel();
+      throw new Error(`the identity provider's answer is larger than ${limit} bytes`);
+    }
+    chunks.push(next.value);
+  }
+  return new Uint8Array(Buffer.concat(chunks));
 }
 
 export type OidcClients = {
@@ -45,17 +85,25 @@ export const sameIssuer = (a: string, b: string) => a.replace(/\/+$/, "") === b.
 
 export function createOidcClients(settings: SsoSettings): OidcClients {
   const fetcher = issuerFetch({ allowPrivate: settings.allowPrivateIssuers });
-  const cache = new Map<string, { at: number; configuration: Promise<client.Configuration> }>();
+  const cache = new Map<
+    string,
+    { at: number; ttl: number; configuration: Promise<client.Configuration> }
+  >();
   return {
     configurationOf(connection) {
       const key = `${connection.id}:${connection.version}`;
       const cached = cache.get(key);
-      if (cached && Date.now() - cached.at < discoveryTtlMs) return cached.configuration;
+      if (cached && Date.now() - cached.at < cached.ttl) return cached.configuration;
       if (cache.size > 1000) cache.clear();
       const configuration = discover(connection, settings, fetcher);
-      cache.set(key, { at: Date.now(), configuration });
-      // A failed discovery is not kept: the next sign-in tries again.
-      configuration.catch(() => cache.delete(key));
+      const entry = { at: Date.now(), ttl: discoveryTtlMs, configuration };
+      cache.set(key, entry);
+      // A failed discovery is kept briefly (30 s), then tried again; a PATCH (a new version)
+      // tries at once.
+      configuration.catch(() => {
+        entry.at = Date.now();
+        entry.ttl = failedDiscoveryTtlMs;
+      });
       return configuration;
     },
   };

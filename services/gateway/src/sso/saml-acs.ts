@@ -22,7 +22,7 @@ const route = createRoute({
   tags: ["Enterprise sign-in"],
   summary: "SAML Assertion Consumer Service: the IdP's answer, posted by the browser",
   description:
-    "HTTP-POST binding (`application/x-www-form-urlencoded`). 302 to the sign-in's `redirect_uri` with `code=` (single use, 60 s, for POST /v1/sso/token) or `error=`: `invalid_response` (signature, issuer, audience, recipient, time window or InResponseTo wrong), `replayed_response`, `flow_expired`, `email_missing`, `email_domain_not_verified`, `sso_not_configured`, `plan_limit_reached`. An unknown or used RelayState, or one this browser did not start (its cookie, SameSite=None), is answered 400 here. IdP-initiated sign-in is not accepted.",
+    "HTTP-POST binding (`application/x-www-form-urlencoded`). 302 to the sign-in's `redirect_uri` with `code=` (single use, 60 s, for POST /v1/sso/token) or `error=`: `invalid_response` (signature, issuer, audience, recipient, time window or InResponseTo wrong), `replayed_response`, `flow_expired`, `email_missing`, `email_domain_not_verified`, `sso_not_configured`, `plan_limit_reached`, `tenant_restricted`; with the app's `state` when it gave one. An unknown or used RelayState, or one this browser did not start (its cookie, SameSite=None), is answered 400 here. IdP-initiated sign-in is not accepted.",
   ...publicAccess("anyone"),
   request: {
     body: {

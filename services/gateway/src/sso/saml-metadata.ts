@@ -128,12 +128,21 @@ export function parseSamlMetadata(
 /** The largest metadata document read, from a body or a URL. */
 export const maxMetadataBytes = 200_000;
 
-function urlRefused(message: string): ApiError {
+const notFetched = "the metadata URL could not be fetched or is not allowed";
+
+/**
+ * The owner learns that the URL did not work, never why: the reason (refused private address,
+ * DNS failure, HTTP status…) would let an owner probe the gateway's network. It is logged.
+ */
+function urlRefused(reason: string, log: MetadataLog | undefined): ApiError {
+  log?.warn({ reason }, "SAML metadata URL not fetched");
   return new ApiError("validation_failed", {
-    detail: `The SAML metadata URL could not be read: ${message}`,
-    errors: [{ path: "metadataUrl", message }],
+    detail: `The SAML ${notFetched}`,
+    errors: [{ path: "metadataUrl", message: notFetched }],
   });
 }
+
+type MetadataLog = { warn(fields: Record<string, unknown>, message: string): void };
 
 /**
  * Reads an IdP's metadata from its URL, once, at creation (what is stored is the XML). The URL
@@ -144,12 +153,17 @@ function urlRefused(message: string): ApiError {
 export async function fetchSamlMetadata(
   metadataUrl: string,
   fetcher: (url: string, init: RequestInit) => Promise<Response>,
-  options: { allowHttp: boolean },
+  options: { allowHttp: boolean; logger?: MetadataLog },
 ): Promise<string> {
   const url = new URL(metadataUrl);
   if (url.protocol !== "https:" && !(options.allowHttp && url.protocol === "http:")) {
-    throw urlRefused("it must be https://");
+    // What the owner typed, not what the network said: told as is.
+    throw new ApiError("validation_failed", {
+      detail: "The SAML metadata URL must be https://",
+      errors: [{ path: "metadataUrl", message: "it must be https://" }],
+    });
   }
+  const log = options.logger;
   let response: Response;
   try {
     response = await fetcher(url.href, {
@@ -159,11 +173,11 @@ export async function fetchSamlMetadata(
     });
   } catch (error) {
     const cause = (error as { cause?: Error }).cause ?? (error as Error);
-    throw urlRefused(cause.message.slice(0, 200));
+    throw urlRefused(cause.message.slice(0, 200), log);
   }
   if (response.status !== 200) {
     await response.body?.cancel();
-    throw urlRefused(`it answered HTTP ${response.status}`);
+    throw urlRefused(`it answered HTTP ${response.status}`, log);
   }
   const reader = response.body?.getReader();
   const chunks: Uint8Array[] = [];
@@ -174,7 +188,7 @@ export async function fetchSamlMetadata(
     size += next.value.byteLength;
     if (size > maxMetadataBytes) {
       await reader?.cancel();
-      throw urlRefused(`it is larger than ${maxMetadataBytes} bytes`);
+      throw urlRefused(`it is larger than ${maxMetadataBytes} bytes`, log);
     }
     chunks.push(next.value);
   }

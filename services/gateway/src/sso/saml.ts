@@ -171,13 +171,24 @@ export async function validateSamlResponse(
     throw new SignInRefused("invalid_response", "assertion without ID");
   if (assertionId.length > 256)
     throw new SignInRefused("invalid_response", "assertion ID too long");
-  // Every bearer confirmation must be for our ACS (node-saml checks their time and InResponseTo).
+  // Every bearer confirmation must be for our ACS (node-saml checks their time)...
   const confirmations = (first(assertion.Subject)?.SubjectConfirmation ?? []) as XmlJs[];
   const recipients = confirmations.map((item) => first(item.SubjectConfirmationData)?.$?.Recipient);
   if (recipients.length === 0 || recipients.some((recipient) => recipient !== acsUrl)) {
     throw new SignInRefused(
       "invalid_response",
       `the subject confirmation's Recipient ${JSON.stringify(recipients)} is not our ACS`,
+    );
+  }
+  // ...and answer our AuthnRequest inside the signed assertion: node-saml matches the unsigned
+  // Response's InResponseTo, which anyone relaying an IdP-initiated assertion can set.
+  const answering = confirmations.map(
+    (item) => first(item.SubjectConfirmationData)?.$?.InResponseTo,
+  );
+  if (answering.some((inResponseTo) => inResponseTo !== flow.samlRequestId)) {
+    throw new SignInRefused(
+      "invalid_response",
+      "the subject confirmation's InResponseTo is not our request",
     );
   }
 

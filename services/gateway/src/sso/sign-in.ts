@@ -54,9 +54,15 @@ const random = () => randomBytes(32).toString("base64url");
  */
 export async function startSignIn(
   deps: SignInDeps,
-  input: { email?: string | undefined; tenant?: string | undefined; redirectUri: string },
+  input: {
+    email?: string | undefined;
+    tenant?: string | undefined;
+    redirectUri: string;
+    appState?: string | undefined;
+  },
 ): Promise<{ url: URL; state?: string; crossSitePost?: boolean }> {
   const back = assertRedirectAllowed(input.redirectUri, deps.sso);
+  const appState = input.appState;
   const tenantId = await tenantOf(deps.sql, {
     ...(input.email === undefined ? {} : { email: input.email }),
     ...(input.tenant === undefined ? {} : { tenant: input.tenant }),
@@ -66,7 +72,13 @@ export async function startSignIn(
   if (connection.type === "saml") {
     // SAML: an AuthnRequest by HTTP-Redirect, RelayState = the flow id, its ID kept in the flow.
     const requestId = newSamlRequestId();
-    const flowId = await recordFlow(deps, { tenantId, connection, back, samlRequestId: requestId });
+    const flowId = await recordFlow(deps, {
+      tenantId,
+      connection,
+      back,
+      appState,
+      samlRequestId: requestId,
+    });
     const url = new URL(await samlAuthorizeUrl(connection, deps.sso, { id: flowId, requestId }));
     // The IdP has the browser POST its answer from the IdP's site: only a SameSite=None cookie
     // comes along with such a post.
@@ -77,7 +89,7 @@ export async function startSignIn(
     configuration = await deps.oidc.configurationOf(connection);
   } catch (error) {
     deps.logger.warn({ err: error, connectionId: connection.id }, "OIDC discovery failed");
-    return { url: withParams(back, { error: "idp_unavailable" }) };
+    return { url: withParams(back, { error: "idp_unavailable", ...stateParam(appState) }) };
   }
   const nonce = random();
   const verifier = client.randomPKCECodeVerifier();
@@ -85,6 +97,7 @@ export async function startSignIn(
     tenantId,
     connection,
     back,
+    appState,
     codeVerifier: verifier,
     nonce,
   });
@@ -111,6 +124,7 @@ async function recordFlow(
     tenantId: string;
     connection: ConnectionRow;
     back: URL;
+    appState: string | undefined;
     codeVerifier?: string;
     nonce?: string;
     samlRequestId?: string;
@@ -119,9 +133,10 @@ async function recordFlow(
   const id = random();
   await deps.sql`
     insert into sso_flows (id, tenant_id, connection_id, code_verifier, nonce, saml_request_id,
-                           redirect_uri, expires_at)
+                           redirect_uri, app_state, expires_at)
     values (${id}, ${flow.tenantId}, ${flow.connection.id}, ${flow.codeVerifier ?? null},
             ${flow.nonce ?? null}, ${flow.samlRequestId ?? null}, ${flow.back.href},
+            ${flow.appState ?? null},
             clock_timestamp() + make_interval(secs => ${deps.sso.flowTtlSeconds}))`;
   // Old flows go as new ones come: nothing reads an expired one but the refusal it earns.
   await deps.sql`
@@ -129,6 +144,10 @@ async function recordFlow(
       select id from sso_flows where expires_at < clock_timestamp() - interval '1 day' limit 100)`;
   return id;
 }
+
+/** The app's own `state`, echoed back beside `code=` or `error=` (its login-CSRF defence). */
+const stateParam = (appState: string | null | undefined): Record<string, string> =>
+  appState ? { state: appState } : {};
 
 function withParams(url: URL, params: Record<string, string>): URL {
   const copy = new URL(url);
@@ -144,6 +163,7 @@ export type Flow = {
   nonce: string | null;
   samlRequestId: string | null;
   redirectUri: string;
+  appState: string | null;
   expired: boolean;
 };
 
@@ -169,7 +189,7 @@ export async function spendFlow(
         update sso_flows set used_at = clock_timestamp()
         where id = ${state} and used_at is null
         returning id, tenant_id, connection_id, code_verifier, nonce, saml_request_id,
-                  redirect_uri, expires_at < clock_timestamp() as expired`
+                  redirect_uri, app_state, expires_at < clock_timestamp() as expired`
     : [];
   if (!flow) {
     throw new ApiError("bad_request", {
@@ -236,6 +256,19 @@ export async function finishSignIn(
 
     const current = connection;
     const { code, userId } = await deps.sql.begin(async (tx) => {
+      // A restricted (unpaid) tenant gives nobody new access, as invitations and SCIM do not;
+      // its members still sign in.
+      const [restricted] = await tx`
+        select 1 from tenants t
+        where t.id = ${flow.tenantId} and t.status = 'restricted'
+          and not exists (select 1 from memberships m join users u on u.id = m.user_id
+                          where m.tenant_id = t.id and u.email = ${person.email})`;
+      if (restricted) {
+        throw new SignInRefused(
+          "tenant_restricted",
+          "the tenant is restricted to reads until its overdue payment is made",
+        );
+      }
       const member = await provisionMember(tx, current, person, context);
       await recordAuditEvent(tx, context, {
         tenantId: flow.tenantId,
@@ -258,7 +291,7 @@ export async function finishSignIn(
       return { code: issued, userId: member.userId };
     });
     deps.logger.info({ tenantId: flow.tenantId, userId }, "SSO sign-in");
-    return withParams(back, { code });
+    return withParams(back, { code, ...stateParam(flow.appState) });
   } catch (error) {
     const refusal = refusalOf(error);
     if (!refusal) throw error;
@@ -279,7 +312,7 @@ export async function finishSignIn(
       entityId: flow.connectionId,
       data: { reason: refusal.reason },
     });
-    return withParams(back, { error: refusal.reason });
+    return withParams(back, { error: refusal.reason, ...stateParam(flow.appState) });
   }
 }
 

@@ -43,6 +43,7 @@ export function registerUpdateConnection(app: App, deps: GatewayDeps): void {
         ? input.metadataXml
         : await fetchSamlMetadata(metadataUrl, metadataFetch, {
             allowHttp: deps.sso.allowPrivateIssuers,
+            logger: c.get("logger"),
           });
     const connection = await deps.sql.begin((tx) =>
       updateConnection(

@@ -96,6 +96,11 @@ async function runStep(
         await tx`delete from scim_users where tenant_id = ${tenantId}`;
         await tx`delete from scim_groups where tenant_id = ${tenantId}`;
         await tx`delete from sso_group_roles where tenant_id = ${tenantId}`;
+        // Its domains and SSO connections (their flows and codes cascade): a deleted tenant's
+        // `enforce` must not refuse password sign-in at its domains, nor its claim keep another
+        // tenant from verifying them.
+        await tx`delete from sso_connections where tenant_id = ${tenantId}`;
+        await tx`delete from tenant_domains where tenant_id = ${tenantId}`;
         await tx`
           update tenant_exports set status = 'expired'
           where tenant_id = ${tenantId} and status <> 'expired'`;
