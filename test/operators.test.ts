@@ -145,7 +145,7 @@ describe("the operator API", () => {
       // are not the operator's either, and never travel to the provisioner.
       for (const stale of [`${healthy.token.slice(0, -4)}AAAA`, `oryn_${"x".repeat(43)}`]) {
         const refused = await stack.call(method, path, { token: stale });
-        expect(refused.status, `${method} ${path} with a stale tenant credential`).toBe(403);
+        expect(refused.status, `${method} ${path} with a stale tenant credential`).toBe(401);
       }
       const wrong = await stack.call(method, path, { token: `${stack.token.slice(0, -1)}x` });
       expect(wrong.status, `${method} ${path} with a wrong secret`).toBe(401);

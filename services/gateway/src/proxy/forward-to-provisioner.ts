@@ -11,19 +11,25 @@ import type { GatewayDeps } from "../deps.ts";
 export function registerForwardToProvisioner(app: App, deps: GatewayDeps): void {
   app.all("/v1/operator/*", async (c) => {
     const principal = c.get("principal");
-    // Expired or revoked tenant credentials are not principals, and are no more the operator's:
-    // anything shaped like one (a JWT, an `oryn_` key or SCIM token) stays here too.
-    if (principal || looksLikeTenantCredential(c.req.header("authorization"))) {
+    if (principal) {
       deps.logger.warn(
         {
           requestId: c.get("requestId"),
-          tenantId: principal?.tenantId,
+          tenantId: principal.tenantId,
           path: c.req.path,
           clientIp: deps.clientIp(c),
         },
         "a tenant credential was refused on an operator route",
       );
       throw new ApiError("forbidden", {
+        detail: "Operator routes take the operator credential, not a tenant's",
+      });
+    }
+    // Expired, forged or revoked tenant credentials are not principals, and are no more the
+    // operator's: anything shaped like one (a JWT, an `oryn_` key or SCIM token) is answered 401
+    // here, as a bad credential anywhere is, and never travels to the provisioner.
+    if (looksLikeTenantCredential(c.req.header("authorization"))) {
+      throw new ApiError("unauthorized", {
         detail: "Operator routes take the operator credential, not a tenant's",
       });
     }
