@@ -658,15 +658,27 @@ describe("enterprise sign-in with OIDC", { timeout: 120_000 }, () => {
     const idp = await idpFor(stack.gatewayUrl, ["enforce"]);
     const tenant = await ssoTenant(gateway, idp, "enforce");
     const email = `jo@${tenant.domain}`;
+    const lead = `lead@${tenant.domain}`;
     const password = "a long enough password";
-    // An account of that domain with a password (the owner of another tenant).
+    // Another tenant, owned by Lead of that domain; Jo, of the domain too, is a member there with
+    // a password (both made before SSO was required).
     const other = await gateway("POST", "/v1/signup", {
       body: {
         company: { name: "Side", slug: `side-${randomUUID().slice(0, 8)}` },
-        owner: { email, password, name: "Jo" },
+        owner: { email: lead, password, name: "Lead" },
       },
     });
     expect(other.status).toBe(202);
+    await verifyQueuedEmail(run, gateway, lead);
+    const invitation = await gateway("POST", "/v1/invitations", {
+      token: other.json.tokens.accessToken,
+      body: { email, role: "member" },
+    });
+    expect(invitation.status, JSON.stringify(invitation.json)).toBe(201);
+    const joined = await gateway("POST", "/v1/invitations/accept", {
+      body: { token: await invitationToken(run, invitation), name: "Jo", password },
+    });
+    expect(joined.status).toBe(200);
     // A reset link mailed before SSO is required...
     expect((await gateway("POST", "/v1/auth/password/forgot", { body: { email } })).status).toBe(
       202,
@@ -697,11 +709,16 @@ describe("enterprise sign-in with OIDC", { timeout: 120_000 }, () => {
     expect(reset.status).toBe(403);
     expect(reset.json.code).toBe("sso_required");
 
-    // The owner of the enforcing tenant keeps a break-glass password login.
+    // The owner of the enforcing tenant keeps a break-glass password login, and an owner of
+    // another tenant keeps signing in to what they own.
     const owner = await gateway("POST", "/v1/auth/login", {
       body: { email: `owner@${tenant.domain}`, password },
     });
     expect(owner.status).toBe(200);
+    const ownerElsewhere = await gateway("POST", "/v1/auth/login", {
+      body: { email: lead, password },
+    });
+    expect(ownerElsewhere.status).toBe(200);
 
     const forgot = await gateway("POST", "/v1/auth/password/forgot", { body: { email } });
     expect(forgot.status).toBe(202);

@@ -3,9 +3,10 @@ import { domainOfEmail } from "../domains/names.ts";
 
 /**
  * Whether a person must sign in by SSO: their address is in a domain verified by a tenant whose
- * enabled connection has `enforce` on, and they are not an owner of that tenant (owners keep a
- * password as break-glass, for the day the IdP is down or misconfigured). A tenant being deleted
- * (or deleted) enforces nothing. Returns the tenant.
+ * enabled connection has `enforce` on, and they own no tenant. Owners keep a password: the
+ * enforcing tenant's as break-glass, for the day the IdP is down or misconfigured, and any other
+ * tenant's, which the enforcing company's policy must not lock its owner out of. A tenant being
+ * deleted (or deleted) enforces nothing. Returns the enforcing tenant.
  */
 export async function ssoRequiredFor(
   sql: Sql | TransactionSql,
@@ -15,9 +16,9 @@ export async function ssoRequiredFor(
   if (!domain) return undefined;
   const [row] = await sql<{ tenantId: string; owner: boolean }[]>`
     select d.tenant_id,
-           exists (select 1 from memberships m
-                   where m.tenant_id = d.tenant_id and m.user_id = ${person.userId}
-                     and m.role = 'owner') as owner
+           exists (select 1 from memberships m join tenants o on o.id = m.tenant_id
+                   where m.user_id = ${person.userId} and m.role = 'owner'
+                     and o.status not in ('deleting', 'deleted')) as owner
     from tenant_domains d join tenants t on t.id = d.tenant_id
     where d.domain = ${domain} and d.status = 'verified'
       and t.status not in ('deleting', 'deleted')
