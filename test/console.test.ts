@@ -1,6 +1,7 @@
 import { createOrynClient } from "@oryn/client";
-import { serviceEnv, testRun } from "@oryn/testing/context";
+import { serviceEnv } from "@oryn/testing/context";
 import { type FakeStripe, startFakeStripe } from "@oryn/testing/fake-stripe";
+import { isolatedRun } from "@oryn/testing/isolated-run";
 import { type Oryn, startOryn } from "@oryn/testing/processes";
 import {
   type ReceivedMail,
@@ -46,15 +47,20 @@ describe("console", () => {
   /** The owner's API client, signed in outside the browser (another tab, another device). */
   let other: ReturnType<typeof createOrynClient> | undefined;
 
+  let run: Awaited<ReturnType<typeof isolatedRun>> | undefined;
+
   beforeAll(async () => {
     // Built only when its sources changed since the last build (scripts/build-console.ts).
     buildConsole();
     stripe = await startFakeStripe();
     smtp = await startSmtpReceiver();
-    const run = testRun();
+    // A control plane (and queue prefix) of the file's own: another file's billing, with its own
+    // fake Stripe, would otherwise make Stripe customers for this file's tenants in its sweep, and
+    // this file's Checkout would then name a customer its fake Stripe never saw. The mailer
+    // likewise sends only this file's mail.
+    run = await isolatedRun("console");
     oryn = await startOryn(
-      // A queue prefix of the file's own: its mailer must not send other files' mail, nor theirs.
-      { ...serviceEnv(run), REDIS_PREFIX: `${run.redisPrefix}-console` },
+      serviceEnv(run),
       { billing: stripe.env(), mailer: { SMTP_URL: smtp.url } },
       { mailer: true },
     );
@@ -68,6 +74,7 @@ describe("console", () => {
     await oryn?.stop();
     await stripe?.close();
     await smtp?.stop();
+    await run?.drop();
   });
 
   // Stripe's pages are stubbed (see the billing test): requests to them may fail.
