@@ -193,11 +193,13 @@ describe("deliveries", () => {
     const endpoint = await registerEndpoint(deps, tenantId, receiver.url("/found"));
     // An event and its delivery as a dispatcher killed after its UPDATE, before enqueueing,
     // leaves them: marked handed over, with no job anywhere.
+    // Marked dispatched in the same transaction: the file's running dispatcher must never see
+    // it undispatched (it would fan it out first, and the insert below would be a duplicate).
     await sql.begin(async (tx) => {
       const { appendEvents } = await import("@oryn/shared");
       await appendEvents(tx, tenantId, [{ type: "project.created", data: { lost: true } }]);
+      await tx`update events set dispatched_at = now() where tenant_id = ${tenantId}`;
     });
-    await sql`update events set dispatched_at = now() where tenant_id = ${tenantId}`;
     const [event] = await sql<
       { id: string }[]
     >`select id from events where tenant_id = ${tenantId}`;
