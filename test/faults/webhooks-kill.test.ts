@@ -72,12 +72,19 @@ describe("webhooks under faults", () => {
     await receiver.until((all) => all.length >= 3, "attempts in flight");
     await oryn.kill("webhooks");
 
-    // Committed events no relay has moved yet: what workspace killed after commit leaves.
+    // Committed events no relay has moved yet: what workspace killed after commit leaves. A
+    // workspace marks the tenant (event_outbox_marks) before every write, so the stranded write
+    // is marked first, as the route would; the sweep looks only at marked tenants.
     const tenantA = tenants[0] as (typeof tenants)[number];
     const tenantDb = connect(withDatabase(run.postgresUrl, tenantDatabaseName(tenantA.tenantId)), {
       max: 1,
     });
     await oryn.kill("workspace");
+    const marks = connect(run.controlPlaneUrl, { max: 1 });
+    await marks`
+      insert into event_outbox_marks (tenant_id) values (${tenantA.tenantId})
+      on conflict (tenant_id) do update set marked_at = clock_timestamp()`;
+    await marks.end();
     const stranded = await tenantDb<{ id: string }[]>`
       insert into event_outbox (type, data)
       values ('project.created', ${tenantDb.json({ name: "stranded" })}) returning id`;
