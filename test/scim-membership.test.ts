@@ -7,6 +7,7 @@ import {
   groupUrn,
   patchOp,
   scimClient,
+  tenantDirectory,
   userUrn,
   verifiedScimDomain,
 } from "@oryn/testing/scim";
@@ -149,10 +150,7 @@ describe("SCIM and a restricted tenant", () => {
     run,
     signedUp,
   }) => {
-    await verifiedScimDomain(run, signedUp);
-    const token = (await gateway("POST", "/v1/scim/tokens", { token: signedUp.token, body: {} }))
-      .json.token as string;
-    const scim = scimClient(stack.gatewayUrl, token);
+    const { scim } = await tenantDirectory(run, gateway, stack.gatewayUrl, signedUp);
     const user = await scim("POST", "/Users", {
       schemas: [userUrn],
       userName: `r@${signedUp.slug}.example.test`,
@@ -193,10 +191,7 @@ describe("SCIM and the plan's member cap", () => {
     run,
     signedUp,
   }) => {
-    await verifiedScimDomain(run, signedUp);
-    const token = (await gateway("POST", "/v1/scim/tokens", { token: signedUp.token, body: {} }))
-      .json.token as string;
-    const scim = scimClient(stack.gatewayUrl, token);
+    const { scim } = await tenantDirectory(run, gateway, stack.gatewayUrl, signedUp);
     const create = (name: string) =>
       scim("POST", "/Users", {
         schemas: [userUrn],
@@ -236,10 +231,7 @@ describe("SCIM and roles changed by hand", () => {
     run,
     signedUp,
   }) => {
-    await verifiedScimDomain(run, signedUp);
-    const token = (await gateway("POST", "/v1/scim/tokens", { token: signedUp.token, body: {} }))
-      .json.token as string;
-    const scim = scimClient(stack.gatewayUrl, token);
+    const { scim } = await tenantDirectory(run, gateway, stack.gatewayUrl, signedUp);
     const user = await scim("POST", "/Users", {
       schemas: [userUrn],
       userName: `hand@${signedUp.slug}.example.test`,

@@ -6,6 +6,7 @@ import {
   patchOp,
   scimClient,
   scimError,
+  tenantDirectory,
   userUrn,
   verifiedScimDomain,
 } from "@oryn/testing/scim";
@@ -129,10 +130,7 @@ describe("SCIM security", () => {
     run,
     signedUp,
   }) => {
-    await verifiedScimDomain(run, signedUp);
-    const token = (await gateway("POST", "/v1/scim/tokens", { token: signedUp.token, body: {} }))
-      .json.token as string;
-    const scim = scimClient(stack.gatewayUrl, token);
+    const { scim } = await tenantDirectory(run, gateway, stack.gatewayUrl, signedUp);
     for (const filter of [
       "userName eq",
       'userName xx "a"',
@@ -244,10 +242,7 @@ describe("SCIM security", () => {
     run,
     signedUp,
   }) => {
-    await verifiedScimDomain(run, signedUp);
-    const token = (await gateway("POST", "/v1/scim/tokens", { token: signedUp.token, body: {} }))
-      .json.token as string;
-    const scim = scimClient(stack.gatewayUrl, token);
+    const { scim } = await tenantDirectory(run, gateway, stack.gatewayUrl, signedUp);
     const userName = `race@${signedUp.slug}.example.test`;
     // An IdP retrying a slow create sends the same user again while the first is under way.
     const answers = await Promise.all(
@@ -269,10 +264,7 @@ describe("SCIM security", () => {
     run,
     signedUp,
   }) => {
-    await verifiedScimDomain(run, signedUp);
-    const token = (await gateway("POST", "/v1/scim/tokens", { token: signedUp.token, body: {} }))
-      .json.token as string;
-    const scim = scimClient(stack.gatewayUrl, token);
+    const { scim } = await tenantDirectory(run, gateway, stack.gatewayUrl, signedUp);
     const user = await scim("POST", "/Users", {
       schemas: [userUrn],
       userName: `proto@${signedUp.slug}.example.test`,

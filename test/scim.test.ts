@@ -6,6 +6,7 @@ import {
   patchOp,
   scimClient,
   scimError,
+  tenantDirectory,
   userUrn,
   verifiedScimDomain,
 } from "@oryn/testing/scim";
@@ -232,10 +233,7 @@ describe("SCIM provisioning", () => {
     run,
     signedUp,
   }) => {
-    await verifiedScimDomain(run, signedUp);
-    const token = (await gateway("POST", "/v1/scim/tokens", { token: signedUp.token, body: {} }))
-      .json.token as string;
-    const scim = scimClient(stack.gatewayUrl, token);
+    const { scim } = await tenantDirectory(run, gateway, stack.gatewayUrl, signedUp);
     const upn = `sandy@${signedUp.slug}.example.test`;
     // Entra ID looks the user up by userName first, then creates it.
     // As its validator writes it: spaces as `+`, the address's `@` escaped.

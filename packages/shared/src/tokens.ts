@@ -119,6 +119,15 @@ export function createTokenVerifier(options: {
   }
 }
 
+/**
+ * Whether a secret has the shape of a tenant's credential: a JWT (three dot-separated parts) or
+ * an `oryn_` key or SCIM token. The gateway keeps such bearers off the operator routes, so the
+ * operator secret (OPERATOR_TOKEN) may not take that shape.
+ */
+export function isTenantCredentialShaped(secret: string): boolean {
+  return secret.startsWith("oryn_") || /^[\w-]+\.[\w-]+\.[\w-]*$/.test(secret);
+}
+
 export function bearerToken(header: string | undefined): string {
   const match = header?.match(/^Bearer ([A-Za-z0-9._~+/=-]+)$/i);
   if (!match?.[1]) throw new ApiError("unauthorized", { detail: "A Bearer token is required" });

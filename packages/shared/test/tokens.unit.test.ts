@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { generateKeyPair, type JWTVerifyGetKey, SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
-import { accessTokenType, createTokenVerifier } from "../src/tokens.ts";
+import { accessTokenType, createTokenVerifier, isTenantCredentialShaped } from "../src/tokens.ts";
 
 const issuer = "https://oryn.test";
 const audience = "oryn-api";
@@ -74,5 +74,16 @@ describe("verified-token cache", () => {
     for (const other of others) await verify(other);
     await verify(good); // pushed out by the two newer ones
     expect(lookups()).toBe(5);
+  });
+});
+
+describe("a secret shaped like a tenant's credential", () => {
+  it("is a JWT or an oryn_ key, and a random operator secret is neither", () => {
+    expect(isTenantCredentialShaped("eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJ4In0.c2ln")).toBe(true);
+    expect(isTenantCredentialShaped("eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.")).toBe(true);
+    expect(isTenantCredentialShaped("oryn_abcdefghijklmnopqrstuvwxyz012345")).toBe(true);
+    expect(isTenantCredentialShaped("oryn_scim_abcdefghijklmnopqrstuvwxyz")).toBe(true);
+    expect(isTenantCredentialShaped("q7Yf2-Kd9_xZ3mN8pL4vR6tW1sB5cE0gH2jQ9uA7yT")).toBe(false);
+    expect(isTenantCredentialShaped("an.operator.secret with spaces")).toBe(false);
   });
 });

@@ -69,3 +69,25 @@ export async function verifiedScimDomain(
   }
   return domain;
 }
+
+/**
+ * The directory of a signed-up tenant as a test starts it: a verified domain of its own, a SCIM
+ * token made by its owner through the gateway, and a client holding that token.
+ */
+export async function tenantDirectory(
+  run: { controlPlaneUrl: string },
+  gateway: (
+    method: string,
+    path: string,
+    options?: { token?: string; body?: unknown },
+  ) => Promise<Answer>,
+  gatewayUrl: string,
+  tenant: { tenantId: string; slug: string; token: string },
+): Promise<{ scim: Scim; token: string; domain: string }> {
+  const domain = await verifiedScimDomain(run, tenant);
+  const made = await gateway("POST", "/v1/scim/tokens", { token: tenant.token, body: {} });
+  if (made.status !== 201)
+    throw new Error(`SCIM token: ${made.status} ${JSON.stringify(made.json)}`);
+  const token = made.json.token as string;
+  return { scim: scimClient(gatewayUrl, token), token, domain };
+}

@@ -2,6 +2,7 @@ import {
   baseEnv,
   controlPlaneEnv,
   exportEnv,
+  isTenantCredentialShaped,
   nonNegativeInt,
   port,
   positiveInt,
@@ -67,7 +68,7 @@ export const provisionerEnv = z.object({
     .min(32, "at least 32 characters")
     // The gateway refuses bearer tokens shaped like a tenant's on the operator routes.
     .refine(
-      (token) => !token.startsWith("oryn_") && !/^[\w-]+\.[\w-]+\.[\w-]*$/.test(token),
+      (token) => !isTenantCredentialShaped(token),
       "must not look like a tenant credential (a JWT, or starting with oryn_)",
     )
     .optional()

@@ -1,4 +1,4 @@
-import { ApiError, type App } from "@oryn/shared";
+import { ApiError, type App, isTenantCredentialShaped } from "@oryn/shared";
 import type { GatewayDeps } from "../deps.ts";
 
 /**
@@ -28,18 +28,12 @@ export function registerForwardToProvisioner(app: App, deps: GatewayDeps): void 
     // Expired, forged or revoked tenant credentials are not principals, and are no more the
     // operator's: anything shaped like one (a JWT, an `oryn_` key or SCIM token) is answered 401
     // here, as a bad credential anywhere is, and never travels to the provisioner.
-    if (looksLikeTenantCredential(c.req.header("authorization"))) {
+    const bearer = /^Bearer\s+(\S+)$/i.exec(c.req.header("authorization") ?? "")?.[1];
+    if (bearer && isTenantCredentialShaped(bearer)) {
       throw new ApiError("unauthorized", {
         detail: "Operator routes take the operator credential, not a tenant's",
       });
     }
     return deps.upstreams.provisioner.forward(c, { clientIp: deps.clientIp(c) });
   });
-}
-
-/** A bearer token in the shape of a tenant's: a JWT (three dot-separated parts) or an `oryn_` key. */
-export function looksLikeTenantCredential(authorization: string | undefined): boolean {
-  const token = /^Bearer\s+(\S+)$/i.exec(authorization ?? "")?.[1];
-  if (!token) return false;
-  return token.startsWith("oryn_") || /^[\w-]+\.[\w-]+\.[\w-]*$/.test(token);
 }
