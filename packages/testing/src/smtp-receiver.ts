@@ -131,7 +131,14 @@ export async function startSmtpReceiver(options: SmtpReceiverOptions = {}): Prom
   async function down(): Promise<void> {
     const closing = server;
     server = undefined;
-    if (closing) await new Promise<void>((done) => closing.close(() => done()));
+    if (!closing) return;
+    const closed = new Promise<void>((done) => closing.close(() => done()));
+    // smtp-server's close is graceful: a client's pooled connection may go on delivering until
+    // it hangs up, so "down" would not be down. Open connections are dropped at once instead; a
+    // message whose DATA had ended is parsed and recorded before its 250, so none lands later.
+    const open = (closing as unknown as { connections: Set<{ close(): void }> }).connections;
+    for (const connection of open) connection.close();
+    await closed;
   }
 
   await up();
