@@ -76,20 +76,27 @@ export function registerOperationalRoutes(
 
 /**
  * Runs the shutdown steps in order on SIGTERM or SIGINT (stop accepting, finish in-flight work,
- * close clients), then exits. A second signal, or steps that take too long, exit at once.
+ * close clients), then exits. The same signal again (Ctrl-C pressed twice), or steps that take
+ * too long, exit at once. The other signal while stopping is a supervisor's echo, not a person
+ * insisting: `npm start`'s concurrently sends SIGTERM to every service when the first one has
+ * stopped on the terminal's SIGINT, and that must not cut the slower ones' graceful stop short.
  */
 export function onShutdown(
   logger: Logger,
   steps: Array<() => Promise<unknown>>,
   graceMs = 25_000,
 ): void {
-  let stopping = false;
+  let stoppingOn: NodeJS.Signals | undefined;
   const stop = async (signal: NodeJS.Signals) => {
-    if (stopping) {
+    if (stoppingOn === signal) {
       logger.warn({ signal }, "second signal, exiting now");
       process.exit(1);
     }
-    stopping = true;
+    if (stoppingOn !== undefined) {
+      logger.info({ signal, stoppingOn }, "already stopping");
+      return;
+    }
+    stoppingOn = signal;
     logger.info({ signal }, "shutting down");
     const timer = setTimeout(() => {
       logger.error("shutdown took too long, exiting");
