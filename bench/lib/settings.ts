@@ -12,6 +12,7 @@ export const scenarioNames = [
   "rejected",
   "provisioning",
   "many-tenants",
+  "many-tenants-fit",
   "webhooks",
   "fleet",
 ] as const;

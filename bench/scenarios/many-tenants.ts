@@ -2,6 +2,8 @@ import { connect, tenantDatabaseName } from "@oryn/shared";
 import { sampleWorkspaceSessions } from "@oryn/testing/session-sampler";
 import type { LoadResult } from "../lib/load.ts";
 import { type BenchContext, measureLoad, type Scenario } from "../lib/scenario.ts";
+import { round } from "../lib/stats.ts";
+import { perfectCacheBound } from "../lib/targets.ts";
 
 /**
  * 7. Many tenants: BENCH_TENANTS active tenants, each with its own database, with Zipf-distributed
@@ -32,6 +34,8 @@ export const manyTenants: Scenario = {
       tenants: all.length,
       zipfS: 1,
       connectionBudget: budget,
+      // What a perfect cache of `budget` tenants would open: the target's yardstick (targets.ts).
+      perfectCacheBound: round(perfectCacheBound(budget, all.length), 4),
       mostConnections: most,
       withinBudget: most <= budget,
       zipf,
@@ -46,7 +50,7 @@ export const manyTenants: Scenario = {
  * `atStart` hook `measure` calls after its warm-up (PostgreSQL's own pg_stat_database.sessions):
  * each is a tenant whose pool was closed paying for a new connection, the cost the budget imposes.
  */
-async function sampled(
+export async function sampled(
   { stack }: BenchContext,
   tenantIds: string[],
   measure: (atStart: () => Promise<void>) => Promise<LoadResult>,
