@@ -91,16 +91,14 @@ throughput. The signup latencies are client-side (what a user waits), then serve
 
 Before each scenario, and again before each measured load, the bench waits until the background
 work has settled: the provisioner's warm pool full, no BullMQ job waiting or running, and its
-PostgreSQL using under 0.05 of a core over a second (\`bench/lib/quiet.ts\`; it gives up after
-3 minutes and measures anyway, saying so). What it found is in each result's \`quietBefore\`.
+PostgreSQL using under 0.1 of a core over a second (\`bench/lib/quiet.ts\`; queues nothing in
+the stack consumes, such as mail, are not waited for; it gives up after 2 minutes and measures
+anyway, saying so). What it found is in each result's \`quietBefore\`.
 What else ran during each measured load, processes outside the stack using CPU (other work on
 the machine, the bench's own driver), is in its \`alsoRan\`: their CPU in cores, the busiest above
 0.02 of a core by name.
-
 ${quietTable(loads)}
-
 ${accounts(report, loads, previous)}
-
 ## Throughput
 
 ${line(["scenario", "2xx/s", "all answers/s", "non-2xx", "statuses", "errors", "p50 ms", "p99 ms"])}
@@ -290,6 +288,7 @@ function cpuTable(loads: [string, LoadResult | undefined][]): string {
       const all = Object.values(perAnswer).reduce((sum, value) => sum + value, 0);
       return line([label, ...groups.map((group) => perAnswer[group] ?? "-"), all]);
     }),
+    "",
   ].join("\n");
 }
 
@@ -301,6 +300,7 @@ function quietTable(loads: [string, LoadResult | undefined][]): string {
   if (measured.length === 0) return "";
   const line = (cells: unknown[]) => `| ${cells.join(" | ")} |`;
   return [
+    "",
     line([
       "scenario",
       "quiet before",
@@ -367,6 +367,7 @@ function accounts(
   const missed = report.targets.filter((row) => row.verdict === "miss");
   if (missed.length === 0) return "";
   return [
+    "",
     "## Missed targets: where the remaining microseconds go",
     "",
     "The CPU figures of each missed target, generated, and an account of them written by hand after",
@@ -385,5 +386,6 @@ function accounts(
         `${written.get(row.id) ?? noAccountYet}<!-- /account ${row.id} -->`,
       ];
     }),
+    "",
   ].join("\n");
 }

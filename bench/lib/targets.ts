@@ -63,7 +63,8 @@ export function targetRows(results: Results): TargetRow[] {
     row: Omit<TargetRow, "verdict" | "figure"> & { figure: number | undefined },
     holds: (figure: number) => boolean,
   ) => {
-    const figure = row.figure === undefined ? undefined : round(row.figure, 3);
+    // Judged as printed: to two decimals.
+    const figure = row.figure === undefined ? undefined : round(row.figure, 2);
     rows.push({
       ...row,
       figure,
