@@ -157,8 +157,8 @@ for ${report.settings.seconds} s after an unrecorded ${report.settings.warmupSec
    every 20 ms for workspace's sessions in these databases; new PostgreSQL sessions per answer
    come from pg_stat_database.sessions over the measured run.
    \`many-tenants-fit\`: the same traffic through a gateway and a workspace of its own, the
-   workspace started with a budget of every tenant plus every load connection, a pool per tenant
-   and pools that outlive the run; a warm-up pass asks for every tenant's project once before the
+   workspace started with a budget of every tenant's pool at its largest (BENCH_TENANTS × 5, the
+   default TENANT_POOL_MAX), a pool per tenant and pools that outlive the run; a warm-up pass asks for every tenant's project once before the
    measured runs, so no pool is closed to make room and what remains between Zipf and one tenant
    is the per-tenant cost of the code.
    \`replicas\` (when present): the Zipf traffic over two workspace replicas behind one gateway
@@ -179,8 +179,8 @@ for ${report.settings.seconds} s after an unrecorded ${report.settings.warmupSec
 The services are real processes (\`node services/<name>/src/main.ts\`) as in the end-to-end
 tests. PostgreSQL is a server of the bench's own, started from the machine's PostgreSQL 15
 binaries in a temporary folder with fsync and full-page writes on and max_connections of at least
-300 (BENCH_TENANTS + BENCH_CONNECTIONS + BENCH_CONNECTION_BUDGET + 200 when more: the budget-fits-all
-scenario holds a connection per tenant; the machine's shared server allows 100, too few for a
+300 (BENCH_TENANTS × 5 + BENCH_CONNECTION_BUDGET + 200 when more: the budget-fits-all scenario may
+hold every tenant's pool full; the machine's shared server allows 100, too few for a
 budget of 100 beside everything else). Redis is
 the machine's, under a key prefix of the run's own.
 
@@ -237,8 +237,9 @@ BENCH_TENANTS=100 BENCH_CONCURRENT=50 BENCH_SECONDS=5 pnpm bench   # smaller and
 \`\`\`
 
 Scenarios: \`ceiling\`, \`workspace\`, \`gateway\`, \`nginx\`, \`proxy-floor\`, \`rejected\`, \`provisioning\`,
-\`many-tenants\`, \`fleet\` (run in that order: \`fleet\` moves the template past the real
-migration history, so it goes last). \`pnpm bench:workspace\` and \`pnpm bench:fleet\` are
+\`many-tenants\`, \`many-tenants-fit\`, \`webhooks\`, \`fleet\` (run in that order; \`--only\` runs them
+in the order it names them, each from a quiet stack, except \`fleet\`, always last: it moves the
+template past the real migration history). \`pnpm bench:workspace\` and \`pnpm bench:fleet\` are
 \`--only workspace,many-tenants\` (workspace's own scenarios) and \`--only fleet\`. A run with \`--only\` writes
 \`bench/results/<date>-only-<names>.json\` and prints its table, leaving this file alone; only a
 run of all of them rewrites it (keeping the hand-written accounts of missed targets).

@@ -6,8 +6,8 @@ import { sampled } from "./many-tenants.ts";
 /**
  * 7b. Many tenants with a budget that fits them all: the many-tenants scenario's traffic (Zipf
  * s = 1 over BENCH_TENANTS tenants, against one tenant taking all of it) through a gateway of its
- * own in front of a workspace of its own, started with a connection budget of every tenant plus
- * every load connection, room for a pool per tenant, and pools that outlive the run; a warm-up
+ * own in front of a workspace of its own, started with a connection budget of every tenant's
+ * pool full (`fitBudget`), room for a pool per tenant, and pools that outlive the run; a warm-up
  * pass asks for every tenant's project once before anything is measured. No pool is ever closed
  * to make room, so what is left between Zipf and one tenant is the per-tenant cost of the
  * gateway and workspace themselves (caches, rate-limit keys, pool lookups), not the budget.
@@ -18,7 +18,7 @@ export const manyTenantsFit: Scenario = {
   async run(context) {
     const { stack, settings } = context;
     const all = await context.tenants(settings.tenants);
-    const budget = all.length + settings.connections;
+    const budget = fitBudget(all.length);
     const placement = { ...stack.placement, healthTimeoutMs: 90_000 };
     const started: RunningService[] = [];
     const stop = () => Promise.all(started.splice(0).map((service) => service.stop()));
@@ -29,6 +29,7 @@ export const manyTenantsFit: Scenario = {
         await freePort(),
         {
           ...stack.oryn.env.workspace,
+          TENANT_POOL_MAX: String(poolMax),
           TENANT_CONNECTIONS_MAX: String(budget),
           TENANT_POOLS_MAX: String(all.length),
           // Longer than the whole scenario: a pool the warm-up opened is there when measured.
@@ -88,4 +89,17 @@ async function warmUp(url: string, targets: { path: string; token: string }[]) {
       }
     }),
   );
+}
+
+/** Workspace's default TENANT_POOL_MAX, set explicitly so the budget below follows it. */
+const poolMax = 5;
+
+/**
+ * A budget no pool can outgrow: every tenant's pool at its largest. A pool's connections are
+ * never closed one by one, so over a run each keeps the most its tenant ever had in flight at
+ * once: one tenant plus the number of load connections was not enough (a short run reached it
+ * and closed pools to make room). PostgreSQL's max_connections must hold it (suite.ts).
+ */
+export function fitBudget(tenants: number): number {
+  return tenants * poolMax;
 }
