@@ -72,32 +72,38 @@ export function targetRows(results: Results): TargetRow[] {
     });
   };
 
-  const gatewayCpu = cpu(results.gateway, "gateway");
-  const nginxCpu = cpu(results.nginx, "nginx");
-  add(
-    {
-      id: "gateway-cpu",
-      target: "gateway CPU per proxied answer ÷ nginx CPU per proxied answer",
-      figure: ratio(gatewayCpu, nginxCpu),
-      from: `${shown(gatewayCpu, 0)} µs ÷ ${shown(nginxCpu, 0)} µs`,
-      bound: "≤ 3",
-      reads: "gateway.load.cpuPerAnswer.gateway, nginx.load.cpuPerAnswer.nginx",
-    },
-    (v) => v <= 3,
+  // One process's CPU per answer in one scenario over another's in another, at most 3 times.
+  const cpuRatio = (
+    id: string,
+    target: string,
+    [scenario, process]: [string, string],
+    [peerScenario, peer]: [string, string],
+  ) => {
+    const own = cpu(results[scenario], process);
+    const theirs = cpu(results[peerScenario], peer);
+    add(
+      {
+        id,
+        target,
+        figure: ratio(own, theirs),
+        from: `${shown(own, 0)} µs ÷ ${shown(theirs, 0)} µs`,
+        bound: "≤ 3",
+        reads: `${scenario}.load.cpuPerAnswer.${process}, ${peerScenario}.load.cpuPerAnswer.${peer}`,
+      },
+      (v) => v <= 3,
+    );
+  };
+  cpuRatio(
+    "gateway-cpu",
+    "gateway CPU per proxied answer ÷ nginx CPU per proxied answer",
+    ["gateway", "gateway"],
+    ["nginx", "nginx"],
   );
-
-  const workspaceCpu = cpu(results.workspace, "workspace");
-  const bareCpu = cpu(results.ceiling, "ceiling");
-  add(
-    {
-      id: "workspace-cpu",
-      target: "workspace CPU per answer ÷ bare hono endpoint CPU per answer",
-      figure: ratio(workspaceCpu, bareCpu),
-      from: `${shown(workspaceCpu, 0)} µs ÷ ${shown(bareCpu, 0)} µs`,
-      bound: "≤ 3",
-      reads: "workspace.load.cpuPerAnswer.workspace, ceiling.load.cpuPerAnswer.ceiling",
-    },
-    (v) => v <= 3,
+  cpuRatio(
+    "workspace-cpu",
+    "workspace CPU per answer ÷ bare hono endpoint CPU per answer",
+    ["workspace", "workspace"],
+    ["ceiling", "ceiling"],
   );
 
   const gatewayOk = num(load(results.gateway, "load")?.okPerSecond);
