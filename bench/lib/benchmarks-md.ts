@@ -149,7 +149,9 @@ for ${report.settings.seconds} s after an unrecorded ${report.settings.warmupSec
 6. \`provisioning\`: BENCH_CONCURRENT signups at once through the gateway, each polling
    \`GET /v1/tenant\` every BENCH_POLL_MS until active (client side), and activated_at -
    created_at (server side); tenants per second over the wall time; then BENCH_CLONES template
-   clones against create-and-migrate.
+   clones against create-and-migrate. Just before the signups, the machine's argon2id rate: one
+   worker thread per core hashing with the gateway's own \`hashPassword\` (its production
+   parameters) for BENCH_SECONDS (\`bench/lib/argon2-rate.ts\`).
 7. \`many-tenants\`: BENCH_TENANTS tenants (made through the real provisioning steps, each with
    its own database and one project), Zipf traffic (s = 1.0 over their ranks, picked per request
    by the load generator) through the gateway, against one tenant taking all the traffic;
