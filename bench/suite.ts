@@ -122,7 +122,7 @@ try {
     try {
       // Each scenario starts from a quiet stack whatever ran before it (and each of its measured
       // loads waits again: see measureLoad); the state it found is kept with its figures.
-      const quietBefore = await untilQuiet(stack, settings.concurrent);
+      const quietBefore = await untilQuiet(stack, settings);
       results[scenario.name] = { quietBefore, ...(await scenario.run(context)) };
     } catch (error) {
       // One failed scenario still leaves the others' figures; the report says what failed.

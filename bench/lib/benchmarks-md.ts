@@ -92,8 +92,8 @@ throughput. The signup latencies are client-side (what a user waits), then serve
 Before each scenario, and again before each measured load, the bench waits until the background
 work has settled: the provisioner's warm pool full, no BullMQ job waiting or running, and its
 PostgreSQL using under 0.1 of a core over a second (\`bench/lib/quiet.ts\`; queues nothing in
-the stack consumes, such as mail, are not waited for; it gives up after 2 minutes and measures
-anyway, saying so). What it found is in each result's \`quietBefore\`.
+the stack consumes, such as mail, are not waited for; it gives up after BENCH_QUIET_SECONDS,
+2 minutes by default, and measures anyway, saying so). What it found is in each result's \`quietBefore\`.
 What else ran during each measured load, processes outside the stack using CPU (other work on
 the machine, the bench's own driver), is in its \`alsoRan\`: their CPU in cores, the busiest above
 0.02 of a core by name.
@@ -257,6 +257,7 @@ run of all of them rewrites it (keeping the hand-written accounts of missed targ
 | BENCH_RATE | unlimited | requests per second the load generator sends in all (a fixed rate makes runs on a busy machine compare) |
 | BENCH_CONNECTION_BUDGET | 100 | workspace's TENANT_CONNECTIONS_MAX |
 | BENCH_CLONES | 10 | template clones (and create-and-migrate builds) timed |
+| BENCH_QUIET_SECONDS | 120 | the longest wait for a quiet stack before each scenario and measured load (then measured anyway, marked) |
 | BENCH_POLL_MS | 100 | how often each waiting signup asks \`GET /v1/tenant\` |
 | BENCH_SERVER_CPUS | unpinned | \`taskset -c\` list for our processes, nginx and PostgreSQL (see core placement) |
 | BENCH_LOAD_CPUS | unpinned | \`taskset -c\` list for the load generator |

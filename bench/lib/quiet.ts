@@ -2,6 +2,7 @@ import { loadavg } from "node:os";
 import { closeRedis, connectRedisForWorker, createQueues, queueNames } from "@oryn/shared";
 import type { BenchStack } from "./bench-stack.ts";
 import { cpuSnapshot } from "./cpu-time.ts";
+import type { Settings } from "./settings.ts";
 import { spareTarget } from "./spares.ts";
 import { stackProcessGroups } from "./stack-processes.ts";
 import { round } from "./stats.ts";
@@ -14,7 +15,7 @@ import { round } from "./stats.ts";
  * waiting or running, and the bench's PostgreSQL idle. The state found is recorded with the run.
  */
 export type QuietState = {
-  /** All three held when the wait ended (false: gave up after `quietTimeoutMs`, measured anyway). */
+  /** All three held when the wait ended (false: gave up after BENCH_QUIET_SECONDS, measured anyway). */
   quiet: boolean;
   waitedMs: number;
   spares: { ready: number; target: number };
@@ -36,10 +37,11 @@ export type QuietState = {
  * databases keep it a little busier).
  */
 const postgresIdleCores = 0.1;
-/** Long enough for a warm pool of 200 to refill; past it the run is measured and marked. */
-const quietTimeoutMs = 120_000;
 
-export async function untilQuiet(stack: BenchStack, concurrent: number): Promise<QuietState> {
+export async function untilQuiet(
+  stack: BenchStack,
+  { concurrent, quietSeconds }: Pick<Settings, "concurrent" | "quietSeconds">,
+): Promise<QuietState> {
   const started = performance.now();
   const target = spareTarget(concurrent);
   const redis = connectRedisForWorker(stack.redisUrl);
@@ -74,7 +76,7 @@ export async function untilQuiet(stack: BenchStack, concurrent: number): Promise
       const postgresCores = round((cpuSnapshot(postgres).get("postgres") ?? 0) - before, 2);
       const quiet = ready >= target && jobs.pending === 0 && postgresCores < postgresIdleCores;
       const waitedMs = Math.round(performance.now() - started);
-      if (quiet || waitedMs > quietTimeoutMs) {
+      if (quiet || waitedMs > quietSeconds * 1000) {
         if (!quiet) {
           console.warn(
             `[bench] not quiet after ${waitedMs} ms (spares ${ready}/${target}, ${jobs.pending} jobs, PostgreSQL ${postgresCores} cores): measuring anyway`,

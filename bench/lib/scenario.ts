@@ -46,7 +46,7 @@ export async function measureLoad(
     ...request,
   };
   const placement = { cpus: settings.loadCpus };
-  const quietBefore = await untilQuiet(stack, settings.concurrent);
+  const quietBefore = await untilQuiet(stack, settings);
   await runLoad({ ...spec, seconds: settings.warmupSeconds }, placement);
   await beforeMeasuredRun?.();
   const groups = stackProcessGroups(stack);
