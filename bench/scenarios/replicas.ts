@@ -50,6 +50,8 @@ export const replicas: Scenario = {
         all.map((tenant) => tenant.id),
         (atStart) => measureLoad(context, gateway.url, targets, "zipf", atStart),
       );
+      // zipf.connections.most also counts the stack's own workspace, whose pools for the tenants
+      // it just gave projects to stay open until idle: read the replicas' poolsOpen instead.
       const budget = settings.connectionBudget;
       const bound = round(perfectCacheBound(2 * budget, all.length), 3);
       const newSessionsPerAnswer = zipf.connections.openedPerAnswer;
