@@ -57,7 +57,10 @@ export function createMergedDocument(options: {
         return;
       } catch (error) {
         // The next replica, if any; otherwise the last good copy stays in use.
-        options.logger.warn({ err: error, upstream: upstream.name, url }, "upstream OpenAPI unavailable");
+        options.logger.warn(
+          { err: error, upstream: upstream.name, url },
+          "upstream OpenAPI unavailable",
+        );
       }
     }
   }
