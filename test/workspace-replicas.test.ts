@@ -101,36 +101,46 @@ describe("two workspace replicas behind the gateway", () => {
         statuses.push({ status: answer.status, tenant: tenant.tenantId, at: Date.now() });
       }
     });
-    const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-    await settle(500);
-    await second.stop("SIGKILL");
-    const killedAt = Date.now();
-    // Every tenant of the killed replica is answered, by the first one.
-    await eventually(
-      async () =>
-        onSecond.every((tenant) =>
-          statuses.some((s) => s.tenant === tenant.tenantId && s.at > killedAt && s.status === 200),
-        ),
-      Boolean,
-      { timeoutMs: 20_000 },
-    );
-    expect(await metric(first, "tenant_pools_open")).toBe(tenantCount);
+    let revived: RunningService | undefined;
+    try {
+      const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+      await settle(500);
+      await second.stop("SIGKILL");
+      const killedAt = Date.now();
+      // Every tenant of the killed replica is answered, by the first one.
+      await eventually(
+        async () =>
+          onSecond.every((tenant) =>
+            statuses.some(
+              (s) => s.tenant === tenant.tenantId && s.at > killedAt && s.status === 200,
+            ),
+          ),
+        Boolean,
+        { timeoutMs: 20_000 },
+      );
+      expect(await metric(first, "tenant_pools_open")).toBe(tenantCount);
 
-    const revived = await startService("workspace", second.port, oryn.env.workspace, {
-      healthTimeoutMs: 180_000,
-    });
-    started.push(revived);
-    // Back on their replica: their pools open there again (a fresh process counts from zero).
-    await eventually(
-      () => metric(revived, "tenant_pools_open"),
-      (open) => open === onSecond.length,
-      { timeoutMs: 20_000 },
-    );
-    stop = true;
-    await Promise.all(load);
+      const back = await startService("workspace", second.port, oryn.env.workspace, {
+        healthTimeoutMs: 180_000,
+      });
+      started.push(back);
+      revived = back;
+      // Back on their replica: their pools open there again (a fresh process counts from zero).
+      await eventually(
+        () => metric(back, "tenant_pools_open"),
+        (open) => open === onSecond.length,
+        { timeoutMs: 20_000 },
+      );
+    } finally {
+      // Also when an expectation above failed: no client left sending after the test.
+      stop = true;
+      await Promise.allSettled(load);
+    }
     // No request lost beyond those in flight when the replica was killed.
     const failed = statuses.filter((s) => s.status !== 200);
     expect(failed.length, JSON.stringify(failed)).toBeLessThanOrEqual(clients);
-    expect(await metric(revived, "tenant_pools_opened_total")).toBe(onSecond.length);
+    expect(await metric(revived as RunningService, "tenant_pools_opened_total")).toBe(
+      onSecond.length,
+    );
   }, 400_000);
 });
