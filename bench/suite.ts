@@ -26,6 +26,7 @@ import { throughNginx } from "./scenarios/nginx.ts";
 import { provisioning } from "./scenarios/provisioning.ts";
 import { proxyFloor } from "./scenarios/proxy-floor.ts";
 import { rejectedTraffic } from "./scenarios/rejected.ts";
+import { replicas } from "./scenarios/replicas.ts";
 import { webhooks } from "./scenarios/webhooks.ts";
 import { workspaceDirect } from "./scenarios/workspace.ts";
 
@@ -40,6 +41,7 @@ const scenarios: Scenario[] = [
   provisioning,
   manyTenants,
   manyTenantsFit,
+  replicas,
   webhooks,
   fleet,
 ];

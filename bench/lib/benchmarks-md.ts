@@ -38,11 +38,13 @@ function loadRuns(report: Report): [string, LoadResult | undefined][] {
   for (const [key, label] of [
     ["many-tenants", "7. many tenants, budget 100"],
     ["many-tenants-fit", "7b. many tenants, budget fits all"],
+    ["replicas", "7c. two workspace replicas"],
   ]) {
     const many = report.results[key as string] as
       | { zipf?: { load?: LoadResult }; single?: { load?: LoadResult } }
       | undefined;
-    loads.push([`${label}, Zipf`, many?.zipf?.load], [`${label}, one tenant`, many?.single?.load]);
+    loads.push([`${label}, Zipf`, many?.zipf?.load]);
+    if (many?.single) loads.push([`${label}, one tenant`, many.single.load]);
   }
   return loads;
 }
@@ -163,7 +165,7 @@ for ${report.settings.seconds} s after an unrecorded ${report.settings.warmupSec
    default TENANT_POOL_MAX), a pool per tenant and pools that outlive the run; a warm-up pass asks for every tenant's project once before the
    measured runs, so no pool is closed to make room and what remains between Zipf and one tenant
    is the per-tenant cost of the code.
-   \`replicas\` (when present): the Zipf traffic over two workspace replicas behind one gateway
+   \`replicas\`: the Zipf traffic over two workspace replicas behind one gateway
    with tenant affinity, budget BENCH_CONNECTION_BUDGET each; it reports its new sessions per
    answer and the bound for the two budgets together.
 8. \`fleet\`: the real \`pnpm oryn migrate\` (as a process) over every active tenant of the stack
@@ -239,7 +241,7 @@ BENCH_TENANTS=100 BENCH_CONCURRENT=50 BENCH_SECONDS=5 pnpm bench   # smaller and
 \`\`\`
 
 Scenarios: \`ceiling\`, \`workspace\`, \`gateway\`, \`nginx\`, \`proxy-floor\`, \`rejected\`, \`provisioning\`,
-\`many-tenants\`, \`many-tenants-fit\`, \`webhooks\`, \`fleet\` (run in that order; \`--only\` runs them
+\`many-tenants\`, \`many-tenants-fit\`, \`replicas\`, \`webhooks\`, \`fleet\` (run in that order; \`--only\` runs them
 in the order it names them, each from a quiet stack, except \`fleet\`, always last: it moves the
 template past the real migration history). \`pnpm bench:workspace\` and \`pnpm bench:fleet\` are
 \`--only workspace,many-tenants\` (workspace's own scenarios) and \`--only fleet\`. A run with \`--only\` writes
@@ -348,6 +350,7 @@ const targetLoads: Record<string, string[]> = {
     "7b. many tenants, budget fits all, Zipf",
     "7b. many tenants, budget fits all, one tenant",
   ],
+  "replicas-sessions": ["7c. two workspace replicas, Zipf"],
   rejected: ["3. through the gateway", "5. tenant over its plan's limit (429 path)"],
 };
 

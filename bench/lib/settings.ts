@@ -13,6 +13,7 @@ export const scenarioNames = [
   "provisioning",
   "many-tenants",
   "many-tenants-fit",
+  "replicas",
   "webhooks",
   "fleet",
 ] as const;
@@ -20,7 +21,7 @@ export type ScenarioName = (typeof scenarioNames)[number];
 
 export type Settings = {
   only: ScenarioName[];
-  /** Tenants of the many-tenant and fleet scenarios. */
+  /** Tenants of the many-tenant, replicas and fleet scenarios. */
   tenants: number;
   /** Signups at once in the provisioning scenario. */
   concurrent: number;
@@ -28,7 +29,7 @@ export type Settings = {
   seconds: number;
   warmupSeconds: number;
   connections: number;
-  /** Workspace's TENANT_CONNECTIONS_MAX. */
+  /** Workspace's TENANT_CONNECTIONS_MAX (each replica's, in the replicas scenario). */
   connectionBudget: number;
   /** Template clones (and create-and-migrate builds) timed. */
   clones: number;

@@ -5,6 +5,7 @@
  */
 import type { LoadResult } from "./load.ts";
 import { round } from "./stats.ts";
+import { perfectCacheBound } from "./zipf-bound.ts";
 
 /** Results by scenario name (unknown names too: a scenario may land before its row does). */
 export type Results = Record<string, Record<string, unknown> | undefined>;
@@ -24,23 +25,6 @@ export type TargetRow = {
   /** The scenario result fields this row reads. */
   reads: string;
 };
-
-/** H(n) = 1 + 1/2 + … + 1/n. */
-export function harmonic(n: number): number {
-  let sum = 0;
-  for (let k = n; k >= 1; k--) sum += 1 / k;
-  return sum;
-}
-
-/**
- * New sessions per answer of a perfect cache of `budget` tenants out of `tenants` under Zipf
- * s = 1: it keeps the `budget` most frequent ones, so a request misses with the probability of
- * the others, 1 - H(B)/H(N). Zero when the budget fits every tenant.
- */
-export function perfectCacheBound(budget: number, tenants: number): number {
-  if (tenants <= 0 || budget >= tenants) return 0;
-  return 1 - harmonic(budget) / harmonic(tenants);
-}
 
 const load = (result: Record<string, unknown> | undefined, ...path: string[]) => {
   let value: unknown = result;

@@ -1,7 +1,7 @@
 import { freePort, type RunningService, startService } from "@oryn/testing/processes";
 import type { Scenario } from "../lib/scenario.ts";
 import { measureLoad } from "../lib/scenario.ts";
-import { sampled } from "./many-tenants.ts";
+import { withSessionCounts } from "../lib/tenant-sessions.ts";
 
 /**
  * 7b. Many tenants with a budget that fits them all: the many-tenants scenario's traffic (Zipf
@@ -55,10 +55,10 @@ export const manyTenantsFit: Scenario = {
       );
       const targets = all.map((tenant) => ({ path: tenant.projectPath, token: tenant.token }));
       const ids = all.map((tenant) => tenant.id);
-      const zipf = await sampled(context, ids, (atStart) =>
+      const zipf = await withSessionCounts(context, ids, (atStart) =>
         measureLoad(context, gateway.url, targets, "zipf", atStart),
       );
-      const single = await sampled(context, ids, (atStart) =>
+      const single = await withSessionCounts(context, ids, (atStart) =>
         measureLoad(context, gateway.url, targets.slice(0, 1), "turns", atStart),
       );
       return {

@@ -1,13 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { benchmarksMarkdown } from "../lib/benchmarks-md.ts";
-import {
-  extraFigures,
-  harmonic,
-  perfectCacheBound,
-  type Results,
-  targetRows,
-  targetsMarkdown,
-} from "../lib/targets.ts";
+import { extraFigures, type Results, targetRows, targetsMarkdown } from "../lib/targets.ts";
+import { harmonic, perfectCacheBound } from "../lib/zipf-bound.ts";
 
 describe("the perfect-cache bound", () => {
   it("is 1 - H(B)/H(N) under Zipf s = 1", () => {

@@ -106,6 +106,7 @@ export async function createGatewayDeps(
   const upstreams = {
     workspace: createUpstream("workspace", config.WORKSPACE_URL, {
       timeoutMs: config.UPSTREAM_TIMEOUT_MS,
+      ejectMs: config.WORKSPACE_EJECT_MS,
     }),
     billing: createUpstream("billing", config.BILLING_URL, {
       timeoutMs: config.UPSTREAM_TIMEOUT_MS,

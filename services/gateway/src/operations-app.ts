@@ -13,6 +13,8 @@ export function createGatewayOperationsApp(deps: GatewayDeps): App {
     checks: {
       postgres: () => deps.sql`select 1`,
       redis: () => deps.redis.ping(),
+      // Ready while any workspace replica answers: the others' tenants go to it meanwhile.
+      workspace: () => deps.upstreams.workspace.ready(),
     },
   });
   return app;
