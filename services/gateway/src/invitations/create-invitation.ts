@@ -1,13 +1,4 @@
-import { createRoute } from "@hono/zod-openapi";
-import {
-  type App,
-  access,
-  idempotencyKeyHeaders,
-  type MailRequest,
-  onceForKey,
-  problemResponses,
-  responseHeaders,
-} from "@oryn/shared";
+import { type App, createdRoute, type MailRequest, onceForKey } from "@oryn/shared";
 import { assertTenantWritable } from "../access/restricted-tenants.ts";
 import { sendAfterCommit } from "../accounts/account-mail.ts";
 import { assertEmailVerified } from "../accounts/verification.ts";
@@ -17,27 +8,20 @@ import { callerOf } from "../lib/request.ts";
 import { createInvitation } from "./invitations.ts";
 import { createInvitationBody, type Invitation, invitationSchema } from "./schemas.ts";
 
-const route = createRoute({
-  method: "post",
+const route = createdRoute({
   operationId: "createInvitation",
   path: "/v1/invitations",
   tags: ["Invitations"],
   summary: "Invite someone by email, with a role no higher than your own",
   description:
     "The single-use token goes to the invitee by email only, never to the inviter. Needs a verified email address (403 `email_unverified`).",
-  ...access("admin"),
-  request: {
-    headers: idempotencyKeyHeaders,
-    body: { content: { "application/json": { schema: createInvitationBody } }, required: true },
+  minimum: "admin",
+  body: createInvitationBody,
+  created: {
+    description: "The invitation; its token is on its way to the invitee",
+    schema: invitationSchema,
   },
-  responses: {
-    201: {
-      description: "The invitation; its token is on its way to the invitee",
-      headers: responseHeaders.location("/v1/invitations/0b7c2c6e-3f5e-4a63-9d57-6e2a1f4b8c10"),
-      content: { "application/json": { schema: invitationSchema } },
-    },
-    ...problemResponses(400, 401, 402, 403, 409, 415, 422, 429),
-  },
+  problems: [400, 401, 402, 403, 409, 415, 422, 429],
 });
 
 export function registerCreateInvitation(app: App, deps: GatewayDeps): void {

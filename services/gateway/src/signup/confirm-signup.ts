@@ -7,7 +7,12 @@ import {
   problemResponses,
   publicAccess,
 } from "@oryn/shared";
-import { deliverTokens, sessionCookieHeaders, sessionModeHeaders } from "../auth/session-cookie.ts";
+import {
+  deliverTokens,
+  sessionAnswer,
+  sessionModeHeaders,
+  sessionRequest,
+} from "../auth/session-cookie.ts";
 import type { GatewayDeps } from "../deps.ts";
 import { idempotencyOf, setAnswerHeaders } from "../lib/idempotency.ts";
 import { auditContextOf } from "../lib/request.ts";
@@ -24,16 +29,12 @@ const route = createRoute({
   summary: "Finish a signup confirmed by mail: the tenant is created and provisioned",
   description:
     "Only where the deployment confirms signups by mail (`SIGNUP_CONFIRMATION=email`; elsewhere 404). The token of the mailed link creates the tenant, its owner (the address counts as verified) and the membership, as `POST /v1/signup` does without confirmation. A taken slug is a 409 that leaves the token unspent: send it again with another `slug`.",
-  request: {
-    headers: idempotencyKeyHeaders.extend(sessionModeHeaders.shape),
-    body: { content: { "application/json": { schema: confirmSignupBody } }, required: true },
-  },
+  request: sessionRequest(
+    confirmSignupBody,
+    idempotencyKeyHeaders.extend(sessionModeHeaders.shape),
+  ),
   responses: {
-    202: {
-      description: "Accepted; poll GET /v1/tenant until status is active",
-      headers: sessionCookieHeaders,
-      content: { "application/json": { schema: signupAnswer } },
-    },
+    202: sessionAnswer("Accepted; poll GET /v1/tenant until status is active", signupAnswer),
     ...problemResponses(400, 401, 403, 404, 409, 413, 415, 422, 429),
   },
 });

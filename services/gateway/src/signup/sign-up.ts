@@ -7,7 +7,12 @@ import {
   publicAccess,
 } from "@oryn/shared";
 import { verificationMail } from "../accounts/verification.ts";
-import { deliverTokens, sessionCookieHeaders, sessionModeHeaders } from "../auth/session-cookie.ts";
+import {
+  deliverTokens,
+  sessionAnswer,
+  sessionModeHeaders,
+  sessionRequest,
+} from "../auth/session-cookie.ts";
 import type { GatewayDeps } from "../deps.ts";
 import { idempotencyOf, setAnswerHeaders } from "../lib/idempotency.ts";
 import { auditContextOf } from "../lib/request.ts";
@@ -31,21 +36,12 @@ const routeFor = (confirmByMail: boolean) =>
     summary: "Sign a company up; its workspace is provisioned in the background",
     description:
       'With an `Idempotency-Key`, the same body again within 24 h answers the same tenant and user, with fresh tokens (tokens are never stored). Where the deployment confirms signups by mail (`SIGNUP_CONFIRMATION=email`), the answer is `{status: "confirmation_sent"}` whatever the address, the address is mailed a link (or, if it has an account, a notice), and `POST /v1/signup/confirm` with the link\'s token creates the tenant.',
-    request: {
-      headers: idempotencyKeyHeaders.extend(sessionModeHeaders.shape),
-      body: { content: { "application/json": { schema: signupBody } }, required: true },
-    },
+    request: sessionRequest(signupBody, idempotencyKeyHeaders.extend(sessionModeHeaders.shape)),
     responses: {
-      202: {
-        description:
-          "Accepted; poll GET /v1/tenant until status is active. A link to verify the owner's address is mailed to it.",
-        headers: sessionCookieHeaders,
-        content: {
-          "application/json": {
-            schema: confirmByMail ? signupPendingAnswer : signupAnswer,
-          },
-        },
-      },
+      202: sessionAnswer(
+        "Accepted; poll GET /v1/tenant until status is active. A link to verify the owner's address is mailed to it.",
+        confirmByMail ? signupPendingAnswer : signupAnswer,
+      ),
       ...problemResponses(400, 403, 409, 413, 415, 422, 429),
     },
   });
