@@ -1,7 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { type App, createdRoute, onceForKey } from "@oryn/shared";
-import { assertTenantWritable } from "../access/restricted-tenants.ts";
-import { assertEmailVerified } from "../accounts/verification.ts";
+import { assertMayHandOutAccess } from "../access/restricted-tenants.ts";
 import type { GatewayDeps } from "../deps.ts";
 import { idempotencyOf, setAnswerHeaders } from "../lib/idempotency.ts";
 import { callerOf } from "../lib/request.ts";
@@ -26,8 +25,7 @@ export function registerCreateApiKey(app: App, deps: GatewayDeps): void {
     const caller = callerOf(c, deps);
     const input = c.req.valid("json");
     const idempotency = idempotencyOf(c, deps, c.req.valid("header")["idempotency-key"], input);
-    await assertEmailVerified(deps.sql, caller.principal);
-    await assertTenantWritable(deps.sql, caller.principal.tenantId);
+    await assertMayHandOutAccess(deps.sql, caller.principal);
     const secrets = deps.tokens.keys.refreshTokenKeys;
     const salt = randomBytes(16).toString("base64url");
     const [secret] = secrets;

@@ -1,7 +1,6 @@
 import { type App, createdRoute, type MailRequest, onceForKey } from "@oryn/shared";
-import { assertTenantWritable } from "../access/restricted-tenants.ts";
+import { assertMayHandOutAccess } from "../access/restricted-tenants.ts";
 import { sendAfterCommit } from "../accounts/account-mail.ts";
-import { assertEmailVerified } from "../accounts/verification.ts";
 import type { GatewayDeps } from "../deps.ts";
 import { idempotencyOf, setAnswerHeaders } from "../lib/idempotency.ts";
 import { callerOf } from "../lib/request.ts";
@@ -29,8 +28,7 @@ export function registerCreateInvitation(app: App, deps: GatewayDeps): void {
     const caller = callerOf(c, deps);
     const input = c.req.valid("json");
     const idempotency = idempotencyOf(c, deps, c.req.valid("header")["idempotency-key"], input);
-    await assertEmailVerified(deps.sql, caller.principal);
-    await assertTenantWritable(deps.sql, caller.principal.tenantId);
+    await assertMayHandOutAccess(deps.sql, caller.principal);
     let mail: MailRequest[] = [];
     const answer = await deps.sql.begin((tx) =>
       onceForKey<Invitation>(tx, idempotency, async () => {

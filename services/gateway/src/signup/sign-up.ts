@@ -7,19 +7,15 @@ import {
   publicAccess,
 } from "@oryn/shared";
 import { verificationMail } from "../accounts/verification.ts";
-import {
-  deliverTokens,
-  sessionAnswer,
-  sessionModeHeaders,
-  sessionRequest,
-} from "../auth/session-cookie.ts";
+import { sessionAnswer, sessionModeHeaders, sessionRequest } from "../auth/session-cookie.ts";
 import type { GatewayDeps } from "../deps.ts";
 import { idempotencyOf, setAnswerHeaders } from "../lib/idempotency.ts";
 import { auditContextOf } from "../lib/request.ts";
 import { hashPassword } from "../passwords/passwords.ts";
+import { answerSignup } from "./answer-signup.ts";
 import { requestSignup } from "./pending-signups.ts";
 import { signupAnswer, signupBody, signupPendingAnswer } from "./schemas.ts";
-import { afterSignup, type FreshSignup, type StoredSignup, signUp } from "./signups.ts";
+import { signUp } from "./signups.ts";
 
 /**
  * The route as this deployment answers it: the document (and a client generated from it) shows
@@ -76,22 +72,14 @@ export function registerSignUp(app: App, deps: GatewayDeps): void {
       return c.json(answer.body, 202);
     }
 
-    let fresh: FreshSignup | undefined;
-    const answer = await deps.sql.begin((tx) =>
-      onceForKey<StoredSignup>(tx, idempotency, async () => {
-        const { tokens, ...created } = await signUp(tx, deps.tokens, context, {
-          ...input,
-          passwordHash,
-        });
-        fresh = { tokens, mail: [await verificationMail(tx, deps.accountTokens, created.user)] };
-        return { status: 202, body: created, headers: {} };
-      }),
-    );
-    setAnswerHeaders(c, answer);
-    const done = await afterSignup(deps, c.get("logger"), context, answer.body, fresh);
-    return c.json(
-      { ...done, tokens: deliverTokens(c, done.tokens, deps.tokens.refreshTtlSeconds) },
-      202,
-    );
+    const body = await answerSignup(c, deps, context, idempotency, async (tx) => {
+      const { tokens, ...stored } = await signUp(tx, deps.tokens, context, {
+        ...input,
+        passwordHash,
+      });
+      const mail = [await verificationMail(tx, deps.accountTokens, stored.user)];
+      return { stored, fresh: { tokens, mail } };
+    });
+    return c.json(body, 202);
   });
 }
