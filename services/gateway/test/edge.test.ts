@@ -1,6 +1,4 @@
 import { randomBytes } from "node:crypto";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { findTenant, planLimits } from "@oryn/shared";
 import { testRun } from "@oryn/testing/context";
 import { freePort } from "@oryn/testing/processes";
@@ -16,18 +14,11 @@ import { gatewayInProcess, password, uniqueSignup } from "./fixtures.ts";
 
 // Calls come from a trusted proxy on loopback, which names a client IP of each test's own in
 // X-Forwarded-For, so IP buckets are not shared with other test files running at the same time.
-// A workspace stand-in that is alive, for the gateway's readiness (it asks workspace's /healthz).
-const workspace = createServer((_request, response) => response.end('{"status":"ok"}'));
-await new Promise<void>((resolve) => workspace.listen(0, "127.0.0.1", resolve));
 const gateway = await gatewayInProcess({
   RATE_LIMIT_IP_PER_MINUTE: "5",
   TRUSTED_PROXIES: "loopback",
-  WORKSPACE_URL: `http://127.0.0.1:${(workspace.address() as AddressInfo).port}`,
 });
-afterAll(async () => {
-  await gateway.close();
-  workspace.close();
-});
+afterAll(() => gateway.close());
 const uniqueIp = () =>
   `2001:db8::${randomBytes(2).toString("hex")}:${randomBytes(2).toString("hex")}`;
 

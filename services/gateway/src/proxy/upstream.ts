@@ -54,8 +54,6 @@ export type Upstream = {
   }): Promise<{ status: number; headers: Record<string, string | string[]>; body: Buffer }>;
   /** The replicas' base URLs, healthy ones first (for what asks one of them only). */
   urls(): string[];
-  /** Resolves once any replica answers its `/healthz`; rejects when none does. */
-  ready(): Promise<void>;
   close(): Promise<void>;
 };
 
@@ -148,23 +146,6 @@ export function createUpstream(
       return c.newResponse(nullBody ? null : payload, answer.status as 200, answer.headers);
     },
     urls: () => replicas.listed().map((replica) => urls[replica] as string),
-    async ready() {
-      // Also a probe of ejected replicas: one that answers here takes its tenants back at once.
-      await Promise.any(
-        pools.map(async (pool, replica) => {
-          try {
-            const answer = await buffered(pool, { path: "/healthz", method: "GET" });
-            if (answer.status !== 200) throw new Error(`${name} answered ${answer.status}`);
-            replicas.answered(replica);
-          } catch (error) {
-            if (neverConnected(error)) replicas.failed(replica);
-            throw error;
-          }
-        }),
-      ).catch(() => {
-        throw new Error(`no ${name} replica answers`);
-      });
-    },
     close: () => Promise.all(pools.map((pool) => pool.close())).then(() => {}),
   };
 }
