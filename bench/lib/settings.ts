@@ -12,6 +12,7 @@ export const scenarioNames = [
   "rejected",
   "provisioning",
   "many-tenants",
+  "many-tenants-fit",
   "replicas",
   "webhooks",
   "fleet",
@@ -32,6 +33,11 @@ export type Settings = {
   connectionBudget: number;
   /** Template clones (and create-and-migrate builds) timed. */
   clones: number;
+  /**
+   * The longest wait for a quiet stack before a scenario or a measured load (quiet.ts); past it
+   * the run is measured anyway and marked not quiet. Long enough for a warm pool of 200 to refill.
+   */
+  quietSeconds: number;
   /** How often each waiting signup asks whether its tenant is active. */
   pollMs: number;
   /**
@@ -73,6 +79,7 @@ export function readSettings(argv: string[], env: NodeJS.ProcessEnv): Settings {
     connectionBudget: count(env, "BENCH_CONNECTION_BUDGET", 100),
     clones: count(env, "BENCH_CLONES", 10),
     pollMs: count(env, "BENCH_POLL_MS", 100),
+    quietSeconds: count(env, "BENCH_QUIET_SECONDS", 120),
     rate: env.BENCH_RATE ? count(env, "BENCH_RATE", 1) : undefined,
     serverCpus: cpuList(env, "BENCH_SERVER_CPUS", undefined),
     loadCpus: cpuList(env, "BENCH_LOAD_CPUS", undefined),

@@ -9,7 +9,8 @@ export function perfectCacheBound(budget: number, tenants: number): number {
   return 1 - harmonic(budget) / harmonic(tenants);
 }
 
-function harmonic(n: number): number {
+/** H(n) = 1 + 1/2 + … + 1/n. */
+export function harmonic(n: number): number {
   let sum = 0;
   for (let k = 1; k <= n; k++) sum += 1 / k;
   return sum;

@@ -1,5 +1,7 @@
 import { measureLoad, type Scenario } from "../lib/scenario.ts";
+import { round } from "../lib/stats.ts";
 import { withSessionCounts } from "../lib/tenant-sessions.ts";
+import { perfectCacheBound } from "../lib/zipf-bound.ts";
 
 /**
  * 7. Many tenants: BENCH_TENANTS active tenants, each with its own database, with Zipf-distributed
@@ -30,6 +32,8 @@ export const manyTenants: Scenario = {
       tenants: all.length,
       zipfS: 1,
       connectionBudget: budget,
+      // What a perfect cache of `budget` tenants would open: the target's yardstick (targets.ts).
+      perfectCacheBound: round(perfectCacheBound(budget, all.length), 4),
       mostConnections: most,
       withinBudget: most <= budget,
       zipf,
