@@ -134,7 +134,8 @@ the load generator's own account. On two cores shared by all of them, a hop's CP
 the others, so this says which hop to work on.
 
 All of them: \`GET /v1/projects/{id}\` (the ceiling: \`GET /\`), ${report.settings.connections} connections
-for ${report.settings.seconds} s after an unrecorded ${report.settings.warmupSeconds} s warm-up.
+for ${report.settings.seconds} s after an unrecorded ${report.settings.warmupSeconds} s warm-up
+(${report.settings.zipfWarmupSeconds ?? report.settings.warmupSeconds} s for the Zipf runs, whose targets are steady-state figures).
 
 ## What each scenario does
 

@@ -47,7 +47,8 @@ export async function measureLoad(
   };
   const placement = { cpus: settings.loadCpus };
   const quietBefore = await untilQuiet(stack, settings);
-  await runLoad({ ...spec, seconds: settings.warmupSeconds }, placement);
+  const warmup = pick === "zipf" ? settings.zipfWarmupSeconds : settings.warmupSeconds;
+  await runLoad({ ...spec, seconds: warmup }, placement);
   await beforeMeasuredRun?.();
   const groups = stackProcessGroups(stack);
   const before = readProcesses();
