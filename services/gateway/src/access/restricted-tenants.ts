@@ -1,4 +1,5 @@
-import { ApiError, findTenant, type Sql } from "@oryn/shared";
+import { ApiError, type Sql } from "@oryn/shared";
+import { findTenant } from "@oryn/shared/control-plane/tables/tenants";
 
 /**
  * A restricted (unpaid) tenant is read-only, at the gateway as in workspace: no one is given new

@@ -7,6 +7,7 @@ import {
   type Sql,
   type TransactionSql,
 } from "@oryn/shared";
+import { lockTenant } from "@oryn/shared/control-plane/tables/tenants";
 import { recordCallerEvent } from "../audit/audit-events.ts";
 import type { Caller } from "../lib/request.ts";
 import { parseSamlMetadata } from "./saml-metadata.ts";
@@ -99,7 +100,7 @@ export async function createConnection(
       ? parseSamlMetadata(input.metadataXml ?? "", { allowHttp: settings.allowPrivateIssuers })
       : undefined;
   // The tenant row's lock counts two concurrent creates one after the other.
-  await tx`select 1 from tenants where id = ${tenantId} for update`;
+  await lockTenant(tx, tenantId);
   const [count] = await tx<{ n: number }[]>`
     select count(*)::int as n from sso_connections where tenant_id = ${tenantId}`;
   if ((count?.n ?? 0) >= settings.maxConnectionsPerTenant) {
