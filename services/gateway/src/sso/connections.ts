@@ -7,6 +7,7 @@ import {
   type Sql,
   type TransactionSql,
 } from "@oryn/shared";
+import type { Row } from "@oryn/shared/control-plane/schema";
 import { lockTenant } from "@oryn/shared/control-plane/tables/tenants";
 import { recordCallerEvent } from "../audit/audit-events.ts";
 import type { Caller } from "../lib/request.ts";
@@ -15,24 +16,7 @@ import type { Connection, CreateConnectionInput, UpdateConnectionInput } from ".
 import { oidcCallbackPath, type SsoSettings, samlAcsPath } from "./settings.ts";
 
 /** A connection as stored: both types' columns, the unused ones null. */
-export type ConnectionRow = {
-  id: string;
-  tenantId: string;
-  type: "oidc" | "saml";
-  status: "enabled" | "disabled";
-  defaultRole: "admin" | "member";
-  enforce: boolean;
-  oidcIssuer: string | null;
-  oidcClientId: string | null;
-  oidcClientSecretCiphertext: Buffer | null;
-  samlIdpEntityId: string | null;
-  samlSsoUrl: string | null;
-  samlIdpCerts: string[] | null;
-  samlMetadataXml: string | null;
-  version: string;
-  createdAt: Date;
-  updatedAt: Date;
-};
+export type ConnectionRow = Row<"sso_connections">;
 
 const columns = (sql: Sql | TransactionSql) => sql`
   id, tenant_id, type, status, default_role, enforce, oidc_issuer, oidc_client_id,
