@@ -3,7 +3,6 @@ export * from "./cache.ts";
 export * from "./config.ts";
 export * from "./control-plane/idempotency.ts";
 export * from "./control-plane/tenant-deletion.ts";
-export * from "./control-plane/tenants.ts";
 export * from "./database.ts";
 export * from "./errors.ts";
 export * from "./events/event-log.ts";

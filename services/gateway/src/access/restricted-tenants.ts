@@ -1,4 +1,5 @@
-import { ApiError, findTenant, type Principal, type Sql } from "@oryn/shared";
+import { ApiError, type Principal, type Sql } from "@oryn/shared";
+import { findTenant } from "@oryn/shared/control-plane/tables/tenants";
 import { assertEmailVerified } from "../accounts/verification.ts";
 
 /**

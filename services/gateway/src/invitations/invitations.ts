@@ -11,12 +11,13 @@ import {
   type Sql,
   type TransactionSql,
 } from "@oryn/shared";
+import { addMembership, lockMemberships } from "@oryn/shared/control-plane/tables/memberships";
 import { type AccountTokenSettings, verificationMail } from "../accounts/verification.ts";
 import { type AuditContext, recordAuditEvent, recordCallerEvent } from "../audit/audit-events.ts";
 import type { LoginLimiter } from "../auth/login-limiter.ts";
 import type { Caller } from "../lib/request.ts";
 import { newSecretToken } from "../lib/secret-tokens.ts";
-import { addMembership, assertMemberCapAllows, lockMemberships } from "../members/members.ts";
+import { assertMemberCapAllows } from "../members/members.ts";
 import { createMfaChallenge } from "../mfa/challenges.ts";
 import { hasActiveTotp } from "../mfa/factors.ts";
 import { hashPassword, verifyPassword } from "../passwords/passwords.ts";
