@@ -1,7 +1,7 @@
 /**
  * `node bench/argon2-rate.ts [hashes]`: argon2id hashes per second on this machine with the
- * gateway's production parameters, on all cores (as many hashes in flight as libuv's threadpool
- * runs at once, and more). The yardstick of the provisioning target: tenants active per second
+ * gateway's production parameters and its own hashPassword, on all cores (every hash asked for
+ * at once; the gateway decides how many run side by side). The yardstick of the provisioning target: tenants active per second
  * ÷ this rate. Run it beside `pnpm bench --only provisioning`, on the same machine state.
  */
 import { availableParallelism } from "node:os";
@@ -19,6 +19,5 @@ console.log(
     seconds: Math.round(seconds * 1000) / 1000,
     hashesPerSecond: Math.round((total / seconds) * 10) / 10,
     cores: availableParallelism(),
-    threadpool: process.env.UV_THREADPOOL_SIZE ?? "4 (default)",
   }),
 );
