@@ -49,7 +49,10 @@ const starting = startBenchStack({
   name: "benchsuite",
   placement: { cpus: settings.serverCpus },
   settings: {
-    PROVISIONING_CONCURRENCY: process.env.PROVISIONING_CONCURRENCY ?? "4",
+    // Unset: the provisioner's own default, as a deployment gets it.
+    ...(process.env.PROVISIONING_CONCURRENCY
+      ? { PROVISIONING_CONCURRENCY: process.env.PROVISIONING_CONCURRENCY }
+      : {}),
     TENANT_SPARE_DATABASES: String(spareTarget(settings.concurrent)),
     // BENCH_CPU_PROF=<dir>: every service writes a V8 CPU profile there when it stops (open it in
     // Chrome DevTools or speedscope for a flame graph). Profiling slows them: not for figures.
