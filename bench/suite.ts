@@ -22,6 +22,7 @@ import { throughNginx } from "./scenarios/nginx.ts";
 import { provisioning } from "./scenarios/provisioning.ts";
 import { proxyFloor } from "./scenarios/proxy-floor.ts";
 import { rejectedTraffic } from "./scenarios/rejected.ts";
+import { replicas } from "./scenarios/replicas.ts";
 import { webhooks } from "./scenarios/webhooks.ts";
 import { workspaceDirect } from "./scenarios/workspace.ts";
 
@@ -35,6 +36,7 @@ const scenarios: Scenario[] = [
   rejectedTraffic,
   provisioning,
   manyTenants,
+  replicas,
   webhooks,
   fleet,
 ];

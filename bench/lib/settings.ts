@@ -12,6 +12,7 @@ export const scenarioNames = [
   "rejected",
   "provisioning",
   "many-tenants",
+  "replicas",
   "webhooks",
   "fleet",
 ] as const;
@@ -19,7 +20,7 @@ export type ScenarioName = (typeof scenarioNames)[number];
 
 export type Settings = {
   only: ScenarioName[];
-  /** Tenants of the many-tenant and fleet scenarios. */
+  /** Tenants of the many-tenant, replicas and fleet scenarios. */
   tenants: number;
   /** Signups at once in the provisioning scenario. */
   concurrent: number;
@@ -27,7 +28,7 @@ export type Settings = {
   seconds: number;
   warmupSeconds: number;
   connections: number;
-  /** Workspace's TENANT_CONNECTIONS_MAX. */
+  /** Workspace's TENANT_CONNECTIONS_MAX (each replica's, in the replicas scenario). */
   connectionBudget: number;
   /** Template clones (and create-and-migrate builds) timed. */
   clones: number;

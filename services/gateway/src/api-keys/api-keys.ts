@@ -1,4 +1,4 @@
-import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, randomUUID, timingSafeEqual } from "node:crypto";
 import {
   ApiError,
   idCursor,
@@ -12,6 +12,7 @@ import {
 } from "@oryn/shared";
 import { recordCallerEvent } from "../audit/audit-events.ts";
 import type { Caller } from "../lib/request.ts";
+import { newSecretToken } from "../lib/secret-tokens.ts";
 import type { ApiKey, CreateApiKeyInput, CreatedApiKey } from "./schemas.ts";
 
 export const apiKeyPrefix = "oryn_";
@@ -22,7 +23,7 @@ export function hashApiKey(key: string): Buffer {
 
 /** A new key: `oryn_` and 32 random bytes; the caller sees it once, the database its hash. */
 export function newApiKey(): GeneratedApiKey {
-  return apiKeyOf(`${apiKeyPrefix}${randomBytes(32).toString("base64url")}`);
+  return apiKeyOf(newSecretToken(apiKeyPrefix));
 }
 
 export type GeneratedApiKey = { key: string; hash: Buffer; displayPrefix: string };

@@ -1,7 +1,8 @@
-import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { ApiError, type Role, type Sql, type TransactionSql } from "@oryn/shared";
 import { type AuditContext, recordAuditEvent } from "../audit/audit-events.ts";
 import type { LoginLimiter } from "../auth/login-limiter.ts";
+import { newSecretToken } from "../lib/secret-tokens.ts";
 import { issueTokens, type TokenSettings, type Tokens } from "../tokens/issue-tokens.ts";
 import { acceptSecondFactor } from "./factors.ts";
 import type { MfaSettings } from "./totp.ts";
@@ -19,7 +20,7 @@ export async function createMfaChallenge(
   sql: Sql | TransactionSql,
   subject: { userId: string; tenantId: string },
 ): Promise<string> {
-  const token = `omt_${randomBytes(32).toString("base64url")}`;
+  const token = newSecretToken("omt_");
   await sql`
     insert into mfa_challenges (id, token_hash, user_id, tenant_id, expires_at)
     values (${randomUUID()}, ${hashOf(token)}, ${subject.userId}, ${subject.tenantId},
