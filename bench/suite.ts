@@ -72,7 +72,10 @@ const starting = startBenchStack({
   // workspace and its budget (a slot costs shared memory only; a backend only once opened).
   maxConnections: Math.max(300, fitBudget(settings.tenants) + settings.connectionBudget + 200),
   settings: {
-    PROVISIONING_CONCURRENCY: process.env.PROVISIONING_CONCURRENCY ?? "4",
+    // Unset: the provisioner's own default, as a deployment gets it.
+    ...(process.env.PROVISIONING_CONCURRENCY
+      ? { PROVISIONING_CONCURRENCY: process.env.PROVISIONING_CONCURRENCY }
+      : {}),
     TENANT_SPARE_DATABASES: String(spareTarget(settings.concurrent)),
     // BENCH_CPU_PROF=<dir>: every service writes a V8 CPU profile there when it stops (open it in
     // Chrome DevTools or speedscope for a flame graph). Profiling slows them: not for figures.

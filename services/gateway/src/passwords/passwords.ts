@@ -1,15 +1,18 @@
-import { hash, verify } from "@node-rs/argon2";
+import { startPasswordPool } from "./pool.ts";
 
 // OWASP's argon2id baseline: 19 MiB, 2 iterations, 1 lane. `algorithm: 2` is Algorithm.Argon2id,
 // a const enum that erasable-syntax TypeScript cannot import.
 const options = { algorithm: 2 as const, memoryCost: 19456, timeCost: 2, parallelism: 1 };
 
+// On threads of their own, not libuv's threadpool: see pool.ts.
+const pool = startPasswordPool();
+
 export function hashPassword(password: string): Promise<string> {
-  return hash(password, options);
+  return pool.hash(password, options);
 }
 
 // Verified against when the email is unknown, so that answer takes as long as a wrong password.
-const decoyHash = hash("decoy password that matches nothing", options);
+const decoyHash = pool.hash("decoy password that matches nothing", options);
 
 export async function verifyPassword(
   passwordHash: string | null | undefined,
@@ -17,8 +20,8 @@ export async function verifyPassword(
 ): Promise<boolean> {
   // No account, or an account made by single sign-on that never set a password.
   if (passwordHash === undefined || passwordHash === null) {
-    await verify(await decoyHash, password);
+    await pool.verify(await decoyHash, password);
     return false;
   }
-  return verify(passwordHash, password);
+  return pool.verify(passwordHash, password);
 }
