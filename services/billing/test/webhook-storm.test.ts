@@ -10,6 +10,10 @@ const it = test.override("billingOverrides", { scope: "file" }, () => ({
   // No grace: an overdue payment restricts at once, so the final state needs no waiting.
   BILLING_PAYMENT_GRACE_SECONDS: "0",
 }));
+// Billing, its control plane and its worker start under the hook's timeout, not the test's.
+it.beforeAll(({ billing }) => {
+  billing.startWorker();
+});
 
 type State = { plan: "pro" | "business"; status: string; cancelAtPeriodEnd?: boolean };
 type Final = { plan: string; status: "active" | "restricted"; subscriptionStatus: string };
