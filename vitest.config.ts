@@ -1,6 +1,6 @@
 import { defineConfig } from "vitest/config";
 
-const testFolders = ["services/*/test/**", "packages/*/test/**", "test/**"];
+const testFolders = ["services/*/test/**", "packages/*/test/**", "test/**", "bench/test/**"];
 /** The fast tier: pure code, no PostgreSQL, Redis or process; `pnpm test --project unit`. */
 const unitFiles = testFolders.map((folder) => `${folder}/*.unit.test.ts`);
 

@@ -53,6 +53,8 @@ export type BenchStack = {
 export async function startBenchStack(options: {
   name: string;
   placement: Placement;
+  /** The bench PostgreSQL's max_connections (default 300). */
+  maxConnections?: number;
   settings?: Record<string, string>;
   overrides?: Partial<Record<ServiceName, Record<string, string>>>;
 }): Promise<BenchStack> {
@@ -90,6 +92,7 @@ export async function startBenchStack(options: {
       label: "benchsuite",
       durable: true,
       placement: options.placement,
+      ...(options.maxConnections ? { maxConnections: options.maxConnections } : {}),
     });
     // Its databases and roles go with it: nothing of the bench stays on a shared server.
     undo.push(() => postgres.remove());

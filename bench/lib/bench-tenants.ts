@@ -37,11 +37,22 @@ export function benchTenants(stack: BenchStack) {
 /** Gives the tenant a project through workspace itself, as its owner would. */
 async function withProject(stack: BenchStack, id: string): Promise<BenchTenant> {
   const token = await stack.mint(id);
-  const answer = await fetch(`${stack.oryn.services.workspace.url}/v1/projects`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-    body: JSON.stringify({ name: `bench ${randomUUID().slice(0, 8)}` }),
-  });
+  const create = () =>
+    fetch(`${stack.oryn.services.workspace.url}/v1/projects`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ name: `bench ${randomUUID().slice(0, 8)}` }),
+    });
+  let answer = await create();
+  // On a machine shared with other work, opening connections for 1,000 new tenants can take
+  // longer than workspace's wait for one (a 503 with Retry-After): ten minutes of setup were lost
+  // to one such answer. Retried as a client would; at worst the tenant gets a second project.
+  for (let attempt = 1; answer.status === 503 && attempt < 5; attempt++) {
+    await answer.text();
+    const seconds = Number(answer.headers.get("retry-after") ?? 1);
+    await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+    answer = await create();
+  }
   if (answer.status !== 201) {
     throw new Error(`project for ${id} answered ${answer.status}: ${await answer.text()}`);
   }

@@ -1,6 +1,11 @@
 import type { LoadResult } from "./load.ts";
 import { nginxConfig } from "./nginx.ts";
-import type { Figure } from "./report.ts";
+import {
+  type ExtraFigure,
+  extraFiguresMarkdown,
+  type TargetRow,
+  targetsMarkdown,
+} from "./targets.ts";
 
 type Report = {
   date: string;
@@ -10,7 +15,8 @@ type Report = {
   placement: Record<string, string>;
   machine: Record<string, unknown>;
   versions: Record<string, unknown>;
-  figures: Figure[];
+  targets: TargetRow[];
+  extraFigures: ExtraFigure[];
   results: Record<string, Record<string, unknown> | undefined>;
 };
 
@@ -23,19 +29,33 @@ const throughputRows: [string, string][] = [
   ["rejected", "5. tenant over its plan's limit (429 path)"],
 ];
 
-/** docs/benchmarks.md from one full run's report: the figures, the conditions, and how to rerun. */
-export function benchmarksMarkdown(report: Report): string {
+/** Every load run of a report, labelled as the tables show it. */
+function loadRuns(report: Report): [string, LoadResult | undefined][] {
   const loads: [string, LoadResult | undefined][] = throughputRows.map(([key, label]) => [
     label,
     report.results[key]?.load as LoadResult | undefined,
   ]);
-  const many = report.results["many-tenants"] as
-    | { zipf: { load: LoadResult }; single: { load: LoadResult } }
-    | undefined;
-  loads.push(
-    ["7. many tenants, Zipf", many?.zipf.load],
-    ["7. many tenants, one tenant", many?.single.load],
-  );
+  for (const [key, label] of [
+    ["many-tenants", "7. many tenants, budget 100"],
+    ["many-tenants-fit", "7b. many tenants, budget fits all"],
+    ["replicas", "7c. two workspace replicas"],
+  ]) {
+    const many = report.results[key as string] as
+      | { zipf?: { load?: LoadResult }; single?: { load?: LoadResult } }
+      | undefined;
+    loads.push([`${label}, Zipf`, many?.zipf?.load]);
+    if (many?.single) loads.push([`${label}, one tenant`, many.single.load]);
+  }
+  return loads;
+}
+
+/**
+ * docs/benchmarks.md from one full run's report: the targets, the figures, the conditions, and
+ * how to rerun. `previous` is the file as it was: the hand-written accounts of missed targets in
+ * it are carried over (see `accounts`).
+ */
+export function benchmarksMarkdown(report: Report, previous = ""): string {
+  const loads = loadRuns(report);
   const line = (cells: unknown[]) => `| ${cells.join(" | ")} |`;
   return `# Benchmarks
 
@@ -44,17 +64,43 @@ figures in \`bench/results/${report.date.slice(0, 10)}.json\`. Speed is measured
 tests. Every figure is a ratio or a median from this one run on this one machine: figures from a
 busy machine (other test runs on the same cores) are noisy; rerun on a quiet one before acting.
 
-## Targets (issue 8)
+## Targets (issue 17)
 
-${line(["figure", "target", "measured", "holds"])}
-${line(["---", "---", "---", "---"])}
-${report.figures.map((f) => line([f.figure, f.target, f.measured, f.pass === null ? "not run" : f.pass ? "pass" : "miss"])).join("\n")}
+${targetsMarkdown(report.targets)}
+
+Every target is a ratio of two figures measured side by side in this run ("from" says which).
+No target is judged on end-to-end throughput against nginx or the bare server: on two cores the
+load generator shares the cores with every hop, so those ratios mostly measure the machine; the
+CPU each process spends per answer (below) is the yardstick instead. "not measured": a scenario
+the row needs was not run (or failed). The session targets are judged against a perfect cache:
+with budget B and N tenants under Zipf s = 1, a cache that always holds the B most frequent
+tenants opens a new session for 1 - H(B)/H(N) of the answers (H: harmonic numbers), computed by
+the bench and shown beside the measured figure. The signups target divides tenants made active
+per second by argon2id hashes per second measured just before, in the same run, with the
+production parameters on every core (one worker thread per core): a signup may not answer before
+its password hash is done, so the cores' hash rate is the ceiling.
+
+## Other figures
+
+${extraFiguresMarkdown(report.extraFigures)}
 
 Throughput is **successful (2xx) requests per second** only; the rejected figure is 429 answers
 per second. Non-2xx answers are counted separately below, so a 429 or 503 flood never passes for
-throughput. The signup row is judged on the client-side figures (what a user waits); the
-server-side ones (activated_at - created_at) follow the semicolon.
+throughput. The signup latencies are client-side (what a user waits), then server-side
+(activated_at - created_at) after the semicolon.
 
+## A quiet stack for every run
+
+Before each scenario, and again before each measured load, the bench waits until the background
+work has settled: the provisioner's warm pool full, no BullMQ job waiting or running, and its
+PostgreSQL using under 0.1 of a core over a second (\`bench/lib/quiet.ts\`; queues nothing in
+the stack consumes, such as mail, are not waited for; it gives up after BENCH_QUIET_SECONDS,
+2 minutes by default, and measures anyway, saying so). What it found is in each result's \`quietBefore\`.
+What else ran during each measured load, processes outside the stack using CPU (other work on
+the machine, the bench's own driver), is in its \`alsoRan\`: their CPU in cores, the busiest above
+0.02 of a core by name.
+${quietTable(loads)}
+${accounts(report, loads, previous)}
 ## Throughput
 
 ${line(["scenario", "2xx/s", "all answers/s", "non-2xx", "statuses", "errors", "p50 ms", "p99 ms"])}
@@ -88,7 +134,8 @@ the load generator's own account. On two cores shared by all of them, a hop's CP
 the others, so this says which hop to work on.
 
 All of them: \`GET /v1/projects/{id}\` (the ceiling: \`GET /\`), ${report.settings.connections} connections
-for ${report.settings.seconds} s after an unrecorded ${report.settings.warmupSeconds} s warm-up.
+for ${report.settings.seconds} s after an unrecorded ${report.settings.warmupSeconds} s warm-up
+(${report.settings.zipfWarmupSeconds ?? report.settings.warmupSeconds} s for the Zipf runs, whose targets are steady-state figures).
 
 ## What each scenario does
 
@@ -105,12 +152,23 @@ for ${report.settings.seconds} s after an unrecorded ${report.settings.warmupSec
 6. \`provisioning\`: BENCH_CONCURRENT signups at once through the gateway, each polling
    \`GET /v1/tenant\` every BENCH_POLL_MS until active (client side), and activated_at -
    created_at (server side); tenants per second over the wall time; then BENCH_CLONES template
-   clones against create-and-migrate.
+   clones against create-and-migrate. Just before the signups, the machine's argon2id rate: one
+   worker thread per core hashing with the gateway's own \`hashPassword\` (its production
+   parameters) for BENCH_SECONDS (\`bench/lib/argon2-rate.ts\`).
 7. \`many-tenants\`: BENCH_TENANTS tenants (made through the real provisioning steps, each with
    its own database and one project), Zipf traffic (s = 1.0 over their ranks, picked per request
    by the load generator) through the gateway, against one tenant taking all the traffic;
    workspace's TENANT_CONNECTIONS_MAX is BENCH_CONNECTION_BUDGET, and pg_stat_activity is sampled
-   every 20 ms for workspace's sessions in these databases.
+   every 20 ms for workspace's sessions in these databases; new PostgreSQL sessions per answer
+   come from pg_stat_database.sessions over the measured run.
+   \`many-tenants-fit\`: the same traffic through a gateway and a workspace of its own, the
+   workspace started with a budget of every tenant's pool at its largest (BENCH_TENANTS × 5, the
+   default TENANT_POOL_MAX), a pool per tenant and pools that outlive the run; a warm-up pass asks for every tenant's project once before the
+   measured runs, so no pool is closed to make room and what remains between Zipf and one tenant
+   is the per-tenant cost of the code.
+   \`replicas\`: the Zipf traffic over two workspace replicas behind one gateway
+   with tenant affinity, budget BENCH_CONNECTION_BUDGET each; it reports its new sessions per
+   answer and the bound for the two budgets together.
 8. \`fleet\`: the real \`pnpm oryn migrate\` (as a process) over every active tenant of the stack
    (the many-tenant ones; plus the provisioning scenario's signups when it ran) with a bench-only
    migration adding a column and an index to \`projects\`; then a re-run with nothing to apply.
@@ -125,8 +183,10 @@ for ${report.settings.seconds} s after an unrecorded ${report.settings.warmupSec
 
 The services are real processes (\`node services/<name>/src/main.ts\`) as in the end-to-end
 tests. PostgreSQL is a server of the bench's own, started from the machine's PostgreSQL 15
-binaries in a temporary folder with fsync and full-page writes on and max_connections 300 (the
-machine's shared server allows 100, too few for a budget of 100 beside everything else). Redis is
+binaries in a temporary folder with fsync and full-page writes on and max_connections of at least
+300 (BENCH_TENANTS × 5 + BENCH_CONNECTION_BUDGET + 200 when more: the budget-fits-all scenario may
+hold every tenant's pool full; the machine's shared server allows 100, too few for a
+budget of 100 beside everything else). Redis is
 the machine's, under a key prefix of the run's own.
 
 ## Every figure
@@ -176,17 +236,18 @@ ${Object.entries(report.settings)
 ## Rerun
 
 \`\`\`sh
-pnpm bench                                  # all eight scenarios, default sizes (about 10 min)
+pnpm bench                                  # every scenario, default sizes (about 15 min)
 pnpm bench --only gateway,nginx             # some scenarios (or BENCH_ONLY=gateway,nginx)
 BENCH_TENANTS=100 BENCH_CONCURRENT=50 BENCH_SECONDS=5 pnpm bench   # smaller and quicker
 \`\`\`
 
 Scenarios: \`ceiling\`, \`workspace\`, \`gateway\`, \`nginx\`, \`proxy-floor\`, \`rejected\`, \`provisioning\`,
-\`many-tenants\`, \`fleet\` (run in that order: \`fleet\` moves the template past the real
-migration history, so it goes last). \`pnpm bench:workspace\` and \`pnpm bench:fleet\` are
+\`many-tenants\`, \`many-tenants-fit\`, \`replicas\`, \`webhooks\`, \`fleet\` (run in that order; \`--only\` runs them
+in the order it names them, each from a quiet stack, except \`fleet\`, always last: it moves the
+template past the real migration history). \`pnpm bench:workspace\` and \`pnpm bench:fleet\` are
 \`--only workspace,many-tenants\` (workspace's own scenarios) and \`--only fleet\`. A run with \`--only\` writes
 \`bench/results/<date>-only-<names>.json\` and prints its table, leaving this file alone; only a
-run of all eight rewrites it.
+run of all of them rewrites it (keeping the hand-written accounts of missed targets).
 
 | variable | default | what |
 | --- | --- | --- |
@@ -199,6 +260,7 @@ run of all eight rewrites it.
 | BENCH_RATE | unlimited | requests per second the load generator sends in all (a fixed rate makes runs on a busy machine compare) |
 | BENCH_CONNECTION_BUDGET | 100 | workspace's TENANT_CONNECTIONS_MAX |
 | BENCH_CLONES | 10 | template clones (and create-and-migrate builds) timed |
+| BENCH_QUIET_SECONDS | 120 | the longest wait for a quiet stack before each scenario and measured load (then measured anyway, marked) |
 | BENCH_POLL_MS | 100 | how often each waiting signup asks \`GET /v1/tenant\` |
 | BENCH_SERVER_CPUS | unpinned | \`taskset -c\` list for our processes, nginx and PostgreSQL (see core placement) |
 | BENCH_LOAD_CPUS | unpinned | \`taskset -c\` list for the load generator |
@@ -233,5 +295,105 @@ function cpuTable(loads: [string, LoadResult | undefined][]): string {
       const all = Object.values(perAnswer).reduce((sum, value) => sum + value, 0);
       return line([label, ...groups.map((group) => perAnswer[group] ?? "-"), all]);
     }),
+    "",
+  ].join("\n");
+}
+
+/** Per measured load: how quiet the stack was before it, and what else ran during it. */
+function quietTable(loads: [string, LoadResult | undefined][]): string {
+  const measured = loads.filter(
+    (entry): entry is [string, LoadResult] => entry[1]?.quietBefore !== undefined,
+  );
+  if (measured.length === 0) return "";
+  const line = (cells: unknown[]) => `| ${cells.join(" | ")} |`;
+  return [
+    "",
+    line([
+      "scenario",
+      "quiet before",
+      "waited ms",
+      "PostgreSQL cores before",
+      "load average before / after",
+      "other processes, cores",
+      "busiest other",
+    ]),
+    line(["---", "---", "---", "---", "---", "---", "---"]),
+    ...measured.map(([label, load]) =>
+      line([
+        label,
+        load.quietBefore?.quiet ? "yes" : "no",
+        load.quietBefore?.waitedMs,
+        load.quietBefore?.postgresCores,
+        `${load.quietBefore?.loadAverage} / ${load.alsoRan?.loadAverageAtEnd}`,
+        load.alsoRan?.cores,
+        load.alsoRan?.busiest[0]
+          ? `${load.alsoRan.busiest[0].command.replaceAll("|", "/").slice(0, 60)} (${load.alsoRan.busiest[0].cores})`
+          : "-",
+      ]),
+    ),
+  ].join("\n");
+}
+
+/** The load runs a target's figure comes from, by the labels of the CPU table. */
+const targetLoads: Record<string, string[]> = {
+  "gateway-cpu": [
+    "3. through the gateway",
+    "4. through nginx in front of workspace",
+    "4b. through a bare node:http + undici proxy",
+  ],
+  "workspace-cpu": ["1. bare @hono/node-server JSON endpoint", "2. workspace direct"],
+  "gateway-throughput": ["2. workspace direct", "3. through the gateway"],
+  "many-tenants-sessions": [
+    "7. many tenants, budget 100, Zipf",
+    "7. many tenants, budget 100, one tenant",
+  ],
+  "many-tenants-fit": [
+    "7b. many tenants, budget fits all, Zipf",
+    "7b. many tenants, budget fits all, one tenant",
+  ],
+  "replicas-sessions": ["7c. two workspace replicas, Zipf"],
+  rejected: ["3. through the gateway", "5. tenant over its plan's limit (429 path)"],
+};
+
+const accountMarker = /<!-- account (\S+) -->\n([\s\S]*?)<!-- \/account \1 -->/g;
+const noAccountYet =
+  "_Not written yet: from the CPU rows above, where the remaining microseconds go and why they cannot be removed._\n";
+
+/**
+ * A section per target this run missed: its figure, the CPU rows it comes from, and an account
+ * written by hand after the run, between markers, which the next regeneration keeps (taken from
+ * `previous`, the file as it was). Accounts of targets met are left out with them.
+ */
+function accounts(
+  report: Report,
+  loads: [string, LoadResult | undefined][],
+  previous: string,
+): string {
+  const written = new Map(
+    [...previous.matchAll(accountMarker)].map((match) => [match[1], match[2]]),
+  );
+  const missed = report.targets.filter((row) => row.verdict === "miss");
+  if (missed.length === 0) return "";
+  return [
+    "",
+    "## Missed targets: where the remaining microseconds go",
+    "",
+    "The CPU figures of each missed target, generated, and an account of them written by hand after",
+    "the run (kept between the markers when `pnpm bench` rewrites this file).",
+    ...missed.flatMap((row) => {
+      const labels = targetLoads[row.id] ?? [];
+      const rows = loads.filter(([label]) => labels.includes(label));
+      return [
+        "",
+        `### ${row.target}: ${row.figure} (${row.bound})`,
+        "",
+        `From ${row.from}.`,
+        ...(rows.some(([, load]) => load?.cpuPerAnswer) ? ["", cpuTable(rows)] : []),
+        "",
+        `<!-- account ${row.id} -->`,
+        `${written.get(row.id) ?? noAccountYet}<!-- /account ${row.id} -->`,
+      ];
+    }),
+    "",
   ].join("\n");
 }

@@ -18,8 +18,10 @@ export type CpuSnapshot = Map<string, number>;
 const ticksPerSecond = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim());
 
 type ProcessStat = { parent: number; ownTicks: number; reapedTicks: number; commandLine: string };
+/** Every process of the machine, read once: both kinds of snapshot are taken from one reading. */
+export type ProcessTable = Map<number, ProcessStat>;
 
-function readProcesses(): Map<number, ProcessStat> {
+export function readProcesses(): ProcessTable {
   const processes = new Map<number, ProcessStat>();
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
@@ -43,9 +45,8 @@ function readProcesses(): Map<number, ProcessStat> {
   return processes;
 }
 
-/** CPU seconds each group has used so far. */
-export function cpuSnapshot(groups: ProcessGroups): CpuSnapshot {
-  const processes = readProcesses();
+/** The group of each process in one (itself, or its parent's up to four levels). */
+function groupsOf(processes: ProcessTable, groups: ProcessGroups): Map<number, string> {
   const groupOf = new Map<number, string>();
   const find = (pid: number, depth: number): string | undefined => {
     if (groupOf.has(pid)) return groupOf.get(pid);
@@ -56,9 +57,19 @@ export function cpuSnapshot(groups: ProcessGroups): CpuSnapshot {
     if (group) groupOf.set(pid, group);
     return group;
   };
+  for (const pid of processes.keys()) find(pid, 0);
+  return groupOf;
+}
+
+/** CPU seconds each group has used so far. */
+export function cpuSnapshot(
+  groups: ProcessGroups,
+  processes: ProcessTable = readProcesses(),
+): CpuSnapshot {
+  const groupOf = groupsOf(processes, groups);
   const seconds = new Map<string, number>(Object.keys(groups).map((name) => [name, 0]));
   for (const [pid, process] of processes) {
-    const group = find(pid, 0);
+    const group = groupOf.get(pid);
     if (!group) continue;
     // Reaped children count where their parent is in the group (a group's root, usually).
     const ticks = process.ownTicks + process.reapedTicks;
@@ -81,3 +92,44 @@ export function cpuPerAnswer(
   }
   return perAnswer;
 }
+
+/** A process outside every group that used CPU during a run, in cores (1 = one core all along). */
+export type OtherProcess = { pid: number; command: string; cores: number };
+
+/**
+ * What else ran during a run: the processes in no group (other people's work on the machine, the
+ * bench's own driver, anything the stack does not account for) and the CPU they used between two
+ * readings `seconds` apart, in cores. Those using at least `threshold` cores are listed, busiest
+ * first; `cores` is all of them together. The load generator is left out (its own account is in
+ * the run's figures), and so is the time of the driver's reaped children (that is the load
+ * generator too).
+ */
+export function otherProcesses(
+  before: ProcessTable,
+  after: ProcessTable,
+  seconds: number,
+  groups: ProcessGroups,
+  isLoadGenerator: (commandLine: string) => boolean,
+  threshold = 0.02,
+): { cores: number; busiest: OtherProcess[] } {
+  const grouped = groupsOf(after, groups);
+  let total = 0;
+  const busiest: OtherProcess[] = [];
+  if (seconds <= 0) return { cores: 0, busiest };
+  for (const [pid, now] of after) {
+    if (grouped.has(pid) || isLoadGenerator(now.commandLine)) continue;
+    const then = before.get(pid);
+    const reaped = pid === process.pid ? 0 : now.reapedTicks - (then?.reapedTicks ?? 0);
+    const ticks = now.ownTicks - (then?.ownTicks ?? 0) + Math.max(0, reaped);
+    if (ticks <= 0) continue;
+    const cores = ticks / ticksPerSecond / seconds;
+    total += cores;
+    if (cores >= threshold) {
+      busiest.push({ pid, command: now.commandLine.slice(0, 120), cores: round2(cores) });
+    }
+  }
+  busiest.sort((a, b) => b.cores - a.cores);
+  return { cores: round2(total), busiest: busiest.slice(0, 10) };
+}
+
+const round2 = (value: number) => Math.round(value * 100) / 100;

@@ -1,6 +1,8 @@
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { type Placement, placed } from "@oryn/testing/processes";
+import type { OtherProcess } from "./cpu-time.ts";
+import type { QuietState } from "./quiet.ts";
 
 /** What the load generator is asked to do. */
 export type LoadSpec = {
@@ -41,6 +43,13 @@ export type LoadResult = {
    * where the CPU of the two shared cores went. Set by `measureLoad`.
    */
   cpuPerAnswer?: Record<string, number>;
+  /** The stack's state when the warm-up began (quiet.ts). Set by `measureLoad`. */
+  quietBefore?: QuietState;
+  /**
+   * What else ran during the measured run: processes in no group of the stack using CPU, in cores
+   * (all of them, and the busiest above 0.02 cores). Set by `measureLoad`.
+   */
+  alsoRan?: { cores: number; busiest: OtherProcess[]; loadAverageAtEnd: number };
 };
 
 const script = join(import.meta.dirname, "..", "load-generator.ts");

@@ -1,9 +1,12 @@
-import { join } from "node:path";
+import { loadavg } from "node:os";
 import type { BenchStack } from "./bench-stack.ts";
 import type { BenchTenant } from "./bench-tenants.ts";
-import { cpuPerAnswer, cpuSnapshot, type ProcessGroups } from "./cpu-time.ts";
+import { cpuPerAnswer, cpuSnapshot, otherProcesses, readProcesses } from "./cpu-time.ts";
 import { type LoadResult, type LoadSpec, runLoad } from "./load.ts";
+import { untilQuiet } from "./quiet.ts";
 import type { ScenarioName, Settings } from "./settings.ts";
+import { isLoadGenerator, stackProcessGroups } from "./stack-processes.ts";
+import { round } from "./stats.ts";
 
 /** What every scenario is handed: the running stack, the settings, and the shared tenants. */
 export type BenchContext = {
@@ -20,9 +23,9 @@ export type Scenario = {
 };
 
 /**
- * An unrecorded warm-up (JIT, pools, keep-alive connections), then the measured run, both from
- * the separate load-generator process on the load cores, with the CPU each process group used
- * during the measured run, per answer.
+ * From a quiet stack (quiet.ts), an unrecorded warm-up (JIT, pools, keep-alive connections), then
+ * the measured run, both from the separate load-generator process on the load cores, with the CPU
+ * each process group used during the measured run, per answer, and what else ran meanwhile.
  */
 export async function measureLoad(
   { settings, stack }: BenchContext,
@@ -43,43 +46,31 @@ export async function measureLoad(
     ...request,
   };
   const placement = { cpus: settings.loadCpus };
-  await runLoad({ ...spec, seconds: settings.warmupSeconds }, placement);
+  const quietBefore = await untilQuiet(stack, settings);
+  const warmup = pick === "zipf" ? settings.zipfWarmupSeconds : settings.warmupSeconds;
+  await runLoad({ ...spec, seconds: warmup }, placement);
   await beforeMeasuredRun?.();
-  const groups = processGroups(stack);
-  const before = cpuSnapshot(groups);
+  const groups = stackProcessGroups(stack);
+  const before = readProcesses();
+  const startedAt = performance.now();
   const load = await runLoad({ ...spec, seconds: settings.seconds }, placement);
-  const perAnswer = cpuPerAnswer(before, cpuSnapshot(groups), load.answers);
+  const after = readProcesses();
+  const seconds = (performance.now() - startedAt) / 1000;
+  const perAnswer = cpuPerAnswer(
+    cpuSnapshot(groups, before),
+    cpuSnapshot(groups, after),
+    load.answers,
+  );
   if (load.answers > 0) {
     perAnswer["load generator"] = Math.round((load.cpuSeconds * 1e6) / load.answers);
   }
-  return { ...load, cpuPerAnswer: perAnswer };
-}
-
-const repositoryRoot = join(import.meta.dirname, "..", "..");
-
-/**
- * The processes whose CPU a load run accounts for. The load generator is not here: it has exited
- * by the second snapshot, and reports its own CPU instead. Redis is the machine's service, so its
- * figure includes anything else using it at the time.
- */
-function processGroups(stack: BenchStack): ProcessGroups {
-  // This checkout's own services only, by their full path: other checkouts' stacks on the same
-  // machine (other people's tests and benches) run the same entry points, and counting them
-  // made a run's figures wrong by whatever they did meanwhile (or dropped a group altogether
-  // when one of theirs exited between the two snapshots).
-  const service = (name: string) => (command: string) =>
-    command.includes(join(repositoryRoot, "services", name, "src", "main.ts"));
   return {
-    gateway: service("gateway"),
-    workspace: service("workspace"),
-    billing: service("billing"),
-    provisioner: service("provisioner"),
-    webhooks: service("webhooks"),
-    postgres: (command) =>
-      command.includes("/bin/postgres ") && command.includes(`-p ${stack.postgres.port} `),
-    redis: (command) => command.startsWith("redis-server"),
-    nginx: (command) => command.startsWith("nginx: master process"),
-    ceiling: (command) => command.includes(join(repositoryRoot, "bench", "ceiling-server.ts")),
-    "proxy floor": (command) => command.includes(join(repositoryRoot, "bench", "floor-proxy.ts")),
+    ...load,
+    cpuPerAnswer: perAnswer,
+    quietBefore,
+    alsoRan: {
+      ...otherProcesses(before, after, seconds, groups, isLoadGenerator),
+      loadAverageAtEnd: round(loadavg()[0] ?? 0, 2),
+    },
   };
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { connect, migrate, tenantMigrations, withDatabase } from "@oryn/shared";
+import { argon2idRate } from "../lib/argon2-rate.ts";
 import type { BenchStack } from "../lib/bench-stack.ts";
 import type { Scenario } from "../lib/scenario.ts";
 import { sparesReady, spareTarget } from "../lib/spares.ts";
@@ -10,12 +11,16 @@ import { percentile, round, summary } from "../lib/stats.ts";
  * tenant is active (client side), and activated_at - created_at (server side); tenants per
  * second; then what cloning the template saves over creating and migrating a database. The
  * provisioner's warm pool holds BENCH_CONCURRENT spares (TENANT_SPARE_DATABASES overrides it), full
- * before the burst, so signups claim a ready database as they would in production.
+ * before the burst, so signups claim a ready database as they would in production. Before it all,
+ * the machine's argon2id rate with the production parameters on every core (argon2-rate.ts).
  */
 export const provisioning: Scenario = {
   name: "provisioning",
   title: "concurrent signups until active; template clone vs create-and-migrate",
   async run({ stack, settings }) {
+    // What the machine's cores can hash with the production parameters, just before the burst
+    // on the same quiet stack: the signups target is tenants active per second over this.
+    const argon2id = await argon2idRate(settings.seconds);
     // Warm-up: the first provisioning prepares the template.
     await signUpUntilActive(stack, -1, 20);
     const since = new Date();
@@ -36,6 +41,7 @@ export const provisioning: Scenario = {
       client: summary(client),
       server: summary(server),
       tenantsPerSecond: round(settings.concurrent / wallSeconds, 1),
+      argon2id,
       wallSeconds: round(wallSeconds, 1),
       warmPool: { spares: spareTarget(settings.concurrent), refillMs },
       ...clone,

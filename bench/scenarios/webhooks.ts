@@ -86,6 +86,9 @@ export const webhooks: Scenario = {
       { timeoutMs: 600_000, intervalMs: 100 },
     );
     const seconds = (lastDeliveryAt - onStarted) / 1000;
+    // Not left running behind the scenarios that follow (any order): its polls are work of its own.
+    await service.stop();
+    await new Promise((resolve) => receiver.close(resolve));
     const workspaceOff = offLoad.cpuPerAnswer?.workspace;
     const workspaceOn = onLoad.cpuPerAnswer?.workspace;
     return {

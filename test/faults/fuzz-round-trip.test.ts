@@ -5,7 +5,6 @@
  * surrogates are left out: the API refuses them with a 422 (packages/shared/src/openapi.ts).
  */
 
-import { testRun } from "@oryn/testing/context";
 import type { Answer } from "@oryn/testing/http";
 import { invitationToken } from "@oryn/testing/queued-mail";
 import { testPassword } from "@oryn/testing/wait";
@@ -174,7 +173,7 @@ describe("fuzz: hostile text round-trips exactly", () => {
         const accepted = await call("POST", "/v1/invitations/accept", {
           token: "",
           body: {
-            token: await invitationToken(testRun(), invitation),
+            token: await invitationToken(stack.run, invitation),
             name,
             password: testPassword,
           },

@@ -1,6 +1,7 @@
-import { serviceEnv, testRun } from "@oryn/testing/context";
+import { serviceEnv, type TestRun } from "@oryn/testing/context";
 import { type FakeStripe, startFakeStripe } from "@oryn/testing/fake-stripe";
 import { jsonCaller } from "@oryn/testing/http";
+import { isolatedRun } from "@oryn/testing/isolated-run";
 import { collectEndpoints, type Endpoint } from "@oryn/testing/openapi-endpoints";
 import { type PopulatedTenant, populatedTenant } from "@oryn/testing/populated-tenant";
 import { type Oryn, startOryn } from "@oryn/testing/processes";
@@ -16,6 +17,8 @@ export function fuzzRuns(defaultRuns: number): number {
 }
 
 export type FuzzStack = {
+  /** The stack's own control plane and Redis prefix (its queued mail is read there). */
+  run: TestRun;
   oryn: Oryn;
   call: ReturnType<typeof jsonCaller>;
   endpoints: Endpoint[];
@@ -24,15 +27,22 @@ export type FuzzStack = {
   stop(): Promise<void>;
 };
 
-/** The four real services, the fake Stripe billing calls, and two populated tenants A and B. */
+/**
+ * The four real services, the fake Stripe billing calls, and two populated tenants A and B, on a
+ * control plane and Redis prefix of their own: the fault files before this one leave debris on
+ * the run's (jobs of stacks they killed, tenants stuck on servers they stopped) that this stack's
+ * provisioner and sweep would otherwise take up ahead of A's and B's signups.
+ */
 export async function startFuzzStack(): Promise<FuzzStack> {
-  const run = testRun();
   console.log(`[oryn fuzz] FUZZ_SEED=${fuzzSeed} (set FUZZ_SEED, FUZZ_RUNS to change)`);
+  // Two fuzz files use it; a name each, should they ever run side by side.
+  const run = await isolatedRun(`fuzz_${crypto.randomUUID().slice(0, 6)}`);
   let stripe: FakeStripe | undefined;
   let oryn: Oryn | undefined;
   const stop = async () => {
     await oryn?.stop();
     await stripe?.close();
+    await run.drop();
   };
   try {
     stripe = await startFakeStripe();
@@ -62,7 +72,7 @@ export async function startFuzzStack(): Promise<FuzzStack> {
         (answer) => answer.json?.status === "ready",
       );
     }
-    return { oryn, call, endpoints: await collectEndpoints(oryn), tenantA, tenantB, stop };
+    return { run, oryn, call, endpoints: await collectEndpoints(oryn), tenantA, tenantB, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -74,6 +74,32 @@ export function Field({
   );
 }
 
+/**
+ * A password being chosen: the API's minimum of 10 characters checked before sending, and marked
+ * `new-password` so a password manager offers to generate and save it.
+ */
+export function NewPasswordField({
+  label = "Password",
+  name = "password",
+  hint = "At least 10 characters.",
+}: {
+  label?: string;
+  name?: string;
+  hint?: string;
+}) {
+  return (
+    <Field
+      label={label}
+      name={name}
+      type="password"
+      required
+      minLength={10}
+      autoComplete="new-password"
+      hint={hint}
+    />
+  );
+}
+
 export function RoleSelect({
   label,
   value,

@@ -16,66 +16,61 @@ export function RequireSession() {
   return <Outlet />;
 }
 
+type NavItem = { to: string; label: string; end?: boolean; hidden?: boolean };
+
+/** A navigation landmark: its links in order (a `hidden` one is left out), then `children`. */
+export function NavList(props: { label: string; items: NavItem[]; children?: ReactNode }) {
+  return (
+    <nav aria-label={props.label}>
+      <ul>
+        {props.items
+          .filter((item) => !item.hidden)
+          .map((item) => (
+            <li key={item.to}>
+              <NavLink to={item.to} end={item.end}>
+                {item.label}
+              </NavLink>
+            </li>
+          ))}
+        {props.children}
+      </ul>
+    </nav>
+  );
+}
+
 function Navigation() {
   const { session, end } = useSession();
   if (!session) {
     return (
-      <nav aria-label="Main">
-        <ul>
-          <li>
-            <NavLink to="/sign-in">Sign in</NavLink>
-          </li>
-          <li>
-            <NavLink to="/sign-up">Sign up</NavLink>
-          </li>
-        </ul>
-      </nav>
+      <NavList
+        label="Main"
+        items={[
+          { to: "/sign-in", label: "Sign in" },
+          { to: "/sign-up", label: "Sign up" },
+        ]}
+      />
     );
   }
-  const admin = atLeast(session.role, "admin");
+  const notAdmin = !atLeast(session.role, "admin");
   return (
-    <nav aria-label="Main">
-      <ul>
-        <li>
-          <NavLink to="/" end>
-            Overview
-          </NavLink>
-        </li>
-        <li>
-          <NavLink to="/projects">Projects</NavLink>
-        </li>
-        <li>
-          <NavLink to="/members">Members</NavLink>
-        </li>
-        {admin && (
-          <li>
-            <NavLink to="/invitations">Invitations</NavLink>
-          </li>
-        )}
-        {admin && (
-          <li>
-            <NavLink to="/api-keys">API keys</NavLink>
-          </li>
-        )}
-        <li>
-          <NavLink to="/billing">Billing</NavLink>
-        </li>
-        {admin && (
-          <li>
-            <NavLink to="/audit-log">Audit log</NavLink>
-          </li>
-        )}
-        <li>
-          <NavLink to="/settings">Settings</NavLink>
-        </li>
-        <li>
-          <NavLink to="/account/security">Your account</NavLink>
-        </li>
-        <li>
-          <SignOutButton end={end} signIn="/sign-in" />
-        </li>
-      </ul>
-    </nav>
+    <NavList
+      label="Main"
+      items={[
+        { to: "/", label: "Overview", end: true },
+        { to: "/projects", label: "Projects" },
+        { to: "/members", label: "Members" },
+        { to: "/invitations", label: "Invitations", hidden: notAdmin },
+        { to: "/api-keys", label: "API keys", hidden: notAdmin },
+        { to: "/billing", label: "Billing" },
+        { to: "/audit-log", label: "Audit log", hidden: notAdmin },
+        { to: "/settings", label: "Settings" },
+        { to: "/account/security", label: "Your account" },
+      ]}
+    >
+      <li>
+        <SignOutButton end={end} signIn="/sign-in" />
+      </li>
+    </NavList>
   );
 }
 

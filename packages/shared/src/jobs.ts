@@ -14,7 +14,12 @@ import { z } from "zod";
 import type { Logger } from "./logger.ts";
 import { type MailMessage, mailMessage } from "./mail/messages.ts";
 import type { Metrics } from "./operations.ts";
-import type { RedisClient } from "./redis.ts";
+import {
+  closeRedis,
+  connectRedisForRequests,
+  connectRedisForWorker,
+  type RedisClient,
+} from "./redis.ts";
 import { withTimeout } from "./timeouts.ts";
 
 /**
@@ -25,6 +30,17 @@ import { withTimeout } from "./timeouts.ts";
 export const mailBackoffType = "mail";
 /** Mail jobs' `attempts`: only a ceiling, the mailer's MAIL_ATTEMPTS (at most this) stops first. */
 export const mailAttemptsCeiling = 1000;
+
+/** Finished jobs stay a day, failed ones a week: long enough to look into on the queue board. */
+const kept = {
+  removeOnComplete: { age: 24 * 3600 },
+  removeOnFail: { age: 7 * 24 * 3600 },
+} satisfies JobsOptions;
+
+/** `attempts` in all, the first retry after `delay` ms and each later one twice as long after. */
+function retried(attempts: number, delay: number) {
+  return { attempts, backoff: { type: "exponential", delay }, ...kept } satisfies JobsOptions;
+}
 
 /**
  * Every job Oryn runs: its queue, payload schema, retry policy and deterministic id. Producers
@@ -37,12 +53,7 @@ export const jobCatalogue = {
     payload: z.object({ tenantId: z.uuid(), requestId: z.string().max(128).optional() }),
     // The tenant id as job id: a second enqueue for the same tenant is a no-op.
     jobId: (payload: { tenantId: string }) => payload.tenantId,
-    options: {
-      attempts: 5,
-      backoff: { type: "exponential", delay: 1000 },
-      removeOnComplete: { age: 24 * 3600 },
-      removeOnFail: { age: 7 * 24 * 3600 },
-    } satisfies JobsOptions,
+    options: retried(5, 1000),
   },
   /** Billing: the tenant's Stripe customer, made once (Stripe idempotency key from the tenant id). */
   createStripeCustomer: {
@@ -50,12 +61,7 @@ export const jobCatalogue = {
     payload: z.object({ tenantId: z.uuid() }),
     // BullMQ refuses ':' in custom ids; the prefix keeps these apart from event ids.
     jobId: (payload: { tenantId: string }) => `customer-${payload.tenantId}`,
-    options: {
-      attempts: 8,
-      backoff: { type: "exponential", delay: 1000 },
-      removeOnComplete: { age: 24 * 3600 },
-      removeOnFail: { age: 7 * 24 * 3600 },
-    } satisfies JobsOptions,
+    options: retried(8, 1000),
   },
   /**
    * Billing: one recorded Stripe event. The event id is the job id, so Stripe's retries and
@@ -65,13 +71,8 @@ export const jobCatalogue = {
     queue: "billing",
     payload: z.object({ eventId: z.string().regex(/^evt_[A-Za-z0-9_]+$/) }),
     jobId: (payload: { eventId: string }) => payload.eventId,
-    options: {
-      // 1 s doubling to about 8.5 min in all; past that, billing's sweep retries it.
-      attempts: 10,
-      backoff: { type: "exponential", delay: 1000 },
-      removeOnComplete: { age: 24 * 3600 },
-      removeOnFail: { age: 7 * 24 * 3600 },
-    } satisfies JobsOptions,
+    // 1 s doubling to about 8.5 min in all; past that, billing's sweep retries it.
+    options: retried(10, 1000),
   },
   /**
    * Billing: bring a tenant's plan and status in step with Stripe at a given moment, e.g. when
@@ -82,12 +83,7 @@ export const jobCatalogue = {
     payload: z.object({ tenantId: z.uuid(), dueAt: z.number().int().nonnegative() }),
     jobId: (payload: { tenantId: string; dueAt: number }) =>
       `sync-${payload.tenantId}-${payload.dueAt}`,
-    options: {
-      attempts: 10,
-      backoff: { type: "exponential", delay: 1000 },
-      removeOnComplete: { age: 24 * 3600 },
-      removeOnFail: { age: 7 * 24 * 3600 },
-    } satisfies JobsOptions,
+    options: retried(10, 1000),
   },
   /**
    * Provisioner: bring one tenant database to the fleet migration's target version
@@ -98,11 +94,7 @@ export const jobCatalogue = {
     queue: "fleet-migrations",
     payload: z.object({ tenantId: z.uuid(), targetVersion: z.number().int().positive() }),
     jobId: (payload: { tenantId: string }) => `tenant-${payload.tenantId}`,
-    options: {
-      attempts: 1,
-      removeOnComplete: { age: 24 * 3600 },
-      removeOnFail: { age: 7 * 24 * 3600 },
-    } satisfies JobsOptions,
+    options: { attempts: 1, ...kept } satisfies JobsOptions,
   },
   /**
    * Provisioner: drop a tenant's database and role once its deletion grace period has passed.
@@ -116,24 +108,14 @@ export const jobCatalogue = {
     payload: z.object({ tenantId: z.uuid(), deleteAfter: z.number().int().nonnegative() }),
     jobId: (payload: { tenantId: string; deleteAfter: number }) =>
       `delete-${payload.tenantId}-${payload.deleteAfter}`,
-    options: {
-      attempts: 8,
-      backoff: { type: "exponential", delay: 2000 },
-      removeOnComplete: { age: 24 * 3600 },
-      removeOnFail: { age: 7 * 24 * 3600 },
-    } satisfies JobsOptions,
+    options: retried(8, 2000),
   },
   /** Provisioner: write one requested export of a tenant's data (a `tenant_exports` row). */
   exportTenant: {
     queue: "tenant-exports",
     payload: z.object({ exportId: z.uuid(), tenantId: z.uuid() }),
     jobId: (payload: { exportId: string }) => `export-${payload.exportId}`,
-    options: {
-      attempts: 3,
-      backoff: { type: "exponential", delay: 2000 },
-      removeOnComplete: { age: 24 * 3600 },
-      removeOnFail: { age: 7 * 24 * 3600 },
-    } satisfies JobsOptions,
+    options: retried(3, 2000),
   },
   /**
    * Mailer: one message from a template (see mail/messages.ts); producers use `enqueueMail`.
@@ -149,7 +131,7 @@ export const jobCatalogue = {
       attempts: mailAttemptsCeiling,
       backoff: { type: mailBackoffType },
       removeOnComplete: { age: 3600 },
-      removeOnFail: { age: 7 * 24 * 3600 },
+      removeOnFail: kept.removeOnFail,
     } satisfies JobsOptions,
   },
   /**
@@ -168,14 +150,9 @@ export const jobCatalogue = {
     }),
     jobId: (payload: { deliveryId: string; attempt: number; enqueuedAt: number }) =>
       `delivery-${payload.deliveryId}-${payload.attempt}-${payload.enqueuedAt}`,
-    options: {
-      // Only for a failure of our own (the control plane away): the endpoint's retries are jobs
-      // of their own, on the endpoint's schedule.
-      attempts: 5,
-      backoff: { type: "exponential", delay: 2000 },
-      removeOnComplete: { age: 24 * 3600 },
-      removeOnFail: { age: 7 * 24 * 3600 },
-    } satisfies JobsOptions,
+    // Only for a failure of our own (the control plane away): the endpoint's retries are jobs
+    // of their own, on the endpoint's schedule.
+    options: retried(5, 2000),
   },
 } as const;
 
@@ -210,6 +187,45 @@ export function createQueues(connection: RedisClient, prefix: string, logger?: L
     },
     async close() {
       await Promise.all([...queues.values()].map((queue) => queue.close()));
+    },
+  };
+}
+
+/**
+ * A worker process's Redis (the worker's connection settings, its errors logged rather than
+ * thrown) and its queues on it; `close` ends the queues, then the connection.
+ */
+export function connectWorkerQueues(config: RedisSettings, logger: Logger): QueuesOnRedis {
+  const redis = connectRedisForWorker(config.REDIS_URL);
+  redis.on("error", (error) => logger.warn({ err: error }, "redis error"));
+  return queuesOn(redis, config, logger);
+}
+
+/**
+ * The queues a request handler enqueues on (a signup's job, a Stripe event), on a connection of
+ * their own: unlike the requests' Redis, which fails fast, it may wait a little for Redis (an
+ * offline queue and a 2 s command timeout), so a blip does not lose the job.
+ */
+export function connectRequestQueues(config: RedisSettings, logger: Logger): QueuesOnRedis {
+  const redis = connectRedisForRequests(config.REDIS_URL, {
+    enableOfflineQueue: true,
+    commandTimeout: 2000,
+  });
+  redis.on("error", (error) => logger.warn({ err: error }, "redis (queues) error"));
+  return queuesOn(redis, config, logger);
+}
+
+type RedisSettings = { REDIS_URL: string; REDIS_PREFIX: string };
+type QueuesOnRedis = { redis: RedisClient; queues: Queues; close(): Promise<void> };
+
+function queuesOn(redis: RedisClient, config: RedisSettings, logger: Logger): QueuesOnRedis {
+  const queues = createQueues(redis, config.REDIS_PREFIX, logger);
+  return {
+    redis,
+    queues,
+    async close() {
+      await queues.close();
+      await closeRedis(redis);
     },
   };
 }

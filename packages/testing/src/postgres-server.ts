@@ -55,6 +55,8 @@ export async function startThrowawayPostgres(
      * servers trust every local login, so only such a server tests that roles really log in.
      */
     checkPasswords?: boolean;
+    /** PostgreSQL's max_connections (default 300). */
+    maxConnections?: number;
   } = {},
 ): Promise<ThrowawayPostgres> {
   const dir = mkdtempSync(join(tmpdir(), `oryn-pg-${options.label ?? "test"}-`));
@@ -68,7 +70,7 @@ export async function startThrowawayPostgres(
     // Not synchronous_commit=off: an immediate stop would then lose the last commits, and tests
     // stop servers to check that a tenant's data is there when its server returns.
     ...(options.durable ? [] : ["-c fsync=off", "-c full_page_writes=off"]),
-    "-c max_connections=300",
+    `-c max_connections=${options.maxConnections ?? 300}`,
   ].join(" ");
   // The postmaster and every backend it forks inherit the affinity pg_ctl starts with.
   const pinned = options.placement?.cpus ? `taskset -c ${options.placement.cpus} ` : "";

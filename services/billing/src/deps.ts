@@ -1,9 +1,7 @@
 import {
-  closeRedis,
   connect,
-  connectRedisForRequests,
+  connectRequestQueues,
   createMetrics,
-  createQueues,
   createTokenVerifier,
   type Logger,
   type Metrics,
@@ -49,12 +47,7 @@ export function createBillingDeps(
     max: config.DATABASE_POOL_MAX,
     applicationName: "oryn-billing",
   });
-  const queueRedis = connectRedisForRequests(config.REDIS_URL, {
-    enableOfflineQueue: true,
-    commandTimeout: 2000,
-  });
-  queueRedis.on("error", (error) => logger.warn({ err: error }, "redis (queues) error"));
-  const queues = createQueues(queueRedis, config.REDIS_PREFIX, logger);
+  const { redis: queueRedis, queues, close: closeQueues } = connectRequestQueues(config, logger);
   const keys =
     options.keys ??
     createRemoteJWKSet(new URL(config.JWKS_URL), {
@@ -89,9 +82,8 @@ export function createBillingDeps(
       redis: () => queueRedis.ping(),
     },
     async close() {
-      await queues.close();
+      await closeQueues();
       await sql.end({ timeout: 5 });
-      await closeRedis(queueRedis);
     },
   };
 }

@@ -3,6 +3,7 @@ import {
   type App,
   type AppEnv,
   createApp,
+  registerBearerScheme,
   requireJsonBodies,
   useCommonHandlers,
 } from "@oryn/shared";
@@ -100,11 +101,7 @@ export function createGatewayApp(deps: GatewayDeps): App {
   registerProxy(app, deps);
   registerTokens(app, deps);
   app.get("/healthz", (c) => c.json({ status: "ok" }));
-  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
-    type: "http",
-    scheme: "bearer",
-    bearerFormat: "JWT",
-  });
+  registerBearerScheme(app);
   const documentConfig = {
     openapi: "3.1.0",
     info: {

@@ -4,8 +4,8 @@ import {
   closeRedis,
   connect,
   connectRedisForRequests,
+  connectRequestQueues,
   createMetrics,
-  createQueues,
   createTokenVerifier,
   type Logger,
   type Metrics,
@@ -96,16 +96,12 @@ export async function createGatewayDeps(
   });
   // Rate limits fail fast when Redis is away; enqueueing a signup's job may wait a little.
   const redis = connectRedisForRequests(config.REDIS_URL);
-  const queueRedis = connectRedisForRequests(config.REDIS_URL, {
-    enableOfflineQueue: true,
-    commandTimeout: 2000,
-  });
   redis.on("error", (error) => logger.warn({ err: error }, "redis error"));
-  queueRedis.on("error", (error) => logger.warn({ err: error }, "redis (queues) error"));
-  const queues = createQueues(queueRedis, config.REDIS_PREFIX, logger);
+  const { queues, close: closeQueues } = connectRequestQueues(config, logger);
   const upstreams = {
     workspace: createUpstream("workspace", config.WORKSPACE_URL, {
       timeoutMs: config.UPSTREAM_TIMEOUT_MS,
+      ejectMs: config.WORKSPACE_EJECT_MS,
     }),
     billing: createUpstream("billing", config.BILLING_URL, {
       timeoutMs: config.UPSTREAM_TIMEOUT_MS,
@@ -213,9 +209,9 @@ export async function createGatewayDeps(
         upstreams.billing.close(),
         upstreams.provisioner.close(),
       ]);
-      await queues.close();
+      await closeQueues();
       await sql.end({ timeout: 5 });
-      await Promise.all([closeRedis(redis), closeRedis(queueRedis)]);
+      await closeRedis(redis);
     },
   };
 }

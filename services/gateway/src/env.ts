@@ -46,9 +46,24 @@ export const gatewayEnv = z
     OPS_PORT: port
       .default(9080)
       .describe("Internal port for `/healthz`, `/readyz` and `/metrics`; never publish it."),
-    WORKSPACE_URL: httpUrl
+    WORKSPACE_URL: z
+      .string()
       .default("http://127.0.0.1:8081")
-      .describe("Workspace, where `/v1/projects` and `/v1/audit-log` go."),
+      .transform((value) =>
+        value
+          .split(",")
+          .map((url) => url.trim())
+          .filter(Boolean),
+      )
+      .pipe(z.array(httpUrl).min(1))
+      .describe(
+        "Workspace, where `/v1/projects` and `/v1/audit-log` go; several replicas comma-separated (`http://workspace-1:8081,http://workspace-2:8081`), each tenant sent to one of them by rendezvous hashing. Every gateway must list the same URLs, spelled the same.",
+      ),
+    WORKSPACE_EJECT_MS: positiveInt
+      .default(5_000)
+      .describe(
+        "How long a workspace replica that refused connections twice in a row is passed over (its tenants go to the next replica) before it is tried again.",
+      ),
     BILLING_URL: httpUrl
       .default("http://127.0.0.1:8082")
       .describe("Billing, where `/v1/billing/*` and `POST /webhooks/stripe` go."),

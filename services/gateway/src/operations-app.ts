@@ -13,6 +13,9 @@ export function createGatewayOperationsApp(deps: GatewayDeps): App {
     checks: {
       postgres: () => deps.sql`select 1`,
       redis: () => deps.redis.ping(),
+      // Not workspace: with every workspace replica down the gateway still signs people up and
+      // in and forwards billing, so taking every gateway out of rotation would turn a workspace
+      // outage into a whole-platform one. Ejected replicas are retried by traffic instead.
     },
   });
   return app;

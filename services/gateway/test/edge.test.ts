@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { findTenant, planLimits } from "@oryn/shared";
+import { planLimits } from "@oryn/shared";
+import { findTenant } from "@oryn/shared/control-plane/tables/tenants";
 import { testRun } from "@oryn/testing/context";
 import { freePort } from "@oryn/testing/processes";
 import { verifyQueuedEmail } from "@oryn/testing/queued-mail";

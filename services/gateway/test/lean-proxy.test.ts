@@ -9,7 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createGatewayApp } from "../src/app.ts";
 import { createGatewayDeps, type GatewayDeps } from "../src/deps.ts";
 import { gatewayEnv } from "../src/env.ts";
+import { createGatewayOperationsApp } from "../src/operations-app.ts";
 import { createLeanProxy } from "../src/proxy/lean-proxy.ts";
+import { rendezvousChoice } from "../src/proxy/replicas.ts";
 import { uniqueSignup } from "./fixtures.ts";
 
 /**
@@ -358,8 +360,32 @@ describe("the lean proxy path", () => {
       const { lean } = await bothWays(limited, { method: "GET", path: "/v1/projects/p1", headers });
       expect(lean.status).toBe(429);
       expect(Number(lean.headers["retry-after"])).toBeGreaterThanOrEqual(1);
+      // Still ready with no workspace answering: sign-up, sign-in and billing do not need it.
+      const operations = createGatewayOperationsApp(limited.deps);
+      expect((await operations.request("/readyz")).status).toBe(200);
     } finally {
       await limited.close();
+    }
+  });
+
+  it("sends a tenant whose workspace replica refuses connections to the next one, a POST too, both ways", async () => {
+    // A closed port the tenant's rendezvous order puts first, ahead of the echo server.
+    const down = [9, 7, 13, 19, 1, 3, 5, 11, 17, 23]
+      .map((port) => `http://127.0.0.1:${port}`)
+      .find((url) => rendezvousChoice(tenantId, [url, upstreamUrl]) === url) as string;
+    const replicated = await twoWays({ WORKSPACE_URL: `${down},${upstreamUrl}` });
+    try {
+      const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
+      for (const sent of [
+        { method: "GET", path: "/v1/projects/p1", headers },
+        { method: "POST", path: "/v1/projects", headers, body: '{"name":"n"}' },
+      ]) {
+        const { lean } = await bothWays(replicated, sent);
+        expect(lean.status, sent.method).toBe(200);
+        expect(JSON.parse(lean.body).method).toBe(sent.method);
+      }
+    } finally {
+      await replicated.close();
     }
   });
 });

@@ -1,8 +1,6 @@
 import {
-  closeRedis,
-  connectRedisForWorker,
+  connectWorkerQueues,
   createMetrics,
-  createQueues,
   type Logger,
   type Metrics,
   type Queues,
@@ -31,9 +29,7 @@ export type MailerDeps = {
 
 export function createMailerDeps(config: MailerConfig, logger: Logger): MailerDeps {
   const metrics = createMetrics("mailer");
-  const redis = connectRedisForWorker(config.REDIS_URL);
-  redis.on("error", (error) => logger.warn({ err: error }, "redis error"));
-  const queues = createQueues(redis, config.REDIS_PREFIX, logger);
+  const { redis, queues, close: closeQueues } = connectWorkerQueues(config, logger);
   // The env schema refuses production without SMTP_URL, so the directory is development's only.
   const transport = config.SMTP_URL
     ? smtpTransport({ url: config.SMTP_URL, connections: config.MAIL_CONCURRENCY })
@@ -49,8 +45,7 @@ export function createMailerDeps(config: MailerConfig, logger: Logger): MailerDe
     settings: mailSettings(config),
     async close() {
       transport.close();
-      await queues.close();
-      await closeRedis(redis);
+      await closeQueues();
     },
   };
 }

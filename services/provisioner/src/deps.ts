@@ -1,9 +1,7 @@
 import {
-  closeRedis,
   connect,
-  connectRedisForWorker,
+  connectWorkerQueues,
   createMetrics,
-  createQueues,
   type Logger,
   type Metrics,
   type Queues,
@@ -61,9 +59,7 @@ export function createProvisionerDeps(
     adminUrl: config.TENANT_DATABASE_URL,
     maxPerServer: config.PROVISIONING_CONCURRENCY * 2 + 1,
   });
-  const redis = connectRedisForWorker(config.REDIS_URL);
-  redis.on("error", (error) => logger.warn({ err: error }, "redis error"));
-  const queues = createQueues(redis, config.REDIS_PREFIX, logger);
+  const { redis, queues, close: closeQueues } = connectWorkerQueues(config, logger);
   const steps: ProvisioningDeps = {
     controlPlane,
     admin,
@@ -90,10 +86,9 @@ export function createProvisionerDeps(
     provisioning: config.TENANT_SPARE_DATABASES > 0 ? { ...steps, spares } : steps,
     spares,
     async close() {
-      await queues.close();
       await servers.close();
       await Promise.all([controlPlane.end({ timeout: 5 }), admin.end({ timeout: 5 })]);
-      await closeRedis(redis);
+      await closeQueues();
     },
   };
 }

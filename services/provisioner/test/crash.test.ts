@@ -7,7 +7,8 @@
  * reconciler's "nothing left over" is about this test's objects alone.
  */
 import { once } from "node:events";
-import { connect, createQueues, enqueue, findTenant, Redis, type Sql } from "@oryn/shared";
+import { connect, createQueues, enqueue, Redis, type Sql } from "@oryn/shared";
+import { findTenant } from "@oryn/shared/control-plane/tables/tenants";
 import { runCli } from "@oryn/testing/cli";
 import { serviceEnv, testRun } from "@oryn/testing/context";
 import { isolatedRun } from "@oryn/testing/isolated-run";

@@ -5,7 +5,8 @@
  * own, so no other file's provisioner sweep finishes a deletion this file is looking at.
  */
 import { randomUUID } from "node:crypto";
-import { findTenant, requestTenantDeletion, type Sql } from "@oryn/shared";
+import { requestTenantDeletion, type Sql } from "@oryn/shared";
+import { findTenant } from "@oryn/shared/control-plane/tables/tenants";
 import { isolatedRun } from "@oryn/testing/isolated-run";
 import { activeTenant, countTenantObjects, provisioningDeps } from "@oryn/testing/tenants";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -1,10 +1,5 @@
-import {
-  connect,
-  findTenant,
-  tenantDatabaseName,
-  tenantRoleName,
-  withDatabase,
-} from "@oryn/shared";
+import { connect, tenantDatabaseName, tenantRoleName, withDatabase } from "@oryn/shared";
+import { findTenant } from "@oryn/shared/control-plane/tables/tenants";
 import { testRun } from "@oryn/testing/context";
 import { countTenantObjects, insertTenant, provisioningDeps } from "@oryn/testing/tenants";
 import { afterAll, describe, expect, it } from "vitest";

@@ -1,13 +1,13 @@
 import {
   createQueues,
   enqueue,
-  findTenant,
   jobCatalogue,
   latestVersion,
   Redis,
   tenantDatabaseName,
   tenantMigrations,
 } from "@oryn/shared";
+import { findTenant } from "@oryn/shared/control-plane/tables/tenants";
 import { testRun } from "@oryn/testing/context";
 import { countTenantObjects, insertTenant, provisioningDeps } from "@oryn/testing/tenants";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -8,11 +8,11 @@ import {
   closeRedis,
   connectRedisForWorker,
   createQueues,
-  findTenant,
   type Queues,
   type RedisClient,
   type Sql,
 } from "@oryn/shared";
+import { findTenant } from "@oryn/shared/control-plane/tables/tenants";
 import { isolatedRun } from "@oryn/testing/isolated-run";
 import { activeTenant, provisioningDeps } from "@oryn/testing/tenants";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -11,7 +11,6 @@ import { join } from "node:path";
 import {
   connect,
   currentVersion,
-  findTenant,
   latestVersion,
   tenantDatabaseName,
   tenantMigrations,
@@ -19,6 +18,7 @@ import {
   tenantRolePassword,
   withDatabase,
 } from "@oryn/shared";
+import { findTenant } from "@oryn/shared/control-plane/tables/tenants";
 import { isolatedRun } from "@oryn/testing/isolated-run";
 import { countTenantObjects, insertTenant, provisioningDeps } from "@oryn/testing/tenants";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -1,4 +1,5 @@
-import { createQueues, findTenant, jobCatalogue, Redis, type Sql } from "@oryn/shared";
+import { createQueues, jobCatalogue, Redis, type Sql } from "@oryn/shared";
+import { findTenant } from "@oryn/shared/control-plane/tables/tenants";
 import { testRun } from "@oryn/testing/context";
 import { insertTenant, provisioningDeps } from "@oryn/testing/tenants";
 import { afterAll, describe, expect, it } from "vitest";

@@ -1,9 +1,7 @@
 import {
-  closeRedis,
   connect,
-  connectRedisForWorker,
+  connectWorkerQueues,
   createMetrics,
-  createQueues,
   type Logger,
   type Metrics,
   type Queues,
@@ -38,9 +36,7 @@ export function createWebhooksDeps(config: WebhooksConfig, logger: Logger): Webh
     max: config.DATABASE_POOL_MAX,
     applicationName: "oryn-webhooks",
   });
-  const redis = connectRedisForWorker(config.REDIS_URL);
-  redis.on("error", (error) => logger.warn({ err: error }, "redis error"));
-  const queues = createQueues(redis, config.REDIS_PREFIX, logger);
+  const { redis, queues, close: closeQueues } = connectWorkerQueues(config, logger);
   return {
     config,
     logger,
@@ -61,8 +57,7 @@ export function createWebhooksDeps(config: WebhooksConfig, logger: Logger): Webh
       production: config.NODE_ENV === "production",
     },
     async close() {
-      await queues.close();
-      await closeRedis(redis);
+      await closeQueues();
       await sql.end({ timeout: 5 });
     },
   };

@@ -28,11 +28,11 @@ export const workspaceEnv = z
     TENANT_POOLS_MAX: positiveInt
       .default(100)
       .describe(
-        "Tenant pools open at once; idle ones are closed, least recently used first, to make room.",
+        "Tenants with connections open at once; to make room, idle connections of the tenants seen least often lately are closed.",
       ),
     TENANT_POOL_IDLE_MS: positiveInt
       .default(30_000)
-      .describe("A tenant pool with nothing in flight for this long is closed."),
+      .describe("A tenant connection idle for this long is closed (each on its own)."),
     TENANT_CONNECTION_WAIT_MS: nonNegativeInt
       .max(60_000)
       .default(2000)

@@ -1,5 +1,6 @@
 import { ApiError, type Sql } from "@oryn/shared";
-import { describe, expect, it } from "vitest";
+import fc from "fast-check";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { createTenantPools, type TenantPoolOptions } from "../src/tenants/tenant-pools.ts";
 
 /**
@@ -8,7 +9,8 @@ import { createTenantPools, type TenantPoolOptions } from "../src/tenants/tenant
  * are tenant-pools.test.ts and test/tenant-pools-300.test.ts.
  */
 
-type FakePool = { tenantId: string; ended: boolean; finishEnd(): void };
+/** One fake connection (createTenantPools opens each tenant connection on its own). */
+type FakePool = { tenantId: string; ended: boolean; finished: boolean; finishEnd(): void };
 
 function fakeConnector() {
   const opened: FakePool[] = [];
@@ -18,12 +20,20 @@ function fakeConnector() {
     const ended = new Promise<void>((resolve) => {
       finish = resolve;
     });
-    const pool: FakePool = { tenantId, ended: false, finishEnd: () => finish() };
+    const pool: FakePool = {
+      tenantId,
+      ended: false,
+      finished: false,
+      finishEnd: () => {
+        pool.finished = true;
+        finish();
+      },
+    };
     opened.push(pool);
     return {
       end() {
         pool.ended = true;
-        if (endsAtOnce) finish();
+        if (endsAtOnce) pool.finishEnd();
         return ended;
       },
     } as unknown as Sql;
@@ -36,6 +46,12 @@ function fakeConnector() {
       endsAtOnce = false;
     },
     endedTenants: () => opened.filter((pool) => pool.ended).map((pool) => pool.tenantId),
+    /** Connections not closed yet, as PostgreSQL would count them. */
+    live: () => opened.filter((pool) => !pool.finished),
+    /** Lets every connection that was asked to close finish closing. */
+    finishEnds() {
+      for (const pool of opened) if (pool.ended && !pool.finished) pool.finishEnd();
+    },
   };
 }
 
@@ -60,7 +76,11 @@ function hold(tenantPools: ReturnType<typeof createTenantPools>, tenantId: strin
   let release = () => {};
   const request = {
     running: false,
-    release: () => release(),
+    released: false,
+    release: () => {
+      request.released = true;
+      release();
+    },
     done: tenantPools.run(tenantId, async () => {
       request.running = true;
       await new Promise<void>((resolve) => {
@@ -84,7 +104,7 @@ describe("tenant pool admission", () => {
     requests[0]?.release();
     await settle();
     expect(requests[2]?.running).toBe(true);
-    expect(connector.opened.map((pool) => pool.tenantId)).toEqual(["a"]);
+    expect(connector.opened.map((pool) => pool.tenantId)).toEqual(["a", "a"]);
     for (const request of requests) request.release();
     await Promise.all(requests.map((request) => request.done));
     await tenantPools.closeAll();
@@ -102,19 +122,21 @@ describe("tenant pool admission", () => {
     for (const request of a) request.release();
     await Promise.all(a.map((request) => request.done));
     await settle();
-    // a's pool is idle and b has none: a's is closed for room, but its connections count
-    // until they have closed.
+    // a's connections are idle and b has none: one of a's is closed for room, but it counts
+    // until it has closed.
     expect(connector.endedTenants()).toEqual(["a"]);
     expect(b.running).toBe(false);
     expect(tenantPools.stats()).toMatchObject({ connections: 2, waiting: 1 });
 
-    connector.opened[0]?.finishEnd();
+    connector.finishEnds();
     await settle();
     expect(b.running).toBe(true);
     b.release();
     await b.done;
-    connector.opened[1]?.finishEnd();
-    await tenantPools.closeAll();
+    const closed = tenantPools.closeAll();
+    await settle();
+    connector.finishEnds();
+    await closed;
   });
 
   it("gives a slot freed for a tenant without a pool to that tenant, not to a busy pool's next request", async () => {
@@ -172,5 +194,152 @@ describe("tenant pool admission", () => {
     a.release();
     await closed;
     await expect(tenantPools.run("a", async () => "ran")).rejects.toMatchObject({ status: 503 });
+  });
+
+  it("remembers how often a tenant was seen after its connection closed, and keeps it over a rarer one", async () => {
+    const { connector, tenantPools } = pools({ maxConnections: 2, maxConnectionsPerPool: 1 });
+    for (let use = 0; use < 5; use++) await tenantPools.run("often", async () => {});
+    for (let use = 0; use < 2; use++) await tenantPools.run("rare", async () => {});
+    tenantPools.close("often");
+    await settle();
+    // Back with a new connection, the newest of the two: still the one seen more often.
+    await tenantPools.run("often", async () => {});
+    await tenantPools.run("newcomer", async () => {});
+    expect(connector.endedTenants()).toEqual(["often", "rare"]);
+    await tenantPools.closeAll();
+  });
+
+  it("gives a tenant's connections back one at a time: a busy tenant keeps one when another needs room", async () => {
+    const { connector, tenantPools } = pools({ maxConnections: 3, maxConnectionsPerPool: 3 });
+    const burst = [hold(tenantPools, "busy"), hold(tenantPools, "busy"), hold(tenantPools, "busy")];
+    await settle();
+    for (const request of burst) request.release();
+    await Promise.all(burst.map((request) => request.done));
+    await tenantPools.run("other", async () => {});
+    await tenantPools.run("third", async () => {});
+    expect(connector.endedTenants()).toEqual(["busy", "busy"]);
+    expect(tenantPools.stats()).toMatchObject({ pools: 3, connections: 3 });
+    // Its remaining connection serves it without a new one.
+    await tenantPools.run("busy", async () => {});
+    expect(connector.opened.filter((pool) => pool.tenantId === "busy")).toHaveLength(3);
+    await tenantPools.closeAll();
+  });
+
+  describe("with a fake clock", () => {
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    it("closes connections idle for idleMs one by one, keeping those still used", async () => {
+      vi.useFakeTimers({ toFake: ["setInterval", "clearInterval", "performance"] });
+      const { connector, tenantPools } = pools({ maxConnectionsPerPool: 2, idleMs: 1000 });
+      const burst = [hold(tenantPools, "a"), hold(tenantPools, "a")];
+      await settle();
+      for (const request of burst) request.release();
+      await Promise.all(burst.map((request) => request.done));
+      // One request at a time from here on: one of the two connections is enough.
+      for (let step = 0; step < 6; step++) {
+        vi.advanceTimersByTime(400);
+        await tenantPools.run("a", async () => {});
+      }
+      await settle();
+      expect(connector.endedTenants()).toEqual(["a"]);
+      expect(tenantPools.stats()).toMatchObject({ pools: 1, connections: 1 });
+      vi.advanceTimersByTime(2000);
+      await settle();
+      expect(connector.endedTenants()).toEqual(["a", "a"]);
+      expect(tenantPools.stats()).toMatchObject({ pools: 0, connections: 0 });
+      await tenantPools.closeAll();
+    });
+
+    it("forgets in time: halving makes a tenant that went quiet lose to one busy lately", async () => {
+      vi.useFakeTimers({ toFake: ["setInterval", "clearInterval", "performance"] });
+      // A budget of 2: the sketch halves every 1,000 requests (its smallest sample).
+      const { connector, tenantPools } = pools({ maxConnections: 2, maxConnectionsPerPool: 1 });
+      for (let use = 0; use < 40; use++) await tenantPools.run("old", async () => {});
+      // Spread over many tenants, so that the sketch halves several times.
+      for (let use = 0; use < 3000; use++) {
+        await tenantPools.run(`passing-${use % 500}`, async () => {});
+        if (use % 500 === 0) await tenantPools.run("old", async () => {});
+      }
+      for (let use = 0; use < 10; use++) await tenantPools.run("lately", async () => {});
+      await tenantPools.run("old", async () => {});
+      // Room for a newcomer comes from "old" (40 uses, long ago), not "lately" (10, just now).
+      const ended = connector.endedTenants().length;
+      await tenantPools.run("newcomer", async () => {});
+      expect(connector.endedTenants().slice(ended)).toEqual(["old"]);
+      await tenantPools.closeAll();
+    });
+  });
+
+  it("never exceeds the budget, nor a tenant's share, and serves every request, under any interleaving", async () => {
+    type Step =
+      | { kind: "request"; tenant: number }
+      | { kind: "finish"; pick: number }
+      | { kind: "closed"; pick: number }
+      | { kind: "gone"; tenant: number };
+    const step: fc.Arbitrary<Step> = fc.oneof(
+      fc.record({ kind: fc.constant("request" as const), tenant: fc.integer({ min: 0, max: 5 }) }),
+      fc.record({ kind: fc.constant("finish" as const), pick: fc.nat() }),
+      fc.record({ kind: fc.constant("closed" as const), pick: fc.nat() }),
+      fc.record({ kind: fc.constant("gone" as const), tenant: fc.integer({ min: 0, max: 5 }) }),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(step, { maxLength: 60 }),
+        fc.record({
+          maxConnections: fc.integer({ min: 1, max: 5 }),
+          maxConnectionsPerPool: fc.integer({ min: 1, max: 3 }),
+          maxPools: fc.integer({ min: 1, max: 4 }),
+        }),
+        async (steps, sizes) => {
+          const perPool = Math.min(sizes.maxConnectionsPerPool, sizes.maxConnections);
+          const { connector, tenantPools } = pools({ ...sizes, maxConnectionsPerPool: perPool });
+          connector.holdEnds();
+          const requests: ReturnType<typeof hold>[] = [];
+          const check = () => {
+            const live = connector.live();
+            expect(live.length).toBeLessThanOrEqual(sizes.maxConnections);
+            expect(tenantPools.stats().connections).toBe(live.length);
+            expect(new Set(live.map((pool) => pool.tenantId)).size).toBeLessThanOrEqual(
+              sizes.maxPools,
+            );
+            for (const tenantId of new Set(live.map((pool) => pool.tenantId))) {
+              const open = live.filter((pool) => pool.tenantId === tenantId && !pool.ended);
+              expect(open.length).toBeLessThanOrEqual(perPool);
+            }
+          };
+          for (const next of steps) {
+            if (next.kind === "request") requests.push(hold(tenantPools, `t${next.tenant}`));
+            if (next.kind === "gone") tenantPools.close(`t${next.tenant}`);
+            if (next.kind === "finish") {
+              const running = requests.filter((request) => request.running && !request.released);
+              running[next.pick % Math.max(1, running.length)]?.release();
+            }
+            if (next.kind === "closed") {
+              const ending = connector.opened.filter((pool) => pool.ended && !pool.finished);
+              ending[next.pick % Math.max(1, ending.length)]?.finishEnd();
+            }
+            await settle();
+            check();
+          }
+          // No starvation: with work finishing and connections closing, every request gets in.
+          for (let round = 0; requests.some((request) => !request.released); round++) {
+            expect(round).toBeLessThan(1000);
+            for (const request of requests) if (request.running) request.release();
+            connector.finishEnds();
+            await settle();
+            check();
+          }
+          await Promise.all(requests.map((request) => request.done));
+          const closed = tenantPools.closeAll();
+          await settle();
+          connector.finishEnds();
+          await closed;
+          expect(connector.live()).toEqual([]);
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });

@@ -1,6 +1,6 @@
-import { Link, NavLink, Route, Routes } from "react-router";
+import { Link, Route, Routes } from "react-router";
 import "./operator.css";
-import { Shell, SignOutButton } from "../layout.tsx";
+import { NavList, Shell, SignOutButton } from "../layout.tsx";
 import { NotFoundPage } from "../pages/accounts.tsx";
 import { FleetMigrationPage } from "./fleet-migration.tsx";
 import {
@@ -50,30 +50,24 @@ function OperatorNavigation() {
   const { signedIn, end } = useOperatorSession();
   if (!signedIn) return null;
   return (
-    <nav aria-label="Operators">
-      <ul>
-        <li>
-          <NavLink to="/operator/tenants">Tenants</NavLink>
-        </li>
-        <li>
-          <NavLink to="/operator/failed">Failed provisioning</NavLink>
-        </li>
-        <li>
-          <NavLink to="/operator/servers">Servers</NavLink>
-        </li>
-        <li>
-          <NavLink to="/operator/fleet-migration">Fleet migration</NavLink>
-        </li>
-        <li>
-          <a href={queueBoardUrl()} target="_blank" rel="noreferrer">
-            Queue board<span className="visually-hidden"> (opens in a new tab)</span>
-          </a>
-        </li>
-        <li>
-          <SignOutButton end={end} signIn="/operator/sign-in" />
-        </li>
-      </ul>
-    </nav>
+    <NavList
+      label="Operators"
+      items={[
+        { to: "/operator/tenants", label: "Tenants" },
+        { to: "/operator/failed", label: "Failed provisioning" },
+        { to: "/operator/servers", label: "Servers" },
+        { to: "/operator/fleet-migration", label: "Fleet migration" },
+      ]}
+    >
+      <li>
+        <a href={queueBoardUrl()} target="_blank" rel="noreferrer">
+          Queue board<span className="visually-hidden"> (opens in a new tab)</span>
+        </a>
+      </li>
+      <li>
+        <SignOutButton end={end} signIn="/operator/sign-in" />
+      </li>
+    </NavList>
   );
 }
 

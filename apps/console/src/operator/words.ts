@@ -14,16 +14,8 @@ export const statusWords: Record<TenantStatus, string> = {
 
 export const statuses = Object.keys(statusWords) as TenantStatus[];
 
-// The provisioner's steps in order (services/provisioner/src/provisioning/steps.ts).
-export const steps = [
-  "place",
-  "prepare_template",
-  "create_role",
-  "create_database",
-  "migrate",
-  "grant_access",
-  "activate",
-] as const;
+// The provisioner's steps in order, from the list the provisioner runs.
+export { stepNames as steps } from "@oryn/shared/provisioning-steps";
 
 export function isStatus(value: string | null): value is TenantStatus {
   return value !== null && (statuses as string[]).includes(value);

@@ -1,5 +1,5 @@
 import { Link, useNavigate, useSearchParams } from "react-router";
-import { ErrorNotice, Field, PageTitle } from "../components.tsx";
+import { ErrorNotice, Field, NewPasswordField, PageTitle } from "../components.tsx";
 import { ActionForm } from "../forms.tsx";
 import { useAction } from "../resource.ts";
 import { api, useSession } from "../session.tsx";
@@ -48,15 +48,7 @@ export function AcceptInvitationPage() {
         }}
       >
         <Field label="Your name" name="name" autoComplete="name" hint="For a new account." />
-        <Field
-          label="Password"
-          name="password"
-          type="password"
-          required
-          minLength={10}
-          autoComplete="new-password"
-          hint="Your password if you have an account already; else a new one, at least 10 characters."
-        />
+        <NewPasswordField hint="Your password if you have an account already; else a new one, at least 10 characters." />
       </ActionForm>
     </section>
   );

@@ -1,6 +1,6 @@
 import { useState } from "react";
 import { Link, useSearchParams } from "react-router";
-import { ErrorNotice, Field, Notice, PageTitle } from "../components.tsx";
+import { ErrorNotice, Field, NewPasswordField, Notice, PageTitle } from "../components.tsx";
 import { ActionForm } from "../forms.tsx";
 import { useAction } from "../resource.ts";
 import { api } from "../session.tsx";
@@ -105,15 +105,7 @@ export function ResetPasswordPage() {
             if (answer?.response.ok) setDone(true);
           }}
         >
-          <Field
-            label="New password"
-            name="password"
-            type="password"
-            required
-            minLength={10}
-            autoComplete="new-password"
-            hint="At least 10 characters."
-          />
+          <NewPasswordField label="New password" />
         </ActionForm>
       )}
     </section>

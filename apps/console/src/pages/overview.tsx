@@ -1,4 +1,5 @@
 import type { components } from "@oryn/client";
+import { type StepName, stepNames } from "@oryn/shared/provisioning-steps";
 import { useEffect, useState } from "react";
 import { Link } from "react-router";
 import { Busy, ErrorNotice, formatTime, PageTitle } from "../components.tsx";
@@ -7,16 +8,17 @@ import { api } from "../session.tsx";
 
 type Tenant = components["schemas"]["Tenant"];
 
-// The provisioner's steps in order (services/provisioner/src/provisioning/steps.ts), in words.
-const steps: Array<[string, string]> = [
-  ["place", "Choosing a database server"],
-  ["prepare_template", "Preparing the template"],
-  ["create_role", "Creating the database role"],
-  ["create_database", "Creating the database"],
-  ["migrate", "Creating the tables"],
-  ["grant_access", "Granting access"],
-  ["activate", "Opening the doors"],
-];
+// The provisioner's steps in words: a step added there fails this page's typecheck until named.
+const stepWords: Record<StepName, string> = {
+  place: "Choosing a database server",
+  prepare_template: "Preparing the template",
+  create_role: "Creating the database role",
+  create_database: "Creating the database",
+  migrate: "Creating the tables",
+  grant_access: "Granting access",
+  activate: "Opening the doors",
+};
+const steps = stepNames.map((name) => [name, stepWords[name]] as const);
 
 const statusWords: Record<Tenant["status"], string> = {
   provisioning: "Being set up",

@@ -1,5 +1,5 @@
 import { useState } from "react";
-import { Busy, ErrorNotice, Field, Notice } from "../components.tsx";
+import { Busy, ErrorNotice, Field, NewPasswordField, Notice } from "../components.tsx";
 import { ActionForm } from "../forms.tsx";
 import { useAction, useResource } from "../resource.ts";
 import { api } from "../session.tsx";
@@ -125,14 +125,7 @@ export function Profile() {
           required
           autoComplete="current-password"
         />
-        <Field
-          label="New password"
-          name="newPassword"
-          type="password"
-          required
-          minLength={10}
-          autoComplete="new-password"
-        />
+        <NewPasswordField label="New password" name="newPassword" hint="" />
       </ActionForm>
     </>
   );

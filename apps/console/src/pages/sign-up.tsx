@@ -1,6 +1,6 @@
 import { useState } from "react";
 import { Link, useNavigate, useSearchParams } from "react-router";
-import { Field, Notice, PageTitle } from "../components.tsx";
+import { Field, NewPasswordField, Notice, PageTitle } from "../components.tsx";
 import { ActionForm } from "../forms.tsx";
 import { problemCode } from "../problem.ts";
 import { useAction } from "../resource.ts";
@@ -62,15 +62,7 @@ export function SignUpPage() {
         />
         <Field label="Your name" name="name" required autoComplete="name" />
         <Field label="Email" name="email" type="email" required autoComplete="email" />
-        <Field
-          label="Password"
-          name="password"
-          type="password"
-          required
-          minLength={10}
-          autoComplete="new-password"
-          hint="At least 10 characters."
-        />
+        <NewPasswordField />
       </ActionForm>
       <p>
         Already have an account? <Link to="/sign-in">Sign in</Link>.

@@ -1,6 +1,6 @@
 import type { TransactionSql } from "../database.ts";
 import { enqueue, type Queues } from "../jobs.ts";
-import type { TenantStatus } from "./tenants.ts";
+import type { TenantStatus } from "./tables/tenants.ts";
 
 /** Who asked for a deletion, for the control-plane audit row. */
 export type DeletionRequester = {

@@ -1,15 +1,19 @@
-import type { Sql, TenantStatus, TransactionSql } from "@oryn/shared";
+import type { Sql, TransactionSql } from "@oryn/shared";
+import type { Row } from "@oryn/shared/control-plane/schema";
+import type { TenantStatus } from "@oryn/shared/control-plane/tables/tenants";
 
-export type BillingAccount = {
-  tenantId: string;
-  stripeCustomerId: string;
-  stripeSubscriptionId: string | null;
-  subscriptionStatus: string | null;
-  currentPeriodEnd: Date | null;
-  cancelAtPeriodEnd: boolean;
-  paymentFailedAt: Date | null;
-  syncedAt: Date | null;
-};
+/** The `billing_accounts` table is billing's alone: its queries are here, in the one service. */
+export type BillingAccount = Pick<
+  Row<"billing_accounts">,
+  | "tenantId"
+  | "stripeCustomerId"
+  | "stripeSubscriptionId"
+  | "subscriptionStatus"
+  | "currentPeriodEnd"
+  | "cancelAtPeriodEnd"
+  | "paymentFailedAt"
+  | "syncedAt"
+>;
 
 type Db = Sql | TransactionSql;
 
@@ -22,7 +26,7 @@ export async function findAccount(sql: Db, tenantId: string): Promise<BillingAcc
 }
 
 export async function tenantOfCustomer(sql: Db, customerId: string): Promise<string | undefined> {
-  const [row] = await sql<{ tenantId: string }[]>`
+  const [row] = await sql<Pick<BillingAccount, "tenantId">[]>`
     select tenant_id from billing_accounts where stripe_customer_id = ${customerId}`;
   return row?.tenantId;
 }
@@ -43,17 +47,6 @@ export async function storeCustomer(
   const account = await findAccount(sql, tenantId);
   if (!account) throw new Error(`customer ${customerId} belongs to another tenant`);
   return account.stripeCustomerId;
-}
-
-export type BillingTenant = { id: string; name: string; status: TenantStatus; plan: string };
-
-export async function findBillingTenant(
-  sql: Db,
-  tenantId: string,
-): Promise<BillingTenant | undefined> {
-  const [row] = await sql<BillingTenant[]>`
-    select id, name, status, plan from tenants where id = ${tenantId}`;
-  return row;
 }
 
 /** Tenants billing leaves alone: on their way out, or gone. */

@@ -1,11 +1,7 @@
 import type { Logger, Sql } from "@oryn/shared";
+import { findTenantSummary } from "@oryn/shared/control-plane/tables/tenants";
 import type Stripe from "stripe";
-import {
-  findAccount,
-  findBillingTenant,
-  isClosing,
-  storeCustomer,
-} from "../accounts/billing-accounts.ts";
+import { findAccount, isClosing, storeCustomer } from "../accounts/billing-accounts.ts";
 
 /**
  * The tenant's Stripe customer, made if it has none yet. Called by the `createStripeCustomer`
@@ -21,7 +17,7 @@ export async function ensureStripeCustomer(deps: {
 }): Promise<string | undefined> {
   const existing = await findAccount(deps.sql, deps.tenantId);
   if (existing) return existing.stripeCustomerId;
-  const tenant = await findBillingTenant(deps.sql, deps.tenantId);
+  const tenant = await findTenantSummary(deps.sql, deps.tenantId);
   if (!tenant || isClosing(tenant.status)) return undefined;
   const customer = await deps.stripe.customers.create(
     { name: tenant.name, metadata: { tenantId: tenant.id } },

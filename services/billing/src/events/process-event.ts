@@ -1,10 +1,7 @@
 import { isUuid } from "@oryn/shared";
+import { findTenantSummary } from "@oryn/shared/control-plane/tables/tenants";
 import type Stripe from "stripe";
-import {
-  findBillingTenant,
-  storeCustomer,
-  tenantOfCustomer,
-} from "../accounts/billing-accounts.ts";
+import { storeCustomer, tenantOfCustomer } from "../accounts/billing-accounts.ts";
 import {
   markProcessed,
   type SyncDeps,
@@ -71,7 +68,7 @@ async function tenantOf(deps: SyncDeps, customerId: string): Promise<string | un
   if (known || !deps.stripe) return known;
   const customer = await deps.stripe.customers.retrieve(customerId);
   const tenantId = customer.deleted ? undefined : customer.metadata?.tenantId;
-  if (!tenantId || !isUuid(tenantId) || !(await findBillingTenant(deps.sql, tenantId))) {
+  if (!tenantId || !isUuid(tenantId) || !(await findTenantSummary(deps.sql, tenantId))) {
     return undefined;
   }
   const stored = await storeCustomer(deps.sql, tenantId, customerId).catch(() => undefined);

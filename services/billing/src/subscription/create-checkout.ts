@@ -2,14 +2,12 @@ import { createRoute } from "@hono/zod-openapi";
 import {
   type App,
   access,
-  callOnceForKey,
   idempotencyKeyHeaders,
   principalOf,
   problemResponses,
-  setAnswerHeaders,
 } from "@oryn/shared";
 import type { BillingDeps } from "../deps.ts";
-import { idempotencyOf } from "./idempotency.ts";
+import { sessionOnce } from "./idempotency.ts";
 import { checkoutBody, sessionSchema } from "./schemas.ts";
 import { createCheckoutSession } from "./subscriptions.ts";
 
@@ -36,20 +34,15 @@ const route = createRoute({
 export function registerCreateCheckout(app: App, deps: BillingDeps): void {
   app.openapi(route, async (c) => {
     const input = c.req.valid("json");
-    const idempotency = idempotencyOf(c, c.req.valid("header")["idempotency-key"], input);
-    // With a key, its lock is held while Stripe answers (a retry waits for this session rather
-    // than opening a second); without one, no control-plane connection waits on Stripe.
-    const answer = await callOnceForKey(deps.sql, idempotency, async () => ({
-      status: 200,
-      body: await createCheckoutSession({
+    const key = c.req.valid("header")["idempotency-key"];
+    const session = await sessionOnce(c, deps.sql, { key, body: input }, () =>
+      createCheckoutSession({
         ...deps,
         tenantId: principalOf(c).tenantId,
         plan: input.plan,
         logger: c.get("logger"),
       }),
-      headers: {},
-    }));
-    setAnswerHeaders(c, answer);
-    return c.json(answer.body, 200);
+    );
+    return c.json(session, 200);
   });
 }

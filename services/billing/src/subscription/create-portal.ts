@@ -2,14 +2,12 @@ import { createRoute } from "@hono/zod-openapi";
 import {
   type App,
   access,
-  callOnceForKey,
   idempotencyKeyHeaders,
   principalOf,
   problemResponses,
-  setAnswerHeaders,
 } from "@oryn/shared";
 import type { BillingDeps } from "../deps.ts";
-import { idempotencyOf } from "./idempotency.ts";
+import { sessionOnce } from "./idempotency.ts";
 import { sessionSchema } from "./schemas.ts";
 import { createPortalSession } from "./subscriptions.ts";
 
@@ -32,18 +30,15 @@ const route = createRoute({
 
 export function registerCreatePortal(app: App, deps: BillingDeps): void {
   app.openapi(route, async (c) => {
-    const idempotency = idempotencyOf(c, c.req.valid("header")["idempotency-key"], {});
-    const answer = await callOnceForKey(deps.sql, idempotency, async () => ({
-      status: 200,
-      body: await createPortalSession({
+    const key = c.req.valid("header")["idempotency-key"];
+    const session = await sessionOnce(c, deps.sql, { key, body: {} }, () =>
+      createPortalSession({
         ...deps,
         tenantId: principalOf(c).tenantId,
         returnUrl: deps.urls.portalReturn,
         logger: c.get("logger"),
       }),
-      headers: {},
-    }));
-    setAnswerHeaders(c, answer);
-    return c.json(answer.body, 200);
+    );
+    return c.json(session, 200);
   });
 }

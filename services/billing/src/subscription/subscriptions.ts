@@ -9,8 +9,9 @@ import {
   planSchema,
   type Sql,
 } from "@oryn/shared";
+import { findTenantSummary } from "@oryn/shared/control-plane/tables/tenants";
 import type Stripe from "stripe";
-import { findAccount, findBillingTenant, isClosing } from "../accounts/billing-accounts.ts";
+import { findAccount, isClosing } from "../accounts/billing-accounts.ts";
 import { ensureStripeCustomer } from "../customers/ensure-customer.ts";
 import { stripeProblem } from "../stripe-client.ts";
 
@@ -30,7 +31,7 @@ export async function getSubscription(deps: {
   graceSeconds: number;
   tenantId: string;
 }): Promise<SubscriptionView> {
-  const tenant = await findBillingTenant(deps.sql, deps.tenantId);
+  const tenant = await findTenantSummary(deps.sql, deps.tenantId);
   if (!tenant || isClosing(tenant.status)) throw new ApiError("not_found");
   const account = await findAccount(deps.sql, deps.tenantId);
   const plan = planSchema.safeParse(tenant.plan).data ?? "free";
@@ -133,7 +134,7 @@ function requireStripe(stripe: Stripe | undefined): Stripe {
  * quicker gets it made here, with the same idempotency key, rather than an error.
  */
 async function customerOf(deps: SessionDeps, stripe: Stripe): Promise<string> {
-  const tenant = await findBillingTenant(deps.sql, deps.tenantId);
+  const tenant = await findTenantSummary(deps.sql, deps.tenantId);
   if (!tenant || isClosing(tenant.status)) throw new ApiError("not_found");
   let customer: string | undefined;
   try {

@@ -1,4 +1,8 @@
 import { type PlanName, recordEvent, type TransactionSql } from "@oryn/shared";
+import {
+  lockTenantPlanAndStatus,
+  setTenantPlanAndStatus,
+} from "@oryn/shared/control-plane/tables/tenants";
 import { isClosing } from "../accounts/billing-accounts.ts";
 
 export type TenantChange = { field: "plan" | "status"; from: string; to: string };
@@ -20,9 +24,8 @@ export async function applyToTenant(
     details: Record<string, unknown>;
   },
 ): Promise<TenantChange[]> {
-  const [tenant] = await tx<{ status: string; plan: string }[]>`
-    select status, plan from tenants where id = ${change.tenantId} for update`;
-  if (!tenant || isClosing(tenant.status as never)) return [];
+  const tenant = await lockTenantPlanAndStatus(tx, change.tenantId);
+  if (!tenant || isClosing(tenant.status)) return [];
   const mayMove = tenant.status === "active" || tenant.status === "restricted";
   const status = mayMove ? change.access : tenant.status;
   const changes: TenantChange[] = [];
@@ -30,9 +33,7 @@ export async function applyToTenant(
     changes.push({ field: "plan", from: tenant.plan, to: change.plan });
   if (tenant.status !== status) changes.push({ field: "status", from: tenant.status, to: status });
   if (changes.length === 0) return [];
-  await tx`
-    update tenants set plan = ${change.plan}, status = ${status}, updated_at = now()
-    where id = ${change.tenantId}`;
+  await setTenantPlanAndStatus(tx, change.tenantId, { plan: change.plan, status });
   for (const { field, from, to } of changes) {
     await tx`
       insert into audit_events (tenant_id, action, entity, entity_id, request_id, data)

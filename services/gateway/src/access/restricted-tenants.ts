@@ -1,4 +1,6 @@
-import { ApiError, findTenant, type Sql } from "@oryn/shared";
+import { ApiError, type Principal, type Sql } from "@oryn/shared";
+import { findTenant } from "@oryn/shared/control-plane/tables/tenants";
+import { assertEmailVerified } from "../accounts/verification.ts";
 
 /**
  * A restricted (unpaid) tenant is read-only, at the gateway as in workspace: no one is given new
@@ -12,4 +14,13 @@ export async function assertTenantWritable(sql: Sql, tenantId: string): Promise<
       detail: "The tenant is restricted to reads until its overdue payment is made",
     });
   }
+}
+
+/**
+ * Handing out access (an invitation, an API key): only a person whose address is proved
+ * (`assertEmailVerified`), and only in a tenant that is not restricted.
+ */
+export async function assertMayHandOutAccess(sql: Sql, principal: Principal): Promise<void> {
+  await assertEmailVerified(sql, principal);
+  await assertTenantWritable(sql, principal.tenantId);
 }

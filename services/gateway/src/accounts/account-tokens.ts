@@ -1,5 +1,6 @@
-import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { ApiError, type Sql, type TransactionSql } from "@oryn/shared";
+import { newSecretToken } from "../lib/secret-tokens.ts";
 
 /**
  * The single-use tokens mail carries. Each is 32 random bytes with a prefix that says what it is
@@ -25,7 +26,7 @@ export async function mintAccountToken(
   input: { userId: string; purpose: AccountTokenPurpose; email: string; ttlSeconds: number },
 ): Promise<{ id: string; token: string; expiresAt: Date }> {
   const id = randomUUID();
-  const token = `${prefixes[input.purpose]}${randomBytes(32).toString("base64url")}`;
+  const token = newSecretToken(prefixes[input.purpose]);
   const [row] = await sql<{ expiresAt: Date }[]>`
     insert into account_tokens (id, user_id, purpose, email, token_hash, expires_at)
     values (${id}, ${input.userId}, ${input.purpose}, ${input.email}, ${hashAccountToken(token)},

@@ -1,4 +1,5 @@
 import type { TransactionSql } from "@oryn/shared";
+import { renewMembershipVersionsOfUser } from "@oryn/shared/control-plane/tables/memberships";
 import { revokeAccess } from "../access/revocations.ts";
 
 /**
@@ -17,10 +18,7 @@ export async function endSessions(
     update refresh_tokens set revoked_at = now()
     where user_id = ${userId} and revoked_at is null
       ${options.keepSession ? tx`and family_id <> ${options.keepSession}` : tx``}`;
-  const memberships = await tx<{ tenantId: string; version: string }[]>`
-    update memberships set version = nextval('membership_versions')
-    where user_id = ${userId}
-    returning tenant_id, version`;
+  const memberships = await renewMembershipVersionsOfUser(tx, userId);
   for (const membership of memberships) {
     await revokeAccess(tx, membership.tenantId, userId, Number(membership.version));
   }

@@ -1,17 +1,24 @@
-import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, randomUUID, timingSafeEqual } from "node:crypto";
 import {
   ApiError,
   idCursor,
   type Page,
   pageOf,
-  type Role,
   recordEvent,
   roleAtLeast,
   type Sql,
   type TransactionSql,
 } from "@oryn/shared";
+import {
+  type ApiKeyRow,
+  deleteApiKeyOfTenant,
+  findApiKeyHash,
+  insertApiKey,
+  listApiKeysAfter,
+} from "@oryn/shared/control-plane/tables/api-keys";
 import { recordCallerEvent } from "../audit/audit-events.ts";
 import type { Caller } from "../lib/request.ts";
+import { newSecretToken } from "../lib/secret-tokens.ts";
 import type { ApiKey, CreateApiKeyInput, CreatedApiKey } from "./schemas.ts";
 
 export const apiKeyPrefix = "oryn_";
@@ -22,7 +29,7 @@ export function hashApiKey(key: string): Buffer {
 
 /** A new key: `oryn_` and 32 random bytes; the caller sees it once, the database its hash. */
 export function newApiKey(): GeneratedApiKey {
-  return apiKeyOf(`${apiKeyPrefix}${randomBytes(32).toString("base64url")}`);
+  return apiKeyOf(newSecretToken(apiKeyPrefix));
 }
 
 export type GeneratedApiKey = { key: string; hash: Buffer; displayPrefix: string };
@@ -49,25 +56,15 @@ export async function rederivedApiKey(
   salt: string,
   secrets: Buffer[],
 ): Promise<string> {
-  const [row] = await sql<{ keyHash: Buffer }[]>`select key_hash from api_keys where id = ${id}`;
+  const keyHash = await findApiKeyHash(sql, id);
   for (const secret of secrets) {
     const candidate = derivedApiKey(secret, salt);
-    if (row && timingSafeEqual(candidate.hash, row.keyHash)) return candidate.key;
+    if (keyHash && timingSafeEqual(candidate.hash, keyHash)) return candidate.key;
   }
   throw new ApiError("conflict", {
     detail: "The API key this request made has been deleted since: make a new one",
   });
 }
-
-type ApiKeyRow = {
-  id: string;
-  name: string;
-  role: Role;
-  keyPrefix: string;
-  createdBy: string;
-  createdAt: Date;
-  lastUsedAt: Date | null;
-};
 
 function toApiKey({ createdAt, lastUsedAt, ...row }: ApiKeyRow): ApiKey {
   return {
@@ -93,12 +90,15 @@ export async function createApiKey(
   if (principal.kind === "api_key") {
     throw new ApiError("forbidden", { detail: "API keys are made by people, not by other keys" });
   }
-  const [row] = await tx<ApiKeyRow[]>`
-    insert into api_keys (id, tenant_id, name, role, key_hash, key_prefix, created_by)
-    values (${randomUUID()}, ${principal.tenantId}, ${input.name}, ${input.role}, ${generated.hash},
-            ${generated.displayPrefix}, ${principal.userId})
-    returning id, name, role, key_prefix, created_by, created_at, last_used_at`;
-  if (!row) throw new Error("insert returned nothing");
+  const row = await insertApiKey(tx, {
+    id: randomUUID(),
+    tenantId: principal.tenantId,
+    name: input.name,
+    role: input.role,
+    keyHash: generated.hash,
+    keyPrefix: generated.displayPrefix,
+    createdBy: principal.userId,
+  });
   await recordCallerEvent(tx, caller, {
     action: "api_key_created",
     entity: "api_key",
@@ -114,19 +114,14 @@ export async function listApiKeys(
   tenantId: string,
   page: { limit: number; after: string | undefined },
 ): Promise<Page<ApiKey>> {
-  const rows = await sql<ApiKeyRow[]>`
-    select id, name, role, key_prefix, created_by, created_at, last_used_at from api_keys
-    where tenant_id = ${tenantId} ${page.after ? sql`and id > ${page.after}` : sql``}
-    order by id limit ${page.limit + 1}`;
+  const rows = await listApiKeysAfter(sql, tenantId, page.after, page.limit + 1);
   return pageOf(rows, page.limit, (last) => idCursor.encode(last.id), toApiKey);
 }
 
 /** Deletes one of the caller's tenant's keys; an owner's key only when the caller is an owner. */
 export async function deleteApiKey(tx: TransactionSql, caller: Caller, id: string): Promise<void> {
   const { principal } = caller;
-  const [deleted] = await tx<{ name: string; role: Role }[]>`
-    delete from api_keys where tenant_id = ${principal.tenantId} and id = ${id}
-    returning name, role`;
+  const deleted = await deleteApiKeyOfTenant(tx, principal.tenantId, id);
   if (!deleted) throw new ApiError("not_found");
   // Owners' keys are owners' business: throwing rolls the deletion back.
   if (!roleAtLeast(principal.role, deleted.role)) {

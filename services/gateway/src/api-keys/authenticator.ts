@@ -1,4 +1,5 @@
-import type { Logger, Principal, Role, Sql } from "@oryn/shared";
+import type { Logger, Principal, Sql } from "@oryn/shared";
+import { findStandingApiKey, touchApiKey } from "@oryn/shared/control-plane/tables/api-keys";
 import type { SigningKeys } from "../tokens/signing-keys.ts";
 import { hashApiKey } from "./api-keys.ts";
 
@@ -31,7 +32,7 @@ export function createApiKeyAuthenticator(options: {
     if (now - (lastTouched.get(id) ?? 0) < 60_000) return;
     if (lastTouched.size > 100_000) lastTouched.clear();
     lastTouched.set(id, now);
-    sql`update api_keys set last_used_at = now() where id = ${id}`.catch((error: unknown) =>
+    touchApiKey(sql, id).catch((error: unknown) =>
       options.logger.warn({ err: error, apiKeyId: id }, "could not record an API key's last use"),
     );
   }
@@ -41,13 +42,7 @@ export function createApiKeyAuthenticator(options: {
       // A key is only as good as its creator's membership: once they are removed, or demoted
       // below the key's role, the key stops working, so nobody keeps power through a key they
       // made before losing it.
-      const [row] = await sql<{ id: string; tenantId: string; role: Role }[]>`
-        select k.id, k.tenant_id, k.role
-        from api_keys k
-        join tenants t on t.id = k.tenant_id
-        join memberships m on m.tenant_id = k.tenant_id and m.user_id = k.created_by
-        where k.key_hash = ${hashApiKey(key)} and t.status not in ('deleting', 'deleted')
-          and oryn_role_rank(m.role) >= oryn_role_rank(k.role)`;
+      const row = await findStandingApiKey(sql, hashApiKey(key));
       if (!row) return undefined;
       touch(row.id);
       return {

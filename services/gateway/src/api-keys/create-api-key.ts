@@ -1,42 +1,23 @@
 import { randomBytes } from "node:crypto";
-import { createRoute } from "@hono/zod-openapi";
-import {
-  type App,
-  access,
-  idempotencyKeyHeaders,
-  onceForKey,
-  problemResponses,
-  responseHeaders,
-} from "@oryn/shared";
-import { assertTenantWritable } from "../access/restricted-tenants.ts";
-import { assertEmailVerified } from "../accounts/verification.ts";
+import { type App, createdRoute, onceForKey } from "@oryn/shared";
+import { assertMayHandOutAccess } from "../access/restricted-tenants.ts";
 import type { GatewayDeps } from "../deps.ts";
 import { idempotencyOf, setAnswerHeaders } from "../lib/idempotency.ts";
 import { callerOf } from "../lib/request.ts";
 import { createApiKey, derivedApiKey, newApiKey, rederivedApiKey } from "./api-keys.ts";
 import { type ApiKey, createApiKeyBody, createdApiKeySchema } from "./schemas.ts";
 
-const route = createRoute({
-  method: "post",
+const route = createdRoute({
   operationId: "createApiKey",
   path: "/v1/api-keys",
   tags: ["API keys"],
   summary: "Create an API key, with a role no higher than your own; the key is shown once",
   description:
     "Needs a verified email address (403 `email_unverified`). With an `Idempotency-Key`, a replay shows the same key again (it is derived, never stored).",
-  ...access("admin"),
-  request: {
-    headers: idempotencyKeyHeaders,
-    body: { content: { "application/json": { schema: createApiKeyBody } }, required: true },
-  },
-  responses: {
-    201: {
-      description: "The key",
-      headers: responseHeaders.location("/v1/api-keys/0b7c2c6e-3f5e-4a63-9d57-6e2a1f4b8c10"),
-      content: { "application/json": { schema: createdApiKeySchema } },
-    },
-    ...problemResponses(400, 401, 403, 409, 415, 422, 429),
-  },
+  minimum: "admin",
+  body: createApiKeyBody,
+  created: { description: "The key", schema: createdApiKeySchema },
+  problems: [400, 401, 403, 409, 415, 422, 429],
 });
 
 export function registerCreateApiKey(app: App, deps: GatewayDeps): void {
@@ -44,8 +25,7 @@ export function registerCreateApiKey(app: App, deps: GatewayDeps): void {
     const caller = callerOf(c, deps);
     const input = c.req.valid("json");
     const idempotency = idempotencyOf(c, deps, c.req.valid("header")["idempotency-key"], input);
-    await assertEmailVerified(deps.sql, caller.principal);
-    await assertTenantWritable(deps.sql, caller.principal.tenantId);
+    await assertMayHandOutAccess(deps.sql, caller.principal);
     const secrets = deps.tokens.keys.refreshTokenKeys;
     const salt = randomBytes(16).toString("base64url");
     const [secret] = secrets;

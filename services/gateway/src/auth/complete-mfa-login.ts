@@ -7,7 +7,7 @@ import { personOf } from "../mfa/factors.ts";
 import { noticeMfaChange } from "../mfa/notices.ts";
 import { secondFactorBody } from "../mfa/schemas.ts";
 import { tokensSchema } from "../tokens/issue-tokens.ts";
-import { deliverTokens, sessionCookieHeaders, sessionModeHeaders } from "./session-cookie.ts";
+import { deliverTokens, sessionAnswer, sessionRequest } from "./session-cookie.ts";
 
 const route = createRoute({
   method: "post",
@@ -16,16 +16,9 @@ const route = createRoute({
   ...publicAccess("anyone"),
   tags: ["Auth"],
   summary: "Finish a login with the second factor: a code from the app, or an unused recovery code",
-  request: {
-    headers: sessionModeHeaders,
-    body: { content: { "application/json": { schema: secondFactorBody } }, required: true },
-  },
+  request: sessionRequest(secondFactorBody),
   responses: {
-    200: {
-      description: "Tokens",
-      headers: sessionCookieHeaders,
-      content: { "application/json": { schema: tokensSchema } },
-    },
+    200: sessionAnswer("Tokens", tokensSchema),
     ...problemResponses(400, 401, 403, 415, 422, 429),
   },
 });

@@ -5,7 +5,7 @@ import { auditContextOf } from "../lib/request.ts";
 import { mfaChallengeSchema } from "../mfa/schemas.ts";
 import { tokensSchema } from "../tokens/issue-tokens.ts";
 import { loginBody } from "./schemas.ts";
-import { deliverTokens, sessionCookieHeaders, sessionModeHeaders } from "./session-cookie.ts";
+import { deliverTokens, sessionAnswer, sessionRequest } from "./session-cookie.ts";
 import { logIn } from "./sessions.ts";
 
 const route = createRoute({
@@ -17,17 +17,12 @@ const route = createRoute({
   summary: "Exchange email and password for tokens",
   description:
     "403 `sso_required` for a person whose organisation requires single sign-on (an enforcing SSO connection on their verified domain); its owners keep their password.",
-  request: {
-    headers: sessionModeHeaders,
-    body: { content: { "application/json": { schema: loginBody } }, required: true },
-  },
+  request: sessionRequest(loginBody),
   responses: {
-    200: {
-      description:
-        "Tokens; or, for a person with two-factor authentication on, `{mfaRequired, mfaToken}` for POST /v1/auth/mfa",
-      headers: sessionCookieHeaders,
-      content: { "application/json": { schema: z.union([tokensSchema, mfaChallengeSchema]) } },
-    },
+    200: sessionAnswer(
+      "Tokens; or, for a person with two-factor authentication on, `{mfaRequired, mfaToken}` for POST /v1/auth/mfa",
+      z.union([tokensSchema, mfaChallengeSchema]),
+    ),
     ...problemResponses(400, 401, 403, 415, 422, 429),
   },
 });

@@ -6,7 +6,7 @@ import {
   clearRefreshCookie,
   presentedRefreshToken,
   sessionCookieHeaders,
-  sessionModeHeaders,
+  sessionRequest,
 } from "./session-cookie.ts";
 import { logOut } from "./sessions.ts";
 
@@ -20,10 +20,7 @@ const route = createRoute({
     "End the refresh token's session: its refresh tokens at once, its access tokens within seconds",
   description:
     "In cookie mode (`X-Oryn-Session: cookie`) the session is the cookie's, the body is `{}`, and the answer removes the cookie.",
-  request: {
-    headers: sessionModeHeaders,
-    body: { content: { "application/json": { schema: refreshBody } }, required: true },
-  },
+  request: sessionRequest(refreshBody),
   responses: {
     204: { description: "Logged out", headers: sessionCookieHeaders },
     ...problemResponses(400, 401, 403, 415, 422, 429, 503),

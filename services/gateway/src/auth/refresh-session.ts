@@ -8,8 +8,8 @@ import {
   clearRefreshCookie,
   deliverTokens,
   presentedRefreshToken,
-  sessionCookieHeaders,
-  sessionModeHeaders,
+  sessionAnswer,
+  sessionRequest,
 } from "./session-cookie.ts";
 import { refreshSession } from "./sessions.ts";
 
@@ -22,16 +22,9 @@ const route = createRoute({
   summary: "Rotate a refresh token; a reused one revokes its whole family",
   description:
     "In cookie mode (`X-Oryn-Session: cookie`, the console) the refresh token is the cookie's, the body is `{}`, and the new one replaces the cookie.",
-  request: {
-    headers: sessionModeHeaders,
-    body: { content: { "application/json": { schema: refreshBody } }, required: true },
-  },
+  request: sessionRequest(refreshBody),
   responses: {
-    200: {
-      description: "Tokens",
-      headers: sessionCookieHeaders,
-      content: { "application/json": { schema: tokensSchema } },
-    },
+    200: sessionAnswer("Tokens", tokensSchema),
     ...problemResponses(400, 401, 403, 415, 422, 429),
   },
 });

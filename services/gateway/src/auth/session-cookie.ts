@@ -49,6 +49,26 @@ export const sessionCookieHeaders = {
   },
 };
 
+/**
+ * The request of a route that may open a session: `headers` (the cookie-mode header, with an
+ * `Idempotency-Key` for signups) and a JSON body of `body`.
+ */
+export function sessionRequest<
+  B extends z.ZodType,
+  H extends z.ZodObject = typeof sessionModeHeaders,
+>(body: B, headers: H = sessionModeHeaders as unknown as H) {
+  return { headers, body: { content: { "application/json": { schema: body } }, required: true } };
+}
+
+/** An answer of such a route: `schema` as JSON, and in cookie mode the refresh token's cookie. */
+export function sessionAnswer<S extends z.ZodType>(description: string, schema: S) {
+  return {
+    description,
+    headers: sessionCookieHeaders,
+    content: { "application/json": { schema } },
+  };
+}
+
 export function inCookieMode(c: Context<AppEnv>): boolean {
   return c.req.header(sessionModeHeader) === "cookie";
 }

@@ -1,4 +1,9 @@
-import { ApiError, type Role, type Sql, type TransactionSql } from "@oryn/shared";
+import { ApiError, type Sql, type TransactionSql } from "@oryn/shared";
+import {
+  findLiveMembership,
+  type LiveMembership,
+  listLiveMembershipsOfUser,
+} from "@oryn/shared/control-plane/tables/memberships";
 import { type AuditContext, recordAuditEvent } from "../audit/audit-events.ts";
 import { createMfaChallenge } from "../mfa/challenges.ts";
 import { hasActiveTotp } from "../mfa/factors.ts";
@@ -16,8 +21,6 @@ import type { LoginLimiter } from "./login-limiter.ts";
 import type { LoginInput } from "./schemas.ts";
 
 // Sessions: logging in, rotating a refresh token, logging out.
-
-type Membership = { tenantId: string; slug: string; role: Role; version: string };
 
 /**
  * The answer for an unknown email and for a wrong password is the same, and takes about as long
@@ -63,11 +66,7 @@ export async function logIn(deps: {
     throw ssoRequired();
   }
 
-  const memberships = await sql<Membership[]>`
-    select m.tenant_id, t.slug, m.role, m.version
-    from memberships m join tenants t on t.id = m.tenant_id
-    where m.user_id = ${user.id} and t.status not in ('deleting', 'deleted')
-    order by m.created_at`;
+  const memberships = await listLiveMembershipsOfUser(sql, user.id);
   const membership = pickMembership(memberships, input.tenant);
   await deps.limiter.succeeded(input.email, deps.context.ip);
   if (await hasActiveTotp(sql, user.id)) {
@@ -105,7 +104,7 @@ export async function logIn(deps: {
   );
 }
 
-function pickMembership(memberships: Membership[], slug: string | undefined): Membership {
+function pickMembership(memberships: LiveMembership[], slug: string | undefined): LiveMembership {
   if (slug !== undefined) {
     const chosen = memberships.find((membership) => membership.slug === slug);
     if (!chosen) throw new ApiError("invalid_credentials");
@@ -140,10 +139,7 @@ export async function refreshSession(
     client,
   });
   if (!redemption.ok) return undefined;
-  const [membership] = await tx<{ role: Role; version: string }[]>`
-    select m.role, m.version from memberships m join tenants t on t.id = m.tenant_id
-    where m.tenant_id = ${redemption.tenantId} and m.user_id = ${redemption.userId}
-      and t.status not in ('deleting', 'deleted')`;
+  const membership = await findLiveMembership(tx, redemption.tenantId, redemption.userId);
   if (!membership) {
     await revokeFamily(tx, redemption.familyId);
     return undefined;

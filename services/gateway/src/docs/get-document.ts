@@ -11,7 +11,8 @@ export function registerGetDocument(app: App, deps: GatewayDeps, own: () => obje
   const merged = createMergedDocument({
     own,
     upstreams: [
-      { name: "workspace", url: deps.config.WORKSPACE_URL },
+      // Any replica's document is the same: the first healthy one's.
+      { name: "workspace", url: () => deps.upstreams.workspace.urls() },
       { name: "billing", url: deps.config.BILLING_URL },
       { name: "provisioner", url: deps.config.PROVISIONER_URL },
     ],

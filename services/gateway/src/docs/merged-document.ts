@@ -12,7 +12,8 @@ type Document = {
   [key: string]: unknown;
 };
 
-type Upstream = { name: keyof typeof upstreamPaths; url: string };
+/** One URL, or (workspace's replicas) the URLs to try in turn, healthy ones first. */
+type Upstream = { name: keyof typeof upstreamPaths; url: string | (() => string[]) };
 
 /** The merged document as it is served: its JSON, encoded once, and the strong ETag of it. */
 export type BuiltDocument = { body: Uint8Array<ArrayBuffer>; etag: string };
@@ -43,17 +44,24 @@ export function createMergedDocument(options: {
   let refreshing: Promise<BuiltDocument> | undefined;
 
   async function fetchUpstream(upstream: Upstream): Promise<void> {
-    try {
-      const answer = await fetch(new URL("/openapi.json", upstream.url), {
-        signal: AbortSignal.timeout(2_000),
-      });
-      if (!answer.ok) throw new Error(`answered ${answer.status}`);
-      const text = await answer.text();
-      JSON.parse(text);
-      fetched.set(upstream.name, text);
-    } catch (error) {
-      // The last good copy stays in use.
-      options.logger.warn({ err: error, upstream: upstream.name }, "upstream OpenAPI unavailable");
+    const urls = typeof upstream.url === "string" ? [upstream.url] : upstream.url();
+    for (const url of urls) {
+      try {
+        const answer = await fetch(new URL("/openapi.json", url), {
+          signal: AbortSignal.timeout(2_000),
+        });
+        if (!answer.ok) throw new Error(`answered ${answer.status}`);
+        const text = await answer.text();
+        JSON.parse(text);
+        fetched.set(upstream.name, text);
+        return;
+      } catch (error) {
+        // The next replica, if any; otherwise the last good copy stays in use.
+        options.logger.warn(
+          { err: error, upstream: upstream.name, url },
+          "upstream OpenAPI unavailable",
+        );
+      }
     }
   }
 

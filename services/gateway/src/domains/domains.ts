@@ -7,6 +7,7 @@ import {
   type Sql,
   type TransactionSql,
 } from "@oryn/shared";
+import { lockTenant } from "@oryn/shared/control-plane/tables/tenants";
 import { recordCallerEvent } from "../audit/audit-events.ts";
 import type { Caller } from "../lib/request.ts";
 import type { TxtReader } from "./dns-proof.ts";
@@ -58,7 +59,7 @@ export async function createDomain(
     });
   }
   const tenantId = caller.principal.tenantId;
-  await tx`select 1 from tenants where id = ${tenantId} for update`;
+  await lockTenant(tx, tenantId);
   const [count] = await tx<{ n: number }[]>`
     select count(*)::int as n from tenant_domains where tenant_id = ${tenantId}`;
   if ((count?.n ?? 0) >= maxDomainsPerTenant) {

@@ -7,9 +7,9 @@ import {
   type Logger,
   type Queues,
   type Sql,
-  type TenantStatus,
   type TransactionSql,
 } from "@oryn/shared";
+import { lockTenantStatus } from "@oryn/shared/control-plane/tables/tenants";
 import type { TenantExport } from "./schemas.ts";
 
 type ExportRow = {
@@ -46,12 +46,11 @@ export async function requestExport(
   tx: TransactionSql,
   input: { tenantId: string; requestedBy: string; ttlSeconds: number },
 ): Promise<{ export: TenantExport; created: boolean }> {
-  const [tenant] = await tx<{ status: TenantStatus }[]>`
-    select status from tenants where id = ${input.tenantId} for update`;
-  if (!tenant || tenant.status === "deleting" || tenant.status === "deleted") {
+  const status = await lockTenantStatus(tx, input.tenantId);
+  if (!status || status === "deleting" || status === "deleted") {
     throw new ApiError("not_found");
   }
-  if (tenant.status !== "active" && tenant.status !== "restricted") {
+  if (status !== "active" && status !== "restricted") {
     throw new ApiError("tenant_not_ready", { detail: "There is nothing to export yet" });
   }
   const [running] = await tx<ExportRow[]>`

@@ -1,4 +1,5 @@
 import { ApiError, type TransactionSql } from "@oryn/shared";
+import { lockTenant } from "@oryn/shared/control-plane/tables/tenants";
 import { recordCallerEvent } from "../audit/audit-events.ts";
 import type { Caller } from "../lib/request.ts";
 import { syncMembership } from "../scim/memberships.ts";
@@ -22,7 +23,7 @@ export async function setGroupRoles(
     seen.add(key);
   }
   if (errors.length > 0) throw new ApiError("validation_failed", { errors });
-  await tx`select 1 from tenants where id = ${tenantId} for update`;
+  await lockTenant(tx, tenantId);
   const { before, after } = await replaceGroupRoles(tx, tenantId, items);
   await recordCallerEvent(tx, caller, {
     action: "sso_group_roles_changed",

@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { type App, problemResponses, publicAccess } from "@oryn/shared";
 import { sendAfterCommit } from "../accounts/account-mail.ts";
-import { deliverTokens, sessionCookieHeaders, sessionModeHeaders } from "../auth/session-cookie.ts";
+import { deliverTokens, sessionAnswer, sessionRequest } from "../auth/session-cookie.ts";
 import type { GatewayDeps } from "../deps.ts";
 import { auditContextOf } from "../lib/request.ts";
 import { mfaChallengeSchema } from "../mfa/schemas.ts";
@@ -16,17 +16,12 @@ const route = createRoute({
   tags: ["Invitations"],
   summary: "Accept an invitation: creates the account, or joins an existing one with its password",
   ...publicAccess("anyone"),
-  request: {
-    headers: sessionModeHeaders,
-    body: { content: { "application/json": { schema: acceptInvitationBody } }, required: true },
-  },
+  request: sessionRequest(acceptInvitationBody),
   responses: {
-    200: {
-      description:
-        "Tokens for the new membership; or, for an existing account with two-factor authentication on, `{mfaRequired, mfaToken}` for POST /v1/auth/mfa",
-      headers: sessionCookieHeaders,
-      content: { "application/json": { schema: z.union([tokensSchema, mfaChallengeSchema]) } },
-    },
+    200: sessionAnswer(
+      "Tokens for the new membership; or, for an existing account with two-factor authentication on, `{mfaRequired, mfaToken}` for POST /v1/auth/mfa",
+      z.union([tokensSchema, mfaChallengeSchema]),
+    ),
     ...problemResponses(400, 401, 402, 403, 409, 415, 422, 429),
   },
 });

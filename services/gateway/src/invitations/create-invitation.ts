@@ -1,43 +1,26 @@
-import { createRoute } from "@hono/zod-openapi";
-import {
-  type App,
-  access,
-  idempotencyKeyHeaders,
-  type MailRequest,
-  onceForKey,
-  problemResponses,
-  responseHeaders,
-} from "@oryn/shared";
-import { assertTenantWritable } from "../access/restricted-tenants.ts";
+import { type App, createdRoute, type MailRequest, onceForKey } from "@oryn/shared";
+import { assertMayHandOutAccess } from "../access/restricted-tenants.ts";
 import { sendAfterCommit } from "../accounts/account-mail.ts";
-import { assertEmailVerified } from "../accounts/verification.ts";
 import type { GatewayDeps } from "../deps.ts";
 import { idempotencyOf, setAnswerHeaders } from "../lib/idempotency.ts";
 import { callerOf } from "../lib/request.ts";
 import { createInvitation } from "./invitations.ts";
 import { createInvitationBody, type Invitation, invitationSchema } from "./schemas.ts";
 
-const route = createRoute({
-  method: "post",
+const route = createdRoute({
   operationId: "createInvitation",
   path: "/v1/invitations",
   tags: ["Invitations"],
   summary: "Invite someone by email, with a role no higher than your own",
   description:
     "The single-use token goes to the invitee by email only, never to the inviter. Needs a verified email address (403 `email_unverified`).",
-  ...access("admin"),
-  request: {
-    headers: idempotencyKeyHeaders,
-    body: { content: { "application/json": { schema: createInvitationBody } }, required: true },
+  minimum: "admin",
+  body: createInvitationBody,
+  created: {
+    description: "The invitation; its token is on its way to the invitee",
+    schema: invitationSchema,
   },
-  responses: {
-    201: {
-      description: "The invitation; its token is on its way to the invitee",
-      headers: responseHeaders.location("/v1/invitations/0b7c2c6e-3f5e-4a63-9d57-6e2a1f4b8c10"),
-      content: { "application/json": { schema: invitationSchema } },
-    },
-    ...problemResponses(400, 401, 402, 403, 409, 415, 422, 429),
-  },
+  problems: [400, 401, 402, 403, 409, 415, 422, 429],
 });
 
 export function registerCreateInvitation(app: App, deps: GatewayDeps): void {
@@ -45,8 +28,7 @@ export function registerCreateInvitation(app: App, deps: GatewayDeps): void {
     const caller = callerOf(c, deps);
     const input = c.req.valid("json");
     const idempotency = idempotencyOf(c, deps, c.req.valid("header")["idempotency-key"], input);
-    await assertEmailVerified(deps.sql, caller.principal);
-    await assertTenantWritable(deps.sql, caller.principal.tenantId);
+    await assertMayHandOutAccess(deps.sql, caller.principal);
     let mail: MailRequest[] = [];
     const answer = await deps.sql.begin((tx) =>
       onceForKey<Invitation>(tx, idempotency, async () => {

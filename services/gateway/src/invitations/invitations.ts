@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import {
   ApiError,
   idCursor,
@@ -11,11 +11,13 @@ import {
   type Sql,
   type TransactionSql,
 } from "@oryn/shared";
+import { addMembership, lockMemberships } from "@oryn/shared/control-plane/tables/memberships";
 import { type AccountTokenSettings, verificationMail } from "../accounts/verification.ts";
 import { type AuditContext, recordAuditEvent, recordCallerEvent } from "../audit/audit-events.ts";
 import type { LoginLimiter } from "../auth/login-limiter.ts";
 import type { Caller } from "../lib/request.ts";
-import { addMembership, assertMemberCapAllows, lockMemberships } from "../members/members.ts";
+import { newSecretToken } from "../lib/secret-tokens.ts";
+import { assertMemberCapAllows } from "../members/members.ts";
 import { createMfaChallenge } from "../mfa/challenges.ts";
 import { hasActiveTotp } from "../mfa/factors.ts";
 import { hashPassword, verifyPassword } from "../passwords/passwords.ts";
@@ -44,7 +46,7 @@ function toInvitation(row: InvitationRow): Invitation {
 const tokenPrefix = "oinv_";
 
 function newInvitationToken(): string {
-  return `${tokenPrefix}${randomBytes(32).toString("base64url")}`;
+  return newSecretToken(tokenPrefix);
 }
 
 function hashInvitationToken(token: string): Buffer {

@@ -1,8 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import { type App, access, problemResponses } from "@oryn/shared";
-import { assertTenantWritable } from "../access/restricted-tenants.ts";
+import { assertMayHandOutAccess } from "../access/restricted-tenants.ts";
 import { sendAfterCommit } from "../accounts/account-mail.ts";
-import { assertEmailVerified } from "../accounts/verification.ts";
 import type { GatewayDeps } from "../deps.ts";
 import { callerOf } from "../lib/request.ts";
 import { idParams } from "../lib/schemas.ts";
@@ -26,8 +25,7 @@ export function registerResendInvitation(app: App, deps: GatewayDeps): void {
   app.openapi(route, async (c) => {
     const caller = callerOf(c, deps);
     const { id } = c.req.valid("param");
-    await assertEmailVerified(deps.sql, caller.principal);
-    await assertTenantWritable(deps.sql, caller.principal.tenantId);
+    await assertMayHandOutAccess(deps.sql, caller.principal);
     const mail = await deps.sql.begin((tx) =>
       resendInvitation(tx, caller, id, { ttlSeconds: deps.config.INVITATION_TTL_SECONDS }),
     );

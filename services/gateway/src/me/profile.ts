@@ -1,4 +1,5 @@
-import { ApiError, type Principal, type Role, type Sql, type TransactionSql } from "@oryn/shared";
+import { ApiError, type Principal, type Sql, type TransactionSql } from "@oryn/shared";
+import { listLiveMembershipsOfUser } from "@oryn/shared/control-plane/tables/memberships";
 import { hasActiveTotp } from "../mfa/factors.ts";
 import type { Profile } from "./schemas.ts";
 
@@ -14,13 +15,7 @@ export async function profileOf(sql: Sql | TransactionSql, userId: string): Prom
   const [user] = await sql<{ id: string; email: string; name: string; verified: boolean }[]>`
     select id, email, name, email_verified_at is not null as verified from users where id = ${userId}`;
   if (!user) throw new ApiError("not_found");
-  const memberships = await sql<
-    { tenantId: string; slug: string; tenantName: string; role: Role }[]
-  >`
-    select t.id as tenant_id, t.slug, t.name as tenant_name, m.role
-    from memberships m join tenants t on t.id = m.tenant_id
-    where m.user_id = ${userId} and t.status not in ('deleting', 'deleted')
-    order by m.created_at`;
+  const memberships = await listLiveMembershipsOfUser(sql, userId);
   return {
     id: user.id,
     email: user.email,

@@ -10,51 +10,21 @@ import {
   type Sql,
   type TransactionSql,
 } from "@oryn/shared";
+import {
+  deleteMembership,
+  lockMemberships,
+  type Member as MemberRow,
+  setMembershipRole,
+} from "@oryn/shared/control-plane/tables/memberships";
+import { findTenantPlan } from "@oryn/shared/control-plane/tables/tenants";
 import { revokeAccess } from "../access/revocations.ts";
 import { recordCallerEvent } from "../audit/audit-events.ts";
 import type { Caller } from "../lib/request.ts";
 import { revokeUserSessions } from "../tokens/refresh-tokens.ts";
 import type { Member } from "./schemas.ts";
 
-type MemberRow = {
-  userId: string;
-  email: string;
-  name: string;
-  role: Role;
-  createdAt: Date;
-  version: string;
-};
-
 function toMember(row: MemberRow): Member {
   return { ...row, createdAt: row.createdAt.toISOString() };
-}
-
-/** Adds a membership and answers its version, the number the member's access tokens carry. */
-export async function addMembership(
-  tx: TransactionSql,
-  input: { tenantId: string; userId: string; role: Role },
-): Promise<number> {
-  const [row] = await tx<{ version: string }[]>`
-    insert into memberships (tenant_id, user_id, role)
-    values (${input.tenantId}, ${input.userId}, ${input.role})
-    returning version`;
-  if (!row) throw new Error("insert returned nothing");
-  return Number(row.version);
-}
-
-/**
- * The tenant's memberships, locked for the rest of the transaction: every change that could
- * leave a tenant without an owner, or past its plan's member cap, takes this lock first, so two
- * concurrent changes are counted one after the other.
- */
-export async function lockMemberships(
-  tx: TransactionSql,
-  tenantId: string,
-): Promise<{ userId: string; role: Role }[]> {
-  // Locking the tenant row serializes even when the change adds a row (no member row to lock).
-  await tx`select 1 from tenants where id = ${tenantId} for update`;
-  return tx<{ userId: string; role: Role }[]>`
-    select user_id, role from memberships where tenant_id = ${tenantId}`;
 }
 
 /** Refuses a change that would leave the tenant without an owner (409). */
@@ -81,11 +51,11 @@ export async function assertMemberCapAllows(
   tenantId: string,
   members: number,
 ): Promise<void> {
-  const [tenant] = await tx<{ plan: string }[]>`select plan from tenants where id = ${tenantId}`;
-  const cap = limitsOf(tenant?.plan ?? "free").members;
+  const plan = (await findTenantPlan(tx, tenantId)) ?? "free";
+  const cap = limitsOf(plan).members;
   if (members + 1 > cap) {
     throw new ApiError("plan_limit_reached", {
-      detail: `The ${tenant?.plan ?? "free"} plan allows ${cap} members`,
+      detail: `The ${plan} plan allows ${cap} members`,
     });
   }
 }
@@ -127,13 +97,7 @@ export async function changeMemberRole(
   if (!target) throw new ApiError("not_found");
   assertMayTouch(principal, target.role, role);
   assertOwnerRemains(memberships, { userId, newRole: role });
-  const [updated] = await tx<MemberRow[]>`
-    with changed as (
-      update memberships set role = ${role}, version = nextval('membership_versions')
-      where tenant_id = ${principal.tenantId} and user_id = ${userId}
-      returning user_id, role, created_at, version)
-    select c.user_id, u.email, u.name, c.role, c.created_at, c.version
-    from changed c join users u on u.id = c.user_id`;
+  const updated = await setMembershipRole(tx, principal.tenantId, userId, role);
   if (!updated) throw new ApiError("not_found");
   if (target.role !== role) {
     // Tokens carrying the old role stop working; a refresh gives one with the new role.
@@ -163,7 +127,7 @@ export async function removeMember(
   if (!target) throw new ApiError("not_found");
   assertMayTouch(principal, target.role);
   assertOwnerRemains(memberships, { userId, newRole: null });
-  await tx`delete from memberships where tenant_id = ${principal.tenantId} and user_id = ${userId}`;
+  await deleteMembership(tx, principal.tenantId, userId);
   await revokeUserSessions(tx, principal.tenantId, userId);
   await revokeAccess(tx, principal.tenantId, userId);
   await recordCallerEvent(tx, caller, {

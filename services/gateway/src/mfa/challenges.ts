@@ -1,7 +1,9 @@
-import { createHash, randomBytes, randomUUID } from "node:crypto";
-import { ApiError, type Role, type Sql, type TransactionSql } from "@oryn/shared";
+import { createHash, randomUUID } from "node:crypto";
+import { ApiError, type Sql, type TransactionSql } from "@oryn/shared";
+import { findLiveMembership } from "@oryn/shared/control-plane/tables/memberships";
 import { type AuditContext, recordAuditEvent } from "../audit/audit-events.ts";
 import type { LoginLimiter } from "../auth/login-limiter.ts";
+import { newSecretToken } from "../lib/secret-tokens.ts";
 import { issueTokens, type TokenSettings, type Tokens } from "../tokens/issue-tokens.ts";
 import { acceptSecondFactor } from "./factors.ts";
 import type { MfaSettings } from "./totp.ts";
@@ -19,7 +21,7 @@ export async function createMfaChallenge(
   sql: Sql | TransactionSql,
   subject: { userId: string; tenantId: string },
 ): Promise<string> {
-  const token = `omt_${randomBytes(32).toString("base64url")}`;
+  const token = newSecretToken("omt_");
   await sql`
     insert into mfa_challenges (id, token_hash, user_id, tenant_id, expires_at)
     values (${randomUUID()}, ${hashOf(token)}, ${subject.userId}, ${subject.tenantId},
@@ -67,10 +69,7 @@ export async function completeMfaLogin(deps: {
       update mfa_challenges set used_at = now() where id = ${challenge.id} and used_at is null
       returning id`;
       if (!spent) throw refused;
-      const [membership] = await tx<{ role: Role; version: string }[]>`
-      select m.role, m.version from memberships m join tenants t on t.id = m.tenant_id
-      where m.tenant_id = ${tenantId} and m.user_id = ${userId}
-        and t.status not in ('deleting', 'deleted')`;
+      const membership = await findLiveMembership(tx, tenantId, userId);
       // Removed since the password step: answered as login answers it, and not a wrong code (no
       // count against the person's code limit, no mfa_failed in the log, the code not spent).
       if (!membership) throw new ApiError("invalid_credentials");

@@ -24,7 +24,12 @@ export function servedBy(upstream: keyof typeof upstreamPaths, path: string): bo
 export async function forwardOptions(deps: GatewayDeps, c: Context<AppEnv>) {
   const principal = principalOf(c);
   const clientIp = deps.clientIp(c);
-  return { clientIp, authorization: await upstreamAuthorization(deps, principal) };
+  // The tenant picks the replica (workspace's pools are per tenant: see createUpstream).
+  return {
+    clientIp,
+    authorization: await upstreamAuthorization(deps, principal),
+    tenant: principal.tenantId,
+  };
 }
 
 /** The `Authorization` the upstream gets: the client's own, or a JWT standing for an API key. */

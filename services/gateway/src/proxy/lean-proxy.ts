@@ -123,7 +123,8 @@ export async function createLeanProxy(
         }
       }
       route = request.route;
-      const authorization = await upstreamAuthorization(deps, required(principal));
+      const caller = required(principal);
+      const authorization = await upstreamAuthorization(deps, caller);
       if (hasBody && !bodyRead) {
         body = await readBody(incoming, Number.POSITIVE_INFINITY);
         bodyRead = true;
@@ -136,6 +137,7 @@ export async function createLeanProxy(
         requestId,
         clientIp: clientIp(),
         authorization,
+        tenant: caller.tenantId,
       });
       status = answered.status;
       answerHeaders = answered.headers;

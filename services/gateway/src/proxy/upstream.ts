@@ -1,6 +1,7 @@
 import { ApiError, type AppEnv, injectTraceContext } from "@oryn/shared";
 import type { Context } from "hono";
 import { type Dispatcher, errors, Pool } from "undici";
+import { createReplicaSet, type ReplicaSetOptions } from "./replicas.ts";
 
 // Only these request headers go upstream: anything else a client sends (x-oryn-*, forged
 // x-forwarded-*, hop-by-hop headers) stops here.
@@ -34,7 +35,7 @@ export type Upstream = {
   /** `authorization` replaces the client's header (an API key travels upstream as a JWT). */
   forward(
     c: Context<AppEnv>,
-    options: { clientIp: string; authorization?: string },
+    options: { clientIp: string; authorization?: string; tenant?: string },
   ): Promise<Response>;
   /**
    * The same exchange for the lean proxy path, without a hono context: `header` reads the
@@ -48,28 +49,58 @@ export type Upstream = {
     requestId: string;
     clientIp: string;
     authorization: string | undefined;
+    /** Whose request it is: with several replicas, it picks the one that serves this tenant. */
+    tenant?: string | undefined;
   }): Promise<{ status: number; headers: Record<string, string | string[]>; body: Buffer }>;
+  /** The replicas' base URLs, healthy ones first (for what asks one of them only). */
+  urls(): string[];
   close(): Promise<void>;
 };
 
 /**
- * A pool of keep-alive connections to one upstream service. Requests and answers are buffered:
- * bodies are small JSON, the size was already limited, and a buffered answer lets an upstream
- * failure become a clean problem+json instead of a half-sent response.
+ * A pool of keep-alive connections to each replica of one upstream service. Requests and answers
+ * are buffered: bodies are small JSON, the size was already limited, and a buffered answer lets an
+ * upstream failure become a clean problem+json instead of a half-sent response.
+ *
+ * With several replicas (`baseUrls`), each tenant's requests go to one of them by rendezvous
+ * hashing (replicas.ts), and to the next in that tenant's order when a connection to it cannot
+ * be made. One replica works exactly as a single upstream always did.
  */
 export function createUpstream(
   name: string,
-  baseUrl: string,
-  options: { timeoutMs: number },
+  baseUrls: string | string[],
+  options: { timeoutMs: number } & Pick<ReplicaSetOptions, "ejectMs">,
 ): Upstream {
-  const pool = new Pool(baseUrl, {
-    connections: 128,
-    pipelining: 1,
-    keepAliveTimeout: 30_000,
-    connectTimeout: Math.min(options.timeoutMs, 2_000),
-    headersTimeout: options.timeoutMs,
-    bodyTimeout: options.timeoutMs,
-  });
+  const urls = [baseUrls].flat();
+  const pools = urls.map(
+    (url) =>
+      new Pool(url, {
+        connections: 128,
+        pipelining: 1,
+        keepAliveTimeout: 30_000,
+        connectTimeout: Math.min(options.timeoutMs, 2_000),
+        headersTimeout: options.timeoutMs,
+        bodyTimeout: options.timeoutMs,
+      }),
+  );
+  const replicas = createReplicaSet(urls, { ejectMs: options.ejectMs });
+  /** The request on the tenant's replica, or the next ones in its order while none connects. */
+  async function dispatch(tenant: string | undefined, request: Dispatcher.DispatchOptions) {
+    const order = replicas.order(tenant);
+    for (let attempt = 0; ; attempt++) {
+      const replica = order[attempt] as number;
+      try {
+        const answer = await buffered(pools[replica] as Pool, request);
+        replicas.answered(replica);
+        return answer;
+      } catch (error) {
+        const unconnected = neverConnected(error);
+        if (unconnected) replicas.failed(replica);
+        const retry = unconnected || (safeMethods.has(request.method) && socketFailed(error));
+        if (!retry || attempt + 1 >= order.length) throw error;
+      }
+    }
+  }
   const exchange: Upstream["exchange"] = async (request) => {
     const headers: Record<string, string> = {};
     for (const header of forwardedRequestHeaders) {
@@ -81,7 +112,7 @@ export function createUpstream(
     headers["x-forwarded-for"] = request.clientIp;
     injectTraceContext(headers);
     try {
-      return await buffered(pool, {
+      return await dispatch(request.tenant, {
         path: request.target,
         method: request.method as "GET",
         headers,
@@ -93,7 +124,7 @@ export function createUpstream(
   };
   return {
     exchange,
-    async forward(c, { clientIp, authorization }) {
+    async forward(c, { clientIp, authorization, tenant }) {
       const hasBody = !["GET", "HEAD"].includes(c.req.method);
       const body = hasBody ? Buffer.from(await c.req.arrayBuffer()) : undefined;
       const url = new URL(c.req.url);
@@ -105,6 +136,7 @@ export function createUpstream(
         requestId: c.get("requestId"),
         clientIp,
         authorization,
+        tenant,
       });
       // A Uint8Array, not an ArrayBuffer: @hono/node-server writes the former straight to the
       // socket, and wraps the latter in a full web Response whose body it then streams.
@@ -113,8 +145,31 @@ export function createUpstream(
       // newResponse keeps what the gateway already set (rate-limit headers, request id).
       return c.newResponse(nullBody ? null : payload, answer.status as 200, answer.headers);
     },
-    close: () => pool.close(),
+    urls: () => replicas.listed().map((replica) => urls[replica] as string),
+    close: () => Promise.all(pools.map((pool) => pool.close())).then(() => {}),
   };
+}
+
+const safeMethods = new Set(["GET", "HEAD"]);
+
+/**
+ * The connection was never made (refused, unreachable, not resolved, connect timeout), so no byte
+ * of the request reached the replica: any request, a POST included, may go to another one. A
+ * failure after connecting (a reset, a closed socket, a timeout waiting for the answer) may come
+ * after the replica got, and acted on, the request: only safe methods are sent again then, as a
+ * non-idempotent request must never be applied twice.
+ */
+function neverConnected(error: unknown): boolean {
+  if (error instanceof errors.ConnectTimeoutError) return true;
+  const { code, syscall } = error as { code?: string; syscall?: string };
+  return syscall === "connect" || code === "ENOTFOUND" || code === "EAI_AGAIN";
+}
+
+/** The connection broke under the request (a replica killed while it was being served). */
+function socketFailed(error: unknown): boolean {
+  if (error instanceof errors.SocketError) return true;
+  const { code } = error as { code?: string };
+  return code === "ECONNRESET" || code === "EPIPE";
 }
 
 /**

@@ -37,6 +37,11 @@ export function longestRefusal<T extends WindowCount>(refused: T[]): T {
   return refused.reduce((a, b) => (b.state.msBeforeNext > a.state.msBeforeNext ? b : a));
 }
 
+/** The whole seconds until a window reopens, at least 1: Retry-After never says 0. */
+function secondsUntil(msBeforeNext: number): number {
+  return Math.max(1, Math.ceil(msBeforeNext / 1000));
+}
+
 /**
  * Retry-After for a refusal: the whole seconds until the window reopens (at least 1), plus up to
  * a tenth of that again (at least 1 s) at random, so that clients refused together do not all
@@ -46,7 +51,7 @@ export function retryAfterSeconds(
   msBeforeNext: number,
   random: (min: number, max: number) => number = randomInt,
 ): number {
-  const seconds = Math.max(1, Math.ceil(msBeforeNext / 1000));
+  const seconds = secondsUntil(msBeforeNext);
   return seconds + random(0, Math.max(1, Math.ceil(seconds / 10)) + 1);
 }
 
@@ -57,6 +62,6 @@ export function retryAfterSeconds(
 export function rateLimited(detail: string, msBeforeNext: number): ApiError {
   return new ApiError("rate_limited", {
     detail,
-    headers: { "retry-after": String(Math.max(1, Math.ceil(msBeforeNext / 1000))) },
+    headers: { "retry-after": String(secondsUntil(msBeforeNext)) },
   });
 }

@@ -1,4 +1,5 @@
 import { cachedPerKey, type PlanName, planSchema, type Sql } from "@oryn/shared";
+import { findTenantPlan } from "@oryn/shared/control-plane/tables/tenants";
 
 /**
  * Each tenant's plan for the rate limits, from the control plane, cached for `ttlMs`: a plan
@@ -11,8 +12,7 @@ export function createTenantPlans(
 ): (tenantId: string) => Promise<PlanName> {
   const plans = cachedPerKey(
     async (tenantId) => {
-      const [row] = await sql<{ plan: string }[]>`select plan from tenants where id = ${tenantId}`;
-      return planSchema.safeParse(row?.plan).data ?? "free";
+      return planSchema.safeParse(await findTenantPlan(sql, tenantId)).data ?? "free";
     },
     { ttlMs, maxEntries: 100_000 },
   );

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Sql, TransactionSql } from "@oryn/shared";
+import { lockTenant } from "@oryn/shared/control-plane/tables/tenants";
 import { type ScimPatchOperation, scimPatch } from "scim-patch";
 import { ScimError } from "./errors.ts";
 import { filterCondition, isUuid } from "./filter.ts";
@@ -191,7 +192,7 @@ export async function createGroup(
   context: ScimContext,
   input: GroupInput,
 ): Promise<ScimGroup> {
-  await tx`select 1 from tenants where id = ${context.tenantId} for update`;
+  await lockTenant(tx, context.tenantId);
   const [taken] = await tx`
     select 1 from scim_groups where tenant_id = ${context.tenantId}
       and lower(display_name) = ${input.displayName.toLowerCase()}`;
@@ -209,7 +210,7 @@ export async function replaceGroup(
   id: string,
   input: GroupInput,
 ): Promise<ScimGroup> {
-  await tx`select 1 from tenants where id = ${context.tenantId} for update`;
+  await lockTenant(tx, context.tenantId);
   const row = await groupRow(tx, context.tenantId, id, true);
   return setGroup(tx, context, row.id, input, "scim_group_updated");
 }
@@ -225,7 +226,7 @@ export async function patchGroup(
   id: string,
   operations: ScimPatchOperation[],
 ): Promise<ScimGroup> {
-  await tx`select 1 from tenants where id = ${context.tenantId} for update`;
+  await lockTenant(tx, context.tenantId);
   const row = await groupRow(tx, context.tenantId, id, true);
   const current = toScimGroup(row, context, await membersOf(tx, context, row.id));
   let patched: Record<string, unknown>;
@@ -241,7 +242,7 @@ export async function patchGroup(
 }
 
 export async function deleteGroup(tx: TransactionSql, context: ScimContext, id: string) {
-  await tx`select 1 from tenants where id = ${context.tenantId} for update`;
+  await lockTenant(tx, context.tenantId);
   const row = await groupRow(tx, context.tenantId, id, true);
   const members = await tx<{ userId: string }[]>`
     select user_id from scim_group_members where group_id = ${row.id}`;

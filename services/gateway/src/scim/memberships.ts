@@ -1,7 +1,14 @@
 import { type Role, recordEvent, type TransactionSql } from "@oryn/shared";
+import {
+  addMembership,
+  deleteMembership,
+  lockMemberships,
+  setMembershipRole,
+} from "@oryn/shared/control-plane/tables/memberships";
+import { findTenant } from "@oryn/shared/control-plane/tables/tenants";
 import { revokeAccess } from "../access/revocations.ts";
 import { type AuditContext, recordAuditEvent } from "../audit/audit-events.ts";
-import { addMembership, assertMemberCapAllows, lockMemberships } from "../members/members.ts";
+import { assertMemberCapAllows } from "../members/members.ts";
 import { roleForGroups } from "../sso/group-roles.ts";
 import { revokeUserSessions } from "../tokens/refresh-tokens.ts";
 import { ScimError } from "./errors.ts";
@@ -63,7 +70,7 @@ export async function syncMembership(
         "This user is the tenant's last owner: make someone else owner before deactivating or deleting them",
       );
     }
-    await tx`delete from memberships where tenant_id = ${tenantId} and user_id = ${userId}`;
+    await deleteMembership(tx, tenantId, userId);
     await endTenantSessions(tx, tenantId, userId);
     await recordScimEvent(tx, context, {
       action: "member_removed",
@@ -84,9 +91,7 @@ export async function syncMembership(
   const role = await roleForGroups(tx, tenantId, names, baseRole);
   if (!current) {
     // A restricted (unpaid) tenant gives nobody new access, as invitations and keys do not.
-    const [tenant] = await tx<
-      { status: string }[]
-    >`select status from tenants where id = ${tenantId}`;
+    const tenant = await findTenant(tx, tenantId);
     if (tenant?.status === "restricted") {
       throw new ScimError(
         403,
@@ -113,9 +118,7 @@ export async function syncMembership(
     return;
   }
   await remember(role);
-  const [updated] = await tx<{ version: string }[]>`
-    update memberships set role = ${role}, version = nextval('membership_versions')
-    where tenant_id = ${tenantId} and user_id = ${userId} returning version`;
+  const updated = await setMembershipRole(tx, tenantId, userId, role);
   if (updated) await revokeAccess(tx, tenantId, userId, Number(updated.version));
   await recordScimEvent(tx, context, {
     action: "member_role_changed",

@@ -1,7 +1,8 @@
-import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, randomUUID, timingSafeEqual } from "node:crypto";
 import { ApiError, idCursor, type Page, pageOf, type Sql, type TransactionSql } from "@oryn/shared";
 import { recordCallerEvent } from "../audit/audit-events.ts";
 import type { Caller } from "../lib/request.ts";
+import { newSecretToken } from "../lib/secret-tokens.ts";
 import type { ScimToken } from "./schemas.ts";
 
 export const scimTokenPrefix = "oryn_scim_";
@@ -12,7 +13,7 @@ export function hashScimToken(token: string): Buffer {
 
 /** A new random token. */
 export function newScimToken(): string {
-  return `${scimTokenPrefix}${randomBytes(32).toString("base64url")}`;
+  return newSecretToken(scimTokenPrefix);
 }
 
 /**

@@ -1,5 +1,7 @@
 import { randomUUID } from "node:crypto";
-import type { Role, Sql, TransactionSql } from "@oryn/shared";
+import type { Sql, TransactionSql } from "@oryn/shared";
+import { findMembershipRole } from "@oryn/shared/control-plane/tables/memberships";
+import { lockTenant } from "@oryn/shared/control-plane/tables/tenants";
 import { type ScimPatchOperation, scimPatch } from "scim-patch";
 import { linkExistingAccount } from "../accounts/link-account.ts";
 import { domainOfEmail } from "../domains/names.ts";
@@ -248,7 +250,7 @@ export async function createUser(
   input: UserInput,
 ): Promise<ScimUser> {
   const { tenantId } = context;
-  await tx`select 1 from tenants where id = ${tenantId} for update`;
+  await lockTenant(tx, tenantId);
   const [taken] = await tx`
     select 1 from scim_users where tenant_id = ${tenantId} and lower(user_name) = ${input.userName.toLowerCase()}`;
   if (taken) throw new ScimError(409, "A user with this userName exists", "uniqueness");
@@ -279,14 +281,13 @@ export async function createUser(
       markVerified: false,
     });
   }
-  const [membership] = await tx<{ role: Role }[]>`
-    select role from memberships where tenant_id = ${tenantId} and user_id = ${user.id}`;
+  const role = await findMembershipRole(tx, tenantId, user.id);
   await tx`
     insert into scim_users (tenant_id, user_id, user_name, external_id, display_name, given_name,
                             family_name, active, base_role)
     values (${tenantId}, ${user.id}, ${input.userName}, ${input.externalId}, ${input.displayName},
             ${input.givenName}, ${input.familyName}, ${input.active},
-            ${membership?.role ?? "member"})`;
+            ${role ?? "member"})`;
   await recordScimEvent(tx, context, {
     action: "scim_user_created",
     entity: "scim_user",
@@ -308,7 +309,7 @@ export async function replaceUser(
   input: UserInput,
 ): Promise<ScimUser> {
   const { tenantId } = context;
-  await tx`select 1 from tenants where id = ${tenantId} for update`;
+  await lockTenant(tx, tenantId);
   const [before] = await tx<{ userId: string; active: boolean; userName: string }[]>`
     select user_id, active, user_name from scim_users
     where tenant_id = ${tenantId} and user_id = ${isUuid(id) ? id : null}`;
@@ -372,7 +373,7 @@ export async function patchUser(
 /** DELETE: the person leaves the tenant (sessions ended at once); their account stays. */
 export async function deleteUser(tx: TransactionSql, context: ScimContext, id: string) {
   const { tenantId } = context;
-  await tx`select 1 from tenants where id = ${tenantId} for update`;
+  await lockTenant(tx, tenantId);
   const [row] = await tx<{ userId: string; userName: string }[]>`
     select user_id, user_name from scim_users
     where tenant_id = ${tenantId} and user_id = ${isUuid(id) ? id : null}`;

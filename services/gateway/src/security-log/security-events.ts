@@ -1,18 +1,10 @@
 import { cursorCodec, type Page, pageOf, type Sql } from "@oryn/shared";
+import type { Row } from "@oryn/shared/control-plane/schema";
 import { z } from "zod";
 import type { SecurityEvent } from "./schemas.ts";
 
-type EventRow = {
-  id: string;
-  at: Date;
-  actorId: string | null;
-  action: string;
-  entity: string;
-  entityId: string | null;
-  ip: string | null;
-  requestId: string | null;
-  data: Record<string, unknown>;
-};
+/** The data column is an object in every row the services write. */
+type EventRow = Omit<Row<"audit_events">, "tenantId" | "data"> & { data: Record<string, unknown> };
 
 /** Newest first, by the events' identity column (a bigint, carried as decimal digits). */
 const eventCursor = cursorCodec(z.string().regex(/^\d{1,19}$/));

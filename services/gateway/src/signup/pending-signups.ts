@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import {
   ApiError,
   type Logger,
@@ -10,6 +10,7 @@ import {
 import { greeting, mailLineOr, sendAfterCommit } from "../accounts/account-mail.ts";
 import { hashAccountToken } from "../accounts/account-tokens.ts";
 import type { AuditContext } from "../audit/audit-events.ts";
+import { newSecretToken } from "../lib/secret-tokens.ts";
 import type { TokenSettings } from "../tokens/issue-tokens.ts";
 import type { SignupInput } from "./schemas.ts";
 import { type SignupResult, signUp } from "./signups.ts";
@@ -61,7 +62,7 @@ async function mailFor(
       ];
     }
     const id = randomUUID();
-    const token = `${tokenPrefix}${randomBytes(32).toString("base64url")}`;
+    const token = newSecretToken(tokenPrefix);
     const [row] = await tx<{ expiresAt: Date }[]>`
       insert into pending_signups
         (id, email, owner_name, password_hash, company_name, company_slug, token_hash, expires_at)

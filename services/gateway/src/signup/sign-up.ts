@@ -7,14 +7,15 @@ import {
   publicAccess,
 } from "@oryn/shared";
 import { verificationMail } from "../accounts/verification.ts";
-import { deliverTokens, sessionCookieHeaders, sessionModeHeaders } from "../auth/session-cookie.ts";
+import { sessionAnswer, sessionModeHeaders, sessionRequest } from "../auth/session-cookie.ts";
 import type { GatewayDeps } from "../deps.ts";
 import { idempotencyOf, setAnswerHeaders } from "../lib/idempotency.ts";
 import { auditContextOf } from "../lib/request.ts";
 import { hashPassword } from "../passwords/passwords.ts";
+import { answerSignup } from "./answer-signup.ts";
 import { requestSignup } from "./pending-signups.ts";
 import { signupAnswer, signupBody, signupPendingAnswer } from "./schemas.ts";
-import { afterSignup, type FreshSignup, type StoredSignup, signUp } from "./signups.ts";
+import { signUp } from "./signups.ts";
 
 /**
  * The route as this deployment answers it: the document (and a client generated from it) shows
@@ -31,21 +32,12 @@ const routeFor = (confirmByMail: boolean) =>
     summary: "Sign a company up; its workspace is provisioned in the background",
     description:
       'With an `Idempotency-Key`, the same body again within 24 h answers the same tenant and user, with fresh tokens (tokens are never stored). Where the deployment confirms signups by mail (`SIGNUP_CONFIRMATION=email`), the answer is `{status: "confirmation_sent"}` whatever the address, the address is mailed a link (or, if it has an account, a notice), and `POST /v1/signup/confirm` with the link\'s token creates the tenant.',
-    request: {
-      headers: idempotencyKeyHeaders.extend(sessionModeHeaders.shape),
-      body: { content: { "application/json": { schema: signupBody } }, required: true },
-    },
+    request: sessionRequest(signupBody, idempotencyKeyHeaders.extend(sessionModeHeaders.shape)),
     responses: {
-      202: {
-        description:
-          "Accepted; poll GET /v1/tenant until status is active. A link to verify the owner's address is mailed to it.",
-        headers: sessionCookieHeaders,
-        content: {
-          "application/json": {
-            schema: confirmByMail ? signupPendingAnswer : signupAnswer,
-          },
-        },
-      },
+      202: sessionAnswer(
+        "Accepted; poll GET /v1/tenant until status is active. A link to verify the owner's address is mailed to it.",
+        confirmByMail ? signupPendingAnswer : signupAnswer,
+      ),
       ...problemResponses(400, 403, 409, 413, 415, 422, 429),
     },
   });
@@ -80,22 +72,14 @@ export function registerSignUp(app: App, deps: GatewayDeps): void {
       return c.json(answer.body, 202);
     }
 
-    let fresh: FreshSignup | undefined;
-    const answer = await deps.sql.begin((tx) =>
-      onceForKey<StoredSignup>(tx, idempotency, async () => {
-        const { tokens, ...created } = await signUp(tx, deps.tokens, context, {
-          ...input,
-          passwordHash,
-        });
-        fresh = { tokens, mail: [await verificationMail(tx, deps.accountTokens, created.user)] };
-        return { status: 202, body: created, headers: {} };
-      }),
-    );
-    setAnswerHeaders(c, answer);
-    const done = await afterSignup(deps, c.get("logger"), context, answer.body, fresh);
-    return c.json(
-      { ...done, tokens: deliverTokens(c, done.tokens, deps.tokens.refreshTtlSeconds) },
-      202,
-    );
+    const body = await answerSignup(c, deps, context, idempotency, async (tx) => {
+      const { tokens, ...stored } = await signUp(tx, deps.tokens, context, {
+        ...input,
+        passwordHash,
+      });
+      const mail = [await verificationMail(tx, deps.accountTokens, stored.user)];
+      return { stored, fresh: { tokens, mail } };
+    });
+    return c.json(body, 202);
   });
 }

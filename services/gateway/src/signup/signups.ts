@@ -8,9 +8,9 @@ import {
   type Sql,
   type TransactionSql,
 } from "@oryn/shared";
+import { addMembership } from "@oryn/shared/control-plane/tables/memberships";
 import { sendAfterCommit } from "../accounts/account-mail.ts";
 import { type AuditContext, recordAuditEvent } from "../audit/audit-events.ts";
-import { addMembership } from "../members/members.ts";
 import { issueTokens, type TokenSettings, type Tokens, tokensFor } from "../tokens/issue-tokens.ts";
 
 export type SignupResult = {

@@ -7,6 +7,8 @@ import {
   type Sql,
   type TransactionSql,
 } from "@oryn/shared";
+import type { Row } from "@oryn/shared/control-plane/schema";
+import { lockTenant } from "@oryn/shared/control-plane/tables/tenants";
 import { recordCallerEvent } from "../audit/audit-events.ts";
 import type { Caller } from "../lib/request.ts";
 import { parseSamlMetadata } from "./saml-metadata.ts";
@@ -14,24 +16,7 @@ import type { Connection, CreateConnectionInput, UpdateConnectionInput } from ".
 import { oidcCallbackPath, type SsoSettings, samlAcsPath } from "./settings.ts";
 
 /** A connection as stored: both types' columns, the unused ones null. */
-export type ConnectionRow = {
-  id: string;
-  tenantId: string;
-  type: "oidc" | "saml";
-  status: "enabled" | "disabled";
-  defaultRole: "admin" | "member";
-  enforce: boolean;
-  oidcIssuer: string | null;
-  oidcClientId: string | null;
-  oidcClientSecretCiphertext: Buffer | null;
-  samlIdpEntityId: string | null;
-  samlSsoUrl: string | null;
-  samlIdpCerts: string[] | null;
-  samlMetadataXml: string | null;
-  version: string;
-  createdAt: Date;
-  updatedAt: Date;
-};
+export type ConnectionRow = Row<"sso_connections">;
 
 const columns = (sql: Sql | TransactionSql) => sql`
   id, tenant_id, type, status, default_role, enforce, oidc_issuer, oidc_client_id,
@@ -99,7 +84,7 @@ export async function createConnection(
       ? parseSamlMetadata(input.metadataXml ?? "", { allowHttp: settings.allowPrivateIssuers })
       : undefined;
   // The tenant row's lock counts two concurrent creates one after the other.
-  await tx`select 1 from tenants where id = ${tenantId} for update`;
+  await lockTenant(tx, tenantId);
   const [count] = await tx<{ n: number }[]>`
     select count(*)::int as n from sso_connections where tenant_id = ${tenantId}`;
   if ((count?.n ?? 0) >= settings.maxConnectionsPerTenant) {

@@ -1,12 +1,4 @@
-import { createRoute } from "@hono/zod-openapi";
-import {
-  type App,
-  access,
-  idempotencyKeyHeaders,
-  onceForKey,
-  problemResponses,
-  responseHeaders,
-} from "@oryn/shared";
+import { type App, createdRoute, onceForKey } from "@oryn/shared";
 import type { GatewayDeps } from "../deps.ts";
 import { idempotencyOf, setAnswerHeaders } from "../lib/idempotency.ts";
 import { callerOf } from "../lib/request.ts";
@@ -15,27 +7,20 @@ import { issuerFetch } from "./oidc-client.ts";
 import { fetchSamlMetadata } from "./saml-metadata.ts";
 import { type Connection, connectionSchema, createConnectionBody } from "./schemas.ts";
 
-const route = createRoute({
-  method: "post",
+const route = createdRoute({
   operationId: "createSsoConnection",
   path: "/v1/sso/connections",
   tags: ["Enterprise sign-in"],
   summary: "Connect an identity provider (OIDC or SAML); its secrets are never shown again",
   description:
     "At most SSO_MAX_CONNECTIONS_PER_TENANT connections per tenant (409 beyond). SAML metadata (one EntityDescriptor with an IDPSSODescriptor, an HTTP-Redirect SingleSignOnService and a signing certificate) is read at creation: 422 naming what is missing or wrong.",
-  ...access("owner"),
-  request: {
-    headers: idempotencyKeyHeaders,
-    body: { content: { "application/json": { schema: createConnectionBody } }, required: true },
+  minimum: "owner",
+  body: createConnectionBody,
+  created: {
+    description: "The connection, with the redirect URI (OIDC) or ACS URL (SAML) to register",
+    schema: connectionSchema,
   },
-  responses: {
-    201: {
-      description: "The connection, with the redirect URI (OIDC) or ACS URL (SAML) to register",
-      headers: responseHeaders.location("/v1/sso/connections/0b7c2c6e-3f5e-4a63-9d57-6e2a1f4b8c10"),
-      content: { "application/json": { schema: connectionSchema } },
-    },
-    ...problemResponses(400, 401, 403, 409, 415, 422, 429),
-  },
+  problems: [400, 401, 403, 409, 415, 422, 429],
 });
 
 export function registerCreateConnection(app: App, deps: GatewayDeps): void {

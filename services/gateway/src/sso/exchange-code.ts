@@ -1,4 +1,5 @@
-import { ApiError, type Role, type Sql } from "@oryn/shared";
+import { ApiError, type Sql } from "@oryn/shared";
+import { findLiveMembership } from "@oryn/shared/control-plane/tables/memberships";
 import { type AuditContext, recordAuditEvent } from "../audit/audit-events.ts";
 import { issueTokens, type TokenSettings, type Tokens } from "../tokens/issue-tokens.ts";
 import { redeemSignInCode } from "./sign-in-codes.ts";
@@ -16,10 +17,7 @@ export async function exchangeSignInCode(
 ): Promise<Tokens> {
   const grant = await sql.begin((tx) => redeemSignInCode(tx, code));
   return sql.begin(async (tx) => {
-    const [membership] = await tx<{ role: Role; version: string }[]>`
-      select m.role, m.version from memberships m join tenants t on t.id = m.tenant_id
-      where m.tenant_id = ${grant.tenantId} and m.user_id = ${grant.userId}
-        and t.status not in ('deleting', 'deleted')`;
+    const membership = await findLiveMembership(tx, grant.tenantId, grant.userId);
     if (!membership) throw new ApiError("invalid_token", { detail: "The membership is gone" });
     await recordAuditEvent(tx, context, {
       tenantId: grant.tenantId,

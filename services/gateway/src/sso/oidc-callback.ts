@@ -1,8 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { type App, problemResponses, publicAccess } from "@oryn/shared";
-import { deleteCookie, getCookie } from "hono/cookie";
+import { getCookie } from "hono/cookie";
 import type { GatewayDeps } from "../deps.ts";
 import { auditContextOf } from "../lib/request.ts";
+import { backToApp, backToAppAnswer } from "./back-to-app.ts";
 import { flowCookie, oidcCallbackPath } from "./settings.ts";
 import { finishOidcSignIn } from "./sign-in.ts";
 
@@ -27,16 +28,7 @@ const route = createRoute({
     }),
   },
   responses: {
-    302: {
-      description: "Back to the app, with `code=` or `error=`",
-      headers: {
-        Location: {
-          description: "The app's redirect_uri",
-          required: true,
-          schema: { type: "string" },
-        },
-      },
-    },
+    302: backToAppAnswer,
     ...problemResponses(400, 422, 429),
   },
 });
@@ -53,8 +45,6 @@ export function registerOidcCallback(app: App, deps: GatewayDeps): void {
       auditContextOf(c, deps),
       getCookie(c, flowCookie),
     );
-    deleteCookie(c, flowCookie, { path: "/v1/sso" });
-    c.header("cache-control", "no-store");
-    return c.redirect(target.href, 302);
+    return backToApp(c, target, { path: "/v1/sso" });
   });
 }

@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { ApiError, recordEvent, type TransactionSql } from "@oryn/shared";
+import { addMembership, lockMemberships } from "@oryn/shared/control-plane/tables/memberships";
 import { linkExistingAccount } from "../accounts/link-account.ts";
 import { type AuditContext, recordAuditEvent } from "../audit/audit-events.ts";
-import { addMembership, assertMemberCapAllows, lockMemberships } from "../members/members.ts";
+import { assertMemberCapAllows } from "../members/members.ts";
 import type { ConnectionRow } from "./connections.ts";
 import { roleForGroups } from "./group-roles.ts";
 

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { tenantStatuses } from "@oryn/shared";
+import { tenantStatuses } from "@oryn/shared/control-plane/tables/tenants";
 
 export const tenantSchema = z
   .object({

@@ -1,11 +1,9 @@
+import { ApiError, requestTenantDeletion, type Sql, type TransactionSql } from "@oryn/shared";
 import {
-  ApiError,
   findTenant,
-  requestTenantDeletion,
-  type Sql,
+  setTenantMfaRequired,
   type TenantRow,
-  type TransactionSql,
-} from "@oryn/shared";
+} from "@oryn/shared/control-plane/tables/tenants";
 import { recordCallerEvent } from "../audit/audit-events.ts";
 import type { Caller } from "../lib/request.ts";
 import { hasActiveTotp } from "../mfa/factors.ts";
@@ -85,17 +83,13 @@ export async function setMfaRequired(
       detail: "Turn on two-factor authentication yourself before requiring it of the tenant",
     });
   }
-  const [before] = await tx<{ mfaRequired: boolean }[]>`
-    select mfa_required from tenants
-    where id = ${principal.tenantId} and status not in ('deleting', 'deleted')
-    for update`;
-  if (!before) throw new ApiError("not_found");
-  await tx`update tenants set mfa_required = ${mfaRequired} where id = ${principal.tenantId}`;
+  const changed = await setTenantMfaRequired(tx, principal.tenantId, mfaRequired);
+  if (!changed) throw new ApiError("not_found");
   await recordCallerEvent(tx, caller, {
     action: "tenant_updated",
     entity: "tenant",
     entityId: principal.tenantId,
-    data: { before: { mfaRequired: before.mfaRequired }, after: { mfaRequired } },
+    data: { before: { mfaRequired: changed.before }, after: { mfaRequired } },
   });
   const tenant = await findTenant(tx, principal.tenantId);
   if (!tenant) throw new ApiError("not_found");

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { z } from "@hono/zod-openapi";
 import { ApiError, type Role, type Sql, type TransactionSql } from "@oryn/shared";
+import { findLiveMembership } from "@oryn/shared/control-plane/tables/memberships";
 import { openSession, type SessionClient } from "../sessions/sessions.ts";
 import { newRefreshToken, storeRefreshToken } from "./refresh-tokens.ts";
 import type { SigningKeys } from "./signing-keys.ts";
@@ -92,10 +93,7 @@ export async function tokensFor(
   member: { userId: string; tenantId: string },
   client: SessionClient,
 ): Promise<Tokens> {
-  const [membership] = await sql<{ role: Role; version: string }[]>`
-    select m.role, m.version from memberships m join tenants t on t.id = m.tenant_id
-    where m.tenant_id = ${member.tenantId} and m.user_id = ${member.userId}
-      and t.status not in ('deleting', 'deleted')`;
+  const membership = await findLiveMembership(sql, member.tenantId, member.userId);
   if (!membership) {
     throw new ApiError("conflict", { detail: "The signup this key made no longer stands" });
   }

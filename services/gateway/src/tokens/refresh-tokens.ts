@@ -1,12 +1,13 @@
-import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, randomUUID, timingSafeEqual } from "node:crypto";
 import type { Sql, TransactionSql } from "@oryn/shared";
+import { newSecretToken } from "../lib/secret-tokens.ts";
 import { lastClientOf, markSessionsEnded, type SessionClient } from "../sessions/sessions.ts";
 
 const tokenPrefix = "ort_";
 
 /** Opaque: 32 random bytes. Only the SHA-256 hash is stored, so a database leak yields no token. */
 export function newRefreshToken(): { token: string; hash: Buffer } {
-  const token = `${tokenPrefix}${randomBytes(32).toString("base64url")}`;
+  const token = newSecretToken(tokenPrefix);
   return { token, hash: hashRefreshToken(token) };
 }
 

@@ -1,11 +1,5 @@
 import type { MailData } from "@oryn/shared";
-import {
-  appLink,
-  expiryNotes,
-  type RenderedMail,
-  renderMail,
-  type TemplateContext,
-} from "./layout.ts";
+import { type RenderedMail, renderLinkMail, type TemplateContext } from "./layout.ts";
 import { appPages } from "./links.ts";
 
 /** To the new address: the change applies only once this link is opened. */
@@ -13,19 +7,13 @@ export function emailChangeConfirm(
   data: MailData<"email-change-confirm">,
   context: TemplateContext,
 ): RenderedMail {
-  return renderMail(context, {
+  return renderLinkMail(context, data, {
     subject: `Confirm your new email address for ${context.productName}`,
     greeting: data.name,
     paragraphs: [
       `Someone asked to use this address for their ${context.productName} account. The change applies once you confirm it.`,
     ],
-    action: {
-      label: "Confirm the new address",
-      url: appLink(context, appPages.confirmEmailChange, { token: data.token }),
-    },
-    notes: [
-      ...expiryNotes(data.expiresAt),
-      "If you did not ask for this, ignore this message: nothing changes.",
-    ],
+    action: { label: "Confirm the new address", page: appPages.confirmEmailChange },
+    ifNotYou: "If you did not ask for this, ignore this message: nothing changes.",
   });
 }

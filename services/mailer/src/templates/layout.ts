@@ -110,3 +110,23 @@ export function renderMail(context: TemplateContext, content: MailContent): Rend
 export function expiryNotes(expiresAt: string | undefined): string[] {
   return expiresAt ? [`This link works until ${formatInstant(expiresAt)}, once.`] : [];
 }
+
+/**
+ * A message whose one action is a single-use link: a page of the web app carrying `link.token`.
+ * Its notes say until when the link works, then what to do if the reader did not ask for it.
+ */
+export function renderLinkMail(
+  context: TemplateContext,
+  link: { token: string; expiresAt?: string | undefined },
+  content: Omit<MailContent, "action" | "notes"> & {
+    action: { label: string; page: string };
+    ifNotYou: string;
+  },
+): RenderedMail {
+  const { action, ifNotYou, ...rest } = content;
+  return renderMail(context, {
+    ...rest,
+    action: { label: action.label, url: appLink(context, action.page, { token: link.token }) },
+    notes: [...expiryNotes(link.expiresAt), ifNotYou],
+  });
+}

@@ -1,30 +1,18 @@
 import type { MailData } from "@oryn/shared";
-import {
-  appLink,
-  expiryNotes,
-  type RenderedMail,
-  renderMail,
-  type TemplateContext,
-} from "./layout.ts";
+import { type RenderedMail, renderLinkMail, type TemplateContext } from "./layout.ts";
 import { appPages } from "./links.ts";
 
 export function verifyEmail(
   data: MailData<"verify-email">,
   context: TemplateContext,
 ): RenderedMail {
-  return renderMail(context, {
+  return renderLinkMail(context, data, {
     subject: `Confirm your email address for ${context.productName}`,
     greeting: data.name,
     paragraphs: [
       `Please confirm that this is your email address, so that ${context.productName} can reach you about your account.`,
     ],
-    action: {
-      label: "Confirm your email address",
-      url: appLink(context, appPages.verifyEmail, { token: data.token }),
-    },
-    notes: [
-      ...expiryNotes(data.expiresAt),
-      `If you did not create an account with ${context.productName}, ignore this message.`,
-    ],
+    action: { label: "Confirm your email address", page: appPages.verifyEmail },
+    ifNotYou: `If you did not create an account with ${context.productName}, ignore this message.`,
   });
 }

@@ -6,6 +6,7 @@ import {
   scheduleTenantDeletion,
   type TransactionSql,
 } from "@oryn/shared";
+import { lockTenant } from "@oryn/shared/control-plane/tables/tenants";
 
 /**
  * Tenants whose owner never verified their address, `afterSeconds` after signup, go down the
@@ -28,7 +29,7 @@ export async function reclaimUnverifiedTenants(
     try {
       const request = await deps.controlPlane.begin(async (tx) => {
         // Checked again under the tenant's lock: an owner may have verified since the scan.
-        await tx`select 1 from tenants where id = ${id} for update`;
+        await lockTenant(tx, id);
         const [stillUnverified] = await tx`
           select 1 from tenants t where t.id = ${id} and not exists (${verifiedOwner(tx)})`;
         if (!stillUnverified) return undefined;

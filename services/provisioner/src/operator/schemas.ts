@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
-import { pageQuery, pageSchema, tenantStatuses } from "@oryn/shared";
+import { pageQuery, pageSchema } from "@oryn/shared";
+import { tenantStatuses } from "@oryn/shared/control-plane/tables/tenants";
 
 const at = z.iso.datetime();
 

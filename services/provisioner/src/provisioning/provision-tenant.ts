@@ -1,5 +1,4 @@
 import {
-  findTenant,
   type Logger,
   latestVersion,
   migrate,
@@ -8,6 +7,7 @@ import {
   tenantMigrations,
   tenantRolePassword,
 } from "@oryn/shared";
+import { findTenant } from "@oryn/shared/control-plane/tables/tenants";
 import type { ServerAdmin, ServerAdmins } from "../servers/admins.ts";
 import { placeTenant, tenantPlacement } from "../servers/placement.ts";
 import { claimSpare } from "../spares/claim-spare.ts";

@@ -1,11 +1,2 @@
-/** The provisioning steps in order; a tenant row shows the one being run. */
-export const stepNames = [
-  "place",
-  "prepare_template",
-  "create_role",
-  "create_database",
-  "migrate",
-  "grant_access",
-  "activate",
-] as const;
-export type StepName = (typeof stepNames)[number];
+// The console shows the same steps: the list lives in packages/shared for both.
+export { type StepName, stepNames } from "@oryn/shared/provisioning-steps";

@@ -7,9 +7,8 @@ import {
   pageOf,
   type Queues,
   type Sql,
-  type TenantStatus,
-  tenantStatuses,
 } from "@oryn/shared";
+import { type TenantStatus, tenantStatuses } from "@oryn/shared/control-plane/tables/tenants";
 import { unregisteredServer } from "../fleet/servers.ts";
 
 /** A tenant as an operator sees it: everything the control plane knows, error detail included. */

@@ -8,6 +8,7 @@ import {
   resolveTarget,
   UnrecoverableError,
 } from "@oryn/shared";
+import { listTenantAdmins } from "@oryn/shared/control-plane/tables/memberships";
 import { DelayedError, type Job } from "bullmq";
 import type { WebhooksDeps } from "../deps.ts";
 import { retryDelayMs } from "./schedule.ts";
@@ -190,9 +191,7 @@ async function mailAdmins(
   endpoint: { failingSince: Date; tenantName: string },
 ): Promise<void> {
   deps.logger.warn({ endpointId: row.endpointId, tenantId: row.tenantId }, "endpoint disabled");
-  const admins = await deps.sql<{ email: string; userId: string }[]>`
-    select u.email, u.id as user_id from memberships m join users u on u.id = m.user_id
-    where m.tenant_id = ${row.tenantId} and m.role in ('owner', 'admin')`;
+  const admins = await listTenantAdmins(deps.sql, row.tenantId);
   for (const admin of admins) {
     await enqueueMail(deps, {
       template: "webhook-endpoint-disabled",

@@ -12,8 +12,8 @@ import type { WorkspaceDeps } from "../deps.ts";
 import { recordTenantEvent } from "../events/outbox.ts";
 import { once } from "../idempotency/idempotency.ts";
 import { etagOf } from "../lib/etag.ts";
-import { actorOf, idempotencyOf, setAnswerHeaders } from "../lib/request.ts";
-import { writeAs } from "../lib/write-as.ts";
+import { idempotencyOf, setAnswerHeaders } from "../lib/request.ts";
+import { writeForCaller } from "../lib/write-as.ts";
 import { createProject } from "./projects.ts";
 import { createProjectBody, projectSchema } from "./schemas.ts";
 
@@ -49,23 +49,19 @@ export function registerCreateProject(app: App, deps: WorkspaceDeps): void {
     const idempotency = idempotencyOf(c, c.req.valid("header")["idempotency-key"], input);
     // Cached by the tenant gate a moment ago; a plan change reaches here within the cache's TTL.
     const plan = (await deps.tenants.get(tenantId))?.plan ?? "free";
-    const answer = await deps.events.writing(tenantId, () =>
-      deps.pools.run(tenantId, (sql) =>
-        writeAs(sql, actorOf(c), (tx) =>
-          once(tx, idempotency, async () => {
-            const project = await createProject(tx, input, {
-              plan,
-              maxProjects: limitsOf(plan).projects,
-            });
-            await recordTenantEvent(tx, "project.created", project);
-            return {
-              status: 201,
-              body: project,
-              headers: { location: `/v1/projects/${project.id}`, etag: etagOf(project.version) },
-            };
-          }),
-        ),
-      ),
+    const answer = await writeForCaller(c, deps, (tx) =>
+      once(tx, idempotency, async () => {
+        const project = await createProject(tx, input, {
+          plan,
+          maxProjects: limitsOf(plan).projects,
+        });
+        await recordTenantEvent(tx, "project.created", project);
+        return {
+          status: 201,
+          body: project,
+          headers: { location: `/v1/projects/${project.id}`, etag: etagOf(project.version) },
+        };
+      }),
     );
     setAnswerHeaders(c, answer);
     return c.json(answer.body, 201);

@@ -1,10 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { type App, access, principalOf, problemResponses } from "@oryn/shared";
+import { type App, access, problemResponses } from "@oryn/shared";
 import type { WorkspaceDeps } from "../deps.ts";
 import { recordTenantEvent } from "../events/outbox.ts";
 import { acceptedVersions } from "../lib/etag.ts";
-import { actorOf } from "../lib/request.ts";
-import { writeAs } from "../lib/write-as.ts";
+import { writeForCaller } from "../lib/write-as.ts";
 import { assertProjectId, deleteProject, lockProject } from "./projects.ts";
 import { projectIdParams } from "./schemas.ts";
 
@@ -24,19 +23,14 @@ const route = createRoute({
 
 export function registerDeleteProject(app: App, deps: WorkspaceDeps): void {
   app.openapi(route, async (c) => {
-    const principal = principalOf(c);
     const id = assertProjectId(c.req.valid("param").id);
     const versions = acceptedVersions(c.req.valid("header")["if-match"]);
-    await deps.events.writing(principal.tenantId, () =>
-      deps.pools.run(principal.tenantId, (sql) =>
-        writeAs(sql, actorOf(c), async (tx) => {
-          const before = await lockProject(tx, id);
-          await deleteProject(tx, id, versions);
-          // Its tasks go with it, each without an event of its own: this one says so.
-          if (before) await recordTenantEvent(tx, "project.deleted", before);
-        }),
-      ),
-    );
+    await writeForCaller(c, deps, async (tx) => {
+      const before = await lockProject(tx, id);
+      await deleteProject(tx, id, versions);
+      // Its tasks go with it, each without an event of its own: this one says so.
+      if (before) await recordTenantEvent(tx, "project.deleted", before);
+    });
     return c.body(null, 204);
   });
 }

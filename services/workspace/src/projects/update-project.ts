@@ -1,10 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { type App, access, principalOf, problemResponses, responseHeaders } from "@oryn/shared";
+import { type App, access, problemResponses, responseHeaders } from "@oryn/shared";
 import type { WorkspaceDeps } from "../deps.ts";
 import { changedFields, recordTenantEvent } from "../events/outbox.ts";
 import { acceptedVersions, etagOf } from "../lib/etag.ts";
-import { actorOf } from "../lib/request.ts";
-import { writeAs } from "../lib/write-as.ts";
+import { writeForCaller } from "../lib/write-as.ts";
 import { assertProjectId, lockProject, updateProject } from "./projects.ts";
 import { projectIdParams, projectSchema, updateProjectBody } from "./schemas.ts";
 
@@ -32,21 +31,16 @@ const route = createRoute({
 
 export function registerUpdateProject(app: App, deps: WorkspaceDeps): void {
   app.openapi(route, async (c) => {
-    const principal = principalOf(c);
     const id = assertProjectId(c.req.valid("param").id);
     const input = c.req.valid("json");
     const versions = acceptedVersions(c.req.valid("header")["if-match"]);
-    const project = await deps.events.writing(principal.tenantId, () =>
-      deps.pools.run(principal.tenantId, (sql) =>
-        writeAs(sql, actorOf(c), async (tx) => {
-          const before = await lockProject(tx, id);
-          const after = await updateProject(tx, id, input, versions);
-          if (before)
-            await recordTenantEvent(tx, "project.updated", after, changedFields(before, after));
-          return after;
-        }),
-      ),
-    );
+    const project = await writeForCaller(c, deps, async (tx) => {
+      const before = await lockProject(tx, id);
+      const after = await updateProject(tx, id, input, versions);
+      if (before)
+        await recordTenantEvent(tx, "project.updated", after, changedFields(before, after));
+      return after;
+    });
     c.header("etag", etagOf(project.version));
     return c.json(project, 200);
   });

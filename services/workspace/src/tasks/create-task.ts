@@ -11,8 +11,8 @@ import type { WorkspaceDeps } from "../deps.ts";
 import { recordTenantEvent } from "../events/outbox.ts";
 import { once } from "../idempotency/idempotency.ts";
 import { etagOf } from "../lib/etag.ts";
-import { actorOf, idempotencyOf, setAnswerHeaders } from "../lib/request.ts";
-import { writeAs } from "../lib/write-as.ts";
+import { idempotencyOf, setAnswerHeaders } from "../lib/request.ts";
+import { writeForCaller } from "../lib/write-as.ts";
 import { assertMember } from "../tenants/memberships.ts";
 import { createTaskBody, projectParams, taskSchema } from "./schemas.ts";
 import { assertId, createTask } from "./tasks.ts";
@@ -52,23 +52,19 @@ export function registerCreateTask(app: App, deps: WorkspaceDeps): void {
     const input = c.req.valid("json");
     const idempotency = idempotencyOf(c, c.req.valid("header")["idempotency-key"], input);
     await assertMember(deps.controlPlane, tenantId, input.assigneeId);
-    const answer = await deps.events.writing(tenantId, () =>
-      deps.pools.run(tenantId, (sql) =>
-        writeAs(sql, actorOf(c), (tx) =>
-          once(tx, idempotency, async () => {
-            const task = await createTask(tx, projectId, input);
-            await recordTenantEvent(tx, "task.created", task);
-            return {
-              status: 201,
-              body: task,
-              headers: {
-                location: `/v1/projects/${projectId}/tasks/${task.id}`,
-                etag: etagOf(task.version),
-              },
-            };
-          }),
-        ),
-      ),
+    const answer = await writeForCaller(c, deps, (tx) =>
+      once(tx, idempotency, async () => {
+        const task = await createTask(tx, projectId, input);
+        await recordTenantEvent(tx, "task.created", task);
+        return {
+          status: 201,
+          body: task,
+          headers: {
+            location: `/v1/projects/${projectId}/tasks/${task.id}`,
+            etag: etagOf(task.version),
+          },
+        };
+      }),
     );
     setAnswerHeaders(c, answer);
     return c.json(answer.body, 201);

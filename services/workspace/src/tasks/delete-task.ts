@@ -1,10 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { type App, access, principalOf, problemResponses } from "@oryn/shared";
+import { type App, access, problemResponses } from "@oryn/shared";
 import type { WorkspaceDeps } from "../deps.ts";
 import { recordTenantEvent } from "../events/outbox.ts";
 import { acceptedVersions } from "../lib/etag.ts";
-import { actorOf } from "../lib/request.ts";
-import { writeAs } from "../lib/write-as.ts";
+import { writeForCaller } from "../lib/write-as.ts";
 import { taskParams } from "./schemas.ts";
 import { assertId, deleteTask, lockTask } from "./tasks.ts";
 
@@ -27,16 +26,11 @@ export function registerDeleteTask(app: App, deps: WorkspaceDeps): void {
     const params = c.req.valid("param");
     const ids = { projectId: assertId(params.id), taskId: assertId(params.taskId) };
     const versions = acceptedVersions(c.req.valid("header")["if-match"]);
-    const { tenantId } = principalOf(c);
-    await deps.events.writing(tenantId, () =>
-      deps.pools.run(tenantId, (sql) =>
-        writeAs(sql, actorOf(c), async (tx) => {
-          const before = await lockTask(tx, ids);
-          await deleteTask(tx, ids, versions);
-          if (before) await recordTenantEvent(tx, "task.deleted", before);
-        }),
-      ),
-    );
+    await writeForCaller(c, deps, async (tx) => {
+      const before = await lockTask(tx, ids);
+      await deleteTask(tx, ids, versions);
+      if (before) await recordTenantEvent(tx, "task.deleted", before);
+    });
     return c.body(null, 204);
   });
 }

@@ -3,8 +3,7 @@ import { type App, access, principalOf, problemResponses, responseHeaders } from
 import type { WorkspaceDeps } from "../deps.ts";
 import { changedFields, recordTenantEvent } from "../events/outbox.ts";
 import { acceptedVersions, etagOf } from "../lib/etag.ts";
-import { actorOf } from "../lib/request.ts";
-import { writeAs } from "../lib/write-as.ts";
+import { writeForCaller } from "../lib/write-as.ts";
 import { assertMember } from "../tenants/memberships.ts";
 import { taskParams, taskSchema, updateTaskBody } from "./schemas.ts";
 import { assertId, lockTask, updateTask } from "./tasks.ts";
@@ -39,17 +38,12 @@ export function registerUpdateTask(app: App, deps: WorkspaceDeps): void {
     const input = c.req.valid("json");
     const versions = acceptedVersions(c.req.valid("header")["if-match"]);
     await assertMember(deps.controlPlane, tenantId, input.assigneeId);
-    const task = await deps.events.writing(tenantId, () =>
-      deps.pools.run(tenantId, (sql) =>
-        writeAs(sql, actorOf(c), async (tx) => {
-          const before = await lockTask(tx, ids);
-          const after = await updateTask(tx, ids, input, versions);
-          if (before)
-            await recordTenantEvent(tx, "task.updated", after, changedFields(before, after));
-          return after;
-        }),
-      ),
-    );
+    const task = await writeForCaller(c, deps, async (tx) => {
+      const before = await lockTask(tx, ids);
+      const after = await updateTask(tx, ids, input, versions);
+      if (before) await recordTenantEvent(tx, "task.updated", after, changedFields(before, after));
+      return after;
+    });
     c.header("etag", etagOf(task.version));
     return c.json(task, 200);
   });

@@ -2,14 +2,13 @@ import {
   ApiError,
   type AppEnv,
   cachedPerKey,
-  findTenant,
   type PlanName,
   planSchema,
   principalOf,
   requiredTenantSchemaVersion,
   type Sql,
-  type TenantStatus,
 } from "@oryn/shared";
+import { findTenant, type TenantStatus } from "@oryn/shared/control-plane/tables/tenants";
 import type { MiddlewareHandler } from "hono";
 import type { TenantPools } from "./tenant-pools.ts";
 

@@ -1,0 +1,135 @@
+import type { Sql, TransactionSql } from "../../database.ts";
+import type { Row } from "../schema.ts";
+
+/**
+ * The `tenants` table: its statuses, the row the services read, and the queries on it that more
+ * than one place runs. Read by every service; written by the gateway (signup, deletion, MFA
+ * policy), billing (plan, status) and the provisioner (the rest): see `grants` in schema.ts.
+ */
+export type TenantStatus = Row<"tenants">["status"];
+
+/** Every status, in lifecycle order (schemas and the console list them so). */
+export const tenantStatuses = [
+  "provisioning",
+  "provisioning_failed",
+  "active",
+  "restricted",
+  "deleting",
+  "deleted",
+] as const satisfies readonly TenantStatus[];
+
+// A status the migrations add must be listed above: this line stops the typecheck until it is.
+const everyStatusListed: Exclude<TenantStatus, (typeof tenantStatuses)[number]> extends never
+  ? true
+  : never = true;
+void everyStatusListed;
+
+/**
+ * A tenant as the services read it. `movingSince` is set while an operator moves the tenant to
+ * another server (writes wait); `deleteAfter` while `deleting` (the data is dropped then unless
+ * an operator restores it); `mfaRequired`: members need a second factor to do anything but
+ * manage their own account.
+ */
+export type TenantRow = Pick<
+  Row<"tenants">,
+  | "id"
+  | "slug"
+  | "name"
+  | "status"
+  | "plan"
+  | "provisioningStep"
+  | "provisioningAttempts"
+  | "provisioningError"
+  | "schemaVersion"
+  | "movingSince"
+  | "deleteAfter"
+  | "mfaRequired"
+  | "createdAt"
+  | "updatedAt"
+>;
+
+type Db = Sql | TransactionSql;
+
+export async function findTenant(sql: Db, id: string): Promise<TenantRow | undefined> {
+  const [row] = await sql<TenantRow[]>`
+    select id, slug, name, status, plan, provisioning_step, provisioning_attempts,
+           provisioning_error, schema_version, moving_since, delete_after, mfa_required, created_at,
+           updated_at
+    from tenants where id = ${id}`;
+  return row;
+}
+
+/**
+ * Locks the tenant's row for the rest of the transaction. Changes to what a tenant holds
+ * (members, domains, SSO connections, directory groups) take turns on it, even those that only
+ * add rows and so have no row of their own to lock.
+ */
+export async function lockTenant(tx: TransactionSql, id: string): Promise<void> {
+  await tx`select 1 from tenants where id = ${id} for update`;
+}
+
+/** The tenant's status, its row locked for the rest of the transaction. */
+export async function lockTenantStatus(
+  tx: TransactionSql,
+  id: string,
+): Promise<TenantStatus | undefined> {
+  const [row] = await tx<Pick<Row<"tenants">, "status">[]>`
+    select status from tenants where id = ${id} for update`;
+  return row?.status;
+}
+
+/** The plan's name as stored (billing may write one this release does not know). */
+export async function findTenantPlan(sql: Db, id: string): Promise<string | undefined> {
+  const [row] = await sql<
+    Pick<Row<"tenants">, "plan">[]
+  >`select plan from tenants where id = ${id}`;
+  return row?.plan;
+}
+
+/**
+ * Sets whether the tenant's members need a second factor, and returns what it was; undefined for
+ * a tenant deleting or gone, which is left alone.
+ */
+export async function setTenantMfaRequired(
+  tx: TransactionSql,
+  id: string,
+  required: boolean,
+): Promise<{ before: boolean } | undefined> {
+  const [before] = await tx<Pick<Row<"tenants">, "mfaRequired">[]>`
+    select mfa_required from tenants
+    where id = ${id} and status not in ('deleting', 'deleted')
+    for update`;
+  if (!before) return undefined;
+  await tx`update tenants set mfa_required = ${required} where id = ${id}`;
+  return { before: before.mfaRequired };
+}
+
+/** A tenant's name, status and plan: all billing's role may read of it, besides `created_at`. */
+export type TenantSummary = Pick<Row<"tenants">, "id" | "name" | "status" | "plan">;
+
+export async function findTenantSummary(sql: Db, id: string): Promise<TenantSummary | undefined> {
+  const [row] = await sql<TenantSummary[]>`
+    select id, name, status, plan from tenants where id = ${id}`;
+  return row;
+}
+
+/** The tenant's status and plan, its row locked for the rest of the transaction. */
+export async function lockTenantPlanAndStatus(
+  tx: TransactionSql,
+  id: string,
+): Promise<Pick<Row<"tenants">, "status" | "plan"> | undefined> {
+  const [row] = await tx<Pick<Row<"tenants">, "status" | "plan">[]>`
+    select status, plan from tenants where id = ${id} for update`;
+  return row;
+}
+
+/** Billing's change of a tenant: the plan paid for, and active or restricted by the payments. */
+export async function setTenantPlanAndStatus(
+  tx: TransactionSql,
+  id: string,
+  change: Pick<Row<"tenants">, "status" | "plan">,
+): Promise<void> {
+  await tx`
+    update tenants set plan = ${change.plan}, status = ${change.status}, updated_at = now()
+    where id = ${id}`;
+}
