@@ -6,8 +6,7 @@ import {
   filterOf,
   groupUrn,
   patchOp,
-  scimClient,
-  tenantDirectory,
+  setActive,
   userUrn,
   verifiedScimDomain,
 } from "@oryn/testing/scim";
@@ -18,12 +17,11 @@ import { eventually, testPassword } from "@oryn/testing/wait";
 
 describe("SCIM and memberships", () => {
   test("deactivation ends the person's sessions at once; the last owner stays; a SCIM user gets in by password reset", async ({
-    stack,
     gateway,
     run,
     signedUp,
+    directory: { scim },
   }) => {
-    await verifiedScimDomain(run, signedUp);
     const ownerEmail = `owner@${signedUp.slug}.test`;
     // The directory may take the owner over too: their address's domain is the tenant's.
     await verifiedScimDomain(run, signedUp, `${signedUp.slug}.test`);
@@ -42,10 +40,6 @@ describe("SCIM and memberships", () => {
     const session = accepted.json as { accessToken: string; refreshToken: string };
     expect((await gateway("GET", "/v1/tenant", { token: session.accessToken })).status).toBe(200);
 
-    const scimToken = (
-      await gateway("POST", "/v1/scim/tokens", { token: signedUp.token, body: {} })
-    ).json.token as string;
-    const scim = scimClient(stack.gatewayUrl, scimToken);
     // The directory takes the existing account over (same email): one account, one membership.
     const linked = await scim("POST", "/Users", {
       schemas: [userUrn],
@@ -145,36 +139,22 @@ describe("SCIM and memberships", () => {
 
 describe("SCIM and a restricted tenant", () => {
   test("a restricted tenant's directory gives no one access, and can still take it away", async ({
-    stack,
-    gateway,
     run,
     signedUp,
+    directory: { scim, createUser },
   }) => {
-    const { scim } = await tenantDirectory(run, gateway, stack.gatewayUrl, signedUp);
-    const user = await scim("POST", "/Users", {
-      schemas: [userUrn],
-      userName: `r@${signedUp.slug}.example.test`,
-    });
+    const user = await createUser("r");
     expect(user.status).toBe(201);
     const sql = connect(run.controlPlaneUrl, { max: 1 });
     try {
       // As billing marks a tenant whose payment failed.
       await sql`update tenants set status = 'restricted' where id = ${signedUp.tenantId}`;
-      const created = await scim("POST", "/Users", {
-        schemas: [userUrn],
-        userName: `s@${signedUp.slug}.example.test`,
-      });
+      const created = await createUser("s");
       expect(created.status).toBe(403);
       expect(created.json.schemas).toEqual([errorUrn]);
-      const off = await scim("PATCH", `/Users/${user.json.id}`, {
-        schemas: [patchOp],
-        Operations: [{ op: "replace", path: "active", value: false }],
-      });
+      const off = await setActive(scim, user.json.id, false);
       expect(off.status).toBe(200);
-      const on = await scim("PATCH", `/Users/${user.json.id}`, {
-        schemas: [patchOp],
-        Operations: [{ op: "replace", path: "active", value: true }],
-      });
+      const on = await setActive(scim, user.json.id, true);
       expect(on.status).toBe(403);
       expect((await scim("GET", `/Users/${user.json.id}`)).json.active).toBe(false);
       expect((await scim("DELETE", `/Users/${user.json.id}`)).status).toBe(204);
@@ -186,17 +166,9 @@ describe("SCIM and a restricted tenant", () => {
 
 describe("SCIM and the plan's member cap", () => {
   test("a directory cannot take a tenant past its plan's members, and a refused user is not kept", async ({
-    stack,
-    gateway,
-    run,
     signedUp,
+    directory: { scim, createUser: create },
   }) => {
-    const { scim } = await tenantDirectory(run, gateway, stack.gatewayUrl, signedUp);
-    const create = (name: string) =>
-      scim("POST", "/Users", {
-        schemas: [userUrn],
-        userName: `${name}@${signedUp.slug}.example.test`,
-      });
     // The free plan holds three members: the owner and two more.
     const [first, second] = [await create("one"), await create("two")];
     expect([first.status, second.status]).toEqual([201, 201]);
@@ -209,16 +181,10 @@ describe("SCIM and the plan's member cap", () => {
     );
     expect(lookup.json.totalResults).toBe(0);
     // A deactivated user frees a seat; taking it back needs one.
-    const off = await scim("PATCH", `/Users/${first.json.id}`, {
-      schemas: [patchOp],
-      Operations: [{ op: "replace", path: "active", value: false }],
-    });
+    const off = await setActive(scim, first.json.id, false);
     expect(off.status).toBe(200);
     expect((await create("three")).status).toBe(201);
-    const on = await scim("PATCH", `/Users/${first.json.id}`, {
-      schemas: [patchOp],
-      Operations: [{ op: "replace", path: "active", value: true }],
-    });
+    const on = await setActive(scim, first.json.id, true);
     expect(on.status).toBe(402);
     expect((await scim("GET", `/Users/${first.json.id}`)).json.active).toBe(false);
   });
@@ -226,16 +192,11 @@ describe("SCIM and the plan's member cap", () => {
 
 describe("SCIM and roles changed by hand", () => {
   test("a role an owner set by hand is the baseline the directory keeps, up or down", async ({
-    stack,
     gateway,
-    run,
     signedUp,
+    directory: { scim, createUser },
   }) => {
-    const { scim } = await tenantDirectory(run, gateway, stack.gatewayUrl, signedUp);
-    const user = await scim("POST", "/Users", {
-      schemas: [userUrn],
-      userName: `hand@${signedUp.slug}.example.test`,
-    });
+    const user = await createUser("hand");
     const id = user.json.id as string;
     const roleOf = async () =>
       (await gateway("GET", "/v1/members", { token: signedUp.token })).json.items.find(
@@ -255,22 +216,17 @@ describe("SCIM and roles changed by hand", () => {
     // Taken away by hand, it is not handed back when the directory deactivates and reactivates.
     expect((await setRole("member")).status).toBe(200);
     for (const active of [false, true]) {
-      const answer = await scim("PATCH", `/Users/${id}`, {
-        schemas: [patchOp],
-        Operations: [{ op: "replace", path: "active", value: active }],
-      });
+      const answer = await setActive(scim, id, active);
       expect(answer.status).toBe(200);
     }
     expect(await roleOf()).toBe("member");
   });
 
   test("linking an account whose address was never verified ends its password and sessions", async ({
-    stack,
     gateway,
-    run,
     signedUp,
+    directory: { domain, createUser },
   }) => {
-    const domain = await verifiedScimDomain(run, signedUp);
     // Someone signs up with an address of the tenant's domain before its directory knows it.
     const email = `dana@${domain}`;
     const squatter = await gateway("POST", "/v1/signup", {
@@ -293,12 +249,7 @@ describe("SCIM and roles changed by hand", () => {
       body: { email, password: "a wrong password, before joining" },
     });
     expect(failedBefore.status).toBe(401);
-    const token = (await gateway("POST", "/v1/scim/tokens", { token: signedUp.token, body: {} }))
-      .json.token as string;
-    const linked = await scimClient(stack.gatewayUrl, token)("POST", "/Users", {
-      schemas: [userUrn],
-      userName: email,
-    });
+    const linked = await createUser("dana");
     expect(linked.status).toBe(201);
     expect(linked.json.id).toBe(squatter.json.user.id);
     // The password the squatter chose and their session are gone.

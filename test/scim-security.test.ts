@@ -4,11 +4,9 @@ import {
   filterOf,
   groupUrn,
   patchOp,
-  scimClient,
   scimError,
   tenantDirectory,
   userUrn,
-  verifiedScimDomain,
 } from "@oryn/testing/scim";
 import { signUpAndWait, testPassword } from "@oryn/testing/wait";
 
@@ -21,16 +19,15 @@ describe("SCIM security", () => {
     gateway,
     run,
     signedUp,
+    directory: { scim: a, tokenId: tokenA },
   }) => {
-    await verifiedScimDomain(run, signedUp);
     const other = await signUpAndWait(gateway);
-    await verifiedScimDomain(run, other);
-    const tokenA = (await gateway("POST", "/v1/scim/tokens", { token: signedUp.token, body: {} }))
-      .json;
-    const tokenB = (await gateway("POST", "/v1/scim/tokens", { token: other.token, body: {} }))
-      .json;
-    const a = scimClient(stack.gatewayUrl, tokenA.token);
-    const b = scimClient(stack.gatewayUrl, tokenB.token);
+    const { scim: b, tokenId: tokenB } = await tenantDirectory(
+      run,
+      gateway,
+      stack.gatewayUrl,
+      other,
+    );
     const userB = await b("POST", "/Users", {
       schemas: [userUrn],
       userName: `b@${other.slug}.example.test`,
@@ -98,7 +95,7 @@ describe("SCIM security", () => {
     expect(ownerB.status).toBeGreaterThanOrEqual(400);
     // A's owner cannot delete B's token through /v1 either.
     expect(
-      (await gateway("DELETE", `/v1/scim/tokens/${tokenB.id}`, { token: signedUp.token })).status,
+      (await gateway("DELETE", `/v1/scim/tokens/${tokenB}`, { token: signedUp.token })).status,
     ).toBe(404);
 
     // Credentials: none, malformed, an access token, a deleted SCIM token.
@@ -108,7 +105,7 @@ describe("SCIM security", () => {
     expect(await none.json()).toMatchObject({ schemas: [errorUrn], status: "401" });
     expect((await a("GET", "/Users", undefined, { token: "oryn_scim_nope" })).status).toBe(401);
     expect((await a("GET", "/Users", undefined, { token: signedUp.token })).status).toBe(401);
-    const deleted = await gateway("DELETE", `/v1/scim/tokens/${tokenA.id}`, {
+    const deleted = await gateway("DELETE", `/v1/scim/tokens/${tokenA}`, {
       token: signedUp.token,
     });
     expect(deleted.status).toBe(204);
@@ -125,12 +122,8 @@ describe("SCIM security", () => {
   });
 
   test("bad requests get SCIM errors: filters, bodies, content types, sizes", async ({
-    stack,
-    gateway,
-    run,
-    signedUp,
+    directory: { scim, createUser },
   }) => {
-    const { scim } = await tenantDirectory(run, gateway, stack.gatewayUrl, signedUp);
     for (const filter of [
       "userName eq",
       'userName xx "a"',
@@ -167,10 +160,7 @@ describe("SCIM security", () => {
     });
     expect(huge.status).toBe(413);
     expect(huge.json.schemas).toEqual([errorUrn]);
-    const user = await scim("POST", "/Users", {
-      schemas: [userUrn],
-      userName: `p@${signedUp.slug}.example.test`,
-    });
+    const user = await createUser("p");
     expect(
       scimError(await scim("PATCH", `/Users/${user.json.id}`, { Operations: [{ op: "replace" }] })),
     ).toEqual([400, "invalidSyntax"]);
@@ -237,12 +227,10 @@ describe("SCIM security", () => {
   });
 
   test("concurrent creations of one userName make one user; the others get 409 uniqueness", async ({
-    stack,
     gateway,
-    run,
     signedUp,
+    directory: { scim },
   }) => {
-    const { scim } = await tenantDirectory(run, gateway, stack.gatewayUrl, signedUp);
     const userName = `race@${signedUp.slug}.example.test`;
     // An IdP retrying a slow create sends the same user again while the first is under way.
     const answers = await Promise.all(
@@ -259,93 +247,53 @@ describe("SCIM security", () => {
     expect(members.json.items).toHaveLength(2);
   });
   test("PATCH paths and value keys that reach Object.prototype are refused; the gateway stays clean", async ({
-    stack,
     gateway,
-    run,
     signedUp,
+    directory: { scim, createUser },
   }) => {
-    const { scim } = await tenantDirectory(run, gateway, stack.gatewayUrl, signedUp);
-    const user = await scim("POST", "/Users", {
-      schemas: [userUrn],
-      userName: `proto@${signedUp.slug}.example.test`,
-    });
+    const user = await createUser("proto");
     const group = await scim("POST", "/Groups", { schemas: [groupUrn], displayName: "Proto" });
     expect([user.status, group.status]).toEqual([201, 201]);
-    const refused: [string, unknown, string][] = [
-      [
-        `/Users/${user.json.id}`,
-        { op: "add", path: "__proto__.x-polluted", value: "x" },
-        "invalidPath",
-      ],
-      [
-        `/Users/${user.json.id}`,
-        { op: "add", path: "__proto__.set-cookie", value: "x" },
-        "invalidPath",
-      ],
-      [
-        `/Users/${user.json.id}`,
-        { op: "add", path: "constructor.prototype.x-polluted", value: "x" },
-        "invalidPath",
-      ],
-      [
-        `/Users/${user.json.id}`,
-        { op: "add", path: "toString.x-polluted", value: "x" },
-        "invalidPath",
-      ],
-      [
-        `/Users/${user.json.id}`,
-        { op: "add", path: `${userUrn}:__proto__.x-polluted`, value: "x" },
-        "invalidPath",
-      ],
-      [`/Users/${user.json.id}`, { op: "add", path: "nickname.x", value: "x" }, "invalidPath"],
-      [
-        `/Users/${user.json.id}`,
-        { op: "add", value: { "__proto__.x-polluted": 1 } },
-        "invalidValue",
-      ],
-      [
-        `/Users/${user.json.id}`,
+    // Each operation as a PATCH of the user or the group, and the scimType its refusal carries.
+    const onUser = (operation: unknown, scimType: string) =>
+      [`/Users/${user.json.id}`, operation, scimType] as const;
+    const onGroup = (operation: unknown, scimType: string) =>
+      [`/Groups/${group.json.id}`, operation, scimType] as const;
+    const refused = [
+      onUser({ op: "add", path: "__proto__.x-polluted", value: "x" }, "invalidPath"),
+      onUser({ op: "add", path: "__proto__.set-cookie", value: "x" }, "invalidPath"),
+      onUser({ op: "add", path: "constructor.prototype.x-polluted", value: "x" }, "invalidPath"),
+      onUser({ op: "add", path: "toString.x-polluted", value: "x" }, "invalidPath"),
+      onUser({ op: "add", path: `${userUrn}:__proto__.x-polluted`, value: "x" }, "invalidPath"),
+      onUser({ op: "add", path: "nickname.x", value: "x" }, "invalidPath"),
+      onUser({ op: "add", value: { "__proto__.x-polluted": 1 } }, "invalidValue"),
+      onUser(
         { op: "add", value: JSON.parse('{"__proto__": {"x-polluted": "x"}}') },
         "invalidValue",
-      ],
-      [
-        `/Users/${user.json.id}`,
-        { op: "replace", value: { "constructor.prototype.x-polluted": "x" } },
-        "invalidValue",
-      ],
-      [
-        `/Users/${user.json.id}`,
+      ),
+      onUser({ op: "replace", value: { "constructor.prototype.x-polluted": "x" } }, "invalidValue"),
+      onUser(
         { op: "replace", value: { name: JSON.parse('{"__proto__": {"x-polluted": "x"}}') } },
         "invalidValue",
-      ],
-      [
-        `/Users/${user.json.id}`,
+      ),
+      onUser(
         {
           op: "replace",
           path: "name",
           value: { constructor: { prototype: { "x-polluted": "x" } } },
         },
         "invalidValue",
-      ],
-      [
-        `/Groups/${group.json.id}`,
-        { op: "add", path: "__proto__.x-polluted", value: "x" },
-        "invalidPath",
-      ],
-      [
-        `/Groups/${group.json.id}`,
-        { op: "add", value: { "__proto__.x-polluted": 1 } },
-        "invalidValue",
-      ],
-      [
-        `/Groups/${group.json.id}`,
+      ),
+      onGroup({ op: "add", path: "__proto__.x-polluted", value: "x" }, "invalidPath"),
+      onGroup({ op: "add", value: { "__proto__.x-polluted": 1 } }, "invalidValue"),
+      onGroup(
         {
           op: "add",
           path: "members",
           value: [JSON.parse('{"value": "a", "__proto__": {"x-polluted": "x"}}')],
         },
         "invalidValue",
-      ],
+      ),
     ];
     for (const [path, operation, scimType] of refused) {
       const answer = await scim("PATCH", path, { schemas: [patchOp], Operations: [operation] });

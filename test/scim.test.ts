@@ -6,7 +6,6 @@ import {
   patchOp,
   scimClient,
   scimError,
-  tenantDirectory,
   userUrn,
   verifiedScimDomain,
 } from "@oryn/testing/scim";
@@ -228,12 +227,10 @@ describe("SCIM provisioning", () => {
   }, 90_000);
 
   test("Entra ID's sequence: string booleans, path-less and filtered operations, members removed by value", async ({
-    stack,
     gateway,
-    run,
     signedUp,
+    directory: { scim },
   }) => {
-    const { scim } = await tenantDirectory(run, gateway, stack.gatewayUrl, signedUp);
     const upn = `sandy@${signedUp.slug}.example.test`;
     // Entra ID looks the user up by userName first, then creates it.
     // As its validator writes it: spaces as `+`, the address's `@` escaped.

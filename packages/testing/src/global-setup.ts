@@ -2,16 +2,10 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  connect,
-  controlPlaneMigrations,
-  ensureDatabase,
-  migrate,
-  withDatabase,
-} from "@oryn/shared";
+import { withDatabase } from "@oryn/shared";
 import type { TestProject } from "vitest/node";
 import { removeRun } from "./cleanup.ts";
-import type { TestRun } from "./context.ts";
+import { migratedControlPlane, type TestRun } from "./context.ts";
 import { resolveInfrastructure } from "./infrastructure.ts";
 
 /**
@@ -38,13 +32,7 @@ export default async function setup(project: TestProject) {
       `control plane ${controlPlaneDatabase}, Redis prefix ${run.redisPrefix}`,
   );
 
-  await ensureDatabase(run.controlPlaneUrl);
-  const sql = connect(run.controlPlaneUrl, { max: 1 });
-  try {
-    await migrate(sql, controlPlaneMigrations);
-  } finally {
-    await sql.end();
-  }
+  await migratedControlPlane(run.controlPlaneUrl);
   project.provide("testRun", run);
 
   return async () => {

@@ -3,7 +3,8 @@ import { serviceEnv, testRun } from "./context.ts";
 import { startFakeStripe } from "./fake-stripe.ts";
 import { jsonCaller } from "./http.ts";
 import { startOryn } from "./processes.ts";
-import { activeTenant, provisioningDeps } from "./tenants.ts";
+import { tenantDirectory } from "./scim.ts";
+import { activeTenant, provisioningDeps, tenantConnections } from "./tenants.ts";
 import { tokenSigner } from "./tokens.ts";
 import { signUpAndWait } from "./wait.ts";
 
@@ -34,11 +35,21 @@ export const test = base
   )
   /** A company signed up through the stack's gateway, active: its owner's token and ids. */
   .extend("signedUp", ({ gateway }) => signUpAndWait(gateway))
+  /** `signedUp`'s SCIM directory: a verified domain, a SCIM token and a client holding it. */
+  .extend("directory", ({ run, gateway, stack, signedUp }) =>
+    tenantDirectory(run, gateway, stack.gatewayUrl, signedUp),
+  )
   /** The provisioner's real steps against this run's servers, without a provisioner process. */
   .extend("provisioning", { scope: "file" }, ({ run }, { onCleanup }) => {
     const deps = provisioningDeps(run);
     onCleanup(() => deps.close());
     return deps;
+  })
+  /** Connections into tenant databases, as a tenant's role or the superuser; ended after the file. */
+  .extend("tenantSql", { scope: "file" }, ({ run }, { onCleanup }) => {
+    const connections = tenantConnections(run);
+    onCleanup(() => connections.close());
+    return connections;
   })
   /** The key pair tokens are signed with; build in-process services with `signer.keys`. */
   .extend("signer", { scope: "file" }, () => tokenSigner())

@@ -1,12 +1,6 @@
-import {
-  connect,
-  controlPlaneMigrations,
-  ensureDatabase,
-  migrate,
-  withDatabase,
-} from "@oryn/shared";
+import { connect, withDatabase } from "@oryn/shared";
 import { dropControlPlaneObjects, unlinkKeys } from "./cleanup.ts";
-import { type TestRun, testRun } from "./context.ts";
+import { migratedControlPlane, type TestRun, testRun } from "./context.ts";
 
 /**
  * A control plane, template and Redis prefix of a test file's own, inside this run. Billing's
@@ -34,13 +28,7 @@ export async function isolatedRun(
     templateDatabase: `oryn_tpl_${run.runId}_${name}`,
     redisPrefix: `${run.redisPrefix}-${name}`,
   };
-  await ensureDatabase(isolated.controlPlaneUrl);
-  const sql = connect(isolated.controlPlaneUrl, { max: 1 });
-  try {
-    await migrate(sql, controlPlaneMigrations);
-  } finally {
-    await sql.end();
-  }
+  await migratedControlPlane(isolated.controlPlaneUrl);
   return {
     ...isolated,
     drop: () => dropIsolated(isolated, controlPlaneServerUrl, controlPlaneDatabase),

@@ -70,9 +70,21 @@ export async function verifiedScimDomain(
   return domain;
 }
 
+/** A directory as a test starts it: its client, SCIM token and verified domain. */
+export type Directory = {
+  scim: Scim;
+  token: string;
+  /** The SCIM token's id, as `/v1/scim/tokens` lists it. */
+  tokenId: string;
+  domain: string;
+  /** POSTs a user `<local>@<domain>`, with `extra` attributes. */
+  createUser(local: string, extra?: Record<string, unknown>): Promise<Answer>;
+};
+
 /**
  * The directory of a signed-up tenant as a test starts it: a verified domain of its own, a SCIM
- * token made by its owner through the gateway, and a client holding that token.
+ * token made by its owner through the gateway, and a client holding that token. The kit's
+ * `directory` fixture.
  */
 export async function tenantDirectory(
   run: { controlPlaneUrl: string },
@@ -83,11 +95,24 @@ export async function tenantDirectory(
   ) => Promise<Answer>,
   gatewayUrl: string,
   tenant: { tenantId: string; slug: string; token: string },
-): Promise<{ scim: Scim; token: string; domain: string }> {
+): Promise<Directory> {
   const domain = await verifiedScimDomain(run, tenant);
   const made = await gateway("POST", "/v1/scim/tokens", { token: tenant.token, body: {} });
   if (made.status !== 201)
     throw new Error(`SCIM token: ${made.status} ${JSON.stringify(made.json)}`);
   const token = made.json.token as string;
-  return { scim: scimClient(gatewayUrl, token), token, domain };
+  const scim = scimClient(gatewayUrl, token);
+  const createUser = (local: string, extra: Record<string, unknown> = {}) =>
+    scim("POST", "/Users", { schemas: [userUrn], userName: `${local}@${domain}`, ...extra });
+  return { scim, token, tokenId: made.json.id as string, domain, createUser };
 }
+
+/** A PatchOp body: the operations an IdP sends in one PATCH. */
+export const patchBody = (...operations: unknown[]) => ({
+  schemas: [patchOp],
+  Operations: operations,
+});
+
+/** Deactivates or reactivates a user as Okta and Entra do: `replace` of `active`. */
+export const setActive = (scim: Scim, userId: string, active: boolean) =>
+  scim("PATCH", `/Users/${userId}`, patchBody({ op: "replace", path: "active", value: active }));

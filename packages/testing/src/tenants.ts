@@ -1,6 +1,14 @@
 import { randomUUID } from "node:crypto";
 import { type ProvisioningDeps, provisionTenant } from "@oryn/provisioner/provisioning";
-import { connect, createLogger, type Sql, tenantDatabaseName, tenantRoleName } from "@oryn/shared";
+import {
+  connect,
+  createLogger,
+  type Sql,
+  tenantDatabaseName,
+  tenantRoleName,
+  tenantRolePassword,
+  withDatabase,
+} from "@oryn/shared";
 import type { TestRun } from "./context.ts";
 
 /** Provisioning dependencies against this run's servers, as main.ts would build them. */
@@ -16,6 +24,36 @@ export function provisioningDeps(run: TestRun): ProvisioningDeps & { close(): Pr
     logger: createLogger("provisioner-test", "silent"),
     async close() {
       await Promise.all([controlPlane.end(), admin.end()]);
+    },
+  };
+}
+
+/** Connections into tenant databases, each of one connection, all ended by `close`. */
+export type TenantConnections = {
+  /** As tenant `tenantId`'s own role, to `database` (its own database unless told). */
+  asTenant(tenantId: string, database?: string): Sql;
+  /** As the server's superuser, to tenant `tenantId`'s database. */
+  asSuperuser(tenantId: string): Sql;
+  close(): Promise<void>;
+};
+
+/** The kit's `tenantSql` fixture: how tests look inside a tenant's database, and who may. */
+export function tenantConnections(run: TestRun): TenantConnections {
+  const opened: Sql[] = [];
+  const open = (database: string, credentials: { username?: string; password?: string } = {}) => {
+    const sql = connect(withDatabase(run.postgresUrl, database), { max: 1, ...credentials });
+    opened.push(sql);
+    return sql;
+  };
+  return {
+    asTenant: (tenantId, database = tenantDatabaseName(tenantId)) =>
+      open(database, {
+        username: tenantRoleName(tenantId),
+        password: tenantRolePassword(run.tenantDbPasswordSecret, tenantId),
+      }),
+    asSuperuser: (tenantId) => open(tenantDatabaseName(tenantId)),
+    close: async () => {
+      await Promise.all(opened.splice(0).map((sql) => sql.end()));
     },
   };
 }

@@ -1,8 +1,10 @@
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { connect, createLogger, parseConfig, type Role, type Sql } from "@oryn/shared";
+import { test as kit } from "@oryn/testing";
 import { serviceEnv, type TestRun } from "@oryn/testing/context";
-import type { FakeStripe } from "@oryn/testing/fake-stripe";
+import { type FakeStripe, startFakeStripe } from "@oryn/testing/fake-stripe";
 import { jsonCaller } from "@oryn/testing/http";
+import { isolatedRun } from "@oryn/testing/isolated-run";
 import { tokenSigner } from "@oryn/testing/tokens";
 import { createBillingApp } from "../src/app.ts";
 import { createBillingDeps } from "../src/deps.ts";
@@ -89,4 +91,37 @@ export async function billingInProcess(
   };
 }
 
+/**
+ * The kit's fixtures and billing's, each for the whole file: `billingRun`, a control plane of the
+ * file's own (billing's sweep acts on every tenant of its control plane, see isolatedRun);
+ * `stripe`, a fake Stripe the file's tests share; `billing`, billing in-process against both,
+ * built with `billingOverrides` (a file changes them with `test.override`).
+ */
+export const test = kit
+  // biome-ignore lint/correctness/noEmptyPattern: vitest reads a fixture's dependencies from this pattern.
+  .extend("billingRun", { scope: "file" }, async ({}, { onCleanup }) => {
+    const run = await isolatedRun(`billing_${randomBytes(3).toString("hex")}`);
+    onCleanup(() => run.drop());
+    return run;
+  })
+  // biome-ignore lint/correctness/noEmptyPattern: vitest reads a fixture's dependencies from this pattern.
+  .extend("stripe", { scope: "file" }, async ({}, { onCleanup }) => {
+    const stripe = await startFakeStripe();
+    onCleanup(() => stripe.close());
+    return stripe;
+  })
+  .extend("billingOverrides", { scope: "file" }, (): Record<string, string> => ({}))
+  .extend(
+    "billing",
+    { scope: "file" },
+    async ({ billingRun, stripe, billingOverrides }, { onCleanup }) => {
+      const billing = await billingInProcess(billingRun, stripe, billingOverrides);
+      onCleanup(() => billing.close());
+      return billing;
+    },
+  );
+
+export type Billing = Awaited<ReturnType<typeof billingInProcess>>;
+
+export { describe, expect } from "@oryn/testing";
 export { eventually } from "@oryn/testing/wait";

@@ -4,61 +4,65 @@ import {
   createJobWorker,
   UnrecoverableError,
 } from "@oryn/shared";
-import { type FakeStripe, startFakeStripe } from "@oryn/testing/fake-stripe";
-import { isolatedRun } from "@oryn/testing/isolated-run";
+import type { FakeStripe } from "@oryn/testing/fake-stripe";
 import { freePort } from "@oryn/testing/processes";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureStripeCustomer } from "../src/customers/ensure-customer.ts";
 import { syncTenantBilling } from "../src/sync/sync-tenant.ts";
-import { billingInProcess, eventually, webhookSecret } from "./fixtures.ts";
+import {
+  type Billing,
+  billingInProcess,
+  describe,
+  eventually,
+  expect,
+  test,
+  webhookSecret,
+} from "./fixtures.ts";
 
 /** Outages of Stripe and of Redis, and work that went missing: no event may be lost. */
-let run: Awaited<ReturnType<typeof isolatedRun>>;
-let fake: FakeStripe;
-let billing: Awaited<ReturnType<typeof billingInProcess>>;
-beforeAll(async () => {
-  run = await isolatedRun("billing_resilience");
-  fake = await startFakeStripe();
-  billing = await billingInProcess(run, fake);
-});
-afterAll(async () => {
-  await billing?.close();
-  await fake?.close();
-  await run?.drop();
-});
+const it = test.extend("helpers", { scope: "file" }, ({ billing, stripe }) =>
+  resilienceHelpers(billing, stripe),
+);
 
-/** A tenant with its Stripe customer, then put in `status` (a deleting one gets none made). */
-async function tenantWithCustomer(status = "active") {
-  const tenantId = await billing.activeTenant();
-  const customerId = await ensureStripeCustomer({
-    ...billing.deps,
-    stripe: billing.stripe,
-    tenantId,
-  });
-  await billing.admin`update tenants set status = ${status} where id = ${tenantId}`;
-  return { tenantId, customerId: customerId as string };
+function resilienceHelpers(billing: Billing, fake: FakeStripe) {
+  /** A tenant with its Stripe customer, then put in `status` (a deleting one gets none made). */
+  async function tenantWithCustomer(status = "active") {
+    const tenantId = await billing.activeTenant();
+    const customerId = await ensureStripeCustomer({
+      ...billing.deps,
+      stripe: billing.stripe,
+      tenantId,
+    });
+    await billing.admin`update tenants set status = ${status} where id = ${tenantId}`;
+    return { tenantId, customerId: customerId as string };
+  }
+
+  async function send(type: string, object: Record<string, unknown>) {
+    const payload = fake.event(type, object);
+    const answer = await billing.webhook(payload, await fake.sign(payload, webhookSecret));
+    return { id: JSON.parse(payload).id as string, answer };
+  }
+
+  const tenantRow = async (tenantId: string) =>
+    (
+      await billing.admin<{ plan: string; status: string }[]>`
+      select plan, status from tenants where id = ${tenantId}`
+    )[0];
+
+  const unprocessed = async (ids: string[]) =>
+    (
+      await billing.admin<{ n: number }[]>`
+      select count(*)::int as n from stripe_events where id in ${billing.admin(ids)} and processed_at is null`
+    )[0]?.n;
+
+  return { tenantWithCustomer, send, tenantRow, unprocessed };
 }
-
-async function send(type: string, object: Record<string, unknown>) {
-  const payload = fake.event(type, object);
-  const answer = await billing.webhook(payload, await fake.sign(payload, webhookSecret));
-  return { id: JSON.parse(payload).id as string, answer };
-}
-
-const tenantRow = async (tenantId: string) =>
-  (
-    await billing.admin<{ plan: string; status: string }[]>`
-    select plan, status from tenants where id = ${tenantId}`
-  )[0];
-
-const unprocessed = async (ids: string[]) =>
-  (
-    await billing.admin<{ n: number }[]>`
-    select count(*)::int as n from stripe_events where id in ${billing.admin(ids)} and processed_at is null`
-  )[0]?.n;
 
 describe("Stripe down", () => {
-  it("records every event (200), retries the jobs with backoff through 500s and 429s, and ends right", async () => {
+  it("records every event (200), retries the jobs with backoff through 500s and 429s, and ends right", async ({
+    billing,
+    stripe: fake,
+    helpers: { send, tenantRow, unprocessed, tenantWithCustomer },
+  }) => {
     const tenants = await Promise.all([
       tenantWithCustomer(),
       tenantWithCustomer(),
@@ -128,7 +132,12 @@ describe("Stripe down", () => {
 });
 
 describe("work that went missing", () => {
-  it("answers 200 for a recorded event it could not enqueue (Redis away), and the sweep enqueues it", async () => {
+  it("answers 200 for a recorded event it could not enqueue (Redis away), and the sweep enqueues it", async ({
+    billing,
+    stripe: fake,
+    billingRun: run,
+    helpers: { tenantRow, unprocessed, tenantWithCustomer },
+  }) => {
     // Billing whose queue connection points at a port nothing listens on.
     const cutOff = await billingInProcess(run, fake, {
       REDIS_URL: `redis://127.0.0.1:${await freePort()}`,
@@ -158,7 +167,11 @@ describe("work that went missing", () => {
     }
   });
 
-  it("retries through the sweep a job that failed for good, and processes the event once", async () => {
+  it("retries through the sweep a job that failed for good, and processes the event once", async ({
+    billing,
+    stripe: fake,
+    helpers: { send, tenantRow, unprocessed, tenantWithCustomer },
+  }) => {
     const { tenantId, customerId } = await tenantWithCustomer();
     const subscription = fake.setSubscription(customerId, { plan: "business", status: "active" });
     // A worker whose every attempt fails for good, standing for a job whose attempts are spent.
@@ -210,7 +223,11 @@ describe("work that went missing", () => {
     await worker.close();
   });
 
-  it("restricts a tenant whose grace ended when its delayed sync was lost", async () => {
+  it("restricts a tenant whose grace ended when its delayed sync was lost", async ({
+    billing,
+    stripe: fake,
+    helpers: { tenantRow, tenantWithCustomer },
+  }) => {
     const { tenantId, customerId } = await tenantWithCustomer();
     fake.setSubscription(customerId, { plan: "pro", status: "past_due" });
     await billing.admin`
@@ -235,7 +252,11 @@ describe("work that went missing", () => {
 });
 
 describe("two syncs of one tenant at once", () => {
-  it("never write an older Stripe answer over a newer one: the later sync waits and reads later", async () => {
+  it("never write an older Stripe answer over a newer one: the later sync waits and reads later", async ({
+    billing,
+    stripe: fake,
+    helpers: { tenantRow, tenantWithCustomer },
+  }) => {
     const { tenantId, customerId } = await tenantWithCustomer();
     fake.setSubscription(customerId, { plan: "pro", status: "active" });
     // The first read answers late with "pro"; by the time it lands Stripe says "business".
@@ -257,7 +278,11 @@ describe("two syncs of one tenant at once", () => {
 });
 
 describe("what billing leaves alone or works out", () => {
-  it("adopts a customer Stripe made for a tenant whose row was never stored, by Stripe's metadata", async () => {
+  it("adopts a customer Stripe made for a tenant whose row was never stored, by Stripe's metadata", async ({
+    billing,
+    stripe: fake,
+    helpers: { send, tenantRow, unprocessed },
+  }) => {
     const tenantId = await billing.activeTenant();
     // As if the job died between Stripe's answer and our insert.
     const customer = await billing.stripe.customers.create({ metadata: { tenantId } });
@@ -288,7 +313,11 @@ describe("what billing leaves alone or works out", () => {
     await worker.close();
   });
 
-  it("sets aside event types it does not act on without asking Stripe", async () => {
+  it("sets aside event types it does not act on without asking Stripe", async ({
+    billing,
+    stripe: fake,
+    helpers: { send, unprocessed },
+  }) => {
     const worker = billing.startWorker();
     const reads = fake.count("/v1/subscriptions", "GET");
     const { id } = await send("customer.created", { id: "cus_x", object: "customer" });
@@ -300,7 +329,11 @@ describe("what billing leaves alone or works out", () => {
     await worker.close();
   });
 
-  it("changes the plan but not the status of a tenant still provisioning, and nothing of one being deleted", async () => {
+  it("changes the plan but not the status of a tenant still provisioning, and nothing of one being deleted", async ({
+    billing,
+    stripe: fake,
+    helpers: { send, tenantRow, unprocessed, tenantWithCustomer },
+  }) => {
     const provisioning = await tenantWithCustomer("provisioning");
     const deleting = await tenantWithCustomer("deleting");
     const worker = billing.startWorker();

@@ -1,30 +1,17 @@
 import { limitsOf } from "@oryn/shared";
-import { type FakeStripe, startFakeStripe } from "@oryn/testing/fake-stripe";
-import { isolatedRun } from "@oryn/testing/isolated-run";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureStripeCustomer } from "../src/customers/ensure-customer.ts";
 import { syncTenantBilling } from "../src/sync/sync-tenant.ts";
-import { billingInProcess } from "./fixtures.ts";
+import { billingInProcess, describe, expect, test } from "./fixtures.ts";
 
-let run: Awaited<ReturnType<typeof isolatedRun>>;
-let fake: FakeStripe;
-let billing: Awaited<ReturnType<typeof billingInProcess>>;
-beforeAll(async () => {
-  run = await isolatedRun("billing_routes");
-  fake = await startFakeStripe();
-  billing = await billingInProcess(run, fake);
-});
-afterAll(async () => {
-  await billing?.close();
-  await fake?.close();
-  await run?.drop();
-});
-
-const customersOf = (tenantId: string) =>
-  [...fake.customers.values()].filter((customer) => customer.metadata.tenantId === tenantId);
+// The billing fixtures (billing in-process, its control plane, a fake Stripe), and the file's
+// one helper, which reads the fake.
+const it = test.extend("helpers", { scope: "file" }, ({ stripe }) => ({
+  customersOf: (tenantId: string) =>
+    [...stripe.customers.values()].filter((customer) => customer.metadata.tenantId === tenantId),
+}));
 
 describe("GET /v1/billing/subscription", () => {
-  it("shows a new tenant on the free plan with its limits, to any member", async () => {
+  it("shows a new tenant on the free plan with its limits, to any member", async ({ billing }) => {
     const tenantId = await billing.activeTenant();
     const answer = await billing.call("GET", "/v1/billing/subscription", {
       token: await billing.tokenFor(tenantId, "member"),
@@ -41,7 +28,9 @@ describe("GET /v1/billing/subscription", () => {
     });
   });
 
-  it("answers 401 without a token or with a forged one, and 404 for a deleted tenant", async () => {
+  it("answers 401 without a token or with a forged one, and 404 for a deleted tenant", async ({
+    billing,
+  }) => {
     const none = await billing.call("GET", "/v1/billing/subscription");
     expect(none.status).toBe(401);
     expect(none.headers.get("content-type")).toBe("application/problem+json");
@@ -59,7 +48,10 @@ describe("GET /v1/billing/subscription", () => {
 });
 
 describe("POST /v1/billing/checkout", () => {
-  it("holds no control-plane connection while Stripe answers a checkout without a key", async () => {
+  it("holds no control-plane connection while Stripe answers a checkout without a key", async ({
+    stripe: fake,
+    billingRun: run,
+  }) => {
     // One connection in all: a transaction held across the Stripe call would leave the
     // checkout's own queries, and every other request, waiting behind it for good.
     const narrow = await billingInProcess(run, fake, { DATABASE_POOL_MAX: "1" });
@@ -83,7 +75,10 @@ describe("POST /v1/billing/checkout", () => {
     }
   });
 
-  it("hands out one session to checkouts of the same plan at once, so it cannot be paid twice", async () => {
+  it("hands out one session to checkouts of the same plan at once, so it cannot be paid twice", async ({
+    billing,
+    stripe: fake,
+  }) => {
     const tenantId = await billing.activeTenant();
     const token = await billing.tokenFor(tenantId, "admin");
     const before = fake.checkoutSessions.length;
@@ -97,7 +92,10 @@ describe("POST /v1/billing/checkout", () => {
     expect(fake.checkoutSessions.length - before).toBe(1);
   });
 
-  it("replays the first answer to a retry with the same Idempotency-Key; another body is 422", async () => {
+  it("replays the first answer to a retry with the same Idempotency-Key; another body is 422", async ({
+    billing,
+    stripe: fake,
+  }) => {
     const tenantId = await billing.activeTenant();
     const token = await billing.tokenFor(tenantId, "admin");
     const headers = { "idempotency-key": crypto.randomUUID() };
@@ -133,7 +131,11 @@ describe("POST /v1/billing/checkout", () => {
     expect(fake.portalSessions.length - portals).toBe(1);
   });
 
-  it("opens a subscription-mode Checkout for the plan's price, for the tenant's own customer", async () => {
+  it("opens a subscription-mode Checkout for the plan's price, for the tenant's own customer", async ({
+    billing,
+    stripe: fake,
+    helpers: { customersOf },
+  }) => {
     const tenantId = await billing.activeTenant();
     const token = await billing.tokenFor(tenantId, "admin");
     const answer = await billing.call("POST", "/v1/billing/checkout", {
@@ -169,7 +171,10 @@ describe("POST /v1/billing/checkout", () => {
     expect(row?.stripeCustomerId).toBe(customer?.id);
   });
 
-  it("refuses a member (403), no token (401), an unknown or free plan (422), a non-JSON body (400)", async () => {
+  it("refuses a member (403), no token (401), an unknown or free plan (422), a non-JSON body (400)", async ({
+    billing,
+    helpers: { customersOf },
+  }) => {
     const tenantId = await billing.activeTenant();
     const member = await billing.call("POST", "/v1/billing/checkout", {
       token: await billing.tokenFor(tenantId, "member"),
@@ -197,7 +202,10 @@ describe("POST /v1/billing/checkout", () => {
     expect(customersOf(tenantId)).toHaveLength(0);
   });
 
-  it("answers 409 while the tenant already has a running subscription", async () => {
+  it("answers 409 while the tenant already has a running subscription", async ({
+    billing,
+    stripe: fake,
+  }) => {
     const tenantId = await billing.activeTenant();
     const customerId = await ensureStripeCustomer({
       ...billing.deps,
@@ -215,7 +223,10 @@ describe("POST /v1/billing/checkout", () => {
     expect(answer.json.detail).toMatch(/portal/);
   });
 
-  it("answers 503 problem+json while Stripe is down, and works again after", async () => {
+  it("answers 503 problem+json while Stripe is down, and works again after", async ({
+    billing,
+    stripe: fake,
+  }) => {
     const tenantId = await billing.activeTenant();
     const token = await billing.tokenFor(tenantId, "admin");
     fake.failWith(500);
@@ -237,7 +248,11 @@ describe("POST /v1/billing/checkout", () => {
 });
 
 describe("POST /v1/billing/portal", () => {
-  it("opens a portal session for the tenant's customer, also while the tenant is restricted", async () => {
+  it("opens a portal session for the tenant's customer, also while the tenant is restricted", async ({
+    billing,
+    stripe: fake,
+    helpers: { customersOf },
+  }) => {
     const tenantId = await billing.activeTenant("restricted");
     const answer = await billing.call("POST", "/v1/billing/portal", {
       token: await billing.tokenFor(tenantId, "admin"),
@@ -254,7 +269,7 @@ describe("POST /v1/billing/portal", () => {
     expect(view.json.restricted).toBe(true);
   });
 
-  it("refuses a member with 403 and an anonymous caller with 401", async () => {
+  it("refuses a member with 403 and an anonymous caller with 401", async ({ billing }) => {
     const tenantId = await billing.activeTenant();
     const member = await billing.call("POST", "/v1/billing/portal", {
       token: await billing.tokenFor(tenantId, "member"),
@@ -265,7 +280,11 @@ describe("POST /v1/billing/portal", () => {
 });
 
 describe("the Stripe customer", () => {
-  it("is made once per tenant when the job and a request race, by the idempotency key", async () => {
+  it("is made once per tenant when the job and a request race, by the idempotency key", async ({
+    billing,
+    stripe: fake,
+    helpers: { customersOf },
+  }) => {
     const tenantId = await billing.activeTenant();
     const stripe = billing.stripe;
     const ids = await Promise.all(
@@ -277,7 +296,9 @@ describe("the Stripe customer", () => {
     expect(keys.length).toBeGreaterThanOrEqual(1);
   });
 
-  it("cannot be made without STRIPE_SECRET_KEY: checkout answers 503 naming it", async () => {
+  it("cannot be made without STRIPE_SECRET_KEY: checkout answers 503 naming it", async ({
+    billingRun: run,
+  }) => {
     const unconfigured = await billingInProcess(run, undefined);
     try {
       const tenantId = await unconfigured.activeTenant();
@@ -294,7 +315,9 @@ describe("the Stripe customer", () => {
 });
 
 describe("billing's OpenAPI document", () => {
-  it("declares who may call each operation, as the access helpers enforce it", async () => {
+  it("declares who may call each operation, as the access helpers enforce it", async ({
+    billing,
+  }) => {
     const answer = await billing.call("GET", "/openapi.json");
     const audiences = Object.fromEntries(
       Object.entries(

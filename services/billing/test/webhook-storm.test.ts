@@ -1,7 +1,4 @@
-import { type FakeStripe, startFakeStripe } from "@oryn/testing/fake-stripe";
-import { isolatedRun } from "@oryn/testing/isolated-run";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { billingInProcess, eventually, webhookSecret } from "./fixtures.ts";
+import { describe, eventually, expect, test, webhookSecret } from "./fixtures.ts";
 
 /**
  * A few hundred webhooks for several tenants, as Stripe (and an attacker) might send them:
@@ -9,20 +6,13 @@ import { billingInProcess, eventually, webhookSecret } from "./fixtures.ts";
  * signatures. Every tenant must end in the state the fake Stripe holds, and every accepted event
  * must be processed exactly once.
  */
-let run: Awaited<ReturnType<typeof isolatedRun>>;
-let fake: FakeStripe;
-let billing: Awaited<ReturnType<typeof billingInProcess>>;
-beforeAll(async () => {
-  run = await isolatedRun("billing_storm");
-  fake = await startFakeStripe();
+const it = test.override("billingOverrides", { scope: "file" }, () => ({
   // No grace: an overdue payment restricts at once, so the final state needs no waiting.
-  billing = await billingInProcess(run, fake, { BILLING_PAYMENT_GRACE_SECONDS: "0" });
+  BILLING_PAYMENT_GRACE_SECONDS: "0",
+}));
+// Billing, its control plane and its worker start under the hook's timeout, not the test's.
+it.beforeAll(({ billing }) => {
   billing.startWorker();
-});
-afterAll(async () => {
-  await billing?.close();
-  await fake?.close();
-  await run?.drop();
 });
 
 type State = { plan: "pro" | "business"; status: string; cancelAtPeriodEnd?: boolean };
@@ -81,7 +71,11 @@ function shuffle<T>(items: T[]): T[] {
 }
 
 describe("a webhook storm", () => {
-  it("ends every tenant in Stripe's state, each event processed once, stale and forged refused", async () => {
+  it("ends every tenant in Stripe's state, each event processed once, stale and forged refused", async ({
+    billing,
+    stripe: fake,
+  }) => {
+    billing.startWorker();
     const tenants = await Promise.all(scenarios.map(() => billing.activeTenant()));
     // Customers come from the sweep, as they do after a signup.
     await billing.jobs.sweep({ olderThanSeconds: 0 });

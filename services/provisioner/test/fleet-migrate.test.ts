@@ -74,18 +74,51 @@ async function schemaVersions(): Promise<Record<string, number>> {
   return Object.fromEntries(rows.map((row) => [row.id, row.schemaVersion]));
 }
 
+type RecordedRun = {
+  id: string;
+  state: string;
+  report: FleetMigrationReport | null;
+  finishedAt: Date | null;
+};
+
+/** The control plane's run history, oldest first. */
+const recordedRuns = () => deps.controlPlane<RecordedRun[]>`
+  select id, state, report, finished_at from fleet_migration_runs order by started_at`;
+
+/**
+ * Runs the CLI and reads back the runs it recorded (those not there before it), so that each
+ * test checks the history its own command wrote, whatever ran before it.
+ */
+async function cliRecording(args: string[]) {
+  const before = new Set((await recordedRuns()).map((row) => row.id));
+  const result = await runCli(args, env, { tenantMigrations: migrations });
+  const recorded = (await recordedRuns()).filter((row) => !before.has(row.id));
+  return { ...result, recorded };
+}
+
 async function migrateCli(...args: string[]) {
-  const result = await runCli(["migrate", "--json", ...args], env, {
-    tenantMigrations: migrations,
-  });
+  const result = await cliRecording(["migrate", "--json", ...args]);
   return { ...result, report: JSON.parse(result.stdout || "null") as FleetMigrationReport };
+}
+
+/** A finished run recorded once, in the state its report says, with that report. */
+function expectRecordedOnce(
+  run: Awaited<ReturnType<typeof migrateCli>>,
+  state: "succeeded" | "failed",
+) {
+  expect(run.recorded).toHaveLength(1);
+  expect(run.recorded[0]?.state).toBe(state);
+  expect(run.recorded[0]?.finishedAt).not.toBeNull();
+  expect(run.recorded[0]?.report).toEqual(run.report);
 }
 
 describe("pnpm oryn migrate", () => {
   it("--canary stops, exit 1, when a canary tenant fails, and touches no other tenant", async () => {
-    const { code, report, stderr } = await migrateCli("--canary", "1");
+    const canary = await migrateCli("--canary", "1");
+    const { code, report, stderr } = canary;
     expect(code, stderr).toBe(1);
     expect(report.stoppedAfterCanary).toBe(true);
+    expectRecordedOnce(canary, "failed");
     expect(report.templates).toEqual([expect.objectContaining({ version: 9001, applied: [9001] })]);
     expect(report.failures).toEqual([
       expect.objectContaining({
@@ -99,10 +132,15 @@ describe("pnpm oryn migrate", () => {
   });
 
   it("migrates every other tenant despite one failure, records schema_version, exits 1", async () => {
-    const { code, report, stderr } = await migrateCli("--concurrency", "2");
+    const failing = await migrateCli("--concurrency", "2");
+    const { code, report, stderr } = failing;
     expect(code, stderr).toBe(1);
     expect(report.tenants).toMatchObject({ behind: 4, migrated: 3, failed: 1, skipped: 0 });
     expect(report.failures.map((failure) => failure.tenantId)).toEqual([broken]);
+    expectRecordedOnce(failing, "failed");
+    expect(failing.recorded[0]?.report?.failures.map((failure) => failure.tenantId)).toEqual([
+      broken,
+    ]);
     // Progress went to stderr; stdout held the JSON alone (it parsed).
     expect(stderr).toMatch(/tenant databases migrated: 4\/4 \(1 failed\)/);
     const versions = await schemaVersions();
@@ -130,12 +168,14 @@ describe("pnpm oryn migrate", () => {
       failed: 0,
     });
     expect((await schemaVersions())[broken]).toBe(9001);
+    expectRecordedOnce(resumed, "succeeded");
 
     const noop = await migrateCli();
     expect(noop.code, noop.stderr).toBe(0);
     expect(noop.report.templates[0]?.applied).toEqual([]);
     expect(noop.report.tenants).toMatchObject({ behind: 0, migrated: 0, alreadyUpToDate: 4 });
     expect(noop.stderr).not.toMatch(/tenant databases migrated/);
+    expectRecordedOnce(noop, "succeeded");
   });
 
   it("refuses to run beside another fleet migration of the same control plane", async () => {
@@ -143,9 +183,11 @@ describe("pnpm oryn migrate", () => {
     try {
       const connection = await holder.reserve();
       await connection`select pg_advisory_lock(7310003)`;
-      const { code, stderr } = await runCli(["migrate"], env, { tenantMigrations: migrations });
+      const { code, stderr, recorded } = await cliRecording(["migrate"]);
       expect(code).toBe(1);
       expect(stderr).toMatch(/another fleet migration is running/);
+      // Refused before it took the lock: no row.
+      expect(recorded).toEqual([]);
       connection.release();
     } finally {
       await holder.end();
@@ -153,38 +195,29 @@ describe("pnpm oryn migrate", () => {
   });
 
   it("refuses bad flags with a usage line", async () => {
-    const { code, stderr } = await runCli(["migrate", "--canary", "0"], env, {
-      tenantMigrations: migrations,
-    });
+    const { code, stderr, recorded } = await cliRecording(["migrate", "--canary", "0"]);
     expect(code).toBe(2);
     expect(stderr).toMatch(/usage: pnpm oryn migrate/);
+    expect(recorded).toEqual([]);
   });
 
+  // Independent of the tests above: it reads only the rows it made and the run it started. The
+  // run's own outcome depends on what ran before (alone, the broken tenant still fails it), so
+  // the state is checked against the exit code; each test above checks its own run's state.
   it("records each run and its report in the control plane; a run killed midway is marked interrupted by the next", async () => {
-    type Run = { state: string; report: FleetMigrationReport | null; finishedAt: Date | null };
-    const runs = () => deps.controlPlane<Run[]>`
-      select state, report, finished_at from fleet_migration_runs order by started_at`;
-    // The runs above: the canary's and the one with a failure failed, the next two succeeded;
-    // the one refused its lock and the bad flags left no row.
-    const recorded = await runs();
-    expect(recorded.map((row) => row.state)).toEqual([
-      "failed",
-      "failed",
-      "succeeded",
-      "succeeded",
-    ]);
-    expect(recorded.every((row) => row.finishedAt !== null)).toBe(true);
-    expect(recorded[0]?.report?.stoppedAfterCanary).toBe(true);
-    expect(recorded[1]?.report?.failures.map((failure) => failure.tenantId)).toEqual([broken]);
-
     // A run SIGKILLed midway leaves its row running; the next run (under the lock, so none is
     // live) marks it interrupted and records its own.
-    await deps.controlPlane`
-      insert into fleet_migration_runs (target_version, concurrency) values (9001, 4)`;
+    const [killed] = await deps.controlPlane<{ id: string }[]>`
+      insert into fleet_migration_runs (target_version, concurrency) values (9001, 4)
+      returning id`;
     const next = await migrateCli();
-    expect(next.code, next.stderr).toBe(0);
-    const after = await runs();
-    expect(after.slice(-2).map((row) => row.state)).toEqual(["interrupted", "succeeded"]);
-    expect(after.at(-1)?.report).toEqual(next.report);
+    expect([0, 1], next.stderr).toContain(next.code);
+    expectRecordedOnce(next, next.code === 0 ? "succeeded" : "failed");
+    const history = await recordedRuns();
+    const interrupted = history.find((row) => row.id === killed?.id);
+    expect(interrupted?.state).toBe("interrupted");
+    expect(interrupted?.finishedAt).not.toBeNull();
+    expect(history.slice(-2).map((row) => row.id)).toEqual([killed?.id, next.recorded[0]?.id]);
+    expect(history.at(-1)?.report).toEqual(next.report);
   });
 });

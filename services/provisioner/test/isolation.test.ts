@@ -1,31 +1,16 @@
-import {
-  connect,
-  databaseOf,
-  type Sql,
-  tenantDatabaseName,
-  tenantRoleName,
-  tenantRolePassword,
-  withDatabase,
-} from "@oryn/shared";
-import { testRun } from "@oryn/testing/context";
-import { insertTenant, provisioningDeps } from "@oryn/testing/tenants";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { databaseOf, tenantDatabaseName } from "@oryn/shared";
+import { describe, expect, test } from "@oryn/testing";
+import { insertTenant } from "@oryn/testing/tenants";
 import { provisionTenant } from "../src/provisioning/provision-tenant.ts";
 
-const run = testRun();
-const deps = provisioningDeps(run);
-const opened: Sql[] = [];
-
-/** A connection as tenant `asTenant`'s own role, to database `database`. */
-function connectAs(asTenant: string, database: string): Sql {
-  const sql = connect(withDatabase(run.postgresUrl, database), {
-    max: 1,
-    username: tenantRoleName(asTenant),
-    password: tenantRolePassword(run.tenantDbPasswordSecret, asTenant),
-  });
-  opened.push(sql);
-  return sql;
-}
+/** Two tenants provisioned by the provisioner's own steps, shared by the file's tests. */
+const it = test.extend("pair", { scope: "file" }, async ({ provisioning }) => {
+  const tenantA = await insertTenant(provisioning.controlPlane);
+  const tenantB = await insertTenant(provisioning.controlPlane);
+  await provisionTenant(provisioning, tenantA, 1);
+  await provisionTenant(provisioning, tenantB, 1);
+  return { tenantA, tenantB };
+});
 
 function pgCode(promise: Promise<unknown>): Promise<string | undefined> {
   return promise.then(
@@ -35,28 +20,17 @@ function pgCode(promise: Promise<unknown>): Promise<string | undefined> {
 }
 
 describe("tenant isolation inside PostgreSQL", () => {
-  let tenantA: string;
-  let tenantB: string;
-
-  beforeAll(async () => {
-    tenantA = await insertTenant(deps.controlPlane);
-    tenantB = await insertTenant(deps.controlPlane);
-    await provisionTenant(deps, tenantA, 1);
-    await provisionTenant(deps, tenantB, 1);
-  });
-
-  afterAll(async () => {
-    await Promise.all(opened.map((sql) => sql.end()));
-    await deps.close();
-  });
-
-  it("lets a tenant's role into its own database", async () => {
-    const own = connectAs(tenantA, tenantDatabaseName(tenantA));
+  it("lets a tenant's role into its own database", async ({ tenantSql, pair: { tenantA } }) => {
+    const own = tenantSql.asTenant(tenantA);
     const [row] = await own`insert into projects (name) values ('mine') returning name`;
     expect(row?.name).toBe("mine");
   });
 
-  it("refuses a tenant's role at another tenant's database, the control plane and the template", async () => {
+  it("refuses a tenant's role at another tenant's database, the control plane and the template", async ({
+    run,
+    tenantSql: { asTenant: connectAs },
+    pair: { tenantA, tenantB },
+  }) => {
     // 42501: permission denied for database (CONNECT was revoked from PUBLIC).
     expect(await pgCode(connectAs(tenantA, tenantDatabaseName(tenantB))`select 1`)).toBe("42501");
     expect(await pgCode(connectAs(tenantB, tenantDatabaseName(tenantA))`select 1`)).toBe("42501");
@@ -66,8 +40,11 @@ describe("tenant isolation inside PostgreSQL", () => {
     expect(await pgCode(connectAs(tenantA, run.templateDatabase)`select 1`)).toBe("42501");
   });
 
-  it("gives the tenant's role no way to change or forge its audit log", async () => {
-    const own = connectAs(tenantA, tenantDatabaseName(tenantA));
+  it("gives the tenant's role no way to change or forge its audit log", async ({
+    tenantSql,
+    pair: { tenantA },
+  }) => {
+    const own = tenantSql.asTenant(tenantA);
     const [{ count } = { count: 0 }] = await own<
       { count: number }[]
     >`select count(*)::int as count from audit_log`;
@@ -85,9 +62,11 @@ describe("tenant isolation inside PostgreSQL", () => {
     expect(await pgCode(own`create table sneaky (id int)`)).toBe("42501");
   });
 
-  it("refuses UPDATE, DELETE and TRUNCATE on the audit log even to the table's owner", async () => {
-    const owner = connect(withDatabase(run.postgresUrl, tenantDatabaseName(tenantA)), { max: 1 });
-    opened.push(owner);
+  it("refuses UPDATE, DELETE and TRUNCATE on the audit log even to the table's owner", async ({
+    tenantSql,
+    pair: { tenantA },
+  }) => {
+    const owner = tenantSql.asSuperuser(tenantA);
     for (const statement of [
       owner`update audit_log set actor_id = null`,
       owner`delete from audit_log`,

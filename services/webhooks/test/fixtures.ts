@@ -1,11 +1,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import {
   appendEvents,
-  connect,
-  controlPlaneMigrations,
   createLogger,
-  ensureDatabase,
-  migrate,
   type NewEvent,
   newWebhookSecret,
   parseConfig,
@@ -13,7 +9,7 @@ import {
   sealWebhookSecret,
   withDatabase,
 } from "@oryn/shared";
-import { serviceEnv, testRun } from "@oryn/testing/context";
+import { migratedControlPlane, serviceEnv, testRun } from "@oryn/testing/context";
 import { insertTenant } from "@oryn/testing/tenants";
 import { startDeliveryWorker } from "../src/delivery/worker.ts";
 import { createWebhooksDeps } from "../src/deps.ts";
@@ -33,13 +29,7 @@ export async function webhooksInProcess(overrides: Record<string, string> = {}) 
     run.controlPlaneUrl,
     `${new URL(run.controlPlaneUrl).pathname.slice(1)}_${own}`,
   );
-  await ensureDatabase(databaseUrl);
-  const migrating = connect(databaseUrl, { max: 1 });
-  try {
-    await migrate(migrating, controlPlaneMigrations);
-  } finally {
-    await migrating.end();
-  }
+  await migratedControlPlane(databaseUrl);
   const config = parseConfig(webhooksEnv, {
     ...serviceEnv(run),
     DATABASE_URL: databaseUrl,

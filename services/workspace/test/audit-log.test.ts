@@ -2,37 +2,27 @@ import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import {
-  connect,
-  type Sql,
-  tenantDatabaseName,
-  tenantRoleName,
-  tenantRolePassword,
-  withDatabase,
-} from "@oryn/shared";
-import { testRun } from "@oryn/testing/context";
-import { activeTenant, provisioningDeps } from "@oryn/testing/tenants";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { addMember, setPlan, workspaceInProcess } from "./fixtures.ts";
+import type { TestRun } from "@oryn/testing/context";
+import { activeTenant } from "@oryn/testing/tenants";
+import { addMember, describe, expect, setPlan, test } from "./fixtures.ts";
 
-const run = testRun();
-const provisioning = provisioningDeps(run);
-const workspace = await workspaceInProcess();
-const opened: Sql[] = [];
-afterAll(async () => {
-  await Promise.all(opened.map((sql) => sql.end()));
-  await workspace.close();
-  await provisioning.close();
+/** A business tenant with an admin and a member, and their tokens, shared by the file's tests. */
+const it = test.extend("team", { scope: "file" }, async ({ provisioning, workspace }) => {
+  const tenant = await activeTenant(provisioning);
+  await setPlan(provisioning.controlPlane, tenant, "business");
+  const admin = await addMember(provisioning.controlPlane, tenant, "admin");
+  const member = await addMember(provisioning.controlPlane, tenant);
+  return {
+    tenant,
+    admin,
+    member,
+    adminToken: await workspace.tokenFor(tenant, { userId: admin, role: "admin" }),
+    memberToken: await workspace.tokenFor(tenant, { userId: member }),
+  };
 });
 
-const superuserAt = (tenantId: string) => {
-  const sql = connect(withDatabase(run.postgresUrl, tenantDatabaseName(tenantId)), { max: 1 });
-  opened.push(sql);
-  return sql;
-};
-
 /** `pnpm audit:verify <tenant>` from the repository root, as an operator runs it. */
-async function auditVerify(tenant: string) {
+async function auditVerify(run: TestRun, tenant: string) {
   const root = join(import.meta.dirname, "..", "..", "..");
   try {
     const { stdout, stderr } = await promisify(execFile)(
@@ -56,22 +46,15 @@ async function auditVerify(tenant: string) {
 }
 
 describe("audit log", () => {
-  let tenant: string;
-  let admin: string;
-  let adminToken: string;
-  let memberToken: string;
-  let member: string;
-
-  beforeAll(async () => {
-    tenant = await activeTenant(provisioning);
-    await setPlan(provisioning.controlPlane, tenant, "business");
-    admin = await addMember(provisioning.controlPlane, tenant, "admin");
-    member = await addMember(provisioning.controlPlane, tenant);
-    adminToken = await workspace.tokenFor(tenant, { userId: admin, role: "admin" });
-    memberToken = await workspace.tokenFor(tenant, { userId: member });
+  // The shared tenant is provisioned under the hook's timeout, not the first test's.
+  it.beforeAll(async ({ team }) => {
+    expect(team.tenant).toBeTruthy();
   });
 
-  it("records each change with actor, request id, before and after, and lists it by entity, actor and time", async () => {
+  it("records each change with actor, request id, before and after, and lists it by entity, actor and time", async ({
+    workspace,
+    team: { admin, member, adminToken, memberToken },
+  }) => {
     const requestId = `req-${randomUUID()}`;
     const created = await workspace.call("POST", "/v1/projects", {
       token: memberToken,
@@ -150,7 +133,10 @@ describe("audit log", () => {
     );
   });
 
-  it("pages newest first without repeats while entries are added between pages", async () => {
+  it("pages newest first without repeats while entries are added between pages", async ({
+    workspace,
+    provisioning,
+  }) => {
     const own = await activeTenant(provisioning);
     await setPlan(provisioning.controlPlane, own, "pro");
     const token = await workspace.tokenFor(own, { role: "owner" });
@@ -175,7 +161,10 @@ describe("audit log", () => {
     expect([...seen].sort((a, b) => Number(b) - Number(a))).toEqual(seen);
   });
 
-  it("is for admins and owners only, and refuses bad filters with 422", async () => {
+  it("is for admins and owners only, and refuses bad filters with 422", async ({
+    workspace,
+    team: { adminToken, memberToken },
+  }) => {
     for (const path of ["/v1/audit-log", "/v1/audit-log/verify"]) {
       const answer = await workspace.call("GET", path, { token: memberToken });
       expect(answer.status, path).toBe(403);
@@ -196,7 +185,11 @@ describe("audit log", () => {
     }
   });
 
-  it("keeps one unbroken chain while many writers append at once", async () => {
+  it("keeps one unbroken chain while many writers append at once", async ({
+    workspace,
+    provisioning,
+    tenantSql,
+  }) => {
     const busy = await activeTenant(provisioning);
     await setPlan(provisioning.controlPlane, busy, "business");
     const token = await workspace.tokenFor(busy);
@@ -209,12 +202,12 @@ describe("audit log", () => {
     const report = await workspace.call("GET", "/v1/audit-log/verify", { token: owner });
     expect(report.json).toEqual({ ok: true, checked: 20, firstBrokenId: null, reason: null });
     // No two rows link to the same predecessor: the chain did not fork.
-    const [links] = await superuserAt(busy)<{ rows: number; distinctLinks: number }[]>`
+    const [links] = await tenantSql.asSuperuser(busy)<{ rows: number; distinctLinks: number }[]>`
       select count(*)::int as rows, count(distinct coalesce(prev_hash, ''::bytea))::int as distinct_links
       from audit_log`;
     expect(links).toEqual({ rows: 20, distinctLinks: 20 });
     // With two rows broken, the first by id is named (9, not 12 as text order would have it).
-    await superuserAt(busy).begin(async (tx) => {
+    await tenantSql.asSuperuser(busy).begin(async (tx) => {
       await tx`set local session_replication_role = replica`;
       await tx`update audit_log set request_id = 'forged' where id in (9, 12)`;
     });
@@ -222,7 +215,12 @@ describe("audit log", () => {
     expect(broken.json).toMatchObject({ ok: false, firstBrokenId: "9" });
   });
 
-  it("reports a row edited by the database superuser, through the API and the operator command", async () => {
+  it("reports a row edited by the database superuser, through the API and the operator command", async ({
+    run,
+    workspace,
+    provisioning,
+    tenantSql,
+  }) => {
     const victim = await activeTenant(provisioning);
     const [tenantRow] = await provisioning.controlPlane<{ slug: string }[]>`
       select slug from tenants where id = ${victim}`;
@@ -232,12 +230,12 @@ describe("audit log", () => {
     }
     const intact = await workspace.call("GET", "/v1/audit-log/verify", { token });
     expect(intact.json).toEqual({ ok: true, checked: 3, firstBrokenId: null, reason: null });
-    const clean = await auditVerify(victim);
+    const clean = await auditVerify(run, victim);
     expect(clean.code, clean.stderr).toBe(0);
     expect(JSON.parse(clean.stdout)).toMatchObject({ tenantId: victim, ok: true, checked: 3 });
 
     // The superuser switches the append-only trigger off for its session and rewrites history.
-    const superuser = superuserAt(victim);
+    const superuser = tenantSql.asSuperuser(victim);
     const [middle] = await superuser<{ id: string }[]>`
       select id::text as id from audit_log order by id offset 1 limit 1`;
     await superuser.begin(async (tx) => {
@@ -248,7 +246,7 @@ describe("audit log", () => {
     const broken = await workspace.call("GET", "/v1/audit-log/verify", { token });
     expect(broken.json).toMatchObject({ ok: false, checked: 3, firstBrokenId: middle?.id });
     expect(broken.json.reason).toContain("was changed");
-    const command = await auditVerify(tenantRow?.slug ?? "");
+    const command = await auditVerify(run, tenantRow?.slug ?? "");
     expect(command.code).toBe(1);
     expect(JSON.parse(command.stdout)).toMatchObject({ ok: false, firstBrokenId: middle?.id });
     expect(command.stderr).toContain(`BROKEN at row ${middle?.id}`);
@@ -264,19 +262,17 @@ describe("audit log", () => {
     expect(truncated.json.reason).toContain("rows at the end were removed");
   });
 
-  it("names an unknown tenant with exit status 2", async () => {
-    const answer = await auditVerify("no-such-tenant");
+  it("names an unknown tenant with exit status 2", async ({ run }) => {
+    const answer = await auditVerify(run, "no-such-tenant");
     expect(answer.code).toBe(2);
     expect(answer.stderr).toContain("no tenant");
   });
 
-  it("gives the tenant's role no way to write the chain or the idempotency store of another caller's making", async () => {
-    const own = connect(withDatabase(run.postgresUrl, tenantDatabaseName(tenant)), {
-      max: 1,
-      username: tenantRoleName(tenant),
-      password: tenantRolePassword(run.tenantDbPasswordSecret, tenant),
-    });
-    opened.push(own);
+  it("gives the tenant's role no way to write the chain or the idempotency store of another caller's making", async ({
+    tenantSql,
+    team: { tenant },
+  }) => {
+    const own = tenantSql.asTenant(tenant);
     const code = (query: Promise<unknown>) =>
       query.then(
         () => "ok",

@@ -36,6 +36,8 @@ export const test = kit.extend(
   },
 );
 
+export { describe, expect } from "@oryn/testing";
+
 /** A user who is a member of the tenant in the control plane (an assignee, an audit actor). */
 export async function addMember(
   controlPlane: Sql,
