@@ -256,6 +256,7 @@ run of all of them rewrites it (keeping the hand-written accounts of missed targ
 | BENCH_CONCURRENT | 200 | signups at once in the provisioning scenario |
 | BENCH_SECONDS | 10 | each measured load run |
 | BENCH_WARMUP_SECONDS | 2 | the unrecorded run before each |
+| BENCH_ZIPF_WARMUP_SECONDS | 15 | the unrecorded run before each Zipf run (steady-state targets) |
 | BENCH_CONNECTIONS | 50 | the load generator's connections |
 | BENCH_RATE | unlimited | requests per second the load generator sends in all (a fixed rate makes runs on a busy machine compare) |
 | BENCH_CONNECTION_BUDGET | 100 | workspace's TENANT_CONNECTIONS_MAX |
@@ -264,7 +265,7 @@ run of all of them rewrites it (keeping the hand-written accounts of missed targ
 | BENCH_POLL_MS | 100 | how often each waiting signup asks \`GET /v1/tenant\` |
 | BENCH_SERVER_CPUS | unpinned | \`taskset -c\` list for our processes, nginx and PostgreSQL (see core placement) |
 | BENCH_LOAD_CPUS | unpinned | \`taskset -c\` list for the load generator |
-| PROVISIONING_CONCURRENCY | 4 | the provisioner's own setting |
+| PROVISIONING_CONCURRENCY | 16 | the provisioner's own default |
 
 What the bench makes (its own PostgreSQL server in a temporary folder, Redis keys under its own
 prefix, nginx and its folder, the ceiling server, an extra gateway, the load generators) is
