@@ -368,6 +368,40 @@ describe("the lean proxy path", () => {
     }
   });
 
+  it("sends a GET whose replica dropped the connection under it to one more replica, not to every one", async () => {
+    // Three replicas that each drop every request they get: what a request that crashes
+    // workspace would do. Sent once more (it may have been the replica, not the request), and no
+    // further, so one such request cannot take down a whole fleet in turn.
+    const hits: number[] = [0, 0, 0];
+    const droppers = await Promise.all(
+      hits.map(async (_, index) => {
+        const server = createServer((incoming) => {
+          hits[index] = (hits[index] ?? 0) + 1;
+          incoming.socket.destroy();
+        });
+        await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+        return server;
+      }),
+    );
+    const urls = droppers.map(
+      (server) => `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    );
+    const replicated = await twoWays({ WORKSPACE_URL: urls.join(",") });
+    try {
+      const headers = { authorization: `Bearer ${token}` };
+      const answer = await send(replicated.lean, {
+        method: "GET",
+        path: "/v1/projects/p1",
+        headers,
+      });
+      expect(answer.status).toBe(502);
+      expect(hits.reduce((sum, n) => sum + n, 0)).toBe(2);
+    } finally {
+      await replicated.close();
+      for (const server of droppers) server.close();
+    }
+  });
+
   it("sends a tenant whose workspace replica refuses connections to the next one, a POST too, both ways", async () => {
     // A closed port the tenant's rendezvous order puts first, ahead of the echo server.
     const down = [9, 7, 13, 19, 1, 3, 5, 11, 17, 23]

@@ -87,6 +87,9 @@ export function createUpstream(
   /** The request on the tenant's replica, or the next ones in its order while none connects. */
   async function dispatch(tenant: string | undefined, request: Dispatcher.DispatchOptions) {
     const order = replicas.order(tenant);
+    // A safe request whose connection broke under it is sent again once, not to every replica in
+    // turn: were the request itself what crashed the first replica, it would crash them all.
+    let resent = false;
     for (let attempt = 0; ; attempt++) {
       const replica = order[attempt] as number;
       try {
@@ -96,8 +99,10 @@ export function createUpstream(
       } catch (error) {
         const unconnected = neverConnected(error);
         if (unconnected) replicas.failed(replica);
-        const retry = unconnected || (safeMethods.has(request.method) && socketFailed(error));
-        if (!retry || attempt + 1 >= order.length) throw error;
+        const resend =
+          !unconnected && !resent && safeMethods.has(request.method) && socketFailed(error);
+        if (resend) resent = true;
+        if (!(unconnected || resend) || attempt + 1 >= order.length) throw error;
       }
     }
   }
@@ -161,9 +166,22 @@ const safeMethods = new Set(["GET", "HEAD"]);
  */
 function neverConnected(error: unknown): boolean {
   if (error instanceof errors.ConnectTimeoutError) return true;
+  // A name with several addresses (localhost, A and AAAA records) is tried address by address,
+  // and their failures come back together, without a syscall of their own.
+  if (error instanceof AggregateError) return error.errors.every(neverConnected);
   const { code, syscall } = error as { code?: string; syscall?: string };
-  return syscall === "connect" || code === "ENOTFOUND" || code === "EAI_AGAIN";
+  return syscall === "connect" || (code !== undefined && connectFailures.has(code));
 }
+
+/** Codes only a connection attempt gives (a reset, by contrast, can come after the request). */
+const connectFailures = new Set([
+  "ECONNREFUSED",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EADDRNOTAVAIL",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+]);
 
 /** The connection broke under the request (a replica killed while it was being served). */
 function socketFailed(error: unknown): boolean {
