@@ -198,7 +198,12 @@ export function createTenantPools(options: TenantPoolOptions): TenantPools {
       // A tenant grows only from slots no tenant without a connection is waiting for: a slot
       // freed by closing a connection for such a tenant, taken by a busy tenant's next request
       // instead, left that tenant waiting and made room be reclaimed again.
-      if (tenant.open >= options.maxConnectionsPerPool || freeSlots() - owed() <= 0) {
+      // Closing connections count against the tenant's cap too: PostgreSQL still holds them
+      // against its role's connection limit until they are gone.
+      if (
+        tenant.open + tenant.closing >= options.maxConnectionsPerPool ||
+        freeSlots() - owed() <= 0
+      ) {
         return undefined;
       }
     } else {
