@@ -152,7 +152,7 @@ export function targetRows(results: Results): TargetRow[] {
     {
       id: "replicas-sessions",
       target:
-        "1,000 tenants, two workspace replicas (budget 100 each): new sessions per answer ÷ bound for 200",
+        "1,000 tenants, two workspace replicas (BENCH_CONNECTION_BUDGET each, 100 by default): new sessions per answer ÷ bound for both budgets",
       figure: replicaBound === 0 ? undefined : ratio(replicaOpened, replicaBound),
       from: `${shown(replicaOpened, 3)} new sessions per answer ÷ bound ${shown(replicaBound, 3)}`,
       bound: "≤ 1.15",

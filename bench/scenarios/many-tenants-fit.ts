@@ -95,10 +95,12 @@ async function warmUp(url: string, targets: { path: string; token: string }[]) {
 const poolMax = 5;
 
 /**
- * A budget no pool can outgrow: every tenant's pool at its largest. A pool's connections are
- * never closed one by one, so over a run each keeps the most its tenant ever had in flight at
- * once: one tenant plus the number of load connections was not enough (a short run reached it
- * and closed pools to make room). PostgreSQL's max_connections must hold it (suite.ts).
+ * A budget under which no connection is ever reclaimed for another tenant: every tenant at its
+ * cap at once. Connections close one by one only after TENANT_POOL_IDLE_MS idle, so within a run
+ * a tenant keeps the most it had in flight at once; tenants plus load connections was not enough
+ * under the former whole-pool policy (a short run reached it and closed pools to make room), and
+ * the cap keeps the figure about the policy's steady state, not the budget. PostgreSQL's
+ * max_connections must hold it (suite.ts).
  */
 export function fitBudget(tenants: number): number {
   return tenants * poolMax;

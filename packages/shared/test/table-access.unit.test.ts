@@ -7,8 +7,11 @@ import { grants } from "../src/control-plane/schema.ts";
  * Who may touch a control-plane table is written twice: in the migrations' grants (schema.ts
  * holds them as the database does) and in each service's imports of the table modules. This
  * holds the second to the first: a service importing `control-plane/tables/<module>` must have
- * its role granted every table that module's SQL names, so a query on a table the role cannot
- * reach fails here, by reading, rather than with "permission denied" in production.
+ * its role granted some access to every table that module's SQL names, so a query on a table
+ * the role cannot reach at all fails here, by reading, rather than with "permission denied" in
+ * production. It checks tables, not the kind of access or the columns: a module holding both a
+ * select a role may run and an update it may not passes, and billing's column grant on `tenants`
+ * is not held against the columns each query reads.
  */
 const root = join(import.meta.dirname, "../../..");
 const tablesDir = join(root, "packages/shared/src/control-plane/tables");

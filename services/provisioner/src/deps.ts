@@ -86,9 +86,9 @@ export function createProvisionerDeps(
     provisioning: config.TENANT_SPARE_DATABASES > 0 ? { ...steps, spares } : steps,
     spares,
     async close() {
+      await closeQueues();
       await servers.close();
       await Promise.all([controlPlane.end({ timeout: 5 }), admin.end({ timeout: 5 })]);
-      await closeQueues();
     },
   };
 }

@@ -122,7 +122,8 @@ export function createTenantPools(options: TenantPoolOptions): TenantPools {
   // TinyLFU suggests ten samples per cache entry between halvings; under Zipf traffic over 1,000
   // tenants with a budget of 100, a simulation of this policy (1,000 requests between halvings,
   // 1.19 of the bound; 3,200: 1.07; 10,000: 1.04) showed that tenants near the edge of the
-  // busiest B need more samples to be told apart from the rare ones. The sketch is 128 KiB then.
+  // busiest B need more samples to be told apart from the rare ones. The sketch is 16 KiB then
+  // (4 rows of 16 × budget two-byte counters).
   const sketch = createFrequencySketch({
     width: 16 * options.maxConnections,
     sampleSize: Math.max(1000, 100 * options.maxConnections),
@@ -208,23 +209,23 @@ export function createTenantPools(options: TenantPoolOptions): TenantPools {
       }
     } else {
       if (freeSlots() <= 0) return undefined;
-      if (!tenant) {
-        if (tenants.size >= options.maxPools) return undefined;
-        tenant = { id: tenantId, idle: [], open: 0, busy: 0, closing: 0, generation: 0 };
-        tenants.set(tenantId, tenant);
-        metrics?.opened.inc();
-      }
+      // Its last connections still closing count against its cap as above.
+      if (tenant && tenant.closing >= options.maxConnectionsPerPool) return undefined;
+      if (!tenant && tenants.size >= options.maxPools) return undefined;
+    }
+    // Made before anything is counted or recorded: should it throw, no slot of the budget and no
+    // tenant entry is left behind with it.
+    const sql = connectTenant(tenantId);
+    if (!tenant) {
+      tenant = { id: tenantId, idle: [], open: 0, busy: 0, closing: 0, generation: 0 };
+      tenants.set(tenantId, tenant);
+      metrics?.opened.inc();
     }
     tenant.open++;
     tenant.busy++;
     openConnections++;
     metrics?.connectionsOpened.inc();
-    const opened = {
-      tenant,
-      sql: connectTenant(tenantId),
-      idleSince: 0,
-      generation: tenant.generation,
-    };
+    const opened = { tenant, sql, idleSince: 0, generation: tenant.generation };
     running.add(opened);
     return opened;
   }
