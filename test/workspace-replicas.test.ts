@@ -35,7 +35,14 @@ async function metric(replica: RunningService, name: string): Promise<number> {
 beforeAll(async () => {
   // Five processes starting on a busy machine can take a while.
   const slow = { healthTimeoutMs: 180_000 };
-  oryn = await startOryn(serviceEnv(run), {}, slow);
+  // Pools opened by the requests below only: the outbox sweep visits every tenant with unsent
+  // events on the control plane, other test files' tenants too, and would open pools for them
+  // on both replicas (it never runs within the hour).
+  oryn = await startOryn(
+    serviceEnv(run),
+    { workspace: { EVENT_OUTBOX_SWEEP_SECONDS: "3600" } },
+    slow,
+  );
   second = await startService("workspace", await freePort(), oryn.env.workspace, slow);
   started.push(second);
   // A gateway of its own in front of both replicas; signups go through startOryn's.

@@ -45,11 +45,13 @@ beforeAll(async () => {
     values ('east-1', ${local.hostname}, ${Number(local.port || 5432)}, 10)`;
   await sql`update tenants set status = 'active', server_id = (select id from database_servers where name = 'east-1') where id = ${placed}`;
 });
+// Dropping the file's databases waits its turn behind other files' drops (the 300-tenant test
+// drops 300 at once): past the 60 s default in a full run.
 afterAll(async () => {
   await deps?.close();
   if (redis) await closeRedis(redis);
   await run?.drop();
-});
+}, 180_000);
 
 async function json<T>(args: string[]): Promise<T> {
   const result = await runCli([...args, "--json"], env);
