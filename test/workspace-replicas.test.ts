@@ -4,8 +4,9 @@
  * tenant_pools gauges); one replica killed, its tenants are answered by the other with no request
  * lost beyond those in flight; restarted, its tenants come back to it (their pools open there).
  */
-import { serviceEnv, testRun } from "@oryn/testing/context";
+import { serviceEnv } from "@oryn/testing/context";
 import { jsonCaller } from "@oryn/testing/http";
+import { isolatedRun } from "@oryn/testing/isolated-run";
 import {
   freePort,
   type Oryn,
@@ -17,8 +18,8 @@ import { eventually, signUpAndWait } from "@oryn/testing/wait";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rendezvousChoice } from "../services/gateway/src/proxy/replicas.ts";
 
-const run = testRun();
 const tenantCount = 8;
+let run: Awaited<ReturnType<typeof isolatedRun>>;
 
 let oryn: Oryn;
 let second: RunningService;
@@ -35,14 +36,11 @@ async function metric(replica: RunningService, name: string): Promise<number> {
 beforeAll(async () => {
   // Five processes starting on a busy machine can take a while.
   const slow = { healthTimeoutMs: 180_000 };
-  // Pools opened by the requests below only: the outbox sweep visits every tenant with unsent
-  // events on the control plane, other test files' tenants too, and would open pools for them
-  // on both replicas (it never runs within the hour).
-  oryn = await startOryn(
-    serviceEnv(run),
-    { workspace: { EVENT_OUTBOX_SWEEP_SECONDS: "3600" } },
-    slow,
-  );
+  // A control plane of its own, so that pools are opened by the requests below only: each
+  // workspace's outbox sweep (at start, then each period) visits every tenant written recently
+  // on its control plane, and on the run's shared one those are other files' tenants.
+  run = await isolatedRun("replicas");
+  oryn = await startOryn(serviceEnv(run), {}, slow);
   second = await startService("workspace", await freePort(), oryn.env.workspace, slow);
   started.push(second);
   // A gateway of its own in front of both replicas; signups go through startOryn's.
@@ -64,7 +62,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all(started.map((service) => service.stop()));
   await oryn?.stop();
-});
+  await run?.drop();
+}, 180_000);
 
 describe("two workspace replicas behind the gateway", () => {
   it("keep each tenant on one replica, serve a killed replica's tenants on the other, and take them back", async () => {
