@@ -76,6 +76,9 @@ export async function startSmtpReceiver(options: SmtpReceiverOptions = {}): Prom
   const waiters = new Set<() => void>();
   let server: SMTPServer | undefined;
   let port = options.port ?? 0;
+  // Counts the times the server went down: a message still being parsed when it did was never
+  // answered 250 (its connection was dropped), so it is not received; the client sends it again.
+  let downs = 0;
 
   const settings: SMTPServerOptions = {
     logger: false,
@@ -105,8 +108,13 @@ export async function startSmtpReceiver(options: SmtpReceiverOptions = {}): Prom
       stream.on("data", (chunk: Buffer) => chunks.push(chunk));
       stream.on("end", () => {
         const raw = Buffer.concat(chunks);
+        const downsAtEnd = downs;
         simpleParser(raw).then(
           (parsed) => {
+            if (downs !== downsAtEnd) {
+              callback(new Error("the server went down before answering"));
+              return;
+            }
             messages.push(received(raw, parsed, session.envelope));
             for (const wake of waiters) wake();
             callback();
@@ -132,10 +140,12 @@ export async function startSmtpReceiver(options: SmtpReceiverOptions = {}): Prom
     const closing = server;
     server = undefined;
     if (!closing) return;
+    downs++;
     const closed = new Promise<void>((done) => closing.close(() => done()));
     // smtp-server's close is graceful: a client's pooled connection may go on delivering until
     // it hangs up, so "down" would not be down. Open connections are dropped at once instead; a
-    // message whose DATA had ended is parsed and recorded before its 250, so none lands later.
+    // message whose DATA had ended but that was still being parsed is dropped with them (see
+    // `downs`), as a real server's crash loses what it had not yet answered 250 to.
     const open = (closing as unknown as { connections: Set<{ close(): void }> }).connections;
     for (const connection of open) connection.close();
     await closed;
