@@ -29,60 +29,91 @@ async function waitUntilWaiting(db: Sql, what: "share" | "projects") {
   }
 }
 
+/**
+ * A gateway in front of an upstream that answers after `delayMs`, a signed-up tenant's request in
+ * flight through it, and when that request has reached the upstream.
+ */
+async function gatewayWithSlowUpstream(delayMs: number) {
+  let arrived: () => void = () => undefined;
+  const reached = new Promise<void>((resolve) => {
+    arrived = resolve;
+  });
+  const slow = createServer((_, res) => {
+    arrived();
+    setTimeout(
+      () => res.writeHead(200, { "content-type": "application/json" }).end('{"items":[]}'),
+      delayMs,
+    );
+  });
+  slow.listen(0, "127.0.0.1");
+  await once(slow, "listening");
+  const address = slow.address();
+  if (!address || typeof address === "string") throw new Error("no address");
+  const gateway = await startService("gateway", await freePort(), {
+    ...serviceEnv(run),
+    OPS_PORT: String(await freePort()),
+    WORKSPACE_URL: `http://127.0.0.1:${address.port}`,
+    LOG_LEVEL: "info", // to see how it took each signal
+  });
+  const call = jsonCaller((path, init) => fetch(`${gateway.url}${path}`, init));
+  const signup = await call("POST", "/v1/signup", {
+    body: {
+      company: { name: "Stopping", slug: `stop-${crypto.randomUUID().slice(0, 8)}` },
+      owner: { email: `o-${crypto.randomUUID()}@stop.test`, password: testPassword, name: "O" },
+    },
+  });
+  const inFlight = call("GET", "/v1/projects", { token: signup.json.tokens.accessToken });
+  const close = async () => {
+    await gateway.stop("SIGKILL");
+    slow.closeAllConnections();
+    slow.close();
+  };
+  return { gateway, reached, inFlight, close };
+}
+
 describe("graceful shutdown: a stop signal lets the request in flight finish", () => {
   let oryn: Oryn | undefined;
   afterAll(() => oryn?.stop());
 
-  it("in the gateway, while an upstream is slow", async () => {
-    // An upstream that takes a second to answer, and says when a request has reached it.
-    let arrived: () => void = () => undefined;
-    const reached = new Promise<void>((resolve) => {
-      arrived = resolve;
-    });
-    const slow = createServer((_, res) => {
-      arrived();
-      setTimeout(
-        () => res.writeHead(200, { "content-type": "application/json" }).end('{"items":[]}'),
-        1_000,
-      );
-    });
-    slow.listen(0, "127.0.0.1");
-    await once(slow, "listening");
-    const address = slow.address();
-    if (!address || typeof address === "string") throw new Error("no address");
-    const gateway = await startService("gateway", await freePort(), {
-      ...serviceEnv(run),
-      OPS_PORT: String(await freePort()),
-      WORKSPACE_URL: `http://127.0.0.1:${address.port}`,
-      LOG_LEVEL: "info", // to see how it took the second signal
-    });
+  it("in the gateway, while an upstream is slow, through the copies of the signal a supervisor sends", async () => {
+    const { gateway, reached, inFlight, close } = await gatewayWithSlowUpstream(1_000);
     try {
-      const call = jsonCaller((path, init) => fetch(`${gateway.url}${path}`, init));
-      const signup = await call("POST", "/v1/signup", {
-        body: {
-          company: { name: "Stopping", slug: `stop-${crypto.randomUUID().slice(0, 8)}` },
-          owner: { email: `o-${crypto.randomUUID()}@stop.test`, password: testPassword, name: "O" },
-        },
-      });
-      const token = signup.json.tokens.accessToken;
-      const inFlight = call("GET", "/v1/projects", { token });
-      // Ctrl-C only once the request is really in flight, between gateway and upstream; then the
-      // SIGTERM a supervisor (npm start's concurrently) sends while it stops: an echo, not a
-      // second Ctrl-C, so the request still finishes.
+      // Ctrl-C only once the request is really in flight, between gateway and upstream; then
+      // what npm start's concurrently sends meanwhile: the same SIGINT forwarded at once, and
+      // SIGTERM once another service has stopped. Echoes, not a second Ctrl-C.
       await reached;
       const exited = gateway.stop("SIGINT");
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      gateway.process.kill("SIGINT");
+      await new Promise((resolve) => setTimeout(resolve, 80));
       gateway.process.kill("SIGTERM");
       const answer = await inFlight;
       expect(answer.status).toBe(200);
       expect(answer.json).toEqual({ items: [] });
       expect(await exited).toBe(0);
       expect(gateway.output()).toContain('"msg":"already stopping"');
+      expect(gateway.output()).not.toContain("second signal");
       // And it no longer accepts.
       await expect(fetch(`${gateway.url}/healthz`)).rejects.toThrow();
     } finally {
-      await gateway.stop("SIGKILL");
-      slow.close();
+      await close();
+    }
+  }, 60_000);
+
+  it("in the gateway, a second Ctrl-C a while after the first exits at once", async () => {
+    const { gateway, reached, inFlight, close } = await gatewayWithSlowUpstream(10_000);
+    try {
+      await reached;
+      const exited = gateway.stop("SIGINT");
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      gateway.process.kill("SIGINT");
+      expect(await exited).toBe(1);
+      expect(gateway.output()).toContain('"msg":"second signal, exiting now"');
+      // The request it was waiting on is cut off, not answered.
+      const answer = await inFlight.catch((error: Error) => error);
+      expect(answer).toBeInstanceOf(Error);
+    } finally {
+      await close();
     }
   }, 60_000);
 

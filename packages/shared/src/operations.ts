@@ -76,27 +76,32 @@ export function registerOperationalRoutes(
 
 /**
  * Runs the shutdown steps in order on SIGTERM or SIGINT (stop accepting, finish in-flight work,
- * close clients), then exits. The same signal again (Ctrl-C pressed twice), or steps that take
- * too long, exit at once. The other signal while stopping is a supervisor's echo, not a person
- * insisting: `npm start`'s concurrently sends SIGTERM to every service when the first one has
- * stopped on the terminal's SIGINT, and that must not cut the slower ones' graceful stop short.
+ * close clients), then exits. Steps that take too long, or a second Ctrl-C, exit at once.
+ *
+ * What counts as a second Ctrl-C: the same signal again, more than a second after the first. A
+ * terminal's Ctrl-C reaches every process of its group, and a supervisor in that group forwards
+ * what it got to its children too (`npm start`'s concurrently does, and sends SIGTERM to the rest
+ * once the first service has stopped): each service then gets its signal two or three times
+ * within milliseconds, and none of those is a person insisting.
  */
+const signalEchoMs = 1_000;
+
 export function onShutdown(
   logger: Logger,
   steps: Array<() => Promise<unknown>>,
   graceMs = 25_000,
 ): void {
-  let stoppingOn: NodeJS.Signals | undefined;
+  let first: { signal: NodeJS.Signals; at: number } | undefined;
   const stop = async (signal: NodeJS.Signals) => {
-    if (stoppingOn === signal) {
-      logger.warn({ signal }, "second signal, exiting now");
-      process.exit(1);
-    }
-    if (stoppingOn !== undefined) {
-      logger.info({ signal, stoppingOn }, "already stopping");
+    if (first) {
+      if (signal === first.signal && performance.now() - first.at > signalEchoMs) {
+        logger.warn({ signal }, "second signal, exiting now");
+        process.exit(1);
+      }
+      logger.info({ signal, stoppingOn: first.signal }, "already stopping");
       return;
     }
-    stoppingOn = signal;
+    first = { signal, at: performance.now() };
     logger.info({ signal }, "shutting down");
     const timer = setTimeout(() => {
       logger.error("shutdown took too long, exiting");
