@@ -57,7 +57,7 @@ export const gatewayEnv = z
       )
       .pipe(z.array(httpUrl).min(1))
       .describe(
-        "Workspace, where `/v1/projects` and `/v1/audit-log` go; several replicas comma-separated (`http://workspace-1:8081,http://workspace-2:8081`), each tenant sent to one of them by rendezvous hashing. Every gateway must list the same URLs, spelled the same.",
+        "Workspace, where `/v1/projects` and `/v1/audit-log` go; several replicas comma-separated (`http://workspace-1:8081,http://workspace-2:8081`), each tenant sent to one of them by rendezvous hashing. Every gateway must list the same replicas (compared by origin, in any order).",
       ),
     WORKSPACE_EJECT_MS: positiveInt
       .default(5_000)

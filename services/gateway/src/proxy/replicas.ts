@@ -11,11 +11,10 @@
  * tenants move back once it answers.
  */
 export type ReplicaSet = {
-  readonly size: number;
   /**
    * Replicas to try for `key`, best first: its rendezvous order, healthy ones before ejected
-   * ones (which are still tried last, rather than failing the request outright). Without a key,
-   * the healthy replicas in turn.
+   * ones (which are still tried last, rather than failing the request outright). Without a key
+   * (no caller sends workspace a request of no tenant today), `listed()`.
    */
   order(key: string | undefined): number[];
   /** The replicas in the order they were listed, healthy ones first. */
@@ -42,7 +41,6 @@ export function createReplicaSet(names: string[], options: ReplicaSetOptions = {
   const failures = names.map(() => 0);
   const ejectedUntil = names.map(() => 0);
   const all = names.map((_, index) => index);
-  let turn = 0;
 
   const healthy = (replica: number) => (ejectedUntil[replica] ?? 0) <= now();
   const healthyFirst = (replicas: number[]) => {
@@ -51,20 +49,20 @@ export function createReplicaSet(names: string[], options: ReplicaSetOptions = {
   };
 
   return {
-    size: names.length,
     order(key) {
       // One replica: nothing to choose, and nothing gained by ejecting it.
       if (names.length === 1) return all;
-      if (key === undefined) {
-        turn = (turn + 1) % names.length;
-        return healthyFirst([...all.slice(turn), ...all.slice(0, turn)]);
-      }
-      return healthyFirst(rendezvousOrder(key, seeds));
+      return healthyFirst(key === undefined ? all : rendezvousOrder(key, seeds));
     },
     listed: () => healthyFirst(all),
     failed(replica) {
       failures[replica] = (failures[replica] ?? 0) + 1;
-      if ((failures[replica] ?? 0) >= ejectAfter) ejectedUntil[replica] = now() + ejectMs;
+      if ((failures[replica] ?? 0) >= ejectAfter) {
+        ejectedUntil[replica] = now() + ejectMs;
+        // Counted afresh once the time is up: a replica back on probation is passed over again
+        // after `ejectAfter` refusals, not at its first.
+        failures[replica] = 0;
+      }
     },
     answered(replica) {
       failures[replica] = 0;
@@ -74,7 +72,7 @@ export function createReplicaSet(names: string[], options: ReplicaSetOptions = {
 }
 
 /** Replica indexes by their score for `key`, highest first (ties by index). */
-export function rendezvousOrder(key: string, seeds: number[]): number[] {
+function rendezvousOrder(key: string, seeds: number[]): number[] {
   const scores = seeds.map((seed) => fmix32(fnv1a(key, seed)));
   return seeds
     .map((_, index) => index)

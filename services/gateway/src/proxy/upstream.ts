@@ -83,7 +83,11 @@ export function createUpstream(
         bodyTimeout: options.timeoutMs,
       }),
   );
-  const replicas = createReplicaSet(urls, { ejectMs: options.ejectMs });
+  // Scored by origin, so that gateways listing `http://w1:8081/` and `http://w1:8081` agree.
+  const replicas = createReplicaSet(
+    urls.map((url) => new URL(url).origin),
+    { ejectMs: options.ejectMs },
+  );
   /** The request on the tenant's replica, or the next ones in its order while none connects. */
   async function dispatch(tenant: string | undefined, request: Dispatcher.DispatchOptions) {
     const order = replicas.order(tenant);
@@ -164,7 +168,7 @@ const safeMethods = new Set(["GET", "HEAD"]);
  * after the replica got, and acted on, the request: only safe methods are sent again then, as a
  * non-idempotent request must never be applied twice.
  */
-function neverConnected(error: unknown): boolean {
+export function neverConnected(error: unknown): boolean {
   if (error instanceof errors.ConnectTimeoutError) return true;
   // A name with several addresses (localhost, A and AAAA records) is tried address by address,
   // and their failures come back together, without a syscall of their own.
@@ -184,7 +188,7 @@ const connectFailures = new Set([
 ]);
 
 /** The connection broke under the request (a replica killed while it was being served). */
-function socketFailed(error: unknown): boolean {
+export function socketFailed(error: unknown): boolean {
   if (error instanceof errors.SocketError) return true;
   const { code } = error as { code?: string };
   return code === "ECONNRESET" || code === "EPIPE";
@@ -278,8 +282,7 @@ function upstreamError(name: string, error: unknown): ApiError {
       cause: error,
     });
   }
-  const code = (error as { code?: string }).code;
-  if (code === "ECONNREFUSED" || code === "ENOTFOUND" || code === "EAI_AGAIN") {
+  if (neverConnected(error)) {
     return new ApiError("upstream_unavailable", {
       status: 503,
       detail: `${name} is unavailable`,
