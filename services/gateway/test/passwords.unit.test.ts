@@ -34,5 +34,6 @@ describe("password hashing on threads of its own", { timeout: 60_000 }, () => {
     const good = pool.hash("after the failure", { algorithm: 2, memoryCost: 1024, timeCost: 1 });
     await expect(bad).rejects.toThrow();
     expect(await good).toMatch(/^\$argon2id\$/);
+    await pool.close();
   });
 });

@@ -16,9 +16,8 @@ export function startPasswordPool(size = availableParallelism()) {
   const pool = new Piscina<PasswordJob, string | boolean>({
     filename: new URL("./hash-worker.ts", import.meta.url).href,
     minThreads: 0,
+    // One hash per thread at a time (Piscina's default): a queued job waits for a free thread.
     maxThreads: size,
-    // One hash per thread: a queued job waits for a free thread rather than interleaving.
-    concurrentTasksPerWorker: 1,
     // Threads end after a minute idle, so a CLI or a test that hashed once can exit.
     idleTimeout: 60_000,
   });
