@@ -252,9 +252,40 @@ describe("tenant pool admission", () => {
       await tenantPools.closeAll();
     });
 
+    it("fails only the waiter whose connection could not be opened, not the request that made room", async () => {
+      // A connector that throws, as the real one does for an id that is not a tenant's.
+      const connector = fakeConnector();
+      const tenantPools = createTenantPools({
+        serverUrl: "postgres://unused",
+        passwordSecret: "unused",
+        maxConnectionsPerPool: 1,
+        maxConnections: 1,
+        maxPools: 10,
+        idleMs: 60_000,
+        waitMs: 60_000,
+        connectTenant: (tenantId) => {
+          if (tenantId === "bad") throw new Error("not a tenant id");
+          return connector.connectTenant(tenantId);
+        },
+      });
+      let finish = () => {};
+      const holding = tenantPools.run(
+        "a",
+        () => new Promise<void>((resolve) => (finish = resolve)),
+      );
+      await Promise.resolve();
+      const waiting = tenantPools.run("bad", async () => "never");
+      finish();
+      // "a" made room for it by releasing its connection; its own answer is unharmed.
+      await expect(holding).resolves.toBeUndefined();
+      await expect(waiting).rejects.toThrow("not a tenant id");
+      expect(tenantPools.stats()).toMatchObject({ connections: 0, waiting: 0, inUse: 0 });
+      await tenantPools.closeAll();
+    });
+
     it("forgets in time: halving makes a tenant that went quiet lose to one busy lately", async () => {
       vi.useFakeTimers({ toFake: ["setInterval", "clearInterval", "performance"] });
-      // A budget of 2: the sketch halves every 1,000 requests (its smallest sample).
+      // A budget of 2: the sketch halves at 1,000 requests (its smallest sample), then every 500.
       const { connector, tenantPools } = pools({ maxConnections: 2, maxConnectionsPerPool: 1 });
       for (let use = 0; use < 40; use++) await tenantPools.run("old", async () => {});
       // Spread over many tenants, so that the sketch halves several times.

@@ -79,7 +79,7 @@ type Connection = { tenant: Tenant; sql: Sql; idleSince: number; generation: num
 type Waiter = {
   tenantId: string;
   admit: (connection: Connection) => void;
-  fail: (error: ApiError) => void;
+  fail: (error: unknown) => void;
   timer: NodeJS.Timeout;
 };
 
@@ -133,12 +133,10 @@ export function createTenantPools(options: TenantPoolOptions): TenantPools {
   const freeSlots = () => options.maxConnections - openConnections - closingConnections;
 
   function stats(): PoolStats {
-    let inUse = 0;
-    for (const tenant of tenants.values()) inUse += tenant.busy;
     return {
       pools: tenants.size,
       connections: openConnections + closingConnections,
-      inUse,
+      inUse: running.size,
       waiting: waiters.length,
     };
   }
@@ -280,7 +278,17 @@ export function createTenantPools(options: TenantPoolOptions): TenantPools {
     };
     for (let index = 0; index < waiters.length; ) {
       const waiter = waiters[index] as Waiter;
-      const connection = tryAdmit(waiter.tenantId, owedNow);
+      let connection: Connection | undefined;
+      try {
+        connection = tryAdmit(waiter.tenantId, owedNow);
+      } catch (error) {
+        // Opening its connection threw (tryAdmit counted nothing): that waiter's failure, not
+        // the failure of whichever request's release or close is pumping.
+        waiters.splice(index, 1);
+        clearTimeout(waiter.timer);
+        waiter.fail(error);
+        continue;
+      }
       if (!connection) {
         index++;
         continue;
