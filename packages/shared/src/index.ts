@@ -8,6 +8,7 @@ export * from "./errors.ts";
 export * from "./events/event-log.ts";
 export * from "./events/webhook-secrets.ts";
 export * from "./exports.ts";
+export * from "./hashing.ts";
 export * from "./http.ts";
 export * from "./jobs.ts";
 export * from "./logger.ts";

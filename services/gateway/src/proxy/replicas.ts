@@ -1,3 +1,5 @@
+import { fmix32, fnv1a } from "@oryn/shared";
+
 /**
  * Which replica of an upstream serves which tenant: rendezvous (highest-random-weight) hashing of
  * the tenant id over the replicas' addresses, so each workspace replica keeps pools only for its
@@ -37,7 +39,7 @@ export function createReplicaSet(names: string[], options: ReplicaSetOptions = {
   const ejectAfter = options.ejectAfter ?? 2;
   const ejectMs = options.ejectMs ?? 5_000;
   const now = options.now ?? Date.now;
-  const seeds = names.map((name) => fnv1a(name, fnvOffset));
+  const seeds = names.map((name) => fnv1a(name));
   const failures = names.map(() => 0);
   const ejectedUntil = names.map(() => 0);
   const all = names.map((_, index) => index);
@@ -83,30 +85,7 @@ function rendezvousOrder(key: string, seeds: number[]): number[] {
 export function rendezvousChoice(key: string, names: string[]): string {
   const order = rendezvousOrder(
     key,
-    names.map((name) => fnv1a(name, fnvOffset)),
+    names.map((name) => fnv1a(name)),
   );
   return names[order[0] ?? 0] as string;
-}
-
-const fnvOffset = 0x811c9dc5;
-
-/** FNV-1a over the string's UTF-16 code units, from `seed`: cheap, and enough once mixed. */
-function fnv1a(text: string, seed: number): number {
-  let hash = seed >>> 0;
-  for (let index = 0; index < text.length; index++) {
-    hash ^= text.charCodeAt(index);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return hash >>> 0;
-}
-
-/** MurmurHash3's finaliser: every input bit moves every output bit, so scores spread evenly. */
-function fmix32(value: number): number {
-  let hash = value;
-  hash ^= hash >>> 16;
-  hash = Math.imul(hash, 0x85ebca6b);
-  hash ^= hash >>> 13;
-  hash = Math.imul(hash, 0xc2b2ae35);
-  hash ^= hash >>> 16;
-  return hash >>> 0;
 }

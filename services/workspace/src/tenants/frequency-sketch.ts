@@ -1,9 +1,12 @@
+import { fmix32, fnv1a } from "@oryn/shared";
+
 /**
  * How often each key was seen lately, estimated in fixed memory: a count-min sketch (TinyLFU,
  * Einziger, Friedman and Manes 2017). Each key bumps one counter in each of four rows; its estimate
  * is the least of its four counters, which over-counts only when every one of them is shared with
- * busier keys. After `sampleSize` additions every counter is halved, so the estimates follow
- * recent traffic and a key that went quiet fades within a few samples.
+ * busier keys. When the count of additions reaches `sampleSize`, every counter is halved, and so
+ * is that count (as TinyLFU does): after the first, a halving comes every `sampleSize / 2`
+ * additions. The estimates follow recent traffic, and a key that went quiet fades.
  *
  * Tenant pools keep one (tenant-pools.ts): unlike a count kept on an open pool, it remembers
  * tenants whose connections were closed, so a busy tenant that lost its connection is recognised
@@ -20,7 +23,7 @@ const counterMax = 0xffff;
 export function createFrequencySketch(options: {
   /** Counters per row; rounded up to a power of two. */
   width: number;
-  /** Additions between two halvings. */
+  /** Additions before the first halving; half as many between later ones. */
   sampleSize: number;
 }): FrequencySketch {
   let width = 1;
@@ -32,15 +35,9 @@ export function createFrequencySketch(options: {
 
   /** The key's counter in each row, by double hashing one 32-bit FNV-1a hash of the key. */
   function locate(key: string) {
-    let hash = 0x811c9dc5;
-    for (let index = 0; index < key.length; index++) {
-      hash = Math.imul(hash ^ key.charCodeAt(index), 0x01000193);
-    }
-    // A second, independent-enough hash from the first (murmur3's finaliser), made odd so that
-    // the rows' indexes differ.
-    let step = Math.imul(hash ^ (hash >>> 16), 0x85ebca6b);
-    step = Math.imul(step ^ (step >>> 13), 0xc2b2ae35);
-    step = (step ^ (step >>> 16)) | 1;
+    const hash = fnv1a(key);
+    // A second, independent-enough hash from the first, made odd so that the rows' indexes differ.
+    const step = fmix32(hash) | 1;
     for (let row = 0; row < depth; row++) {
       slots[row] = row * width + ((hash + row * step) & mask);
     }
