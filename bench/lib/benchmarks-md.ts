@@ -236,7 +236,7 @@ ${Object.entries(report.settings)
 ## Rerun
 
 \`\`\`sh
-pnpm bench                                  # every scenario, default sizes (about 15 min)
+pnpm bench                                  # every scenario, default sizes (38 min on 2026-12-06)
 pnpm bench --only gateway,nginx             # some scenarios (or BENCH_ONLY=gateway,nginx)
 BENCH_TENANTS=100 BENCH_CONCURRENT=50 BENCH_SECONDS=5 pnpm bench   # smaller and quicker
 \`\`\`
