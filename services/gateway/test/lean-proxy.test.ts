@@ -403,10 +403,13 @@ describe("the lean proxy path", () => {
   });
 
   it("sends a tenant whose workspace replica refuses connections to the next one, a POST too, both ways", async () => {
-    // A closed port the tenant's rendezvous order puts first, ahead of the echo server.
-    const down = [9, 7, 13, 19, 1, 3, 5, 11, 17, 23]
-      .map((port) => `http://127.0.0.1:${port}`)
-      .find((url) => rendezvousChoice(tenantId, [url, upstreamUrl]) === url) as string;
+    // A closed port the tenant's rendezvous order puts first, ahead of the echo server. The
+    // tenant id is new each run, so ports are drawn until one wins (half of them do).
+    let down: string | undefined;
+    while (down === undefined) {
+      const url = `http://127.0.0.1:${await closedPort()}`;
+      if (rendezvousChoice(tenantId, [url, upstreamUrl]) === url) down = url;
+    }
     const replicated = await twoWays({ WORKSPACE_URL: `${down},${upstreamUrl}` });
     try {
       const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
@@ -423,3 +426,12 @@ describe("the lean proxy path", () => {
     }
   });
 });
+
+/** A port that was free a moment ago and is closed now: connecting to it is refused. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
