@@ -1,13 +1,18 @@
-import { testRun } from "@oryn/testing/context";
+import { serviceEnv } from "@oryn/testing/context";
+import { isolatedRun } from "@oryn/testing/isolated-run";
 import { activeTenant, provisioningDeps } from "@oryn/testing/tenants";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { recordTenantEvent } from "../src/events/outbox.ts";
 import { writeAs } from "../src/lib/write-as.ts";
 import { workspaceInProcess } from "./fixtures.ts";
 
-const run = testRun();
+// A control plane of its own: a sweep visits every marked tenant of its control plane, and on
+// the run's shared one that is every tenant other files write to. There, this file's sweeps
+// counted other files' events caught between commit and relay (`sweep()` toBe(0) failed), and
+// other files' workspace processes (a sweep each 30 s) could move this file's events first.
+const run = await isolatedRun("events");
 const provisioning = provisioningDeps(run);
-const workspace = await workspaceInProcess();
+const workspace = await workspaceInProcess(serviceEnv(run));
 const controlPlane = provisioning.controlPlane;
 let tenant: string;
 let token: string;
@@ -20,6 +25,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await workspace.close();
   await provisioning.close();
+  await run.drop();
 });
 
 type LoggedEvent = {
