@@ -1,4 +1,4 @@
-import { ApiError, type App, isTenantCredentialShaped } from "@oryn/shared";
+import { ApiError, type App, bearerOf, isTenantCredentialShaped } from "@oryn/shared";
 import type { GatewayDeps } from "../deps.ts";
 
 /**
@@ -28,7 +28,7 @@ export function registerForwardToProvisioner(app: App, deps: GatewayDeps): void 
     // Expired, forged or revoked tenant credentials are not principals, and are no more the
     // operator's: anything shaped like one (a JWT, an `oryn_` key or SCIM token) is answered 401
     // here, as a bad credential anywhere is, and never travels to the provisioner.
-    const bearer = /^Bearer\s+(\S+)$/i.exec(c.req.header("authorization") ?? "")?.[1];
+    const bearer = bearerOf(c.req.header("authorization"));
     if (bearer && isTenantCredentialShaped(bearer)) {
       throw new ApiError("unauthorized", {
         detail: "Operator routes take the operator credential, not a tenant's",
