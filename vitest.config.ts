@@ -28,7 +28,8 @@ export default defineConfig({
           // Finds PostgreSQL and Redis, makes this run's control-plane database and Redis
           // prefix, and removes both (and every tenant database the run made) at the end.
           globalSetup: ["packages/testing/src/global-setup.ts"],
-          testTimeout: 30_000,
+          // Tests that spawn CLIs or services took past 30 s on a loaded 2-core machine.
+          testTimeout: 60_000,
           hookTimeout: 60_000,
         },
       },

@@ -5,23 +5,14 @@
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import {
-  connect,
-  controlPlaneMigrations,
-  ensureDatabase,
-  loadDotEnv,
-  migrate,
-  migrateEnv,
-  parseConfig,
-} from "@oryn/shared";
+import { connect, loadDotEnv, migrateControlPlane, migrateEnv, parseConfig } from "@oryn/shared";
 import { controlPlaneSchemaSource } from "@oryn/shared/control-plane/schema-source";
 
 loadDotEnv();
 const { DATABASE_URL } = parseConfig(migrateEnv);
-await ensureDatabase(DATABASE_URL);
+await migrateControlPlane(DATABASE_URL, { applicationName: "oryn-db-types" });
 const sql = connect(DATABASE_URL, { max: 1, applicationName: "oryn-db-types" });
 try {
-  await migrate(sql, controlPlaneMigrations);
   const target = join(import.meta.dirname, "../packages/shared/src/control-plane/schema.ts");
   writeFileSync(target, await controlPlaneSchemaSource(sql));
   console.log(`wrote ${target}`);

@@ -143,9 +143,18 @@ describe("the operator API", () => {
       }
       // Tenant credentials that no longer verify (a forged or expired token, an unknown key)
       // are not the operator's either, and never travel to the provisioner.
-      for (const stale of [`${healthy.token.slice(0, -4)}AAAA`, `oryn_${"x".repeat(43)}`]) {
+      // Nor does a header that is not one well-formed bearer token: it may hold a tenant's
+      // secret among other words. The gateway's refusal says "not a tenant's"; the
+      // provisioner's would name OPERATOR_TOKEN.
+      for (const stale of [
+        `${healthy.token.slice(0, -4)}AAAA`,
+        `oryn_${"x".repeat(43)}`,
+        `${healthy.token} and more`,
+        `${healthy.token}!`,
+      ]) {
         const refused = await stack.call(method, path, { token: stale });
         expect(refused.status, `${method} ${path} with a stale tenant credential`).toBe(401);
+        expect(refused.json.detail, stale).toMatch(/not a tenant's/);
       }
       const wrong = await stack.call(method, path, { token: `${stack.token.slice(0, -1)}x` });
       expect(wrong.status, `${method} ${path} with a wrong secret`).toBe(401);

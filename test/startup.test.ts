@@ -10,7 +10,8 @@ async function startExpectingRefusal(
   env: Record<string, string>,
 ): Promise<{ code: number | null; output: string }> {
   const { child, output } = spawnService(service, env);
-  const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+  // Long enough for a start on a loaded machine (15 s was not), short of the test's timeout.
+  const timer = setTimeout(() => child.kill("SIGKILL"), 45_000);
   const [code] = (await once(child, "exit")) as [number | null];
   clearTimeout(timer);
   return { code, output: output() };

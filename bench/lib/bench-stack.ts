@@ -13,10 +13,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   connect,
-  controlPlaneMigrations,
   createLogger,
-  ensureDatabase,
-  migrate,
+  migrateControlPlane,
   type Role,
   type Sql,
   withDatabase,
@@ -98,11 +96,10 @@ export async function startBenchStack(options: {
     undo.push(() => postgres.remove());
     const controlPlaneUrl = withDatabase(postgres.url, controlPlaneDatabase);
     console.log(`[bench] own PostgreSQL on port ${postgres.port}; Redis prefix ${redisPrefix}`);
-    await ensureDatabase(controlPlaneUrl);
+    await migrateControlPlane(controlPlaneUrl);
     const controlPlane = connect(controlPlaneUrl, { max: 4 });
     const admin = connect(postgres.url, { max: 6 });
     undo.push(() => Promise.all([controlPlane.end(), admin.end()]));
-    await migrate(controlPlane, controlPlaneMigrations);
     const oryn = await startOryn(
       {
         NODE_ENV: "test",

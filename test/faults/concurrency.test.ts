@@ -150,7 +150,7 @@ describe("one refresh token, a hundred refreshes", () => {
   };
 
   it("issues one successor: every 200 carries it, the family has one live token, and a replay after the grace revokes it", async () => {
-    const { refreshToken } = owner.signup.json.tokens as { refreshToken: string };
+    const { refreshToken } = owner.signup.json.tokens;
     const answers = await at(100, () => refresh(refreshToken));
     const ok = answers.filter((answer) => answer.status === 200);
     // All of them land within the grace window (10 s) on any machine that is not stalled.
@@ -183,7 +183,7 @@ describe("one refresh token, a hundred refreshes", () => {
     expect((await refresh(successor)).status).toBe(401);
     expect(await familyOf(refreshToken)).toEqual({ tokens: 2, live: 0 });
     // The other tenant's session is untouched.
-    const { refreshToken: strangers } = stranger.signup.json.tokens as { refreshToken: string };
+    const { refreshToken: strangers } = stranger.signup.json.tokens;
     expect((await refresh(strangers)).status).toBe(200);
 
     recordFault({

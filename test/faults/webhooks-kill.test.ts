@@ -31,6 +31,9 @@ beforeAll(async () => {
       WEBHOOKS_TIMEOUT_MS: "3000",
       WEBHOOKS_JOB_LOCK_SECONDS: "2",
       WEBHOOKS_SWEEP_SECONDS: "1",
+      // The workspace that comes back is a new process: the killed one's marks are taken over
+      // once older than three sweep periods (the default 30 s would be 90 s and more).
+      EVENT_OUTBOX_SWEEP_SECONDS: "2",
     },
     {},
     { webhooks: true },
@@ -74,7 +77,8 @@ describe("webhooks under faults", () => {
 
     // Committed events no relay has moved yet: what workspace killed after commit leaves. A
     // workspace marks the tenant (event_outbox_marks) before every write, so the stranded write
-    // is marked first, as the route would; the sweep looks only at marked tenants.
+    // is marked first, as the route would; the sweep looks only at marked tenants. The mark keeps
+    // the killed process as its maker: the revived one, a new process, moves it as an orphan.
     const tenantA = tenants[0] as (typeof tenants)[number];
     const tenantDb = connect(withDatabase(run.postgresUrl, tenantDatabaseName(tenantA.tenantId)), {
       max: 1,

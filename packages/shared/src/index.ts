@@ -14,6 +14,7 @@ export * from "./jobs.ts";
 export * from "./logger.ts";
 export * from "./mail/enqueue-mail.ts";
 export * from "./mail/messages.ts";
+export * from "./migrations/control-plane.ts";
 export * from "./migrations/runner.ts";
 export * from "./migrations/tenant-schema.ts";
 export * from "./openapi.ts";

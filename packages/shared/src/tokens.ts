@@ -128,10 +128,31 @@ export function isTenantCredentialShaped(secret: string): boolean {
   return secret.startsWith("oryn_") || /^[\w-]+\.[\w-]+\.[\w-]*$/.test(secret);
 }
 
+/**
+ * What a bearer token may be made of: RFC 6750's b64token (letters, digits, `-._~+/`, then `=`
+ * padding). Every credential we take fits it: JWTs and our `oryn_` keys and SCIM tokens are
+ * base64url with dots and underscores, and OPERATOR_TOKEN is held to it when the provisioner
+ * starts, so one strict rule serves every route and nothing else reaches a lookup or a hash.
+ */
+export const bearerTokenPattern = /^[A-Za-z0-9._~+/-]+=*$/;
+
+/**
+ * The token of an `Authorization: Bearer <token>` header (the scheme in any case, RFC 7235),
+ * or undefined when the header is missing, another scheme or malformed. The one parser of
+ * bearer credentials: each caller answers its own refusal (problem+json, SCIM error, or none).
+ */
+export function bearerOf(header: string | undefined): string | undefined {
+  const match = /^Bearer +(\S+)$/i.exec(header ?? "");
+  const token = match?.[1];
+  return token !== undefined && bearerTokenPattern.test(token) ? token : undefined;
+}
+
+/** The bearer token of the header; 401 without one. */
 export function bearerToken(header: string | undefined): string {
-  const match = header?.match(/^Bearer ([A-Za-z0-9._~+/=-]+)$/i);
-  if (!match?.[1]) throw new ApiError("unauthorized", { detail: "A Bearer token is required" });
-  return match[1];
+  const token = bearerOf(header);
+  if (token === undefined)
+    throw new ApiError("unauthorized", { detail: "A Bearer token is required" });
+  return token;
 }
 
 /** Verifies the bearer token and puts the principal on the request. */

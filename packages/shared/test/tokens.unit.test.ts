@@ -1,7 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { generateKeyPair, type JWTVerifyGetKey, SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
-import { accessTokenType, createTokenVerifier, isTenantCredentialShaped } from "../src/tokens.ts";
+import {
+  accessTokenType,
+  bearerOf,
+  createTokenVerifier,
+  isTenantCredentialShaped,
+} from "../src/tokens.ts";
 
 const issuer = "https://oryn.test";
 const audience = "oryn-api";
@@ -89,5 +94,35 @@ describe("a secret shaped like a tenant's credential", () => {
     expect(isTenantCredentialShaped("oryn_scim_abcdefghijklmnopqrstuvwxyz")).toBe(true);
     expect(isTenantCredentialShaped("q7Yf2-Kd9_xZ3mN8pL4vR6tW1sB5cE0gH2jQ9uA7yT")).toBe(false);
     expect(isTenantCredentialShaped("an.operator.secret with spaces")).toBe(false);
+  });
+});
+
+describe("a bearer header", () => {
+  it("gives its token when it is a b64token, as every credential of ours is", () => {
+    const jwt = "eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJ4In0.c2ln";
+    expect(bearerOf(`Bearer ${jwt}`)).toBe(jwt);
+    expect(bearerOf("bearer oryn_abc-DEF_123")).toBe("oryn_abc-DEF_123");
+    expect(bearerOf("Bearer oryn_scim_abc")).toBe("oryn_scim_abc");
+    // OPERATOR_TOKEN as `openssl rand -base64 32` makes it: + / and = padding.
+    expect(bearerOf("Bearer q7Yf2+Kd9/xZ3mN8pL4vR6tW1sB5cE0gH2jQ9uA7yT0=")).toBe(
+      "q7Yf2+Kd9/xZ3mN8pL4vR6tW1sB5cE0gH2jQ9uA7yT0=",
+    );
+  });
+
+  it("gives nothing for another scheme, no token, or characters no token of ours has", () => {
+    for (const header of [
+      undefined,
+      "",
+      "Bearer",
+      "Bearer ",
+      "Basic b3BlcmF0b3I6c2VjcmV0",
+      "Bearer two tokens",
+      "Bearer pa$$word",
+      "Bearer a=b",
+      "Bearer\ttab",
+      "Bearertoken",
+    ]) {
+      expect(bearerOf(header), String(header)).toBeUndefined();
+    }
   });
 });

@@ -1,5 +1,4 @@
 import { join } from "node:path";
-import { connect, controlPlaneMigrations, ensureDatabase, migrate } from "@oryn/shared";
 import { inject } from "vitest";
 
 /** What the global setup hands every test file. */
@@ -60,15 +59,4 @@ export function serviceEnv(run: TestRun = testRun()): Record<string, string> {
     // window has tests of its own.
     RATE_LIMIT_TENANT_PER_SECOND: "100000",
   };
-}
-
-/** Makes the control-plane database at `url` (when missing) and brings it to the latest migration. */
-export async function migratedControlPlane(url: string): Promise<void> {
-  await ensureDatabase(url);
-  const sql = connect(url, { max: 1 });
-  try {
-    await migrate(sql, controlPlaneMigrations);
-  } finally {
-    await sql.end();
-  }
 }

@@ -2,10 +2,10 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { withDatabase } from "@oryn/shared";
+import { migrateControlPlane, withDatabase } from "@oryn/shared";
 import type { TestProject } from "vitest/node";
 import { removeRun } from "./cleanup.ts";
-import { migratedControlPlane, type TestRun } from "./context.ts";
+import type { TestRun } from "./context.ts";
 import { resolveInfrastructure } from "./infrastructure.ts";
 
 /**
@@ -32,7 +32,7 @@ export default async function setup(project: TestProject) {
       `control plane ${controlPlaneDatabase}, Redis prefix ${run.redisPrefix}`,
   );
 
-  await migratedControlPlane(run.controlPlaneUrl);
+  await migrateControlPlane(run.controlPlaneUrl);
   project.provide("testRun", run);
 
   return async () => {

@@ -1,6 +1,6 @@
-import { connect, withDatabase } from "@oryn/shared";
+import { connect, migrateControlPlane, withDatabase } from "@oryn/shared";
 import { dropControlPlaneObjects, unlinkKeys } from "./cleanup.ts";
-import { migratedControlPlane, type TestRun, testRun } from "./context.ts";
+import { type TestRun, testRun } from "./context.ts";
 
 /**
  * A control plane, template and Redis prefix of a test file's own, inside this run. Billing's
@@ -28,7 +28,7 @@ export async function isolatedRun(
     templateDatabase: `oryn_tpl_${run.runId}_${name}`,
     redisPrefix: `${run.redisPrefix}-${name}`,
   };
-  await migratedControlPlane(isolated.controlPlaneUrl);
+  await migrateControlPlane(isolated.controlPlaneUrl);
   return {
     ...isolated,
     drop: () => dropIsolated(isolated, controlPlaneServerUrl, controlPlaneDatabase),

@@ -1,3 +1,4 @@
+import type { components } from "@oryn/client";
 import type { Answer, jsonCaller } from "./http.ts";
 
 /** `promise`'s outcome, or a rejection naming `ms` if it has not settled by then: a hang fails. */
@@ -33,6 +34,16 @@ export async function eventually<T>(
 
 export const testPassword = "a long enough password";
 
+type Schemas = components["schemas"];
+
+/**
+ * The 202 of `POST /v1/signup` with its documented body. `signUpAndWait` signs up in bearer mode
+ * (no `X-Oryn-Session: cookie`), so the refresh token is in the body, not optional.
+ */
+export type SignupAnswer = Omit<Answer, "json"> & {
+  json: Schemas["SignupAnswer"] & { tokens: Required<Schemas["Tokens"]> };
+};
+
 /**
  * Signs a company up through the gateway and polls `GET /v1/tenant` until it is active. Polls
  * count against the tenant's rate limit, so the interval is not too short; how long it takes is
@@ -41,7 +52,13 @@ export const testPassword = "a long enough password";
 export async function signUpAndWait(
   call: ReturnType<typeof jsonCaller>,
   options: { slug?: string; intervalMs?: number; timeoutMs?: number } = {},
-): Promise<{ slug: string; tenantId: string; userId: string; token: string; signup: Answer }> {
+): Promise<{
+  slug: string;
+  tenantId: string;
+  userId: string;
+  token: string;
+  signup: SignupAnswer;
+}> {
   const slug = options.slug ?? `t-${crypto.randomUUID().slice(0, 12)}`;
   const signup = await call("POST", "/v1/signup", {
     body: {
@@ -51,7 +68,9 @@ export async function signUpAndWait(
   });
   if (signup.status !== 202)
     throw new Error(`signup answered ${signup.status}: ${JSON.stringify(signup.json)}`);
-  const token = signup.json.tokens.accessToken as string;
+  // A 202, so the body is the documented SignupAnswer: the one cast, here rather than at callers.
+  const signedUp = signup as SignupAnswer;
+  const token = signedUp.json.tokens.accessToken;
   await eventually(
     () => call("GET", "/v1/tenant", { token }),
     (answer) => answer.json?.status === "active",
@@ -59,9 +78,9 @@ export async function signUpAndWait(
   );
   return {
     slug,
-    tenantId: signup.json.tenant.id,
-    userId: signup.json.user.id,
+    tenantId: signedUp.json.tenant.id,
+    userId: signedUp.json.user.id,
     token,
-    signup,
+    signup: signedUp,
   };
 }

@@ -1,5 +1,6 @@
 import {
   baseEnv,
+  bearerTokenPattern,
   controlPlaneEnv,
   exportEnv,
   isTenantCredentialShaped,
@@ -70,6 +71,9 @@ export const provisionerEnv = z.object({
   OPERATOR_TOKEN: z
     .string()
     .min(32, "at least 32 characters")
+    // Presented as a bearer token, so held to the characters one may have: a token with others
+    // would start the provisioner and then be refused on every operator request.
+    .regex(bearerTokenPattern, "letters, digits and -._~+/ only (then = padding)")
     // The gateway refuses bearer tokens shaped like a tenant's on the operator routes.
     .refine(
       (token) => !isTenantCredentialShaped(token),
@@ -78,7 +82,7 @@ export const provisionerEnv = z.object({
     .optional()
     .meta({
       description:
-        "The operator credential: the bearer token of the operator API (`/v1/operator/...`, through the gateway) and the password (user `operator`) of the queue board at `/admin/queues`; at least 32 characters.",
+        "The operator credential: the bearer token of the operator API (`/v1/operator/...`, through the gateway) and the password (user `operator`) of the queue board at `/admin/queues`; at least 32 characters, of letters, digits and `-._~+/` (a bearer token's, RFC 6750), e.g. `openssl rand -base64 32`.",
       secret: true,
       unset: "generated into SECRETS_DIR outside production",
     }),

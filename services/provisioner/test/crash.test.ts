@@ -9,6 +9,7 @@
 import { once } from "node:events";
 import { connect, createQueues, enqueue, Redis, type Sql } from "@oryn/shared";
 import { findTenant } from "@oryn/shared/control-plane/tables/tenants";
+import { stepNames } from "@oryn/shared/provisioning-steps";
 import { runCli } from "@oryn/testing/cli";
 import { serviceEnv, testRun } from "@oryn/testing/context";
 import { isolatedRun } from "@oryn/testing/isolated-run";
@@ -16,7 +17,6 @@ import { startThrowawayPostgres, type ThrowawayPostgres } from "@oryn/testing/po
 import { freePort, type RunningService, startService } from "@oryn/testing/processes";
 import { countTenantObjects, insertTenant } from "@oryn/testing/tenants";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { stepNames } from "../src/provisioning/steps.ts";
 
 const run = testRun();
 const prefix = `${run.redisPrefix}-crash`;

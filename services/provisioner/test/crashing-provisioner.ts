@@ -1,5 +1,5 @@
 import { runService } from "@oryn/shared";
-import { type StepName, stepNames } from "../src/provisioning/provision-tenant.ts";
+import { type StepName, stepNames } from "@oryn/shared/provisioning-steps";
 import { provisionerService } from "../src/service.ts";
 
 /**

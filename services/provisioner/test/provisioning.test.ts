@@ -8,10 +8,11 @@ import {
   tenantMigrations,
 } from "@oryn/shared";
 import { findTenant } from "@oryn/shared/control-plane/tables/tenants";
+import { stepNames } from "@oryn/shared/provisioning-steps";
 import { testRun } from "@oryn/testing/context";
 import { countTenantObjects, insertTenant, provisioningDeps } from "@oryn/testing/tenants";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { provisionTenant, stepNames } from "../src/provisioning/provision-tenant.ts";
+import { provisionTenant } from "../src/provisioning/provision-tenant.ts";
 import { runProvisioningAttempt, startProvisioningWorker } from "../src/provisioning/worker.ts";
 
 const run = testRun();

@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import {
   appendEvents,
   createLogger,
+  migrateControlPlane,
   type NewEvent,
   newWebhookSecret,
   parseConfig,
@@ -9,7 +10,7 @@ import {
   sealWebhookSecret,
   withDatabase,
 } from "@oryn/shared";
-import { migratedControlPlane, serviceEnv, testRun } from "@oryn/testing/context";
+import { serviceEnv, testRun } from "@oryn/testing/context";
 import { insertTenant } from "@oryn/testing/tenants";
 import { startDeliveryWorker } from "../src/delivery/worker.ts";
 import { createWebhooksDeps } from "../src/deps.ts";
@@ -29,7 +30,7 @@ export async function webhooksInProcess(overrides: Record<string, string> = {}) 
     run.controlPlaneUrl,
     `${new URL(run.controlPlaneUrl).pathname.slice(1)}_${own}`,
   );
-  await migratedControlPlane(databaseUrl);
+  await migrateControlPlane(databaseUrl);
   const config = parseConfig(webhooksEnv, {
     ...serviceEnv(run),
     DATABASE_URL: databaseUrl,

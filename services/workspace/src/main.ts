@@ -12,7 +12,8 @@ await runService({
       port: config.PORT,
       host: config.HOST,
     });
-    logger.info({ port: server.port }, "workspace listening");
+    // The id its outbox marks carry (`event_outbox_marks.marked_by`), drawn at each start.
+    logger.info({ port: server.port, marksAs: deps.events.processId }, "workspace listening");
     // Events a crash left in outboxes (committed, not yet moved): looked for at start and then
     // regularly.
     run

@@ -1,18 +1,16 @@
-import { serviceEnv } from "@oryn/testing/context";
-import { isolatedRun } from "@oryn/testing/isolated-run";
+import { connect, createLogger, tenantDatabaseName } from "@oryn/shared";
+import { testRun } from "@oryn/testing/context";
 import { activeTenant, provisioningDeps } from "@oryn/testing/tenants";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { recordTenantEvent } from "../src/events/outbox.ts";
+import { createEventRelay } from "../src/events/relay.ts";
 import { writeAs } from "../src/lib/write-as.ts";
+import type { TenantPools } from "../src/tenants/tenant-pools.ts";
 import { workspaceInProcess } from "./fixtures.ts";
 
-// A control plane of its own: a sweep visits every marked tenant of its control plane, and on
-// the run's shared one that is every tenant other files write to. There, this file's sweeps
-// counted other files' events caught between commit and relay (`sweep()` toBe(0) failed), and
-// other files' workspace processes (a sweep each 30 s) could move this file's events first.
-const run = await isolatedRun("events");
+const run = testRun();
 const provisioning = provisioningDeps(run);
-const workspace = await workspaceInProcess(serviceEnv(run));
+const workspace = await workspaceInProcess();
 const controlPlane = provisioning.controlPlane;
 let tenant: string;
 let token: string;
@@ -25,7 +23,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await workspace.close();
   await provisioning.close();
-  await run.drop();
 });
 
 type LoggedEvent = {
@@ -204,5 +201,174 @@ describe("events: the tenant database's outbox", () => {
     expect(await workspace.deps.events.relay(tenant)).toBe(1);
     expect((await eventsOf(tenant)).length).toBe(before);
     expect(await outboxLength(tenant)).toBe(0);
+  });
+});
+
+describe("events: the sweep with several workspace replicas", () => {
+  /**
+   * Another workspace process over the same control plane and tenant databases: its own relay
+   * and mark id, through the file's pools, with a list of the tenants its relays connected to.
+   */
+  function replica(name: string) {
+    const connected: string[] = [];
+    const pools: TenantPools = {
+      ...workspace.deps.pools,
+      run(tenantId, work, options) {
+        connected.push(tenantId);
+        return workspace.deps.pools.run(tenantId, work, options);
+      },
+    };
+    const events = createEventRelay({
+      pools,
+      controlPlane,
+      logger: createLogger("events-test", "silent"),
+      markSeconds: 30,
+      processId: `${name}-${crypto.randomUUID()}`,
+    });
+    return { events, connected };
+  }
+
+  /** A committed event no relay ran for (what a crash after commit leaves). */
+  const strand = (tenantId: string) =>
+    workspace.deps.pools.run(
+      tenantId,
+      (sql) =>
+        sql`insert into event_outbox (type, data) values ('project.created', ${sql.json({})})`,
+    );
+  const logged = async (tenantId: string) =>
+    (await controlPlane`select 1 from events where tenant_id = ${tenantId}`).length;
+  const markOf = async (tenantId: string) => {
+    const [row] = await controlPlane<{ markedBy: string | null }[]>`
+      select marked_by from event_outbox_marks where tenant_id = ${tenantId}`;
+    return row;
+  };
+
+  it("a replica's sweep leaves another's fresh marks alone: no connection to that tenant; its maker's sweep moves them", async () => {
+    const a = replica("a");
+    const b = replica("b");
+    const tenantId = await activeTenant(provisioning);
+    await a.events.mark(tenantId);
+    await strand(tenantId);
+    expect(await markOf(tenantId)).toEqual({ markedBy: a.events.processId });
+
+    await b.events.sweep();
+    expect(b.connected).not.toContain(tenantId);
+    expect(await logged(tenantId)).toBe(0);
+
+    expect(await a.events.sweep()).toBeGreaterThanOrEqual(1);
+    expect(a.connected).toContain(tenantId);
+    expect(await logged(tenantId)).toBe(1);
+  });
+
+  it("a mark older than three periods is an orphan: another replica moves it and drops the mark, and leaves the fresh one", async () => {
+    const a = replica("a");
+    const b = replica("b");
+    const [orphaned, fresh] = [await activeTenant(provisioning), await activeTenant(provisioning)];
+    for (const tenantId of [orphaned, fresh]) {
+      await a.events.mark(tenantId);
+      await strand(tenantId);
+    }
+    // Its maker stopped sweeping it (died after the mark): a live one drops it after two periods.
+    await controlPlane`
+      update event_outbox_marks set marked_at = now() - interval '1 hour' where tenant_id = ${orphaned}`;
+
+    await b.events.sweep();
+    expect(await logged(orphaned)).toBe(1);
+    expect(await markOf(orphaned)).toBeUndefined();
+    expect(b.connected).not.toContain(fresh);
+    expect(await logged(fresh)).toBe(0);
+    expect(await markOf(fresh)).toEqual({ markedBy: a.events.processId });
+    await a.events.sweep();
+    expect(await logged(fresh)).toBe(1);
+  });
+
+  it("a mark of no process (made before marks named their maker) is anyone's to sweep", async () => {
+    const a = replica("a");
+    const b = replica("b");
+    const [unnamed, named] = [await activeTenant(provisioning), await activeTenant(provisioning)];
+    await controlPlane`insert into event_outbox_marks (tenant_id) values (${unnamed})`;
+    await a.events.mark(named);
+    for (const tenantId of [unnamed, named]) await strand(tenantId);
+
+    await b.events.sweep();
+    expect(await logged(unnamed)).toBe(1);
+    // Fresh: kept, whoever swept it.
+    expect(await markOf(unnamed)).toEqual({ markedBy: null });
+    expect(b.connected).not.toContain(named);
+    expect(await logged(named)).toBe(0);
+    // Left for no other sweep of the run to find.
+    await a.events.sweep();
+    await controlPlane`delete from event_outbox_marks where tenant_id in (${unnamed}, ${named})`;
+  });
+
+  it("a tenant whose traffic moves: the new replica's mark makes it that replica's to sweep, and the old one marks it again when the traffic comes back", async () => {
+    const a = replica("a");
+    const b = replica("b");
+    const tenantId = await activeTenant(provisioning);
+    const write = () =>
+      workspace.deps.pools.run(tenantId, (sql) =>
+        writeAs(sql, { userId: crypto.randomUUID(), requestId: "moving" }, (tx) =>
+          recordTenantEvent(tx, "project.created", { name: "moving" }),
+        ),
+      );
+    await a.events.writing(tenantId, write);
+    // The gateway now sends the tenant to b (a was passed over): b marks it as its own.
+    await b.events.writing(tenantId, write);
+    expect(await markOf(tenantId)).toEqual({ markedBy: b.events.processId });
+    // Back to a within its mark's trust: a does not mark again, and still relays its write.
+    await a.events.writing(tenantId, write);
+    for (const replica of [a, b]) await replica.events.settle();
+    expect(await logged(tenantId)).toBe(3);
+    expect(await markOf(tenantId)).toEqual({ markedBy: b.events.processId });
+
+    // What a crash of a after a commit leaves is under b's mark, which b sweeps.
+    await strand(tenantId);
+    a.connected.length = 0;
+    await a.events.sweep();
+    expect(a.connected).not.toContain(tenantId);
+    expect(await b.events.sweep()).toBeGreaterThanOrEqual(1);
+    expect(await logged(tenantId)).toBe(4);
+    // a's sweep saw the mark was b's and stopped trusting its own: its next write marks again.
+    await a.events.mark(tenantId);
+    expect(await markOf(tenantId)).toEqual({ markedBy: a.events.processId });
+  });
+
+  it("the sweep's connections do not count as uses: a tenant only swept loses its connection to one a request used", async () => {
+    const small = await workspaceInProcess({
+      TENANT_CONNECTIONS_MAX: "2",
+      TENANT_POOLS_MAX: "2",
+      TENANT_POOL_MAX: "1",
+      // No mark of another test is an orphan to this process's sweep.
+      EVENT_OUTBOX_SWEEP_SECONDS: "3600",
+    });
+    const superuser = connect(run.postgresUrl, { max: 1 });
+    const connectionsTo = async (tenantId: string) => {
+      const [row] = await superuser<{ count: number }[]>`
+        select count(*)::int as count from pg_stat_activity
+        where datname = ${tenantDatabaseName(tenantId)} and application_name = 'oryn-workspace'`;
+      return row?.count ?? 0;
+    };
+    try {
+      const [served, swept, newcomer] = [
+        await activeTenant(provisioning),
+        await activeTenant(provisioning),
+        await activeTenant(provisioning),
+      ];
+      const use = (tenantId: string) => small.deps.pools.run(tenantId, (sql) => sql`select 1`);
+      await use(served);
+      // Swept three times (its own mark, so each sweep connects), and used last.
+      await small.deps.events.mark(swept);
+      for (let sweep = 0; sweep < 3; sweep++) await small.deps.events.sweep();
+      expect(await connectionsTo(swept)).toBe(1);
+
+      // Room for a third tenant comes from the tenant seen least: the one no request used.
+      await use(newcomer);
+      expect(await connectionsTo(served)).toBe(1);
+      expect(await connectionsTo(swept)).toBe(0);
+      await controlPlane`delete from event_outbox_marks where tenant_id = ${swept}`;
+    } finally {
+      await superuser.end();
+      await small.close();
+    }
   });
 });

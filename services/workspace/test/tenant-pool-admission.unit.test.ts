@@ -175,6 +175,18 @@ describe("tenant pool admission", () => {
     await tenantPools.closeAll();
   });
 
+  it("does not count background work as a use: a tenant only swept makes room before one a request used", async () => {
+    const { connector, tenantPools } = pools({ maxPools: 2, maxConnectionsPerPool: 1 });
+    await tenantPools.run("served", async () => {});
+    // The event sweep's relays, five of them, and the most recent use.
+    for (let use = 0; use < 5; use++) {
+      await tenantPools.run("swept", async () => {}, { background: true });
+    }
+    await tenantPools.run("new", async () => {});
+    expect(connector.endedTenants()).toEqual(["swept"]);
+    await tenantPools.closeAll();
+  });
+
   it("answers 503 with Retry-After to a request that waited too long, and fails waiters at shutdown", async () => {
     const { tenantPools } = pools({ maxConnections: 1, waitMs: 20 });
     const a = hold(tenantPools, "a");

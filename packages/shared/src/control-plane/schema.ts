@@ -66,6 +66,7 @@ export type ControlPlaneTables = {
   event_outbox_marks: {
     tenantId: string;
     markedAt: Date;
+    markedBy: string | null;
   };
   event_sequences: {
     tenantId: string;

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import type { Row } from "../control-plane/schema.ts";
 import type { TransactionSql } from "../database.ts";
 
 /** Every event type a webhook endpoint may subscribe to (`*` means all of them). */
@@ -23,15 +24,10 @@ export const eventTypes = [
 export type EventType = (typeof eventTypes)[number];
 
 /** A row of the log as the API and deliveries read it (`sequence` null: a ping). */
-export type LoggedEvent = {
-  id: string;
-  type: string;
-  occurredAt: Date;
-  sequence: string | null;
-  tenantId: string;
-  data: unknown;
-  previous: unknown;
-};
+export type LoggedEvent = Pick<
+  Row<"events">,
+  "id" | "type" | "occurredAt" | "sequence" | "tenantId" | "data" | "previous"
+>;
 
 /**
  * An event as `GET /v1/events` lists it and a webhook delivery carries it: one shape, built in

@@ -3,9 +3,9 @@
  * database first when it does not exist. Tenant databases are migrated by the provisioner.
  */
 import { ConfigError, loadDotEnv, migrateEnv, parseConfig } from "../config.ts";
-import { connect, databaseOf, ensureDatabase } from "../database.ts";
+import { databaseOf } from "../database.ts";
 import { createLogger } from "../logger.ts";
-import { controlPlaneMigrations, migrate } from "./runner.ts";
+import { migrateControlPlane } from "./control-plane.ts";
 
 loadDotEnv();
 let config: { DATABASE_URL: string; LOG_LEVEL: string };
@@ -17,16 +17,12 @@ try {
   process.exit(1);
 }
 const logger = createLogger("migrate", config.LOG_LEVEL);
-const created = await ensureDatabase(config.DATABASE_URL);
+const { created, applied, version } = await migrateControlPlane(config.DATABASE_URL, {
+  applicationName: "oryn-migrate",
+});
 if (created)
   logger.info({ database: databaseOf(config.DATABASE_URL) }, "created the control-plane database");
-const sql = connect(config.DATABASE_URL, { max: 1, applicationName: "oryn-migrate" });
-try {
-  const { applied, version } = await migrate(sql, controlPlaneMigrations);
-  logger.info(
-    { applied, version },
-    applied.length ? "control plane migrated" : "control plane already up to date",
-  );
-} finally {
-  await sql.end();
-}
+logger.info(
+  { applied, version },
+  applied.length ? "control plane migrated" : "control plane already up to date",
+);

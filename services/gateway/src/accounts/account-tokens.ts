@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from "node:crypto";
 import { ApiError, type Sql, type TransactionSql } from "@oryn/shared";
+import type { Row } from "@oryn/shared/control-plane/schema";
 import { newSecretToken } from "../lib/secret-tokens.ts";
 
 /**
@@ -8,7 +9,7 @@ import { newSecretToken } from "../lib/secret-tokens.ts";
  * luck); only the SHA-256 is stored, and a lookup by hash is an index probe, not a comparison an
  * attacker could time.
  */
-export type AccountTokenPurpose = "verify_email" | "reset_password" | "change_email";
+export type AccountTokenPurpose = Row<"account_tokens">["purpose"];
 
 const prefixes: Record<AccountTokenPurpose, string> = {
   verify_email: "oev_",
@@ -40,12 +41,7 @@ export async function mintAccountToken(
   return { id, token, expiresAt: row.expiresAt };
 }
 
-export type RedeemedToken = {
-  id: string;
-  userId: string;
-  purpose: AccountTokenPurpose;
-  email: string;
-};
+export type RedeemedToken = Pick<Row<"account_tokens">, "id" | "userId" | "purpose" | "email">;
 
 /**
  * Spends a token of one of `purposes`, in the caller's transaction: the conditional UPDATE is the

@@ -7,6 +7,7 @@ import {
   type Sql,
   type TransactionSql,
 } from "@oryn/shared";
+import type { Row } from "@oryn/shared/control-plane/schema";
 import { lockTenant } from "@oryn/shared/control-plane/tables/tenants";
 import { recordCallerEvent } from "../audit/audit-events.ts";
 import type { Caller } from "../lib/request.ts";
@@ -14,14 +15,10 @@ import type { TxtReader } from "./dns-proof.ts";
 import { normaliseDomain } from "./names.ts";
 import type { Domain } from "./schemas.ts";
 
-type DomainRow = {
-  id: string;
-  domain: string;
-  txtToken: string;
-  status: "pending" | "verified";
-  verifiedAt: Date | null;
-  createdAt: Date;
-};
+type DomainRow = Pick<
+  Row<"tenant_domains">,
+  "id" | "domain" | "txtToken" | "status" | "verifiedAt" | "createdAt"
+>;
 
 /** The name a tenant publishes its proof at, under the claimed domain. */
 export const txtNameOf = (domain: string) => `_oryn-verification.${domain}`;

@@ -9,18 +9,14 @@ import {
   type Sql,
   type TransactionSql,
 } from "@oryn/shared";
+import type { Row } from "@oryn/shared/control-plane/schema";
 import { lockTenantStatus } from "@oryn/shared/control-plane/tables/tenants";
 import type { TenantExport } from "./schemas.ts";
 
-type ExportRow = {
-  id: string;
-  status: TenantExport["status"];
-  sizeBytes: string | null;
-  sha256: string | null;
-  createdAt: Date;
-  completedAt: Date | null;
-  expiresAt: Date;
-};
+type ExportRow = Pick<
+  Row<"tenant_exports">,
+  "id" | "status" | "sizeBytes" | "sha256" | "createdAt" | "completedAt" | "expiresAt"
+>;
 
 const columns = (sql: Sql | TransactionSql) =>
   sql`id, status, size_bytes, sha256, created_at, completed_at, expires_at`;

@@ -11,6 +11,7 @@ import {
   type Sql,
   type TransactionSql,
 } from "@oryn/shared";
+import type { Row } from "@oryn/shared/control-plane/schema";
 import { addMembership, lockMemberships } from "@oryn/shared/control-plane/tables/memberships";
 import { type AccountTokenSettings, verificationMail } from "../accounts/verification.ts";
 import { type AuditContext, recordAuditEvent, recordCallerEvent } from "../audit/audit-events.ts";
@@ -26,14 +27,10 @@ import { issueTokens, type TokenSettings, type Tokens } from "../tokens/issue-to
 import { invitationMail } from "./invitation-mail.ts";
 import type { AcceptInvitationInput, CreateInvitationInput, Invitation } from "./schemas.ts";
 
-type InvitationRow = {
-  id: string;
-  email: string;
-  role: Role;
-  invitedBy: string;
-  expiresAt: Date;
-  createdAt: Date;
-};
+type InvitationRow = Pick<
+  Row<"invitations">,
+  "id" | "email" | "role" | "invitedBy" | "expiresAt" | "createdAt"
+>;
 
 function toInvitation(row: InvitationRow): Invitation {
   return {
@@ -160,14 +157,11 @@ export async function resendInvitation(
   return invitationMail(tx, principal, toInvitation(row), token);
 }
 
-type PendingInvitation = {
-  id: string;
-  tenantId: string;
-  email: string;
-  role: Role;
-  /** Delivered by mail to `email` (every invitation since mail exists): accepting proves it. */
-  mailed: boolean;
-};
+/**
+ * An invitation that can still be accepted. `mailed`: delivered by mail to `email` (every
+ * invitation since mail exists), so accepting proves the address.
+ */
+type PendingInvitation = Pick<Row<"invitations">, "id" | "tenantId" | "email" | "role" | "mailed">;
 
 async function pendingInvitation(
   sql: Sql | TransactionSql,

@@ -1,4 +1,4 @@
-import { ApiError, type App, isTenantCredentialShaped } from "@oryn/shared";
+import { ApiError, type App, bearerOf, isTenantCredentialShaped } from "@oryn/shared";
 import type { GatewayDeps } from "../deps.ts";
 
 /**
@@ -27,9 +27,12 @@ export function registerForwardToProvisioner(app: App, deps: GatewayDeps): void 
     }
     // Expired, forged or revoked tenant credentials are not principals, and are no more the
     // operator's: anything shaped like one (a JWT, an `oryn_` key or SCIM token) is answered 401
-    // here, as a bad credential anywhere is, and never travels to the provisioner.
-    const bearer = /^Bearer\s+(\S+)$/i.exec(c.req.header("authorization") ?? "")?.[1];
-    if (bearer && isTenantCredentialShaped(bearer)) {
+    // here, as a bad credential anywhere is, and never travels to the provisioner. Nor does a
+    // header that is not a well-formed bearer token (OPERATOR_TOKEN always is one): it may be a
+    // tenant's secret with something around it.
+    const header = c.req.header("authorization");
+    const bearer = bearerOf(header);
+    if (header !== undefined && (bearer === undefined || isTenantCredentialShaped(bearer))) {
       throw new ApiError("unauthorized", {
         detail: "Operator routes take the operator credential, not a tenant's",
       });

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Sql, TransactionSql } from "@oryn/shared";
+import type { Row } from "@oryn/shared/control-plane/schema";
 import { lockTenant } from "@oryn/shared/control-plane/tables/tenants";
 import { type ScimPatchOperation, scimPatch } from "scim-patch";
 import { ScimError } from "./errors.ts";
@@ -8,13 +9,10 @@ import { recordScimEvent, type ScimContext, syncMembership } from "./memberships
 import { patchFailure } from "./patch.ts";
 import { groupSchemaUrn, listResponse, type ScimPage } from "./resources.ts";
 
-type GroupRow = {
-  id: string;
-  displayName: string;
-  externalId: string | null;
-  createdAt: Date;
-  updatedAt: Date;
-};
+type GroupRow = Pick<
+  Row<"scim_groups">,
+  "id" | "displayName" | "externalId" | "createdAt" | "updatedAt"
+>;
 type MemberRef = { value: string; display: string; $ref: string };
 
 export type GroupInput = { displayName: string; externalId: string | null; members: string[] };

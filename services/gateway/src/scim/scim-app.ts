@@ -1,4 +1,4 @@
-import { ApiError, type AppEnv, isDatabaseUnavailable, type Sql } from "@oryn/shared";
+import { ApiError, type AppEnv, bearerOf, isDatabaseUnavailable, type Sql } from "@oryn/shared";
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { assertTenantWritable } from "../access/restricted-tenants.ts";
@@ -127,9 +127,8 @@ export function createScimApp(deps: GatewayDeps): Hono<ScimEnv> {
   });
 
   scim.use("*", async (c, next) => {
-    const header = c.req.header("authorization") ?? "";
-    const match = /^Bearer\s+(\S+)$/i.exec(header);
-    const found = match?.[1] ? await authenticateScimToken(sql, match[1]) : undefined;
+    const token = bearerOf(c.req.header("authorization"));
+    const found = token ? await authenticateScimToken(sql, token) : undefined;
     if (!found) {
       // Counted per client address, and only for refusals: a good token is never held up by
       // someone else's bad ones behind the same address.

@@ -1,5 +1,6 @@
 import { createHash, createHmac, randomUUID, timingSafeEqual } from "node:crypto";
 import { ApiError, idCursor, type Page, pageOf, type Sql, type TransactionSql } from "@oryn/shared";
+import type { Row } from "@oryn/shared/control-plane/schema";
 import { recordCallerEvent } from "../audit/audit-events.ts";
 import type { Caller } from "../lib/request.ts";
 import { newSecretToken } from "../lib/secret-tokens.ts";
@@ -44,14 +45,10 @@ export async function rederivedScimToken(
   });
 }
 
-type TokenRow = {
-  id: string;
-  description: string;
-  tokenPrefix: string;
-  createdBy: string | null;
-  createdAt: Date;
-  lastUsedAt: Date | null;
-};
+type TokenRow = Pick<
+  Row<"scim_tokens">,
+  "id" | "description" | "tokenPrefix" | "createdBy" | "createdAt" | "lastUsedAt"
+>;
 
 function toScimToken({ createdAt, lastUsedAt, ...row }: TokenRow): ScimToken {
   return {

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Sql, TransactionSql } from "@oryn/shared";
+import type { Row } from "@oryn/shared/control-plane/schema";
 import { findMembershipRole } from "@oryn/shared/control-plane/tables/memberships";
 import { lockTenant } from "@oryn/shared/control-plane/tables/tenants";
 import { type ScimPatchOperation, scimPatch } from "scim-patch";
@@ -11,18 +12,20 @@ import { recordScimEvent, type ScimContext, syncMembership } from "./memberships
 import { patchFailure } from "./patch.ts";
 import { listResponse, type ScimPage, userSchemaUrn } from "./resources.ts";
 
-type UserRow = {
-  userId: string;
-  userName: string;
-  externalId: string | null;
-  displayName: string | null;
-  givenName: string | null;
-  familyName: string | null;
-  active: boolean;
-  email: string;
-  createdAt: Date;
-  updatedAt: Date;
-};
+/** A directory user as SCIM shows it: its `scim_users` row and the account's email. */
+type UserRow = Pick<
+  Row<"scim_users">,
+  | "userId"
+  | "userName"
+  | "externalId"
+  | "displayName"
+  | "givenName"
+  | "familyName"
+  | "active"
+  | "createdAt"
+  | "updatedAt"
+> &
+  Pick<Row<"users">, "email">;
 
 /** What a directory says about a user, read from a SCIM body (create, replace, patched). */
 export type UserInput = {

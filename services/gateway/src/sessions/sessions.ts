@@ -1,4 +1,5 @@
 import { ApiError, type Principal, type Sql, type TransactionSql } from "@oryn/shared";
+import type { Row } from "@oryn/shared/control-plane/schema";
 import { type AuditContext, recordAuditEvent } from "../audit/audit-events.ts";
 import type { Session } from "./schemas.ts";
 
@@ -67,15 +68,10 @@ export async function markSessionsEnded(
     }`;
 }
 
-type SessionRow = {
-  id: string;
-  tenantId: string;
-  tenantSlug: string;
-  createdAt: Date;
-  lastUsedAt: Date;
-  userAgent: string | null;
-  ip: string | null;
-};
+type SessionRow = Pick<
+  Row<"sessions">,
+  "id" | "tenantId" | "createdAt" | "lastUsedAt" | "userAgent" | "ip"
+> & { tenantSlug: Row<"tenants">["slug"] };
 
 /**
  * The caller's live sessions, in every tenant they belong to (a session is the person's, not the

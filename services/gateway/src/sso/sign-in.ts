@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { ApiError, type Logger, type Sql } from "@oryn/shared";
+import type { Row } from "@oryn/shared/control-plane/schema";
 import * as client from "openid-client";
 import { type AuditContext, recordAuditEvent } from "../audit/audit-events.ts";
 import { domainOfEmail } from "../domains/names.ts";
@@ -155,17 +156,18 @@ function withParams(url: URL, params: Record<string, string>): URL {
   return copy;
 }
 
-export type Flow = {
-  id: string;
-  tenantId: string;
-  connectionId: string;
-  codeVerifier: string | null;
-  nonce: string | null;
-  samlRequestId: string | null;
-  redirectUri: string;
-  appState: string | null;
-  expired: boolean;
-};
+/** A spent `sso_flows` row, and whether it had expired when it was spent. */
+export type Flow = Pick<
+  Row<"sso_flows">,
+  | "id"
+  | "tenantId"
+  | "connectionId"
+  | "codeVerifier"
+  | "nonce"
+  | "samlRequestId"
+  | "redirectUri"
+  | "appState"
+> & { expired: boolean };
 
 /**
  * Spends the flow named by `state`: a state works once, whatever comes of it. Unknown and used

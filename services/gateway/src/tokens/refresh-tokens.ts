@@ -1,5 +1,6 @@
 import { createHash, createHmac, randomUUID, timingSafeEqual } from "node:crypto";
 import type { Sql, TransactionSql } from "@oryn/shared";
+import type { Row } from "@oryn/shared/control-plane/schema";
 import { newSecretToken } from "../lib/secret-tokens.ts";
 import { lastClientOf, markSessionsEnded, type SessionClient } from "../sessions/sessions.ts";
 
@@ -36,16 +37,12 @@ export async function storeRefreshToken(
   return id;
 }
 
-type RefreshTokenRow = {
-  id: string;
-  familyId: string;
-  tenantId: string;
-  userId: string;
+type RefreshTokenRow = Pick<
+  Row<"refresh_tokens">,
+  "id" | "familyId" | "tenantId" | "userId" | "usedAt" | "revokedAt" | "replacedBy"
+> & {
   expired: boolean;
-  usedAt: Date | null;
-  revokedAt: Date | null;
   withinGrace: boolean;
-  replacedBy: string | null;
 };
 
 export type Redemption =

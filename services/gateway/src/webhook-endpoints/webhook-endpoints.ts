@@ -9,6 +9,7 @@ import {
   sealWebhookSecret,
   type TransactionSql,
 } from "@oryn/shared";
+import type { Row } from "@oryn/shared/control-plane/schema";
 import type {
   CreatedWebhookEndpoint,
   CreateWebhookEndpointInput,
@@ -20,15 +21,10 @@ import type {
 /** How long a rotated-out secret keeps signing alongside the new one. */
 export const previousSecretHours = 24;
 
-type EndpointRow = {
-  id: string;
-  url: string;
-  events: string[];
-  description: string;
-  status: WebhookEndpoint["status"];
-  createdAt: Date;
-  updatedAt: Date;
-};
+type EndpointRow = Pick<
+  Row<"webhook_endpoints">,
+  "id" | "url" | "events" | "description" | "status" | "createdAt" | "updatedAt"
+>;
 
 function toEndpoint({ createdAt, updatedAt, ...row }: EndpointRow): WebhookEndpoint {
   return { ...row, createdAt: createdAt.toISOString(), updatedAt: updatedAt.toISOString() };
@@ -193,16 +189,19 @@ export async function replayWebhookEndpoint(
   return owed.length;
 }
 
-type AttemptRow = {
-  id: string;
-  eventId: string;
-  eventType: string;
-  attempt: number;
-  status: DeliveryAttempt["status"];
-  responseStatus: number | null;
-  durationMs: number;
-  responseExcerpt: string;
-  at: Date;
+type AttemptRow = Pick<
+  Row<"webhook_attempts">,
+  | "id"
+  | "eventId"
+  | "eventType"
+  | "attempt"
+  | "status"
+  | "responseStatus"
+  | "durationMs"
+  | "responseExcerpt"
+  | "at"
+> & {
+  /** `at` in microseconds since the epoch, as text: the page cursor, exact where a Date is not. */
   cursorAt: string;
 };
 

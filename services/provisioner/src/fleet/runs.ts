@@ -1,19 +1,15 @@
 import type { Sql } from "@oryn/shared";
+import type { Row } from "@oryn/shared/control-plane/schema";
 import type { FleetMigrationReport } from "./fleet-migrate.ts";
 
-export type FleetRunState = "running" | "succeeded" | "failed" | "interrupted";
+export type FleetRunState = Row<"fleet_migration_runs">["state"];
 
-/** One fleet migration as the control plane keeps it (migration 0019). */
-export type FleetRun = {
-  id: string;
-  startedAt: Date;
-  finishedAt: Date | null;
-  state: FleetRunState;
-  targetVersion: number;
-  canary: number | null;
-  concurrency: number;
+/** One fleet migration as the control plane keeps it (migration 0019); `report` is its jsonb. */
+export type FleetRun = Pick<
+  Row<"fleet_migration_runs">,
+  "id" | "startedAt" | "finishedAt" | "state" | "targetVersion" | "canary" | "concurrency" | "error"
+> & {
   report: FleetMigrationReport | null;
-  error: string | null;
 };
 
 /**

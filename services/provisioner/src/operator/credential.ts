@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import { ApiError, type AppEnv, minRoleExtension } from "@oryn/shared";
+import { ApiError, type AppEnv, bearerOf, minRoleExtension } from "@oryn/shared";
 import type { MiddlewareHandler } from "hono";
 
 /** The OpenAPI security scheme of the operator API: the operator token as a bearer credential. */
@@ -14,7 +14,7 @@ export const operatorScheme = "operatorToken";
 export function requireOperator(token: string): MiddlewareHandler<AppEnv> {
   const expected = digest(token);
   return async (c, next) => {
-    const presented = /^Bearer ([^\s]+)$/i.exec(c.req.header("authorization") ?? "")?.[1];
+    const presented = bearerOf(c.req.header("authorization"));
     const context = {
       operator: true,
       method: c.req.method,

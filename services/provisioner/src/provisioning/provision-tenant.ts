@@ -8,10 +8,11 @@ import {
   tenantRolePassword,
 } from "@oryn/shared";
 import { findTenant } from "@oryn/shared/control-plane/tables/tenants";
+// The console shows the same steps: the list lives in packages/shared for both.
+import { type StepName, stepNames } from "@oryn/shared/provisioning-steps";
 import type { ServerAdmin, ServerAdmins } from "../servers/admins.ts";
 import { placeTenant, tenantPlacement } from "../servers/placement.ts";
 import { claimSpare } from "../spares/claim-spare.ts";
-import { type StepName, stepNames } from "./steps.ts";
 import {
   databaseExists,
   ensureTemplate,
@@ -43,8 +44,6 @@ export type ProvisioningDeps = {
   /** Tests use this to die between a spare's claim and its rename; production leaves it unset. */
   afterSpareClaimed?: () => void;
 };
-
-export { type StepName, stepNames } from "./steps.ts";
 
 /**
  * Every step checks what exists before it acts, so a job killed or failed anywhere is retried to

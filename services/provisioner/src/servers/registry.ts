@@ -1,12 +1,10 @@
 import type { Sql } from "@oryn/shared";
+import type { Row } from "@oryn/shared/control-plane/schema";
 
-export type DatabaseServer = {
-  id: string;
-  name: string;
-  host: string;
-  port: number;
-  capacity: number;
-  state: "accepting" | "draining";
+export type DatabaseServer = Pick<
+  Row<"database_servers">,
+  "id" | "name" | "host" | "port" | "capacity" | "state"
+> & {
   /** Tenants placed on it (any status but deleted). */
   tenants: number;
 };

@@ -8,25 +8,29 @@ import {
   type Queues,
   type Sql,
 } from "@oryn/shared";
+import type { Row } from "@oryn/shared/control-plane/schema";
 import { type TenantStatus, tenantStatuses } from "@oryn/shared/control-plane/tables/tenants";
 import { unregisteredServer } from "../fleet/servers.ts";
 
 /** A tenant as an operator sees it: everything the control plane knows, error detail included. */
-export type OperatorTenant = {
-  id: string;
-  slug: string;
-  name: string;
-  status: TenantStatus;
-  plan: string;
+export type OperatorTenant = Pick<
+  Row<"tenants">,
+  | "id"
+  | "slug"
+  | "name"
+  | "status"
+  | "plan"
+  | "schemaVersion"
+  | "provisioningStep"
+  | "provisioningAttempts"
+  | "provisioningError"
+  | "provisioningErrorDetail"
+  | "createdAt"
+  | "updatedAt"
+  | "activatedAt"
+> & {
+  /** The name of its server: a registered one's, or `TENANT_DATABASE_URL` while unplaced. */
   server: string;
-  schemaVersion: number;
-  provisioningStep: string | null;
-  provisioningAttempts: number;
-  provisioningError: string | null;
-  provisioningErrorDetail: string | null;
-  createdAt: Date;
-  updatedAt: Date;
-  activatedAt: Date | null;
 };
 
 export function isTenantStatus(value: string): value is TenantStatus {

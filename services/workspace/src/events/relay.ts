@@ -1,5 +1,6 @@
+import { randomUUID } from "node:crypto";
 import { appendEvents, type EventType, type Logger, type Sql } from "@oryn/shared";
-import type { TenantPools } from "../tenants/tenant-pools.ts";
+import type { RunOptions, TenantPools } from "../tenants/tenant-pools.ts";
 
 type OutboxRow = {
   id: string;
@@ -22,8 +23,20 @@ const batchSize = 500;
  * (`event_outbox_marks`, at most once per `markSeconds` per process), and its outbox is relayed
  * after. The sweep visits only marked tenants, so what a crash strands between a commit and its
  * relay is found without opening a connection to every tenant database each period.
+ *
+ * Each mark names the process that made it (`marked_by`), and a process's sweep visits only its
+ * own marks, those with no maker, and those older than three periods. Workspace replicas each
+ * serve their share of tenants (the gateway picks one per tenant), and a sweep of every mark by
+ * every replica opened a connection to each written tenant from each replica within a period.
+ * A live maker sweeps its marks every period and drops each once it is older than two periods
+ * with its outbox empty; a mark older than three is one its maker no longer sweeps (it died, was
+ * restarted with a new id, or cannot reach that tenant), and any process takes it over.
+ * Who may drop a mark never depends on who made it, only on its age and the outbox behind it,
+ * so two processes sharing an id, or sweeping the same mark, cost connections, not events.
  */
 export type EventRelay = {
+  /** This process's id in `event_outbox_marks.marked_by`. */
+  readonly processId: string;
   /** Marks the tenant, runs the write, then moves the tenant's outbox without holding it up. */
   writing<T>(tenantId: string, write: () => Promise<T>): Promise<T>;
   /** Marks the tenant as possibly holding events (before a write that records some). */
@@ -31,11 +44,14 @@ export type EventRelay = {
   /** After a write commits: moves the tenant's outbox soon, without holding up the answer. */
   relaySoon(tenantId: string): void;
   /** Moves one tenant's outbox now; the number of events moved. */
-  relay(tenantId: string): Promise<number>;
+  relay(tenantId: string, options?: RunOptions): Promise<number>;
   /**
-   * Moves the outbox of every marked tenant: what a crash between commit and relay left behind,
-   * or a relay that failed. A mark older than twice `markSeconds` whose outbox is then empty is
-   * removed (a younger one may be another process's, which does not mark again meanwhile).
+   * Moves the outbox of every tenant this process marked, and of those marked by no process or
+   * by one that stopped sweeping them (older than three times `markSeconds`): what a crash
+   * between commit and relay left behind, or a relay that failed. A mark older than twice
+   * `markSeconds` whose outbox is then empty is removed (a younger one may be another process's,
+   * which does not mark again meanwhile). Its connections are background work for the pools: not
+   * counted as uses of the tenant.
    */
   sweep(): Promise<number>;
   /** Waits for relays in flight. */
@@ -48,7 +64,10 @@ export function createEventRelay(deps: {
   logger: Logger;
   /** How long this process trusts its own mark of a tenant: the sweep's period. */
   markSeconds: number;
+  /** This process's id in the marks it makes; by default a random UUID drawn at start. */
+  processId?: string;
 }): EventRelay {
+  const processId = deps.processId ?? randomUUID();
   // One relay per tenant at a time in this process; a write during it asks for one more round.
   const running = new Map<string, Promise<void>>();
   const again = new Set<string>();
@@ -60,13 +79,15 @@ export function createEventRelay(deps: {
     if (at !== undefined && Date.now() - at < deps.markSeconds * 1000) return;
     const now = Date.now();
     await deps.controlPlane`
-      insert into event_outbox_marks (tenant_id) values (${tenantId})
-      on conflict (tenant_id) do update set marked_at = clock_timestamp()`;
+      insert into event_outbox_marks (tenant_id, marked_by) values (${tenantId}, ${processId})
+      on conflict (tenant_id) do update
+      set marked_at = clock_timestamp(), marked_by = excluded.marked_by`;
     marked.set(tenantId, now);
   }
 
-  async function moveBatch(tenantId: string): Promise<number> {
-    return deps.pools.run(tenantId, (sql) =>
+  async function moveBatch(tenantId: string, options?: RunOptions): Promise<number> {
+    const run = <T>(work: (sql: Sql) => Promise<T>) => deps.pools.run(tenantId, work, options);
+    return run((sql) =>
       sql.begin(async (tx) => {
         // Deleted first, inside this transaction: the row locks make a second relay (another
         // workspace replica) wait and then find them gone. The log commits before this
@@ -96,10 +117,10 @@ export function createEventRelay(deps: {
     );
   }
 
-  async function relay(tenantId: string): Promise<number> {
+  async function relay(tenantId: string, options?: RunOptions): Promise<number> {
     let moved = 0;
     for (;;) {
-      const batch = await moveBatch(tenantId);
+      const batch = await moveBatch(tenantId, options);
       moved += batch;
       if (batch < batchSize) return moved;
     }
@@ -126,6 +147,7 @@ export function createEventRelay(deps: {
   }
 
   return {
+    processId,
     async writing(tenantId, write) {
       await mark(tenantId);
       const started = Date.now();
@@ -145,21 +167,38 @@ export function createEventRelay(deps: {
     relaySoon,
     relay,
     async sweep() {
-      const stale = Date.now() - deps.markSeconds * 1000;
+      const started = Date.now();
+      const stale = started - deps.markSeconds * 1000;
       for (const [tenantId, at] of marked) if (at < stale) marked.delete(tenantId);
       // Marks of tenants whose database is gone have nothing left to move.
       await deps.controlPlane`
         delete from event_outbox_marks m using tenants t
         where t.id = m.tenant_id and t.status = 'deleted'`;
-      const marks = await deps.controlPlane<{ tenantId: string; markedAt: string; old: boolean }[]>`
+      // Its own marks, marks of no process (made before marks named one), and orphans: a mark
+      // its maker would have dropped by now were it still sweeping it.
+      const marks = await deps.controlPlane<
+        { tenantId: string; markedAt: string; mine: boolean; old: boolean }[]
+      >`
         select m.tenant_id, m.marked_at::text,
+               coalesce(m.marked_by = ${processId}, false) as mine,
                m.marked_at < now() - make_interval(secs => ${2 * deps.markSeconds}) as old
         from event_outbox_marks m join tenants t on t.id = m.tenant_id
-        where t.status in ('active', 'restricted') order by m.tenant_id`;
+        where t.status in ('active', 'restricted')
+          and (m.marked_by = ${processId} or m.marked_by is null
+               or m.marked_at < now() - make_interval(secs => ${3 * deps.markSeconds}))
+        order by m.tenant_id`;
+      // A tenant whose mark another process has made since ours (its traffic moved there) is
+      // that process's to sweep: this one's trust in its own mark ends, so that its next write
+      // there, should the traffic come back, marks the tenant as its own again. Only entries from
+      // before this sweep read the marks: a newer one may not show in what it read.
+      const own = new Set(marks.filter((mark) => mark.mine).map((mark) => mark.tenantId));
+      for (const [tenantId, at] of marked) {
+        if (at < started && !own.has(tenantId)) marked.delete(tenantId);
+      }
       let moved = 0;
       for (const { tenantId, markedAt, old } of marks) {
         try {
-          moved += await relay(tenantId);
+          moved += await relay(tenantId, { background: true });
         } catch (error) {
           deps.logger.warn({ err: error, tenantId }, "event sweep failed for a tenant");
           continue;

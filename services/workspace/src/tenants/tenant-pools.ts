@@ -20,11 +20,20 @@ export type TenantPools = {
    * use one connection at a time (sequential queries, or one transaction): the budget counts one
    * connection per running `work`.
    */
-  run<T>(tenantId: string, work: (sql: Sql) => Promise<T>): Promise<T>;
+  run<T>(tenantId: string, work: (sql: Sql) => Promise<T>, options?: RunOptions): Promise<T>;
   /** Closes a tenant's pool now (a deleted tenant's); queries already running finish first. */
   close(tenantId: string): void;
   stats(): PoolStats;
   closeAll(): Promise<void>;
+};
+
+export type RunOptions = {
+  /**
+   * Work no request asked for (the event sweep): not counted as a use of the tenant in the
+   * frequency sketch, so that it does not make a tenant look busy and keep its connection over
+   * one that requests use. It still needs a connection within the budget like any other.
+   */
+  background?: boolean;
 };
 
 export type PoolStats = {
@@ -370,9 +379,9 @@ export function createTenantPools(options: TenantPoolOptions): TenantPools {
     return tenant?.idle[0]?.idleSince ?? Number.POSITIVE_INFINITY;
   }
 
-  function acquire(tenantId: string): Promise<Connection> {
+  function acquire(tenantId: string, background: boolean): Promise<Connection> {
     if (shutDown) return Promise.reject(unavailable("The service is shutting down"));
-    sketch.add(tenantId);
+    if (!background) sketch.add(tenantId);
     const connection = tryAdmit(tenantId);
     if (connection) return Promise.resolve(connection);
     metrics?.waits.inc();
@@ -409,8 +418,8 @@ export function createTenantPools(options: TenantPoolOptions): TenantPools {
   sweep.unref();
 
   return {
-    async run(tenantId, work) {
-      const connection = await acquire(tenantId);
+    async run(tenantId, work, options) {
+      const connection = await acquire(tenantId, options?.background === true);
       try {
         return await inSpan(
           "tenant database",
