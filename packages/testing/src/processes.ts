@@ -152,10 +152,20 @@ export async function startService(
     async stop(signal = "SIGTERM") {
       if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
       const exited = once(child, "exit");
+      // 'exit' can come before the last of the process's output is read from its pipes (what
+      // it logged as it stopped, which tests read from output()): 'close' comes after both.
+      // Bounded, in case something the process started still holds a pipe open.
+      const closed = once(child, "close").catch(() => undefined);
       child.kill(signal);
       const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
       const [code] = (await exited) as [number | null];
       clearTimeout(timer);
+      let drained: NodeJS.Timeout | undefined;
+      await Promise.race([
+        closed,
+        new Promise((resolve) => (drained = setTimeout(resolve, 2_000))),
+      ]);
+      clearTimeout(drained);
       return code;
     },
   };
