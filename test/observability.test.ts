@@ -1,6 +1,7 @@
 import { connect, tenantDatabaseName, withDatabase } from "@oryn/shared";
 import { describe, expect, test } from "@oryn/testing";
 import { serviceEnv } from "@oryn/testing/context";
+import { eventually } from "@oryn/testing/wait";
 
 // A queue prefix of its own: other files' provisioners must not take this file's jobs, or this
 // provisioner's metrics would miss them.
@@ -14,6 +15,7 @@ const it = test.override("stackEnv", { scope: "file" }, ({ run }) => ({
 function logLinesWith(output: string, requestId: string): Record<string, unknown>[] {
   return output
     .split("\n")
+    .slice(0, -1) // complete lines only: the last may be half written
     .filter((line) => line.startsWith("{"))
     .map((line) => JSON.parse(line) as Record<string, unknown>)
     .filter((line) => line.requestId === requestId);
@@ -36,10 +38,17 @@ describe("observability across the services", { timeout: 120_000 }, () => {
     const requestId = created.headers.get("x-request-id") ?? "";
     expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
 
-    // Logs are written as the answer goes out: give the pipes a moment.
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    const gatewayLines = logLinesWith(oryn.services.gateway.output(), requestId);
-    const workspaceLines = logLinesWith(oryn.services.workspace.output(), requestId);
+    // Logs are written as the answer goes out, asynchronously (pino's default stream): polled
+    // for until both services' lines of the request are in, not given a fixed 200 ms.
+    const linesOf = (service: "gateway" | "workspace") =>
+      logLinesWith(oryn.services[service].output(), requestId);
+    await eventually(
+      async () => [linesOf("gateway"), linesOf("workspace")],
+      (found) => found.every((lines) => lines.some((line) => line.status === 201)),
+      { timeoutMs: 10_000 },
+    );
+    const gatewayLines = linesOf("gateway");
+    const workspaceLines = linesOf("workspace");
     expect(gatewayLines).toContainEqual(
       expect.objectContaining({
         service: "gateway",

@@ -4,8 +4,9 @@
  * verifies with the `standardwebhooks` package; GET /v1/events pulls the same payloads.
  */
 
-import { serviceEnv, testRun } from "@oryn/testing/context";
+import { serviceEnv } from "@oryn/testing/context";
 import { jsonCaller } from "@oryn/testing/http";
+import { isolatedRun } from "@oryn/testing/isolated-run";
 import { joinTenant } from "@oryn/testing/populated-tenant";
 import { type Oryn, startOryn } from "@oryn/testing/processes";
 import { verifyQueuedEmail } from "@oryn/testing/queued-mail";
@@ -14,13 +15,18 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startReceiver } from "../services/webhooks/test/receiver.ts";
 
 let oryn: Oryn;
+// A control plane of its own: the webhooks service's dispatcher turns every event of its control
+// plane into deliveries for the tenant's endpoints. On the run's shared one it took the events of
+// other files' tenants too (services/gateway/test/webhook-endpoints.test.ts counts the deliveries
+// of its endpoints, and expects none attempted) whenever the two files ran at the same time.
+const run = await isolatedRun("webhooks");
 const receiver = await startReceiver();
 const call = jsonCaller((path, init) => fetch(`${oryn.gatewayUrl}${path}`, init));
 
 beforeAll(async () => {
   oryn = await startOryn(
     {
-      ...serviceEnv(testRun()),
+      ...serviceEnv(run),
       WEBHOOKS_ALLOW_PRIVATE_TARGETS: "true",
       WEBHOOKS_POLL_MS: "50",
       WEBHOOKS_RETRY_FIRST_DELAY_MS: "200",
@@ -33,6 +39,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await oryn?.stop();
   await receiver.close();
+  await run.drop();
 });
 
 describe("webhooks through every service", () => {
@@ -118,8 +125,8 @@ describe("webhooks through every service", () => {
   it("the gateway's member changes are events too: invitation accepted, member added, role changed, removed", async () => {
     const { token, tenantId, slug } = await signUpAndWait(call, { intervalMs: 50 });
     // Only a verified owner invites: the link queued at signup is followed.
-    await verifyQueuedEmail(testRun(), call, `owner@${slug}.test`);
-    const joined = await joinTenant(call, token, "member");
+    await verifyQueuedEmail(run, call, `owner@${slug}.test`);
+    const joined = await joinTenant(call, token, "member", run);
     const promoted = await call("PATCH", `/v1/members/${joined.userId}`, {
       token,
       body: { role: "admin" },

@@ -61,9 +61,13 @@ describe("verified-token cache", () => {
 
   it("forgets a token when it expires, so an expired token is refused even after a hit", async () => {
     const { verify } = countingVerifier();
-    const shortLived = await token({ expiresInSeconds: 1 });
+    // `exp` counts whole seconds from a rounded-down now: one second could end a few ms after
+    // signing, refusing the first verification. Two seconds leave at least one; the wait then
+    // runs to just past `exp` itself.
+    const shortLived = await token({ expiresInSeconds: 2 });
     await verify(shortLived);
-    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const exp = JSON.parse(Buffer.from(shortLived.split(".")[1] ?? "", "base64url").toString()).exp;
+    await new Promise((resolve) => setTimeout(resolve, exp * 1000 - Date.now() + 100));
     await expect(verify(shortLived)).rejects.toMatchObject({ code: "unauthorized" });
   });
 

@@ -26,21 +26,42 @@ export type RunningService = {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 };
 
-/** A port nothing listens on right now. */
+/** Ports this process has handed out: none is handed out twice (see `freePort`). */
+const handedOut = new Set<number>();
+/** Vitest workers draw ports of different residues modulo this (see `freePort`). */
+const workerResidues = 8;
+
+/** A port nothing listens on right now, and that no earlier call in this process answered. */
 export async function freePort(
   options: { from?: number; to?: number; alsoFree?: (port: number) => number } = {},
 ): Promise<number> {
   // Below the kernel's ephemeral range (ip_local_port_range, 32768-60999 by default), which the
   // suite's hundreds of outgoing connections to PostgreSQL and Redis draw from: a port the OS
   // picked there could be taken by one of them before the service binds it. Chosen at random
-  // and checked free, so two files rarely pick the same one either.
+  // and checked free.
+  //
+  // A check cannot see a port picked but not bound yet: startOryn picks five to seven before
+  // starting any service, and a service binds seconds after its pick. Drawn from all 12,000 ports,
+  // two picks of one startOryn were the same once in 1,200 calls (about one run in 40), and the
+  // other worker's file could pick it meanwhile too. So a port is never answered twice in a
+  // process, and each vitest worker (VITEST_POOL_ID, from 1) takes only ports of its own residue
+  // modulo 8, whatever range a caller asks for (a companion 10,000 up keeps the residue).
   const from = options.from ?? 20_000;
   const to = options.to ?? 32_000;
+  const worker = Number(process.env.VITEST_POOL_ID);
+  const residue =
+    Number.isInteger(worker) && worker >= 1 ? (worker - 1) % workerResidues : undefined;
   for (let attempt = 0; attempt < 50; attempt++) {
-    const port = from + Math.floor(Math.random() * (to - from));
+    let port = from + Math.floor(Math.random() * (to - from));
+    if (residue !== undefined)
+      port += (residue - (port % workerResidues) + workerResidues) % workerResidues;
+    if (port >= to || handedOut.has(port)) continue;
     const companion = options.alsoFree?.(port);
-    if ((await canListen(port)) && (companion === undefined || (await canListen(companion))))
+    if ((await canListen(port)) && (companion === undefined || (await canListen(companion)))) {
+      handedOut.add(port);
+      if (companion !== undefined) handedOut.add(companion);
       return port;
+    }
   }
   throw new Error("no free port below the ephemeral range");
 }
@@ -131,10 +152,20 @@ export async function startService(
     async stop(signal = "SIGTERM") {
       if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
       const exited = once(child, "exit");
+      // 'exit' can come before the last of the process's output is read from its pipes (what
+      // it logged as it stopped, which tests read from output()): 'close' comes after both.
+      // Bounded, in case something the process started still holds a pipe open.
+      const closed = once(child, "close").catch(() => undefined);
       child.kill(signal);
       const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
       const [code] = (await exited) as [number | null];
       clearTimeout(timer);
+      let drained: NodeJS.Timeout | undefined;
+      await Promise.race([
+        closed,
+        new Promise((resolve) => (drained = setTimeout(resolve, 2_000))),
+      ]);
+      clearTimeout(drained);
       return code;
     },
   };

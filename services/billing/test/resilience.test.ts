@@ -101,9 +101,17 @@ describe("Stripe down", () => {
         status: "active",
       });
 
-      // Then Stripe rate-limits us, and the retries (after BullMQ's backoff) meet that too.
+      // Then Stripe rate-limits us, and the retries (after BullMQ's backoff) meet that too. Each
+      // job's next retry is due 1 s after its first failure, and on a loaded machine the sends
+      // and checks above can take that long: a retry may have met the 500s still. So each job is
+      // waited for until two more attempts end: the second of them began after the switch.
+      const beforeSwitch = await attempts();
       fake.failWith(429);
-      await eventually(attempts, (made) => made.every((n) => n >= 2));
+      await eventually(
+        attempts,
+        (made) => made.every((n, index) => n >= (beforeSwitch[index] ?? 0) + 2),
+        { timeoutMs: 30_000 },
+      );
       expect(fake.calls.filter((call) => call.status === 429).length).toBeGreaterThanOrEqual(
         ids.length,
       );
@@ -128,7 +136,7 @@ describe("Stripe down", () => {
       status: "active",
     });
     await worker.close();
-  }, 40_000);
+  }, 60_000);
 });
 
 describe("work that went missing", () => {

@@ -10,7 +10,7 @@ let upstream: Server;
 let upstreamUrl: string;
 beforeAll(async () => {
   upstream = createServer((request, response) => {
-    if (request.url === "/slow") return void setTimeout(() => response.end("late"), 2_000);
+    if (request.url === "/slow") return void setTimeout(() => response.end("late"), 6_000);
     if (request.url === "/broken") return void request.socket.destroy();
     const chunks: Buffer[] = [];
     request.on("data", (chunk: Buffer) => chunks.push(chunk));
@@ -42,7 +42,9 @@ function proxyTo(url: string) {
     logger: createLogger("proxy-test", "silent"),
     metrics: createMetrics("proxy-test"),
   });
-  const target = createUpstream("echo", url, { timeoutMs: 300 });
+  // Two seconds, not a few hundred ms: the upstream runs in this process, and a stall of the
+  // process that long (GC, two busy cores) let the time-out win over a served request.
+  const target = createUpstream("echo", url, { timeoutMs: 2_000 });
   app.all("/*", (c) => target.forward(c, { clientIp: "203.0.113.9" }));
   return { app, close: () => target.close() };
 }

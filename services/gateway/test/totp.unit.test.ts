@@ -40,11 +40,16 @@ describe("sealed TOTP secrets", () => {
 
 describe("TOTP codes", () => {
   it("are good for their step and one step either side, and name the step they are for", () => {
-    const secret = newTotpSecret();
     const now = 1_800_000_000_000;
     const step = Math.floor(now / 30_000);
-    const codeAt = (offset: number) =>
+    const codeOf = (secret: string, offset: number) =>
       TOTP.generate({ secret: Secret.fromBase32(secret), timestamp: now + offset * 30_000 });
+    // A secret whose five codes differ: two steps share a code about once in 100,000 secrets,
+    // and then a step two away would pass as the one it shares with.
+    let secret = newTotpSecret();
+    while (new Set([-2, -1, 0, 1, 2].map((offset) => codeOf(secret, offset))).size < 5)
+      secret = newTotpSecret();
+    const codeAt = (offset: number) => codeOf(secret, offset);
     expect(stepOfCode(secret, codeAt(0), now)).toBe(step);
     expect(stepOfCode(secret, codeAt(-1), now)).toBe(step - 1);
     expect(stepOfCode(secret, codeAt(1), now)).toBe(step + 1);

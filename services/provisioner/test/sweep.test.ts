@@ -1,15 +1,19 @@
 import { createQueues, jobCatalogue, Redis, type Sql } from "@oryn/shared";
 import { findTenant } from "@oryn/shared/control-plane/tables/tenants";
-import { testRun } from "@oryn/testing/context";
+import { isolatedRun } from "@oryn/testing/isolated-run";
 import { insertTenant, provisioningDeps } from "@oryn/testing/tenants";
 import { afterAll, describe, expect, it } from "vitest";
 import { requeueWaitingTenants } from "../src/provisioning/sweep.ts";
 import { startProvisioningWorker } from "../src/provisioning/worker.ts";
 
-const run = testRun();
+// A control plane of its own. The sweep takes every tenant of its control plane waiting in
+// `provisioning`, and this file's are made an hour old: on the run's shared one, its sweep could
+// count other files' tenants (left there over half an hour), and the provisioners of other
+// files' stacks, which sweep the shared one every 30 s, could take these tenants first.
+const run = await isolatedRun("sweep");
 const deps = provisioningDeps(run);
 // A prefix of its own: these workers must not take other test files' jobs, nor the reverse.
-const prefix = `${run.redisPrefix}-sweep`;
+const prefix = run.redisPrefix;
 const redis = new Redis(run.redisUrl, { maxRetriesPerRequest: null });
 const queues = createQueues(redis, prefix);
 const queue = queues.get("provisioning");
@@ -18,6 +22,7 @@ afterAll(async () => {
   await queues.close();
   redis.disconnect();
   await deps.close();
+  await run.drop();
 });
 
 /** A tenant the sweep will consider: `provisioning`, untouched for an hour. */
