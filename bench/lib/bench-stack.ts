@@ -91,6 +91,11 @@ export async function startBenchStack(options: {
       durable: true,
       placement: options.placement,
       ...(options.maxConnections ? { maxConnections: options.maxConnections } : {}),
+      // As docs/operations.md advises a server of about a thousand tenant databases: with the
+      // default of 1 min, autovacuum's launcher starts a worker in another database every 50 ms
+      // or so, about 0.3 of a core with nothing to do (measured on 2026-12-06), which every
+      // figure of the later scenarios then carried and no quiet wait could outlast.
+      settings: { autovacuum_naptime: "10min" },
     });
     // Its databases and roles go with it: nothing of the bench stays on a shared server.
     undo.push(() => postgres.remove());

@@ -57,6 +57,8 @@ export async function startThrowawayPostgres(
     checkPasswords?: boolean;
     /** PostgreSQL's max_connections (default 300). */
     maxConnections?: number;
+    /** More server settings (`-c name=value`), e.g. what docs/operations.md advises a server. */
+    settings?: Record<string, string>;
   } = {},
 ): Promise<ThrowawayPostgres> {
   const dir = mkdtempSync(join(tmpdir(), `oryn-pg-${options.label ?? "test"}-`));
@@ -71,6 +73,7 @@ export async function startThrowawayPostgres(
     // stop servers to check that a tenant's data is there when its server returns.
     ...(options.durable ? [] : ["-c fsync=off", "-c full_page_writes=off"]),
     `-c max_connections=${options.maxConnections ?? 300}`,
+    ...Object.entries(options.settings ?? {}).map(([name, value]) => `-c ${name}=${value}`),
   ].join(" ");
   // The postmaster and every backend it forks inherit the affinity pg_ctl starts with.
   const pinned = options.placement?.cpus ? `taskset -c ${options.placement.cpus} ` : "";
