@@ -1,5 +1,6 @@
-import { connect, createLogger, tenantDatabaseName } from "@oryn/shared";
-import { testRun } from "@oryn/testing/context";
+import { connect, createLogger, tenantDatabaseName, withDatabase } from "@oryn/shared";
+import { serviceEnv } from "@oryn/testing/context";
+import { isolatedRun } from "@oryn/testing/isolated-run";
 import { activeTenant, provisioningDeps } from "@oryn/testing/tenants";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { recordTenantEvent } from "../src/events/outbox.ts";
@@ -8,9 +9,12 @@ import { writeAs } from "../src/lib/write-as.ts";
 import type { TenantPools } from "../src/tenants/tenant-pools.ts";
 import { workspaceInProcess } from "./fixtures.ts";
 
-const run = testRun();
+// A control plane of its own: a sweep relays every orphaned mark (older than three periods) of its
+// control plane, and on the run's shared one those are other files' stopped stacks' marks, which
+// this file's sweeps would count; their workspaces could also move this file's events first.
+const run = await isolatedRun("events");
 const provisioning = provisioningDeps(run);
-const workspace = await workspaceInProcess();
+const workspace = await workspaceInProcess(serviceEnv(run));
 const controlPlane = provisioning.controlPlane;
 let tenant: string;
 let token: string;
@@ -23,6 +27,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await workspace.close();
   await provisioning.close();
+  await run.drop();
 });
 
 type LoggedEvent = {
@@ -301,6 +306,53 @@ describe("events: the sweep with several workspace replicas", () => {
     await controlPlane`delete from event_outbox_marks where tenant_id in (${unnamed}, ${named})`;
   });
 
+  it("keeps an old mark while another relay still holds part of the outbox: what that relay leaves is swept later", async () => {
+    const b = replica("b");
+    const tenantId = await activeTenant(provisioning);
+    await b.events.mark(tenantId);
+    // More than a relay's batch (500), and the mark old enough to be dropped once found empty.
+    await workspace.deps.pools.run(
+      tenantId,
+      (sql) => sql`insert into event_outbox (type, data)
+                   select 'project.created', '{}'::jsonb from generate_series(1, 502)`,
+    );
+    await controlPlane`update event_outbox_marks set marked_at = now() - interval '1 hour'
+                       where tenant_id = ${tenantId}`;
+    // Another relay's first batch, deleted and not committed yet (its rows locked).
+    const database = connect(withDatabase(run.postgresUrl, tenantDatabaseName(tenantId)), {
+      max: 2,
+    });
+    try {
+      const other = await database.reserve();
+      await other`begin`;
+      await other`delete from event_outbox where position in (
+                    select position from event_outbox order by position limit 500)`;
+      const swept = b.events.sweep();
+      // b's batch picks the same 500 rows and waits on their locks; the other relay commits.
+      await expect
+        .poll(
+          async () =>
+            (
+              await database`select 1 from pg_stat_activity
+                             where datname = current_database() and wait_event_type = 'Lock'`
+            ).length,
+          { timeout: 10_000 },
+        )
+        .toBe(1);
+      await other`commit`;
+      other.release();
+      // b found them gone and its relay ended there, with 2 rows left behind the other relay.
+      expect(await swept).toBe(0);
+      expect(await outboxLength(tenantId)).toBe(2);
+      expect(await markOf(tenantId)).toEqual({ markedBy: b.events.processId });
+      // The next sweep moves them and, the outbox empty, drops the mark.
+      expect(await b.events.sweep()).toBe(2);
+      expect(await markOf(tenantId)).toBeUndefined();
+    } finally {
+      await database.end();
+    }
+  });
+
   it("a tenant whose traffic moves: the new replica's mark makes it that replica's to sweep, and the old one marks it again when the traffic comes back", async () => {
     const a = replica("a");
     const b = replica("b");
@@ -335,6 +387,7 @@ describe("events: the sweep with several workspace replicas", () => {
 
   it("the sweep's connections do not count as uses: a tenant only swept loses its connection to one a request used", async () => {
     const small = await workspaceInProcess({
+      ...serviceEnv(run),
       TENANT_CONNECTIONS_MAX: "2",
       TENANT_POOLS_MAX: "2",
       TENANT_POOL_MAX: "1",

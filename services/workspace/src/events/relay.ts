@@ -126,6 +126,15 @@ export function createEventRelay(deps: {
     }
   }
 
+  async function outboxEmpty(tenantId: string): Promise<boolean> {
+    const [row] = await deps.pools.run(
+      tenantId,
+      (sql) => sql<{ pending: boolean }[]>`select exists (select from event_outbox) as pending`,
+      { background: true },
+    );
+    return row?.pending === false;
+  }
+
   function relaySoon(tenantId: string): void {
     if (running.has(tenantId)) {
       again.add(tenantId);
@@ -197,15 +206,22 @@ export function createEventRelay(deps: {
       }
       let moved = 0;
       for (const { tenantId, markedAt, old } of marks) {
+        let done: boolean;
         try {
           moved += await relay(tenantId, { background: true });
+          // A relay ends at a batch that found fewer rows than it asked for, and a batch that
+          // waited on another relay's locks (a write's relay, another replica's sweep) finds
+          // them gone: that other relay may still have batches to go, and may not finish. Rows
+          // it has not committed the move of are still visible here, so the mark stays until a
+          // look finds the outbox empty.
+          done = old && (await outboxEmpty(tenantId));
         } catch (error) {
           deps.logger.warn({ err: error, tenantId }, "event sweep failed for a tenant");
           continue;
         }
         // Only the mark as read: a newer one (a write since) stays. Compared as text, to the
         // microsecond: a timestamptz parameter would go through a JS Date, to the millisecond.
-        if (old) {
+        if (done) {
           await deps.controlPlane`
             delete from event_outbox_marks
             where tenant_id = ${tenantId} and marked_at::text = ${markedAt}`;
