@@ -57,6 +57,7 @@ export async function freePort(
       port += (residue - (port % workerResidues) + workerResidues) % workerResidues;
     if (port >= to || handedOut.has(port)) continue;
     const companion = options.alsoFree?.(port);
+    if (companion !== undefined && handedOut.has(companion)) continue;
     if ((await canListen(port)) && (companion === undefined || (await canListen(companion)))) {
       handedOut.add(port);
       if (companion !== undefined) handedOut.add(companion);

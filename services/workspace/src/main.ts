@@ -15,7 +15,8 @@ await runService({
     // The id its outbox marks carry (`event_outbox_marks.marked_by`), drawn at each start.
     logger.info({ port: server.port, marksAs: deps.events.processId }, "workspace listening");
     // Events a crash left in outboxes (committed, not yet moved): looked for at start and then
-    // regularly.
+    // regularly, under this process's marks, marks of no process, and orphaned ones (a previous
+    // run's marks become orphans three periods after they were made).
     run
       .every("event outbox sweep", config.EVENT_OUTBOX_SWEEP_SECONDS * 1000, () =>
         deps.events.sweep(),

@@ -5,5 +5,8 @@
 -- database from every replica each period, tenants the gateway sends to one replica only.
 -- Null for marks made before, and by a workspace of the previous release during the deploy:
 -- those are anyone's to sweep.
+-- Every write marks its tenant: rather fail the migration (and run it again) than queue every
+-- write behind this statement's exclusive lock while something else holds the table.
+set local lock_timeout = '5s';
 alter table event_outbox_marks
   add column marked_by text check (char_length(marked_by) <= 200);
