@@ -92,7 +92,8 @@ throughput. The signup latencies are client-side (what a user waits), then serve
 ## A quiet stack for every run
 
 Before each scenario, and again before each measured load, the bench waits until the background
-work has settled: the provisioner's warm pool full, no BullMQ job waiting or running, and its
+work has settled: the provisioner's warm pool full, no BullMQ job waiting or running, no tenant
+marked for workspace's event outbox sweep (its visits open sessions no request caused), and its
 PostgreSQL using under 0.1 of a core over a second (\`bench/lib/quiet.ts\`; queues nothing in
 the stack consumes, such as mail, are not waited for; it gives up after BENCH_QUIET_SECONDS,
 2 minutes by default, and measures anyway, saying so). What it found is in each result's \`quietBefore\`.

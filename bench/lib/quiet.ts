@@ -12,7 +12,14 @@ import { round } from "./stats.ts";
  * provisioning scenario, the many-tenants one once came out at 0.06 of one tenant because the
  * warm pool was refilling the spares the signups had used. So before each scenario and each
  * measured load, wait until the background work has settled: the warm pool full, no BullMQ job
- * waiting or running, and the bench's PostgreSQL idle. The state found is recorded with the run.
+ * waiting or running, no tenant marked for the event outbox sweep, and the bench's PostgreSQL
+ * idle. The state found is recorded with the run.
+ *
+ * The marks: the many-tenant scenarios give each of their tenants a project (a write, so a mark),
+ * and workspace's sweep then visits every marked tenant each period until its mark is old and its
+ * outbox empty (about three visits each). Each visit of a tenant without a connection is a new
+ * PostgreSQL session, so a measured run within ~90 s of the set-up counted about 100 sessions
+ * that no request of it caused (103 in a one-tenant run at 40 answers/s, 2026-12-06).
  */
 export type QuietState = {
   /** All three held when the wait ended (false: gave up after BENCH_QUIET_SECONDS, measured anyway). */
@@ -24,6 +31,8 @@ export type QuietState = {
    * queues some process of the stack works on.
    */
   jobs: { pending: number; delayed: number };
+  /** Tenants marked for workspace's event outbox sweep (see above). */
+  outboxMarks: number;
   /** CPU of the bench's PostgreSQL (postmaster and backends) over the last second, in cores. */
   postgresCores: number;
   /** The machine's 1-minute load average when the wait ended. */
@@ -56,6 +65,9 @@ export async function untilQuiet(
         select count(*)::int as ready from spare_databases
         where state = 'ready' and tenant_id is null`;
       const ready = row?.ready ?? 0;
+      const [marks] = await stack.controlPlane<{ count: number }[]>`
+        select count(*)::int as count from event_outbox_marks`;
+      const outboxMarks = marks?.count ?? 0;
       const jobs = { pending: 0, delayed: 0 };
       for (const name of queueNames) {
         const queue = queues.get(name);
@@ -77,12 +89,16 @@ export async function untilQuiet(
       const before = cpuSnapshot(postgres).get("postgres") ?? 0;
       await new Promise((resolve) => setTimeout(resolve, 1000));
       const postgresCores = round((cpuSnapshot(postgres).get("postgres") ?? 0) - before, 2);
-      const quiet = ready >= target && jobs.pending === 0 && postgresCores < postgresIdleCores;
+      const quiet =
+        ready >= target &&
+        jobs.pending === 0 &&
+        outboxMarks === 0 &&
+        postgresCores < postgresIdleCores;
       const waitedMs = Math.round(performance.now() - started);
       if (quiet || waitedMs > quietSeconds * 1000) {
         if (!quiet) {
           console.warn(
-            `[bench] not quiet after ${waitedMs} ms (spares ${ready}/${target}, ${jobs.pending} jobs, PostgreSQL ${postgresCores} cores): measuring anyway`,
+            `[bench] not quiet after ${waitedMs} ms (spares ${ready}/${target}, ${jobs.pending} jobs, ${outboxMarks} outbox marks, PostgreSQL ${postgresCores} cores): measuring anyway`,
           );
         }
         return {
@@ -90,6 +106,7 @@ export async function untilQuiet(
           waitedMs,
           spares: { ready, target },
           jobs,
+          outboxMarks,
           postgresCores,
           loadAverage: round(loadavg()[0] ?? 0, 2),
         };
