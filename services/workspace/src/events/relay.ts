@@ -50,8 +50,9 @@ export type EventRelay = {
    * by one that stopped sweeping them (older than three times `markSeconds`): what a crash
    * between commit and relay left behind, or a relay that failed. A mark older than twice
    * `markSeconds` whose outbox is then empty is removed (a younger one may be another process's,
-   * which does not mark again meanwhile). Its connections are background work for the pools: not
-   * counted as uses of the tenant.
+   * which does not mark again meanwhile). Its own fresh marks of tenants whose relay after its
+   * writes succeeded are left for the visit when they are old. Its connections are background
+   * work for the pools: not counted as uses of the tenant.
    */
   sweep(): Promise<number>;
   /** Waits for relays in flight. */
@@ -73,8 +74,13 @@ export function createEventRelay(deps: {
   const again = new Set<string>();
   // Tenants this process marked, and when: a mark is written again once it is this old.
   const marked = new Map<string, number>();
+  // Tenants whose last relay after this process's own writes ended without error, with no mark
+  // since: their outbox was moved as far as this process knows, so its sweep need not visit them
+  // until their mark is old (see `sweep`).
+  const relayed = new Set<string>();
 
   async function mark(tenantId: string): Promise<void> {
+    relayed.delete(tenantId);
     const at = marked.get(tenantId);
     if (at !== undefined && Date.now() - at < deps.markSeconds * 1000) return;
     const now = Date.now();
@@ -141,16 +147,20 @@ export function createEventRelay(deps: {
       return;
     }
     const work = (async () => {
+      let failed = false;
       do {
         again.delete(tenantId);
         try {
           await relay(tenantId);
+          failed = false;
         } catch (error) {
           // The sweep moves them later; nothing is lost.
           deps.logger.warn({ err: error, tenantId }, "event relay failed; the sweep will retry");
           again.delete(tenantId);
+          failed = true;
         }
       } while (again.has(tenantId));
+      if (!failed) relayed.add(tenantId);
     })().finally(() => running.delete(tenantId));
     running.set(tenantId, work);
   }
@@ -204,8 +214,17 @@ export function createEventRelay(deps: {
       for (const [tenantId, at] of marked) {
         if (at < started && !own.has(tenantId)) marked.delete(tenantId);
       }
+      // Only its own marks are skipped for it: the rest would be an entry per tenant ever written.
+      for (const tenantId of relayed) if (!own.has(tenantId)) relayed.delete(tenantId);
       let moved = 0;
-      for (const { tenantId, markedAt, old } of marks) {
+      for (const { tenantId, markedAt, mine, old } of marks) {
+        // Its own fresh mark of a tenant whose relay after its writes succeeded: the outbox holds
+        // nothing this process knows of. Only another process's write under this mark (it trusted
+        // its own older one) and then its crash could have left events there, and the visit
+        // when the mark is old finds those (or this process's next write's relay moves them).
+        // A tenant written once is visited once, not each period until its mark is old: each
+        // visit of a tenant without a connection is a new PostgreSQL session.
+        if (mine && !old && relayed.has(tenantId) && !running.has(tenantId)) continue;
         let done: boolean;
         try {
           moved += await relay(tenantId, { background: true });
