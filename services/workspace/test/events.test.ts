@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { recordTenantEvent } from "../src/events/outbox.ts";
 import { createEventRelay } from "../src/events/relay.ts";
 import { writeAs } from "../src/lib/write-as.ts";
-import type { TenantPools } from "../src/tenants/tenant-pools.ts";
+import type { RunOptions, TenantPools } from "../src/tenants/tenant-pools.ts";
 import { workspaceInProcess } from "./fixtures.ts";
 
 // A control plane of its own: a sweep relays every orphaned mark (older than three periods) of its
@@ -214,12 +214,18 @@ describe("events: the sweep with several workspace replicas", () => {
    * Another workspace process over the same control plane and tenant databases: its own relay
    * and mark id, through the file's pools, with a list of the tenants its relays connected to.
    */
-  function replica(name: string) {
+  function replica(
+    name: string,
+    refuse: (tenantId: string, options?: RunOptions) => boolean = () => false,
+  ) {
     const connected: string[] = [];
     const pools: TenantPools = {
       ...workspace.deps.pools,
       run(tenantId, work, options) {
         connected.push(tenantId);
+        if (refuse(tenantId, options)) {
+          return Promise.reject(new Error("the tenant's database is away"));
+        }
         return workspace.deps.pools.run(tenantId, work, options);
       },
     };
@@ -329,21 +335,11 @@ describe("events: the sweep with several workspace replicas", () => {
   it("keeps visiting a tenant whose relay failed, each period", async () => {
     const tenantId = await activeTenant(provisioning);
     let failing = true;
-    const pools: TenantPools = {
-      ...workspace.deps.pools,
-      run(id, work, options) {
-        if (failing && id === tenantId && !options?.background) {
-          return Promise.reject(new Error("the tenant's database is away"));
-        }
-        return workspace.deps.pools.run(id, work, options);
-      },
-    };
-    const events = createEventRelay({
-      pools,
-      controlPlane,
-      logger: createLogger("events-test", "silent"),
-      markSeconds: 30,
-    });
+    // The relay after the write fails; the sweep's own connections get through.
+    const { events } = replica(
+      "a",
+      (id, options) => failing && id === tenantId && !options?.background,
+    );
     await events.mark(tenantId);
     await strand(tenantId);
     events.relaySoon(tenantId);
