@@ -267,14 +267,9 @@ describe("tenant pool admission", () => {
     it("fails only the waiter whose connection could not be opened, not the request that made room", async () => {
       // A connector that throws, as the real one does for an id that is not a tenant's.
       const connector = fakeConnector();
-      const tenantPools = createTenantPools({
-        serverUrl: "postgres://unused",
-        passwordSecret: "unused",
+      const { tenantPools } = pools({
         maxConnectionsPerPool: 1,
         maxConnections: 1,
-        maxPools: 10,
-        idleMs: 60_000,
-        waitMs: 60_000,
         connectTenant: (tenantId) => {
           if (tenantId === "bad") throw new Error("not a tenant id");
           return connector.connectTenant(tenantId);
