@@ -1,3 +1,4 @@
+import type { Oryn } from "@oryn/testing/processes";
 import type { countedCaller } from "./counted-calls.ts";
 
 /** A tenant of a fault test that titles its tasks `<tenant id> <anything>`. */
@@ -37,4 +38,62 @@ export async function lostAndLeakedTasks(
     leaks += titles.filter((title) => !title.startsWith(`${tenant.tenantId} `)).length;
   }
   return { lost, leaks };
+}
+
+/** What a tenant of `taskLoad` sends in a round: a task written, its tasks read, its tenant read. */
+export type LoadKind = "write" | "read" | "tenant";
+
+type Counted = ReturnType<typeof countedCaller>["call"];
+
+/**
+ * Load through the gateway while a fault comes and goes: each tenant sends one request after
+ * another, 50 ms apart, `kinds` in turn (a write titles its task `<tenant id> <round>` and, once
+ * answered 201, adds it to `acknowledged`), until `stop` or 150 s (so a failing test does not
+ * leave it sending). `record` gets an answer with the phase it was sent in only when `phase()`
+ * still says so: a request racing a stop or a start says little.
+ */
+export function taskLoad<T extends TaskWriter, P>(
+  call: Counted,
+  tenants: T[],
+  kinds: readonly LoadKind[],
+  phase: () => P,
+  record: (
+    tenant: T,
+    seen: { phase: P; kind: LoadKind; answer: Awaited<ReturnType<Counted>> },
+  ) => void,
+) {
+  let loading = true;
+  const deadline = Date.now() + 150_000;
+  const loads = tenants.map(async (tenant) => {
+    for (let round = 0; loading && Date.now() < deadline; round++) {
+      const path = `/v1/projects/${tenant.projectId}/tasks`;
+      const title = `${tenant.tenantId} ${round}`;
+      const kind = kinds[round % kinds.length] as LoadKind;
+      const sentIn = phase();
+      const answer =
+        kind === "write"
+          ? await call("POST", path, { token: tenant.token, body: { title } })
+          : kind === "read"
+            ? await call("GET", `${path}?limit=1`, { token: tenant.token })
+            : await call("GET", "/v1/tenant", { token: tenant.token });
+      if (answer.status === 201) tenant.acknowledged.push(title);
+      if (phase() === sentIn) record(tenant, { phase: sentIn, kind, answer });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  });
+  return {
+    stop: async () => {
+      loading = false;
+      await Promise.all(loads);
+    },
+  };
+}
+
+/** Prints the end of each service's output that exited: a fault's failure shows only what clients saw. */
+export function reportExited(oryn: Oryn | undefined) {
+  for (const service of Object.values(oryn?.services ?? {})) {
+    if (service.process.exitCode !== null || service.process.signalCode !== null) {
+      console.error(`${service.name} exited:\n${service.output().slice(-4000)}`);
+    }
+  }
 }
