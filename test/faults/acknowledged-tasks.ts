@@ -1,4 +1,5 @@
 import type { Oryn } from "@oryn/testing/processes";
+import { eventually } from "@oryn/testing/wait";
 import type { countedCaller } from "./counted-calls.ts";
 
 /** A tenant of a fault test that titles its tasks `<tenant id> <anything>`. */
@@ -96,4 +97,47 @@ export function reportExited(oryn: Oryn | undefined) {
       console.error(`${service.name} exited:\n${service.output().slice(-4000)}`);
     }
   }
+}
+
+/**
+ * A server stopped and started again `stops` times under `load`, which is stopped at the end
+ * whatever happens. After 1.5 s of load, each round: `outage` (it sets the load's phase, stops the
+ * server, does what the test does while it is down, and starts it again), then phase `back` until
+ * `servedAgain`'s answers are all 200 or 201 (at most 30 s), then phase `before` for 2 s of load on
+ * a recovered server before the next stop (and the end). Returns each round's milliseconds from
+ * the stop to the start (`outageMs`) and from the start to all served (`recoveryMs`).
+ */
+export async function restartRounds(
+  load: { stop(): Promise<void> },
+  options: {
+    stops: number;
+    phase(phase: "back" | "before"): void;
+    outage(round: number): Promise<void>;
+    servedAgain(): Promise<{ status: number }[]>;
+  },
+): Promise<{ outageMs: number[]; recoveryMs: number[] }> {
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  const outageMs: number[] = [];
+  const recoveryMs: number[] = [];
+  try {
+    await sleep(1_500);
+    for (let round = 0; round < options.stops; round++) {
+      const stoppedAt = Date.now();
+      await options.outage(round);
+      options.phase("back");
+      const startedAt = Date.now();
+      outageMs.push(startedAt - stoppedAt);
+      await eventually(
+        options.servedAgain,
+        (answers) => answers.every((answer) => answer.status === 200 || answer.status === 201),
+        { timeoutMs: 30_000, intervalMs: 100 },
+      );
+      recoveryMs.push(Date.now() - startedAt);
+      options.phase("before");
+      await sleep(2_000);
+    }
+  } finally {
+    await load.stop();
+  }
+  return { outageMs, recoveryMs };
 }

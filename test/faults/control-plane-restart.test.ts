@@ -18,9 +18,15 @@ import { serviceEnv } from "@oryn/testing/context";
 import { isolatedRun } from "@oryn/testing/isolated-run";
 import { startThrowawayPostgres, type ThrowawayPostgres } from "@oryn/testing/postgres-server";
 import { type Oryn, startOryn } from "@oryn/testing/processes";
-import { eventually, signUpAndWait } from "@oryn/testing/wait";
+import { signUpAndWait } from "@oryn/testing/wait";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type LoadKind, lostAndLeakedTasks, reportExited, taskLoad } from "./acknowledged-tasks.ts";
+import {
+  type LoadKind,
+  lostAndLeakedTasks,
+  reportExited,
+  restartRounds,
+  taskLoad,
+} from "./acknowledged-tasks.ts";
 import { countedCaller } from "./counted-calls.ts";
 import { recordFault } from "./report.ts";
 
@@ -100,11 +106,13 @@ describe("the control plane's database server stopped and restarted under load",
         }),
     );
 
-    const recoveryMs: number[] = [];
     const downSignups: number[] = [];
-    try {
-      await sleep(1_500);
-      for (let stop = 0; stop < stops; stop++) {
+    const { recoveryMs } = await restartRounds(load, {
+      stops,
+      phase: (next) => {
+        phase = next;
+      },
+      outage: async (round) => {
         // "down" only from when the server has stopped until it is told to start: a request sent
         // as it stops or starts may be served.
         phase = "between";
@@ -116,7 +124,7 @@ describe("the control plane's database server stopped and restarted under load",
           body: {
             company: { name: "While down", slug: `down-${crypto.randomUUID().slice(0, 8)}` },
             owner: {
-              email: `down-${stop}@down.test`,
+              email: `down-${round}@down.test`,
               password: "a long enough password",
               name: "Owner",
             },
@@ -126,33 +134,22 @@ describe("the control plane's database server stopped and restarted under load",
         await sleep(2_000);
         phase = "between";
         await server?.start();
-        phase = "back";
-        const startedAt = Date.now();
-        // Served again: every tenant's read, write and tenant lookup.
-        await eventually(
-          () =>
-            Promise.all(
-              tenants.flatMap((tenant) => [
-                call("GET", `/v1/projects/${tenant.projectId}/tasks?limit=1`, {
-                  token: tenant.token,
-                }),
-                call("POST", `/v1/projects/${tenant.projectId}/tasks`, {
-                  token: tenant.token,
-                  body: { title: `${tenant.tenantId} recovery` },
-                }),
-                call("GET", "/v1/tenant", { token: tenant.token }),
-              ]),
-            ),
-          (answers) => answers.every((answer) => answer.status === 200 || answer.status === 201),
-          { timeoutMs: 30_000, intervalMs: 100 },
-        );
-        recoveryMs.push(Date.now() - startedAt);
-        phase = "before";
-        await sleep(2_000);
-      }
-    } finally {
-      await load.stop();
-    }
+      },
+      // Served again: every tenant's read, write and tenant lookup.
+      servedAgain: () =>
+        Promise.all(
+          tenants.flatMap((tenant) => [
+            call("GET", `/v1/projects/${tenant.projectId}/tasks?limit=1`, {
+              token: tenant.token,
+            }),
+            call("POST", `/v1/projects/${tenant.projectId}/tasks`, {
+              token: tenant.token,
+              body: { title: `${tenant.tenantId} recovery` },
+            }),
+            call("GET", "/v1/tenant", { token: tenant.token }),
+          ]),
+        ),
+    });
 
     // The provisioner's locks and queues came through: a signup now ends active.
     const after = await signUpAndWait(call, { intervalMs: 200, timeoutMs: 60_000 });

@@ -15,7 +15,7 @@
 import { twoServerStack } from "@oryn/testing/two-servers";
 import { eventually, signUpAndWait } from "@oryn/testing/wait";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { lostAndLeakedTasks, reportExited, taskLoad } from "./acknowledged-tasks.ts";
+import { lostAndLeakedTasks, reportExited, restartRounds, taskLoad } from "./acknowledged-tasks.ts";
 import { countedCaller } from "./counted-calls.ts";
 import { recordFault } from "./report.ts";
 
@@ -108,40 +108,25 @@ describe("a tenant database server stopped and restarted under load", () => {
         }),
     );
 
-    const outageMs: number[] = [];
-    const recoveryMs: number[] = [];
-    try {
-      await sleep(1_500);
-      for (let stop = 0; stop < stops; stop++) {
+    const { outageMs, recoveryMs } = await restartRounds(load, {
+      stops,
+      phase: (next) => {
+        phase = next;
+      },
+      outage: async () => {
         phase = "down";
-        const stoppedAt = Date.now();
         await stack.second.stop();
         await sleep(3_000);
         await stack.second.start();
-        phase = "back";
-        const startedAt = Date.now();
-        outageMs.push(startedAt - stoppedAt);
-        // Served again: every tenant of `two` gets a 200 on a read.
-        await eventually(
-          () =>
-            Promise.all(
-              onTwo.map((tenant) =>
-                call("GET", `/v1/projects/${tenant.projectId}/tasks?limit=1`, {
-                  token: tenant.token,
-                }),
-              ),
-            ),
-          (answers) => answers.every((answer) => answer.status === 200),
-          { timeoutMs: 30_000, intervalMs: 100 },
-        );
-        recoveryMs.push(Date.now() - startedAt);
-        // Then some load on a recovered server before the next stop (and the end).
-        phase = "before";
-        await sleep(2_000);
-      }
-    } finally {
-      await load.stop();
-    }
+      },
+      // Served again: every tenant of `two` gets a 200 on a read.
+      servedAgain: () =>
+        Promise.all(
+          onTwo.map((tenant) =>
+            call("GET", `/v1/projects/${tenant.projectId}/tasks?limit=1`, { token: tenant.token }),
+          ),
+        ),
+    });
 
     // `one`'s tenants: served on every request, stops or not.
     for (const tenant of onOne) {
