@@ -7,10 +7,12 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildConsole } from "../scripts/build-console.ts";
 import {
+  consoleWindow,
   expectHeading,
+  inAnotherBrowser,
   keepPage,
-  launchChromium,
   patiently,
+  submitSignIn,
   watchedPage,
 } from "./console-browser.ts";
 
@@ -55,9 +57,7 @@ describe("console sessions", () => {
       { mailer: true },
     );
     elsewhere = await attackerSite(() => `${oryn.gatewayUrl}/v1/auth/refresh`);
-    browser = await launchChromium();
-    context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
-    page = await watchedPage(context, problems);
+    ({ browser, context, page } = await consoleWindow(problems));
   }, 120_000);
 
   afterAll(async () => {
@@ -226,9 +226,7 @@ describe("console sessions", () => {
       await laptop.clock.install();
       const tab = await watchedPage(laptop, problems);
       await tab.goto(url("/sign-in"));
-      await tab.getByLabel("Email").fill(owner.email);
-      await tab.getByLabel("Password").fill(owner.password);
-      await tab.getByRole("button", { name: "Sign in" }).click();
+      await submitSignIn(tab, owner);
       await expectHeading(tab, "Overview");
       // The lid closes: the page's timers stop (its refresh among them) while time goes on.
       await pauseSoon(tab);
@@ -249,14 +247,10 @@ describe("console sessions", () => {
   }, 60_000);
 
   it("keeps the Secure cookie over http://localhost as well", async () => {
-    const local = await browser.newContext();
-    try {
-      const tab = await watchedPage(local, problems);
+    await inAnotherBrowser(browser, problems, async (tab, local) => {
       const at = url("/sign-in").replace("127.0.0.1", "localhost");
       await tab.goto(at);
-      await tab.getByLabel("Email").fill(owner.email);
-      await tab.getByLabel("Password").fill(owner.password);
-      await tab.getByRole("button", { name: "Sign in" }).click();
+      await submitSignIn(tab, owner);
       await expectHeading(tab, "Overview");
       const cookies = await local.cookies(at.replace("/sign-in", "/v1/auth/refresh"));
       expect(cookies.find((cookie) => cookie.name === cookieName)).toMatchObject({
@@ -266,9 +260,7 @@ describe("console sessions", () => {
       });
       await tab.reload();
       await expectHeading(tab, "Overview");
-    } finally {
-      await local.close();
-    }
+    });
   }, 60_000);
 
   it("signs out: the cookie is gone and a reload asks to sign in", async () => {
