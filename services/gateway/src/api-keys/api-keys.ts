@@ -1,9 +1,8 @@
 import { createHash, createHmac, randomUUID, timingSafeEqual } from "node:crypto";
 import {
   ApiError,
-  idCursor,
+  idPage,
   type Page,
-  pageOf,
   recordEvent,
   roleAtLeast,
   type Sql,
@@ -115,7 +114,7 @@ export async function listApiKeys(
   page: { limit: number; after: string | undefined },
 ): Promise<Page<ApiKey>> {
   const rows = await listApiKeysAfter(sql, tenantId, page.after, page.limit + 1);
-  return pageOf(rows, page.limit, (last) => idCursor.encode(last.id), toApiKey);
+  return idPage(rows, page.limit, toApiKey);
 }
 
 /** Deletes one of the caller's tenant's keys; an owner's key only when the caller is an owner. */
