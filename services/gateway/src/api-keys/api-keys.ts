@@ -1,7 +1,6 @@
 import { createHash, createHmac, randomUUID, timingSafeEqual } from "node:crypto";
 import {
   ApiError,
-  idPage,
   type Page,
   recordEvent,
   roleAtLeast,
@@ -15,6 +14,7 @@ import {
   insertApiKey,
   listApiKeysAfter,
 } from "@oryn/shared/control-plane/tables/api-keys";
+import { idPage } from "@oryn/shared/pages";
 import { recordCallerEvent } from "../audit/audit-events.ts";
 import type { Caller } from "../lib/request.ts";
 import { newSecretToken } from "../lib/secret-tokens.ts";

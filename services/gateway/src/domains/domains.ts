@@ -1,15 +1,8 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import {
-  ApiError,
-  andAfterCreatedAt,
-  createdAtCursorColumn,
-  createdAtPage,
-  type Page,
-  type Sql,
-  type TransactionSql,
-} from "@oryn/shared";
+import { ApiError, type Page, type Sql, type TransactionSql } from "@oryn/shared";
 import type { Row } from "@oryn/shared/control-plane/schema";
 import { lockTenant } from "@oryn/shared/control-plane/tables/tenants";
+import { andAfterCreatedAt, createdAtCursorColumn, createdAtPage } from "@oryn/shared/pages";
 import { recordCallerEvent } from "../audit/audit-events.ts";
 import type { Caller } from "../lib/request.ts";
 import type { TxtReader } from "./dns-proof.ts";

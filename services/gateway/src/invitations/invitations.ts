@@ -1,8 +1,6 @@
 import { createHash, randomUUID } from "node:crypto";
 import {
   ApiError,
-  andAfterId,
-  idPage,
   type MailRequest,
   type Page,
   type Role,
@@ -13,6 +11,7 @@ import {
 } from "@oryn/shared";
 import type { Row } from "@oryn/shared/control-plane/schema";
 import { addMembership, lockMemberships } from "@oryn/shared/control-plane/tables/memberships";
+import { andAfterId, idPage } from "@oryn/shared/pages";
 import { type AccountTokenSettings, verificationMail } from "../accounts/verification.ts";
 import { type AuditContext, recordAuditEvent, recordCallerEvent } from "../audit/audit-events.ts";
 import type { LoginLimiter } from "../auth/login-limiter.ts";

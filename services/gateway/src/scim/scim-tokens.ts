@@ -1,13 +1,7 @@
 import { createHash, createHmac, randomUUID, timingSafeEqual } from "node:crypto";
-import {
-  ApiError,
-  andAfterId,
-  idPage,
-  type Page,
-  type Sql,
-  type TransactionSql,
-} from "@oryn/shared";
+import { ApiError, type Page, type Sql, type TransactionSql } from "@oryn/shared";
 import type { Row } from "@oryn/shared/control-plane/schema";
+import { andAfterId, idPage } from "@oryn/shared/pages";
 import { recordCallerEvent } from "../audit/audit-events.ts";
 import type { Caller } from "../lib/request.ts";
 import { newSecretToken } from "../lib/secret-tokens.ts";

@@ -1,10 +1,7 @@
 import { randomUUID } from "node:crypto";
 import {
   ApiError,
-  andAfterCreatedAt,
   createdAtCursor,
-  createdAtCursorColumn,
-  createdAtPage,
   newWebhookSecret,
   type Page,
   pageOf,
@@ -13,6 +10,7 @@ import {
   type TransactionSql,
 } from "@oryn/shared";
 import type { Row } from "@oryn/shared/control-plane/schema";
+import { andAfterCreatedAt, createdAtCursorColumn, createdAtPage } from "@oryn/shared/pages";
 import type {
   CreatedWebhookEndpoint,
   CreateWebhookEndpointInput,

@@ -1,12 +1,5 @@
-import {
-  ApiError,
-  andAfterCreatedAt,
-  createdAtCursorColumn,
-  createdAtPage,
-  type Page,
-  type Sql,
-  type TransactionSql,
-} from "@oryn/shared";
+import { ApiError, type Page, type Sql, type TransactionSql } from "@oryn/shared";
+import { andAfterCreatedAt, createdAtCursorColumn, createdAtPage } from "@oryn/shared/pages";
 import { versionGuard } from "../lib/etag.ts";
 import type { CreateProjectInput, Project, UpdateProjectInput } from "./schemas.ts";
 
