@@ -23,12 +23,11 @@ export const idempotencyKeyHeader = z
 
 export const idempotencyKeyHeaders = z.object({ "idempotency-key": idempotencyKeyHeader });
 
-export type IdempotentRequest = {
-  scope: string;
-  key: string;
-  /** The request's fingerprint under each server key, the current one first (see below). */
-  fingerprints: string[];
-};
+/**
+ * A control-plane POST's key: `owner` is its scope (see idempotencyOfRequest), `fingerprints`
+ * the request's under each server key, the current one first (see below).
+ */
+export type IdempotentRequest = KeyLookup;
 
 export type StoredAnswer<B> = { status: number; body: B; headers: Record<string, string> };
 
@@ -49,7 +48,7 @@ export function idempotentRequest(input: {
   if (input.key === undefined) return undefined;
   const payload = JSON.stringify([input.method, input.path, canonicalJson(input.body)]);
   return {
-    scope: input.scope,
+    owner: input.scope,
     key: input.key,
     fingerprints: input.secrets.map((secret) =>
       createHmac("sha256", secret).update(payload).digest("hex"),
@@ -162,22 +161,17 @@ export async function onceInTable<B>(
   return { ...answer, replayed: false };
 }
 
-// Control-plane keys, by scope; workspace's (7_310_004) are in other databases.
-const controlPlaneKeys: KeyTable = { owner: "scope", lockClass: 7_310_012 };
-
-/** `onceInTable` for the control plane's keys, in the caller's transaction. */
-export function onceForKey<B>(
-  tx: TransactionSql,
-  request: IdempotentRequest | undefined,
-  write: () => Promise<StoredAnswer<B>>,
-): Promise<StoredAnswer<B> & { replayed: boolean }> {
-  return onceInTable(
-    tx,
-    controlPlaneKeys,
-    request && { owner: request.scope, key: request.key, fingerprints: request.fingerprints },
-    write,
-  );
+/** `onceInTable` bound to one database's key table: what its routes call. */
+export function onceIn(table: KeyTable) {
+  return <B>(
+    tx: TransactionSql,
+    request: KeyLookup | undefined,
+    write: () => Promise<StoredAnswer<B>>,
+  ): Promise<StoredAnswer<B> & { replayed: boolean }> => onceInTable(tx, table, request, write);
 }
+
+/** The control plane's keys, by scope; workspace's (7_310_004) are in other databases. */
+export const onceForKey = onceIn({ owner: "scope", lockClass: 7_310_012 });
 
 /**
  * `onceForKey` for an answer made outside the database (a call to Stripe): with a key, the key's

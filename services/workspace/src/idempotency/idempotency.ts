@@ -1,8 +1,11 @@
 import { createHash } from "node:crypto";
-import { canonicalJson, type KeyTable, onceInTable, type TransactionSql } from "@oryn/shared";
+import { canonicalJson, type KeyLookup, onceIn } from "@oryn/shared";
 
-/** A POST carrying a key: whose, which, and what it asked for. */
-export type IdempotentRequest = { principalId: string; key: string; fingerprint: string };
+/**
+ * A POST carrying a key: whose (`owner`, the principal's id), which, and what it asked for (one
+ * fingerprint: tenant databases' keys are not bound under rotating server keys).
+ */
+export type IdempotentRequest = KeyLookup;
 
 /** An answer as it is stored and replayed. */
 export type Answer<B> = { status: number; body: B; headers: Record<string, string> };
@@ -17,23 +20,8 @@ export function fingerprintOf(method: string, path: string, body: unknown): stri
     .digest("hex");
 }
 
-// A tenant database's keys, by principal; the control plane's (7_310_012) are in another database.
-const tenantKeys: KeyTable = { owner: "principal_id", lockClass: 7_310_004 };
-
-/** `onceInTable` for a tenant database's keys, in the caller's transaction. */
-export function once<B>(
-  tx: TransactionSql,
-  request: IdempotentRequest | undefined,
-  write: () => Promise<Answer<B>>,
-): Promise<Answer<B> & { replayed: boolean }> {
-  return onceInTable(
-    tx,
-    tenantKeys,
-    request && {
-      owner: request.principalId,
-      key: request.key,
-      fingerprints: [request.fingerprint],
-    },
-    write,
-  );
-}
+/**
+ * `onceInTable` for a tenant database's keys, by principal, in the caller's transaction; the
+ * control plane's (7_310_012) are in another database.
+ */
+export const once = onceIn({ owner: "principal_id", lockClass: 7_310_004 });
