@@ -233,6 +233,11 @@ describe("console sessions", () => {
       await new Promise((resolve) => setTimeout(resolve, (accessTtlSeconds + 2) * 1000));
       // The lid opens on a click: the API refuses the expired token (401), the page gets a new
       // one with the cookie and asks again, so the list shows rather than a sign-in.
+      const answers: string[] = [];
+      tab.on("response", (answer) => {
+        const path = new URL(answer.url()).pathname;
+        if (path.startsWith("/v1/")) answers.push(`${answer.status()} ${path}`);
+      });
       await tab
         .getByRole("navigation", { name: "Main" })
         .getByRole("link", { name: "Projects" })
@@ -241,6 +246,15 @@ describe("console sessions", () => {
       await tab.getByText("No projects yet.").waitFor();
       expect(tab.url()).not.toContain("/sign-in");
       expect(await tab.getByRole("alert").count()).toBe(0);
+      // What happened in between: a refusal of the expired token, then a refresh with the
+      // cookie, then the list asked again and answered.
+      const refused = answers.indexOf("401 /v1/projects");
+      const refreshed = answers.indexOf("200 /v1/auth/refresh");
+      expect(refused, answers.join(", ")).toBeGreaterThanOrEqual(0);
+      expect(refreshed, answers.join(", ")).toBeGreaterThan(refused);
+      expect(answers.lastIndexOf("200 /v1/projects"), answers.join(", ")).toBeGreaterThan(
+        refreshed,
+      );
     } finally {
       await laptop.close();
     }
