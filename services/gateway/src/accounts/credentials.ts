@@ -1,4 +1,10 @@
 import { ApiError, type MailRequest, type Sql, type TransactionSql } from "@oryn/shared";
+import {
+  findUserWithPasswordHash,
+  isEmailTaken,
+  replacePasswordHash,
+  type UserContact,
+} from "@oryn/shared/control-plane/tables/users";
 import type { AuditContext } from "../audit/audit-events.ts";
 import type { LoginLimiter } from "../auth/login-limiter.ts";
 import type { Caller } from "../lib/request.ts";
@@ -8,7 +14,8 @@ import { mintAccountToken, spendAccountTokens } from "./account-tokens.ts";
 import { endSessions } from "./end-sessions.ts";
 import { type AccountTokenSettings, recordUserEvent } from "./verification.ts";
 
-type Account = { id: string; email: string; name: string; passwordHash: string };
+/** The caller's account, with the password hash they proved they know. */
+type Account = UserContact & { passwordHash: string };
 
 /**
  * The caller's account, once `password` proves it is theirs (401 `invalid_credentials`
@@ -20,15 +27,16 @@ export async function provenAccount(
   caller: Caller,
   password: string,
 ): Promise<Account> {
-  const [account] = await deps.sql<Account[]>`
-    select id, email, name, password_hash from users where id = ${caller.principal.userId}`;
+  const account = await findUserWithPasswordHash(deps.sql, caller.principal.userId);
   if (!account) throw new ApiError("unauthorized");
   await deps.loginLimiter.assertAllowed(account.email, caller.ip);
-  if (!(await verifyPassword(account.passwordHash, password))) {
+  const { passwordHash } = account;
+  // No hash (an SSO account) verifies nothing; the second test only tells the compiler so.
+  if (!(await verifyPassword(passwordHash, password)) || passwordHash === null) {
     await deps.loginLimiter.failed(account.email, caller.ip);
     throw new ApiError("invalid_credentials", { detail: "The password is wrong" });
   }
-  return account;
+  return { ...account, passwordHash };
 }
 
 /**
@@ -42,10 +50,7 @@ export async function changePassword(
   input: { account: Account; newPasswordHash: string },
 ): Promise<MailRequest[]> {
   const { account } = input;
-  const [changed] = await tx`
-    update users set password_hash = ${input.newPasswordHash}
-    where id = ${account.id} and password_hash = ${account.passwordHash} returning id`;
-  if (!changed) {
+  if (!(await replacePasswordHash(tx, account.id, account.passwordHash, input.newPasswordHash))) {
     throw new ApiError("invalid_credentials", { detail: "The password changed meanwhile" });
   }
   await spendAccountTokens(tx, account.id, ["reset_password"]);
@@ -74,8 +79,7 @@ export async function requestEmailChange(
       errors: [{ path: "email", message: "is already this account's address" }],
     });
   }
-  const [taken] = await tx`select 1 from users where email = ${email}`;
-  if (taken) throw new ApiError("email_taken");
+  if (await isEmailTaken(tx, email)) throw new ApiError("email_taken");
   // One change at a time: a newer request replaces the links of the one before.
   await spendAccountTokens(tx, account.id, ["change_email"]);
   const minted = await mintAccountToken(tx, {

@@ -1,4 +1,9 @@
 import type { TransactionSql } from "@oryn/shared";
+import {
+  clearPasswordHash,
+  lockUserForLink,
+  markEmailVerified,
+} from "@oryn/shared/control-plane/tables/users";
 import { type AuditContext, recordAuditEvent } from "../audit/audit-events.ts";
 import { endSessions } from "./end-sessions.ts";
 
@@ -18,12 +23,10 @@ export async function linkExistingAccount(
   context: AuditContext,
   link: { userId: string; tenantId: string; via: "sso" | "scim"; markVerified: boolean },
 ): Promise<{ reset: boolean }> {
-  const [user] = await tx<{ emailVerifiedAt: Date | null; hasPassword: boolean }[]>`
-    select email_verified_at, password_hash is not null as has_password
-    from users where id = ${link.userId} for update`;
+  const user = await lockUserForLink(tx, link.userId);
   if (!user) throw new Error("the account to link vanished");
   if (user.emailVerifiedAt !== null) return { reset: false };
-  await tx`update users set password_hash = null where id = ${link.userId}`;
+  await clearPasswordHash(tx, link.userId);
   const [factor] = await tx`delete from totp_factors where user_id = ${link.userId} returning 1`;
   await tx`delete from recovery_codes where user_id = ${link.userId}`;
   await tx`update mfa_challenges set used_at = now() where user_id = ${link.userId} and used_at is null`;
@@ -31,7 +34,7 @@ export async function linkExistingAccount(
   await endSessions(tx, link.userId);
   await tx`update sessions set ended_at = clock_timestamp() where user_id = ${link.userId} and ended_at is null`;
   if (link.markVerified) {
-    await tx`update users set email_verified_at = now() where id = ${link.userId}`;
+    await markEmailVerified(tx, link.userId);
   }
   await recordAuditEvent(tx, context, {
     tenantId: link.tenantId,

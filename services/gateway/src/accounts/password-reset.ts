@@ -6,6 +6,7 @@ import {
   type Sql,
   type TransactionSql,
 } from "@oryn/shared";
+import { findUserNameByEmail, resetPasswordHash } from "@oryn/shared/control-plane/tables/users";
 import type { AuditContext } from "../audit/audit-events.ts";
 import { ssoRequired, ssoRequiredFor } from "../sso/enforcement.ts";
 import { greeting, sendAfterCommit } from "./account-mail.ts";
@@ -44,8 +45,7 @@ export async function forgotPassword(
 
 async function sendResetLink(deps: ForgotDeps, context: AuditContext, email: string) {
   const mail = await deps.sql.begin(async (tx) => {
-    const [user] = await tx<{ id: string; name: string }[]>`
-      select id, name from users where email = ${email}`;
+    const user = await findUserNameByEmail(tx, email);
     if (!user) return [];
     // A person who must use SSO gets no link: a password would be of no use to them.
     if (await ssoRequiredFor(tx, { userId: user.id, email })) {
@@ -92,11 +92,11 @@ export async function resetPassword(
   if (await ssoRequiredFor(tx, { userId: redeemed.userId, email: redeemed.email })) {
     throw ssoRequired();
   }
-  const [user] = await tx<{ name: string; email: string }[]>`
-    update users set password_hash = ${input.passwordHash},
-                     email_verified_at = coalesce(email_verified_at, now())
-    where id = ${redeemed.userId} and email = ${redeemed.email}
-    returning name, email`;
+  const user = await resetPasswordHash(tx, {
+    id: redeemed.userId,
+    email: redeemed.email,
+    passwordHash: input.passwordHash,
+  });
   if (!user) {
     // The account has moved to another address since the link was mailed.
     throw new ApiError("invalid_token", {

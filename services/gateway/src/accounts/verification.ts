@@ -5,6 +5,12 @@ import {
   type Sql,
   type TransactionSql,
 } from "@oryn/shared";
+import {
+  confirmEmail,
+  isEmailVerified,
+  lockUserEmail,
+  setVerifiedEmail,
+} from "@oryn/shared/control-plane/tables/users";
 import { type AuditContext, recordAuditEvent } from "../audit/audit-events.ts";
 import { greeting } from "./account-mail.ts";
 import { mintAccountToken, redeemAccountToken, spendAccountTokens } from "./account-tokens.ts";
@@ -51,20 +57,14 @@ export async function verifyEmail(
 ): Promise<void> {
   const redeemed = await redeemAccountToken(tx, token, ["verify_email", "change_email"]);
   if (redeemed.purpose === "verify_email") {
-    const [verified] = await tx`
-      update users set email_verified_at = coalesce(email_verified_at, now())
-      where id = ${redeemed.userId} and email = ${redeemed.email} returning id`;
-    if (!verified) throw staleToken();
+    if (!(await confirmEmail(tx, redeemed.userId, redeemed.email))) throw staleToken();
     await recordUserEvent(tx, context, redeemed.userId, "email_verified", {});
     return;
   }
-  const [before] = await tx<{ email: string }[]>`
-    select email from users where id = ${redeemed.userId} for update`;
+  const before = await lockUserEmail(tx, redeemed.userId);
   if (!before) throw staleToken();
   try {
-    await tx`
-      update users set email = ${redeemed.email}, email_verified_at = now()
-      where id = ${redeemed.userId}`;
+    await setVerifiedEmail(tx, redeemed.userId, redeemed.email);
   } catch (error) {
     // Someone took the address between the request and its confirmation.
     if ((error as { code?: string }).code === "23505") throw new ApiError("email_taken");
@@ -114,9 +114,7 @@ export async function assertEmailVerified(
   principal: Principal,
 ): Promise<void> {
   if (principal.kind !== "user") return;
-  const [user] = await sql<{ verified: boolean }[]>`
-    select email_verified_at is not null as verified from users where id = ${principal.userId}`;
-  if (!user?.verified) {
+  if (!(await isEmailVerified(sql, principal.userId))) {
     throw new ApiError("email_unverified", {
       detail: "Verify your email address first (POST /v1/me/verify-email sends a new link)",
     });

@@ -4,6 +4,7 @@ import {
   type LiveMembership,
   listLiveMembershipsOfUser,
 } from "@oryn/shared/control-plane/tables/memberships";
+import { findUserCredentialsByEmail } from "@oryn/shared/control-plane/tables/users";
 import { type AuditContext, recordAuditEvent } from "../audit/audit-events.ts";
 import { createMfaChallenge } from "../mfa/challenges.ts";
 import { hasActiveTotp } from "../mfa/factors.ts";
@@ -38,8 +39,7 @@ export async function logIn(deps: {
 }): Promise<Tokens | { mfaRequired: true; mfaToken: string }> {
   const { sql, input } = deps;
   await deps.limiter.assertAllowed(input.email, deps.context.ip);
-  const [user] = await sql<{ id: string; passwordHash: string | null }[]>`
-    select id, password_hash from users where email = ${input.email}`;
+  const user = await findUserCredentialsByEmail(sql, input.email);
   const valid = await verifyPassword(user?.passwordHash, input.password);
   if (!user || !valid) {
     await deps.limiter.failed(input.email, deps.context.ip);

@@ -11,6 +11,11 @@ import {
 } from "@oryn/shared";
 import type { Row } from "@oryn/shared/control-plane/schema";
 import { addMembership, lockMemberships } from "@oryn/shared/control-plane/tables/memberships";
+import {
+  findUserCredentialsByEmail,
+  insertUserIfAbsent,
+  markEmailVerifiedIfUnverified,
+} from "@oryn/shared/control-plane/tables/users";
 import { andAfterId, idPage } from "@oryn/shared/pages";
 import { type AccountTokenSettings, verificationMail } from "../accounts/verification.ts";
 import { type AuditContext, recordAuditEvent, recordCallerEvent } from "../audit/audit-events.ts";
@@ -209,8 +214,7 @@ export async function identifyInvitee(
   input: AcceptInvitationInput,
 ): Promise<Invitee> {
   const preview = await pendingInvitation(sql, input.token, false);
-  const [existing] = await sql<{ id: string; passwordHash: string }[]>`
-    select id, password_hash from users where email = ${preview.email}`;
+  const existing = await findUserCredentialsByEmail(sql, preview.email);
   if (existing) {
     // The same guessing limits as login: accepting is another way to try a password.
     await limiter.assertAllowed(preview.email, context.ip);
@@ -287,18 +291,18 @@ export async function acceptInvitation(
   const invitation = await pendingInvitation(tx, invitee.token, true);
   const { user } = invitee;
   if (!user.existing) {
-    const [created] = await tx`
-      insert into users (id, email, name, password_hash, email_verified_at)
-      values (${user.id}, ${invitation.email}, ${user.name}, ${user.passwordHash},
-              ${invitation.mailed ? tx`now()` : null})
-      on conflict (email) do nothing returning id`;
+    const created = await insertUserIfAbsent(tx, {
+      id: user.id,
+      email: invitation.email,
+      name: user.name,
+      passwordHash: user.passwordHash,
+      emailVerified: invitation.mailed,
+    });
     // Someone signed up with this email a moment ago: they accept with their own password.
     if (!created) throw new ApiError("email_taken");
   } else if (invitation.mailed) {
     // The token came to this address by mail: following it proves the address.
-    await tx`
-      update users set email_verified_at = now()
-      where id = ${user.id} and email = ${invitation.email} and email_verified_at is null`;
+    await markEmailVerifiedIfUnverified(tx, user.id, invitation.email);
   }
   const memberships = await lockMemberships(tx, invitation.tenantId);
   if (memberships.some((membership) => membership.userId === user.id)) {

@@ -1,5 +1,6 @@
 import { ApiError, type Principal, type Sql, type TransactionSql } from "@oryn/shared";
 import { listLiveMembershipsOfUser } from "@oryn/shared/control-plane/tables/memberships";
+import { findUserProfile, setUserName } from "@oryn/shared/control-plane/tables/users";
 import { hasActiveTotp } from "../mfa/factors.ts";
 import type { Profile } from "./schemas.ts";
 
@@ -12,8 +13,7 @@ export function assertPerson(principal: Principal): void {
 
 /** The caller's profile, with every tenant they belong to (deleted ones aside). */
 export async function profileOf(sql: Sql | TransactionSql, userId: string): Promise<Profile> {
-  const [user] = await sql<{ id: string; email: string; name: string; verified: boolean }[]>`
-    select id, email, name, email_verified_at is not null as verified from users where id = ${userId}`;
+  const user = await findUserProfile(sql, userId);
   if (!user) throw new ApiError("not_found");
   const memberships = await listLiveMembershipsOfUser(sql, userId);
   return {
@@ -34,5 +34,5 @@ export async function renameUser(
   userId: string,
   name: string,
 ): Promise<void> {
-  await sql`update users set name = ${name} where id = ${userId}`;
+  await setUserName(sql, userId, name);
 }

@@ -1,5 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import { type App, access, principalOf, problemResponses } from "@oryn/shared";
+import { findUnverifiedUser } from "@oryn/shared/control-plane/tables/users";
 import { sendAfterCommit } from "../accounts/account-mail.ts";
 import { verificationMail } from "../accounts/verification.ts";
 import type { GatewayDeps } from "../deps.ts";
@@ -25,9 +26,7 @@ export function registerResendVerification(app: App, deps: GatewayDeps): void {
   app.openapi(route, async (c) => {
     const principal = principalOf(c);
     assertPerson(principal);
-    const [user] = await deps.sql<{ id: string; email: string; name: string }[]>`
-      select id, email, name from users
-      where id = ${principal.userId} and email_verified_at is null`;
+    const user = await findUnverifiedUser(deps.sql, principal.userId);
     if (!user) return c.body(null, 202);
     // Counted with the reset requests to the same address: nobody floods an inbox from here.
     await deps.resetLimiter.consume(user.email, deps.clientIp(c));

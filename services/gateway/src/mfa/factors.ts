@@ -1,4 +1,9 @@
 import { ApiError, type Sql, type TransactionSql } from "@oryn/shared";
+import {
+  findUserContact,
+  findUserWithPasswordHash,
+  type UserContact,
+} from "@oryn/shared/control-plane/tables/users";
 import { recordCallerEvent } from "../audit/audit-events.ts";
 import type { LoginLimiter } from "../auth/login-limiter.ts";
 import type { Caller } from "../lib/request.ts";
@@ -14,10 +19,10 @@ import {
 
 // A person's TOTP factor: enrolling, confirming, disabling, and checking a code.
 
-type Person = { id: string; email: string; name: string };
+type Person = UserContact;
 
 export async function personOf(sql: Sql | TransactionSql, userId: string): Promise<Person> {
-  const [person] = await sql<Person[]>`select id, email, name from users where id = ${userId}`;
+  const person = await findUserContact(sql, userId);
   if (!person) throw new ApiError("unauthorized");
   return person;
 }
@@ -145,8 +150,7 @@ export async function disableTotp(
   password: string,
 ): Promise<{ person: Person; wasActive: boolean }> {
   const { userId } = caller.principal;
-  const [user] = await deps.sql<(Person & { passwordHash: string })[]>`
-    select id, email, name, password_hash from users where id = ${userId}`;
+  const user = await findUserWithPasswordHash(deps.sql, userId);
   if (!user) throw new ApiError("unauthorized");
   await deps.limiter.assertAllowed(user.email, caller.ip);
   if (!(await verifyPassword(user.passwordHash, password))) {

@@ -6,6 +6,7 @@ import {
   setMembershipRole,
 } from "@oryn/shared/control-plane/tables/memberships";
 import { findTenant } from "@oryn/shared/control-plane/tables/tenants";
+import { findUserContact } from "@oryn/shared/control-plane/tables/users";
 import { revokeAccess } from "../access/revocations.ts";
 import { type AuditContext, recordAuditEvent } from "../audit/audit-events.ts";
 import { assertMemberCapAllows } from "../members/members.ts";
@@ -108,7 +109,7 @@ export async function syncMembership(
       data: { role },
     });
     // As an accepted invitation announces a member.
-    const [user] = await tx<{ email: string }[]>`select email from users where id = ${userId}`;
+    const user = await findUserContact(tx, userId);
     await recordEvent(tx, tenantId, "member.added", { userId, email: user?.email, role });
     return;
   }

@@ -3,6 +3,7 @@ import type { Sql, TransactionSql } from "@oryn/shared";
 import type { Row } from "@oryn/shared/control-plane/schema";
 import { findMembershipRole } from "@oryn/shared/control-plane/tables/memberships";
 import { lockTenant } from "@oryn/shared/control-plane/tables/tenants";
+import { findUserByEmail, insertUserIfAbsent } from "@oryn/shared/control-plane/tables/users";
 import { type ScimPatchOperation, scimPatch } from "scim-patch";
 import { linkExistingAccount } from "../accounts/link-account.ts";
 import { domainOfEmail } from "../domains/names.ts";
@@ -262,13 +263,14 @@ export async function createUser(
     input.displayName ??
     ([input.givenName, input.familyName].filter(Boolean).join(" ") || input.userName)
   ).slice(0, 200);
-  const [created] = await tx<{ id: string }[]>`
-    insert into users (id, email, name, password_hash)
-    values (${randomUUID()}, ${input.email}, ${name}, null)
-    on conflict (email) do nothing returning id`;
-  const [user] = created
-    ? [created]
-    : await tx<{ id: string }[]>`select id from users where email = ${input.email}`;
+  const created = await insertUserIfAbsent(tx, {
+    id: randomUUID(),
+    email: input.email,
+    name,
+    passwordHash: null,
+    emailVerified: false,
+  });
+  const user = created ?? (await findUserByEmail(tx, input.email));
   if (!user) throw new Error("the user is neither new nor found");
   const [linked] = await tx`
     select 1 from scim_users where tenant_id = ${tenantId} and user_id = ${user.id}`;

@@ -7,6 +7,7 @@ import {
   type Sql,
   type TransactionSql,
 } from "@oryn/shared";
+import { findUserNameByEmail, markEmailVerified } from "@oryn/shared/control-plane/tables/users";
 import { greeting, mailLineOr, sendAfterCommit } from "../accounts/account-mail.ts";
 import { hashAccountToken } from "../accounts/account-tokens.ts";
 import type { AuditContext } from "../audit/audit-events.ts";
@@ -48,9 +49,7 @@ async function mailFor(
   const { owner, company } = input;
   const companyName = mailLineOr(company.name, "your company");
   return deps.sql.begin(async (tx) => {
-    const [existing] = await tx<
-      { name: string }[]
-    >`select name from users where email = ${owner.email}`;
+    const existing = await findUserNameByEmail(tx, owner.email);
     if (existing) {
       return [
         {
@@ -127,6 +126,6 @@ export async function confirmSignup(
     owner: { email: pending.email, name: pending.ownerName },
     passwordHash: pending.passwordHash,
   });
-  await tx`update users set email_verified_at = now() where id = ${result.user.id}`;
+  await markEmailVerified(tx, result.user.id);
   return result;
 }

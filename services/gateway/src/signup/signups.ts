@@ -9,6 +9,7 @@ import {
   type TransactionSql,
 } from "@oryn/shared";
 import { addMembership } from "@oryn/shared/control-plane/tables/memberships";
+import { insertUser } from "@oryn/shared/control-plane/tables/users";
 import { sendAfterCommit } from "../accounts/account-mail.ts";
 import { type AuditContext, recordAuditEvent } from "../audit/audit-events.ts";
 import { issueTokens, type TokenSettings, type Tokens, tokensFor } from "../tokens/issue-tokens.ts";
@@ -42,9 +43,12 @@ export async function signUp(
   try {
     // The user first: a taken email is answered `email_taken` whatever the slug, so signing up
     // with someone else's address cannot be used to learn which slugs exist (issue 21).
-    await tx`
-      insert into users (id, email, name, password_hash)
-      values (${userId}, ${input.owner.email}, ${input.owner.name}, ${input.passwordHash})`;
+    await insertUser(tx, {
+      id: userId,
+      email: input.owner.email,
+      name: input.owner.name,
+      passwordHash: input.passwordHash,
+    });
     await tx`insert into tenants (id, slug, name) values (${tenantId}, ${slug}, ${input.company.name})`;
   } catch (error) {
     throw conflictOf(error) ?? error;

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { ApiError, recordEvent, type TransactionSql } from "@oryn/shared";
 import { addMembership, lockMemberships } from "@oryn/shared/control-plane/tables/memberships";
+import { findUserByEmail, insertUserIfAbsent } from "@oryn/shared/control-plane/tables/users";
 import { linkExistingAccount } from "../accounts/link-account.ts";
 import { type AuditContext, recordAuditEvent } from "../audit/audit-events.ts";
 import { assertMemberCapAllows } from "../members/members.ts";
@@ -25,19 +26,18 @@ export async function provisionMember(
 ): Promise<{ userId: string; created: boolean; joined: boolean }> {
   const tenantId = connection.tenantId;
   let created = false;
-  let [user] = await tx<{ id: string; emailVerifiedAt: Date | null }[]>`
-    select id, email_verified_at from users where email = ${person.email}`;
+  let user = await findUserByEmail(tx, person.email);
   if (!user) {
-    [user] = await tx<{ id: string; emailVerifiedAt: Date | null }[]>`
-      insert into users (id, email, name, password_hash, email_verified_at)
-      values (${randomUUID()}, ${person.email}, ${person.name}, null, now())
-      on conflict (email) do nothing returning id, email_verified_at`;
+    user = await insertUserIfAbsent(tx, {
+      id: randomUUID(),
+      email: person.email,
+      name: person.name,
+      passwordHash: null,
+      emailVerified: true,
+    });
     created = user !== undefined;
     // Created a moment ago by a signup or another sign-in: that account is the person's.
-    user ??= (
-      await tx<{ id: string; emailVerifiedAt: Date | null }[]>`
-      select id, email_verified_at from users where email = ${person.email}`
-    )[0];
+    user ??= await findUserByEmail(tx, person.email);
   }
   if (!user) throw new Error("the account vanished while signing in");
   if (!created) {
