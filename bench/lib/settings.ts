@@ -6,6 +6,7 @@
 export const scenarioNames = [
   "ceiling",
   "workspace",
+  "database-floor",
   "gateway",
   "nginx",
   "proxy-floor",
