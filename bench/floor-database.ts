@@ -9,21 +9,11 @@
 import { serve } from "@hono/node-server";
 import { connect } from "@oryn/shared";
 import { Hono } from "hono";
+import { getProject } from "../services/workspace/src/projects/projects.ts";
 
 const sql = connect(process.argv[3] ?? "", { max: 5, idleTimeoutSeconds: 0, fetchTypes: false });
 const app = new Hono();
-app.get("/v1/projects/:id", async (c) => {
-  const [row] = await sql`select * from projects where id = ${c.req.param("id")}`;
-  if (!row) return c.json({ status: 404 }, 404);
-  return c.json({
-    id: row.id,
-    name: row.name,
-    description: row.description,
-    status: row.status,
-    createdAt: row.createdAt.toISOString(),
-    updatedAt: row.updatedAt.toISOString(),
-    version: row.version,
-  });
-});
+// Workspace's own query and row-to-JSON, without anything around them.
+app.get("/v1/projects/:id", async (c) => c.json(await getProject(sql, c.req.param("id"))));
 const server = serve({ fetch: app.fetch, port: Number(process.argv[2]), hostname: "127.0.0.1" });
 process.on("SIGTERM", () => server.close(() => sql.end().then(() => process.exit(0))));
