@@ -261,7 +261,7 @@ run of all of them rewrites it (keeping the hand-written accounts of missed targ
 | BENCH_TENANTS | 1000 | tenants of the many-tenant and fleet scenarios |
 | BENCH_CONCURRENT | 200 | signups at once in the provisioning scenario |
 | BENCH_SECONDS | 10 | each measured load run |
-| BENCH_WARMUP_SECONDS | 2 | the unrecorded run before each |
+| BENCH_WARMUP_SECONDS | 10 | the unrecorded run before each |
 | BENCH_ZIPF_WARMUP_SECONDS | 15 | the unrecorded run before each Zipf run (steady-state targets) |
 | BENCH_CONNECTIONS | 50 | the load generator's connections |
 | BENCH_RATE | unlimited | requests per second the load generator sends in all (a fixed rate makes runs on a busy machine compare) |
