@@ -267,6 +267,7 @@ run of all of them rewrites it (keeping the hand-written accounts of missed targ
 | BENCH_SERVER_CPUS | unpinned | \`taskset -c\` list for our processes, nginx and PostgreSQL (see core placement) |
 | BENCH_LOAD_CPUS | unpinned | \`taskset -c\` list for the load generator |
 | PROVISIONING_CONCURRENCY | 16 | the provisioner's own default |
+| PROVISIONING_SWEEP_SECONDS | 30 | the provisioner's own default (a short period puts a sweep inside the signup burst) |
 
 What the bench makes (its own PostgreSQL server in a temporary folder, Redis keys under its own
 prefix, nginx and its folder, the ceiling server, an extra gateway, the load generators) is

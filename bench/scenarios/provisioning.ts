@@ -46,6 +46,10 @@ export const provisioning: Scenario = {
     const client = signups.map((signup) => signup.activeMs);
     const wallSeconds = (performance.now() - wallStart) / 1000;
     const processesAfter = readProcesses();
+    // Spares the pool made while the burst ran (the provisioner's sweep refills regardless of
+    // claims): each a CREATE DATABASE and a migration competing with the signups for the cores.
+    const [made] = await stack.controlPlane<{ count: number }[]>`
+      select count(*)::int as count from spare_databases where created_at >= ${since}`;
     const server = await serverSide(stack, since);
     const phases = await phasesOf(stack, signups);
     // The provisioner refills the pool it just spent: later scenarios are not measured meanwhile.
@@ -62,6 +66,7 @@ export const provisioning: Scenario = {
       polls: signups.reduce((sum, signup) => sum + signup.polls, 0),
       server: summary(server),
       phases,
+      sparesMadeDuringBurst: made?.count ?? 0,
       tenantsPerSecond: round(settings.concurrent / wallSeconds, 1),
       argon2id,
       wallSeconds: round(wallSeconds, 1),
