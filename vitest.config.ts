@@ -1,4 +1,7 @@
 import { defineConfig } from "vitest/config";
+import { cacheCompiledCode } from "./packages/testing/src/compile-cache.ts";
+
+cacheCompiledCode();
 
 const testFolders = ["services/*/test/**", "packages/*/test/**", "test/**", "bench/test/**"];
 /** The fast tier: pure code, no PostgreSQL, Redis or process; `pnpm test --project unit`. */

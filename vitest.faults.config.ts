@@ -1,4 +1,7 @@
 import { defineConfig } from "vitest/config";
+import { cacheCompiledCode } from "./packages/testing/src/compile-cache.ts";
+
+cacheCompiledCode();
 
 /**
  * `pnpm test:faults`: the fault and fuzz suite (test/faults). It kills and restarts real

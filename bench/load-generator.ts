@@ -8,6 +8,7 @@
 import { text } from "node:stream/consumers";
 import autocannon from "autocannon";
 import type { LoadResult, LoadSpec } from "./lib/load.ts";
+import { zipfPicker } from "./lib/zipf.ts";
 
 const spec = JSON.parse(await text(process.stdin)) as LoadSpec;
 const pick = picker(spec);
@@ -76,22 +77,5 @@ function picker(spec: LoadSpec): () => number {
     let turn = 0;
     return () => turn++ % count;
   }
-  // Cumulative weights 1/k^s, searched by bisection: P(rank k) = k^-s / H(count, s).
-  const cumulative: number[] = [];
-  let total = 0;
-  for (let rank = 1; rank <= count; rank++) {
-    total += 1 / rank ** (spec.zipfS ?? 1);
-    cumulative.push(total);
-  }
-  return () => {
-    const x = Math.random() * total;
-    let low = 0;
-    let high = count - 1;
-    while (low < high) {
-      const middle = (low + high) >> 1;
-      if ((cumulative[middle] ?? total) < x) low = middle + 1;
-      else high = middle;
-    }
-    return low;
-  };
+  return zipfPicker(count, spec.zipfS ?? 1);
 }

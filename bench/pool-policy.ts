@@ -9,6 +9,8 @@
  */
 import type { Sql } from "@oryn/shared";
 import { createTenantPools } from "../services/workspace/src/tenants/tenant-pools.ts";
+import { zipfPicker } from "./lib/zipf.ts";
+import { perfectCacheBound } from "./lib/zipf-bound.ts";
 
 const setting = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const tenants = setting("POOL_SIM_TENANTS", 1000);
@@ -17,28 +19,9 @@ const clients = setting("POOL_SIM_CLIENTS", 50);
 const warmupMs = setting("POOL_SIM_WARMUP_SECONDS", 5) * 1000;
 const measuredMs = setting("POOL_SIM_SECONDS", 20) * 1000;
 
-const harmonic = (n: number) => {
-  let sum = 0;
-  for (let k = 1; k <= n; k++) sum += 1 / k;
-  return sum;
-};
-const cumulative: number[] = [];
-for (let rank = 1, sum = 0; rank <= tenants; rank++) {
-  sum += 1 / rank;
-  cumulative.push(sum / harmonic(tenants));
-}
-/** A tenant by Zipf rank, by bisection of the cumulative distribution. */
-function pickTenant(): string {
-  const u = Math.random();
-  let low = 0;
-  let high = tenants - 1;
-  while (low < high) {
-    const middle = (low + high) >> 1;
-    if ((cumulative[middle] as number) < u) low = middle + 1;
-    else high = middle;
-  }
-  return `tenant-${low}`;
-}
+const pickRank = zipfPicker(tenants);
+/** A tenant by Zipf rank. */
+const pickTenant = () => `tenant-${pickRank()}`;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 let opened = 0;
@@ -96,7 +79,7 @@ await Promise.all(
 );
 await pools.closeAll();
 const perAnswer = (opened - openedAtStart) / answers;
-const bound = 1 - harmonic(budget) / harmonic(tenants);
+const bound = perfectCacheBound(budget, tenants);
 console.log(
   JSON.stringify({
     tenants,

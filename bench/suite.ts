@@ -18,6 +18,7 @@ import { sparesReady, spareTarget } from "./lib/spares.ts";
 import { round } from "./lib/stats.ts";
 import { extraFigures, extraFiguresMarkdown, targetRows, targetsMarkdown } from "./lib/targets.ts";
 import { ceiling } from "./scenarios/ceiling.ts";
+import { databaseFloor } from "./scenarios/database-floor.ts";
 import { fleet } from "./scenarios/fleet.ts";
 import { throughGateway } from "./scenarios/gateway.ts";
 import { manyTenants } from "./scenarios/many-tenants.ts";
@@ -34,6 +35,7 @@ import { workspaceDirect } from "./scenarios/workspace.ts";
 const scenarios: Scenario[] = [
   ceiling,
   workspaceDirect,
+  databaseFloor,
   throughGateway,
   throughNginx,
   proxyFloor,
@@ -83,9 +85,13 @@ const starting = startBenchStack({
     TENANT_SPARE_DATABASES: String(spareTarget(settings.concurrent)),
     // BENCH_CPU_PROF=<dir>: every service writes a V8 CPU profile there when it stops (open it in
     // Chrome DevTools or speedscope for a flame graph). Profiling slows them: not for figures.
+    // BENCH_NODE_OPTIONS: the services' NODE_OPTIONS otherwise, e.g. --perf-basic-prof, so that
+    // `perf record` (which also sees the kernel and V8's compiler and GC threads) names JS frames.
     ...(process.env.BENCH_CPU_PROF
       ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_CPU_PROF}` }
-      : {}),
+      : process.env.BENCH_NODE_OPTIONS
+        ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS }
+        : {}),
   },
   overrides: { workspace: { TENANT_CONNECTIONS_MAX: String(settings.connectionBudget) } },
 });

@@ -4,46 +4,31 @@
  * one database and one role, and the reconciler finds no orphan. Tenant databases go to a
  * PostgreSQL server of this test's own, so "no orphan" speaks of this test's objects only.
  */
-import { connect, type Sql, tenantDatabaseName } from "@oryn/shared";
+import { type Sql, tenantDatabaseName } from "@oryn/shared";
 import { runCli } from "@oryn/testing/cli";
-import { serviceEnv, testRun } from "@oryn/testing/context";
+import { testRun } from "@oryn/testing/context";
 import { jsonCaller } from "@oryn/testing/http";
-import { isolatedRun } from "@oryn/testing/isolated-run";
-import { startThrowawayPostgres, type ThrowawayPostgres } from "@oryn/testing/postgres-server";
+import { ownTenantServer } from "@oryn/testing/own-tenant-server";
 import { type Oryn, startOryn } from "@oryn/testing/processes";
 import { countTenantObjects } from "@oryn/testing/tenants";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const run = testRun();
-let server: ThrowawayPostgres;
-let controlPlane: Awaited<ReturnType<typeof isolatedRun>>;
+let own: Awaited<ReturnType<typeof ownTenantServer>>;
 let oryn: Oryn;
 let cp: Sql;
 let admin: Sql;
 let env: Record<string, string>;
 
 beforeAll(async () => {
-  [server, controlPlane] = await Promise.all([
-    startThrowawayPostgres({ label: "signups" }),
-    isolatedRun("signups"),
-  ]);
-  env = {
-    ...serviceEnv(controlPlane),
-    DATABASE_URL: controlPlane.controlPlaneUrl,
-    REDIS_PREFIX: `${run.redisPrefix}-signups`,
-    TENANT_DATABASE_URL: server.url,
-    TENANT_DATABASE_SERVER: `postgres://127.0.0.1:${server.port}`,
-  };
+  own = await ownTenantServer("signups");
+  ({ cp, admin, env } = own);
   oryn = await startOryn(env);
-  cp = connect(controlPlane.controlPlaneUrl, { max: 2 });
-  admin = connect(server.url, { max: 2 });
 }, 90_000);
 
 afterAll(async () => {
   await oryn?.stop();
-  await Promise.all([cp?.end(), admin?.end()]);
-  await server?.remove();
-  await controlPlane?.drop();
+  await own?.close();
 });
 
 describe("a hundred concurrent signups", () => {

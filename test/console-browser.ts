@@ -1,7 +1,13 @@
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import {
+  type Browser,
+  type BrowserContext,
+  type BrowserContextOptions,
+  chromium,
+  type Page,
+} from "playwright-core";
 import { expect } from "vitest";
 
 /**
@@ -57,6 +63,34 @@ export async function watchedPage(
       problems.push(`failed: ${request.url()} (${reason})`);
   });
   return page;
+}
+
+/** A file's main window on the console: Chromium launched, a 1200×900 context, a watched page. */
+export async function consoleWindow(
+  problems: string[],
+  allowFailed?: (url: string) => boolean,
+): Promise<{ browser: Browser; context: BrowserContext; page: Page }> {
+  const browser = await launchChromium();
+  const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+  return { browser, context, page: await watchedPage(context, problems, allowFailed) };
+}
+
+/**
+ * `use` given a watched page in another browser (a context of its own: its own cookies, none of
+ * the main window's), closed afterwards whatever happens.
+ */
+export async function inAnotherBrowser(
+  browser: Browser,
+  problems: string[],
+  use: (tab: Page, context: BrowserContext) => Promise<void>,
+  options: BrowserContextOptions = {},
+): Promise<void> {
+  const context = await browser.newContext(options);
+  try {
+    await use(await watchedPage(context, problems), context);
+  } finally {
+    await context.close();
+  }
 }
 
 /** A screenshot under test-results/console/, and no serious or critical axe-core violation. */

@@ -3,17 +3,17 @@ import { serviceEnv, testRun } from "@oryn/testing/context";
 import { type Oryn, startOryn } from "@oryn/testing/processes";
 import { type SmtpReceiver, startSmtpReceiver } from "@oryn/testing/smtp-receiver";
 import { Secret, TOTP } from "otpauth";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildConsole } from "../scripts/build-console.ts";
 import {
+  consoleWindow,
   expectHeading,
+  inAnotherBrowser,
   keepPage,
-  launchChromium,
   mailedLink,
   patiently,
   submitSignIn,
-  watchedPage,
 } from "./console-browser.ts";
 
 /**
@@ -26,7 +26,6 @@ describe("console flows", () => {
   let oryn: Oryn;
   let smtp: SmtpReceiver;
   let browser: Browser;
-  let context: BrowserContext;
   let page: Page;
   const problems: string[] = [];
   const id = Date.now().toString(36);
@@ -50,9 +49,7 @@ describe("console flows", () => {
       { gateway: { SIGNUP_CONFIRMATION: "email" }, mailer: { SMTP_URL: smtp.url } },
       { mailer: true },
     );
-    browser = await launchChromium();
-    context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
-    page = await watchedPage(context, problems);
+    ({ browser, page } = await consoleWindow(problems));
   }, 120_000);
 
   afterAll(async () => {
@@ -163,47 +160,46 @@ describe("console flows", () => {
     expect(recoveryCodes.length).toBeGreaterThan(0);
 
     // A second browser, told apart in the sessions list by its user agent.
-    const second = await browser.newContext({ userAgent: "Second browser" });
-    try {
-      const tab = await watchedPage(second, problems);
-      await tab.goto(url("/sign-in"));
-      await expectHeading(tab, "Sign in");
-      await submitSignIn(tab, owner);
-      await expectHeading(tab, "Two-factor sign-in");
-      await keep("sign-in-code", tab);
-      await tab.getByLabel("Code").fill("000000");
-      await tab.getByRole("button", { name: "Continue" }).click();
-      await tab.getByRole("alert").getByText("The code is wrong, used or expired").waitFor();
-      await keep("sign-in-code-wrong", tab);
-      // The refused code left the challenge open: the right one completes it.
-      await tab.getByLabel("Code").fill(nextCode());
-      await tab.getByRole("button", { name: "Continue" }).click();
-      await expectHeading(tab, "Overview");
+    await inAnotherBrowser(
+      browser,
+      problems,
+      async (tab) => {
+        await tab.goto(url("/sign-in"));
+        await expectHeading(tab, "Sign in");
+        await submitSignIn(tab, owner);
+        await expectHeading(tab, "Two-factor sign-in");
+        await keep("sign-in-code", tab);
+        await tab.getByLabel("Code").fill("000000");
+        await tab.getByRole("button", { name: "Continue" }).click();
+        await tab.getByRole("alert").getByText("The code is wrong, used or expired").waitFor();
+        await keep("sign-in-code-wrong", tab);
+        // The refused code left the challenge open: the right one completes it.
+        await tab.getByLabel("Code").fill(nextCode());
+        await tab.getByRole("button", { name: "Continue" }).click();
+        await expectHeading(tab, "Overview");
 
-      // The first browser sees both sessions and ends the second one.
-      await page.reload();
-      await expectHeading(page, "Sign-in and security");
-      const sessions = page.getByRole("table", { name: "Your sessions" });
-      await sessions.getByText("(this one)").waitFor();
-      const theirs = sessions.getByRole("row").filter({ hasText: "Second browser" });
-      await theirs.waitFor();
-      await keep("account-sessions");
-      await theirs.getByRole("button").click();
-      await expect.poll(() => theirs.count(), patiently).toBe(0);
+        // The first browser sees both sessions and ends the second one.
+        await page.reload();
+        await expectHeading(page, "Sign-in and security");
+        const sessions = page.getByRole("table", { name: "Your sessions" });
+        await sessions.getByText("(this one)").waitFor();
+        const theirs = sessions.getByRole("row").filter({ hasText: "Second browser" });
+        await theirs.waitFor();
+        await keep("account-sessions");
+        await theirs.getByRole("button").click();
+        await expect.poll(() => theirs.count(), patiently).toBe(0);
 
-      // The second browser's cookie is spent: its next reload asks to sign in.
-      await tab.reload();
-      await tab.waitForURL(/\/sign-in\?next=/);
-      await expectHeading(tab, "Sign in");
-    } finally {
-      await second.close();
-    }
+        // The second browser's cookie is spent: its next reload asks to sign in.
+        await tab.reload();
+        await tab.waitForURL(/\/sign-in\?next=/);
+        await expectHeading(tab, "Sign in");
+      },
+      { userAgent: "Second browser" },
+    );
   }, 90_000);
 
   it("signs in with a recovery code", async () => {
-    const third = await browser.newContext();
-    try {
-      const tab = await watchedPage(third, problems);
+    await inAnotherBrowser(browser, problems, async (tab) => {
       await tab.goto(url("/sign-in"));
       await submitSignIn(tab, owner);
       await expectHeading(tab, "Two-factor sign-in");
@@ -211,9 +207,7 @@ describe("console flows", () => {
       await tab.getByRole("button", { name: "Continue" }).click();
       await expectHeading(tab, "Overview");
       await keep("overview-after-recovery-code", tab);
-    } finally {
-      await third.close();
-    }
+    });
     expect(problems).toEqual([]);
   }, 60_000);
 });

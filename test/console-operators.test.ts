@@ -3,7 +3,7 @@ import { type OperatorStack, operatorStack } from "@oryn/testing/operator-stack"
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildConsole } from "../scripts/build-console.ts";
-import { keepPage, launchChromium, patiently } from "./console-browser.ts";
+import { consoleWindow, keepPage, patiently } from "./console-browser.ts";
 
 /**
  * The console's operator area in a real browser against the real stack: a tenant whose
@@ -28,19 +28,8 @@ describe("console: the operators' area", () => {
     await stack.bringFlakyUp();
     const migrated = await runCli(["migrate", "--json"], stack.oryn.env.provisioner);
     expect(migrated.code, migrated.stderr).toBe(0);
-    browser = await launchChromium();
-    const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
-    page = await context.newPage();
-    page.on("console", (message) => {
-      const text = message.text();
-      // The wrong token's 401 is the sign-in page's own answer.
-      if (message.type() === "error" && !text.startsWith("Failed to load resource: the server"))
-        problems.push(text);
-    });
-    page.on("requestfailed", (request) => {
-      if (request.failure()?.errorText !== "net::ERR_ABORTED")
-        problems.push(`failed: ${request.url()} (${request.failure()?.errorText})`);
-    });
+    // The wrong token's 401 is the sign-in page's own answer, which watchedPage lets pass.
+    ({ browser, page } = await consoleWindow(problems));
   }, 180_000);
 
   afterAll(async () => {

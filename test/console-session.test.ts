@@ -7,10 +7,12 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildConsole } from "../scripts/build-console.ts";
 import {
+  consoleWindow,
   expectHeading,
+  inAnotherBrowser,
   keepPage,
-  launchChromium,
   patiently,
+  submitSignIn,
   watchedPage,
 } from "./console-browser.ts";
 
@@ -55,9 +57,7 @@ describe("console sessions", () => {
       { mailer: true },
     );
     elsewhere = await attackerSite(() => `${oryn.gatewayUrl}/v1/auth/refresh`);
-    browser = await launchChromium();
-    context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
-    page = await watchedPage(context, problems);
+    ({ browser, context, page } = await consoleWindow(problems));
   }, 120_000);
 
   afterAll(async () => {
@@ -226,15 +226,18 @@ describe("console sessions", () => {
       await laptop.clock.install();
       const tab = await watchedPage(laptop, problems);
       await tab.goto(url("/sign-in"));
-      await tab.getByLabel("Email").fill(owner.email);
-      await tab.getByLabel("Password").fill(owner.password);
-      await tab.getByRole("button", { name: "Sign in" }).click();
+      await submitSignIn(tab, owner);
       await expectHeading(tab, "Overview");
       // The lid closes: the page's timers stop (its refresh among them) while time goes on.
       await pauseSoon(tab);
       await new Promise((resolve) => setTimeout(resolve, (accessTtlSeconds + 2) * 1000));
       // The lid opens on a click: the API refuses the expired token (401), the page gets a new
       // one with the cookie and asks again, so the list shows rather than a sign-in.
+      const answers: string[] = [];
+      tab.on("response", (answer) => {
+        const path = new URL(answer.url()).pathname;
+        if (path.startsWith("/v1/")) answers.push(`${answer.status()} ${path}`);
+      });
       await tab
         .getByRole("navigation", { name: "Main" })
         .getByRole("link", { name: "Projects" })
@@ -243,20 +246,25 @@ describe("console sessions", () => {
       await tab.getByText("No projects yet.").waitFor();
       expect(tab.url()).not.toContain("/sign-in");
       expect(await tab.getByRole("alert").count()).toBe(0);
+      // What happened in between: a refusal of the expired token, then a refresh with the
+      // cookie, then the list asked again and answered.
+      const refused = answers.indexOf("401 /v1/projects");
+      const refreshed = answers.indexOf("200 /v1/auth/refresh");
+      expect(refused, answers.join(", ")).toBeGreaterThanOrEqual(0);
+      expect(refreshed, answers.join(", ")).toBeGreaterThan(refused);
+      expect(answers.lastIndexOf("200 /v1/projects"), answers.join(", ")).toBeGreaterThan(
+        refreshed,
+      );
     } finally {
       await laptop.close();
     }
   }, 60_000);
 
   it("keeps the Secure cookie over http://localhost as well", async () => {
-    const local = await browser.newContext();
-    try {
-      const tab = await watchedPage(local, problems);
+    await inAnotherBrowser(browser, problems, async (tab, local) => {
       const at = url("/sign-in").replace("127.0.0.1", "localhost");
       await tab.goto(at);
-      await tab.getByLabel("Email").fill(owner.email);
-      await tab.getByLabel("Password").fill(owner.password);
-      await tab.getByRole("button", { name: "Sign in" }).click();
+      await submitSignIn(tab, owner);
       await expectHeading(tab, "Overview");
       const cookies = await local.cookies(at.replace("/sign-in", "/v1/auth/refresh"));
       expect(cookies.find((cookie) => cookie.name === cookieName)).toMatchObject({
@@ -266,9 +274,7 @@ describe("console sessions", () => {
       });
       await tab.reload();
       await expectHeading(tab, "Overview");
-    } finally {
-      await local.close();
-    }
+    });
   }, 60_000);
 
   it("signs out: the cookie is gone and a reload asks to sign in", async () => {

@@ -13,9 +13,9 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildConsole } from "../scripts/build-console.ts";
 import {
+  consoleWindow,
   expectHeading as expectHeadingOn,
   keepPage,
-  launchChromium,
   mailedLink as mailedLinkOn,
   patiently,
   submitSignIn,
@@ -33,7 +33,6 @@ describe("console", () => {
   /** The real SMTP side: the mailer delivers here, and the links are read from what arrives. */
   let smtp: SmtpReceiver;
   let browser: Browser;
-  let context: BrowserContext;
   let page: Page;
   /** Console errors and refused requests: a CSP that blocked part of the app shows up here. */
   const problems: string[] = [];
@@ -64,9 +63,7 @@ describe("console", () => {
       { billing: stripe.env(), mailer: { SMTP_URL: smtp.url } },
       { mailer: true },
     );
-    browser = await launchChromium();
-    context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
-    page = await watched(context);
+    ({ browser, page } = await consoleWindow(problems, stripePages));
   }, 120_000);
 
   afterAll(async () => {
@@ -78,8 +75,8 @@ describe("console", () => {
   });
 
   // Stripe's pages are stubbed (see the billing test): requests to them may fail.
-  const watched = (of: BrowserContext) =>
-    watchedPage(of, problems, (requestUrl) => requestUrl.includes("stripe.test"));
+  const stripePages = (requestUrl: string) => requestUrl.includes("stripe.test");
+  const watched = (of: BrowserContext) => watchedPage(of, problems, stripePages);
   const keep = (name: string, on: Page = page) => keepPage(on, name);
 
   const url = (path: string) => `${oryn.gatewayUrl}${path}`;

@@ -4,8 +4,8 @@ import { jsonCaller } from "@oryn/testing/http";
 import { joinTenant } from "@oryn/testing/populated-tenant";
 import { type Oryn, startOryn } from "@oryn/testing/processes";
 import { verifyQueuedEmail } from "@oryn/testing/queued-mail";
+import { codeAt, enrolTotp } from "@oryn/testing/totp";
 import { signUpAndWait, testPassword } from "@oryn/testing/wait";
-import { Secret, TOTP } from "otpauth";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 /**
@@ -35,20 +35,7 @@ describe("MFA and sessions through the gateway", () => {
     await admin.end();
   });
 
-  const codeAt = (secret: string, steps: number, now: number) =>
-    TOTP.generate({ secret: Secret.fromBase32(secret), timestamp: now + steps * 30_000 });
-
-  async function enrol(token: string): Promise<{ secret: string; now: number }> {
-    const started = await call("POST", "/v1/me/mfa/totp", { token });
-    expect(started.status).toBe(201);
-    const now = Date.now();
-    const confirmed = await call("POST", "/v1/me/mfa/totp/confirm", {
-      token,
-      body: { code: codeAt(started.json.secret, 0, now) },
-    });
-    expect(confirmed.status).toBe(200);
-    return { secret: started.json.secret, now };
-  }
+  const enrol = (token: string) => enrolTotp(call, token);
 
   it("refuses forwarded routes to a member without MFA once the tenant requires it, until they enrol; ends sessions on every route", async () => {
     const owner = await signUpAndWait(call, { intervalMs: 50, timeoutMs: 30_000 });

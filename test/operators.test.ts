@@ -151,6 +151,9 @@ describe("the operator API", () => {
         `oryn_${"x".repeat(43)}`,
         `${healthy.token} and more`,
         `${healthy.token}!`,
+        // b64token punctuation around a tenant's token is a well-formed bearer token.
+        `${healthy.token}.`,
+        `+${healthy.token}`,
       ]) {
         const refused = await stack.call(method, path, { token: stale });
         expect(refused.status, `${method} ${path} with a stale tenant credential`).toBe(401);

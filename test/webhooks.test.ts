@@ -4,13 +4,13 @@
  * verifies with the `standardwebhooks` package; GET /v1/events pulls the same payloads.
  */
 
-import { serviceEnv } from "@oryn/testing/context";
 import { jsonCaller } from "@oryn/testing/http";
 import { isolatedRun } from "@oryn/testing/isolated-run";
 import { joinTenant } from "@oryn/testing/populated-tenant";
-import { type Oryn, startOryn } from "@oryn/testing/processes";
+import type { Oryn } from "@oryn/testing/processes";
 import { verifyQueuedEmail } from "@oryn/testing/queued-mail";
 import { signUpAndWait } from "@oryn/testing/wait";
+import { startWebhooksStack } from "@oryn/testing/webhooks-stack";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startReceiver } from "../services/webhooks/test/receiver.ts";
 
@@ -24,17 +24,7 @@ const receiver = await startReceiver();
 const call = jsonCaller((path, init) => fetch(`${oryn.gatewayUrl}${path}`, init));
 
 beforeAll(async () => {
-  oryn = await startOryn(
-    {
-      ...serviceEnv(run),
-      WEBHOOKS_ALLOW_PRIVATE_TARGETS: "true",
-      WEBHOOKS_POLL_MS: "50",
-      WEBHOOKS_RETRY_FIRST_DELAY_MS: "200",
-      WEBHOOKS_RETRY_MAX_DELAY_MS: "1000",
-    },
-    {},
-    { webhooks: true },
-  );
+  oryn = await startWebhooksStack(run);
 });
 afterAll(async () => {
   await oryn?.stop();

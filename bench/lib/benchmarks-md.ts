@@ -23,6 +23,7 @@ type Report = {
 const throughputRows: [string, string][] = [
   ["ceiling", "1. bare @hono/node-server JSON endpoint"],
   ["workspace", "2. workspace direct"],
+  ["database-floor", "2b. a bare hono + postgres.js endpoint"],
   ["gateway", "3. through the gateway"],
   ["nginx", "4. through nginx in front of workspace"],
   ["proxy-floor", "4b. through a bare node:http + undici proxy"],
@@ -143,6 +144,10 @@ for ${report.settings.seconds} s after an unrecorded ${report.settings.warmupSec
 1. \`ceiling\`: \`GET /\` on a bare @hono/node-server JSON endpoint (\`bench/ceiling-server.ts\`).
 2. \`workspace\`: \`GET /v1/projects/{id}\` straight to workspace with a valid token (workspace
    verifies it against the gateway's JWKS).
+   \`database-floor\`: the same answered by the floor of a Node service reading a row, a bare
+   @hono/node-server endpoint running the same query through postgres.js on the tenant's
+   database (\`bench/floor-database.ts\`): no token check, tenant gate, connection budget, logs or
+   metrics.
 3. \`gateway\`: the same through the gateway (token check, rate limit allowing, proxy).
 4. \`nginx\`: the same through nginx as a plain reverse proxy in front of workspace (below).
    \`proxy-floor\`: the same through the floor of a Node proxy hop, a bare node:http server
@@ -242,7 +247,7 @@ pnpm bench --only gateway,nginx             # some scenarios (or BENCH_ONLY=gate
 BENCH_TENANTS=100 BENCH_CONCURRENT=50 BENCH_SECONDS=5 pnpm bench   # smaller and quicker
 \`\`\`
 
-Scenarios: \`ceiling\`, \`workspace\`, \`gateway\`, \`nginx\`, \`proxy-floor\`, \`rejected\`, \`provisioning\`,
+Scenarios: \`ceiling\`, \`workspace\`, \`database-floor\`, \`gateway\`, \`nginx\`, \`proxy-floor\`, \`rejected\`, \`provisioning\`,
 \`many-tenants\`, \`many-tenants-fit\`, \`replicas\`, \`webhooks\`, \`fleet\` (run in that order; \`--only\` runs them
 in the order it names them, each from a quiet stack, except \`fleet\`, always last: it moves the
 template past the real migration history). \`pnpm bench:workspace\` and \`pnpm bench:fleet\` are
@@ -256,7 +261,7 @@ run of all of them rewrites it (keeping the hand-written accounts of missed targ
 | BENCH_TENANTS | 1000 | tenants of the many-tenant and fleet scenarios |
 | BENCH_CONCURRENT | 200 | signups at once in the provisioning scenario |
 | BENCH_SECONDS | 10 | each measured load run |
-| BENCH_WARMUP_SECONDS | 2 | the unrecorded run before each |
+| BENCH_WARMUP_SECONDS | 10 | the unrecorded run before each |
 | BENCH_ZIPF_WARMUP_SECONDS | 15 | the unrecorded run before each Zipf run (steady-state targets) |
 | BENCH_CONNECTIONS | 50 | the load generator's connections |
 | BENCH_RATE | unlimited | requests per second the load generator sends in all (a fixed rate makes runs on a busy machine compare) |
@@ -266,6 +271,8 @@ run of all of them rewrites it (keeping the hand-written accounts of missed targ
 | BENCH_POLL_MS | 100 | how often each waiting signup asks \`GET /v1/tenant\` |
 | BENCH_SERVER_CPUS | unpinned | \`taskset -c\` list for our processes, nginx and PostgreSQL (see core placement) |
 | BENCH_LOAD_CPUS | unpinned | \`taskset -c\` list for the load generator |
+| BENCH_CPU_PROF | unset | a folder: every service writes a V8 CPU profile there when it stops (slows them: not for figures) |
+| BENCH_NODE_OPTIONS | unset | NODE_OPTIONS for every service, e.g. \`--perf-basic-prof\` so that \`perf record\` names JavaScript functions |
 | PROVISIONING_CONCURRENCY | 16 | the provisioner's own default |
 | PROVISIONING_SWEEP_SECONDS | 30 | the provisioner's own default (a short period puts a sweep inside the signup burst) |
 
@@ -344,7 +351,11 @@ const targetLoads: Record<string, string[]> = {
     "4. through nginx in front of workspace",
     "4b. through a bare node:http + undici proxy",
   ],
-  "workspace-cpu": ["1. bare @hono/node-server JSON endpoint", "2. workspace direct"],
+  "workspace-cpu": [
+    "1. bare @hono/node-server JSON endpoint",
+    "2. workspace direct",
+    "2b. a bare hono + postgres.js endpoint",
+  ],
   "gateway-throughput": ["2. workspace direct", "3. through the gateway"],
   "many-tenants-sessions": [
     "7. many tenants, budget 100, Zipf",

@@ -6,6 +6,7 @@
 export const scenarioNames = [
   "ceiling",
   "workspace",
+  "database-floor",
   "gateway",
   "nginx",
   "proxy-floor",
@@ -80,7 +81,12 @@ export function readSettings(argv: string[], env: NodeJS.ProcessEnv): Settings {
     tenants: count(env, "BENCH_TENANTS", 1000),
     concurrent: count(env, "BENCH_CONCURRENT", 200),
     seconds: count(env, "BENCH_SECONDS", 10),
-    warmupSeconds: count(env, "BENCH_WARMUP_SECONDS", 2),
+    // 10 s, not 2: after 2 s V8 was still compiling the services' hot code in the measured
+    // run (its compiler and GC threads 19 % of workspace's CPU, against 7 % after 10 s), which
+    // nginx and the bare endpoint, with nothing to compile, did not pay; alternating pairs at
+    // 500 answers/s gave workspace 228 against 297 µs per answer and nginx 50 against 54
+    // (docs/benchmarks.md, the workspace-cpu account).
+    warmupSeconds: count(env, "BENCH_WARMUP_SECONDS", 10),
     zipfWarmupSeconds: count(env, "BENCH_ZIPF_WARMUP_SECONDS", 15),
     connections: count(env, "BENCH_CONNECTIONS", 50),
     connectionBudget: count(env, "BENCH_CONNECTION_BUDGET", 100),

@@ -28,6 +28,8 @@ export function stackProcessGroups(stack: BenchStack): ProcessGroups {
     nginx: (command) => command.startsWith("nginx: master process"),
     ceiling: (command) => command.includes(join(repositoryRoot, "bench", "ceiling-server.ts")),
     "proxy floor": (command) => command.includes(join(repositoryRoot, "bench", "floor-proxy.ts")),
+    "database floor": (command) =>
+      command.includes(join(repositoryRoot, "bench", "floor-database.ts")),
   };
 }
 

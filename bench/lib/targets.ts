@@ -229,6 +229,10 @@ export function extraFigures(results: Results): ExtraFigure[] {
     "gateway CPU per proxied answer ÷ bare node:http + undici proxy's (the Node floor)",
     ratio(cpu(results.gateway, "gateway"), cpu(results["proxy-floor"], "proxy floor")),
   );
+  add(
+    "workspace CPU per answer ÷ bare hono + postgres.js endpoint's (the database floor)",
+    ratio(cpu(results.workspace, "workspace"), cpu(results["database-floor"], "database floor")),
+  );
   add("gateway path ÷ nginx path (throughput)", ratio(ok("gateway"), ok("nginx")));
   add("gateway path ÷ bare hono endpoint (throughput)", ratio(ok("gateway"), ok("ceiling")));
   const many = results["many-tenants"];

@@ -1,7 +1,4 @@
-import { spawn } from "node:child_process";
-import { join } from "node:path";
-import { freePort, placed } from "@oryn/testing/processes";
-import { stopChild, untilAnswering } from "../lib/children.ts";
+import { startBenchServer } from "../lib/own-services.ts";
 import { measureLoad, type Scenario } from "../lib/scenario.ts";
 
 /** 1. The ceiling: a bare @hono/node-server JSON endpoint on the servers' cores. */
@@ -9,18 +6,9 @@ export const ceiling: Scenario = {
   name: "ceiling",
   title: "bare @hono/node-server JSON endpoint",
   async run(context) {
-    const port = await freePort();
-    const { command, args } = placed(
-      process.execPath,
-      [join(import.meta.dirname, "..", "ceiling-server.ts"), String(port)],
-      { cpus: context.settings.serverCpus },
-    );
-    const child = spawn(command, args, { stdio: ["ignore", "inherit", "inherit"] });
-    context.stack.defer(() => stopChild(child));
-    const url = `http://127.0.0.1:${port}`;
-    await untilAnswering(url, child);
-    const load = await measureLoad(context, url, [{ path: "/" }]);
-    await stopChild(child);
+    const server = await startBenchServer(context, "ceiling-server.ts");
+    const load = await measureLoad(context, server.url, [{ path: "/" }]);
+    await server.stop();
     return { path: "GET /", load };
   },
 };

@@ -1,4 +1,5 @@
-import { freePort, type RunningService, startService } from "@oryn/testing/processes";
+import type { RunningService } from "@oryn/testing/processes";
+import { startOwnService } from "../lib/own-services.ts";
 import type { Scenario } from "../lib/scenario.ts";
 import { measureLoad } from "../lib/scenario.ts";
 import { withSessionCounts } from "../lib/tenant-sessions.ts";
@@ -19,35 +20,18 @@ export const manyTenantsFit: Scenario = {
     const { stack, settings } = context;
     const all = await context.tenants(settings.tenants);
     const budget = fitBudget(all.length);
-    const placement = { ...stack.placement, healthTimeoutMs: 90_000 };
     const started: RunningService[] = [];
     const stop = () => Promise.all(started.splice(0).map((service) => service.stop()));
-    stack.defer(stop);
     try {
-      const workspace = await startService(
-        "workspace",
-        await freePort(),
-        {
-          ...stack.oryn.env.workspace,
-          TENANT_POOL_MAX: String(poolMax),
-          TENANT_CONNECTIONS_MAX: String(budget),
-          TENANT_POOLS_MAX: String(all.length),
-          // Longer than the whole scenario: a pool the warm-up opened is there when measured.
-          TENANT_POOL_IDLE_MS: String(3_600_000),
-        },
-        placement,
-      );
+      const workspace = await startOwnService(stack, "workspace", {
+        TENANT_POOL_MAX: String(poolMax),
+        TENANT_CONNECTIONS_MAX: String(budget),
+        TENANT_POOLS_MAX: String(all.length),
+        // Longer than the whole scenario: a pool the warm-up opened is there when measured.
+        TENANT_POOL_IDLE_MS: String(3_600_000),
+      });
       started.push(workspace);
-      const gateway = await startService(
-        "gateway",
-        await freePort(),
-        {
-          ...stack.oryn.env.gateway,
-          OPS_PORT: String(await freePort()),
-          WORKSPACE_URL: workspace.url,
-        },
-        placement,
-      );
+      const gateway = await startOwnService(stack, "gateway", { WORKSPACE_URL: workspace.url });
       started.push(gateway);
       await warmUp(
         gateway.url,

@@ -1,7 +1,4 @@
-import { spawn } from "node:child_process";
-import { join } from "node:path";
-import { freePort, placed } from "@oryn/testing/processes";
-import { stopChild, untilAnswering } from "../lib/children.ts";
+import { startBenchServer } from "../lib/own-services.ts";
 import { measureLoad, type Scenario } from "../lib/scenario.ts";
 
 /**
@@ -15,24 +12,13 @@ export const proxyFloor: Scenario = {
   async run(context) {
     const [tenant] = await context.tenants(1);
     if (!tenant) throw new Error("no tenant");
-    const port = await freePort();
-    const { command, args } = placed(
-      process.execPath,
-      [
-        join(import.meta.dirname, "..", "floor-proxy.ts"),
-        String(port),
-        context.stack.oryn.services.workspace.url,
-      ],
-      { cpus: context.settings.serverCpus },
-    );
-    const child = spawn(command, args, { stdio: ["ignore", "inherit", "inherit"] });
-    context.stack.defer(() => stopChild(child));
-    const url = `http://127.0.0.1:${port}`;
-    await untilAnswering(url, child);
-    const load = await measureLoad(context, url, [
+    const proxy = await startBenchServer(context, "floor-proxy.ts", [
+      context.stack.oryn.services.workspace.url,
+    ]);
+    const load = await measureLoad(context, proxy.url, [
       { path: tenant.projectPath, token: tenant.token },
     ]);
-    await stopChild(child);
+    await proxy.stop();
     return { path: "GET /v1/projects/{id}", load };
   },
 };

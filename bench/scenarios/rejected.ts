@@ -1,4 +1,4 @@
-import { freePort, startService } from "@oryn/testing/processes";
+import { startOwnService } from "../lib/own-services.ts";
 import { measureLoad, type Scenario } from "../lib/scenario.ts";
 
 /**
@@ -13,19 +13,11 @@ export const rejectedTraffic: Scenario = {
     const { stack } = context;
     const [, tenant] = await context.tenants(2);
     if (!tenant) throw new Error("no tenant");
-    const gateway = await startService(
-      "gateway",
-      await freePort(),
-      {
-        ...stack.oryn.env.gateway,
-        OPS_PORT: String(await freePort()),
-        // Empty is unset: each tenant gets its plan's rates.
-        RATE_LIMIT_TENANT_PER_MINUTE: "",
-        RATE_LIMIT_TENANT_PER_SECOND: "",
-      },
-      { ...stack.placement, healthTimeoutMs: 90_000 },
-    );
-    stack.defer(() => gateway.stop().then(() => {}));
+    const gateway = await startOwnService(stack, "gateway", {
+      // Empty is unset: each tenant gets its plan's rates.
+      RATE_LIMIT_TENANT_PER_MINUTE: "",
+      RATE_LIMIT_TENANT_PER_SECOND: "",
+    });
     const load = await measureLoad(context, gateway.url, [
       { path: tenant.projectPath, token: tenant.token },
     ]);

@@ -1,4 +1,5 @@
-import { freePort, type RunningService, startService } from "@oryn/testing/processes";
+import type { RunningService } from "@oryn/testing/processes";
+import { startOwnService } from "../lib/own-services.ts";
 import { measureLoad, type Scenario } from "../lib/scenario.ts";
 import { round } from "../lib/stats.ts";
 import { withSessionCounts } from "../lib/tenant-sessions.ts";
@@ -18,32 +19,19 @@ export const replicas: Scenario = {
   async run(context) {
     const { stack, settings } = context;
     const all = await context.tenants(settings.tenants);
-    const placement = { ...stack.placement, healthTimeoutMs: 90_000 };
     const started: RunningService[] = [];
-    const start = async (...args: Parameters<typeof startService>) => {
-      const service = await startService(...args);
+    const start = async (...args: Parameters<typeof startOwnService>) => {
+      const service = await startOwnService(...args);
       started.push(service);
-      stack.defer(() => service.stop().then(() => {}));
       return service;
     };
     try {
       // Fresh replicas, so what earlier scenarios left in the stack's workspace pools is not
       // counted here; the stack's workspace environment carries the budget.
-      const workspaces = await Promise.all(
-        [0, 1].map(async () =>
-          start("workspace", await freePort(), stack.oryn.env.workspace, placement),
-        ),
-      );
-      const gateway = await start(
-        "gateway",
-        await freePort(),
-        {
-          ...stack.oryn.env.gateway,
-          OPS_PORT: String(await freePort()),
-          WORKSPACE_URL: workspaces.map((workspace) => workspace.url).join(","),
-        },
-        placement,
-      );
+      const workspaces = await Promise.all([0, 1].map(() => start(stack, "workspace")));
+      const gateway = await start(stack, "gateway", {
+        WORKSPACE_URL: workspaces.map((workspace) => workspace.url).join(","),
+      });
       const targets = all.map((tenant) => ({ path: tenant.projectPath, token: tenant.token }));
       const zipf = await withSessionCounts(
         context,

@@ -18,9 +18,15 @@ import { serviceEnv } from "@oryn/testing/context";
 import { isolatedRun } from "@oryn/testing/isolated-run";
 import { startThrowawayPostgres, type ThrowawayPostgres } from "@oryn/testing/postgres-server";
 import { type Oryn, startOryn } from "@oryn/testing/processes";
-import { eventually, signUpAndWait } from "@oryn/testing/wait";
+import { signUpAndWait } from "@oryn/testing/wait";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { lostAndLeakedTasks } from "./acknowledged-tasks.ts";
+import {
+  type LoadKind,
+  lostAndLeakedTasks,
+  reportExited,
+  restartRounds,
+  taskLoad,
+} from "./acknowledged-tasks.ts";
 import { countedCaller } from "./counted-calls.ts";
 import { recordFault } from "./report.ts";
 
@@ -49,12 +55,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  // A service that died under the fault says why here (the failure only shows what clients saw).
-  for (const service of Object.values(oryn?.services ?? {})) {
-    if (service.process.exitCode !== null || service.process.signalCode !== null) {
-      console.error(`${service.name} exited:\n${service.output().slice(-4000)}`);
-    }
-  }
+  reportExited(oryn);
   await oryn?.stop();
   // The control plane lists the tenants to remove from the machine's server: its own must be up.
   await server?.start().catch(() => {});
@@ -65,8 +66,7 @@ afterAll(async () => {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 type Phase = "before" | "between" | "down" | "back";
-type Kind = "write" | "read" | "tenant";
-type Seen = { phase: Phase; kind: Kind; status: number; code?: string; type?: string };
+type Seen = { phase: Phase; kind: LoadKind; status: number; code?: string; type?: string };
 
 describe("the control plane's database server stopped and restarted under load", () => {
   it("serves reads and answers 503 to the rest meanwhile, then serves everything again, provisions, and loses no acknowledged write", async () => {
@@ -91,40 +91,28 @@ describe("the control plane's database server stopped and restarted under load",
     // Each tenant writes a task, reads its tasks and reads its tenant, one after the other.
     const seen: Seen[] = [];
     let phase: Phase = "before";
-    let loading = true;
-    const loadDeadline = Date.now() + 150_000;
-    const loads = tenants.map(async (tenant) => {
-      for (let round = 0; loading && Date.now() < loadDeadline; round++) {
-        const path = `/v1/projects/${tenant.projectId}/tasks`;
-        const title = `${tenant.tenantId} ${round}`;
-        const kind: Kind = (["write", "read", "tenant"] as const)[round % 3] as Kind;
-        const sentIn = phase;
-        const answer =
-          kind === "write"
-            ? await call("POST", path, { token: tenant.token, body: { title } })
-            : kind === "read"
-              ? await call("GET", `${path}?limit=1`, { token: tenant.token })
-              : await call("GET", "/v1/tenant", { token: tenant.token });
-        if (answer.status === 201) tenant.acknowledged.push(title);
-        // Sent and answered in one phase: a request racing a stop or a start says little.
-        if (phase === sentIn) {
-          seen.push({
-            phase,
-            kind,
-            status: answer.status,
-            code: answer.json?.code,
-            type: answer.headers.get("content-type") ?? undefined,
-          });
-        }
-        await sleep(50);
-      }
-    });
+    const load = taskLoad(
+      call,
+      tenants,
+      ["write", "read", "tenant"],
+      () => phase,
+      (_, { phase, kind, answer }) =>
+        seen.push({
+          phase,
+          kind,
+          status: answer.status,
+          code: answer.json?.code,
+          type: answer.headers.get("content-type") ?? undefined,
+        }),
+    );
 
-    const recoveryMs: number[] = [];
     const downSignups: number[] = [];
-    try {
-      await sleep(1_500);
-      for (let stop = 0; stop < stops; stop++) {
+    const { recoveryMs } = await restartRounds(load, {
+      stops,
+      phase: (next) => {
+        phase = next;
+      },
+      outage: async (round) => {
         // "down" only from when the server has stopped until it is told to start: a request sent
         // as it stops or starts may be served.
         phase = "between";
@@ -136,7 +124,7 @@ describe("the control plane's database server stopped and restarted under load",
           body: {
             company: { name: "While down", slug: `down-${crypto.randomUUID().slice(0, 8)}` },
             owner: {
-              email: `down-${stop}@down.test`,
+              email: `down-${round}@down.test`,
               password: "a long enough password",
               name: "Owner",
             },
@@ -146,34 +134,22 @@ describe("the control plane's database server stopped and restarted under load",
         await sleep(2_000);
         phase = "between";
         await server?.start();
-        phase = "back";
-        const startedAt = Date.now();
-        // Served again: every tenant's read, write and tenant lookup.
-        await eventually(
-          () =>
-            Promise.all(
-              tenants.flatMap((tenant) => [
-                call("GET", `/v1/projects/${tenant.projectId}/tasks?limit=1`, {
-                  token: tenant.token,
-                }),
-                call("POST", `/v1/projects/${tenant.projectId}/tasks`, {
-                  token: tenant.token,
-                  body: { title: `${tenant.tenantId} recovery` },
-                }),
-                call("GET", "/v1/tenant", { token: tenant.token }),
-              ]),
-            ),
-          (answers) => answers.every((answer) => answer.status === 200 || answer.status === 201),
-          { timeoutMs: 30_000, intervalMs: 100 },
-        );
-        recoveryMs.push(Date.now() - startedAt);
-        phase = "before";
-        await sleep(2_000);
-      }
-    } finally {
-      loading = false;
-      await Promise.all(loads);
-    }
+      },
+      // Served again: every tenant's read, write and tenant lookup.
+      servedAgain: () =>
+        Promise.all(
+          tenants.flatMap((tenant) => [
+            call("GET", `/v1/projects/${tenant.projectId}/tasks?limit=1`, {
+              token: tenant.token,
+            }),
+            call("POST", `/v1/projects/${tenant.projectId}/tasks`, {
+              token: tenant.token,
+              body: { title: `${tenant.tenantId} recovery` },
+            }),
+            call("GET", "/v1/tenant", { token: tenant.token }),
+          ]),
+        ),
+    });
 
     // The provisioner's locks and queues came through: a signup now ends active.
     const after = await signUpAndWait(call, { intervalMs: 200, timeoutMs: 60_000 });

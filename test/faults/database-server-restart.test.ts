@@ -15,7 +15,7 @@
 import { twoServerStack } from "@oryn/testing/two-servers";
 import { eventually, signUpAndWait } from "@oryn/testing/wait";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { lostAndLeakedTasks } from "./acknowledged-tasks.ts";
+import { lostAndLeakedTasks, reportExited, restartRounds, taskLoad } from "./acknowledged-tasks.ts";
 import { countedCaller } from "./counted-calls.ts";
 import { recordFault } from "./report.ts";
 
@@ -33,12 +33,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  // A service that died under the fault says why here (the failure only shows what clients saw).
-  for (const service of Object.values(stack?.oryn.services ?? {})) {
-    if (service.process.exitCode !== null || service.process.signalCode !== null) {
-      console.error(`${service.name} exited:\n${service.output().slice(-4000)}`);
-    }
-  }
+  reportExited(stack?.oryn);
   await stack?.close();
 });
 
@@ -99,66 +94,39 @@ describe("a tenant database server stopped and restarted under load", () => {
 
     // Each tenant alternates a write (a task) and a read (its tasks), one after the other.
     let phase: Phase = "before";
-    let loading = true;
-    const loadDeadline = Date.now() + 150_000;
-    const loads = tenants.map(async (tenant) => {
-      for (let round = 0; loading && Date.now() < loadDeadline; round++) {
-        const path = `/v1/projects/${tenant.projectId}/tasks`;
-        const title = `${tenant.tenantId} ${round}`;
-        const sentIn = phase;
-        const answer =
-          round % 2 === 0
-            ? await call("POST", path, { token: tenant.token, body: { title } })
-            : await call("GET", `${path}?limit=1`, { token: tenant.token });
-        if (answer.status === 201) tenant.acknowledged.push(title);
-        // Sent and answered in one phase: a request racing a stop or a start says little.
-        if (phase === sentIn) {
-          tenant.answers.push({
-            phase,
-            status: answer.status,
-            code: answer.json?.code,
-            retryAfter: answer.headers.get("retry-after"),
-          });
-        }
-        await sleep(50);
-      }
-    });
+    const load = taskLoad(
+      call,
+      tenants,
+      ["write", "read"],
+      () => phase,
+      (tenant, { phase, answer }) =>
+        tenant.answers.push({
+          phase,
+          status: answer.status,
+          code: answer.json?.code,
+          retryAfter: answer.headers.get("retry-after"),
+        }),
+    );
 
-    const outageMs: number[] = [];
-    const recoveryMs: number[] = [];
-    try {
-      await sleep(1_500);
-      for (let stop = 0; stop < stops; stop++) {
+    const { outageMs, recoveryMs } = await restartRounds(load, {
+      stops,
+      phase: (next) => {
+        phase = next;
+      },
+      outage: async () => {
         phase = "down";
-        const stoppedAt = Date.now();
         await stack.second.stop();
         await sleep(3_000);
         await stack.second.start();
-        phase = "back";
-        const startedAt = Date.now();
-        outageMs.push(startedAt - stoppedAt);
-        // Served again: every tenant of `two` gets a 200 on a read.
-        await eventually(
-          () =>
-            Promise.all(
-              onTwo.map((tenant) =>
-                call("GET", `/v1/projects/${tenant.projectId}/tasks?limit=1`, {
-                  token: tenant.token,
-                }),
-              ),
-            ),
-          (answers) => answers.every((answer) => answer.status === 200),
-          { timeoutMs: 30_000, intervalMs: 100 },
-        );
-        recoveryMs.push(Date.now() - startedAt);
-        // Then some load on a recovered server before the next stop (and the end).
-        phase = "before";
-        await sleep(2_000);
-      }
-    } finally {
-      loading = false;
-      await Promise.all(loads);
-    }
+      },
+      // Served again: every tenant of `two` gets a 200 on a read.
+      servedAgain: () =>
+        Promise.all(
+          onTwo.map((tenant) =>
+            call("GET", `/v1/projects/${tenant.projectId}/tasks?limit=1`, { token: tenant.token }),
+          ),
+        ),
+    });
 
     // `one`'s tenants: served on every request, stops or not.
     for (const tenant of onOne) {

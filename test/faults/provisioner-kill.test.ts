@@ -9,11 +9,10 @@
  * pg_roles with the control plane speaks of this test's objects only (crash.test.ts kills at
  * each step once, with jobs enqueued directly; this is the same under real signups and load).
  */
-import { connect, type Sql, tenantDatabaseName } from "@oryn/shared";
+import { type Sql, tenantDatabaseName } from "@oryn/shared";
 import { runCli } from "@oryn/testing/cli";
-import { serviceEnv, testRun } from "@oryn/testing/context";
-import { isolatedRun } from "@oryn/testing/isolated-run";
-import { startThrowawayPostgres, type ThrowawayPostgres } from "@oryn/testing/postgres-server";
+import { testRun } from "@oryn/testing/context";
+import { ownTenantServer } from "@oryn/testing/own-tenant-server";
 import { type Oryn, type RunningService, startOryn, startService } from "@oryn/testing/processes";
 import { eventually, testPassword } from "@oryn/testing/wait";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -23,8 +22,7 @@ import { recordFault } from "./report.ts";
 const run = testRun();
 const signups = 50;
 const kills = 6;
-let server: ThrowawayPostgres;
-let controlPlane: Awaited<ReturnType<typeof isolatedRun>>;
+let own: Awaited<ReturnType<typeof ownTenantServer>>;
 let oryn: Oryn;
 /** The provisioner process alive now: startOryn's first, then each replacement. */
 let provisioner: RunningService | undefined;
@@ -33,33 +31,23 @@ let admin: Sql;
 let env: Record<string, string>;
 
 beforeAll(async () => {
-  [server, controlPlane] = await Promise.all([
-    startThrowawayPostgres({ label: "provkill" }),
-    isolatedRun("provkill"),
-  ]);
-  env = {
-    ...serviceEnv(controlPlane),
-    TENANT_DATABASE_URL: server.url,
-    TENANT_DATABASE_SERVER: `postgres://127.0.0.1:${server.port}`,
+  own = await ownTenantServer("provkill", {
     // A killed worker's jobs are taken over after this (BullMQ's default is 30 s).
     PROVISIONING_JOB_LOCK_SECONDS: "1",
     // A job stalled twice is failed by BullMQ without our handler running; the sweep is what
     // sets such a tenant going again, so it runs often here.
     PROVISIONING_SWEEP_SECONDS: "2",
-  };
+  });
+  ({ cp, admin, env } = own);
   oryn = await startOryn(env);
   provisioner = oryn.services.provisioner;
-  cp = connect(controlPlane.controlPlaneUrl, { max: 2 });
-  admin = connect(server.url, { max: 2 });
 }, 90_000);
 
 afterAll(async () => {
   // The replacement provisioner is not one startOryn knows of.
   if (provisioner !== oryn?.services.provisioner) await provisioner?.stop("SIGKILL");
   await oryn?.stop();
-  await Promise.all([cp?.end(), admin?.end()]);
-  await server?.remove();
-  await controlPlane?.drop();
+  await own?.close();
 });
 
 async function tenantStates(): Promise<Record<string, number>> {

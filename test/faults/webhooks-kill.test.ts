@@ -6,13 +6,14 @@
  * tenant's event.
  */
 import { connect, tenantDatabaseName, withDatabase } from "@oryn/shared";
-import { serviceEnv, testRun } from "@oryn/testing/context";
+import { testRun } from "@oryn/testing/context";
 import { jsonCaller } from "@oryn/testing/http";
-import { type Oryn, startOryn } from "@oryn/testing/processes";
-import { signUpAndWait } from "@oryn/testing/wait";
+import type { Oryn } from "@oryn/testing/processes";
+import { startWebhooksStack } from "@oryn/testing/webhooks-stack";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startReceiver } from "../../services/webhooks/test/receiver.ts";
 import { recordFault } from "./report.ts";
+import { checkDeliveries, tenantsWithEndpoints, writeProjects } from "./webhook-tenants.ts";
 
 const run = testRun();
 let oryn: Oryn;
@@ -21,23 +22,14 @@ const call = jsonCaller((path, init) => fetch(`${oryn.gatewayUrl}${path}`, init)
 const perTenant = 15;
 
 beforeAll(async () => {
-  oryn = await startOryn(
-    {
-      ...serviceEnv(run),
-      WEBHOOKS_ALLOW_PRIVATE_TARGETS: "true",
-      WEBHOOKS_POLL_MS: "50",
-      WEBHOOKS_RETRY_FIRST_DELAY_MS: "200",
-      WEBHOOKS_RETRY_MAX_DELAY_MS: "1000",
-      WEBHOOKS_TIMEOUT_MS: "3000",
-      WEBHOOKS_JOB_LOCK_SECONDS: "2",
-      WEBHOOKS_SWEEP_SECONDS: "1",
-      // The workspace that comes back is a new process: the killed one's marks are taken over
-      // once older than three sweep periods (the default 30 s would be 90 s and more).
-      EVENT_OUTBOX_SWEEP_SECONDS: "2",
-    },
-    {},
-    { webhooks: true },
-  );
+  oryn = await startWebhooksStack(run, {
+    WEBHOOKS_TIMEOUT_MS: "3000",
+    WEBHOOKS_JOB_LOCK_SECONDS: "2",
+    WEBHOOKS_SWEEP_SECONDS: "1",
+    // The workspace that comes back is a new process: the killed one's marks are taken over
+    // once older than three sweep periods (the default 30 s would be 90 s and more).
+    EVENT_OUTBOX_SWEEP_SECONDS: "2",
+  });
 });
 afterAll(async () => {
   await oryn?.stop();
@@ -46,32 +38,13 @@ afterAll(async () => {
 
 describe("webhooks under faults", () => {
   it("webhooks SIGKILLed mid-delivery, workspace SIGKILLed before moving an outbox: nothing lost, ids kept, nothing crosses tenants", async () => {
-    const tenants: ({ label: string } & Awaited<ReturnType<typeof signUpAndWait>>)[] = [];
-    const controlPlane = connect(run.controlPlaneUrl, { max: 1 });
-    for (const label of ["a", "b"]) {
-      const signed = await signUpAndWait(call, { intervalMs: 50 });
-      // Past the free plan's project cap, which has tests of its own.
-      await controlPlane`update tenants set plan = 'business' where id = ${signed.tenantId}`;
-      const endpoint = await call("POST", "/v1/webhook-endpoints", {
-        token: signed.token,
-        body: { url: receiver.url(`/${label}`), events: ["*"] },
-      });
-      expect(endpoint.status).toBe(201);
-      receiver.trust(endpoint.json.secret);
-      // The first tries hang: the worker is mid-delivery when it is killed.
+    const tenants = await tenantsWithEndpoints(call, run.controlPlaneUrl, receiver, {
+      intervalMs: 50,
+    });
+    // The first tries hang: the worker is mid-delivery when it is killed.
+    for (const { label } of tenants)
       receiver.answer(`/${label}`, (count) => (count <= 3 ? "hang" : 200));
-      tenants.push({ label, ...signed });
-    }
-    await controlPlane.end();
-    for (const tenant of tenants) {
-      for (let n = 0; n < perTenant; n++) {
-        const created = await call("POST", "/v1/projects", {
-          token: tenant.token,
-          body: { name: `${tenant.label}-${n}` },
-        });
-        expect(created.status).toBe(201);
-      }
-    }
+    await writeProjects(call, tenants, perTenant);
     await receiver.until((all) => all.length >= 3, "attempts in flight");
     await oryn.kill("webhooks");
 
@@ -107,16 +80,7 @@ describe("webhooks under faults", () => {
       "every event of both tenants",
       90_000,
     );
-    let crossTenant = 0;
-    for (const tenant of tenants) {
-      const mine = receiver.received.filter((item) => item.path === `/${tenant.label}`);
-      crossTenant += mine.filter((item) => item.body.tenantId !== tenant.tenantId).length;
-      // The ids delivered are exactly the log's: what GET /v1/events lists.
-      const pulled = await call("GET", "/v1/events?limit=200", { token: tenant.token });
-      const logged = pulled.json.items.map((event: { id: string }) => event.id).sort();
-      expect([...new Set(mine.map((item) => item.id))].sort()).toEqual(logged);
-      for (const item of mine) expect(item.verifiedBy.length).toBe(1);
-    }
+    const { crossTenant } = await checkDeliveries(call, receiver, tenants);
     expect(crossTenant).toBe(0);
     expect(receiver.received.some((item) => item.id === stranded[0]?.id)).toBe(true);
 

@@ -5,15 +5,21 @@
  * attempt is logged; once the receivers are back every event is delivered under the id it was
  * logged with, and no endpoint ever receives another tenant's event.
  */
-import { connect } from "@oryn/shared";
-import { serviceEnv, testRun } from "@oryn/testing/context";
-import { freePort, type Oryn, startOryn } from "@oryn/testing/processes";
+import { testRun } from "@oryn/testing/context";
+import { freePort, type Oryn } from "@oryn/testing/processes";
 import { relay } from "@oryn/testing/tcp-relay";
-import { eventually, signUpAndWait } from "@oryn/testing/wait";
+import { eventually } from "@oryn/testing/wait";
+import { startWebhooksStack } from "@oryn/testing/webhooks-stack";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startReceiver } from "../../services/webhooks/test/receiver.ts";
 import { countedCaller } from "./counted-calls.ts";
 import { recordFault } from "./report.ts";
+import {
+  checkDeliveries,
+  type EndpointTenant,
+  tenantsWithEndpoints,
+  writeProjects,
+} from "./webhook-tenants.ts";
 
 const run = testRun();
 let oryn: Oryn;
@@ -30,20 +36,10 @@ type Attempt = {
 };
 
 beforeAll(async () => {
-  oryn = await startOryn(
-    {
-      ...serviceEnv(run),
-      WEBHOOKS_ALLOW_PRIVATE_TARGETS: "true",
-      WEBHOOKS_POLL_MS: "50",
-      // Retried within a second or so rather than minutes to hours: the schedule's shape, shrunk.
-      WEBHOOKS_RETRY_FIRST_DELAY_MS: "200",
-      WEBHOOKS_RETRY_MAX_DELAY_MS: "1000",
-      WEBHOOKS_TIMEOUT_MS: "3000",
-      WEBHOOKS_SWEEP_SECONDS: "1",
-    },
-    {},
-    { webhooks: true },
-  );
+  oryn = await startWebhooksStack(run, {
+    WEBHOOKS_TIMEOUT_MS: "3000",
+    WEBHOOKS_SWEEP_SECONDS: "1",
+  });
 }, 90_000);
 
 afterAll(async () => {
@@ -58,37 +54,16 @@ describe("webhooks to a receiver that is down for a while", () => {
     // Nothing listens here until the relay opens: connections are refused.
     const refusingPort = await freePort();
     let down = true;
-    const controlPlane = connect(run.controlPlaneUrl, { max: 1 });
     receiver.answer("/b", () => (down ? 503 : 200));
-    const tenants: ({ label: string; endpointId: string } & Awaited<
-      ReturnType<typeof signUpAndWait>
-    >)[] = [];
-    for (const label of ["a", "b"]) {
-      const signed = await signUpAndWait(call, { intervalMs: 100 });
-      // Past the free plan's project cap, which has tests of its own.
-      await controlPlane`update tenants set plan = 'business' where id = ${signed.tenantId}`;
-      const url = label === "a" ? `http://127.0.0.1:${refusingPort}/a` : receiver.url(`/${label}`);
-      const endpoint = await call("POST", "/v1/webhook-endpoints", {
-        token: signed.token,
-        body: { url, events: ["*"] },
-      });
-      expect(endpoint.status).toBe(201);
-      receiver.trust(endpoint.json.secret);
-      tenants.push({ label, endpointId: endpoint.json.id, ...signed });
-    }
-    await controlPlane.end();
-    for (let n = 0; n < perTenant; n++) {
-      for (const tenant of tenants) {
-        const created = await call("POST", "/v1/projects", {
-          token: tenant.token,
-          body: { name: `${tenant.label}-${n}` },
-        });
-        expect(created.status, JSON.stringify(created.json)).toBe(201);
-      }
-    }
+    const tenants = await tenantsWithEndpoints(call, run.controlPlaneUrl, receiver, {
+      intervalMs: 100,
+      url: (label) =>
+        label === "a" ? `http://127.0.0.1:${refusingPort}/a` : receiver.url(`/${label}`),
+    });
+    await writeProjects(call, tenants, perTenant);
 
     /** Every attempt the endpoint's delivery log lists, all pages. */
-    const attempts = async (tenant: (typeof tenants)[number]) => {
+    const attempts = async (tenant: EndpointTenant) => {
       const all: Attempt[] = [];
       let cursor: string | null = null;
       do {
@@ -122,8 +97,6 @@ describe("webhooks to a receiver that is down for a while", () => {
     // Back: a's port now reaches the receiver, b answers 200.
     gate = await relay(refusingPort, receiver.url("/"));
     down = false;
-    const distinct = (label: string) =>
-      new Set(receiver.received.filter((item) => item.path === `/${label}`).map((item) => item.id));
     // b's 503s reached the receiver too: done is each event's 200, as the delivery log says.
     await eventually(
       () => Promise.all(tenants.map(attempts)),
@@ -136,16 +109,10 @@ describe("webhooks to a receiver that is down for a while", () => {
       { timeoutMs: 60_000, intervalMs: 500 },
     );
 
-    let crossTenant = 0;
+    const { crossTenant, logged: loggedBy } = await checkDeliveries(call, receiver, tenants);
     const figures: Record<string, unknown> = {};
     for (const tenant of tenants) {
-      const mine = receiver.received.filter((item) => item.path === `/${tenant.label}`);
-      crossTenant += mine.filter((item) => item.body.tenantId !== tenant.tenantId).length;
-      const pulled = await call("GET", "/v1/events?limit=200", { token: tenant.token });
-      const logged = pulled.json.items.map((event: { id: string }) => event.id).sort();
-      expect([...distinct(tenant.label)].sort()).toEqual(logged);
-      for (const item of mine) expect(item.verifiedBy.length).toBe(1);
-
+      const logged = loggedBy.get(tenant.label) ?? [];
       const log = await attempts(tenant);
       const failed = log.filter((a) => a.status === "failed");
       const succeeded = log.filter((a) => a.status === "succeeded");

@@ -1,8 +1,9 @@
 import { type FormEvent, type ReactNode, useState } from "react";
-import { ErrorNotice, Notice } from "./components.tsx";
+import { ErrorNotice, Notice, RoleSelect } from "./components.tsx";
 import { ConflictNotice } from "./conflict.tsx";
 import type { Failure } from "./problem.ts";
 import { useAction } from "./resource.ts";
+import { type Role, useSignedIn } from "./session.tsx";
 
 /** A submitted form's values, read by the fields' names. */
 export type FormValues = {
@@ -58,6 +59,45 @@ export function ActionForm({
         {action.busy && busy ? busy : submit}
       </button>
     </form>
+  );
+}
+
+/**
+ * An inline form that gives someone or something a role (an API key, an invitation): `children`
+ * are its own fields, then the role, a member's unless chosen, owner offered only to owners (the
+ * API refuses the rest). `onSubmit` gets the role chosen beside the values.
+ */
+export function GrantForm({
+  action,
+  submit,
+  busy,
+  onSubmit,
+  children,
+}: {
+  action: ReturnType<typeof useAction>;
+  submit: string;
+  busy: string;
+  onSubmit(values: FormValues, form: HTMLFormElement, role: Role): Promise<unknown> | undefined;
+  children: ReactNode;
+}) {
+  const session = useSignedIn();
+  const [role, setRole] = useState<Role>("member");
+  return (
+    <ActionForm
+      action={action}
+      submit={submit}
+      busy={busy}
+      className="inline-form"
+      onSubmit={(values, form) => onSubmit(values, form, role)}
+    >
+      {children}
+      <RoleSelect
+        label="Role"
+        value={role}
+        onChange={setRole}
+        allowOwner={session.role === "owner"}
+      />
+    </ActionForm>
   );
 }
 

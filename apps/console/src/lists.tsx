@@ -163,3 +163,35 @@ export function RowAction({
     </button>
   );
 }
+
+/**
+ * A list's last column: each row's `RowAction` (`text`, e.g. "Delete"), named for screen readers
+ * by `label`, sending `request` and reloading `list` once the API agreed.
+ */
+export function actionsColumn<T>(
+  list: { data?: { items: T[] } | undefined; reload(): void },
+  action: ReturnType<typeof useAction>,
+  {
+    text,
+    label,
+    request,
+  }: {
+    text: string;
+    label(row: T): string;
+    request(row: T): Promise<{ response: Response; error?: unknown; data?: unknown }>;
+  },
+): Column<T> {
+  return {
+    header: "Actions",
+    cell: (row) => (
+      <RowAction
+        action={action}
+        label={label(row)}
+        request={() => request(row)}
+        onDone={list.reload}
+      >
+        {text}
+      </RowAction>
+    ),
+  };
+}

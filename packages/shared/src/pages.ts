@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import type { Sql, SqlFragment, TransactionSql } from "./database.ts";
 import { ApiError } from "./errors.ts";
 
 /**
@@ -83,4 +84,54 @@ export function pageOf<R, T>(
     items: items.map(toItem),
     nextCursor: rows.length > limit && last !== undefined ? cursorOf(last) : null,
   };
+}
+
+/**
+ * The first half of a `createdAtCursor`, to select beside a row's columns: `created_at` in whole
+ * microseconds, as text, named `cursor_at` (`cursorAt` once camelCased).
+ */
+export function createdAtCursorColumn(sql: Sql | TransactionSql): SqlFragment {
+  return sql`(extract(epoch from created_at) * 1000000)::bigint::text as cursor_at`;
+}
+
+/**
+ * `and` the rows after a `createdAtCursor`'s key in (created_at, id) order; nothing on the first
+ * page. The microseconds become an interval through float8, exact for every time before 2255
+ * (below 2^53 microseconds).
+ */
+export function andAfterCreatedAt(
+  sql: Sql | TransactionSql,
+  after: [atMicros: string, id: string] | undefined,
+): SqlFragment {
+  return after
+    ? sql`and (created_at, id) > (timestamptz 'epoch' + ${after[0]}::bigint * interval '1 microsecond', ${after[1]}::uuid)`
+    : sql``;
+}
+
+/** `pageOf` for rows selected with `createdAtCursorColumn`: the items without their `cursorAt`. */
+export function createdAtPage<R extends { cursorAt: string; id: string }, T>(
+  rows: readonly R[],
+  limit: number,
+  toItem: (row: Omit<R, "cursorAt">) => T,
+): Page<T> {
+  return pageOf(
+    rows,
+    limit,
+    (last) => createdAtCursor.encode([last.cursorAt, last.id]),
+    ({ cursorAt: _, ...row }) => toItem(row),
+  );
+}
+
+/** `and` the rows after an `idCursor`'s id, in id order; nothing on the first page. */
+export function andAfterId(sql: Sql | TransactionSql, after: string | undefined): SqlFragment {
+  return after ? sql`and id > ${after}` : sql``;
+}
+
+/** `pageOf` for a list ordered by id: the next page starts after the last row's. */
+export function idPage<R extends { id: string }, T>(
+  rows: readonly R[],
+  limit: number,
+  toItem: (row: R) => T,
+): Page<T> {
+  return pageOf(rows, limit, (last) => idCursor.encode(last.id), toItem);
 }

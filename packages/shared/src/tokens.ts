@@ -120,12 +120,15 @@ export function createTokenVerifier(options: {
 }
 
 /**
- * Whether a secret has the shape of a tenant's credential: a JWT (three dot-separated parts) or
- * an `oryn_` key or SCIM token. The gateway keeps such bearers off the operator routes, so the
- * operator secret (OPERATOR_TOKEN) may not take that shape.
+ * Whether a secret holds something of the shape of a tenant's credential: a JWT (three
+ * dot-separated parts) or an `oryn_` key or SCIM token, anywhere in it. The gateway keeps such
+ * bearers off the operator routes, so the operator secret (OPERATOR_TOKEN) may not take that
+ * shape. Unanchored: a bearer may carry b64token punctuation around a tenant's token
+ * (`<jwt>.`, `+<jwt>`, `<jwt>==`), which would otherwise pass for an operator secret and travel
+ * to the provisioner with the tenant's token in it.
  */
 export function isTenantCredentialShaped(secret: string): boolean {
-  return secret.startsWith("oryn_") || /^[\w-]+\.[\w-]+\.[\w-]*$/.test(secret);
+  return secret.includes("oryn_") || /[\w-]\.[\w-]+\./.test(secret);
 }
 
 /**

@@ -93,7 +93,14 @@ describe("a secret shaped like a tenant's credential", () => {
     expect(isTenantCredentialShaped("oryn_abcdefghijklmnopqrstuvwxyz012345")).toBe(true);
     expect(isTenantCredentialShaped("oryn_scim_abcdefghijklmnopqrstuvwxyz")).toBe(true);
     expect(isTenantCredentialShaped("q7Yf2-Kd9_xZ3mN8pL4vR6tW1sB5cE0gH2jQ9uA7yT")).toBe(false);
-    expect(isTenantCredentialShaped("an.operator.secret with spaces")).toBe(false);
+    expect(isTenantCredentialShaped("an.operator-secret/with+punctuation==")).toBe(false);
+  });
+
+  it("is found with b64token punctuation around it", () => {
+    const jwt = "eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJ4In0.c2ln";
+    for (const wrapped of [`${jwt}.`, `+${jwt}`, `${jwt}==`, `~/${jwt}`, "x+oryn_abcdef"]) {
+      expect(isTenantCredentialShaped(wrapped), wrapped).toBe(true);
+    }
   });
 });
 

@@ -298,7 +298,13 @@ describe("members and roles", () => {
         body: { role: "admin" },
       }),
     ]);
-    expect(answers.map((answer) => answer.status).sort()).toEqual([200, 409]);
+    // The loser is refused either way: 409 when it read the memberships before the winner's
+    // commit took its owner role away; 401 when it reached the gateway after the winner's commit
+    // and revocation refresh, its token now carrying a role it no longer has (a loaded machine
+    // can serve the two one after the other).
+    const statuses = answers.map((answer) => answer.status).sort();
+    expect(statuses[0]).toBe(200);
+    expect([401, 409]).toContain(statuses[1]);
     const [owners] = await sql`
       select count(*)::int as n from memberships where tenant_id = ${other.tenant.id} and role = 'owner'`;
     expect(owners?.n).toBe(1);

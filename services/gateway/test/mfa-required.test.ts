@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { testRun } from "@oryn/testing/context";
 import { invitationToken, verifyQueuedEmail } from "@oryn/testing/queued-mail";
-import { Secret, TOTP } from "otpauth";
+import { enrolTotp } from "@oryn/testing/totp";
 import { afterAll, describe, expect, it } from "vitest";
 import { gatewayInProcess, password, uniqueSignup } from "./fixtures.ts";
 
@@ -11,9 +11,6 @@ const gateway = await gatewayInProcess({ TRUSTED_PROXIES: "loopback" });
 afterAll(() => gateway.close());
 const { call } = gateway;
 const { sql } = gateway.deps;
-
-const codeAt = (secret: string, steps: number, now: number) =>
-  TOTP.generate({ secret: Secret.fromBase32(secret), timestamp: now + steps * 30_000 });
 
 async function signUp() {
   const body = uniqueSignup();
@@ -27,16 +24,7 @@ async function signUp() {
   return { email: body.owner.email, token: answer.json.tokens.accessToken as string, answer };
 }
 
-async function enrol(token: string) {
-  const started = await call("POST", "/v1/me/mfa/totp", { token });
-  expect(started.status).toBe(201);
-  const now = Date.now();
-  const confirmed = await call("POST", "/v1/me/mfa/totp/confirm", {
-    token,
-    body: { code: codeAt(started.json.secret, 0, now) },
-  });
-  expect(confirmed.status).toBe(200);
-}
+const enrol = (token: string) => enrolTotp(call, token);
 
 /** A member of the owner's tenant, joined through an invitation. */
 async function joinAsMember(ownerToken: string) {

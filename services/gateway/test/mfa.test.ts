@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { jobCatalogue } from "@oryn/shared";
 import { testRun } from "@oryn/testing/context";
 import { invitationToken, verifyQueuedEmail } from "@oryn/testing/queued-mail";
-import { Secret, TOTP } from "otpauth";
+import { codeAt, enrolTotp } from "@oryn/testing/totp";
 import { afterAll, describe, expect, it } from "vitest";
 import { gatewayInProcess, password, uniqueSignup } from "./fixtures.ts";
 
@@ -11,10 +11,6 @@ const gateway = await gatewayInProcess({ TRUSTED_PROXIES: "loopback" });
 afterAll(() => gateway.close());
 const { sql, call } = { sql: gateway.deps.sql, call: gateway.call };
 const uniqueIp = () => `192.0.2.${randomBytes(1)[0]}`;
-
-/** The code an authenticator app shows `steps` periods of 30 s from now. */
-const codeAt = (secret: string, steps = 0, now = Date.now()) =>
-  TOTP.generate({ secret: Secret.fromBase32(secret), timestamp: now + steps * 30_000 });
 
 type Person = { email: string; userId: string; token: string; refreshToken: string };
 
@@ -36,21 +32,7 @@ async function signUp(): Promise<Person> {
 }
 
 /** Enrols with a code of the current step (s0); later codes of the test use s0 + 1. */
-async function enrol(person: Person) {
-  const started = await call("POST", "/v1/me/mfa/totp", { token: person.token });
-  expect(started.status).toBe(201);
-  const now = Date.now();
-  const confirmed = await call("POST", "/v1/me/mfa/totp/confirm", {
-    token: person.token,
-    body: { code: codeAt(started.json.secret, 0, now) },
-  });
-  expect(confirmed.status).toBe(200);
-  return {
-    secret: started.json.secret as string,
-    recoveryCodes: confirmed.json.recoveryCodes as string[],
-    now,
-  };
-}
+const enrol = (person: Person) => enrolTotp(call, person.token);
 
 async function logIn(person: Person, ip = uniqueIp()) {
   return call("POST", "/v1/auth/login", {

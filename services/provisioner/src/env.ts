@@ -77,7 +77,7 @@ export const provisionerEnv = z.object({
     // The gateway refuses bearer tokens shaped like a tenant's on the operator routes.
     .refine(
       (token) => !isTenantCredentialShaped(token),
-      "must not look like a tenant credential (a JWT, or starting with oryn_)",
+      "must not hold the shape of a tenant credential (two dots between letters, as a JWT has, or oryn_)",
     )
     .optional()
     .meta({

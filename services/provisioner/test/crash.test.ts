@@ -7,21 +7,19 @@
  * reconciler's "nothing left over" is about this test's objects alone.
  */
 import { once } from "node:events";
-import { connect, createQueues, enqueue, Redis, type Sql } from "@oryn/shared";
+import { createQueues, enqueue, Redis, type Sql } from "@oryn/shared";
 import { findTenant } from "@oryn/shared/control-plane/tables/tenants";
 import { stepNames } from "@oryn/shared/provisioning-steps";
 import { runCli } from "@oryn/testing/cli";
-import { serviceEnv, testRun } from "@oryn/testing/context";
-import { isolatedRun } from "@oryn/testing/isolated-run";
-import { startThrowawayPostgres, type ThrowawayPostgres } from "@oryn/testing/postgres-server";
+import { testRun } from "@oryn/testing/context";
+import { ownTenantServer } from "@oryn/testing/own-tenant-server";
 import { freePort, type RunningService, startService } from "@oryn/testing/processes";
 import { countTenantObjects, insertTenant } from "@oryn/testing/tenants";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const run = testRun();
 const prefix = `${run.redisPrefix}-crash`;
-let server: ThrowawayPostgres;
-let controlPlane: Awaited<ReturnType<typeof isolatedRun>>;
+let own: Awaited<ReturnType<typeof ownTenantServer>>;
 let cp: Sql;
 let admin: Sql;
 const redis = new Redis(run.redisUrl, { maxRetriesPerRequest: null });
@@ -29,30 +27,18 @@ const queues = createQueues(redis, prefix);
 let env: Record<string, string>;
 
 beforeAll(async () => {
-  [server, controlPlane] = await Promise.all([
-    startThrowawayPostgres({ label: "crash" }),
-    isolatedRun("crash"),
-  ]);
-  cp = connect(controlPlane.controlPlaneUrl, { max: 2 });
-  admin = connect(server.url, { max: 2 });
-  env = {
-    ...serviceEnv(controlPlane),
-    DATABASE_URL: controlPlane.controlPlaneUrl,
-    REDIS_PREFIX: prefix,
-    TENANT_DATABASE_URL: server.url,
-    TENANT_DATABASE_SERVER: `postgres://127.0.0.1:${server.port}`,
+  own = await ownTenantServer("crash", {
     PROVISIONING_CONCURRENCY: "1",
     // A dead worker's job is taken over after this: short, so the test does not wait 30 s.
     PROVISIONING_JOB_LOCK_SECONDS: "1",
-  };
+  });
+  ({ cp, admin, env } = own);
 }, 60_000);
 
 afterAll(async () => {
   await queues.close();
   redis.disconnect();
-  await Promise.all([cp?.end(), admin?.end()]);
-  await server?.remove();
-  await controlPlane?.drop();
+  await own?.close();
 });
 
 async function until(condition: () => Promise<boolean>, what: string, ms = 30_000) {

@@ -16,7 +16,8 @@ await runService({
     logger.info({ port: server.port, marksAs: deps.events.processId }, "workspace listening");
     // Events a crash left in outboxes (committed, not yet moved): looked for at start and then
     // regularly, under this process's marks, marks of no process, and orphaned ones (a previous
-    // run's marks become orphans three periods after they were made).
+    // run's marks become orphans three periods after they were made), each of the last two
+    // claimed by one replica's sweep.
     run
       .every("event outbox sweep", config.EVENT_OUTBOX_SWEEP_SECONDS * 1000, () =>
         deps.events.sweep(),

@@ -213,19 +213,25 @@ describe("events: the sweep with several workspace replicas", () => {
   /**
    * Another workspace process over the same control plane and tenant databases: its own relay
    * and mark id, through the file's pools, with a list of the tenants its relays connected to.
+   * `refuse` fails a connection; `enter` is awaited before each.
    */
   function replica(
     name: string,
-    refuse: (tenantId: string, options?: RunOptions) => boolean = () => false,
+    {
+      refuse = () => false,
+      enter,
+    }: {
+      refuse?: (tenantId: string, options?: RunOptions) => boolean;
+      enter?: (tenantId: string) => Promise<void>;
+    } = {},
   ) {
     const connected: string[] = [];
     const pools: TenantPools = {
       ...workspace.deps.pools,
-      run(tenantId, work, options) {
+      async run(tenantId, work, options) {
         connected.push(tenantId);
-        if (refuse(tenantId, options)) {
-          return Promise.reject(new Error("the tenant's database is away"));
-        }
+        await enter?.(tenantId);
+        if (refuse(tenantId, options)) throw new Error("the tenant's database is away");
         return workspace.deps.pools.run(tenantId, work, options);
       },
     };
@@ -303,13 +309,79 @@ describe("events: the sweep with several workspace replicas", () => {
 
     await b.events.sweep();
     expect(await logged(unnamed)).toBe(1);
-    // Fresh: kept, whoever swept it.
-    expect(await markOf(unnamed)).toEqual({ markedBy: null });
+    // Fresh: kept, as b's now (its sweep claimed it before moving it).
+    expect(await markOf(unnamed)).toEqual({ markedBy: b.events.processId });
     expect(b.connected).not.toContain(named);
     expect(await logged(named)).toBe(0);
     // Left for no other sweep of the run to find.
     await a.events.sweep();
     await controlPlane`delete from event_outbox_marks where tenant_id in (${unnamed}, ${named})`;
+  });
+
+  it("after restarts, each orphan is claimed by one replica's sweep: every event moved, each tenant connected to by one replica", async () => {
+    // Marks whose maker is gone (every replica restarted under a new id), each over an event.
+    const dead = replica("dead");
+    const orphans: string[] = [];
+    for (let index = 0; index < 4; index++) orphans.push(await activeTenant(provisioning));
+    for (const tenantId of orphans) {
+      await dead.events.mark(tenantId);
+      await strand(tenantId);
+    }
+    await controlPlane`update event_outbox_marks set marked_at = now() - interval '1 hour'
+                       where tenant_id in ${controlPlane(orphans)}`;
+    // Both sweeps read the marks before either moves or drops one: each waits at its first
+    // connection to one of these tenants until the other has reached its own.
+    let arrived = 0;
+    let bothIn = () => {};
+    const both = new Promise<void>((resolve) => {
+      bothIn = resolve;
+    });
+    const enter = async (tenantId: string) => {
+      if (!orphans.includes(tenantId)) return;
+      if (++arrived === 2) bothIn();
+      await both;
+    };
+    const a = replica("a", { enter });
+    const b = replica("b", { enter });
+
+    const moved = await Promise.all([a.events.sweep(), b.events.sweep()]);
+    expect(moved[0] + moved[1]).toBeGreaterThanOrEqual(orphans.length);
+    for (const tenantId of orphans) {
+      const visitors = Object.entries({ a, b })
+        .filter(([, replica]) => replica.connected.includes(tenantId))
+        .map(([name]) => name);
+      expect(visitors, `replicas that connected to ${tenantId}`).toHaveLength(1);
+      expect(await logged(tenantId)).toBe(1);
+      expect(await outboxLength(tenantId)).toBe(0);
+      expect(await markOf(tenantId)).toBeUndefined();
+    }
+    // Each won one at least: the first it claimed (the other's wait needs its own).
+    for (const replica of [a, b]) {
+      expect(orphans.some((tenantId) => replica.connected.includes(tenantId))).toBe(true);
+    }
+  });
+
+  it("a claimed orphan is the claimer's mark: a failed relay is left to it, not taken by another replica's next sweep", async () => {
+    const dead = replica("dead");
+    const tenantId = await activeTenant(provisioning);
+    await dead.events.mark(tenantId);
+    await strand(tenantId);
+    await controlPlane`update event_outbox_marks set marked_at = now() - interval '1 hour'
+                       where tenant_id = ${tenantId}`;
+    let failing = true;
+    const a = replica("a", { refuse: (id) => failing && id === tenantId });
+    const b = replica("b");
+
+    expect(await a.events.sweep()).toBe(0);
+    expect(await markOf(tenantId)).toEqual({ markedBy: a.events.processId });
+    await b.events.sweep();
+    expect(b.connected).not.toContain(tenantId);
+    failing = false;
+    expect(await a.events.sweep()).toBe(1);
+    expect(await logged(tenantId)).toBe(1);
+    // Kept until it is old: the claim timed it then.
+    expect(await markOf(tenantId)).toEqual({ markedBy: a.events.processId });
+    await controlPlane`delete from event_outbox_marks where tenant_id = ${tenantId}`;
   });
 
   it("visits a tenant it wrote and relayed once, when the mark is old, not each period: what another process stranded is moved then", async () => {
@@ -336,10 +408,9 @@ describe("events: the sweep with several workspace replicas", () => {
     const tenantId = await activeTenant(provisioning);
     let failing = true;
     // The relay after the write fails; the sweep's own connections get through.
-    const { events } = replica(
-      "a",
-      (id, options) => failing && id === tenantId && !options?.background,
-    );
+    const { events } = replica("a", {
+      refuse: (id, options) => failing && id === tenantId && !options?.background,
+    });
     await events.mark(tenantId);
     await strand(tenantId);
     events.relaySoon(tenantId);

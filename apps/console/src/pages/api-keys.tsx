@@ -1,20 +1,18 @@
 import { useState } from "react";
-import { ErrorNotice, Field, formatTime, Notice, PageTitle, RoleSelect } from "../components.tsx";
-import { ActionForm } from "../forms.tsx";
-import { ResourceTable, RowAction } from "../lists.tsx";
+import { ErrorNotice, Field, formatTime, Notice, PageTitle } from "../components.tsx";
+import { GrantForm } from "../forms.tsx";
+import { actionsColumn, ResourceTable } from "../lists.tsx";
 import { useAction, useResource } from "../resource.ts";
-import { api, type Role, useSignedIn } from "../session.tsx";
+import { api } from "../session.tsx";
 
 /** API keys: the secret is shown once, when made; afterwards only its prefix. */
 export function ApiKeysPage() {
-  const session = useSignedIn();
   const keys = useResource(
     () => api.GET("/v1/api-keys", { params: { query: { limit: 200 } } }),
     "",
   );
   const create = useAction();
   const remove = useAction();
-  const [role, setRole] = useState<Role>("member");
   const [secret, setSecret] = useState<{ name: string; key: string }>();
 
   return (
@@ -36,12 +34,11 @@ export function ApiKeysPage() {
           </p>
         </Notice>
       )}
-      <ActionForm
+      <GrantForm
         action={create}
         submit="Create key"
         busy="Creating…"
-        className="inline-form"
-        onSubmit={async (values, form) => {
+        onSubmit={async (values, form, role) => {
           setSecret(undefined);
           const answer = await create.run(() =>
             api.POST("/v1/api-keys", { body: { name: values.text("name"), role } }),
@@ -53,13 +50,7 @@ export function ApiKeysPage() {
         }}
       >
         <Field label="Name" name="name" required maxLength={100} />
-        <RoleSelect
-          label="Role"
-          value={role}
-          onChange={setRole}
-          allowOwner={session.role === "owner"}
-        />
-      </ActionForm>
+      </GrantForm>
       <h2>Keys</h2>
       <ErrorNotice failure={remove.failure} />
       <ResourceTable
@@ -73,21 +64,11 @@ export function ApiKeysPage() {
           { header: "Prefix", cell: (key) => <code>{key.keyPrefix}…</code> },
           { header: "Role", cell: (key) => key.role },
           { header: "Last used", cell: (key) => formatTime(key.lastUsedAt) },
-          {
-            header: "Actions",
-            cell: (key) => (
-              <RowAction
-                action={remove}
-                label={`Delete the key ${key.name}`}
-                request={() =>
-                  api.DELETE("/v1/api-keys/{id}", { params: { path: { id: key.id } } })
-                }
-                onDone={keys.reload}
-              >
-                Delete
-              </RowAction>
-            ),
-          },
+          actionsColumn(keys, remove, {
+            text: "Delete",
+            label: (key) => `Delete the key ${key.name}`,
+            request: (key) => api.DELETE("/v1/api-keys/{id}", { params: { path: { id: key.id } } }),
+          }),
         ]}
       />
     </section>

@@ -1,20 +1,18 @@
 import { useState } from "react";
-import { ErrorNotice, Field, formatTime, Notice, PageTitle, RoleSelect } from "../components.tsx";
-import { ActionForm } from "../forms.tsx";
-import { ResourceTable, RowAction } from "../lists.tsx";
+import { ErrorNotice, Field, formatTime, Notice, PageTitle } from "../components.tsx";
+import { GrantForm } from "../forms.tsx";
+import { actionsColumn, ResourceTable } from "../lists.tsx";
 import { useAction, useResource } from "../resource.ts";
-import { api, type Role, useSignedIn } from "../session.tsx";
+import { api } from "../session.tsx";
 
 /** Pending invitations; invite someone by email, revoke an invitation. */
 export function InvitationsPage() {
-  const session = useSignedIn();
   const invitations = useResource(
     () => api.GET("/v1/invitations", { params: { query: { limit: 200 } } }),
     "",
   );
   const invite = useAction();
   const revoke = useAction();
-  const [role, setRole] = useState<Role>("member");
   const [sentTo, setSentTo] = useState<string>();
 
   return (
@@ -27,12 +25,11 @@ export function InvitationsPage() {
           <p>An email with the link to join is on its way to them.</p>
         </Notice>
       )}
-      <ActionForm
+      <GrantForm
         action={invite}
         submit="Invite"
         busy="Inviting…"
-        className="inline-form"
-        onSubmit={async (values, form) => {
+        onSubmit={async (values, form, role) => {
           const email = values.text("email");
           setSentTo(undefined);
           const answer = await invite.run(() =>
@@ -46,13 +43,7 @@ export function InvitationsPage() {
         }}
       >
         <Field label="Email" name="email" type="email" required />
-        <RoleSelect
-          label="Role"
-          value={role}
-          onChange={setRole}
-          allowOwner={session.role === "owner"}
-        />
-      </ActionForm>
+      </GrantForm>
       <h2>Pending</h2>
       <ErrorNotice failure={revoke.failure} />
       <ResourceTable
@@ -65,21 +56,12 @@ export function InvitationsPage() {
           { header: "Email", cell: (invitation) => invitation.email },
           { header: "Role", cell: (invitation) => invitation.role },
           { header: "Expires", cell: (invitation) => formatTime(invitation.expiresAt) },
-          {
-            header: "Actions",
-            cell: (invitation) => (
-              <RowAction
-                action={revoke}
-                label={`Revoke the invitation of ${invitation.email}`}
-                request={() =>
-                  api.DELETE("/v1/invitations/{id}", { params: { path: { id: invitation.id } } })
-                }
-                onDone={invitations.reload}
-              >
-                Revoke
-              </RowAction>
-            ),
-          },
+          actionsColumn(invitations, revoke, {
+            text: "Revoke",
+            label: (invitation) => `Revoke the invitation of ${invitation.email}`,
+            request: (invitation) =>
+              api.DELETE("/v1/invitations/{id}", { params: { path: { id: invitation.id } } }),
+          }),
         ]}
       />
     </section>

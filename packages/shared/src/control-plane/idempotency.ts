@@ -23,12 +23,11 @@ export const idempotencyKeyHeader = z
 
 export const idempotencyKeyHeaders = z.object({ "idempotency-key": idempotencyKeyHeader });
 
-export type IdempotentRequest = {
-  scope: string;
-  key: string;
-  /** The request's fingerprint under each server key, the current one first (see below). */
-  fingerprints: string[];
-};
+/**
+ * A control-plane POST's key: `owner` is its scope (see idempotencyOfRequest), `fingerprints`
+ * the request's under each server key, the current one first (see below).
+ */
+export type IdempotentRequest = KeyLookup;
 
 export type StoredAnswer<B> = { status: number; body: B; headers: Record<string, string> };
 
@@ -49,7 +48,7 @@ export function idempotentRequest(input: {
   if (input.key === undefined) return undefined;
   const payload = JSON.stringify([input.method, input.path, canonicalJson(input.body)]);
   return {
-    scope: input.scope,
+    owner: input.scope,
     key: input.key,
     fingerprints: input.secrets.map((secret) =>
       createHmac("sha256", secret).update(payload).digest("hex"),
@@ -104,26 +103,39 @@ export function canonicalJson(value: unknown): unknown {
   return value;
 }
 
-// Advisory lock class for control-plane keys (workspace's is 7_310_004, in other databases).
-const keyLockClass = 7_310_012;
+/**
+ * Where a database keeps its keys: the `idempotency_keys` column naming whose key it is (the
+ * control plane's `scope`, a tenant database's `principal_id`) and the advisory lock class its
+ * keys are locked under (the key itself is hashed into the second half; a collision only makes
+ * two unrelated keys take turns).
+ */
+export type KeyTable = { owner: "scope" | "principal_id"; lockClass: number };
+
+/** A key as `onceInTable` looks it up: whose, which, and the fingerprints it may be bound to. */
+export type KeyLookup = { owner: string; key: string; fingerprints: string[] };
 
 /**
- * Runs `write` at most once per key within 24 h, in the caller's transaction: the key is locked
- * first, so a second request with it waits for the first to commit and then finds its answer,
- * stored in the same transaction as the write. Failures are not stored: a retry runs again.
+ * Runs `write` at most once per key within 24 h, inside the caller's transaction, for the control
+ * plane and workspace alike. The key is locked first, so a second request with the key, arriving
+ * at the same moment, waits for the first to commit and then finds its answer; the answer is
+ * stored in the same transaction as the write, so one never exists without the other. Only
+ * successful answers are stored: a failed write rolls back with its key, and a retry runs again
+ * (after an upgrade, a 402 may succeed). The first fingerprint is the one stored.
  */
-export async function onceForKey<B>(
+export async function onceInTable<B>(
   tx: TransactionSql,
-  request: IdempotentRequest | undefined,
+  table: KeyTable,
+  request: KeyLookup | undefined,
   write: () => Promise<StoredAnswer<B>>,
 ): Promise<StoredAnswer<B> & { replayed: boolean }> {
   if (!request) return { ...(await write()), replayed: false };
-  await tx`select pg_advisory_xact_lock(${keyLockClass}, hashtext(${`${request.scope} ${request.key}`}))`;
+  const owner = tx(table.owner);
+  await tx`select pg_advisory_xact_lock(${table.lockClass}, hashtext(${`${request.owner} ${request.key}`}))`;
   const [stored] = await tx<
     { fingerprint: string; status: number; body: B; headers: Record<string, string> }[]
   >`
     select fingerprint, status, body, headers from idempotency_keys
-    where scope = ${request.scope} and key = ${request.key}
+    where ${owner} = ${request.owner} and key = ${request.key}
       and created_at > now() - interval '24 hours'`;
   if (stored) {
     if (!request.fingerprints.includes(stored.fingerprint)) {
@@ -134,11 +146,12 @@ export async function onceForKey<B>(
     return { status: stored.status, body: stored.body, headers: stored.headers, replayed: true };
   }
   const answer = await write();
+  // An expired row under the same key is replaced; we hold the key's lock.
   await tx`
-    insert into idempotency_keys (scope, key, fingerprint, status, body, headers)
-    values (${request.scope}, ${request.key}, ${request.fingerprints[0] ?? ""}, ${answer.status},
+    insert into idempotency_keys (${owner}, key, fingerprint, status, body, headers)
+    values (${request.owner}, ${request.key}, ${request.fingerprints[0] ?? ""}, ${answer.status},
             ${tx.json(answer.body as never)}, ${tx.json(answer.headers)})
-    on conflict (scope, key) do update set
+    on conflict (${owner}, key) do update set
       fingerprint = excluded.fingerprint, status = excluded.status, body = excluded.body,
       headers = excluded.headers, created_at = clock_timestamp()`;
   // Keys older than 24 h go a few at a time, so the table stays small without a job.
@@ -147,6 +160,18 @@ export async function onceForKey<B>(
       select ctid from idempotency_keys where created_at < now() - interval '24 hours' limit 20))`;
   return { ...answer, replayed: false };
 }
+
+/** `onceInTable` bound to one database's key table: what its routes call. */
+export function onceIn(table: KeyTable) {
+  return <B>(
+    tx: TransactionSql,
+    request: KeyLookup | undefined,
+    write: () => Promise<StoredAnswer<B>>,
+  ): Promise<StoredAnswer<B> & { replayed: boolean }> => onceInTable(tx, table, request, write);
+}
+
+/** The control plane's keys, by scope; workspace's (7_310_004) are in other databases. */
+export const onceForKey = onceIn({ owner: "scope", lockClass: 7_310_012 });
 
 /**
  * `onceForKey` for an answer made outside the database (a call to Stripe): with a key, the key's

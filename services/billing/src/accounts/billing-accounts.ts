@@ -49,6 +49,57 @@ export async function storeCustomer(
   return account.stripeCustomerId;
 }
 
+/** What a sync read from Stripe, stored on the tenant's account. */
+export async function saveSyncedState(
+  tx: TransactionSql,
+  tenantId: string,
+  state: Pick<
+    BillingAccount,
+    | "stripeSubscriptionId"
+    | "subscriptionStatus"
+    | "currentPeriodEnd"
+    | "cancelAtPeriodEnd"
+    | "paymentFailedAt"
+    | "syncedAt"
+  >,
+): Promise<void> {
+  await tx`
+    update billing_accounts set
+      stripe_subscription_id = ${state.stripeSubscriptionId},
+      subscription_status = ${state.subscriptionStatus},
+      current_period_end = ${state.currentPeriodEnd},
+      cancel_at_period_end = ${state.cancelAtPeriodEnd},
+      payment_failed_at = ${state.paymentFailedAt},
+      synced_at = ${state.syncedAt}
+    where tenant_id = ${tenantId}`;
+}
+
+/** Live tenants (provisioning, active or restricted) with no Stripe customer yet, oldest first. */
+export async function tenantsWithoutAccount(sql: Sql, limit: number): Promise<string[]> {
+  const rows = await sql<{ id: string }[]>`
+    select t.id from tenants t
+    where t.status in ('provisioning', 'active', 'restricted')
+      and not exists (select 1 from billing_accounts a where a.tenant_id = t.id)
+    order by t.created_at limit ${limit}`;
+  return rows.map((row) => row.id);
+}
+
+/**
+ * Active tenants whose payment grace ended more than `olderThanSeconds` ago (their delayed sync
+ * was lost), with when it ended.
+ */
+export async function overdueAccounts(
+  sql: Sql,
+  options: { graceSeconds: number; olderThanSeconds: number; limit: number },
+): Promise<Array<{ tenantId: string; dueAt: Date }>> {
+  return sql<{ tenantId: string; dueAt: Date }[]>`
+    select a.tenant_id, a.payment_failed_at + make_interval(secs => ${options.graceSeconds}) as due_at
+    from billing_accounts a join tenants t on t.id = a.tenant_id
+    where t.status = 'active'
+      and a.payment_failed_at + make_interval(secs => ${options.graceSeconds + options.olderThanSeconds}) < now()
+    limit ${options.limit}`;
+}
+
 /** Tenants billing leaves alone: on their way out, or gone. */
 export function isClosing(status: TenantStatus): boolean {
   return status === "deleting" || status === "deleted";

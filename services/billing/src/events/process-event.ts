@@ -2,12 +2,8 @@ import { isUuid } from "@oryn/shared";
 import { findTenantSummary } from "@oryn/shared/control-plane/tables/tenants";
 import type Stripe from "stripe";
 import { storeCustomer, tenantOfCustomer } from "../accounts/billing-accounts.ts";
-import {
-  markProcessed,
-  type SyncDeps,
-  type SyncOutcome,
-  syncTenantBilling,
-} from "../sync/sync-tenant.ts";
+import { type SyncDeps, type SyncOutcome, syncTenantBilling } from "../sync/sync-tenant.ts";
+import { findStripeEvent, markProcessed } from "./stripe-events.ts";
 
 /** The events that can change a tenant's plan or access; others are recorded and set aside. */
 export const handledEventTypes = new Set([
@@ -31,10 +27,7 @@ export type EventOutcome =
  * cannot set an old state.
  */
 export async function processStripeEvent(deps: SyncDeps, eventId: string): Promise<EventOutcome> {
-  const [event] = await deps.sql<
-    { type: string; payload: Stripe.Event; processedAt: Date | null }[]
-  >`
-    select type, payload, processed_at from stripe_events where id = ${eventId}`;
+  const event = await findStripeEvent(deps.sql, eventId);
   // Only verified events are recorded, so a job for an id that is not here acts on nothing.
   if (!event) return { result: "not_recorded" };
   if (event.processedAt) return { result: "already_processed" };

@@ -1,4 +1,6 @@
 import type { Logger, Queues, Sql } from "@oryn/shared";
+import { overdueAccounts, tenantsWithoutAccount } from "../accounts/billing-accounts.ts";
+import { unprocessedEventIds } from "../events/stripe-events.ts";
 import { requeue } from "./requeue.ts";
 
 export type SweepDeps = {
@@ -14,6 +16,9 @@ export type SweepDeps = {
 
 export type SweepReport = { events: number; customers: number; graceSyncs: number };
 
+// Items of each kind taken per sweep; the rest wait for the next one.
+const batch = 1000;
+
 /**
  * What keeps billing from losing work to an outage, run every BILLING_SWEEP_SECONDS:
  * - events recorded but not processed (the webhook could not enqueue, or the job spent its
@@ -26,12 +31,7 @@ export type SweepReport = { events: number; customers: number; graceSyncs: numbe
  */
 export async function sweepBilling(deps: SweepDeps): Promise<SweepReport> {
   const report: SweepReport = { events: 0, customers: 0, graceSyncs: 0 };
-  const events = await deps.sql<{ id: string }[]>`
-    select id from stripe_events
-    where processed_at is null
-      and received_at < now() - make_interval(secs => ${deps.olderThanSeconds})
-    order by received_at limit 1000`;
-  for (const { id } of events) {
+  for (const id of await unprocessedEventIds(deps.sql, deps.olderThanSeconds, batch)) {
     if (
       await attempt(deps, { eventId: id }, () =>
         requeue(deps.queues, "processStripeEvent", { eventId: id }),
@@ -40,12 +40,7 @@ export async function sweepBilling(deps: SweepDeps): Promise<SweepReport> {
       report.events++;
   }
   if (deps.stripeConfigured) {
-    const tenants = await deps.sql<{ id: string }[]>`
-      select t.id from tenants t
-      where t.status in ('provisioning', 'active', 'restricted')
-        and not exists (select 1 from billing_accounts a where a.tenant_id = t.id)
-      order by t.created_at limit 1000`;
-    for (const { id } of tenants) {
+    for (const id of await tenantsWithoutAccount(deps.sql, batch)) {
       if (
         await attempt(deps, { tenantId: id }, () =>
           requeue(deps.queues, "createStripeCustomer", { tenantId: id }),
@@ -54,12 +49,11 @@ export async function sweepBilling(deps: SweepDeps): Promise<SweepReport> {
         report.customers++;
     }
   }
-  const overdue = await deps.sql<{ tenantId: string; dueAt: Date }[]>`
-    select a.tenant_id, a.payment_failed_at + make_interval(secs => ${deps.graceSeconds}) as due_at
-    from billing_accounts a join tenants t on t.id = a.tenant_id
-    where t.status = 'active'
-      and a.payment_failed_at + make_interval(secs => ${deps.graceSeconds + deps.olderThanSeconds}) < now()
-    limit 1000`;
+  const overdue = await overdueAccounts(deps.sql, {
+    graceSeconds: deps.graceSeconds,
+    olderThanSeconds: deps.olderThanSeconds,
+    limit: batch,
+  });
   for (const { tenantId, dueAt } of overdue) {
     const payload = { tenantId, dueAt: dueAt.getTime() };
     if (await attempt(deps, { tenantId }, () => requeue(deps.queues, "syncTenantBilling", payload)))

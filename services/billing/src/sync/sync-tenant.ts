@@ -1,13 +1,7 @@
-import {
-  enqueue,
-  type Logger,
-  type PlanPrices,
-  type Queues,
-  type Sql,
-  type TransactionSql,
-} from "@oryn/shared";
+import { enqueue, type Logger, type PlanPrices, type Queues, type Sql } from "@oryn/shared";
 import type Stripe from "stripe";
-import { findAccount } from "../accounts/billing-accounts.ts";
+import { findAccount, saveSyncedState } from "../accounts/billing-accounts.ts";
+import { lockStripeEvent, markProcessed } from "../events/stripe-events.ts";
 import { applyToTenant, type TenantChange } from "./apply-to-tenant.ts";
 import { deriveState, type SubscriptionState } from "./derive-state.ts";
 
@@ -56,8 +50,7 @@ export async function syncTenantBilling(
   const outcome = await deps.sql.begin(async (tx): Promise<SyncOutcome> => {
     await tx`select pg_advisory_xact_lock(${syncLockClass}::int, hashtext(${tenantId}))`;
     if (options.eventId) {
-      const [event] = await tx<{ processedAt: Date | null }[]>`
-        select processed_at from stripe_events where id = ${options.eventId} for update`;
+      const event = await lockStripeEvent(tx, options.eventId);
       if (!event || event.processedAt) return { result: "already_processed" };
     }
     const account = await findAccount(tx, tenantId);
@@ -77,15 +70,14 @@ export async function syncTenantBilling(
       ? new Date(paymentFailedAt.getTime() + deps.graceSeconds * 1000)
       : null;
     const access = graceEndsAt && graceEndsAt <= now ? "restricted" : "active";
-    await tx`
-      update billing_accounts set
-        stripe_subscription_id = ${state.subscriptionId},
-        subscription_status = ${state.subscriptionStatus},
-        current_period_end = ${state.currentPeriodEnd},
-        cancel_at_period_end = ${state.cancelAtPeriodEnd},
-        payment_failed_at = ${paymentFailedAt},
-        synced_at = ${now}
-      where tenant_id = ${tenantId}`;
+    await saveSyncedState(tx, tenantId, {
+      stripeSubscriptionId: state.subscriptionId,
+      subscriptionStatus: state.subscriptionStatus,
+      currentPeriodEnd: state.currentPeriodEnd,
+      cancelAtPeriodEnd: state.cancelAtPeriodEnd,
+      paymentFailedAt,
+      syncedAt: now,
+    });
     const changes = await applyToTenant(tx, {
       tenantId,
       plan: state.plan,
@@ -120,8 +112,4 @@ export async function syncTenantBilling(
     }
   }
   return outcome;
-}
-
-export async function markProcessed(sql: Sql | TransactionSql, eventId: string): Promise<void> {
-  await sql`update stripe_events set processed_at = now() where id = ${eventId} and processed_at is null`;
 }

@@ -2,8 +2,8 @@ import { createRoute } from "@hono/zod-openapi";
 import { ApiError, type App, enqueue, problemResponses, publicAccess } from "@oryn/shared";
 import type Stripe from "stripe";
 import type { BillingDeps } from "../deps.ts";
+import { recordStripeEvent } from "../events/stripe-events.ts";
 import { stripeEvent, stripeEventAnswer, stripeSignatureHeader } from "./schemas.ts";
-import { recordStripeEvent } from "./stripe-events.ts";
 
 const route = createRoute({
   method: "post",

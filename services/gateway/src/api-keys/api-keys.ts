@@ -1,9 +1,7 @@
 import { createHash, createHmac, randomUUID, timingSafeEqual } from "node:crypto";
 import {
   ApiError,
-  idCursor,
   type Page,
-  pageOf,
   recordEvent,
   roleAtLeast,
   type Sql,
@@ -16,6 +14,7 @@ import {
   insertApiKey,
   listApiKeysAfter,
 } from "@oryn/shared/control-plane/tables/api-keys";
+import { idPage } from "@oryn/shared/pages";
 import { recordCallerEvent } from "../audit/audit-events.ts";
 import type { Caller } from "../lib/request.ts";
 import { newSecretToken } from "../lib/secret-tokens.ts";
@@ -115,7 +114,7 @@ export async function listApiKeys(
   page: { limit: number; after: string | undefined },
 ): Promise<Page<ApiKey>> {
   const rows = await listApiKeysAfter(sql, tenantId, page.after, page.limit + 1);
-  return pageOf(rows, page.limit, (last) => idCursor.encode(last.id), toApiKey);
+  return idPage(rows, page.limit, toApiKey);
 }
 
 /** Deletes one of the caller's tenant's keys; an owner's key only when the caller is an owner. */

@@ -1,14 +1,8 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import {
-  ApiError,
-  createdAtCursor,
-  type Page,
-  pageOf,
-  type Sql,
-  type TransactionSql,
-} from "@oryn/shared";
+import { ApiError, type Page, type Sql, type TransactionSql } from "@oryn/shared";
 import type { Row } from "@oryn/shared/control-plane/schema";
 import { lockTenant } from "@oryn/shared/control-plane/tables/tenants";
+import { andAfterCreatedAt, createdAtCursorColumn, createdAtPage } from "@oryn/shared/pages";
 import { recordCallerEvent } from "../audit/audit-events.ts";
 import type { Caller } from "../lib/request.ts";
 import type { TxtReader } from "./dns-proof.ts";
@@ -86,16 +80,11 @@ export async function listDomains(
 ): Promise<Page<Domain>> {
   const rows = await sql<(DomainRow & { cursorAt: string })[]>`
     select id, domain, txt_token, status, verified_at, created_at,
-           (extract(epoch from created_at) * 1000000)::bigint::text as cursor_at
+           ${createdAtCursorColumn(sql)}
     from tenant_domains where tenant_id = ${tenantId}
-    ${page.after ? sql`and (created_at, id) > (timestamptz 'epoch' + ${page.after[0]}::bigint * interval '1 microsecond', ${page.after[1]}::uuid)` : sql``}
+    ${andAfterCreatedAt(sql, page.after)}
     order by created_at, id limit ${page.limit + 1}`;
-  return pageOf(
-    rows,
-    page.limit,
-    (last) => createdAtCursor.encode([last.cursorAt, last.id]),
-    ({ cursorAt: _, ...row }) => toDomain(row),
-  );
+  return createdAtPage(rows, page.limit, (row) => toDomain(row));
 }
 
 export async function deleteDomain(tx: TransactionSql, caller: Caller, id: string): Promise<void> {

@@ -1,10 +1,8 @@
 import { createHash, randomUUID } from "node:crypto";
 import {
   ApiError,
-  idCursor,
   type MailRequest,
   type Page,
-  pageOf,
   type Role,
   recordEvent,
   roleAtLeast,
@@ -13,6 +11,7 @@ import {
 } from "@oryn/shared";
 import type { Row } from "@oryn/shared/control-plane/schema";
 import { addMembership, lockMemberships } from "@oryn/shared/control-plane/tables/memberships";
+import { andAfterId, idPage } from "@oryn/shared/pages";
 import { type AccountTokenSettings, verificationMail } from "../accounts/verification.ts";
 import { type AuditContext, recordAuditEvent, recordCallerEvent } from "../audit/audit-events.ts";
 import type { LoginLimiter } from "../auth/login-limiter.ts";
@@ -97,9 +96,9 @@ export async function listPendingInvitations(
   const rows = await sql<InvitationRow[]>`
     select id, email, role, invited_by, expires_at, created_at from invitations
     where tenant_id = ${tenantId} and accepted_at is null and revoked_at is null
-      and expires_at > now() ${page.after ? sql`and id > ${page.after}` : sql``}
+      and expires_at > now() ${andAfterId(sql, page.after)}
     order by id limit ${page.limit + 1}`;
-  return pageOf(rows, page.limit, (last) => idCursor.encode(last.id), toInvitation);
+  return idPage(rows, page.limit, toInvitation);
 }
 
 export async function revokeInvitation(

@@ -1,6 +1,7 @@
 import { createHash, createHmac, randomUUID, timingSafeEqual } from "node:crypto";
-import { ApiError, idCursor, type Page, pageOf, type Sql, type TransactionSql } from "@oryn/shared";
+import { ApiError, type Page, type Sql, type TransactionSql } from "@oryn/shared";
 import type { Row } from "@oryn/shared/control-plane/schema";
+import { andAfterId, idPage } from "@oryn/shared/pages";
 import { recordCallerEvent } from "../audit/audit-events.ts";
 import type { Caller } from "../lib/request.ts";
 import { newSecretToken } from "../lib/secret-tokens.ts";
@@ -93,9 +94,9 @@ export async function listScimTokens(
   const rows = await sql<TokenRow[]>`
     select id, description, token_prefix, created_by, created_at, last_used_at
     from scim_tokens
-    where tenant_id = ${tenantId} ${page.after ? sql`and id > ${page.after}` : sql``}
+    where tenant_id = ${tenantId} ${andAfterId(sql, page.after)}
     order by id limit ${page.limit + 1}`;
-  return pageOf(rows, page.limit, (last) => idCursor.encode(last.id), toScimToken);
+  return idPage(rows, page.limit, toScimToken);
 }
 
 /** Deletes one of the caller's tenant's tokens: the next SCIM request with it answers 401. */

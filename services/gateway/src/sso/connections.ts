@@ -1,14 +1,8 @@
 import { randomUUID } from "node:crypto";
-import {
-  ApiError,
-  createdAtCursor,
-  type Page,
-  pageOf,
-  type Sql,
-  type TransactionSql,
-} from "@oryn/shared";
+import { ApiError, type Page, type Sql, type TransactionSql } from "@oryn/shared";
 import type { Row } from "@oryn/shared/control-plane/schema";
 import { lockTenant } from "@oryn/shared/control-plane/tables/tenants";
+import { andAfterCreatedAt, createdAtCursorColumn, createdAtPage } from "@oryn/shared/pages";
 import { recordCallerEvent } from "../audit/audit-events.ts";
 import type { Caller } from "../lib/request.ts";
 import { parseSamlMetadata } from "./saml-metadata.ts";
@@ -126,16 +120,11 @@ export async function listConnections(
   settings: Pick<SsoSettings, "publicUrl">,
 ): Promise<Page<Connection>> {
   const rows = await sql<(ConnectionRow & { cursorAt: string })[]>`
-    select ${columns(sql)}, (extract(epoch from created_at) * 1000000)::bigint::text as cursor_at
+    select ${columns(sql)}, ${createdAtCursorColumn(sql)}
     from sso_connections where tenant_id = ${tenantId}
-    ${page.after ? sql`and (created_at, id) > (timestamptz 'epoch' + ${page.after[0]}::bigint * interval '1 microsecond', ${page.after[1]}::uuid)` : sql``}
+    ${andAfterCreatedAt(sql, page.after)}
     order by created_at, id limit ${page.limit + 1}`;
-  return pageOf(
-    rows,
-    page.limit,
-    (last) => createdAtCursor.encode([last.cursorAt, last.id]),
-    ({ cursorAt: _, ...row }) => toConnection(row, settings),
-  );
+  return createdAtPage(rows, page.limit, (row) => toConnection(row, settings));
 }
 
 /** One of the tenant's connections; another tenant's is simply not found. */

@@ -2,6 +2,7 @@ import { isIP } from "node:net";
 import { guardedLookup, RefusedTarget, refusedClassOf } from "@oryn/shared";
 import * as client from "openid-client";
 import { Agent, fetch as undiciFetch } from "undici";
+import { cappedBody } from "./capped-body.ts";
 import type { ConnectionRow } from "./connections.ts";
 import type { SsoSettings } from "./settings.ts";
 
@@ -40,9 +41,12 @@ export function issuerFetch(policy: { allowPrivate: boolean }): client.CustomFet
       signal: options.signal,
       dispatcher,
     });
-    const body = await cappedBody(
-      answer.body as ReadableStream<Uint8Array> | null,
-      maxIdpAnswerBytes,
+    const body = new Uint8Array(
+      await cappedBody(
+        answer.body as ReadableStream<Uint8Array> | null,
+        maxIdpAnswerBytes,
+        () => new Error(`the identity provider's answer is larger than ${maxIdpAnswerBytes} bytes`),
+      ),
     );
     // 204, 205 and 304 may carry no body at all.
     const empty = [204, 205, 304].includes(answer.status);
@@ -52,27 +56,6 @@ export function issuerFetch(policy: { allowPrivate: boolean }): client.CustomFet
       headers: answer.headers as unknown as Headers,
     });
   };
-}
-
-/** The whole body, or an error as soon as it passes `limit` bytes (the rest is not read). */
-async function cappedBody(
-  stream: ReadableStream<Uint8Array> | null,
-  limit: number,
-): Promise<Uint8Array<ArrayBuffer>> {
-  const reader = stream?.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const next = reader ? await reader.read() : { done: true as const, value: undefined };
-    if (next.done) break;
-    size += next.value.byteLength;
-    if (size > limit) {
-      await reader?.cancel();
-      throw new Error(`the identity provider's answer is larger than ${limit} bytes`);
-    }
-    chunks.push(next.value);
-  }
-  return new Uint8Array(Buffer.concat(chunks));
 }
 
 export type OidcClients = {

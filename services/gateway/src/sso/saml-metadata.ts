@@ -1,6 +1,7 @@
 import { X509Certificate } from "node:crypto";
 import { ApiError } from "@oryn/shared";
 import { DOMParser, type Element } from "@xmldom/xmldom";
+import { cappedBody } from "./capped-body.ts";
 
 /** What a SAML connection keeps of its IdP's metadata, besides the XML itself. */
 export type SamlIdpMetadata = {
@@ -179,18 +180,8 @@ export async function fetchSamlMetadata(
     await response.body?.cancel();
     throw urlRefused(`it answered HTTP ${response.status}`, log);
   }
-  const reader = response.body?.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const next = reader ? await reader.read() : { done: true as const, value: undefined };
-    if (next.done) break;
-    size += next.value.byteLength;
-    if (size > maxMetadataBytes) {
-      await reader?.cancel();
-      throw urlRefused(`it is larger than ${maxMetadataBytes} bytes`, log);
-    }
-    chunks.push(next.value);
-  }
-  return Buffer.concat(chunks).toString("utf8");
+  const body = await cappedBody(response.body, maxMetadataBytes, () =>
+    urlRefused(`it is larger than ${maxMetadataBytes} bytes`, log),
+  );
+  return body.toString("utf8");
 }

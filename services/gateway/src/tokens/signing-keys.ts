@@ -3,7 +3,7 @@ import {
   accessTokenAlgorithm,
   accessTokenType,
   ConfigError,
-  type Role,
+  type Principal,
   secretFromEnvOrDevFile,
 } from "@oryn/shared";
 import {
@@ -25,15 +25,8 @@ const privateJwk = z.object({
 });
 const privateJwkSet = z.object({ keys: z.array(privateJwk).min(1) });
 
-export type AccessClaims = {
-  userId: string;
-  tenantId: string;
-  role: Role;
-  tokenId: string;
-  kind: "user" | "api_key";
-  membershipVersion: number;
-  /** The refresh-token family (session) a user's token belongs to: the `sid` claim. */
-  sessionId?: string;
+/** What an access token says: the principal it stands for (`sessionId` is the `sid` claim). */
+export type AccessClaims = Principal & {
   /** Shorter than the configured lifetime, for the internal tokens standing in for API keys. */
   ttlSeconds?: number;
 };

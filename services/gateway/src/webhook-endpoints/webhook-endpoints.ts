@@ -10,6 +10,7 @@ import {
   type TransactionSql,
 } from "@oryn/shared";
 import type { Row } from "@oryn/shared/control-plane/schema";
+import { andAfterCreatedAt, createdAtCursorColumn, createdAtPage } from "@oryn/shared/pages";
 import type {
   CreatedWebhookEndpoint,
   CreateWebhookEndpointInput,
@@ -66,16 +67,11 @@ export async function listWebhookEndpoints(
   page: { limit: number; after: [atMicros: string, id: string] | undefined },
 ): Promise<Page<WebhookEndpoint>> {
   const rows = await sql<(EndpointRow & { cursorAt: string })[]>`
-    select id, url, events, description, status, created_at, updated_at, (extract(epoch from created_at) * 1000000)::bigint::text as cursor_at
+    select id, url, events, description, status, created_at, updated_at, ${createdAtCursorColumn(sql)}
     from webhook_endpoints where tenant_id = ${tenantId}
-    ${page.after ? sql`and (created_at, id) > (timestamptz 'epoch' + ${page.after[0]}::bigint * interval '1 microsecond', ${page.after[1]}::uuid)` : sql``}
+    ${andAfterCreatedAt(sql, page.after)}
     order by created_at, id limit ${page.limit + 1}`;
-  return pageOf(
-    rows,
-    page.limit,
-    (last) => createdAtCursor.encode([last.cursorAt, last.id]),
-    ({ cursorAt: _, ...row }) => toEndpoint(row),
-  );
+  return createdAtPage(rows, page.limit, (row) => toEndpoint(row));
 }
 
 /** Another tenant's endpoint is simply not found. */

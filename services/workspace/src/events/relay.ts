@@ -30,7 +30,16 @@ const batchSize = 500;
  * every replica opened a connection to each written tenant from each replica within a period.
  * A live maker sweeps its marks every period and drops each once it is older than two periods
  * with its outbox empty; a mark older than three is one its maker no longer sweeps (it died, was
- * restarted with a new id, or cannot reach that tenant), and any process takes it over.
+ * restarted with a new id, or cannot reach that tenant), and any process may take it over.
+ * Such a mark, or one of no process, is claimed before it is relayed: one statement sets its
+ * maker to this process and its time to now, only if it is still as the sweep read it. After
+ * restarts every replica's sweep finds the same orphans at once, and each relaying all of them
+ * opened a session to every orphaned tenant from every replica (the work times the replicas,
+ * against the gateway's one replica per tenant); with the claim one sweep wins each and the
+ * others skip it. The claim is a mark made now: the winner sweeps it as its own and the others
+ * leave it for three periods; a write's mark since the read (its maker coming back) fails the
+ * claim and stays its maker's. A process never claims its own marks: one it cannot relay must
+ * age into an orphan for the others.
  * Who may drop a mark never depends on who made it, only on its age and the outbox behind it,
  * so two processes sharing an id, or sweeping the same mark, cost connections, not events.
  */
@@ -47,8 +56,9 @@ export type EventRelay = {
   relay(tenantId: string, options?: RunOptions): Promise<number>;
   /**
    * Moves the outbox of every tenant this process marked, and of those marked by no process or
-   * by one that stopped sweeping them (older than three times `markSeconds`): what a crash
-   * between commit and relay left behind, or a relay that failed. A mark older than twice
+   * by one that stopped sweeping them (older than three times `markSeconds`), each of the latter
+   * once this process has claimed its mark (another sweep may win it): what a crash between
+   * commit and relay left behind, or a relay that failed. A mark older than twice
    * `markSeconds` whose outbox is then empty is removed (a younger one may be another process's,
    * which does not mark again meanwhile). Its own fresh marks of tenants whose relay after its
    * writes succeeded are left for the visit when they are old. Its connections are background
@@ -196,9 +206,15 @@ export function createEventRelay(deps: {
       // Its own marks, marks of no process (made before marks named one), and orphans: a mark
       // its maker would have dropped by now were it still sweeping it.
       const marks = await deps.controlPlane<
-        { tenantId: string; markedAt: string; mine: boolean; old: boolean }[]
+        {
+          tenantId: string;
+          markedAt: string;
+          markedBy: string | null;
+          mine: boolean;
+          old: boolean;
+        }[]
       >`
-        select m.tenant_id, m.marked_at::text,
+        select m.tenant_id, m.marked_at::text, m.marked_by,
                coalesce(m.marked_by = ${processId}, false) as mine,
                m.marked_at < now() - make_interval(secs => ${2 * deps.markSeconds}) as old
         from event_outbox_marks m join tenants t on t.id = m.tenant_id
@@ -217,7 +233,7 @@ export function createEventRelay(deps: {
       // Only its own marks are skipped for it: the rest would be an entry per tenant ever written.
       for (const tenantId of relayed) if (!own.has(tenantId)) relayed.delete(tenantId);
       let moved = 0;
-      for (const { tenantId, markedAt, mine, old } of marks) {
+      for (const { tenantId, markedAt, markedBy, mine, old } of marks) {
         // Its own fresh mark of a tenant whose relay after its writes succeeded: the outbox holds
         // nothing this process knows of. Only another process's write under this mark (it trusted
         // its own older one) and then its crash could have left events there, and the visit
@@ -226,7 +242,21 @@ export function createEventRelay(deps: {
         // visit of a tenant without a connection is a new PostgreSQL session.
         if (mine && !old && relayed.has(tenantId) && !running.has(tenantId)) continue;
         let done: boolean;
+        // The mark as it is once this process holds it: what the drop below must find unchanged.
+        let held = markedAt;
         try {
+          // An orphan or a mark of no process: every replica's sweep may have read it. Claimed
+          // as read, so one of them relays it and the rest skip it (see `EventRelay`). Timed
+          // now, the mark only grows younger: no maker's trust in its own mark is cut short.
+          if (!mine) {
+            const [claimed] = await deps.controlPlane<{ markedAt: string }[]>`
+              update event_outbox_marks set marked_by = ${processId}, marked_at = clock_timestamp()
+              where tenant_id = ${tenantId} and marked_at::text = ${markedAt}
+                and marked_by is not distinct from ${markedBy}
+              returning marked_at::text`;
+            if (!claimed) continue;
+            held = claimed.markedAt;
+          }
           moved += await relay(tenantId, { background: true });
           // A relay ends at a batch that found fewer rows than it asked for, and a batch that
           // waited on another relay's locks (a write's relay, another replica's sweep) finds
@@ -238,12 +268,14 @@ export function createEventRelay(deps: {
           deps.logger.warn({ err: error, tenantId }, "event sweep failed for a tenant");
           continue;
         }
-        // Only the mark as read: a newer one (a write since) stays. Compared as text, to the
-        // microsecond: a timestamptz parameter would go through a JS Date, to the millisecond.
+        // Only the mark as read, or as claimed: a newer one (a write since) stays. Compared as
+        // text, to the microsecond: a timestamptz parameter would go through a JS Date, to the
+        // millisecond. A claimed mark goes at once when it was old as read: the claim's own
+        // time is trusted by no write (any write's mark changes it).
         if (done) {
           await deps.controlPlane`
             delete from event_outbox_marks
-            where tenant_id = ${tenantId} and marked_at::text = ${markedAt}`;
+            where tenant_id = ${tenantId} and marked_at::text = ${held}`;
         }
       }
       return moved;

@@ -17,9 +17,9 @@ export function idempotencyOf(
 ): IdempotentRequest | undefined {
   if (key === undefined) return undefined;
   return {
-    principalId: principalOf(c).userId,
+    owner: principalOf(c).userId,
     key,
-    fingerprint: fingerprintOf(c.req.method, c.req.path, body),
+    fingerprints: [fingerprintOf(c.req.method, c.req.path, body)],
   };
 }
 

@@ -9,11 +9,7 @@ import {
   responseHeaders,
 } from "@oryn/shared";
 import type { WorkspaceDeps } from "../deps.ts";
-import { recordTenantEvent } from "../events/outbox.ts";
-import { once } from "../idempotency/idempotency.ts";
-import { etagOf } from "../lib/etag.ts";
-import { idempotencyOf, setAnswerHeaders } from "../lib/request.ts";
-import { writeForCaller } from "../lib/write-as.ts";
+import { createOnce } from "../lib/create.ts";
 import { createProject } from "./projects.ts";
 import { createProjectBody, projectSchema } from "./schemas.ts";
 
@@ -46,24 +42,19 @@ export function registerCreateProject(app: App, deps: WorkspaceDeps): void {
   app.openapi(route, async (c) => {
     const { tenantId } = principalOf(c);
     const input = c.req.valid("json");
-    const idempotency = idempotencyOf(c, c.req.valid("header")["idempotency-key"], input);
     // Cached by the tenant gate a moment ago; a plan change reaches here within the cache's TTL.
     const plan = (await deps.tenants.get(tenantId))?.plan ?? "free";
-    const answer = await writeForCaller(c, deps, (tx) =>
-      once(tx, idempotency, async () => {
-        const project = await createProject(tx, input, {
-          plan,
-          maxProjects: limitsOf(plan).projects,
-        });
-        await recordTenantEvent(tx, "project.created", project);
-        return {
-          status: 201,
-          body: project,
-          headers: { location: `/v1/projects/${project.id}`, etag: etagOf(project.version) },
-        };
-      }),
+    const project = await createOnce(
+      c,
+      deps,
+      (tx) => createProject(tx, input, { plan, maxProjects: limitsOf(plan).projects }),
+      {
+        key: c.req.valid("header")["idempotency-key"],
+        body: input,
+        event: "project.created",
+        location: (created) => `/v1/projects/${created.id}`,
+      },
     );
-    setAnswerHeaders(c, answer);
-    return c.json(answer.body, 201);
+    return c.json(project, 201);
   });
 }

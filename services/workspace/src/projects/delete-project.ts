@@ -3,8 +3,9 @@ import { type App, access, problemResponses } from "@oryn/shared";
 import type { WorkspaceDeps } from "../deps.ts";
 import { recordTenantEvent } from "../events/outbox.ts";
 import { acceptedVersions } from "../lib/etag.ts";
+import { assertId } from "../lib/ids.ts";
 import { writeForCaller } from "../lib/write-as.ts";
-import { assertProjectId, deleteProject, lockProject } from "./projects.ts";
+import { deleteProject, lockProject } from "./projects.ts";
 import { projectIdParams } from "./schemas.ts";
 
 const route = createRoute({
@@ -23,7 +24,7 @@ const route = createRoute({
 
 export function registerDeleteProject(app: App, deps: WorkspaceDeps): void {
   app.openapi(route, async (c) => {
-    const id = assertProjectId(c.req.valid("param").id);
+    const id = assertId(c.req.valid("param").id);
     const versions = acceptedVersions(c.req.valid("header")["if-match"]);
     await writeForCaller(c, deps, async (tx) => {
       const before = await lockProject(tx, id);

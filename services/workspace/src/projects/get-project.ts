@@ -2,7 +2,8 @@ import { createRoute } from "@hono/zod-openapi";
 import { type App, access, principalOf, problemResponses, responseHeaders } from "@oryn/shared";
 import type { WorkspaceDeps } from "../deps.ts";
 import { etagOf } from "../lib/etag.ts";
-import { assertProjectId, getProject } from "./projects.ts";
+import { assertId } from "../lib/ids.ts";
+import { getProject } from "./projects.ts";
 import { projectIdParams, projectSchema } from "./schemas.ts";
 
 const route = createRoute({
@@ -25,7 +26,7 @@ const route = createRoute({
 
 export function registerGetProject(app: App, deps: WorkspaceDeps): void {
   app.openapi(route, async (c) => {
-    const id = assertProjectId(c.req.valid("param").id);
+    const id = assertId(c.req.valid("param").id);
     const project = await deps.pools.run(principalOf(c).tenantId, (sql) => getProject(sql, id));
     c.header("etag", etagOf(project.version));
     return c.json(project, 200);

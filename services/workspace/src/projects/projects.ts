@@ -1,12 +1,5 @@
-import {
-  ApiError,
-  createdAtCursor,
-  isUuid,
-  type Page,
-  pageOf,
-  type Sql,
-  type TransactionSql,
-} from "@oryn/shared";
+import { ApiError, type Page, type Sql, type TransactionSql } from "@oryn/shared";
+import { andAfterCreatedAt, createdAtCursorColumn, createdAtPage } from "@oryn/shared/pages";
 import { versionGuard } from "../lib/etag.ts";
 import type { CreateProjectInput, Project, UpdateProjectInput } from "./schemas.ts";
 
@@ -32,30 +25,16 @@ function toProject(row: ProjectRow): Project {
   };
 }
 
-/** An id that cannot be a project's is simply not found: it reveals nothing and needs no query. */
-export function assertProjectId(id: string): string {
-  const lower = id.toLowerCase();
-  if (!isUuid(lower)) throw new ApiError("not_found");
-  return lower;
-}
-
 export async function listProjects(
   sql: Sql,
   page: { limit: number; after: [atMicros: string, id: string] | undefined },
 ): Promise<Page<Project>> {
-  // The cursor's microseconds become an interval through float8, exact for every time before
-  // 2255 (below 2^53 microseconds).
   const rows = await sql<(ProjectRow & { cursorAt: string })[]>`
-    select *, (extract(epoch from created_at) * 1000000)::bigint::text as cursor_at from projects
-    ${page.after ? sql`where (created_at, id) > (timestamptz 'epoch' + ${page.after[0]}::bigint * interval '1 microsecond', ${page.after[1]}::uuid)` : sql``}
+    select *, ${createdAtCursorColumn(sql)} from projects
+    where true ${andAfterCreatedAt(sql, page.after)}
     order by created_at, id
     limit ${page.limit + 1}`;
-  return pageOf(
-    rows,
-    page.limit,
-    (last) => createdAtCursor.encode([last.cursorAt, last.id]),
-    toProject,
-  );
+  return createdAtPage(rows, page.limit, toProject);
 }
 
 export async function getProject(sql: Sql, id: string): Promise<Project> {

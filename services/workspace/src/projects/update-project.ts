@@ -3,8 +3,9 @@ import { type App, access, problemResponses, responseHeaders } from "@oryn/share
 import type { WorkspaceDeps } from "../deps.ts";
 import { changedFields, recordTenantEvent } from "../events/outbox.ts";
 import { acceptedVersions, etagOf } from "../lib/etag.ts";
+import { assertId } from "../lib/ids.ts";
 import { writeForCaller } from "../lib/write-as.ts";
-import { assertProjectId, lockProject, updateProject } from "./projects.ts";
+import { lockProject, updateProject } from "./projects.ts";
 import { projectIdParams, projectSchema, updateProjectBody } from "./schemas.ts";
 
 const route = createRoute({
@@ -31,7 +32,7 @@ const route = createRoute({
 
 export function registerUpdateProject(app: App, deps: WorkspaceDeps): void {
   app.openapi(route, async (c) => {
-    const id = assertProjectId(c.req.valid("param").id);
+    const id = assertId(c.req.valid("param").id);
     const input = c.req.valid("json");
     const versions = acceptedVersions(c.req.valid("header")["if-match"]);
     const project = await writeForCaller(c, deps, async (tx) => {

@@ -8,14 +8,11 @@ import {
   responseHeaders,
 } from "@oryn/shared";
 import type { WorkspaceDeps } from "../deps.ts";
-import { recordTenantEvent } from "../events/outbox.ts";
-import { once } from "../idempotency/idempotency.ts";
-import { etagOf } from "../lib/etag.ts";
-import { idempotencyOf, setAnswerHeaders } from "../lib/request.ts";
-import { writeForCaller } from "../lib/write-as.ts";
+import { createOnce } from "../lib/create.ts";
+import { assertId } from "../lib/ids.ts";
 import { assertMember } from "../tenants/memberships.ts";
 import { createTaskBody, projectParams, taskSchema } from "./schemas.ts";
-import { assertId, createTask } from "./tasks.ts";
+import { createTask } from "./tasks.ts";
 
 const route = createRoute({
   method: "post",
@@ -50,23 +47,13 @@ export function registerCreateTask(app: App, deps: WorkspaceDeps): void {
     const { tenantId } = principalOf(c);
     const projectId = assertId(c.req.valid("param").id);
     const input = c.req.valid("json");
-    const idempotency = idempotencyOf(c, c.req.valid("header")["idempotency-key"], input);
     await assertMember(deps.controlPlane, tenantId, input.assigneeId);
-    const answer = await writeForCaller(c, deps, (tx) =>
-      once(tx, idempotency, async () => {
-        const task = await createTask(tx, projectId, input);
-        await recordTenantEvent(tx, "task.created", task);
-        return {
-          status: 201,
-          body: task,
-          headers: {
-            location: `/v1/projects/${projectId}/tasks/${task.id}`,
-            etag: etagOf(task.version),
-          },
-        };
-      }),
-    );
-    setAnswerHeaders(c, answer);
-    return c.json(answer.body, 201);
+    const task = await createOnce(c, deps, (tx) => createTask(tx, projectId, input), {
+      key: c.req.valid("header")["idempotency-key"],
+      body: input,
+      event: "task.created",
+      location: (created) => `/v1/projects/${projectId}/tasks/${created.id}`,
+    });
+    return c.json(task, 201);
   });
 }

@@ -3,9 +3,10 @@ import { type App, access, problemResponses } from "@oryn/shared";
 import type { WorkspaceDeps } from "../deps.ts";
 import { recordTenantEvent } from "../events/outbox.ts";
 import { acceptedVersions } from "../lib/etag.ts";
+import { assertId } from "../lib/ids.ts";
 import { writeForCaller } from "../lib/write-as.ts";
 import { taskParams } from "./schemas.ts";
-import { assertId, deleteTask, lockTask } from "./tasks.ts";
+import { deleteTask, lockTask } from "./tasks.ts";
 
 const route = createRoute({
   method: "delete",

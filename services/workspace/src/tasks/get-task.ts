@@ -2,8 +2,9 @@ import { createRoute } from "@hono/zod-openapi";
 import { type App, access, principalOf, problemResponses, responseHeaders } from "@oryn/shared";
 import type { WorkspaceDeps } from "../deps.ts";
 import { etagOf } from "../lib/etag.ts";
+import { assertId } from "../lib/ids.ts";
 import { taskParams, taskSchema } from "./schemas.ts";
-import { assertId, getTask } from "./tasks.ts";
+import { getTask } from "./tasks.ts";
 
 const route = createRoute({
   method: "get",

@@ -1,8 +1,9 @@
 import { createRoute } from "@hono/zod-openapi";
 import { type App, access, createdAtCursor, principalOf, problemResponses } from "@oryn/shared";
 import type { WorkspaceDeps } from "../deps.ts";
+import { assertId } from "../lib/ids.ts";
 import { listTasksQuery, projectParams, taskListSchema } from "./schemas.ts";
-import { assertId, listTasks } from "./tasks.ts";
+import { listTasks } from "./tasks.ts";
 
 const route = createRoute({
   method: "get",

@@ -1,12 +1,5 @@
-import {
-  ApiError,
-  createdAtCursor,
-  isUuid,
-  type Page,
-  pageOf,
-  type Sql,
-  type TransactionSql,
-} from "@oryn/shared";
+import { ApiError, type Page, type Sql, type TransactionSql } from "@oryn/shared";
+import { andAfterCreatedAt, createdAtCursorColumn, createdAtPage } from "@oryn/shared/pages";
 import { versionGuard } from "../lib/etag.ts";
 import type { CreateTaskInput, Task, UpdateTaskInput } from "./schemas.ts";
 
@@ -36,13 +29,6 @@ function toTask(row: TaskRow): Task {
   };
 }
 
-/** An id that cannot be ours is simply not found: it reveals nothing and needs no query. */
-export function assertId(id: string): string {
-  const lower = id.toLowerCase();
-  if (!isUuid(lower)) throw new ApiError("not_found");
-  return lower;
-}
-
 export type TaskFilter = { status?: Task["status"] | undefined; assigneeId?: string | undefined };
 
 async function assertProjectExists(sql: Sql | TransactionSql, projectId: string, lock = false) {
@@ -63,19 +49,14 @@ export async function listTasks(
   // Keyset on (created_at, id), as for projects: rows added or removed between pages neither
   // repeat nor hide others.
   const rows = await sql<(TaskRow & { cursorAt: string })[]>`
-    select *, (extract(epoch from created_at) * 1000000)::bigint::text as cursor_at from tasks
+    select *, ${createdAtCursorColumn(sql)} from tasks
     where project_id = ${projectId}
     ${filter.status ? sql`and status = ${filter.status}` : sql``}
     ${filter.assigneeId ? sql`and assignee_id = ${filter.assigneeId}` : sql``}
-    ${page.after ? sql`and (created_at, id) > (timestamptz 'epoch' + ${page.after[0]}::bigint * interval '1 microsecond', ${page.after[1]}::uuid)` : sql``}
+    ${andAfterCreatedAt(sql, page.after)}
     order by created_at, id
     limit ${page.limit + 1}`;
-  return pageOf(
-    rows,
-    page.limit,
-    (last) => createdAtCursor.encode([last.cursorAt, last.id]),
-    toTask,
-  );
+  return createdAtPage(rows, page.limit, toTask);
 }
 
 export async function getTask(sql: Sql, projectId: string, taskId: string): Promise<Task> {

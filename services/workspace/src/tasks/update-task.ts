@@ -3,10 +3,11 @@ import { type App, access, principalOf, problemResponses, responseHeaders } from
 import type { WorkspaceDeps } from "../deps.ts";
 import { changedFields, recordTenantEvent } from "../events/outbox.ts";
 import { acceptedVersions, etagOf } from "../lib/etag.ts";
+import { assertId } from "../lib/ids.ts";
 import { writeForCaller } from "../lib/write-as.ts";
 import { assertMember } from "../tenants/memberships.ts";
 import { taskParams, taskSchema, updateTaskBody } from "./schemas.ts";
-import { assertId, lockTask, updateTask } from "./tasks.ts";
+import { lockTask, updateTask } from "./tasks.ts";
 
 const route = createRoute({
   method: "patch",
