@@ -78,6 +78,10 @@ const starting = startBenchStack({
     ...(process.env.PROVISIONING_CONCURRENCY
       ? { PROVISIONING_CONCURRENCY: process.env.PROVISIONING_CONCURRENCY }
       : {}),
+    // A short sweep period makes its tick land inside the signup burst on every run.
+    ...(process.env.PROVISIONING_SWEEP_SECONDS
+      ? { PROVISIONING_SWEEP_SECONDS: process.env.PROVISIONING_SWEEP_SECONDS }
+      : {}),
     TENANT_SPARE_DATABASES: String(spareTarget(settings.concurrent)),
     // BENCH_CPU_PROF=<dir>: every service writes a V8 CPU profile there when it stops (open it in
     // Chrome DevTools or speedscope for a flame graph). Profiling slows them: not for figures.

@@ -274,6 +274,7 @@ run of all of them rewrites it (keeping the hand-written accounts of missed targ
 | BENCH_CPU_PROF | unset | a folder: every service writes a V8 CPU profile there when it stops (slows them: not for figures) |
 | BENCH_NODE_OPTIONS | unset | NODE_OPTIONS for every service, e.g. \`--perf-basic-prof\` so that \`perf record\` names JavaScript functions |
 | PROVISIONING_CONCURRENCY | 16 | the provisioner's own default |
+| PROVISIONING_SWEEP_SECONDS | 30 | the provisioner's own default (a short period puts a sweep inside the signup burst) |
 
 What the bench makes (its own PostgreSQL server in a temporary folder, Redis keys under its own
 prefix, nginx and its folder, the ceiling server, an extra gateway, the load generators) is

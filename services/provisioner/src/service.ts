@@ -87,7 +87,7 @@ export function provisionerService(
           olderThanSeconds: config.PROVISIONING_SWEEP_SECONDS,
         });
         // Not awaited: a refill of many spares must not hold the next sweep back.
-        void spares.refill();
+        void spares.refillUnlessClaiming();
         // Tenants no owner verified in time go down the deletion path, then those past their
         // deadline whose job was lost or gave up are deleted.
         await reclaimUnverifiedTenants(

@@ -4,8 +4,13 @@ import { refillSpares } from "./refill.ts";
 export type SparePool = {
   /** Asks for a refill soon; kicks during a burst of signups push it back (see `quietMs`). */
   claimed(): void;
-  /** Asks for a refill now (start, the periodic sweep). */
+  /** Asks for a refill now (start). */
   refill(): Promise<void>;
+  /**
+   * The periodic sweep's refill: now, unless signups are claiming spares (then the refill after
+   * the burst does it), for at most `maxPostponeMs` in a row.
+   */
+  refillUnlessClaiming(): Promise<void>;
   /** Waits for a running refill and stops the pool. */
   close(): Promise<void>;
 };
@@ -15,17 +20,31 @@ export type SparePool = {
  * it runs one more afterwards. After a claim the refill waits until claims have been quiet for
  * `quietMs`: cloning competes with the signups it is meant to speed up (CREATE DATABASE is
  * serialised in PostgreSQL), so a burst drains the pool and the pool refills behind it. The
- * periodic sweep calls `refill()` regardless, so steady traffic cannot postpone it for ever.
+ * periodic sweep refills too, and a sweep during claims waits for them to stop for at most
+ * `maxPostponeMs`, so steady traffic cannot postpone the refill for ever.
  */
 export function startSparePool(
   deps: ProvisioningDeps,
-  options: { target: number; concurrency: number; quietMs?: number },
+  options: {
+    target: number;
+    concurrency: number;
+    quietMs?: number;
+    maxPostponeMs?: number;
+    /** Tests count refills with this; production refills the servers. */
+    refillOnce?: () => Promise<unknown>;
+  },
 ): SparePool {
   const quietMs = options.quietMs ?? 1000;
+  const maxPostponeMs = options.maxPostponeMs ?? 60_000;
+  const refillOnce =
+    options.refillOnce ?? (() => refillSpares(deps, { ...options, stopped: () => closed }));
   let running: Promise<void> | undefined;
   let again = false;
   let closed = false;
   let timer: NodeJS.Timeout | undefined;
+  let lastClaimAt = Number.NEGATIVE_INFINITY;
+  // When the sweep first found claims going on since the last refill began (undefined: it has not).
+  let postponedSince: number | undefined;
 
   const refill = (): Promise<void> => {
     if (closed) return Promise.resolve();
@@ -33,11 +52,12 @@ export function startSparePool(
       again = true;
       return running;
     }
+    postponedSince = undefined;
     running = (async () => {
       do {
         again = false;
         try {
-          await refillSpares(deps, { ...options, stopped: () => closed });
+          await refillOnce();
         } catch (error) {
           deps.logger.warn({ err: error }, "spare database refill failed");
         }
@@ -51,10 +71,22 @@ export function startSparePool(
   return {
     claimed() {
       if (closed) return;
+      lastClaimAt = performance.now();
       clearTimeout(timer);
       timer = setTimeout(() => void refill(), quietMs);
     },
     refill,
+    refillUnlessClaiming() {
+      // A sweep tick in the middle of a burst of signups used to start cloning there and then:
+      // each spare a CREATE DATABASE and a migration on the cores the signups' password hashes
+      // and provisioning jobs need. Steady claims still cannot postpone the refill for ever.
+      const now = performance.now();
+      if (now - lastClaimAt < quietMs) {
+        postponedSince ??= now;
+        if (now - postponedSince < maxPostponeMs) return running ?? Promise.resolve();
+      }
+      return refill();
+    },
     async close() {
       closed = true;
       clearTimeout(timer);
