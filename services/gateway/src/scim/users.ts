@@ -7,6 +7,7 @@ import { findUserByEmail, insertUserIfAbsent } from "@oryn/shared/control-plane/
 import { type ScimPatchOperation, scimPatch } from "scim-patch";
 import { linkExistingAccount } from "../accounts/link-account.ts";
 import { domainOfEmail } from "../domains/names.ts";
+import { isDomainVerifiedByTenant } from "../domains/tenant-domains.ts";
 import { ScimError } from "./errors.ts";
 import { type Fragment, filterCondition, isUuid } from "./filter.ts";
 import { recordScimEvent, type ScimContext, syncMembership } from "./memberships.ts";
@@ -225,11 +226,7 @@ export async function listUsers(
  */
 async function assertDomainVerified(tx: TransactionSql, tenantId: string, email: string) {
   const domain = domainOfEmail(email);
-  const [verified] = domain
-    ? await tx`
-        select 1 from tenant_domains
-        where tenant_id = ${tenantId} and domain = ${domain} and status = 'verified'`
-    : [];
+  const verified = domain ? await isDomainVerifiedByTenant(tx, tenantId, domain) : false;
   if (!verified) {
     throw new ScimError(
       400,
