@@ -5,12 +5,13 @@ import * as client from "openid-client";
 import { type AuditContext, recordAuditEvent } from "../audit/audit-events.ts";
 import { domainOfEmail } from "../domains/names.ts";
 import { findVerifiedDomainTenant, isDomainVerifiedByTenant } from "../domains/tenant-domains.ts";
-import { type ConnectionRow, loadConnection, signInConnectionOf } from "./connections.ts";
+import { type ConnectionRow, loadConnection } from "./connections.ts";
 import { type OidcClients, sameIssuer } from "./oidc-client.ts";
 import { provisionMember, refusalOf, type SignedInPerson, SignInRefused } from "./people.ts";
 import { newSamlRequestId, samlAuthorizeUrl } from "./saml.ts";
 import { oidcCallbackPath, type SsoSettings } from "./settings.ts";
 import { issueSignInCode } from "./sign-in-codes.ts";
+import { signInConnectionOf } from "./sso-connections.ts";
 
 export type SignInDeps = { sql: Sql; sso: SsoSettings; oidc: OidcClients; logger: Logger };
 
