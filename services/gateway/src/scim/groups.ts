@@ -8,6 +8,7 @@ import { filterCondition, isUuid } from "./filter.ts";
 import { recordScimEvent, type ScimContext, syncMembership } from "./memberships.ts";
 import { patchFailure } from "./patch.ts";
 import { groupSchemaUrn, listResponse, type ScimPage } from "./resources.ts";
+import { findScimUserIds } from "./scim-users.ts";
 
 type GroupRow = Pick<
   Row<"scim_groups">,
@@ -129,9 +130,7 @@ export async function listGroups(
 /** Members must be this tenant's directory users: another tenant's ids are simply unknown. */
 async function assertMembersKnown(tx: TransactionSql, tenantId: string, members: string[]) {
   if (members.length === 0) return;
-  const known = await tx<{ userId: string }[]>`
-    select user_id from scim_users
-    where tenant_id = ${tenantId} and user_id = any(${members.filter(isUuid)}::uuid[])`;
+  const known = await findScimUserIds(tx, tenantId, members.filter(isUuid));
   if (known.length !== members.length) {
     const found = new Set(known.map((row) => row.userId));
     const missing = members.find((member) => !found.has(member)) ?? "";
