@@ -25,6 +25,19 @@ export type ScimUserRow = Pick<
 
 type Db = Sql | TransactionSql;
 
+/** What the directory says of a user in the tenant. */
+export type ScimUserFields = Pick<
+  Row<"scim_users">,
+  | "tenantId"
+  | "userId"
+  | "userName"
+  | "externalId"
+  | "displayName"
+  | "givenName"
+  | "familyName"
+  | "active"
+>;
+
 /**
  * A page of the tenant's directory users that meet `where` (a condition on `s`, the directory
  * user, and `u`, the account), oldest first.
@@ -93,18 +106,7 @@ export async function isScimUser(
 
 export async function insertScimUser(
   tx: TransactionSql,
-  user: Pick<
-    Row<"scim_users">,
-    | "tenantId"
-    | "userId"
-    | "userName"
-    | "externalId"
-    | "displayName"
-    | "givenName"
-    | "familyName"
-    | "active"
-    | "baseRole"
-  >,
+  user: ScimUserFields & Pick<Row<"scim_users">, "baseRole">,
 ): Promise<void> {
   await tx`
     insert into scim_users (tenant_id, user_id, user_name, external_id, display_name, given_name,
@@ -139,20 +141,7 @@ export async function findScimUserName(
 }
 
 /** Replaces what the directory says of the user. */
-export async function updateScimUser(
-  tx: TransactionSql,
-  user: Pick<
-    Row<"scim_users">,
-    | "tenantId"
-    | "userId"
-    | "userName"
-    | "externalId"
-    | "displayName"
-    | "givenName"
-    | "familyName"
-    | "active"
-  >,
-): Promise<void> {
+export async function updateScimUser(tx: TransactionSql, user: ScimUserFields): Promise<void> {
   await tx`
     update scim_users set user_name = ${user.userName}, external_id = ${user.externalId},
       display_name = ${user.displayName}, given_name = ${user.givenName},

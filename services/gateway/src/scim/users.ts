@@ -261,17 +261,7 @@ export async function createUser(
     });
   }
   const role = await findMembershipRole(tx, tenantId, user.id);
-  await insertScimUser(tx, {
-    tenantId,
-    userId: user.id,
-    userName: input.userName,
-    externalId: input.externalId,
-    displayName: input.displayName,
-    givenName: input.givenName,
-    familyName: input.familyName,
-    active: input.active,
-    baseRole: role ?? "member",
-  });
+  await insertScimUser(tx, { ...input, tenantId, userId: user.id, baseRole: role ?? "member" });
   await recordScimEvent(tx, context, {
     action: "scim_user_created",
     entity: "scim_user",
@@ -298,16 +288,7 @@ export async function replaceUser(
   if (!before) throw new ScimError(404, `No user ${id.slice(0, 100)}`);
   if (await isScimUserNameTakenByAnother(tx, tenantId, input.userName, before.userId))
     throw new ScimError(409, "A user with this userName exists", "uniqueness");
-  await updateScimUser(tx, {
-    tenantId,
-    userId: before.userId,
-    userName: input.userName,
-    externalId: input.externalId,
-    displayName: input.displayName,
-    givenName: input.givenName,
-    familyName: input.familyName,
-    active: input.active,
-  });
+  await updateScimUser(tx, { ...input, tenantId, userId: before.userId });
   const action =
     before.active === input.active
       ? "scim_user_updated"
