@@ -1,5 +1,6 @@
 import type { Logger, Principal, Sql, TransactionSql } from "@oryn/shared";
 import type { Row } from "@oryn/shared/control-plane/schema";
+import { listSessionsEndedSince } from "../sessions/sessions.ts";
 
 /**
  * Access tokens are verified without a database round trip, so a removed member's token would
@@ -67,8 +68,7 @@ export function createRevocations(options: {
         minVersions.set(key, { minVersion, at: row.at.getTime() });
       }
     }
-    const ended = await sql<{ id: string; at: Date }[]>`
-      select id, ended_at as at from sessions where ended_at > ${from}`;
+    const ended = await listSessionsEndedSince(sql, from);
     for (const row of ended) endedSessions.set(row.id, row.at.getTime());
     for (const [key, entry] of minVersions) if (started - entry.at > keep) minVersions.delete(key);
     for (const [id, at] of endedSessions) if (started - at > keep) endedSessions.delete(id);

@@ -5,6 +5,7 @@ import {
   markEmailVerified,
 } from "@oryn/shared/control-plane/tables/users";
 import { type AuditContext, recordAuditEvent } from "../audit/audit-events.ts";
+import { markUserSessionsEnded } from "../sessions/sessions.ts";
 import { endSessions } from "./end-sessions.ts";
 
 /**
@@ -32,7 +33,7 @@ export async function linkExistingAccount(
   await tx`update mfa_challenges set used_at = now() where user_id = ${link.userId} and used_at is null`;
   await tx`update account_tokens set used_at = now() where user_id = ${link.userId} and used_at is null`;
   await endSessions(tx, link.userId);
-  await tx`update sessions set ended_at = clock_timestamp() where user_id = ${link.userId} and ended_at is null`;
+  await markUserSessionsEnded(tx, link.userId);
   if (link.markVerified) {
     await markEmailVerified(tx, link.userId);
   }
