@@ -11,6 +11,7 @@ import type { GatewayDeps } from "../deps.ts";
 import { personAccess } from "../lib/people.ts";
 import { callerOf } from "../lib/request.ts";
 import { idParams } from "../lib/schemas.ts";
+import { revokeRefreshTokensOfFamily } from "../tokens/refresh-tokens.ts";
 import { lockLiveSessionOfUser, markSessionsEnded } from "./sessions.ts";
 
 const route = createRoute({
@@ -49,7 +50,7 @@ async function endSession(
   const session = await lockLiveSessionOfUser(tx, id, principal.userId);
   if (!session) throw new ApiError("not_found");
   await markSessionsEnded(tx, { id });
-  await tx`update refresh_tokens set revoked_at = now() where family_id = ${id} and revoked_at is null`;
+  await revokeRefreshTokensOfFamily(tx, id);
   await recordAuditEvent(tx, caller, {
     tenantId: session.tenantId,
     actorId: principal.userId,
