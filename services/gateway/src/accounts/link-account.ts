@@ -5,6 +5,7 @@ import {
   markEmailVerified,
 } from "@oryn/shared/control-plane/tables/users";
 import { type AuditContext, recordAuditEvent } from "../audit/audit-events.ts";
+import { spendMfaChallengesOfUser } from "../mfa/challenges.ts";
 import { deleteRecoveryCodes, deleteTotpFactor } from "../mfa/factors.ts";
 import { markUserSessionsEnded } from "../sessions/sessions.ts";
 import { endSessions } from "./end-sessions.ts";
@@ -31,7 +32,7 @@ export async function linkExistingAccount(
   await clearPasswordHash(tx, link.userId);
   const totpRemoved = await deleteTotpFactor(tx, link.userId);
   await deleteRecoveryCodes(tx, link.userId);
-  await tx`update mfa_challenges set used_at = now() where user_id = ${link.userId} and used_at is null`;
+  await spendMfaChallengesOfUser(tx, link.userId);
   await tx`update account_tokens set used_at = now() where user_id = ${link.userId} and used_at is null`;
   await endSessions(tx, link.userId);
   await markUserSessionsEnded(tx, link.userId);
