@@ -8,6 +8,7 @@ import { type AuditContext, recordAuditEvent } from "../audit/audit-events.ts";
 import { spendMfaChallengesOfUser } from "../mfa/challenges.ts";
 import { deleteRecoveryCodes, deleteTotpFactor } from "../mfa/factors.ts";
 import { markUserSessionsEnded } from "../sessions/sessions.ts";
+import { spendEveryAccountToken } from "./account-tokens.ts";
 import { endSessions } from "./end-sessions.ts";
 
 /**
@@ -33,7 +34,7 @@ export async function linkExistingAccount(
   const totpRemoved = await deleteTotpFactor(tx, link.userId);
   await deleteRecoveryCodes(tx, link.userId);
   await spendMfaChallengesOfUser(tx, link.userId);
-  await tx`update account_tokens set used_at = now() where user_id = ${link.userId} and used_at is null`;
+  await spendEveryAccountToken(tx, link.userId);
   await endSessions(tx, link.userId);
   await markUserSessionsEnded(tx, link.userId);
   if (link.markVerified) {
