@@ -1,4 +1,6 @@
 import type { Logger, Principal, Sql, TransactionSql } from "@oryn/shared";
+import type { Row } from "@oryn/shared/control-plane/schema";
+import { listSessionsEndedSince } from "../sessions/sessions.ts";
 
 /**
  * Access tokens are verified without a database round trip, so a removed member's token would
@@ -10,6 +12,10 @@ import type { Logger, Principal, Sql, TransactionSql } from "@oryn/shared";
  * Ended sessions (logout, a session ended by its owner, a replayed refresh token) are read the
  * same way from `sessions.ended_at`: a person's token names its session (`sid`), and a token of
  * an ended session is refused.
+ *
+ * The `access_revocations` table's queries are here: the gateway writes, polls and prunes it. A
+ * tenant's deletion also writes it (control-plane/tenant-deletion.ts and the provisioner's
+ * delete-tenant.ts), in the cascade written there.
  */
 export type Revocations = {
   isRevoked(principal: Principal): boolean;
@@ -53,9 +59,7 @@ export function createRevocations(options: {
     const [clock] = await sql<{ now: Date }[]>`select now()`;
     const started = clock?.now.getTime() ?? Date.now();
     const from = since ?? new Date(started - keep);
-    const rows = await sql<{ tenantId: string; userId: string; minVersion: string; at: Date }[]>`
-      select tenant_id, user_id, min_version, created_at as at from access_revocations
-      where created_at > ${from}`;
+    const rows = await listRevocationsSince(sql, from);
     for (const row of rows) {
       const key = `${row.tenantId}:${row.userId}`;
       const minVersion = Number(row.minVersion);
@@ -64,8 +68,7 @@ export function createRevocations(options: {
         minVersions.set(key, { minVersion, at: row.at.getTime() });
       }
     }
-    const ended = await sql<{ id: string; at: Date }[]>`
-      select id, ended_at as at from sessions where ended_at > ${from}`;
+    const ended = await listSessionsEndedSince(sql, from);
     for (const row of ended) endedSessions.set(row.id, row.at.getTime());
     for (const [key, entry] of minVersions) if (started - entry.at > keep) minVersions.delete(key);
     for (const [id, at] of endedSessions) if (started - at > keep) endedSessions.delete(id);
@@ -117,6 +120,18 @@ export function createRevocations(options: {
       clearInterval(pruning);
     },
   };
+}
+
+/** A revocation as the poll reads it: `at` is when it was recorded. */
+type RevocationRow = Pick<Row<"access_revocations">, "tenantId" | "userId" | "minVersion"> & {
+  at: Date;
+};
+
+/** Revocations recorded after `from` (the poll, every `pollMs` in every gateway). */
+async function listRevocationsSince(sql: Sql, from: Date): Promise<RevocationRow[]> {
+  return sql<RevocationRow[]>`
+    select tenant_id, user_id, min_version, created_at as at from access_revocations
+    where created_at > ${from}`;
 }
 
 /** Revocations past every token's lifetime (with an hour to spare). */

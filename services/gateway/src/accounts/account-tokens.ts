@@ -8,6 +8,9 @@ import { newSecretToken } from "../lib/secret-tokens.ts";
  * for (so a reset token pasted into the verification page is refused by its purpose, not by
  * luck); only the SHA-256 is stored, and a lookup by hash is an index probe, not a comparison an
  * attacker could time.
+ *
+ * The `account_tokens` table is the gateway's alone: its queries are here (verification, password
+ * resets and email changes mint and spend tokens; linking an unverified account spends them all).
  */
 export type AccountTokenPurpose = Row<"account_tokens">["purpose"];
 
@@ -28,17 +31,40 @@ export async function mintAccountToken(
 ): Promise<{ id: string; token: string; expiresAt: Date }> {
   const id = randomUUID();
   const token = newSecretToken(prefixes[input.purpose]);
-  const [row] = await sql<{ expiresAt: Date }[]>`
+  const expiresAt = await insertAccountToken(sql, {
+    id,
+    userId: input.userId,
+    purpose: input.purpose,
+    email: input.email,
+    tokenHash: hashAccountToken(token),
+    ttlSeconds: input.ttlSeconds,
+  });
+  // Tokens a week past their expiry go a few at a time, so the table stays small without a job.
+  await pruneAccountTokens(sql);
+  return { id, token, expiresAt };
+}
+
+/** Stores a token good for `ttlSeconds`, and answers when it expires. */
+async function insertAccountToken(
+  sql: Sql | TransactionSql,
+  token: Pick<Row<"account_tokens">, "id" | "userId" | "purpose" | "email" | "tokenHash"> & {
+    ttlSeconds: number;
+  },
+): Promise<Date> {
+  const [row] = await sql<Pick<Row<"account_tokens">, "expiresAt">[]>`
     insert into account_tokens (id, user_id, purpose, email, token_hash, expires_at)
-    values (${id}, ${input.userId}, ${input.purpose}, ${input.email}, ${hashAccountToken(token)},
-            now() + make_interval(secs => ${input.ttlSeconds}))
+    values (${token.id}, ${token.userId}, ${token.purpose}, ${token.email}, ${token.tokenHash},
+            now() + make_interval(secs => ${token.ttlSeconds}))
     returning expires_at`;
   if (!row) throw new Error("insert returned nothing");
-  // Tokens a week past their expiry go a few at a time, so the table stays small without a job.
+  return row.expiresAt;
+}
+
+/** Deletes up to 20 tokens a week past their expiry. */
+async function pruneAccountTokens(sql: Sql | TransactionSql): Promise<void> {
   await sql`
     delete from account_tokens where ctid = any(array(
       select ctid from account_tokens where expires_at < now() - interval '7 days' limit 20))`;
-  return { id, token, expiresAt: row.expiresAt };
 }
 
 export type RedeemedToken = Pick<Row<"account_tokens">, "id" | "userId" | "purpose" | "email">;
@@ -78,4 +104,9 @@ export async function spendAccountTokens(
   await sql`
     update account_tokens set used_at = now()
     where user_id = ${userId} and used_at is null and purpose in ${sql(purposes)}`;
+}
+
+/** Spends every live token of a user, whatever it is for (an account reset when it is linked). */
+export async function spendEveryAccountToken(tx: TransactionSql, userId: string): Promise<void> {
+  await tx`update account_tokens set used_at = now() where user_id = ${userId} and used_at is null`;
 }

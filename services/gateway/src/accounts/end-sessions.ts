@@ -1,6 +1,7 @@
 import type { TransactionSql } from "@oryn/shared";
 import { renewMembershipVersionsOfUser } from "@oryn/shared/control-plane/tables/memberships";
 import { revokeAccess } from "../access/revocations.ts";
+import { revokeRefreshTokensOfUser } from "../tokens/refresh-tokens.ts";
 
 /**
  * Ends a user's sessions in every tenant, in the caller's transaction: their refresh-token
@@ -14,10 +15,7 @@ export async function endSessions(
   userId: string,
   options: { keepSession?: string | undefined } = {},
 ): Promise<void> {
-  await tx`
-    update refresh_tokens set revoked_at = now()
-    where user_id = ${userId} and revoked_at is null
-      ${options.keepSession ? tx`and family_id <> ${options.keepSession}` : tx``}`;
+  await revokeRefreshTokensOfUser(tx, userId, options.keepSession);
   const memberships = await renewMembershipVersionsOfUser(tx, userId);
   for (const membership of memberships) {
     await revokeAccess(tx, membership.tenantId, userId, Number(membership.version));

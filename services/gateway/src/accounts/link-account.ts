@@ -5,6 +5,10 @@ import {
   markEmailVerified,
 } from "@oryn/shared/control-plane/tables/users";
 import { type AuditContext, recordAuditEvent } from "../audit/audit-events.ts";
+import { spendMfaChallengesOfUser } from "../mfa/challenges.ts";
+import { deleteRecoveryCodes, deleteTotpFactor } from "../mfa/factors.ts";
+import { markUserSessionsEnded } from "../sessions/sessions.ts";
+import { spendEveryAccountToken } from "./account-tokens.ts";
 import { endSessions } from "./end-sessions.ts";
 
 /**
@@ -27,12 +31,12 @@ export async function linkExistingAccount(
   if (!user) throw new Error("the account to link vanished");
   if (user.emailVerifiedAt !== null) return { reset: false };
   await clearPasswordHash(tx, link.userId);
-  const [factor] = await tx`delete from totp_factors where user_id = ${link.userId} returning 1`;
-  await tx`delete from recovery_codes where user_id = ${link.userId}`;
-  await tx`update mfa_challenges set used_at = now() where user_id = ${link.userId} and used_at is null`;
-  await tx`update account_tokens set used_at = now() where user_id = ${link.userId} and used_at is null`;
+  const totpRemoved = await deleteTotpFactor(tx, link.userId);
+  await deleteRecoveryCodes(tx, link.userId);
+  await spendMfaChallengesOfUser(tx, link.userId);
+  await spendEveryAccountToken(tx, link.userId);
   await endSessions(tx, link.userId);
-  await tx`update sessions set ended_at = clock_timestamp() where user_id = ${link.userId} and ended_at is null`;
+  await markUserSessionsEnded(tx, link.userId);
   if (link.markVerified) {
     await markEmailVerified(tx, link.userId);
   }
@@ -42,7 +46,7 @@ export async function linkExistingAccount(
     action: "unverified_account_reset",
     entity: "user",
     entityId: link.userId,
-    data: { via: link.via, passwordRemoved: user.hasPassword, totpRemoved: factor !== undefined },
+    data: { via: link.via, passwordRemoved: user.hasPassword, totpRemoved },
   });
   return { reset: true };
 }

@@ -17,7 +17,12 @@ import {
   type Tokens,
   tokensWith,
 } from "../tokens/issue-tokens.ts";
-import { hashRefreshToken, redeemRefreshToken, revokeFamily } from "../tokens/refresh-tokens.ts";
+import {
+  hashRefreshToken,
+  lockFamilyOfRefreshToken,
+  redeemRefreshToken,
+  revokeFamily,
+} from "../tokens/refresh-tokens.ts";
 import type { LoginLimiter } from "./login-limiter.ts";
 import type { LoginInput } from "./schemas.ts";
 
@@ -168,8 +173,6 @@ export async function refreshSession(
  * then sees (and revokes) the successor that refresh committed.
  */
 export async function logOut(tx: TransactionSql, refreshToken: string): Promise<void> {
-  const [row] = await tx<{ familyId: string }[]>`
-    select family_id from refresh_tokens where token_hash = ${hashRefreshToken(refreshToken)}
-    for update`;
+  const row = await lockFamilyOfRefreshToken(tx, hashRefreshToken(refreshToken));
   if (row) await revokeFamily(tx, row.familyId);
 }

@@ -7,6 +7,7 @@ import {
   type Sql,
 } from "@oryn/shared";
 import type { MiddlewareHandler } from "hono";
+import { mustEnrolTotp } from "./factors.ts";
 
 /**
  * A tenant's requirement of a second factor (`PATCH /v1/tenant {mfaRequired}`), enforced at the
@@ -36,12 +37,7 @@ const staleMs = 5 * 60_000;
 export function createMfaPolicy(sql: Sql, ttlMs: number): MfaPolicy {
   const load = async (key: string): Promise<boolean> => {
     const [tenantId, userId] = key.split(":");
-    const [row] = await sql<{ mustEnrol: boolean }[]>`
-      select t.mfa_required and not exists (
-               select 1 from totp_factors f
-               where f.user_id = ${userId ?? ""} and f.confirmed_at is not null) as must_enrol
-      from tenants t where t.id = ${tenantId ?? ""}`;
-    return row?.mustEnrol ?? false;
+    return mustEnrolTotp(sql, tenantId ?? "", userId ?? "");
   };
   const known: KeyedCache<boolean> = cachedPerKey(load, { ttlMs, maxEntries: 100_000 });
   return {

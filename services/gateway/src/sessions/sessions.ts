@@ -1,12 +1,15 @@
-import { ApiError, type Principal, type Sql, type TransactionSql } from "@oryn/shared";
+import type { Principal, Sql, TransactionSql } from "@oryn/shared";
 import type { Row } from "@oryn/shared/control-plane/schema";
-import { type AuditContext, recordAuditEvent } from "../audit/audit-events.ts";
 import type { Session } from "./schemas.ts";
 
 /**
  * A session is a refresh-token family, seen from its owner: where it was opened from, when it
  * was last refreshed, whether it has ended. Ending one revokes its refresh tokens and, through
  * `ended_at`, which every gateway polls (access/revocations.ts), its access tokens.
+ *
+ * The `sessions` table is the gateway's alone: its queries are here. Login and refresh write it;
+ * logout, a replayed refresh token, ending a session, a member's removal and an account link mark
+ * sessions ended; every gateway's revocation poll reads the ended ones.
  */
 
 /** Where a session is used from, as recorded at login and at each refresh. */
@@ -100,28 +103,37 @@ export async function listSessions(sql: Sql, principal: Principal): Promise<Sess
 }
 
 /**
- * Ends one of the caller's sessions (another person's, or an unknown id, is 404): its refresh
- * tokens are revoked at once, its access tokens within a revocation poll.
+ * Every session ended after `from` (the revocation poll, every `pollMs` in every gateway: keep it
+ * one index range scan).
  */
-export async function endSession(
+export async function listSessionsEndedSince(
+  sql: Sql,
+  from: Date,
+): Promise<Array<Pick<Row<"sessions">, "id"> & { at: Date }>> {
+  return sql<Array<Pick<Row<"sessions">, "id"> & { at: Date }>>`
+    select id, ended_at as at from sessions where ended_at > ${from}`;
+}
+
+/**
+ * Locks one of the person's sessions not ended yet, for the rest of the transaction, and
+ * answers its tenant; undefined for another person's, an ended one, or an unknown id.
+ */
+export async function lockLiveSessionOfUser(
   tx: TransactionSql,
-  caller: AuditContext & { principal: Principal },
   id: string,
-): Promise<void> {
-  const { principal } = caller;
-  const [session] = await tx<{ tenantId: string }[]>`
+  userId: string,
+): Promise<Pick<Row<"sessions">, "tenantId"> | undefined> {
+  const [session] = await tx<Pick<Row<"sessions">, "tenantId">[]>`
     select tenant_id from sessions
-    where id = ${id} and user_id = ${principal.userId} and ended_at is null
+    where id = ${id} and user_id = ${userId} and ended_at is null
     for update`;
-  if (!session) throw new ApiError("not_found");
-  await markSessionsEnded(tx, { id });
-  await tx`update refresh_tokens set revoked_at = now() where family_id = ${id} and revoked_at is null`;
-  await recordAuditEvent(tx, caller, {
-    tenantId: session.tenantId,
-    actorId: principal.userId,
-    action: "session_ended",
-    entity: "session",
-    entityId: id,
-    data: { current: id === principal.sessionId },
-  });
+  return session;
+}
+
+/**
+ * Ends every session of the person, in every tenant (an account reset when it is linked): the
+ * caller revokes the refresh tokens, in the same transaction.
+ */
+export async function markUserSessionsEnded(tx: TransactionSql, userId: string): Promise<void> {
+  await tx`update sessions set ended_at = clock_timestamp() where user_id = ${userId} and ended_at is null`;
 }

@@ -4,6 +4,12 @@ import type { Row } from "@oryn/shared/control-plane/schema";
 import { newSecretToken } from "../lib/secret-tokens.ts";
 import { lastClientOf, markSessionsEnded, type SessionClient } from "../sessions/sessions.ts";
 
+/**
+ * Refresh tokens, one family per session (sessions/sessions.ts). The `refresh_tokens` table's
+ * queries are here: the gateway stores, redeems and revokes tokens (login, refresh, logout, ending
+ * sessions and memberships). A tenant's deletion also revokes (control-plane/tenant-deletion.ts)
+ * and deletes (the provisioner's delete-tenant.ts) the tenant's, in the cascade written there.
+ */
 const tokenPrefix = "ort_";
 
 /** Opaque: 32 random bytes. Only the SHA-256 hash is stored, so a database leak yields no token. */
@@ -74,11 +80,7 @@ export async function redeemRefreshToken(
   token: string,
   options: { keys: Buffer[]; graceSeconds: number; client: SessionClient },
 ): Promise<Redemption> {
-  const [row] = await tx<RefreshTokenRow[]>`
-    select id, family_id, tenant_id, user_id, expires_at <= now() as expired, used_at, revoked_at,
-           replaced_by, used_at > now() - make_interval(secs => ${options.graceSeconds}) as within_grace
-    from refresh_tokens where token_hash = ${hashRefreshToken(token)}
-    for update`;
+  const row = await lockRefreshToken(tx, hashRefreshToken(token), options.graceSeconds);
   if (!row) return { ok: false, reason: "unknown" };
   if (row.revokedAt) return { ok: false, reason: "revoked" };
   if (row.expired) return { ok: false, reason: "expired" };
@@ -107,9 +109,45 @@ export async function redeemRefreshToken(
         hash: hashRefreshToken(successor),
         ttlSeconds,
       });
-      await tx`update refresh_tokens set used_at = now(), replaced_by = ${id} where id = ${row.id}`;
+      await markRefreshTokenUsed(tx, row.id, id);
     },
   };
+}
+
+/**
+ * The refresh token with this hash, its row locked for the rest of the transaction, with whether
+ * it expired and whether it was used within the last `graceSeconds`.
+ */
+async function lockRefreshToken(
+  tx: TransactionSql,
+  tokenHash: Buffer,
+  graceSeconds: number,
+): Promise<RefreshTokenRow | undefined> {
+  const [row] = await tx<RefreshTokenRow[]>`
+    select id, family_id, tenant_id, user_id, expires_at <= now() as expired, used_at, revoked_at,
+           replaced_by, used_at > now() - make_interval(secs => ${graceSeconds}) as within_grace
+    from refresh_tokens where token_hash = ${tokenHash}
+    for update`;
+  return row;
+}
+
+async function markRefreshTokenUsed(
+  tx: TransactionSql,
+  id: string,
+  replacedBy: string,
+): Promise<void> {
+  await tx`update refresh_tokens set used_at = now(), replaced_by = ${replacedBy} where id = ${id}`;
+}
+
+/** The hash of the token `id` if it is still good: not used, revoked or expired. */
+async function findUnusedRefreshTokenHash(
+  tx: TransactionSql,
+  id: string,
+): Promise<Buffer | undefined> {
+  const [row] = await tx<Pick<Row<"refresh_tokens">, "tokenHash">[]>`
+    select token_hash from refresh_tokens
+    where id = ${id} and used_at is null and revoked_at is null and expires_at > now()`;
+  return row?.tokenHash;
 }
 
 /** Whether the client is the one the session was last refreshed from (by the first redemption). */
@@ -135,22 +173,57 @@ async function unusedSuccessor(
   keys: Buffer[],
 ): Promise<string | null> {
   if (!row.replacedBy) return null;
-  const [next] = await tx<{ tokenHash: Buffer }[]>`
-    select token_hash from refresh_tokens
-    where id = ${row.replacedBy} and used_at is null and revoked_at is null and expires_at > now()`;
-  if (!next) return null;
+  const nextHash = await findUnusedRefreshTokenHash(tx, row.replacedBy);
+  if (!nextHash) return null;
   // Any key of the set may have derived it: the signing keys may have rotated in between.
   for (const key of keys) {
     const candidate = successorOf(token, key);
-    if (timingSafeEqual(hashRefreshToken(candidate), next.tokenHash)) return candidate;
+    if (timingSafeEqual(hashRefreshToken(candidate), nextHash)) return candidate;
   }
   return null;
 }
 
 /** Ends a session: its refresh tokens now, its access tokens within a revocation poll. */
 export async function revokeFamily(sql: Sql | TransactionSql, familyId: string): Promise<void> {
-  await sql`update refresh_tokens set revoked_at = now() where family_id = ${familyId} and revoked_at is null`;
+  await revokeRefreshTokensOfFamily(sql, familyId);
   await markSessionsEnded(sql, { id: familyId });
+}
+
+/** Revokes a family's refresh tokens; the caller marks its session ended, in one transaction. */
+export async function revokeRefreshTokensOfFamily(
+  sql: Sql | TransactionSql,
+  familyId: string,
+): Promise<void> {
+  await sql`update refresh_tokens set revoked_at = now() where family_id = ${familyId} and revoked_at is null`;
+}
+
+/**
+ * The family of the refresh token with this hash, its row locked for the rest of the transaction
+ * (logout: ordered after a refresh of the same token in flight); undefined for an unknown token.
+ */
+export async function lockFamilyOfRefreshToken(
+  tx: TransactionSql,
+  tokenHash: Buffer,
+): Promise<Pick<Row<"refresh_tokens">, "familyId"> | undefined> {
+  const [row] = await tx<Pick<Row<"refresh_tokens">, "familyId">[]>`
+    select family_id from refresh_tokens where token_hash = ${tokenHash}
+    for update`;
+  return row;
+}
+
+/**
+ * Revokes every refresh token of the person, in every tenant, but those of `keepFamily` (the
+ * session that changed the password carries on); the caller ends the access tokens.
+ */
+export async function revokeRefreshTokensOfUser(
+  tx: TransactionSql,
+  userId: string,
+  keepFamily: string | undefined,
+): Promise<void> {
+  await tx`
+    update refresh_tokens set revoked_at = now()
+    where user_id = ${userId} and revoked_at is null
+      ${keepFamily ? tx`and family_id <> ${keepFamily}` : tx``}`;
 }
 
 /** Revokes every refresh token a user holds in a tenant (the user was removed from it). */
@@ -159,8 +232,16 @@ export async function revokeUserSessions(
   tenantId: string,
   userId: string,
 ): Promise<void> {
+  await revokeRefreshTokensOfMember(sql, tenantId, userId);
+  await markSessionsEnded(sql, { tenantId, userId });
+}
+
+async function revokeRefreshTokensOfMember(
+  sql: Sql | TransactionSql,
+  tenantId: string,
+  userId: string,
+): Promise<void> {
   await sql`
     update refresh_tokens set revoked_at = now()
     where tenant_id = ${tenantId} and user_id = ${userId} and revoked_at is null`;
-  await markSessionsEnded(sql, { tenantId, userId });
 }
