@@ -1,6 +1,6 @@
 import type { Sql } from "@oryn/shared";
+import { listServers } from "@oryn/shared/control-plane/tables/database-servers";
 import type { ServerAdmins } from "../servers/admins.ts";
-import { listServers } from "../servers/registry.ts";
 
 export type OperatorServer = {
   id: string;

@@ -1,4 +1,5 @@
 import { type Sql, tenantDatabaseName } from "@oryn/shared";
+import { listServerAddresses } from "@oryn/shared/control-plane/tables/database-servers";
 import { databaseExists } from "../provisioning/tenant-database.ts";
 import type { ServerAdmins } from "../servers/admins.ts";
 import { spareNamePattern } from "../spares/names.ts";
@@ -14,9 +15,7 @@ export async function reconciledServers(
   controlPlane: Sql,
   admins: ServerAdmins,
 ): Promise<ReconciledServer[]> {
-  const registered = await controlPlane<{ id: string; name: string; host: string; port: number }[]>`
-    select id, name, host, port from database_servers order by name`;
-  const servers = registered.map((server) => ({
+  const servers = (await listServerAddresses(controlPlane)).map((server) => ({
     name: server.name,
     admin: admins.forPlacement(server).admin,
   }));

@@ -1,4 +1,5 @@
 import { migrate, type Sql, tenantMigrations } from "@oryn/shared";
+import { listServerStates } from "@oryn/shared/control-plane/tables/database-servers";
 import { type ProvisioningDeps, prepareTemplate } from "../provisioning/provision-tenant.ts";
 import { cloneTemplate, withDatabaseConnection } from "../provisioning/tenant-database.ts";
 import type { ServerAdmin } from "../servers/admins.ts";
@@ -19,7 +20,7 @@ export type RefillResult = {
 // so two of them never both see "3 missing" and make 6.
 const refillLockClass = 7_310_004;
 
-type SpareServer = { id: string; name: string; host: string; port: number; state: string };
+type SpareServer = Awaited<ReturnType<typeof listServerStates>>[number];
 
 /**
  * Brings every registered server to `target` ready spares (an accepting server) or none (a
@@ -30,8 +31,7 @@ export async function refillSpares(
   deps: ProvisioningDeps,
   options: { target: number; concurrency: number; stopped?: () => boolean },
 ): Promise<RefillResult[]> {
-  const servers = await deps.controlPlane<SpareServer[]>`
-    select id, name, host, port, state from database_servers order by name`;
+  const servers = await listServerStates(deps.controlPlane);
   const results: RefillResult[] = [];
   for (const server of servers) {
     const target = server.state === "accepting" ? options.target : 0;
