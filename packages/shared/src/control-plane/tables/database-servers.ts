@@ -30,7 +30,7 @@ export async function listServers(sql: Db): Promise<DatabaseServer[]> {
     from database_servers s order by s.name`;
 }
 
-/** Every server's name and address, by name: the servers a fleet migration or the reconciler visits. */
+/** Every server's name and address, by name: what a fleet migration and the reconciler visit. */
 export async function listServerAddresses(
   sql: Db,
 ): Promise<Pick<Row<"database_servers">, "id" | "name" | "host" | "port">[]> {

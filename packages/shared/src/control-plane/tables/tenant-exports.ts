@@ -100,7 +100,7 @@ export async function markExportFailed(sql: Db, id: string): Promise<void> {
     where id = ${id} and status in ('pending', 'running')`;
 }
 
-/** Marks every ready export past its expiry `expired` and answers which (to remove their archives). */
+/** Marks every ready export past its expiry `expired`; answers which, to remove their archives. */
 export async function expireDueExports(
   sql: Db,
 ): Promise<Pick<Row<"tenant_exports">, "id" | "tenantId">[]> {
