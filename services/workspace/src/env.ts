@@ -55,7 +55,7 @@ export const workspaceEnv = z
       .max(3600)
       .default(30)
       .describe(
-        "How often the event outboxes of tenants this workspace process wrote recently are checked for events a crash left behind (between a write's commit and their move to the control plane's log). A process checks only its own marks; those of a process that stopped (crashed, restarted, removed) are taken over by any replica once three periods old, so such events reach the log within about four periods, or at the tenant's next write. Also how long a workspace trusts its own mark that a tenant is being written (one control-plane statement per tenant per period).",
+        "How often the event outboxes of tenants this workspace process wrote recently are checked for events a crash left behind (between a write's commit and their move to the control plane's log). A process checks only its own marks; those of a process that stopped (crashed, restarted, removed) are taken over once three periods old, each by the one replica whose sweep claims it first, so such events reach the log within about four periods, or at the tenant's next write. Also how long a workspace trusts its own mark that a tenant is being written (one control-plane statement per tenant per period).",
       ),
   })
   .refine((env) => env.TENANT_POOL_MAX <= env.TENANT_CONNECTIONS_MAX, {

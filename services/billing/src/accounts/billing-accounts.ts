@@ -53,15 +53,7 @@ export async function storeCustomer(
 export async function saveSyncedState(
   tx: TransactionSql,
   tenantId: string,
-  state: Pick<
-    BillingAccount,
-    | "stripeSubscriptionId"
-    | "subscriptionStatus"
-    | "currentPeriodEnd"
-    | "cancelAtPeriodEnd"
-    | "paymentFailedAt"
-    | "syncedAt"
-  >,
+  state: Omit<BillingAccount, "tenantId" | "stripeCustomerId">,
 ): Promise<void> {
   await tx`
     update billing_accounts set

@@ -1,24 +1,29 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { ApiError, type Page, type Sql, type TransactionSql } from "@oryn/shared";
-import type { Row } from "@oryn/shared/control-plane/schema";
 import { lockTenant } from "@oryn/shared/control-plane/tables/tenants";
-import { andAfterCreatedAt, createdAtCursorColumn, createdAtPage } from "@oryn/shared/pages";
+import { createdAtPage } from "@oryn/shared/pages";
 import { recordCallerEvent } from "../audit/audit-events.ts";
 import type { Caller } from "../lib/request.ts";
 import type { TxtReader } from "./dns-proof.ts";
 import { normaliseDomain } from "./names.ts";
 import type { Domain } from "./schemas.ts";
-
-type DomainRow = Pick<
-  Row<"tenant_domains">,
-  "id" | "domain" | "txtToken" | "status" | "verifiedAt" | "createdAt"
->;
+import {
+  countTenantDomains,
+  deleteTenantDomain,
+  findTenantDomain,
+  insertTenantDomainIfAbsent,
+  isDomainVerifiedByAnotherTenant,
+  listTenantDomainsAfter,
+  markTenantDomainVerified,
+  releaseDomainOfLeavingTenants,
+  type TenantDomainRow,
+} from "./tenant-domains.ts";
 
 /** The name a tenant publishes its proof at, under the claimed domain. */
 export const txtNameOf = (domain: string) => `_oryn-verification.${domain}`;
 const txtValueOf = (token: string) => `oryn-verification=${token}`;
 
-function toDomain(row: DomainRow): Domain {
+function toDomain(row: TenantDomainRow): Domain {
   return {
     id: row.id,
     domain: row.domain,
@@ -51,17 +56,16 @@ export async function createDomain(
   }
   const tenantId = caller.principal.tenantId;
   await lockTenant(tx, tenantId);
-  const [count] = await tx<{ n: number }[]>`
-    select count(*)::int as n from tenant_domains where tenant_id = ${tenantId}`;
-  if ((count?.n ?? 0) >= maxDomainsPerTenant) {
+  if ((await countTenantDomains(tx, tenantId)) >= maxDomainsPerTenant) {
     throw new ApiError("conflict", { detail: `At most ${maxDomainsPerTenant} domains per tenant` });
   }
   const id = randomUUID();
-  const [row] = await tx<DomainRow[]>`
-    insert into tenant_domains (id, tenant_id, domain, txt_token)
-    values (${id}, ${tenantId}, ${domain}, ${randomBytes(24).toString("base64url")})
-    on conflict (tenant_id, domain) do nothing
-    returning id, domain, txt_token, status, verified_at, created_at`;
+  const row = await insertTenantDomainIfAbsent(tx, {
+    id,
+    tenantId,
+    domain,
+    txtToken: randomBytes(24).toString("base64url"),
+  });
   if (!row)
     throw new ApiError("conflict", { detail: "The tenant has claimed this domain already" });
   await recordCallerEvent(tx, caller, {
@@ -78,19 +82,12 @@ export async function listDomains(
   tenantId: string,
   page: { limit: number; after: [atMicros: string, id: string] | undefined },
 ): Promise<Page<Domain>> {
-  const rows = await sql<(DomainRow & { cursorAt: string })[]>`
-    select id, domain, txt_token, status, verified_at, created_at,
-           ${createdAtCursorColumn(sql)}
-    from tenant_domains where tenant_id = ${tenantId}
-    ${andAfterCreatedAt(sql, page.after)}
-    order by created_at, id limit ${page.limit + 1}`;
+  const rows = await listTenantDomainsAfter(sql, tenantId, page.after, page.limit + 1);
   return createdAtPage(rows, page.limit, (row) => toDomain(row));
 }
 
 export async function deleteDomain(tx: TransactionSql, caller: Caller, id: string): Promise<void> {
-  const [row] = await tx<{ domain: string; status: string }[]>`
-    delete from tenant_domains where id = ${id} and tenant_id = ${caller.principal.tenantId}
-    returning domain, status`;
+  const row = await deleteTenantDomain(tx, caller.principal.tenantId, id);
   if (!row) throw new ApiError("not_found");
   await recordCallerEvent(tx, caller, {
     action: "deleted",
@@ -112,9 +109,7 @@ export async function verifyDomain(
   readTxt: TxtReader,
 ): Promise<Domain> {
   const tenantId = caller.principal.tenantId;
-  const [claim] = await sql<DomainRow[]>`
-    select id, domain, txt_token, status, verified_at, created_at
-    from tenant_domains where id = ${id} and tenant_id = ${tenantId}`;
+  const claim = await findTenantDomain(sql, tenantId, id);
   if (!claim) throw new ApiError("not_found");
   if (claim.status === "verified") return toDomain(claim);
   await assertNotTaken(sql, claim.domain, tenantId);
@@ -131,18 +126,12 @@ export async function verifyDomain(
     });
   }
   return sql.begin(async (tx) => {
-    let row: DomainRow | undefined;
+    let row: TenantDomainRow | undefined;
     // A claim left verified by a tenant being deleted yields to one proved now (the deletion
     // removes it anyway; the unique index would otherwise refuse this one until then).
-    await tx`
-      update tenant_domains set status = 'pending', verified_at = null
-      where domain = ${claim.domain} and status = 'verified' and tenant_id <> ${tenantId}
-        and tenant_id in (select id from tenants where status in ('deleting', 'deleted'))`;
+    await releaseDomainOfLeavingTenants(tx, claim.domain, tenantId);
     try {
-      [row] = await tx<DomainRow[]>`
-        update tenant_domains set status = 'verified', verified_at = clock_timestamp()
-        where id = ${id} and tenant_id = ${tenantId}
-        returning id, domain, txt_token, status, verified_at, created_at`;
+      row = await markTenantDomainVerified(tx, tenantId, id);
     } catch (error) {
       // tenant_domains_verified_once: another tenant verified it between our check and now.
       if ((error as { code?: string }).code === "23505") throw new ApiError("domain_taken");
@@ -160,9 +149,6 @@ export async function verifyDomain(
 }
 
 async function assertNotTaken(sql: Sql, domain: string, tenantId: string): Promise<void> {
-  const [holder] = await sql`
-    select 1 from tenant_domains d join tenants t on t.id = d.tenant_id
-    where d.domain = ${domain} and d.status = 'verified' and d.tenant_id <> ${tenantId}
-      and t.status not in ('deleting', 'deleted')`;
-  if (holder) throw new ApiError("domain_taken");
+  if (await isDomainVerifiedByAnotherTenant(sql, domain, tenantId))
+    throw new ApiError("domain_taken");
 }

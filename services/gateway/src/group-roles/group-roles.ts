@@ -3,6 +3,7 @@ import { lockTenant } from "@oryn/shared/control-plane/tables/tenants";
 import { recordCallerEvent } from "../audit/audit-events.ts";
 import type { Caller } from "../lib/request.ts";
 import { syncMembership } from "../scim/memberships.ts";
+import { listActiveScimUserIds } from "../scim/scim-users.ts";
 import { type GroupRole, replaceGroupRoles } from "../sso/group-roles.ts";
 
 /**
@@ -31,8 +32,7 @@ export async function setGroupRoles(
     entityId: tenantId,
     data: { before, after },
   });
-  const people = await tx<{ userId: string }[]>`
-    select user_id from scim_users where tenant_id = ${tenantId} and active`;
+  const people = await listActiveScimUserIds(tx, tenantId);
   const context = { ...caller, tenantId, tokenId: caller.principal.userId, baseUrl: "" };
   for (const { userId } of people) await syncMembership(tx, context, userId);
   return after;

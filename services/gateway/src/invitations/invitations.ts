@@ -3,20 +3,28 @@ import {
   ApiError,
   type MailRequest,
   type Page,
-  type Role,
   recordEvent,
   roleAtLeast,
   type Sql,
   type TransactionSql,
 } from "@oryn/shared";
-import type { Row } from "@oryn/shared/control-plane/schema";
+import {
+  type AcceptableInvitation,
+  findAcceptableInvitation,
+  type InvitationRow,
+  insertInvitation,
+  listPendingInvitationsAfter,
+  markInvitationAccepted,
+  renewPendingInvitation,
+  revokePendingInvitation,
+} from "@oryn/shared/control-plane/tables/invitations";
 import { addMembership, lockMemberships } from "@oryn/shared/control-plane/tables/memberships";
 import {
   findUserCredentialsByEmail,
   insertUserIfAbsent,
   markEmailVerifiedIfUnverified,
 } from "@oryn/shared/control-plane/tables/users";
-import { andAfterId, idPage } from "@oryn/shared/pages";
+import { idPage } from "@oryn/shared/pages";
 import { type AccountTokenSettings, verificationMail } from "../accounts/verification.ts";
 import { type AuditContext, recordAuditEvent, recordCallerEvent } from "../audit/audit-events.ts";
 import type { LoginLimiter } from "../auth/login-limiter.ts";
@@ -30,11 +38,6 @@ import { ssoRequired, ssoRequiredFor } from "../sso/enforcement.ts";
 import { issueTokens, type TokenSettings, type Tokens } from "../tokens/issue-tokens.ts";
 import { invitationMail } from "./invitation-mail.ts";
 import type { AcceptInvitationInput, CreateInvitationInput, Invitation } from "./schemas.ts";
-
-type InvitationRow = Pick<
-  Row<"invitations">,
-  "id" | "email" | "role" | "invitedBy" | "expiresAt" | "createdAt"
->;
 
 function toInvitation(row: InvitationRow): Invitation {
   return {
@@ -75,13 +78,18 @@ export async function createInvitation(
     where m.tenant_id = ${principal.tenantId} and u.email = ${input.email}`;
   if (existing) throw new ApiError("already_member");
   await assertMemberCapAllows(tx, principal.tenantId, memberships.length);
-  const [row] = await tx<InvitationRow[]>`
-    insert into invitations (id, tenant_id, email, role, token_hash, invited_by, expires_at, mailed)
-    values (${randomUUID()}, ${principal.tenantId}, ${input.email}, ${input.role},
-            ${hashInvitationToken(token)}, ${principal.userId},
-            now() + make_interval(secs => ${options.ttlSeconds}), true)
-    returning id, email, role, invited_by, expires_at, created_at`;
-  if (!row) throw new Error("insert returned nothing");
+  const row = await insertInvitation(
+    tx,
+    {
+      id: randomUUID(),
+      tenantId: principal.tenantId,
+      email: input.email,
+      role: input.role,
+      tokenHash: hashInvitationToken(token),
+      invitedBy: principal.userId,
+    },
+    options.ttlSeconds,
+  );
   await recordCallerEvent(tx, caller, {
     action: "invitation_created",
     entity: "invitation",
@@ -98,11 +106,7 @@ export async function listPendingInvitations(
   tenantId: string,
   page: { limit: number; after: string | undefined },
 ): Promise<Page<Invitation>> {
-  const rows = await sql<InvitationRow[]>`
-    select id, email, role, invited_by, expires_at, created_at from invitations
-    where tenant_id = ${tenantId} and accepted_at is null and revoked_at is null
-      and expires_at > now() ${andAfterId(sql, page.after)}
-    order by id limit ${page.limit + 1}`;
+  const rows = await listPendingInvitationsAfter(sql, tenantId, page.after, page.limit + 1);
   return idPage(rows, page.limit, toInvitation);
 }
 
@@ -112,11 +116,7 @@ export async function revokeInvitation(
   id: string,
 ): Promise<void> {
   const { principal } = caller;
-  const [revoked] = await tx<{ role: Role }[]>`
-    update invitations set revoked_at = now()
-    where tenant_id = ${principal.tenantId} and id = ${id}
-      and accepted_at is null and revoked_at is null
-    returning role`;
+  const revoked = await revokePendingInvitation(tx, principal.tenantId, id);
   if (!revoked) throw new ApiError("not_found");
   // Owners' business stays owners': throwing rolls the revocation back.
   if (!roleAtLeast(principal.role, revoked.role)) {
@@ -142,13 +142,13 @@ export async function resendInvitation(
 ): Promise<MailRequest> {
   const { principal } = caller;
   const token = newInvitationToken();
-  const [row] = await tx<InvitationRow[]>`
-    update invitations
-    set token_hash = ${hashInvitationToken(token)}, mailed = true,
-        expires_at = now() + make_interval(secs => ${options.ttlSeconds})
-    where tenant_id = ${principal.tenantId} and id = ${id}
-      and accepted_at is null and revoked_at is null
-    returning id, email, role, invited_by, expires_at, created_at`;
+  const row = await renewPendingInvitation(
+    tx,
+    principal.tenantId,
+    id,
+    hashInvitationToken(token),
+    options.ttlSeconds,
+  );
   if (!row) throw new ApiError("not_found");
   if (!roleAtLeast(principal.role, row.role)) {
     throw new ApiError("forbidden", { detail: "Only owners resend an invitation to be owner" });
@@ -161,32 +161,12 @@ export async function resendInvitation(
   return invitationMail(tx, principal, toInvitation(row), token);
 }
 
-/**
- * An invitation that can still be accepted. `mailed`: delivered by mail to `email` (every
- * invitation since mail exists), so accepting proves the address.
- */
-type PendingInvitation = Pick<Row<"invitations">, "id" | "tenantId" | "email" | "role" | "mailed">;
-
 async function pendingInvitation(
   sql: Sql | TransactionSql,
   token: string,
   lock: boolean,
-): Promise<PendingInvitation> {
-  const [invitation] = await sql<PendingInvitation[]>`
-    select i.id, i.tenant_id, i.email, i.role, i.mailed from invitations i join tenants t on t.id = i.tenant_id
-    where i.token_hash = ${hashInvitationToken(token)} and i.accepted_at is null
-      and i.revoked_at is null and i.expires_at > now() and t.status not in ('deleting', 'deleted')
-      -- An invitation is only as good as its sender's standing now: one sent by someone since
-      -- removed or demoted below its role (or by a key that no longer stands) admits nobody.
-      and (exists (select 1 from memberships m
-                   where m.tenant_id = i.tenant_id and m.user_id = i.invited_by
-                     and oryn_role_rank(m.role) >= oryn_role_rank(i.role))
-           or exists (select 1 from api_keys k
-                      join memberships m on m.tenant_id = k.tenant_id and m.user_id = k.created_by
-                      where k.id = i.invited_by and k.tenant_id = i.tenant_id
-                        and oryn_role_rank(k.role) >= oryn_role_rank(i.role)
-                        and oryn_role_rank(m.role) >= oryn_role_rank(i.role)))
-    ${lock ? sql`for update of i` : sql``}`;
+): Promise<AcceptableInvitation> {
+  const invitation = await findAcceptableInvitation(sql, hashInvitationToken(token), lock);
   if (!invitation) {
     throw new ApiError("invalid_token", {
       detail: "The invitation is unknown, used, expired, or its sender can no longer grant it",
@@ -314,7 +294,7 @@ export async function acceptInvitation(
     userId: user.id,
     role: invitation.role,
   });
-  await tx`update invitations set accepted_at = now(), accepted_by = ${user.id} where id = ${invitation.id}`;
+  await markInvitationAccepted(tx, invitation.id, user.id);
   await recordAuditEvent(tx, context, {
     tenantId: invitation.tenantId,
     actorId: user.id,

@@ -7,12 +7,7 @@ import { idempotencyOf, setAnswerHeaders } from "../lib/idempotency.ts";
 import { personAccess } from "../lib/people.ts";
 import { callerOf } from "../lib/request.ts";
 import { createdScimTokenSchema, createScimTokenBody, type ScimToken } from "./schemas.ts";
-import {
-  createScimToken,
-  derivedScimToken,
-  newScimToken,
-  rederivedScimToken,
-} from "./scim-tokens.ts";
+import { createScimToken, derivedScimToken, newScimToken, rederivedScimToken } from "./tokens.ts";
 
 const route = createRoute({
   method: "post",

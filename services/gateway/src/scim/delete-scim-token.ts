@@ -3,7 +3,7 @@ import { type App, access, problemResponses } from "@oryn/shared";
 import type { GatewayDeps } from "../deps.ts";
 import { callerOf } from "../lib/request.ts";
 import { idParams } from "../lib/schemas.ts";
-import { deleteScimToken } from "./scim-tokens.ts";
+import { deleteScimToken } from "./tokens.ts";
 
 const route = createRoute({
   method: "delete",

@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
 import type { Sql, TransactionSql } from "@oryn/shared";
-import type { Row } from "@oryn/shared/control-plane/schema";
 import { lockTenant } from "@oryn/shared/control-plane/tables/tenants";
 import { type ScimPatchOperation, scimPatch } from "scim-patch";
 import { ScimError } from "./errors.ts";
@@ -8,11 +7,19 @@ import { filterCondition, isUuid } from "./filter.ts";
 import { recordScimEvent, type ScimContext, syncMembership } from "./memberships.ts";
 import { patchFailure } from "./patch.ts";
 import { groupSchemaUrn, listResponse, type ScimPage } from "./resources.ts";
+import {
+  countScimGroupsWhere,
+  deleteScimGroup,
+  findScimGroup,
+  insertScimGroup,
+  isScimGroupNameTaken,
+  isScimGroupNameTakenByAnother,
+  listScimGroupsWhere,
+  renameScimGroup,
+  type ScimGroupRow,
+} from "./scim-groups.ts";
+import { findScimUserIds } from "./scim-users.ts";
 
-type GroupRow = Pick<
-  Row<"scim_groups">,
-  "id" | "displayName" | "externalId" | "createdAt" | "updatedAt"
->;
 type MemberRef = { value: string; display: string; $ref: string };
 
 export type GroupInput = { displayName: string; externalId: string | null; members: string[] };
@@ -65,7 +72,7 @@ async function membersOf(sql: Sql | TransactionSql, context: ScimContext, groupI
   );
 }
 
-function toScimGroup(row: GroupRow, context: ScimContext, members: MemberRef[] | undefined) {
+function toScimGroup(row: ScimGroupRow, context: ScimContext, members: MemberRef[] | undefined) {
   return {
     schemas: [groupSchemaUrn],
     id: row.id,
@@ -84,10 +91,7 @@ function toScimGroup(row: GroupRow, context: ScimContext, members: MemberRef[] |
 export type ScimGroup = ReturnType<typeof toScimGroup>;
 
 async function groupRow(sql: Sql | TransactionSql, tenantId: string, id: string, lock = false) {
-  const [row] = await sql<GroupRow[]>`
-    select id, display_name, external_id, created_at, updated_at from scim_groups g
-    where tenant_id = ${tenantId} and id = ${isUuid(id) ? id : null}
-    ${lock ? sql`for update` : sql``}`;
+  const row = await findScimGroup(sql, tenantId, isUuid(id) ? id : null, lock);
   if (!row) throw new ScimError(404, `No group ${id.slice(0, 100)}`);
   return row;
 }
@@ -109,29 +113,26 @@ export async function listGroups(
   query: { filter: string | undefined; startIndex: number; count: number; members: boolean },
 ): Promise<ScimPage<ScimGroup>> {
   const where = query.filter ? filterCondition(sql, query.filter, groupColumns(sql)) : sql`true`;
-  const [total] = await sql<{ count: string }[]>`
-    select count(*) from scim_groups g where g.tenant_id = ${context.tenantId} and ${where}`;
+  const total = await countScimGroupsWhere(sql, context.tenantId, where);
   const rows =
     query.count === 0
       ? []
-      : await sql<GroupRow[]>`
-          select id, display_name, external_id, created_at, updated_at from scim_groups g
-          where g.tenant_id = ${context.tenantId} and ${where}
-          order by g.created_at, g.id offset ${query.startIndex - 1} limit ${query.count}`;
+      : await listScimGroupsWhere(sql, context.tenantId, where, {
+          offset: query.startIndex - 1,
+          limit: query.count,
+        });
   const groups = [];
   for (const row of rows) {
     const members = query.members ? await membersOf(sql, context, row.id) : undefined;
     groups.push(toScimGroup(row, context, members));
   }
-  return listResponse(groups, Number(total?.count ?? 0), query.startIndex);
+  return listResponse(groups, total, query.startIndex);
 }
 
 /** Members must be this tenant's directory users: another tenant's ids are simply unknown. */
 async function assertMembersKnown(tx: TransactionSql, tenantId: string, members: string[]) {
   if (members.length === 0) return;
-  const known = await tx<{ userId: string }[]>`
-    select user_id from scim_users
-    where tenant_id = ${tenantId} and user_id = any(${members.filter(isUuid)}::uuid[])`;
+  const known = await findScimUserIds(tx, tenantId, members.filter(isUuid));
   if (known.length !== members.length) {
     const found = new Set(known.map((row) => row.userId));
     const missing = members.find((member) => !found.has(member)) ?? "";
@@ -147,20 +148,12 @@ async function setGroup(
   action: string,
 ): Promise<ScimGroup> {
   const { tenantId } = context;
-  const [taken] = await tx`
-    select 1 from scim_groups where tenant_id = ${tenantId}
-      and lower(display_name) = ${input.displayName.toLowerCase()} and id <> ${groupId}`;
-  if (taken) throw new ScimError(409, "A group with this displayName exists", "uniqueness");
+  if (await isScimGroupNameTakenByAnother(tx, tenantId, input.displayName, groupId))
+    throw new ScimError(409, "A group with this displayName exists", "uniqueness");
   await assertMembersKnown(tx, tenantId, input.members);
   const before = await tx<{ userId: string }[]>`
     select user_id from scim_group_members where group_id = ${groupId}`;
-  const [renamed] = await tx<{ changed: boolean }[]>`
-    update scim_groups g set display_name = ${input.displayName}, external_id = ${input.externalId},
-      updated_at = now()
-    from (select display_name, external_id from scim_groups where id = ${groupId}) old
-    where g.id = ${groupId}
-    returning (old.display_name <> ${input.displayName}
-               or old.external_id is distinct from ${input.externalId}) as changed`;
+  const renamed = await renameScimGroup(tx, groupId, input);
   const had = new Set(before.map((row) => row.userId));
   const wants = new Set(input.members);
   const added = input.members.filter((member) => !had.has(member));
@@ -191,14 +184,15 @@ export async function createGroup(
   input: GroupInput,
 ): Promise<ScimGroup> {
   await lockTenant(tx, context.tenantId);
-  const [taken] = await tx`
-    select 1 from scim_groups where tenant_id = ${context.tenantId}
-      and lower(display_name) = ${input.displayName.toLowerCase()}`;
-  if (taken) throw new ScimError(409, "A group with this displayName exists", "uniqueness");
+  if (await isScimGroupNameTaken(tx, context.tenantId, input.displayName))
+    throw new ScimError(409, "A group with this displayName exists", "uniqueness");
   const id = randomUUID();
-  await tx`
-    insert into scim_groups (id, tenant_id, display_name, external_id)
-    values (${id}, ${context.tenantId}, ${input.displayName}, ${input.externalId})`;
+  await insertScimGroup(tx, {
+    id,
+    tenantId: context.tenantId,
+    displayName: input.displayName,
+    externalId: input.externalId,
+  });
   return setGroup(tx, context, id, input, "scim_group_created");
 }
 
@@ -244,7 +238,7 @@ export async function deleteGroup(tx: TransactionSql, context: ScimContext, id: 
   const row = await groupRow(tx, context.tenantId, id, true);
   const members = await tx<{ userId: string }[]>`
     select user_id from scim_group_members where group_id = ${row.id}`;
-  await tx`delete from scim_groups where id = ${row.id}`;
+  await deleteScimGroup(tx, row.id);
   await recordScimEvent(tx, context, {
     action: "scim_group_deleted",
     entity: "scim_group",

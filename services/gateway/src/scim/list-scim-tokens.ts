@@ -1,7 +1,7 @@
 import { type App, idCursor, registerListRoute } from "@oryn/shared";
 import type { GatewayDeps } from "../deps.ts";
 import { scimTokenListSchema } from "./schemas.ts";
-import { listScimTokens } from "./scim-tokens.ts";
+import { listScimTokens } from "./tokens.ts";
 
 export function registerListScimTokens(app: App, deps: GatewayDeps): void {
   registerListRoute(

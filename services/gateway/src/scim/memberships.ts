@@ -13,6 +13,7 @@ import { assertMemberCapAllows } from "../members/members.ts";
 import { roleForGroups } from "../sso/group-roles.ts";
 import { revokeUserSessions } from "../tokens/refresh-tokens.ts";
 import { ScimError } from "./errors.ts";
+import { findScimUserRoles, setScimUserRoles } from "./scim-users.ts";
 
 /** Who acts through /scim/v2: a tenant's token, from where, in which request. */
 export type ScimContext = AuditContext & { tenantId: string; tokenId: string; baseUrl: string };
@@ -47,9 +48,7 @@ export async function syncMembership(
 ): Promise<void> {
   const { tenantId } = context;
   const memberships = await lockMemberships(tx, tenantId);
-  const [person] = await tx<{ active: boolean; baseRole: Role; syncedRole: Role | null }[]>`
-    select active, base_role, synced_role from scim_users
-    where tenant_id = ${tenantId} and user_id = ${userId}`;
+  const person = await findScimUserRoles(tx, tenantId, userId);
   const current = memberships.find((membership) => membership.userId === userId);
   const owners = memberships.filter((membership) => membership.role === "owner").length;
   // A role someone changed by hand (PATCH /v1/members) since the directory last set it is the
@@ -58,9 +57,8 @@ export async function syncMembership(
   if (person && current && person.syncedRole !== null && current.role !== person.syncedRole) {
     baseRole = current.role;
   }
-  const remember = (synced: Role | null) => tx`
-    update scim_users set base_role = ${baseRole}, synced_role = ${synced}
-    where tenant_id = ${tenantId} and user_id = ${userId}`;
+  const remember = (synced: Role | null) =>
+    setScimUserRoles(tx, tenantId, userId, { baseRole, syncedRole: synced });
   const wanted = person?.active && !options.removing;
   if (!wanted) {
     if (!current) return;

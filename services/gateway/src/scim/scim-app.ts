@@ -18,7 +18,7 @@ import {
 import type { ScimContext } from "./memberships.ts";
 import { patchOperationsOf } from "./patch.ts";
 import { maxResults, resourceTypes, schemas, serviceProviderConfig } from "./resources.ts";
-import { authenticateScimToken } from "./scim-tokens.ts";
+import { authenticateScimToken } from "./tokens.ts";
 import {
   createUser,
   deleteUser,

@@ -1,139 +1,84 @@
-import { createHash, createHmac, randomUUID, timingSafeEqual } from "node:crypto";
-import { ApiError, type Page, type Sql, type TransactionSql } from "@oryn/shared";
+import type { Sql, TransactionSql } from "@oryn/shared";
 import type { Row } from "@oryn/shared/control-plane/schema";
-import { andAfterId, idPage } from "@oryn/shared/pages";
-import { recordCallerEvent } from "../audit/audit-events.ts";
-import type { Caller } from "../lib/request.ts";
-import { newSecretToken } from "../lib/secret-tokens.ts";
-import type { ScimToken } from "./schemas.ts";
-
-export const scimTokenPrefix = "oryn_scim_";
-
-export function hashScimToken(token: string): Buffer {
-  return createHash("sha256").update(token).digest();
-}
-
-/** A new random token. */
-export function newScimToken(): string {
-  return newSecretToken(scimTokenPrefix);
-}
+import { andAfterId } from "@oryn/shared/pages";
 
 /**
- * The token made for a request with an `Idempotency-Key`: derived from a random salt with a
- * server key, so a replay can show it again while the stored answer holds only the salt (as
- * API keys are, api-keys.ts).
+ * The `scim_tokens` table: the bearer tokens a tenant's directory (its IdP's SCIM client) uses,
+ * stored as hashes. The gateway makes, lists and deletes them and authenticates each SCIM
+ * request with one; the provisioner deletes a deleted tenant's with the rest of it.
  */
-export function derivedScimToken(secret: Buffer, salt: string): string {
-  return `${scimTokenPrefix}${createHmac("sha256", secret).update(`scim-token ${salt}`).digest("base64url")}`;
-}
-
-/** The token a replayed creation made, derived again under whichever server key made it. */
-export async function rederivedScimToken(
-  sql: Sql,
-  id: string,
-  salt: string,
-  secrets: Buffer[],
-): Promise<string> {
-  const [row] = await sql<
-    { tokenHash: Buffer }[]
-  >`select token_hash from scim_tokens where id = ${id}`;
-  for (const secret of secrets) {
-    const candidate = derivedScimToken(secret, salt);
-    if (row && timingSafeEqual(hashScimToken(candidate), row.tokenHash)) return candidate;
-  }
-  throw new ApiError("conflict", {
-    detail: "The SCIM token this request made has been deleted since: make a new one",
-  });
-}
-
-type TokenRow = Pick<
+export type ScimTokenRow = Pick<
   Row<"scim_tokens">,
   "id" | "description" | "tokenPrefix" | "createdBy" | "createdAt" | "lastUsedAt"
 >;
 
-function toScimToken({ createdAt, lastUsedAt, ...row }: TokenRow): ScimToken {
-  return {
-    ...row,
-    createdAt: createdAt.toISOString(),
-    lastUsedAt: lastUsedAt?.toISOString() ?? null,
-  };
+export async function findScimTokenHash(sql: Sql, id: string): Promise<Buffer | undefined> {
+  const [row] = await sql<
+    Pick<Row<"scim_tokens">, "tokenHash">[]
+  >`select token_hash from scim_tokens where id = ${id}`;
+  return row?.tokenHash;
 }
 
-/** A new token for the caller's tenant: shown once, stored as its SHA-256 hash. */
-export async function createScimToken(
+export async function insertScimToken(
   tx: TransactionSql,
-  caller: Caller,
-  input: { description?: string | undefined },
-  token: string = newScimToken(),
-): Promise<ScimToken & { token: string }> {
-  const { principal } = caller;
-  if (principal.kind === "api_key") {
-    throw new ApiError("forbidden", { detail: "SCIM tokens are made by people, not by API keys" });
-  }
-  const [row] = await tx<TokenRow[]>`
+  token: Pick<
+    Row<"scim_tokens">,
+    "id" | "tenantId" | "tokenHash" | "tokenPrefix" | "description" | "createdBy"
+  >,
+): Promise<ScimTokenRow> {
+  const [row] = await tx<ScimTokenRow[]>`
     insert into scim_tokens (id, tenant_id, token_hash, token_prefix, description, created_by)
-    values (${randomUUID()}, ${principal.tenantId}, ${hashScimToken(token)},
-            ${token.slice(0, scimTokenPrefix.length + 6)}, ${input.description ?? ""},
-            ${principal.userId})
+    values (${token.id}, ${token.tenantId}, ${token.tokenHash},
+            ${token.tokenPrefix}, ${token.description},
+            ${token.createdBy})
     returning id, description, token_prefix, created_by, created_at, last_used_at`;
   if (!row) throw new Error("insert returned nothing");
-  await recordCallerEvent(tx, caller, {
-    action: "scim_token_created",
-    entity: "scim_token",
-    entityId: row.id,
-    data: { description: row.description },
-  });
-  return { ...toScimToken(row), token };
+  return row;
 }
 
-export async function listScimTokens(
+/** Up to `limit` of the tenant's tokens with ids after `after`, by id. */
+export async function listScimTokensAfter(
   sql: Sql,
   tenantId: string,
-  page: { limit: number; after: string | undefined },
-): Promise<Page<ScimToken>> {
-  const rows = await sql<TokenRow[]>`
+  after: string | undefined,
+  limit: number,
+): Promise<ScimTokenRow[]> {
+  return sql<ScimTokenRow[]>`
     select id, description, token_prefix, created_by, created_at, last_used_at
     from scim_tokens
-    where tenant_id = ${tenantId} ${andAfterId(sql, page.after)}
-    order by id limit ${page.limit + 1}`;
-  return idPage(rows, page.limit, toScimToken);
+    where tenant_id = ${tenantId} ${andAfterId(sql, after)}
+    order by id limit ${limit}`;
 }
 
-/** Deletes one of the caller's tenant's tokens: the next SCIM request with it answers 401. */
-export async function deleteScimToken(
+/** Deletes one of the tenant's tokens and answers its description; undefined for none. */
+export async function deleteScimTokenOfTenant(
   tx: TransactionSql,
-  caller: Caller,
+  tenantId: string,
   id: string,
-): Promise<void> {
-  const [deleted] = await tx<{ description: string }[]>`
-    delete from scim_tokens where tenant_id = ${caller.principal.tenantId} and id = ${id}
+): Promise<Pick<Row<"scim_tokens">, "description"> | undefined> {
+  const [deleted] = await tx<Pick<Row<"scim_tokens">, "description">[]>`
+    delete from scim_tokens where tenant_id = ${tenantId} and id = ${id}
     returning description`;
-  if (!deleted) throw new ApiError("not_found");
-  await recordCallerEvent(tx, caller, {
-    action: "scim_token_deleted",
-    entity: "scim_token",
-    entityId: id,
-    data: deleted,
-  });
+  return deleted;
 }
 
 /**
- * The tenant a SCIM token stands for, looked up on every request (no cache, so a deleted token
- * stops at once); none for an unknown token or a tenant being deleted.
+ * The token with this hash, if its tenant is not deleting or deleted. `stale`: its use was last
+ * recorded over a minute ago, or never.
  */
-export async function authenticateScimToken(
+export async function findStandingScimToken(
   sql: Sql,
-  token: string,
-): Promise<{ tokenId: string; tenantId: string } | undefined> {
-  if (!token.startsWith(scimTokenPrefix)) return undefined;
+  tokenHash: Buffer,
+): Promise<{ tokenId: string; tenantId: string; stale: boolean } | undefined> {
   const [row] = await sql<{ tokenId: string; tenantId: string; stale: boolean }[]>`
     select s.id as token_id, s.tenant_id,
            (s.last_used_at is null or s.last_used_at < now() - interval '1 minute') as stale
     from scim_tokens s join tenants t on t.id = s.tenant_id
-    where s.token_hash = ${hashScimToken(token)} and t.status not in ('deleting', 'deleted')`;
-  if (!row) return undefined;
-  if (row.stale) {
-    await sql`update scim_tokens set last_used_at = now() where id = ${row.tokenId}`;
-  }
-  return { tokenId: row.tokenId, tenantId: row.tenantId };
+    where s.token_hash = ${tokenHash} and t.status not in ('deleting', 'deleted')`;
+  return row;
+}
+
+/** Records that the token was used now (done at most once a minute per token). */
+export async function touchScimToken(sql: Sql, id: string): Promise<void> {
+  await sql`update scim_tokens set last_used_at = now() where id = ${id}`;
 }

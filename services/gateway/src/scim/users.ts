@@ -1,32 +1,30 @@
 import { randomUUID } from "node:crypto";
 import type { Sql, TransactionSql } from "@oryn/shared";
-import type { Row } from "@oryn/shared/control-plane/schema";
 import { findMembershipRole } from "@oryn/shared/control-plane/tables/memberships";
 import { lockTenant } from "@oryn/shared/control-plane/tables/tenants";
 import { findUserByEmail, insertUserIfAbsent } from "@oryn/shared/control-plane/tables/users";
 import { type ScimPatchOperation, scimPatch } from "scim-patch";
 import { linkExistingAccount } from "../accounts/link-account.ts";
 import { domainOfEmail } from "../domains/names.ts";
+import { isDomainVerifiedByTenant } from "../domains/tenant-domains.ts";
 import { ScimError } from "./errors.ts";
-import { type Fragment, filterCondition, isUuid } from "./filter.ts";
+import { filterCondition, isUuid } from "./filter.ts";
 import { recordScimEvent, type ScimContext, syncMembership } from "./memberships.ts";
 import { patchFailure } from "./patch.ts";
 import { listResponse, type ScimPage, userSchemaUrn } from "./resources.ts";
-
-/** A directory user as SCIM shows it: its `scim_users` row and the account's email. */
-type UserRow = Pick<
-  Row<"scim_users">,
-  | "userId"
-  | "userName"
-  | "externalId"
-  | "displayName"
-  | "givenName"
-  | "familyName"
-  | "active"
-  | "createdAt"
-  | "updatedAt"
-> &
-  Pick<Row<"users">, "email">;
+import {
+  countScimUsersWhere,
+  deleteScimUser,
+  findScimUserActive,
+  findScimUserName,
+  insertScimUser,
+  isScimUser,
+  isScimUserNameTaken,
+  isScimUserNameTakenByAnother,
+  listScimUsersWhere,
+  type ScimUserRow,
+  updateScimUser,
+} from "./scim-users.ts";
 
 /** What a directory says about a user, read from a SCIM body (create, replace, patched). */
 export type UserInput = {
@@ -98,7 +96,7 @@ export function userInputOf(body: unknown): UserInput {
   };
 }
 
-export function toScimUser(row: UserRow, baseUrl: string, groups: GroupRef[] = []) {
+export function toScimUser(row: ScimUserRow, baseUrl: string, groups: GroupRef[] = []) {
   const formatted = [row.givenName, row.familyName].filter(Boolean).join(" ");
   return {
     schemas: [userSchemaUrn],
@@ -145,21 +143,6 @@ const userColumns = (sql: Sql | TransactionSql) => ({
   active: { column: sql`s.active`, type: "boolean" as const },
 });
 
-async function userRows(
-  sql: Sql | TransactionSql,
-  tenantId: string,
-  where: Fragment,
-  page: { offset: number; limit: number },
-): Promise<UserRow[]> {
-  return sql<UserRow[]>`
-    select s.user_id, s.user_name, s.external_id, s.display_name, s.given_name, s.family_name,
-           s.active, u.email, s.created_at, s.updated_at
-    from scim_users s join users u on u.id = s.user_id
-    where s.tenant_id = ${tenantId} and ${where}
-    order by s.created_at, s.user_id
-    offset ${page.offset} limit ${page.limit}`;
-}
-
 /** The groups of several users in one query, by user. */
 async function groupsOf(
   sql: Sql | TransactionSql,
@@ -184,7 +167,7 @@ export async function getUser(
   id: string,
 ): Promise<ScimUser> {
   if (!isUuid(id)) throw new ScimError(404, `No user ${id.slice(0, 100)}`);
-  const [row] = await userRows(sql, context.tenantId, sql`s.user_id = ${id}`, {
+  const [row] = await listScimUsersWhere(sql, context.tenantId, sql`s.user_id = ${id}`, {
     offset: 0,
     limit: 1,
   });
@@ -199,13 +182,11 @@ export async function listUsers(
   query: { filter: string | undefined; startIndex: number; count: number },
 ): Promise<ScimPage<ScimUser>> {
   const where = query.filter ? filterCondition(sql, query.filter, userColumns(sql)) : sql`true`;
-  const [total] = await sql<{ count: string }[]>`
-    select count(*) from scim_users s join users u on u.id = s.user_id
-    where s.tenant_id = ${context.tenantId} and ${where}`;
+  const total = await countScimUsersWhere(sql, context.tenantId, where);
   const rows =
     query.count === 0
       ? []
-      : await userRows(sql, context.tenantId, where, {
+      : await listScimUsersWhere(sql, context.tenantId, where, {
           offset: query.startIndex - 1,
           limit: query.count,
         });
@@ -215,7 +196,7 @@ export async function listUsers(
     rows.map((row) => row.userId),
   );
   const users = rows.map((row) => toScimUser(row, context.baseUrl, groups.get(row.userId)));
-  return listResponse(users, Number(total?.count ?? 0), query.startIndex);
+  return listResponse(users, total, query.startIndex);
 }
 
 /**
@@ -225,11 +206,7 @@ export async function listUsers(
  */
 async function assertDomainVerified(tx: TransactionSql, tenantId: string, email: string) {
   const domain = domainOfEmail(email);
-  const [verified] = domain
-    ? await tx`
-        select 1 from tenant_domains
-        where tenant_id = ${tenantId} and domain = ${domain} and status = 'verified'`
-    : [];
+  const verified = domain ? await isDomainVerifiedByTenant(tx, tenantId, domain) : false;
   if (!verified) {
     throw new ScimError(
       400,
@@ -255,9 +232,8 @@ export async function createUser(
 ): Promise<ScimUser> {
   const { tenantId } = context;
   await lockTenant(tx, tenantId);
-  const [taken] = await tx`
-    select 1 from scim_users where tenant_id = ${tenantId} and lower(user_name) = ${input.userName.toLowerCase()}`;
-  if (taken) throw new ScimError(409, "A user with this userName exists", "uniqueness");
+  if (await isScimUserNameTaken(tx, tenantId, input.userName))
+    throw new ScimError(409, "A user with this userName exists", "uniqueness");
   await assertDomainVerified(tx, tenantId, input.email);
   const name = (
     input.displayName ??
@@ -272,9 +248,7 @@ export async function createUser(
   });
   const user = created ?? (await findUserByEmail(tx, input.email));
   if (!user) throw new Error("the user is neither new nor found");
-  const [linked] = await tx`
-    select 1 from scim_users where tenant_id = ${tenantId} and user_id = ${user.id}`;
-  if (linked) {
+  if (await isScimUser(tx, tenantId, user.id)) {
     throw new ScimError(409, "A user with this email exists in the directory", "uniqueness");
   }
   if (!created) {
@@ -287,12 +261,7 @@ export async function createUser(
     });
   }
   const role = await findMembershipRole(tx, tenantId, user.id);
-  await tx`
-    insert into scim_users (tenant_id, user_id, user_name, external_id, display_name, given_name,
-                            family_name, active, base_role)
-    values (${tenantId}, ${user.id}, ${input.userName}, ${input.externalId}, ${input.displayName},
-            ${input.givenName}, ${input.familyName}, ${input.active},
-            ${role ?? "member"})`;
+  await insertScimUser(tx, { ...input, tenantId, userId: user.id, baseRole: role ?? "member" });
   await recordScimEvent(tx, context, {
     action: "scim_user_created",
     entity: "scim_user",
@@ -315,19 +284,11 @@ export async function replaceUser(
 ): Promise<ScimUser> {
   const { tenantId } = context;
   await lockTenant(tx, tenantId);
-  const [before] = await tx<{ userId: string; active: boolean; userName: string }[]>`
-    select user_id, active, user_name from scim_users
-    where tenant_id = ${tenantId} and user_id = ${isUuid(id) ? id : null}`;
+  const before = await findScimUserActive(tx, tenantId, isUuid(id) ? id : null);
   if (!before) throw new ScimError(404, `No user ${id.slice(0, 100)}`);
-  const [taken] = await tx`
-    select 1 from scim_users where tenant_id = ${tenantId}
-      and lower(user_name) = ${input.userName.toLowerCase()} and user_id <> ${before.userId}`;
-  if (taken) throw new ScimError(409, "A user with this userName exists", "uniqueness");
-  await tx`
-    update scim_users set user_name = ${input.userName}, external_id = ${input.externalId},
-      display_name = ${input.displayName}, given_name = ${input.givenName},
-      family_name = ${input.familyName}, active = ${input.active}, updated_at = now()
-    where tenant_id = ${tenantId} and user_id = ${before.userId}`;
+  if (await isScimUserNameTakenByAnother(tx, tenantId, input.userName, before.userId))
+    throw new ScimError(409, "A user with this userName exists", "uniqueness");
+  await updateScimUser(tx, { ...input, tenantId, userId: before.userId });
   const action =
     before.active === input.active
       ? "scim_user_updated"
@@ -379,12 +340,10 @@ export async function patchUser(
 export async function deleteUser(tx: TransactionSql, context: ScimContext, id: string) {
   const { tenantId } = context;
   await lockTenant(tx, tenantId);
-  const [row] = await tx<{ userId: string; userName: string }[]>`
-    select user_id, user_name from scim_users
-    where tenant_id = ${tenantId} and user_id = ${isUuid(id) ? id : null}`;
+  const row = await findScimUserName(tx, tenantId, isUuid(id) ? id : null);
   if (!row) throw new ScimError(404, `No user ${id.slice(0, 100)}`);
   await syncMembership(tx, context, row.userId, { removing: true });
-  await tx`delete from scim_users where tenant_id = ${tenantId} and user_id = ${row.userId}`;
+  await deleteScimUser(tx, tenantId, row.userId);
   await recordScimEvent(tx, context, {
     action: "scim_user_deleted",
     entity: "scim_user",

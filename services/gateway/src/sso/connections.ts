@@ -1,21 +1,24 @@
 import { randomUUID } from "node:crypto";
 import { ApiError, type Page, type Sql, type TransactionSql } from "@oryn/shared";
-import type { Row } from "@oryn/shared/control-plane/schema";
 import { lockTenant } from "@oryn/shared/control-plane/tables/tenants";
-import { andAfterCreatedAt, createdAtCursorColumn, createdAtPage } from "@oryn/shared/pages";
+import { createdAtPage } from "@oryn/shared/pages";
 import { recordCallerEvent } from "../audit/audit-events.ts";
 import type { Caller } from "../lib/request.ts";
 import { parseSamlMetadata } from "./saml-metadata.ts";
 import type { Connection, CreateConnectionInput, UpdateConnectionInput } from "./schemas.ts";
 import { oidcCallbackPath, type SsoSettings, samlAcsPath } from "./settings.ts";
+import {
+  type ConnectionRow,
+  countSsoConnections,
+  deleteSsoConnection,
+  findSsoConnection,
+  insertOidcConnection,
+  insertSamlConnection,
+  listSsoConnectionsAfter,
+  updateSsoConnectionAtVersion,
+} from "./sso-connections.ts";
 
-/** A connection as stored: both types' columns, the unused ones null. */
-export type ConnectionRow = Row<"sso_connections">;
-
-const columns = (sql: Sql | TransactionSql) => sql`
-  id, tenant_id, type, status, default_role, enforce, oidc_issuer, oidc_client_id,
-  oidc_client_secret_ciphertext, saml_idp_entity_id, saml_sso_url, saml_idp_certs,
-  saml_metadata_xml, version, created_at, updated_at`;
+export type { ConnectionRow } from "./sso-connections.ts";
 
 /** Our SAML entity id (the audience assertions must name) for one connection. */
 export function samlEntityIdOf(settings: Pick<SsoSettings, "publicUrl">, id: string): string {
@@ -79,9 +82,7 @@ export async function createConnection(
       : undefined;
   // The tenant row's lock counts two concurrent creates one after the other.
   await lockTenant(tx, tenantId);
-  const [count] = await tx<{ n: number }[]>`
-    select count(*)::int as n from sso_connections where tenant_id = ${tenantId}`;
-  if ((count?.n ?? 0) >= settings.maxConnectionsPerTenant) {
+  if ((await countSsoConnections(tx, tenantId)) >= settings.maxConnectionsPerTenant) {
     throw new ApiError("conflict", {
       detail: `A tenant may have at most ${settings.maxConnectionsPerTenant} SSO connections`,
     });
@@ -89,21 +90,25 @@ export async function createConnection(
   const id = randomUUID();
   const defaultRole = input.defaultRole ?? "member";
   // The issuer is kept exactly as given: discovery must name exactly it (a trailing slash counts).
-  const [row] =
+  const row =
     input.type === "oidc"
-      ? await tx<ConnectionRow[]>`
-          insert into sso_connections (id, tenant_id, type, default_role, oidc_issuer, oidc_client_id,
-                                       oidc_client_secret_ciphertext)
-          values (${id}, ${tenantId}, 'oidc', ${defaultRole}, ${input.issuer},
-                  ${input.clientId}, ${settings.secrets.seal(id, input.clientSecret)})
-          returning ${columns(tx)}`
-      : await tx<ConnectionRow[]>`
-          insert into sso_connections (id, tenant_id, type, default_role, saml_idp_entity_id,
-                                       saml_sso_url, saml_idp_certs, saml_metadata_xml)
-          values (${id}, ${tenantId}, 'saml', ${defaultRole}, ${saml?.entityId ?? null},
-                  ${saml?.ssoUrl ?? null}, ${saml?.signingCerts ?? null}, ${input.metadataXml ?? null})
-          returning ${columns(tx)}`;
-  if (!row) throw new Error("insert returned nothing");
+      ? await insertOidcConnection(tx, {
+          id,
+          tenantId,
+          defaultRole,
+          oidcIssuer: input.issuer,
+          oidcClientId: input.clientId,
+          oidcClientSecretCiphertext: settings.secrets.seal(id, input.clientSecret),
+        })
+      : await insertSamlConnection(tx, {
+          id,
+          tenantId,
+          defaultRole,
+          samlIdpEntityId: saml?.entityId ?? null,
+          samlSsoUrl: saml?.ssoUrl ?? null,
+          samlIdpCerts: saml?.signingCerts ?? null,
+          samlMetadataXml: input.metadataXml ?? null,
+        });
   await recordCallerEvent(tx, caller, {
     action: "created",
     entity: "sso_connection",
@@ -119,11 +124,7 @@ export async function listConnections(
   page: { limit: number; after: [atMicros: string, id: string] | undefined },
   settings: Pick<SsoSettings, "publicUrl">,
 ): Promise<Page<Connection>> {
-  const rows = await sql<(ConnectionRow & { cursorAt: string })[]>`
-    select ${columns(sql)}, ${createdAtCursorColumn(sql)}
-    from sso_connections where tenant_id = ${tenantId}
-    ${andAfterCreatedAt(sql, page.after)}
-    order by created_at, id limit ${page.limit + 1}`;
+  const rows = await listSsoConnectionsAfter(sql, tenantId, page.after, page.limit + 1);
   return createdAtPage(rows, page.limit, (row) => toConnection(row, settings));
 }
 
@@ -133,24 +134,8 @@ export async function loadConnection(
   tenantId: string,
   id: string,
 ): Promise<ConnectionRow> {
-  const [row] = await sql<ConnectionRow[]>`
-    select ${columns(sql)} from sso_connections where id = ${id} and tenant_id = ${tenantId}`;
+  const row = await findSsoConnection(sql, tenantId, id);
   if (!row) throw new ApiError("not_found");
-  return row;
-}
-
-/**
- * The connection a sign-in of the tenant goes through: its enabled one (the oldest, when it has
- * several), or undefined. The tenant is the one the flow was started for, never one an IdP named.
- */
-export async function signInConnectionOf(
-  sql: Sql | TransactionSql,
-  tenantId: string,
-): Promise<ConnectionRow | undefined> {
-  const [row] = await sql<ConnectionRow[]>`
-    select ${columns(sql)} from sso_connections
-    where tenant_id = ${tenantId} and status = 'enabled'
-    order by created_at, id limit 1`;
   return row;
 }
 
@@ -180,20 +165,16 @@ export async function updateConnection(
   const sealed =
     input.clientSecret === undefined ? null : settings.secrets.seal(id, input.clientSecret);
   // The version guard: a concurrent change between the read and this write is not overwritten.
-  const [row] = await tx<ConnectionRow[]>`
-    update sso_connections set
-      status = coalesce(${input.status ?? null}, status),
-      default_role = coalesce(${input.defaultRole ?? null}, default_role),
-      enforce = coalesce(${input.enforce ?? null}::boolean, enforce),
-      oidc_client_secret_ciphertext = coalesce(${sealed}::bytea, oidc_client_secret_ciphertext),
-      saml_idp_entity_id = coalesce(${saml?.entityId ?? null}, saml_idp_entity_id),
-      saml_sso_url = coalesce(${saml?.ssoUrl ?? null}, saml_sso_url),
-      saml_idp_certs = coalesce(${saml?.signingCerts ?? null}::text[], saml_idp_certs),
-      saml_metadata_xml = coalesce(${saml ? (input.metadataXml ?? null) : null}, saml_metadata_xml),
-      version = version + 1,
-      updated_at = clock_timestamp()
-    where id = ${id} and tenant_id = ${tenantId} and version = ${before.version}
-    returning ${columns(tx)}`;
+  const row = await updateSsoConnectionAtVersion(tx, tenantId, id, before.version, {
+    status: input.status ?? null,
+    defaultRole: input.defaultRole ?? null,
+    enforce: input.enforce ?? null,
+    oidcClientSecretCiphertext: sealed,
+    samlIdpEntityId: saml?.entityId ?? null,
+    samlSsoUrl: saml?.ssoUrl ?? null,
+    samlIdpCerts: saml?.signingCerts ?? null,
+    samlMetadataXml: saml ? (input.metadataXml ?? null) : null,
+  });
   if (!row) throw new ApiError("conflict", { detail: "The connection changed meanwhile: retry" });
   await recordCallerEvent(tx, caller, {
     action: "updated",
@@ -216,9 +197,7 @@ export async function deleteConnection(
   caller: Caller,
   id: string,
 ): Promise<void> {
-  const [row] = await tx<ConnectionRow[]>`
-    delete from sso_connections where id = ${id} and tenant_id = ${caller.principal.tenantId}
-    returning ${columns(tx)}`;
+  const row = await deleteSsoConnection(tx, caller.principal.tenantId, id);
   if (!row) throw new ApiError("not_found");
   await recordCallerEvent(tx, caller, {
     action: "deleted",

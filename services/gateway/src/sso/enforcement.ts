@@ -1,5 +1,6 @@
 import { ApiError, type Sql, type TransactionSql } from "@oryn/shared";
 import { domainOfEmail } from "../domains/names.ts";
+import { findSsoEnforcingDomainTenant } from "../domains/tenant-domains.ts";
 
 /**
  * Whether a person must sign in by SSO: their address is in a domain verified by a tenant whose
@@ -14,16 +15,7 @@ export async function ssoRequiredFor(
 ): Promise<string | undefined> {
   const domain = domainOfEmail(person.email);
   if (!domain) return undefined;
-  const [row] = await sql<{ tenantId: string; owner: boolean }[]>`
-    select d.tenant_id,
-           exists (select 1 from memberships m join tenants o on o.id = m.tenant_id
-                   where m.user_id = ${person.userId} and m.role = 'owner'
-                     and o.status not in ('deleting', 'deleted')) as owner
-    from tenant_domains d join tenants t on t.id = d.tenant_id
-    where d.domain = ${domain} and d.status = 'verified'
-      and t.status not in ('deleting', 'deleted')
-      and exists (select 1 from sso_connections c
-                  where c.tenant_id = d.tenant_id and c.enforce and c.status = 'enabled')`;
+  const row = await findSsoEnforcingDomainTenant(sql, domain, person.userId);
   return row && !row.owner ? row.tenantId : undefined;
 }
 

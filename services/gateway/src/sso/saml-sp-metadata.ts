@@ -1,8 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { ApiError, type App, problemResponses, publicAccess } from "@oryn/shared";
 import type { GatewayDeps } from "../deps.ts";
-import type { ConnectionRow } from "./connections.ts";
 import { samlServiceProviderMetadata } from "./saml.ts";
+import { findSamlConnection } from "./sso-connections.ts";
 
 const route = createRoute({
   method: "get",
@@ -36,10 +36,7 @@ export function registerSamlServiceProviderMetadata(app: App, deps: GatewayDeps)
   app.openapi(route, async (c) => {
     const { id } = c.req.valid("param");
     // Any tenant's SAML connection: the metadata is public, as the IdP must read it unsigned-in.
-    const [row] = uuid.test(id)
-      ? await deps.sql<ConnectionRow[]>`
-          select * from sso_connections where id = ${id} and type = 'saml'`
-      : [];
+    const row = uuid.test(id) ? await findSamlConnection(deps.sql, id) : undefined;
     if (!row) throw new ApiError("not_found");
     c.header("content-type", "application/samlmetadata+xml; charset=utf-8");
     return c.body(samlServiceProviderMetadata(row, deps.sso), 200);

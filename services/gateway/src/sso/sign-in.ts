@@ -4,12 +4,14 @@ import type { Row } from "@oryn/shared/control-plane/schema";
 import * as client from "openid-client";
 import { type AuditContext, recordAuditEvent } from "../audit/audit-events.ts";
 import { domainOfEmail } from "../domains/names.ts";
-import { type ConnectionRow, loadConnection, signInConnectionOf } from "./connections.ts";
+import { findVerifiedDomainTenant, isDomainVerifiedByTenant } from "../domains/tenant-domains.ts";
+import { type ConnectionRow, loadConnection } from "./connections.ts";
 import { type OidcClients, sameIssuer } from "./oidc-client.ts";
 import { provisionMember, refusalOf, type SignedInPerson, SignInRefused } from "./people.ts";
 import { newSamlRequestId, samlAuthorizeUrl } from "./saml.ts";
 import { oidcCallbackPath, type SsoSettings } from "./settings.ts";
 import { issueSignInCode } from "./sign-in-codes.ts";
+import { signInConnectionOf } from "./sso-connections.ts";
 
 export type SignInDeps = { sql: Sql; sso: SsoSettings; oidc: OidcClients; logger: Logger };
 
@@ -34,11 +36,9 @@ async function tenantOf(sql: Sql, who: { email?: string; tenant?: string }): Pro
   if (who.email !== undefined) {
     const domain = domainOfEmail(who.email);
     if (!domain) throw notConfigured();
-    const [row] = await sql<{ tenantId: string }[]>`
-      select d.tenant_id from tenant_domains d join tenants t on t.id = d.tenant_id
-      where d.domain = ${domain} and d.status = 'verified' and t.status not in ('deleting', 'deleted')`;
-    if (!row) throw notConfigured();
-    return row.tenantId;
+    const tenantId = await findVerifiedDomainTenant(sql, domain);
+    if (!tenantId) throw notConfigured();
+    return tenantId;
   }
   const [row] = await sql<{ id: string }[]>`
     select id from tenants where slug = ${who.tenant ?? ""} and status not in ('deleting', 'deleted')`;
@@ -380,11 +380,7 @@ async function personFromIdp(
 
 async function assertDomainVerified(sql: Sql, tenantId: string, email: string): Promise<void> {
   const domain = domainOfEmail(email);
-  const [verified] = domain
-    ? await sql`
-        select 1 from tenant_domains
-        where tenant_id = ${tenantId} and domain = ${domain} and status = 'verified'`
-    : [];
+  const verified = domain ? await isDomainVerifiedByTenant(sql, tenantId, domain) : false;
   if (!verified) {
     throw new SignInRefused(
       "email_domain_not_verified",

@@ -10,7 +10,20 @@ import {
   type TransactionSql,
 } from "@oryn/shared";
 import type { Row } from "@oryn/shared/control-plane/schema";
-import { andAfterCreatedAt, createdAtCursorColumn, createdAtPage } from "@oryn/shared/pages";
+import {
+  insertPingDelivery,
+  insertReplayDeliveries,
+} from "@oryn/shared/control-plane/tables/webhook-deliveries";
+import {
+  deleteWebhookEndpointOfTenant,
+  findWebhookEndpoint,
+  insertWebhookEndpoint,
+  listWebhookEndpointsAfter,
+  rotateWebhookEndpointSecret,
+  updateWebhookEndpointSettings,
+  type WebhookEndpointRow,
+} from "@oryn/shared/control-plane/tables/webhook-endpoints";
+import { createdAtPage } from "@oryn/shared/pages";
 import type {
   CreatedWebhookEndpoint,
   CreateWebhookEndpointInput,
@@ -22,12 +35,7 @@ import type {
 /** How long a rotated-out secret keeps signing alongside the new one. */
 export const previousSecretHours = 24;
 
-type EndpointRow = Pick<
-  Row<"webhook_endpoints">,
-  "id" | "url" | "events" | "description" | "status" | "createdAt" | "updatedAt"
->;
-
-function toEndpoint({ createdAt, updatedAt, ...row }: EndpointRow): WebhookEndpoint {
+function toEndpoint({ createdAt, updatedAt, ...row }: WebhookEndpointRow): WebhookEndpoint {
   return { ...row, createdAt: createdAt.toISOString(), updatedAt: updatedAt.toISOString() };
 }
 
@@ -53,12 +61,15 @@ export async function createWebhookEndpoint(
   assertUrlAllowed(input.url, secrets.policy);
   const id = randomUUID();
   const secret = newWebhookSecret();
-  const [row] = await tx<EndpointRow[]>`
-    insert into webhook_endpoints (id, tenant_id, url, events, description, secret_ciphertext)
-    values (${id}, ${tenantId}, ${input.url}, ${input.events}, ${input.description ?? ""},
-            ${sealWebhookSecret(secrets.key, id, secret)})
-    returning id, url, events, description, status, created_at, updated_at`;
-  return { ...toEndpoint(row as EndpointRow), secret };
+  const row = await insertWebhookEndpoint(tx, {
+    id,
+    tenantId,
+    url: input.url,
+    events: input.events,
+    description: input.description ?? "",
+    secretCiphertext: sealWebhookSecret(secrets.key, id, secret),
+  });
+  return { ...toEndpoint(row), secret };
 }
 
 export async function listWebhookEndpoints(
@@ -66,11 +77,7 @@ export async function listWebhookEndpoints(
   tenantId: string,
   page: { limit: number; after: [atMicros: string, id: string] | undefined },
 ): Promise<Page<WebhookEndpoint>> {
-  const rows = await sql<(EndpointRow & { cursorAt: string })[]>`
-    select id, url, events, description, status, created_at, updated_at, ${createdAtCursorColumn(sql)}
-    from webhook_endpoints where tenant_id = ${tenantId}
-    ${andAfterCreatedAt(sql, page.after)}
-    order by created_at, id limit ${page.limit + 1}`;
+  const rows = await listWebhookEndpointsAfter(sql, tenantId, page.after, page.limit + 1);
   return createdAtPage(rows, page.limit, (row) => toEndpoint(row));
 }
 
@@ -80,8 +87,7 @@ export async function getWebhookEndpoint(
   tenantId: string,
   id: string,
 ): Promise<WebhookEndpoint> {
-  const [row] = await sql<EndpointRow[]>`
-    select id, url, events, description, status, created_at, updated_at from webhook_endpoints where id = ${id} and tenant_id = ${tenantId}`;
+  const row = await findWebhookEndpoint(sql, tenantId, id);
   if (!row) throw new ApiError("not_found");
   return toEndpoint(row);
 }
@@ -98,24 +104,13 @@ export async function updateWebhookEndpoint(
   policy: EndpointPolicy,
 ): Promise<WebhookEndpoint> {
   if (input.url) assertUrlAllowed(input.url, policy);
-  const [row] = await tx<EndpointRow[]>`
-    update webhook_endpoints set
-      url = coalesce(${input.url ?? null}, url),
-      events = coalesce(${input.events ?? null}::text[], events),
-      description = coalesce(${input.description ?? null}, description),
-      status = coalesce(${input.status ?? null}, status),
-      failing_since = case when ${input.status === "enabled"} then null else failing_since end,
-      updated_at = clock_timestamp()
-    where id = ${id} and tenant_id = ${tenantId}
-    returning id, url, events, description, status, created_at, updated_at`;
+  const row = await updateWebhookEndpointSettings(tx, tenantId, id, input);
   if (!row) throw new ApiError("not_found");
   return toEndpoint(row);
 }
 
 export async function deleteWebhookEndpoint(sql: Sql, tenantId: string, id: string): Promise<void> {
-  const deleted = await sql`
-    delete from webhook_endpoints where id = ${id} and tenant_id = ${tenantId} returning id`;
-  if (deleted.length === 0) throw new ApiError("not_found");
+  if (!(await deleteWebhookEndpointOfTenant(sql, tenantId, id))) throw new ApiError("not_found");
 }
 
 /**
@@ -130,14 +125,9 @@ export async function rotateWebhookSecret(
   key: Buffer,
 ): Promise<{ secret: string }> {
   const secret = newWebhookSecret();
-  const rotated = await tx`
-    update webhook_endpoints set
-      previous_secret_ciphertext = secret_ciphertext,
-      previous_secret_expires_at = clock_timestamp() + make_interval(hours => ${previousSecretHours}),
-      secret_ciphertext = ${sealWebhookSecret(key, id, secret)},
-      updated_at = clock_timestamp()
-    where id = ${id} and tenant_id = ${tenantId} returning id`;
-  if (rotated.length === 0) throw new ApiError("not_found");
+  const sealed = sealWebhookSecret(key, id, secret);
+  if (!(await rotateWebhookEndpointSecret(tx, tenantId, id, sealed, previousSecretHours)))
+    throw new ApiError("not_found");
   return { secret };
 }
 
@@ -153,9 +143,7 @@ export async function pingWebhookEndpoint(
     insert into events (id, tenant_id, type, occurred_at, data, dispatched_at)
     values (${eventId}, ${tenantId}, 'ping', clock_timestamp(),
             ${tx.json({ endpointId: endpoint.id })}, clock_timestamp())`;
-  await tx`
-    insert into webhook_deliveries (tenant_id, endpoint_id, event_id, reason)
-    values (${tenantId}, ${endpoint.id}, ${eventId}, 'ping')`;
+  await insertPingDelivery(tx, tenantId, endpoint.id, eventId);
 }
 
 /**
@@ -171,18 +159,11 @@ export async function replayWebhookEndpoint(
   const endpoint = await getWebhookEndpoint(tx, tenantId, id);
   const since = "since" in what ? what.since : null;
   const eventId = "eventId" in what ? what.eventId : null;
-  const owed = await tx`
-    insert into webhook_deliveries (tenant_id, endpoint_id, event_id, reason)
-    select ${tenantId}, ${endpoint.id}, id, 'replay' from events
-    where tenant_id = ${tenantId} and sequence is not null
-      and (${since}::timestamptz is null or occurred_at >= ${since})
-      and (${eventId}::uuid is null or id = ${eventId})
-      and (type = any(${endpoint.events}::text[]) or '*' = any(${endpoint.events}::text[]))
-    returning id`;
+  const owed = await insertReplayDeliveries(tx, tenantId, endpoint, since, eventId);
   // One event asked for by id must exist for this tenant and be one the endpoint takes; another
   // tenant's event id is as unknown as a made-up one.
-  if (eventId !== null && owed.length === 0) throw new ApiError("not_found");
-  return owed.length;
+  if (eventId !== null && owed === 0) throw new ApiError("not_found");
+  return owed;
 }
 
 type AttemptRow = Pick<

@@ -9,32 +9,24 @@ import {
   UnrecoverableError,
 } from "@oryn/shared";
 import { listTenantAdmins } from "@oryn/shared/control-plane/tables/memberships";
+import {
+  claimDeliveryAttempt,
+  type DueDelivery,
+  findDueDelivery,
+  markDeliverySucceeded,
+  recordDeliveryFailure,
+  unqueueDelivery,
+} from "@oryn/shared/control-plane/tables/webhook-deliveries";
+import {
+  clearWebhookEndpointFailing,
+  type FailingWebhookEndpoint,
+  markWebhookEndpointFailing,
+} from "@oryn/shared/control-plane/tables/webhook-endpoints";
 import { DelayedError, type Job } from "bullmq";
 import type { WebhooksDeps } from "../deps.ts";
 import { retryDelayMs } from "./schedule.ts";
 import { type SendOutcome, send } from "./send.ts";
 import { signatureHeader } from "./signatures.ts";
-
-type DueDelivery = {
-  id: string;
-  tenantId: string;
-  endpointId: string;
-  attempts: number;
-  status: "pending" | "succeeded" | "failed";
-  createdAt: Date;
-  url: string;
-  endpointStatus: "enabled" | "paused" | "disabled";
-  secretCiphertext: Buffer;
-  previousSecretCiphertext: Buffer | null;
-  previousSecretLive: boolean;
-  failingSince: Date | null;
-  eventId: string;
-  eventType: string;
-  occurredAt: Date;
-  sequence: string | null;
-  data: unknown;
-  previous: unknown;
-};
 
 /** How long a deferred job waits for a slot of its endpoint or tenant to free up. */
 const slotWaitMs = () => 500 + Math.round(Math.random() * 500);
@@ -51,19 +43,10 @@ export async function deliverOnce(
   token: string | undefined,
 ): Promise<void> {
   const { sql } = deps;
-  const [row] = await sql<DueDelivery[]>`
-    select d.id, d.tenant_id, d.endpoint_id, d.attempts, d.status, d.created_at,
-      w.url, w.status as endpoint_status, w.secret_ciphertext, w.previous_secret_ciphertext,
-      coalesce(w.previous_secret_expires_at > now(), false) as previous_secret_live,
-      w.failing_since, e.id as event_id, e.type as event_type, e.occurred_at,
-      e.sequence::text, e.data, e.previous
-    from webhook_deliveries d
-    join webhook_endpoints w on w.id = d.endpoint_id
-    join events e on e.id = d.event_id
-    where d.id = ${payload.deliveryId}`;
+  const row = await findDueDelivery(sql, payload.deliveryId);
   if (row?.status !== "pending" || row.attempts !== payload.attempt - 1) return;
   if (row.endpointStatus !== "enabled") {
-    await sql`update webhook_deliveries set enqueued_at = null where id = ${row.id}`;
+    await unqueueDelivery(sql, row.id);
     return;
   }
   const slot = { tenantId: row.tenantId, endpointId: row.endpointId, holder: job.id ?? row.id };
@@ -78,12 +61,7 @@ export async function deliverOnce(
     // Past the attempt's longest time and its job's lock, an unfinished attempt is lost (its
     // worker died): the sweep then hands the delivery over again.
     const leaseMs = deps.config.WEBHOOKS_TIMEOUT_MS + deps.config.WEBHOOKS_JOB_LOCK_SECONDS * 1000;
-    const claimed = await sql`
-      update webhook_deliveries set attempts = attempts + 1,
-        next_attempt_at = clock_timestamp() + ${leaseMs} * interval '1 millisecond'
-      where id = ${row.id} and attempts = ${payload.attempt - 1} and status = 'pending'
-      returning id`;
-    if (claimed.length === 0) return;
+    if (!(await claimDeliveryAttempt(sql, row.id, payload.attempt - 1, leaseMs))) return;
     const outcome = await attempt(deps, row);
     await record(deps, row, payload.attempt, outcome);
   } finally {
@@ -144,36 +122,24 @@ async function record(
         ${attemptNumber}, ${outcome.ok ? "succeeded" : "failed"}, ${outcome.responseStatus},
         ${outcome.durationMs}, ${outcome.excerpt.replaceAll("\u0000", "")})`;
     if (outcome.ok) {
-      await tx`update webhook_deliveries set status = 'succeeded' where id = ${row.id}`;
-      await tx`update webhook_endpoints set failing_since = null
-        where id = ${row.endpointId} and failing_since is not null`;
+      await markDeliverySucceeded(tx, row.id);
+      await clearWebhookEndpointFailing(tx, row.endpointId);
       return undefined;
     }
-    await tx`
-      update webhook_deliveries set
-        status = ${retry ? "pending" : "failed"},
-        next_attempt_at = ${new Date(now + delayMs)},
-        enqueued_at = ${retry ? new Date(now) : null}
-      where id = ${row.id}`;
-    // Failing without a success for the whole window: the endpoint is disabled, once. That is
-    // when the window has passed since the first failure, or when a delivery gives up after
-    // its whole window with no success of the endpoint's since its first attempt.
-    const [endpoint] = await tx<{ failingSince: Date; tenantName: string }[]>`
-      update webhook_endpoints w set
-        failing_since = coalesce(w.failing_since, clock_timestamp()),
-        status = case
-          when w.status = 'enabled' and (
-            w.failing_since <= clock_timestamp() - ${windowMs} * interval '1 millisecond'
-            or (${!retry} and w.failing_since is not null and not exists (
-              select 1 from webhook_attempts a where a.endpoint_id = w.id
-                and a.status = 'succeeded' and a.at >= (
-                  select min(at) from webhook_attempts where delivery_id = ${row.id}))))
-          then 'disabled' else w.status end,
-        updated_at = clock_timestamp()
-      from tenants t where w.id = ${row.endpointId} and t.id = w.tenant_id
-      returning w.failing_since, w.status, t.name as tenant_name,
-        (w.status = 'disabled' and ${row.endpointStatus} = 'enabled') as just_disabled`;
-    return endpoint && (endpoint as { justDisabled?: boolean }).justDisabled ? endpoint : undefined;
+    await recordDeliveryFailure(tx, row.id, {
+      status: retry ? "pending" : "failed",
+      nextAttemptAt: new Date(now + delayMs),
+      enqueuedAt: retry ? new Date(now) : null,
+    });
+    // Failing without a success for the whole window: the endpoint is disabled, once.
+    const endpoint = await markWebhookEndpointFailing(tx, {
+      endpointId: row.endpointId,
+      deliveryId: row.id,
+      windowMs,
+      givingUp: !retry,
+      wasStatus: row.endpointStatus,
+    });
+    return endpoint?.justDisabled ? endpoint : undefined;
   });
   if (retry && !outcome.ok)
     await enqueue(
@@ -188,7 +154,7 @@ async function record(
 async function mailAdmins(
   deps: WebhooksDeps,
   row: DueDelivery,
-  endpoint: { failingSince: Date; tenantName: string },
+  endpoint: FailingWebhookEndpoint,
 ): Promise<void> {
   deps.logger.warn({ endpointId: row.endpointId, tenantId: row.tenantId }, "endpoint disabled");
   const admins = await listTenantAdmins(deps.sql, row.tenantId);

@@ -1,4 +1,8 @@
 import { enqueueMany } from "@oryn/shared";
+import {
+  markOwedDeliveriesEnqueued,
+  oweDeliveriesOfNewEvents,
+} from "@oryn/shared/control-plane/tables/webhook-deliveries";
 import type { WebhooksDeps } from "../deps.ts";
 
 const batchSize = 500;
@@ -11,20 +15,7 @@ const batchSize = 500;
  * endpoint), so a process killed at any point loses nothing: the next round finds the rest.
  */
 export async function fanOutEvents(deps: WebhooksDeps): Promise<number> {
-  const rows = await deps.sql<{ id: string }[]>`
-    with batch as (
-      select id, tenant_id, type from events
-      where dispatched_at is null order by recorded_at limit ${batchSize}
-      for update skip locked
-    ), owed as (
-      insert into webhook_deliveries (tenant_id, endpoint_id, event_id, reason)
-      select b.tenant_id, w.id, b.id, 'event' from batch b
-      join webhook_endpoints w on w.tenant_id = b.tenant_id and w.status <> 'disabled'
-        and (b.type = any(w.events) or '*' = any(w.events))
-      on conflict (endpoint_id, event_id) where reason = 'event' do nothing
-    )
-    update events set dispatched_at = clock_timestamp()
-    where id in (select id from batch) returning id`;
+  const rows = await oweDeliveriesOfNewEvents(deps.sql, batchSize);
   return rows.length;
 }
 
@@ -38,17 +29,7 @@ export async function enqueueOwed(
   deps: WebhooksDeps,
   options: { staleAfterMs: number },
 ): Promise<number> {
-  const rows = await deps.sql<{ id: string; attempts: number; enqueuedAtMs: string }[]>`
-    update webhook_deliveries d set enqueued_at = clock_timestamp()
-    where d.id in (
-      select d2.id from webhook_deliveries d2
-      join webhook_endpoints w on w.id = d2.endpoint_id and w.status = 'enabled'
-      where d2.status = 'pending' and (
-        d2.enqueued_at is null
-        or d2.next_attempt_at < clock_timestamp() - ${options.staleAfterMs} * interval '1 millisecond')
-      order by d2.created_at limit ${batchSize}
-      for update of d2 skip locked)
-    returning d.id, d.attempts, (extract(epoch from d.enqueued_at) * 1000)::bigint::text as enqueued_at_ms`;
+  const rows = await markOwedDeliveriesEnqueued(deps.sql, options.staleAfterMs, batchSize);
   if (rows.length === 0) return 0;
   await enqueueMany(
     deps.queues,
