@@ -1,9 +1,10 @@
 import { connect, type Sql } from "@oryn/shared";
+import { setServerState } from "@oryn/shared/control-plane/tables/database-servers";
 import { isolatedRun } from "@oryn/testing/isolated-run";
 import { insertTenant } from "@oryn/testing/tenants";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { placeTenant } from "../src/servers/placement.ts";
-import { addServer, ensureDefaultServer, setServerState } from "../src/servers/registry.ts";
+import { addServer, ensureDefaultServer } from "../src/servers/registry.ts";
 
 // A control plane of its own: registering servers in the run's would move other tests' tenants.
 let controlPlane: Awaited<ReturnType<typeof isolatedRun>>;

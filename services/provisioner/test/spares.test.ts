@@ -18,6 +18,7 @@ import {
   tenantRolePassword,
   withDatabase,
 } from "@oryn/shared";
+import { setServerState } from "@oryn/shared/control-plane/tables/database-servers";
 import { findTenant } from "@oryn/shared/control-plane/tables/tenants";
 import { isolatedRun } from "@oryn/testing/isolated-run";
 import { countTenantObjects, insertTenant, provisioningDeps } from "@oryn/testing/tenants";
@@ -27,7 +28,7 @@ import { provisionTenant } from "../src/provisioning/provision-tenant.ts";
 import { ensureTenantRole } from "../src/provisioning/tenant-database.ts";
 import { findOrphans, removeOrphans } from "../src/reconcile/orphans.ts";
 import { createServerAdmins } from "../src/servers/admins.ts";
-import { ensureDefaultServer, setServerState } from "../src/servers/registry.ts";
+import { ensureDefaultServer } from "../src/servers/registry.ts";
 import { refillSpares } from "../src/spares/refill.ts";
 
 let run: Awaited<ReturnType<typeof isolatedRun>>;

@@ -9,19 +9,16 @@ import {
   type Sql,
   type TransactionSql,
 } from "@oryn/shared";
-import type { Row } from "@oryn/shared/control-plane/schema";
+import {
+  findExport,
+  findExportUnderWay,
+  insertExport,
+  type TenantExportRow,
+} from "@oryn/shared/control-plane/tables/tenant-exports";
 import { lockTenantStatus } from "@oryn/shared/control-plane/tables/tenants";
 import type { TenantExport } from "./schemas.ts";
 
-type ExportRow = Pick<
-  Row<"tenant_exports">,
-  "id" | "status" | "sizeBytes" | "sha256" | "createdAt" | "completedAt" | "expiresAt"
->;
-
-const columns = (sql: Sql | TransactionSql) =>
-  sql`id, status, size_bytes, sha256, created_at, completed_at, expires_at`;
-
-function toExport(row: ExportRow): TenantExport {
+function toExport(row: TenantExportRow): TenantExport {
   return {
     id: row.id,
     status: row.status,
@@ -49,17 +46,9 @@ export async function requestExport(
   if (status !== "active" && status !== "restricted") {
     throw new ApiError("tenant_not_ready", { detail: "There is nothing to export yet" });
   }
-  const [running] = await tx<ExportRow[]>`
-    select ${columns(tx)} from tenant_exports
-    where tenant_id = ${input.tenantId} and status in ('pending', 'running')
-    order by created_at desc limit 1`;
+  const running = await findExportUnderWay(tx, input.tenantId);
   if (running) return { export: toExport(running), created: false };
-  const [created] = await tx<ExportRow[]>`
-    insert into tenant_exports (id, tenant_id, requested_by, expires_at)
-    values (${randomUUID()}, ${input.tenantId}, ${input.requestedBy},
-            now() + make_interval(secs => ${input.ttlSeconds}))
-    returning ${columns(tx)}`;
-  if (!created) throw new Error("insert returned nothing");
+  const created = await insertExport(tx, { id: randomUUID(), ...input });
   return { export: toExport(created), created: true };
 }
 
@@ -85,12 +74,6 @@ export async function enqueueExport(
         throw new ApiError("upstream_unavailable", { status: 503, cause: error });
     },
   );
-}
-
-async function findExport(sql: Sql, tenantId: string, id: string): Promise<ExportRow | undefined> {
-  const [row] = await sql<ExportRow[]>`
-    select ${columns(sql)} from tenant_exports where tenant_id = ${tenantId} and id = ${id}`;
-  return row;
 }
 
 /** The tenant's export by id; another tenant's is as absent as a made-up id. */

@@ -1,4 +1,5 @@
-import { addServer, listServers, setServerState } from "../servers/registry.ts";
+import { listServers, setServerState } from "@oryn/shared/control-plane/tables/database-servers";
+import { addServer } from "../servers/registry.ts";
 import type { CliContext } from "./context.ts";
 import { printAnswer } from "./output.ts";
 

@@ -12,6 +12,13 @@ import {
   tenantDatabaseName,
   withDatabase,
 } from "@oryn/shared";
+import {
+  expireDueExports,
+  failExportOfInactiveTenant,
+  markExportReady,
+  recordExportError,
+  startExport,
+} from "@oryn/shared/control-plane/tables/tenant-exports";
 import { create as createTar } from "tar";
 import type { ServerAdmins } from "../servers/admins.ts";
 import { tenantPlacement } from "../servers/placement.ts";
@@ -50,39 +57,22 @@ export async function exportTenant(
   tenantId: string,
 ): Promise<"ready" | "skipped"> {
   // Claim: a retried job (after a crash) starts again; a finished or expired one is left alone.
-  const [claimed] = await deps.controlPlane<{ status: string }[]>`
-    update tenant_exports e set status = 'running'
-    from tenants t
-    where e.id = ${exportId} and e.tenant_id = ${tenantId} and t.id = e.tenant_id
-      and e.status in ('pending', 'running') and t.status in ('active', 'restricted')
-    returning e.status`;
-  if (!claimed) {
-    await deps.controlPlane`
-      update tenant_exports set status = 'failed', error = 'tenant not active', completed_at = now()
-      where id = ${exportId} and status in ('pending', 'running')`;
+  if (!(await startExport(deps.controlPlane, exportId, tenantId))) {
+    await failExportOfInactiveTenant(deps.controlPlane, exportId);
     return "skipped";
   }
   try {
     const { sizeBytes, sha256 } = await writeArchive(deps, exportId, tenantId);
-    await deps.controlPlane`
-      update tenant_exports
-      set status = 'ready', size_bytes = ${sizeBytes}, sha256 = ${sha256}, completed_at = now(),
-          expires_at = now() + make_interval(secs => ${deps.ttlSeconds})
-      where id = ${exportId}`;
+    await markExportReady(deps.controlPlane, exportId, {
+      sizeBytes,
+      sha256,
+      ttlSeconds: deps.ttlSeconds,
+    });
     return "ready";
   } catch (error) {
-    await deps.controlPlane`
-      update tenant_exports set error = ${String((error as Error).message ?? error).slice(0, 500)}
-      where id = ${exportId}`;
+    await recordExportError(deps.controlPlane, exportId, String((error as Error).message ?? error));
     throw error;
   }
-}
-
-/** Marks an export failed for good (its job spent its attempts). */
-export async function markExportFailed(controlPlane: Sql, exportId: string): Promise<void> {
-  await controlPlane`
-    update tenant_exports set status = 'failed', completed_at = now()
-    where id = ${exportId} and status in ('pending', 'running')`;
 }
 
 async function writeArchive(
@@ -186,10 +176,7 @@ async function dumpTable(
 export async function expireExports(
   deps: Pick<ExportDeps, "controlPlane" | "exportDir" | "logger">,
 ): Promise<number> {
-  const expired = await deps.controlPlane<{ id: string; tenantId: string }[]>`
-    update tenant_exports set status = 'expired'
-    where status = 'ready' and expires_at <= now()
-    returning id, tenant_id`;
+  const expired = await expireDueExports(deps.controlPlane);
   for (const row of expired) {
     await rm(exportArchivePath(deps.exportDir, row.tenantId, row.id), { force: true });
   }

@@ -1,5 +1,6 @@
 import { createJobWorker, jobCatalogue, type Metrics, type RedisClient } from "@oryn/shared";
-import { type ExportDeps, exportTenant, markExportFailed } from "./export-tenant.ts";
+import { markExportFailed } from "@oryn/shared/control-plane/tables/tenant-exports";
+import { type ExportDeps, exportTenant } from "./export-tenant.ts";
 
 const maxAttempts = jobCatalogue.exportTenant.options.attempts;
 

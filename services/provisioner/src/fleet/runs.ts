@@ -2,6 +2,10 @@ import type { Sql } from "@oryn/shared";
 import type { Row } from "@oryn/shared/control-plane/schema";
 import type { FleetMigrationReport } from "./fleet-migrate.ts";
 
+/**
+ * The `fleet_migration_runs` table is the provisioner's alone (`pnpm oryn migrate` records each
+ * run here, the operator views read the last), so its queries are here, in the one service.
+ */
 export type FleetRunState = Row<"fleet_migration_runs">["state"];
 
 /** One fleet migration as the control plane keeps it (migration 0019); `report` is its jsonb. */

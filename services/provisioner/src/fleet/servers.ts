@@ -1,4 +1,5 @@
 import type { Sql } from "@oryn/shared";
+import { listServerAddresses } from "@oryn/shared/control-plane/tables/database-servers";
 import type { ServerAdmin, ServerAdmins } from "../servers/admins.ts";
 
 /** A tenant database server as a fleet migration sees it: a name for reports, admin access. */
@@ -15,9 +16,7 @@ export async function fleetServers(
   controlPlane: Sql,
   admins: ServerAdmins,
 ): Promise<FleetServer[]> {
-  const registered = await controlPlane<{ id: string; name: string; host: string; port: number }[]>`
-    select id, name, host, port from database_servers order by name`;
-  const servers = registered.map((server) => ({
+  const servers = (await listServerAddresses(controlPlane)).map((server) => ({
     name: server.name,
     target: admins.forPlacement(server),
   }));

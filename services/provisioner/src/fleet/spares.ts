@@ -2,6 +2,12 @@ import { migrate, type Sql } from "@oryn/shared";
 import { withDatabaseConnection } from "../provisioning/tenant-database.ts";
 import type { ServerAdmins } from "../servers/admins.ts";
 import { checkedSpareName } from "../spares/names.ts";
+import {
+  deleteSpare,
+  listSparesBehind,
+  lockSpareToMigrate,
+  setSpareVersion,
+} from "../spares/spare-databases.ts";
 
 export type SpareMigrationResult = {
   migrated: number;
@@ -23,14 +29,11 @@ export async function migrateSpares(
   concurrency: number,
 ): Promise<SpareMigrationResult> {
   const result: SpareMigrationResult = { migrated: 0, dropped: 0, failures: [] };
-  const behind = await deps.controlPlane<{ id: string }[]>`
-    select id from spare_databases
-    where state = 'ready' and tenant_id is null and schema_version < ${targetVersion}
-    order by id`;
+  const behind = await listSparesBehind(deps.controlPlane, targetVersion);
   await Promise.all(
     Array.from({ length: Math.min(concurrency, behind.length) }, async () => {
       for (let spare = behind.pop(); spare; spare = behind.pop()) {
-        const outcome = await migrateSpare(deps, spare.id, targetVersion);
+        const outcome = await migrateSpare(deps, spare, targetVersion);
         if (outcome === "migrated") result.migrated++;
         if (outcome && typeof outcome === "object") {
           result.dropped++;
@@ -48,12 +51,7 @@ async function migrateSpare(
   targetVersion: number,
 ): Promise<"migrated" | { spare: string; error: string } | null> {
   return deps.controlPlane.begin(async (tx) => {
-    const [spare] = await tx<{ name: string; host: string; port: number; serverId: string }[]>`
-      select d.name, s.host, s.port, s.id as server_id
-      from spare_databases d join database_servers s on s.id = d.server_id
-      where d.id = ${id} and d.state = 'ready' and d.tenant_id is null
-        and d.schema_version < ${targetVersion}
-      for update of d skip locked`;
+    const spare = await lockSpareToMigrate(tx, id, targetVersion);
     // Claimed, dropped or migrated since the list was read.
     if (!spare) return null;
     const name = checkedSpareName(spare.name);
@@ -66,11 +64,11 @@ async function migrateSpare(
       const { version } = await withDatabaseConnection(target.adminUrl, name, (sql) =>
         migrate(sql, deps.migrations),
       );
-      await tx`update spare_databases set schema_version = ${version} where id = ${id}`;
+      await setSpareVersion(tx, id, version);
       return "migrated";
     } catch (error) {
       await target.admin`drop database if exists ${target.admin(name)} with (force)`;
-      await tx`delete from spare_databases where id = ${id}`;
+      await deleteSpare(tx, id);
       return { spare: name, error: error instanceof Error ? error.message : String(error) };
     }
   });

@@ -5,6 +5,7 @@ import {
   tenantRoleName,
   tenantRolePassword,
 } from "@oryn/shared";
+import { listServers } from "@oryn/shared/control-plane/tables/database-servers";
 import {
   databaseExists,
   ensureGroupRole,
@@ -14,7 +15,6 @@ import {
 } from "../provisioning/tenant-database.ts";
 import type { ServerAdmin, ServerAdmins } from "../servers/admins.ts";
 import { tenantPlacement } from "../servers/placement.ts";
-import { listServers } from "../servers/registry.ts";
 import { copyDatabase } from "./copy-database.ts";
 
 export type MoveDeps = {

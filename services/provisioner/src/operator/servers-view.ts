@@ -1,6 +1,7 @@
 import type { Sql } from "@oryn/shared";
+import { listServers } from "@oryn/shared/control-plane/tables/database-servers";
 import type { ServerAdmins } from "../servers/admins.ts";
-import { listServers } from "../servers/registry.ts";
+import { countReadySparesByServer } from "../spares/spare-databases.ts";
 
 export type OperatorServer = {
   id: string;
@@ -31,9 +32,7 @@ export async function serversWithLoad(
 ): Promise<OperatorServer[]> {
   const [servers, spares] = await Promise.all([
     listServers(controlPlane),
-    controlPlane<{ serverId: string; ready: number }[]>`
-      select server_id, count(*)::int as ready from spare_databases
-      where state = 'ready' and tenant_id is null group by server_id`,
+    countReadySparesByServer(controlPlane),
   ]);
   return Promise.all(
     servers.map(async (server) => {

@@ -1,7 +1,13 @@
 import { type Sql, tenantDatabaseName } from "@oryn/shared";
+import { listServerAddresses } from "@oryn/shared/control-plane/tables/database-servers";
 import { databaseExists } from "../provisioning/tenant-database.ts";
 import type { ServerAdmins } from "../servers/admins.ts";
 import { spareNamePattern } from "../spares/names.ts";
+import {
+  deleteSpareNamed,
+  listAbandonedClaims,
+  listSpareNames,
+} from "../spares/spare-databases.ts";
 
 /** A tenant database server as the reconciler sees it: a name for reports, an admin pool. */
 export type ReconciledServer = { name: string; admin: Sql };
@@ -14,9 +20,7 @@ export async function reconciledServers(
   controlPlane: Sql,
   admins: ServerAdmins,
 ): Promise<ReconciledServer[]> {
-  const registered = await controlPlane<{ id: string; name: string; host: string; port: number }[]>`
-    select id, name, host, port from database_servers order by name`;
-  const servers = registered.map((server) => ({
+  const servers = (await listServerAddresses(controlPlane)).map((server) => ({
     name: server.name,
     admin: admins.forPlacement(server).admin,
   }));
@@ -112,11 +116,7 @@ async function unrecordedSpares(
   spares: { server: string; name: string }[],
 ): Promise<Orphan[]> {
   if (spares.length === 0) return [];
-  const recorded = new Set(
-    (await controlPlane<{ name: string }[]>`select name from spare_databases`).map(
-      (row) => row.name,
-    ),
-  );
+  const recorded = new Set(await listSpareNames(controlPlane));
   const orphans: Orphan[] = [];
   for (const spare of spares.filter((candidate) => !recorded.has(candidate.name))) {
     const admin = servers.find((server) => server.name === spare.server)?.admin;
@@ -132,13 +132,7 @@ async function unrecordedSpares(
  * and the row's reference keeps the tenant's row from ever being removed.
  */
 async function abandonedClaims(controlPlane: Sql): Promise<Orphan[]> {
-  const rows = await controlPlane<{ server: string; name: string; tenantId: string }[]>`
-    select d.name as server, s.name, s.tenant_id
-    from spare_databases s
-    join database_servers d on d.id = s.server_id
-    join tenants t on t.id = s.tenant_id
-    where t.status in ('provisioning_failed', 'deleted')
-    order by s.name`;
+  const rows = await listAbandonedClaims(controlPlane);
   return rows.map((row) => ({ ...row, kind: "database", reason: "abandoned_claim" }));
 }
 
@@ -167,7 +161,7 @@ export async function removeOrphans(
       // Its row goes after the database (a renamed claim's is gone already): never a database
       // without its row.
       if (orphan.reason === "abandoned_claim") {
-        await controlPlane`delete from spare_databases where name = ${orphan.name}`;
+        await deleteSpareNamed(controlPlane, orphan.name);
       }
     } else {
       await server.admin`drop role if exists ${server.admin(orphan.name)}`;

@@ -1,4 +1,9 @@
-import type { Sql, TransactionSql } from "@oryn/shared";
+import type { Sql } from "@oryn/shared";
+import {
+  anyServerRegistered,
+  findServerAddress,
+  lockAcceptingServers,
+} from "@oryn/shared/control-plane/tables/database-servers";
 
 export type Placement = { id: string; host: string; port: number } | null;
 
@@ -14,12 +19,10 @@ export async function placeTenant(controlPlane: Sql, tenantId: string): Promise<
     const [tenant] = await tx<{ serverId: string | null }[]>`
       select server_id from tenants where id = ${tenantId} for update`;
     if (!tenant) throw new Error(`no tenant ${tenantId}`);
-    if (tenant.serverId) return serverOf(tx, tenant.serverId);
-    const accepting = await tx<{ id: string; capacity: number }[]>`
-      select id, capacity from database_servers where state = 'accepting' order by id for update`;
+    if (tenant.serverId) return (await findServerAddress(tx, tenant.serverId)) ?? null;
+    const accepting = await lockAcceptingServers(tx);
     if (accepting.length === 0) {
-      const [any] = await tx`select 1 from database_servers limit 1`;
-      if (any) throw new Error("no database server is accepting tenants");
+      if (await anyServerRegistered(tx)) throw new Error("no database server is accepting tenants");
       return null;
     }
     const counts = await tx<{ serverId: string; tenants: number }[]>`
@@ -33,7 +36,7 @@ export async function placeTenant(controlPlane: Sql, tenantId: string): Promise<
       .sort((a, b) => load(a) - load(b) || a.id.localeCompare(b.id))[0];
     if (!chosen) throw new Error("every accepting database server is full");
     await tx`update tenants set server_id = ${chosen.id}, updated_at = now() where id = ${tenantId}`;
-    return serverOf(tx, chosen.id);
+    return (await findServerAddress(tx, chosen.id)) ?? null;
   });
 }
 
@@ -42,11 +45,5 @@ export async function tenantPlacement(controlPlane: Sql, tenantId: string): Prom
   const [row] = await controlPlane<{ id: string; host: string; port: number }[]>`
     select s.id, s.host, s.port from tenants t join database_servers s on s.id = t.server_id
     where t.id = ${tenantId}`;
-  return row ?? null;
-}
-
-async function serverOf(sql: TransactionSql, id: string): Promise<Placement> {
-  const [row] = await sql<{ id: string; host: string; port: number }[]>`
-    select id, host, port from database_servers where id = ${id}`;
   return row ?? null;
 }

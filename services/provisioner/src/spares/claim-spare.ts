@@ -1,8 +1,13 @@
 import { type Sql, tenantDatabaseName } from "@oryn/shared";
 import { databaseExists } from "../provisioning/tenant-database.ts";
 import { checkedSpareName } from "./names.ts";
-
-type Claim = { id: string; name: string; schemaVersion: number };
+import {
+  claimReadySpare,
+  deleteSpare,
+  findClaimOf,
+  releaseSpareClaim,
+  type SpareClaim,
+} from "./spare-databases.ts";
 
 /**
  * Makes a ready spare on the tenant's server its database, when it has none yet: the claim is
@@ -38,7 +43,7 @@ export async function claimSpare(
       // Another attempt for this tenant cloned meanwhile: the spare stays a spare, and the
       // version the claim recorded is not the clone's (its migrate step must look).
       await controlPlane.begin(async (tx) => {
-        await tx`update spare_databases set tenant_id = null where id = ${claim.id}`;
+        await releaseSpareClaim(tx, claim.id);
         await tx`update tenants set schema_version = 0 where id = ${tenantId}`;
       });
       return false;
@@ -49,10 +54,10 @@ export async function claimSpare(
     await admin`alter database ${admin(spare)} rename to ${admin(name)}`;
   } else if (!present.has(name)) {
     // The spare is gone (dropped by hand): forget it and let the caller clone.
-    await controlPlane`delete from spare_databases where id = ${claim.id}`;
+    await deleteSpare(controlPlane, claim.id);
     return false;
   }
-  await controlPlane`delete from spare_databases where id = ${claim.id}`;
+  await deleteSpare(controlPlane, claim.id);
   return true;
 }
 
@@ -73,22 +78,14 @@ async function recordClaim(
   controlPlane: Sql,
   tenantId: string,
   claimNew: boolean,
-): Promise<Claim | null> {
+): Promise<SpareClaim | null> {
   return controlPlane.begin(async (tx) => {
     const [tenant] = await tx<{ serverId: string | null }[]>`
       select server_id from tenants where id = ${tenantId} for update`;
     if (!tenant?.serverId) return null;
-    const [mine] = await tx<Claim[]>`
-      select id, name, schema_version from spare_databases where tenant_id = ${tenantId}`;
+    const mine = await findClaimOf(tx, tenantId);
     if (mine || !claimNew) return mine ?? null;
-    const [claimed] = await tx<Claim[]>`
-      update spare_databases set tenant_id = ${tenantId}
-      where id = (
-        select id from spare_databases
-        where server_id = ${tenant.serverId} and state = 'ready' and tenant_id is null
-        order by created_at limit 1
-        for update skip locked)
-      returning id, name, schema_version`;
+    const claimed = await claimReadySpare(tx, tenantId, tenant.serverId);
     if (!claimed) return null;
     // The spare's version becomes the tenant's, as the migrate step of a clone records it: that
     // step then has nothing to apply when the spare is as new as this release (see provision-tenant).

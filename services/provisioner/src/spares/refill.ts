@@ -1,8 +1,15 @@
 import { migrate, type Sql, tenantMigrations } from "@oryn/shared";
+import { listServerStates } from "@oryn/shared/control-plane/tables/database-servers";
 import { type ProvisioningDeps, prepareTemplate } from "../provisioning/provision-tenant.ts";
 import { cloneTemplate, withDatabaseConnection } from "../provisioning/tenant-database.ts";
 import type { ServerAdmin } from "../servers/admins.ts";
 import { checkedSpareName, newSpareName } from "./names.ts";
+import {
+  countReadySpares,
+  deleteNewestUnclaimedSpare,
+  insertSpare,
+  markSpareReady,
+} from "./spare-databases.ts";
 
 /** One refill's outcome on one server. */
 export type RefillResult = {
@@ -19,7 +26,7 @@ export type RefillResult = {
 // so two of them never both see "3 missing" and make 6.
 const refillLockClass = 7_310_004;
 
-type SpareServer = { id: string; name: string; host: string; port: number; state: string };
+type SpareServer = Awaited<ReturnType<typeof listServerStates>>[number];
 
 /**
  * Brings every registered server to `target` ready spares (an accepting server) or none (a
@@ -30,8 +37,7 @@ export async function refillSpares(
   deps: ProvisioningDeps,
   options: { target: number; concurrency: number; stopped?: () => boolean },
 ): Promise<RefillResult[]> {
-  const servers = await deps.controlPlane<SpareServer[]>`
-    select id, name, host, port, state from database_servers order by name`;
+  const servers = await listServerStates(deps.controlPlane);
   const results: RefillResult[] = [];
   for (const server of servers) {
     const target = server.state === "accepting" ? options.target : 0;
@@ -78,10 +84,7 @@ async function refillServer(
         "creating",
         null,
       );
-      const [counted] = await deps.controlPlane<{ ready: number }[]>`
-        select count(*)::int as ready from spare_databases
-        where server_id = ${server.id} and state = 'ready' and tenant_id is null`;
-      const ready = counted?.ready ?? 0;
+      const ready = await countReadySpares(deps.controlPlane, server.id);
       if (ready > target) {
         result.dropped += await dropSpares(
           deps.controlPlane,
@@ -130,8 +133,7 @@ async function refillServer(
  */
 async function makeSpare(deps: ProvisioningDeps, serverId: string, target: ServerAdmin) {
   const name = newSpareName();
-  const [row] = await deps.controlPlane<{ id: string }[]>`
-    insert into spare_databases (server_id, name) values (${serverId}, ${name}) returning id`;
+  const id = await insertSpare(deps.controlPlane, serverId, name);
   await cloneTemplate(target.admin, deps.controlPlane, name, deps.template);
   // As for a tenant's clone: the template's ACL is not inherited, so PUBLIC could connect.
   await target.admin`revoke all on database ${target.admin(name)} from public`;
@@ -139,8 +141,7 @@ async function makeSpare(deps: ProvisioningDeps, serverId: string, target: Serve
   const { version } = await withDatabaseConnection(target.adminUrl, name, (sql) =>
     migrate(sql, deps.migrations ?? tenantMigrations),
   );
-  await deps.controlPlane`
-    update spare_databases set state = 'ready', schema_version = ${version} where id = ${row?.id ?? null}`;
+  await markSpareReady(deps.controlPlane, id, version);
 }
 
 /**
@@ -158,16 +159,9 @@ async function dropSpares(
   for (;;) {
     if (limit !== null && dropped >= limit) return dropped;
     const done = await controlPlane.begin(async (tx) => {
-      const [spare] = await tx<{ name: string }[]>`
-        delete from spare_databases
-        where id = (
-          select id from spare_databases
-          where server_id = ${serverId} and state = ${state} and tenant_id is null
-          order by created_at desc limit 1
-          for update skip locked)
-        returning name`;
+      const spare = await deleteNewestUnclaimedSpare(tx, serverId, state);
       if (!spare) return false;
-      const name = checkedSpareName(spare.name);
+      const name = checkedSpareName(spare);
       await admin`drop database if exists ${admin(name)} with (force)`;
       return true;
     });
