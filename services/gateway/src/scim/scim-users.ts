@@ -116,28 +116,16 @@ export async function insertScimUser(
             ${user.baseRole})`;
 }
 
-/** The tenant's directory user with whether it is active (`userId` null finds none). */
-export async function findScimUserActive(
+/** The tenant's directory user: its userName and whether it is active (`userId` null finds none). */
+export async function findScimUser(
   tx: TransactionSql,
   tenantId: string,
   userId: string | null,
 ): Promise<Pick<Row<"scim_users">, "userId" | "active" | "userName"> | undefined> {
-  const [before] = await tx<Pick<Row<"scim_users">, "userId" | "active" | "userName">[]>`
+  const [user] = await tx<Pick<Row<"scim_users">, "userId" | "active" | "userName">[]>`
     select user_id, active, user_name from scim_users
     where tenant_id = ${tenantId} and user_id = ${userId}`;
-  return before;
-}
-
-/** The tenant's directory user's userName (`userId` null finds none). */
-export async function findScimUserName(
-  tx: TransactionSql,
-  tenantId: string,
-  userId: string | null,
-): Promise<Pick<Row<"scim_users">, "userId" | "userName"> | undefined> {
-  const [row] = await tx<Pick<Row<"scim_users">, "userId" | "userName">[]>`
-    select user_id, user_name from scim_users
-    where tenant_id = ${tenantId} and user_id = ${userId}`;
-  return row;
+  return user;
 }
 
 /** Replaces what the directory says of the user. */

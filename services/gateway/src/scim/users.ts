@@ -15,8 +15,7 @@ import { listResponse, type ScimPage, userSchemaUrn } from "./resources.ts";
 import {
   countScimUsersWhere,
   deleteScimUser,
-  findScimUserActive,
-  findScimUserName,
+  findScimUser,
   insertScimUser,
   isScimUser,
   isScimUserNameTaken,
@@ -284,7 +283,7 @@ export async function replaceUser(
 ): Promise<ScimUser> {
   const { tenantId } = context;
   await lockTenant(tx, tenantId);
-  const before = await findScimUserActive(tx, tenantId, isUuid(id) ? id : null);
+  const before = await findScimUser(tx, tenantId, isUuid(id) ? id : null);
   if (!before) throw new ScimError(404, `No user ${id.slice(0, 100)}`);
   if (await isScimUserNameTakenByAnother(tx, tenantId, input.userName, before.userId))
     throw new ScimError(409, "A user with this userName exists", "uniqueness");
@@ -340,7 +339,7 @@ export async function patchUser(
 export async function deleteUser(tx: TransactionSql, context: ScimContext, id: string) {
   const { tenantId } = context;
   await lockTenant(tx, tenantId);
-  const row = await findScimUserName(tx, tenantId, isUuid(id) ? id : null);
+  const row = await findScimUser(tx, tenantId, isUuid(id) ? id : null);
   if (!row) throw new ScimError(404, `No user ${id.slice(0, 100)}`);
   await syncMembership(tx, context, row.userId, { removing: true });
   await deleteScimUser(tx, tenantId, row.userId);
