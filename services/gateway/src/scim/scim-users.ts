@@ -8,35 +8,24 @@ import type { Row } from "@oryn/shared/control-plane/schema";
  * their memberships; the provisioner deletes a deleted tenant's with the rest of it.
  */
 
-/** A directory user as SCIM shows it: its `scim_users` row and the account's email. */
-export type ScimUserRow = Pick<
-  Row<"scim_users">,
+/** What a directory says of a person: the columns SCIM writes and shows. */
+type DirectoryColumns =
   | "userId"
   | "userName"
   | "externalId"
   | "displayName"
   | "givenName"
   | "familyName"
-  | "active"
-  | "createdAt"
-  | "updatedAt"
-> &
+  | "active";
+
+/** A directory user as SCIM shows it: its `scim_users` row and the account's email. */
+export type ScimUserRow = Pick<Row<"scim_users">, DirectoryColumns | "createdAt" | "updatedAt"> &
   Pick<Row<"users">, "email">;
 
 type Db = Sql | TransactionSql;
 
 /** What the directory says of a user in the tenant. */
-export type ScimUserFields = Pick<
-  Row<"scim_users">,
-  | "tenantId"
-  | "userId"
-  | "userName"
-  | "externalId"
-  | "displayName"
-  | "givenName"
-  | "familyName"
-  | "active"
->;
+export type ScimUserFields = Pick<Row<"scim_users">, DirectoryColumns | "tenantId">;
 
 /**
  * A page of the tenant's directory users that meet `where` (a condition on `s`, the directory
