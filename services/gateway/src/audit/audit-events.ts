@@ -1,5 +1,6 @@
 import { isIP } from "node:net";
 import type { Sql, TransactionSql } from "@oryn/shared";
+import { insertAuditEvent } from "@oryn/shared/control-plane/tables/audit-events";
 
 /** Where a control-plane change came from; the user agent is kept with sessions, not audited. */
 export type AuditContext = { requestId: string; ip: string; userAgent?: string | undefined };
@@ -20,10 +21,7 @@ export async function recordAuditEvent(
   // Only an address is kept: the column is text, and the client IP once came from a header
   // anyone could write into.
   const ip = isIP(context.ip) === 0 ? null : context.ip;
-  await sql`
-    insert into audit_events (tenant_id, actor_id, action, entity, entity_id, ip, request_id, data)
-    values (${event.tenantId}, ${event.actorId}, ${event.action}, ${event.entity}, ${event.entityId},
-            ${ip}, ${context.requestId}, ${sql.json((event.data ?? {}) as never)})`;
+  await insertAuditEvent(sql, { ...event, ip, requestId: context.requestId });
 }
 
 /** An event the caller made in their own tenant: the tenant and actor are the caller's. */
