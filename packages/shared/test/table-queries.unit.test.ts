@@ -73,6 +73,8 @@ const notInCascade = ["tenants", "audit_events"];
  * table must be emptied of the tenant's rows by the cascade.
  */
 const keptOnDeletion: Record<string, string> = {
+  access_revocations:
+    "they refuse the members' access tokens until those expire; the gateway prunes them by age",
   audit_events: "the control-plane audit log outlives the tenant, by design",
   billing_accounts: "the Stripe customer and the last subscription state are billing records",
   spare_databases: "the spare's row records which tenant claimed it; the database goes",
