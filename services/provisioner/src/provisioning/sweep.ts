@@ -1,4 +1,5 @@
 import { enqueue, jobCatalogue, type Logger, type Queues, type Sql } from "@oryn/shared";
+import { listStalledProvisioningTenants } from "@oryn/shared/control-plane/tables/tenants";
 
 /**
  * Finds tenants left in `provisioning` with nothing moving them, and sets a job going again:
@@ -18,11 +19,12 @@ export async function requeueWaitingTenants(deps: {
   // behind them.
   let after: { id: string } | undefined;
   for (;;) {
-    const waiting = await deps.controlPlane<{ id: string }[]>`
-      select id from tenants
-      where status = 'provisioning' and updated_at < now() - make_interval(secs => ${deps.olderThanSeconds})
-        ${after ? deps.controlPlane`and id > ${after.id}` : deps.controlPlane``}
-      order by id limit 500`;
+    const waiting = await listStalledProvisioningTenants(
+      deps.controlPlane,
+      deps.olderThanSeconds,
+      after?.id,
+      500,
+    );
     for (const { id: tenantId } of waiting) {
       if (await restartIfStalled(queue, deps, tenantId)) restarted++;
     }
