@@ -136,3 +136,12 @@ export async function listTenantAdmins(
     select u.email, u.id as user_id from memberships m join users u on u.id = m.user_id
     where m.tenant_id = ${tenantId} and m.role in ('owner', 'admin')`;
 }
+
+// The provisioner's and workspace's own queries on memberships.
+
+/** Whether the person is a member of the tenant, whatever their role and the tenant's status. */
+export async function isMember(sql: Db, tenantId: string, userId: string): Promise<boolean> {
+  const [member] = await sql`
+    select 1 from memberships where tenant_id = ${tenantId} and user_id = ${userId}`;
+  return member !== undefined;
+}
