@@ -17,20 +17,21 @@ export async function requeueWaitingTenants(deps: {
   let restarted = 0;
   // In pages by id, so that a thousand tenants whose jobs are merely waiting cannot hide one
   // behind them.
-  let after: { id: string } | undefined;
+  const pageSize = 500;
+  let after: string | undefined;
   for (;;) {
     const waiting = await listStalledProvisioningTenants(
       deps.controlPlane,
       deps.olderThanSeconds,
-      after?.id,
-      500,
+      after,
+      pageSize,
     );
     for (const { id: tenantId } of waiting) {
       if (await restartIfStalled(queue, deps, tenantId)) restarted++;
     }
     const last = waiting.at(-1);
-    if (!last || waiting.length < 500) break;
-    after = last;
+    if (!last || waiting.length < pageSize) break;
+    after = last.id;
   }
   return restarted;
 }
