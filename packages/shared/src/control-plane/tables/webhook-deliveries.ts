@@ -174,3 +174,69 @@ export async function insertReplayDeliveries(
     returning id`;
   return owed.length;
 }
+
+/** One attempt at a delivery, as it went: the endpoint's delivery log. */
+export async function insertDeliveryAttempt(
+  tx: TransactionSql,
+  attempt: Pick<
+    Row<"webhook_attempts">,
+    | "tenantId"
+    | "endpointId"
+    | "deliveryId"
+    | "eventId"
+    | "eventType"
+    | "attempt"
+    | "status"
+    | "responseStatus"
+    | "durationMs"
+    | "responseExcerpt"
+  >,
+): Promise<void> {
+  // Postgres text holds no NUL, which a response may carry.
+  await tx`
+      insert into webhook_attempts (tenant_id, endpoint_id, delivery_id, event_id, event_type,
+        attempt, status, response_status, duration_ms, response_excerpt)
+      values (${attempt.tenantId}, ${attempt.endpointId}, ${attempt.deliveryId}, ${attempt.eventId},
+        ${attempt.eventType}, ${attempt.attempt}, ${attempt.status}, ${attempt.responseStatus},
+        ${attempt.durationMs}, ${attempt.responseExcerpt.replaceAll("\u0000", "")})`;
+}
+
+/** An attempt as the endpoint's delivery log lists it. */
+export type DeliveryAttemptRow = Pick<
+  Row<"webhook_attempts">,
+  | "id"
+  | "eventId"
+  | "eventType"
+  | "attempt"
+  | "status"
+  | "responseStatus"
+  | "durationMs"
+  | "responseExcerpt"
+  | "at"
+> & {
+  /** `at` in microseconds since the epoch, as text: the page cursor, exact where a Date is not. */
+  cursorAt: string;
+};
+
+/**
+ * Up to `limit` of the tenant's endpoint's attempts, newest first: with `status` where given,
+ * and before `after` (its `at` in microseconds since the epoch, and its id) where given.
+ */
+export async function listDeliveryAttemptsOfEndpoint(
+  sql: Sql,
+  tenantId: string,
+  endpointId: string,
+  query: {
+    limit: number;
+    after: [atMicros: string, id: string] | undefined;
+    status: Row<"webhook_attempts">["status"] | undefined;
+  },
+): Promise<DeliveryAttemptRow[]> {
+  return sql<DeliveryAttemptRow[]>`
+    select id, event_id, event_type, attempt, status, response_status, duration_ms,
+      response_excerpt, at, (extract(epoch from at) * 1000000)::bigint::text as cursor_at
+    from webhook_attempts where endpoint_id = ${endpointId} and tenant_id = ${tenantId}
+    ${query.status ? sql`and status = ${query.status}` : sql``}
+    ${query.after ? sql`and (at, id) < (timestamptz 'epoch' + ${query.after[0]}::bigint * interval '1 microsecond', ${query.after[1]}::uuid)` : sql``}
+    order by at desc, id desc limit ${query.limit}`;
+}
