@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Row } from "../control-plane/schema.ts";
-import type { Sql, TransactionSql } from "../database.ts";
+import type { Sql, SqlFragment, TransactionSql } from "../database.ts";
 
 /** Every event type a webhook endpoint may subscribe to (`*` means all of them). */
 export const eventTypes = [
@@ -139,4 +139,21 @@ export async function insertPingEvent(
     insert into events (id, tenant_id, type, occurred_at, data, dispatched_at)
     values (${id}, ${tenantId}, 'ping', clock_timestamp(),
             ${tx.json({ endpointId })}, clock_timestamp())`;
+}
+
+/**
+ * The statement (to run inside another, as a `with` query) marking dispatched now up to
+ * `batchSize` undispatched events, oldest recorded first, skipping those another process holds;
+ * it returns their id, tenant and type. The webhooks' dispatcher makes the events' deliveries
+ * from it in the same statement (`oweDeliveriesOfNewEvents`), so an event is marked only with
+ * its deliveries made.
+ */
+export function dispatchNewEvents(sql: Sql, batchSize: number): SqlFragment {
+  return sql`
+    update events set dispatched_at = clock_timestamp()
+    where id in (
+      select id from events
+      where dispatched_at is null order by recorded_at limit ${batchSize}
+      for update skip locked)
+    returning id, tenant_id, type`;
 }

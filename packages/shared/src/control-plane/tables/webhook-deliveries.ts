@@ -1,4 +1,5 @@
 import type { Sql, TransactionSql } from "../../database.ts";
+import { dispatchNewEvents } from "../../events/event-log.ts";
 import type { Row } from "../schema.ts";
 
 /**
@@ -90,26 +91,23 @@ export async function recordDeliveryFailure(
 /**
  * Turns up to `batchSize` undispatched events, oldest recorded first, into deliveries (one per
  * endpoint of the tenant that subscribes to the type and is not disabled) and marks them
- * dispatched, skipping events another process holds. Answers the events' ids.
+ * dispatched, skipping events another process holds. Answers the events' ids. One statement:
+ * the marking is the event log's (`dispatchNewEvents`), the deliveries made from what it marked
+ * are this table's.
  */
 export async function oweDeliveriesOfNewEvents(
   sql: Sql,
   batchSize: number,
 ): Promise<Pick<Row<"events">, "id">[]> {
   return sql<Pick<Row<"events">, "id">[]>`
-    with batch as (
-      select id, tenant_id, type from events
-      where dispatched_at is null order by recorded_at limit ${batchSize}
-      for update skip locked
-    ), owed as (
+    with batch as (${dispatchNewEvents(sql, batchSize)}), owed as (
       insert into webhook_deliveries (tenant_id, endpoint_id, event_id, reason)
       select b.tenant_id, w.id, b.id, 'event' from batch b
       join webhook_endpoints w on w.tenant_id = b.tenant_id and w.status <> 'disabled'
         and (b.type = any(w.events) or '*' = any(w.events))
       on conflict (endpoint_id, event_id) where reason = 'event' do nothing
     )
-    update events set dispatched_at = clock_timestamp()
-    where id in (select id from batch) returning id`;
+    select id from batch`;
 }
 
 /** A delivery just handed over to the queue, at `enqueuedAtMs` (ms since the epoch, as text). */
