@@ -8,6 +8,11 @@ import {
   type RedisClient,
   type Sql,
 } from "@oryn/shared";
+import {
+  listTenantsBelowVersion,
+  type TenantBehind,
+} from "@oryn/shared/control-plane/tables/database-servers";
+import { countTenantsAtVersion } from "@oryn/shared/control-plane/tables/tenants";
 import type { ServerAdmins } from "../servers/admins.ts";
 import {
   migratedStatuses,
@@ -15,7 +20,7 @@ import {
   type TenantMigrationOutcome,
 } from "./migrate-tenant.ts";
 import { recordRunEnd, recordRunStart } from "./runs.ts";
-import { fleetServers, unregisteredServer } from "./servers.ts";
+import { fleetServers } from "./servers.ts";
 import { migrateSpares, type SpareMigrationResult } from "./spares.ts";
 import { migrateTemplates, type TemplateResult } from "./templates.ts";
 
@@ -61,8 +66,6 @@ export type FleetMigrationReport = {
   failures: FleetFailure[];
   ms: number;
 };
-
-type BehindTenant = { id: string; slug: string; server: string };
 
 // Arbitrary but fixed, in the control plane: one fleet migration at a time per control plane.
 const fleetLockKey = 7_310_003;
@@ -123,15 +126,8 @@ async function migrateUnderLock(
   const templates = await migrateTemplates({ ...deps, servers });
   const spares = await migrateSpares(deps, targetVersion, options.concurrency);
 
-  const sql = deps.controlPlane;
-  const [counted] = await sql<{ upToDate: number }[]>`
-    select count(*)::int as up_to_date from tenants
-    where status in ${sql(migratedStatuses)} and schema_version >= ${targetVersion}`;
-  const behind = await sql<BehindTenant[]>`
-    select t.id, t.slug, coalesce(s.name, ${unregisteredServer}) as server
-    from tenants t left join database_servers s on s.id = t.server_id
-    where t.status in ${sql(migratedStatuses)} and t.schema_version < ${targetVersion}
-    order by t.id`;
+  const upToDate = await countTenantsAtVersion(deps.controlPlane, migratedStatuses, targetVersion);
+  const behind = await listTenantsBelowVersion(deps.controlPlane, migratedStatuses, targetVersion);
 
   const report: FleetMigrationReport = {
     targetVersion,
@@ -140,7 +136,7 @@ async function migrateUnderLock(
     canary: options.canary ?? null,
     stoppedAfterCanary: false,
     tenants: {
-      alreadyUpToDate: counted?.upToDate ?? 0,
+      alreadyUpToDate: upToDate,
       behind: behind.length,
       migrated: 0,
       skipped: 0,
@@ -160,7 +156,7 @@ async function runJobs(
   deps: FleetDeps,
   options: Parameters<typeof migrateFleet>[1],
   targetVersion: number,
-  behind: BehindTenant[],
+  behind: TenantBehind[],
   report: FleetMigrationReport,
 ): Promise<void> {
   const queue = deps.queues.get("fleet-migrations");
@@ -219,7 +215,7 @@ async function runJobs(
     if (job) settle(job.data.tenantId, { error });
   });
 
-  const runBatch = async (batch: BehindTenant[]) => {
+  const runBatch = async (batch: TenantBehind[]) => {
     if (batch.length === 0) return;
     const pending = new Set(batch.map((tenant) => tenant.id));
     const done = new Promise<void>((resolve) => {

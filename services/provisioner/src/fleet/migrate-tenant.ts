@@ -1,4 +1,6 @@
 import { migrate, type Sql, tenantDatabaseName } from "@oryn/shared";
+import { findTenantMigrationState } from "@oryn/shared/control-plane/tables/database-servers";
+import { raiseTenantSchemaVersion } from "@oryn/shared/control-plane/tables/tenants";
 import { withDatabaseConnection } from "../provisioning/tenant-database.ts";
 import type { ServerAdmins } from "../servers/admins.ts";
 
@@ -26,18 +28,7 @@ export async function migrateTenantDatabase(
   tenantId: string,
   targetVersion: number,
 ): Promise<TenantMigrationOutcome> {
-  const [tenant] = await deps.controlPlane<
-    {
-      status: string;
-      schemaVersion: number;
-      serverId: string | null;
-      host: string | null;
-      port: number | null;
-    }[]
-  >`
-    select t.status, t.schema_version, s.id as server_id, s.host, s.port
-    from tenants t left join database_servers s on s.id = t.server_id
-    where t.id = ${tenantId}`;
+  const tenant = await findTenantMigrationState(deps.controlPlane, tenantId);
   if (!tenant || !(migratedStatuses as readonly string[]).includes(tenant.status)) {
     return { outcome: "skipped", status: tenant?.status ?? null };
   }
@@ -54,8 +45,7 @@ export async function migrateTenantDatabase(
     tenantDatabaseName(tenantId),
     (sql) => migrate(sql, deps.migrations),
   );
-  // greatest(): a newer release's migrator may have recorded a later version meanwhile.
-  await deps.controlPlane`
-    update tenants set schema_version = greatest(schema_version, ${version}) where id = ${tenantId}`;
+  // Never lowered: a newer release's migrator may have recorded a later version meanwhile.
+  await raiseTenantSchemaVersion(deps.controlPlane, tenantId, version);
   return { outcome: "migrated", applied, version };
 }

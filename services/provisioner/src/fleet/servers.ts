@@ -1,12 +1,12 @@
 import type { Sql } from "@oryn/shared";
-import { listServerAddresses } from "@oryn/shared/control-plane/tables/database-servers";
+import {
+  listServerAddresses,
+  unregisteredServer,
+} from "@oryn/shared/control-plane/tables/database-servers";
 import type { ServerAdmin, ServerAdmins } from "../servers/admins.ts";
 
 /** A tenant database server as a fleet migration sees it: a name for reports, admin access. */
 export type FleetServer = { name: string; target: ServerAdmin };
-
-/** The name reports give the TENANT_DATABASE_URL server when it is not registered. */
-export const unregisteredServer = "TENANT_DATABASE_URL";
 
 /**
  * Every registered server, and the TENANT_DATABASE_URL server when it is not registered (tenants

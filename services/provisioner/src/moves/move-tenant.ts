@@ -7,6 +7,12 @@ import {
 } from "@oryn/shared";
 import { listServers } from "@oryn/shared/control-plane/tables/database-servers";
 import {
+  clearTenantMoving,
+  findTenantSlugAndStatus,
+  setTenantMoving,
+  setTenantServer,
+} from "@oryn/shared/control-plane/tables/tenants";
+import {
   databaseExists,
   ensureGroupRole,
   ensureTenantRole,
@@ -59,8 +65,7 @@ export async function moveTenant(
 ): Promise<MoveReport> {
   const started = performance.now();
   const { controlPlane } = deps;
-  const [tenant] = await controlPlane<{ slug: string; status: string }[]>`
-    select slug, status from tenants where id = ${tenantId}`;
+  const tenant = await findTenantSlugAndStatus(controlPlane, tenantId);
   if (!tenant) throw new MoveRefused(`no tenant ${tenantId}`);
   if (tenant.status !== "active" && tenant.status !== "restricted") {
     throw new MoveRefused(
@@ -79,7 +84,7 @@ export async function moveTenant(
   const database = tenantDatabaseName(tenantId);
   const log = deps.logger.child({ tenantId, from: source?.name ?? "default", to: targetName });
 
-  await controlPlane`update tenants set moving_since = coalesce(moving_since, now()) where id = ${tenantId}`;
+  await setTenantMoving(controlPlane, tenantId);
   const paused = performance.now();
   log.info("writes paused; copying");
   let switched = false;
@@ -105,7 +110,7 @@ export async function moveTenant(
     const tables = await verifyCopy(from, to, database);
     await grantTenantAccess(to.admin, tenantId);
 
-    await controlPlane`update tenants set server_id = ${target.id}, updated_at = now() where id = ${tenantId}`;
+    await setTenantServer(controlPlane, tenantId, target.id);
     switched = true;
     log.info({ tables }, "switched; dropping the old copy");
     // Workspaces resolve the tenant's server afresh once their cache has expired.
@@ -135,7 +140,7 @@ export async function moveTenant(
     }
     throw error;
   } finally {
-    await controlPlane`update tenants set moving_since = null where id = ${tenantId}`;
+    await clearTenantMoving(controlPlane, tenantId);
   }
 }
 

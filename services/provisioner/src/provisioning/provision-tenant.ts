@@ -7,7 +7,14 @@ import {
   tenantMigrations,
   tenantRolePassword,
 } from "@oryn/shared";
-import { findTenant } from "@oryn/shared/control-plane/tables/tenants";
+import {
+  activateTenant,
+  findTenant,
+  findTenantSchemaVersion,
+  setTenantProvisioningError,
+  setTenantProvisioningStep,
+  setTenantSchemaVersion,
+} from "@oryn/shared/control-plane/tables/tenants";
 // The console shows the same steps: the list lives in packages/shared for both.
 import { type StepName, stepNames } from "@oryn/shared/provisioning-steps";
 import type { ServerAdmin, ServerAdmins } from "../servers/admins.ts";
@@ -76,7 +83,7 @@ const steps: Record<StepName, Step> = {
     if (!(await databaseExists(target.admin, tenantDatabaseName(tenantId)))) {
       // A clone about to be made is only as new as the template: whatever the row says (a
       // retried tenant whose database an operator removed), the migrate step must look.
-      await deps.controlPlane`update tenants set schema_version = 0 where id = ${tenantId}`;
+      await setTenantSchemaVersion(deps.controlPlane, tenantId, 0);
     }
     await ensureTenantDatabase(target.admin, deps.controlPlane, tenantId, deps.template);
   },
@@ -86,25 +93,18 @@ const steps: Record<StepName, Step> = {
     // migrations): at this release's latest there is nothing to apply, and opening a connection
     // to find that out was the largest part of a claimed signup. (A clone's row says 0 until this
     // step has run on it.)
-    const [tenant] = await deps.controlPlane<{ schemaVersion: number }[]>`
-      select schema_version from tenants where id = ${tenantId}`;
-    if ((tenant?.schemaVersion ?? 0) >= latestOf(migrations)) return;
+    const recorded = await findTenantSchemaVersion(deps.controlPlane, tenantId);
+    if ((recorded ?? 0) >= latestOf(migrations)) return;
     // The clone is as new as the template; this applies anything newer than it.
     const { version } = await withDatabaseConnection(
       target.adminUrl,
       tenantDatabaseName(tenantId),
       (sql) => migrate(sql, migrations),
     );
-    await deps.controlPlane`update tenants set schema_version = ${version} where id = ${tenantId}`;
+    await setTenantSchemaVersion(deps.controlPlane, tenantId, version);
   },
   grant_access: (_deps, tenantId, target) => grantTenantAccess(target.admin, tenantId),
-  activate: async (deps, tenantId) => {
-    await deps.controlPlane`
-      update tenants
-      set status = 'active', provisioning_step = 'done', provisioning_error = null, provisioning_error_detail = null,
-          activated_at = now(), updated_at = now()
-      where id = ${tenantId} and status = 'provisioning'`;
-  },
+  activate: (deps, tenantId) => activateTenant(deps.controlPlane, tenantId),
 };
 
 // The migration files do not change while a process runs: read each directory once.
@@ -170,9 +170,7 @@ export async function provisionTenant(
   let target: ServerAdmin | undefined;
   const unplaced: ServerAdmin = { admin: deps.admin, adminUrl: deps.adminUrl };
   for (const step of stepNames) {
-    await deps.controlPlane`
-      update tenants set provisioning_step = ${step}, provisioning_attempts = ${attempt}, updated_at = now()
-      where id = ${tenantId}`;
+    await setTenantProvisioningStep(deps.controlPlane, tenantId, step, attempt);
     await deps.beforeStep?.(step);
     if (step !== "place") target ??= await tenantServerAdmin(deps, tenantId);
     await steps[step](deps, tenantId, target ?? unplaced);
@@ -190,14 +188,5 @@ export async function recordProvisioningFailure(
   // The tenant reads `provisioning_error` in GET /v1/tenant: it names the step, never the
   // underlying error, which can carry server names and addresses. That goes to the detail column.
   const detail = error instanceof Error ? error.message : String(error);
-  await controlPlane`
-    update tenants
-    set provisioning_error = case
-          when ${final} then 'Provisioning stopped at step ' || coalesce(provisioning_step, 'unknown') || ' after the last attempt'
-          else 'Step ' || coalesce(provisioning_step, 'unknown') || ' failed; it will be retried'
-        end,
-        provisioning_error_detail = ${detail.slice(0, 2000)},
-        status = case when ${final} and status = 'provisioning' then 'provisioning_failed' else status end,
-        updated_at = now()
-    where id = ${tenantId}`;
+  await setTenantProvisioningError(controlPlane, tenantId, detail, final);
 }

@@ -1,4 +1,5 @@
 import { enqueue, jobCatalogue, type Logger, type Queues, type Sql } from "@oryn/shared";
+import { listStalledProvisioningTenants } from "@oryn/shared/control-plane/tables/tenants";
 
 /**
  * Finds tenants left in `provisioning` with nothing moving them, and sets a job going again:
@@ -16,19 +17,21 @@ export async function requeueWaitingTenants(deps: {
   let restarted = 0;
   // In pages by id, so that a thousand tenants whose jobs are merely waiting cannot hide one
   // behind them.
-  let after: { id: string } | undefined;
+  const pageSize = 500;
+  let after: string | undefined;
   for (;;) {
-    const waiting = await deps.controlPlane<{ id: string }[]>`
-      select id from tenants
-      where status = 'provisioning' and updated_at < now() - make_interval(secs => ${deps.olderThanSeconds})
-        ${after ? deps.controlPlane`and id > ${after.id}` : deps.controlPlane``}
-      order by id limit 500`;
+    const waiting = await listStalledProvisioningTenants(
+      deps.controlPlane,
+      deps.olderThanSeconds,
+      after,
+      pageSize,
+    );
     for (const { id: tenantId } of waiting) {
       if (await restartIfStalled(queue, deps, tenantId)) restarted++;
     }
     const last = waiting.at(-1);
-    if (!last || waiting.length < 500) break;
-    after = last;
+    if (!last || waiting.length < pageSize) break;
+    after = last.id;
   }
   return restarted;
 }

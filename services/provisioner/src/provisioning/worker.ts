@@ -6,6 +6,7 @@ import {
   type Metrics,
   type RedisClient,
 } from "@oryn/shared";
+import { findTenantProvisioningSeconds } from "@oryn/shared/control-plane/tables/tenants";
 import {
   type ProvisioningDeps,
   type ProvisioningOutcome,
@@ -70,10 +71,8 @@ export function startProvisioningWorker(options: {
           requestId,
         );
         if (outcome === "activated" && provisioningTime) {
-          const [row] = await options.deps.controlPlane<{ seconds: number }[]>`
-            select extract(epoch from activated_at - created_at)::float8 as seconds
-            from tenants where id = ${tenantId} and activated_at is not null`;
-          if (row) provisioningTime.observe(row.seconds);
+          const seconds = await findTenantProvisioningSeconds(options.deps.controlPlane, tenantId);
+          if (seconds !== undefined) provisioningTime.observe(seconds);
         }
         return outcome;
       },

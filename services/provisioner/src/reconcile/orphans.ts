@@ -1,5 +1,6 @@
 import { type Sql, tenantDatabaseName } from "@oryn/shared";
 import { listServerAddresses } from "@oryn/shared/control-plane/tables/database-servers";
+import { listTenantStatuses } from "@oryn/shared/control-plane/tables/tenants";
 import { databaseExists } from "../provisioning/tenant-database.ts";
 import type { ServerAdmins } from "../servers/admins.ts";
 import { spareNamePattern } from "../spares/names.ts";
@@ -89,9 +90,7 @@ export async function findOrphans(
     ...(await abandonedClaims(controlPlane)),
   ];
   if (found.length === 0) return orphans;
-  const tenants = await controlPlane<
-    { id: string; status: string }[]
-  >`select id, status from tenants`;
+  const tenants = await listTenantStatuses(controlPlane);
   const byName = new Map(tenants.map((tenant) => [tenantDatabaseName(tenant.id), tenant]));
   for (const object of found) {
     const tenant = byName.get(object.name);

@@ -2,8 +2,14 @@ import type { Sql } from "@oryn/shared";
 import {
   anyServerRegistered,
   findServerAddress,
+  findTenantServer,
   lockAcceptingServers,
 } from "@oryn/shared/control-plane/tables/database-servers";
+import {
+  countTenantsOnServers,
+  lockTenantServer,
+  setTenantServer,
+} from "@oryn/shared/control-plane/tables/tenants";
 
 export type Placement = { id: string; host: string; port: number } | null;
 
@@ -16,8 +22,7 @@ export type Placement = { id: string; host: string; port: number } | null;
  */
 export async function placeTenant(controlPlane: Sql, tenantId: string): Promise<Placement> {
   return controlPlane.begin(async (tx) => {
-    const [tenant] = await tx<{ serverId: string | null }[]>`
-      select server_id from tenants where id = ${tenantId} for update`;
+    const tenant = await lockTenantServer(tx, tenantId);
     if (!tenant) throw new Error(`no tenant ${tenantId}`);
     if (tenant.serverId) return (await findServerAddress(tx, tenant.serverId)) ?? null;
     const accepting = await lockAcceptingServers(tx);
@@ -25,25 +30,22 @@ export async function placeTenant(controlPlane: Sql, tenantId: string): Promise<
       if (await anyServerRegistered(tx)) throw new Error("no database server is accepting tenants");
       return null;
     }
-    const counts = await tx<{ serverId: string; tenants: number }[]>`
-      select server_id, count(*)::int as tenants from tenants
-      where server_id in ${tx(accepting.map((server) => server.id))} and status <> 'deleted'
-      group by server_id`;
+    const counts = await countTenantsOnServers(
+      tx,
+      accepting.map((server) => server.id),
+    );
     const load = (server: { id: string; capacity: number }) =>
       (counts.find((row) => row.serverId === server.id)?.tenants ?? 0) / server.capacity;
     const chosen = accepting
       .filter((server) => load(server) < 1)
       .sort((a, b) => load(a) - load(b) || a.id.localeCompare(b.id))[0];
     if (!chosen) throw new Error("every accepting database server is full");
-    await tx`update tenants set server_id = ${chosen.id}, updated_at = now() where id = ${tenantId}`;
+    await setTenantServer(tx, tenantId, chosen.id);
     return (await findServerAddress(tx, chosen.id)) ?? null;
   });
 }
 
 /** The server a tenant is on, or null for a tenant from before servers were registered. */
 export async function tenantPlacement(controlPlane: Sql, tenantId: string): Promise<Placement> {
-  const [row] = await controlPlane<{ id: string; host: string; port: number }[]>`
-    select s.id, s.host, s.port from tenants t join database_servers s on s.id = t.server_id
-    where t.id = ${tenantId}`;
-  return row ?? null;
+  return (await findTenantServer(controlPlane, tenantId)) ?? null;
 }

@@ -7,6 +7,7 @@ import {
   listServers,
   lockServerRegistry,
 } from "@oryn/shared/control-plane/tables/database-servers";
+import { placeUnplacedTenants } from "@oryn/shared/control-plane/tables/tenants";
 
 export async function addServer(
   controlPlane: Sql,
@@ -37,6 +38,6 @@ export async function ensureDefaultServer(
       port: Number(url.port || 5432),
       capacity,
     });
-    await tx`update tenants set server_id = ${serverId} where server_id is null`;
+    await placeUnplacedTenants(tx, serverId);
   });
 }

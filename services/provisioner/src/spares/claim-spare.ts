@@ -1,4 +1,8 @@
 import { type Sql, tenantDatabaseName } from "@oryn/shared";
+import {
+  lockTenantServer,
+  setTenantSchemaVersion,
+} from "@oryn/shared/control-plane/tables/tenants";
 import { databaseExists } from "../provisioning/tenant-database.ts";
 import { checkedSpareName } from "./names.ts";
 import {
@@ -44,7 +48,7 @@ export async function claimSpare(
       // version the claim recorded is not the clone's (its migrate step must look).
       await controlPlane.begin(async (tx) => {
         await releaseSpareClaim(tx, claim.id);
-        await tx`update tenants set schema_version = 0 where id = ${tenantId}`;
+        await setTenantSchemaVersion(tx, tenantId, 0);
       });
       return false;
     }
@@ -80,8 +84,7 @@ async function recordClaim(
   claimNew: boolean,
 ): Promise<SpareClaim | null> {
   return controlPlane.begin(async (tx) => {
-    const [tenant] = await tx<{ serverId: string | null }[]>`
-      select server_id from tenants where id = ${tenantId} for update`;
+    const tenant = await lockTenantServer(tx, tenantId);
     if (!tenant?.serverId) return null;
     const mine = await findClaimOf(tx, tenantId);
     if (mine || !claimNew) return mine ?? null;
@@ -89,7 +92,7 @@ async function recordClaim(
     if (!claimed) return null;
     // The spare's version becomes the tenant's, as the migrate step of a clone records it: that
     // step then has nothing to apply when the spare is as new as this release (see provision-tenant).
-    await tx`update tenants set schema_version = ${claimed.schemaVersion} where id = ${tenantId}`;
+    await setTenantSchemaVersion(tx, tenantId, claimed.schemaVersion);
     return claimed;
   });
 }

@@ -8,41 +8,23 @@ import {
   type Queues,
   type Sql,
 } from "@oryn/shared";
-import type { Row } from "@oryn/shared/control-plane/schema";
-import { type TenantStatus, tenantStatuses } from "@oryn/shared/control-plane/tables/tenants";
-import { unregisteredServer } from "../fleet/servers.ts";
+import { insertAuditEvent } from "@oryn/shared/control-plane/tables/audit-events";
+import {
+  findOperatorTenant,
+  listOperatorTenants,
+  listOperatorTenantsAfter,
+  type OperatorTenant,
+} from "@oryn/shared/control-plane/tables/database-servers";
+import {
+  retryTenantProvisioning,
+  type TenantStatus,
+  tenantStatuses,
+} from "@oryn/shared/control-plane/tables/tenants";
 
-/** A tenant as an operator sees it: everything the control plane knows, error detail included. */
-export type OperatorTenant = Pick<
-  Row<"tenants">,
-  | "id"
-  | "slug"
-  | "name"
-  | "status"
-  | "plan"
-  | "schemaVersion"
-  | "provisioningStep"
-  | "provisioningAttempts"
-  | "provisioningError"
-  | "provisioningErrorDetail"
-  | "createdAt"
-  | "updatedAt"
-  | "activatedAt"
-> & {
-  /** The name of its server: a registered one's, or `TENANT_DATABASE_URL` while unplaced. */
-  server: string;
-};
+export type { OperatorTenant };
 
 export function isTenantStatus(value: string): value is TenantStatus {
   return (tenantStatuses as readonly string[]).includes(value);
-}
-
-function selectTenants(sql: Sql) {
-  return sql`
-    select t.id, t.slug, t.name, t.status, t.plan, coalesce(s.name, ${unregisteredServer}) as server,
-           t.schema_version, t.provisioning_step, t.provisioning_attempts, t.provisioning_error,
-           t.provisioning_error_detail, t.created_at, t.updated_at, t.activated_at
-    from tenants t left join database_servers s on s.id = t.server_id`;
 }
 
 /** Oldest first. `server` is a registered server's name (or TENANT_DATABASE_URL for unplaced). */
@@ -50,12 +32,7 @@ export async function listTenants(
   sql: Sql,
   filter: { status?: TenantStatus; server?: string } = {},
 ): Promise<OperatorTenant[]> {
-  return sql<OperatorTenant[]>`
-    ${selectTenants(sql)}
-    where true
-      ${filter.status ? sql`and t.status = ${filter.status}` : sql``}
-      ${filter.server ? sql`and coalesce(s.name, ${unregisteredServer}) = ${filter.server}` : sql``}
-    order by t.created_at, t.id`;
+  return listOperatorTenants(sql, filter);
 }
 
 /**
@@ -71,14 +48,7 @@ export async function pageTenants(
     after: [atMicros: string, id: string] | undefined;
   },
 ): Promise<Page<OperatorTenant>> {
-  const rows = await sql<(OperatorTenant & { cursorAt: string })[]>`
-    select q.*, (extract(epoch from q.created_at) * 1000000)::bigint::text as cursor_at
-    from (${selectTenants(sql)}) q
-    where true
-      ${options.status ? sql`and q.status = ${options.status}` : sql``}
-      ${options.server ? sql`and q.server = ${options.server}` : sql``}
-      ${options.after ? sql`and (q.created_at, q.id) > (timestamptz 'epoch' + ${options.after[0]}::bigint * interval '1 microsecond', ${options.after[1]}::uuid)` : sql``}
-    order by q.created_at, q.id limit ${options.limit + 1}`;
+  const rows = await listOperatorTenantsAfter(sql, options, options.after, options.limit + 1);
   return pageOf(
     rows,
     options.limit,
@@ -89,10 +59,7 @@ export async function pageTenants(
 
 /** By id or slug; a slug is only ever a bound value here, never SQL text. */
 export async function findTenantByRef(sql: Sql, ref: string): Promise<OperatorTenant | undefined> {
-  const [row] = await sql<OperatorTenant[]>`
-    ${selectTenants(sql)}
-    where ${isUuid(ref) ? sql`t.id = ${ref}` : sql`t.slug = ${ref}`}`;
-  return row;
+  return findOperatorTenant(sql, isUuid(ref) ? { id: ref } : { slug: ref });
 }
 
 export type RetryOutcome = "requeued" | "not_failed";
@@ -111,16 +78,17 @@ export async function retryProvisioning(
   by: { via: "cli" | "operator_api"; requestId?: string; ip?: string } = { via: "cli" },
 ): Promise<RetryOutcome> {
   const retried = await sql.begin(async (tx) => {
-    const updated = await tx`
-      update tenants
-      set status = 'provisioning', provisioning_attempts = 0, provisioning_error = null,
-          provisioning_error_detail = null, updated_at = now()
-      where id = ${tenantId} and status = 'provisioning_failed'`;
-    if (updated.count !== 1) return false;
-    await tx`
-      insert into audit_events (tenant_id, actor_id, action, entity, entity_id, ip, request_id, data)
-      values (${tenantId}, null, 'provisioning_retried', 'tenant', ${tenantId}, ${by.ip ?? null},
-              ${by.requestId ?? null}, ${tx.json({ via: by.via })})`;
+    if (!(await retryTenantProvisioning(tx, tenantId))) return false;
+    await insertAuditEvent(tx, {
+      tenantId,
+      actorId: null,
+      action: "provisioning_retried",
+      entity: "tenant",
+      entityId: tenantId,
+      ip: by.ip ?? null,
+      requestId: by.requestId ?? null,
+      data: { via: by.via },
+    });
     return true;
   });
   if (!retried) return "not_failed";

@@ -12,6 +12,7 @@ import {
   tenantDatabaseName,
   withDatabase,
 } from "@oryn/shared";
+import { findTenantAndServer } from "@oryn/shared/control-plane/tables/database-servers";
 import { auditVerifyEnv } from "../env.ts";
 import { verifyAuditChain } from "./audit-log.ts";
 
@@ -37,14 +38,10 @@ let tenantId: string | undefined;
 // registry's host and port; none for a tenant placed before servers were registered).
 let adminUrl = config.TENANT_DATABASE_URL;
 try {
-  type Found = { id: string; host: string | null; port: number | null };
-  const [tenant] = isUuid(wanted)
-    ? await controlPlane<Found[]>`
-        select t.id, s.host, s.port from tenants t left join database_servers s on s.id = t.server_id
-        where t.id = ${wanted}`
-    : await controlPlane<Found[]>`
-        select t.id, s.host, s.port from tenants t left join database_servers s on s.id = t.server_id
-        where t.slug = ${wanted}`;
+  const tenant = await findTenantAndServer(
+    controlPlane,
+    isUuid(wanted) ? { id: wanted } : { slug: wanted },
+  );
   tenantId = tenant?.id;
   if (tenant?.host && tenant.port) {
     const url = new URL(adminUrl);

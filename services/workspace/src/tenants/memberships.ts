@@ -1,4 +1,5 @@
 import { ApiError, type Sql } from "@oryn/shared";
+import { isMember } from "@oryn/shared/control-plane/tables/memberships";
 
 /**
  * A task's assignee must be a member of the tenant. Memberships live in the control plane, so a
@@ -11,9 +12,7 @@ export async function assertMember(
   userId: string | null | undefined,
 ): Promise<void> {
   if (userId === null || userId === undefined) return;
-  const [member] = await controlPlane`
-    select 1 from memberships where tenant_id = ${tenantId} and user_id = ${userId}`;
-  if (!member) {
+  if (!(await isMember(controlPlane, tenantId, userId))) {
     throw new ApiError("validation_failed", {
       errors: [{ path: "assigneeId", message: "not a member of this tenant" }],
     });

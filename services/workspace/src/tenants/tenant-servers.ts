@@ -1,6 +1,7 @@
 import { connect as dial, type Socket } from "node:net";
 import { Duplex } from "node:stream";
 import { cachedPerKey, type Sql } from "@oryn/shared";
+import { findTenantServer } from "@oryn/shared/control-plane/tables/database-servers";
 
 export type TenantServers = {
   /**
@@ -29,12 +30,8 @@ export function createTenantServers(options: {
   const fallbackUrl = new URL(options.fallbackUrl);
   const fallback = { host: fallbackUrl.hostname, port: Number(fallbackUrl.port || 5432) };
   const addresses = cachedPerKey(
-    async (tenantId): Promise<Address> => {
-      const [row] = await options.controlPlane<Address[]>`
-        select s.host, s.port from tenants t join database_servers s on s.id = t.server_id
-        where t.id = ${tenantId}`;
-      return row ?? fallback;
-    },
+    async (tenantId): Promise<Address> =>
+      (await findTenantServer(options.controlPlane, tenantId)) ?? fallback,
     { ttlMs: options.ttlMs },
   );
 

@@ -182,3 +182,12 @@ export async function isTenantRestrictedToNonMember(
                           where m.tenant_id = t.id and u.email = ${email})`;
   return restricted !== undefined;
 }
+
+// The provisioner's and workspace's own queries on memberships.
+
+/** Whether the person is a member of the tenant, whatever their role and the tenant's status. */
+export async function isMember(sql: Db, tenantId: string, userId: string): Promise<boolean> {
+  const [member] = await sql`
+    select 1 from memberships where tenant_id = ${tenantId} and user_id = ${userId}`;
+  return member !== undefined;
+}

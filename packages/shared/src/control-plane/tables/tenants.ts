@@ -150,3 +150,192 @@ export async function findLiveTenantIdBySlug(sql: Db, slug: string): Promise<str
     select id from tenants where slug = ${slug} and status not in ('deleting', 'deleted')`;
   return row?.id;
 }
+
+// The provisioner's and workspace's own queries on tenants.
+
+/** The tenant's slug and status: what a move checks before it starts. */
+export async function findTenantSlugAndStatus(
+  sql: Db,
+  id: string,
+): Promise<Pick<Row<"tenants">, "slug" | "status"> | undefined> {
+  const [row] = await sql<Pick<Row<"tenants">, "slug" | "status">[]>`
+    select slug, status from tenants where id = ${id}`;
+  return row;
+}
+
+/** Every tenant's id and status: what the reconciler matches databases against. */
+export async function listTenantStatuses(
+  sql: Db,
+): Promise<Pick<Row<"tenants">, "id" | "status">[]> {
+  return sql<Pick<Row<"tenants">, "id" | "status">[]>`select id, status from tenants`;
+}
+
+/**
+ * Up to `limit` tenants still `provisioning` and untouched for `olderThanSeconds`, after the id
+ * `afterId`, by id: the sweep's pages.
+ */
+export async function listStalledProvisioningTenants(
+  sql: Db,
+  olderThanSeconds: number,
+  afterId: string | undefined,
+  limit: number,
+): Promise<Pick<Row<"tenants">, "id">[]> {
+  return sql<Pick<Row<"tenants">, "id">[]>`
+    select id from tenants
+    where status = 'provisioning' and updated_at < now() - make_interval(secs => ${olderThanSeconds})
+    ${afterId ? sql`and id > ${afterId}` : sql``}
+    order by id limit ${limit}`;
+}
+
+/** The step an attempt is at, recorded before the step runs (the console shows it). */
+export async function setTenantProvisioningStep(
+  sql: Db,
+  id: string,
+  step: string,
+  attempt: number,
+): Promise<void> {
+  await sql`
+    update tenants set provisioning_step = ${step}, provisioning_attempts = ${attempt}, updated_at = now()
+    where id = ${id}`;
+}
+
+/**
+ * Records why a provisioning attempt failed: the tenant reads `provisioning_error`, which names
+ * the step only; `detail` (the error, which can carry server names and addresses) goes to
+ * `provisioning_error_detail`. After the last attempt (`final`) the tenant is
+ * `provisioning_failed`.
+ */
+export async function setTenantProvisioningError(
+  sql: Db,
+  id: string,
+  detail: string,
+  final: boolean,
+): Promise<void> {
+  await sql`
+    update tenants
+    set provisioning_error = case
+          when ${final} then 'Provisioning stopped at step ' || coalesce(provisioning_step, 'unknown') || ' after the last attempt'
+          else 'Step ' || coalesce(provisioning_step, 'unknown') || ' failed; it will be retried'
+        end,
+        provisioning_error_detail = ${detail.slice(0, 2000)},
+        status = case when ${final} and status = 'provisioning' then 'provisioning_failed' else status end,
+        updated_at = now()
+    where id = ${id}`;
+}
+
+/** A `provisioning` tenant made active, its provisioning done; any other is left alone. */
+export async function activateTenant(sql: Db, id: string): Promise<void> {
+  await sql`
+    update tenants
+    set status = 'active', provisioning_step = 'done', provisioning_error = null, provisioning_error_detail = null,
+        activated_at = now(), updated_at = now()
+    where id = ${id} and status = 'provisioning'`;
+}
+
+/** How long the tenant took from signup to active, once active: the provisioning metric. */
+export async function findTenantProvisioningSeconds(
+  sql: Db,
+  id: string,
+): Promise<number | undefined> {
+  const [row] = await sql<{ seconds: number }[]>`
+    select extract(epoch from activated_at - created_at)::float8 as seconds
+    from tenants where id = ${id} and activated_at is not null`;
+  return row?.seconds;
+}
+
+/**
+ * Gives a `provisioning_failed` tenant another full set of attempts: back to `provisioning`, its
+ * error cleared. False for a tenant in any other status (the race guard: one retry per failure).
+ */
+export async function retryTenantProvisioning(tx: TransactionSql, id: string): Promise<boolean> {
+  const updated = await tx`
+    update tenants
+    set status = 'provisioning', provisioning_attempts = 0, provisioning_error = null,
+        provisioning_error_detail = null, updated_at = now()
+    where id = ${id} and status = 'provisioning_failed'`;
+  return updated.count === 1;
+}
+
+/** The tenant's recorded schema version: the migration its database is known to be at. */
+export async function findTenantSchemaVersion(sql: Db, id: string): Promise<number | undefined> {
+  const [row] = await sql<Pick<Row<"tenants">, "schemaVersion">[]>`
+    select schema_version from tenants where id = ${id}`;
+  return row?.schemaVersion;
+}
+
+/**
+ * Records the tenant database's schema version as it is: the version a migration reached or a
+ * claimed spare was at, or 0 for a database only as new as the template.
+ */
+export async function setTenantSchemaVersion(sql: Db, id: string, version: number): Promise<void> {
+  await sql`update tenants set schema_version = ${version} where id = ${id}`;
+}
+
+/**
+ * Records the version a fleet migration reached, never lowering it: a newer release's migrator
+ * may have recorded a later version meanwhile.
+ */
+export async function raiseTenantSchemaVersion(
+  sql: Db,
+  id: string,
+  version: number,
+): Promise<void> {
+  await sql`
+    update tenants set schema_version = greatest(schema_version, ${version}) where id = ${id}`;
+}
+
+/** How many tenants in `statuses` are at `version` or later: a fleet migration's up-to-date. */
+export async function countTenantsAtVersion(
+  sql: Db,
+  statuses: readonly TenantStatus[],
+  version: number,
+): Promise<number> {
+  const [counted] = await sql<{ upToDate: number }[]>`
+    select count(*)::int as up_to_date from tenants
+    where status in ${sql(statuses)} and schema_version >= ${version}`;
+  return counted?.upToDate ?? 0;
+}
+
+/**
+ * The tenant's server id (null while unplaced), its row locked for the rest of the transaction:
+ * placements and spare claims of one tenant take turns on it. Undefined for no such tenant.
+ */
+export async function lockTenantServer(
+  tx: TransactionSql,
+  id: string,
+): Promise<Pick<Row<"tenants">, "serverId"> | undefined> {
+  const [row] = await tx<Pick<Row<"tenants">, "serverId">[]>`
+    select server_id from tenants where id = ${id} for update`;
+  return row;
+}
+
+/** Tenants (any status but deleted) on each of the servers, for those that have any. */
+export async function countTenantsOnServers(
+  sql: Db,
+  serverIds: readonly string[],
+): Promise<{ serverId: string; tenants: number }[]> {
+  return sql<{ serverId: string; tenants: number }[]>`
+    select server_id, count(*)::int as tenants from tenants
+    where server_id in ${sql(serverIds)} and status <> 'deleted'
+    group by server_id`;
+}
+
+/** Places the tenant on the server: its placement, or a move's switch. */
+export async function setTenantServer(sql: Db, id: string, serverId: string): Promise<void> {
+  await sql`update tenants set server_id = ${serverId}, updated_at = now() where id = ${id}`;
+}
+
+/** Places every tenant without a server on it: the ones made before servers were registered. */
+export async function placeUnplacedTenants(tx: TransactionSql, serverId: string): Promise<void> {
+  await tx`update tenants set server_id = ${serverId} where server_id is null`;
+}
+
+/** Pauses the tenant's writes for a move (kept if already paused); workspaces read it. */
+export async function setTenantMoving(sql: Db, id: string): Promise<void> {
+  await sql`update tenants set moving_since = coalesce(moving_since, now()) where id = ${id}`;
+}
+
+/** Resumes the tenant's writes after a move, done or failed. */
+export async function clearTenantMoving(sql: Db, id: string): Promise<void> {
+  await sql`update tenants set moving_since = null where id = ${id}`;
+}
