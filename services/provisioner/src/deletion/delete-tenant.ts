@@ -1,6 +1,13 @@
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { type Logger, type Sql, tenantDatabaseName, tenantRoleName } from "@oryn/shared";
+import { insertAuditEvent } from "@oryn/shared/control-plane/tables/audit-events";
+import {
+  findTenantDeletionDue,
+  listTenantsDueForDeletion,
+  markTenantDeleted,
+  markTenantDeletionStarted,
+} from "@oryn/shared/control-plane/tables/tenants";
 import type { ServerAdmins } from "../servers/admins.ts";
 import { tenantPlacement } from "../servers/placement.ts";
 import { withTenantLifecycleLock } from "./tenant-lock.ts";
@@ -49,16 +56,13 @@ export type DeletionOutcome =
  */
 export async function deleteTenant(deps: DeletionDeps, tenantId: string): Promise<DeletionOutcome> {
   const outcome = await withTenantLifecycleLock(deps.controlPlane, tenantId, async () => {
-    const [tenant] = await deps.controlPlane<{ status: string; due: boolean }[]>`
-      select status, delete_after <= now() as due from tenants where id = ${tenantId}`;
+    const tenant = await findTenantDeletionDue(deps.controlPlane, tenantId);
     if (!tenant) return "no_tenant" as const;
     if (tenant.status === "deleted") return "already_deleted" as const;
     if (tenant.status !== "deleting") return "not_deleting" as const;
     if (!tenant.due) return "not_due" as const;
     // From here on a restore is refused: what follows removes data.
-    await deps.controlPlane`
-      update tenants set deletion_started_at = coalesce(deletion_started_at, now()), updated_at = now()
-      where id = ${tenantId}`;
+    await markTenantDeletionStarted(deps.controlPlane, tenantId);
     // The server it was placed on (placement never changes once made).
     const placement = deps.servers ? await tenantPlacement(deps.controlPlane, tenantId) : null;
     const admin = deps.servers?.forPlacement(placement).admin ?? deps.admin;
@@ -120,14 +124,15 @@ async function runStep(
       return;
     case "mark_deleted":
       await deps.controlPlane.begin(async (tx) => {
-        const marked = await tx`
-          update tenants set status = 'deleted', deleted_at = now(), updated_at = now()
-          where id = ${tenantId} and status = 'deleting'`;
-        if (marked.count === 1) {
-          await tx`
-            insert into audit_events (tenant_id, actor_id, action, entity, entity_id, data)
-            values (${tenantId}, null, 'tenant_deleted', 'tenant', ${tenantId},
-                    ${tx.json({ database: tenantDatabaseName(tenantId) })})`;
+        if (await markTenantDeleted(tx, tenantId)) {
+          await insertAuditEvent(tx, {
+            tenantId,
+            actorId: null,
+            action: "tenant_deleted",
+            entity: "tenant",
+            entityId: tenantId,
+            data: { database: tenantDatabaseName(tenantId) },
+          });
         }
       });
       return;
@@ -139,9 +144,7 @@ async function runStep(
  * delayed jobs (one lost to a Redis outage, or spent its attempts while a server was down).
  */
 export async function deleteDueTenants(deps: DeletionDeps): Promise<number> {
-  const due = await deps.controlPlane<{ id: string }[]>`
-    select id from tenants where status = 'deleting' and delete_after <= now()
-    order by delete_after limit 100`;
+  const due = await listTenantsDueForDeletion(deps.controlPlane);
   let deleted = 0;
   for (const { id } of due) {
     // One tenant's trouble (its server down) must not keep the others' data.
