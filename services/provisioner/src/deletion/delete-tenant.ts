@@ -17,6 +17,7 @@ export const deletionSteps = [
   "end_access",
   "remove_exports",
   "drop_database",
+  "remove_event_log",
   "drop_role",
   "mark_deleted",
 ] as const;
@@ -47,9 +48,10 @@ export type DeletionOutcome =
   | "busy";
 
 /**
- * Deletes a tenant whose grace period has passed: its credentials, invitations and memberships
- * (users stay, they may belong to other tenants), its exports, its database and role on its
- * server; then marks it `deleted`. The tenants row and its audit_events stay. Re-checked under
+ * Deletes a tenant whose grace period has passed: its credentials, sessions, invitations and
+ * memberships (users stay, they may belong to other tenants), its directory, domains, SSO
+ * connections and webhook endpoints, its exports, its database and role on its server, and its
+ * event log; then marks it `deleted`. The tenants row and its audit_events stay. Re-checked under
  * the tenant's lock, so a restored tenant is never touched. Every step is idempotent and the
  * status changes last, so a run that crashed anywhere is finished by the next one (the job's
  * retry, or the sweep).
@@ -94,6 +96,9 @@ async function runStep(
         await tx`delete from api_keys where tenant_id = ${tenantId}`;
         await tx`delete from invitations where tenant_id = ${tenantId}`;
         await tx`delete from refresh_tokens where tenant_id = ${tenantId}`;
+        // Sessions (their IP and user agent) and second factors under way go with the access.
+        await tx`delete from sessions where tenant_id = ${tenantId}`;
+        await tx`delete from mfa_challenges where tenant_id = ${tenantId}`;
         await tx`delete from memberships where tenant_id = ${tenantId}`;
         // The directory's tokens and what it said about people (SCIM) go with the access.
         await tx`delete from scim_tokens where tenant_id = ${tenantId}`;
@@ -105,6 +110,9 @@ async function runStep(
         // tenant from verifying them.
         await tx`delete from sso_connections where tenant_id = ${tenantId}`;
         await tx`delete from tenant_domains where tenant_id = ${tenantId}`;
+        // Its webhook endpoints (their URLs and signing secrets; deliveries and attempts
+        // cascade): nothing more is sent to them. An attempt under way ends without a record.
+        await tx`delete from webhook_endpoints where tenant_id = ${tenantId}`;
         await tx`
           update tenant_exports set status = 'expired'
           where tenant_id = ${tenantId} and status <> 'expired'`;
@@ -118,6 +126,16 @@ async function runStep(
     case "drop_database":
       // FORCE ends sessions still connected (a workspace pool not yet closed).
       await admin`drop database if exists ${admin(tenantDatabaseName(tenantId))} with (force)`;
+      return;
+    case "remove_event_log":
+      // The tenant's event log (payloads name members), its counter and its outbox mark. After
+      // the database is dropped, not with the access: until then a relay under way may still
+      // move the tenant's outbox into the log, and what it moved would stay.
+      await deps.controlPlane.begin(async (tx) => {
+        await tx`delete from events where tenant_id = ${tenantId}`;
+        await tx`delete from event_sequences where tenant_id = ${tenantId}`;
+        await tx`delete from event_outbox_marks where tenant_id = ${tenantId}`;
+      });
       return;
     case "drop_role":
       await admin`drop role if exists ${admin(tenantRoleName(tenantId))}`;
