@@ -103,6 +103,13 @@ export type OtherProcess = { pid: number; command: string; cores: number };
  * first; `cores` is all of them together. The load generator is left out (its own account is in
  * the run's figures), and so is the time of the driver's reaped children (that is the load
  * generator too).
+ *
+ * A child reaped during the run adds its whole life's CPU to its parent's cutime, not just the
+ * part inside the run: a type check that had run for 8 s and ended a second into the run once
+ * showed as 8 cores of pid 1 (which reaps orphans). So what the processes gone by the second
+ * reading had already used at the first is taken off their parents' reaped time, leaving the part
+ * of their lives inside the run. A child whose parent is gone too was reparented, to pid 1 here
+ * (a subreaper elsewhere would keep the overcount), and is taken off pid 1's.
  */
 export function otherProcesses(
   before: ProcessTable,
@@ -113,13 +120,24 @@ export function otherProcesses(
   threshold = 0.02,
 ): { cores: number; busiest: OtherProcess[] } {
   const grouped = groupsOf(after, groups);
+  const groupedBefore = groupsOf(before, groups);
+  // What each parent's children that are gone now had used at the first reading.
+  const usedByGone = new Map<number, number>();
+  for (const [pid, then] of before) {
+    if (after.has(pid) || groupedBefore.has(pid) || isLoadGenerator(then.commandLine)) continue;
+    const parent = after.has(then.parent) ? then.parent : 1;
+    usedByGone.set(parent, (usedByGone.get(parent) ?? 0) + then.ownTicks + then.reapedTicks);
+  }
   let total = 0;
   const busiest: OtherProcess[] = [];
   if (seconds <= 0) return { cores: 0, busiest };
   for (const [pid, now] of after) {
     if (grouped.has(pid) || isLoadGenerator(now.commandLine)) continue;
     const then = before.get(pid);
-    const reaped = pid === process.pid ? 0 : now.reapedTicks - (then?.reapedTicks ?? 0);
+    const reaped =
+      pid === process.pid
+        ? 0
+        : now.reapedTicks - (then?.reapedTicks ?? 0) - (usedByGone.get(pid) ?? 0);
     const ticks = now.ownTicks - (then?.ownTicks ?? 0) + Math.max(0, reaped);
     if (ticks <= 0) continue;
     const cores = ticks / ticksPerSecond / seconds;

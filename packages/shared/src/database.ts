@@ -63,6 +63,31 @@ export function connect(
   });
 }
 
+/** The most times `beginRetryingDeadlocks` runs a transaction. */
+const deadlockAttempts = 3;
+
+/**
+ * `sql.begin`, run again from the start when PostgreSQL ends it to break a deadlock (40P01). Two
+ * transactions that lock the same rows in opposite orders (a session's row and its refresh
+ * tokens: ending a session takes the row first, a refresh the token first) deadlock now and then;
+ * PostgreSQL lets one go on and fails the other, whose rerun then waits for the winner's commit
+ * and sees it. Only for transactions whose every effect is in the database, so that a rerun
+ * repeats all of it or none: nothing sent, enqueued or cached from inside `work`.
+ */
+export async function beginRetryingDeadlocks<T>(
+  sql: Sql,
+  work: (tx: TransactionSql) => Promise<T>,
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return (await sql.begin(work)) as T;
+    } catch (error) {
+      const deadlock = (error as { code?: unknown }).code === "40P01";
+      if (!deadlock || attempt >= deadlockAttempts) throw error;
+    }
+  }
+}
+
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** A UUID in its canonical lower-case form, as PostgreSQL prints and we issue them. */

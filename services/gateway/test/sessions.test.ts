@@ -162,6 +162,46 @@ describe("DELETE /v1/me/sessions/{id}", () => {
   });
 });
 
+describe("a session's refresh tokens and its row, taken in either order", () => {
+  /**
+   * Runs `work` in a transaction that holds the session's refresh tokens locked and then writes
+   * its row, as a refresh in flight does (the presented token's row, then `touchSession`), while
+   * `concurrent` runs against the gateway: it is let go only once the gateway waits on our lock.
+   */
+  async function whileRefreshing(id: string, concurrent: () => Promise<{ status: number }>) {
+    let answer: Promise<{ status: number }> | undefined;
+    await sql.begin(async (tx) => {
+      const [{ pid } = { pid: 0 }] = await tx<{ pid: number }[]>`select pg_backend_pid() as pid`;
+      await tx`select id from refresh_tokens where family_id = ${id} for update`;
+      answer = concurrent();
+      for (let waited = 0; ; waited += 20) {
+        const [{ blocked } = { blocked: 0 }] = await sql<{ blocked: number }[]>`
+          select count(*)::int as blocked from pg_stat_activity
+          where ${pid}::int = any(pg_blocking_pids(pid))`;
+        if (blocked > 0) break;
+        if (waited > 10_000) throw new Error("the gateway never waited on the refresh's lock");
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      await tx`update sessions set last_used_at = now() where id = ${id}`;
+    });
+    return answer;
+  }
+
+  it("ends a session being refreshed: PostgreSQL's deadlock victim runs again, nobody gets a 500", async () => {
+    const { email, tokens } = await signUp();
+    const phone = await logIn(email, client("Phone/2.0"));
+    const id = sessionOf(phone.accessToken);
+    const ended = await whileRefreshing(id, () =>
+      gateway.call("DELETE", `/v1/me/sessions/${id}`, { token: tokens.accessToken }),
+    );
+    expect((await ended)?.status).toBe(204);
+    const refresh = await gateway.call("POST", "/v1/auth/refresh", {
+      body: { refreshToken: phone.refreshToken },
+    });
+    expect(refresh.status).toBe(401);
+  });
+});
+
 describe("logout", () => {
   it("ends the session's access tokens too, within a revocation poll on every gateway", async () => {
     const { tokens } = await signUp();

@@ -1,19 +1,16 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
-import type { ProvisioningDeps } from "../src/provisioning/provision-tenant.ts";
-import { startSparePool } from "../src/spares/pool.ts";
+import { scheduleRefills } from "../src/spares/pool.ts";
 
 /** A pool whose refills are only counted: the timing policy without a database. */
 function countingPool(options: { quietMs: number; maxPostponeMs: number }) {
   let refills = 0;
-  const pool = startSparePool({} as ProvisioningDeps, {
-    target: 1,
-    concurrency: 1,
-    ...options,
-    refillOnce: async () => {
+  const pool = scheduleRefills(
+    async () => {
       refills++;
     },
-  });
+    { ...options, logger: { warn: () => {} } },
+  );
   return { pool, refills: () => refills };
 }
 

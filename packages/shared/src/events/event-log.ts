@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Row } from "../control-plane/schema.ts";
-import type { TransactionSql } from "../database.ts";
+import type { Sql, SqlFragment, TransactionSql } from "../database.ts";
 
 /** Every event type a webhook endpoint may subscribe to (`*` means all of them). */
 export const eventTypes = [
@@ -43,6 +43,19 @@ export function eventBody(row: LoggedEvent) {
     data: row.data,
     ...(row.previous === null || row.previous === undefined ? {} : { previous: row.previous }),
   };
+}
+
+/** Up to `limit` of the tenant's events numbered after `after`, in order (`GET /v1/events`). */
+export async function listEventsAfter(
+  sql: Sql,
+  tenantId: string,
+  after: string,
+  limit: number,
+): Promise<LoggedEvent[]> {
+  return sql<LoggedEvent[]>`
+    select id, type, occurred_at, sequence::text, tenant_id, data, previous from events
+    where tenant_id = ${tenantId} and sequence > ${after}::bigint
+    order by sequence limit ${limit}`;
 }
 
 /** An event about to enter the log; an outbox hands in the id and time it gave it. */
@@ -110,4 +123,37 @@ export function recordEvent(
   previous?: unknown,
 ): Promise<number> {
   return appendEvents(tx, tenantId, [{ type, data, previous }]);
+}
+
+/**
+ * A `ping` of one webhook endpoint: an event outside the tenant's numbering (no sequence, so
+ * listed nowhere), born dispatched since the caller owes it to that endpoint alone.
+ */
+export async function insertPingEvent(
+  tx: TransactionSql,
+  id: string,
+  tenantId: string,
+  endpointId: string,
+): Promise<void> {
+  await tx`
+    insert into events (id, tenant_id, type, occurred_at, data, dispatched_at)
+    values (${id}, ${tenantId}, 'ping', clock_timestamp(),
+            ${tx.json({ endpointId })}, clock_timestamp())`;
+}
+
+/**
+ * The statement (to run inside another, as a `with` query) marking dispatched now up to
+ * `batchSize` undispatched events, oldest recorded first, skipping those another process holds;
+ * it returns their id, tenant and type. The webhooks' dispatcher makes the events' deliveries
+ * from it in the same statement (`oweDeliveriesOfNewEvents`), so an event is marked only with
+ * its deliveries made.
+ */
+export function dispatchNewEvents(sql: Sql, batchSize: number): SqlFragment {
+  return sql`
+    update events set dispatched_at = clock_timestamp()
+    where id in (
+      select id from events
+      where dispatched_at is null order by recorded_at limit ${batchSize}
+      for update skip locked)
+    returning id, tenant_id, type`;
 }

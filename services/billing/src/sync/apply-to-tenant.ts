@@ -1,4 +1,5 @@
 import { type PlanName, recordEvent, type TransactionSql } from "@oryn/shared";
+import { insertAuditEvent } from "@oryn/shared/control-plane/tables/audit-events";
 import {
   lockTenantPlanAndStatus,
   setTenantPlanAndStatus,
@@ -35,10 +36,15 @@ export async function applyToTenant(
   if (changes.length === 0) return [];
   await setTenantPlanAndStatus(tx, change.tenantId, { plan: change.plan, status });
   for (const { field, from, to } of changes) {
-    await tx`
-      insert into audit_events (tenant_id, action, entity, entity_id, request_id, data)
-      values (${change.tenantId}, ${field === "plan" ? "plan_changed" : "status_changed"}, 'tenant',
-              ${change.tenantId}, ${change.cause}, ${tx.json({ from, to, ...change.details } as never)})`;
+    await insertAuditEvent(tx, {
+      tenantId: change.tenantId,
+      actorId: null,
+      action: field === "plan" ? "plan_changed" : "status_changed",
+      entity: "tenant",
+      entityId: change.tenantId,
+      requestId: change.cause,
+      data: { from, to, ...change.details },
+    });
     // The tenant's own event, in this transaction: its webhooks hear of it once, or not at all.
     const type =
       field === "plan"

@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import { type App, problemResponses, publicAccess } from "@oryn/shared";
+import { type App, beginRetryingDeadlocks, problemResponses, publicAccess } from "@oryn/shared";
 import type { GatewayDeps } from "../deps.ts";
 import { refreshBody } from "./schemas.ts";
 import {
@@ -34,7 +34,7 @@ export function registerLogOut(app: App, deps: GatewayDeps): void {
     // (a 503 or 429 carries it too), so a browser never keeps a session it was told is over.
     clearRefreshCookie(c);
     if (refreshToken) {
-      await deps.sql.begin((tx) => logOut(tx, refreshToken));
+      await beginRetryingDeadlocks(deps.sql, (tx) => logOut(tx, refreshToken));
       // This process refuses the session's access tokens from now on, the others within a poll.
       await deps.revocations.refresh().catch(() => undefined);
     }

@@ -1,5 +1,11 @@
 import { createRoute } from "@hono/zod-openapi";
-import { ApiError, type App, problemResponses, publicAccess } from "@oryn/shared";
+import {
+  ApiError,
+  type App,
+  beginRetryingDeadlocks,
+  problemResponses,
+  publicAccess,
+} from "@oryn/shared";
 import type { GatewayDeps } from "../deps.ts";
 import { auditContextOf } from "../lib/request.ts";
 import { tokensSchema } from "../tokens/issue-tokens.ts";
@@ -34,7 +40,9 @@ export function registerRefreshSession(app: App, deps: GatewayDeps): void {
     const refreshToken = presentedRefreshToken(c, c.req.valid("json"));
     const client = auditContextOf(c, deps);
     const tokens = refreshToken
-      ? await deps.sql.begin((tx) => refreshSession(tx, deps.tokens, refreshToken, client))
+      ? await beginRetryingDeadlocks(deps.sql, (tx) =>
+          refreshSession(tx, deps.tokens, refreshToken, client),
+        )
       : undefined;
     if (!tokens) {
       // A replay may have ended the session: this process refuses its access tokens now.

@@ -1,4 +1,4 @@
-import { eventBody, type LoggedEvent, type Page, type Sql } from "@oryn/shared";
+import { eventBody, type LoggedEvent, listEventsAfter, type Page, type Sql } from "@oryn/shared";
 import type { Event } from "./schemas.ts";
 
 /** The same shape a delivery's body has (`eventBody`); listed events always have a sequence. */
@@ -12,10 +12,7 @@ export async function listEvents(
   tenantId: string,
   page: { after: string; limit: number },
 ): Promise<Page<Event>> {
-  const rows = await sql<LoggedEvent[]>`
-    select id, type, occurred_at, sequence::text, tenant_id, data, previous from events
-    where tenant_id = ${tenantId} and sequence > ${page.after}::bigint
-    order by sequence limit ${page.limit + 1}`;
+  const rows = await listEventsAfter(sql, tenantId, page.after, page.limit + 1);
   const items = rows.slice(0, page.limit).map(toEvent);
   const last = items.at(-1);
   return {

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { MailRequest, Principal, TransactionSql } from "@oryn/shared";
+import { findInvitationMailNames } from "@oryn/shared/control-plane/tables/invitations";
 import { mailLineOr } from "../accounts/account-mail.ts";
 import type { Invitation } from "./schemas.ts";
 
@@ -14,11 +15,7 @@ export async function invitationMail(
   invitation: Invitation,
   token: string,
 ): Promise<MailRequest> {
-  const [names] = await tx<{ inviterName: string | null; tenantName: string }[]>`
-    select t.name as tenant_name,
-           coalesce((select u.name from users u where u.id = ${principal.userId}),
-                    (select k.name from api_keys k where k.id = ${principal.userId})) as inviter_name
-    from tenants t where t.id = ${principal.tenantId}`;
+  const names = await findInvitationMailNames(tx, principal.tenantId, principal.userId);
   return {
     template: "invitation",
     to: invitation.email,

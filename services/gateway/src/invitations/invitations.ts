@@ -18,7 +18,11 @@ import {
   renewPendingInvitation,
   revokePendingInvitation,
 } from "@oryn/shared/control-plane/tables/invitations";
-import { addMembership, lockMemberships } from "@oryn/shared/control-plane/tables/memberships";
+import {
+  addMembership,
+  isMemberByEmail,
+  lockMemberships,
+} from "@oryn/shared/control-plane/tables/memberships";
 import {
   findUserCredentialsByEmail,
   insertUserIfAbsent,
@@ -73,10 +77,8 @@ export async function createInvitation(
   }
   const token = newInvitationToken();
   const memberships = await lockMemberships(tx, principal.tenantId);
-  const [existing] = await tx`
-    select 1 from memberships m join users u on u.id = m.user_id
-    where m.tenant_id = ${principal.tenantId} and u.email = ${input.email}`;
-  if (existing) throw new ApiError("already_member");
+  if (await isMemberByEmail(tx, principal.tenantId, input.email))
+    throw new ApiError("already_member");
   await assertMemberCapAllows(tx, principal.tenantId, memberships.length);
   const row = await insertInvitation(
     tx,

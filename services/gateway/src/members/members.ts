@@ -12,6 +12,7 @@ import {
 } from "@oryn/shared";
 import {
   deleteMembership,
+  listMembersAfter,
   lockMemberships,
   type Member as MemberRow,
   setMembershipRole,
@@ -65,12 +66,7 @@ export async function listMembers(
   tenantId: string,
   page: { limit: number; after: string | undefined },
 ): Promise<Page<Member>> {
-  const rows = await sql<MemberRow[]>`
-    select m.user_id, u.email, u.name, m.role, m.created_at, m.version
-    from memberships m join users u on u.id = m.user_id
-    where m.tenant_id = ${tenantId} ${page.after ? sql`and m.user_id > ${page.after}` : sql``}
-    order by m.user_id
-    limit ${page.limit + 1}`;
+  const rows = await listMembersAfter(sql, tenantId, page.after, page.limit + 1);
   return pageOf(rows, page.limit, (last) => idCursor.encode(last.userId), toMember);
 }
 

@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import { type App, access, problemResponses } from "@oryn/shared";
+import { type App, access, beginRetryingDeadlocks, problemResponses } from "@oryn/shared";
 import type { GatewayDeps } from "../deps.ts";
 import { callerOf } from "../lib/request.ts";
 import { removeMember } from "./members.ts";
@@ -20,7 +20,7 @@ export function registerRemoveMember(app: App, deps: GatewayDeps): void {
   app.openapi(route, async (c) => {
     const caller = callerOf(c, deps);
     const { userId } = c.req.valid("param");
-    await deps.sql.begin((tx) => removeMember(tx, caller, userId));
+    await beginRetryingDeadlocks(deps.sql, (tx) => removeMember(tx, caller, userId));
     // This process stops honouring the removed member's tokens now; others within a poll.
     await deps.revocations.refresh().catch(() => undefined);
     return c.body(null, 204);

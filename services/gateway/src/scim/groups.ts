@@ -8,13 +8,17 @@ import { recordScimEvent, type ScimContext, syncMembership } from "./memberships
 import { patchFailure } from "./patch.ts";
 import { groupSchemaUrn, listResponse, type ScimPage } from "./resources.ts";
 import {
+  addScimGroupMembers,
   countScimGroupsWhere,
   deleteScimGroup,
   findScimGroup,
   insertScimGroup,
   isScimGroupNameTaken,
   isScimGroupNameTakenByAnother,
+  listScimGroupMemberIds,
+  listScimGroupMembers,
   listScimGroupsWhere,
+  removeScimGroupMembers,
   renameScimGroup,
   type ScimGroupRow,
 } from "./scim-groups.ts";
@@ -58,11 +62,7 @@ const groupColumns = (sql: Sql | TransactionSql) => ({
 });
 
 async function membersOf(sql: Sql | TransactionSql, context: ScimContext, groupId: string) {
-  const rows = await sql<{ userId: string; userName: string }[]>`
-    select s.user_id, s.user_name
-    from scim_group_members m
-    join scim_users s on s.tenant_id = m.tenant_id and s.user_id = m.user_id
-    where m.tenant_id = ${context.tenantId} and m.group_id = ${groupId} order by s.user_name`;
+  const rows = await listScimGroupMembers(sql, context.tenantId, groupId);
   return rows.map(
     (row): MemberRef => ({
       value: row.userId,
@@ -151,21 +151,14 @@ async function setGroup(
   if (await isScimGroupNameTakenByAnother(tx, tenantId, input.displayName, groupId))
     throw new ScimError(409, "A group with this displayName exists", "uniqueness");
   await assertMembersKnown(tx, tenantId, input.members);
-  const before = await tx<{ userId: string }[]>`
-    select user_id from scim_group_members where group_id = ${groupId}`;
+  const before = await listScimGroupMemberIds(tx, groupId);
   const renamed = await renameScimGroup(tx, groupId, input);
   const had = new Set(before.map((row) => row.userId));
   const wants = new Set(input.members);
   const added = input.members.filter((member) => !had.has(member));
   const removed = [...had].filter((member) => !wants.has(member));
-  if (removed.length > 0) {
-    await tx`delete from scim_group_members where group_id = ${groupId} and user_id = any(${removed}::uuid[])`;
-  }
-  for (const userId of added) {
-    await tx`
-      insert into scim_group_members (tenant_id, group_id, user_id)
-      values (${tenantId}, ${groupId}, ${userId})`;
-  }
+  if (removed.length > 0) await removeScimGroupMembers(tx, groupId, removed);
+  await addScimGroupMembers(tx, tenantId, groupId, added);
   await recordScimEvent(tx, context, {
     action,
     entity: "scim_group",
@@ -236,8 +229,7 @@ export async function patchGroup(
 export async function deleteGroup(tx: TransactionSql, context: ScimContext, id: string) {
   await lockTenant(tx, context.tenantId);
   const row = await groupRow(tx, context.tenantId, id, true);
-  const members = await tx<{ userId: string }[]>`
-    select user_id from scim_group_members where group_id = ${row.id}`;
+  const members = await listScimGroupMemberIds(tx, row.id);
   await deleteScimGroup(tx, row.id);
   await recordScimEvent(tx, context, {
     action: "scim_group_deleted",

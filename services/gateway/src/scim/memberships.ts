@@ -13,6 +13,7 @@ import { assertMemberCapAllows } from "../members/members.ts";
 import { roleForGroups } from "../sso/group-roles.ts";
 import { revokeUserSessions } from "../tokens/refresh-tokens.ts";
 import { ScimError } from "./errors.ts";
+import { listScimGroupNamesOfUser } from "./scim-groups.ts";
 import { findScimUserRoles, setScimUserRoles } from "./scim-users.ts";
 
 /** Who acts through /scim/v2: a tenant's token, from where, in which request. */
@@ -80,10 +81,7 @@ export async function syncMembership(
     await recordEvent(tx, tenantId, "member.removed", { userId, role: current.role });
     return;
   }
-  const groups = await tx<{ displayName: string; externalId: string | null }[]>`
-    select g.display_name, g.external_id
-    from scim_group_members m join scim_groups g on g.id = m.group_id
-    where m.tenant_id = ${tenantId} and m.user_id = ${userId}`;
+  const groups = await listScimGroupNamesOfUser(tx, tenantId, userId);
   const names = groups.flatMap((group) =>
     group.externalId ? [group.displayName, group.externalId] : [group.displayName],
   );

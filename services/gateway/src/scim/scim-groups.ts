@@ -108,3 +108,73 @@ export async function renameScimGroup(
 export async function deleteScimGroup(tx: TransactionSql, id: string): Promise<void> {
   await tx`delete from scim_groups where id = ${id}`;
 }
+
+/** The group's members with their SCIM user names, by user name. */
+export async function listScimGroupMembers(
+  sql: Db,
+  tenantId: string,
+  groupId: string,
+): Promise<Array<Pick<Row<"scim_users">, "userId" | "userName">>> {
+  return sql<Array<Pick<Row<"scim_users">, "userId" | "userName">>>`
+    select s.user_id, s.user_name
+    from scim_group_members m
+    join scim_users s on s.tenant_id = m.tenant_id and s.user_id = m.user_id
+    where m.tenant_id = ${tenantId} and m.group_id = ${groupId} order by s.user_name`;
+}
+
+/** The ids of the group's members. */
+export async function listScimGroupMemberIds(
+  tx: TransactionSql,
+  groupId: string,
+): Promise<Pick<Row<"scim_group_members">, "userId">[]> {
+  return tx<Pick<Row<"scim_group_members">, "userId">[]>`
+    select user_id from scim_group_members where group_id = ${groupId}`;
+}
+
+/** Takes these users out of the group. */
+export async function removeScimGroupMembers(
+  tx: TransactionSql,
+  groupId: string,
+  userIds: string[],
+): Promise<void> {
+  await tx`delete from scim_group_members where group_id = ${groupId} and user_id = any(${userIds}::uuid[])`;
+}
+
+/** Puts these users, not yet members, in the group, one row each. */
+export async function addScimGroupMembers(
+  tx: TransactionSql,
+  tenantId: string,
+  groupId: string,
+  userIds: string[],
+): Promise<void> {
+  for (const userId of userIds) {
+    await tx`
+      insert into scim_group_members (tenant_id, group_id, user_id)
+      values (${tenantId}, ${groupId}, ${userId})`;
+  }
+}
+
+/** The names of the tenant's groups the user is in: what their role is mapped from. */
+export async function listScimGroupNamesOfUser(
+  tx: TransactionSql,
+  tenantId: string,
+  userId: string,
+): Promise<Pick<Row<"scim_groups">, "displayName" | "externalId">[]> {
+  return tx<Pick<Row<"scim_groups">, "displayName" | "externalId">[]>`
+    select g.display_name, g.external_id
+    from scim_group_members m join scim_groups g on g.id = m.group_id
+    where m.tenant_id = ${tenantId} and m.user_id = ${userId}`;
+}
+
+/** The groups of several of the tenant's users in one query, each row a user's group. */
+export async function listScimGroupsOfUsers(
+  sql: Db,
+  tenantId: string,
+  userIds: string[],
+): Promise<Array<Pick<Row<"scim_groups">, "id" | "displayName"> & { userId: string }>> {
+  return sql<Array<Pick<Row<"scim_groups">, "id" | "displayName"> & { userId: string }>>`
+    select m.user_id, g.id, g.display_name
+    from scim_group_members m join scim_groups g on g.id = m.group_id
+    where m.tenant_id = ${tenantId} and m.user_id = any(${userIds}::uuid[])
+    order by g.display_name`;
+}

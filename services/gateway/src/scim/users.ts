@@ -12,6 +12,7 @@ import { filterCondition, isUuid } from "./filter.ts";
 import { recordScimEvent, type ScimContext, syncMembership } from "./memberships.ts";
 import { patchFailure } from "./patch.ts";
 import { listResponse, type ScimPage, userSchemaUrn } from "./resources.ts";
+import { listScimGroupsOfUsers } from "./scim-groups.ts";
 import {
   countScimUsersWhere,
   deleteScimUser,
@@ -148,11 +149,7 @@ async function groupsOf(
   tenantId: string,
   userIds: string[],
 ): Promise<Map<string, GroupRef[]>> {
-  const rows = await sql<(GroupRef & { userId: string })[]>`
-    select m.user_id, g.id, g.display_name
-    from scim_group_members m join scim_groups g on g.id = m.group_id
-    where m.tenant_id = ${tenantId} and m.user_id = any(${userIds}::uuid[])
-    order by g.display_name`;
+  const rows = await listScimGroupsOfUsers(sql, tenantId, userIds);
   const byUser = new Map<string, GroupRef[]>();
   for (const { userId, ...group } of rows) {
     byUser.set(userId, [...(byUser.get(userId) ?? []), group]);

@@ -1,10 +1,7 @@
 import { cursorCodec, type Page, pageOf, type Sql } from "@oryn/shared";
-import type { Row } from "@oryn/shared/control-plane/schema";
+import { listSecurityEventsOfTenant } from "@oryn/shared/control-plane/tables/users";
 import { z } from "zod";
 import type { SecurityEvent } from "./schemas.ts";
-
-/** The data column is an object in every row the services write. */
-type EventRow = Omit<Row<"audit_events">, "tenantId" | "data"> & { data: Record<string, unknown> };
 
 /** Newest first, by the events' identity column (a bigint, carried as decimal digits). */
 const eventCursor = cursorCodec(z.string().regex(/^\d{1,19}$/));
@@ -25,18 +22,10 @@ export async function listSecurityEvents(
   tenantId: string,
   query: { limit: number; before: string | undefined; actor: string | undefined },
 ): Promise<Page<SecurityEvent>> {
-  const rows = await sql<EventRow[]>`
-    select id, at, actor_id, action, entity, entity_id, ip, request_id, data
-    from audit_events e
-    where (e.tenant_id = ${tenantId}
-           or (e.tenant_id is null and exists (
-                 select 1 from memberships m
-                 where m.tenant_id = ${tenantId} and m.user_id = e.actor_id
-                   and e.at >= m.created_at)))
-      ${query.actor ? sql`and e.actor_id = ${query.actor}` : sql``}
-      ${query.before ? sql`and e.id < ${query.before}` : sql``}
-    order by e.id desc
-    limit ${query.limit + 1}`;
+  const rows = await listSecurityEventsOfTenant(sql, tenantId, {
+    ...query,
+    limit: query.limit + 1,
+  });
   return pageOf(
     rows,
     query.limit,

@@ -2,6 +2,7 @@ import { createRoute } from "@hono/zod-openapi";
 import {
   ApiError,
   type App,
+  beginRetryingDeadlocks,
   type Principal,
   problemResponses,
   type TransactionSql,
@@ -30,7 +31,7 @@ export function registerEndSession(app: App, deps: GatewayDeps): void {
   app.openapi(route, async (c) => {
     const caller = callerOf(c, deps);
     const { id } = c.req.valid("param");
-    await deps.sql.begin((tx) => endSession(tx, caller, id));
+    await beginRetryingDeadlocks(deps.sql, (tx) => endSession(tx, caller, id));
     // This process refuses the session's access tokens from now on, the others within a poll.
     await deps.revocations.refresh().catch(() => undefined);
     return c.body(null, 204);

@@ -9,6 +9,7 @@ import {
   type TransactionSql,
 } from "@oryn/shared";
 import { addMembership } from "@oryn/shared/control-plane/tables/memberships";
+import { insertTenant } from "@oryn/shared/control-plane/tables/tenants";
 import { insertUser } from "@oryn/shared/control-plane/tables/users";
 import { sendAfterCommit } from "../accounts/account-mail.ts";
 import { type AuditContext, recordAuditEvent } from "../audit/audit-events.ts";
@@ -49,7 +50,7 @@ export async function signUp(
       name: input.owner.name,
       passwordHash: input.passwordHash,
     });
-    await tx`insert into tenants (id, slug, name) values (${tenantId}, ${slug}, ${input.company.name})`;
+    await insertTenant(tx, { id: tenantId, slug, name: input.company.name });
   } catch (error) {
     throw conflictOf(error) ?? error;
   }

@@ -1,6 +1,7 @@
 import type { AuditContext } from "../audit/audit-events.ts";
 import { SignInRefused } from "./people.ts";
 import { validateSamlResponse } from "./saml.ts";
+import { pruneExpiredSeenAssertions, recordSeenAssertion } from "./seen-assertions.ts";
 import { finishSignIn, type SignInDeps, spendFlow } from "./sign-in.ts";
 
 /**
@@ -20,10 +21,12 @@ export async function finishSamlSignIn(
   return finishSignIn(deps, flow, context, "saml", async (connection) => {
     if (!form.samlResponse) throw new SignInRefused("invalid_response", "no SAMLResponse posted");
     const identity = await validateSamlResponse(connection, deps.sso, flow, form.samlResponse);
-    const [first] = await deps.sql`
-      insert into sso_seen_assertions (connection_id, assertion_id, expires_at)
-      values (${connection.id}, ${identity.assertionId}, ${identity.replayableUntil})
-      on conflict do nothing returning 1`;
+    const first = await recordSeenAssertion(
+      deps.sql,
+      connection.id,
+      identity.assertionId,
+      identity.replayableUntil,
+    );
     if (!first) {
       throw new SignInRefused(
         "replayed_response",
@@ -31,10 +34,7 @@ export async function finishSamlSignIn(
       );
     }
     // Records of assertions that can no longer be replayed go as new ones come.
-    await deps.sql`
-      delete from sso_seen_assertions where (connection_id, assertion_id) in (
-        select connection_id, assertion_id from sso_seen_assertions
-        where expires_at < clock_timestamp() limit 100)`;
+    await pruneExpiredSeenAssertions(deps.sql);
     return { email: identity.email, name: identity.name, groups: identity.groups };
   });
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { ApiError, type Logger, type Sql } from "@oryn/shared";
-import type { Row } from "@oryn/shared/control-plane/schema";
+import { isTenantRestrictedToNonMember } from "@oryn/shared/control-plane/tables/memberships";
+import { findLiveTenantIdBySlug } from "@oryn/shared/control-plane/tables/tenants";
 import * as client from "openid-client";
 import { type AuditContext, recordAuditEvent } from "../audit/audit-events.ts";
 import { domainOfEmail } from "../domains/names.ts";
@@ -12,6 +13,12 @@ import { newSamlRequestId, samlAuthorizeUrl } from "./saml.ts";
 import { oidcCallbackPath, type SsoSettings } from "./settings.ts";
 import { issueSignInCode } from "./sign-in-codes.ts";
 import { signInConnectionOf } from "./sso-connections.ts";
+import {
+  insertSsoFlow,
+  pruneExpiredSsoFlows,
+  type SpentSsoFlow,
+  spendSsoFlow,
+} from "./sso-flows.ts";
 
 export type SignInDeps = { sql: Sql; sso: SsoSettings; oidc: OidcClients; logger: Logger };
 
@@ -40,10 +47,9 @@ async function tenantOf(sql: Sql, who: { email?: string; tenant?: string }): Pro
     if (!tenantId) throw notConfigured();
     return tenantId;
   }
-  const [row] = await sql<{ id: string }[]>`
-    select id from tenants where slug = ${who.tenant ?? ""} and status not in ('deleting', 'deleted')`;
-  if (!row) throw notConfigured();
-  return row.id;
+  const tenantId = await findLiveTenantIdBySlug(sql, who.tenant ?? "");
+  if (!tenantId) throw notConfigured();
+  return tenantId;
 }
 
 const random = () => randomBytes(32).toString("base64url");
@@ -132,17 +138,22 @@ async function recordFlow(
   },
 ): Promise<string> {
   const id = random();
-  await deps.sql`
-    insert into sso_flows (id, tenant_id, connection_id, code_verifier, nonce, saml_request_id,
-                           redirect_uri, app_state, expires_at)
-    values (${id}, ${flow.tenantId}, ${flow.connection.id}, ${flow.codeVerifier ?? null},
-            ${flow.nonce ?? null}, ${flow.samlRequestId ?? null}, ${flow.back.href},
-            ${flow.appState ?? null},
-            clock_timestamp() + make_interval(secs => ${deps.sso.flowTtlSeconds}))`;
+  await insertSsoFlow(
+    deps.sql,
+    {
+      id,
+      tenantId: flow.tenantId,
+      connectionId: flow.connection.id,
+      codeVerifier: flow.codeVerifier ?? null,
+      nonce: flow.nonce ?? null,
+      samlRequestId: flow.samlRequestId ?? null,
+      redirectUri: flow.back.href,
+      appState: flow.appState ?? null,
+    },
+    deps.sso.flowTtlSeconds,
+  );
   // Old flows go as new ones come: nothing reads an expired one but the refusal it earns.
-  await deps.sql`
-    delete from sso_flows where id in (
-      select id from sso_flows where expires_at < clock_timestamp() - interval '1 day' limit 100)`;
+  await pruneExpiredSsoFlows(deps.sql);
   return id;
 }
 
@@ -157,17 +168,7 @@ function withParams(url: URL, params: Record<string, string>): URL {
 }
 
 /** A spent `sso_flows` row, and whether it had expired when it was spent. */
-export type Flow = Pick<
-  Row<"sso_flows">,
-  | "id"
-  | "tenantId"
-  | "connectionId"
-  | "codeVerifier"
-  | "nonce"
-  | "samlRequestId"
-  | "redirectUri"
-  | "appState"
-> & { expired: boolean };
+export type Flow = SpentSsoFlow;
 
 /**
  * Spends the flow named by `state`: a state works once, whatever comes of it. Unknown and used
@@ -186,13 +187,7 @@ export async function spendFlow(
       detail: "This sign-in was started in another browser: start again from the app",
     });
   }
-  const [flow] = state
-    ? await sql<Flow[]>`
-        update sso_flows set used_at = clock_timestamp()
-        where id = ${state} and used_at is null
-        returning id, tenant_id, connection_id, code_verifier, nonce, saml_request_id,
-                  redirect_uri, app_state, expires_at < clock_timestamp() as expired`
-    : [];
+  const flow = state ? await spendSsoFlow(sql, state) : undefined;
   if (!flow) {
     throw new ApiError("bad_request", {
       detail: "This sign-in is unknown or was finished already: start again from the app",
@@ -260,12 +255,7 @@ export async function finishSignIn(
     const { code, userId } = await deps.sql.begin(async (tx) => {
       // A restricted (unpaid) tenant gives nobody new access, as invitations and SCIM do not;
       // its members still sign in.
-      const [restricted] = await tx`
-        select 1 from tenants t
-        where t.id = ${flow.tenantId} and t.status = 'restricted'
-          and not exists (select 1 from memberships m join users u on u.id = m.user_id
-                          where m.tenant_id = t.id and u.email = ${person.email})`;
-      if (restricted) {
+      if (await isTenantRestrictedToNonMember(tx, flow.tenantId, person.email)) {
         throw new SignInRefused(
           "tenant_restricted",
           "the tenant is restricted to reads until its overdue payment is made",

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import {
   ApiError,
   createdAtCursor,
+  insertPingEvent,
   newWebhookSecret,
   type Page,
   pageOf,
@@ -9,10 +10,10 @@ import {
   sealWebhookSecret,
   type TransactionSql,
 } from "@oryn/shared";
-import type { Row } from "@oryn/shared/control-plane/schema";
 import {
   insertPingDelivery,
   insertReplayDeliveries,
+  listDeliveryAttemptsOfEndpoint,
 } from "@oryn/shared/control-plane/tables/webhook-deliveries";
 import {
   deleteWebhookEndpointOfTenant,
@@ -139,10 +140,7 @@ export async function pingWebhookEndpoint(
 ): Promise<void> {
   const endpoint = await getWebhookEndpoint(tx, tenantId, id);
   const eventId = randomUUID();
-  await tx`
-    insert into events (id, tenant_id, type, occurred_at, data, dispatched_at)
-    values (${eventId}, ${tenantId}, 'ping', clock_timestamp(),
-            ${tx.json({ endpointId: endpoint.id })}, clock_timestamp())`;
+  await insertPingEvent(tx, eventId, tenantId, endpoint.id);
   await insertPingDelivery(tx, tenantId, endpoint.id, eventId);
 }
 
@@ -166,22 +164,6 @@ export async function replayWebhookEndpoint(
   return owed;
 }
 
-type AttemptRow = Pick<
-  Row<"webhook_attempts">,
-  | "id"
-  | "eventId"
-  | "eventType"
-  | "attempt"
-  | "status"
-  | "responseStatus"
-  | "durationMs"
-  | "responseExcerpt"
-  | "at"
-> & {
-  /** `at` in microseconds since the epoch, as text: the page cursor, exact where a Date is not. */
-  cursorAt: string;
-};
-
 /** The endpoint's delivery attempts, newest first. */
 export async function listDeliveryAttempts(
   sql: Sql,
@@ -194,13 +176,10 @@ export async function listDeliveryAttempts(
   },
 ): Promise<Page<DeliveryAttempt>> {
   await getWebhookEndpoint(sql, tenantId, id);
-  const rows = await sql<AttemptRow[]>`
-    select id, event_id, event_type, attempt, status, response_status, duration_ms,
-      response_excerpt, at, (extract(epoch from at) * 1000000)::bigint::text as cursor_at
-    from webhook_attempts where endpoint_id = ${id} and tenant_id = ${tenantId}
-    ${query.status ? sql`and status = ${query.status}` : sql``}
-    ${query.after ? sql`and (at, id) < (timestamptz 'epoch' + ${query.after[0]}::bigint * interval '1 microsecond', ${query.after[1]}::uuid)` : sql``}
-    order by at desc, id desc limit ${query.limit + 1}`;
+  const rows = await listDeliveryAttemptsOfEndpoint(sql, tenantId, id, {
+    ...query,
+    limit: query.limit + 1,
+  });
   return pageOf(
     rows,
     query.limit,

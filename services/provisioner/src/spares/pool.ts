@@ -1,3 +1,4 @@
+import type { Logger } from "@oryn/shared";
 import type { ProvisioningDeps } from "../provisioning/provision-tenant.ts";
 import { refillSpares } from "./refill.ts";
 
@@ -15,29 +16,31 @@ export type SparePool = {
   close(): Promise<void>;
 };
 
-/**
- * Keeps the warm pool topped up from this process. One refill runs at a time; a request during
- * it runs one more afterwards. After a claim the refill waits until claims have been quiet for
- * `quietMs`: cloning competes with the signups it is meant to speed up (CREATE DATABASE is
- * serialised in PostgreSQL), so a burst drains the pool and the pool refills behind it. The
- * periodic sweep refills too, and a sweep during claims waits for them to stop for at most
- * `maxPostponeMs`, so steady traffic cannot postpone the refill for ever.
- */
+/** Keeps the warm pool topped up from this process, on the schedule `scheduleRefills` keeps. */
 export function startSparePool(
   deps: ProvisioningDeps,
-  options: {
-    target: number;
-    concurrency: number;
-    quietMs?: number;
-    maxPostponeMs?: number;
-    /** Tests count refills with this; production refills the servers. */
-    refillOnce?: () => Promise<unknown>;
-  },
+  options: { target: number; concurrency: number; quietMs?: number; maxPostponeMs?: number },
+): SparePool {
+  return scheduleRefills((stopped) => refillSpares(deps, { ...options, stopped }), {
+    ...options,
+    logger: deps.logger,
+  });
+}
+
+/**
+ * When to run `refillOnce`. One refill runs at a time; a request during it runs one more
+ * afterwards. After a claim the refill waits until claims have been quiet for `quietMs`: cloning
+ * competes with the signups it is meant to speed up (CREATE DATABASE is serialised in
+ * PostgreSQL), so a burst drains the pool and the pool refills behind it. The periodic sweep
+ * refills too, and a sweep during claims waits for them to stop for at most `maxPostponeMs`, so
+ * steady traffic cannot postpone the refill for ever. `stopped` tells a refill the pool closed.
+ */
+export function scheduleRefills(
+  refillOnce: (stopped: () => boolean) => Promise<unknown>,
+  options: { quietMs?: number; maxPostponeMs?: number; logger: Pick<Logger, "warn"> },
 ): SparePool {
   const quietMs = options.quietMs ?? 1000;
   const maxPostponeMs = options.maxPostponeMs ?? 60_000;
-  const refillOnce =
-    options.refillOnce ?? (() => refillSpares(deps, { ...options, stopped: () => closed }));
   let running: Promise<void> | undefined;
   let again = false;
   let closed = false;
@@ -57,9 +60,9 @@ export function startSparePool(
       do {
         again = false;
         try {
-          await refillOnce();
+          await refillOnce(() => closed);
         } catch (error) {
-          deps.logger.warn({ err: error }, "spare database refill failed");
+          options.logger.warn({ err: error }, "spare database refill failed");
         }
       } while (again && !closed);
     })().finally(() => {

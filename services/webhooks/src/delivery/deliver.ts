@@ -13,6 +13,7 @@ import {
   claimDeliveryAttempt,
   type DueDelivery,
   findDueDelivery,
+  insertDeliveryAttempt,
   markDeliverySucceeded,
   recordDeliveryFailure,
   unqueueDelivery,
@@ -115,12 +116,18 @@ async function record(
   const now = Date.now();
   const retry = !outcome.ok && row.createdAt.getTime() + windowMs > now + delayMs;
   const recorded = sql.begin(async (tx) => {
-    await tx`
-      insert into webhook_attempts (tenant_id, endpoint_id, delivery_id, event_id, event_type,
-        attempt, status, response_status, duration_ms, response_excerpt)
-      values (${row.tenantId}, ${row.endpointId}, ${row.id}, ${row.eventId}, ${row.eventType},
-        ${attemptNumber}, ${outcome.ok ? "succeeded" : "failed"}, ${outcome.responseStatus},
-        ${outcome.durationMs}, ${outcome.excerpt.replaceAll("\u0000", "")})`;
+    await insertDeliveryAttempt(tx, {
+      tenantId: row.tenantId,
+      endpointId: row.endpointId,
+      deliveryId: row.id,
+      eventId: row.eventId,
+      eventType: row.eventType,
+      attempt: attemptNumber,
+      status: outcome.ok ? "succeeded" : "failed",
+      responseStatus: outcome.responseStatus,
+      durationMs: outcome.durationMs,
+      responseExcerpt: outcome.excerpt,
+    });
     if (outcome.ok) {
       await markDeliverySucceeded(tx, row.id);
       await clearWebhookEndpointFailing(tx, row.endpointId);

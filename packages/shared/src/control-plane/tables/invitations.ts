@@ -132,3 +132,20 @@ export async function markInvitationAccepted(
 ): Promise<void> {
   await tx`update invitations set accepted_at = now(), accepted_by = ${userId} where id = ${id}`;
 }
+
+/**
+ * The names an invitation's mail gives: the tenant's, and the inviter's (a person's, or else an
+ * API key's, by `inviterId`); undefined for no such tenant.
+ */
+export async function findInvitationMailNames(
+  tx: TransactionSql,
+  tenantId: string,
+  inviterId: string,
+): Promise<{ inviterName: string | null; tenantName: string } | undefined> {
+  const [names] = await tx<{ inviterName: string | null; tenantName: string }[]>`
+    select t.name as tenant_name,
+           coalesce((select u.name from users u where u.id = ${inviterId}),
+                    (select k.name from api_keys k where k.id = ${inviterId})) as inviter_name
+    from tenants t where t.id = ${tenantId}`;
+  return names;
+}

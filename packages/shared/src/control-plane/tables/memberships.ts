@@ -137,6 +137,52 @@ export async function listTenantAdmins(
     where m.tenant_id = ${tenantId} and m.role in ('owner', 'admin')`;
 }
 
+// The gateway's own queries on memberships.
+
+/** Whether the tenant has a member with this address. */
+export async function isMemberByEmail(
+  tx: TransactionSql,
+  tenantId: string,
+  email: string,
+): Promise<boolean> {
+  const [existing] = await tx`
+    select 1 from memberships m join users u on u.id = m.user_id
+    where m.tenant_id = ${tenantId} and u.email = ${email}`;
+  return existing !== undefined;
+}
+
+/** Up to `limit` of the tenant's members with user ids after `after`, by user id. */
+export async function listMembersAfter(
+  sql: Sql,
+  tenantId: string,
+  after: string | undefined,
+  limit: number,
+): Promise<Member[]> {
+  return sql<Member[]>`
+    select m.user_id, u.email, u.name, m.role, m.created_at, m.version
+    from memberships m join users u on u.id = m.user_id
+    where m.tenant_id = ${tenantId} ${after ? sql`and m.user_id > ${after}` : sql``}
+    order by m.user_id
+    limit ${limit}`;
+}
+
+/**
+ * Whether the tenant is restricted (unpaid) and nobody with this address is a member: such a
+ * tenant gives no newcomer access, while its members still sign in.
+ */
+export async function isTenantRestrictedToNonMember(
+  tx: TransactionSql,
+  tenantId: string,
+  email: string,
+): Promise<boolean> {
+  const [restricted] = await tx`
+        select 1 from tenants t
+        where t.id = ${tenantId} and t.status = 'restricted'
+          and not exists (select 1 from memberships m join users u on u.id = m.user_id
+                          where m.tenant_id = t.id and u.email = ${email})`;
+  return restricted !== undefined;
+}
+
 // The deletion's queries on memberships.
 
 /**

@@ -134,6 +134,23 @@ export async function setTenantPlanAndStatus(
     where id = ${id}`;
 }
 
+// The gateway's own queries on tenants.
+
+/** A signup's new tenant, `provisioning`; a slug taken fails with the unique violation. */
+export async function insertTenant(
+  tx: TransactionSql,
+  tenant: Pick<Row<"tenants">, "id" | "slug" | "name">,
+): Promise<void> {
+  await tx`insert into tenants (id, slug, name) values (${tenant.id}, ${tenant.slug}, ${tenant.name})`;
+}
+
+/** The id of the tenant with this slug, unless it is deleting or deleted. */
+export async function findLiveTenantIdBySlug(sql: Db, slug: string): Promise<string | undefined> {
+  const [row] = await sql<Pick<Row<"tenants">, "id">[]>`
+    select id from tenants where slug = ${slug} and status not in ('deleting', 'deleted')`;
+  return row?.id;
+}
+
 // The deletion's queries on tenants.
 
 /** A tenant's id and slug, by either: how an operator names a tenant on the command line. */

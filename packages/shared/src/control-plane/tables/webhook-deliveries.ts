@@ -1,4 +1,5 @@
 import type { Sql, TransactionSql } from "../../database.ts";
+import { dispatchNewEvents } from "../../events/event-log.ts";
 import type { Row } from "../schema.ts";
 
 /**
@@ -90,26 +91,23 @@ export async function recordDeliveryFailure(
 /**
  * Turns up to `batchSize` undispatched events, oldest recorded first, into deliveries (one per
  * endpoint of the tenant that subscribes to the type and is not disabled) and marks them
- * dispatched, skipping events another process holds. Answers the events' ids.
+ * dispatched, skipping events another process holds. Answers the events' ids. One statement:
+ * the marking is the event log's (`dispatchNewEvents`), the deliveries made from what it marked
+ * are this table's.
  */
 export async function oweDeliveriesOfNewEvents(
   sql: Sql,
   batchSize: number,
 ): Promise<Pick<Row<"events">, "id">[]> {
   return sql<Pick<Row<"events">, "id">[]>`
-    with batch as (
-      select id, tenant_id, type from events
-      where dispatched_at is null order by recorded_at limit ${batchSize}
-      for update skip locked
-    ), owed as (
+    with batch as (${dispatchNewEvents(sql, batchSize)}), owed as (
       insert into webhook_deliveries (tenant_id, endpoint_id, event_id, reason)
       select b.tenant_id, w.id, b.id, 'event' from batch b
       join webhook_endpoints w on w.tenant_id = b.tenant_id and w.status <> 'disabled'
         and (b.type = any(w.events) or '*' = any(w.events))
       on conflict (endpoint_id, event_id) where reason = 'event' do nothing
     )
-    update events set dispatched_at = clock_timestamp()
-    where id in (select id from batch) returning id`;
+    select id from batch`;
 }
 
 /** A delivery just handed over to the queue, at `enqueuedAtMs` (ms since the epoch, as text). */
@@ -173,4 +171,70 @@ export async function insertReplayDeliveries(
       and (type = any(${endpoint.events}::text[]) or '*' = any(${endpoint.events}::text[]))
     returning id`;
   return owed.length;
+}
+
+/** One attempt at a delivery, as it went: the endpoint's delivery log. */
+export async function insertDeliveryAttempt(
+  tx: TransactionSql,
+  attempt: Pick<
+    Row<"webhook_attempts">,
+    | "tenantId"
+    | "endpointId"
+    | "deliveryId"
+    | "eventId"
+    | "eventType"
+    | "attempt"
+    | "status"
+    | "responseStatus"
+    | "durationMs"
+    | "responseExcerpt"
+  >,
+): Promise<void> {
+  // Postgres text holds no NUL, which a response may carry.
+  await tx`
+      insert into webhook_attempts (tenant_id, endpoint_id, delivery_id, event_id, event_type,
+        attempt, status, response_status, duration_ms, response_excerpt)
+      values (${attempt.tenantId}, ${attempt.endpointId}, ${attempt.deliveryId}, ${attempt.eventId},
+        ${attempt.eventType}, ${attempt.attempt}, ${attempt.status}, ${attempt.responseStatus},
+        ${attempt.durationMs}, ${attempt.responseExcerpt.replaceAll("\u0000", "")})`;
+}
+
+/** An attempt as the endpoint's delivery log lists it. */
+export type DeliveryAttemptRow = Pick<
+  Row<"webhook_attempts">,
+  | "id"
+  | "eventId"
+  | "eventType"
+  | "attempt"
+  | "status"
+  | "responseStatus"
+  | "durationMs"
+  | "responseExcerpt"
+  | "at"
+> & {
+  /** `at` in microseconds since the epoch, as text: the page cursor, exact where a Date is not. */
+  cursorAt: string;
+};
+
+/**
+ * Up to `limit` of the tenant's endpoint's attempts, newest first: with `status` where given,
+ * and before `after` (its `at` in microseconds since the epoch, and its id) where given.
+ */
+export async function listDeliveryAttemptsOfEndpoint(
+  sql: Sql,
+  tenantId: string,
+  endpointId: string,
+  query: {
+    limit: number;
+    after: [atMicros: string, id: string] | undefined;
+    status: Row<"webhook_attempts">["status"] | undefined;
+  },
+): Promise<DeliveryAttemptRow[]> {
+  return sql<DeliveryAttemptRow[]>`
+    select id, event_id, event_type, attempt, status, response_status, duration_ms,
+      response_excerpt, at, (extract(epoch from at) * 1000000)::bigint::text as cursor_at
+    from webhook_attempts where endpoint_id = ${endpointId} and tenant_id = ${tenantId}
+    ${query.status ? sql`and status = ${query.status}` : sql``}
+    ${query.after ? sql`and (at, id) < (timestamptz 'epoch' + ${query.after[0]}::bigint * interval '1 microsecond', ${query.after[1]}::uuid)` : sql``}
+    order by at desc, id desc limit ${query.limit}`;
 }
