@@ -21,6 +21,16 @@ async function as(role: string, statement: string): Promise<string | undefined> 
   return undefined;
 }
 
+/** Tables the provisioner empties of a deleted tenant's rows, granted since 0024. */
+const deletedWithTenant = [
+  "sessions",
+  "mfa_challenges",
+  "webhook_endpoints",
+  "events",
+  "event_sequences",
+  "event_outbox_marks",
+];
+
 describe("control-plane service roles", () => {
   const cases: Array<[string, string, "allowed" | "denied"]> = [
     ["oryn_workspace", "select status from tenants", "allowed"],
@@ -55,6 +65,17 @@ describe("control-plane service roles", () => {
     ["oryn_provisioner", "delete from sso_connections where false", "allowed"],
     ["oryn_provisioner", "update sso_connections set enforce = false where false", "denied"],
     ["oryn_provisioner", "update memberships set role = 'owner' where false", "denied"],
+    // Its sessions, challenges, webhook endpoints and event log too (0024), by tenant: deleted,
+    // never read nor changed.
+    ...deletedWithTenant.map((table): [string, string, "allowed"] => [
+      "oryn_provisioner",
+      `delete from ${table} where tenant_id = '00000000-0000-0000-0000-000000000000'`,
+      "allowed",
+    ]),
+    ["oryn_provisioner", "select ip, user_agent from sessions", "denied"],
+    ["oryn_provisioner", "select data from events", "denied"],
+    ["oryn_provisioner", "select url from webhook_endpoints", "denied"],
+    ["oryn_provisioner", "update sessions set ended_at = now() where false", "denied"],
     ["oryn_provisioner", "delete from audit_events where false", "denied"],
     ["oryn_gateway", "delete from users where false", "denied"],
     // Since 0011 the gateway reads the audit for tenants' security logs; it never rewrites it.

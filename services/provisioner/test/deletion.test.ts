@@ -5,7 +5,7 @@
  * own, so no other file's provisioner sweep finishes a deletion this file is looking at.
  */
 import { randomUUID } from "node:crypto";
-import { requestTenantDeletion, type Sql } from "@oryn/shared";
+import { appendEvents, requestTenantDeletion, type Sql } from "@oryn/shared";
 import { findTenant } from "@oryn/shared/control-plane/tables/tenants";
 import { isolatedRun } from "@oryn/testing/isolated-run";
 import { activeTenant, countTenantObjects, provisioningDeps } from "@oryn/testing/tenants";
@@ -34,7 +34,11 @@ afterAll(async () => {
 
 const requester = { actorId: null, requestId: null, ip: null, via: "operator" as const };
 
-/** An active tenant with a member, an API key, an invitation and a refresh token. */
+/**
+ * An active tenant with a member, an API key, an invitation and a refresh token, a session and an
+ * MFA challenge, a directory, a domain and an SSO connection, a webhook endpoint with a delivery
+ * and its attempt, and an event log with its outbox mark.
+ */
 async function populatedTenant(): Promise<{ tenantId: string; userId: string }> {
   const tenantId = await activeTenant(deps);
   const userId = randomUUID();
@@ -66,6 +70,28 @@ async function populatedTenant(): Promise<{ tenantId: string; userId: string }> 
            values (${randomUUID().replaceAll("-", "")}, ${tenantId}, ${connectionId}, 'https://app.example.test/cb', now() + interval '1 minute')`;
   await cp`insert into sso_codes (code_hash, tenant_id, user_id, connection_id, expires_at)
            values (${Buffer.from(randomUUID())}, ${tenantId}, ${userId}, ${connectionId}, now() + interval '1 minute')`;
+  // A session (where the member signed in from) and a second factor under way.
+  await cp`insert into sessions (id, tenant_id, user_id, user_agent, ip)
+           values (${randomUUID()}, ${tenantId}, ${userId}, 'Mozilla/5.0', '203.0.113.7')`;
+  await cp`insert into mfa_challenges (id, token_hash, user_id, tenant_id, expires_at)
+           values (${randomUUID()}, ${Buffer.from(randomUUID())}, ${userId}, ${tenantId}, now() + interval '5 minutes')`;
+  // The event log (a payload naming the member), and a webhook endpoint with a delivery of it.
+  const eventId = randomUUID();
+  await cp.begin((tx) =>
+    appendEvents(tx, tenantId, [
+      { id: eventId, type: "member.added", data: { userId, email: "m@example.test" } },
+    ]),
+  );
+  await cp`insert into event_outbox_marks (tenant_id) values (${tenantId})`;
+  const endpointId = randomUUID();
+  await cp`insert into webhook_endpoints (id, tenant_id, url, events, secret_ciphertext)
+           values (${endpointId}, ${tenantId}, 'https://hooks.example.test/in', ${["*"]}, ${Buffer.from("x")})`;
+  const [delivery] = await cp<{ id: string }[]>`
+    insert into webhook_deliveries (tenant_id, endpoint_id, event_id, reason)
+    values (${tenantId}, ${endpointId}, ${eventId}, 'event') returning id`;
+  await cp`insert into webhook_attempts (tenant_id, endpoint_id, delivery_id, event_id, event_type,
+                                         attempt, status, duration_ms)
+           values (${tenantId}, ${endpointId}, ${delivery?.id ?? null}, ${eventId}, 'member.added', 1, 'failed', 5)`;
   return { tenantId, userId };
 }
 
@@ -83,7 +109,15 @@ async function controlPlaneRows(tenantId: string) {
            (select count(*)::int from tenant_domains where tenant_id = ${tenantId})
              + (select count(*)::int from sso_connections where tenant_id = ${tenantId})
              + (select count(*)::int from sso_flows where tenant_id = ${tenantId})
-             + (select count(*)::int from sso_codes where tenant_id = ${tenantId}) as sso`;
+             + (select count(*)::int from sso_codes where tenant_id = ${tenantId}) as sso,
+           (select count(*)::int from sessions where tenant_id = ${tenantId})
+             + (select count(*)::int from mfa_challenges where tenant_id = ${tenantId}) as sessions,
+           (select count(*)::int from webhook_endpoints where tenant_id = ${tenantId})
+             + (select count(*)::int from webhook_deliveries where tenant_id = ${tenantId})
+             + (select count(*)::int from webhook_attempts where tenant_id = ${tenantId}) as webhooks,
+           (select count(*)::int from events where tenant_id = ${tenantId})
+             + (select count(*)::int from event_sequences where tenant_id = ${tenantId})
+             + (select count(*)::int from event_outbox_marks where tenant_id = ${tenantId}) as event_log`;
   return row;
 }
 
@@ -96,6 +130,8 @@ const auditActions = async (tenantId: string) =>
 describe("deleteTenant", () => {
   it("finishes after a crash between dropping the database and dropping the role", async () => {
     const { tenantId, userId } = await populatedTenant();
+    const other = await populatedTenant();
+    const othersRows = await controlPlaneRows(other.tenantId);
     await cp.begin((tx) => requestTenantDeletion(tx, tenantId, { graceSeconds: 0, requester }));
     const crashing: DeletionDeps = {
       ...deps,
@@ -126,7 +162,23 @@ describe("deleteTenant", () => {
       refreshTokens: 0,
       directory: 0,
       sso: 0,
+      sessions: 0,
+      webhooks: 0,
+      eventLog: 0,
     });
+    // Another tenant's rows, in every one of those tables, are untouched.
+    expect(othersRows).toEqual({
+      memberships: 1,
+      apiKeys: 1,
+      invitations: 1,
+      refreshTokens: 1,
+      directory: 5,
+      sso: 4,
+      sessions: 2,
+      webhooks: 3,
+      eventLog: 3,
+    });
+    expect(await controlPlaneRows(other.tenantId)).toEqual(othersRows);
     // Users stay (they may belong to other tenants); the control-plane audit trail stays.
     expect((await cp`select 1 from users where id = ${userId}`).length).toBe(1);
     expect(await auditActions(tenantId)).toEqual(["tenant_deletion_requested", "tenant_deleted"]);

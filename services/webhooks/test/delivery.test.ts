@@ -1,5 +1,7 @@
-import { eventTypes } from "@oryn/shared";
+import { appendEvents, eventTypes } from "@oryn/shared";
+import type { Job } from "bullmq";
 import { afterAll, describe, expect, it } from "vitest";
+import { deliverOnce } from "../src/delivery/deliver.ts";
 import {
   attemptsOf,
   recordEvents,
@@ -209,5 +211,38 @@ describe("deliveries", () => {
     expect(await enqueueOwed(deps, { staleAfterMs: 60_000 })).toBe(1);
     await receiver.until((all) => all.some((item) => item.path === "/found"), "the found delivery");
     expect(arrivals("/found")[0]?.id).toBe(event?.id);
+  });
+
+  it("an endpoint deleted during an attempt (its tenant's deletion): the job ends quietly, no retry", async () => {
+    const { tenantId } = await tenantWithAdmin(sql);
+    receiver.answer("/vanishing", "hang");
+    const endpoint = await registerEndpoint(deps, tenantId, receiver.url("/vanishing"));
+    // An event and its delivery that this test's own call attempts: marked dispatched and
+    // handed over, so the file's running dispatcher leaves them alone.
+    await sql.begin(async (tx) => {
+      await appendEvents(tx, tenantId, [{ type: "member.added", data: { email: "m@x.test" } }]);
+      await tx`update events set dispatched_at = now() where tenant_id = ${tenantId}`;
+    });
+    const [delivery] = await sql<{ id: string }[]>`
+      insert into webhook_deliveries (tenant_id, endpoint_id, event_id, reason, enqueued_at, next_attempt_at)
+      select ${tenantId}, ${endpoint.id}, id, 'event', now(), now() + interval '1 hour'
+      from events where tenant_id = ${tenantId} returning id`;
+    const deliveryId = delivery?.id ?? "";
+    const payload = { deliveryId, attempt: 1, enqueuedAt: Date.now() };
+    const job = { id: `vanishing-${deliveryId}` } as Job;
+    const attempt = deliverOnce(deps, payload, job, "token");
+    await receiver.until((all) => all.some((item) => item.path === "/vanishing"), "the attempt");
+    // The deletion's end_access, while the receiver holds the request: the endpoint goes, and
+    // its delivery with it; the attempt times out after.
+    await sql`delete from webhook_endpoints where tenant_id = ${tenantId}`;
+    await expect(attempt).resolves.toBeUndefined();
+    expect(await sql`select 1 from webhook_attempts where tenant_id = ${tenantId}`).toHaveLength(0);
+    // No retry was queued for it, and a job of it arriving late finds nothing and does nothing.
+    const queued = await deps.queues.get("webhooks").getJobs(["delayed", "waiting", "active"]);
+    expect(queued.filter((queuedJob) => queuedJob.data?.deliveryId === deliveryId)).toEqual([]);
+    await expect(
+      deliverOnce(deps, { ...payload, attempt: 2 }, job, "token"),
+    ).resolves.toBeUndefined();
+    expect(arrivals("/vanishing")).toHaveLength(1);
   });
 });

@@ -1,6 +1,7 @@
 import type { TransactionSql } from "../database.ts";
 import { enqueue, type Queues } from "../jobs.ts";
-import type { TenantStatus } from "./tables/tenants.ts";
+import { insertAuditEvent } from "./tables/audit-events.ts";
+import { lockTenantDeletionRequest, markTenantDeleting } from "./tables/tenants.ts";
 
 /** Who asked for a deletion, for the control-plane audit row. */
 export type DeletionRequester = {
@@ -33,20 +34,14 @@ export async function requestTenantDeletion(
   tenantId: string,
   options: { graceSeconds: number; requester: DeletionRequester },
 ): Promise<DeletionRequest> {
-  const [tenant] = await tx<{ status: TenantStatus; deleteAfter: Date | null }[]>`
-    select status, delete_after from tenants where id = ${tenantId} for update`;
+  const tenant = await lockTenantDeletionRequest(tx, tenantId);
   if (!tenant) return { outcome: "not_found" };
   if (tenant.status === "deleted") return { outcome: "deleted" };
   if (tenant.status === "deleting" && tenant.deleteAfter) {
     return { outcome: "already_deleting", status: "deleting", deleteAfter: tenant.deleteAfter };
   }
-  const [marked] = await tx<{ deleteAfter: Date }[]>`
-    update tenants
-    set status_before_deletion = status, status = 'deleting', updated_at = now(),
-        delete_after = now() + make_interval(secs => ${options.graceSeconds})
-    where id = ${tenantId}
-    returning delete_after`;
-  if (!marked) throw new Error(`tenant ${tenantId} vanished under its lock`);
+  const deleteAfter = await markTenantDeleting(tx, tenantId, options.graceSeconds);
+  if (!deleteAfter) throw new Error(`tenant ${tenantId} vanished under its lock`);
   await tx`
     update refresh_tokens set revoked_at = now()
     where tenant_id = ${tenantId} and revoked_at is null`;
@@ -56,12 +51,17 @@ export async function requestTenantDeletion(
     select tenant_id, user_id, nextval('membership_versions') from memberships
     where tenant_id = ${tenantId}`;
   const { requester } = options;
-  await tx`
-    insert into audit_events (tenant_id, actor_id, action, entity, entity_id, ip, request_id, data)
-    values (${tenantId}, ${requester.actorId}, 'tenant_deletion_requested', 'tenant', ${tenantId},
-            ${requester.ip}, ${requester.requestId},
-            ${tx.json({ via: requester.via, from: tenant.status, deleteAfter: marked.deleteAfter.toISOString() })})`;
-  return { outcome: "requested", status: "deleting", deleteAfter: marked.deleteAfter };
+  await insertAuditEvent(tx, {
+    tenantId,
+    actorId: requester.actorId,
+    action: "tenant_deletion_requested",
+    entity: "tenant",
+    entityId: tenantId,
+    ip: requester.ip,
+    requestId: requester.requestId,
+    data: { via: requester.via, from: tenant.status, deleteAfter: deleteAfter.toISOString() },
+  });
+  return { outcome: "requested", status: "deleting", deleteAfter };
 }
 
 /**

@@ -1,5 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { isUuid, requestTenantDeletion, type Sql, scheduleTenantDeletion } from "@oryn/shared";
+import {
+  endTenantGracePeriod,
+  findTenantIdAndSlug,
+} from "@oryn/shared/control-plane/tables/tenants";
 import { deleteTenant } from "../deletion/delete-tenant.ts";
 import { restoreTenant } from "../deletion/restore-tenant.ts";
 import type { CliContext } from "./context.ts";
@@ -10,14 +14,7 @@ async function findTenantRef(
   controlPlane: Sql,
   ref: string,
 ): Promise<{ id: string; slug: string } | undefined> {
-  const [row] = isUuid(ref)
-    ? await controlPlane<
-        { id: string; slug: string }[]
-      >`select id, slug from tenants where id = ${ref}`
-    : await controlPlane<
-        { id: string; slug: string }[]
-      >`select id, slug from tenants where slug = ${ref}`;
-  return row;
+  return findTenantIdAndSlug(controlPlane, isUuid(ref) ? { id: ref } : { slug: ref });
 }
 
 const restoreRefusals: Record<string, string> = {
@@ -90,9 +87,7 @@ export async function tenantLifecycleCommand(
     return 0;
   }
   // --now: a tenant already deleting loses the rest of its grace period.
-  await context.controlPlane`
-    update tenants set delete_after = least(delete_after, now()), updated_at = now()
-    where id = ${tenant.id} and status = 'deleting'`;
+  await endTenantGracePeriod(context.controlPlane, tenant.id);
   const outcome = await deleteTenant(
     {
       controlPlane: context.controlPlane,

@@ -1,6 +1,13 @@
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { type Logger, type Sql, tenantDatabaseName, tenantRoleName } from "@oryn/shared";
+import { insertAuditEvent } from "@oryn/shared/control-plane/tables/audit-events";
+import {
+  findTenantDeletionDue,
+  listTenantsDueForDeletion,
+  markTenantDeleted,
+  markTenantDeletionStarted,
+} from "@oryn/shared/control-plane/tables/tenants";
 import type { ServerAdmins } from "../servers/admins.ts";
 import { tenantPlacement } from "../servers/placement.ts";
 import { withTenantLifecycleLock } from "./tenant-lock.ts";
@@ -10,6 +17,7 @@ export const deletionSteps = [
   "end_access",
   "remove_exports",
   "drop_database",
+  "remove_event_log",
   "drop_role",
   "mark_deleted",
 ] as const;
@@ -40,25 +48,23 @@ export type DeletionOutcome =
   | "busy";
 
 /**
- * Deletes a tenant whose grace period has passed: its credentials, invitations and memberships
- * (users stay, they may belong to other tenants), its exports, its database and role on its
- * server; then marks it `deleted`. The tenants row and its audit_events stay. Re-checked under
+ * Deletes a tenant whose grace period has passed: its credentials, sessions, invitations and
+ * memberships (users stay, they may belong to other tenants), its directory, domains, SSO
+ * connections and webhook endpoints, its exports, its database and role on its server, and its
+ * event log; then marks it `deleted`. The tenants row and its audit_events stay. Re-checked under
  * the tenant's lock, so a restored tenant is never touched. Every step is idempotent and the
  * status changes last, so a run that crashed anywhere is finished by the next one (the job's
  * retry, or the sweep).
  */
 export async function deleteTenant(deps: DeletionDeps, tenantId: string): Promise<DeletionOutcome> {
   const outcome = await withTenantLifecycleLock(deps.controlPlane, tenantId, async () => {
-    const [tenant] = await deps.controlPlane<{ status: string; due: boolean }[]>`
-      select status, delete_after <= now() as due from tenants where id = ${tenantId}`;
+    const tenant = await findTenantDeletionDue(deps.controlPlane, tenantId);
     if (!tenant) return "no_tenant" as const;
     if (tenant.status === "deleted") return "already_deleted" as const;
     if (tenant.status !== "deleting") return "not_deleting" as const;
     if (!tenant.due) return "not_due" as const;
     // From here on a restore is refused: what follows removes data.
-    await deps.controlPlane`
-      update tenants set deletion_started_at = coalesce(deletion_started_at, now()), updated_at = now()
-      where id = ${tenantId}`;
+    await markTenantDeletionStarted(deps.controlPlane, tenantId);
     // The server it was placed on (placement never changes once made).
     const placement = deps.servers ? await tenantPlacement(deps.controlPlane, tenantId) : null;
     const admin = deps.servers?.forPlacement(placement).admin ?? deps.admin;
@@ -90,6 +96,9 @@ async function runStep(
         await tx`delete from api_keys where tenant_id = ${tenantId}`;
         await tx`delete from invitations where tenant_id = ${tenantId}`;
         await tx`delete from refresh_tokens where tenant_id = ${tenantId}`;
+        // Sessions (their IP and user agent) and second factors under way go with the access.
+        await tx`delete from sessions where tenant_id = ${tenantId}`;
+        await tx`delete from mfa_challenges where tenant_id = ${tenantId}`;
         await tx`delete from memberships where tenant_id = ${tenantId}`;
         // The directory's tokens and what it said about people (SCIM) go with the access.
         await tx`delete from scim_tokens where tenant_id = ${tenantId}`;
@@ -101,6 +110,9 @@ async function runStep(
         // tenant from verifying them.
         await tx`delete from sso_connections where tenant_id = ${tenantId}`;
         await tx`delete from tenant_domains where tenant_id = ${tenantId}`;
+        // Its webhook endpoints (their URLs and signing secrets; deliveries and attempts
+        // cascade): nothing more is sent to them. An attempt under way ends without a record.
+        await tx`delete from webhook_endpoints where tenant_id = ${tenantId}`;
         await tx`
           update tenant_exports set status = 'expired'
           where tenant_id = ${tenantId} and status <> 'expired'`;
@@ -115,19 +127,30 @@ async function runStep(
       // FORCE ends sessions still connected (a workspace pool not yet closed).
       await admin`drop database if exists ${admin(tenantDatabaseName(tenantId))} with (force)`;
       return;
+    case "remove_event_log":
+      // The tenant's event log (payloads name members), its counter and its outbox mark. After
+      // the database is dropped, not with the access: until then a relay under way may still
+      // move the tenant's outbox into the log, and what it moved would stay.
+      await deps.controlPlane.begin(async (tx) => {
+        await tx`delete from events where tenant_id = ${tenantId}`;
+        await tx`delete from event_sequences where tenant_id = ${tenantId}`;
+        await tx`delete from event_outbox_marks where tenant_id = ${tenantId}`;
+      });
+      return;
     case "drop_role":
       await admin`drop role if exists ${admin(tenantRoleName(tenantId))}`;
       return;
     case "mark_deleted":
       await deps.controlPlane.begin(async (tx) => {
-        const marked = await tx`
-          update tenants set status = 'deleted', deleted_at = now(), updated_at = now()
-          where id = ${tenantId} and status = 'deleting'`;
-        if (marked.count === 1) {
-          await tx`
-            insert into audit_events (tenant_id, actor_id, action, entity, entity_id, data)
-            values (${tenantId}, null, 'tenant_deleted', 'tenant', ${tenantId},
-                    ${tx.json({ database: tenantDatabaseName(tenantId) })})`;
+        if (await markTenantDeleted(tx, tenantId)) {
+          await insertAuditEvent(tx, {
+            tenantId,
+            actorId: null,
+            action: "tenant_deleted",
+            entity: "tenant",
+            entityId: tenantId,
+            data: { database: tenantDatabaseName(tenantId) },
+          });
         }
       });
       return;
@@ -139,9 +162,7 @@ async function runStep(
  * delayed jobs (one lost to a Redis outage, or spent its attempts while a server was down).
  */
 export async function deleteDueTenants(deps: DeletionDeps): Promise<number> {
-  const due = await deps.controlPlane<{ id: string }[]>`
-    select id from tenants where status = 'deleting' and delete_after <= now()
-    order by delete_after limit 100`;
+  const due = await listTenantsDueForDeletion(deps.controlPlane);
   let deleted = 0;
   for (const { id } of due) {
     // One tenant's trouble (its server down) must not keep the others' data.

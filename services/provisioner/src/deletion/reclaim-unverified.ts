@@ -4,8 +4,11 @@ import {
   requestTenantDeletion,
   type Sql,
   scheduleTenantDeletion,
-  type TransactionSql,
 } from "@oryn/shared";
+import {
+  listUnverifiedTenants,
+  tenantHasNoVerifiedOwner,
+} from "@oryn/shared/control-plane/tables/memberships";
 import { lockTenant } from "@oryn/shared/control-plane/tables/tenants";
 
 /**
@@ -18,21 +21,14 @@ export async function reclaimUnverifiedTenants(
   deps: { controlPlane: Sql; queues: Queues; logger: Logger },
   options: { afterSeconds: number; graceSeconds: number },
 ): Promise<number> {
-  const due = await deps.controlPlane<{ id: string }[]>`
-    select t.id from tenants t
-    where t.status not in ('deleting', 'deleted')
-      and t.created_at < now() - make_interval(secs => ${options.afterSeconds})
-      and not exists (${verifiedOwner(deps.controlPlane)})
-    order by t.created_at limit 100`;
+  const due = await listUnverifiedTenants(deps.controlPlane, options.afterSeconds);
   let reclaimed = 0;
   for (const { id } of due) {
     try {
       const request = await deps.controlPlane.begin(async (tx) => {
         // Checked again under the tenant's lock: an owner may have verified since the scan.
         await lockTenant(tx, id);
-        const [stillUnverified] = await tx`
-          select 1 from tenants t where t.id = ${id} and not exists (${verifiedOwner(tx)})`;
-        if (!stillUnverified) return undefined;
+        if (!(await tenantHasNoVerifiedOwner(tx, id))) return undefined;
         return requestTenantDeletion(tx, id, {
           graceSeconds: options.graceSeconds,
           requester: { actorId: null, requestId: null, ip: null, via: "unverified_owner" },
@@ -50,10 +46,4 @@ export async function reclaimUnverifiedTenants(
     }
   }
   return reclaimed;
-}
-
-function verifiedOwner(sql: Sql | TransactionSql) {
-  return sql`
-    select 1 from memberships m join users u on u.id = m.user_id
-    where m.tenant_id = t.id and m.role = 'owner' and u.email_verified_at is not null`;
 }

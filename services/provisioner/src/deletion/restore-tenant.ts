@@ -1,4 +1,10 @@
 import { jobCatalogue, type Logger, type Queues, type Sql } from "@oryn/shared";
+import { insertAuditEvent } from "@oryn/shared/control-plane/tables/audit-events";
+import { renewMembershipVersionsOfTenant } from "@oryn/shared/control-plane/tables/memberships";
+import {
+  lockTenantForRestore,
+  restoreTenantStatus,
+} from "@oryn/shared/control-plane/tables/tenants";
 import { withTenantLifecycleLock } from "./tenant-lock.ts";
 
 export type RestoreOutcome =
@@ -21,31 +27,27 @@ export async function restoreTenant(
 ): Promise<RestoreOutcome> {
   const restored = await withTenantLifecycleLock(deps.controlPlane, tenantId, () =>
     deps.controlPlane.begin(async (tx): Promise<RestoreOutcome & { deleteAfter?: Date }> => {
-      const [tenant] = await tx<
-        {
-          status: string;
-          statusBeforeDeletion: string | null;
-          deleteAfter: Date | null;
-          deletionStartedAt: Date | null;
-        }[]
-      >`
-        select status, status_before_deletion, delete_after, deletion_started_at
-        from tenants where id = ${tenantId} for update`;
+      const tenant = await lockTenantForRestore(tx, tenantId);
       if (!tenant) return { outcome: "no_tenant" };
       if (tenant.status === "deleted") return { outcome: "deleted", status: tenant.status };
       if (tenant.status !== "deleting") return { outcome: "not_deleting", status: tenant.status };
       if (tenant.deletionStartedAt) return { outcome: "deletion_started", status: tenant.status };
       const status = tenant.statusBeforeDeletion ?? "active";
-      await tx`
-        update tenants
-        set status = ${status}, delete_after = null, status_before_deletion = null, updated_at = now()
-        where id = ${tenantId}`;
-      await tx`
-        update memberships set version = nextval('membership_versions') where tenant_id = ${tenantId}`;
-      await tx`
-        insert into audit_events (tenant_id, actor_id, action, entity, entity_id, request_id, data)
-        values (${tenantId}, null, 'tenant_restored', 'tenant', ${tenantId}, ${operator.requestId},
-                ${tx.json({ via: "operator", to: status, deleteAfter: tenant.deleteAfter?.toISOString() ?? null })})`;
+      await restoreTenantStatus(tx, tenantId, status);
+      await renewMembershipVersionsOfTenant(tx, tenantId);
+      await insertAuditEvent(tx, {
+        tenantId,
+        actorId: null,
+        action: "tenant_restored",
+        entity: "tenant",
+        entityId: tenantId,
+        requestId: operator.requestId,
+        data: {
+          via: "operator",
+          to: status,
+          deleteAfter: tenant.deleteAfter?.toISOString() ?? null,
+        },
+      });
       return {
         outcome: "restored",
         status,

@@ -115,7 +115,7 @@ async function record(
   const delayMs = retryDelayMs(schedule, attemptNumber);
   const now = Date.now();
   const retry = !outcome.ok && row.createdAt.getTime() + windowMs > now + delayMs;
-  const disabled = await sql.begin(async (tx) => {
+  const recorded = sql.begin(async (tx) => {
     await insertDeliveryAttempt(tx, {
       tenantId: row.tenantId,
       endpointId: row.endpointId,
@@ -148,6 +148,19 @@ async function record(
     });
     return endpoint?.justDisabled ? endpoint : undefined;
   });
+  let disabled: FailingWebhookEndpoint | undefined;
+  try {
+    disabled = await recorded;
+  } catch (error) {
+    if (!deletedMeanwhile(error)) throw error;
+    // The endpoint (or the event) was deleted while the attempt ran, its delivery with it: by
+    // its tenant's deletion, or its owner's. Nothing is left to record or to retry.
+    deps.logger.info(
+      { deliveryId: row.id, endpointId: row.endpointId, tenantId: row.tenantId },
+      "delivery deleted during its attempt; not recorded",
+    );
+    return;
+  }
   if (retry && !outcome.ok)
     await enqueue(
       deps.queues,
@@ -156,6 +169,12 @@ async function record(
       { delayMs },
     );
   if (disabled) await mailAdmins(deps, row, disabled);
+}
+
+/** The attempt's row refers to a delivery or endpoint that is no longer there (23503). */
+function deletedMeanwhile(error: unknown): boolean {
+  const pg = error as { code?: string; table_name?: string };
+  return pg.code === "23503" && pg.table_name === "webhook_attempts";
 }
 
 async function mailAdmins(

@@ -191,3 +191,47 @@ export async function isMember(sql: Db, tenantId: string, userId: string): Promi
     select 1 from memberships where tenant_id = ${tenantId} and user_id = ${userId}`;
   return member !== undefined;
 }
+
+// The deletion's queries on memberships.
+
+/**
+ * Gives every membership of the tenant a new version (a restore): its members' access tokens
+ * were revoked up to a version number, and logging in again must give tokens above it.
+ */
+export async function renewMembershipVersionsOfTenant(
+  tx: TransactionSql,
+  tenantId: string,
+): Promise<void> {
+  await tx`
+    update memberships set version = nextval('membership_versions') where tenant_id = ${tenantId}`;
+}
+
+/** No owner of the tenant `t` has verified their address (a fragment for the queries below). */
+function noVerifiedOwner(sql: Db) {
+  return sql`
+    not exists (
+      select 1 from memberships m join users u on u.id = m.user_id
+      where m.tenant_id = t.id and m.role = 'owner' and u.email_verified_at is not null)`;
+}
+
+/**
+ * Up to 100 tenants, oldest first, created more than `afterSeconds` ago, not deleting or deleted,
+ * whose owners never verified their address: the reclaim's list.
+ */
+export async function listUnverifiedTenants(
+  sql: Db,
+  afterSeconds: number,
+): Promise<Pick<Row<"tenants">, "id">[]> {
+  return sql<Pick<Row<"tenants">, "id">[]>`
+    select t.id from tenants t
+    where t.status not in ('deleting', 'deleted')
+      and t.created_at < now() - make_interval(secs => ${afterSeconds})
+      and ${noVerifiedOwner(sql)}
+    order by t.created_at limit 100`;
+}
+
+/** Whether no owner of the tenant has verified their address (yet). */
+export async function tenantHasNoVerifiedOwner(sql: Db, id: string): Promise<boolean> {
+  const rows = await sql`select 1 from tenants t where t.id = ${id} and ${noVerifiedOwner(sql)}`;
+  return rows.length > 0;
+}

@@ -339,3 +339,114 @@ export async function setTenantMoving(sql: Db, id: string): Promise<void> {
 export async function clearTenantMoving(sql: Db, id: string): Promise<void> {
   await sql`update tenants set moving_since = null where id = ${id}`;
 }
+
+// The deletion's queries on tenants.
+
+/** A tenant's id and slug, by either: how an operator names a tenant on the command line. */
+export async function findTenantIdAndSlug(
+  sql: Db,
+  ref: { id: string } | { slug: string },
+): Promise<Pick<Row<"tenants">, "id" | "slug"> | undefined> {
+  const [row] =
+    "id" in ref
+      ? await sql<Pick<Row<"tenants">, "id" | "slug">[]>`
+          select id, slug from tenants where id = ${ref.id}`
+      : await sql<Pick<Row<"tenants">, "id" | "slug">[]>`
+          select id, slug from tenants where slug = ${ref.slug}`;
+  return row;
+}
+
+/** The status and deadline a deletion request decides on, the row locked for the transaction. */
+export async function lockTenantDeletionRequest(
+  tx: TransactionSql,
+  id: string,
+): Promise<Pick<Row<"tenants">, "status" | "deleteAfter"> | undefined> {
+  const [row] = await tx<Pick<Row<"tenants">, "status" | "deleteAfter">[]>`
+    select status, delete_after from tenants where id = ${id} for update`;
+  return row;
+}
+
+/**
+ * Marks the tenant `deleting` until `graceSeconds` from now, keeping the status it had for a
+ * restore; answers the deadline (undefined if the row is gone).
+ */
+export async function markTenantDeleting(
+  tx: TransactionSql,
+  id: string,
+  graceSeconds: number,
+): Promise<Date | undefined> {
+  const [marked] = await tx<Pick<Row<"tenants">, "deleteAfter">[]>`
+    update tenants
+    set status_before_deletion = status, status = 'deleting', updated_at = now(),
+        delete_after = now() + make_interval(secs => ${graceSeconds})
+    where id = ${id}
+    returning delete_after`;
+  return marked?.deleteAfter ?? undefined;
+}
+
+/** Ends a deleting tenant's grace period now (`oryn tenants delete --now`); others are left. */
+export async function endTenantGracePeriod(sql: Db, id: string): Promise<void> {
+  await sql`
+    update tenants set delete_after = least(delete_after, now()), updated_at = now()
+    where id = ${id} and status = 'deleting'`;
+}
+
+/** The tenant's status and whether its deletion deadline has passed, by the database's clock. */
+export async function findTenantDeletionDue(
+  sql: Db,
+  id: string,
+): Promise<{ status: TenantStatus; due: boolean | null } | undefined> {
+  const [row] = await sql<{ status: TenantStatus; due: boolean | null }[]>`
+    select status, delete_after <= now() as due from tenants where id = ${id}`;
+  return row;
+}
+
+/** Records that the deletion has begun removing data: from here on a restore is refused. */
+export async function markTenantDeletionStarted(sql: Db, id: string): Promise<void> {
+  await sql`
+    update tenants set deletion_started_at = coalesce(deletion_started_at, now()), updated_at = now()
+    where id = ${id}`;
+}
+
+/** Marks a deleting tenant `deleted`; false if it was not deleting (a run that finished before). */
+export async function markTenantDeleted(tx: TransactionSql, id: string): Promise<boolean> {
+  const marked = await tx`
+    update tenants set status = 'deleted', deleted_at = now(), updated_at = now()
+    where id = ${id} and status = 'deleting'`;
+  return marked.count === 1;
+}
+
+/** Up to 100 deleting tenants past their deadline, the longest overdue first: the sweep's list. */
+export async function listTenantsDueForDeletion(sql: Db): Promise<Pick<Row<"tenants">, "id">[]> {
+  return sql<Pick<Row<"tenants">, "id">[]>`
+    select id from tenants where status = 'deleting' and delete_after <= now()
+    order by delete_after limit 100`;
+}
+
+/** What a restore decides on, the row locked for the rest of the transaction. */
+export async function lockTenantForRestore(
+  tx: TransactionSql,
+  id: string,
+): Promise<
+  | Pick<Row<"tenants">, "status" | "statusBeforeDeletion" | "deleteAfter" | "deletionStartedAt">
+  | undefined
+> {
+  const [row] = await tx<
+    Pick<Row<"tenants">, "status" | "statusBeforeDeletion" | "deleteAfter" | "deletionStartedAt">[]
+  >`
+    select status, status_before_deletion, delete_after, deletion_started_at
+    from tenants where id = ${id} for update`;
+  return row;
+}
+
+/** Takes a deleting tenant back to `status`, with no deadline and no status to return to. */
+export async function restoreTenantStatus(
+  tx: TransactionSql,
+  id: string,
+  status: TenantStatus,
+): Promise<void> {
+  await tx`
+    update tenants
+    set status = ${status}, delete_after = null, status_before_deletion = null, updated_at = now()
+    where id = ${id}`;
+}
