@@ -4,6 +4,7 @@ import {
   type AppEnv,
   createApp,
   registerBearerScheme,
+  registerOperationalRoutes,
   requireJsonBodies,
   useCommonHandlers,
 } from "@oryn/shared";
@@ -18,8 +19,8 @@ import { registerConsole } from "./console/serve-console.ts";
 import type { GatewayDeps } from "./deps.ts";
 import { registerDocs } from "./docs/index.ts";
 import { registerDomains } from "./domains/index.ts";
-import { edgeCors, edgeSecurityHeaders } from "./edge-headers.ts";
-import { registerEdgeLimits } from "./edge-limits/index.ts";
+import { edgeCors, edgeSecurityHeaders } from "./edge/headers.ts";
+import { registerEdgeLimits } from "./edge/limits.ts";
 import { registerEvents } from "./events/index.ts";
 import { registerExports } from "./exports/index.ts";
 import { registerGroupRoles } from "./group-roles/index.ts";
@@ -118,5 +119,25 @@ export function createGatewayApp(deps: GatewayDeps): App {
   registerDocs(app, deps, () => app.getOpenAPI31Document(documentConfig));
   // Last: the console takes every GET the API and its documentation did not.
   registerConsole(app, deps.config.CONSOLE_DIR);
+  return app;
+}
+
+/**
+ * /healthz, /readyz and /metrics on the internal operations port (OPS_PORT): readiness names our
+ * dependencies and metrics describe our traffic, neither of which the internet should read.
+ */
+export function createGatewayOperationsApp(deps: GatewayDeps): App {
+  const app = createApp();
+  useCommonHandlers(app, deps);
+  registerOperationalRoutes(app, {
+    metrics: deps.metrics,
+    checks: {
+      postgres: () => deps.sql`select 1`,
+      redis: () => deps.redis.ping(),
+      // Not workspace: with every workspace replica down the gateway still signs people up and
+      // in and forwards billing, so taking every gateway out of rotation would turn a workspace
+      // outage into a whole-platform one. Ejected replicas are retried by traffic instead.
+    },
+  });
   return app;
 }

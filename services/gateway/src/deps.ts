@@ -21,8 +21,8 @@ import { createResetLimiter, type ResetLimiter } from "./accounts/reset-limiter.
 import type { AccountTokenSettings } from "./accounts/verification.ts";
 import { type ApiKeyAuthenticator, createApiKeyAuthenticator } from "./api-keys/authenticator.ts";
 import { createLoginLimiter, type LoginLimiter } from "./auth/login-limiter.ts";
-import { clientAddress, clientIpResolver, trustedProxyList } from "./client-ip.ts";
 import { type TxtReader, txtReader } from "./domains/dns-proof.ts";
+import { clientAddress, clientIpResolver, trustedProxyList } from "./edge/client-ip.ts";
 import type { GatewayConfig } from "./env.ts";
 import { createMfaPolicy, type MfaPolicy } from "./mfa/policy.ts";
 import { loadMfaSettings, type MfaSettings } from "./mfa/totp.ts";

@@ -13,7 +13,7 @@ import {
   webhookSecretsEnv,
 } from "@oryn/shared";
 import { z } from "zod";
-import { isTrustedProxyEntry } from "./client-ip.ts";
+import { isTrustedProxyEntry } from "./edge/client-ip.ts";
 
 /** A comma-separated list of web origins (`https://app.example.com`), none with a trailing slash. */
 function originList() {

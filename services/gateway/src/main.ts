@@ -1,8 +1,8 @@
 import { parseConfig, runService } from "@oryn/shared";
-import { createGatewayApp } from "./app.ts";
+import { createGatewayApp, createGatewayOperationsApp } from "./app.ts";
 import { createGatewayDeps } from "./deps.ts";
 import { gatewayEnv } from "./env.ts";
-import { createGatewayOperationsApp } from "./operations-app.ts";
+
 import { createLeanProxy } from "./proxy/lean-proxy.ts";
 
 await runService({

@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
-import { clientIpResolver, isTrustedProxyEntry, trustedProxyList } from "../src/client-ip.ts";
+import { clientIpResolver, isTrustedProxyEntry, trustedProxyList } from "../src/edge/client-ip.ts";
 
 /** The client IP the resolver finds for a request from `peer` with `forwarded` as the header. */
 async function resolve(trusted: string[], peer: string, forwarded?: string): Promise<string> {

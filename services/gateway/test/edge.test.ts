@@ -5,7 +5,7 @@ import { testRun } from "@oryn/testing/context";
 import { freePort } from "@oryn/testing/processes";
 import { verifyQueuedEmail } from "@oryn/testing/queued-mail";
 import { afterAll, describe, expect, it } from "vitest";
-import { createGatewayOperationsApp } from "../src/operations-app.ts";
+import { createGatewayOperationsApp } from "../src/app.ts";
 import {
   hashRefreshToken,
   newRefreshToken,

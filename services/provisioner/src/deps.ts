@@ -10,10 +10,10 @@ import {
   tenantDbPasswordSecret,
 } from "@oryn/shared";
 import type { ProvisionerConfig } from "./env.ts";
+import { tenantMigrationsDir } from "./fleet/tenant-migrations.ts";
 import type { ProvisioningDeps } from "./provisioning/provision-tenant.ts";
 import { createServerAdmins, type ServerAdmins } from "./servers/admins.ts";
 import { type SparePool, startSparePool } from "./spares/pool.ts";
-import { tenantMigrationsDir } from "./tenant-migrations.ts";
 
 /** What a test entry point may hook into the steps (services/provisioner/test/crashing-provisioner.ts). */
 export type ProvisioningHooks = Pick<ProvisioningDeps, "beforeStep" | "afterSpareClaimed">;

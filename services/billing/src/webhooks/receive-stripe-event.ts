@@ -26,7 +26,7 @@ const route = createRoute({
       description: "Verified and recorded",
       content: { "application/json": { schema: stripeEventAnswer } },
     },
-    // 429: the gateway refuses an IP whose deliveries keep being refused (edge-limits/).
+    // 429: the gateway refuses an IP whose deliveries keep being refused (edge/limits.ts).
     ...problemResponses(400, 413, 429),
   },
 });

@@ -12,7 +12,7 @@ import {
 } from "@oryn/shared";
 import { principalFrom } from "../auth/identify.ts";
 import type { GatewayDeps } from "../deps.ts";
-import { apiSecurityHeaders } from "../edge-headers.ts";
+import { apiSecurityHeaders } from "../edge/headers.ts";
 import { assertMfaWhereTenantDoes } from "../mfa/policy.ts";
 import {
   type Bucket,

@@ -3,7 +3,7 @@ import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { assertTenantWritable } from "../access/restricted-tenants.ts";
 import type { GatewayDeps } from "../deps.ts";
-import { createWindow } from "../edge-limits/window.ts";
+import { createWindow } from "../edge/window.ts";
 import { auditContextOf } from "../lib/request.ts";
 import { ScimError, scimErrorOf } from "./errors.ts";
 import {

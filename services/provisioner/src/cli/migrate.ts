@@ -1,5 +1,5 @@
 import { type FleetMigrationReport, migrateFleet } from "../fleet/fleet-migrate.ts";
-import { tenantMigrationsDir } from "../tenant-migrations.ts";
+import { tenantMigrationsDir } from "../fleet/tenant-migrations.ts";
 import type { CliContext } from "./context.ts";
 import { printAnswer, progressLine } from "./output.ts";
 

@@ -2,7 +2,7 @@ import type { AppEnv } from "@oryn/shared";
 import { Hono, type MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
 import { secureHeaders } from "hono/secure-headers";
-import { isConsolePath } from "./console/serve-console.ts";
+import { isConsolePath } from "../console/serve-console.ts";
 
 /**
  * The usual security headers on every answer. JSON answers get a CSP that allows nothing (they
