@@ -137,7 +137,7 @@ export async function listTenantAdmins(
     where m.tenant_id = ${tenantId} and m.role in ('owner', 'admin')`;
 }
 
-// The gateway's own queries on memberships.
+// Members, invitations and SSO sign-in.
 
 /** Whether the tenant has a member with this address. */
 export async function isMemberByEmail(
@@ -183,7 +183,7 @@ export async function isTenantRestrictedToNonMember(
   return restricted !== undefined;
 }
 
-// The provisioner's and workspace's own queries on memberships.
+// A task's assignee.
 
 /** Whether the person is a member of the tenant, whatever their role and the tenant's status. */
 export async function isMember(sql: Db, tenantId: string, userId: string): Promise<boolean> {
@@ -192,7 +192,7 @@ export async function isMember(sql: Db, tenantId: string, userId: string): Promi
   return member !== undefined;
 }
 
-// The deletion's queries on memberships.
+// Restore, and the reclaim of tenants no owner verified.
 
 /**
  * Gives every membership of the tenant a new version (a restore): its members' access tokens

@@ -134,7 +134,7 @@ export async function setTenantPlanAndStatus(
     where id = ${id}`;
 }
 
-// The gateway's own queries on tenants.
+// Signup and SSO sign-in.
 
 /** A signup's new tenant, `provisioning`; a slug taken fails with the unique violation. */
 export async function insertTenant(
@@ -151,7 +151,7 @@ export async function findLiveTenantIdBySlug(sql: Db, slug: string): Promise<str
   return row?.id;
 }
 
-// The provisioner's and workspace's own queries on tenants.
+// Provisioning, placement, fleet migrations, moves and the reconciler.
 
 /** The tenant's slug and status: what a move checks before it starts. */
 export async function findTenantSlugAndStatus(
@@ -340,7 +340,7 @@ export async function clearTenantMoving(sql: Db, id: string): Promise<void> {
   await sql`update tenants set moving_since = null where id = ${id}`;
 }
 
-// The deletion's queries on tenants.
+// Deletion and restore.
 
 /** A tenant's id and slug, by either: how an operator names a tenant on the command line. */
 export async function findTenantIdAndSlug(
