@@ -2,8 +2,8 @@ import type { Sql, TransactionSql } from "../../database.ts";
 import type { Row } from "../schema.ts";
 
 /**
- * The `tenants` table: its statuses, the row the services read, and the queries on it that more
- * than one place runs. Read by every service; written by the gateway (signup, deletion, MFA
+ * The `tenants` table: its statuses, the row the services read, and every query whose statement
+ * writes it (packages/shared/test/table-queries.unit.test.ts holds that). Read by every service; written by the gateway (signup, deletion, MFA
  * policy), billing (plan, status) and the provisioner (the rest): see `grants` in schema.ts.
  */
 export type TenantStatus = Row<"tenants">["status"];
