@@ -7,22 +7,21 @@ import type { Row } from "@oryn/shared/control-plane/schema";
  * Only the gateway's SSO sign-in touches it; rows go with their connection.
  */
 
+/** What a flow holds from its start to its end. */
+type SsoFlow = Pick<
+  Row<"sso_flows">,
+  | "id"
+  | "tenantId"
+  | "connectionId"
+  | "codeVerifier"
+  | "nonce"
+  | "samlRequestId"
+  | "redirectUri"
+  | "appState"
+>;
+
 /** A new flow, expiring `ttlSeconds` from now. */
-export async function insertSsoFlow(
-  sql: Sql,
-  flow: Pick<
-    Row<"sso_flows">,
-    | "id"
-    | "tenantId"
-    | "connectionId"
-    | "codeVerifier"
-    | "nonce"
-    | "samlRequestId"
-    | "redirectUri"
-    | "appState"
-  >,
-  ttlSeconds: number,
-): Promise<void> {
+export async function insertSsoFlow(sql: Sql, flow: SsoFlow, ttlSeconds: number): Promise<void> {
   await sql`
     insert into sso_flows (id, tenant_id, connection_id, code_verifier, nonce, saml_request_id,
                            redirect_uri, app_state, expires_at)
@@ -40,17 +39,7 @@ export async function pruneExpiredSsoFlows(sql: Sql): Promise<void> {
 }
 
 /** A spent `sso_flows` row, and whether it had expired when it was spent. */
-export type SpentSsoFlow = Pick<
-  Row<"sso_flows">,
-  | "id"
-  | "tenantId"
-  | "connectionId"
-  | "codeVerifier"
-  | "nonce"
-  | "samlRequestId"
-  | "redirectUri"
-  | "appState"
-> & { expired: boolean };
+export type SpentSsoFlow = SsoFlow & { expired: boolean };
 
 /** Marks the flow used now; undefined when there is no such flow or it was used already. */
 export async function spendSsoFlow(sql: Sql, id: string): Promise<SpentSsoFlow | undefined> {
