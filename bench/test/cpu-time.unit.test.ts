@@ -54,4 +54,55 @@ describe("otherProcesses", () => {
     ]);
     expect(otherProcesses(before, after, 1, noGroups, notLoad).cores).toBe(0.75);
   });
+
+  it("takes a gone parent's and its gone child's earlier lives off the living grandparent", () => {
+    // make (30) ran a shell (40) that ran a type check (50); the check ended, the shell reaped
+    // it and ended in turn: make's cutime grows by the shell's whole life, the check's included.
+    const before = table([
+      [1, 0, 0, 0, "init"],
+      [30, 1, 0, 0, "make"],
+      [40, 30, 1 * hz, 0, "bash"],
+      [50, 40, 8 * hz, 0, "tsc"],
+    ]);
+    const after = table([
+      [1, 0, 0, 0, "init"],
+      [30, 1, 0, 9.5 * hz, "make"],
+    ]);
+    const seen = otherProcesses(before, after, 1, noGroups, notLoad);
+    expect(seen.cores).toBe(0.5);
+    expect(seen.busiest).toEqual([{ pid: 30, command: "make", cores: 0.5 }]);
+  });
+
+  it("takes a child reaped before the first reading off once, inside its parent's reaped time", () => {
+    // The shell (40) had reaped a type check of 8 s before the run; a lint (50) it ran ended
+    // during the run, and so did the shell: make (30) reaped the shell's 1.25 s, the type
+    // check's 8 s and the lint's 3.5 s, of which 0.25 s and 0.5 s inside the run.
+    const before = table([
+      [1, 0, 0, 0, "init"],
+      [30, 1, 0, 0, "make"],
+      [40, 30, 1 * hz, 8 * hz, "bash"],
+      [50, 40, 3 * hz, 0, "eslint"],
+    ]);
+    const after = table([
+      [1, 0, 0, 0, "init"],
+      [30, 1, 0, 12.75 * hz, "make"],
+    ]);
+    expect(otherProcesses(before, after, 1, noGroups, notLoad).cores).toBe(0.75);
+  });
+
+  it("takes a gone group process's earlier life off the living process outside that reaped it", () => {
+    // A service (41) run from a shell (40) ended a second into the run: its 5 s before the run
+    // are no one's, its 0.5 s inside lands on the shell.
+    const before = table([
+      [1, 0, 0, 0, "init"],
+      [40, 1, 0, 0, "bash"],
+      [41, 40, 5 * hz, 0, "node gateway"],
+    ]);
+    const after = table([
+      [1, 0, 0, 0, "init"],
+      [40, 1, 0, 5.5 * hz, "bash"],
+    ]);
+    const groups = { gateway: (command: string) => command === "node gateway" };
+    expect(otherProcesses(before, after, 1, groups, notLoad).cores).toBe(0.5);
+  });
 });
