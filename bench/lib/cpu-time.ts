@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 
 /**
  * CPU time by process group, from /proc, so a throughput figure comes with where the CPU went:
@@ -23,19 +23,30 @@ export type ProcessTable = Map<number, ProcessStat>;
 
 export function readProcesses(): ProcessTable {
   const processes = new Map<number, ProcessStat>();
+  // Processes read before their parent (pids wrap), by parent pid.
+  const readFirst = new Map<number, number[]>();
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
+    const pid = Number(entry);
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
       // Fields after the command name, which is in parentheses and may hold spaces: state is
       // [0], ppid [1], utime [11], stime [12], cutime [13], cstime [14] (proc(5)).
       const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      processes.set(Number(entry), {
-        parent: Number(fields[1]),
+      const parent = Number(fields[1]);
+      processes.set(pid, {
+        parent,
         ownTicks: Number(fields[11]) + Number(fields[12]),
         reapedTicks: Number(fields[13]) + Number(fields[14]),
         commandLine: readFileSync(`/proc/${entry}/cmdline`, "utf8").replaceAll("\0", " ").trim(),
       });
+      if (!processes.has(parent)) readFirst.set(parent, [...(readFirst.get(parent) ?? []), pid]);
+      // A child read earlier and gone now was, but for the microseconds since this stat, reaped
+      // before it: its whole life is in the cutime just read. Left out as if it had ended before
+      // the reading, or a snapshot would count it twice and otherProcesses take it off twice.
+      for (const child of readFirst.get(pid) ?? []) {
+        if (!existsSync(`/proc/${child}`)) processes.delete(child);
+      }
     } catch {
       // The process ended between listing and reading. Its time is in its parent's cutime, but
       // only if the parent was read after it ended: one pass can miss a process that ends midway
@@ -113,7 +124,7 @@ export type OtherProcess = { pid: number; command: string; cores: number };
  * grandparent, and so on up to the nearest ancestor still living. A living grandparent over a
  * gone parent and a gone child thus loses parent.own + parent.reaped + child.own + child.reaped
  * (first-reading figures). Nothing is taken off twice: a process's first-reading reaped time holds
- * only children already reaped then, and those are not in the first reading. Two readings cannot
+ * only children already reaped then, and readProcesses leaves those out. Two readings cannot
  * say which ended first: a child that outlived its parent was reparented, to pid 1 here (a
  * subreaper elsewhere), which keeps that overcount while the ancestor loses too much (down to 0).
  */
