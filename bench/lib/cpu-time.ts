@@ -82,7 +82,10 @@ export function cpuSnapshot(
   for (const [pid, process] of processes) {
     const group = groupOf.get(pid);
     if (!group) continue;
-    // Reaped children count where their parent is in the group (a group's root, usually).
+    // Reaped children count where their parent is in the group (a group's root, usually). Between
+    // two snapshots only the part of a reaped child's life inside them counts: what it had used
+    // at the first was in that one's sum too, as its own figures (otherProcesses, reporting each
+    // process rather than a sum, has to take it off by hand).
     const ticks = process.ownTicks + process.reapedTicks;
     seconds.set(group, (seconds.get(group) ?? 0) + ticks / ticksPerSecond);
   }

@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { otherProcesses, type ProcessTable } from "../lib/cpu-time.ts";
+import { cpuPerAnswer, cpuSnapshot, otherProcesses, type ProcessTable } from "../lib/cpu-time.ts";
 
 const hz = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim());
 const table = (rows: Array<[number, number, number, number, string]>): ProcessTable =>
@@ -104,5 +104,24 @@ describe("otherProcesses", () => {
     ]);
     const groups = { gateway: (command: string) => command === "node gateway" };
     expect(otherProcesses(before, after, 1, groups, notLoad).cores).toBe(0.5);
+  });
+});
+
+describe("cpuSnapshot", () => {
+  it("counts of a backend reaped between two snapshots only the part of its life between them", () => {
+    // A backend (110) had used 2 s at the first snapshot and 2.5 s when it ended: the
+    // postmaster's cutime grows by 2.5 s, but the first snapshot's sum held the 2 s already.
+    const postgres = { postgres: (command: string) => command.startsWith("postgres") };
+    const before = table([
+      [100, 1, 1 * hz, 0, "postgres -D data"],
+      [110, 100, 2 * hz, 0, "postgres: tenant"],
+    ]);
+    const after = table([[100, 1, 1 * hz, 2.5 * hz, "postgres -D data"]]);
+    const perAnswer = cpuPerAnswer(
+      cpuSnapshot(postgres, before),
+      cpuSnapshot(postgres, after),
+      1000,
+    );
+    expect(perAnswer).toEqual({ postgres: 500 });
   });
 });
