@@ -27,7 +27,6 @@ const deletedWithTenant = [
   "mfa_challenges",
   "webhook_endpoints",
   "events",
-  "event_sequences",
   "event_outbox_marks",
 ];
 
@@ -76,6 +75,14 @@ describe("control-plane service roles", () => {
     ["oryn_provisioner", "select data from events", "denied"],
     ["oryn_provisioner", "select url from webhook_endpoints", "denied"],
     ["oryn_provisioner", "update sessions set ended_at = now() where false", "denied"],
+    // Its event counter is sealed, not deleted: the provisioner writes the seal and nothing else.
+    [
+      "oryn_provisioner",
+      "insert into event_sequences (tenant_id, sealed_at) select id, now() from tenants where false on conflict (tenant_id) do update set sealed_at = coalesce(event_sequences.sealed_at, excluded.sealed_at)",
+      "allowed",
+    ],
+    ["oryn_provisioner", "update event_sequences set last = 0 where false", "denied"],
+    ["oryn_provisioner", "delete from event_sequences where false", "denied"],
     ["oryn_provisioner", "delete from audit_events where false", "denied"],
     ["oryn_gateway", "delete from users where false", "denied"],
     // Since 0011 the gateway reads the audit for tenants' security logs; it never rewrites it.

@@ -77,6 +77,7 @@ const keptOnDeletion: Record<string, string> = {
     "they refuse the members' access tokens until those expire; the gateway prunes them by age",
   audit_events: "the control-plane audit log outlives the tenant, by design",
   billing_accounts: "the Stripe customer and the last subscription state are billing records",
+  event_sequences: "the counter is sealed when deletion begins, so nothing is appended after",
   spare_databases: "the spare's row records which tenant claimed it; the database goes",
   tenant_exports: "the rows are marked expired and their files removed, as a record",
 };

@@ -5,7 +5,7 @@
  * own, so no other file's provisioner sweep finishes a deletion this file is looking at.
  */
 import { randomUUID } from "node:crypto";
-import { appendEvents, requestTenantDeletion, type Sql } from "@oryn/shared";
+import { appendEvents, connect, requestTenantDeletion, type Sql } from "@oryn/shared";
 import { findTenant } from "@oryn/shared/control-plane/tables/tenants";
 import { isolatedRun } from "@oryn/testing/isolated-run";
 import { activeTenant, countTenantObjects, provisioningDeps } from "@oryn/testing/tenants";
@@ -116,8 +116,9 @@ async function controlPlaneRows(tenantId: string) {
              + (select count(*)::int from webhook_deliveries where tenant_id = ${tenantId})
              + (select count(*)::int from webhook_attempts where tenant_id = ${tenantId}) as webhooks,
            (select count(*)::int from events where tenant_id = ${tenantId})
-             + (select count(*)::int from event_sequences where tenant_id = ${tenantId})
-             + (select count(*)::int from event_outbox_marks where tenant_id = ${tenantId}) as event_log`;
+             + (select count(*)::int from event_outbox_marks where tenant_id = ${tenantId}) as event_log,
+           (select count(*)::int from event_sequences
+            where tenant_id = ${tenantId} and sealed_at is null) as unsealed_counter`;
   return row;
 }
 
@@ -165,7 +166,14 @@ describe("deleteTenant", () => {
       sessions: 0,
       webhooks: 0,
       eventLog: 0,
+      unsealedCounter: 0,
     });
+    // Its counter is sealed: an append after the deletion (a relay that had read the outbox
+    // before the database went) records nothing.
+    expect(
+      await cp.begin((tx) => appendEvents(tx, tenantId, [{ type: "project.created", data: {} }])),
+    ).toBe(0);
+    expect((await controlPlaneRows(tenantId))?.eventLog).toBe(0);
     // Another tenant's rows, in every one of those tables, are untouched.
     expect(othersRows).toEqual({
       memberships: 1,
@@ -176,7 +184,8 @@ describe("deleteTenant", () => {
       sso: 4,
       sessions: 2,
       webhooks: 3,
-      eventLog: 3,
+      eventLog: 2,
+      unsealedCounter: 1,
     });
     expect(await controlPlaneRows(other.tenantId)).toEqual(othersRows);
     // Users stay (they may belong to other tenants); the control-plane audit trail stays.
@@ -192,6 +201,35 @@ describe("deleteTenant", () => {
         })
       ).outcome,
     ).toBe("deleted");
+  });
+
+  it("waits for an append to the event log in flight, and deletes what it appended", async () => {
+    const { tenantId } = await populatedTenant();
+    await cp.begin((tx) => requestTenantDeletion(tx, tenantId, { graceSeconds: 0, requester }));
+    let deletion: Promise<string> | undefined;
+    // On a connection of its own: the deletion takes two of the pool's three (its lock, its
+    // transaction) and the wait below the third.
+    const relay = connect(run.controlPlaneUrl, { max: 1 });
+    await relay.begin(async (tx) => {
+      // A relay's append, its transaction still open when the deletion starts.
+      const appended = await appendEvents(tx, tenantId, [
+        { type: "project.created", data: { late: true } },
+      ]);
+      expect(appended).toBe(1);
+      const [{ pid } = { pid: 0 }] = await tx<{ pid: number }[]>`select pg_backend_pid() as pid`;
+      deletion = deleteTenant(deps, tenantId);
+      for (let waited = 0; ; waited += 20) {
+        const [{ blocked } = { blocked: 0 }] = await cp<{ blocked: number }[]>`
+          select count(*)::int as blocked from pg_stat_activity
+          where ${pid}::int = any(pg_blocking_pids(pid))`;
+        if (blocked > 0) break;
+        if (waited > 10_000) throw new Error("the deletion never waited for the append");
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    });
+    await relay.end();
+    expect(await deletion).toBe("deleted");
+    expect((await controlPlaneRows(tenantId))?.eventLog).toBe(0);
   });
 
   it("leaves a tenant in its grace period alone, and a restored one too", async () => {

@@ -71,6 +71,7 @@ export type ControlPlaneTables = {
   event_sequences: {
     tenantId: string;
     last: string;
+    sealedAt: Date | null;
   };
   events: {
     id: string;
@@ -431,7 +432,7 @@ export const grants = {
     audit_events: ["insert"],
     database_servers: ["insert","select","update"],
     event_outbox_marks: ["delete","select (tenant_id)"],
-    event_sequences: ["delete","select (tenant_id)"],
+    event_sequences: ["insert (sealed_at, tenant_id)","select (sealed_at, tenant_id)","update (sealed_at)"],
     events: ["delete","select (tenant_id)"],
     fleet_migration_runs: ["insert","select","update"],
     invitations: ["delete","select"],

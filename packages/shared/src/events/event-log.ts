@@ -72,6 +72,7 @@ export type NewEvent = {
  * after the tenant's last. The counter row stays locked until the transaction ends, so appends of
  * one tenant take turns and numbers are handed out in commit order without gaps. Events whose id
  * is already in the log (an outbox moved twice after a crash) are skipped, and take no number.
+ * Nothing is recorded (0) once the tenant's deletion has sealed its counter (`sealEventLog`).
  */
 export async function appendEvents(
   tx: TransactionSql,
@@ -84,7 +85,9 @@ export async function appendEvents(
   const [counter] = await tx<{ last: string }[]>`
     insert into event_sequences (tenant_id) values (${tenantId})
     on conflict (tenant_id) do update set last = event_sequences.last
+    where event_sequences.sealed_at is null
     returning last::text`;
+  if (!counter) return 0;
   const withIds = events.map((event) => ({ ...event, id: event.id ?? randomUUID() }));
   const present = new Set(
     (
@@ -94,7 +97,7 @@ export async function appendEvents(
   );
   const fresh = withIds.filter((event) => !present.has(event.id));
   if (fresh.length === 0) return 0;
-  const last = BigInt(counter?.last ?? "0");
+  const last = BigInt(counter.last);
   const now = new Date().toISOString();
   // One statement for the whole batch (a relay moves up to hundreds): numbered in order from the
   // counter, JSON passed as text and cast, so each value is a parameter, never SQL.
@@ -112,6 +115,19 @@ export async function appendEvents(
   const sequence = last + BigInt(fresh.length);
   await tx`update event_sequences set last = ${sequence.toString()} where tenant_id = ${tenantId}`;
   return fresh.length;
+}
+
+/**
+ * Seals the tenant's counter as its deletion begins: appends in flight hold the counter's row,
+ * so this waits for them to commit, and every append after it records nothing. The log can then
+ * be deleted with nothing added behind it (a relay that had read the tenant's outbox just before
+ * its database was dropped). The sealed row stays: with none, an append would start a new one.
+ */
+export async function sealEventLog(sql: Sql | TransactionSql, tenantId: string): Promise<void> {
+  await sql`
+    insert into event_sequences (tenant_id, sealed_at) values (${tenantId}, clock_timestamp())
+    on conflict (tenant_id) do update
+    set sealed_at = coalesce(event_sequences.sealed_at, excluded.sealed_at)`;
 }
 
 /** One event of the gateway's own changes, in the transaction of the change. */

@@ -1,6 +1,12 @@
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import { type Logger, type Sql, tenantDatabaseName, tenantRoleName } from "@oryn/shared";
+import {
+  type Logger,
+  type Sql,
+  sealEventLog,
+  tenantDatabaseName,
+  tenantRoleName,
+} from "@oryn/shared";
 import { insertAuditEvent } from "@oryn/shared/control-plane/tables/audit-events";
 import {
   findTenantDeletionDue,
@@ -87,6 +93,8 @@ async function runStep(
   switch (step) {
     case "end_access":
       await deps.controlPlane.begin(async (tx) => {
+        // First: appends to the tenant's event log in flight finish, and none records after.
+        await sealEventLog(tx, tenantId);
         // Access tokens were revoked when the deletion was asked for; this repeats it for any
         // membership made since (an operator's doing), before the memberships go.
         await tx`
@@ -128,12 +136,10 @@ async function runStep(
       await admin`drop database if exists ${admin(tenantDatabaseName(tenantId))} with (force)`;
       return;
     case "remove_event_log":
-      // The tenant's event log (payloads name members), its counter and its outbox mark. After
-      // the database is dropped, not with the access: until then a relay under way may still
-      // move the tenant's outbox into the log, and what it moved would stay.
+      // The tenant's event log (payloads name members) and its outbox mark. Its counter, sealed
+      // when access ended, stays: nothing can be appended behind this delete.
       await deps.controlPlane.begin(async (tx) => {
         await tx`delete from events where tenant_id = ${tenantId}`;
-        await tx`delete from event_sequences where tenant_id = ${tenantId}`;
         await tx`delete from event_outbox_marks where tenant_id = ${tenantId}`;
       });
       return;
