@@ -126,8 +126,8 @@ export type Statement = {
   statement: string;
 };
 
-const keyword =
-  /\b(delete\s+from|truncate(?:\s+table)?|into|update|from|join|using)\s+(?:only\s+)?([a-z_][a-z0-9_]*)\b/gi;
+const verbs = "delete\\s+from|truncate(?:\\s+table)?|into|update|from|join|using";
+const keyword = new RegExp(`\\b(${verbs})\\s+(?:only\\s+)?([a-z_][a-z0-9_]*)\\b`, "gi");
 
 /**
  * The statements in a source naming a control-plane table as what they read or change: read

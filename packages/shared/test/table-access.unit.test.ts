@@ -12,7 +12,8 @@ import { root, sourceFiles, stripComments, tablesNamed } from "./sql-scan.ts";
  * import through the package's index, `@oryn/shared`) must have its role granted some access to
  * every table that function's SQL names, with that of the declarations it uses (its module's
  * own, and what it imports by a relative path, from any file), so a query on a table the role
- * cannot reach at all fails here, by reading, rather than with "permission denied" in production. It goes by the functions imported, not the whole module: workspace may check a
+ * cannot reach at all fails here, by reading, rather than with "permission denied" in
+ * production. It goes by the functions imported, not the whole module: workspace may check a
  * membership with the memberships module although other functions there join `users`, which its
  * role cannot read. It checks tables, not the kind of access or the columns: billing's column
  * grant on `tenants` is not held against the columns each query reads.
@@ -252,7 +253,7 @@ describe("control-plane table modules", () => {
     // lockMemberships takes the tenant's lock through the tenants module.
     expect(tablesOf("memberships", "lockMemberships")).toEqual(new Set(["memberships", "tenants"]));
     // The operator's tenant list reads through a fragment of its module.
-    expect(tablesOf("database-servers", "listOperatorTenants")).toEqual(
+    expect(tablesOf("tenants", "listOperatorTenants")).toEqual(
       new Set(["tenants", "database_servers"]),
     );
     // The webhooks' fan-out marks events dispatched through the event log's statement.
@@ -265,7 +266,8 @@ describe("control-plane table modules", () => {
       'import { dispatchNewEvents as dispatch } from "../../events/event-log.ts";',
       "export function owe(sql: Sql) {",
       "  /* Reads from users, in prose. */ // and from memberships",
-      `  return sql\`with d as (\${dispatch(sql, 1)}) select 1 from d JOIN tenants t on t.id = d.tenant_id\`;`,
+      `  return sql\`with d as (\${dispatch(sql, 1)})`,
+      "    select 1 from d JOIN tenants t on t.id = d.tenant_id`;",
       "}",
     ].join("\n");
     expect(relativeImports(file, source)).toEqual(
