@@ -34,7 +34,9 @@ type Import = { from: string; names: Array<{ local: string; imported: string }> 
 
 /** A source's `import { … } from "…"` statements, each name as imported and as called here. */
 function importsOf(source: string): Import[] {
-  return [...source.matchAll(/import\s+(?:type\s+)?\{([^}]*)\}\s*from\s*"([^"]+)"/g)].map((m) => ({
+  return [
+    ...stripComments(source).matchAll(/import\s+(?:type\s+)?\{([^}]*)\}\s*from\s*"([^"]+)"/g),
+  ].map((m) => ({
     from: m[2] ?? "",
     names: (m[1] ?? "")
       .split(",")

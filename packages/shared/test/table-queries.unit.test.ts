@@ -108,7 +108,7 @@ const exceptions: Array<{ file: string; statement: string; why: string }> = [
     statement: `
       update refresh_tokens set revoked_at = now()
       where tenant_id = \${tenantId} and revoked_at is null`,
-    why: `the request revokes the members' sessions in its transaction; refresh_tokens' module
+    why: `the request revokes the members' refresh tokens in its transaction; their module
       is the gateway's, and the provisioner (an operator's \`tenants delete\`, the sweep of
       unverified owners' tenants) requests deletions too`,
   },
