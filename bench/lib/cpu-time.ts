@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 
 /**
  * CPU time by process group, from /proc, so a throughput figure comes with where the CPU went:
@@ -23,19 +23,30 @@ export type ProcessTable = Map<number, ProcessStat>;
 
 export function readProcesses(): ProcessTable {
   const processes = new Map<number, ProcessStat>();
+  // Processes read before their parent (pids wrap), by parent pid.
+  const readFirst = new Map<number, number[]>();
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
+    const pid = Number(entry);
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
       // Fields after the command name, which is in parentheses and may hold spaces: state is
       // [0], ppid [1], utime [11], stime [12], cutime [13], cstime [14] (proc(5)).
       const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      processes.set(Number(entry), {
-        parent: Number(fields[1]),
+      const parent = Number(fields[1]);
+      processes.set(pid, {
+        parent,
         ownTicks: Number(fields[11]) + Number(fields[12]),
         reapedTicks: Number(fields[13]) + Number(fields[14]),
         commandLine: readFileSync(`/proc/${entry}/cmdline`, "utf8").replaceAll("\0", " ").trim(),
       });
+      if (!processes.has(parent)) readFirst.set(parent, [...(readFirst.get(parent) ?? []), pid]);
+      // A child read earlier and gone now was, but for the microseconds since this stat, reaped
+      // before it: its whole life is in the cutime just read. Left out as if it had ended before
+      // the reading, or a snapshot would count it twice and otherProcesses take it off twice.
+      for (const child of readFirst.get(pid) ?? []) {
+        if (!existsSync(`/proc/${child}`)) processes.delete(child);
+      }
     } catch {
       // The process ended between listing and reading. Its time is in its parent's cutime, but
       // only if the parent was read after it ended: one pass can miss a process that ends midway
@@ -71,7 +82,10 @@ export function cpuSnapshot(
   for (const [pid, process] of processes) {
     const group = groupOf.get(pid);
     if (!group) continue;
-    // Reaped children count where their parent is in the group (a group's root, usually).
+    // Reaped children count where their parent is in the group (a group's root, usually). Between
+    // two snapshots only the part of a reaped child's life inside them counts: what it had used
+    // at the first was in that one's sum too, as its own figures (otherProcesses, reporting each
+    // process rather than a sum, has to take it off by hand).
     const ticks = process.ownTicks + process.reapedTicks;
     seconds.set(group, (seconds.get(group) ?? 0) + ticks / ticksPerSecond);
   }
@@ -106,10 +120,16 @@ export type OtherProcess = { pid: number; command: string; cores: number };
  *
  * A child reaped during the run adds its whole life's CPU to its parent's cutime, not just the
  * part inside the run: a type check that had run for 8 s and ended a second into the run once
- * showed as 8 cores of pid 1 (which reaps orphans). So what the processes gone by the second
- * reading had already used at the first is taken off their parents' reaped time, leaving the part
- * of their lives inside the run. A child whose parent is gone too was reparented, to pid 1 here
- * (a subreaper elsewhere would keep the overcount), and is taken off pid 1's.
+ * showed as 8 cores of pid 1 (which reaps orphans). So what each process gone by the second
+ * reading had used at the first (its own time and its reaped children's) is taken off the reaped
+ * time of the living process that now holds its life: its parent, or, if the parent is gone too
+ * (having reaped it first), the parent's whole life, this child's included, went to the
+ * grandparent, and so on up to the nearest ancestor still living. A living grandparent over a
+ * gone parent and a gone child thus loses parent.own + parent.reaped + child.own + child.reaped
+ * (first-reading figures). Nothing is taken off twice: a process's first-reading reaped time holds
+ * only children already reaped then, and readProcesses leaves those out. Two readings cannot
+ * say which ended first: a child that outlived its parent was reparented, to pid 1 here (a
+ * subreaper elsewhere), which keeps that overcount while the ancestor loses too much (down to 0).
  */
 export function otherProcesses(
   before: ProcessTable,
@@ -120,13 +140,12 @@ export function otherProcesses(
   threshold = 0.02,
 ): { cores: number; busiest: OtherProcess[] } {
   const grouped = groupsOf(after, groups);
-  const groupedBefore = groupsOf(before, groups);
-  // What each parent's children that are gone now had used at the first reading.
+  // What each living process's reaped time holds from before the first reading.
   const usedByGone = new Map<number, number>();
   for (const [pid, then] of before) {
-    if (after.has(pid) || groupedBefore.has(pid) || isLoadGenerator(then.commandLine)) continue;
-    const parent = after.has(then.parent) ? then.parent : 1;
-    usedByGone.set(parent, (usedByGone.get(parent) ?? 0) + then.ownTicks + then.reapedTicks);
+    if (after.has(pid) || isLoadGenerator(then.commandLine)) continue;
+    const holder = livingAncestor(then.parent, before, after);
+    usedByGone.set(holder, (usedByGone.get(holder) ?? 0) + then.ownTicks + then.reapedTicks);
   }
   let total = 0;
   const busiest: OtherProcess[] = [];
@@ -148,6 +167,16 @@ export function otherProcesses(
   }
   busiest.sort((a, b) => b.cores - a.cores);
   return { cores: round2(total), busiest: busiest.slice(0, 10) };
+}
+
+/** A process's nearest ancestor, by the first reading's links, living at the second; else pid 1. */
+function livingAncestor(parent: number, before: ProcessTable, after: ProcessTable): number {
+  let pid = parent;
+  for (let depth = 0; pid > 1 && depth < 64; depth++) {
+    if (after.has(pid)) return pid;
+    pid = before.get(pid)?.parent ?? 1;
+  }
+  return 1;
 }
 
 const round2 = (value: number) => Math.round(value * 100) / 100;
