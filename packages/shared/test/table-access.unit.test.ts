@@ -1,68 +1,69 @@
-import { readdirSync, readFileSync } from "node:fs";
-import { join, relative } from "node:path";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { grants } from "../src/control-plane/schema.ts";
+import { root, sourceFiles, stripComments, tablesNamed } from "./sql-scan.ts";
 
 /**
  * Who may touch a control-plane table is written twice: in the migrations' grants (schema.ts
  * holds them as the database does) and in each service's imports of the table modules. This
- * holds the second to the first: a service importing a function from
- * `control-plane/tables/<module>` must have its role granted some access to every table that
- * function's SQL names (with that of the module's other declarations it uses), so a query on a
- * table the role cannot reach at all fails here, by reading, rather than with "permission denied"
- * in production. It goes by the functions imported, not the whole module: workspace may check a
+ * holds the second to the first: a service importing a function from a table module
+ * (`control-plane/tables/<module>`, or the event log's, `events/event-log.ts`, which services
+ * import through the package's index, `@oryn/shared`) must have its role granted some access to
+ * every table that function's SQL names, with that of the declarations it uses (its module's
+ * own, and what it imports by a relative path, from any file), so a query on a table the role
+ * cannot reach at all fails here, by reading, rather than with "permission denied" in
+ * production. It goes by the functions imported, not the whole module: workspace may check a
  * membership with the memberships module although other functions there join `users`, which its
  * role cannot read. It checks tables, not the kind of access or the columns: billing's column
  * grant on `tenants` is not held against the columns each query reads.
  */
-const root = join(import.meta.dirname, "../../..");
-const tablesDir = join(root, "packages/shared/src/control-plane/tables");
-const schemaText = readFileSync(join(root, "packages/shared/src/control-plane/schema.ts"), "utf8");
-const tableNames = new Set(
-  [...(schemaText.split("export const grants")[0] ?? "").matchAll(/^ {2}(\w+): \{$/gm)].map(
-    (m) => m[1] ?? "",
-  ),
-);
+const tablesDir = "packages/shared/src/control-plane/tables";
+const eventLog = "packages/shared/src/events/event-log.ts";
 
-/** The control-plane tables a piece of source names in SQL (`from`, `join`, `into`, `update`). */
-function tablesNamed(source: string): Set<string> {
-  const named = new Set<string>();
-  for (const match of source.matchAll(/\b(?:from|join|into|update)\s+([a-z_]+)\b/g)) {
-    if (match[1] && tableNames.has(match[1])) named.add(match[1]);
-  }
-  return named;
-}
+/** The table modules, by name (the file's, `.ts` off), as paths from the root. */
+const tableModules = new Map<string, string>([
+  ...readdirSync(join(root, tablesDir))
+    .filter((file) => file.endsWith(".ts"))
+    .map((file) => [file.replace(/\.ts$/, ""), `${tablesDir}/${file}`] as const),
+  ["event-log", eventLog],
+]);
+const moduleNames = new Map([...tableModules].map(([name, path]) => [path, name]));
 
-/**
- * The table modules a piece of source imports from, by module name (`tenants`, `memberships`…),
- * each with the names it imports.
- */
-function tableModulesImported(source: string): Array<{ module: string; names: string[] }> {
+type Import = { from: string; names: Array<{ local: string; imported: string }> };
+
+/** A source's `import { … } from "…"` statements, each name as imported and as called here. */
+function importsOf(source: string): Import[] {
   return [
-    ...source.matchAll(
-      /import\s+(?:type\s+)?\{([^}]*)\}\s*from "@oryn\/shared\/control-plane\/tables\/([\w-]+)"/g,
-    ),
+    ...stripComments(source).matchAll(/import\s+(?:type\s+)?\{([^}]*)\}\s*from\s*"([^"]+)"/g),
   ].map((m) => ({
-    module: m[2] ?? "",
+    from: m[2] ?? "",
     names: (m[1] ?? "")
       .split(",")
-      .map(
-        (name) =>
-          name
-            .trim()
-            .replace(/^type\s+/, "")
-            .split(/\s+as\s+/)[0] ?? "",
+      .map((name) =>
+        name
+          .trim()
+          .replace(/^type\s+/, "")
+          .split(/\s+as\s+/),
       )
-      .filter(Boolean),
+      .filter(([imported]) => imported)
+      .map(([imported = "", local]) => ({ imported, local: local ?? imported })),
   }));
+}
+
+/** The file (from the root) a relative import of `file` names; undefined for a package's. */
+function resolveImport(file: string, from: string): string | undefined {
+  if (!from.startsWith(".")) return undefined;
+  const path = relative(root, resolve(root, dirname(file), from));
+  return existsSync(join(root, path)) ? path : undefined;
 }
 
 const declaration =
   /^(?:export\s+)?(?:async\s+)?(?:function|const|let|type|class|interface)\s+(\w+)/gm;
 
-/** A module's top-level declarations by name, each its own text, comments left out. */
+/** A source's top-level declarations by name, each its own text, comments left out. */
 function declarations(source: string): Map<string, string> {
-  const code = source.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
+  const code = stripComments(source);
   const starts = [...code.matchAll(declaration)];
   return new Map(
     starts.map((m, i) => [
@@ -72,46 +73,43 @@ function declarations(source: string): Map<string, string> {
   );
 }
 
-/** The names a module imports from a sibling table module, as `<module> <name>`. */
-function siblingImports(source: string): Map<string, string> {
+/** What a source's relative imports bring in, by local name, as `<file> <name>`. */
+function relativeImports(file: string, source: string): Map<string, string> {
   const imported = new Map<string, string>();
-  for (const m of source.matchAll(/import\s+(?:type\s+)?\{([^}]*)\}\s*from "\.\/([\w-]+)\.ts"/g)) {
-    for (const name of (m[1] ?? "").split(",")) {
-      const local = name
-        .trim()
-        .replace(/^type\s+/, "")
-        .split(/\s+as\s+/);
-      if (local[0]) imported.set(local[1] ?? local[0], `${m[2]} ${local[0]}`);
-    }
+  for (const { from, names } of importsOf(source)) {
+    const path = resolveImport(file, from);
+    if (path) for (const name of names) imported.set(name.local, `${path} ${name.imported}`);
   }
   return imported;
 }
 
-const moduleSources = new Map(
-  readdirSync(tablesDir)
-    .filter((file) => file.endsWith(".ts"))
-    .map((file) => [file.replace(/\.ts$/, ""), readFileSync(join(tablesDir, file), "utf8")]),
-);
-const moduleTables = new Map([...moduleSources].map(([module, src]) => [module, tablesNamed(src)]));
-
 /**
- * The tables each declaration of each module names, as `<module> <name>`, with those of the
- * declarations it uses: the module's own (a private helper, a shared fragment) and those it
- * imports from another table module (memberships' lock takes the tenants module's).
+ * The tables each declaration names, as `<file> <name>`, with those of the declarations it
+ * uses: its file's own (a private helper, a shared fragment) and those it imports by a relative
+ * path (memberships' lock takes the tenants module's, webhook deliveries' fan-out the event
+ * log's dispatch). Read from the table modules and every file they import so, and on.
  */
 const declarationTables = (() => {
   const texts = new Map<string, string>();
   const uses = new Map<string, string[]>();
-  for (const [module, src] of moduleSources) {
+  const files = [...tableModules.values()];
+  for (let i = 0; i < files.length; i++) {
+    const file = files[i] ?? "";
+    const src = readFileSync(join(root, file), "utf8");
     const own = declarations(src);
+    const imported = relativeImports(file, src);
+    for (const key of imported.values()) {
+      const path = key.split(" ")[0] ?? "";
+      if (!files.includes(path)) files.push(path);
+    }
     const names = new Map([
-      ...[...own.keys()].map((name) => [name, `${module} ${name}`] as const),
-      ...siblingImports(src),
+      ...[...own.keys()].map((name) => [name, `${file} ${name}`] as const),
+      ...imported,
     ]);
     for (const [name, text] of own) {
-      texts.set(`${module} ${name}`, text);
+      texts.set(`${file} ${name}`, text);
       uses.set(
-        `${module} ${name}`,
+        `${file} ${name}`,
         [...names]
           .filter(([local]) => local !== name && new RegExp(`\\b${local}\\b`).test(text))
           .map(([, key]) => key),
@@ -134,6 +132,73 @@ const declarationTables = (() => {
   return tables;
 })();
 
+/** The tables a table module's declaration names, with what it uses (see above). */
+function tablesOf(module: string, name: string): Set<string> | undefined {
+  return declarationTables.get(`${tableModules.get(module)} ${name}`);
+}
+
+/** Every table a module names anywhere: what an import of a name it does not declare is held to. */
+const moduleTables = new Map(
+  [...tableModules].map(([module, path]) => [
+    module,
+    tablesNamed(readFileSync(join(root, path), "utf8")),
+  ]),
+);
+
+/**
+ * The names the package's index (`@oryn/shared`) exports from a table module: the event log's
+ * functions reach the services so. As `<exported name>` to `<module> <name>`.
+ */
+function indexExports(index: string): Map<string, { module: string; name: string }> {
+  const file = "packages/shared/src/index.ts";
+  const exported = new Map<string, { module: string; name: string }>();
+  for (const m of stripComments(index).matchAll(/export\s+(\*|\{[^}]*\})\s*from\s*"([^"]+)"/g)) {
+    const path = resolveImport(file, m[2] ?? "");
+    const module = path && moduleNames.get(path);
+    if (!path || !module) continue;
+    const names =
+      m[1] === "*"
+        ? [
+            ...readFileSync(join(root, path), "utf8").matchAll(
+              /^export\s+(?:async\s+)?(?:function|const|let|type|class|interface)\s+(\w+)/gm,
+            ),
+          ].map((d) => [d[1] ?? "", d[1] ?? ""] as const)
+        : (m[1] ?? "")
+            .slice(1, -1)
+            .split(",")
+            .map((name) =>
+              name
+                .trim()
+                .replace(/^type\s+/, "")
+                .split(/\s+as\s+/),
+            )
+            .filter(([name]) => name)
+            .map(([name = "", as]) => [as ?? name, name] as const);
+    for (const [as, name] of names) exported.set(as, { module, name });
+  }
+  return exported;
+}
+
+const fromIndex = indexExports(readFileSync(join(root, "packages/shared/src/index.ts"), "utf8"));
+
+/** The table modules a source imports from, by module name, each with the names it imports. */
+function tableModulesImported(source: string): Array<{ module: string; names: string[] }> {
+  return importsOf(source).flatMap(
+    ({ from, names }): Array<{ module: string; names: string[] }> => {
+      const table = /^@oryn\/shared\/control-plane\/tables\/([\w-]+)$/.exec(from)?.[1];
+      if (table) return [{ module: table, names: names.map((n) => n.imported) }];
+      if (from === "@oryn/shared/events/event-log") {
+        return [{ module: "event-log", names: names.map((n) => n.imported) }];
+      }
+      if (from !== "@oryn/shared") return [];
+      return names.flatMap(({ imported }) => {
+        const found = fromIndex.get(imported);
+        return found ? [{ module: found.module, names: [found.name] }] : [];
+      });
+    },
+  );
+}
+
 type Violation = { file: string; module: string; table: string };
 
 /** Each import of a table module whose tables `role` is not granted. */
@@ -144,20 +209,12 @@ function violations(role: string, files: Array<{ file: string; source: string }>
       const all = moduleTables.get(module);
       if (!all) return [{ file, module, table: "(no such table module)" }];
       // A name the module does not declare (a re-export) is held to every table the module names.
-      const tables = new Set(
-        names.flatMap((name) => [...(declarationTables.get(`${module} ${name}`) ?? all)]),
-      );
+      const tables = new Set(names.flatMap((name) => [...(tablesOf(module, name) ?? all)]));
       return [...tables]
         .filter((table) => !granted[table])
         .map((table) => ({ file, module, table }));
     }),
   );
-}
-
-function sourceFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true, recursive: true })
-    .filter((entry) => entry.isFile() && entry.name.endsWith(".ts"))
-    .map((entry) => join(entry.parentPath, entry.name));
 }
 
 const services = readdirSync(join(root, "services"));
@@ -171,9 +228,9 @@ describe("control-plane table modules", () => {
   });
 
   it.each(services)("are imported by %s only for tables its role is granted", (service) => {
-    const files = sourceFiles(join(root, "services", service, "src")).map((path) => ({
-      file: relative(root, path),
-      source: readFileSync(path, "utf8"),
+    const files = sourceFiles(`services/${service}/src`).map((file) => ({
+      file,
+      source: readFileSync(join(root, file), "utf8"),
     }));
     // A service without a role of its own (the mailer) may import none.
     expect(violations(`oryn_${service}`, files)).toEqual([]);
@@ -196,12 +253,48 @@ describe("control-plane table modules", () => {
       { file: "w.ts", module: "memberships", table: "users" },
     ]);
     // lockMemberships takes the tenant's lock through the tenants module.
-    expect(declarationTables.get("memberships lockMemberships")).toEqual(
-      new Set(["memberships", "tenants"]),
-    );
+    expect(tablesOf("memberships", "lockMemberships")).toEqual(new Set(["memberships", "tenants"]));
     // The operator's tenant list reads through a fragment of its module.
-    expect(declarationTables.get("database-servers listOperatorTenants")).toEqual(
+    expect(tablesOf("tenants", "listOperatorTenants")).toEqual(
       new Set(["tenants", "database_servers"]),
     );
+    // The webhooks' fan-out marks events dispatched through the event log's statement.
+    expect(tablesOf("webhook-deliveries", "oweDeliveriesOfNewEvents")).toContain("events");
+  });
+
+  it("follow relative imports from any file, and read joins and comments as the other test", () => {
+    const file = `${tablesDir}/made-up.ts`;
+    const source = [
+      'import { dispatchNewEvents as dispatch } from "../../events/event-log.ts";',
+      "export function owe(sql: Sql) {",
+      "  /* Reads from users, in prose. */ // and from memberships",
+      `  return sql\`with d as (\${dispatch(sql, 1)})`,
+      "    select 1 from d JOIN tenants t on t.id = d.tenant_id`;",
+      "}",
+    ].join("\n");
+    expect(relativeImports(file, source)).toEqual(
+      new Map([["dispatch", `${eventLog} dispatchNewEvents`]]),
+    );
+    expect(tablesNamed(declarations(source).get("owe") ?? "")).toEqual(new Set(["tenants"]));
+  });
+
+  it("check the event log's functions imported through the package's index", () => {
+    expect(fromIndex.get("appendEvents")).toEqual({ module: "event-log", name: "appendEvents" });
+    expect(fromIndex.get("requestTenantDeletion")).toBeUndefined();
+    const source = `import {\n  appendEvents,\n  type Sql,\n} from "@oryn/shared";`;
+    // The webhooks' role may mark events dispatched but not number them.
+    expect(violations("oryn_webhooks", [{ file: "h.ts", source }])).toEqual([
+      { file: "h.ts", module: "event-log", table: "event_sequences" },
+    ]);
+    expect(violations("oryn_workspace", [{ file: "w.ts", source }])).toEqual([]);
+    const direct = `import { listEventsAfter } from "@oryn/shared/events/event-log";`;
+    expect(violations("oryn_mailer", [{ file: "m.ts", source: direct }])).toEqual([
+      { file: "m.ts", module: "event-log", table: "events" },
+    ]);
+    expect(
+      violations("oryn_mailer", [
+        { file: "m.ts", source: 'import { isUuid } from "@oryn/shared";' },
+      ]),
+    ).toEqual([]);
   });
 });

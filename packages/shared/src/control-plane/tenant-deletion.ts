@@ -45,11 +45,7 @@ export async function requestTenantDeletion(
   await tx`
     update refresh_tokens set revoked_at = now()
     where tenant_id = ${tenantId} and revoked_at is null`;
-  // One fresh number per member: tokens issued under any earlier membership version are refused.
-  await tx`
-    insert into access_revocations (tenant_id, user_id, min_version)
-    select tenant_id, user_id, nextval('membership_versions') from memberships
-    where tenant_id = ${tenantId}`;
+  await revokeMembersAccessTokens(tx, tenantId);
   const { requester } = options;
   await insertAuditEvent(tx, {
     tenantId,
@@ -62,6 +58,22 @@ export async function requestTenantDeletion(
     data: { via: requester.via, from: tenant.status, deleteAfter: deleteAfter.toISOString() },
   });
   return { outcome: "requested", status: "deleting", deleteAfter };
+}
+
+/**
+ * Refuses every member's access tokens from now on: one fresh number per member (an
+ * access_revocations row each, which every gateway polls within about a second), so tokens
+ * issued under any earlier membership version are refused. The deletion request does it, and the
+ * deletion again before the memberships go, for any membership made since (an operator's doing).
+ */
+export async function revokeMembersAccessTokens(
+  tx: TransactionSql,
+  tenantId: string,
+): Promise<void> {
+  await tx`
+    insert into access_revocations (tenant_id, user_id, min_version)
+    select tenant_id, user_id, nextval('membership_versions') from memberships
+    where tenant_id = ${tenantId}`;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { cursorCodec, type Page, pageOf, type Sql } from "@oryn/shared";
-import { listSecurityEventsOfTenant } from "@oryn/shared/control-plane/tables/users";
+import { listSecurityEventsOfTenant } from "@oryn/shared/control-plane/tables/audit-events";
 import { z } from "zod";
 import type { SecurityEvent } from "./schemas.ts";
 

@@ -2,12 +2,14 @@ import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import {
   type Logger,
+  revokeMembersAccessTokens,
   type Sql,
   sealEventLog,
   tenantDatabaseName,
   tenantRoleName,
 } from "@oryn/shared";
 import { insertAuditEvent } from "@oryn/shared/control-plane/tables/audit-events";
+import { expireTenantExports } from "@oryn/shared/control-plane/tables/tenant-exports";
 import {
   findTenantDeletionDue,
   listTenantsDueForDeletion,
@@ -97,10 +99,7 @@ async function runStep(
         await sealEventLog(tx, tenantId);
         // Access tokens were revoked when the deletion was asked for; this repeats it for any
         // membership made since (an operator's doing), before the memberships go.
-        await tx`
-          insert into access_revocations (tenant_id, user_id, min_version)
-          select tenant_id, user_id, nextval('membership_versions') from memberships
-          where tenant_id = ${tenantId}`;
+        await revokeMembersAccessTokens(tx, tenantId);
         await tx`delete from api_keys where tenant_id = ${tenantId}`;
         await tx`delete from invitations where tenant_id = ${tenantId}`;
         await tx`delete from refresh_tokens where tenant_id = ${tenantId}`;
@@ -121,9 +120,7 @@ async function runStep(
         // Its webhook endpoints (their URLs and signing secrets; deliveries and attempts
         // cascade): nothing more is sent to them. An attempt under way ends without a record.
         await tx`delete from webhook_endpoints where tenant_id = ${tenantId}`;
-        await tx`
-          update tenant_exports set status = 'expired'
-          where tenant_id = ${tenantId} and status <> 'expired'`;
+        await expireTenantExports(tx, tenantId);
       });
       return;
     case "remove_exports":

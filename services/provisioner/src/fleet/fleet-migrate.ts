@@ -9,10 +9,10 @@ import {
   type Sql,
 } from "@oryn/shared";
 import {
+  countTenantsAtVersion,
   listTenantsBelowVersion,
   type TenantBehind,
-} from "@oryn/shared/control-plane/tables/database-servers";
-import { countTenantsAtVersion } from "@oryn/shared/control-plane/tables/tenants";
+} from "@oryn/shared/control-plane/tables/tenants";
 import type { ServerAdmins } from "../servers/admins.ts";
 import {
   migratedStatuses,

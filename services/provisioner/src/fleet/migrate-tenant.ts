@@ -1,6 +1,8 @@
 import { migrate, type Sql, tenantDatabaseName } from "@oryn/shared";
-import { findTenantMigrationState } from "@oryn/shared/control-plane/tables/database-servers";
-import { raiseTenantSchemaVersion } from "@oryn/shared/control-plane/tables/tenants";
+import {
+  findTenantMigrationState,
+  raiseTenantSchemaVersion,
+} from "@oryn/shared/control-plane/tables/tenants";
 import { withDatabaseConnection } from "../provisioning/tenant-database.ts";
 import type { ServerAdmins } from "../servers/admins.ts";
 

@@ -2,11 +2,11 @@ import type { Sql } from "@oryn/shared";
 import {
   anyServerRegistered,
   findServerAddress,
-  findTenantServer,
   lockAcceptingServers,
 } from "@oryn/shared/control-plane/tables/database-servers";
 import {
   countTenantsOnServers,
+  findTenantServer,
   lockTenantServer,
   setTenantServer,
 } from "@oryn/shared/control-plane/tables/tenants";

@@ -14,8 +14,6 @@ import {
   listOperatorTenants,
   listOperatorTenantsAfter,
   type OperatorTenant,
-} from "@oryn/shared/control-plane/tables/database-servers";
-import {
   retryTenantProvisioning,
   type TenantStatus,
   tenantStatuses,

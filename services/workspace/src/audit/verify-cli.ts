@@ -12,7 +12,7 @@ import {
   tenantDatabaseName,
   withDatabase,
 } from "@oryn/shared";
-import { findTenantAndServer } from "@oryn/shared/control-plane/tables/database-servers";
+import { findTenantAndServer } from "@oryn/shared/control-plane/tables/tenants";
 import { auditVerifyEnv } from "../env.ts";
 import { verifyAuditChain } from "./audit-log.ts";
 

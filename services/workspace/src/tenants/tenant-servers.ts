@@ -1,7 +1,7 @@
 import { connect as dial, type Socket } from "node:net";
 import { Duplex } from "node:stream";
 import { cachedPerKey, type Sql } from "@oryn/shared";
-import { findTenantServer } from "@oryn/shared/control-plane/tables/database-servers";
+import { findTenantServer } from "@oryn/shared/control-plane/tables/tenants";
 
 export type TenantServers = {
   /**

@@ -4,8 +4,8 @@ import type { Row } from "../schema.ts";
 /**
  * The `tenant_exports` table: each export of a tenant's data an owner asked for. The gateway
  * records requests and reads them back (status, download); the provisioner writes the archive
- * and moves the row through running, ready or failed, and expired. (The provisioner's deletion
- * cascade, deletion/delete-tenant.ts, expires a deleted tenant's with its other rows.)
+ * and moves the row through running, ready or failed, and expired; the provisioner's tenant
+ * deletion expires all of a deleted tenant's (`expireTenantExports`) and removes their files.
  */
 export type TenantExportRow = Pick<
   Row<"tenant_exports">,
@@ -108,4 +108,11 @@ export async function expireDueExports(
     update tenant_exports set status = 'expired'
     where status = 'ready' and expires_at <= now()
     returning id, tenant_id`;
+}
+
+/** Marks every export of the tenant not yet expired `expired`: its deletion's record of them. */
+export async function expireTenantExports(tx: TransactionSql, tenantId: string): Promise<void> {
+  await tx`
+    update tenant_exports set status = 'expired'
+    where tenant_id = ${tenantId} and status <> 'expired'`;
 }

@@ -1,9 +1,11 @@
-import type { Sql, TransactionSql } from "../../database.ts";
+import type { Sql, SqlFragment, TransactionSql } from "../../database.ts";
 import type { Row } from "../schema.ts";
+import { type ServerAddress, unregisteredServer } from "./database-servers.ts";
 
 /**
  * The `tenants` table: its statuses, the row the services read, and every query whose statement
- * writes it (packages/shared/test/table-queries.unit.test.ts holds that). Read by every service; written by the gateway (signup, deletion, MFA
+ * writes it (packages/shared/test/table-queries.unit.test.ts holds that), with the reads joining
+ * a tenant to its server. Read by every service; written by the gateway (signup, deletion, MFA
  * policy), billing (plan, status) and the provisioner (the rest): see `grants` in schema.ts.
  */
 export type TenantStatus = Row<"tenants">["status"];
@@ -49,6 +51,14 @@ export type TenantRow = Pick<
 >;
 
 type Db = Sql | TransactionSql;
+
+/** How an operator names a tenant: by id, or by slug. */
+export type TenantRef = { id: string } | { slug: string };
+
+/** The `where` condition on the tenant `t` named (a slug is only ever a bound value, never SQL). */
+function isTenant(sql: Db, ref: TenantRef): SqlFragment {
+  return "id" in ref ? sql`t.id = ${ref.id}` : sql`t.slug = ${ref.slug}`;
+}
 
 export async function findTenant(sql: Db, id: string): Promise<TenantRow | undefined> {
   const [row] = await sql<TenantRow[]>`
@@ -345,14 +355,10 @@ export async function clearTenantMoving(sql: Db, id: string): Promise<void> {
 /** A tenant's id and slug, by either: how an operator names a tenant on the command line. */
 export async function findTenantIdAndSlug(
   sql: Db,
-  ref: { id: string } | { slug: string },
+  ref: TenantRef,
 ): Promise<Pick<Row<"tenants">, "id" | "slug"> | undefined> {
-  const [row] =
-    "id" in ref
-      ? await sql<Pick<Row<"tenants">, "id" | "slug">[]>`
-          select id, slug from tenants where id = ${ref.id}`
-      : await sql<Pick<Row<"tenants">, "id" | "slug">[]>`
-          select id, slug from tenants where slug = ${ref.slug}`;
+  const [row] = await sql<Pick<Row<"tenants">, "id" | "slug">[]>`
+    select t.id, t.slug from tenants t where ${isTenant(sql, ref)}`;
   return row;
 }
 
@@ -449,4 +455,140 @@ export async function restoreTenantStatus(
     update tenants
     set status = ${status}, delete_after = null, status_before_deletion = null, updated_at = now()
     where id = ${id}`;
+}
+
+// A tenant with its server (`tenants.server_id`): placement, connections, fleet migrations,
+// the operators' views.
+
+/**
+ * The server the tenant is on; undefined for a tenant placed before servers were registered (on
+ * TENANT_DATABASE_URL's) or no such tenant. Workspace resolves each tenant connection's server
+ * with it (cached), the provisioner a tenant's admin pool.
+ */
+export async function findTenantServer(
+  sql: Db,
+  tenantId: string,
+): Promise<ServerAddress | undefined> {
+  const [row] = await sql<ServerAddress[]>`
+    select s.id, s.host, s.port from tenants t join database_servers s on s.id = t.server_id
+    where t.id = ${tenantId}`;
+  return row;
+}
+
+/** A tenant's id and its server's address (null while unplaced), found by id or by slug. */
+export async function findTenantAndServer(
+  sql: Db,
+  ref: TenantRef,
+): Promise<{ id: string; host: string | null; port: number | null } | undefined> {
+  const [row] = await sql<{ id: string; host: string | null; port: number | null }[]>`
+    select t.id, s.host, s.port from tenants t left join database_servers s on s.id = t.server_id
+    where ${isTenant(sql, ref)}`;
+  return row;
+}
+
+/** What a fleet migration reads of a tenant before migrating its database. */
+export type TenantMigrationState = Pick<Row<"tenants">, "status" | "schemaVersion"> & {
+  serverId: string | null;
+  host: string | null;
+  port: number | null;
+};
+
+export async function findTenantMigrationState(
+  sql: Db,
+  tenantId: string,
+): Promise<TenantMigrationState | undefined> {
+  const [row] = await sql<TenantMigrationState[]>`
+    select t.status, t.schema_version, s.id as server_id, s.host, s.port
+    from tenants t left join database_servers s on s.id = t.server_id
+    where t.id = ${tenantId}`;
+  return row;
+}
+
+/** A tenant a fleet migration has to bring forward, with its server's name for the report. */
+export type TenantBehind = Pick<Row<"tenants">, "id" | "slug"> & { server: string };
+
+/** The tenants in `statuses` below `version`, by id. */
+export async function listTenantsBelowVersion(
+  sql: Db,
+  statuses: readonly Row<"tenants">["status"][],
+  version: number,
+): Promise<TenantBehind[]> {
+  return sql<TenantBehind[]>`
+    select t.id, t.slug, coalesce(s.name, ${unregisteredServer}) as server
+    from tenants t left join database_servers s on s.id = t.server_id
+    where t.status in ${sql(statuses)} and t.schema_version < ${version}
+    order by t.id`;
+}
+
+/** A tenant as an operator sees it: everything the control plane knows, error detail included. */
+export type OperatorTenant = Pick<
+  Row<"tenants">,
+  | "id"
+  | "slug"
+  | "name"
+  | "status"
+  | "plan"
+  | "schemaVersion"
+  | "provisioningStep"
+  | "provisioningAttempts"
+  | "provisioningError"
+  | "provisioningErrorDetail"
+  | "createdAt"
+  | "updatedAt"
+  | "activatedAt"
+> & {
+  /** The name of its server: a registered one's, or `TENANT_DATABASE_URL` while unplaced. */
+  server: string;
+};
+
+function selectOperatorTenants(sql: Sql) {
+  return sql`
+    select t.id, t.slug, t.name, t.status, t.plan, coalesce(s.name, ${unregisteredServer}) as server,
+           t.schema_version, t.provisioning_step, t.provisioning_attempts, t.provisioning_error,
+           t.provisioning_error_detail, t.created_at, t.updated_at, t.activated_at
+    from tenants t left join database_servers s on s.id = t.server_id`;
+}
+
+/** Oldest first, filtered by status and by server name (TENANT_DATABASE_URL for unplaced). */
+export async function listOperatorTenants(
+  sql: Sql,
+  filter: { status?: Row<"tenants">["status"]; server?: string } = {},
+): Promise<OperatorTenant[]> {
+  return sql<OperatorTenant[]>`
+    ${selectOperatorTenants(sql)}
+    where true
+      ${filter.status ? sql`and t.status = ${filter.status}` : sql``}
+      ${filter.server ? sql`and coalesce(s.name, ${unregisteredServer}) = ${filter.server}` : sql``}
+    order by t.created_at, t.id`;
+}
+
+/**
+ * Up to `limit` tenants after the `after` cursor, oldest first, filtered as above, each with its
+ * `created_at` as a cursor (microseconds since the epoch, as text).
+ */
+export async function listOperatorTenantsAfter(
+  sql: Sql,
+  filter: { status?: Row<"tenants">["status"] | undefined; server?: string | undefined },
+  after: [atMicros: string, id: string] | undefined,
+  limit: number,
+): Promise<(OperatorTenant & { cursorAt: string })[]> {
+  return sql<(OperatorTenant & { cursorAt: string })[]>`
+    select q.*, (extract(epoch from q.created_at) * 1000000)::bigint::text as cursor_at
+    from (${selectOperatorTenants(sql)}) q
+    where true
+      ${filter.status ? sql`and q.status = ${filter.status}` : sql``}
+      ${filter.server ? sql`and q.server = ${filter.server}` : sql``}
+      ${after ? sql`and (q.created_at, q.id) > (timestamptz 'epoch' + ${after[0]}::bigint * interval '1 microsecond', ${after[1]}::uuid)` : sql``}
+    order by q.created_at, q.id limit ${limit}`;
+}
+
+/** A tenant by id or by slug. */
+export async function findOperatorTenant(
+  sql: Sql,
+  ref: TenantRef,
+): Promise<OperatorTenant | undefined> {
+  const [row] = await sql<OperatorTenant[]>`
+    ${selectOperatorTenants(sql)}
+    where ${isTenant(sql, ref)}`;
+  return row;
 }

@@ -231,33 +231,3 @@ export async function setVerifiedEmail(
 ): Promise<void> {
   await tx`update users set email = ${email}, email_verified_at = now() where id = ${id}`;
 }
-
-/** An audit event as a tenant's security log shows it; `data` is an object in every row. */
-export type SecurityEventRow = Omit<Row<"audit_events">, "tenantId" | "data"> & {
-  data: Record<string, unknown>;
-};
-
-/**
- * Up to `limit` of the tenant's security log, newest first: its own audit events, and the
- * account events (no tenant's) of its current members since each joined. By `actorId` where
- * given, and with ids before `before` where given. (Here, not with the audit log's inserts:
- * billing writes audit events but may not read memberships.)
- */
-export async function listSecurityEventsOfTenant(
-  sql: Sql,
-  tenantId: string,
-  query: { limit: number; before: string | undefined; actor: string | undefined },
-): Promise<SecurityEventRow[]> {
-  return sql<SecurityEventRow[]>`
-    select id, at, actor_id, action, entity, entity_id, ip, request_id, data
-    from audit_events e
-    where (e.tenant_id = ${tenantId}
-           or (e.tenant_id is null and exists (
-                 select 1 from memberships m
-                 where m.tenant_id = ${tenantId} and m.user_id = e.actor_id
-                   and e.at >= m.created_at)))
-      ${query.actor ? sql`and e.actor_id = ${query.actor}` : sql``}
-      ${query.before ? sql`and e.id < ${query.before}` : sql``}
-    order by e.id desc
-    limit ${query.limit}`;
-}
