@@ -38,17 +38,22 @@ function importsOf(source: string): Import[] {
     ...stripComments(source).matchAll(/import\s+(?:type\s+)?\{([^}]*)\}\s*from\s*"([^"]+)"/g),
   ].map((m) => ({
     from: m[2] ?? "",
-    names: (m[1] ?? "")
-      .split(",")
-      .map((name) =>
-        name
-          .trim()
-          .replace(/^type\s+/, "")
-          .split(/\s+as\s+/),
-      )
-      .filter(([imported]) => imported)
-      .map(([imported = "", local]) => ({ imported, local: local ?? imported })),
+    names: namesIn(m[1] ?? "").map(([imported, local]) => ({ imported, local })),
   }));
+}
+
+/** The names of an import or export list (`a, type B, c as d`): each as [declared, as given]. */
+function namesIn(list: string): Array<[string, string]> {
+  return list
+    .split(",")
+    .map((name) =>
+      name
+        .trim()
+        .replace(/^type\s+/, "")
+        .split(/\s+as\s+/),
+    )
+    .filter(([name]) => name)
+    .map(([name = "", as]) => [name, as ?? name]);
 }
 
 /** The file (from the root) a relative import of `file` names; undefined for a package's. */
@@ -163,17 +168,7 @@ function indexExports(index: string): Map<string, { module: string; name: string
               /^export\s+(?:async\s+)?(?:function|const|let|type|class|interface)\s+(\w+)/gm,
             ),
           ].map((d) => [d[1] ?? "", d[1] ?? ""] as const)
-        : (m[1] ?? "")
-            .slice(1, -1)
-            .split(",")
-            .map((name) =>
-              name
-                .trim()
-                .replace(/^type\s+/, "")
-                .split(/\s+as\s+/),
-            )
-            .filter(([name]) => name)
-            .map(([name = "", as]) => [as ?? name, name] as const);
+        : namesIn((m[1] ?? "").slice(1, -1)).map(([name, as]) => [as, name] as const);
     for (const [as, name] of names) exported.set(as, { module, name });
   }
   return exported;

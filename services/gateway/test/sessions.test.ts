@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { testRun } from "@oryn/testing/context";
 import { verifyQueuedEmail } from "@oryn/testing/queued-mail";
+import { whileHolding } from "@oryn/testing/row-locks";
 import { afterAll, describe, expect, it } from "vitest";
 import { gatewayInProcess, password, uniqueSignup } from "./fixtures.ts";
 
@@ -163,38 +164,19 @@ describe("DELETE /v1/me/sessions/{id}", () => {
 });
 
 describe("a session's refresh tokens and its row, taken in either order", () => {
-  /**
-   * Runs `work` in a transaction that holds the session's refresh tokens locked and then writes
-   * its row, as a refresh in flight does (the presented token's row, then `touchSession`), while
-   * `concurrent` runs against the gateway: it is let go only once the gateway waits on our lock.
-   */
-  async function whileRefreshing(id: string, concurrent: () => Promise<{ status: number }>) {
-    let answer: Promise<{ status: number }> | undefined;
-    await sql.begin(async (tx) => {
-      const [{ pid } = { pid: 0 }] = await tx<{ pid: number }[]>`select pg_backend_pid() as pid`;
-      await tx`select id from refresh_tokens where family_id = ${id} for update`;
-      answer = concurrent();
-      for (let waited = 0; ; waited += 20) {
-        const [{ blocked } = { blocked: 0 }] = await sql<{ blocked: number }[]>`
-          select count(*)::int as blocked from pg_stat_activity
-          where ${pid}::int = any(pg_blocking_pids(pid))`;
-        if (blocked > 0) break;
-        if (waited > 10_000) throw new Error("the gateway never waited on the refresh's lock");
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-      await tx`update sessions set last_used_at = now() where id = ${id}`;
-    });
-    return answer;
-  }
-
   it("ends a session being refreshed: PostgreSQL's deadlock victim runs again, nobody gets a 500", async () => {
     const { email, tokens } = await signUp();
     const phone = await logIn(email, client("Phone/2.0"));
     const id = sessionOf(phone.accessToken);
-    const ended = await whileRefreshing(id, () =>
-      gateway.call("DELETE", `/v1/me/sessions/${id}`, { token: tokens.accessToken }),
-    );
-    expect((await ended)?.status).toBe(204);
+    // A refresh in flight takes the presented token's row, then writes the session's
+    // (touchSession); the DELETE comes in between.
+    const ended = await whileHolding(sql, sql, {
+      work: (tx) => tx`select id from refresh_tokens where family_id = ${id} for update`,
+      concurrent: () =>
+        gateway.call("DELETE", `/v1/me/sessions/${id}`, { token: tokens.accessToken }),
+      afterwards: (tx) => tx`update sessions set last_used_at = now() where id = ${id}`,
+    });
+    expect(ended.status).toBe(204);
     const refresh = await gateway.call("POST", "/v1/auth/refresh", {
       body: { refreshToken: phone.refreshToken },
     });

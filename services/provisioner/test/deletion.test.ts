@@ -8,6 +8,7 @@ import { randomUUID } from "node:crypto";
 import { appendEvents, connect, requestTenantDeletion, type Sql } from "@oryn/shared";
 import { findTenant } from "@oryn/shared/control-plane/tables/tenants";
 import { isolatedRun } from "@oryn/testing/isolated-run";
+import { whileHolding } from "@oryn/testing/row-locks";
 import { activeTenant, countTenantObjects, provisioningDeps } from "@oryn/testing/tenants";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -206,29 +207,19 @@ describe("deleteTenant", () => {
   it("waits for an append to the event log in flight, and deletes what it appended", async () => {
     const { tenantId } = await populatedTenant();
     await cp.begin((tx) => requestTenantDeletion(tx, tenantId, { graceSeconds: 0, requester }));
-    let deletion: Promise<string> | undefined;
     // On a connection of its own: the deletion takes two of the pool's three (its lock, its
-    // transaction) and the wait below the third.
+    // transaction) and the wait for it the third.
     const relay = connect(run.controlPlaneUrl, { max: 1 });
-    await relay.begin(async (tx) => {
+    const deleted = await whileHolding(relay, cp, {
       // A relay's append, its transaction still open when the deletion starts.
-      const appended = await appendEvents(tx, tenantId, [
-        { type: "project.created", data: { late: true } },
-      ]);
-      expect(appended).toBe(1);
-      const [{ pid } = { pid: 0 }] = await tx<{ pid: number }[]>`select pg_backend_pid() as pid`;
-      deletion = deleteTenant(deps, tenantId);
-      for (let waited = 0; ; waited += 20) {
-        const [{ blocked } = { blocked: 0 }] = await cp<{ blocked: number }[]>`
-          select count(*)::int as blocked from pg_stat_activity
-          where ${pid}::int = any(pg_blocking_pids(pid))`;
-        if (blocked > 0) break;
-        if (waited > 10_000) throw new Error("the deletion never waited for the append");
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
+      work: async (tx) =>
+        expect(
+          await appendEvents(tx, tenantId, [{ type: "project.created", data: { late: true } }]),
+        ).toBe(1),
+      concurrent: () => deleteTenant(deps, tenantId),
     });
     await relay.end();
-    expect(await deletion).toBe("deleted");
+    expect(deleted).toBe("deleted");
     expect((await controlPlaneRows(tenantId))?.eventLog).toBe(0);
   });
 
