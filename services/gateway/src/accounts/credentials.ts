@@ -1,7 +1,7 @@
 import { ApiError, type MailRequest, type Sql, type TransactionSql } from "@oryn/shared";
 import {
+  findUserByEmail,
   findUserWithPasswordHash,
-  isEmailTaken,
   replacePasswordHash,
   type UserContact,
 } from "@oryn/shared/control-plane/tables/users";
@@ -79,7 +79,7 @@ export async function requestEmailChange(
       errors: [{ path: "email", message: "is already this account's address" }],
     });
   }
-  if (await isEmailTaken(tx, email)) throw new ApiError("email_taken");
+  if (await findUserByEmail(tx, email)) throw new ApiError("email_taken");
   // One change at a time: a newer request replaces the links of the one before.
   await spendAccountTokens(tx, account.id, ["change_email"]);
   const minted = await mintAccountToken(tx, {

@@ -6,7 +6,7 @@ import {
   type Sql,
   type TransactionSql,
 } from "@oryn/shared";
-import { findUserNameByEmail, resetPasswordHash } from "@oryn/shared/control-plane/tables/users";
+import { findUserByEmail, resetPasswordHash } from "@oryn/shared/control-plane/tables/users";
 import type { AuditContext } from "../audit/audit-events.ts";
 import { ssoRequired, ssoRequiredFor } from "../sso/enforcement.ts";
 import { greeting, sendAfterCommit } from "./account-mail.ts";
@@ -45,7 +45,7 @@ export async function forgotPassword(
 
 async function sendResetLink(deps: ForgotDeps, context: AuditContext, email: string) {
   const mail = await deps.sql.begin(async (tx) => {
-    const user = await findUserNameByEmail(tx, email);
+    const user = await findUserByEmail(tx, email);
     if (!user) return [];
     // A person who must use SSO gets no link: a password would be of no use to them.
     if (await ssoRequiredFor(tx, { userId: user.id, email })) {

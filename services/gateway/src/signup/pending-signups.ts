@@ -7,7 +7,7 @@ import {
   type Sql,
   type TransactionSql,
 } from "@oryn/shared";
-import { findUserNameByEmail, markEmailVerified } from "@oryn/shared/control-plane/tables/users";
+import { findUserByEmail, markEmailVerified } from "@oryn/shared/control-plane/tables/users";
 import { greeting, mailLineOr, sendAfterCommit } from "../accounts/account-mail.ts";
 import { hashAccountToken } from "../accounts/account-tokens.ts";
 import type { AuditContext } from "../audit/audit-events.ts";
@@ -49,7 +49,7 @@ async function mailFor(
   const { owner, company } = input;
   const companyName = mailLineOr(company.name, "your company");
   return deps.sql.begin(async (tx) => {
-    const existing = await findUserNameByEmail(tx, owner.email);
+    const existing = await findUserByEmail(tx, owner.email);
     if (existing) {
       return [
         {

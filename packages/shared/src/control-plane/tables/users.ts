@@ -25,30 +25,17 @@ export async function findUserCredentialsByEmail(
   return row;
 }
 
-/** The account with the address, and whether the address was proved: what linking one needs. */
-export async function findUserByEmail(
-  sql: Db,
-  email: string,
-): Promise<Pick<UserRow, "id" | "emailVerifiedAt"> | undefined> {
-  const [row] = await sql<Pick<UserRow, "id" | "emailVerifiedAt">[]>`
-    select id, email_verified_at from users where email = ${email}`;
-  return row;
-}
+/** The account an address belongs to: who it is, what mail calls them, whether it was proved. */
+export type UserByEmail = Pick<UserRow, "id" | "name" | "emailVerifiedAt">;
 
-/** The account with the address and its name, for mail to whoever holds the address. */
-export async function findUserNameByEmail(
-  sql: Db,
-  email: string,
-): Promise<Pick<UserRow, "id" | "name"> | undefined> {
-  const [row] = await sql<Pick<UserRow, "id" | "name">[]>`
-    select id, name from users where email = ${email}`;
+/**
+ * The account with the address, or undefined when no account has it: whether it is taken, whom
+ * mail to it greets, whether linking it needs the address proved.
+ */
+export async function findUserByEmail(sql: Db, email: string): Promise<UserByEmail | undefined> {
+  const [row] = await sql<UserByEmail[]>`
+    select id, name, email_verified_at from users where email = ${email}`;
   return row;
-}
-
-/** Whether an account has the address. */
-export async function isEmailTaken(sql: Db, email: string): Promise<boolean> {
-  const [row] = await sql`select 1 from users where email = ${email}`;
-  return row !== undefined;
 }
 
 export async function findUserContact(sql: Db, id: string): Promise<UserContact | undefined> {
@@ -136,12 +123,12 @@ export async function insertUser(
 export async function insertUserIfAbsent(
   tx: TransactionSql,
   input: Pick<UserRow, "id" | "email" | "name" | "passwordHash"> & { emailVerified: boolean },
-): Promise<Pick<UserRow, "id" | "emailVerifiedAt"> | undefined> {
-  const [row] = await tx<Pick<UserRow, "id" | "emailVerifiedAt">[]>`
+): Promise<UserByEmail | undefined> {
+  const [row] = await tx<UserByEmail[]>`
     insert into users (id, email, name, password_hash, email_verified_at)
     values (${input.id}, ${input.email}, ${input.name}, ${input.passwordHash},
             ${input.emailVerified ? tx`now()` : null})
-    on conflict (email) do nothing returning id, email_verified_at`;
+    on conflict (email) do nothing returning id, name, email_verified_at`;
   return row;
 }
 
