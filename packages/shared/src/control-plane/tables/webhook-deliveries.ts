@@ -173,22 +173,22 @@ export async function insertReplayDeliveries(
   return owed.length;
 }
 
+/** How an attempt went, as the endpoint's delivery log records and lists it. */
+type AttemptOutcome = Pick<
+  Row<"webhook_attempts">,
+  | "eventId"
+  | "eventType"
+  | "attempt"
+  | "status"
+  | "responseStatus"
+  | "durationMs"
+  | "responseExcerpt"
+>;
+
 /** One attempt at a delivery, as it went: the endpoint's delivery log. */
 export async function insertDeliveryAttempt(
   tx: TransactionSql,
-  attempt: Pick<
-    Row<"webhook_attempts">,
-    | "tenantId"
-    | "endpointId"
-    | "deliveryId"
-    | "eventId"
-    | "eventType"
-    | "attempt"
-    | "status"
-    | "responseStatus"
-    | "durationMs"
-    | "responseExcerpt"
-  >,
+  attempt: AttemptOutcome & Pick<Row<"webhook_attempts">, "tenantId" | "endpointId" | "deliveryId">,
 ): Promise<void> {
   // Postgres text holds no NUL, which a response may carry.
   await tx`
@@ -200,21 +200,11 @@ export async function insertDeliveryAttempt(
 }
 
 /** An attempt as the endpoint's delivery log lists it. */
-export type DeliveryAttemptRow = Pick<
-  Row<"webhook_attempts">,
-  | "id"
-  | "eventId"
-  | "eventType"
-  | "attempt"
-  | "status"
-  | "responseStatus"
-  | "durationMs"
-  | "responseExcerpt"
-  | "at"
-> & {
-  /** `at` in microseconds since the epoch, as text: the page cursor, exact where a Date is not. */
-  cursorAt: string;
-};
+export type DeliveryAttemptRow = AttemptOutcome &
+  Pick<Row<"webhook_attempts">, "id" | "at"> & {
+    /** `at` in microseconds since the epoch, as text: the page cursor, exact where a Date is not. */
+    cursorAt: string;
+  };
 
 /**
  * Up to `limit` of the tenant's endpoint's attempts, newest first: with `status` where given,
