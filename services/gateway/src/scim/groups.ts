@@ -14,7 +14,6 @@ import {
   findScimGroup,
   insertScimGroup,
   isScimGroupNameTaken,
-  isScimGroupNameTakenByAnother,
   listScimGroupMemberIds,
   listScimGroupMembers,
   listScimGroupsWhere,
@@ -148,7 +147,7 @@ async function setGroup(
   action: string,
 ): Promise<ScimGroup> {
   const { tenantId } = context;
-  if (await isScimGroupNameTakenByAnother(tx, tenantId, input.displayName, groupId))
+  if (await isScimGroupNameTaken(tx, tenantId, input.displayName, groupId))
     throw new ScimError(409, "A group with this displayName exists", "uniqueness");
   await assertMembersKnown(tx, tenantId, input.members);
   const before = await listScimGroupMemberIds(tx, groupId);

@@ -51,28 +51,20 @@ export async function listScimGroupsWhere(
           order by g.created_at, g.id offset ${page.offset} limit ${page.limit}`;
 }
 
-/** Whether the tenant has a group of this display name (whatever its case). */
+/**
+ * Whether the tenant has a group of this display name (whatever its case): any group, or another
+ * than `exceptGroupId` (a rename keeping its own name).
+ */
 export async function isScimGroupNameTaken(
   tx: TransactionSql,
   tenantId: string,
   displayName: string,
+  exceptGroupId?: string,
 ): Promise<boolean> {
   const [taken] = await tx`
     select 1 from scim_groups where tenant_id = ${tenantId}
-      and lower(display_name) = ${displayName.toLowerCase()}`;
-  return taken !== undefined;
-}
-
-/** Whether another of the tenant's groups than `groupId` has this display name (any case). */
-export async function isScimGroupNameTakenByAnother(
-  tx: TransactionSql,
-  tenantId: string,
-  displayName: string,
-  groupId: string,
-): Promise<boolean> {
-  const [taken] = await tx`
-    select 1 from scim_groups where tenant_id = ${tenantId}
-      and lower(display_name) = ${displayName.toLowerCase()} and id <> ${groupId}`;
+      and lower(display_name) = ${displayName.toLowerCase()}
+      ${exceptGroupId ? tx`and id <> ${exceptGroupId}` : tx``}`;
   return taken !== undefined;
 }
 

@@ -58,27 +58,20 @@ export async function countScimUsersWhere(
   return Number(total?.count ?? 0);
 }
 
-/** Whether the tenant's directory has a user of this userName (whatever its case). */
+/**
+ * Whether the tenant's directory has a user of this userName (whatever its case): any user, or
+ * another than `exceptUserId` (a replace keeping its own name).
+ */
 export async function isScimUserNameTaken(
   tx: TransactionSql,
   tenantId: string,
   userName: string,
-): Promise<boolean> {
-  const [taken] = await tx`
-    select 1 from scim_users where tenant_id = ${tenantId} and lower(user_name) = ${userName.toLowerCase()}`;
-  return taken !== undefined;
-}
-
-/** Whether another directory user of the tenant's than `userId` has this userName (any case). */
-export async function isScimUserNameTakenByAnother(
-  tx: TransactionSql,
-  tenantId: string,
-  userName: string,
-  userId: string,
+  exceptUserId?: string,
 ): Promise<boolean> {
   const [taken] = await tx`
     select 1 from scim_users where tenant_id = ${tenantId}
-      and lower(user_name) = ${userName.toLowerCase()} and user_id <> ${userId}`;
+      and lower(user_name) = ${userName.toLowerCase()}
+      ${exceptUserId ? tx`and user_id <> ${exceptUserId}` : tx``}`;
   return taken !== undefined;
 }
 

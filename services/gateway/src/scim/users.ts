@@ -20,7 +20,6 @@ import {
   insertScimUser,
   isScimUser,
   isScimUserNameTaken,
-  isScimUserNameTakenByAnother,
   listScimUsersWhere,
   type ScimUserRow,
   updateScimUser,
@@ -282,7 +281,7 @@ export async function replaceUser(
   await lockTenant(tx, tenantId);
   const before = await findScimUser(tx, tenantId, isUuid(id) ? id : null);
   if (!before) throw new ScimError(404, `No user ${id.slice(0, 100)}`);
-  if (await isScimUserNameTakenByAnother(tx, tenantId, input.userName, before.userId))
+  if (await isScimUserNameTaken(tx, tenantId, input.userName, before.userId))
     throw new ScimError(409, "A user with this userName exists", "uniqueness");
   await updateScimUser(tx, { ...input, tenantId, userId: before.userId });
   const action =
