@@ -198,6 +198,24 @@ describe("SCIM provisioning", () => {
     });
     expect(put.json.members.map((m: { value: string }) => m.value)).toEqual([second.json.id]);
     expect((await members()).find((m) => m.userId === second.json.id)?.role).toBe("admin");
+    // A replace may keep its own name, not take another's (whatever its case): 409, unchanged.
+    const other = await scim("POST", "/Groups", { schemas: [groupUrn], displayName: "Sales" });
+    expect(other.status).toBe(201);
+    const clash = await scim("PUT", `/Groups/${groupId}`, {
+      schemas: [groupUrn],
+      displayName: "SALES",
+      members: [],
+    });
+    expect(scimError(clash)).toEqual([409, "uniqueness"]);
+    expect((await scim("GET", `/Groups/${groupId}`)).json.displayName).toBe("Admins");
+    expect((await scim("DELETE", `/Groups/${other.json.id}`)).status).toBe(204);
+    const taken = await scim("PUT", `/Users/${id}`, {
+      schemas: [userUrn],
+      userName: `JOHN@${signedUp.slug}.example.test`,
+      active: true,
+    });
+    expect(scimError(taken)).toEqual([409, "uniqueness"]);
+    expect((await scim("GET", `/Users/${id}`)).json.userName).toBe(email);
     expect((await scim("DELETE", `/Groups/${groupId}`)).status).toBe(204);
     expect((await scim("GET", `/Groups/${groupId}`)).status).toBe(404);
     expect((await members()).find((m) => m.userId === second.json.id)?.role).toBe("member");
