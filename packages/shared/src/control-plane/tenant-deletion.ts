@@ -1,7 +1,7 @@
 import type { TransactionSql } from "../database.ts";
 import { enqueue, type Queues } from "../jobs.ts";
 import { insertAuditEvent } from "./tables/audit-events.ts";
-import { lockTenantDeletionRequest, markTenantDeleting } from "./tables/tenants.ts";
+import { lockTenantLifecycle, markTenantDeleting } from "./tables/tenants.ts";
 
 /** Who asked for a deletion, for the control-plane audit row. */
 export type DeletionRequester = {
@@ -34,7 +34,7 @@ export async function requestTenantDeletion(
   tenantId: string,
   options: { graceSeconds: number; requester: DeletionRequester },
 ): Promise<DeletionRequest> {
-  const tenant = await lockTenantDeletionRequest(tx, tenantId);
+  const tenant = await lockTenantLifecycle(tx, tenantId);
   if (!tenant) return { outcome: "not_found" };
   if (tenant.status === "deleted") return { outcome: "deleted" };
   if (tenant.status === "deleting" && tenant.deleteAfter) {

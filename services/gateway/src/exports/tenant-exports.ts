@@ -15,7 +15,7 @@ import {
   insertExport,
   type TenantExportRow,
 } from "@oryn/shared/control-plane/tables/tenant-exports";
-import { lockTenantStatus } from "@oryn/shared/control-plane/tables/tenants";
+import { lockTenantPlanAndStatus } from "@oryn/shared/control-plane/tables/tenants";
 import type { TenantExport } from "./schemas.ts";
 
 function toExport(row: TenantExportRow): TenantExport {
@@ -39,7 +39,7 @@ export async function requestExport(
   tx: TransactionSql,
   input: { tenantId: string; requestedBy: string; ttlSeconds: number },
 ): Promise<{ export: TenantExport; created: boolean }> {
-  const status = await lockTenantStatus(tx, input.tenantId);
+  const status = (await lockTenantPlanAndStatus(tx, input.tenantId))?.status;
   if (!status || status === "deleting" || status === "deleted") {
     throw new ApiError("not_found");
   }

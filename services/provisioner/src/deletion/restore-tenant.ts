@@ -2,7 +2,7 @@ import { jobCatalogue, type Logger, type Queues, type Sql } from "@oryn/shared";
 import { insertAuditEvent } from "@oryn/shared/control-plane/tables/audit-events";
 import { renewMembershipVersionsOfTenant } from "@oryn/shared/control-plane/tables/memberships";
 import {
-  lockTenantForRestore,
+  lockTenantLifecycle,
   restoreTenantStatus,
 } from "@oryn/shared/control-plane/tables/tenants";
 import { withTenantLifecycleLock } from "./tenant-lock.ts";
@@ -27,7 +27,7 @@ export async function restoreTenant(
 ): Promise<RestoreOutcome> {
   const restored = await withTenantLifecycleLock(deps.controlPlane, tenantId, () =>
     deps.controlPlane.begin(async (tx): Promise<RestoreOutcome & { deleteAfter?: Date }> => {
-      const tenant = await lockTenantForRestore(tx, tenantId);
+      const tenant = await lockTenantLifecycle(tx, tenantId);
       if (!tenant) return { outcome: "no_tenant" };
       if (tenant.status === "deleted") return { outcome: "deleted", status: tenant.status };
       if (tenant.status !== "deleting") return { outcome: "not_deleting", status: tenant.status };

@@ -78,16 +78,6 @@ export async function lockTenant(tx: TransactionSql, id: string): Promise<void> 
   await tx`select 1 from tenants where id = ${id} for update`;
 }
 
-/** The tenant's status, its row locked for the rest of the transaction. */
-export async function lockTenantStatus(
-  tx: TransactionSql,
-  id: string,
-): Promise<TenantStatus | undefined> {
-  const [row] = await tx<Pick<Row<"tenants">, "status">[]>`
-    select status from tenants where id = ${id} for update`;
-  return row?.status;
-}
-
 /** The plan's name as stored (billing may write one this release does not know). */
 export async function findTenantPlan(sql: Db, id: string): Promise<string | undefined> {
   const [row] = await sql<
@@ -362,16 +352,6 @@ export async function findTenantIdAndSlug(
   return row;
 }
 
-/** The status and deadline a deletion request decides on, the row locked for the transaction. */
-export async function lockTenantDeletionRequest(
-  tx: TransactionSql,
-  id: string,
-): Promise<Pick<Row<"tenants">, "status" | "deleteAfter"> | undefined> {
-  const [row] = await tx<Pick<Row<"tenants">, "status" | "deleteAfter">[]>`
-    select status, delete_after from tenants where id = ${id} for update`;
-  return row;
-}
-
 /**
  * Marks the tenant `deleting` until `graceSeconds` from now, keeping the status it had for a
  * restore; answers the deadline (undefined if the row is gone).
@@ -429,8 +409,11 @@ export async function listTenantsDueForDeletion(sql: Db): Promise<Pick<Row<"tena
     order by delete_after limit 100`;
 }
 
-/** What a restore decides on, the row locked for the rest of the transaction. */
-export async function lockTenantForRestore(
+/**
+ * What a deletion request or a restore decides on, the row locked for the rest of the
+ * transaction: the status, the one to go back to, the deadline, whether data removal began.
+ */
+export async function lockTenantLifecycle(
   tx: TransactionSql,
   id: string,
 ): Promise<
